@@ -1,0 +1,83 @@
+// The kernel interface. Models and training code never touch raw loops for hot work: they call the active
+// backend, so that a WebAssembly SIMD backend, a native BLAS backend (koffi + OpenBLAS) or a WebGPU backend
+// can be swapped in without touching them. Every backend must give the same numbers as `JsBackend`
+// (src/backend/js.ts), the plain reference; test/kernels.test.ts holds them together.
+//
+// All arrays are row-major float32. Kernels write into caller-provided outputs and never allocate results.
+
+export interface MatmulArgs {
+  /** number of independent products; each operand advances by its stride per batch item */
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** A is stored [K, M] instead of [M, K] */
+  transA: boolean;
+  /** B is stored [N, K] instead of [K, N] */
+  transB: boolean;
+  /** C += A·B instead of C = A·B */
+  accumulate: boolean;
+  /** element strides between batch items; 0 broadcasts one matrix over the batch */
+  strideA: number;
+  strideB: number;
+  strideC: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** threads the backend computes on (1 for single-threaded backends) */
+  readonly threads: number;
+
+  /** C[b] (+)= op(A[b]) · op(B[b]) for b in [0, batch) */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void;
+
+  /** y = softmax(x) over the last axis, x viewed as [rows, cols]. y may alias x. */
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** dx (+)= y ⊙ (dy − Σ dy⊙y) row-wise; the softmax backward from its output y */
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+
+  /**
+   * y = (x − mean)/sqrt(var + eps) · w + b over rows of length C; stores mean and rstd (1/std) per row.
+   * w and b may be null (no affine / no bias).
+   */
+  layerNorm(
+    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void;
+  /** accumulates into dx, dw, db (any of dw/db may be null) */
+  layerNormBackward(
+    x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array, dw: Float32Array | null, db: Float32Array | null, rows: number, C: number,
+  ): void;
+
+  /** tanh-approximate GELU, as GPT-2 and nanoGPT (`approximate='tanh'`) use */
+  gelu(x: Float32Array, y: Float32Array, n: number): void;
+  /** dx (+)= gelu'(x) · dy */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+
+  /**
+   * One AdamW step on a flat parameter (decoupled weight decay, PyTorch semantics):
+   *   p −= lr·wd·p;  m = b1·m + (1−b1)·g;  v = b2·v + (1−b2)·g²;
+   *   p −= lr · (m / (1 − b1^t)) / (sqrt(v / (1 − b2^t)) + eps)
+   */
+  adamw(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+  ): void;
+}
+
+let active: Backend | null = null;
+
+/** The backend every op uses. Defaults to the JS reference until a faster one is installed. */
+export function backend(): Backend {
+  if (active === null) throw new Error('no backend installed: call setBackend() (src/backend/index.ts does)');
+  return active;
+}
+
+export function setBackend(b: Backend): void {
+  active = b;
+}
+
+export function hasBackend(): boolean {
+  return active !== null;
+}

@@ -1,0 +1,152 @@
+// The plain TypeScript reference for every kernel. Written for clarity first; the loops are ordered so that
+// the inner one walks memory contiguously (i-k-j for matmul), which keeps this usable for small models and
+// in tests. Faster backends are validated against this one.
+import type { Backend, MatmulArgs } from './backend.js';
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+export class JsBackend implements Backend {
+  readonly name: string = 'js';
+  readonly threads: number = 1;
+
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void {
+    const { batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC } = args;
+    const row = new Float64Array(N);
+    for (let bi = 0; bi < batch; bi++) {
+      const oa = bi * strideA, ob = bi * strideB, oc = bi * strideC;
+      for (let i = 0; i < M; i++) {
+        row.fill(0);
+        for (let k = 0; k < K; k++) {
+          const av = transA ? a[oa + k * M + i] : a[oa + i * K + k];
+          if (av === 0) continue;
+          if (transB) {
+            for (let j = 0; j < N; j++) row[j] += av * b[ob + j * K + k];
+          } else {
+            const bo = ob + k * N;
+            for (let j = 0; j < N; j++) row[j] += av * b[bo + j];
+          }
+        }
+        const co = oc + i * N;
+        if (accumulate) for (let j = 0; j < N; j++) c[co + j] += row[j];
+        else for (let j = 0; j < N; j++) c[co + j] = row[j];
+      }
+    }
+  }
+
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[o + j] > max) max = x[o + j];
+      if (max === -Infinity) {
+        // a fully masked row: define its softmax as zeros rather than NaN
+        for (let j = 0; j < cols; j++) y[o + j] = 0;
+        continue;
+      }
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(x[o + j] - max);
+        y[o + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < cols; j++) y[o + j] *= inv;
+    }
+  }
+
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += dy[o + j] * y[o + j];
+      for (let j = 0; j < cols; j++) dx[o + j] += y[o + j] * (dy[o + j] - dot);
+    }
+  }
+
+  layerNorm(
+    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let m = 0;
+      for (let j = 0; j < C; j++) m += x[o + j];
+      m /= C;
+      let v = 0;
+      for (let j = 0; j < C; j++) {
+        const d = x[o + j] - m;
+        v += d * d;
+      }
+      v /= C;
+      const s = 1 / Math.sqrt(v + eps);
+      mean[r] = m;
+      rstd[r] = s;
+      for (let j = 0; j < C; j++) {
+        let n = (x[o + j] - m) * s;
+        if (w) n *= w[j];
+        if (b) n += b[j];
+        y[o + j] = n;
+      }
+    }
+  }
+
+  layerNormBackward(
+    x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array, dw: Float32Array | null, db: Float32Array | null, rows: number, C: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      const m = mean[r], s = rstd[r];
+      // dnorm = dy·w; dx = s·(dnorm − mean(dnorm) − norm·mean(dnorm·norm))
+      let sumD = 0, sumDN = 0;
+      for (let j = 0; j < C; j++) {
+        const n = (x[o + j] - m) * s;
+        const d = w ? dy[o + j] * w[j] : dy[o + j];
+        sumD += d;
+        sumDN += d * n;
+        if (dw) dw[j] += dy[o + j] * n;
+        if (db) db[j] += dy[o + j];
+      }
+      sumD /= C;
+      sumDN /= C;
+      for (let j = 0; j < C; j++) {
+        const n = (x[o + j] - m) * s;
+        const d = w ? dy[o + j] * w[j] : dy[o + j];
+        dx[o + j] += s * (d - sumD - n * sumDN);
+      }
+    }
+  }
+
+  gelu(x: Float32Array, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
+    }
+  }
+
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      const u = GELU_C * (v + 0.044715 * v * v * v);
+      const t = Math.tanh(u);
+      const du = GELU_C * (1 + 3 * 0.044715 * v * v);
+      dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
+    }
+  }
+
+  adamw(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+  ): void {
+    const bc1 = 1 - Math.pow(beta1, step);
+    const bc2 = 1 - Math.pow(beta2, step);
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+      const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+      let pi = p[i] * (1 - lr * weightDecay);
+      pi -= (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+      p[i] = pi;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// Character-level tokenizer: one id per distinct code point, sorted, as nanoGPT's shakespeare_char does.
+// Special tokens (optional) get ids after the characters.
+import type { EncodeOptions, Tokenizer } from './tokenizer.js';
+
+export interface CharTokenizerJSON {
+  type: 'char';
+  chars: string[];
+  special?: Record<string, number>;
+}
+
+export class CharTokenizer implements Tokenizer {
+  readonly type = 'char';
+  readonly chars: string[];
+  readonly specialTokens: Map<string, number>;
+  private readonly index = new Map<string, number>();
+
+  constructor(chars: string[], special: Record<string, number> = {}) {
+    this.chars = chars;
+    chars.forEach((c, i) => this.index.set(c, i));
+    this.specialTokens = new Map(Object.entries(special));
+  }
+
+  /** the vocabulary of a corpus: its distinct code points, sorted by code point */
+  static fromText(text: string, specials: string[] = []): CharTokenizer {
+    const set = new Set<string>();
+    for (const ch of text) set.add(ch);
+    const chars = [...set].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+    const special: Record<string, number> = {};
+    specials.forEach((s, i) => (special[s] = chars.length + i));
+    return new CharTokenizer(chars, special);
+  }
+
+  get vocabSize(): number {
+    return this.chars.length + this.specialTokens.size;
+  }
+
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    const policy = opts.allowedSpecial ?? 'none';
+    const specials = [...this.specialTokens.keys()].filter(
+      (s) => policy === 'all' || policy === 'raise' || (typeof policy === 'object' && policy.has(s)),
+    );
+    let i = 0;
+    outer: while (i < text.length) {
+      for (const s of specials) {
+        if (text.startsWith(s, i)) {
+          if (policy === 'raise') throw new Error(`input contains the special token ${JSON.stringify(s)}`);
+          out.push(this.specialTokens.get(s)!);
+          i += s.length;
+          continue outer;
+        }
+      }
+      const ch = String.fromCodePoint(text.codePointAt(i)!);
+      const id = this.index.get(ch);
+      if (id === undefined) {
+        throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the vocabulary`);
+      }
+      out.push(id);
+      i += ch.length;
+    }
+    return out;
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < ids.length; i++) s += this.idToToken(ids[i]);
+    return s;
+  }
+
+  idToToken(id: number): string {
+    if (id >= 0 && id < this.chars.length) return this.chars[id];
+    for (const [s, sid] of this.specialTokens) if (sid === id) return s;
+    throw new Error(`token id ${id} is out of range for a vocabulary of ${this.vocabSize}`);
+  }
+
+  toJSON(): CharTokenizerJSON {
+    const special = Object.fromEntries(this.specialTokens);
+    return this.specialTokens.size ? { type: 'char', chars: this.chars, special } : { type: 'char', chars: this.chars };
+  }
+}

@@ -1,0 +1,26 @@
+// The one interface every tokenizer implements. Training, sampling, checkpoints and the CLI only see this.
+
+/** What to do when input text contains the literal text of a special token such as `<|endoftext|>`. */
+export type SpecialPolicy = 'all' | 'none' | 'raise' | ReadonlySet<string>;
+
+export interface EncodeOptions {
+  /**
+   * 'all': special-token text becomes the special id; 'none' (default): it is encoded as ordinary text;
+   * 'raise': it is an error (tiktoken's disallowed_special); a set: only those specials are allowed.
+   */
+  allowedSpecial?: SpecialPolicy;
+}
+
+export interface Tokenizer {
+  /** short name of the family: 'char', 'word', 'bpe', 'wordpiece', 'chinese', … */
+  readonly type: string;
+  readonly vocabSize: number;
+  /** special token text → id */
+  readonly specialTokens: ReadonlyMap<string, number>;
+  encode(text: string, opts?: EncodeOptions): number[];
+  decode(ids: ArrayLike<number>): string;
+  /** the printable piece for one id (for viewers); byte-level pieces may be partial UTF-8 */
+  idToToken(id: number): string;
+  /** a JSON-serialisable description that `tokenizerFromJSON` (src/tokenizers/index.ts) restores */
+  toJSON(): unknown;
+}
