@@ -50,9 +50,12 @@ export interface Backend {
     dx: Float32Array, dw: Float32Array | null, db: Float32Array | null, rows: number, C: number,
   ): void;
 
-  /** tanh-approximate GELU, as GPT-2 and nanoGPT (`approximate='tanh'`) use */
+  /**
+   * exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as nanoGPT's nn.GELU() and PyTorch's default compute it.
+   * `erf` in src/backend/js.ts is the reference approximation (|error| < 1.2e-7).
+   */
   gelu(x: Float32Array, y: Float32Array, n: number): void;
-  /** dx (+)= gelu'(x) · dy */
+  /** dx += gelu'(x) · dy, gelu'(x) = Φ(x) + x·φ(x) */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
 
   /**

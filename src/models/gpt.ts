@@ -1,0 +1,216 @@
+// GPT, as nanoGPT's model.py: token + learned position embeddings, a stack of pre-LayerNorm blocks (causal
+// multi-head self-attention, then a 4× GELU MLP, each with a residual connection), a final LayerNorm and a
+// language-model head tied to the token embedding. Parameter names and layouts are nanoGPT's, so its
+// checkpoints' tensors can be exchanged (src/train/checkpoint.ts).
+import { Module } from '../nn/module.js';
+import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { add, gelu } from '../tensor/elementwise.js';
+import { concat, permute, reshape, slice } from '../tensor/shape.js';
+import { linear } from '../tensor/matmul.js';
+import { causalAttention, crossEntropy } from '../tensor/nnops.js';
+
+export interface GPTConfig {
+  vocabSize: number;
+  blockSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  dropout: number;
+  /** biases in Linear layers and LayerNorms (GPT-2: true; nanoGPT's default: false) */
+  bias: boolean;
+}
+
+/** nanoGPT's presets; vocabSize comes from the tokenizer. */
+export const GPT_PRESETS: Record<string, Omit<GPTConfig, 'vocabSize'>> = {
+  /** tiny, for tests and the quickest demos */
+  tiny: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 32, dropout: 0, bias: false },
+  /** nanoGPT's CPU config (README: "I only have a macbook") */
+  cpu: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0, bias: false },
+  /** nanoGPT's config/train_shakespeare_char.py */
+  shakespeare_char: { nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256, dropout: 0.2, bias: false },
+  /** GPT-2 small's shape (124M with its 50257 vocabulary) */
+  gpt2: { nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024, dropout: 0, bias: true },
+};
+
+export function validateConfig(c: GPTConfig): void {
+  const ints: (keyof GPTConfig)[] = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'];
+  for (const k of ints) {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${v}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`model config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`model config: dropout must be in [0, 1), got ${c.dropout}`);
+}
+
+/** Keys and values of past positions, per layer: (B, nh, L, hs) each. */
+export class KVCache {
+  k: (Tensor | null)[];
+  v: (Tensor | null)[];
+  constructor(nLayer: number) {
+    this.k = new Array(nLayer).fill(null);
+    this.v = new Array(nLayer).fill(null);
+  }
+  /** number of cached positions */
+  get length(): number {
+    return this.k[0]?.shape[2] ?? 0;
+  }
+}
+
+class CausalSelfAttention extends Module {
+  readonly c_attn: Linear;
+  readonly c_proj: Linear;
+  readonly resid: Dropout;
+  constructor(private readonly cfg: GPTConfig, rng: Rng) {
+    super();
+    const C = cfg.nEmbd;
+    this.c_attn = this.child('c_attn', new Linear(C, 3 * C, cfg.bias, rng));
+    // GPT-2's scaled init of residual projections: std 0.02/√(2·nLayer)
+    this.c_proj = this.child('c_proj', new Linear(C, C, cfg.bias, rng, 0.02 / Math.sqrt(2 * cfg.nLayer)));
+    this.resid = this.child('resid_dropout', new Dropout(cfg.dropout, rng));
+  }
+
+  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
+    const [B, T, C] = x.shape;
+    const H = this.cfg.nHead, hs = C / H;
+    const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    const heads = (i: number): Tensor =>
+      permute(reshape(slice(qkv, 2, i * C, (i + 1) * C), [B, T, H, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
+    const q = heads(0);
+    let k = heads(1), v = heads(2);
+    if (cache) {
+      const pk = cache.k[layer], pv = cache.v[layer];
+      if (pk && pv) {
+        k = concat([pk, k], 2);
+        v = concat([pv, v], 2);
+      }
+      cache.k[layer] = k;
+      cache.v[layer] = v;
+    }
+    const y = causalAttention(q, k, v); // (B, nh, T, hs)
+    const merged = reshape(permute(y, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side
+    return this.resid.forward(this.c_proj.forward(merged));
+  }
+}
+
+class MLP extends Module {
+  readonly c_fc: Linear;
+  readonly c_proj: Linear;
+  readonly drop: Dropout;
+  constructor(cfg: GPTConfig, rng: Rng) {
+    super();
+    this.c_fc = this.child('c_fc', new Linear(cfg.nEmbd, 4 * cfg.nEmbd, cfg.bias, rng));
+    this.c_proj = this.child('c_proj', new Linear(4 * cfg.nEmbd, cfg.nEmbd, cfg.bias, rng, 0.02 / Math.sqrt(2 * cfg.nLayer)));
+    this.drop = this.child('dropout', new Dropout(cfg.dropout, rng));
+  }
+  forward(x: Tensor): Tensor {
+    return this.drop.forward(this.c_proj.forward(gelu(this.c_fc.forward(x))));
+  }
+}
+
+class Block extends Module {
+  readonly ln_1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ln_2: LayerNorm;
+  readonly mlp: MLP;
+  constructor(cfg: GPTConfig, rng: Rng) {
+    super();
+    this.ln_1 = this.child('ln_1', new LayerNorm(cfg.nEmbd, cfg.bias));
+    this.attn = this.child('attn', new CausalSelfAttention(cfg, rng));
+    this.ln_2 = this.child('ln_2', new LayerNorm(cfg.nEmbd, cfg.bias));
+    this.mlp = this.child('mlp', new MLP(cfg, rng));
+  }
+  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
+    x = add(x, this.attn.forward(this.ln_1.forward(x), cache, layer));
+    return add(x, this.mlp.forward(this.ln_2.forward(x)));
+  }
+}
+
+/** the `transformer` ModuleDict of nanoGPT */
+class Transformer extends Module {
+  readonly wte: Embedding;
+  readonly wpe: Embedding;
+  readonly drop: Dropout;
+  readonly h: Block[] = [];
+  readonly ln_f: LayerNorm;
+  constructor(cfg: GPTConfig, rng: Rng) {
+    super();
+    this.wte = this.child('wte', new Embedding(cfg.vocabSize, cfg.nEmbd, rng));
+    this.wpe = this.child('wpe', new Embedding(cfg.blockSize, cfg.nEmbd, rng));
+    this.drop = this.child('drop', new Dropout(cfg.dropout, rng));
+    const list = this.child('h', new BlockList());
+    for (let i = 0; i < cfg.nLayer; i++) this.h.push(list.add(String(i), new Block(cfg, rng)));
+    this.ln_f = this.child('ln_f', new LayerNorm(cfg.nEmbd, cfg.bias));
+  }
+}
+
+class BlockList extends Module {
+  add(name: string, b: Block): Block {
+    return this.child(name, b);
+  }
+}
+
+export interface GPTOutput {
+  /** (B, T, V), or (B, 1, V) with lastOnly */
+  logits: Tensor;
+  loss: Tensor | null;
+}
+
+export class GPT extends Module {
+  readonly config: GPTConfig;
+  readonly transformer: Transformer;
+
+  constructor(config: GPTConfig, seed = 1337) {
+    super();
+    validateConfig(config);
+    this.config = { ...config };
+    const rng = new Rng(seed);
+    this.transformer = this.child('transformer', new Transformer(this.config, rng));
+    // the LM head is tied to wte (weight tying, Press & Wolf 2017): there is no separate lm_head tensor
+  }
+
+  /**
+   * idx: B×T token ids (row-major), positions starting at the cache's length. With targets (B×T, −1 =
+   * ignore) returns the mean cross-entropy; `lossMask` weights positions (SFT's assistant-only loss).
+   * lastOnly computes logits for the last position only (generation).
+   */
+  forward(
+    idx: Int32Array, B: number, T: number,
+    opts: { targets?: Int32Array; lossMask?: Float32Array; cache?: KVCache; lastOnly?: boolean } = {},
+  ): GPTOutput {
+    const { targets, cache, lossMask } = opts;
+    const pos0 = cache?.length ?? 0;
+    if (pos0 + T > this.config.blockSize) {
+      throw new Error(`sequence of ${pos0 + T} tokens is longer than the block size ${this.config.blockSize}`);
+    }
+    if (idx.length !== B * T) throw new Error(`forward: ${idx.length} ids for B=${B} × T=${T}`);
+    const tr = this.transformer;
+    const pos = new Int32Array(T);
+    for (let t = 0; t < T; t++) pos[t] = pos0 + t;
+    const tok = tr.wte.forward(idx, [B, T]); // (B, T, C)
+    const pe = tr.wpe.forward(pos, [T]); // (T, C), broadcast over B
+    let x = tr.drop.forward(add(tok, pe));
+    tr.h.forEach((block, i) => (x = block.forward(x, cache, i)));
+    x = tr.ln_f.forward(x);
+    if (opts.lastOnly && !targets) x = slice(x, 1, T - 1, T); // (B, 1, C)
+    const logits = linear(x, tr.wte.weight); // (B, T, V)
+    const loss = targets ? crossEntropy(logits, targets, -1, lossMask) : null;
+    return { logits, loss };
+  }
+
+  /** parameter count; like nanoGPT, position embeddings are excluded unless asked */
+  numParams(nonEmbedding = true): number {
+    const n = this.numParameters();
+    return nonEmbedding ? n - this.transformer.wpe.weight.size : n;
+  }
+
+  /** names of parameters that get weight decay by default: the 2-D weights of Linear layers in blocks */
+  decayedParameterNames(): Set<string> {
+    return new Set(
+      this.namedParameters()
+        .filter(([n, p]) => p.ndim === 2 && n.startsWith('transformer.h.'))
+        .map(([n]) => n),
+    );
+  }
+}

@@ -1,0 +1,77 @@
+// Module: a tree of named parameters and sub-modules, as torch.nn.Module. Names join with dots, giving
+// state-dict keys like `transformer.h.0.attn.c_attn.weight` that match nanoGPT's checkpoints.
+import { Tensor } from '../tensor/tensor.js';
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  protected param(name: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    t.name = name;
+    this.params.set(name, t);
+    return t;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** every parameter with its dotted name, in registration order; a shared (tied) tensor appears once */
+  namedParameters(prefix = '', seen = new Set<Tensor>()): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, p] of this.params) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      out.push([prefix + n, p]);
+    }
+    for (const [n, c] of this.children) out.push(...c.namedParameters(`${prefix}${n}.`, seen));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  numParameters(): number {
+    return this.parameters().reduce((s, p) => s + p.size, 0);
+  }
+
+  /** train/eval mode for this module and all below (dropout reads it) */
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children.values()) c.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** name → tensor (shared data, not copies) */
+  stateDict(): Map<string, Tensor> {
+    return new Map(this.namedParameters());
+  }
+
+  /** copies values in; every parameter must be present with the same shape, and no unknown names */
+  loadStateDict(state: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, source = 'state dict'): void {
+    const own = this.stateDict();
+    for (const [name, p] of own) {
+      const s = state.get(name);
+      if (!s) throw new Error(`${source}: missing tensor "${name}" (expected shape [${p.shape}])`);
+      if (s.shape.length !== p.shape.length || s.shape.some((d, i) => d !== p.shape[i])) {
+        throw new Error(`${source}: tensor "${name}" has shape [${s.shape}], expected [${p.shape}]`);
+      }
+      p.data.set(s.data);
+    }
+    for (const name of state.keys()) {
+      if (!own.has(name)) throw new Error(`${source}: unexpected tensor "${name}"`);
+    }
+  }
+}

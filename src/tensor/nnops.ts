@@ -1,0 +1,179 @@
+// The fused neural-network ops: softmax, log-softmax, cross-entropy, layer norm and causal self-attention.
+// Fusing them (rather than composing exp/sum/div) keeps them numerically stable and their backward cheap.
+import { backend } from '../backend/backend.js';
+import { Tensor } from './tensor.js';
+
+/** softmax over the last axis */
+export function softmax(a: Tensor): Tensor {
+  const C = a.shape[a.ndim - 1], rows = a.size / C;
+  const out = new Float32Array(a.size);
+  backend().softmax(a.data, out, rows, C);
+  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().softmaxBackward(out, o.grad!, a.gradBuf(), rows, C));
+}
+
+/** log-softmax over the last axis: x − logsumexp(x) */
+export function logSoftmax(a: Tensor): Tensor {
+  const C = a.shape[a.ndim - 1], rows = a.size / C;
+  const out = new Float32Array(a.size);
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    let m = -Infinity;
+    for (let j = 0; j < C; j++) m = Math.max(m, a.data[o + j]);
+    let s = 0;
+    for (let j = 0; j < C; j++) s += Math.exp(a.data[o + j] - m);
+    const lse = m + Math.log(s);
+    for (let j = 0; j < C; j++) out[o + j] = a.data[o + j] - lse;
+  }
+  return Tensor.fromOp(out, a.shape.slice(), [a], (res) => {
+    const g = res.grad!, ga = a.gradBuf();
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let gs = 0;
+      for (let j = 0; j < C; j++) gs += g[o + j];
+      for (let j = 0; j < C; j++) ga[o + j] += g[o + j] - Math.exp(out[o + j]) * gs;
+    }
+  });
+}
+
+/**
+ * Mean cross-entropy of logits (..., V) against integer targets, skipping targets equal to ignoreIndex
+ * (PyTorch's F.cross_entropy(ignore_index=…); nanoGPT uses −1). Optional per-position weights (a loss mask,
+ * e.g. SFT's assistant-only mask) weight each position; the mean is over the total weight.
+ */
+export function crossEntropy(
+  logits: Tensor, targets: Int32Array | number[], ignoreIndex = -1, weights?: Float32Array,
+): Tensor {
+  const V = logits.shape[logits.ndim - 1], rows = logits.size / V;
+  if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of logits`);
+  const probs = new Float32Array(logits.size);
+  backend().softmax(logits.data, probs, rows, V);
+  let total = 0, count = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    if (!(t >= 0 && t < V)) throw new Error(`crossEntropy: target ${t} at row ${r} is out of range for ${V} classes`);
+    const w = weights ? weights[r] : 1;
+    if (w === 0) continue;
+    // log p = x_t − logsumexp(x), computed stably from the row max
+    const o = r * V;
+    let m = -Infinity;
+    for (let j = 0; j < V; j++) m = Math.max(m, logits.data[o + j]);
+    let s = 0;
+    for (let j = 0; j < V; j++) s += Math.exp(logits.data[o + j] - m);
+    total += w * (m + Math.log(s) - logits.data[o + t]);
+    count += w;
+  }
+  const loss = count > 0 ? total / count : 0;
+  return Tensor.fromOp(new Float32Array([loss]), [], [logits], (o) => {
+    if (count === 0) return;
+    const g = o.grad![0] / count, gl = logits.gradBuf();
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r];
+      if (t === ignoreIndex) continue;
+      const w = weights ? weights[r] : 1;
+      if (w === 0) continue;
+      const off = r * V, gw = g * w;
+      for (let j = 0; j < V; j++) gl[off + j] += gw * probs[off + j];
+      gl[off + t] -= gw;
+    }
+  });
+}
+
+/** LayerNorm over the last axis with optional affine weight and bias (nanoGPT's LayerNorm(ndim, bias)). */
+export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1e-5): Tensor {
+  const C = x.shape[x.ndim - 1], rows = x.size / C;
+  const out = new Float32Array(x.size);
+  const mean = new Float32Array(rows), rstd = new Float32Array(rows);
+  backend().layerNorm(x.data, w?.data ?? null, b?.data ?? null, out, mean, rstd, rows, C, eps);
+  const parents = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+  return Tensor.fromOp(out, x.shape.slice(), parents, (o) => {
+    backend().layerNormBackward(
+      x.data, w?.data ?? null, mean, rstd, o.grad!, x.gradBuf(),
+      w && w.requiresGrad ? w.gradBuf() : null, b && b.requiresGrad ? b.gradBuf() : null, rows, C,
+    );
+  });
+}
+
+/**
+ * Causal scaled dot-product attention, fused: q, k, v (B, nh, T, hs) → (B, nh, T, hs).
+ *   att = softmax(mask(q·kᵀ / √hs));  y = att·v
+ * Position t attends to positions ≤ t. With `kvOffset` > 0 (KV cache), q holds the last Tq positions of a
+ * sequence whose keys/values k, v hold all Tk = kvOffset + Tq positions.
+ */
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const [B, H, Tq, hs] = q.shape;
+  const Tk = k.shape[2];
+  const kvOffset = Tk - Tq;
+  const BH = B * H;
+  const scale = 1 / Math.sqrt(hs);
+  const att = new Float32Array(BH * Tq * Tk); // (B, nh, Tq, Tk)
+  const be = backend();
+  be.matmul(q.data, k.data, att, {
+    batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
+    strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
+  });
+  // scale, mask the future, softmax row by row over the visible prefix
+  for (let r = 0; r < BH * Tq; r++) {
+    const o = r * Tk;
+    const visible = (r % Tq) + kvOffset + 1;
+    let m = -Infinity;
+    for (let j = 0; j < visible; j++) {
+      const s = att[o + j] * scale;
+      att[o + j] = s;
+      if (s > m) m = s;
+    }
+    let sum = 0;
+    for (let j = 0; j < visible; j++) {
+      const e = Math.exp(att[o + j] - m);
+      att[o + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < visible; j++) att[o + j] *= inv;
+    for (let j = visible; j < Tk; j++) att[o + j] = 0;
+  }
+  const out = new Float32Array(BH * Tq * hs);
+  be.matmul(att, v.data, out, {
+    batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
+    strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
+  });
+  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => {
+    const dy = o.grad!;
+    if (v.requiresGrad) {
+      // dv = attᵀ · dy   (Tk, Tq)·(Tq, hs)
+      be.matmul(att, dy, v.gradBuf(), {
+        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: true,
+        strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
+      });
+    }
+    // datt = dy · vᵀ   (Tq, hs)·(hs, Tk)
+    const datt = new Float32Array(BH * Tq * Tk);
+    be.matmul(dy, v.data, datt, {
+      batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
+      strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
+    });
+    // through softmax (masked entries have att = 0, so they get no gradient), then the 1/√hs scale
+    for (let r = 0; r < BH * Tq; r++) {
+      const off = r * Tk;
+      const visible = (r % Tq) + kvOffset + 1;
+      let dot = 0;
+      for (let j = 0; j < visible; j++) dot += datt[off + j] * att[off + j];
+      for (let j = 0; j < visible; j++) datt[off + j] = att[off + j] * (datt[off + j] - dot) * scale;
+      for (let j = visible; j < Tk; j++) datt[off + j] = 0;
+    }
+    if (q.requiresGrad) {
+      // dq = dS · k   (Tq, Tk)·(Tk, hs)
+      be.matmul(datt, k.data, q.gradBuf(), {
+        batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: true,
+        strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
+      });
+    }
+    if (k.requiresGrad) {
+      // dk = dSᵀ · q   (Tk, Tq)·(Tq, hs)
+      be.matmul(datt, q.data, k.gradBuf(), {
+        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: true,
+        strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
+      });
+    }
+  });
+}
