@@ -77,3 +77,9 @@ test('softmax, log-softmax, cross-entropy, layer norm, attention', () => {
   gradcheck('causalAttention', (q, k, v) => T.causalAttention(q, k, v), [r(2, 2, 5, 4), r(2, 2, 5, 4), r(2, 2, 5, 4)]);
   gradcheck('causalAttention with cache offset', (q, k, v) => T.causalAttention(q, k, v), [r(1, 2, 2, 4), r(1, 2, 5, 4), r(1, 2, 5, 4)]);
 });
+
+test('fused head split/merge', () => {
+  gradcheck('splitHeads', (x) => T.splitHeads(x, 1, 3, 2), [r(2, 3, 12)]);
+  gradcheck('mergeHeads', (y) => T.mergeHeads(y), [r(2, 2, 3, 4)]);
+  gradcheck('add suffix broadcast (b first)', (a, b) => T.add(a, b), [r(3, 4), r(2, 3, 4)]);
+});

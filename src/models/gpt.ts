@@ -7,7 +7,7 @@ import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, gelu } from '../tensor/elementwise.js';
-import { concat, permute, reshape, slice } from '../tensor/shape.js';
+import { concat, mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
 import { causalAttention, crossEntropy } from '../tensor/nnops.js';
 
@@ -72,13 +72,10 @@ class CausalSelfAttention extends Module {
   }
 
   forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
-    const [B, T, C] = x.shape;
-    const H = this.cfg.nHead, hs = C / H;
+    const H = this.cfg.nHead;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
-    const heads = (i: number): Tensor =>
-      permute(reshape(slice(qkv, 2, i * C, (i + 1) * C), [B, T, H, hs]), [0, 2, 1, 3]); // (B, nh, T, hs)
-    const q = heads(0);
-    let k = heads(1), v = heads(2);
+    const q = splitHeads(qkv, 0, 3, H); // (B, nh, T, hs)
+    let k = splitHeads(qkv, 1, 3, H), v = splitHeads(qkv, 2, 3, H);
     if (cache) {
       const pk = cache.k[layer], pv = cache.v[layer];
       if (pk && pv) {
@@ -89,7 +86,7 @@ class CausalSelfAttention extends Module {
       cache.v[layer] = v;
     }
     const y = causalAttention(q, k, v); // (B, nh, T, hs)
-    const merged = reshape(permute(y, [0, 2, 1, 3]), [B, T, C]); // re-assemble all head outputs side by side
+    const merged = mergeHeads(y); // (B, T, C): all head outputs side by side
     return this.resid.forward(this.c_proj.forward(merged));
   }
 }
@@ -160,13 +157,15 @@ export interface GPTOutput {
 export class GPT extends Module {
   readonly config: GPTConfig;
   readonly transformer: Transformer;
+  /** drew the initial weights; dropout keeps drawing from it, so checkpoints save its state */
+  readonly rng: Rng;
 
   constructor(config: GPTConfig, seed = 1337) {
     super();
     validateConfig(config);
     this.config = { ...config };
-    const rng = new Rng(seed);
-    this.transformer = this.child('transformer', new Transformer(this.config, rng));
+    this.rng = new Rng(seed);
+    this.transformer = this.child('transformer', new Transformer(this.config, this.rng));
     // the LM head is tied to wte (weight tying, Press & Wolf 2017): there is no separate lm_head tensor
   }
 

@@ -74,7 +74,41 @@ function binary(a: Tensor, b: Tensor, f: Binary, df: BinaryGrad): Tensor {
 
 const asTensor = (v: Tensor | number): Tensor => (typeof v === 'number' ? new Tensor(new Float32Array([v]), []) : v);
 
-export const add = (a: Tensor, b: Tensor | number): Tensor => binary(a, asTensor(b), (x, y) => x + y, () => [1, 1]);
+/** true when `small`'s shape is a suffix of `big`'s, i.e. small repeats along big's leading axes */
+function isSuffix(big: readonly number[], small: readonly number[]): boolean {
+  if (small.length > big.length) return false;
+  for (let i = 1; i <= small.length; i++) if (small[small.length - i] !== big[big.length - i]) return false;
+  return true;
+}
+
+/**
+ * a + b. The two shapes a transformer adds all the time — equal shapes (residuals) and a trailing-suffix
+ * broadcast (position embeddings (T, C) onto (B, T, C)) — get straight loops; the rest goes through the
+ * general broadcast path.
+ */
+export function add(a: Tensor, bIn: Tensor | number): Tensor {
+  let b = asTensor(bIn);
+  if (!isSuffix(a.shape, b.shape)) {
+    if (!isSuffix(b.shape, a.shape)) return binary(a, b, (x, y) => x + y, () => [1, 1]);
+    [a, b] = [b, a];
+  }
+  const n = a.size, m = b.size;
+  const out = new Float32Array(n);
+  const A = a.data, B = b.data;
+  for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j];
+  const bb = b;
+  return Tensor.fromOp(out, a.shape.slice(), [a, bb], (res) => {
+    const g = res.grad!;
+    if (a.requiresGrad) {
+      const ga = a.gradBuf();
+      for (let i = 0; i < n; i++) ga[i] += g[i];
+    }
+    if (bb.requiresGrad) {
+      const gb = bb.gradBuf();
+      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) gb[j] += g[o + j];
+    }
+  });
+}
 export const sub = (a: Tensor, b: Tensor | number): Tensor => binary(a, asTensor(b), (x, y) => x - y, () => [1, -1]);
 export const mul = (a: Tensor, b: Tensor | number): Tensor => binary(a, asTensor(b), (x, y) => x * y, (x, y) => [y, x]);
 export const div = (a: Tensor, b: Tensor | number): Tensor =>

@@ -208,3 +208,57 @@ export function gather(table: Tensor, ids: Int32Array | number[], idsShape: numb
     }
   });
 }
+
+/**
+ * One part of a fused projection, split into heads: x (B, T, P·C) → part p as (B, H, T, C/H). This is
+ * `x.split(C, dim=2)[p].view(B, T, H, hs).transpose(1, 2)` in one copy (attention's q, k, v from c_attn).
+ */
+export function splitHeads(x: Tensor, part: number, parts: number, H: number): Tensor {
+  const [B, T, PC] = x.shape;
+  const C = PC / parts, hs = C / H;
+  if (!Number.isInteger(C) || !Number.isInteger(hs)) throw new Error(`splitHeads: [${x.shape}] does not split into ${parts} parts of ${H} heads`);
+  const out = new Float32Array(B * T * C);
+  const X = x.data;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const src = (b * T + t) * PC + part * C;
+      for (let h = 0; h < H; h++) {
+        const dst = ((b * H + h) * T + t) * hs;
+        for (let j = 0; j < hs; j++) out[dst + j] = X[src + h * hs + j];
+      }
+    }
+  return Tensor.fromOp(out, [B, H, T, hs], [x], (o) => {
+    const g = o.grad!, gx = x.gradBuf();
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) {
+        const dst = (b * T + t) * PC + part * C;
+        for (let h = 0; h < H; h++) {
+          const src = ((b * H + h) * T + t) * hs;
+          for (let j = 0; j < hs; j++) gx[dst + h * hs + j] += g[src + j];
+        }
+      }
+  });
+}
+
+/** The inverse of splitHeads for one part: (B, H, T, hs) → (B, T, H·hs), heads side by side. */
+export function mergeHeads(y: Tensor): Tensor {
+  const [B, H, T, hs] = y.shape;
+  const C = H * hs;
+  const out = new Float32Array(B * T * C);
+  const Y = y.data;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let t = 0; t < T; t++) {
+        const src = ((b * H + h) * T + t) * hs, dst = (b * T + t) * C + h * hs;
+        for (let j = 0; j < hs; j++) out[dst + j] = Y[src + j];
+      }
+  return Tensor.fromOp(out, [B, T, C], [y], (o) => {
+    const g = o.grad!, gy = y.gradBuf();
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let t = 0; t < T; t++) {
+          const dst = ((b * H + h) * T + t) * hs, src = (b * T + t) * C + h * hs;
+          for (let j = 0; j < hs; j++) gy[dst + j] += g[src + j];
+        }
+  });
+}

@@ -1,0 +1,142 @@
+// A small, strict flag parser: every command declares its options once (name, type, default, help), and the
+// same table drives parsing, `--help`, and `--config FILE.json` (JSON keys are the flag names, camelCase or
+// kebab-case). Unknown flags and non-numeric numbers are errors that name the flag.
+import fs from 'node:fs';
+
+export type OptType = 'string' | 'int' | 'number' | 'bool' | 'ints';
+
+export interface OptSpec {
+  type: OptType;
+  help: string;
+  default?: string | number | boolean | number[];
+  /** short alias, e.g. 'n' for -n */
+  alias?: string;
+  /** positional argument name this option may also come from */
+  positional?: boolean;
+}
+
+export type OptTable = Record<string, OptSpec>;
+export type Parsed = Record<string, string | number | boolean | number[] | undefined>;
+
+export class UsageError extends Error {}
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function convert(name: string, spec: OptSpec, raw: unknown, where: string): string | number | boolean | number[] {
+  const fail = (what: string): never => {
+    throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(raw)}`);
+  };
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw !== 'string') fail('needs a text value');
+      return raw as string;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      return fail('must be true or false');
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isInteger(n)) fail('must be a whole number');
+      return n;
+    }
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) fail('must be a number');
+      return n;
+    }
+    case 'ints': {
+      const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').filter((s) => s.trim() !== '') : fail('must be a comma-separated list of whole numbers');
+      const ns = (parts as unknown[]).map(Number);
+      if (ns.some((n) => !Number.isInteger(n))) fail('must be a comma-separated list of whole numbers');
+      return ns;
+    }
+  }
+}
+
+/**
+ * Parses argv against the table. Precedence: defaults < --config file < flags. Returns options keyed by
+ * camelCase name, plus `_` with leftover positionals.
+ */
+export function parseArgs(argv: string[], table: OptTable, command: string): Parsed & { _: string[]; help?: boolean } {
+  const out: Parsed & { _: string[]; help?: boolean } = { _: [] };
+  const byAlias = new Map(Object.entries(table).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
+  const fromFlags: Parsed = {};
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (a === '--') {
+      out._.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
+      let key = a.startsWith('--') ? a.slice(2) : byAlias.get(a.slice(1)) ?? a.slice(1);
+      let value: string | undefined;
+      const eq = key.indexOf('=');
+      if (eq >= 0) (value = key.slice(eq + 1)), (key = key.slice(0, eq));
+      if (key === 'config') {
+        configFile = value ?? argv[++i];
+        if (configFile === undefined) throw new UsageError(`${command}: --config needs a file name`);
+        continue;
+      }
+      let name = camel(key);
+      let negated = false;
+      if (!(name in table) && name.startsWith('no') && camel(key.slice(3)) in table && table[camel(key.slice(3))].type === 'bool') {
+        name = camel(key.slice(3));
+        negated = true;
+      }
+      const spec = table[name];
+      if (!spec) throw new UsageError(`${command}: unknown option ${a.split('=')[0]} (see gptlab ${command} --help)`);
+      if (spec.type === 'bool') {
+        fromFlags[name] = negated ? false : value === undefined ? true : convert(name, spec, value, command);
+        continue;
+      }
+      if (value === undefined) {
+        value = argv[++i];
+        if (value === undefined) throw new UsageError(`${command}: --${kebab(name)} needs a value`);
+      }
+      fromFlags[name] = convert(name, spec, value, command);
+    } else out._.push(a);
+  }
+  for (const [name, spec] of Object.entries(table)) if (spec.default !== undefined) out[name] = spec.default;
+  if (configFile !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`${configFile}: ${err.code === 'ENOENT' ? 'no such config file' : `not valid JSON (${err.message})`}`);
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`${configFile}: a config file must hold a JSON object`);
+    for (const [k, v] of Object.entries(json as object)) {
+      const name = camel(k);
+      const spec = table[name];
+      if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
+      out[name] = convert(name, spec, v, configFile);
+    }
+  }
+  Object.assign(out, fromFlags);
+  // positionals fill options marked positional, in table order, when not given as flags
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.positional && fromFlags[name] === undefined && out._.length) out[name] = convert(name, spec, out._.shift(), command);
+  }
+  return out;
+}
+
+export function helpText(command: string, summary: string, table: OptTable, usage?: string): string {
+  const lines = [`gptlab ${command} — ${summary}`, '', `usage: ${usage ?? `gptlab ${command} [options]`}`, '', 'options:'];
+  const rows = Object.entries(table).map(([n, s]) => {
+    const flag = `${s.alias ? `-${s.alias}, ` : ''}--${kebab(n)}${s.type === 'bool' ? '' : ` <${s.type === 'ints' ? 'n,n,…' : s.type}>`}`;
+    const def = s.default !== undefined && s.default !== '' ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : s.default})` : '';
+    return [flag, s.help + def];
+  });
+  rows.push(['--config <file.json>', 'read options from a JSON object (flags given on the command line win)'], ['-h, --help', 'show this help']);
+  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  for (const [f, h] of rows) lines.push(`  ${f.padEnd(w)}${h}`);
+  return lines.join('\n');
+}

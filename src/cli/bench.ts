@@ -1,0 +1,125 @@
+// gptlab bench (also `npm run bench`): kernel GFLOP/s and training tokens/s, with PyTorch's numbers from the
+// same run when /usr/bin/python3 has torch, so that ratios hold on a noisy machine. Never part of the tests.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { helpText, parseArgs, type OptTable } from './args.js';
+import { maybeHelp } from './common.js';
+import { GPT } from '../models/gpt.js';
+import { Trainer } from '../train/trainer.js';
+import { CharTokenizer } from '../tokenizers/char.js';
+
+const OPTS: OptTable = {
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode' },
+  iters: { type: 'int', default: 20, help: 'timed training iterations on the CPU config' },
+  bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
+  torch: { type: 'string', default: 'auto', help: 'PyTorch reference: auto (when installed), off, or the path of torch_nanogpt.py' },
+  threads: { type: 'int', help: 'threads for the wasm backend (default: all cores)' },
+  json: { type: 'string', help: 'also write the results as JSON to this file' },
+};
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface TrainShape {
+  name: string;
+  L: number; H: number; C: number; T: number; B: number; V: number;
+}
+
+const SHAPES: TrainShape[] = [
+  { name: 'cpu (nanoGPT CPU config)', L: 4, H: 4, C: 128, T: 64, B: 12, V: 65 },
+  { name: 'shakespeare_char', L: 6, H: 6, C: 384, T: 256, B: 64, V: 65 },
+];
+
+/** median ms per training step (forward + backward + AdamW) of a randomly initialised model on random tokens */
+export function benchTrainStep(s: TrainShape, warmup: number, iters: number): number {
+  const model = new GPT({ vocabSize: s.V, blockSize: s.T, nLayer: s.L, nHead: s.H, nEmbd: s.C, dropout: 0, bias: false });
+  const data = new Int32Array(200_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % s.V;
+  const tok = new CharTokenizer(Array.from({ length: s.V }, (_, i) => String.fromCharCode(32 + i)));
+  const tr = new Trainer(model, tok, { train: data, dev: data, test: data }, { batchSize: s.B, lr: 1e-3, beta2: 0.99, weightDecay: 0.1 });
+  for (let i = 0; i < warmup; i++) tr.trainStep();
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    tr.trainStep();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function torchScript(opt: string): string | null {
+  if (opt === 'off') return null;
+  const p = opt === 'auto' ? path.resolve(repoRoot, '../shared/bench/torch_nanogpt.py') : opt;
+  if (!fs.existsSync(p)) return null;
+  const ok = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+  return ok.status === 0 ? p : null;
+}
+
+function runTorch(script: string, s: TrainShape, warmup: number, iters: number): number | null {
+  const r = spawnSync('/usr/bin/python3', [script, ...[s.L, s.H, s.C, s.T, s.B, warmup, iters, 1, s.V].map(String)], {
+    encoding: 'utf8', env: { ...process.env }, timeout: 30 * 60_000,
+  });
+  const m = /ms\/iter=([\d.]+)/.exec(r.stdout ?? '');
+  if (!m) {
+    process.stdout.write(`  (PyTorch run failed: ${(r.stderr || r.stdout || '').trim().split('\n').pop()})\n`);
+    return null;
+  }
+  return Number(m[1]);
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'bench');
+  if (maybeHelp(o, () => helpText('bench', 'measure kernels and training throughput', OPTS))) return 0;
+  const only = o.only as string;
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+  const out = (s: string): boolean => process.stdout.write(s + '\n');
+  const { initBackend } = await import('../backend/index.node.js');
+
+  if (only === 'all' || only === 'matmul') {
+    out('== matmul (GFLOP/s) ==');
+    const { benchMatmul } = await import('../../bench/matmul.js');
+    results.matmul = await benchMatmul({});
+  }
+
+  if (only === 'all' || only === 'train') {
+    out('\n== training step: forward + backward + AdamW (tokens/s) ==');
+    const script = torchScript(o.torch as string);
+    if (!script) out('  PyTorch reference: not available (apt-get install python3-torch; ../shared/bench/torch_nanogpt.py)');
+    const rows: Record<string, unknown>[] = [];
+    for (const [i, s] of SHAPES.entries()) {
+      const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);
+      const warm = i === 0 ? 5 : 1;
+      const be = await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
+      const ms = benchTrainStep(s, warm, iters);
+      const tps = (s.B * s.T) / (ms / 1000);
+      let line = `  ${s.name.padEnd(26)} L${s.L} H${s.H} C${s.C} T${s.T} B${s.B}: gptlab ${be.name}×${be.threads} ${ms.toFixed(1)} ms/iter, ${Math.round(tps).toLocaleString('en')} tok/s`;
+      const row: Record<string, unknown> = { shape: s, ms, tokensPerSec: tps, backend: `${be.name}x${be.threads}` };
+      if (script) {
+        const tms = runTorch(script, s, warm, iters);
+        if (tms) {
+          row.torchMs = tms;
+          row.ratio = tms / ms;
+          line += ` | PyTorch ${tms.toFixed(1)} ms/iter, ${Math.round((s.B * s.T) / (tms / 1000)).toLocaleString('en')} tok/s | ratio ${(tms / ms).toFixed(2)}× PyTorch`;
+        }
+      }
+      out(line);
+      rows.push(row);
+    }
+    results.train = rows;
+  }
+
+  if (only === 'all' || only === 'tokenizers') {
+    try {
+      const { benchTokenizers } = await import('../../bench/tokenizers.js');
+      out('\n== tokenizers ==');
+      await benchTokenizers({ dataDir: path.resolve(repoRoot, '../shared/data') });
+    } catch (e) {
+      out(`  tokenizer benchmark unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  if (o.json) fs.writeFileSync(o.json as string, JSON.stringify(results, null, 2));
+  return 0;
+}

@@ -1,0 +1,24 @@
+// Options every compute command shares, and the one place that installs the kernel backend.
+import type { OptTable, Parsed } from './args.js';
+import { UsageError } from './args.js';
+
+export const BACKEND_OPTS: OptTable = {
+  backend: { type: 'string', default: 'wasm', help: 'kernels: wasm (WebAssembly SIMD, default) or js (plain TypeScript reference)' },
+  threads: { type: 'int', help: 'worker threads for the wasm backend (default: all cores, at most 8)' },
+};
+
+export async function setupBackend(o: Parsed): Promise<string> {
+  const name = o.backend as string;
+  if (name !== 'wasm' && name !== 'js') throw new UsageError(`--backend must be wasm or js, got "${name}"`);
+  const threads = o.threads as number | undefined;
+  if (threads !== undefined && (threads < 1 || threads > 64)) throw new UsageError(`--threads must be between 1 and 64, got ${threads}`);
+  const { initBackend } = await import('../backend/index.node.js');
+  const b = await initBackend({ backend: name, threads });
+  return `${b.name}${b.threads > 1 ? ` × ${b.threads} threads` : ''}`;
+}
+
+/** prints help and returns true when asked */
+export function maybeHelp(o: { help?: boolean }, text: () => string): boolean {
+  if (o.help) process.stdout.write(text() + '\n');
+  return !!o.help;
+}

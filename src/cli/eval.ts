@@ -1,0 +1,37 @@
+// gptlab eval: how well a checkpoint predicts a text — mean loss over every full window, perplexity, bits per
+// byte (comparable across tokenizers), and top-1/top-5 next-token accuracy.
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { readTextFile } from '../train/run.node.js';
+import { evaluateText } from '../eval/evaluate.js';
+
+const OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder' },
+  data: { type: 'string', positional: true, help: 'UTF-8 text file to score' },
+  batchSize: { type: 'int', default: 8, help: 'windows per forward pass' },
+  maxTokens: { type: 'int', default: 0, help: 'score at most this many tokens (0 = all)' },
+  json: { type: 'bool', help: 'print one JSON object instead of text' },
+  ...BACKEND_OPTS,
+};
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'eval');
+  if (maybeHelp(o, () => helpText('eval', 'loss and perplexity of a checkpoint on a text', OPTS, 'gptlab eval CHECKPOINT --data FILE [--json]'))) return 0;
+  if (!o.checkpoint) throw new UsageError('eval: give a checkpoint folder');
+  if (!o.data) throw new UsageError('eval: give --data FILE (the text to score)');
+  if ((o.batchSize as number) < 1) throw new UsageError(`eval: --batch-size must be at least 1, got ${o.batchSize}`);
+  await setupBackend(o);
+  const ck = loadCheckpoint(o.checkpoint as string);
+  const text = readTextFile(o.data as string);
+  const r = evaluateText(ck.model, ck.tokenizer, text, { batchSize: o.batchSize as number, maxTokens: o.maxTokens as number, source: o.data as string });
+  if (o.json) process.stdout.write(JSON.stringify({ checkpoint: o.checkpoint, data: o.data, ...r }) + '\n');
+  else {
+    process.stdout.write(
+      `${o.data}: ${r.tokens.toLocaleString('en')} tokens scored\n` +
+        `  mean loss   ${r.loss.toFixed(4)} nats/token\n  perplexity  ${r.perplexity.toFixed(3)}\n` +
+        `  bits/byte   ${r.bitsPerByte.toFixed(4)}\n  top-1 acc   ${(100 * r.top1).toFixed(2)}%\n  top-5 acc   ${(100 * r.top5).toFixed(2)}%\n`,
+    );
+  }
+  return 0;
+}

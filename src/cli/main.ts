@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The `gptlab` command. Each subcommand lives in its own module; this file only dispatches and turns errors
+// into one clear line and a non-zero exit code (a stack trace only with GPTLAB_DEBUG=1).
+import { UsageError } from './args.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+  train: { summary: 'train a GPT on a text file (or the built-in demo corpus)', load: async () => (await import('./train.js')).trainCommand },
+  sample: { summary: 'generate text from a checkpoint', load: async () => (await import('./sample.js')).sampleCommand },
+  eval: { summary: 'mean loss, perplexity and bits per byte of a checkpoint on a text file', load: async () => (await import('./eval.js')).evalCommand },
+  info: { summary: 'summarise a checkpoint', load: async () => (await import('./info.js')).infoCommand },
+  bench: { summary: 'measure kernels and training throughput (beside PyTorch when available)', load: async () => (await import('./bench.js')).benchCommand },
+  tokenize: { summary: 'show how a tokenizer splits text (pieces, ids, statistics)', load: async () => (await import('./tokenize.js')).tokenizeCommand },
+  tokenizer: { summary: 'train a tokenizer: gptlab tokenizer train …', load: async () => (await import('./tokenize.js')).tokenizerCommand },
+  sft: { summary: 'supervised fine-tuning of a checkpoint on chat data', load: async () => (await import('./sft.js')).sftCommand },
+  chat: { summary: 'chat with a checkpoint in the terminal', load: async () => (await import('./chat-cli.js')).chatCommand },
+  serve: { summary: 'OpenAI-compatible HTTP API and web chat page', load: async () => (await import('./serve-cli.js')).serveCommand },
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
+  return [
+    'gptlab — build, train, inspect and ship small language models',
+    '',
+    'usage: gptlab <command> [options]     (gptlab <command> --help for its options)',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}${c.summary}`),
+    '',
+    'start here:  gptlab train --demo      (trains a small GPT on a built-in corpus in about 2 minutes)',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(usage() + '\n');
+    return cmd ? 0 : 1;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write('gptlab 0.1.0\n');
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`gptlab: unknown command "${cmd}" (run gptlab --help)\n`);
+    return 2;
+  }
+  const run = await c.load();
+  return run(rest);
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      const err = e as Error;
+      if (process.env.GPTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
+      process.stderr.write(`gptlab: ${err instanceof UsageError ? '' : 'error: '}${err.message ?? String(e)}\n`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
+}

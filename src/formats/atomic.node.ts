@@ -1,0 +1,228 @@
+// Crash-safe writes for checkpoints and exported models (Node only).
+//
+// A plain writeFile() that is interrupted (Ctrl-C, OOM kill, power loss) leaves a half-written file
+// under the real name, and the next run happily loads garbage. Instead we write somewhere else, flush
+// it to disk, and only then rename() it into place: on POSIX a rename within one filesystem is atomic,
+// so readers see either the complete old version or the complete new one.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+
+function tempSuffix(kind: 'tmp' | 'old'): string {
+  return `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+// fsync a directory so the rename itself survives a power cut. Not possible on every platform
+// (Windows refuses to open directories), and the data is already safe, so failures are ignored.
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // best effort
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function writeAndSync(file: string, data: Uint8Array | string): void {
+  // 'wx': fail rather than clobber if the random temp name somehow exists.
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Replace `file` with `data` atomically: writes `<file>.tmp-<pid>-<rand>` in the same directory
+ * (same filesystem, so rename is atomic), fsyncs it, renames it over `file`, then fsyncs the directory.
+ * On any failure the temp file is removed, `file` is left as it was, and the error names `file`.
+ * The parent directory must already exist.
+ */
+export function writeFileAtomicSync(file: string, data: Uint8Array | string): void {
+  const tmp = file + tempSuffix('tmp');
+  try {
+    writeAndSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`cannot write ${file}: ${describe(e)}`, { cause: e });
+  }
+  fsyncDir(path.dirname(path.resolve(file)));
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // best effort, as in fsyncDir
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function writeAndSyncAsync(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await fsp.open(file, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Same as writeFileAtomicSync without blocking the event loop (for big checkpoints in a server). */
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const tmp = file + tempSuffix('tmp');
+  try {
+    await writeAndSyncAsync(tmp, data);
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw new Error(`cannot write ${file}: ${describe(e)}`, { cause: e });
+  }
+  await fsyncDirAsync(path.dirname(path.resolve(file)));
+}
+
+function checkRelative(dir: string, name: string): void {
+  const norm = path.posix.normalize(name.replace(/\\/g, '/'));
+  if (name.length === 0 || path.isAbsolute(name) || norm.startsWith('../') || norm === '..' || norm === '.') {
+    throw new Error(`cannot write ${dir}: file name ${JSON.stringify(name)} must be a relative path inside the folder`);
+  }
+}
+
+/**
+ * Make `dir` hold exactly `files` (relative paths, subfolders allowed, e.g. "tokenizer/vocab.json"),
+ * replacing whatever was there as a whole.
+ *
+ * Steps, and what a crash at each point leaves behind:
+ *  1. Write every file into the sibling `<dir>.tmp-<pid>-<rand>` and fsync it.
+ *     Crash: `dir` untouched; a stray `.tmp-*` folder to delete by hand.
+ *  2. If `dir` does not exist: rename the temp folder to `dir`. Done.
+ *  3. If `dir` exists (it must be a folder, else we throw before touching it): rename it to
+ *     `<dir>.old-<pid>-<rand>`, rename the temp folder to `dir`, then delete the old folder recursively.
+ *     Node has no atomic directory exchange, so for the instant between the two renames `dir` does not
+ *     exist. Crash there: the complete previous version is in `.old-*` and the complete new one in `.tmp-*`;
+ *     nothing is ever half-written. If the second rename fails, the old folder is renamed back.
+ * Files in the previous `dir` that are not in `files` are gone afterwards (it is replaced, not merged).
+ * On failure the temp folder is removed and the error names `dir`.
+ */
+export function writeDirAtomicSync(dir: string, files: Record<string, Uint8Array | string>): void {
+  const target = path.resolve(dir);
+  for (const name of Object.keys(files)) checkRelative(dir, name);
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.statSync(target);
+  } catch {
+    existing = undefined;
+  }
+  if (existing && !existing.isDirectory()) {
+    throw new Error(`cannot write ${dir}: it exists and is not a folder`);
+  }
+
+  const tmp = target + tempSuffix('tmp');
+  try {
+    fs.mkdirSync(tmp, { recursive: false });
+    for (const [name, data] of Object.entries(files)) {
+      const file = path.join(tmp, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeAndSync(file, data);
+    }
+    fsyncDir(tmp);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+  }
+
+  if (!existing) {
+    try {
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+    }
+    fsyncDir(path.dirname(target));
+    return;
+  }
+
+  const old = target + tempSuffix('old');
+  try {
+    fs.renameSync(target, old);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: cannot move the previous folder aside: ${describe(e)}`, { cause: e });
+  }
+  try {
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.renameSync(old, target);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+  }
+  fsyncDir(path.dirname(target));
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Same as writeDirAtomicSync without blocking the event loop. */
+export async function writeDirAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+  const target = path.resolve(dir);
+  for (const name of Object.keys(files)) checkRelative(dir, name);
+  const existing = await fsp.stat(target).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new Error(`cannot write ${dir}: it exists and is not a folder`);
+  }
+
+  const tmp = target + tempSuffix('tmp');
+  try {
+    await fsp.mkdir(tmp, { recursive: false });
+    for (const [name, data] of Object.entries(files)) {
+      const file = path.join(tmp, name);
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await writeAndSyncAsync(file, data);
+    }
+    await fsyncDirAsync(tmp);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+  }
+
+  if (!existing) {
+    try {
+      await fsp.rename(tmp, target);
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+    }
+    await fsyncDirAsync(path.dirname(target));
+    return;
+  }
+
+  const old = target + tempSuffix('old');
+  try {
+    await fsp.rename(target, old);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: cannot move the previous folder aside: ${describe(e)}`, { cause: e });
+  }
+  try {
+    await fsp.rename(tmp, target);
+  } catch (e) {
+    await fsp.rename(old, target);
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw new Error(`cannot write ${dir}: ${describe(e)}`, { cause: e });
+  }
+  await fsyncDirAsync(path.dirname(target));
+  await fsp.rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,134 @@
+// Autoregressive generation from a GPT: the model reads the context, a sampler picks the next token, repeat.
+// With the KV cache, each step feeds only the newest token and attends to cached keys/values of the past;
+// without it, each step re-reads the whole (cropped) context as nanoGPT's generate() does. Both give the same
+// logits, so greedy output is identical with and without the cache (test/generate.test.ts holds them to it).
+import { KVCache, type GPT } from '../models/gpt.js';
+import { Rng } from '../tensor/rng.js';
+import { noGrad } from '../tensor/tensor.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { sampleNext, type SamplingOptions } from './sampling.js';
+import { StopStringMatcher, StreamDecoder } from './stop.js';
+
+export interface TokenGenOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** seeds a fresh Rng when `rng` is not given */
+  seed?: number;
+  rng?: Rng;
+  /** generation ends right after any of these ids is produced (the id is returned but not decoded) */
+  stopTokens?: readonly number[];
+  /** KV cache on (default) or off */
+  useCache?: boolean;
+  /** penalise repeats over the prompt too (HF does); default true */
+  penalizePrompt?: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'aborted';
+
+/**
+ * Yields new token ids one by one. Synchronous: the caller decides when to yield to the event loop.
+ * The returned generator's result is the finish reason.
+ */
+export function* generateIds(model: GPT, prompt: readonly number[], opts: TokenGenOptions): Generator<number, FinishReason> {
+  if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
+  const { blockSize, nLayer } = model.config;
+  const rng = opts.rng ?? new Rng(opts.seed ?? 1337);
+  const useCache = opts.useCache ?? true;
+  const stops = new Set(opts.stopTokens ?? []);
+  const ctx = prompt.slice();
+  const penaltyStart = opts.penalizePrompt === false ? prompt.length : 0;
+  const wasTraining = model.training;
+  model.eval();
+  let cache = useCache ? new KVCache(nLayer) : undefined;
+  try {
+    for (let n = 0; n < opts.maxNewTokens; n++) {
+      let feed: number[];
+      if (cache && cache.length > 0 && cache.length + 1 <= blockSize) {
+        feed = [ctx[ctx.length - 1]];
+      } else {
+        // start (or restart, once the context outgrows the block) from the last blockSize tokens
+        if (cache) cache = new KVCache(nLayer);
+        feed = ctx.slice(-blockSize);
+      }
+      const logits = noGrad(() => model.forward(Int32Array.from(feed), 1, feed.length, { cache, lastOnly: true }).logits);
+      const row = Float32Array.from(logits.data); // (V,)
+      const next = sampleNext(row, opts, rng, ctx.slice(penaltyStart));
+      ctx.push(next);
+      yield next;
+      if (stops.has(next)) return 'stop';
+    }
+    return 'length';
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export interface TextGenOptions extends TokenGenOptions {
+  /** generation ends before any of these strings; they are not part of the text */
+  stop?: readonly string[];
+  signal?: AbortSignal;
+  /** called with each new piece of text as it is produced */
+  onText?: (piece: string) => void;
+  /** yield to the event loop every this many tokens (servers stay responsive); 0 = never */
+  yieldEvery?: number;
+}
+
+/** one turn of the event loop: setImmediate where it exists (Node), else a 0 ms timeout (browsers) */
+export function tick(): Promise<void> {
+  const si = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
+  return new Promise((r) => (si ? si(r) : setTimeout(r, 0)));
+}
+
+export interface TextGenResult {
+  text: string;
+  ids: number[];
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Prompt text in, completion text out, streamed through onText, with stop strings and abort. */
+export async function generateText(
+  model: GPT, tokenizer: Tokenizer, prompt: string, opts: TextGenOptions,
+): Promise<TextGenResult> {
+  const promptIds = tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  const stopIds = new Set(opts.stopTokens ?? []);
+  const dec = new StreamDecoder((ids) => tokenizer.decode(ids.filter((i) => !stopIds.has(i))));
+  const matcher = new StopStringMatcher(opts.stop ?? []);
+  const ids: number[] = [];
+  let text = '';
+  const emit = (piece: string): void => {
+    if (!piece) return;
+    text += piece;
+    opts.onText?.(piece);
+  };
+  const gen = generateIds(model, promptIds.length ? promptIds : [0], opts);
+  let finish: FinishReason = 'length';
+  const yieldEvery = opts.yieldEvery ?? 1;
+  for (;;) {
+    if (opts.signal?.aborted) {
+      finish = 'aborted';
+      break;
+    }
+    const r = gen.next();
+    if (r.done) {
+      finish = r.value;
+      break;
+    }
+    ids.push(r.value);
+    const res = matcher.push(dec.push(r.value));
+    emit(res.text);
+    if (res.stopped) {
+      finish = 'stop';
+      gen.return('stop');
+      break;
+    }
+    if (yieldEvery > 0 && ids.length % yieldEvery === 0) await tick();
+  }
+  if (!matcher.stopped) {
+    const res = matcher.push(dec.flush());
+    emit(res.text);
+    if (res.stopped) finish = 'stop';
+    else emit(matcher.flush());
+  }
+  return { text, ids, finishReason: finish, promptTokens: promptIds.length, completionTokens: ids.length };
+}

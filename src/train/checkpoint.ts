@@ -1,0 +1,135 @@
+// A checkpoint is a folder of plain files, so other tools can read each part:
+//   config.json           format tag, the model config (ours and nanoGPT's `model_args` names), train config
+//   model.safetensors     parameters under nanoGPT's state-dict names, float32, Linear weights [out, in]
+//   tokenizer.json        the tokenizer (Tokenizer.toJSON())
+//   optimizer.safetensors AdamW moments `m.<name>`, `v.<name>` (only in resumable checkpoints)
+//   trainer_state.json    step, generator states, best dev loss, loss history
+// This module turns a model into those files and back; reading and writing the folder is checkpoint.node.ts.
+import { GPT, type GPTConfig } from '../models/gpt.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { tokenizerFromJSON } from '../tokenizers/index.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { Trainer, TrainConfig, TrainState } from './trainer.js';
+
+export const CHECKPOINT_FORMAT = 'gptlab-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointConfig {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  model: GPTConfig;
+  /** the same, under nanoGPT's names, for tools that read nanoGPT's ckpt['model_args'] */
+  model_args: { n_layer: number; n_head: number; n_embd: number; block_size: number; bias: boolean; vocab_size: number; dropout: number };
+  train?: TrainConfig;
+  /** free-form: what produced it (pretrain, sft, …), data file, time */
+  meta?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  config: CheckpointConfig;
+  model: GPT;
+  tokenizer: Tokenizer;
+  /** present when the checkpoint can resume training */
+  trainerState?: TrainState;
+  moments?: Map<string, Float32Array>;
+}
+
+export function modelToSafetensors(model: GPT): Uint8Array {
+  const tensors: Record<string, SafetensorsEntry> = {};
+  for (const [name, p] of model.namedParameters()) tensors[name] = { dtype: 'F32', shape: p.shape.slice(), data: p.data };
+  return writeSafetensors(tensors, { format: 'pt' });
+}
+
+/** Files of a checkpoint. `trainer` adds the optimizer and trainer state that resuming needs. */
+export function checkpointFiles(
+  model: GPT, tokenizer: Tokenizer, opts: { trainer?: Trainer; meta?: Record<string, unknown> } = {},
+): Record<string, Uint8Array | string> {
+  const c = model.config;
+  const config: CheckpointConfig = {
+    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: c,
+    model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },
+    train: opts.trainer?.config, meta: opts.meta,
+  };
+  const files: Record<string, Uint8Array | string> = {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'model.safetensors': modelToSafetensors(model),
+    'tokenizer.json': JSON.stringify(tokenizer.toJSON()) + '\n',
+  };
+  if (opts.trainer) {
+    const t = opts.trainer;
+    t.syncRngState();
+    const moments: Record<string, SafetensorsEntry> = {};
+    for (const [k, v] of Object.entries(t.optimizer.stateTensors(t.nameOf))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
+    files['optimizer.safetensors'] = writeSafetensors(moments);
+    files['trainer_state.json'] = JSON.stringify(t.state) + '\n';
+  }
+  return files;
+}
+
+/** a JSON file of a checkpoint, with errors that name the file */
+function parseJSON(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** the nanoGPT name of the tied head, accepted on load and dropped */
+const TIED_HEAD = 'lm_head.weight';
+
+/**
+ * Rebuilds a checkpoint from its files. `read(name)` returns a file's bytes or null when absent; `where` names
+ * the folder in error messages.
+ */
+export function checkpointFromFiles(read: (name: string) => Uint8Array | null, where: string): Checkpoint {
+  const text = (name: string): string | null => {
+    const b = read(name);
+    return b === null ? null : new TextDecoder().decode(b);
+  };
+  const cfgText = text('config.json');
+  if (cfgText === null) throw new Error(`${where}: not a checkpoint (config.json is missing)`);
+  const config = parseJSON(cfgText, `${where}/config.json`) as CheckpointConfig;
+  if (!config || config.format !== CHECKPOINT_FORMAT || typeof config.model !== 'object') {
+    throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}")`);
+  }
+  let model: GPT;
+  try {
+    model = new GPT(config.model);
+  } catch (e) {
+    throw new Error(`${where}/config.json: ${(e as Error).message}`);
+  }
+  const weights = read('model.safetensors');
+  if (weights === null) throw new Error(`${where}: model.safetensors is missing`);
+  const st = readSafetensors(weights, `${where}/model.safetensors`);
+  const state = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, e] of st.tensors) {
+    if (name === TIED_HEAD) continue;
+    state.set(name, { shape: e.shape, data: toFloat32(e) });
+  }
+  model.loadStateDict(state, `${where}/model.safetensors`);
+
+  const tokText = text('tokenizer.json');
+  if (tokText === null) throw new Error(`${where}: tokenizer.json is missing`);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = tokenizerFromJSON(parseJSON(tokText, `${where}/tokenizer.json`));
+  } catch (e) {
+    throw new Error(`${where}/tokenizer.json: ${(e as Error).message.replace(`${where}/tokenizer.json: `, '')}`);
+  }
+  if (tokenizer.vocabSize > config.model.vocabSize) {
+    throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.model.vocabSize}`);
+  }
+  const ck: Checkpoint = { config, model, tokenizer };
+  const stText = text('trainer_state.json');
+  const opt = read('optimizer.safetensors');
+  if (stText !== null && opt !== null) {
+    ck.trainerState = parseJSON(stText, `${where}/trainer_state.json`) as TrainState;
+    if (typeof ck.trainerState.step !== 'number' || !ck.trainerState.rng) {
+      throw new Error(`${where}/trainer_state.json: field "step" or "rng" is missing`);
+    }
+    const m = readSafetensors(opt, `${where}/optimizer.safetensors`);
+    ck.moments = new Map([...m.tensors].map(([k, e]) => [k, toFloat32(e)]));
+  }
+  return ck;
+}
