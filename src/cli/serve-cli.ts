@@ -1,0 +1,47 @@
+// gptlab serve: the OpenAI-compatible API and the web chat page over a checkpoint.
+import path from 'node:path';
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { GPTEngine } from '../generate/engine.js';
+import { startServer } from '../serve/server.js';
+
+const OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (e.g. runs/chat)' },
+  host: { type: 'string', default: '127.0.0.1', help: 'address to bind (0.0.0.0 exposes the model to your network)' },
+  port: { type: 'int', default: 8080, help: 'port (0 = any free port)' },
+  apiKey: { type: 'string', help: 'require "Authorization: Bearer KEY" on /v1/* (or set GPTLAB_API_KEY)' },
+  model: { type: 'string', help: 'model id reported by /v1/models (default: the folder name)' },
+  maxBody: { type: 'int', default: 1 << 20, help: 'largest request body in bytes' },
+  maxQueue: { type: 'int', default: 16, help: 'requests waiting behind the running one before 429' },
+  ...BACKEND_OPTS,
+};
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'serve');
+  if (maybeHelp(o, () => helpText('serve', 'OpenAI-compatible HTTP API and web chat page', OPTS, 'gptlab serve CHECKPOINT [--port 8080]'))) return 0;
+  if (!o.checkpoint) throw new UsageError('serve: give a checkpoint folder (e.g. runs/chat)');
+  const port = o.port as number;
+  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be 0–65535, got ${port}`);
+  const backend = await setupBackend(o);
+  const ck = loadCheckpoint(o.checkpoint as string);
+  const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
+  const engine = new GPTEngine(ck.model, ck.tokenizer, id);
+  const server = await startServer({
+    engine, host: o.host as string, port, apiKey: (o.apiKey as string | undefined) ?? process.env.GPTLAB_API_KEY,
+    limits: { maxBodyBytes: o.maxBody as number, maxQueue: o.maxQueue as number },
+    log: (l) => process.stderr.write(l + '\n'),
+  });
+  process.stdout.write(`gptlab serve: model "${id}" (${ck.model.numParameters().toLocaleString('en')} parameters, ${backend}) at ${server.url}\n` +
+    `  web chat:  ${server.url}/\n  API:       ${server.url}/v1/chat/completions  (OpenAI-compatible)\n  Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
