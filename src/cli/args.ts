@@ -1,6 +1,6 @@
 // A small, strict flag parser: every command declares its options once (name, type, default, help), and the
-// same table drives parsing, `--help`, and `--config FILE.json` (JSON keys are the flag names, camelCase or
-// kebab-case). Unknown flags and non-numeric numbers are errors that name the flag.
+// same table drives parsing, `--help`, and `--config FILE.json` (JSON keys are the flag names, camelCase,
+// kebab-case or snake_case as nanoGPT configs use). Unknown flags and non-numeric numbers are errors that name the flag.
 import fs from 'node:fs';
 
 export type OptType = 'string' | 'int' | 'number' | 'bool' | 'ints';
@@ -21,7 +21,7 @@ export type Parsed = Record<string, string | number | boolean | number[] | undef
 export class UsageError extends Error {}
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (s: string): string => s.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function convert(name: string, spec: OptSpec, raw: unknown, where: string): string | number | boolean | number[] {
   const fail = (what: string): never => {

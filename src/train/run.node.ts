@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
 import { CharTokenizer } from '../tokenizers/char.js';
-import { tokenizerFromJSON } from '../tokenizers/index.js';
+import { loadTokenizerFile } from '../tokenizers/file.node.js';
+import { decodeUtf8Strict } from '../tokenizers/utf8.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens } from '../data/dataset.js';
 import { lossCurveSVG } from '../eval/plot.js';
@@ -28,24 +29,7 @@ export function readTextFile(file: string, what = 'data file'): string {
     throw new Error(`${file}: ${err.code === 'ENOENT' ? `no such ${what}` : err.code === 'EISDIR' ? 'is a folder, not a file' : err.message}`);
   }
   if (buf.length === 0) throw new Error(`${file}: the ${what} is empty`);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    // find the first bad byte to say where
-    let at = 0;
-    for (let lo = 0, hi = buf.length; lo < hi; ) {
-      const mid = (lo + hi) >> 1;
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, mid));
-        lo = mid + 1;
-        at = mid;
-      } catch {
-        hi = mid;
-      }
-    }
-    const line = buf.subarray(0, at).toString('utf8').split('\n').length;
-    throw new Error(`${file}: not valid UTF-8 (first bad byte near offset ${at}, line ${line})`);
-  }
+  return decodeUtf8Strict(buf, file);
 }
 
 export interface TrainJob {
@@ -88,18 +72,8 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
     job.train = { ...(ck.config.train ?? {}), ...job.train };
   } else {
     if (job.tokenizerFile) {
-      const raw = readTextFile(job.tokenizerFile, 'tokenizer file');
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch (e) {
-        throw new Error(`${job.tokenizerFile}: not valid JSON (${(e as Error).message})`);
-      }
-      try {
-        tokenizer = tokenizerFromJSON(json);
-      } catch (e) {
-        throw new Error(`${job.tokenizerFile}: ${(e as Error).message}`);
-      }
+      readTextFile(job.tokenizerFile, 'tokenizer file'); // the same clear errors for missing/empty files
+      tokenizer = await loadTokenizerFile(job.tokenizerFile);
     } else tokenizer = CharTokenizer.fromText(job.text);
     const preset = GPT_PRESETS[job.model.preset];
     if (!preset) throw new Error(`unknown preset "${job.model.preset}" (choose from ${Object.keys(GPT_PRESETS).join(', ')})`);

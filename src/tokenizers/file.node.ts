@@ -1,0 +1,50 @@
+// Node-only file I/O for tokenizers: strict UTF-8 text reading, and loading a tokenizer from a file
+// (our JSON, a Hugging Face tokenizer.json, or a `.tiktoken` rank file) with errors that name the file.
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Tokenizer } from './tokenizer.js';
+import { tokenizerFromJSON } from './index.js';
+import { ENCODINGS, encodingFromRanks, parseTiktokenRanks } from './tiktoken.js';
+import { decodeUtf8Strict } from './utf8.js';
+import { loadEncoding } from './tiktoken.node.js';
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
+  }
+}
+
+/** a text file that must be valid UTF-8 (a BOM is skipped); invalid bytes → error with line and offset */
+export async function readTextFile(file: string): Promise<string> {
+  return decodeUtf8Strict(await readBytes(file), file);
+}
+
+export async function loadTokenizerFile(file: string): Promise<Tokenizer> {
+  const text = await readTextFile(file);
+  if (file.endsWith('.tiktoken')) {
+    const ranks = parseTiktokenRanks(text, file);
+    // a bare rank file has no pattern; the rank count says which encoding it is
+    const name = Object.keys(ENCODINGS).find((n) => ENCODINGS[n].mergeable === ranks.size && n !== 'p50k_base');
+    if (!name) throw new Error(`${file}: ${ranks.size} ranks match no known encoding (gpt2 50256, cl100k_base 100256, o200k_base 199998)`);
+    return encodingFromRanks(name, ranks);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return tokenizerFromJSON(json, file);
+}
+
+export async function saveTokenizerFile(tok: Tokenizer, file: string): Promise<void> {
+  await writeFile(file, JSON.stringify(tok.toJSON()) + '\n');
+}
+
+/** `--encoding NAME` or `--tokenizer FILE`, whichever is given (default cl100k_base) */
+export async function resolveTokenizer(opts: { encoding?: string; tokenizer?: string; ranks?: string }): Promise<Tokenizer> {
+  if (opts.tokenizer) return loadTokenizerFile(opts.tokenizer);
+  return loadEncoding(opts.encoding ?? 'cl100k_base', { ranksFile: opts.ranks });
+}

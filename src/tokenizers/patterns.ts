@@ -1,0 +1,46 @@
+// The pre-tokenizer split patterns of OpenAI's encodings, as JS RegExp source (compiled with the 'gu' flags).
+// Text is first cut into chunks with one of these, then BPE runs inside each chunk, so merges never cross
+// a word/number/punctuation boundary. They are copied from tiktoken (via js-tiktoken, which expands the
+// Python `(?i:'s|'t…)` group by hand because JS has no inline case-insensitive groups).
+//
+// Example (cl100k): "I'm 12345 ok!!\n\n" → ["I", "'m", " ", "123", "45", " ok", "!!\n\n"]
+
+/** GPT-2 / r50k_base / p50k_base */
+export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+const CONTRACTIONS = "'s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D";
+
+/** cl100k_base (GPT-3.5/GPT-4); minbpe calls it GPT4_SPLIT_PATTERN */
+export const CL100K_PATTERN =
+  `(${CONTRACTIONS})|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+`;
+export const GPT4_PATTERN = CL100K_PATTERN;
+
+/** o200k_base (GPT-4o): case-aware words so "HelloWorld" → "Hello", "World" */
+export const O200K_PATTERN = [
+  `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(${CONTRACTIONS})?`,
+  `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(${CONTRACTIONS})?`,
+  `\\p{N}{1,3}`,
+  ` ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*`,
+  `\\s*[\\r\\n]+`,
+  `\\s+(?!\\S)`,
+  `\\s+`,
+].join('|');
+
+/** names accepted wherever a pattern is asked for (CLI --pattern, training options) */
+export const NAMED_PATTERNS: Record<string, string> = {
+  gpt2: GPT2_PATTERN,
+  gpt4: CL100K_PATTERN,
+  cl100k: CL100K_PATTERN,
+  cl100k_base: CL100K_PATTERN,
+  o200k: O200K_PATTERN,
+  o200k_base: O200K_PATTERN,
+};
+
+/** compiles a split pattern, with an error that says which pattern was bad */
+export function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern, 'gu');
+  } catch (e) {
+    throw new Error(`invalid split pattern ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,92 @@
+// The gptlab command end to end: a tiny training run, then sample / eval --json / info on its checkpoint,
+// and bad input of every kind giving one clear line and a non-zero exit (never a stack trace).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-cli-'));
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+const data = path.join(tmp, 'data.txt');
+fs.writeFileSync(data, 'the cat sat on the mat. the dog sat on the log.\n'.repeat(200));
+const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4', '--eval-iters', '2', '--threads', '1'];
+
+test('train → sample → eval → info', () => {
+  const out = path.join(tmp, 'run');
+  const t = run('train', '--data', data, '--out', out, '--max-iters', '30', '--eval-interval', '10', '--sample-at', '30', '--sample-tokens', '20', ...tiny);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /done at step 30/);
+  assert.match(t.err + t.out, /sample at step 30/);
+  for (const f of ['checkpoint/config.json', 'checkpoint/model.safetensors', 'checkpoint/optimizer.safetensors', 'best/tokenizer.json', 'loss.svg']) {
+    assert.ok(fs.existsSync(path.join(out, f)), f);
+  }
+  const s = run('sample', out, '--prompt', 'the ', '-n', '20', '--seed', '1', '--threads', '1');
+  assert.equal(s.code, 0, s.err);
+  assert.ok(s.out.startsWith('the '));
+  const again = run('sample', out, '--prompt', 'the ', '-n', '20', '--seed', '1', '--threads', '1', '--no-cache');
+  assert.equal(again.out, s.out, 'seeded sampling is deterministic, with or without the KV cache');
+  const e = run('eval', out, '--data', data, '--json', '--threads', '1');
+  assert.equal(e.code, 0, e.err);
+  const j = JSON.parse(e.out);
+  assert.ok(j.loss > 0 && j.perplexity > 1 && j.tokens > 1000, e.out);
+  assert.ok(Math.abs(j.perplexity - Math.exp(j.loss)) < 1e-6 * j.perplexity);
+  const i = run('info', out);
+  assert.equal(i.code, 0, i.err);
+  assert.match(i.out, /1 layers, 2 heads, 16 wide, block 16/);
+  const r = run('train', '--data', data, '--out', out, '--resume', '--max-iters', '40', '--threads', '1');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /resuming .* at step 30/);
+  assert.match(r.out, /done at step 40/);
+});
+
+test('help everywhere', () => {
+  for (const cmd of ['train', 'sample', 'eval', 'info', 'bench', 'sft', 'serve']) {
+    const h = run(cmd, '--help');
+    assert.equal(h.code, 0, `${cmd}: ${h.err}`);
+    assert.match(h.out, new RegExp(`gptlab ${cmd}`));
+  }
+  assert.match(run('--help').out, /commands:/);
+});
+
+test('bad input: one clear line, non-zero exit, no stack trace', () => {
+  const empty = path.join(tmp, 'empty.txt');
+  fs.writeFileSync(empty, '');
+  const bin = path.join(tmp, 'bin.txt');
+  fs.writeFileSync(bin, Buffer.from([0x61, 0x62, 0xff, 0xfe, 0x0a]));
+  const short = path.join(tmp, 'short.txt');
+  fs.writeFileSync(short, 'abc');
+  const badcfg = path.join(tmp, 'bad.json');
+  fs.writeFileSync(badcfg, '{"max_iters": "lots"}');
+  const broken = path.join(tmp, 'broken');
+  fs.mkdirSync(broken);
+  fs.writeFileSync(path.join(broken, 'config.json'), '{"format":"gptlab-checkpoint","version":1,"model":{"vocabSize":5,"blockSize":8,"nLayer":1,"nHead":1,"nEmbd":8,"dropout":0,"bias":false}}');
+  fs.writeFileSync(path.join(broken, 'model.safetensors'), Buffer.from([1, 2, 3]));
+  const cases: [string[], RegExp][] = [
+    [['train', '--data', path.join(tmp, 'missing.txt')], /missing\.txt: no such data file/],
+    [['train', '--data', empty], /empty\.txt: the data file is empty/],
+    [['train', '--data', bin], /bin\.txt: invalid UTF-8 at byte 2/],
+    [['train', '--data', data, '--bogus'], /unknown option --bogus/],
+    [['train', '--data', data, '--max-iters', 'ten'], /--max-iters must be a whole number/],
+    [['train', '--data', data, '--lr', '1e-3x'], /--lr must be a number/],
+    [['train', '--data', short, '--block-size', '64'], /fewer than block size 64/],
+    [['train', '--data', data, '--config', badcfg], /bad\.json: --max-iters must be a whole number/],
+    [['train'], /give --data FILE, or --demo/],
+    [['sample', path.join(tmp, 'nowhere')], /no such checkpoint folder/],
+    [['sample', broken], /broken\/model\.safetensors: invalid safetensors file/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(...args);
+    assert.notEqual(r.code, 0, `${args.join(' ')} should fail`);
+    assert.match(r.err, re, `${args.join(' ')}: ${r.err}`);
+    assert.ok(!/\n\s+at /.test(r.err), `${args.join(' ')} printed a stack trace: ${r.err}`);
+    assert.equal(r.err.trim().split('\n').length, 1, `${args.join(' ')}: one line, got ${r.err}`);
+  }
+});
