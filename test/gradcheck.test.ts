@@ -83,3 +83,7 @@ test('fused head split/merge', () => {
   gradcheck('mergeHeads', (y) => T.mergeHeads(y), [r(2, 2, 3, 4)]);
   gradcheck('add suffix broadcast (b first)', (a, b) => T.add(a, b), [r(3, 4), r(2, 3, 4)]);
 });
+
+test('attention with left padding (keyStart)', () => {
+  gradcheck('causalAttention keyStart', (q, k, v) => T.causalAttention(q, k, v, Int32Array.from([0, 2])), [r(2, 2, 4, 3), r(2, 2, 4, 3), r(2, 2, 4, 3)]);
+});

@@ -71,7 +71,7 @@ class CausalSelfAttention extends Module {
     this.resid = this.child('resid_dropout', new Dropout(cfg.dropout, rng));
   }
 
-  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
+  forward(x: Tensor, cache?: KVCache, layer = 0, keyStart?: Int32Array): Tensor {
     const H = this.cfg.nHead;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
     const q = splitHeads(qkv, 0, 3, H); // (B, nh, T, hs)
@@ -85,7 +85,7 @@ class CausalSelfAttention extends Module {
       cache.k[layer] = k;
       cache.v[layer] = v;
     }
-    const y = causalAttention(q, k, v); // (B, nh, T, hs)
+    const y = causalAttention(q, k, v, keyStart); // (B, nh, T, hs)
     const merged = mergeHeads(y); // (B, T, C): all head outputs side by side
     return this.resid.forward(this.c_proj.forward(merged));
   }
@@ -118,8 +118,8 @@ class Block extends Module {
     this.ln_2 = this.child('ln_2', new LayerNorm(cfg.nEmbd, cfg.bias));
     this.mlp = this.child('mlp', new MLP(cfg, rng));
   }
-  forward(x: Tensor, cache?: KVCache, layer = 0): Tensor {
-    x = add(x, this.attn.forward(this.ln_1.forward(x), cache, layer));
+  forward(x: Tensor, cache?: KVCache, layer = 0, keyStart?: Int32Array): Tensor {
+    x = add(x, this.attn.forward(this.ln_1.forward(x), cache, layer, keyStart));
     return add(x, this.mlp.forward(this.ln_2.forward(x)));
   }
 }
@@ -173,10 +173,12 @@ export class GPT extends Module {
    * idx: B×T token ids (row-major), positions starting at the cache's length. With targets (B×T, −1 =
    * ignore) returns the mean cross-entropy; `lossMask` weights positions (SFT's assistant-only loss).
    * lastOnly computes logits for the last position only (generation).
+   * Batches of prompts of different lengths are left-padded: `padding[b]` pad tokens start row b; they are
+   * hidden from attention and the row's positions count from its first real token.
    */
   forward(
     idx: Int32Array, B: number, T: number,
-    opts: { targets?: Int32Array; lossMask?: Float32Array; cache?: KVCache; lastOnly?: boolean } = {},
+    opts: { targets?: Int32Array; lossMask?: Float32Array; cache?: KVCache; lastOnly?: boolean; padding?: Int32Array } = {},
   ): GPTOutput {
     const { targets, cache, lossMask } = opts;
     const pos0 = cache?.length ?? 0;
@@ -185,12 +187,19 @@ export class GPT extends Module {
     }
     if (idx.length !== B * T) throw new Error(`forward: ${idx.length} ids for B=${B} × T=${T}`);
     const tr = this.transformer;
-    const pos = new Int32Array(T);
-    for (let t = 0; t < T; t++) pos[t] = pos0 + t;
     const tok = tr.wte.forward(idx, [B, T]); // (B, T, C)
-    const pe = tr.wpe.forward(pos, [T]); // (T, C), broadcast over B
+    let pe;
+    if (opts.padding) {
+      const pos = new Int32Array(B * T); // (B, T): each row counts from its first real token
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = Math.max(0, pos0 + t - opts.padding[b]);
+      pe = tr.wpe.forward(pos, [B, T]);
+    } else {
+      const pos = new Int32Array(T);
+      for (let t = 0; t < T; t++) pos[t] = pos0 + t;
+      pe = tr.wpe.forward(pos, [T]); // (T, C), broadcast over B
+    }
     let x = tr.drop.forward(add(tok, pe));
-    tr.h.forEach((block, i) => (x = block.forward(x, cache, i)));
+    tr.h.forEach((block, i) => (x = block.forward(x, cache, i, opts.padding)));
     x = tr.ln_f.forward(x);
     if (opts.lastOnly && !targets) x = slice(x, 1, T - 1, T); // (B, 1, C)
     const logits = linear(x, tr.wte.weight); // (B, T, V)

@@ -99,8 +99,10 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
  *   att = softmax(mask(q·kᵀ / √hs));  y = att·v
  * Position t attends to positions ≤ t. With `kvOffset` > 0 (KV cache), q holds the last Tq positions of a
  * sequence whose keys/values k, v hold all Tk = kvOffset + Tq positions.
+ * `keyStart` (one entry per batch row) hides keys before it: left padding in a batch of prompts of different
+ * lengths. A query with no visible key (a padding position) gets zeros.
  */
-export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int32Array): Tensor {
   const [B, H, Tq, hs] = q.shape;
   const Tk = k.shape[2];
   const kvOffset = Tk - Tq;
@@ -112,24 +114,31 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
     batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
     strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
   });
-  // scale, mask the future, softmax row by row over the visible prefix
+  // scale, mask the future (and any padding), softmax row by row over the visible keys [lo, visible)
+  const rowStart = (r: number): number => (keyStart ? keyStart[Math.floor(r / (H * Tq))] : 0);
   for (let r = 0; r < BH * Tq; r++) {
     const o = r * Tk;
     const visible = (r % Tq) + kvOffset + 1;
+    const lo = rowStart(r);
+    for (let j = 0; j < Math.min(lo, Tk); j++) att[o + j] = 0;
+    if (lo >= visible) {
+      for (let j = lo; j < Tk; j++) att[o + j] = 0;
+      continue;
+    }
     let m = -Infinity;
-    for (let j = 0; j < visible; j++) {
+    for (let j = lo; j < visible; j++) {
       const s = att[o + j] * scale;
       att[o + j] = s;
       if (s > m) m = s;
     }
     let sum = 0;
-    for (let j = 0; j < visible; j++) {
+    for (let j = lo; j < visible; j++) {
       const e = Math.exp(att[o + j] - m);
       att[o + j] = e;
       sum += e;
     }
     const inv = 1 / sum;
-    for (let j = 0; j < visible; j++) att[o + j] *= inv;
+    for (let j = lo; j < visible; j++) att[o + j] *= inv;
     for (let j = visible; j < Tk; j++) att[o + j] = 0;
   }
   const out = new Float32Array(BH * Tq * hs);
@@ -155,11 +164,10 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {
     // through softmax (masked entries have att = 0, so they get no gradient), then the 1/√hs scale
     for (let r = 0; r < BH * Tq; r++) {
       const off = r * Tk;
-      const visible = (r % Tq) + kvOffset + 1;
+      // masked entries (future, padding) have att = 0, so this zeroes their gradient too
       let dot = 0;
-      for (let j = 0; j < visible; j++) dot += datt[off + j] * att[off + j];
-      for (let j = 0; j < visible; j++) datt[off + j] = att[off + j] * (datt[off + j] - dot) * scale;
-      for (let j = visible; j < Tk; j++) datt[off + j] = 0;
+      for (let j = 0; j < Tk; j++) dot += datt[off + j] * att[off + j];
+      for (let j = 0; j < Tk; j++) datt[off + j] = att[off + j] * (datt[off + j] - dot) * scale;
     }
     if (q.requiresGrad) {
       // dq = dS · k   (Tq, Tk)·(Tk, hs)
