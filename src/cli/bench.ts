@@ -57,9 +57,29 @@ function torchScript(opt: string): string | null {
   return ok.status === 0 ? p : null;
 }
 
+/**
+ * PyTorch at its best here, as torch_nanogpt.py's header asks: OpenBLAS's AVX-512 kernels where the CPU has
+ * them. Machines of this workplace preset OPENBLAS_CORETYPE=Haswell (and an L2 size) for old OpenBLAS bugs,
+ * which the script's setdefault() would keep: override both for this child process only.
+ */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  let avx512 = false;
+  try {
+    avx512 = /\bavx512f\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    /* not Linux: leave the environment alone */
+  }
+  if (avx512) {
+    env.OPENBLAS_CORETYPE = 'SkylakeX';
+    delete env.OPENBLAS_L2_SIZE;
+  }
+  return env;
+}
+
 function runTorch(script: string, s: TrainShape, warmup: number, iters: number): number | null {
   const r = spawnSync('/usr/bin/python3', [script, ...[s.L, s.H, s.C, s.T, s.B, warmup, iters, 1, s.V].map(String)], {
-    encoding: 'utf8', env: { ...process.env }, timeout: 30 * 60_000,
+    encoding: 'utf8', env: torchEnv(), timeout: 30 * 60_000,
   });
   const m = /ms\/iter=([\d.]+)/.exec(r.stdout ?? '');
   if (!m) {
@@ -86,7 +106,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only === 'all' || only === 'train') {
     out('\n== training step: forward + backward + AdamW (tokens/s) ==');
     const script = torchScript(o.torch as string);
-    if (!script) out('  PyTorch reference: not available (apt-get install python3-torch; ../shared/bench/torch_nanogpt.py)');
+    if (!script) out('  PyTorch reference: not available (apt-get install python3-torch libopenblas0-pthread; ../shared/bench/torch_nanogpt.py)');
+    else if (!fs.existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread')) {
+      out('  note: PyTorch will use the reference BLAS (20× slower): apt-get install libopenblas0-pthread for a fair anchor');
+    }
     const rows: Record<string, unknown>[] = [];
     for (const [i, s] of SHAPES.entries()) {
       const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);

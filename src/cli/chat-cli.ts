@@ -1,0 +1,37 @@
+// gptlab chat: a terminal chat with a checkpoint (the REPL itself is src/cli/chat.ts).
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { GPTEngine } from '../generate/engine.js';
+import { chatLoop } from './chat.js';
+
+const OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (e.g. runs/chat from gptlab sft)' },
+  system: { type: 'string', help: 'system prompt' },
+  temperature: { type: 'number', default: 0.7, help: '0 = greedy' },
+  topP: { type: 'number', default: 0.95, help: 'nucleus sampling threshold' },
+  topK: { type: 'int', default: 0, help: 'top-k (0 = off)' },
+  maxTokens: { type: 'int', default: 128, help: 'longest reply in tokens' },
+  repetitionPenalty: { type: 'number', default: 1, help: 'HF repetition penalty (1 = off)' },
+  seed: { type: 'int', help: 'random seed (default: a new one each reply)' },
+  ...BACKEND_OPTS,
+};
+
+export async function chatCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'chat');
+  if (maybeHelp(o, () => helpText('chat', 'chat with a checkpoint in the terminal (/help inside for commands)', OPTS, 'gptlab chat CHECKPOINT [options]'))) return 0;
+  if (!o.checkpoint) throw new UsageError('chat: give a checkpoint folder (e.g. runs/chat)');
+  await setupBackend(o);
+  const ck = loadCheckpoint(o.checkpoint as string);
+  const engine = new GPTEngine(ck.model, ck.tokenizer, String(o.checkpoint));
+  const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  if (tty) process.stdout.write(`gptlab chat — ${engine.modelId} (${ck.model.numParameters().toLocaleString('en')} parameters). /help for commands, /exit to quit.\n`);
+  await chatLoop(engine, { input: process.stdin, output: process.stdout, isTTY: tty, error: process.stderr }, {
+    system: o.system as string | undefined,
+    params: {
+      temperature: o.temperature as number, topP: o.topP as number, topK: (o.topK as number) || undefined,
+      maxTokens: o.maxTokens as number, repetitionPenalty: o.repetitionPenalty as number, seed: o.seed as number | undefined,
+    },
+  });
+  return 0;
+}

@@ -1,0 +1,220 @@
+// Beam search with Hugging Face's semantics (BeamSearchScorer / BeamHypotheses in transformers), so that
+// `num_beams`, `length_penalty`, `early_stopping` and `num_return_sequences` mean here what they mean there.
+// All beams run as one batch (B = numBeams) on one KV cache; when the beams are re-ranked, the cache rows are
+// index-selected to follow them.
+//
+// Each step, for every beam b and token t: candidate = beamScore[b] + log_softmax(logits_b)[t]. The best
+// 2·numBeams candidates (more with several stop ids), best first, are walked in order:
+//   - a stop token among the first numBeams candidates closes a hypothesis, scored
+//       sum of its log-probabilities / (generated tokens, stop included) ^ lengthPenalty;
+//     the scorer keeps the numBeams best hypotheses (a stop token ranked lower is ignored);
+//   - any other token extends a beam, until numBeams beams are filled.
+// The search is done once numBeams hypotheses exist and (earlyStopping true) at once, or (false) when the
+// worst kept hypothesis beats the best candidate's score / current length ^ lengthPenalty (HF's heuristic),
+// or ('never') when it beats the best score still attainable by maxNewTokens. Otherwise it runs to
+// maxNewTokens, and then the open beams join the hypotheses as they are. Before the first step only beam 0
+// is live (the others start at −1e9), as in HF.
+//
+// Worked example (numBeams 2, lengthPenalty 1, stop id E, maxNewTokens 2; log-probs made up):
+//   step 1, from the prompt: A −0.4, B −1.2, E −2.0
+//     candidates: A −0.4, B −1.2, E −2.0 (rank 2 ≥ numBeams: ignored)  → beams [A] −0.4, [B] −1.2
+//   step 2, after [A]: A −1.6, B −1.9, E −0.3;  after [B]: A −0.1, B −2.5, E −3.0
+//     candidates: [A E] −0.7, [B A] −1.3, [A A] −2.0, [A B] −2.3
+//     [A E] closes a hypothesis: −0.7 / 2 = −0.35;  beams [B A] −1.3, [A A] −2.0
+//   maxNewTokens reached: open beams join: [B A] −1.3 / 2 = −0.65 (kept), [A A] −1.0 (worse than both: dropped)
+//   → sequences [A E] −0.35, [B A] −0.65
+//
+// The context is not slid: when prompt + generated tokens would exceed blockSize, the search ends there like
+// at maxNewTokens, with `contextFull: true`.
+import { KVCache, type GPT } from '../models/gpt.js';
+import { noGrad } from '../tensor/tensor.js';
+import { selectCacheRows } from './batch.js';
+
+export interface BeamSearchOptions {
+  numBeams: number;
+  maxNewTokens: number;
+  /** exponent on the generated length a hypothesis's log-probability sum is divided by; default 1 */
+  lengthPenalty?: number;
+  /** HF's early_stopping: true, false (default) or 'never' */
+  earlyStopping?: boolean | 'never';
+  /** how many hypotheses to return (≤ numBeams); default 1 */
+  numReturnSequences?: number;
+  /** end-of-sequence ids: a beam that produces one becomes a finished hypothesis */
+  stopTokens?: readonly number[];
+  /** forbid any n-gram of this size from occurring twice in prompt + output (HF no_repeat_ngram_size); 0 = off */
+  noRepeatNgramSize?: number;
+}
+
+export interface BeamSequence {
+  /** generated ids (a finished hypothesis ends with its stop id) */
+  ids: number[];
+  /** sum of log-probabilities / ids.length ^ lengthPenalty, as HF's sequences_scores */
+  score: number;
+  /** sum of the log-probabilities of ids */
+  logprob: number;
+  /** ended with a stop id */
+  finished: boolean;
+}
+
+export interface BeamSearchResult {
+  /** best first */
+  sequences: BeamSequence[];
+  /** 'stop': the scorer was done; 'length': maxNewTokens or the block size was reached */
+  finishReason: 'stop' | 'length';
+  /** the block size ended the search before maxNewTokens */
+  contextFull: boolean;
+}
+
+/** HF's BeamHypotheses: the numBeams best finished hypotheses of one search */
+class Hypotheses {
+  readonly items: BeamSequence[] = [];
+  private worst = 1e9;
+  constructor(private readonly numBeams: number, private readonly lengthPenalty: number) {}
+
+  add(ids: number[], logprob: number, finished: boolean): void {
+    const score = logprob / ids.length ** this.lengthPenalty;
+    if (this.items.length < this.numBeams || score > this.worst) {
+      this.items.push({ ids, score, logprob, finished });
+      if (this.items.length > this.numBeams) {
+        // Python's sorted() on (score, index): the lowest score goes, the earliest added among ties
+        const order = this.items.map((h, i) => [h.score, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        this.items.splice(order[0][1], 1);
+        this.worst = order[1][0];
+      } else {
+        this.worst = Math.min(score, this.worst);
+      }
+    }
+  }
+
+  isDone(bestLogprob: number, generated: number, early: boolean | 'never', maxGenerated: number): boolean {
+    if (this.items.length < this.numBeams) return false;
+    if (early === true) return true;
+    const len = early === 'never' && this.lengthPenalty > 0 ? maxGenerated : generated;
+    return this.worst >= bestLogprob / len ** this.lengthPenalty;
+  }
+}
+
+/** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
+export function beamSearch(model: GPT, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
+  const { blockSize, nLayer, vocabSize: V } = model.config;
+  const K = opts.numBeams;
+  const lengthPenalty = opts.lengthPenalty ?? 1;
+  const early = opts.earlyStopping ?? false;
+  const nReturn = opts.numReturnSequences ?? 1;
+  const ngram = opts.noRepeatNgramSize ?? 0;
+  const stops = new Set(opts.stopTokens ?? []);
+  if (!Number.isInteger(K) || K < 1) throw new Error(`beamSearch: numBeams must be a positive integer, got ${K}`);
+  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 1) throw new Error(`beamSearch: maxNewTokens must be a positive integer, got ${opts.maxNewTokens}`);
+  if (!Number.isInteger(nReturn) || nReturn < 1 || nReturn > K) throw new Error(`beamSearch: numReturnSequences must be in [1, numBeams = ${K}], got ${nReturn}`);
+  if (!Number.isFinite(lengthPenalty)) throw new Error(`beamSearch: lengthPenalty must be finite, got ${lengthPenalty}`);
+  if (!Number.isInteger(ngram) || ngram < 0) throw new Error(`beamSearch: noRepeatNgramSize must be a non-negative integer, got ${ngram}`);
+  if (promptIds.length === 0) throw new Error('beamSearch: generation needs at least one prompt token');
+  if (promptIds.length > blockSize) throw new Error(`beamSearch: prompt of ${promptIds.length} tokens is longer than the block size ${blockSize}`);
+
+  // the last token needs no forward, so a prompt of P tokens leaves room for blockSize − P + 1 new ones
+  const room = blockSize - promptIds.length + 1;
+  const maxSteps = Math.min(opts.maxNewTokens, room);
+  const nKeep = Math.min(Math.max(2, 1 + stops.size) * K, K * V);
+  const hyps = new Hypotheses(K, lengthPenalty);
+  let beams: number[][] = Array.from({ length: K }, () => []);
+  let beamScores = new Float64Array(K).fill(-1e9);
+  beamScores[0] = 0;
+  const scores = new Float64Array(K * V); // (K, V)
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const cache = new KVCache(nLayer);
+    const first = noGrad(() => model.forward(Int32Array.from(promptIds), 1, promptIds.length, { cache, lastOnly: true }).logits);
+    // every beam starts as the prompt: the same logits and K copies of its cache row
+    let logits: Float32Array = new Float32Array(K * V); // (K, V)
+    for (let b = 0; b < K; b++) logits.set(first.data, b * V);
+    if (K > 1) selectCacheRows(cache, new Array<number>(K).fill(0));
+    let done = false;
+    let step = 0;
+    while (step < maxSteps && !done) {
+      step++;
+      for (let b = 0; b < K; b++) {
+        const row = scores.subarray(b * V, (b + 1) * V);
+        logSoftmax(logits.subarray(b * V, (b + 1) * V), row);
+        if (ngram > 0) for (const t of bannedNgramTokens(promptIds, beams[b], ngram)) row[t] = -Infinity;
+        for (let t = 0; t < V; t++) row[t] += beamScores[b];
+      }
+      const cand = topK(scores, nKeep); // flat indices, best first
+      const nextBeams: number[][] = [];
+      const nextScores: number[] = [];
+      const from: number[] = [];
+      for (let rank = 0; rank < cand.length && nextBeams.length < K; rank++) {
+        const b = Math.floor(cand[rank] / V), t = cand[rank] % V;
+        const s = scores[cand[rank]];
+        if (stops.has(t)) {
+          if (rank >= K) continue;
+          hyps.add([...beams[b], t], s, true);
+        } else {
+          nextBeams.push([...beams[b], t]);
+          nextScores.push(s);
+          from.push(b);
+        }
+      }
+      if (nextBeams.length < K) {
+        throw new Error(`beamSearch: only ${nextBeams.length} of ${K} beams could be continued (vocabulary of ${V} with ${stops.size} stop ids is too small)`);
+      }
+      done = hyps.isDone(scores[cand[0]], step, early, maxSteps);
+      beams = nextBeams;
+      beamScores = Float64Array.from(nextScores);
+      if (done || step === maxSteps) break;
+      if (from.some((b, j) => b !== j)) selectCacheRows(cache, from);
+      const feed = Int32Array.from(beams, (ids) => ids[ids.length - 1]); // (K, 1)
+      logits = noGrad(() => model.forward(feed, K, 1, { cache, lastOnly: true }).logits).data;
+    }
+    if (!done) beams.forEach((ids, b) => hyps.add(ids, beamScores[b], false));
+    // Python: sorted ascending (stable), best popped from the end
+    const sorted = hyps.items.map((h, i) => [h, i] as const).sort((a, b) => a[0].score - b[0].score || a[1] - b[1]);
+    const sequences = sorted.reverse().slice(0, nReturn).map(([h]) => h);
+    return { sequences, finishReason: done ? 'stop' : 'length', contextFull: !done && maxSteps < opts.maxNewTokens };
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** log_softmax of a float32 row into a float64 one */
+function logSoftmax(x: Float32Array, out: Float64Array): void {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > m) m = x[i];
+  let z = 0;
+  for (let i = 0; i < x.length; i++) z += Math.exp(x[i] - m);
+  const lse = m + Math.log(z);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] - lse;
+}
+
+/** flat indices of the k largest entries, best first; equal values: lower index first (NaN never taken) */
+function topK(x: Float64Array, k: number): number[] {
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (idx.length === k && !(v > val[k - 1])) continue;
+    if (v !== v) continue;
+    let j = idx.length < k ? idx.length : k - 1;
+    while (j > 0 && v > val[j - 1]) j--;
+    idx.splice(j, 0, i);
+    val.splice(j, 0, v);
+    if (idx.length > k) {
+      idx.pop();
+      val.pop();
+    }
+  }
+  return idx;
+}
+
+/** HF NoRepeatNGramLogitsProcessor: tokens that would complete an n-gram already present in prompt + beam */
+function bannedNgramTokens(prompt: readonly number[], gen: readonly number[], n: number): number[] {
+  const seq = [...prompt, ...gen];
+  const L = seq.length;
+  if (L + 1 < n) return [];
+  const prefix = seq.slice(L + 1 - n).join(',');
+  const banned: number[] = [];
+  for (let i = 0; i + n <= L; i++) {
+    if (seq.slice(i, i + n - 1).join(',') === prefix) banned.push(seq[i + n - 1]);
+  }
+  return banned;
+}
