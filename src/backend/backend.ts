@@ -4,6 +4,7 @@
 // (src/backend/js.ts), the plain reference; test/kernels.test.ts holds them together.
 //
 // All arrays are row-major float32. Kernels write into caller-provided outputs and never allocate results.
+import { JsBackend } from './js.js';
 
 export interface MatmulArgs {
   /** number of independent products; each operand advances by its stride per batch item */
@@ -71,9 +72,9 @@ export interface Backend {
 
 let active: Backend | null = null;
 
-/** The backend every op uses. Defaults to the JS reference until a faster one is installed. */
+/** The backend every op uses: the JS reference until a faster one is installed (initBackend() in index.ts). */
 export function backend(): Backend {
-  if (active === null) throw new Error('no backend installed: call setBackend() (src/backend/index.ts does)');
+  if (active === null) active = new JsBackend();
   return active;
 }
 

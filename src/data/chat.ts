@@ -1,0 +1,389 @@
+// Chat data for supervised fine-tuning: reading conversations (JSON or JSONL of {role, content} messages),
+// validating them record by record, and the chat template that turns a conversation into one token
+// sequence with a loss mask, so that SFT learns to produce the assistant's turns and nothing else.
+// Browser-safe: callers pass file text in, nothing here touches the file system.
+import type { ChatMessage } from '../serve/engine.js';
+
+export type { ChatMessage } from '../serve/engine.js';
+
+export const ROLES = ['system', 'user', 'assistant'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The template's special tokens, in a fixed order, so a tokenizer can reserve ids for them. */
+export const SPECIAL_TOKENS = ['<|system|>', '<|user|>', '<|assistant|>', '<|end|>'] as const;
+export const END_OF_TURN = '<|end|>';
+
+export interface Conversation {
+  messages: ChatMessage[];
+}
+
+export interface ChatDataError {
+  file: string;
+  /** 1-based; for JSONL the line of the record, for a JSON array the line where the record starts */
+  line: number;
+  /** path of the offending field within the record, e.g. `messages[2].role`; '' for the record itself */
+  field: string;
+  message: string;
+}
+
+export interface ChatDataResult {
+  conversations: Conversation[];
+  errors: ChatDataError[];
+  summary: { kept: number; skipped: number };
+}
+
+export interface ParseChatOptions {
+  /** 'auto' (default) decides from the file name, then from the content */
+  format?: 'auto' | 'json' | 'jsonl';
+  /** reject conversations without an assistant turn (default true: SFT has nothing to learn from them) */
+  requireAssistant?: boolean;
+}
+
+/** `file: line N: field: message`, the one-line form used by the CLI */
+export function formatChatDataError(e: ChatDataError): string {
+  return `${e.file}:${e.line}: ${e.field ? e.field + ': ' : ''}${e.message}`;
+}
+
+/**
+ * Parses conversations from JSONL (one conversation per line) or JSON (an array of conversations, or a
+ * single conversation). A conversation is `{ "messages": [...] }` or a bare array of messages. Malformed
+ * records are skipped and every problem is reported with file, line and field.
+ */
+export function parseChatData(text: string, file = '<input>', opts: ParseChatOptions = {}): ChatDataResult {
+  const format = opts.format && opts.format !== 'auto' ? opts.format : sniffFormat(text, file);
+  const records = format === 'jsonl' ? splitJsonl(text, file) : splitJson(text, file);
+  const conversations: Conversation[] = [];
+  const errors: ChatDataError[] = [...records.errors];
+  let skipped = records.errors.length;
+  for (const rec of records.items) {
+    const errs: ChatDataError[] = [];
+    const conv = validateConversation(rec.value, opts.requireAssistant ?? true, (field, message) =>
+      errs.push({ file, line: rec.line, field, message }),
+    );
+    if (conv && errs.length === 0) conversations.push(conv);
+    else {
+      skipped++;
+      errors.push(...errs);
+    }
+  }
+  return { conversations, errors, summary: { kept: conversations.length, skipped } };
+}
+
+/** Checks one record; reports each problem through `report` and returns the clean conversation or null. */
+export function validateConversation(
+  value: unknown,
+  requireAssistant = true,
+  report: (field: string, message: string) => void = () => {},
+): Conversation | null {
+  let msgs: unknown;
+  let prefix = '';
+  if (Array.isArray(value)) msgs = value;
+  else if (isObject(value)) {
+    if (!('messages' in value)) {
+      report('messages', 'missing (a conversation is {"messages": [{"role", "content"}, ...]} or a bare array of messages)');
+      return null;
+    }
+    msgs = value.messages;
+    prefix = 'messages';
+    if (!Array.isArray(msgs)) {
+      report(prefix, `must be an array of messages, got ${describe(msgs)}`);
+      return null;
+    }
+  } else {
+    report('', `a conversation must be an object with "messages" or an array of messages, got ${describe(value)}`);
+    return null;
+  }
+  const arr = msgs as unknown[];
+  if (arr.length === 0) {
+    report(prefix, 'has no messages');
+    return null;
+  }
+  const out: ChatMessage[] = [];
+  let ok = true;
+  let hasAssistant = false;
+  arr.forEach((m, i) => {
+    const at = `${prefix}[${i}]`;
+    if (!isObject(m)) {
+      report(at, `a message must be an object {"role", "content"}, got ${describe(m)}`);
+      ok = false;
+      return;
+    }
+    const role = m.role;
+    const content = m.content;
+    let good = true;
+    if (role === undefined) {
+      report(`${at}.role`, 'missing');
+      good = false;
+    } else if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+      report(`${at}.role`, `must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${describe(role)}`);
+      good = false;
+    } else if (role === 'system' && i !== 0) {
+      report(`${at}.role`, 'a system message may only be the first message');
+      good = false;
+    }
+    if (content === undefined) {
+      report(`${at}.content`, 'missing');
+      good = false;
+    } else if (typeof content !== 'string') {
+      report(`${at}.content`, `must be a string, got ${describe(content)}`);
+      good = false;
+    } else {
+      const special = SPECIAL_TOKENS.find((s) => content.includes(s));
+      if (special) {
+        report(`${at}.content`, `contains the special token ${special}, which would break the chat template`);
+        good = false;
+      } else if (role === 'assistant' && content.length === 0) {
+        report(`${at}.content`, 'an assistant message must not be empty');
+        good = false;
+      }
+    }
+    if (!good) {
+      ok = false;
+      return;
+    }
+    if (role === 'assistant') hasAssistant = true;
+    out.push({ role: role as Role, content: content as string });
+  });
+  if (ok && requireAssistant && !hasAssistant) {
+    report(prefix, 'has no assistant message, so there is nothing to learn from it');
+    ok = false;
+  }
+  return ok ? { messages: out } : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The chat template
+
+export interface RenderOptions {
+  /** end with the assistant marker, where a model's reply begins (for prompting, not for training) */
+  addGenerationPrompt?: boolean;
+}
+
+export interface TrainingExample {
+  ids: number[];
+  /** 1 where the loss applies: the assistant's content tokens and the end-of-turn token closing each one */
+  mask: Uint8Array;
+}
+
+/**
+ * `<|role|>content<|end|>\n` per turn. The newline after each turn is outside the loss: the model learns
+ * to say `<|end|>` and the generator stops there, so it never has to predict what follows.
+ */
+export class ChatTemplate {
+  readonly specialTokens: readonly string[] = SPECIAL_TOKENS;
+  readonly endOfTurn = END_OF_TURN;
+  /** strings a generator should stop at when its tokenizer lacks the specials (text-level fallback) */
+  readonly stopStrings: readonly string[] = ['<|end|>', '<|user|>', '<|system|>', '<|assistant|>'];
+
+  constructor(readonly turnSeparator = '\n') {}
+
+  marker(role: Role): string {
+    return `<|${role}|>`;
+  }
+
+  render(messages: readonly ChatMessage[], opts: RenderOptions = {}): string {
+    let s = '';
+    for (const m of messages) s += this.marker(m.role) + m.content + END_OF_TURN + this.turnSeparator;
+    if (opts.addGenerationPrompt) s += this.marker('assistant');
+    return s;
+  }
+
+  /**
+   * Token ids for a whole conversation plus the loss mask. Each piece is encoded on its own so the mask
+   * boundaries are exact; `encode` must map special-token text to its single id (e.g.
+   * `(t) => tok.encode(t, { allowedSpecial: 'all' })`).
+   */
+  renderForTraining(
+    messages: readonly ChatMessage[],
+    encode: (text: string) => number[],
+    opts: { maxTokens?: number } = {},
+  ): TrainingExample {
+    const special = new Map<string, number>();
+    const specialId = (s: string): number => {
+      let id = special.get(s);
+      if (id === undefined) {
+        const ids = encode(s);
+        if (ids.length !== 1) {
+          throw new Error(
+            `the tokenizer encodes the chat special token ${s} as ${ids.length} tokens; it must reserve one id for each of ${SPECIAL_TOKENS.join(' ')} and encode them with allowedSpecial: 'all'`,
+          );
+        }
+        id = ids[0];
+        special.set(s, id);
+      }
+      return id;
+    };
+    const ids: number[] = [];
+    const mask: number[] = [];
+    const add = (toks: number[], m: 0 | 1) => {
+      for (const t of toks) {
+        ids.push(t);
+        mask.push(m);
+      }
+    };
+    for (const msg of messages) {
+      const learn = msg.role === 'assistant' ? 1 : 0;
+      add([specialId(this.marker(msg.role))], 0);
+      if (msg.content) add(encode(msg.content), learn);
+      add([specialId(END_OF_TURN)], learn);
+      if (this.turnSeparator) add(encode(this.turnSeparator), 0);
+    }
+    const n = opts.maxTokens !== undefined ? Math.min(opts.maxTokens, ids.length) : ids.length;
+    return { ids: ids.slice(0, n), mask: Uint8Array.from(mask.slice(0, n)) };
+  }
+}
+
+export const chatTemplate = new ChatTemplate();
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading records with their line numbers
+
+interface Records {
+  items: { line: number; value: unknown }[];
+  errors: ChatDataError[];
+}
+
+function sniffFormat(text: string, file: string): 'json' | 'jsonl' {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.json')) return 'json';
+  const t = text.trimStart();
+  if (t.startsWith('[')) return 'json';
+  // a single object spanning several lines is JSON; one object per line is JSONL
+  try {
+    JSON.parse(text);
+    return 'json';
+  } catch {
+    return 'jsonl';
+  }
+}
+
+function splitJsonl(text: string, file: string): Records {
+  const items: Records['items'] = [];
+  const errors: ChatDataError[] = [];
+  const lines = text.split('\n');
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    try {
+      items.push({ line: i + 1, value: JSON.parse(line) });
+    } catch (e) {
+      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
+    }
+  });
+  return { items, errors };
+}
+
+/**
+ * A top-level array is split into its elements by a small scanner (tracking strings and nesting) so each
+ * record keeps its starting line and a syntax error in one record does not lose the others.
+ */
+function splitJson(text: string, file: string): Records {
+  const start = skipWs(text, 0);
+  if (text[start] !== '[') {
+    try {
+      const value = JSON.parse(text);
+      return { items: [{ line: lineAt(text, start), value }], errors: [] };
+    } catch (e) {
+      return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: `invalid JSON: ${(e as Error).message}` }] };
+    }
+  }
+  const spans: { from: number; to: number }[] = [];
+  let depth = 0;
+  let inStr = false;
+  let from = -1;
+  let closed = -1;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inStr) {
+      if (c === '\\') i++;
+      else if (c === '"') inStr = false;
+      continue;
+    }
+    if (c === '"') {
+      inStr = true;
+      if (depth === 1 && from < 0) from = i;
+    } else if (c === '[' || c === '{') {
+      if (depth === 1 && from < 0) from = i;
+      depth++;
+    } else if (c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        if (from >= 0) spans.push({ from, to: i });
+        closed = i;
+        break;
+      }
+    } else if (c === ',' && depth === 1) {
+      spans.push({ from: from < 0 ? i : from, to: i });
+      from = -1;
+    } else if (depth === 1 && from < 0 && !/\s/.test(c)) from = i;
+  }
+  if (closed < 0) {
+    return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: 'invalid JSON: the top-level array is never closed' }] };
+  }
+  const rest = skipWs(text, closed + 1);
+  const errors: ChatDataError[] = [];
+  if (rest < text.length) errors.push({ file, line: lineAt(text, rest), field: '', message: 'invalid JSON: unexpected text after the top-level array' });
+  const items: Records['items'] = [];
+  const lines = lineIndex(text);
+  let values: { line: number; value: unknown }[] = [];
+  for (const sp of spans) {
+    const src = text.slice(sp.from, sp.to);
+    const line = lineOf(lines, sp.from);
+    if (src.trim() === '') {
+      errors.push({ file, line, field: '', message: 'invalid JSON: empty element (a stray comma?)' });
+      continue;
+    }
+    try {
+      values.push({ line, value: JSON.parse(src) });
+    } catch (e) {
+      errors.push({ file, line, field: '', message: `invalid JSON: ${(e as Error).message}` });
+    }
+  }
+  // A top-level array of messages is one conversation, not many.
+  const looksLikeMessages =
+    values.length > 0 && values.every((v) => isObject(v.value) && 'role' in v.value && !('messages' in v.value));
+  if (looksLikeMessages && errors.length === 0) values = [{ line: lineAt(text, start), value: values.map((v) => v.value) }];
+  items.push(...values);
+  return { items, errors };
+}
+
+function skipWs(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i])) i++;
+  return i;
+}
+
+function lineIndex(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function lineOf(starts: number[], pos: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+function lineAt(text: string, pos: number): number {
+  let n = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 30) + '…' : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,9 @@
+// gptlab's Node-only surface: threaded kernels, files, checkpoints on disk, the server.
+export { initBackend } from './backend/index.node.js';
+export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir } from './train/checkpoint.node.js';
+export { runTrainJob, readTextFile } from './train/run.node.js';
+export { writeFileAtomic, writeFileAtomicSync, writeDirAtomic, writeDirAtomicSync } from './formats/atomic.node.js';
+export { loadTokenizerFile, saveTokenizerFile, resolveTokenizer } from './tokenizers/file.node.js';
+export { loadEncoding } from './tokenizers/tiktoken.node.js';
+export { startServer } from './serve/server.js';
+export { chatLoop } from './cli/chat.js';

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { chatLoop, fitHistory } from '../src/cli/chat.js';
+import { FakeEngine } from './helpers/fake-engine.js';
+
+function collect(s: PassThrough): () => string {
+  let text = '';
+  s.on('data', (c: Buffer) => (text += c.toString()));
+  return () => text;
+}
+
+async function run(lines: string[], engine = new FakeEngine(), opts = {}) {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const error = new PassThrough();
+  const out = collect(output);
+  const err = collect(error);
+  input.end(lines.join('\n') + '\n');
+  const result = await chatLoop(engine, { input, output, error, isTTY: false }, opts);
+  return { out: out(), err: err(), result, engine };
+}
+
+test('piped input: one streamed reply per line, history carried between turns', async () => {
+  const { out, err, result, engine } = await run(['hello', 'how are you?']);
+  assert.equal(out, 'You said: hello.\nYou said: how are you?.\n');
+  assert.equal(err, '');
+  assert.equal(result.turns, 2);
+  assert.deepEqual(result.history.map((m) => m.role), ['user', 'assistant', 'user', 'assistant']);
+  // the second prompt contains the first exchange
+  assert.match(engine.calls[1].prompt, /<\|user\|>hello<\|end\|>\n<\|assistant\|>You said: hello\.<\|end\|>\n<\|user\|>how are you\?/);
+});
+
+test('/system, /reset, /set, /exit and unknown commands', async () => {
+  const { out, err, engine, result } = await run([
+    '/system Be terse.',
+    'one',
+    '/set temperature 0.3',
+    '/set top_p 0.5',
+    '/set max_tokens 9',
+    '/set seed 4',
+    '/set stop ["!"]',
+    '/set temperature hot',
+    '/set colour blue',
+    '/reset',
+    'two',
+    '/bogus',
+    '/exit',
+    'never sent',
+  ]);
+  assert.equal(out, 'You said: one.\n[seed 4] \n');
+  assert.equal(engine.calls.length, 2);
+  assert.match(engine.calls[0].prompt, /^<\|system\|>Be terse\.<\|end\|>/);
+  // after /reset the first exchange is gone but the system prompt stays
+  assert.doesNotMatch(engine.calls[1].prompt, /one/);
+  assert.match(engine.calls[1].prompt, /^<\|system\|>Be terse\./);
+  assert.deepEqual(
+    { ...engine.calls[1].params },
+    { maxTokens: 9, temperature: 0.3, topP: 0.5, seed: 4, stop: ['!'] },
+  );
+  assert.match(err, /temperature must be a number from 0 to 2, got "hot"/);
+  assert.match(err, /unknown parameter "colour"/);
+  assert.match(err, /unknown command \/bogus/);
+  assert.match(err, /reply cut at max_tokens = 9/);
+  assert.equal(result.turns, 2);
+});
+
+test('oldest exchanges are dropped when the history outgrows the context window', async () => {
+  // context 200 chars, 60 kept for the reply: about two exchanges fit
+  const engine = new FakeEngine({ contextLength: 200 });
+  const { out, err } = await run(['first message', 'second message', 'third message', 'x'.repeat(150)], engine, { params: { maxTokens: 60 } });
+  assert.equal(out.split('\n').filter(Boolean).length, 3);
+  assert.match(err, /dropped the 2 oldest messages/);
+  assert.match(err, /that message is too long/);
+  const last = engine.calls.at(-1)!;
+  assert.doesNotMatch(last.prompt, /first message/);
+  assert.match(last.prompt, /third message/);
+  assert.ok(engine.countTokens(last.prompt) <= 140);
+});
+
+test('fitHistory keeps the system prompt and never starts on an assistant turn', () => {
+  const engine = new FakeEngine();
+  const h = [
+    { role: 'user' as const, content: 'a'.repeat(50) },
+    { role: 'assistant' as const, content: 'b'.repeat(50) },
+    { role: 'user' as const, content: 'c' },
+  ];
+  const full = fitHistory(engine, 'sys', h, 1000)!;
+  assert.equal(full.dropped, 0);
+  assert.equal(full.messages[0].role, 'system');
+  const small = fitHistory(engine, 'sys', h, 60)!;
+  assert.equal(small.dropped, 2);
+  assert.deepEqual(small.messages.map((m) => m.role), ['system', 'user']);
+  assert.equal(fitHistory(engine, 'sys', h, 5), null);
+});
+
+test('multi-line messages with a trailing backslash', async () => {
+  const { out, engine } = await run(['line one\\', 'line two']);
+  assert.equal(out, 'You said: line one\nline two.\n');
+  assert.equal(engine.calls.length, 1);
+});
+
+test('TTY mode shows a banner and a prompt, and /help lists the commands', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const out = collect(output);
+  input.end('/help\nhi\n');
+  const r = await chatLoop(new FakeEngine(), { input, output, isTTY: true });
+  assert.equal(r.turns, 1);
+  const text = out();
+  assert.match(text, /gptlab chat with fake-model \(context 1024 tokens\)/);
+  assert.match(text, /\/set NAME VALUE/);
+  assert.match(text, /> /);
+  assert.match(text, /You said: hi\./);
+});
