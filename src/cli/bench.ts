@@ -11,7 +11,8 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve' },
+  quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 20, help: 'timed training iterations on the CPU config' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
   torch: { type: 'string', default: 'auto', help: 'PyTorch reference: auto (when installed), off, or the path of torch_nanogpt.py' },
@@ -100,7 +101,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only === 'all' || only === 'matmul') {
     out('== matmul (GFLOP/s) ==');
     const { benchMatmul } = await import('../../bench/matmul.js');
-    results.matmul = await benchMatmul({});
+    results.matmul = await benchMatmul({ threads: o.threads as number | undefined });
   }
 
   if (only === 'all' || only === 'train') {
@@ -141,6 +142,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
     } catch (e) {
       out(`  tokenizer benchmark unavailable: ${(e as Error).message}`);
     }
+  }
+
+  if (only === 'all' || only === 'decode') {
+    out('\n== decoding: KV cache, time to first token, batches ==');
+    const { benchDecode } = await import('../../bench/decode.js');
+    results.decode = await benchDecode({ threads: o.threads as number | undefined, quick: !!o.quick });
+  }
+
+  if (only === 'all' || only === 'serve') {
+    out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
+    const { benchServe } = await import('../../bench/serve.js');
+    const { GPTEngine } = await import('../generate/engine.js');
+    const { withChatVocabulary } = await import('../train/sft.js');
+    await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
+    // printable ASCII and newline: any prompt the benchmark sends can be encoded
+    const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
+    const base = new GPT({ vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+    const { model, tokenizer } = withChatVocabulary(base, chars, '');
+    results.serve = await benchServe(new GPTEngine(model, tokenizer, 'bench'), { maxTokens: o.quick ? 16 : 32 });
   }
 
   if (o.json) fs.writeFileSync(o.json as string, JSON.stringify(results, null, 2));

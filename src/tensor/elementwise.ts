@@ -2,7 +2,7 @@
 // index in each operand through strides that are 0 along broadcast axes; its backward sums the gradient back
 // through the same map, which is exactly "reduce over the broadcast axes".
 import { backend } from '../backend/backend.js';
-import { Tensor, sizeOf } from './tensor.js';
+import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const n = Math.max(a.length, b.length);
@@ -29,21 +29,7 @@ function broadcastIndex(shape: readonly number[], out: readonly number[]): Int32
     strides[i] = d === 1 ? 0 : s;
     s *= d;
   }
-  const size = sizeOf(out);
-  const idx = new Int32Array(size);
-  const counter = new Array<number>(n).fill(0);
-  let off = 0;
-  for (let k = 0; k < size; k++) {
-    idx[k] = off;
-    for (let i = n - 1; i >= 0; i--) {
-      counter[i]++;
-      off += strides[i];
-      if (counter[i] < out[i]) break;
-      off -= strides[i] * counter[i];
-      counter[i] = 0;
-    }
-  }
-  return idx;
+  return stridedOffsets(out, strides);
 }
 
 type Binary = (x: number, y: number) => number;

@@ -1,6 +1,6 @@
 // Reductions and shape ops: sum/mean/max along an axis, reshape, permute/transpose, slice, concat, gather.
 // All results are fresh contiguous tensors.
-import { Tensor, sizeOf } from './tensor.js';
+import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
 const normAxis = (axis: number, ndim: number): number => {
   const a = axis < 0 ? axis + ndim : axis;
@@ -103,19 +103,7 @@ export function permute(a: Tensor, perm: number[]): Tensor {
   for (let i = n - 1; i >= 0; i--) (inStrides[i] = s), (s *= a.shape[i]);
   const st = perm.map((p) => inStrides[p]); // input stride for each output axis
   const size = a.size;
-  const map = new Int32Array(size);
-  const counter = new Array<number>(n).fill(0);
-  let off = 0;
-  for (let k = 0; k < size; k++) {
-    map[k] = off;
-    for (let i = n - 1; i >= 0; i--) {
-      counter[i]++;
-      off += st[i];
-      if (counter[i] < shape[i]) break;
-      off -= st[i] * counter[i];
-      counter[i] = 0;
-    }
-  }
+  const map = stridedOffsets(shape, st);
   const out = new Float32Array(size);
   for (let k = 0; k < size; k++) out[k] = a.data[map[k]];
   return Tensor.fromOp(out, shape, [a], (o) => {

@@ -26,6 +26,29 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * For each flat index of a row-major array of `shape`, the offset Σ index[i]·strides[i] into another array:
+ * the gather map behind broadcasting (stride 0 repeats an axis) and permutes (strides reordered).
+ */
+export function stridedOffsets(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const n = shape.length;
+  const size = sizeOf(shape);
+  const idx = new Int32Array(size);
+  const counter = new Array<number>(n).fill(0);
+  let off = 0;
+  for (let k = 0; k < size; k++) {
+    idx[k] = off;
+    for (let i = n - 1; i >= 0; i--) {
+      counter[i]++;
+      off += strides[i];
+      if (counter[i] < shape[i]) break;
+      off -= strides[i] * counter[i];
+      counter[i] = 0;
+    }
+  }
+  return idx;
+}
+
 export class Tensor {
   data: Float32Array;
   readonly shape: number[];

@@ -1,6 +1,7 @@
 // Character-level tokenizer: one id per distinct code point, sorted, as nanoGPT's shakespeare_char does.
 // Special tokens (optional) get ids after the characters.
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
+import { splitSpecial } from './word.js';
 
 export interface CharTokenizerJSON {
   type: 'char';
@@ -36,27 +37,18 @@ export class CharTokenizer implements Tokenizer {
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    const policy = opts.allowedSpecial ?? 'none';
-    const specials = [...this.specialTokens.keys()].filter(
-      (s) => policy === 'all' || policy === 'raise' || (typeof policy === 'object' && policy.has(s)),
-    );
-    let i = 0;
-    outer: while (i < text.length) {
-      for (const s of specials) {
-        if (text.startsWith(s, i)) {
-          if (policy === 'raise') throw new Error(`input contains the special token ${JSON.stringify(s)}`);
-          out.push(this.specialTokens.get(s)!);
-          i += s.length;
-          continue outer;
+    for (const [seg, special] of splitSpecial(text, this.specialTokens, opts)) {
+      if (special) {
+        out.push(this.specialTokens.get(seg)!);
+        continue;
+      }
+      for (const ch of seg) {
+        const id = this.index.get(ch);
+        if (id === undefined) {
+          throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the vocabulary`);
         }
+        out.push(id);
       }
-      const ch = String.fromCodePoint(text.codePointAt(i)!);
-      const id = this.index.get(ch);
-      if (id === undefined) {
-        throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the vocabulary`);
-      }
-      out.push(id);
-      i += ch.length;
     }
     return out;
   }

@@ -1,8 +1,9 @@
 // A TextEngine without a model, for tests and the server benchmark: one token is one character, and the
 // "generated" text is a deterministic function of the prompt and parameters, produced with an async yield
 // between tokens so that streaming, disconnects and queueing behave as with the real engine.
+import { StopStringMatcher } from '../../src/generate/stop.js';
 import { chatTemplate } from '../../src/data/chat.js';
-import { StopStringFilter, type ChatMessage, type GenerateParams, type GenerateResult, type TextEngine } from '../../src/serve/engine.js';
+import { type ChatMessage, type GenerateParams, type GenerateResult, type TextEngine } from '../../src/serve/engine.js';
 
 export interface FakeEngineOptions {
   modelId?: string;
@@ -75,7 +76,8 @@ export class FakeEngine implements TextEngine {
       const promptTokens = this.countTokens(prompt);
       const budget = Math.min(params.maxTokens, this.contextLength - promptTokens);
       const chars = [...this.reply(prompt, params)];
-      const filter = new StopStringFilter(params.stop ?? []);
+      const filter = new StopStringMatcher(params.stop ?? []);
+      let text = '';
       let n = 0;
       let finishReason: GenerateResult['finishReason'] = 'stop';
       for (const ch of chars) {
@@ -89,17 +91,19 @@ export class FakeEngine implements TextEngine {
           break;
         }
         n++;
-        const out = filter.push(ch);
+        const out = filter.push(ch).text;
+        text += out;
         if (out) onText(out);
         if (filter.stopped) break;
       }
       if (!filter.stopped && !call.aborted) {
         const rest = filter.flush();
+        text += rest;
         if (rest) onText(rest);
       }
-      call.text = filter.text;
+      call.text = text;
       call.finished = !call.aborted;
-      return { text: filter.text, finishReason, promptTokens, completionTokens: n };
+      return { text, finishReason, promptTokens, completionTokens: n };
     } finally {
       this.active--;
     }
