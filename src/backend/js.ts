@@ -36,7 +36,6 @@ export class JsBackend implements Backend {
         row.fill(0);
         for (let k = 0; k < K; k++) {
           const av = transA ? a[oa + k * M + i] : a[oa + i * K + k];
-          if (av === 0) continue;
           if (transB) {
             for (let j = 0; j < N; j++) row[j] += av * b[ob + j * K + k];
           } else {

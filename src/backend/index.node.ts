@@ -1,0 +1,20 @@
+// Choosing and installing the kernel backend in Node: like index.ts, but the wasm backend runs on a team of
+// worker threads (threads.node.ts), by default one per core up to 4.
+import type { Backend } from './backend.js';
+import { JsBackend } from './js.js';
+import { checkBackendOptions, ensureBackend, install, type BackendName, type BackendOptions } from './index.js';
+import { createThreadedWasmBackend, defaultThreads } from './threads.node.js';
+
+export { ensureBackend, type BackendName, type BackendOptions };
+
+/** Creates, installs and returns a backend: wasm on `threads` threads (default: defaultThreads()), or 'js'. */
+export async function initBackend(opts: BackendOptions = {}): Promise<Backend> {
+  const name = checkBackendOptions(opts);
+  if (name === 'js') return install(new JsBackend());
+  try {
+    return install(await createThreadedWasmBackend(opts.threads ?? defaultThreads()));
+  } catch (e) {
+    if (opts.backend === 'wasm') throw e;
+    return install(new JsBackend());
+  }
+}

@@ -1,0 +1,60 @@
+// Choosing and installing the kernel backend (browser-safe; Node code uses index.node.ts, which adds threads).
+//
+//   await initBackend();                   // wasm SIMD, single thread (falls back to js without wasm SIMD)
+//   await initBackend({ backend: 'js' });  // the plain reference
+//   ensureBackend();                       // library code: make sure *something* is installed
+import { backend, hasBackend, setBackend, type Backend } from './backend.js';
+import { JsBackend } from './js.js';
+import { WasmBackend } from './wasm.js';
+
+export type BackendName = 'js' | 'wasm';
+
+export interface BackendOptions {
+  /** default 'wasm'; an explicit 'wasm' fails loudly where WebAssembly SIMD is missing, the default falls back */
+  backend?: BackendName;
+  /** threads for the wasm backend; browsers run one (workers would need a cross-origin-isolated page) */
+  threads?: number;
+}
+
+export const BACKEND_NAMES: readonly BackendName[] = ['js', 'wasm'];
+
+/** Validates options shared by the browser and Node entry points; returns the backend name. */
+export function checkBackendOptions(opts: BackendOptions): BackendName {
+  const name = opts.backend ?? 'wasm';
+  if (!BACKEND_NAMES.includes(name)) {
+    throw new Error(`unknown backend '${String(name)}': expected one of ${BACKEND_NAMES.join(', ')}`);
+  }
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new Error(`threads must be a positive integer, got ${opts.threads}`);
+  }
+  return name;
+}
+
+let owned: { dispose(): void } | null = null;
+
+/** Installs `b` as the active backend, releasing the previous one if this module created it. */
+export function install(b: Backend): Backend {
+  const prev = owned;
+  owned = b instanceof WasmBackend ? b : null;
+  setBackend(b);
+  if (prev && (prev as unknown) !== b) prev.dispose();
+  return b;
+}
+
+/** Creates, installs and returns a backend. Single-threaded here; see index.node.ts for threads. */
+export async function initBackend(opts: BackendOptions = {}): Promise<Backend> {
+  const name = checkBackendOptions(opts);
+  if (name === 'js') return install(new JsBackend());
+  try {
+    return install(await WasmBackend.create());
+  } catch (e) {
+    if (opts.backend === 'wasm') throw e;
+    return install(new JsBackend());
+  }
+}
+
+/** The active backend, installing the JS reference first if none is (so library code works without init). */
+export function ensureBackend(): Backend {
+  if (!hasBackend()) setBackend(new JsBackend());
+  return backend();
+}

@@ -1,0 +1,137 @@
+// A team of worker threads that run the wasm kernels on the main thread's shared memory (Node only).
+//
+// All threads instantiate the same module on the same WebAssembly.Memory, so a job is just "run kernel X on
+// these byte offsets, rows [lo, hi)". The main thread writes one job per thread into the job slots, bumps
+// each worker's sequence word (Atomics.notify wakes it), runs slot 0 itself, then waits for the done counter:
+//
+//   ctrl[CTRL_DONE]        workers increment it when their slot is finished
+//   ctrl[CTRL_ERROR]       the index of a worker whose job threw (its message waits on an error port)
+//   ctrl[CTRL_NEXT]        next chunk of a dynamically split job (see runJob in wasm.ts)
+//   ctrl[CTRL_SEQ + w]     worker w's sequence number; a change means "slot w has a new job"
+//
+// Everything is synchronous (Atomics.wait), as the tensor engine is. Workers are unref'd, so an idle team
+// never keeps a CLI process alive; dispose() ends them explicitly.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import {
+  CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NEXT, CTRL_SEQ, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, WasmBackend, compileKernels, createMemory,
+  instantiateKernels, type ThreadTeam,
+} from './wasm.js';
+
+/** polls of a control word before falling asleep on it (~10 µs) */
+export const SPIN_ITERS = 2000;
+
+export class ThreadPool implements ThreadTeam {
+  readonly threads: number;
+  private readonly workers: Worker[];
+  private readonly errorPorts: MessagePort[];
+  private readonly ctrl: Int32Array;
+  private readonly jobs: Float64Array;
+  private disposed = false;
+
+  /** Starts `threads − 1` workers (the caller is the remaining thread) and waits until they are ready. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new Error(`threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+    }
+    const url = new URL('./worker.node.js', import.meta.url);
+    const workers: Worker[] = [];
+    const errorPorts: MessagePort[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
+          const { port1, port2 } = new MessageChannel();
+          port1.unref();
+          errorPorts.push(port1);
+          const w = new Worker(url, { workerData: { module, memory, index: i + 1, errors: port2 }, transferList: [port2] });
+          workers.push(w);
+          w.once('message', () => resolve());
+          w.once('error', (e) => reject(new Error(`kernel worker ${i + 1} failed to start: ${e.message}`)));
+          w.once('exit', (code) => reject(new Error(`kernel worker ${i + 1} exited during start (code ${code})`)));
+        })),
+      );
+    } catch (e) {
+      for (const w of workers) void w.terminate();
+      throw e;
+    }
+    for (const w of workers) {
+      w.removeAllListeners('exit');
+      w.removeAllListeners('error');
+      // a worker that dies later (it should not) must not crash the process from an unhandled 'error'
+      w.on('error', () => {});
+      w.unref();
+    }
+    return new ThreadPool(memory, workers, errorPorts, threads);
+  }
+
+  private constructor(memory: WebAssembly.Memory, workers: Worker[], errorPorts: MessagePort[], threads: number) {
+    this.threads = threads;
+    this.workers = workers;
+    this.errorPorts = errorPorts;
+    this.ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_INTS);
+    this.jobs = new Float64Array(memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
+  }
+
+  run(n: number, own: () => void): void {
+    if (this.disposed) throw new Error('ThreadPool: used after dispose()');
+    if (n > this.threads) throw new Error(`ThreadPool.run: ${n} jobs for ${this.threads} threads`);
+    const ctrl = this.ctrl;
+    const helpers = n - 1;
+    Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_ERROR, 0);
+    Atomics.store(ctrl, CTRL_NEXT, 0);
+    for (let w = 1; w <= helpers; w++) {
+      Atomics.add(ctrl, CTRL_SEQ + w, 1);
+      Atomics.notify(ctrl, CTRL_SEQ + w);
+    }
+    try {
+      own();
+    } finally {
+      // even when our own share threw, the workers are still writing: wait for them before anyone reuses memory
+      let spins = 0;
+      for (;;) {
+        const done = Atomics.load(ctrl, CTRL_DONE);
+        if (done >= helpers) break;
+        if (++spins > SPIN_ITERS) Atomics.wait(ctrl, CTRL_DONE, done, 1);
+      }
+    }
+    const failed = Atomics.load(ctrl, CTRL_ERROR);
+    if (failed) {
+      const msg = receiveMessageOnPort(this.errorPorts[failed - 1])?.message;
+      throw new Error(`wasm kernel failed on worker thread ${failed}: ${String(msg ?? 'unknown error')}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (let w = 1; w < this.threads; w++) {
+      this.jobs[w * JOB_SLOT] = OP_QUIT;
+      Atomics.add(this.ctrl, CTRL_SEQ + w, 1);
+      Atomics.notify(this.ctrl, CTRL_SEQ + w);
+    }
+    for (const w of this.workers) void w.terminate();
+    for (const p of this.errorPorts) p.close();
+  }
+}
+
+/**
+ * Threads a Node process uses by default: one per core, at most 4, because a small GPT's products give each
+ * thread too little work beyond that (measured only up to 2 cores so far: bench/matmul.ts).
+ */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/**
+ * The wasm backend on `threads` threads (the caller plus threads − 1 workers), all on one shared memory.
+ * threads = 1 gives the plain single-threaded backend.
+ */
+export async function createThreadedWasmBackend(threads = defaultThreads()): Promise<WasmBackend> {
+  if (threads === 1) return WasmBackend.create();
+  const module = await compileKernels(true);
+  const memory = createMemory(true, threads);
+  const kernels = await instantiateKernels(module, memory);
+  const pool = await ThreadPool.start(module, memory, threads);
+  return new WasmBackend(kernels, memory, pool, await WasmBackend.create());
+}

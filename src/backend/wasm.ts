@@ -1,0 +1,601 @@
+// WasmBackend: the JsBackend interface computed by the WebAssembly SIMD kernels in assembly/ (built by
+// scripts/build-wasm.mjs into wasm/kernels.generated.ts). Browser-safe: no Node imports here; the worker-thread
+// pool that makes it multi-threaded lives in threads.node.ts and plugs in through the `ThreadTeam` interface.
+//
+// Operands arrive as ordinary Float32Arrays, so every call copies its inputs into a scratch arena inside the
+// wasm memory, runs the kernel there and copies the outputs back. The copies are O(inputs) against O(M·N·K)
+// compute for matmul, so they cost a few percent at the shapes a small GPT uses (measured in bench/matmul.ts).
+//
+// Memory layout (byte offsets; the same in every thread because all threads share one memory):
+//   [0, 16 KiB)        unused by JS (the module's own statics/stack would live here; it has none)
+//   CTRL_BYTE          Int32Array(CTRL_INTS): thread-team control words (see threads.node.ts)
+//   JOBS_BYTE          Float64Array: one JOB_SLOT-double job description per thread (op code + arguments)
+//   CONST_BYTE         the kernels' constant table, written once by initConstants()
+//   SCRATCH_BYTE       per-thread GEMM packing scratch, `threads × gemmScratchBytes()`
+//   then               the operand arena, grown on demand
+import type { MatmulArgs } from './backend.js';
+import { JsBackend } from './js.js';
+import { KERNELS_PLAIN, KERNELS_SHARED } from './wasm/kernels.generated.js';
+
+/** the exports of assembly/index.ts; pointers are byte offsets into the memory */
+export interface Kernels {
+  gemm(
+    a: number, bp: number, c: number, b0: number, b1: number, strideA: number, packedStrideB: number, strideC: number,
+    M: number, N: number, K: number, transA: number, accumulate: number,
+    m0: number, m1: number, n0: number, n1: number, scratch: number,
+  ): void;
+  packBAll(b: number, b0: number, b1: number, strideB: number, N: number, K: number, transB: number, dst: number): void;
+  packedBSize(N: number, K: number): number;
+  gemmSmallM(
+    a: number, b: number, c: number, b0: number, b1: number, strideA: number, strideB: number, strideC: number,
+    M: number, N: number, K: number, transA: number, transB: number, accumulate: number,
+  ): void;
+  gemmScratchBytes(): number;
+  initConstants(): void;
+  constantsBytes(): number;
+  softmax(x: number, y: number, cols: number, r0: number, r1: number): void;
+  softmaxBackward(y: number, dy: number, dx: number, cols: number, r0: number, r1: number): void;
+  layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, C: number, eps: number, r0: number, r1: number): void;
+  layerNormBackward(
+    x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number,
+    C: number, r0: number, r1: number,
+  ): void;
+  gelu(x: number, y: number, i0: number, i1: number): void;
+  geluBackward(x: number, dy: number, dx: number, i0: number, i1: number): void;
+  adamw(
+    p: number, g: number, m: number, v: number, i0: number, i1: number,
+    beta1: number, a1: number, beta2: number, a2: number, decay: number, lrc: number, ibc2: number, eps: number,
+  ): void;
+}
+
+export const PAGE_BYTES = 65536;
+export const CTRL_BYTE = 16384;
+export const CTRL_INTS = 1024;
+/** control words (Int32 indices at CTRL_BYTE): see threads.node.ts for the protocol */
+export const CTRL_DONE = 0;
+/** nonzero: the index of a worker whose last job threw */
+export const CTRL_ERROR = 1;
+/** the next chunk of a dynamically split job to hand out */
+export const CTRL_NEXT = 2;
+export const CTRL_SEQ = 16;
+export const JOBS_BYTE = 20480;
+/** the kernels' constant table (assembly/vmath.ts CONST_BYTE) */
+export const CONST_BYTE = 24576;
+export const JOB_SLOT = 32;
+export const MAX_THREADS = 16;
+export const SCRATCH_BYTE = 65536;
+/** 4 GiB: the most a wasm32 memory can address; shared memories must declare a maximum up front */
+export const MAX_PAGES = 65536;
+
+// GEMM register tile, mirrored from assembly/gemm.ts: row splits are multiples of MR, column splits of NR
+const MR = 4;
+const NR = 8;
+// positions of the range arguments in an OP_GEMM job (see runKernel)
+const GEMM_B0 = 4;
+const GEMM_M0 = 14;
+const GEMM_N0 = 16;
+/** chunks per thread in a dynamically split job: enough to even out a slow thread, few enough to stay cheap */
+const CHUNKS_PER_THREAD = 4;
+
+export const OP_QUIT = -1;
+export const OP_GEMM = 1;
+export const OP_SOFTMAX = 2;
+export const OP_SOFTMAX_BACKWARD = 3;
+export const OP_LAYERNORM = 4;
+export const OP_LAYERNORM_BACKWARD = 5;
+export const OP_GELU = 6;
+export const OP_GELU_BACKWARD = 7;
+export const OP_ADAMW = 8;
+
+// Tail of a job slot that makes it dynamic: the argument pair at j[o + pos], j[o + pos + 1] (a [lo, hi) range)
+// is replaced chunk by chunk, each thread taking the next chunk from ctrl[CTRL_NEXT], until [start, end) is done.
+// Threads that are descheduled (a busy machine) then simply take fewer chunks instead of stalling everyone.
+export const DYN_POS = 28;
+const DYN_START = 29;
+const DYN_END = 30;
+const DYN_CHUNK = 31;
+
+/**
+ * Runs the job at `j[o]`: op code, then the kernel's arguments in order, and optionally a dynamic range
+ * (DYN_POS ≠ 0) shared through `ctrl` with the other threads running the same job. Workers and the main
+ * thread share this function.
+ */
+export function runJob(k: Kernels, j: Float64Array, o: number, ctrl: Int32Array | null): void {
+  const pos = j[o + DYN_POS];
+  if (!pos || !ctrl) {
+    runKernel(k, j, o);
+    return;
+  }
+  const start = j[o + DYN_START], end = j[o + DYN_END], chunk = j[o + DYN_CHUNK];
+  for (;;) {
+    const lo = start + Atomics.add(ctrl, CTRL_NEXT, 1) * chunk;
+    if (lo >= end) break;
+    j[o + pos] = lo;
+    j[o + pos + 1] = Math.min(end, lo + chunk);
+    runKernel(k, j, o);
+  }
+}
+
+function runKernel(k: Kernels, j: Float64Array, o: number): void {
+  switch (j[o]) {
+    case OP_GEMM:
+      k.gemm(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
+        j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18]);
+      break;
+    case OP_SOFTMAX: k.softmax(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_SOFTMAX_BACKWARD: k.softmaxBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
+    case OP_LAYERNORM:
+      k.layerNorm(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10]);
+      break;
+    case OP_LAYERNORM_BACKWARD:
+      k.layerNormBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9],
+        j[o + 10], j[o + 11]);
+      break;
+    case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
+    case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_ADAMW:
+      k.adamw(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
+        j[o + 11], j[o + 12], j[o + 13], j[o + 14]);
+      break;
+    default:
+      throw new Error(`wasm backend: unknown job op ${j[o]} at slot offset ${o}`);
+  }
+}
+
+/** Several threads running kernels on the same memory (threads.node.ts provides one for Node). */
+export interface ThreadTeam {
+  readonly threads: number;
+  /**
+   * Runs job slots 1..n−1 on other threads while the caller runs `own` (slot 0), and returns when all are done.
+   * Synchronous, because the tensor engine is.
+   */
+  run(n: number, own: () => void): void;
+  dispose(): void;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Compiles the embedded kernels; `shared` selects the build that imports a shared memory (for threads). */
+export function compileKernels(shared: boolean): Promise<WebAssembly.Module> {
+  if (typeof WebAssembly === 'undefined') return Promise.reject(new Error('wasm backend: WebAssembly is not available here'));
+  const bytes = decodeBase64(shared ? KERNELS_SHARED : KERNELS_PLAIN);
+  if (!WebAssembly.validate(bytes)) {
+    return Promise.reject(new Error('wasm backend: this engine cannot run the kernels (WebAssembly SIMD unsupported?)'));
+  }
+  return WebAssembly.compile(bytes);
+}
+
+/** A memory for the kernels: shared (for a thread team) or plain. Starts just big enough for the fixed layout. */
+export function createMemory(shared: boolean, threads = 1): WebAssembly.Memory {
+  const initial = Math.ceil((SCRATCH_BYTE + threads * scratchBytesEstimate() + PAGE_BYTES) / PAGE_BYTES);
+  return shared
+    ? new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial, maximum: MAX_PAGES });
+}
+
+// the exact figure comes from the module (gemmScratchBytes); this only sizes the first allocation
+function scratchBytesEstimate(): number {
+  return (120 * 256 * 4 + 32) * 4;
+}
+
+export async function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Kernels> {
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return instance.exports as unknown as Kernels;
+}
+
+// Each thread gets at least this many multiply-adds (~20 µs of work), or the matmul stays on the calling
+// thread: handing work to a sleeping worker costs ~5–20 µs. Measured on 2 Zen 5 cores: on a quiet machine 64³
+// (2^18) already gained from 2 threads (44 vs 39 GFLOP/s); with other processes busy, a 64³ call took 30 µs
+// on 2 threads against 13–17 µs on 1, so the cutoff sits well above that.
+const PAR_MIN_MACS = 1 << 20;
+// The same for the row/elementwise kernels, in elements per thread. Their inputs and outputs are copied by
+// the calling thread alone, so only kernels with real arithmetic per element (exp, erf) gain from threads:
+// gelu at 768×512 went 1001 → 619 µs on 2 threads, while adamw (7 arrays copied, 10 flops per element) got
+// slower (401 → 517 µs at 400k) and is split only when huge.
+const PAR_MIN_ELEMS = 1 << 16;
+const PAR_MIN_ELEMS_LIGHT = 1 << 21;
+// smallest chunk of a dynamically split row/elementwise job, in elements
+const MIN_CHUNK_ELEMS = 4096;
+
+/** elements an operand spans: `batch` items of `size` elements, `stride` apart (0 = one shared item) */
+function extent(batch: number, stride: number, size: number): number {
+  return size === 0 ? 0 : (batch - 1) * stride + size;
+}
+
+function checkLength(op: string, name: string, arr: Float32Array, need: number, detail: string): void {
+  if (arr.length < need) {
+    throw new Error(`WasmBackend.${op}: ${name} has ${arr.length} elements but ${detail} needs ${need}`);
+  }
+}
+
+function checkDims(op: string, dims: Record<string, number>): void {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`WasmBackend.${op}: ${k} must be a non-negative integer, got ${v}`);
+  }
+}
+
+export class WasmBackend extends JsBackend {
+  override readonly name: string = 'wasm';
+  override readonly threads: number;
+  private readonly kernels: Kernels;
+  private readonly memory: WebAssembly.Memory;
+  private readonly team: ThreadTeam | null;
+  /**
+   * With a team: a plain single-threaded backend that takes the calls not worth splitting. Copies into a
+   * shared memory run at half the speed of ordinary ones (V8 copies element by element with relaxed-atomic
+   * semantics: 33 vs 18 µs per MiB), which made unsplit calls 10–25% slower on the shared memory.
+   */
+  private readonly solo: WasmBackend | null;
+  /** the team's control words (shared memory, so this view never goes stale) */
+  private readonly ctrl: Int32Array | null;
+  private jobs!: Float64Array;
+  private readonly scratchBytes: number;
+  private readonly arenaBase: number;
+  private f32!: Float32Array;
+  /** threads the most recent kernel call was split over (for tests and benchmarks) */
+  lastParts = 0;
+  /** work per thread below which a call is not split; tests lower these to exercise the split paths */
+  minMacsPerThread = PAR_MIN_MACS;
+  minElemsPerThread = PAR_MIN_ELEMS;
+  minLightElemsPerThread = PAR_MIN_ELEMS_LIGHT;
+
+  /** Single-threaded backend on a private, non-shared memory (works in every browser with wasm SIMD). */
+  static async create(): Promise<WasmBackend> {
+    const module = await compileKernels(false);
+    const memory = createMemory(false);
+    return new WasmBackend(await instantiateKernels(module, memory), memory, null);
+  }
+
+  /**
+   * `team`, when given, must run the same module on this same memory (see threads.node.ts); `solo` then takes
+   * the calls that stay on one thread.
+   */
+  constructor(kernels: Kernels, memory: WebAssembly.Memory, team: ThreadTeam | null, solo: WasmBackend | null = null) {
+    super();
+    this.solo = team ? solo : null;
+    this.kernels = kernels;
+    this.memory = memory;
+    this.team = team;
+    this.ctrl = team ? new Int32Array(memory.buffer, CTRL_BYTE, CTRL_INTS) : null;
+    this.threads = team ? team.threads : 1;
+    if (this.threads > MAX_THREADS) throw new Error(`WasmBackend: at most ${MAX_THREADS} threads, got ${this.threads}`);
+    this.scratchBytes = kernels.gemmScratchBytes();
+    this.arenaBase = SCRATCH_BYTE + this.threads * this.scratchBytes;
+    this.ensure(0);
+    if (CONST_BYTE + kernels.constantsBytes() > SCRATCH_BYTE) throw new Error('WasmBackend: constant table overlaps scratch');
+    kernels.initConstants();
+  }
+
+  dispose(): void {
+    this.team?.dispose();
+  }
+
+  /** Makes room for `bytes` of operands after the fixed layout; returns the arena's first byte. */
+  private ensure(bytes: number): number {
+    const need = this.arenaBase + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) {
+      const pages = Math.ceil((need - have) / PAGE_BYTES);
+      if (have / PAGE_BYTES + pages > MAX_PAGES) {
+        throw new Error(`WasmBackend: operands need ${need} bytes, more than the 4 GiB a wasm32 memory can hold`);
+      }
+      this.memory.grow(pages);
+    }
+    // growing a plain memory detaches its old buffer (a shared one just stops seeing the new part): re-view it
+    if (this.f32 === undefined || this.f32.length * 4 !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.jobs = new Float64Array(this.memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
+    }
+    return this.arenaBase;
+  }
+
+  /** Lays out arrays of the given element counts in the arena (16-byte aligned); returns their byte offsets. */
+  private place(sizes: number[]): number[] {
+    let total = 0;
+    const offs: number[] = [];
+    for (const s of sizes) {
+      offs.push(total);
+      total += (s * 4 + 15) & ~15;
+    }
+    const base = this.ensure(total);
+    return offs.map((o) => base + o);
+  }
+
+  private put(off: number, src: Float32Array, n: number): void {
+    this.f32.set(n === src.length ? src : src.subarray(0, n), off >> 2);
+  }
+
+  private get(off: number, dst: Float32Array, n: number): void {
+    dst.set(this.f32.subarray(off >> 2, (off >> 2) + n));
+  }
+
+  /** how many threads `work` units deserve when each should get at least `minPerThread` */
+  private partsFor(work: number, minPerThread: number): number {
+    return this.team ? Math.max(1, Math.min(this.threads, Math.floor(work / minPerThread))) : 1;
+  }
+
+  /**
+   * Runs one kernel over [0, total) on `parts` threads: `write(slot, lo, hi)` writes a job for [lo, hi), whose
+   * lo/hi arguments sit at `pos`; with a team the range is then handed out dynamically in chunks (multiples
+   * of `align`, at least `minChunk`, about CHUNKS_PER_THREAD per thread).
+   */
+  private parallel(
+    total: number, align: number, minChunk: number, parts: number, pos: number,
+    write: (slot: number, lo: number, hi: number) => void,
+  ): void {
+    if (parts <= 1 || !this.team) {
+      write(0, 0, total);
+      this.runJobs(1);
+      return;
+    }
+    const want = Math.max(minChunk, Math.ceil(total / (parts * CHUNKS_PER_THREAD)));
+    const chunk = Math.ceil(want / align) * align;
+    const n = Math.min(parts, Math.ceil(total / chunk));
+    for (let slot = 0; slot < n; slot++) {
+      write(slot, 0, total);
+      this.jobs.set([pos, 0, total, chunk], slot * JOB_SLOT + DYN_POS);
+    }
+    this.runJobs(n);
+  }
+
+  private runJobs(n: number): void {
+    this.lastParts = n;
+    if (n <= 1 || !this.team) {
+      for (let s = 0; s < n; s++) runJob(this.kernels, this.jobs, s * JOB_SLOT, null);
+      return;
+    }
+    this.team.run(n, () => runJob(this.kernels, this.jobs, 0, this.ctrl));
+  }
+
+  private job(slot: number, ...args: number[]): void {
+    this.jobs.set(args, slot * JOB_SLOT);
+    this.jobs[slot * JOB_SLOT + DYN_POS] = 0;
+  }
+
+  override matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void {
+    const { batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC } = args;
+    checkDims('matmul', { batch, M, N, K, strideA, strideB, strideC });
+    if (batch === 0 || M === 0 || N === 0) return;
+    const la = extent(batch, strideA, M * K), lb = extent(batch, strideB, K * N), lc = extent(batch, strideC, M * N);
+    const shape = `batch=${batch}, M=${M}, N=${N}, K=${K}`;
+    checkLength('matmul', 'A', a, la, `${shape}, strideA=${strideA}`);
+    checkLength('matmul', 'B', b, lb, `${shape}, strideB=${strideB}`);
+    checkLength('matmul', 'C', c, lc, `${shape}, strideC=${strideC}`);
+    const dense = batch === 1 || strideC === M * N;
+    // How to split, decided first so unsplit calls can go to `solo`: whole batch items per chunk when there
+    // are enough (and C items do not overlap); otherwise row blocks of every item, or column blocks when there
+    // are too few rows to go round. Column chunks are at least 64 wide because each one packs its own copy of
+    // A (B is shared, so row chunks cost nothing extra).
+    const parts = M < MR ? 1 : this.partsFor(batch * M * N * K, this.minMacsPerThread);
+    const split = parts <= 1 ? 'none'
+      : strideC >= M * N && batch >= 2 * parts ? 'batch'
+      : Math.ceil(M / MR) >= 2 * parts ? 'rows'
+      : Math.ceil(N / NR) >= 2 * parts ? 'cols' : 'none';
+    if (split === 'none' && this.solo) {
+      this.solo.matmul(a, b, c, args);
+      this.lastParts = 1;
+      return;
+    }
+    if (M < MR) {
+      // a row or three (sampling one token): B is read in place, see gemmSmallM
+      const [pa, pb, pc] = this.place([la, lb, lc]);
+      this.put(pa, a, la);
+      this.put(pb, b, lb);
+      if (accumulate || !dense) this.put(pc, c, lc);
+      this.kernels.gemmSmallM(pa, pb, pc, 0, batch, strideA, strideB, strideC, M, N, K, transA ? 1 : 0,
+        transB ? 1 : 0, accumulate ? 1 : 0);
+      this.lastParts = 1;
+      this.get(pc, c, lc);
+      return;
+    }
+    // B is packed once, here, into panels every thread then shares (assembly/gemm.ts packBAll)
+    const itemsB = strideB === 0 ? 1 : batch;
+    const packedB = this.kernels.packedBSize(N, K);
+    const [pa, pb, pc, pp] = this.place([la, lb, lc, itemsB * packedB]);
+    this.put(pa, a, la);
+    this.put(pb, b, lb);
+    this.kernels.packBAll(pb, 0, itemsB, strideB, N, K, transB ? 1 : 0, pp);
+    // gaps between strided C items must survive the copy back, so C goes in whenever it is not fully overwritten
+    if (accumulate || !dense) this.put(pc, c, lc);
+
+    const common = (slot: number, b0: number, b1: number, m0: number, m1: number, n0: number, n1: number) =>
+      this.job(slot, OP_GEMM, pa, pp, pc, b0, b1, strideA, strideB === 0 ? 0 : packedB, strideC, M, N, K,
+        transA ? 1 : 0, accumulate ? 1 : 0, m0, m1, n0, n1, SCRATCH_BYTE + slot * this.scratchBytes);
+    if (split === 'batch') {
+      this.parallel(batch, 1, 1, parts, GEMM_B0, (s, lo, hi) => common(s, lo, hi, 0, M, 0, N));
+    } else if (split === 'rows') {
+      this.parallel(M, MR, 4 * MR, parts, GEMM_M0, (s, lo, hi) => common(s, 0, batch, lo, hi, 0, N));
+    } else if (split === 'cols') {
+      this.parallel(N, NR, 64, parts, GEMM_N0, (s, lo, hi) => common(s, 0, batch, 0, M, lo, hi));
+    } else {
+      common(0, 0, batch, 0, M, 0, N);
+      this.runJobs(1);
+    }
+
+    this.get(pc, c, lc);
+  }
+
+  override softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void {
+    checkDims('softmax', { rows, cols });
+    const n = rows * cols;
+    if (n === 0) return;
+    checkLength('softmax', 'x', x, n, `rows=${rows}, cols=${cols}`);
+    checkLength('softmax', 'y', y, n, `rows=${rows}, cols=${cols}`);
+    const parts = this.partsFor(n, this.minElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.softmax(x, y, rows, cols);
+    }
+    const [px, py] = this.place([n, n]);
+    this.put(px, x, n);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 4, (s, lo, hi) =>
+      this.job(s, OP_SOFTMAX, px, py, cols, lo, hi));
+    this.get(py, y, n);
+  }
+
+  override softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void {
+    checkDims('softmaxBackward', { rows, cols });
+    const n = rows * cols;
+    if (n === 0) return;
+    const d = `rows=${rows}, cols=${cols}`;
+    checkLength('softmaxBackward', 'y', y, n, d);
+    checkLength('softmaxBackward', 'dy', dy, n, d);
+    checkLength('softmaxBackward', 'dx', dx, n, d);
+    const parts = this.partsFor(n, this.minLightElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.softmaxBackward(y, dy, dx, rows, cols);
+    }
+    const [py, pdy, pdx] = this.place([n, n, n]);
+    this.put(py, y, n);
+    this.put(pdy, dy, n);
+    this.put(pdx, dx, n);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 5, (s, lo, hi) =>
+      this.job(s, OP_SOFTMAX_BACKWARD, py, pdy, pdx, cols, lo, hi));
+    this.get(pdx, dx, n);
+  }
+
+  override layerNorm(
+    x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void {
+    checkDims('layerNorm', { rows, C });
+    const n = rows * C;
+    if (n === 0) return;
+    const d = `rows=${rows}, C=${C}`;
+    checkLength('layerNorm', 'x', x, n, d);
+    checkLength('layerNorm', 'y', y, n, d);
+    checkLength('layerNorm', 'mean', mean, rows, d);
+    checkLength('layerNorm', 'rstd', rstd, rows, d);
+    if (w) checkLength('layerNorm', 'w', w, C, d);
+    if (b) checkLength('layerNorm', 'b', b, C, d);
+    const parts = this.partsFor(n, this.minLightElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.layerNorm(x, w, b, y, mean, rstd, rows, C, eps);
+    }
+    const [px, pw, pb, py, pm, pr] = this.place([n, w ? C : 0, b ? C : 0, n, rows, rows]);
+    this.put(px, x, n);
+    if (w) this.put(pw, w, C);
+    if (b) this.put(pb, b, C);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), parts, 9, (s, lo, hi) =>
+      this.job(s, OP_LAYERNORM, px, w ? pw : 0, b ? pb : 0, py, pm, pr, C, eps, lo, hi));
+    this.get(py, y, n);
+    this.get(pm, mean, rows);
+    this.get(pr, rstd, rows);
+  }
+
+  override layerNormBackward(
+    x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array, dw: Float32Array | null, db: Float32Array | null, rows: number, C: number,
+  ): void {
+    checkDims('layerNormBackward', { rows, C });
+    const n = rows * C;
+    if (n === 0) return;
+    const d = `rows=${rows}, C=${C}`;
+    for (const [name, arr, len] of [['x', x, n], ['dy', dy, n], ['dx', dx, n], ['mean', mean, rows], ['rstd', rstd, rows],
+      ['w', w, C], ['dw', dw, C], ['db', db, C]] as const) {
+      if (arr) checkLength('layerNormBackward', name, arr, len, d);
+    }
+    // dw and db sum over rows, so each thread accumulates its rows into a private copy and we add them up after
+    const T = this.partsFor(n, this.minLightElemsPerThread);
+    if (T <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.layerNormBackward(x, w, mean, rstd, dy, dx, dw, db, rows, C);
+    }
+    const sizes = [n, w ? C : 0, rows, rows, n, n];
+    for (let t = 0; t < T; t++) sizes.push(dw ? C : 0, db ? C : 0);
+    const [px, pw, pm, pr, pdy, pdx, ...pg] = this.place(sizes);
+    this.put(px, x, n);
+    if (w) this.put(pw, w, C);
+    this.put(pm, mean, rows);
+    this.put(pr, rstd, rows);
+    this.put(pdy, dy, n);
+    this.put(pdx, dx, n);
+    for (let t = 0; t < T; t++) {
+      if (dw) t === 0 ? this.put(pg[0], dw, C) : this.f32.fill(0, pg[2 * t] >> 2, (pg[2 * t] >> 2) + C);
+      if (db) t === 0 ? this.put(pg[1], db, C) : this.f32.fill(0, pg[2 * t + 1] >> 2, (pg[2 * t + 1] >> 2) + C);
+    }
+    let jobs = 0;
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), T, 10, (s, lo, hi) => {
+      jobs = Math.max(jobs, s + 1);
+      this.job(s, OP_LAYERNORM_BACKWARD, px, w ? pw : 0, pm, pr, pdy, pdx, dw ? pg[2 * s] : 0, db ? pg[2 * s + 1] : 0, C, lo, hi);
+    });
+    this.get(pdx, dx, n);
+    const f = this.f32;
+    for (const [k, out] of [[0, dw], [1, db]] as const) {
+      if (!out) continue;
+      const o0 = pg[k] >> 2;
+      for (let t = 1; t < jobs; t++) {
+        const ot = pg[2 * t + k] >> 2;
+        for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
+      }
+      this.get(pg[k], out, C);
+    }
+  }
+
+  override gelu(x: Float32Array, y: Float32Array, n: number): void {
+    checkDims('gelu', { n });
+    if (n === 0) return;
+    checkLength('gelu', 'x', x, n, `n=${n}`);
+    checkLength('gelu', 'y', y, n, `n=${n}`);
+    const parts = this.partsFor(n, this.minElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.gelu(x, y, n);
+    }
+    const [px, py] = this.place([n, n]);
+    this.put(px, x, n);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 3, (s, lo, hi) =>
+      this.job(s, OP_GELU, px, py, lo, hi));
+    this.get(py, y, n);
+  }
+
+  override geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+    checkDims('geluBackward', { n });
+    if (n === 0) return;
+    for (const [name, arr] of [['x', x], ['dy', dy], ['dx', dx]] as const) checkLength('geluBackward', name, arr, n, `n=${n}`);
+    const parts = this.partsFor(n, this.minElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.geluBackward(x, dy, dx, n);
+    }
+    const [px, pdy, pdx] = this.place([n, n, n]);
+    this.put(px, x, n);
+    this.put(pdy, dy, n);
+    this.put(pdx, dx, n);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 4, (s, lo, hi) =>
+      this.job(s, OP_GELU_BACKWARD, px, pdy, pdx, lo, hi));
+    this.get(pdx, dx, n);
+  }
+
+  override adamw(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+  ): void {
+    checkDims('adamw', { n });
+    if (n === 0) return;
+    for (const [name, arr] of [['p', p], ['g', g], ['m', m], ['v', v]] as const) checkLength('adamw', name, arr, n, `n=${n}`);
+    const parts = this.partsFor(n, this.minLightElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.adamw(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, step);
+    }
+    const [pp, pg, pm, pv] = this.place([n, n, n, n]);
+    this.put(pp, p, n);
+    this.put(pg, g, n);
+    this.put(pm, m, n);
+    this.put(pv, v, n);
+    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 5, (s, lo, hi) =>
+      this.job(s, OP_ADAMW, pp, pg, pm, pv, lo, hi, beta1, 1 - beta1, beta2, 1 - beta2, 1 - lr * weightDecay, lr / bc1, 1 / bc2, eps));
+    this.get(pp, p, n);
+    this.get(pm, m, n);
+    this.get(pv, v, n);
+  }
+}

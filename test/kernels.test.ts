@@ -1,0 +1,245 @@
+// Fast kernels vs the JS reference (src/backend/js.ts): every WasmBackend kernel, on odd shapes that hit the
+// GEMM's edge tiles, every transA/transB combination, accumulate, batch strides and stride-0 broadcast, on 1
+// thread and on a 2-thread team (shapes big enough that the work really is split).
+//
+// Tolerances: float32 sums of K products differ from the reference's float64 sums by about √K·2⁻²⁴ of
+// Σ|a·b|, so a matmul entry may differ by 1e-5·Σ_k|a_ik·b_kj| (+1e-6·|C₀| when accumulating). The
+// elementwise kernels use polynomial exp/erf good to a few float32 ulp: 1e-5 relative + a small absolute term.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend, MatmulArgs } from '../src/backend/backend.js';
+import { JsBackend } from '../src/backend/js.js';
+import { WasmBackend } from '../src/backend/wasm.js';
+import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
+import { ensureBackend, initBackend } from '../src/backend/index.node.js';
+import { backend, setBackend } from '../src/backend/backend.js';
+
+const ref = new JsBackend();
+
+// deterministic data (xorshift32 → uniform [-1, 1))
+function filled(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    out[i] = ((s / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function closeTo(got: Float32Array, want: Float32Array, tol: (i: number) => number, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= tol(i))) assert.fail(`${what}: element ${i} is ${got[i]}, reference ${want[i]} (|diff| ${d} > ${tol(i)})`);
+  }
+}
+
+function args(p: Partial<MatmulArgs> & { M: number; N: number; K: number }): MatmulArgs {
+  return {
+    batch: 1, transA: false, transB: false, accumulate: false, strideA: 0, strideB: 0, strideC: 0, ...p,
+  };
+}
+
+function checkMatmul(be: Backend, a: MatmulArgs, seed: number): void {
+  const { batch, M, N, K, strideA, strideB, strideC } = a;
+  const ext = (s: number, size: number) => (batch - 1) * s + size;
+  const A = filled(ext(strideA, M * K), seed), B = filled(ext(strideB, K * N), seed + 1);
+  const C0 = filled(ext(strideC, M * N), seed + 2);
+  const want = C0.slice(), got = C0.slice();
+  ref.matmul(A, B, want, a);
+  be.matmul(A, B, got, a);
+  // the error bound per entry: Σ|a||b| from the reference on absolute values
+  const bound = new Float32Array(C0.length);
+  ref.matmul(A.map(Math.abs), B.map(Math.abs), bound, { ...a, accumulate: strideC === 0 && batch > 1 && a.accumulate });
+  closeTo(got, want, (i) => 1e-5 * bound[i] + (a.accumulate ? 1e-6 * Math.abs(C0[i]) * batch : 0) + 1e-30,
+    `${be.name} matmul ${JSON.stringify(a)}`);
+}
+
+let one: WasmBackend;
+let two: WasmBackend;
+before(async () => {
+  one = await WasmBackend.create();
+  two = await createThreadedWasmBackend(2);
+  // split at test sizes too (by default only bigger calls are split)
+  two.minMacsPerThread = 1 << 16;
+  two.minElemsPerThread = two.minLightElemsPerThread = 4096;
+});
+after(() => {
+  two?.dispose();
+});
+
+const SIZES = [1, 7, 65, 129];
+
+describe('matmul', () => {
+  test('odd shapes × every transA/transB × accumulate, 1 thread', () => {
+    let seed = 1;
+    for (const M of SIZES) for (const N of SIZES) for (const K of [1, 7, 65, 257]) {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
+        checkMatmul(one, args({ M, N, K, transA, transB, accumulate }), seed++);
+      }
+    }
+  });
+
+  test('1–3 rows (one token when sampling): every layout, batch and broadcast', () => {
+    let seed = 400;
+    for (const M of [1, 2, 3]) for (const [N, K] of [[1, 1], [17, 5], [33, 129], [200, 64]]) {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
+        checkMatmul(one, args({ M, N, K, transA, transB, accumulate }), seed++);
+        checkMatmul(two, args({ batch: 3, M, N, K, transA, transB, accumulate, strideA: M * K, strideB: 0, strideC: M * N + 3 }), seed++);
+      }
+    }
+  });
+
+  test('K = 0 gives zeros (or leaves C when accumulating)', () => {
+    for (const accumulate of [false, true]) checkMatmul(one, args({ M: 3, N: 9, K: 0, accumulate }), 5);
+  });
+
+  test('batch with strides, gaps between C items, and stride-0 broadcast', () => {
+    const cases: MatmulArgs[] = [
+      args({ batch: 3, M: 7, N: 9, K: 5, strideA: 35, strideB: 45, strideC: 63 }),
+      args({ batch: 3, M: 7, N: 9, K: 5, strideA: 0, strideB: 45, strideC: 63, transB: true }),
+      args({ batch: 4, M: 7, N: 9, K: 5, strideA: 35, strideB: 0, strideC: 70, accumulate: true }), // gaps in C
+      args({ batch: 5, M: 6, N: 10, K: 33, strideA: 198, strideB: 330, strideC: 0, accumulate: true, transA: true }),
+      args({ batch: 48, M: 64, N: 64, K: 32, strideA: 64 * 32, strideB: 64 * 32, strideC: 64 * 64, transB: true }),
+    ];
+    cases.forEach((c, i) => checkMatmul(one, c, 100 + i));
+  });
+
+  test('2 threads: rows, columns and batch splits agree with the reference', () => {
+    const cases: MatmulArgs[] = [
+      args({ M: 129, N: 65, K: 300 }),
+      args({ M: 257, N: 129, K: 129, transA: true, accumulate: true }),
+      args({ M: 5, N: 1031, K: 300, transB: true }), // too few rows: split by columns
+      args({ M: 768, N: 128, K: 512, transA: true, transB: true }),
+      args({ batch: 48, M: 64, N: 64, K: 32, strideA: 64 * 32, strideB: 64 * 32, strideC: 64 * 64, transB: true }),
+      args({ batch: 7, M: 65, N: 33, K: 129, strideA: 65 * 129, strideB: 0, strideC: 65 * 33, accumulate: true }),
+      args({ batch: 6, M: 65, N: 33, K: 129, strideA: 0, strideB: 33 * 129, strideC: 0, accumulate: true }), // C broadcast
+    ];
+    cases.forEach((c, i) => {
+      checkMatmul(two, c, 200 + i);
+      assert.equal(two.lastParts, 2, `case ${i} should run on both threads`);
+    });
+    checkMatmul(two, args({ M: 16, N: 16, K: 16 }), 300);
+    assert.equal(two.lastParts, 1, 'a tiny product should stay on the calling thread');
+  });
+
+  test('a too-short operand is one clear error', () => {
+    assert.throws(
+      () => one.matmul(new Float32Array(5), new Float32Array(6), new Float32Array(4), args({ M: 2, N: 2, K: 3 })),
+      /WasmBackend\.matmul: A has 5 elements but batch=1, M=2, N=2, K=3, strideA=0 needs 6/,
+    );
+  });
+});
+
+// the row/elementwise kernels, each on a small odd shape and one big enough for the 2-thread split
+const ROW_SHAPES: Array<[number, number]> = [[1, 1], [3, 7], [5, 65], [300, 257]];
+
+function elemTol(want: Float32Array, rel = 1e-5, abs = 1e-6) {
+  return (i: number) => rel * Math.abs(want[i]) + abs;
+}
+
+for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] as const) {
+  describe(`row and elementwise kernels, ${label}`, () => {
+    test('softmax (with fully and partly masked rows) and softmaxBackward', () => {
+      for (const [rows, cols] of ROW_SHAPES) {
+        const x = filled(rows * cols, rows + cols, 4);
+        if (rows > 1) for (let j = 0; j < cols; j++) x[j] = -Infinity; // row 0 fully masked
+        for (let r = 1; r < rows; r += 2) x[r * cols] = -Infinity;
+        const want = new Float32Array(x.length), got = new Float32Array(x.length);
+        ref.softmax(x, want, rows, cols);
+        get().softmax(x, got, rows, cols);
+        closeTo(got, want, elemTol(want, 1e-5, 1e-7), `softmax ${rows}×${cols}`);
+        const inPlace = x.slice();
+        get().softmax(inPlace, inPlace, rows, cols);
+        closeTo(inPlace, want, elemTol(want, 1e-5, 1e-7), `softmax in place ${rows}×${cols}`);
+
+        const dy = filled(x.length, 7), dx0 = filled(x.length, 8);
+        const dWant = dx0.slice(), dGot = dx0.slice();
+        ref.softmaxBackward(want, dy, dWant, rows, cols);
+        get().softmaxBackward(want, dy, dGot, rows, cols);
+        closeTo(dGot, dWant, elemTol(dWant, 1e-5, 1e-6), `softmaxBackward ${rows}×${cols}`);
+        if (rows * cols > 70_000) assert.equal(get().lastParts, get().threads, 'big rows split over every thread');
+      }
+    });
+
+    test('layerNorm and layerNormBackward, with and without affine parameters', () => {
+      for (const [rows, C] of ROW_SHAPES) {
+        for (const affine of [true, false]) {
+          const x = filled(rows * C, rows * C + 3, 3).map((v, i) => v + (i % 5)); // nonzero means
+          const w = affine ? filled(C, 11) : null, b = affine ? filled(C, 12) : null;
+          const yW = new Float32Array(x.length), yG = new Float32Array(x.length);
+          const mW = new Float32Array(rows), mG = new Float32Array(rows), rW = new Float32Array(rows), rG = new Float32Array(rows);
+          ref.layerNorm(x, w, b, yW, mW, rW, rows, C, 1e-5);
+          get().layerNorm(x, w, b, yG, mG, rG, rows, C, 1e-5);
+          const what = `layerNorm ${rows}×${C} affine=${affine}`;
+          closeTo(yG, yW, elemTol(yW, 1e-5, 2e-5), what);
+          closeTo(mG, mW, elemTol(mW, 1e-5, 1e-6), `${what} mean`);
+          closeTo(rG, rW, elemTol(rW, 1e-4, 0), `${what} rstd`);
+
+          const dy = filled(x.length, 13);
+          const dx0 = filled(x.length, 14), dw0 = filled(C, 15), db0 = filled(C, 16);
+          const dxW = dx0.slice(), dxG = dx0.slice();
+          const dwW = affine ? dw0.slice() : null, dwG = affine ? dw0.slice() : null;
+          const dbW = affine ? db0.slice() : null, dbG = affine ? db0.slice() : null;
+          ref.layerNormBackward(x, w, mW, rW, dy, dxW, dwW, dbW, rows, C);
+          get().layerNormBackward(x, w, mW, rW, dy, dxG, dwG, dbG, rows, C);
+          closeTo(dxG, dxW, elemTol(dxW, 1e-4, 1e-5), `${what} dx`);
+          // dw, db sum over rows: tolerance grows with √rows
+          const sumTol = (want: Float32Array) => (i: number) => 1e-5 * Math.sqrt(rows) * (Math.abs(want[i]) + 1);
+          if (dwW && dwG) closeTo(dwG, dwW, sumTol(dwW), `${what} dw`);
+          if (dbW && dbG) closeTo(dbG, dbW, sumTol(dbW), `${what} db`);
+          if (rows * C > 70_000) assert.equal(get().lastParts, get().threads, 'big layer norms split over every thread');
+        }
+      }
+    });
+
+    test('gelu and geluBackward over a wide range, including large |x|', () => {
+      for (const n of [1, 3, 17, 100_003]) {
+        const x = filled(n, n, 6);
+        if (n > 3) { x[0] = -12; x[1] = 12; x[2] = 0; }
+        const yW = new Float32Array(n), yG = new Float32Array(n);
+        ref.gelu(x, yW, n);
+        get().gelu(x, yG, n);
+        closeTo(yG, yW, elemTol(yW, 1e-5, 1e-6), `gelu n=${n}`);
+        const dy = filled(n, n + 1), dx0 = filled(n, n + 2);
+        const dW = dx0.slice(), dG = dx0.slice();
+        ref.geluBackward(x, dy, dW, n);
+        get().geluBackward(x, dy, dG, n);
+        closeTo(dG, dW, elemTol(dW, 1e-5, 1e-6), `geluBackward n=${n}`);
+      }
+    });
+
+    test('adamw: several steps with weight decay', () => {
+      for (const n of [1, 7, 70_001]) {
+        const pW = filled(n, 1), gSeq = [filled(n, 2, 0.1), filled(n, 3, 0.1), filled(n, 4, 0.1)];
+        const mW = new Float32Array(n), vW = new Float32Array(n);
+        const pG = pW.slice(), mG = mW.slice(), vG = vW.slice();
+        gSeq.forEach((g, t) => {
+          ref.adamw(pW, g, mW, vW, n, 1e-3, 0.9, 0.95, 1e-8, 0.1, t + 1);
+          get().adamw(pG, g, mG, vG, n, 1e-3, 0.9, 0.95, 1e-8, 0.1, t + 1);
+        });
+        closeTo(pG, pW, elemTol(pW, 1e-5, 1e-6), `adamw p n=${n}`);
+        closeTo(mG, mW, elemTol(mW, 1e-5, 1e-8), `adamw m n=${n}`);
+        closeTo(vG, vW, elemTol(vW, 1e-5, 1e-10), `adamw v n=${n}`);
+      }
+    });
+  });
+}
+
+describe('backend selection', () => {
+  test('ensureBackend installs the JS reference only when nothing is installed', async () => {
+    const b = await initBackend({ backend: 'js' });
+    assert.equal(b.name, 'js');
+    assert.equal(ensureBackend(), b);
+    const w = await initBackend({ backend: 'wasm', threads: 1 });
+    assert.equal(backend(), w);
+    assert.equal(w.threads, 1);
+    assert.equal(ensureBackend(), w);
+    setBackend(ref);
+  });
+
+  test('an unknown backend name is one clear error', async () => {
+    await assert.rejects(initBackend({ backend: 'cuda' as 'js' }), /unknown backend 'cuda'/);
+  });
+});
