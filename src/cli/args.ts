@@ -16,7 +16,7 @@ export interface OptSpec {
 }
 
 export type OptTable = Record<string, OptSpec>;
-export type Parsed = Record<string, string | number | boolean | number[] | undefined>;
+export type Parsed = Record<string, string | number | boolean | number[] | string[] | Set<string> | undefined>;
 
 export class UsageError extends Error {}
 
@@ -59,8 +59,10 @@ function convert(name: string, spec: OptSpec, raw: unknown, where: string): stri
  * Parses argv against the table. Precedence: defaults < --config file < flags. Returns options keyed by
  * camelCase name, plus `_` with leftover positionals.
  */
-export function parseArgs(argv: string[], table: OptTable, command: string): Parsed & { _: string[]; help?: boolean } {
-  const out: Parsed & { _: string[]; help?: boolean } = { _: [] };
+export type ParsedArgs = Parsed & { _: string[]; help?: boolean; /** options set by a flag or the config file */ _given: Set<string> };
+
+export function parseArgs(argv: string[], table: OptTable, command: string): ParsedArgs {
+  const out: ParsedArgs = { _: [], _given: new Set() };
   const byAlias = new Map(Object.entries(table).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
   const fromFlags: Parsed = {};
   let configFile: string | undefined;
@@ -118,12 +120,17 @@ export function parseArgs(argv: string[], table: OptTable, command: string): Par
       const spec = table[name];
       if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
       out[name] = convert(name, spec, v, configFile);
+      out._given.add(name);
     }
   }
   Object.assign(out, fromFlags);
+  for (const k of Object.keys(fromFlags)) out._given.add(k);
   // positionals fill options marked positional, in table order, when not given as flags
   for (const [name, spec] of Object.entries(table)) {
-    if (spec.positional && fromFlags[name] === undefined && out._.length) out[name] = convert(name, spec, out._.shift(), command);
+    if (spec.positional && fromFlags[name] === undefined && out._.length) {
+      out[name] = convert(name, spec, out._.shift(), command);
+      out._given.add(name);
+    }
   }
   return out;
 }

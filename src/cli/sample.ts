@@ -3,6 +3,7 @@ import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { generateText } from '../generate/generate.js';
+import { beamSearch } from '../generate/beam.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder (uses best/ when present)' },
@@ -16,6 +17,9 @@ const OPTS: OptTable = {
   seed: { type: 'int', default: 1337, help: 'random seed' },
   samples: { type: 'int', default: 1, help: 'number of samples' },
   noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache' },
+  numBeams: { type: 'int', default: 1, help: 'beam search with this many beams (> 1; deterministic, ignores the samplers)' },
+  lengthPenalty: { type: 'number', default: 1, help: 'beam search: score = log-prob / length^penalty' },
+  earlyStopping: { type: 'bool', help: 'beam search: stop once num-beams hypotheses are finished' },
   ...BACKEND_OPTS,
 };
 
@@ -30,6 +34,21 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const out = process.stdout;
+  const beams = o.numBeams as number;
+  if (beams < 1) throw new UsageError(`sample: --num-beams must be at least 1, got ${beams}`);
+  if (beams > 1) {
+    const prompt = ck.tokenizer.encode(o.prompt as string);
+    const r = beamSearch(ck.model, prompt, {
+      numBeams: beams, maxNewTokens: o.maxTokens as number, lengthPenalty: o.lengthPenalty as number,
+      earlyStopping: !!o.earlyStopping, numReturnSequences: Math.min(beams, o.samples as number),
+    });
+    r.sequences.forEach((seq, i) => {
+      if (i > 0) out.write('\n---------------\n');
+      out.write(`${o.prompt as string}${ck.tokenizer.decode(seq.ids)}\n[beam score ${seq.score.toFixed(4)}]`);
+    });
+    out.write('\n');
+    return 0;
+  }
   for (let s = 0; s < (o.samples as number); s++) {
     if (s > 0) out.write('\n---------------\n');
     out.write(o.prompt as string);

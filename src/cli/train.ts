@@ -8,13 +8,16 @@ import { GPT_PRESETS } from '../models/gpt.js';
 import { TRAIN_DEFAULTS } from '../train/trainer.js';
 
 const D = TRAIN_DEFAULTS;
+
+/** `--demo` without other choices: the demo preset (block 128) for about two minutes on two cores */
+const DEMO_DEFAULTS = { maxIters: 1000, batchSize: 8, sampleAt: [0, 250, 500, 1000], evalInterval: 250 };
 export const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text file (UTF-8)' },
   demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), ~2 minutes' },
   out: { type: 'string', help: 'run folder (default runs/<data name> or runs/demo)' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
-  preset: { type: 'string', default: 'cpu', help: `model size: ${Object.keys(GPT_PRESETS).join(', ')}` },
+  preset: { type: 'string', help: `model size: ${Object.keys(GPT_PRESETS).join(', ')} (default: cpu; demo with --demo)` },
   nLayer: { type: 'int', help: 'transformer blocks (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
   nEmbd: { type: 'int', help: 'embedding width' },
@@ -28,7 +31,7 @@ export const TRAIN_OPTS: OptTable = {
   warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
   lrDecayIters: { type: 'int', help: 'cosine decay length (default: max-iters)' },
   weightDecay: { type: 'number', default: D.weightDecay, help: 'AdamW decoupled weight decay (Linear weights only)' },
-  decayAll: { type: 'bool', help: 'also decay embeddings, norms and biases' },
+  decayEmbeddings: { type: 'bool', help: "also decay the embeddings (nanoGPT's rule: every ≥2-D parameter)" },
   beta1: { type: 'number', default: D.beta1, help: 'AdamW β1' },
   beta2: { type: 'number', default: D.beta2, help: 'AdamW β2' },
   gradClip: { type: 'number', default: D.gradClip, help: 'clip the global gradient norm (0 = off)' },
@@ -62,30 +65,29 @@ export async function trainCommand(argv: string[]): Promise<number> {
   else throw new UsageError('train --resume: give --data (the same text the run was trained on) or --demo');
   const backendName = await setupBackend(o);
   process.stdout.write(`backend: ${backendName}\n`);
-  const defaultsForDemo = demo && !argv.some((a) => a.startsWith('--max-iters'));
+  if (demo) {
+    // the demo's own defaults, where the user did not choose: about two minutes on two cores
+    for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
+  }
   const train = {
-      maxIters: defaultsForDemo ? 1500 : (o.maxIters as number), batchSize: o.batchSize as number, lr: o.lr as number,
+      maxIters: o.maxIters as number, batchSize: o.batchSize as number, lr: o.lr as number,
       minLr: o.minLr as number, warmupIters: o.warmupIters as number, lrDecayIters: (o.lrDecayIters as number | undefined) ?? 0,
-      weightDecay: o.weightDecay as number, decayAll: !!o.decayAll, beta1: o.beta1 as number, beta2: o.beta2 as number,
+      weightDecay: o.weightDecay as number, decayEmbeddings: !!o.decayEmbeddings, beta1: o.beta1 as number, beta2: o.beta2 as number,
       gradClip: o.gradClip as number, evalInterval: o.evalInterval as number, evalIters: o.evalIters as number,
-      patience: o.patience as number, sampleAt: defaultsForDemo && !argv.includes('--sample-at') ? [0, 250, 500, 1000, 1500] : (o.sampleAt as number[]),
+      patience: o.patience as number, sampleAt: o.sampleAt as number[],
       sampleTokens: o.sampleTokens as number, samplePrompt: o.prompt as string, sampleTemperature: o.temperature as number,
       seed: o.seed as number,
   };
   if (o.resume) {
     // a resumed run keeps its own settings; only options given now change them (e.g. a larger --max-iters)
-    const kebab = (k: string): string => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     const alias: Record<string, string> = { samplePrompt: 'prompt', sampleTemperature: 'temperature' };
-    for (const k of Object.keys(train) as (keyof typeof train)[]) {
-      const flag = kebab(alias[k] ?? k);
-      if (!argv.some((a) => a === flag || a.startsWith(flag + '='))) delete train[k];
-    }
+    for (const k of Object.keys(train) as (keyof typeof train)[]) if (!o._given.has(alias[k] ?? k)) delete train[k];
   }
   const res = await runTrainJob({
     text, source, out, resume: !!o.resume, save: true, split: o.split as string,
     tokenizerFile: o.tokenizer as string | undefined,
     model: {
-      preset: o.preset as string, nLayer: o.nLayer as number | undefined, nHead: o.nHead as number | undefined,
+      preset: (o.preset as string | undefined) ?? (demo ? 'demo' : 'cpu'), nLayer: o.nLayer as number | undefined, nHead: o.nHead as number | undefined,
       nEmbd: o.nEmbd as number | undefined, blockSize: o.blockSize as number | undefined,
       dropout: o.dropout as number | undefined, bias: o.bias as boolean | undefined,
     },

@@ -28,7 +28,8 @@ export function parseSplit(spec: string): SplitFractions {
 export function splitTokens(tokens: Int32Array, f: SplitFractions): TokenSplits {
   const n = tokens.length;
   const a = Math.floor(n * f.train);
-  const b = a + Math.floor(n * f.dev);
+  // with no test share, dev takes the rounding remainder (so 90/10 leaves no 1-token test split)
+  const b = f.test === 0 ? n : a + Math.floor(n * f.dev);
   return { train: tokens.subarray(0, a), dev: tokens.subarray(a, b), test: tokens.subarray(b) };
 }
 

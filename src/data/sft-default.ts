@@ -110,10 +110,11 @@ export function defaultSftData(opts: SftOptions = {}): SftDataset {
   const world = makeWorld(rng);
 
   const arith: Fact[] = [];
+  // answers use the demo pretraining corpus's own notation (12+35=47), so SFT can reuse what pretraining learnt
   for (let a = 0; a <= maxOperand; a++) {
     for (let b = 0; b <= maxOperand; b++) {
-      arith.push({ kind: 'add', args: [`${a}`, `${b}`], answer: `${a} + ${b} = ${a + b}.`, expected: `${a + b}` });
-      if (a >= b) arith.push({ kind: 'sub', args: [`${a}`, `${b}`], answer: `${a} - ${b} = ${a - b}.`, expected: `${a - b}` });
+      arith.push({ kind: 'add', args: [`${a}`, `${b}`], answer: `${a}+${b}=${a + b}.`, expected: `${a + b}` });
+      if (a >= b) arith.push({ kind: 'sub', args: [`${a}`, `${b}`], answer: `${a}-${b}=${a - b}.`, expected: `${a - b}` });
     }
   }
   shuffle(rng, arith);

@@ -26,6 +26,8 @@ export interface GPTConfig {
 export const GPT_PRESETS: Record<string, Omit<GPTConfig, 'vocabSize'>> = {
   /** tiny, for tests and the quickest demos */
   tiny: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 32, dropout: 0, bias: false },
+  /** `gptlab train --demo`: the CPU config with a 128-token context, so chat turns fit for SFT */
+  demo: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 128, dropout: 0, bias: false },
   /** nanoGPT's CPU config (README: "I only have a macbook") */
   cpu: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0, bias: false },
   /** nanoGPT's config/train_shakespeare_char.py */

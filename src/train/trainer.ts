@@ -20,8 +20,8 @@ export interface TrainConfig {
   /** cosine decay ends here (nanoGPT's lr_decay_iters); defaults to maxIters */
   lrDecayIters: number;
   weightDecay: number;
-  /** also decay embeddings, norms and biases (off: only the Linear weights of blocks are decayed) */
-  decayAll: boolean;
+  /** also decay the embeddings, i.e. every ≥2-D parameter as nanoGPT does (off: only Linear weights of blocks) */
+  decayEmbeddings: boolean;
   beta1: number;
   beta2: number;
   gradClip: number;
@@ -39,7 +39,7 @@ export interface TrainConfig {
 
 export const TRAIN_DEFAULTS: TrainConfig = {
   maxIters: 2000, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 0,
-  weightDecay: 0.1, decayAll: false, beta1: 0.9, beta2: 0.99, gradClip: 1.0,
+  weightDecay: 0.1, decayEmbeddings: false, beta1: 0.9, beta2: 0.99, gradClip: 1.0,
   evalInterval: 250, evalIters: 20, patience: 0,
   sampleAt: [0, 250, 500, 1000, 2000], sampleTokens: 200, samplePrompt: '\n', sampleTemperature: 0.8, seed: 1337,
 };
@@ -102,8 +102,9 @@ export class Trainer {
     const decayed = model.decayedParameterNames();
     const named = model.namedParameters();
     this.names = new Map(named.map(([n, p]) => [p, n]));
-    const decay = named.filter(([n]) => this.config.decayAll || decayed.has(n)).map(([, p]) => p);
-    const noDecay = named.filter(([n]) => !(this.config.decayAll || decayed.has(n))).map(([, p]) => p);
+    const decays = (n: string, ndim: number): boolean => decayed.has(n) || (this.config.decayEmbeddings && ndim >= 2);
+    const decay = named.filter(([n, p]) => decays(n, p.ndim)).map(([, p]) => p);
+    const noDecay = named.filter(([n, p]) => !decays(n, p.ndim)).map(([, p]) => p);
     this.optimizer = new AdamW(
       [{ params: decay, weightDecay: this.config.weightDecay }, { params: noDecay, weightDecay: 0 }],
       { lr: this.config.lr, beta1: this.config.beta1, beta2: this.config.beta2 },
