@@ -11,7 +11,7 @@ const OPTS: OptTable = {
   temperature: { type: 'number', default: 0.7, help: '0 = greedy' },
   topP: { type: 'number', default: 0.95, help: 'nucleus sampling threshold' },
   topK: { type: 'int', default: 0, help: 'top-k (0 = off)' },
-  maxTokens: { type: 'int', default: 128, help: 'longest reply in tokens' },
+  maxTokens: { type: 'int', help: 'longest reply in tokens (default: half the context, at most 128)' },
   repetitionPenalty: { type: 'number', default: 1, help: 'HF repetition penalty (1 = off)' },
   seed: { type: 'int', help: 'random seed (default: a new one each reply)' },
   ...BACKEND_OPTS,
@@ -30,7 +30,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
     system: o.system as string | undefined,
     params: {
       temperature: o.temperature as number, topP: o.topP as number, topK: (o.topK as number) || undefined,
-      maxTokens: o.maxTokens as number, repetitionPenalty: o.repetitionPenalty as number, seed: o.seed as number | undefined,
+      maxTokens: (o.maxTokens as number | undefined) ?? Math.min(128, Math.floor(engine.contextLength / 2)), repetitionPenalty: o.repetitionPenalty as number, seed: o.seed as number | undefined,
     },
   });
   return 0;
