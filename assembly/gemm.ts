@@ -42,17 +42,42 @@ function packA(a: usize, M: i32, K: i32, transA: bool, i0: i32, mc: i32, k0: i32
     const panel = dst + <usize>(ir * kc) * 16; // (ir/MR) panels of kc*MR vectors
     if (transA) {
       // rows of one k are contiguous in memory: MR neighbours per k
-      for (let k = 0; k < kc; k++) {
-        const src = a + (<usize>(k0 + k) * <usize>M + <usize>(i0 + ir)) * 4;
-        const d = panel + <usize>(k * MR) * 16;
-        for (let r = 0; r < MR; r++) v128.store(d + (<usize>r << 4), r < mr ? v128.load32_splat(src + (<usize>r << 2)) : zero);
+      if (mr == MR) {
+        // one load of the 4 rows, then each lane broadcast in registers
+        let src = a + (<usize>k0 * <usize>M + <usize>(i0 + ir)) * 4;
+        const step = <usize>M * 4;
+        for (let k = 0; k < kc; k++) {
+          const v = v128.load(src);
+          const d = panel + <usize>(k * MR) * 16;
+          v128.store(d, i32x4.shuffle(v, v, 0, 0, 0, 0));
+          v128.store(d, i32x4.shuffle(v, v, 1, 1, 1, 1), 16);
+          v128.store(d, i32x4.shuffle(v, v, 2, 2, 2, 2), 32);
+          v128.store(d, i32x4.shuffle(v, v, 3, 3, 3, 3), 48);
+          src += step;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          const src = a + (<usize>(k0 + k) * <usize>M + <usize>(i0 + ir)) * 4;
+          const d = panel + <usize>(k * MR) * 16;
+          for (let r = 0; r < MR; r++) v128.store(d + (<usize>r << 4), r < mr ? v128.load32_splat(src + (<usize>r << 2)) : zero);
+        }
       }
     } else {
       for (let r = 0; r < MR; r++) {
         const d = panel + (<usize>r << 4);
         if (r < mr) {
           const src = a + (<usize>(i0 + ir + r) * <usize>K + <usize>k0) * 4;
-          for (let k = 0; k < kc; k++) v128.store(d + <usize>(k * MR) * 16, v128.load32_splat(src + (<usize>k << 2)));
+          // 4 k at a time: one load, each lane broadcast in registers (as for transA above)
+          let k = 0;
+          for (; k + 4 <= kc; k += 4) {
+            const v = v128.load(src + (<usize>k << 2));
+            const q = d + <usize>(k * MR) * 16;
+            v128.store(q, i32x4.shuffle(v, v, 0, 0, 0, 0));
+            v128.store(q, i32x4.shuffle(v, v, 1, 1, 1, 1), MR * 16);
+            v128.store(q, i32x4.shuffle(v, v, 2, 2, 2, 2), 2 * MR * 16);
+            v128.store(q, i32x4.shuffle(v, v, 3, 3, 3, 3), 3 * MR * 16);
+          }
+          for (; k < kc; k++) v128.store(d + <usize>(k * MR) * 16, v128.load32_splat(src + (<usize>k << 2)));
         } else {
           for (let k = 0; k < kc; k++) v128.store(d + <usize>(k * MR) * 16, zero);
         }
@@ -84,6 +109,29 @@ function packB(b: usize, N: i32, K: i32, transB: bool, j0: i32, nc: i32, k0: i32
           v128.store(d, zero, 16);
           for (let j = 0; j < nr; j++) store<f32>(d + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
           src += step;
+        }
+      }
+    } else if (nr == NR) {
+      // 4×4 blocks of B (4 columns × 4 k, contiguous in k) transposed in registers: k-major 4-column stores
+      const ldb = <usize>K * 4;
+      const src = b + (<usize>(j0 + jr) * <usize>K + <usize>k0) * 4;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        for (let h = 0; h < 2; h++) {
+          const s = src + <usize>(h * 4) * ldb + (<usize>k << 2);
+          const r0 = v128.load(s), r1 = v128.load(s + ldb), r2 = v128.load(s + 2 * ldb), r3 = v128.load(s + 3 * ldb);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const d = panel + <usize>(k * NR + h * 4) * 4;
+          v128.store(d, i64x2.shuffle(t0, t2, 0, 2));
+          v128.store(d, i64x2.shuffle(t0, t2, 1, 3), NR * 4);
+          v128.store(d, i64x2.shuffle(t1, t3, 0, 2), 2 * NR * 4);
+          v128.store(d, i64x2.shuffle(t1, t3, 1, 3), 3 * NR * 4);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let j = 0; j < NR; j++) {
+          store<f32>(panel + <usize>(k * NR + j) * 4, load<f32>(src + <usize>j * ldb + (<usize>k << 2)));
         }
       }
     } else {
@@ -236,6 +284,24 @@ export function gemm(
   }
 }
 
+
+/**
+ * gemm for batch items [b0, b1) that also packs each item's B (stored at `b`, `strideB` apart) into its place
+ * at `bp` first: for a product split over threads by batch items, each thread then packs only the items it
+ * computes, instead of the calling thread packing all of them before the others may start.
+ */
+export function gemmPackB(
+  a: usize, bp: usize, c: usize,
+  b0: i32, b1: i32, strideA: i32, packedStrideB: i32, strideC: i32,
+  M: i32, N: i32, K: i32, transA: i32, accumulate: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize,
+  b: usize, strideB: i32, transB: i32,
+): void {
+  for (let bi = b0; bi < b1; bi++) {
+    packBAll(b, bi, bi + 1, strideB, N, K, transB, bp);
+    gemm(a, bp, c, bi, bi + 1, strideA, packedStrideB, strideC, M, N, K, transA, accumulate, m0, m1, n0, n1, scratch);
+  }
+}
 
 /**
  * The same product for very few rows (M < MR: one token at a time when sampling). Packing B would cost as

@@ -1,7 +1,7 @@
 // Row-wise and elementwise kernels (softmax, layer norm, GELU, AdamW) in f32x4. Each takes a row range
 // [r0, r1) or element range [i0, i1) so threads can split the work; tails shorter than 4 lanes go through
 // the same vector code one lane at a time (load32_zero / store32_lane), so there is one formula per kernel.
-import { vexp, vcdf, vpdf } from './vmath';
+import { vexp, vcdf, vgeluGrad } from './vmath';
 
 // loads/stores `n` (1..4) floats at p; lanes beyond n are zero on load and untouched on store
 @inline function loadN(p: usize, n: i32): v128 {
@@ -156,7 +156,7 @@ export function geluBackward(x: usize, dy: usize, dx: usize, i0: i32, i1: i32): 
   for (let i = i0; i < i1; i += 4) {
     const n = min(4, i1 - i), q = <usize>i << 2;
     const v = loadN(x + q, n);
-    const dg = f32x4.add(vcdf(v), f32x4.mul(v, vpdf(v)));
+    const dg = vgeluGrad(v);
     storeN(dx + q, f32x4.add(loadN(dx + q, n), f32x4.mul(loadN(dy + q, n), dg)), n);
   }
 }
@@ -178,5 +178,75 @@ export function adamw(
     const den = f32x4.add(f32x4.sqrt(f32x4.mul(vi, vib)), veps);
     const pi = f32x4.sub(f32x4.mul(loadN(p + q, n), vdec), f32x4.div(f32x4.mul(vlr, mi), den));
     storeN(p + q, pi, n);
+  }
+}
+
+@inline function zeroRange(row: usize, j0: i32, j1: i32): void {
+  const z = f32x4.splat(0);
+  for (let j = j0; j < j1; j += 4) storeN(row + (<usize>j << 2), z, min(4, j1 - j));
+}
+
+/**
+ * Causal attention's masked, scaled softmax in place over rows [r0, r1) of att ([rows, Tk]); see
+ * causalSoftmax in src/backend/backend.ts. Row r sees keys [lo, (r % Tq) + Tk − Tq + 1), lo from the i32
+ * array keyStart (entry r / rowsPerKeyStart) when keyStart ≠ 0, else 0.
+ */
+export function causalSoftmax(
+  att: usize, Tq: i32, Tk: i32, scale: f32, keyStart: usize, rowsPerKeyStart: i32, r0: i32, r1: i32,
+): void {
+  const rowBytes = <usize>Tk * 4;
+  const vs = f32x4.splat(scale);
+  const lanes = i32x4(0, 1, 2, 3);
+  const ninf = f32x4.splat(-Infinity);
+  for (let r = r0; r < r1; r++) {
+    const row = att + <usize>r * rowBytes;
+    const hi = (r % Tq) + Tk - Tq + 1; // ≤ Tk
+    let lo = keyStart ? load<i32>(keyStart + (<usize>(r / rowsPerKeyStart) << 2)) : 0;
+    if (lo < 0) lo = 0;
+    if (lo >= hi) {
+      zeroRange(row, 0, Tk);
+      continue;
+    }
+    zeroRange(row, 0, lo);
+    zeroRange(row, hi, Tk);
+    let vmax = ninf;
+    for (let j = lo; j < hi; j += 4) {
+      const n = min(4, hi - j);
+      let v = f32x4.mul(loadN(row + (<usize>j << 2), n), vs);
+      if (n < 4) v = v128.bitselect(v, ninf, i32x4.lt_s(lanes, i32x4.splat(n)));
+      vmax = f32x4.max(vmax, v);
+    }
+    const vm = f32x4.splat(hmax(vmax));
+    let vsum = f32x4.splat(0);
+    for (let j = lo; j < hi; j += 4) {
+      const n = min(4, hi - j), p = row + (<usize>j << 2);
+      const e = vexp(f32x4.sub(f32x4.mul(loadN(p, n), vs), vm));
+      vsum = f32x4.add(vsum, n < 4 ? v128.and(e, i32x4.lt_s(lanes, i32x4.splat(n))) : e);
+      storeN(p, e, n);
+    }
+    const inv = f32x4.splat(<f32>1 / hsum(vsum));
+    for (let j = lo; j < hi; j += 4) {
+      const n = min(4, hi - j), p = row + (<usize>j << 2);
+      storeN(p, f32x4.mul(loadN(p, n), inv), n);
+    }
+  }
+}
+
+/** datt = att ⊙ (datt − Σ_j datt⊙att) · scale over rows [r0, r1) of [rows, Tk], in place */
+export function causalSoftmaxBackward(att: usize, datt: usize, Tk: i32, scale: f32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>Tk * 4;
+  const vs = f32x4.splat(scale);
+  for (let r = r0; r < r1; r++) {
+    const o = <usize>r * rowBytes;
+    let vdot = f32x4.splat(0);
+    for (let j = 0; j < Tk; j += 4) {
+      const n = min(4, Tk - j), q = o + (<usize>j << 2);
+      vdot = f32x4.add(vdot, f32x4.mul(loadN(datt + q, n), loadN(att + q, n)));
+    }
+    const d = f32x4.splat(hsum(vdot));
+    for (let j = 0; j < Tk; j += 4) {
+      const n = min(4, Tk - j), q = o + (<usize>j << 2);
+      storeN(datt + q, f32x4.mul(f32x4.mul(loadN(att + q, n), f32x4.sub(loadN(datt + q, n), d)), vs), n);
+    }
   }
 }

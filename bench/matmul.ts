@@ -1,5 +1,5 @@
 // GEMM throughput of the backends: the JS reference (small shapes only: it is ~100× slower), wasm SIMD on
-// 1 thread and on a worker team, at 1024³ and at the shapes a tiny GPT (n_embd 128, 4×MLP, T 64, 2 heads)
+// 1 thread and on a worker team, at 1024³ and at the shapes a tiny GPT (n_embd 128, 4×MLP, T 64, 4 heads, batch 12)
 // actually runs, forward and backward; benchRowKernels does the same for the row/elementwise kernels.
 // Run: node dist/bench/matmul.js [--threads 2] [--seconds 0.3] [--all]
 import type { Backend, MatmulArgs } from '../src/backend/backend.js';
@@ -36,7 +36,7 @@ function mm(label: string, M: number, N: number, K: number, p: Partial<MatmulArg
   };
 }
 
-/** 1024³ plus a tiny GPT's forward and backward products (B·T = 768 tokens, C = 128). */
+/** 1024³ plus a tiny GPT's forward and backward products (B·T = 768 tokens, C = 128, 4 heads of 32 at T = 64). */
 export const GPT_SHAPES: MatmulShape[] = [
   mm('1024³', 1024, 1024, 1024),
   mm('qkv  (768×128)·(128×384)', 768, 384, 128),
@@ -47,6 +47,13 @@ export const GPT_SHAPES: MatmulShape[] = [
   mm('att  48×(64×32)·(32×64)ᵀ', 64, 64, 32, { batch: 48, transB: true, strideA: 64 * 32, strideB: 64 * 32, strideC: 64 * 64 }),
   mm('att·v 48×(64×64)·(64×32)', 64, 32, 64, { batch: 48, strideA: 64 * 64, strideB: 64 * 32, strideC: 64 * 32 }),
   mm('small (64×64)·(64×64)', 64, 64, 64),
+  // as a training step runs them: weight gradients and the attention backward accumulate into C
+  mm('dX+= (768×384)·(384×128)', 768, 128, 384, { accumulate: true }),
+  mm('dW+= (768×128)ᵀ·(768×512) transA', 128, 512, 768, { transA: true, accumulate: true }),
+  mm('dv+= 48×(64×64)ᵀ·(64×32) transA', 64, 32, 64,
+    { batch: 48, transA: true, accumulate: true, strideA: 64 * 64, strideB: 64 * 32, strideC: 64 * 32 }),
+  mm('dq+= 48×(64×64)·(64×32)', 64, 32, 64,
+    { batch: 48, accumulate: true, strideA: 64 * 64, strideB: 64 * 32, strideC: 64 * 32 }),
 ];
 
 function filled(n: number): Float32Array {
@@ -132,6 +139,8 @@ export async function benchRowKernels(opts: Omit<BenchMatmulOptions, 'shapes'> =
   const kernels: Array<[string, (be: Backend) => void]> = [
     [`softmax ${att}×${T}`, (be) => be.softmax(x, y, att, T)],
     [`softmaxBackward ${att}×${T}`, (be) => be.softmaxBackward(y, dy, dx, att, T)],
+    [`causalSoftmax 48×${T}×${T}`, (be) => be.causalSoftmax(y.subarray(0, 48 * T * T), 48 * T, T, T, 0.17, null, 1)],
+    [`causalSoftmaxBackward 48×${T}×${T}`, (be) => be.causalSoftmaxBackward(x, dx.subarray(0, 48 * T * T), 48 * T, T, 0.17)],
     [`layerNorm ${R}×${C}`, (be) => be.layerNorm(x, w, b, y, mean, rstd, R, C, 1e-5)],
     [`layerNormBackward ${R}×${C}`, (be) => be.layerNormBackward(x, w, mean, rstd, dy, dx, dw, db, R, C)],
     [`gelu ${R}×${H}`, (be) => be.gelu(x, y, n)],

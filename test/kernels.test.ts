@@ -115,6 +115,10 @@ describe('matmul', () => {
       args({ batch: 48, M: 64, N: 64, K: 32, strideA: 64 * 32, strideB: 64 * 32, strideC: 64 * 64, transB: true }),
       args({ batch: 7, M: 65, N: 33, K: 129, strideA: 65 * 129, strideB: 0, strideC: 65 * 33, accumulate: true }),
       args({ batch: 6, M: 65, N: 33, K: 129, strideA: 0, strideB: 33 * 129, strideC: 0, accumulate: true }), // C broadcast
+      // gaps between C items (they must survive the copy back)
+      args({ batch: 8, M: 65, N: 33, K: 129, strideA: 65 * 129, strideB: 33 * 129, strideC: 65 * 33 + 5, accumulate: true }),
+      args({ batch: 2, M: 257, N: 40, K: 100, strideA: 257 * 100, strideB: 0, strideC: 257 * 40 + 3, transA: true }),
+      args({ batch: 48, M: 64, N: 32, K: 64, strideA: 64 * 64, strideB: 64 * 32, strideC: 64 * 32, transA: true, accumulate: true }),
     ];
     cases.forEach((c, i) => {
       checkMatmul(two, c, 200 + i);
@@ -161,6 +165,42 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
         closeTo(dGot, dWant, elemTol(dWant, 1e-5, 1e-6), `softmaxBackward ${rows}×${cols}`);
         if (rows * cols > 70_000) assert.equal(get().lastParts, get().threads, 'big rows split over every thread');
       }
+    });
+
+    test('causalSoftmax and causalSoftmaxBackward: odd sizes, a KV offset (Tk > Tq), key starts', () => {
+      // [items (batch·heads), heads per key start or 0 for none, Tq, Tk, key starts]
+      const cases: Array<[number, number, number, number, number[] | null]> = [
+        [1, 0, 1, 1, null],
+        [3, 0, 7, 7, null],
+        [2, 0, 5, 9, null], // KV cache: 4 earlier positions
+        [1, 0, 3, 2, null], // more queries than keys: the first row sees nothing
+        [8, 2, 13, 13, [0, 3, 13, 20]], // padding; a start at Tq and one past Tk hide whole rows
+        [6, 3, 6, 11, [-2, 9]], // negative start = none
+        [48, 4, 64, 64, null], // the cpu preset's attention, big enough to split
+        [40, 4, 33, 70, [0, 5, 17, 40, 69, 1, 2, 3, 4, 70]],
+      ];
+      for (const [items, heads, Tq, Tk, starts] of cases) {
+        const rows = items * Tq, n = rows * Tk;
+        const keyStart = starts ? Int32Array.from(starts) : null;
+        const per = heads * Tq;
+        const scale = 1 / Math.sqrt(7);
+        const x = filled(n, n + Tq, 6);
+        const want = x.slice(), got = x.slice();
+        ref.causalSoftmax(want, rows, Tq, Tk, scale, keyStart, per);
+        get().causalSoftmax(got, rows, Tq, Tk, scale, keyStart, per);
+        const what = `causalSoftmax items=${items} Tq=${Tq} Tk=${Tk} keyStart=${starts}`;
+        closeTo(got, want, elemTol(want, 1e-5, 1e-7), what);
+        for (let i = 0; i < n; i++) if (want[i] === 0 && got[i] !== 0) assert.fail(`${what}: masked element ${i} is ${got[i]}`);
+        if (n > 70_000) assert.equal(get().lastParts, get().threads, 'big attention splits over every thread');
+
+        const dWant = filled(n, n + 1, 2), dGot = dWant.slice();
+        ref.causalSoftmaxBackward(want, dWant, rows, Tk, scale);
+        get().causalSoftmaxBackward(want, dGot, rows, Tk, scale);
+        closeTo(dGot, dWant, elemTol(dWant, 1e-5, 1e-6), `${what} backward`);
+        if (n > 70_000) assert.equal(get().lastParts, get().threads, 'big attention backward splits over every thread');
+      }
+      assert.throws(() => get().causalSoftmax(new Float32Array(12), 4, 2, 3, 1, new Int32Array(1), 2),
+        /keyStart has 1 entries but rows=4, Tq=2, Tk=3, rowsPerKeyStart=2 needs 2/);
     });
 
     test('layerNorm and layerNormBackward, with and without affine parameters', () => {

@@ -38,6 +38,22 @@ export interface Backend {
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
 
   /**
+   * Causal attention's masked, scaled softmax, in place over `att` viewed as [rows, Tk]. Row r is query
+   * r % Tq of its (batch·head) item and sees keys lo ≤ j < (r % Tq) + (Tk − Tq) + 1, where
+   * lo = keyStart ? keyStart[floor(r / rowsPerKeyStart)] : 0 (left padding). The visible entries become
+   * softmax(att·scale) over the visible range, every other entry 0; a row with no visible key becomes zeros.
+   */
+  causalSoftmax(
+    att: Float32Array, rows: number, Tq: number, Tk: number, scale: number,
+    keyStart: Int32Array | null, rowsPerKeyStart: number,
+  ): void;
+  /**
+   * Its backward, in place over `datt` ([rows, Tk]) from the softmax output `att`:
+   * datt = att ⊙ (datt − Σ_j datt⊙att) · scale row-wise (masked entries have att = 0, so they become 0).
+   */
+  causalSoftmaxBackward(att: Float32Array, datt: Float32Array, rows: number, Tk: number, scale: number): void;
+
+  /**
    * y = (x − mean)/sqrt(var + eps) · w + b over rows of length C; stores mean and rstd (1/std) per row.
    * w and b may be null (no affine / no bias).
    */

@@ -80,6 +80,48 @@ export class JsBackend implements Backend {
     }
   }
 
+  causalSoftmax(
+    att: Float32Array, rows: number, Tq: number, Tk: number, scale: number,
+    keyStart: Int32Array | null, rowsPerKeyStart: number,
+  ): void {
+    const kvOffset = Tk - Tq;
+    for (let r = 0; r < rows; r++) {
+      const o = r * Tk;
+      const visible = (r % Tq) + kvOffset + 1;
+      // a negative key start hides nothing (clamped, so a bad one cannot write outside the row)
+      const lo = keyStart ? Math.max(0, keyStart[Math.floor(r / rowsPerKeyStart)]) : 0;
+      for (let j = 0; j < Math.min(lo, Tk); j++) att[o + j] = 0;
+      if (lo >= visible) {
+        for (let j = lo; j < Tk; j++) att[o + j] = 0;
+        continue;
+      }
+      let m = -Infinity;
+      for (let j = lo; j < visible; j++) {
+        const s = att[o + j] * scale;
+        att[o + j] = s;
+        if (s > m) m = s;
+      }
+      let sum = 0;
+      for (let j = lo; j < visible; j++) {
+        const e = Math.exp(att[o + j] - m);
+        att[o + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = lo; j < visible; j++) att[o + j] *= inv;
+      for (let j = visible; j < Tk; j++) att[o + j] = 0;
+    }
+  }
+
+  causalSoftmaxBackward(att: Float32Array, datt: Float32Array, rows: number, Tk: number, scale: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * Tk;
+      let dot = 0;
+      for (let j = 0; j < Tk; j++) dot += datt[o + j] * att[o + j];
+      for (let j = 0; j < Tk; j++) datt[o + j] = att[o + j] * (datt[o + j] - dot) * scale;
+    }
+  }
+
   layerNorm(
     x: Float32Array, w: Float32Array | null, b: Float32Array | null, y: Float32Array,
     mean: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,

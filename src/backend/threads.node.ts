@@ -20,6 +20,8 @@ import {
 
 /** polls of a control word before falling asleep on it (~10 µs) */
 export const SPIN_ITERS = 2000;
+/** polls after wake() woke a worker before its job arrived: long enough to cover copying operands in */
+export const SPIN_ITERS_WOKEN = 100_000;
 
 export class ThreadPool implements ThreadTeam {
   readonly threads: number;
@@ -100,6 +102,12 @@ export class ThreadPool implements ThreadTeam {
       const msg = receiveMessageOnPort(this.errorPorts[failed - 1])?.message;
       throw new Error(`wasm kernel failed on worker thread ${failed}: ${String(msg ?? 'unknown error')}`);
     }
+  }
+
+  wake(n: number): void {
+    if (this.disposed) return;
+    // a notify without a new sequence number: the worker wakes, sees no job yet and spins for it
+    for (let w = 1; w < Math.min(n, this.threads); w++) Atomics.notify(this.ctrl, CTRL_SEQ + w);
   }
 
   dispose(): void {

@@ -24,6 +24,11 @@ export interface Kernels {
     M: number, N: number, K: number, transA: number, accumulate: number,
     m0: number, m1: number, n0: number, n1: number, scratch: number,
   ): void;
+  gemmPackB(
+    a: number, bp: number, c: number, b0: number, b1: number, strideA: number, packedStrideB: number, strideC: number,
+    M: number, N: number, K: number, transA: number, accumulate: number,
+    m0: number, m1: number, n0: number, n1: number, scratch: number, b: number, strideB: number, transB: number,
+  ): void;
   packBAll(b: number, b0: number, b1: number, strideB: number, N: number, K: number, transB: number, dst: number): void;
   packedBSize(N: number, K: number): number;
   gemmSmallM(
@@ -35,6 +40,8 @@ export interface Kernels {
   constantsBytes(): number;
   softmax(x: number, y: number, cols: number, r0: number, r1: number): void;
   softmaxBackward(y: number, dy: number, dx: number, cols: number, r0: number, r1: number): void;
+  causalSoftmax(att: number, Tq: number, Tk: number, scale: number, keyStart: number, rowsPerKeyStart: number, r0: number, r1: number): void;
+  causalSoftmaxBackward(att: number, datt: number, Tk: number, scale: number, r0: number, r1: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, C: number, eps: number, r0: number, r1: number): void;
   layerNormBackward(
     x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number,
@@ -86,6 +93,9 @@ export const OP_LAYERNORM_BACKWARD = 5;
 export const OP_GELU = 6;
 export const OP_GELU_BACKWARD = 7;
 export const OP_ADAMW = 8;
+export const OP_CAUSAL_SOFTMAX = 9;
+export const OP_CAUSAL_SOFTMAX_BACKWARD = 10;
+export const OP_GEMM_PACK = 11;
 
 // Tail of a job slot that makes it dynamic: the argument pair at j[o + pos], j[o + pos + 1] (a [lo, hi) range)
 // is replaced chunk by chunk, each thread taking the next chunk from ctrl[CTRL_NEXT], until [start, end) is done.
@@ -122,6 +132,11 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       k.gemm(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
         j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18]);
       break;
+    case OP_GEMM_PACK:
+      k.gemmPackB(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
+        j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18], j[o + 19], j[o + 20],
+        j[o + 21]);
+      break;
     case OP_SOFTMAX: k.softmax(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
     case OP_SOFTMAX_BACKWARD: k.softmaxBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
     case OP_LAYERNORM:
@@ -130,6 +145,12 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
     case OP_LAYERNORM_BACKWARD:
       k.layerNormBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9],
         j[o + 10], j[o + 11]);
+      break;
+    case OP_CAUSAL_SOFTMAX:
+      k.causalSoftmax(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]);
+      break;
+    case OP_CAUSAL_SOFTMAX_BACKWARD:
+      k.causalSoftmaxBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]);
       break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
     case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
@@ -150,6 +171,11 @@ export interface ThreadTeam {
    * Synchronous, because the tensor engine is.
    */
   run(n: number, own: () => void): void;
+  /**
+   * Optional: starts waking the threads a run(n) is about to use, so that their wake-up (a futex wake and a
+   * reschedule, ~10–50 µs) overlaps the caller's copying of operands in.
+   */
+  wake?(n: number): void;
   dispose(): void;
 }
 
@@ -237,6 +263,7 @@ export class WasmBackend extends JsBackend {
   private readonly scratchBytes: number;
   private readonly arenaBase: number;
   private f32!: Float32Array;
+  private i32!: Int32Array;
   /** threads the most recent kernel call was split over (for tests and benchmarks) */
   lastParts = 0;
   /** work per thread below which a call is not split; tests lower these to exercise the split paths */
@@ -289,6 +316,7 @@ export class WasmBackend extends JsBackend {
     // growing a plain memory detaches its old buffer (a shared one just stops seeing the new part): re-view it
     if (this.f32 === undefined || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
       this.jobs = new Float64Array(this.memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
     }
     return this.arenaBase;
@@ -343,6 +371,11 @@ export class WasmBackend extends JsBackend {
     this.runJobs(n);
   }
 
+  /** with a team, starts waking the threads a split call will use while this thread copies its operands in */
+  private wake(parts: number): void {
+    if (parts > 1) this.team?.wake?.(parts);
+  }
+
   private runJobs(n: number): void {
     this.lastParts = n;
     if (n <= 1 || !this.team) {
@@ -381,6 +414,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return;
     }
+    if (split !== 'none') this.wake(parts);
     if (M < MR) {
       // a row or three (sampling one token): B is read in place, see gemmSmallM
       const [pa, pb, pc] = this.place([la, lb, lc]);
@@ -393,19 +427,23 @@ export class WasmBackend extends JsBackend {
       this.get(pc, c, lc);
       return;
     }
-    // B is packed once, here, into panels every thread then shares (assembly/gemm.ts packBAll)
+    // B is packed into panels (assembly/gemm.ts packBAll): once, here, when every thread reads all of it; item
+    // by item inside the jobs (gemmPackB) when each thread computes whole batch items of their own, so that
+    // the packing is split too (and each item's panels are still in cache when its product runs)
     const itemsB = strideB === 0 ? 1 : batch;
     const packedB = this.kernels.packedBSize(N, K);
+    const packInJobs = strideB !== 0 && batch > 1 && (split === 'batch' || split === 'none');
     const [pa, pb, pc, pp] = this.place([la, lb, lc, itemsB * packedB]);
     this.put(pa, a, la);
     this.put(pb, b, lb);
-    this.kernels.packBAll(pb, 0, itemsB, strideB, N, K, transB ? 1 : 0, pp);
+    if (!packInJobs) this.kernels.packBAll(pb, 0, itemsB, strideB, N, K, transB ? 1 : 0, pp);
     // gaps between strided C items must survive the copy back, so C goes in whenever it is not fully overwritten
     if (accumulate || !dense) this.put(pc, c, lc);
 
     const common = (slot: number, b0: number, b1: number, m0: number, m1: number, n0: number, n1: number) =>
-      this.job(slot, OP_GEMM, pa, pp, pc, b0, b1, strideA, strideB === 0 ? 0 : packedB, strideC, M, N, K,
-        transA ? 1 : 0, accumulate ? 1 : 0, m0, m1, n0, n1, SCRATCH_BYTE + slot * this.scratchBytes);
+      this.job(slot, packInJobs ? OP_GEMM_PACK : OP_GEMM, pa, pp, pc, b0, b1, strideA, strideB === 0 ? 0 : packedB,
+        strideC, M, N, K, transA ? 1 : 0, accumulate ? 1 : 0, m0, m1, n0, n1, SCRATCH_BYTE + slot * this.scratchBytes,
+        pb, strideB, transB ? 1 : 0);
     if (split === 'batch') {
       this.parallel(batch, 1, 1, parts, GEMM_B0, (s, lo, hi) => common(s, lo, hi, 0, M, 0, N));
     } else if (split === 'rows') {
@@ -431,6 +469,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.softmax(x, y, rows, cols);
     }
+    this.wake(parts);
     const [px, py] = this.place([n, n]);
     this.put(px, x, n);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 4, (s, lo, hi) =>
@@ -451,6 +490,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.softmaxBackward(y, dy, dx, rows, cols);
     }
+    this.wake(parts);
     const [py, pdy, pdx] = this.place([n, n, n]);
     this.put(py, y, n);
     this.put(pdy, dy, n);
@@ -458,6 +498,61 @@ export class WasmBackend extends JsBackend {
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 5, (s, lo, hi) =>
       this.job(s, OP_SOFTMAX_BACKWARD, py, pdy, pdx, cols, lo, hi));
     this.get(pdx, dx, n);
+  }
+
+  override causalSoftmax(
+    att: Float32Array, rows: number, Tq: number, Tk: number, scale: number,
+    keyStart: Int32Array | null, rowsPerKeyStart: number,
+  ): void {
+    checkDims('causalSoftmax', { rows, Tq, Tk });
+    const n = rows * Tk;
+    if (n === 0) return;
+    const d = `rows=${rows}, Tq=${Tq}, Tk=${Tk}`;
+    if (Tq === 0) throw new Error(`WasmBackend.causalSoftmax: Tq must be positive when ${d}`);
+    checkLength('causalSoftmax', 'att', att, n, d);
+    let nks = 0;
+    if (keyStart) {
+      if (!Number.isInteger(rowsPerKeyStart) || rowsPerKeyStart < 1) {
+        throw new Error(`WasmBackend.causalSoftmax: rowsPerKeyStart must be a positive integer, got ${rowsPerKeyStart}`);
+      }
+      nks = Math.ceil(rows / rowsPerKeyStart);
+      if (keyStart.length < nks) {
+        throw new Error(`WasmBackend.causalSoftmax: keyStart has ${keyStart.length} entries but ${d}, rowsPerKeyStart=${rowsPerKeyStart} needs ${nks}`);
+      }
+    }
+    const parts = this.partsFor(n, this.minElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.causalSoftmax(att, rows, Tq, Tk, scale, keyStart, rowsPerKeyStart);
+    }
+    this.wake(parts);
+    const [pa, pk] = this.place([n, nks]);
+    this.put(pa, att, n);
+    if (keyStart) this.i32.set(nks === keyStart.length ? keyStart : keyStart.subarray(0, nks), pk >> 2);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / Tk), parts, 7, (s, lo, hi) =>
+      this.job(s, OP_CAUSAL_SOFTMAX, pa, Tq, Tk, scale, keyStart ? pk : 0, keyStart ? rowsPerKeyStart : 1, lo, hi));
+    this.get(pa, att, n);
+  }
+
+  override causalSoftmaxBackward(att: Float32Array, datt: Float32Array, rows: number, Tk: number, scale: number): void {
+    checkDims('causalSoftmaxBackward', { rows, Tk });
+    const n = rows * Tk;
+    if (n === 0) return;
+    const d = `rows=${rows}, Tk=${Tk}`;
+    checkLength('causalSoftmaxBackward', 'att', att, n, d);
+    checkLength('causalSoftmaxBackward', 'datt', datt, n, d);
+    const parts = this.partsFor(n, this.minLightElemsPerThread);
+    if (parts <= 1 && this.solo) {
+      this.lastParts = 1;
+      return this.solo.causalSoftmaxBackward(att, datt, rows, Tk, scale);
+    }
+    this.wake(parts);
+    const [pa, pd] = this.place([n, n]);
+    this.put(pa, att, n);
+    this.put(pd, datt, n);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / Tk), parts, 5, (s, lo, hi) =>
+      this.job(s, OP_CAUSAL_SOFTMAX_BACKWARD, pa, pd, Tk, scale, lo, hi));
+    this.get(pd, datt, n);
   }
 
   override layerNorm(
@@ -479,6 +574,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.layerNorm(x, w, b, y, mean, rstd, rows, C, eps);
     }
+    this.wake(parts);
     const [px, pw, pb, py, pm, pr] = this.place([n, w ? C : 0, b ? C : 0, n, rows, rows]);
     this.put(px, x, n);
     if (w) this.put(pw, w, C);
@@ -508,6 +604,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.layerNormBackward(x, w, mean, rstd, dy, dx, dw, db, rows, C);
     }
+    this.wake(T);
     const sizes = [n, w ? C : 0, rows, rows, n, n];
     for (let t = 0; t < T; t++) sizes.push(dw ? C : 0, db ? C : 0);
     const [px, pw, pm, pr, pdy, pdx, ...pg] = this.place(sizes);
@@ -549,6 +646,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.gelu(x, y, n);
     }
+    this.wake(parts);
     const [px, py] = this.place([n, n]);
     this.put(px, x, n);
     this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 3, (s, lo, hi) =>
@@ -565,6 +663,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.geluBackward(x, dy, dx, n);
     }
+    this.wake(parts);
     const [px, pdy, pdx] = this.place([n, n, n]);
     this.put(px, x, n);
     this.put(pdy, dy, n);
@@ -586,6 +685,7 @@ export class WasmBackend extends JsBackend {
       this.lastParts = 1;
       return this.solo.adamw(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, step);
     }
+    this.wake(parts);
     const [pp, pg, pm, pv] = this.place([n, n, n, n]);
     this.put(pp, p, n);
     this.put(pg, g, n);

@@ -6,7 +6,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, runJob, type Kernels,
 } from './wasm.js';
-import { SPIN_ITERS } from './threads.node.js';
+import { SPIN_ITERS, SPIN_ITERS_WOKEN } from './threads.node.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -28,11 +28,12 @@ let seen = Atomics.load(ctrl, seqAt);
 parentPort!.postMessage('ready');
 for (;;) {
   // spin a little first: in a training step jobs come back-to-back, and a futex sleep/wake costs ~10–50 µs
-  let spins = 0;
+  // (woken by the main thread's wake() with no job yet, it spins longer: the job follows within microseconds)
+  let spins = 0, budget = SPIN_ITERS;
   let seq: number;
   while ((seq = Atomics.load(ctrl, seqAt)) === seen) {
-    if (++spins > SPIN_ITERS) {
-      Atomics.wait(ctrl, seqAt, seen);
+    if (++spins > budget) {
+      budget = Atomics.wait(ctrl, seqAt, seen) === 'ok' ? SPIN_ITERS_WOKEN : SPIN_ITERS;
       spins = 0;
     }
   }

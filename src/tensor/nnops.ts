@@ -114,33 +114,9 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
     batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
     strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
   });
-  // scale, mask the future (and any padding), softmax row by row over the visible keys [lo, visible)
-  const rowStart = (r: number): number => (keyStart ? keyStart[Math.floor(r / (H * Tq))] : 0);
-  for (let r = 0; r < BH * Tq; r++) {
-    const o = r * Tk;
-    const visible = (r % Tq) + kvOffset + 1;
-    const lo = rowStart(r);
-    for (let j = 0; j < Math.min(lo, Tk); j++) att[o + j] = 0;
-    if (lo >= visible) {
-      for (let j = lo; j < Tk; j++) att[o + j] = 0;
-      continue;
-    }
-    let m = -Infinity;
-    for (let j = lo; j < visible; j++) {
-      const s = att[o + j] * scale;
-      att[o + j] = s;
-      if (s > m) m = s;
-    }
-    let sum = 0;
-    for (let j = lo; j < visible; j++) {
-      const e = Math.exp(att[o + j] - m);
-      att[o + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = lo; j < visible; j++) att[o + j] *= inv;
-    for (let j = visible; j < Tk; j++) att[o + j] = 0;
-  }
+  // scale, mask the future (and any padding), softmax row by row over the visible keys [lo, visible):
+  // row r is query r % Tq, sees keys up to (r % Tq) + kvOffset and from keyStart[batch row] on
+  be.causalSoftmax(att, BH * Tq, Tq, Tk, scale, keyStart ?? null, H * Tq);
   const out = new Float32Array(BH * Tq * hs);
   be.matmul(att, v.data, out, {
     batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
@@ -161,14 +137,9 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
       batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
       strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
     });
-    // through softmax (masked entries have att = 0, so they get no gradient), then the 1/√hs scale
-    for (let r = 0; r < BH * Tq; r++) {
-      const off = r * Tk;
-      // masked entries (future, padding) have att = 0, so this zeroes their gradient too
-      let dot = 0;
-      for (let j = 0; j < Tk; j++) dot += datt[off + j] * att[off + j];
-      for (let j = 0; j < Tk; j++) datt[off + j] = att[off + j] * (datt[off + j] - dot) * scale;
-    }
+    // through softmax (masked entries — future, padding — have att = 0, so they get no gradient), then the
+    // 1/√hs scale
+    be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale);
     if (q.requiresGrad) {
       // dq = dS · k   (Tq, Tk)·(Tk, hs)
       be.matmul(datt, k.data, q.gradBuf(), {
