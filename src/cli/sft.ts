@@ -116,6 +116,7 @@ export async function sftCommand(argv: string[]): Promise<number> {
     const best = loadCheckpoint(out);
     const after = await heldOutAccuracy(best.model, best.tokenizer, heldOut);
     say(`held-out accuracy after SFT: ${(100 * after.accuracy).toFixed(1)}% (before: ${(100 * before!.accuracy).toFixed(1)}%)`);
+    say(`  by kind: ${Object.entries(after.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ')}`);
     for (let i = 0; i < 3; i++) {
       const q = heldOut[i].messages[heldOut[i].messages.length - 2].content;
       say(`  Q: ${q}  A: ${after.answers[i].trim()}`);

@@ -115,7 +115,7 @@ export interface SftConfig {
 }
 
 export const SFT_DEFAULTS: SftConfig = {
-  maxIters: 1500, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupIters: 50, weightDecay: 0.1, gradClip: 1.0,
+  maxIters: 800, batchSize: 16, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1.0,
   evalInterval: 250, patience: 0, seed: 1337,
 };
 
@@ -208,9 +208,10 @@ export class SftTrainer {
 /** Greedy answers to held-out questions, scored mechanically (src/data/sft-default.ts scoreAnswer). */
 export async function heldOutAccuracy(
   model: GPT, tok: Tokenizer, examples: readonly SftExample[], maxTokens = 32,
-): Promise<{ accuracy: number; answers: string[] }> {
+): Promise<{ accuracy: number; answers: string[]; byKind: Record<string, { right: number; total: number }> }> {
   const endId = tok.specialTokens.get(chatTemplate.endOfTurn);
   const answers: string[] = [];
+  const byKind: Record<string, { right: number; total: number }> = {};
   let ok = 0;
   for (const ex of examples) {
     const msgs: ChatMessage[] = promptMessages(ex);
@@ -226,7 +227,9 @@ export async function heldOutAccuracy(
       answer = ''; // a prompt the tokenizer cannot encode counts as a wrong answer
     }
     answers.push(answer);
-    if (scoreAnswer(ex, answer)) ok++;
+    const k = (byKind[ex.kind] ??= { right: 0, total: 0 });
+    k.total++;
+    if (scoreAnswer(ex, answer)) ok++, k.right++;
   }
-  return { accuracy: examples.length ? ok / examples.length : 0, answers };
+  return { accuracy: examples.length ? ok / examples.length : 0, answers, byKind };
 }
