@@ -99,4 +99,16 @@ for it in range(1, ITERS + 1):
     opt.step()
     if it % 250 == 0 or it == ITERS:
         print(f"step {it}: train loss {estimate(train):.4f}, dev loss {estimate(dev):.4f}, {time.time() - t0:.1f} s", flush=True)
-print(f"pytorch {torch.__version__}: {ITERS} steps in {time.time() - t0:.1f} s")
+@torch.no_grad()
+def full_dev_loss():
+    # every dev token once, in non-overlapping windows of T, as `gptlab eval` scores a text
+    model.eval()
+    nats, count = 0.0, 0
+    for s in range(0, len(dev) - 1, T):
+        t = min(T, len(dev) - 1 - s)
+        x, y = dev[s:s + t].view(1, t), dev[s + 1:s + t + 1].view(1, t)
+        nats += model(x, y).item() * t
+        count += t
+    return nats / count
+
+print(f"pytorch {torch.__version__}: {ITERS} steps in {time.time() - t0:.1f} s; full dev set loss {full_dev_loss():.4f}")

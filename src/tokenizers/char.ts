@@ -1,7 +1,7 @@
 // Character-level tokenizer: one id per distinct code point, sorted, as nanoGPT's shakespeare_char does.
 // Special tokens (optional) get ids after the characters.
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
-import { splitSpecial } from './word.js';
+import { pieceOrSpecial, splitSpecial } from './word.js';
 
 export interface CharTokenizerJSON {
   type: 'char';
@@ -60,9 +60,7 @@ export class CharTokenizer implements Tokenizer {
   }
 
   idToToken(id: number): string {
-    if (id >= 0 && id < this.chars.length) return this.chars[id];
-    for (const [s, sid] of this.specialTokens) if (sid === id) return s;
-    throw new Error(`token id ${id} is out of range for a vocabulary of ${this.vocabSize}`);
+    return pieceOrSpecial(this.chars, this.specialTokens, id);
   }
 
   toJSON(): CharTokenizerJSON {

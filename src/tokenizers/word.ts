@@ -66,9 +66,7 @@ export class WordTokenizer implements Tokenizer {
   }
 
   idToToken(id: number): string {
-    if (id >= 0 && id < this.words.length) return this.words[id];
-    for (const [s, sid] of this.specialTokens) if (sid === id) return s;
-    throw new Error(`token id ${id} is out of range for a vocabulary of ${this.vocabSize}`);
+    return pieceOrSpecial(this.words, this.specialTokens, id);
   }
 
   toJSON(): WordTokenizerJSON {
@@ -76,6 +74,13 @@ export class WordTokenizer implements Tokenizer {
     if (this.specialTokens.size) j.special = Object.fromEntries(this.specialTokens);
     return j;
   }
+}
+
+/** The token of `id` in a vocabulary laid out as `pieces` followed by the special tokens. */
+export function pieceOrSpecial(pieces: readonly string[], specials: ReadonlyMap<string, number>, id: number): string {
+  if (id >= 0 && id < pieces.length) return pieces[id];
+  for (const [s, sid] of specials) if (sid === id) return s;
+  throw new Error(`token id ${id} is out of range for a vocabulary of ${pieces.length + specials.size}`);
 }
 
 /**
