@@ -4,7 +4,7 @@
 # clip 1.0, dev loss over 20 batches every 250 steps). Prints the dev-loss curve and wall time, so that the
 # two runs can be compared in one session. Model: the same nanoGPT GPT as ../shared/bench/torch_nanogpt.py.
 #
-# usage: /usr/bin/python3 scripts/torch_train_reference.py ../shared/data/tinyshakespeare.txt [ITERS]
+# usage: /usr/bin/python3 scripts/torch_train_reference.py ../shared/data/tinyshakespeare.txt [ITERS [SEED]]
 # (OpenBLAS: OPENBLAS_CORETYPE=SkylakeX on AVX-512 machines; see torch_nanogpt.py's header.)
 import math, os, sys, time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
@@ -14,7 +14,7 @@ path = sys.argv[1]
 ITERS = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 L, H, C, T, B = 4, 4, 128, 64, 12
 torch.set_num_threads(1)
-torch.manual_seed(1337)
+torch.manual_seed(int(sys.argv[3]) if len(sys.argv) > 3 else 1337)
 text = open(path, encoding="utf-8").read()
 chars = sorted(set(text))
 V = len(chars)

@@ -37,6 +37,8 @@ test('train → sample → eval → info', () => {
   const j = JSON.parse(e.out);
   assert.ok(j.loss > 0 && j.perplexity > 1 && j.tokens > 1000, e.out);
   assert.ok(Math.abs(j.perplexity - Math.exp(j.loss)) < 1e-6 * j.perplexity);
+  const dev = JSON.parse(run('eval', out, '--data', data, '--json', '--split', '90/10', '--part', 'dev', '--threads', '1').out);
+  assert.ok(dev.tokens < j.tokens / 5 && dev.tokens > j.tokens / 20, `dev part scored ${dev.tokens} of ${j.tokens} tokens`);
   const i = run('info', out);
   assert.equal(i.code, 0, i.err);
   assert.match(i.out, /1 layers, 2 heads, 16 wide, block 16/);

@@ -5,12 +5,15 @@ import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { readTextFile } from '../train/run.node.js';
 import { evaluateText } from '../eval/evaluate.js';
+import { parseSplit } from '../data/dataset.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder' },
   data: { type: 'string', positional: true, help: 'UTF-8 text file to score' },
   batchSize: { type: 'int', default: 8, help: 'windows per forward pass' },
   maxTokens: { type: 'int', default: 0, help: 'score at most this many tokens (0 = all)' },
+  part: { type: 'string', default: 'all', help: 'score all of the text, or one part of a split by position: train, dev or test' },
+  split: { type: 'string', default: '90/5/5', help: 'the train/dev/test split --part refers to (use the one the model was trained with)' },
   json: { type: 'bool', help: 'print one JSON object instead of text' },
   ...BACKEND_OPTS,
 };
@@ -21,14 +24,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('eval: give a checkpoint folder');
   if (!o.data) throw new UsageError('eval: give --data FILE (the text to score)');
   if ((o.batchSize as number) < 1) throw new UsageError(`eval: --batch-size must be at least 1, got ${o.batchSize}`);
+  const part = o.part as string;
+  if (!['all', 'train', 'dev', 'test'].includes(part)) throw new UsageError(`eval: --part must be all, train, dev or test, got "${part}"`);
+  const split = parseSplit(o.split as string);
   await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const text = readTextFile(o.data as string);
-  const r = evaluateText(ck.model, ck.tokenizer, text, { batchSize: o.batchSize as number, maxTokens: o.maxTokens as number, source: o.data as string });
-  if (o.json) process.stdout.write(JSON.stringify({ checkpoint: o.checkpoint, data: o.data, ...r }) + '\n');
+  const r = evaluateText(ck.model, ck.tokenizer, text, {
+    batchSize: o.batchSize as number, maxTokens: o.maxTokens as number, source: o.data as string,
+    ...(part === 'all' ? {} : { split, part: part as 'train' | 'dev' | 'test' }),
+  });
+  if (o.json) process.stdout.write(JSON.stringify({ checkpoint: o.checkpoint, data: o.data, part, ...r }) + '\n');
   else {
     process.stdout.write(
-      `${o.data}: ${r.tokens.toLocaleString('en')} tokens scored\n` +
+      `${o.data}${part === 'all' ? '' : ` (${part} part of ${o.split})`}: ${r.tokens.toLocaleString('en')} tokens scored\n` +
         `  mean loss   ${r.loss.toFixed(4)} nats/token\n  perplexity  ${r.perplexity.toFixed(3)}\n` +
         `  bits/byte   ${r.bitsPerByte.toFixed(4)}\n  top-1 acc   ${(100 * r.top1).toFixed(2)}%\n  top-5 acc   ${(100 * r.top5).toFixed(2)}%\n`,
     );

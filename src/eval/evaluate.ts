@@ -5,6 +5,7 @@ import type { GPT } from '../models/gpt.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad } from '../tensor/tensor.js';
 import { bitsPerByte, perplexity } from './metrics.js';
+import { splitTokens, type SplitFractions } from '../data/dataset.js';
 
 export interface EvalResult {
   tokens: number;
@@ -15,15 +16,23 @@ export interface EvalResult {
   top5: number;
 }
 
-export function evaluateText(
-  model: GPT, tokenizer: Tokenizer, text: string, opts: { batchSize?: number; maxTokens?: number; source?: string } = {},
-): EvalResult {
+export interface EvalOptions {
+  batchSize?: number;
+  maxTokens?: number;
+  source?: string;
+  /** score only one part of a train/dev/test split by position, as training split the tokens */
+  split?: SplitFractions;
+  part?: 'train' | 'dev' | 'test';
+}
+
+export function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
   let ids: number[];
   try {
     ids = tokenizer.encode(text);
   } catch (e) {
     throw new Error(`${opts.source ?? 'text'}: cannot be tokenized with the checkpoint's tokenizer: ${(e as Error).message}`);
   }
+  if (opts.split && opts.part) ids = Array.from(splitTokens(Int32Array.from(ids), opts.split)[opts.part]);
   if (opts.maxTokens && ids.length > opts.maxTokens + 1) ids = ids.slice(0, opts.maxTokens + 1);
   if (ids.length < 2) throw new Error(`${opts.source ?? 'text'}: needs at least 2 tokens to score, has ${ids.length}`);
   const T = model.config.blockSize, V = model.config.vocabSize, B = opts.batchSize ?? 8;

@@ -52,6 +52,33 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * The text a binary string's bytes spell, or null when they are not well-formed UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF included), so that text ↔ bytes stays one-to-one.
+ */
+export function binaryToText(bin: string): string | null {
+  let out = '';
+  for (let i = 0; i < bin.length; ) {
+    const c = bin.charCodeAt(i);
+    let need: number, min: number, cp: number;
+    if (c < 0x80) { out += bin[i++]; continue; }
+    else if (c >= 0xc2 && c <= 0xdf) { need = 1; min = 0x80; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; cp = c & 0x07; }
+    else return null;
+    if (i + need >= bin.length) return null; // truncated sequence
+    for (let k = 1; k <= need; k++) {
+      const d = bin.charCodeAt(i + k);
+      if ((d & 0xc0) !== 0x80) return null;
+      cp = (cp << 6) | (d & 63);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return out;
+}
+
 export function binaryToBytes(bin: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
