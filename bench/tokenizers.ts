@@ -3,8 +3,11 @@
 // train a 4,096-token byte-level BPE on tinyshakespeare.
 //
 // "cold" = a fresh tokenizer instance, so per-chunk caches start empty (text never seen before);
-// "warm" = the same text again. gpt-tokenizer keeps its module-level instance, so its "cold" is only cold
-// for the first corpus it meets; we report what each library does in the same run, in the same order.
+// "warm" = the same text again. gpt-tokenizer keeps one module-level instance, so its "1st" run empties
+// that instance's merge cache first (clearMergeCache) — otherwise its "1st" on the second corpus, or after
+// the warm-up, would reuse chunks cached earlier. Both libraries get the same JIT warm-up (the same 100k
+// characters), and each measurement is repeated REPS times, alternating libraries, and reported as the
+// median: one run is at the mercy of a garbage collection or a busy neighbour on a shared machine.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +17,12 @@ import { trainBPE } from '../src/tokenizers/bpe-train.js';
 import { parseJsTiktokenRanks } from '../src/tokenizers/tiktoken.js';
 
 const mcps = (chars: number, ms: number): string => (chars / ms / 1000).toFixed(2);
+const REPS = Number(process.env.TOKENIZER_BENCH_REPS ?? 5);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 function time<T>(f: () => T): [T, number] {
   const t0 = performance.now();
@@ -40,22 +49,37 @@ export async function benchTokenizers(opts: { dataDir?: string } = {}): Promise<
   const { Tiktoken } = await import('js-tiktoken/lite');
   const jsTiktoken = new Tiktoken(ranksMod);
   const gptTok = await import('gpt-tokenizer/encoding/cl100k_base');
-  const freshOurs = (): BPETokenizer => new BPETokenizer(parseJsTiktokenRanks(ranksMod.bpe_ranks), { name: 'cl100k_base', pattern: ours.pattern, special: Object.fromEntries(ours.specialTokens) });
+  // the rank table is parsed once and shared (BPETokenizer only reads it), as gpt-tokenizer's is loaded once:
+  // "cold" is about caches of text already seen, and re-parsing 100k ranks before every run would only
+  // leave garbage for the collector to sweep during the timed encode
+  const ranks = parseJsTiktokenRanks(ranksMod.bpe_ranks);
+  const freshOurs = (): BPETokenizer => new BPETokenizer(ranks, { name: 'cl100k_base', pattern: ours.pattern, special: Object.fromEntries(ours.specialTokens) });
 
-  // warm up the JIT on a slice so the first timed run is not measuring compilation
+  // warm up the JIT on the same slice for both, so neither first timed run measures compilation; then
+  // empty gpt-tokenizer's merge cache so the warm-up does not pre-fill it (ours is a fresh instance anyway)
   const warm = readFileSync(files[0], 'utf8').slice(0, 100_000);
   freshOurs().encode(warm);
-  gptTok.encode(warm.slice(0, 1000));
+  gptTok.encode(warm);
+  gptTok.clearMergeCache();
 
-  console.log('  encode, cl100k_base, Mchar/s (higher is better)');
+  console.log(`  encode, cl100k_base, Mchar/s (higher is better), median of ${REPS} runs`);
   console.log('  corpus                 chars     ours cold  ours warm  gpt-tokenizer 1st  2nd   js-tiktoken  ids identical  ours/gpt-tokenizer');
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const tok = freshOurs();
-    const [a, tCold] = time(() => tok.encode(text));
-    const [, tWarm] = time(() => tok.encode(text));
-    const [g, tG1] = time(() => gptTok.encode(text));
-    const [, tG2] = time(() => gptTok.encode(text));
+    const cold: number[] = [], warm2: number[] = [], g1: number[] = [], g2: number[] = [];
+    let a: number[] = [], g: number[] = [], tok = freshOurs();
+    for (let rep = 0; rep < REPS; rep++) {
+      tok = freshOurs();
+      let t: number;
+      [a, t] = time(() => tok.encode(text));
+      cold.push(t);
+      warm2.push(time(() => tok.encode(text))[1]);
+      gptTok.clearMergeCache();
+      [g, t] = time(() => gptTok.encode(text));
+      g1.push(t);
+      g2.push(time(() => gptTok.encode(text))[1]);
+    }
+    const [tCold, tWarm, tG1, tG2] = [cold, warm2, g1, g2].map(median);
     const slice = text.slice(0, 200_000); // js-tiktoken is slow; a slice keeps the run short
     const [j, tJ] = time(() => jsTiktoken.encode(slice, [], []));
     const ok = same(a, g) && same(tok.encode(slice), j);

@@ -119,3 +119,12 @@ test('BPE training: vocab too small is an error, too large stops early', () => {
 function wellFormed(s: string): string {
   return s.replace(/[\ud800-\udfff]/gu, '\ufffd');
 }
+
+test('binaryToText: well-formed UTF-8 only, so token text ↔ bytes stays one-to-one', async () => {
+  const { binaryToText } = await import('../src/tokenizers/utf8.js');
+  assert.equal(binaryToText('abc'), 'abc');
+  assert.equal(binaryToText('\xe4\xb8\xad\xf0\x9f\x98\x80'), '中😀');
+  for (const bad of ['\xc0\xaf', '\xe0\x80\xaf', '\xed\xa0\x80', '\xf4\x90\x80\x80', '\xe4\xb8', '\x80', '\xff']) {
+    assert.equal(binaryToText(bad), null, JSON.stringify(bad));
+  }
+});

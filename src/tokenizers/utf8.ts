@@ -8,11 +8,12 @@ const decoder = new TextDecoder('utf-8');
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * UTF-8 bytes of s[start, end) written into out (which must hold 3 bytes per UTF-16 unit); returns the length.
+ * UTF-8 bytes of s[start, end) written into out from offset `at` (out must hold 3 bytes per UTF-16 unit);
+ * returns the offset after the last byte written (the length when at = 0).
  * A lone surrogate becomes U+FFFD (EF BF BD), exactly as TextEncoder and tiktoken do.
  */
-export function utf8EncodeInto(s: string, start: number, end: number, out: Uint8Array): number {
-  let n = 0;
+export function utf8EncodeInto(s: string, start: number, end: number, out: Uint8Array, at = 0): number {
+  let n = at;
   for (let i = start; i < end; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {

@@ -109,7 +109,9 @@ export class Trainer {
       [{ params: decay, weightDecay: this.config.weightDecay }, { params: noDecay, weightDecay: 0 }],
       { lr: this.config.lr, beta1: this.config.beta1, beta2: this.config.beta2 },
     );
-    this.rng = new Rng(this.config.seed);
+    // a stream of its own: the model's weights were drawn from Rng(seed), and batch offsets must not
+    // replay the very uniforms those weights came from
+    this.rng = new Rng(this.config.seed ^ 0x5bd1e995);
     this.state = {
       step: 0, rng: this.rng.getState(), modelRng: model.rng.getState(), bestDevLoss: Infinity,
       evalsWithoutImprovement: 0, history: [], tokensSeen: 0,
