@@ -33,22 +33,22 @@ export function matmul(a: Tensor, b: Tensor, transB = false): Tensor {
     const g = o.grad!;
     if (a.requiresGrad) {
       // dA = dC · Bᵀ (or dC · B when b was given transposed)
-      const ga = a.gradBuf();
+      const { grad: ga, accumulate } = a.gradTarget();
       if (sA === 0 && batch > 1) {
         // a shared across the batch: sum over the batch by looping into one accumulator
         for (let i = 0; i < batch; i++) {
           backend().matmul(g.subarray(i * M * N), b.data.subarray(i * sB), ga, {
-            batch: 1, M, N: K, K: N, transA: false, transB: !transB, accumulate: true, strideA: 0, strideB: 0, strideC: 0,
+            batch: 1, M, N: K, K: N, transA: false, transB: !transB, accumulate: accumulate || i > 0, strideA: 0, strideB: 0, strideC: 0,
           });
         }
       } else {
         backend().matmul(g, b.data, ga, {
-          batch, M, N: K, K: N, transA: false, transB: !transB, accumulate: true, strideA: M * N, strideB: sB, strideC: M * K,
+          batch, M, N: K, K: N, transA: false, transB: !transB, accumulate, strideA: M * N, strideB: sB, strideC: M * K,
         });
       }
     }
     if (b.requiresGrad) {
-      const gb = b.gradBuf();
+      const { grad: gb, accumulate } = b.gradTarget();
       // dB = Aᵀ · dC  ([K, N]);  for transB, dBᵀ = dCᵀ · A ([N, K])
       const items = sB === 0 && batch > 1 ? batch : 1;
       for (let i = 0; i < items; i++) {
@@ -57,11 +57,11 @@ export function matmul(a: Tensor, b: Tensor, transB = false): Tensor {
         const bt = one ? 1 : batch;
         if (transB) {
           backend().matmul(gi, ai, gb, {
-            batch: bt, M: N, N: K, K: M, transA: true, transB: false, accumulate: true, strideA: M * N, strideB: sA, strideC: one ? 0 : N * K,
+            batch: bt, M: N, N: K, K: M, transA: true, transB: false, accumulate: accumulate || i > 0, strideA: M * N, strideB: sA, strideC: one ? 0 : N * K,
           });
         } else {
           backend().matmul(ai, gi, gb, {
-            batch: bt, M: K, N, K: M, transA: true, transB: false, accumulate: true, strideA: sA, strideB: M * N, strideC: one ? 0 : K * N,
+            batch: bt, M: K, N, K: M, transA: true, transB: false, accumulate: accumulate || i > 0, strideA: sA, strideB: M * N, strideC: one ? 0 : K * N,
           });
         }
       }
@@ -89,14 +89,16 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     const g = o.grad!; // (rows, Out)
     if (x.requiresGrad) {
       // dx = dy · W   (rows, Out)·(Out, In)
-      backend().matmul(g, w.data, x.gradBuf(), {
-        batch: 1, M: rows, N: In, K: Out, transA: false, transB: false, accumulate: true, strideA: 0, strideB: 0, strideC: 0,
+      const { grad, accumulate } = x.gradTarget();
+      backend().matmul(g, w.data, grad, {
+        batch: 1, M: rows, N: In, K: Out, transA: false, transB: false, accumulate, strideA: 0, strideB: 0, strideC: 0,
       });
     }
     if (w.requiresGrad) {
       // dW = dyᵀ · x   (Out, rows)·(rows, In)
-      backend().matmul(g, x.data, w.gradBuf(), {
-        batch: 1, M: Out, N: In, K: rows, transA: true, transB: false, accumulate: true, strideA: 0, strideB: 0, strideC: 0,
+      const { grad, accumulate } = w.gradTarget();
+      backend().matmul(g, x.data, grad, {
+        batch: 1, M: Out, N: In, K: rows, transA: true, transB: false, accumulate, strideA: 0, strideB: 0, strideC: 0,
       });
     }
     if (b && b.requiresGrad) {

@@ -126,8 +126,9 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
     const dy = o.grad!;
     if (v.requiresGrad) {
       // dv = attᵀ · dy   (Tk, Tq)·(Tq, hs)
-      be.matmul(att, dy, v.gradBuf(), {
-        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: true,
+      const tv = v.gradTarget();
+      be.matmul(att, dy, tv.grad, {
+        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tv.accumulate,
         strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
       });
     }
@@ -142,15 +143,17 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
     be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale);
     if (q.requiresGrad) {
       // dq = dS · k   (Tq, Tk)·(Tk, hs)
-      be.matmul(datt, k.data, q.gradBuf(), {
-        batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: true,
+      const tq = q.gradTarget();
+      be.matmul(datt, k.data, tq.grad, {
+        batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: tq.accumulate,
         strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
       });
     }
     if (k.requiresGrad) {
       // dk = dSᵀ · q   (Tk, Tq)·(Tq, hs)
-      be.matmul(datt, q.data, k.gradBuf(), {
-        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: true,
+      const tk = k.gradTarget();
+      be.matmul(datt, q.data, tk.grad, {
+        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tk.accumulate,
         strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
       });
     }

@@ -88,6 +88,16 @@ export class Tensor {
     return out;
   }
 
+  /**
+   * The gradient buffer and whether it already holds a gradient. Kernels that can either add into their
+   * output or overwrite it (matmul's `accumulate`) overwrite a fresh buffer, which spares the fast backends
+   * from copying the zeros in.
+   */
+  gradTarget(): { grad: Float32Array; accumulate: boolean } {
+    const accumulate = this.grad !== null;
+    return { grad: this.gradBuf(), accumulate };
+  }
+
   /** the gradient buffer, zero-filled on first use; ops accumulate into it */
   gradBuf(): Float32Array {
     if (this.grad === null) this.grad = new Float32Array(this.data.length);
