@@ -7,16 +7,20 @@ import { backend, hasBackend, setBackend, type Backend } from './backend.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
 
-export type BackendName = 'js' | 'wasm';
+/** 'blas' (native OpenBLAS matmul through koffi) exists only in Node: index.node.ts; here it is refused */
+export type BackendName = 'js' | 'wasm' | 'blas';
 
 export interface BackendOptions {
-  /** default 'wasm'; an explicit 'wasm' fails loudly where WebAssembly SIMD is missing, the default falls back */
+  /**
+   * default 'wasm'; an explicit 'wasm' fails loudly where WebAssembly SIMD is missing, the default falls back.
+   * 'blas' (Node only, explicit only) fails loudly when koffi or the BLAS library is missing.
+   */
   backend?: BackendName;
-  /** threads for the wasm backend; browsers run one (workers would need a cross-origin-isolated page) */
+  /** threads for the wasm (and blas) backend; browsers run one (workers would need a cross-origin-isolated page) */
   threads?: number;
 }
 
-export const BACKEND_NAMES: readonly BackendName[] = ['js', 'wasm'];
+export const BACKEND_NAMES: readonly BackendName[] = ['js', 'wasm', 'blas'];
 
 /** Validates options shared by the browser and Node entry points; returns the backend name. */
 export function checkBackendOptions(opts: BackendOptions): BackendName {
@@ -45,6 +49,7 @@ export function install(b: Backend): Backend {
 export async function initBackend(opts: BackendOptions = {}): Promise<Backend> {
   const name = checkBackendOptions(opts);
   if (name === 'js') return install(new JsBackend());
+  if (name === 'blas') throw new Error('blas backend: only available in Node (import initBackend from backend/index.node.js)');
   try {
     return install(await WasmBackend.create());
   } catch (e) {

@@ -1,0 +1,259 @@
+// BlasBackend: the wasm backend (on its worker threads) with matmul computed by the platform's native BLAS,
+// `cblas_sgemm` from OpenBLAS (or macOS Accelerate), called through koffi. Node only, and opt-in
+// (`initBackend({ backend: 'blas' })`): koffi is an optional dependency and the library a system package, so
+// both are looked up when the backend is created, never at import time, and a missing one gives one clear error.
+//
+// Every other kernel is the wasm one (BlasBackend extends WasmBackend and shares its memory and thread team),
+// and products too small to repay a native call go to the wasm matmul as well (see BLAS_MIN_MACS).
+//
+// Operands are passed in place: koffi hands a Float32Array (or a subarray view of it, byteOffset honoured) to C
+// as a pointer to its own storage, without copying, so a batch is one cblas_sgemm per item on subarray views.
+//
+// Library search order: $GPTLAB_BLAS_LIBRARY if set, then libopenblas.so.0, libopenblas.so, libcblas.so.3
+// (Linux), libopenblas.dylib and Accelerate (macOS), libopenblas.dll (Windows).
+import { createRequire } from 'node:module';
+import type { MatmulArgs } from './backend.js';
+import { ThreadPool, defaultThreads } from './threads.node.js';
+import {
+  WasmBackend, compileKernels, createMemory, instantiateKernels, type Kernels, type ThreadTeam,
+} from './wasm.js';
+
+// CBLAS enums
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/**
+ * Products with fewer multiply-adds than this (batch·M·N·K) stay on the wasm matmul. Measured on 2 shared
+ * cores (OpenBLAS 0.3.21, Haswell kernels): a koffi call costs ~0.25 µs and a small sgemm ~1 µs, so sgemm already
+ * wins at 16³ (1.1 vs 1.7 µs) and 32³ (1.5 vs 3.2 µs), but a batch of tiny items loses (12 × 8³: 3.5 vs 2.4 µs).
+ * Below 32k multiply-adds either way costs at most a few µs.
+ */
+export const BLAS_MIN_MACS = 1 << 15;
+
+/**
+ * Products with fewer rows (M) than this stay on the wasm matmul, whose kernel for M < 4 reads B in place:
+ * 1×384×128 took 5.2 µs there against 11 µs in sgemm, 1×1536×384 82 against 142 µs; at M = 4 sgemm wins.
+ */
+export const BLAS_MIN_ROWS = 4;
+
+/** Thrown when koffi or a CBLAS library is missing; its message says what to install. */
+export class BlasUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlasUnavailableError';
+  }
+}
+
+type Sgemm = (
+  order: number, transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
+) => void;
+
+/** the loaded library (one per process: OpenBLAS keeps one thread pool) */
+export interface BlasLibrary {
+  /** the path or name it was loaded from */
+  readonly path: string;
+  readonly sgemm: Sgemm;
+  /** openblas_set_num_threads when the library has it (OpenBLAS), else null */
+  readonly setThreads: ((n: number) => void) | null;
+  /** the count last passed to setThreads (0: never set) */
+  threads: number;
+}
+
+// the little of koffi's API used here, typed locally so that the build does not need koffi installed
+interface KoffiLib {
+  func(definition: string): (...args: unknown[]) => unknown;
+}
+interface Koffi {
+  load(path: string): KoffiLib;
+}
+
+let cached: BlasLibrary | null = null;
+let failure: BlasUnavailableError | null = null;
+
+function candidates(): string[] {
+  const env = process.env.GPTLAB_BLAS_LIBRARY;
+  const list = env ? [env] : [];
+  if (process.platform === 'darwin') {
+    list.push('libopenblas.dylib', '/opt/homebrew/opt/openblas/lib/libopenblas.dylib',
+      '/usr/local/opt/openblas/lib/libopenblas.dylib', '/System/Library/Frameworks/Accelerate.framework/Accelerate');
+  } else if (process.platform === 'win32') {
+    list.push('libopenblas.dll', 'openblas.dll');
+  } else {
+    list.push('libopenblas.so.0', 'libopenblas.so', 'libcblas.so.3');
+  }
+  return list;
+}
+
+function installHint(): string {
+  if (process.platform === 'darwin') return 'brew install openblas (or set GPTLAB_BLAS_LIBRARY)';
+  if (process.platform === 'win32') return 'put libopenblas.dll on PATH (or set GPTLAB_BLAS_LIBRARY)';
+  return 'apt-get install libopenblas0-pthread (or set GPTLAB_BLAS_LIBRARY)';
+}
+
+function requireKoffi(): Koffi {
+  try {
+    const mod = createRequire(import.meta.url)('koffi') as Koffi | { default: Koffi };
+    return 'load' in mod ? mod : mod.default;
+  } catch (e) {
+    const why = (e as { code?: string }).code === 'MODULE_NOT_FOUND'
+      ? 'the optional dependency koffi is not installed (npm install koffi)'
+      : `koffi failed to load (${(e as Error).message.split('\n')[0]})`;
+    throw new BlasUnavailableError(`blas backend: ${why}`);
+  }
+}
+
+/**
+ * Loads koffi and the first library of `names` that has cblas_sgemm (uncached: see loadBlas). `threads` sizes
+ * OpenBLAS's thread pool, which it reads from OPENBLAS_NUM_THREADS when loaded (unless that is already set).
+ */
+export function openBlasLibrary(names: readonly string[], threads = 1): BlasLibrary {
+  const koffi = requireKoffi();
+  const errors: string[] = [];
+  const prevEnv = process.env.OPENBLAS_NUM_THREADS;
+  if (prevEnv === undefined) process.env.OPENBLAS_NUM_THREADS = String(threads);
+  try {
+    for (const path of names) {
+      let lib: KoffiLib;
+      try {
+        lib = koffi.load(path);
+      } catch (e) {
+        errors.push(`${path}: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      let sgemm: Sgemm;
+      try {
+        sgemm = lib.func('void cblas_sgemm(int order, int transA, int transB, int M, int N, int K, float alpha, ' +
+          'const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)') as unknown as Sgemm;
+      } catch (e) {
+        errors.push(`${path}: no cblas_sgemm (${(e as Error).message.split('\n')[0]})`);
+        continue;
+      }
+      let setThreads: ((n: number) => void) | null = null;
+      try {
+        setThreads = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
+      } catch {
+        // not OpenBLAS (Accelerate, reference CBLAS): its threading is its own business
+      }
+      return { path, sgemm, setThreads, threads: 0 };
+    }
+  } finally {
+    // the child processes this one starts should not inherit it
+    if (prevEnv === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+  }
+  throw new BlasUnavailableError(
+    `blas backend: ${names[0] ?? 'a CBLAS library'} not found; ${installHint()}\n  tried: ${errors.join('\n         ')}`);
+}
+
+/**
+ * Loads koffi and the first CBLAS library found (once per process; later calls return the same library or
+ * throw the same BlasUnavailableError). `threads` sizes OpenBLAS's pool when this call is the one that loads it.
+ */
+export function loadBlas(threads = 1): BlasLibrary {
+  if (cached) return cached;
+  if (failure) throw failure;
+  try {
+    cached = openBlasLibrary(candidates(), threads);
+    return cached;
+  } catch (e) {
+    if (e instanceof BlasUnavailableError) failure = e;
+    throw e;
+  }
+}
+
+/** null when the blas backend can be created here, else why not (for tests that skip) */
+export function blasUnavailableReason(): string | null {
+  try {
+    loadBlas();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function checkDims(dims: Record<string, number>): void {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`BlasBackend.matmul: ${k} must be a non-negative integer, got ${v}`);
+  }
+}
+
+function checkLength(name: string, arr: Float32Array, batch: number, stride: number, size: number, detail: string): void {
+  const need = size === 0 ? 0 : (batch - 1) * stride + size;
+  if (arr.length < need) throw new Error(`BlasBackend.matmul: ${name} has ${arr.length} elements but ${detail} needs ${need}`);
+}
+
+export class BlasBackend extends WasmBackend {
+  override readonly name: string = 'blas';
+  /** products below this many multiply-adds go to the wasm matmul; tests set 0 to send everything to BLAS */
+  minBlasMacs = BLAS_MIN_MACS;
+  /** products with fewer rows than this go to the wasm matmul (its small-M kernel); tests set 0 */
+  minBlasRows = BLAS_MIN_ROWS;
+  /** whether the most recent matmul went to BLAS (for tests and benchmarks) */
+  lastUsedBlas = false;
+  private readonly blas: BlasLibrary;
+
+  constructor(
+    blas: BlasLibrary, kernels: Kernels, memory: WebAssembly.Memory, team: ThreadTeam | null,
+    solo: WasmBackend | null = null,
+  ) {
+    super(kernels, memory, team, solo);
+    this.blas = blas;
+  }
+
+  override matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void {
+    const { batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC } = args;
+    // M < 4: a row or three (sampling a token) goes to wasm's gemmSmallM, 2× faster than sgemm there
+    if (batch * M * N * K < this.minBlasMacs || M < this.minBlasRows || K === 0) {
+      this.lastUsedBlas = false;
+      super.matmul(a, b, c, args);
+      return;
+    }
+    checkDims({ batch, M, N, K, strideA, strideB, strideC });
+    // native code does no bounds checks: every item must lie inside its array
+    const shape = `batch=${batch}, M=${M}, N=${N}, K=${K}`;
+    checkLength('A', a, batch, strideA, M * K, `${shape}, strideA=${strideA}`);
+    checkLength('B', b, batch, strideB, K * N, `${shape}, strideB=${strideB}`);
+    checkLength('C', c, batch, strideC, M * N, `${shape}, strideC=${strideC}`);
+    const lib = this.blas;
+    if (lib.setThreads && lib.threads !== this.threads) {
+      lib.setThreads(this.threads);
+      lib.threads = this.threads;
+    }
+    this.lastUsedBlas = true;
+    const ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
+    // row-major leading dimensions: A is [M, K] (or [K, M]), B [K, N] (or [N, K]), C [M, N]
+    const lda = transA ? M : K, ldb = transB ? K : N;
+    const beta = accumulate ? 1 : 0;
+    const sgemm = lib.sgemm;
+    if (batch === 1) {
+      sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, a, lda, b, ldb, beta, c, N);
+      return;
+    }
+    for (let i = 0; i < batch; i++) {
+      // views share the arrays' storage: koffi passes their data pointers (plus byteOffset), nothing is copied
+      const ai = strideA === 0 ? a : a.subarray(i * strideA);
+      const bi = strideB === 0 ? b : b.subarray(i * strideB);
+      const ci = strideC === 0 ? c : c.subarray(i * strideC);
+      sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, ai, lda, bi, ldb, beta, ci, N);
+    }
+  }
+}
+
+/**
+ * The blas backend: OpenBLAS (or Accelerate) matmul on `threads` threads, every other kernel from the wasm
+ * backend on the same number of threads. Throws BlasUnavailableError, before starting any thread, when koffi
+ * or the library is missing.
+ */
+export async function createBlasBackend(threads = defaultThreads()): Promise<BlasBackend> {
+  const blas = loadBlas(threads);
+  if (threads === 1) {
+    const memory = createMemory(false);
+    return new BlasBackend(blas, await instantiateKernels(await compileKernels(false), memory), memory, null);
+  }
+  const module = await compileKernels(true);
+  const memory = createMemory(true, threads);
+  const kernels = await instantiateKernels(module, memory);
+  const pool = await ThreadPool.start(module, memory, threads);
+  return new BlasBackend(blas, kernels, memory, pool, await WasmBackend.create());
+}
