@@ -112,24 +112,32 @@ export async function benchCommand(argv: string[]): Promise<number> {
       out('  note: PyTorch will use the reference BLAS (20× slower): apt-get install libopenblas0-pthread for a fair anchor');
     }
     const rows: Record<string, unknown>[] = [];
+    // the WebAssembly path always; the native BLAS backend too where koffi and OpenBLAS are present
+    const backends: ('wasm' | 'blas')[] = ['wasm'];
+    try {
+      await initBackend({ backend: 'blas', threads: o.threads as number | undefined });
+      backends.push('blas');
+    } catch (e) {
+      out(`  (blas backend skipped: ${(e as Error).message.split('\n')[0]})`);
+    }
     for (const [i, s] of SHAPES.entries()) {
       const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);
       const warm = i === 0 ? 5 : 1;
-      const be = await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
-      const ms = benchTrainStep(s, warm, iters);
-      const tps = (s.B * s.T) / (ms / 1000);
-      let line = `  ${s.name.padEnd(26)} L${s.L} H${s.H} C${s.C} T${s.T} B${s.B}: gptlab ${be.name}×${be.threads} ${ms.toFixed(1)} ms/iter, ${Math.round(tps).toLocaleString('en')} tok/s`;
-      const row: Record<string, unknown> = { shape: s, ms, tokensPerSec: tps, backend: `${be.name}x${be.threads}` };
-      if (script) {
-        const tms = runTorch(script, s, warm, iters);
+      const tms = script ? runTorch(script, s, warm, iters) : null;
+      for (const name of backends) {
+        const be = await initBackend({ backend: name, threads: o.threads as number | undefined });
+        const ms = benchTrainStep(s, warm, iters);
+        const tps = (s.B * s.T) / (ms / 1000);
+        let line = `  ${s.name.padEnd(26)} L${s.L} H${s.H} C${s.C} T${s.T} B${s.B}: gptlab ${be.name}×${be.threads} ${ms.toFixed(1)} ms/iter, ${Math.round(tps).toLocaleString('en')} tok/s`;
+        const row: Record<string, unknown> = { shape: s, ms, tokensPerSec: tps, backend: `${be.name}x${be.threads}` };
         if (tms) {
           row.torchMs = tms;
           row.ratio = tms / ms;
           line += ` | PyTorch ${tms.toFixed(1)} ms/iter, ${Math.round((s.B * s.T) / (tms / 1000)).toLocaleString('en')} tok/s | ratio ${(tms / ms).toFixed(2)}× PyTorch`;
         }
+        out(line);
+        rows.push(row);
       }
-      out(line);
-      rows.push(row);
     }
     results.train = rows;
   }
