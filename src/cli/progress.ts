@@ -87,6 +87,14 @@ export class ProgressBar {
     }
   }
 
+  /**
+   * The time until the next update is not work of the kind being counted (an evaluation, a sample): the
+   * step-rate window restarts at the next update, so the ETA is not inflated by the pause.
+   */
+  pause(): void {
+    this.rateStep = null;
+  }
+
   /** Print a full line (a sample, an eval result) above the bar without garbling it. */
   log(line: string): void {
     if (this.tty && this.lineShown) {

@@ -95,6 +95,7 @@ export async function sftCommand(argv: string[]): Promise<number> {
       onStep: (step, loss) => bar.update({ step, total: trainer.config.maxIters, loss, devLoss: lastDev }),
       onEval: (step, devLoss, improved) => {
         lastDev = devLoss;
+        bar.pause();
         bar.log(`step ${step}: dev loss (assistant tokens) ${devLoss.toFixed(4)}${improved ? ' (best)' : ''}`);
         if (improved) saveCheckpoint(path.join(out, 'best'), checkpointFiles(model, tokenizer, { meta: { ...meta, step, devLoss } }));
       },

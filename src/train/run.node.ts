@@ -150,6 +150,7 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
       onStep: (s) => bar?.update({ step: s.step, total: c.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec, extra: { lr: s.lr.toExponential(1) } }),
       onEval: ({ step, train, dev, improved }) => {
         lastDev = dev;
+        bar?.pause();
         say(`step ${step}: train loss ${train.toFixed(4)}, dev loss ${dev.toFixed(4)}${improved ? ' (best)' : ''}`);
         appendLog({ step, train, dev, time: (performance.now() - t0) / 1000 });
         if (job.save) {
@@ -159,6 +160,7 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
         }
       },
       onSample: ({ step, text }) => {
+        bar?.pause();
         say(`--- sample at step ${step} ---\n${text}\n---`);
         appendLog({ step, sample: text });
       },
