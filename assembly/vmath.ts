@@ -140,6 +140,21 @@ function vexpSmall(p: v128): v128 {
   return f32x4.mul(q1, k(C_EXP_PMID));
 }
 
+/** the polynomial of the Numerical Recipes erfc fit in t = 1/(1 + z/2), evaluated Estrin-style */
+@inline
+function erfcPoly(t: v128): v128 {
+  const t2 = f32x4.mul(t, t);
+  const t4 = f32x4.mul(t2, t2);
+  const q01 = madd(t, k(C_ERF + 1), k(C_ERF + 0));
+  const q23 = madd(t, k(C_ERF + 3), k(C_ERF + 2));
+  const q45 = madd(t, k(C_ERF + 5), k(C_ERF + 4));
+  const q67 = madd(t, k(C_ERF + 7), k(C_ERF + 6));
+  const q89 = madd(t, k(C_ERF + 9), k(C_ERF + 8));
+  const lo = madd(q23, t2, q01);
+  const hi = madd(madd(q89, t2, q67), t2, q45);
+  return madd(hi, t4, lo);
+}
+
 /**
  * Φ(x) and φ(x) together (GELU's backward needs both): the erfc fit's e^(p − z²) is e^p · e^(−z²), and
  * e^(−z²) = e^(−x²/2) is φ's exponential, so one full vexp serves both and e^p takes the short vexpSmall.
@@ -150,16 +165,7 @@ export function vgeluGrad(x: v128): v128 {
   const z = f32x4.abs(f32x4.mul(x, k(C_SQRT1_2)));
   const one = k(C_ONE), half = k(C_E2);
   const t = f32x4.div(one, madd(half, z, one));
-  const t2 = f32x4.mul(t, t);
-  const t4 = f32x4.mul(t2, t2);
-  const q01 = madd(t, k(C_ERF + 1), k(C_ERF + 0));
-  const q23 = madd(t, k(C_ERF + 3), k(C_ERF + 2));
-  const q45 = madd(t, k(C_ERF + 5), k(C_ERF + 4));
-  const q67 = madd(t, k(C_ERF + 7), k(C_ERF + 6));
-  const q89 = madd(t, k(C_ERF + 9), k(C_ERF + 8));
-  const lo = madd(q23, t2, q01);
-  const hi = madd(madd(q89, t2, q67), t2, q45);
-  const p = madd(hi, t4, lo);
+  const p = erfcPoly(t);
   const e = vexp(f32x4.neg(f32x4.mul(z, z)));
   const hr = f32x4.mul(f32x4.mul(half, t), f32x4.mul(vexpSmall(p), e));
   const cdf = v128.bitselect(f32x4.sub(one, hr), hr, f32x4.ge(x, f32x4.splat(0)));
@@ -176,16 +182,7 @@ export function vcdf(x: v128): v128 {
   const z = f32x4.abs(f32x4.mul(x, k(C_SQRT1_2)));
   const one = k(C_ONE), half = k(C_E2);
   const t = f32x4.div(one, madd(half, z, one));
-  const t2 = f32x4.mul(t, t);
-  const t4 = f32x4.mul(t2, t2);
-  const q01 = madd(t, k(C_ERF + 1), k(C_ERF + 0));
-  const q23 = madd(t, k(C_ERF + 3), k(C_ERF + 2));
-  const q45 = madd(t, k(C_ERF + 5), k(C_ERF + 4));
-  const q67 = madd(t, k(C_ERF + 7), k(C_ERF + 6));
-  const q89 = madd(t, k(C_ERF + 9), k(C_ERF + 8));
-  const lo = madd(q23, t2, q01);
-  const hi = madd(madd(q89, t2, q67), t2, q45);
-  const p = madd(hi, t4, lo);
+  const p = erfcPoly(t);
   const hr = f32x4.mul(half, f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))));
   return v128.bitselect(f32x4.sub(one, hr), hr, f32x4.ge(x, f32x4.splat(0)));
 }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend, MatmulArgs } from '../src/backend/backend.js';
 import { backend, setBackend } from '../src/backend/backend.js';
-import { JsBackend } from '../src/backend/js.js';
+import { args, checkMatmul, filled, ref } from './helpers/matmul-check.js';
 import {
   BlasBackend, BlasUnavailableError, blasUnavailableReason, createBlasBackend, openBlasLibrary,
 } from '../src/backend/blas.node.js';
@@ -18,39 +18,7 @@ import { GPT } from '../src/models/gpt.js';
 
 const reason = blasUnavailableReason();
 const skip = reason === null ? false : `blas backend unavailable: ${reason.split('\n')[0]}`;
-const ref = new JsBackend();
 
-// deterministic data (xorshift32 → uniform [-1, 1))
-function filled(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-function args(p: Partial<MatmulArgs> & { M: number; N: number; K: number }): MatmulArgs {
-  return { batch: 1, transA: false, transB: false, accumulate: false, strideA: 0, strideB: 0, strideC: 0, ...p };
-}
-
-function checkMatmul(be: Backend, a: MatmulArgs, seed: number): void {
-  const { batch, M, N, K, strideA, strideB, strideC } = a;
-  const ext = (s: number, size: number) => (batch - 1) * s + size;
-  const A = filled(ext(strideA, M * K), seed), B = filled(ext(strideB, K * N), seed + 1);
-  const C0 = filled(ext(strideC, M * N), seed + 2);
-  const want = C0.slice(), got = C0.slice();
-  ref.matmul(A, B, want, a);
-  be.matmul(A, B, got, a);
-  const bound = new Float32Array(C0.length);
-  ref.matmul(A.map(Math.abs), B.map(Math.abs), bound, { ...a, accumulate: strideC === 0 && batch > 1 && a.accumulate });
-  for (let i = 0; i < got.length; i++) {
-    const tol = 1e-5 * bound[i] + (a.accumulate ? 1e-6 * Math.abs(C0[i]) * batch : 0) + 1e-30;
-    const d = Math.abs(got[i] - want[i]);
-    if (!(d <= tol)) assert.fail(`${be.name} matmul ${JSON.stringify(a)}: element ${i} is ${got[i]}, reference ${want[i]} (|diff| ${d} > ${tol})`);
-  }
-}
 
 /** a backend that sends every product (bar K = 0) to BLAS */
 function allBlas(b: BlasBackend): BlasBackend {
