@@ -10,7 +10,7 @@ import { TRAIN_DEFAULTS } from '../train/trainer.js';
 const D = TRAIN_DEFAULTS;
 
 /** `--demo` without other choices: the demo preset (block 128) for about two minutes on two cores */
-const DEMO_DEFAULTS = { maxIters: 800, batchSize: 8, sampleAt: [0, 200, 400, 800], evalInterval: 200 };
+const DEMO_DEFAULTS = { maxIters: 700, batchSize: 8, lr: 2e-3, sampleAt: [0, 200, 400, 700], evalInterval: 200 };
 export const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text file (UTF-8)' },
   demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), ~2 minutes' },
