@@ -23,6 +23,14 @@ data = torch.tensor([stoi[c] for c in text], dtype=torch.long)
 n = int(0.9 * len(data))
 train, dev = data[:n], data[n:]
 
+class LayerNorm(nn.Module):
+    """nanoGPT's LayerNorm with bias=False (torch 1.13's nn.LayerNorm always has a bias)"""
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(C))
+    def forward(self, x):
+        return F.layer_norm(x, (C,), self.weight, None, 1e-5)
+
 class Attention(nn.Module):
     def __init__(self):
         super().__init__()
@@ -42,7 +50,7 @@ class Attention(nn.Module):
 class Block(nn.Module):
     def __init__(self):
         super().__init__()
-        self.ln_1, self.ln_2 = nn.LayerNorm(C, elementwise_affine=True), nn.LayerNorm(C)
+        self.ln_1, self.ln_2 = LayerNorm(), LayerNorm()
         self.attn = Attention()
         self.c_fc, self.mlp_proj = nn.Linear(C, 4 * C, bias=False), nn.Linear(4 * C, C, bias=False)
     def forward(self, x):
@@ -54,7 +62,7 @@ class GPT(nn.Module):
         super().__init__()
         self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
         self.h = nn.ModuleList(Block() for _ in range(L))
-        self.ln_f = nn.LayerNorm(C)
+        self.ln_f = LayerNorm()
         for name, p in self.named_parameters():
             if p.dim() == 2:
                 std = 0.02 / math.sqrt(2 * L) if name.endswith(("c_proj.weight", "mlp_proj.weight")) else 0.02
