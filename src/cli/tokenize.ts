@@ -1,6 +1,7 @@
 // `gptlab tokenize …` (see text split into coloured tokens, ids, statistics) and
 // `gptlab tokenizer train …` (train a tokenizer on a file and save it).
 import { writeFile } from 'node:fs/promises';
+import { ProgressBar } from './progress.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { BPETokenizer } from '../tokenizers/bpe.js';
 import { trainBPE } from '../tokenizers/bpe-train.js';
@@ -175,10 +176,9 @@ export async function tokenizerCommand(argv: string[]): Promise<number> {
     const text = await readTextFile(data);
     const t0 = performance.now();
     let tok: Tokenizer;
-    const progress = (done: number, total: number): void => {
-      if (quiet || (done % Math.max(1, Math.floor(total / 100)) !== 0 && done !== total)) return;
-      process.stderr.write(`\rtraining ${type}: ${done}/${total} merges`);
-    };
+    // the same progress line as training: redrawn in place on a terminal, a line now and then in logs
+    const bar = quiet ? null : new ProgressBar({ label: `training ${type}`, everySeconds: 5 });
+    const progress = (done: number, total: number): void => bar?.update({ step: done, total });
     switch (type) {
       case 'bpe': {
         const pat = str(p, 'pattern') ?? 'gpt4';
@@ -206,7 +206,7 @@ export async function tokenizerCommand(argv: string[]): Promise<number> {
       default:
         throw new UsageError(`--type must be bpe, wordpiece, char, word, chinese or chinese-word; got ${JSON.stringify(type)}`);
     }
-    if (!quiet) process.stderr.write('\n');
+    bar?.done();
     let json: unknown = tok.toJSON();
     if (p.flags.has('hf')) {
       if (tok instanceof BPETokenizer) json = bpeToHF(tok);
