@@ -87,3 +87,12 @@ test('fused head split/merge', () => {
 test('attention with left padding (keyStart)', () => {
   gradcheck('causalAttention keyStart', (q, k, v) => T.causalAttention(q, k, v, Int32Array.from([0, 2])), [r(2, 2, 4, 3), r(2, 2, 4, 3), r(2, 2, 4, 3)]);
 });
+
+test('gradient hand-over: a tensor added to itself, reshaped and reused', () => {
+  gradcheck('x + x', (x) => T.add(x, x), [r(3, 4)]);
+  gradcheck('reshape then add to the original', (x) => T.add(T.reshape(T.reshape(x, [12]), [3, 4]), x), [r(3, 4)]);
+  gradcheck('residual chain', (x, w) => {
+    const h = T.add(x, T.linear(x, w));
+    return T.add(h, T.linear(h, w));
+  }, [r(2, 4), r(4, 4)]);
+});

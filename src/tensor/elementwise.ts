@@ -85,14 +85,15 @@ export function add(a: Tensor, bIn: Tensor | number): Tensor {
   const bb = b;
   return Tensor.fromOp(out, a.shape.slice(), [a, bb], (res) => {
     const g = res.grad!;
-    if (a.requiresGrad) {
-      const ga = a.gradBuf();
-      for (let i = 0; i < n; i++) ga[i] += g[i];
-    }
     if (bb.requiresGrad) {
-      const gb = bb.gradBuf();
-      for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) gb[j] += g[o + j];
+      if (m === n) bb.acceptGrad(g, false);
+      else {
+        const gb = bb.gradBuf();
+        for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) gb[j] += g[o + j];
+      }
     }
+    // last, so that b (which may be a itself) has read g before a adopts it
+    if (a.requiresGrad) a.acceptGrad(g, true);
   });
 }
 export const sub = (a: Tensor, b: Tensor | number): Tensor => binary(a, asTensor(b), (x, y) => x - y, () => [1, -1]);

@@ -85,10 +85,7 @@ export function reshape(a: Tensor, shape: number[]): Tensor {
   if (sizeOf(s) !== a.size || s.some((d) => !Number.isInteger(d))) {
     throw new Error(`reshape: cannot view [${a.shape}] (${a.size} elements) as [${shape}]`);
   }
-  return Tensor.fromOp(a.data, s, [a], (o) => {
-    const g = o.grad!, ga = a.gradBuf();
-    for (let i = 0; i < ga.length; i++) ga[i] += g[i];
-  });
+  return Tensor.fromOp(a.data, s, [a], (o) => a.acceptGrad(o.grad!, true));
 }
 
 /** Reorders axes: out.shape[i] = a.shape[perm[i]]. */

@@ -98,6 +98,20 @@ export class Tensor {
     return { grad: this.gradBuf(), accumulate };
   }
 
+  /**
+   * Adds g (same size) to this tensor's gradient. With `give`, the caller hands g over (it is an output's
+   * gradient that the backward pass drops next), so a first gradient is adopted without a copy — a residual
+   * connection passes its gradient through for free.
+   */
+  acceptGrad(g: Float32Array, give: boolean): void {
+    if (this.grad === null) {
+      this.grad = give ? g : g.slice();
+      return;
+    }
+    const d = this.grad;
+    for (let i = 0; i < d.length; i++) d[i] += g[i];
+  }
+
   /** the gradient buffer, zero-filled on first use; ops accumulate into it */
   gradBuf(): Float32Array {
     if (this.grad === null) this.grad = new Float32Array(this.data.length);
