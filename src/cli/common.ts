@@ -4,14 +4,14 @@ import { UsageError } from './args.js';
 
 export const BACKEND_OPTS: OptTable = {
   backend: { type: 'string', default: 'wasm', help: 'kernels: wasm (WebAssembly SIMD, default), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
-  threads: { type: 'int', help: 'worker threads for the wasm backend (default: all cores, at most 8)' },
+  threads: { type: 'int', help: 'threads for the wasm and blas backends, 1–16 (default: all cores, at most 4)' },
 };
 
 export async function setupBackend(o: Parsed): Promise<string> {
   const name = o.backend as string;
   if (name !== 'wasm' && name !== 'js' && name !== 'blas') throw new UsageError(`--backend must be wasm, js or blas, got "${name}"`);
   const threads = o.threads as number | undefined;
-  if (threads !== undefined && (threads < 1 || threads > 64)) throw new UsageError(`--threads must be between 1 and 64, got ${threads}`);
+  if (threads !== undefined && (threads < 1 || threads > 16)) throw new UsageError(`--threads must be between 1 and 16, got ${threads}`);
   const { initBackend } = await import('../backend/index.node.js');
   const b = await initBackend({ backend: name, threads });
   return `${b.name}${b.threads > 1 ? ` × ${b.threads} threads` : ''}`;
