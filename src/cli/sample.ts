@@ -34,6 +34,11 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const out = process.stdout;
+  try {
+    ck.tokenizer.encode(o.prompt as string, { allowedSpecial: 'all' });
+  } catch (e) {
+    throw new UsageError(`sample: the checkpoint's ${ck.tokenizer.type} tokenizer cannot encode the prompt: ${(e as Error).message}`);
+  }
   const beams = o.numBeams as number;
   if (beams < 1) throw new UsageError(`sample: --num-beams must be at least 1, got ${beams}`);
   if (beams > 1) {
