@@ -316,3 +316,24 @@ test('an engine failure becomes a 500 server_error, or an error event mid-stream
     await s.close();
   }
 });
+
+test('a prompt the tokenizer cannot encode is a 400, not a server error', async () => {
+  const picky = new FakeEngine({});
+  picky.countTokens = (text: string): number => {
+    if (/[^\x00-\x7f]/.test(text)) throw new Error('character "日" (U+65E5) is not in the vocabulary');
+    return text.length;
+  };
+  const other = await startServer({ engine: picky, port: 0 });
+  try {
+    const r = await fetch(`${other.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: '日本' }], max_tokens: 5 }),
+    });
+    assert.equal(r.status, 400);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invalid_prompt');
+    assert.match(body.error.message, /cannot encode/);
+  } finally {
+    await other.close();
+  }
+});

@@ -234,7 +234,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   /** max_tokens for this prompt: the request's (checked against the context) or a default that fits */
   function fitTokens(prompt: string, requested: number | undefined, param: string): number {
-    const promptTokens = engine.countTokens(prompt);
+    let promptTokens: number;
+    try {
+      promptTokens = engine.countTokens(prompt);
+    } catch (e) {
+      // e.g. a character-level model asked about characters it has never seen
+      throw new ApiError(400, `The model's tokenizer cannot encode this prompt: ${(e as Error).message}`, 'invalid_request_error', param, 'invalid_prompt');
+    }
     const room = engine.contextLength - promptTokens;
     if (promptTokens > limits.maxPromptTokens || room < 1) {
       throw new ApiError(400, `The prompt is ${promptTokens} tokens long; this server accepts at most ${Math.min(limits.maxPromptTokens, engine.contextLength - 1)} (the model's context is ${engine.contextLength} tokens). Please shorten your messages.`, 'invalid_request_error', param, 'context_length_exceeded');
