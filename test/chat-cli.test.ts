@@ -113,3 +113,16 @@ test('TTY mode shows a banner and a prompt, and /help lists the commands', async
   assert.match(text, /> /);
   assert.match(text, /You said: hi\./);
 });
+
+test('a message the tokenizer cannot encode is reported and the session goes on', async () => {
+  const engine = new FakeEngine();
+  const count = engine.countTokens.bind(engine);
+  engine.countTokens = (text: string): number => {
+    if (/[^\x00-\x7f]/.test(text)) throw new Error('character "こ" (U+3053) is not in the vocabulary');
+    return count(text);
+  };
+  const { out, err, result } = await run(['こんにちは', 'hello'], engine);
+  assert.match(err, /cannot use that message: character "こ"/);
+  assert.equal(out, 'You said: hello.\n');
+  assert.equal(result.turns, 1);
+});

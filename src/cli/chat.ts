@@ -200,7 +200,15 @@ export async function chatLoop(engine: TextEngine, io: ChatIO, opts: ChatLoopOpt
     }
 
     const budget = engine.contextLength - params.maxTokens;
-    const fit = fitHistory(engine, system, [...history, { role: 'user', content: text }], budget);
+    let fit: ReturnType<typeof fitHistory>;
+    try {
+      fit = fitHistory(engine, system, [...history, { role: 'user', content: text }], budget);
+    } catch (e) {
+      // e.g. characters a character-level model has never seen: say so and keep the session
+      note(`cannot use that message: ${(e as Error).message}`);
+      if (io.isTTY) rl.prompt();
+      continue;
+    }
     if (!fit) {
       note(`that message is too long: the context holds ${engine.contextLength} tokens and ${params.maxTokens} are kept for the reply (/set max_tokens to change)`);
       if (io.isTTY) rl.prompt();
