@@ -214,11 +214,13 @@ export async function instantiateKernels(module: WebAssembly.Module, memory: Web
   return instance.exports as unknown as Kernels;
 }
 
-// Each thread gets at least this many multiply-adds (~20 µs of work), or the matmul stays on the calling
-// thread: handing work to a sleeping worker costs ~5–20 µs. Measured on 2 Zen 5 cores: on a quiet machine 64³
-// (2^18) already gained from 2 threads (44 vs 39 GFLOP/s); with other processes busy, a 64³ call took 30 µs
-// on 2 threads against 13–17 µs on 1, so the cutoff sits well above that.
-const PAR_MIN_MACS = 1 << 20;
+// Each thread gets at least this many multiply-adds (~80 µs of work), or the matmul stays on the calling
+// thread: handing work to a sleeping worker costs ~5–20 µs, and the calling thread copies every operand in and
+// out on its own. Measured on 2 Zen 5 cores: a 64³ product in isolation already gains from 2 threads, but in a
+// whole training step (nanoGPT CPU config) a cutoff of 2^20 gave 86–98 ms/step, 2^21–2^23 gave 79–84 and no
+// splitting at all 108: attention's batched 48×(64×64×32) products (3M per thread) are faster on one thread
+// once the step's other work is counted.
+const PAR_MIN_MACS = 1 << 22;
 // The same for the row/elementwise kernels, in elements per thread. Their inputs and outputs are copied by
 // the calling thread alone, so only kernels with real arithmetic per element (exp, erf) gain from threads:
 // gelu at 768×512 went 1001 → 619 µs on 2 threads, while adamw (7 arrays copied, 10 flops per element) got
