@@ -22,7 +22,11 @@ export async function readTextFile(file: string): Promise<string> {
 }
 
 export async function loadTokenizerFile(file: string): Promise<Tokenizer> {
-  const text = await readTextFile(file);
+  return parseTokenizerFile(await readTextFile(file), file);
+}
+
+/** a tokenizer from the text of a file already read (`file` names it in errors and picks the format) */
+export function parseTokenizerFile(text: string, file: string): Tokenizer {
   if (file.endsWith('.tiktoken')) {
     const ranks = parseTiktokenRanks(text, file);
     // a bare rank file has no pattern; the rank count says which encoding it is

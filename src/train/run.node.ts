@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
 import { CharTokenizer } from '../tokenizers/char.js';
-import { loadTokenizerFile } from '../tokenizers/file.node.js';
+import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import { decodeUtf8Strict } from '../tokenizers/utf8.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens } from '../data/dataset.js';
@@ -72,8 +72,7 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
     job.train = { ...(ck.config.train ?? {}), ...job.train };
   } else {
     if (job.tokenizerFile) {
-      readTextFile(job.tokenizerFile, 'tokenizer file'); // the same clear errors for missing/empty files
-      tokenizer = await loadTokenizerFile(job.tokenizerFile);
+      tokenizer = parseTokenizerFile(readTextFile(job.tokenizerFile, 'tokenizer file'), job.tokenizerFile);
     } else tokenizer = CharTokenizer.fromText(job.text);
     const preset = GPT_PRESETS[job.model.preset];
     if (!preset) throw new Error(`unknown preset "${job.model.preset}" (choose from ${Object.keys(GPT_PRESETS).join(', ')})`);
