@@ -15,7 +15,7 @@ import { parseSplit, splitTokens } from '../data/dataset.js';
 import { lossCurveSVG } from '../eval/plot.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from '../cli/progress.js';
-import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainState } from './trainer.js';
 import { checkpointFiles } from './checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.node.js';
 
@@ -97,6 +97,15 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
       `${job.source}: the training split has ${splits.train.length} tokens, fewer than block size ${T} + 1; ` +
         'use more data or a smaller --block-size',
     );
+  }
+  const prompt = job.train.samplePrompt ?? TRAIN_DEFAULTS.samplePrompt;
+  try {
+    tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  } catch {
+    // a sample prompt the vocabulary cannot spell (the default '\n' in a text without newlines) must not stop
+    // a run at its first sample: start samples from the data's first token instead
+    job.train = { ...job.train, samplePrompt: tokenizer.decode([tokens[0]]) };
+    log(`note: the sample prompt ${JSON.stringify(prompt)} is not in the vocabulary; samples start from ${JSON.stringify(job.train.samplePrompt)}`);
   }
   const trainer = new Trainer(model, tokenizer, splits, job.train);
   if (restored) trainer.restore(restored.state, restored.moments);
