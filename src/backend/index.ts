@@ -6,6 +6,7 @@
 import { backend, hasBackend, setBackend, type Backend } from './backend.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
+import { setStorageProvider } from '../tensor/storage.js';
 
 /** 'blas' (native OpenBLAS matmul through koffi) exists only in Node: index.node.ts; here it is refused */
 export type BackendName = 'js' | 'wasm' | 'blas';
@@ -41,6 +42,8 @@ export function install(b: Backend): Backend {
   const prev = owned;
   owned = b instanceof WasmBackend ? b : null;
   setBackend(b);
+  // tensors go where the backend's kernels can use them in place (inside its wasm memory) when it offers that
+  setStorageProvider(b instanceof WasmBackend ? b.storage : null);
   if (prev && (prev as unknown) !== b) prev.dispose();
   return b;
 }

@@ -2,9 +2,10 @@
 // scripts/build-wasm.mjs into wasm/kernels.generated.ts). Browser-safe: no Node imports here; the worker-thread
 // pool that makes it multi-threaded lives in threads.node.ts and plugs in through the `ThreadTeam` interface.
 //
-// Operands arrive as ordinary Float32Arrays, so every call copies its inputs into a scratch arena inside the
-// wasm memory, runs the kernel there and copies the outputs back. The copies are O(inputs) against O(M·N·K)
-// compute for matmul, so they cost a few percent at the shapes a small GPT uses (measured in bench/matmul.ts).
+// On a shared memory the backend also provides tensor storage (wasm-heap.ts): arrays that live inside the
+// memory are used in place. Any other operand (an ordinary Float32Array) is copied into a staging area inside
+// the memory, and results are copied back out. Those copies are O(inputs) against O(M·N·K) compute for a
+// matmul, but for the element-wise and row kernels they are most of the cost, hence the storage.
 //
 // Memory layout (byte offsets; the same in every thread because all threads share one memory):
 //   [0, 16 KiB)        unused by JS (the module's own statics/stack would live here; it has none)
@@ -12,9 +13,12 @@
 //   JOBS_BYTE          Float64Array: one JOB_SLOT-double job description per thread (op code + arguments)
 //   CONST_BYTE         the kernels' constant table, written once by initConstants()
 //   SCRATCH_BYTE       per-thread GEMM packing scratch, `threads × gemmScratchBytes()`
-//   then               the operand arena, grown on demand
+//   then               on a shared memory, the WasmHeap (tensor storage and the staging area); on a plain
+//                      memory, the staging area alone, grown on demand
 import type { MatmulArgs } from './backend.js';
 import { JsBackend } from './js.js';
+import { WasmHeap } from './wasm-heap.js';
+import type { StorageProvider } from '../tensor/storage.js';
 import { KERNELS_PLAIN, KERNELS_SHARED } from './wasm/kernels.generated.js';
 
 /** the exports of assembly/index.ts; pointers are byte offsets into the memory */
@@ -264,6 +268,10 @@ export class WasmBackend extends JsBackend {
   private jobs!: Float64Array;
   private readonly scratchBytes: number;
   private readonly arenaBase: number;
+  /** tensor storage inside the memory (shared memories only) */
+  private readonly heap: WasmHeap | null = null;
+  private staging = 0;
+  private stagingBytes = 0;
   private f32!: Float32Array;
   private i32!: Int32Array;
   /** threads the most recent kernel call was split over (for tests and benchmarks) */
@@ -295,6 +303,11 @@ export class WasmBackend extends JsBackend {
     if (this.threads > MAX_THREADS) throw new Error(`WasmBackend: at most ${MAX_THREADS} threads, got ${this.threads}`);
     this.scratchBytes = kernels.gemmScratchBytes();
     this.arenaBase = SCRATCH_BYTE + this.threads * this.scratchBytes;
+    const buf = memory.buffer as ArrayBufferLike;
+    if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) {
+      if (buf.byteLength < this.arenaBase) memory.grow(Math.ceil((this.arenaBase - buf.byteLength) / PAGE_BYTES));
+      this.heap = new WasmHeap(memory, this.arenaBase, MAX_PAGES);
+    }
     this.ensure(0);
     if (CONST_BYTE + kernels.constantsBytes() > SCRATCH_BYTE) throw new Error('WasmBackend: constant table overlaps scratch');
     kernels.initConstants();
@@ -304,8 +317,22 @@ export class WasmBackend extends JsBackend {
     this.team?.dispose();
   }
 
-  /** Makes room for `bytes` of operands after the fixed layout; returns the arena's first byte. */
+  /** tensor storage inside this backend's memory, when it has one (a shared memory); see tensor/storage.ts */
+  get storage(): StorageProvider | null {
+    return this.heap;
+  }
+
+  /** Makes room for `bytes` of staged operands; returns the staging area's first byte. */
   private ensure(bytes: number): number {
+    if (this.heap) {
+      if (bytes > this.stagingBytes) {
+        if (this.stagingBytes > 0) this.heap.release(this.staging, this.stagingBytes);
+        this.stagingBytes = Math.max(bytes, Math.ceil(this.stagingBytes * 1.5));
+        this.staging = this.heap.malloc(this.stagingBytes);
+      }
+      this.refreshViews();
+      return this.staging;
+    }
     const need = this.arenaBase + bytes;
     const have = this.memory.buffer.byteLength;
     if (need > have) {
@@ -315,13 +342,48 @@ export class WasmBackend extends JsBackend {
       }
       this.memory.grow(pages);
     }
+    this.refreshViews();
+    return this.arenaBase;
+  }
+
+  private refreshViews(): void {
     // growing a plain memory detaches its old buffer (a shared one just stops seeing the new part): re-view it
     if (this.f32 === undefined || this.f32.length * 4 !== this.memory.buffer.byteLength) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
       this.jobs = new Float64Array(this.memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
     }
-    return this.arenaBase;
+  }
+
+  /** whether `a` lives in this backend's memory, so that kernels use it in place */
+  resident(a: Float32Array | null): boolean {
+    return a !== null && this.heap !== null && this.heap.owns(a);
+  }
+
+  /** true when no operand lives in this memory (only then may a call go to `solo`, which has its own memory) */
+  private foreign(...arrs: (Float32Array | null)[]): boolean {
+    if (this.heap === null) return true;
+    for (const a of arrs) if (a !== null && this.heap.owns(a)) return false;
+    return true;
+  }
+
+  /**
+   * Byte offsets of a kernel's operands, each given as [array, elements, copy in]: a resident array is used
+   * where it lives; any other gets a staging slot, filled from the array when `copy in`. A null array gets a
+   * bare slot (kernel scratch).
+   */
+  private operands(list: [Float32Array | null, number, boolean][]): number[] {
+    const offs = this.place(list.map(([a, n]) => (this.resident(a) ? 0 : n)));
+    return list.map(([a, n, load], i) => {
+      if (a !== null && this.resident(a)) return a.byteOffset;
+      if (a !== null && load) this.put(offs[i], a, n);
+      return offs[i];
+    });
+  }
+
+  /** copies the first n elements of a staged result at `off` back into `a` (nothing to do when resident) */
+  private result(a: Float32Array, off: number, n: number): void {
+    if (!this.resident(a)) this.get(off, a, n);
   }
 
   /** Lays out arrays of the given element counts in the arena (16-byte aligned); returns their byte offsets. */
@@ -411,7 +473,7 @@ export class WasmBackend extends JsBackend {
       : strideC >= M * N && batch >= 2 * parts ? 'batch'
       : Math.ceil(M / MR) >= 2 * parts ? 'rows'
       : Math.ceil(N / NR) >= 2 * parts ? 'cols' : 'none';
-    if (split === 'none' && this.solo) {
+    if (split === 'none' && this.solo && this.foreign(a, b, c)) {
       this.solo.matmul(a, b, c, args);
       this.lastParts = 1;
       return;
@@ -419,14 +481,11 @@ export class WasmBackend extends JsBackend {
     if (split !== 'none') this.wake(parts);
     if (M < MR) {
       // a row or three (sampling one token): B is read in place, see gemmSmallM
-      const [pa, pb, pc] = this.place([la, lb, lc]);
-      this.put(pa, a, la);
-      this.put(pb, b, lb);
-      if (accumulate || !dense) this.put(pc, c, lc);
+      const [pa, pb, pc] = this.operands([[a, la, true], [b, lb, true], [c, lc, accumulate || !dense]]);
       this.kernels.gemmSmallM(pa, pb, pc, 0, batch, strideA, strideB, strideC, M, N, K, transA ? 1 : 0,
         transB ? 1 : 0, accumulate ? 1 : 0);
       this.lastParts = 1;
-      this.get(pc, c, lc);
+      this.result(c, pc, lc);
       return;
     }
     // B is packed into panels (assembly/gemm.ts packBAll): once, here, when every thread reads all of it; item
@@ -435,12 +494,9 @@ export class WasmBackend extends JsBackend {
     const itemsB = strideB === 0 ? 1 : batch;
     const packedB = this.kernels.packedBSize(N, K);
     const packInJobs = strideB !== 0 && batch > 1 && (split === 'batch' || split === 'none');
-    const [pa, pb, pc, pp] = this.place([la, lb, lc, itemsB * packedB]);
-    this.put(pa, a, la);
-    this.put(pb, b, lb);
-    if (!packInJobs) this.kernels.packBAll(pb, 0, itemsB, strideB, N, K, transB ? 1 : 0, pp);
     // gaps between strided C items must survive the copy back, so C goes in whenever it is not fully overwritten
-    if (accumulate || !dense) this.put(pc, c, lc);
+    const [pa, pb, pc, pp] = this.operands([[a, la, true], [b, lb, true], [c, lc, accumulate || !dense], [null, itemsB * packedB, false]]);
+    if (!packInJobs) this.kernels.packBAll(pb, 0, itemsB, strideB, N, K, transB ? 1 : 0, pp);
 
     const common = (slot: number, b0: number, b1: number, m0: number, m1: number, n0: number, n1: number) =>
       this.job(slot, packInJobs ? OP_GEMM_PACK : OP_GEMM, pa, pp, pc, b0, b1, strideA, strideB === 0 ? 0 : packedB,
@@ -456,8 +512,7 @@ export class WasmBackend extends JsBackend {
       common(0, 0, batch, 0, M, 0, N);
       this.runJobs(1);
     }
-
-    this.get(pc, c, lc);
+    this.result(c, pc, lc);
   }
 
   override softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void {
@@ -467,16 +522,15 @@ export class WasmBackend extends JsBackend {
     checkLength('softmax', 'x', x, n, `rows=${rows}, cols=${cols}`);
     checkLength('softmax', 'y', y, n, `rows=${rows}, cols=${cols}`);
     const parts = this.partsFor(n, this.minElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(x, y)) {
       this.lastParts = 1;
       return this.solo.softmax(x, y, rows, cols);
     }
     this.wake(parts);
-    const [px, py] = this.place([n, n]);
-    this.put(px, x, n);
+    const [px, py] = this.operands([[x, n, true], [y, n, false]]);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 4, (s, lo, hi) =>
       this.job(s, OP_SOFTMAX, px, py, cols, lo, hi));
-    this.get(py, y, n);
+    this.result(y, py, n);
   }
 
   override softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void {
@@ -488,18 +542,15 @@ export class WasmBackend extends JsBackend {
     checkLength('softmaxBackward', 'dy', dy, n, d);
     checkLength('softmaxBackward', 'dx', dx, n, d);
     const parts = this.partsFor(n, this.minLightElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(y, dy, dx)) {
       this.lastParts = 1;
       return this.solo.softmaxBackward(y, dy, dx, rows, cols);
     }
     this.wake(parts);
-    const [py, pdy, pdx] = this.place([n, n, n]);
-    this.put(py, y, n);
-    this.put(pdy, dy, n);
-    this.put(pdx, dx, n);
+    const [py, pdy, pdx] = this.operands([[y, n, true], [dy, n, true], [dx, n, true]]);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / cols), parts, 5, (s, lo, hi) =>
       this.job(s, OP_SOFTMAX_BACKWARD, py, pdy, pdx, cols, lo, hi));
-    this.get(pdx, dx, n);
+    this.result(dx, pdx, n);
   }
 
   override causalSoftmax(
@@ -523,17 +574,16 @@ export class WasmBackend extends JsBackend {
       }
     }
     const parts = this.partsFor(n, this.minElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(att)) {
       this.lastParts = 1;
       return this.solo.causalSoftmax(att, rows, Tq, Tk, scale, keyStart, rowsPerKeyStart);
     }
     this.wake(parts);
-    const [pa, pk] = this.place([n, nks]);
-    this.put(pa, att, n);
+    const [pa, pk] = this.operands([[att, n, true], [null, nks, false]]);
     if (keyStart) this.i32.set(nks === keyStart.length ? keyStart : keyStart.subarray(0, nks), pk >> 2);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / Tk), parts, 7, (s, lo, hi) =>
       this.job(s, OP_CAUSAL_SOFTMAX, pa, Tq, Tk, scale, keyStart ? pk : 0, keyStart ? rowsPerKeyStart : 1, lo, hi));
-    this.get(pa, att, n);
+    this.result(att, pa, n);
   }
 
   override causalSoftmaxBackward(att: Float32Array, datt: Float32Array, rows: number, Tk: number, scale: number): void {
@@ -544,17 +594,15 @@ export class WasmBackend extends JsBackend {
     checkLength('causalSoftmaxBackward', 'att', att, n, d);
     checkLength('causalSoftmaxBackward', 'datt', datt, n, d);
     const parts = this.partsFor(n, this.minLightElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(att, datt)) {
       this.lastParts = 1;
       return this.solo.causalSoftmaxBackward(att, datt, rows, Tk, scale);
     }
     this.wake(parts);
-    const [pa, pd] = this.place([n, n]);
-    this.put(pa, att, n);
-    this.put(pd, datt, n);
+    const [pa, pd] = this.operands([[att, n, true], [datt, n, true]]);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / Tk), parts, 5, (s, lo, hi) =>
       this.job(s, OP_CAUSAL_SOFTMAX_BACKWARD, pa, pd, Tk, scale, lo, hi));
-    this.get(pd, datt, n);
+    this.result(datt, pd, n);
   }
 
   override layerNorm(
@@ -572,20 +620,19 @@ export class WasmBackend extends JsBackend {
     if (w) checkLength('layerNorm', 'w', w, C, d);
     if (b) checkLength('layerNorm', 'b', b, C, d);
     const parts = this.partsFor(n, this.minLightElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(x, w, b, y, mean, rstd)) {
       this.lastParts = 1;
       return this.solo.layerNorm(x, w, b, y, mean, rstd, rows, C, eps);
     }
     this.wake(parts);
-    const [px, pw, pb, py, pm, pr] = this.place([n, w ? C : 0, b ? C : 0, n, rows, rows]);
-    this.put(px, x, n);
-    if (w) this.put(pw, w, C);
-    if (b) this.put(pb, b, C);
+    const [px, pw, pb, py, pm, pr] = this.operands([
+      [x, n, true], [w, w ? C : 0, true], [b, b ? C : 0, true], [y, n, false], [mean, rows, false], [rstd, rows, false],
+    ]);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), parts, 9, (s, lo, hi) =>
       this.job(s, OP_LAYERNORM, px, w ? pw : 0, b ? pb : 0, py, pm, pr, C, eps, lo, hi));
-    this.get(py, y, n);
-    this.get(pm, mean, rows);
-    this.get(pr, rstd, rows);
+    this.result(y, py, n);
+    this.result(mean, pm, rows);
+    this.result(rstd, pr, rows);
   }
 
   override layerNormBackward(
@@ -602,30 +649,28 @@ export class WasmBackend extends JsBackend {
     }
     // dw and db sum over rows, so each thread accumulates its rows into a private copy and we add them up after
     const T = this.partsFor(n, this.minLightElemsPerThread);
-    if (T <= 1 && this.solo) {
+    if (T <= 1 && this.solo && this.foreign(x, w, mean, rstd, dy, dx, dw, db)) {
       this.lastParts = 1;
       return this.solo.layerNormBackward(x, w, mean, rstd, dy, dx, dw, db, rows, C);
     }
     this.wake(T);
-    const sizes = [n, w ? C : 0, rows, rows, n, n];
-    for (let t = 0; t < T; t++) sizes.push(dw ? C : 0, db ? C : 0);
-    const [px, pw, pm, pr, pdy, pdx, ...pg] = this.place(sizes);
-    this.put(px, x, n);
-    if (w) this.put(pw, w, C);
-    this.put(pm, mean, rows);
-    this.put(pr, rstd, rows);
-    this.put(pdy, dy, n);
-    this.put(pdx, dx, n);
-    for (let t = 0; t < T; t++) {
-      if (dw) t === 0 ? this.put(pg[0], dw, C) : this.f32.fill(0, pg[2 * t] >> 2, (pg[2 * t] >> 2) + C);
-      if (db) t === 0 ? this.put(pg[1], db, C) : this.f32.fill(0, pg[2 * t + 1] >> 2, (pg[2 * t + 1] >> 2) + C);
+    // thread 0 accumulates into dw/db themselves, the others into zeroed private copies
+    const list: [Float32Array | null, number, boolean][] = [
+      [x, n, true], [w, w ? C : 0, true], [mean, rows, true], [rstd, rows, true], [dy, n, true], [dx, n, true],
+      [dw, dw ? C : 0, true], [db, db ? C : 0, true],
+    ];
+    for (let t = 1; t < T; t++) list.push([null, dw ? C : 0, false], [null, db ? C : 0, false]);
+    const [px, pw, pm, pr, pdy, pdx, ...pg] = this.operands(list);
+    for (let t = 1; t < T; t++) {
+      if (dw) this.f32.fill(0, pg[2 * t] >> 2, (pg[2 * t] >> 2) + C);
+      if (db) this.f32.fill(0, pg[2 * t + 1] >> 2, (pg[2 * t + 1] >> 2) + C);
     }
     let jobs = 0;
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), T, 10, (s, lo, hi) => {
       jobs = Math.max(jobs, s + 1);
       this.job(s, OP_LAYERNORM_BACKWARD, px, w ? pw : 0, pm, pr, pdy, pdx, dw ? pg[2 * s] : 0, db ? pg[2 * s + 1] : 0, C, lo, hi);
     });
-    this.get(pdx, dx, n);
+    this.result(dx, pdx, n);
     const f = this.f32;
     for (const [k, out] of [[0, dw], [1, db]] as const) {
       if (!out) continue;
@@ -634,7 +679,7 @@ export class WasmBackend extends JsBackend {
         const ot = pg[2 * t + k] >> 2;
         for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
       }
-      this.get(pg[k], out, C);
+      this.result(out, pg[k], C);
     }
   }
 
@@ -644,16 +689,15 @@ export class WasmBackend extends JsBackend {
     checkLength('gelu', 'x', x, n, `n=${n}`);
     checkLength('gelu', 'y', y, n, `n=${n}`);
     const parts = this.partsFor(n, this.minElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(x, y)) {
       this.lastParts = 1;
       return this.solo.gelu(x, y, n);
     }
     this.wake(parts);
-    const [px, py] = this.place([n, n]);
-    this.put(px, x, n);
+    const [px, py] = this.operands([[x, n, true], [y, n, false]]);
     this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 3, (s, lo, hi) =>
       this.job(s, OP_GELU, px, py, lo, hi));
-    this.get(py, y, n);
+    this.result(y, py, n);
   }
 
   override geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
@@ -661,18 +705,15 @@ export class WasmBackend extends JsBackend {
     if (n === 0) return;
     for (const [name, arr] of [['x', x], ['dy', dy], ['dx', dx]] as const) checkLength('geluBackward', name, arr, n, `n=${n}`);
     const parts = this.partsFor(n, this.minElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(x, dy, dx)) {
       this.lastParts = 1;
       return this.solo.geluBackward(x, dy, dx, n);
     }
     this.wake(parts);
-    const [px, pdy, pdx] = this.place([n, n, n]);
-    this.put(px, x, n);
-    this.put(pdy, dy, n);
-    this.put(pdx, dx, n);
+    const [px, pdy, pdx] = this.operands([[x, n, true], [dy, n, true], [dx, n, true]]);
     this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 4, (s, lo, hi) =>
       this.job(s, OP_GELU_BACKWARD, px, pdy, pdx, lo, hi));
-    this.get(pdx, dx, n);
+    this.result(dx, pdx, n);
   }
 
   override adamw(
@@ -683,21 +724,17 @@ export class WasmBackend extends JsBackend {
     if (n === 0) return;
     for (const [name, arr] of [['p', p], ['g', g], ['m', m], ['v', v]] as const) checkLength('adamw', name, arr, n, `n=${n}`);
     const parts = this.partsFor(n, this.minLightElemsPerThread);
-    if (parts <= 1 && this.solo) {
+    if (parts <= 1 && this.solo && this.foreign(p, g, m, v)) {
       this.lastParts = 1;
       return this.solo.adamw(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, step);
     }
     this.wake(parts);
-    const [pp, pg, pm, pv] = this.place([n, n, n, n]);
-    this.put(pp, p, n);
-    this.put(pg, g, n);
-    this.put(pm, m, n);
-    this.put(pv, v, n);
+    const [pp, pg, pm, pv] = this.operands([[p, n, true], [g, n, true], [m, n, true], [v, n, true]]);
     const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 5, (s, lo, hi) =>
       this.job(s, OP_ADAMW, pp, pg, pm, pv, lo, hi, beta1, 1 - beta1, beta2, 1 - beta2, 1 - lr * weightDecay, lr / bc1, 1 / bc2, eps));
-    this.get(pp, p, n);
-    this.get(pm, m, n);
-    this.get(pv, v, n);
+    this.result(p, pp, n);
+    this.result(m, pm, n);
+    this.result(v, pv, n);
   }
 }

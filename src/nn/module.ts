@@ -1,6 +1,7 @@
 // Module: a tree of named parameters and sub-modules, as torch.nn.Module. Names join with dots, giving
 // state-dict keys like `transformer.h.0.attn.c_attn.weight` that match nanoGPT's checkpoints.
 import { Tensor } from '../tensor/tensor.js';
+import { toPersistent } from '../tensor/storage.js';
 
 export abstract class Module {
   training = true;
@@ -8,6 +9,7 @@ export abstract class Module {
   private readonly children = new Map<string, Module>();
 
   protected param(name: string, t: Tensor): Tensor {
+    t.data = toPersistent(t.data);
     t.requiresGrad = true;
     t.name = name;
     this.params.set(name, t);
@@ -52,6 +54,16 @@ export abstract class Module {
 
   zeroGrad(): void {
     for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /**
+   * Moves every parameter's data into the active backend's tensor storage (src/tensor/storage.ts), where its
+   * kernels use it in place. Parameters are put there when created; this is for a model built before the
+   * backend was chosen. Values are unchanged.
+   */
+  toStorage(): this {
+    for (const p of this.parameters()) p.data = toPersistent(p.data);
+    return this;
   }
 
   /** name → tensor (shared data, not copies) */

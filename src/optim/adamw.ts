@@ -3,6 +3,7 @@
 // kernel (one fused pass over p, g, m, v).
 import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { allocPersistent } from '../tensor/storage.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -32,8 +33,8 @@ export class AdamW {
     this.groups = groups;
     for (const g of groups)
       for (const p of g.params) {
-        this.m.set(p, new Float32Array(p.size));
-        this.v.set(p, new Float32Array(p.size));
+        this.m.set(p, allocPersistent(p.size));
+        this.v.set(p, allocPersistent(p.size));
       }
   }
 

@@ -1,6 +1,7 @@
 // Element-wise ops with NumPy broadcasting, and the activations. A binary op maps every output index to an
 // index in each operand through strides that are 0 along broadcast axes; its backward sums the gradient back
 // through the same map, which is exactly "reduce over the broadcast axes".
+import { alloc } from './storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
@@ -41,7 +42,7 @@ function binary(a: Tensor, b: Tensor, f: Binary, df: BinaryGrad): Tensor {
   const ia = broadcastIndex(a.shape, shape);
   const ib = broadcastIndex(b.shape, shape);
   const n = sizeOf(shape);
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const A = a.data, B = b.data;
   if (!ia && !ib) for (let i = 0; i < n; i++) out[i] = f(A[i], B[i]);
   else for (let i = 0; i < n; i++) out[i] = f(A[ia ? ia[i] : i], B[ib ? ib[i] : i]);
@@ -79,7 +80,7 @@ export function add(a: Tensor, bIn: Tensor | number): Tensor {
     [a, b] = [b, a];
   }
   const n = a.size, m = b.size;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const A = a.data, B = b.data;
   for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j];
   const bb = b;
@@ -106,7 +107,7 @@ export const maximum = (a: Tensor, b: Tensor): Tensor =>
 /** y = f(x) with dy/dx = df(x, y) */
 function unary(a: Tensor, f: (x: number) => number, df: (x: number, y: number) => number): Tensor {
   const n = a.size;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const A = a.data;
   for (let i = 0; i < n; i++) out[i] = f(A[i]);
   return Tensor.fromOp(out, a.shape.slice(), [a], (o) => {
@@ -132,7 +133,7 @@ export const elu = (a: Tensor, alpha = 1): Tensor =>
 /** exact GELU x·Φ(x) (PyTorch's default, nanoGPT's nn.GELU()), computed by the active backend */
 export function gelu(a: Tensor): Tensor {
   const n = a.size;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   backend().gelu(a.data, out, n);
   return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().geluBackward(a.data, o.grad!, a.gradBuf(), n));
 }
@@ -145,7 +146,7 @@ export function maxout(a: Tensor, pieces: number): Tensor {
   const C = a.shape[a.ndim - 1];
   if (C % pieces !== 0) throw new Error(`maxout: last axis ${C} is not divisible by pieces=${pieces}`);
   const groups = a.size / pieces;
-  const out = new Float32Array(groups);
+  const out = alloc(groups);
   const arg = new Int32Array(groups);
   for (let g = 0; g < groups; g++) {
     let best = -Infinity, bi = 0;
@@ -172,8 +173,8 @@ export function dropout(a: Tensor, p: number, training: boolean, rng: { random()
   if (p < 0 || p >= 1) throw new Error(`dropout probability must be in [0, 1), got ${p}`);
   const n = a.size;
   const scale = 1 / (1 - p);
-  const mask = new Float32Array(n);
-  const out = new Float32Array(n);
+  const mask = alloc(n);
+  const out = alloc(n);
   for (let i = 0; i < n; i++) {
     mask[i] = rng.random() >= p ? scale : 0;
     out[i] = a.data[i] * mask[i];

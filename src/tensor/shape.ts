@@ -1,5 +1,6 @@
 // Reductions and shape ops: sum/mean/max along an axis, reshape, permute/transpose, slice, concat, gather.
 // All results are fresh contiguous tensors.
+import { alloc } from './storage.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
 const normAxis = (axis: number, ndim: number): number => {
@@ -25,7 +26,7 @@ export function sum(a: Tensor, axis?: number, keepDim = false): Tensor {
   }
   const ax = normAxis(axis, a.ndim);
   const [outer, n, inner] = around(a.shape, ax);
-  const out = new Float32Array(outer * inner);
+  const out = alloc(outer * inner);
   for (let o = 0; o < outer; o++)
     for (let k = 0; k < n; k++) {
       const src = (o * n + k) * inner, dst = o * inner;
@@ -45,7 +46,7 @@ export function sum(a: Tensor, axis?: number, keepDim = false): Tensor {
 export function mean(a: Tensor, axis?: number, keepDim = false): Tensor {
   const n = axis === undefined ? a.size : a.shape[normAxis(axis, a.ndim)];
   const s = sum(a, axis, keepDim);
-  const out = new Float32Array(s.size);
+  const out = alloc(s.size);
   for (let i = 0; i < s.size; i++) out[i] = s.data[i] / n;
   return Tensor.fromOp(out, s.shape.slice(), [s], (o) => {
     const g = o.grad!, gs = s.gradBuf();
@@ -57,7 +58,7 @@ export function mean(a: Tensor, axis?: number, keepDim = false): Tensor {
 export function max(a: Tensor, axis: number, keepDim = false): Tensor {
   const ax = normAxis(axis, a.ndim);
   const [outer, n, inner] = around(a.shape, ax);
-  const out = new Float32Array(outer * inner).fill(-Infinity);
+  const out = alloc(outer * inner).fill(-Infinity);
   const arg = new Int32Array(outer * inner);
   for (let o = 0; o < outer; o++)
     for (let k = 0; k < n; k++)
@@ -101,7 +102,7 @@ export function permute(a: Tensor, perm: number[]): Tensor {
   const st = perm.map((p) => inStrides[p]); // input stride for each output axis
   const size = a.size;
   const map = stridedOffsets(shape, st);
-  const out = new Float32Array(size);
+  const out = alloc(size);
   for (let k = 0; k < size; k++) out[k] = a.data[map[k]];
   return Tensor.fromOp(out, shape, [a], (o) => {
     const g = o.grad!, ga = a.gradBuf();
@@ -123,7 +124,7 @@ export function slice(a: Tensor, axis: number, start: number, end: number): Tens
   const [outer, n, inner] = around(a.shape, ax);
   if (start < 0 || end > n || start > end) throw new Error(`slice [${start}, ${end}) is out of range for axis of size ${n}`);
   const m = end - start;
-  const out = new Float32Array(outer * m * inner);
+  const out = alloc(outer * m * inner);
   for (let o = 0; o < outer; o++) out.set(a.data.subarray((o * n + start) * inner, (o * n + end) * inner), o * m * inner);
   const shape = a.shape.slice();
   shape[ax] = m;
@@ -147,7 +148,7 @@ export function concat(ts: Tensor[], axis: number): Tensor {
   }
   const [outer, , inner] = around(ts[0].shape, ax);
   const total = ts.reduce((s, t) => s + t.shape[ax], 0);
-  const out = new Float32Array(outer * total * inner);
+  const out = alloc(outer * total * inner);
   let off = 0;
   const offs: number[] = [];
   for (const t of ts) {
@@ -179,7 +180,7 @@ export function gather(table: Tensor, ids: Int32Array | number[], idsShape: numb
   if (table.ndim !== 2) throw new Error(`gather needs a 2-D table, got [${table.shape}]`);
   const [V, D] = table.shape;
   const n = ids.length;
-  const out = new Float32Array(n * D);
+  const out = alloc(n * D);
   for (let i = 0; i < n; i++) {
     const id = ids[i];
     if (!(id >= 0 && id < V)) throw new Error(`id ${id} at position ${i} is out of range for a table of ${V} rows`);
@@ -202,7 +203,7 @@ export function splitHeads(x: Tensor, part: number, parts: number, H: number): T
   const [B, T, PC] = x.shape;
   const C = PC / parts, hs = C / H;
   if (!Number.isInteger(C) || !Number.isInteger(hs)) throw new Error(`splitHeads: [${x.shape}] does not split into ${parts} parts of ${H} heads`);
-  const out = new Float32Array(B * T * C);
+  const out = alloc(B * T * C);
   const X = x.data;
   // walk the output in order (b, h, t, j): sequential writes are ~1.7× faster than the (b, t, h) order
   let d = 0;
@@ -227,7 +228,7 @@ export function splitHeads(x: Tensor, part: number, parts: number, H: number): T
 export function mergeHeads(y: Tensor): Tensor {
   const [B, H, T, hs] = y.shape;
   const C = H * hs;
-  const out = new Float32Array(B * T * C);
+  const out = alloc(B * T * C);
   const Y = y.data;
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)

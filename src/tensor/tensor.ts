@@ -3,6 +3,8 @@
 // contiguous and row-major; view-like ops (reshape, transpose, slice) copy, which keeps every kernel simple and
 // is cheap next to the matmuls that dominate a transformer.
 
+import { alloc } from './storage.js';
+
 let gradEnabled = true;
 
 /** Runs fn with autograd off: no graph is recorded, as PyTorch's `torch.no_grad()`. */
@@ -105,7 +107,8 @@ export class Tensor {
    */
   acceptGrad(g: Float32Array, give: boolean): void {
     if (this.grad === null) {
-      this.grad = give ? g : g.slice();
+      if (give) this.grad = g;
+      else (this.grad = alloc(g.length)).set(g);
       return;
     }
     const d = this.grad;
@@ -114,7 +117,7 @@ export class Tensor {
 
   /** the gradient buffer, zero-filled on first use; ops accumulate into it */
   gradBuf(): Float32Array {
-    if (this.grad === null) this.grad = new Float32Array(this.data.length);
+    if (this.grad === null) this.grad = alloc(this.data.length);
     return this.grad;
   }
 

@@ -9,6 +9,7 @@ import type { ChatMessage } from '../serve/engine.js';
 import { AdamW, clipGradNorm, cosineLr } from '../optim/adamw.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
+import { stepScope } from '../tensor/storage.js';
 import { generateText, tick } from '../generate/generate.js';
 import { promptMessages, scoreAnswer, type SftExample } from '../data/sft-default.js';
 
@@ -131,6 +132,7 @@ export class SftTrainer {
   constructor(readonly model: GPT, readonly train: EncodedChat[], readonly dev: EncodedChat[], config: Partial<SftConfig> = {}) {
     this.config = { ...SFT_DEFAULTS, ...config };
     if (!train.length) throw new Error('SFT: no usable training conversations');
+    model.toStorage();
     const decayed = model.decayedParameterNames();
     const named = model.namedParameters();
     this.optimizer = new AdamW(
@@ -152,13 +154,21 @@ export class SftTrainer {
     const picks = Array.from({ length: c.batchSize }, () => this.train[this.rng.int(this.train.length)]);
     const lr = cosineLr(this.step, { maxLr: c.lr, minLr: c.minLr, warmup: c.warmupIters, decaySteps: c.maxIters });
     this.model.train();
-    const loss = this.loss(chatBatch(picks));
-    const l = loss.item();
-    if (!Number.isFinite(l)) throw new Error(`SFT loss became ${l} at step ${this.step}: try a lower --lr`);
     this.optimizer.zeroGrad();
-    loss.backward();
-    clipGradNorm(this.model.parameters(), c.gradClip);
-    this.optimizer.update(lr);
+    // activations and gradients live in the step's arena (src/tensor/storage.ts) and are dropped with it
+    const l = stepScope(() => {
+      try {
+        const loss = this.loss(chatBatch(picks));
+        const l = loss.item();
+        if (!Number.isFinite(l)) throw new Error(`SFT loss became ${l} at step ${this.step}: try a lower --lr`);
+        loss.backward();
+        clipGradNorm(this.model.parameters(), c.gradClip);
+        this.optimizer.update(lr);
+        return l;
+      } finally {
+        this.optimizer.zeroGrad();
+      }
+    });
     this.step++;
     return l;
   }
@@ -171,7 +181,7 @@ export class SftTrainer {
     noGrad(() => {
       for (let i = 0; i < set.length; i += this.config.batchSize) {
         const group = set.slice(i, i + this.config.batchSize);
-        s += this.loss(chatBatch(group)).item() * group.length;
+        s += stepScope(() => this.loss(chatBatch(group)).item()) * group.length;
         n += group.length;
       }
     });

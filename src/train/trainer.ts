@@ -7,6 +7,7 @@ import type { GPT } from '../models/gpt.js';
 import { AdamW, clipGradNorm, cosineLr } from '../optim/adamw.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { noGrad } from '../tensor/tensor.js';
+import { stepScope } from '../tensor/storage.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { randomBatch, type TokenSplits } from '../data/dataset.js';
 import { generateText, tick } from '../generate/generate.js';
@@ -99,6 +100,7 @@ export class Trainer {
     if (splits.train.length < T + 1) {
       throw new Error(`the training split has ${splits.train.length} tokens, too few for block size ${T}: use more data or a smaller --block-size`);
     }
+    model.toStorage();
     const decayed = model.decayedParameterNames();
     const named = model.namedParameters();
     this.names = new Map(named.map(([n, p]) => [p, n]));
@@ -133,13 +135,22 @@ export class Trainer {
     const lr = this.lrAt(this.state.step);
     const batch = randomBatch(this.splits.train, B, T, this.rng);
     this.model.train();
-    const { loss } = this.model.forward(batch.x, B, T, { targets: batch.y });
-    const l = loss!.item();
-    if (!Number.isFinite(l)) throw new NonFiniteLossError(this.state.step, l);
     this.optimizer.zeroGrad();
-    loss!.backward();
-    const gradNorm = clipGradNorm(this.model.parameters(), this.config.gradClip);
-    this.optimizer.update(lr);
+    // activations and gradients live in the step's arena (src/tensor/storage.ts); only numbers leave it, and
+    // the gradients are dropped before it closes
+    const { l, gradNorm } = stepScope(() => {
+      try {
+        const { loss } = this.model.forward(batch.x, B, T, { targets: batch.y });
+        const l = loss!.item();
+        if (!Number.isFinite(l)) throw new NonFiniteLossError(this.state.step, l);
+        loss!.backward();
+        const gradNorm = clipGradNorm(this.model.parameters(), this.config.gradClip);
+        this.optimizer.update(lr);
+        return { l, gradNorm };
+      } finally {
+        this.optimizer.zeroGrad();
+      }
+    });
     this.state.step++;
     this.state.tokensSeen += B * T;
     return { loss: l, lr, gradNorm };
@@ -154,7 +165,7 @@ export class Trainer {
     noGrad(() => {
       for (let i = 0; i < iters; i++) {
         const b = randomBatch(data, B, T, this.rng);
-        s += this.model.forward(b.x, B, T, { targets: b.y }).loss!.item();
+        s += stepScope(() => this.model.forward(b.x, B, T, { targets: b.y }).loss!.item());
       }
     });
     this.model.train();
