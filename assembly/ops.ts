@@ -250,3 +250,8 @@ export function causalSoftmaxBackward(att: usize, datt: usize, Tk: i32, scale: f
     }
   }
 }
+
+/** zeroes `bytes` bytes at p (one bulk-memory fill: far faster than a JS fill on a shared buffer) */
+export function zeroBytes(p: usize, bytes: usize): void {
+  memory.fill(p, 0, bytes);
+}

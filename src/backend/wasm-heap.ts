@@ -37,7 +37,11 @@ export class WasmHeap implements StorageProvider {
   /** bytes in use by blocks (persistent arrays, arena chunks, staging), for tests and diagnostics */
   inUse = 0;
 
-  constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly maxPages: number) {
+  /** `zero(off, bytes)` clears memory (a bulk-memory fill in wasm: a JS fill on a shared buffer is slow) */
+  constructor(
+    private readonly memory: WebAssembly.Memory, base: number, private readonly maxPages: number,
+    private readonly zero: (off: number, bytes: number) => void,
+  ) {
     if (!((memory.buffer as ArrayBufferLike) instanceof SharedArrayBuffer)) throw new Error('WasmHeap needs a shared WebAssembly.Memory');
     const start = align(base);
     const end = memory.buffer.byteLength;
@@ -119,13 +123,13 @@ export class WasmHeap implements StorageProvider {
   persistent(n: number): Float32Array {
     const bytes = n * 4;
     const off = this.malloc(bytes);
+    this.zero(off, bytes);
     const v = this.view(off, n);
-    v.fill(0);
     this.registry.register(v, [off, bytes]);
     return v;
   }
 
-  scoped(n: number): Float32Array {
+  scoped(n: number, zero: boolean): Float32Array {
     const bytes = align(n * 4);
     let c = this.chunks[this.chunk];
     while (c === undefined || c.used + bytes > c.bytes) {
@@ -139,10 +143,10 @@ export class WasmHeap implements StorageProvider {
       this.chunks.push(c);
       this.chunk = this.chunks.length - 1;
     }
-    const v = this.view(c.off + c.used, n);
+    const off = c.off + c.used;
     c.used += bytes;
-    v.fill(0);
-    return v;
+    if (zero) this.zero(off, n * 4);
+    return this.view(off, n);
   }
 
   mark(): number {

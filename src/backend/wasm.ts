@@ -57,6 +57,7 @@ export interface Kernels {
     p: number, g: number, m: number, v: number, i0: number, i1: number,
     beta1: number, a1: number, beta2: number, a2: number, decay: number, lrc: number, ibc2: number, eps: number,
   ): void;
+  zeroBytes(p: number, bytes: number): void;
 }
 
 export const PAGE_BYTES = 65536;
@@ -306,7 +307,7 @@ export class WasmBackend extends JsBackend {
     const buf = memory.buffer as ArrayBufferLike;
     if (typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer) {
       if (buf.byteLength < this.arenaBase) memory.grow(Math.ceil((this.arenaBase - buf.byteLength) / PAGE_BYTES));
-      this.heap = new WasmHeap(memory, this.arenaBase, MAX_PAGES);
+      this.heap = new WasmHeap(memory, this.arenaBase, MAX_PAGES, (off, bytes) => kernels.zeroBytes(off, bytes));
     }
     this.ensure(0);
     if (CONST_BYTE + kernels.constantsBytes() > SCRATCH_BYTE) throw new Error('WasmBackend: constant table overlaps scratch');

@@ -1,7 +1,7 @@
 // Element-wise ops with NumPy broadcasting, and the activations. A binary op maps every output index to an
 // index in each operand through strides that are 0 along broadcast axes; its backward sums the gradient back
 // through the same map, which is exactly "reduce over the broadcast axes".
-import { alloc } from './storage.js';
+import { alloc, allocUninit } from './storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
@@ -133,7 +133,7 @@ export const elu = (a: Tensor, alpha = 1): Tensor =>
 /** exact GELU x·Φ(x) (PyTorch's default, nanoGPT's nn.GELU()), computed by the active backend */
 export function gelu(a: Tensor): Tensor {
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   backend().gelu(a.data, out, n);
   return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().geluBackward(a.data, o.grad!, a.gradBuf(), n));
 }

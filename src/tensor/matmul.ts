@@ -1,7 +1,7 @@
 // Matrix products on the active backend: plain, batched (with the batch broadcast like torch.matmul), and the
 // fused linear layer y = x·Wᵀ + b that every transformer block is made of. Each backward is two more matmuls
 // with transposed operands, which the backend takes without materialising the transposes.
-import { alloc } from './storage.js';
+import { allocUninit } from './storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor, sizeOf } from './tensor.js';
 
@@ -26,7 +26,7 @@ export function matmul(a: Tensor, b: Tensor, transB = false): Tensor {
   } else batchShape = ba.length ? ba : bb;
   const batch = sizeOf(batchShape);
   const sA = ba.length ? M * K : 0, sB = bb.length ? K * N : 0;
-  const out = alloc(batch * M * N);
+  const out = allocUninit(batch * M * N);
   backend().matmul(a.data, b.data, out, {
     batch, M, N, K, transA: false, transB, accumulate: false, strideA: sA, strideB: sB, strideC: M * N,
   });
@@ -80,7 +80,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   if (w.ndim !== 2 || Win !== In) throw new Error(`linear: input [${x.shape}] does not fit a weight of [${w.shape}]`);
   if (b && (b.ndim !== 1 || b.shape[0] !== Out)) throw new Error(`linear: bias [${b.shape}] does not fit ${Out} outputs`);
   const rows = x.size / In;
-  const out = alloc(rows * Out);
+  const out = allocUninit(rows * Out); // every element is written: bias rows first, or the product alone
   if (b) for (let r = 0; r < rows; r++) out.set(b.data, r * Out);
   backend().matmul(x.data, w.data, out, {
     batch: 1, M: rows, N: Out, K: In, transA: false, transB: true, accumulate: b !== null, strideA: 0, strideB: 0, strideC: 0,

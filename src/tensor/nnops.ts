@@ -1,13 +1,13 @@
 // The fused neural-network ops: softmax, log-softmax, cross-entropy, layer norm and causal self-attention.
 // Fusing them (rather than composing exp/sum/div) keeps them numerically stable and their backward cheap.
-import { alloc } from './storage.js';
+import { alloc, allocUninit } from './storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
 
 /** softmax over the last axis */
 export function softmax(a: Tensor): Tensor {
   const C = a.shape[a.ndim - 1], rows = a.size / C;
-  const out = alloc(a.size);
+  const out = allocUninit(a.size);
   backend().softmax(a.data, out, rows, C);
   return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().softmaxBackward(out, o.grad!, a.gradBuf(), rows, C));
 }
@@ -46,7 +46,7 @@ export function crossEntropy(
 ): Tensor {
   const V = logits.shape[logits.ndim - 1], rows = logits.size / V;
   if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of logits`);
-  const probs = alloc(logits.size);
+  const probs = allocUninit(logits.size);
   backend().softmax(logits.data, probs, rows, V);
   let total = 0, count = 0;
   for (let r = 0; r < rows; r++) {
@@ -83,8 +83,8 @@ export function crossEntropy(
 /** LayerNorm over the last axis with optional affine weight and bias (nanoGPT's LayerNorm(ndim, bias)). */
 export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1e-5): Tensor {
   const C = x.shape[x.ndim - 1], rows = x.size / C;
-  const out = alloc(x.size);
-  const mean = alloc(rows), rstd = alloc(rows);
+  const out = allocUninit(x.size);
+  const mean = allocUninit(rows), rstd = allocUninit(rows);
   backend().layerNorm(x.data, w?.data ?? null, b?.data ?? null, out, mean, rstd, rows, C, eps);
   const parents = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
   return Tensor.fromOp(out, x.shape.slice(), parents, (o) => {
@@ -109,7 +109,7 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
   const kvOffset = Tk - Tq;
   const BH = B * H;
   const scale = 1 / Math.sqrt(hs);
-  const att = alloc(BH * Tq * Tk); // (B, nh, Tq, Tk)
+  const att = allocUninit(BH * Tq * Tk); // (B, nh, Tq, Tk)
   const be = backend();
   be.matmul(q.data, k.data, att, {
     batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
@@ -118,7 +118,7 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
   // scale, mask the future (and any padding), softmax row by row over the visible keys [lo, visible):
   // row r is query r % Tq, sees keys up to (r % Tq) + kvOffset and from keyStart[batch row] on
   be.causalSoftmax(att, BH * Tq, Tq, Tk, scale, keyStart ?? null, H * Tq);
-  const out = alloc(BH * Tq * hs);
+  const out = allocUninit(BH * Tq * hs);
   be.matmul(att, v.data, out, {
     batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
     strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
@@ -134,7 +134,7 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
       });
     }
     // datt = dy · vᵀ   (Tq, hs)·(hs, Tk)
-    const datt = alloc(BH * Tq * Tk);
+    const datt = allocUninit(BH * Tq * Tk);
     be.matmul(dy, v.data, datt, {
       batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
       strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,

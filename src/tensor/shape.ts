@@ -1,6 +1,6 @@
 // Reductions and shape ops: sum/mean/max along an axis, reshape, permute/transpose, slice, concat, gather.
 // All results are fresh contiguous tensors.
-import { alloc } from './storage.js';
+import { alloc, allocUninit } from './storage.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
 const normAxis = (axis: number, ndim: number): number => {
@@ -180,7 +180,7 @@ export function gather(table: Tensor, ids: Int32Array | number[], idsShape: numb
   if (table.ndim !== 2) throw new Error(`gather needs a 2-D table, got [${table.shape}]`);
   const [V, D] = table.shape;
   const n = ids.length;
-  const out = alloc(n * D);
+  const out = allocUninit(n * D);
   for (let i = 0; i < n; i++) {
     const id = ids[i];
     if (!(id >= 0 && id < V)) throw new Error(`id ${id} at position ${i} is out of range for a table of ${V} rows`);
@@ -203,7 +203,7 @@ export function splitHeads(x: Tensor, part: number, parts: number, H: number): T
   const [B, T, PC] = x.shape;
   const C = PC / parts, hs = C / H;
   if (!Number.isInteger(C) || !Number.isInteger(hs)) throw new Error(`splitHeads: [${x.shape}] does not split into ${parts} parts of ${H} heads`);
-  const out = alloc(B * T * C);
+  const out = allocUninit(B * T * C);
   const X = x.data;
   // walk the output in order (b, h, t, j): sequential writes are ~1.7× faster than the (b, t, h) order
   let d = 0;
@@ -228,7 +228,7 @@ export function splitHeads(x: Tensor, part: number, parts: number, H: number): T
 export function mergeHeads(y: Tensor): Tensor {
   const [B, H, T, hs] = y.shape;
   const C = H * hs;
-  const out = alloc(B * T * C);
+  const out = allocUninit(B * T * C);
   const Y = y.data;
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)

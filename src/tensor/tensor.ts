@@ -3,7 +3,7 @@
 // contiguous and row-major; view-like ops (reshape, transpose, slice) copy, which keeps every kernel simple and
 // is cheap next to the matmuls that dominate a transformer.
 
-import { alloc } from './storage.js';
+import { alloc, allocUninit } from './storage.js';
 
 let gradEnabled = true;
 
@@ -93,11 +93,13 @@ export class Tensor {
   /**
    * The gradient buffer and whether it already holds a gradient. Kernels that can either add into their
    * output or overwrite it (matmul's `accumulate`) overwrite a fresh buffer, which spares the fast backends
-   * from copying the zeros in.
+   * from copying the zeros in. A fresh buffer is not zero-filled inside a stepScope (allocUninit): with
+   * `accumulate` false the caller must write every element.
    */
   gradTarget(): { grad: Float32Array; accumulate: boolean } {
-    const accumulate = this.grad !== null;
-    return { grad: this.gradBuf(), accumulate };
+    if (this.grad !== null) return { grad: this.grad, accumulate: true };
+    this.grad = allocUninit(this.data.length);
+    return { grad: this.grad, accumulate: false };
   }
 
   /**
@@ -108,7 +110,7 @@ export class Tensor {
   acceptGrad(g: Float32Array, give: boolean): void {
     if (this.grad === null) {
       if (give) this.grad = g;
-      else (this.grad = alloc(g.length)).set(g);
+      else (this.grad = allocUninit(g.length)).set(g);
       return;
     }
     const d = this.grad;
