@@ -255,3 +255,35 @@ export function causalSoftmaxBackward(att: usize, datt: usize, Tk: i32, scale: f
 export function zeroBytes(p: usize, bytes: usize): void {
   memory.fill(p, 0, bytes);
 }
+
+/** y = a + b over [i0, i1) (residual connections); y may alias a or b */
+export function addVec(a: usize, b: usize, y: usize, i0: i32, i1: i32): void {
+  for (let i = i0; i < i1; i += 4) {
+    const n = min(4, i1 - i), q = <usize>i << 2;
+    storeN(y + q, f32x4.add(loadN(a + q, n), loadN(b + q, n)), n);
+  }
+}
+
+/** Σ x² over [i0, i1): f32x4 partial sums over blocks of 1024, added up in f64 (a gradient norm over ~1M) */
+export function sumSquares(x: usize, i0: i32, i1: i32): f64 {
+  let total: f64 = 0;
+  for (let s = i0; s < i1; s += 1024) {
+    const e = min(i1, s + 1024);
+    let acc = f32x4.splat(0);
+    for (let i = s; i < e; i += 4) {
+      const v = loadN(x + (<usize>i << 2), min(4, e - i));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    total += <f64>hsum(acc);
+  }
+  return total;
+}
+
+/** x *= s over [i0, i1) */
+export function scaleVec(x: usize, s: f32, i0: i32, i1: i32): void {
+  const vs = f32x4.splat(s);
+  for (let i = i0; i < i1; i += 4) {
+    const n = min(4, i1 - i), q = <usize>i << 2;
+    storeN(x + q, f32x4.mul(loadN(x + q, n), vs), n);
+  }
+}

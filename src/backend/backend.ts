@@ -84,6 +84,13 @@ export interface Backend {
     p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
   ): void;
+
+  /** y = a + b element-wise over n elements (residual connections); y may alias a or b */
+  add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void;
+  /** Σ x² over n elements, accumulated in at least float32 blocks summed in float64 (gradient norms) */
+  sumSquares(x: Float32Array, n: number): number;
+  /** x *= s over n elements (gradient clipping) */
+  scale(x: Float32Array, s: number, n: number): void;
 }
 
 let active: Backend | null = null;

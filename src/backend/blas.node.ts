@@ -105,14 +105,26 @@ function requireKoffi(): Koffi {
 }
 
 /**
+ * How long (2^n cycles) an idle OpenBLAS thread spins before it sleeps; OpenBLAS's default is 2^28, ~0.1 s.
+ * Between two products of a training step the wasm kernels run on the worker-thread team, and a spinning
+ * OpenBLAS thread takes a core from them: on 2 cores GELU and its backward took 2–3× longer. At 2^4 the
+ * thread sleeps at once, and waking it for the next product costs microseconds.
+ */
+export const OPENBLAS_THREAD_TIMEOUT = 4;
+
+/**
  * Loads koffi and the first library of `names` that has cblas_sgemm (uncached: see loadBlas). `threads` sizes
- * OpenBLAS's thread pool, which it reads from OPENBLAS_NUM_THREADS when loaded (unless that is already set).
+ * OpenBLAS's thread pool, which it reads from OPENBLAS_NUM_THREADS when loaded; OPENBLAS_THREAD_TIMEOUT is set
+ * as above. Either one already in the environment is left as it is.
  */
 export function openBlasLibrary(names: readonly string[], threads = 1): BlasLibrary {
   const koffi = requireKoffi();
   const errors: string[] = [];
-  const prevEnv = process.env.OPENBLAS_NUM_THREADS;
-  if (prevEnv === undefined) process.env.OPENBLAS_NUM_THREADS = String(threads);
+  const defaults: Record<string, string> = {
+    OPENBLAS_NUM_THREADS: String(threads), OPENBLAS_THREAD_TIMEOUT: String(OPENBLAS_THREAD_TIMEOUT),
+  };
+  const unset = Object.keys(defaults).filter((k) => process.env[k] === undefined);
+  for (const k of unset) process.env[k] = defaults[k];
   try {
     for (const path of names) {
       let lib: KoffiLib;
@@ -139,8 +151,8 @@ export function openBlasLibrary(names: readonly string[], threads = 1): BlasLibr
       return { path, sgemm, setThreads, threads: 0 };
     }
   } finally {
-    // the child processes this one starts should not inherit it
-    if (prevEnv === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+    // the child processes this one starts should not inherit them
+    for (const k of unset) delete process.env[k];
   }
   throw new BlasUnavailableError(
     `blas backend: ${names[0] ?? 'a CBLAS library'} not found; ${installHint()}\n  tried: ${errors.join('\n         ')}`);

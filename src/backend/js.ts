@@ -207,4 +207,18 @@ export class JsBackend implements Backend {
       p[i] = pi;
     }
   }
+
+  add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) y[i] = a[i] + b[i];
+  }
+
+  sumSquares(x: Float32Array, n: number): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * x[i];
+    return s;
+  }
+
+  scale(x: Float32Array, s: number, n: number): void {
+    for (let i = 0; i < n; i++) x[i] *= s;
+  }
 }

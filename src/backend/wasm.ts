@@ -58,6 +58,9 @@ export interface Kernels {
     beta1: number, a1: number, beta2: number, a2: number, decay: number, lrc: number, ibc2: number, eps: number,
   ): void;
   zeroBytes(p: number, bytes: number): void;
+  addVec(a: number, b: number, y: number, i0: number, i1: number): void;
+  sumSquares(x: number, i0: number, i1: number): number;
+  scaleVec(x: number, s: number, i0: number, i1: number): void;
 }
 
 export const PAGE_BYTES = 65536;
@@ -737,5 +740,29 @@ export class WasmBackend extends JsBackend {
     this.result(p, pp, n);
     this.result(m, pm, n);
     this.result(v, pv, n);
+  }
+
+  // Light element-wise kernels: one pass at memory speed, so they run on this thread, and only on arrays that
+  // live in the memory; copying operands in would cost more than the JS loop of the reference.
+
+  override add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void {
+    checkDims('add', { n });
+    for (const [name, arr] of [['a', a], ['b', b], ['y', y]] as const) checkLength('add', name, arr, n, `n=${n}`);
+    if (!(this.resident(a) && this.resident(b) && this.resident(y))) return super.add(a, b, y, n);
+    this.kernels.addVec(a.byteOffset, b.byteOffset, y.byteOffset, 0, n);
+  }
+
+  override sumSquares(x: Float32Array, n: number): number {
+    checkDims('sumSquares', { n });
+    checkLength('sumSquares', 'x', x, n, `n=${n}`);
+    if (!this.resident(x)) return super.sumSquares(x, n);
+    return this.kernels.sumSquares(x.byteOffset, 0, n);
+  }
+
+  override scale(x: Float32Array, s: number, n: number): void {
+    checkDims('scale', { n });
+    checkLength('scale', 'x', x, n, `n=${n}`);
+    if (!this.resident(x)) return super.scale(x, s, n);
+    this.kernels.scaleVec(x.byteOffset, s, 0, n);
   }
 }

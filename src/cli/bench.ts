@@ -59,11 +59,12 @@ function torchScript(opt: string): string | null {
 }
 
 /**
- * PyTorch at its best here, as torch_nanogpt.py's header asks: OpenBLAS's AVX-512 kernels where the CPU has
- * them. Machines of this workplace preset OPENBLAS_CORETYPE=Haswell (and an L2 size) for old OpenBLAS bugs,
- * which the script's setdefault() would keep: override both for this child process only.
+ * OpenBLAS at its best here, as torch_nanogpt.py's header asks: its AVX-512 kernels where the CPU has them.
+ * Machines of this workplace preset OPENBLAS_CORETYPE=Haswell (and an L2 size) for old OpenBLAS bugs, which
+ * the script's setdefault() would keep: override both, for the PyTorch child and for this process's own blas
+ * backend alike (both load the same libopenblas), so the ratio compares like with like.
  */
-function torchEnv(): NodeJS.ProcessEnv {
+function blasEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   let avx512 = false;
   try {
@@ -80,7 +81,7 @@ function torchEnv(): NodeJS.ProcessEnv {
 
 function runTorch(script: string, s: TrainShape, warmup: number, iters: number): number | null {
   const r = spawnSync('/usr/bin/python3', [script, ...[s.L, s.H, s.C, s.T, s.B, warmup, iters, 1, s.V].map(String)], {
-    encoding: 'utf8', env: torchEnv(), timeout: 30 * 60_000,
+    encoding: 'utf8', env: blasEnv(), timeout: 30 * 60_000,
   });
   const m = /ms\/iter=([\d.]+)/.exec(r.stdout ?? '');
   if (!m) {
@@ -97,6 +98,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   const out = (s: string): boolean => process.stdout.write(s + '\n');
   const { initBackend } = await import('../backend/index.node.js');
+  // before anything loads OpenBLAS (it reads these once, when loaded)
+  const env = blasEnv();
+  for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) {
+    if (env[k] === undefined) delete process.env[k];
+    else process.env[k] = env[k];
+  }
+  if (env.OPENBLAS_CORETYPE) out(`(OpenBLAS kernels: OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}, for PyTorch and gptlab's blas backend alike)`);
 
   if (only === 'all' || only === 'matmul') {
     out('== matmul (GFLOP/s) ==');

@@ -78,17 +78,14 @@ export class AdamW {
 
 /** Scales all gradients so that their global L2 norm is at most maxNorm; returns the norm before clipping. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  const be = backend();
   let sq = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad;
-    for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
-  }
+  for (const p of params) if (p.grad) sq += be.sumSquares(p.grad, p.grad.length);
   const norm = Math.sqrt(sq);
   if (maxNorm > 0 && norm > maxNorm) {
     // PyTorch: clip_coef = max_norm / (total_norm + 1e-6)
     const s = maxNorm / (norm + 1e-6);
-    for (const p of params) if (p.grad) for (let i = 0; i < p.grad.length; i++) p.grad[i] *= s;
+    for (const p of params) if (p.grad) be.scale(p.grad, s, p.grad.length);
   }
   return norm;
 }

@@ -80,9 +80,10 @@ export function add(a: Tensor, bIn: Tensor | number): Tensor {
     [a, b] = [b, a];
   }
   const n = a.size, m = b.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const A = a.data, B = b.data;
-  for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j];
+  if (m === n) backend().add(A, B, out, n);
+  else for (let o = 0; o < n; o += m) for (let j = 0; j < m; j++) out[o + j] = A[o + j] + B[j];
   const bb = b;
   return Tensor.fromOp(out, a.shape.slice(), [a, bb], (res) => {
     const g = res.grad!;

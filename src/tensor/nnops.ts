@@ -55,13 +55,17 @@ export function crossEntropy(
     if (!(t >= 0 && t < V)) throw new Error(`crossEntropy: target ${t} at row ${r} is out of range for ${V} classes`);
     const w = weights ? weights[r] : 1;
     if (w === 0) continue;
-    // log p = x_t − logsumexp(x), computed stably from the row max
     const o = r * V;
-    let m = -Infinity;
-    for (let j = 0; j < V; j++) m = Math.max(m, logits.data[o + j]);
-    let s = 0;
-    for (let j = 0; j < V; j++) s += Math.exp(logits.data[o + j] - m);
-    total += w * (m + Math.log(s) - logits.data[o + t]);
+    const p = probs[o + t];
+    if (p > 1e-30) total -= w * Math.log(p);
+    else {
+      // p underflowed (or nearly): log p = x_t − logsumexp(x), computed stably from the row max
+      let m = -Infinity;
+      for (let j = 0; j < V; j++) m = Math.max(m, logits.data[o + j]);
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(logits.data[o + j] - m);
+      total += w * (m + Math.log(s) - logits.data[o + t]);
+    }
     count += w;
   }
   const loss = count > 0 ? total / count : 0;
