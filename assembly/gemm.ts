@@ -150,7 +150,7 @@ function packB(b: usize, N: i32, K: i32, transB: bool, j0: i32, nc: i32, k0: i32
 // One 4×8 tile: c[r][0..8) (+)= Σ_k pa[k][r] · pb[k][0..8). `ldc` is the row stride of C in bytes.
 // Deliberately not inlined (it has two call sites below): as its own function the register allocator sees
 // only this loop's live vectors, and it keeps them all in registers instead of spilling for the outer loops.
-function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: bool): void {
+export function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -197,7 +197,7 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: bool): 
 
 // An edge tile (mr < MR or nr < NR): computed whole into `tile` (the zero-padded panels make the extra lanes
 // harmless), then only the valid part goes to C.
-function microEdge(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: bool, mr: i32, nr: i32, tile: usize): void {
+export function microEdge(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, add: bool, mr: i32, nr: i32, tile: usize): void {
   micro(pa, pb, kc, tile, NR * 4, false);
   for (let r = 0; r < mr; r++) {
     const crow = c + <usize>r * ldc;

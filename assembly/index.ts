@@ -3,3 +3,4 @@
 export { gemm, gemmPackB, gemmScratchBytes, gemmSmallM, packBAll, packedBSize } from './gemm';
 export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNorm, layerNormBackward, gelu, geluBackward, adamw, zeroBytes, addVec, sumSquares, scaleVec } from './ops';
 export { initConstants, constantsBytes } from './vmath';
+export { attnForward, attnBackward, attnScratchBytes } from './attention';

@@ -4,20 +4,20 @@
 import { vexp, vcdf, vgeluGrad } from './vmath';
 
 // loads/stores `n` (1..4) floats at p; lanes beyond n are zero on load and untouched on store
-@inline function loadN(p: usize, n: i32): v128 {
+@inline export function loadN(p: usize, n: i32): v128 {
   if (n >= 4) return v128.load(p);
   let v = v128.load32_zero(p);
   if (n > 1) v = v128.load32_lane(p + 4, v, 1);
   if (n > 2) v = v128.load32_lane(p + 8, v, 2);
   return v;
 }
-@inline function storeN(p: usize, v: v128, n: i32): void {
+@inline export function storeN(p: usize, v: v128, n: i32): void {
   if (n >= 4) { v128.store(p, v); return; }
   v128.store32_lane(p, v, 0);
   if (n > 1) v128.store32_lane(p + 4, v, 1);
   if (n > 2) v128.store32_lane(p + 8, v, 2);
 }
-@inline function hsum(v: v128): f32 {
+@inline export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 @inline function hmax(v: v128): f32 {

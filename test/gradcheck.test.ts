@@ -1,6 +1,7 @@
 // Every differentiable op against central finite differences (float32, so tolerances are loose-ish:
 // eps 1e-2, |Δ| ≤ 2e-3 + 2e-2·|g|). Runs on the JS reference backend.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { setBackend } from '../src/backend/backend.js';
 import { JsBackend } from '../src/backend/js.js';
 import * as T from '../src/tensor/index.js';
@@ -76,6 +77,22 @@ test('softmax, log-softmax, cross-entropy, layer norm, attention', () => {
   gradcheck('layerNorm no affine', (x) => T.layerNorm(x, null, null), [r(3, 8)]);
   gradcheck('causalAttention', (q, k, v) => T.causalAttention(q, k, v), [r(2, 2, 5, 4), r(2, 2, 5, 4), r(2, 2, 5, 4)]);
   gradcheck('causalAttention with cache offset', (q, k, v) => T.causalAttention(q, k, v), [r(1, 2, 2, 4), r(1, 2, 5, 4), r(1, 2, 5, 4)]);
+  gradcheck('causalSelfAttention (fused from qkv)', (qkv) => T.causalSelfAttention(qkv, 2), [r(2, 5, 12)]);
+});
+
+test('causalSelfAttention equals split heads → causalAttention → merge heads, forward and backward', () => {
+  const qkv = r(2, 6, 18);
+  qkv.requiresGrad = true;
+  const fused = T.causalSelfAttention(qkv, 3);
+  const g = Float32Array.from({ length: fused.size }, (_, i) => Math.sin(i));
+  fused.backward(g);
+  const gFused = qkv.grad!.slice();
+  qkv.zeroGrad();
+  const parts = [0, 1, 2].map((p) => T.splitHeads(qkv, p, 3, 3));
+  const unfused = T.mergeHeads(T.causalAttention(parts[0], parts[1], parts[2]));
+  unfused.backward(g);
+  for (let i = 0; i < fused.size; i++) assert.ok(Math.abs(fused.data[i] - unfused.data[i]) < 1e-6, `y[${i}]`);
+  for (let i = 0; i < gFused.length; i++) assert.ok(Math.abs(gFused[i] - qkv.grad![i]) < 1e-5, `dqkv[${i}]`);
 });
 
 test('fused head split/merge', () => {

@@ -225,6 +225,27 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
         closeTo(vG, vW, elemTol(vW, 1e-5, 1e-10), `adamw v n=${n}`);
       }
     });
+
+    test('fused attention and its backward (overwrite and accumulate)', () => {
+      // (B, T, H, hs): tails of every tile size, and the CPU config's shape, which the team splits
+      for (const [B, T, H, hs] of [[1, 1, 1, 1], [2, 7, 3, 5], [1, 65, 2, 33], [12, 64, 4, 32]]) {
+        const C = H * hs, n3 = B * T * 3 * C, scale = 1 / Math.sqrt(hs);
+        const qkv = filled(n3, T + hs, 2), dy = filled(B * T * C, T + 1);
+        const yW = new Float32Array(B * T * C), yG = new Float32Array(B * T * C);
+        const aW = new Float32Array(B * H * T * T), aG = filled(B * H * T * T, 5); // junk: every entry is written
+        ref.attention(qkv, yW, aW, B, T, H, hs, scale);
+        get().attention(qkv, yG, aG, B, T, H, hs, scale);
+        closeTo(yG, yW, elemTol(yW, 1e-4, 1e-5), `attention y ${[B, T, H, hs]}`);
+        closeTo(aG, aW, elemTol(aW, 1e-4, 1e-6), `attention att ${[B, T, H, hs]}`);
+        for (const accumulate of [false, true]) {
+          const d0 = filled(n3, 9);
+          const dW = d0.slice(), dG = d0.slice();
+          ref.attentionBackward(qkv, aW, dy, dW, B, T, H, hs, scale, accumulate);
+          get().attentionBackward(qkv, aW, dy, dG, B, T, H, hs, scale, accumulate);
+          closeTo(dG, dW, elemTol(dW, 1e-4, 1e-5), `attentionBackward ${[B, T, H, hs]} accumulate=${accumulate}`);
+        }
+      }
+    });
   });
 }
 

@@ -85,6 +85,21 @@ export interface Backend {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
   ): void;
 
+  /**
+   * Fused causal self-attention of a whole sequence, straight out of the fused projection (no KV cache, no
+   * padding): qkv (B, T, 3C) → y (B, T, C), C = H·hs, where head h of position t attends to positions ≤ t:
+   * y = softmax(scale·q·kᵀ, causal)·v. att (B·H, T, T) receives the probabilities (zeros above the diagonal)
+   * for the backward. The spec is src/backend/attention-ref.ts.
+   */
+  attention(
+    qkv: Float32Array, y: Float32Array, att: Float32Array, B: number, T: number, H: number, hs: number, scale: number,
+  ): void;
+  /** Its backward from dy (B, T, C) and att: dq, dk, dv into dqkv (B, T, 3C), added when `accumulate`, else overwriting it. */
+  attentionBackward(
+    qkv: Float32Array, att: Float32Array, dy: Float32Array, dqkv: Float32Array,
+    B: number, T: number, H: number, hs: number, scale: number, accumulate: boolean,
+  ): void;
+
   /** y = a + b element-wise over n elements (residual connections); y may alias a or b */
   add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void;
   /** Σ x² over n elements, accumulated in at least float32 blocks summed in float64 (gradient norms) */

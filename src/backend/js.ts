@@ -2,6 +2,7 @@
 // the inner one walks memory contiguously (i-k-j for matmul), which keeps this usable for small models and
 // in tests. Faster backends are validated against this one.
 import type { Backend, MatmulArgs } from './backend.js';
+import { attentionBackwardRef, attentionForwardRef } from './attention-ref.js';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -206,6 +207,19 @@ export class JsBackend implements Backend {
       pi -= (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
       p[i] = pi;
     }
+  }
+
+  attention(
+    qkv: Float32Array, y: Float32Array, att: Float32Array, B: number, T: number, H: number, hs: number, scale: number,
+  ): void {
+    attentionForwardRef(qkv, y, att, B, T, H, hs, scale);
+  }
+
+  attentionBackward(
+    qkv: Float32Array, att: Float32Array, dy: Float32Array, dqkv: Float32Array,
+    B: number, T: number, H: number, hs: number, scale: number, accumulate: boolean,
+  ): void {
+    attentionBackwardRef(qkv, att, dy, dqkv, B, T, H, hs, scale, accumulate);
   }
 
   add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void {

@@ -58,6 +58,12 @@ export interface Kernels {
     beta1: number, a1: number, beta2: number, a2: number, decay: number, lrc: number, ibc2: number, eps: number,
   ): void;
   zeroBytes(p: number, bytes: number): void;
+  attnForward(qkv: number, y: number, att: number, T: number, H: number, hs: number, scale: number, i0: number, i1: number, scratch: number): void;
+  attnBackward(
+    qkv: number, att: number, dy: number, dqkv: number, T: number, H: number, hs: number, scale: number,
+    accumulate: number, i0: number, i1: number, scratch: number,
+  ): void;
+  attnScratchBytes(T: number, hs: number): number;
   addVec(a: number, b: number, y: number, i0: number, i1: number): void;
   sumSquares(x: number, i0: number, i1: number): number;
   scaleVec(x: number, s: number, i0: number, i1: number): void;
@@ -104,6 +110,8 @@ export const OP_ADAMW = 8;
 export const OP_CAUSAL_SOFTMAX = 9;
 export const OP_CAUSAL_SOFTMAX_BACKWARD = 10;
 export const OP_GEMM_PACK = 11;
+export const OP_ATTENTION = 12;
+export const OP_ATTENTION_BACKWARD = 13;
 
 // Tail of a job slot that makes it dynamic: the argument pair at j[o + pos], j[o + pos + 1] (a [lo, hi) range)
 // is replaced chunk by chunk, each thread taking the next chunk from ctrl[CTRL_NEXT], until [start, end) is done.
@@ -162,6 +170,13 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
     case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_ATTENTION:
+      k.attnForward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10]);
+      break;
+    case OP_ATTENTION_BACKWARD:
+      k.attnBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
+        j[o + 11], j[o + 12]);
+      break;
     case OP_ADAMW:
       k.adamw(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
         j[o + 11], j[o + 12], j[o + 13], j[o + 14]);
@@ -234,6 +249,9 @@ const PAR_MIN_MACS = 1 << 22;
 // gelu at 768×512 went 1001 → 619 µs on 2 threads, while adamw (7 arrays copied, 10 flops per element) got
 // slower (401 → 517 µs at 400k) and is split only when huge.
 const PAR_MIN_ELEMS = 1 << 16;
+// Fused attention (T²·hs multiply-adds per item, roughly): its operands are resident during training, so
+// splitting costs only the hand-off. Tuned on the CPU config's 48 items of T 64, hs 32 (6M per call).
+const PAR_MIN_ATTN_MACS = 1 << 20;
 const PAR_MIN_ELEMS_LIGHT = 1 << 21;
 // smallest chunk of a dynamically split row/elementwise job, in elements
 const MIN_CHUNK_ELEMS = 4096;
@@ -284,6 +302,7 @@ export class WasmBackend extends JsBackend {
   minMacsPerThread = PAR_MIN_MACS;
   minElemsPerThread = PAR_MIN_ELEMS;
   minLightElemsPerThread = PAR_MIN_ELEMS_LIGHT;
+  minAttnMacsPerThread = PAR_MIN_ATTN_MACS;
 
   /** Single-threaded backend on a private, non-shared memory (works in every browser with wasm SIMD). */
   static async create(): Promise<WasmBackend> {
@@ -740,6 +759,61 @@ export class WasmBackend extends JsBackend {
     this.result(p, pp, n);
     this.result(m, pm, n);
     this.result(v, pv, n);
+  }
+
+  override attention(
+    qkv: Float32Array, y: Float32Array, att: Float32Array, B: number, T: number, H: number, hs: number, scale: number,
+  ): void {
+    checkDims('attention', { B, T, H, hs });
+    const items = B * H, C = H * hs;
+    if (items === 0 || T === 0 || hs === 0) return;
+    const d = `B=${B}, T=${T}, H=${H}, hs=${hs}`;
+    checkLength('attention', 'qkv', qkv, B * T * 3 * C, d);
+    checkLength('attention', 'y', y, B * T * C, d);
+    checkLength('attention', 'att', att, items * T * T, d);
+    // about T²·hs multiply-adds per item (half of QKᵀ and PV each, causal)
+    const parts = Math.min(this.partsFor(items * T * T * hs, this.minAttnMacsPerThread), items);
+    if (parts <= 1 && this.solo && this.foreign(qkv, y, att)) {
+      this.lastParts = 1;
+      return this.solo.attention(qkv, y, att, B, T, H, hs, scale);
+    }
+    this.wake(parts);
+    const sb = this.kernels.attnScratchBytes(T, hs) / 4;
+    // every item writes its head's columns of y and its whole T×T block of att: nothing needs copying in
+    const [pq, py, pa, ps] = this.operands([[qkv, B * T * 3 * C, true], [y, B * T * C, false], [att, items * T * T, false], [null, parts * sb, false]]);
+    this.parallel(items, 1, 1, parts, 8, (s, lo, hi) =>
+      this.job(s, OP_ATTENTION, pq, py, pa, T, H, hs, scale, lo, hi, ps + s * sb * 4));
+    this.result(y, py, B * T * C);
+    this.result(att, pa, items * T * T);
+  }
+
+  override attentionBackward(
+    qkv: Float32Array, att: Float32Array, dy: Float32Array, dqkv: Float32Array,
+    B: number, T: number, H: number, hs: number, scale: number, accumulate: boolean,
+  ): void {
+    checkDims('attentionBackward', { B, T, H, hs });
+    const items = B * H, C = H * hs;
+    if (items === 0 || T === 0 || hs === 0) return;
+    const d = `B=${B}, T=${T}, H=${H}, hs=${hs}`;
+    checkLength('attentionBackward', 'qkv', qkv, B * T * 3 * C, d);
+    checkLength('attentionBackward', 'att', att, items * T * T, d);
+    checkLength('attentionBackward', 'dy', dy, B * T * C, d);
+    checkLength('attentionBackward', 'dqkv', dqkv, B * T * 3 * C, d);
+    // twice the forward's products
+    const parts = Math.min(this.partsFor(2 * items * T * T * hs, this.minAttnMacsPerThread), items);
+    if (parts <= 1 && this.solo && this.foreign(qkv, att, dy, dqkv)) {
+      this.lastParts = 1;
+      return this.solo.attentionBackward(qkv, att, dy, dqkv, B, T, H, hs, scale, accumulate);
+    }
+    this.wake(parts);
+    const sb = this.kernels.attnScratchBytes(T, hs) / 4;
+    const n3 = B * T * 3 * C;
+    const [pq, pa, pdy, pdq, ps] = this.operands([
+      [qkv, n3, true], [att, items * T * T, true], [dy, B * T * C, true], [dqkv, n3, accumulate], [null, parts * sb, false],
+    ]);
+    this.parallel(items, 1, 1, parts, 10, (s, lo, hi) =>
+      this.job(s, OP_ATTENTION_BACKWARD, pq, pa, pdy, pdq, T, H, hs, scale, accumulate ? 1 : 0, lo, hi, ps + s * sb * 4));
+    this.result(dqkv, pdq, n3);
   }
 
   // Light element-wise kernels: one pass at memory speed, so they run on this thread, and only on arrays that

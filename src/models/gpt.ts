@@ -9,7 +9,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, gelu } from '../tensor/elementwise.js';
 import { concat, mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
-import { causalAttention, crossEntropy } from '../tensor/nnops.js';
+import { causalAttention, causalSelfAttention, crossEntropy } from '../tensor/nnops.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -76,6 +76,8 @@ class CausalSelfAttention extends Module {
   forward(x: Tensor, cache?: KVCache, layer = 0, keyStart?: Int32Array): Tensor {
     const H = this.cfg.nHead;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    // whole sequences (training, evaluation): one fused kernel from qkv to the merged heads (B, T, C)
+    if (!cache && !keyStart) return this.resid.forward(this.c_proj.forward(causalSelfAttention(qkv, H)));
     const q = splitHeads(qkv, 0, 3, H); // (B, nh, T, hs)
     let k = splitHeads(qkv, 1, 3, H), v = splitHeads(qkv, 2, 3, H);
     if (cache) {

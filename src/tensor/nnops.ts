@@ -100,6 +100,28 @@ export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1
 }
 
 /**
+ * Causal self-attention of whole sequences, fused from the projection to the merged heads:
+ * qkv (B, T, 3C) → (B, T, C), the same as splitting qkv into q, k, v heads (B, nh, T, hs), causalAttention,
+ * and merging the heads back, without materialising any of those copies. Training's path (no KV cache, no
+ * padding); causalAttention below serves generation.
+ */
+export function causalSelfAttention(qkv: Tensor, H: number): Tensor {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3, hs = C / H;
+  if (qkv.ndim !== 3 || !Number.isInteger(C) || !Number.isInteger(hs)) {
+    throw new Error(`causalSelfAttention: [${qkv.shape}] does not split into q, k, v of ${H} heads`);
+  }
+  const scale = 1 / Math.sqrt(hs);
+  const att = allocUninit(B * H * T * T); // (B, nh, T, T), the probabilities, kept for the backward
+  const out = allocUninit(B * T * C);
+  backend().attention(qkv.data, out, att, B, T, H, hs, scale);
+  return Tensor.fromOp(out, [B, T, C], [qkv], (o) => {
+    const t = qkv.gradTarget();
+    backend().attentionBackward(qkv.data, att, o.grad!, t.grad, B, T, H, hs, scale, t.accumulate);
+  });
+}
+
+/**
  * Causal scaled dot-product attention, fused: q, k, v (B, nh, T, hs) → (B, nh, T, hs).
  *   att = softmax(mask(q·kᵀ / √hs));  y = att·v
  * Position t attends to positions ≤ t. With `kvOffset` > 0 (KV cache), q holds the last Tq positions of a
