@@ -14,6 +14,7 @@ import { CharTokenizer } from '../src/tokenizers/char.js';
 import { Trainer } from '../src/train/trainer.js';
 
 const KiB = 1024;
+const sc = (heap: WasmHeap, n: number, zero: boolean): Float32Array => heap.scoped(n, zero)!;
 
 function sharedMemory(pages = 2): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
@@ -43,24 +44,42 @@ describe('WasmHeap', () => {
     const mem = sharedMemory(2);
     const heap = new WasmHeap(mem, 64 * KiB, 65536, (off, bytes) => new Uint8Array(mem.buffer, off, bytes).fill(0));
     const m0 = heap.mark();
-    const x = heap.scoped(10, true);
+    const x = sc(heap, 10, true);
     x.fill(7);
     const m1 = heap.mark();
-    const y = heap.scoped(10, true);
+    const y = sc(heap, 10, true);
     heap.releaseTo(m1);
-    assert.equal(heap.scoped(10, true).byteOffset, y.byteOffset, 'released space is handed out again');
+    assert.equal(sc(heap, 10, true).byteOffset, y.byteOffset, 'released space is handed out again');
     heap.releaseTo(m0);
-    assert.equal(heap.scoped(10, false).byteOffset, x.byteOffset);
-    assert.equal(heap.scoped(0, true).length, 0);
+    assert.equal(sc(heap, 10, false).byteOffset, x.byteOffset);
+    assert.equal(sc(heap, 0, true).length, 0);
     // outgrow the first chunk (4 MiB) inside one scope, then the next scope fits in a single chunk
     const m2 = heap.mark();
-    const parts = Array.from({ length: 6 }, () => heap.scoped(256 * KiB, true)); // 6 MiB in all
+    const parts = Array.from({ length: 6 }, () => sc(heap, 256 * KiB, true)); // 6 MiB in all
     assert.ok(parts.every((p) => p.every((v) => v === 0)));
     heap.releaseTo(m2);
     heap.mark();
-    const first = heap.scoped(256 * KiB, true);
-    const rest = Array.from({ length: 5 }, () => heap.scoped(256 * KiB, true));
+    const first = sc(heap, 256 * KiB, true);
+    const rest = Array.from({ length: 5 }, () => sc(heap, 256 * KiB, true));
     assert.equal(rest[4].byteOffset - first.byteOffset, 5 * 256 * KiB * 4, 'one contiguous bump');
+  });
+
+  test('a full arena answers null, and alloc() then hands out an ordinary array', () => {
+    const mem = sharedMemory(2);
+    const heap = new WasmHeap(mem, 64 * KiB, 65536, (off, bytes) => new Uint8Array(mem.buffer, off, bytes).fill(0));
+    heap.arenaMax = 8 << 20;
+    heap.mark();
+    assert.ok(heap.scoped(1 << 20, true)); // 4 MiB: the first chunk
+    assert.ok(heap.scoped(1 << 20, true)); // the second
+    assert.equal(heap.scoped(1 << 20, true), null);
+    const prev = storageProvider();
+    setStorageProvider(heap);
+    try {
+      const a = stepScope(() => alloc(3 << 20));
+      assert.ok(!heap.owns(a) && a.length === 3 << 20);
+    } finally {
+      setStorageProvider(prev);
+    }
   });
 });
 

@@ -16,6 +16,12 @@ import type { StorageProvider } from '../tensor/storage.js';
 const PAGE = 65536;
 const ALIGN = 64;
 const MIN_CHUNK = 4 << 20;
+/**
+ * The arena stops growing here and further scoped arrays are ordinary ones (kernels then copy them). It frees
+ * nothing until the step ends, so a step holds its activations and all its gradients at once: a large model
+ * (shakespeare_char at B = 64 needs ~3 GiB that way) must not run a wasm32 memory out of its 4 GiB.
+ */
+export const ARENA_MAX_BYTES = 1536 << 20;
 
 const align = (bytes: number): number => Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
 
@@ -36,6 +42,8 @@ export class WasmHeap implements StorageProvider {
   private readonly registry = new FinalizationRegistry<[number, number]>(([off, bytes]) => this.release(off, bytes));
   /** bytes in use by blocks (persistent arrays, arena chunks, staging), for tests and diagnostics */
   inUse = 0;
+  /** the arena's limit (ARENA_MAX_BYTES; tests lower it) */
+  arenaMax = ARENA_MAX_BYTES;
 
   /** `zero(off, bytes)` clears memory (a bulk-memory fill in wasm: a JS fill on a shared buffer is slow) */
   constructor(
@@ -129,7 +137,7 @@ export class WasmHeap implements StorageProvider {
     return v;
   }
 
-  scoped(n: number, zero: boolean): Float32Array {
+  scoped(n: number, zero: boolean): Float32Array | null {
     const bytes = align(n * 4);
     let c = this.chunks[this.chunk];
     while (c === undefined || c.used + bytes > c.bytes) {
@@ -138,8 +146,9 @@ export class WasmHeap implements StorageProvider {
         c.used = 0;
         continue;
       }
-      const size = Math.max(bytes, MIN_CHUNK);
-      c = { off: this.malloc(size), bytes: align(size), used: 0 };
+      const size = align(Math.max(bytes, MIN_CHUNK));
+      if (this.arenaBytes() + size > this.arenaMax) return null;
+      c = { off: this.malloc(size), bytes: size, used: 0 };
       this.chunks.push(c);
       this.chunk = this.chunks.length - 1;
     }
@@ -147,6 +156,12 @@ export class WasmHeap implements StorageProvider {
     c.used += bytes;
     if (zero) this.zero(off, n * 4);
     return this.view(off, n);
+  }
+
+  private arenaBytes(): number {
+    let s = 0;
+    for (const c of this.chunks) s += c.bytes;
+    return s;
   }
 
   mark(): number {
@@ -167,8 +182,12 @@ export class WasmHeap implements StorageProvider {
         this.release(c.off, c.bytes);
       }
       this.chunks.length = 0;
-      this.chunks.push({ off: this.malloc(total), bytes: total, used: 0 });
       this.chunk = 0;
+      try {
+        this.chunks.push({ off: this.malloc(total), bytes: total, used: 0 });
+      } catch {
+        // no room for one block that size: the next step takes chunks as it goes, as this one did
+      }
       return;
     }
     this.chunk = Math.min(ci, Math.max(0, this.chunks.length - 1));

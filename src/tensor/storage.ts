@@ -16,8 +16,11 @@ export interface StorageProvider {
   owns(a: Float32Array): boolean;
   /** a zero-filled array that lives as long as the returned view is referenced */
   persistent(n: number): Float32Array;
-  /** an array from the arena, valid until the arena is released past it; zero-filled unless `zero` is false */
-  scoped(n: number, zero: boolean): Float32Array;
+  /**
+   * An array from the arena, valid until the arena is released past it; zero-filled unless `zero` is false.
+   * null when the arena is full: the caller then takes an ordinary array.
+   */
+  scoped(n: number, zero: boolean): Float32Array | null;
   /** the arena's current position, for releaseTo */
   mark(): number;
   /** frees every scoped array handed out since `mark` */
@@ -39,7 +42,7 @@ export function storageProvider(): StorageProvider | null {
 
 /** A zero-filled array for an op's result or a gradient: from the step arena inside stepScope, else the JS heap. */
 export function alloc(n: number): Float32Array {
-  return scopeDepth > 0 && provider !== null ? provider.scoped(n, true) : new Float32Array(n);
+  return (scopeDepth > 0 && provider !== null && provider.scoped(n, true)) || new Float32Array(n);
 }
 
 /**
@@ -47,7 +50,7 @@ export function alloc(n: number): Float32Array {
  * its contents are left as they were (skipping the zero fill), elsewhere it is zero-filled as usual.
  */
 export function allocUninit(n: number): Float32Array {
-  return scopeDepth > 0 && provider !== null ? provider.scoped(n, false) : new Float32Array(n);
+  return (scopeDepth > 0 && provider !== null && provider.scoped(n, false)) || new Float32Array(n);
 }
 
 /** A zero-filled array that outlives steps (parameters, optimizer state): the provider's heap when there is one. */
