@@ -7,6 +7,7 @@
 // 1e-5·Σ_k|a_ik·b_kj| (+1e-6·|C₀| per accumulated item).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { Backend, MatmulArgs } from '../src/backend/backend.js';
 import { backend, setBackend } from '../src/backend/backend.js';
 import { args, checkMatmul, filled, ref } from './helpers/matmul-check.js';
@@ -166,5 +167,25 @@ describe('blas backend', { skip }, () => {
     }
     assert.throws(() => openBlasLibrary(['libgptlab-no-such-blas.so.0']), (e: unknown) =>
       e instanceof BlasUnavailableError && /blas backend: libgptlab-no-such-blas\.so\.0 not found; /.test(e.message));
+  });
+});
+
+describe("the default backend ('auto')", () => {
+  // fresh processes: the library is looked up once per process
+  const pick = (env: Record<string, string>): string => {
+    const url = new URL('../src/backend/index.node.js', import.meta.url).href;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `const m = await import(${JSON.stringify(url)}); const b = await m.initBackend(); console.log(b.name); process.exit(0);`],
+    { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+
+  test('is blas where koffi and a BLAS library load', { skip }, () => {
+    assert.equal(pick({}), 'blas');
+  });
+
+  test('falls back to wasm, quietly, where the library is missing', () => {
+    assert.equal(pick({ GPTLAB_BLAS_LIBRARY: 'libgptlab-no-such-blas.so.0' }), 'wasm');
   });
 });

@@ -1,7 +1,8 @@
 // BlasBackend: the wasm backend (on its worker threads) with matmul computed by the platform's native BLAS,
-// `cblas_sgemm` from OpenBLAS (or macOS Accelerate), called through koffi. Node only, and opt-in
-// (`initBackend({ backend: 'blas' })`): koffi is an optional dependency and the library a system package, so
-// both are looked up when the backend is created, never at import time, and a missing one gives one clear error.
+// `cblas_sgemm` from OpenBLAS (or macOS Accelerate), called through koffi. Node only; the default ('auto') where
+// it loads, else by name (`initBackend({ backend: 'blas' })`). koffi is an optional dependency and the library a
+// system package, so both are looked up when the backend is created, never at import time, and a missing one
+// gives one clear error (or, under 'auto', the wasm backend).
 //
 // Every other kernel is the wasm one (BlasBackend extends WasmBackend and shares its memory and thread team),
 // and products too small to repay a native call go to the wasm matmul as well (see BLAS_MIN_MACS).
@@ -9,8 +10,8 @@
 // Operands are passed in place: koffi hands a Float32Array (or a subarray view of it, byteOffset honoured) to C
 // as a pointer to its own storage, without copying, so a batch is one cblas_sgemm per item on subarray views.
 //
-// Library search order: $GPTLAB_BLAS_LIBRARY if set, then libopenblas.so.0, libopenblas.so, libcblas.so.3
-// (Linux), libopenblas.dylib and Accelerate (macOS), libopenblas.dll (Windows).
+// Library: $GPTLAB_BLAS_LIBRARY when set (and then only that one), else the first of libopenblas.so.0,
+// libopenblas.so, libcblas.so.3 (Linux), libopenblas.dylib and Accelerate (macOS), libopenblas.dll (Windows).
 import { createRequire } from 'node:module';
 import type { MatmulArgs } from './backend.js';
 import { ThreadPool, defaultThreads } from './threads.node.js';
@@ -74,7 +75,8 @@ let failure: BlasUnavailableError | null = null;
 
 function candidates(): string[] {
   const env = process.env.GPTLAB_BLAS_LIBRARY;
-  const list = env ? [env] : [];
+  if (env) return [env];
+  const list: string[] = [];
   if (process.platform === 'darwin') {
     list.push('libopenblas.dylib', '/opt/homebrew/opt/openblas/lib/libopenblas.dylib',
       '/usr/local/opt/openblas/lib/libopenblas.dylib', '/System/Library/Frameworks/Accelerate.framework/Accelerate');

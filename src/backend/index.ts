@@ -1,6 +1,6 @@
 // Choosing and installing the kernel backend (browser-safe; Node code uses index.node.ts, which adds threads).
 //
-//   await initBackend();                   // wasm SIMD, single thread (falls back to js without wasm SIMD)
+//   await initBackend();                   // 'auto': wasm SIMD, single thread (falls back to js without wasm SIMD)
 //   await initBackend({ backend: 'js' });  // the plain reference
 //   ensureBackend();                       // library code: make sure *something* is installed
 import { backend, hasBackend, setBackend, type Backend } from './backend.js';
@@ -8,24 +8,27 @@ import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
 import { setStorageProvider } from '../tensor/storage.js';
 
-/** 'blas' (native OpenBLAS matmul through koffi) exists only in Node: index.node.ts; here it is refused */
-export type BackendName = 'js' | 'wasm' | 'blas';
+/**
+ * 'blas' (native OpenBLAS matmul through koffi) exists only in Node: index.node.ts; here it is refused.
+ * 'auto' is the fastest available: blas in Node where koffi and a BLAS library load, else wasm, else js.
+ */
+export type BackendName = 'auto' | 'js' | 'wasm' | 'blas';
 
 export interface BackendOptions {
   /**
-   * default 'wasm'; an explicit 'wasm' fails loudly where WebAssembly SIMD is missing, the default falls back.
-   * 'blas' (Node only, explicit only) fails loudly when koffi or the BLAS library is missing.
+   * default 'auto' (falls back quietly); an explicit 'wasm' fails loudly where WebAssembly SIMD is missing, an
+   * explicit 'blas' (Node only) when koffi or the BLAS library is missing.
    */
   backend?: BackendName;
   /** threads for the wasm (and blas) backend; browsers run one (workers would need a cross-origin-isolated page) */
   threads?: number;
 }
 
-export const BACKEND_NAMES: readonly BackendName[] = ['js', 'wasm', 'blas'];
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'js', 'wasm', 'blas'];
 
 /** Validates options shared by the browser and Node entry points; returns the backend name. */
 export function checkBackendOptions(opts: BackendOptions): BackendName {
-  const name = opts.backend ?? 'wasm';
+  const name = opts.backend ?? 'auto';
   if (!BACKEND_NAMES.includes(name)) {
     throw new Error(`unknown backend '${String(name)}': expected one of ${BACKEND_NAMES.join(', ')}`);
   }
