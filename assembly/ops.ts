@@ -1,7 +1,7 @@
 // Row-wise and elementwise kernels (softmax, layer norm, GELU, AdamW) in f32x4. Each takes a row range
 // [r0, r1) or element range [i0, i1) so threads can split the work; tails shorter than 4 lanes go through
 // the same vector code one lane at a time (load32_zero / store32_lane), so there is one formula per kernel.
-import { vexp, vcdf, vgeluGrad } from './vmath';
+import { vexp, vcdf, vgeluGradFromY } from './vmath';
 
 // loads/stores `n` (1..4) floats at p; lanes beyond n are zero on load and untouched on store
 @inline export function loadN(p: usize, n: i32): v128 {
@@ -152,11 +152,11 @@ export function gelu(x: usize, y: usize, i0: i32, i1: i32): void {
   }
 }
 
-export function geluBackward(x: usize, dy: usize, dx: usize, i0: i32, i1: i32): void {
+export function geluBackward(x: usize, y: usize, dy: usize, dx: usize, i0: i32, i1: i32): void {
   for (let i = i0; i < i1; i += 4) {
     const n = min(4, i1 - i), q = <usize>i << 2;
     const v = loadN(x + q, n);
-    const dg = vgeluGrad(v);
+    const dg = vgeluGradFromY(v, loadN(y + q, n));
     storeN(dx + q, f32x4.add(loadN(dx + q, n), f32x4.mul(loadN(dy + q, n), dg)), n);
   }
 }

@@ -32,7 +32,8 @@ const C_MINUS_HALF = 26;
 const C_E8 = 27; // 1/8!
 const C_PMID = 28; // −0.6328: the middle of erfc's exponent correction p ∈ [−1.2655, 0]
 const C_EXP_PMID = 29; // e^−0.6328
-const C_COUNT = 30;
+const C_GELU_SMALL = 30; // 1e-6
+const C_COUNT = 31;
 
 @inline
 function k(i: i32): v128 {
@@ -77,6 +78,7 @@ export function initConstants(): void {
   put(C_E8, 1.0 / 40320.0);
   put(C_PMID, -0.6328);
   put(C_EXP_PMID, <f32>Math.exp(-0.6328));
+  put(C_GELU_SMALL, 1e-6);
 }
 
 /** bytes the constant table occupies */
@@ -156,20 +158,17 @@ function erfcPoly(t: v128): v128 {
 }
 
 /**
- * Φ(x) and φ(x) together (GELU's backward needs both): the erfc fit's e^(p − z²) is e^p · e^(−z²), and
- * e^(−z²) = e^(−x²/2) is φ's exponential, so one full vexp serves both and e^p takes the short vexpSmall.
- * Returns Φ(x) + x·φ(x), gelu'(x).
+ * gelu'(x) = Φ(x) + x·φ(x), given y = gelu(x) = x·Φ(x) from the forward pass: Φ(x) = y/x costs a division
+ * where recomputing it costs the whole erfc fit, so only φ's exponential is left. Near 0 (|x| < 1e-6, where
+ * y/x would lose digits or be 0/0) Φ(x) = ½ + x·φ(0) to float32 precision. Where y is denormal (x < −13),
+ * x·φ(x) outweighs Φ(x) by orders of magnitude, so y/x's lost digits do not show.
  */
 @inline
-export function vgeluGrad(x: v128): v128 {
-  const z = f32x4.abs(f32x4.mul(x, k(C_SQRT1_2)));
-  const one = k(C_ONE), half = k(C_E2);
-  const t = f32x4.div(one, madd(half, z, one));
-  const p = erfcPoly(t);
-  const e = vexp(f32x4.neg(f32x4.mul(z, z)));
-  const hr = f32x4.mul(f32x4.mul(half, t), f32x4.mul(vexpSmall(p), e));
-  const cdf = v128.bitselect(f32x4.sub(one, hr), hr, f32x4.ge(x, f32x4.splat(0)));
-  return madd(x, f32x4.mul(k(C_INV_SQRT_2PI), e), cdf);
+export function vgeluGradFromY(x: v128, y: v128): v128 {
+  const pdf = vpdf(x);
+  const small = f32x4.lt(f32x4.abs(x), k(C_GELU_SMALL));
+  const cdf = v128.bitselect(madd(x, k(C_INV_SQRT_2PI), k(C_E2)), f32x4.div(y, x), small);
+  return madd(x, pdf, cdf);
 }
 
 /**

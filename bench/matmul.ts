@@ -144,7 +144,7 @@ export async function benchRowKernels(opts: Omit<BenchMatmulOptions, 'shapes'> =
     [`layerNorm ${R}×${C}`, (be) => be.layerNorm(x, w, b, y, mean, rstd, R, C, 1e-5)],
     [`layerNormBackward ${R}×${C}`, (be) => be.layerNormBackward(x, w, mean, rstd, dy, dx, dw, db, R, C)],
     [`gelu ${R}×${H}`, (be) => be.gelu(x, y, n)],
-    [`geluBackward ${R}×${H}`, (be) => be.geluBackward(x, dy, dx, n)],
+    [`geluBackward ${R}×${H}`, (be) => be.geluBackward(x, y, dy, dx, n)],
     [`adamw ${P}`, (be) => be.adamw(p, g, m, v, P, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1)],
   ];
   const results: KernelResult[] = [];

@@ -205,8 +205,8 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
         closeTo(yG, yW, elemTol(yW, 1e-5, 1e-6), `gelu n=${n}`);
         const dy = filled(n, n + 1), dx0 = filled(n, n + 2);
         const dW = dx0.slice(), dG = dx0.slice();
-        ref.geluBackward(x, dy, dW, n);
-        get().geluBackward(x, dy, dG, n);
+        ref.geluBackward(x, yW, dy, dW, n);
+        get().geluBackward(x, yG, dy, dG, n);
         closeTo(dG, dW, elemTol(dW, 1e-5, 1e-6), `geluBackward n=${n}`);
       }
     });

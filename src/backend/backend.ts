@@ -72,8 +72,11 @@ export interface Backend {
    * `erf` in src/backend/js.ts is the reference approximation (|error| < 1.2e-7).
    */
   gelu(x: Float32Array, y: Float32Array, n: number): void;
-  /** dx += gelu'(x) · dy, gelu'(x) = Φ(x) + x·φ(x) */
-  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+  /**
+   * dx += gelu'(x) · dy, gelu'(x) = Φ(x) + x·φ(x). y = gelu(x), the forward's output, is given so that a fast
+   * kernel may take Φ(x) = y/x from it instead of recomputing erf; the reference ignores it.
+   */
+  geluBackward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
 
   /**
    * One AdamW step on a flat parameter (decoupled weight decay, PyTorch semantics):

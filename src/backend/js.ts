@@ -184,7 +184,7 @@ export class JsBackend implements Backend {
     }
   }
 
-  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+  geluBackward(x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) {
       const v = x[i];
       const cdf = 0.5 * (1 + erf(v * INV_SQRT2));

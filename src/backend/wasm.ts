@@ -52,7 +52,7 @@ export interface Kernels {
     C: number, r0: number, r1: number,
   ): void;
   gelu(x: number, y: number, i0: number, i1: number): void;
-  geluBackward(x: number, dy: number, dx: number, i0: number, i1: number): void;
+  geluBackward(x: number, y: number, dy: number, dx: number, i0: number, i1: number): void;
   adamw(
     p: number, g: number, m: number, v: number, i0: number, i1: number,
     beta1: number, a1: number, beta2: number, a2: number, decay: number, lrc: number, ibc2: number, eps: number,
@@ -169,7 +169,7 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       k.causalSoftmaxBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]);
       break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
-    case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
     case OP_ATTENTION:
       k.attnForward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10]);
       break;
@@ -723,19 +723,19 @@ export class WasmBackend extends JsBackend {
     this.result(y, py, n);
   }
 
-  override geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+  override geluBackward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
     checkDims('geluBackward', { n });
     if (n === 0) return;
-    for (const [name, arr] of [['x', x], ['dy', dy], ['dx', dx]] as const) checkLength('geluBackward', name, arr, n, `n=${n}`);
+    for (const [name, arr] of [['x', x], ['y', y], ['dy', dy], ['dx', dx]] as const) checkLength('geluBackward', name, arr, n, `n=${n}`);
     const parts = this.partsFor(n, this.minElemsPerThread);
-    if (parts <= 1 && this.solo && this.foreign(x, dy, dx)) {
+    if (parts <= 1 && this.solo && this.foreign(x, y, dy, dx)) {
       this.lastParts = 1;
-      return this.solo.geluBackward(x, dy, dx, n);
+      return this.solo.geluBackward(x, y, dy, dx, n);
     }
     this.wake(parts);
-    const [px, pdy, pdx] = this.operands([[x, n, true], [dy, n, true], [dx, n, true]]);
-    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 4, (s, lo, hi) =>
-      this.job(s, OP_GELU_BACKWARD, px, pdy, pdx, lo, hi));
+    const [px, py, pdy, pdx] = this.operands([[x, n, true], [y, n, true], [dy, n, true], [dx, n, true]]);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 5, (s, lo, hi) =>
+      this.job(s, OP_GELU_BACKWARD, px, py, pdy, pdx, lo, hi));
     this.result(dx, pdx, n);
   }
 

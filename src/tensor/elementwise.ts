@@ -136,7 +136,7 @@ export function gelu(a: Tensor): Tensor {
   const n = a.size;
   const out = allocUninit(n);
   backend().gelu(a.data, out, n);
-  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().geluBackward(a.data, o.grad!, a.gradBuf(), n));
+  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().geluBackward(a.data, out, o.grad!, a.gradBuf(), n));
 }
 
 /**
