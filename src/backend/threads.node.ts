@@ -45,9 +45,9 @@ export class ThreadPool implements ThreadTeam {
           const { port1, port2 } = new MessageChannel();
           port1.unref();
           errorPorts.push(port1);
-          // a worker inherits the process's flags, and `node --input-type=module -e …` has one a file cannot take
-          const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-          const w = new Worker(url, { workerData: { module, memory, index: i + 1, errors: port2 }, transferList: [port2], execArgv });
+          // no inherited Node flags: `node --input-type=module -e …` has one a worker's file cannot take (V8's
+          // flags, which are per process, still apply)
+          const w = new Worker(url, { workerData: { module, memory, index: i + 1, errors: port2 }, transferList: [port2], execArgv: [] });
           workers.push(w);
           w.once('message', () => resolve());
           w.once('error', (e) => reject(new Error(`kernel worker ${i + 1} failed to start: ${e.message}`)));
