@@ -249,12 +249,12 @@ const PAR_MIN_MACS = 1 << 22;
 // gelu at 768×512 went 1001 → 619 µs on 2 threads, while adamw (7 arrays copied, 10 flops per element) got
 // slower (401 → 517 µs at 400k) and is split only when huge.
 const PAR_MIN_ELEMS = 1 << 16;
-// Fused attention (T²·hs multiply-adds per item, roughly): its operands are resident during training, so
-// splitting costs only the hand-off. Tuned on the CPU config's 48 items of T 64, hs 32 (6M per call).
-const PAR_MIN_ATTN_MACS = 1 << 20;
 const PAR_MIN_ELEMS_LIGHT = 1 << 21;
 // smallest chunk of a dynamically split row/elementwise job, in elements
 const MIN_CHUNK_ELEMS = 4096;
+// Fused attention (T²·hs multiply-adds per item, roughly): its operands are resident during training, so
+// splitting costs only the hand-off. Tuned on the CPU config's 48 items of T 64, hs 32 (6M per call).
+const PAR_MIN_ATTN_MACS = 1 << 20;
 
 /** elements an operand spans: `batch` items of `size` elements, `stride` apart (0 = one shared item) */
 function extent(batch: number, stride: number, size: number): number {
@@ -422,11 +422,12 @@ export class WasmBackend extends JsBackend {
   }
 
   private put(off: number, src: Float32Array, n: number): void {
-    this.f32.set(n === src.length ? src : src.subarray(0, n), off >> 2);
+    // byte offsets reach past 2 GiB in a big memory: unsigned shifts (>>>) throughout
+    this.f32.set(n === src.length ? src : src.subarray(0, n), off >>> 2);
   }
 
   private get(off: number, dst: Float32Array, n: number): void {
-    dst.set(this.f32.subarray(off >> 2, (off >> 2) + n));
+    dst.set(this.f32.subarray(off >>> 2, (off >>> 2) + n));
   }
 
   /** how many threads `work` units deserve when each should get at least `minPerThread` */
@@ -603,7 +604,7 @@ export class WasmBackend extends JsBackend {
     }
     this.wake(parts);
     const [pa, pk] = this.operands([[att, n, true], [null, nks, false]]);
-    if (keyStart) this.i32.set(nks === keyStart.length ? keyStart : keyStart.subarray(0, nks), pk >> 2);
+    if (keyStart) this.i32.set(nks === keyStart.length ? keyStart : keyStart.subarray(0, nks), pk >>> 2);
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / Tk), parts, 7, (s, lo, hi) =>
       this.job(s, OP_CAUSAL_SOFTMAX, pa, Tq, Tk, scale, keyStart ? pk : 0, keyStart ? rowsPerKeyStart : 1, lo, hi));
     this.result(att, pa, n);
@@ -685,8 +686,8 @@ export class WasmBackend extends JsBackend {
     for (let t = 1; t < T; t++) list.push([null, dw ? C : 0, false], [null, db ? C : 0, false]);
     const [px, pw, pm, pr, pdy, pdx, ...pg] = this.operands(list);
     for (let t = 1; t < T; t++) {
-      if (dw) this.f32.fill(0, pg[2 * t] >> 2, (pg[2 * t] >> 2) + C);
-      if (db) this.f32.fill(0, pg[2 * t + 1] >> 2, (pg[2 * t + 1] >> 2) + C);
+      if (dw) this.f32.fill(0, pg[2 * t] >>> 2, (pg[2 * t] >>> 2) + C);
+      if (db) this.f32.fill(0, pg[2 * t + 1] >>> 2, (pg[2 * t + 1] >>> 2) + C);
     }
     let jobs = 0;
     this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), T, 10, (s, lo, hi) => {
@@ -697,9 +698,9 @@ export class WasmBackend extends JsBackend {
     const f = this.f32;
     for (const [k, out] of [[0, dw], [1, db]] as const) {
       if (!out) continue;
-      const o0 = pg[k] >> 2;
+      const o0 = pg[k] >>> 2;
       for (let t = 1; t < jobs; t++) {
-        const ot = pg[2 * t + k] >> 2;
+        const ot = pg[2 * t + k] >>> 2;
         for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
       }
       this.result(out, pg[k], C);
