@@ -5,16 +5,6 @@
 import { compileKernels, createMemory, instantiateKernels } from '../src/backend/wasm.js';
 import { attentionBackwardRef, attentionForwardRef } from '../src/backend/attention-ref.js';
 
-interface AttnKernels {
-  initConstants(): void;
-  attnScratchBytes(T: number, hs: number): number;
-  attnForward(qkv: number, y: number, att: number, T: number, H: number, hs: number, scale: number, i0: number, i1: number, scratch: number): void;
-  attnBackward(
-    qkv: number, att: number, dy: number, dqkv: number, T: number, H: number, hs: number, scale: number,
-    accumulate: number, i0: number, i1: number, scratch: number,
-  ): void;
-}
-
 function median(f: () => void, runs: number): number {
   f(); // warm-up: lets the engine's optimising tier compile it
   f();
@@ -32,7 +22,7 @@ const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const module = await compileKernels(false);
 const memory = createMemory(false);
-const k = (await instantiateKernels(module, memory)) as unknown as AttnKernels;
+const k = await instantiateKernels(module, memory);
 k.initConstants();
 
 console.log(`fused causal attention, 1 thread, median of ${runs} runs (ms)`);

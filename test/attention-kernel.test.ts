@@ -9,19 +9,9 @@ import assert from 'node:assert/strict';
 import { compileKernels, createMemory, instantiateKernels } from '../src/backend/wasm.js';
 import { attentionBackwardRef, attentionForwardRef } from '../src/backend/attention-ref.js';
 
-interface AttnKernels {
-  initConstants(): void;
-  attnScratchBytes(T: number, hs: number): number;
-  attnForward(qkv: number, y: number, att: number, T: number, H: number, hs: number, scale: number, i0: number, i1: number, scratch: number): void;
-  attnBackward(
-    qkv: number, att: number, dy: number, dqkv: number, T: number, H: number, hs: number, scale: number,
-    accumulate: number, i0: number, i1: number, scratch: number,
-  ): void;
-}
-
 const module = await compileKernels(false);
 const memory = createMemory(false);
-const k = (await instantiateKernels(module, memory)) as unknown as AttnKernels;
+const k = await instantiateKernels(module, memory);
 k.initConstants();
 
 const BASE = 1 << 20;
