@@ -1,6 +1,7 @@
 // GEMM throughput of the backends: the JS reference (small shapes only: it is ~100× slower), wasm SIMD on
 // 1 thread and on a worker team, at 1024³ and at the shapes a tiny GPT (n_embd 128, 4×MLP, T 64, 4 heads, batch 12)
-// actually runs, forward and backward; benchRowKernels does the same for the row/elementwise kernels.
+// actually runs, forward and backward (training's attention is the fused kernel now; the batched attention
+// products remain for generation); benchRowKernels does the same for the row/elementwise kernels.
 // Run: node dist/bench/matmul.js [--threads 2] [--seconds 0.3] [--all]
 import type { Backend, MatmulArgs } from '../src/backend/backend.js';
 import { JsBackend } from '../src/backend/js.js';
@@ -136,6 +137,8 @@ export async function benchRowKernels(opts: Omit<BenchMatmulOptions, 'shapes'> =
   const w = filled(C), b = filled(C), mean = new Float32Array(R), rstd = new Float32Array(R);
   const dw = new Float32Array(C), db = new Float32Array(C);
   const p = filled(P), g = filled(P), m = new Float32Array(P), v = new Float32Array(P);
+  const qkv = filled(3 * R * C), attP = new Float32Array(48 * T * T);
+  new JsBackend().attention(qkv, new Float32Array(R * C), attP, 12, T, 4, 32, 0.17); // real probabilities for the backward
   const kernels: Array<[string, (be: Backend) => void]> = [
     [`softmax ${att}×${T}`, (be) => be.softmax(x, y, att, T)],
     [`softmaxBackward ${att}×${T}`, (be) => be.softmaxBackward(y, dy, dx, att, T)],
@@ -146,6 +149,9 @@ export async function benchRowKernels(opts: Omit<BenchMatmulOptions, 'shapes'> =
     [`gelu ${R}×${H}`, (be) => be.gelu(x, y, n)],
     [`geluBackward ${R}×${H}`, (be) => be.geluBackward(x, y, dy, dx, n)],
     [`adamw ${P}`, (be) => be.adamw(p, g, m, v, P, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1)],
+    // fused attention from qkv (B 12, T 64, 4 heads of 32): what training runs instead of the batched products
+    [`attention 12×${T}×3·${C}, 4 heads`, (be) => be.attention(qkv, y.subarray(0, R * C), y.subarray(R * C, R * C + 48 * T * T), 12, T, 4, 32, 0.17)],
+    [`attentionBackward 12×${T}×3·${C}, 4 heads`, (be) => be.attentionBackward(qkv, attP, dy.subarray(0, R * C), dx.subarray(0, 3 * R * C), 12, T, 4, 32, 0.17, false)],
   ];
   const results: KernelResult[] = [];
   try {
