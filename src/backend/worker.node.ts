@@ -4,7 +4,7 @@
 // flow after the initial 'ready', so a job costs one futex wake instead of an event-loop round trip.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, runJob, type Kernels,
+  CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, CTRL_SPIN, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, runJob, type Kernels,
 } from './wasm.js';
 import { SPIN_ITERS, SPIN_ITERS_WOKEN } from './threads.node.js';
 
@@ -29,11 +29,12 @@ parentPort!.postMessage('ready');
 for (;;) {
   // spin a little first: in a training step jobs come back-to-back, and a futex sleep/wake costs ~10–50 µs
   // (woken by the main thread's wake() with no job yet, it spins longer: the job follows within microseconds)
-  let spins = 0, budget = SPIN_ITERS;
+  const idle = Atomics.load(ctrl, CTRL_SPIN) || SPIN_ITERS;
+  let spins = 0, budget = idle;
   let seq: number;
   while ((seq = Atomics.load(ctrl, seqAt)) === seen) {
     if (++spins > budget) {
-      budget = Atomics.wait(ctrl, seqAt, seen) === 'ok' ? SPIN_ITERS_WOKEN : SPIN_ITERS;
+      budget = Atomics.wait(ctrl, seqAt, seen) === 'ok' ? SPIN_ITERS_WOKEN : idle;
       spins = 0;
     }
   }

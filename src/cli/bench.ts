@@ -13,7 +13,7 @@ import { CharTokenizer } from '../tokenizers/char.js';
 const OPTS: OptTable = {
   only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
-  iters: { type: 'int', default: 20, help: 'timed training iterations on the CPU config' },
+  iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
   torch: { type: 'string', default: 'auto', help: 'PyTorch reference: auto (when installed), off, or the path of torch_nanogpt.py' },
   threads: { type: 'int', help: 'threads for the wasm backend (default: all cores)' },
@@ -130,7 +130,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
     for (const [i, s] of SHAPES.entries()) {
       const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);
-      const warm = i === 0 ? 5 : 1;
+      // the CPU config: torch_nanogpt.py's own defaults (10 warm-up, 50 timed), for both; JIT and arena settle
+      const warm = i === 0 ? 10 : 1;
       const tms = script ? runTorch(script, s, warm, iters) : null;
       for (const name of backends) {
         const be = await initBackend({ backend: name, threads: o.threads as number | undefined });
