@@ -264,8 +264,9 @@ export class BlasBackend extends WasmBackend {
 export async function createBlasBackend(threads = defaultThreads()): Promise<BlasBackend> {
   const blas = loadBlas(threads);
   if (threads === 1) {
-    const memory = createMemory(false);
-    return new BlasBackend(blas, await instantiateKernels(await compileKernels(false), memory), memory, null);
+    // shared, though single-threaded: tensors can then live in it (wasm-heap.ts)
+    const memory = createMemory(true);
+    return new BlasBackend(blas, await instantiateKernels(await compileKernels(true), memory), memory, null);
   }
   const module = await compileKernels(true);
   const memory = createMemory(true, threads);

@@ -57,7 +57,10 @@ export async function initBackend(opts: BackendOptions = {}): Promise<Backend> {
   if (name === 'js') return install(new JsBackend());
   if (name === 'blas') throw new Error('blas backend: only available in Node (import initBackend from backend/index.node.js)');
   try {
-    return install(await WasmBackend.create());
+    // a shared memory lets the backend keep tensors inside it (only cross-origin-isolated pages have one, and
+    // an engine may still refuse its 4 GiB reservation: then a plain one)
+    const shared = typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+    return install(await WasmBackend.create({ shared }).catch(() => WasmBackend.create()));
   } catch (e) {
     if (opts.backend === 'wasm') throw e;
     return install(new JsBackend());

@@ -138,7 +138,7 @@ export function defaultThreads(): number {
  * threads = 1 gives the plain single-threaded backend.
  */
 export async function createThreadedWasmBackend(threads = defaultThreads()): Promise<WasmBackend> {
-  if (threads === 1) return WasmBackend.create();
+  if (threads === 1) return WasmBackend.create({ shared: true });
   const module = await compileKernels(true);
   const memory = createMemory(true, threads);
   const kernels = await instantiateKernels(module, memory);

@@ -325,10 +325,15 @@ export class WasmBackend extends JsBackend {
   minAttnMacsPerThread = PAR_MIN_ATTN_MACS;
   minResidentElemsPerThread = PAR_MIN_ELEMS_RESIDENT;
 
-  /** Single-threaded backend on a private, non-shared memory (works in every browser with wasm SIMD). */
-  static async create(): Promise<WasmBackend> {
-    const module = await compileKernels(false);
-    const memory = createMemory(false);
+  /**
+   * Single-threaded backend on a private memory: a plain one by default (works in every browser with wasm
+   * SIMD), or with `shared` a shared one, where it can also store tensors (`storage`): for Node, and for
+   * cross-origin-isolated pages. On the CPU config a one-thread training step took 93 → 78 ms that way.
+   */
+  static async create(opts: { shared?: boolean } = {}): Promise<WasmBackend> {
+    const shared = !!opts.shared;
+    const module = await compileKernels(shared);
+    const memory = createMemory(shared);
     return new WasmBackend(await instantiateKernels(module, memory), memory, null);
   }
 

@@ -4,6 +4,7 @@
 import type { GPT } from '../models/gpt.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad } from '../tensor/tensor.js';
+import { stepScope } from '../tensor/storage.js';
 import { bitsPerByte, perplexity } from './metrics.js';
 import { splitTokens, type SplitFractions } from '../data/dataset.js';
 
@@ -40,7 +41,7 @@ export function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opt
   const starts: number[] = [];
   for (let s = 0; s < ids.length - 1; s += T) starts.push(s);
   let nats = 0, n = 0, top1 = 0, top5 = 0;
-  model.eval();
+  model.toStorage().eval();
   noGrad(() => {
     for (let i = 0; i < starts.length; i += B) {
       const group = starts.slice(i, i + B);
@@ -54,23 +55,25 @@ export function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opt
         g.forEach((s, b) => {
           for (let j = 0; j < t; j++) (x[b * t + j] = ids[s + j]), (y[b * t + j] = ids[s + j + 1]);
         });
-        const { logits } = model.forward(x, g.length, t);
-        const L = logits.data;
-        for (let r = 0; r < g.length * t; r++) {
-          const o = r * V, target = y[r];
-          let m = -Infinity;
-          for (let j = 0; j < V; j++) if (L[o + j] > m) m = L[o + j];
-          let s = 0, above = 0;
-          const lt = L[o + target];
-          for (let j = 0; j < V; j++) {
-            s += Math.exp(L[o + j] - m);
-            if (L[o + j] > lt) above++;
+        // each batch's activations live in a step arena, read here and released (src/tensor/storage.ts)
+        stepScope(() => {
+          const L = model.forward(x, g.length, t).logits.data;
+          for (let r = 0; r < g.length * t; r++) {
+            const o = r * V, target = y[r];
+            let m = -Infinity;
+            for (let j = 0; j < V; j++) if (L[o + j] > m) m = L[o + j];
+            let s = 0, above = 0;
+            const lt = L[o + target];
+            for (let j = 0; j < V; j++) {
+              s += Math.exp(L[o + j] - m);
+              if (L[o + j] > lt) above++;
+            }
+            nats += m + Math.log(s) - lt;
+            if (above === 0) top1++;
+            if (above < 5) top5++;
+            n++;
           }
-          nats += m + Math.log(s) - lt;
-          if (above === 0) top1++;
-          if (above < 5) top5++;
-          n++;
-        }
+        });
       }
     }
   });
