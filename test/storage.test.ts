@@ -104,6 +104,13 @@ describe('kernels on resident arrays', () => {
     const one = await WasmBackend.create();
     assert.equal(one.storage, null);
     assert.notEqual(two.storage, null);
+    // one thread on a shared memory (Node's --threads 1, cross-origin-isolated pages) stores tensors too
+    const solo = await createThreadedWasmBackend(1);
+    assert.equal(solo.threads, 1);
+    assert.notEqual(solo.storage, null);
+    const x = solo.storage!.persistent(5);
+    solo.add(x.fill(1), x, x, 5);
+    assert.deepEqual(Array.from(x), [2, 2, 2, 2, 2]);
   });
 
   test('matmul: resident, foreign and mixed operands give the reference numbers', () => {
