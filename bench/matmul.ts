@@ -1,5 +1,5 @@
 // GEMM throughput of the backends: the JS reference (small shapes only: it is ~100× slower), wasm SIMD on
-// 1 thread and on a worker team, at 1024³ and at the shapes a tiny GPT (n_embd 128, 4×MLP, T 64, 4 heads, batch 12)
+// 1 thread and on a worker team, the native BLAS where it loads, at 1024³ and at the shapes a tiny GPT (n_embd 128, 4×MLP, T 64, 4 heads, batch 12)
 // actually runs, forward and backward (training's attention is the fused kernel now; the batched attention
 // products remain for generation); benchRowKernels does the same for the row/elementwise kernels.
 // Run: node dist/bench/matmul.js [--threads 2] [--seconds 0.3] [--all]
@@ -95,6 +95,16 @@ export async function benchMatmul(opts: BenchMatmulOptions = {}): Promise<Matmul
   const backends: Backend[] = [new JsBackend(), await WasmBackend.create()];
   const team = threads > 1 ? await createThreadedWasmBackend(threads) : null;
   if (team) backends.push(team);
+  // the native BLAS beside them, where koffi and the library load (every product sent to it)
+  let blas: Backend & { dispose(): void } | null = null;
+  try {
+    const { createBlasBackend } = await import('../src/backend/blas.node.js');
+    const b = await createBlasBackend(threads);
+    b.minBlasMacs = b.minBlasRows = 0;
+    backends.push((blas = b));
+  } catch {
+    /* not available: the table has no blas column */
+  }
   const results: MatmulResult[] = [];
   try {
     if (print) console.log(`matmul GFLOP/s (${seconds}s per cell)\n${'shape'.padEnd(38)}${backends.map((b) => label(b).padStart(10)).join('')}`);
@@ -111,6 +121,7 @@ export async function benchMatmul(opts: BenchMatmulOptions = {}): Promise<Matmul
     }
   } finally {
     team?.dispose();
+    blas?.dispose();
   }
   return results;
 }
