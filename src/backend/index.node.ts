@@ -1,7 +1,7 @@
 // Choosing and installing the kernel backend in Node: like index.ts, but the wasm backend runs on a team of
 // worker threads (threads.node.ts), by default one per core up to 4, and there is a native 'blas' backend
 // (blas.node.ts: OpenBLAS matmul through koffi), which 'auto' (the default) takes where it loads: on the
-// nanoGPT CPU config a training step takes ~25 ms there against ~53 ms on wasm (`gptlab bench`).
+// nanoGPT CPU config a training step takes 21–25 ms there against 45–48 ms on wasm (`gptlab bench`).
 import type { Backend } from './backend.js';
 import { JsBackend } from './js.js';
 import { checkBackendOptions, ensureBackend, install, type BackendName, type BackendOptions } from './index.js';

@@ -135,7 +135,7 @@ export function defaultThreads(): number {
 
 /**
  * The wasm backend on `threads` threads (the caller plus threads − 1 workers), all on one shared memory.
- * threads = 1 gives the plain single-threaded backend.
+ * threads = 1 gives a single-threaded backend, on a shared memory so that it can store tensors.
  */
 export async function createThreadedWasmBackend(threads = defaultThreads()): Promise<WasmBackend> {
   if (threads === 1) return WasmBackend.create({ shared: true });
