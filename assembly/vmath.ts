@@ -29,11 +29,8 @@ const C_SQRT1_2 = 14;
 const C_ERF = 15; // 10 coefficients of the erfc fit, c0..c9, at 15..24
 const C_INV_SQRT_2PI = 25;
 const C_MINUS_HALF = 26;
-const C_E8 = 27; // 1/8!
-const C_PMID = 28; // −0.6328: the middle of erfc's exponent correction p ∈ [−1.2655, 0]
-const C_EXP_PMID = 29; // e^−0.6328
-const C_GELU_SMALL = 30; // 1e-6
-const C_COUNT = 31;
+const C_GELU_SMALL = 27; // 1e-6
+const C_COUNT = 28;
 
 @inline
 function k(i: i32): v128 {
@@ -75,9 +72,6 @@ export function initConstants(): void {
   put(C_ERF + 9, 0.17087277);
   put(C_INV_SQRT_2PI, 0.39894228);
   put(C_MINUS_HALF, -0.5);
-  put(C_E8, 1.0 / 40320.0);
-  put(C_PMID, -0.6328);
-  put(C_EXP_PMID, <f32>Math.exp(-0.6328));
   put(C_GELU_SMALL, 1e-6);
 }
 
@@ -121,25 +115,6 @@ export function vexp(x: v128): v128 {
 @inline
 export function vpdf(x: v128): v128 {
   return f32x4.mul(k(C_INV_SQRT_2PI), vexp(f32x4.mul(k(C_MINUS_HALF), f32x4.mul(x, x))));
-}
-
-/**
- * e^p for p in [−1.27, 0.01] only (erfc's correction term below): e^m · Taylor series of e^(p − m) around the
- * middle m of that range to degree 8, |p − m| ≤ 0.64, so the truncation error is < 5e-8 relative; no range
- * reduction, about half the work of vexp.
- */
-@inline
-function vexpSmall(p: v128): v128 {
-  const r = f32x4.sub(p, k(C_PMID));
-  const r2 = f32x4.mul(r, r);
-  const r4 = f32x4.mul(r2, r2);
-  const p01 = f32x4.add(r, k(C_ONE));
-  const p23 = madd(r, k(C_E3), k(C_E2));
-  const p45 = madd(r, k(C_E5), k(C_E4));
-  const p67 = madd(r, k(C_E7), k(C_E6));
-  const q0 = madd(p23, r2, p01);
-  const q1 = madd(madd(r4, k(C_E8), madd(p67, r2, p45)), r4, q0);
-  return f32x4.mul(q1, k(C_EXP_PMID));
 }
 
 /** the polynomial of the Numerical Recipes erfc fit in t = 1/(1 + z/2), evaluated Estrin-style */
