@@ -6,10 +6,11 @@ import { CharTokenizer } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, SPECIAL_TOKENS, type Conversation } from '../data/chat.js';
 import type { ChatMessage } from '../serve/engine.js';
-import { AdamW, clipGradNorm, cosineLr } from '../optim/adamw.js';
+import { AdamW, cosineLr } from '../optim/adamw.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../tensor/storage.js';
+import { optimizationStep } from './step.js';
 import { generateText, tick } from '../generate/generate.js';
 import { promptMessages, scoreAnswer, type SftExample } from '../data/sft-default.js';
 
@@ -154,23 +155,12 @@ export class SftTrainer {
     const picks = Array.from({ length: c.batchSize }, () => this.train[this.rng.int(this.train.length)]);
     const lr = cosineLr(this.step, { maxLr: c.lr, minLr: c.minLr, warmup: c.warmupIters, decaySteps: c.maxIters });
     this.model.train();
-    this.optimizer.zeroGrad();
-    // activations and gradients live in the step's arena (src/tensor/storage.ts) and are dropped with it
-    const l = stepScope(() => {
-      try {
-        const loss = this.loss(chatBatch(picks));
-        const l = loss.item();
-        if (!Number.isFinite(l)) throw new Error(`SFT loss became ${l} at step ${this.step}: try a lower --lr`);
-        loss.backward();
-        clipGradNorm(this.model.parameters(), c.gradClip);
-        this.optimizer.update(lr);
-        return l;
-      } finally {
-        this.optimizer.zeroGrad();
-      }
-    });
+    const { loss } = optimizationStep(
+      this.model.parameters(), this.optimizer, lr, c.gradClip, () => this.loss(chatBatch(picks)),
+      (l) => new Error(`SFT loss became ${l} at step ${this.step}: try a lower --lr`),
+    );
     this.step++;
-    return l;
+    return loss;
   }
 
   /** mean assistant-token loss over the whole dev set */

@@ -4,10 +4,11 @@
 // callbacks. All randomness comes from generators whose state is part of TrainState, so a resumed run
 // continues the same trajectory.
 import type { GPT } from '../models/gpt.js';
-import { AdamW, clipGradNorm, cosineLr } from '../optim/adamw.js';
+import { AdamW, cosineLr } from '../optim/adamw.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../tensor/storage.js';
+import { optimizationStep } from './step.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { randomBatch, type TokenSplits } from '../data/dataset.js';
 import { generateText, tick } from '../generate/generate.js';
@@ -135,22 +136,11 @@ export class Trainer {
     const lr = this.lrAt(this.state.step);
     const batch = randomBatch(this.splits.train, B, T, this.rng);
     this.model.train();
-    this.optimizer.zeroGrad();
-    // activations and gradients live in the step's arena (src/tensor/storage.ts); only numbers leave it, and
-    // the gradients are dropped before it closes
-    const { l, gradNorm } = stepScope(() => {
-      try {
-        const { loss } = this.model.forward(batch.x, B, T, { targets: batch.y });
-        const l = loss!.item();
-        if (!Number.isFinite(l)) throw new NonFiniteLossError(this.state.step, l);
-        loss!.backward();
-        const gradNorm = clipGradNorm(this.model.parameters(), this.config.gradClip);
-        this.optimizer.update(lr);
-        return { l, gradNorm };
-      } finally {
-        this.optimizer.zeroGrad();
-      }
-    });
+    const { loss: l, gradNorm } = optimizationStep(
+      this.model.parameters(), this.optimizer, lr, this.config.gradClip,
+      () => this.model.forward(batch.x, B, T, { targets: batch.y }).loss!,
+      (loss) => new NonFiniteLossError(this.state.step, loss),
+    );
     this.state.step++;
     this.state.tokensSeen += B * T;
     return { loss: l, lr, gradNorm };
