@@ -442,9 +442,10 @@ export class WasmBackend extends JsBackend {
    * bare slot (kernel scratch).
    */
   private operands(list: [Float32Array | null, number, boolean][]): number[] {
-    const offs = this.place(list.map(([a, n]) => (this.resident(a) ? 0 : n)));
+    const here = list.map(([a]) => this.resident(a));
+    const offs = this.place(list.map(([, n], i) => (here[i] ? 0 : n)));
     return list.map(([a, n, load], i) => {
-      if (a !== null && this.resident(a)) return a.byteOffset;
+      if (here[i]) return a!.byteOffset;
       if (a !== null && load) this.put(offs[i], a, n);
       return offs[i];
     });
