@@ -79,9 +79,9 @@ function blasEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runTorch(script: string, s: TrainShape, warmup: number, iters: number): number | null {
+function runTorch(script: string, s: TrainShape, warmup: number, iters: number, env: NodeJS.ProcessEnv): number | null {
   const r = spawnSync('/usr/bin/python3', [script, ...[s.L, s.H, s.C, s.T, s.B, warmup, iters, 1, s.V].map(String)], {
-    encoding: 'utf8', env: blasEnv(), timeout: 30 * 60_000,
+    encoding: 'utf8', env, timeout: 30 * 60_000,
   });
   const m = /ms\/iter=([\d.]+)/.exec(r.stdout ?? '');
   if (!m) {
@@ -132,7 +132,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);
       // the CPU config: torch_nanogpt.py's own defaults (10 warm-up, 50 timed), for both; JIT and arena settle
       const warm = i === 0 ? 10 : 1;
-      const tms = script ? runTorch(script, s, warm, iters) : null;
+      const tms = script ? runTorch(script, s, warm, iters, env) : null;
       for (const name of backends) {
         const be = await initBackend({ backend: name, threads: o.threads as number | undefined });
         const ms = benchTrainStep(s, warm, iters);
