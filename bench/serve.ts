@@ -3,7 +3,7 @@
 // engine is the bottleneck) while latency grows; a drop would mean per-request overhead or contention.
 // Run with the fake engine: `node dist/bench/serve.js` (measures the HTTP/SSE layer alone).
 import { pathToFileURL } from 'node:url';
-import type { TextEngine } from '../src/serve/engine.js';
+import type { TextEngine } from '../src/generate/text-engine.js';
 import { startServer } from '../src/serve/server.js';
 
 export interface ServeBenchOptions {

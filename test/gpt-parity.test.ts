@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { GPT } from '../src/models/gpt.js';
-import { AdamW, clipGradNorm } from '../src/optim/adamw.js';
+import { AdamW } from '../src/optim/adamw.js';
+import { clipGradNorm } from '../src/optim/clip.js';
 import { initBackend } from '../src/backend/index.node.js';
 
 interface Fixture {

@@ -2,7 +2,7 @@
 // samples) do not inflate, and redraws in place on a terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressBar } from '../src/cli/progress.js';
+import { ProgressBar } from '../src/train/progress.node.js';
 
 function fakeStream(tty: boolean): { write(s: string): boolean; isTTY: boolean; columns: number; out: string } {
   return { out: '', isTTY: tty, columns: 100, write(s: string) { this.out += s; return true; } };

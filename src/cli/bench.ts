@@ -170,14 +170,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only === 'all' || only === 'serve') {
     out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
     const { benchServe } = await import('../../bench/serve.js');
-    const { GPTEngine } = await import('../generate/engine.js');
+    const { ChatEngine } = await import('../generate/chat-engine.js');
     const { withChatVocabulary } = await import('../train/sft.js');
     await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
     // printable ASCII and newline: any prompt the benchmark sends can be encoded
     const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
     const base = new GPT({ vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
     const { model, tokenizer } = withChatVocabulary(base, chars, '');
-    results.serve = await benchServe(new GPTEngine(model, tokenizer, 'bench'), { maxTokens: o.quick ? 16 : 32 });
+    results.serve = await benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: o.quick ? 16 : 32 });
   }
 
   if (o.json) fs.writeFileSync(o.json as string, JSON.stringify(results, null, 2));

@@ -2,7 +2,7 @@
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
-import { GPTEngine } from '../generate/engine.js';
+import { ChatEngine } from '../generate/chat-engine.js';
 import { chatLoop } from './chat.js';
 
 const OPTS: OptTable = {
@@ -23,7 +23,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('chat: give a checkpoint folder (e.g. runs/chat)');
   await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
-  const engine = new GPTEngine(ck.model, ck.tokenizer, String(o.checkpoint));
+  const engine = new ChatEngine(ck.model, ck.tokenizer, String(o.checkpoint));
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (tty) process.stdout.write(`gptlab chat — ${engine.modelId} (${ck.model.numParameters().toLocaleString('en')} parameters). /help for commands, /exit to quit.\n`);
   await chatLoop(engine, { input: process.stdin, output: process.stdout, isTTY: tty, error: process.stderr }, {

@@ -4,7 +4,7 @@
 // notices go to `io.error` when given.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { DEFAULT_PARAMS, type ChatMessage, type GenerateParams, type TextEngine } from '../serve/engine.js';
+import { DEFAULT_PARAMS, type ChatMessage, type GenerateParams, type TextEngine } from '../generate/text-engine.js';
 
 export interface ChatIO {
   input: Readable;

@@ -3,7 +3,7 @@
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
-import { readTextFile } from '../train/run.node.js';
+import { readTextFile } from '../formats/text-file.node.js';
 import { evaluateText } from '../eval/evaluate.js';
 import { parseSplit } from '../data/dataset.js';
 

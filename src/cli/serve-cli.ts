@@ -3,7 +3,7 @@ import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
-import { GPTEngine } from '../generate/engine.js';
+import { ChatEngine } from '../generate/chat-engine.js';
 import { startServer } from '../serve/server.js';
 
 const OPTS: OptTable = {
@@ -26,7 +26,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const backend = await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
-  const engine = new GPTEngine(ck.model, ck.tokenizer, id);
+  const engine = new ChatEngine(ck.model, ck.tokenizer, id);
   const server = await startServer({
     engine, host: o.host as string, port, apiKey: (o.apiKey as string | undefined) ?? process.env.GPTLAB_API_KEY,
     limits: { maxBodyBytes: o.maxBody as number, maxQueue: o.maxQueue as number },

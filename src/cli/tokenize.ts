@@ -1,7 +1,7 @@
 // `gptlab tokenize …` (see text split into coloured tokens, ids, statistics) and
 // `gptlab tokenizer train …` (train a tokenizer on a file and save it).
 import { writeFile } from 'node:fs/promises';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../train/progress.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { BPETokenizer } from '../tokenizers/bpe.js';
 import { trainBPE } from '../tokenizers/bpe-train.js';

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { readTextFile, runTrainJob } from '../train/run.node.js';
+import { runTrainJob } from '../train/run.node.js';
+import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { GPT_PRESETS } from '../models/gpt.js';
 import { TRAIN_DEFAULTS } from '../train/trainer.js';

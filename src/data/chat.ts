@@ -2,9 +2,11 @@
 // validating them record by record, and the chat template that turns a conversation into one token
 // sequence with a loss mask, so that SFT learns to produce the assistant's turns and nothing else.
 // Browser-safe: callers pass file text in, nothing here touches the file system.
-import type { ChatMessage } from '../serve/engine.js';
-
-export type { ChatMessage } from '../serve/engine.js';
+/** one turn of a conversation */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
 
 export const ROLES = ['system', 'user', 'assistant'] as const;
 export type Role = (typeof ROLES)[number];

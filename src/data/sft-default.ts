@@ -3,7 +3,7 @@
 // held out by operand pair (does the model add, or memorise?); facts of a seeded invented world are held
 // out by phrasing (does it answer a question it has not seen worded that way?). Browser-safe.
 import { Rng } from '../tensor/rng.js';
-import type { ChatMessage } from '../serve/engine.js';
+import type { ChatMessage } from './chat.js';
 
 export type SftKind = 'add' | 'sub' | 'colour' | 'capital' | 'opposite';
 

@@ -1,6 +1,6 @@
 // Turns an OpenAI request body into engine calls, checking every field with an error that names it
 // (OpenAI's `param`), so that a client learns exactly what to fix. Browser-safe.
-import type { ChatMessage, GenerateParams } from './engine.js';
+import type { ChatMessage, GenerateParams } from '../generate/text-engine.js';
 import { ApiError } from './openai-types.js';
 
 export interface RequestLimits {

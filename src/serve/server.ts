@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { GenerateParams, GenerateResult, TextEngine } from './engine.js';
+import type { GenerateParams, GenerateResult, TextEngine } from '../generate/text-engine.js';
 import { ApiError, type ChatCompletion, type ChatCompletionChunk, type ModelObject, type TextCompletion, type Usage } from './openai-types.js';
 import { asBody, parseChatRequest, parseCompletionRequest, type RequestLimits, type SamplingRequest } from './openai-request.js';
 import { GenerationQueue, QueueFullError } from './queue.js';

@@ -1,24 +1,15 @@
 // Node-only file I/O for tokenizers: strict UTF-8 text reading, and loading a tokenizer from a file
 // (our JSON, a Hugging Face tokenizer.json, or a `.tiktoken` rank file) with errors that name the file.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readTextFile as readText } from '../formats/text-file.node.js';
 import type { Tokenizer } from './tokenizer.js';
 import { tokenizerFromJSON } from './index.js';
 import { ENCODINGS, encodingFromRanks, parseTiktokenRanks } from './tiktoken.js';
-import { decodeUtf8Strict } from './utf8.js';
 import { loadEncoding } from './tiktoken.node.js';
-
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
-  }
-}
 
 /** a text file that must be valid UTF-8 (a BOM is skipped); invalid bytes → error with line and offset */
 export async function readTextFile(file: string): Promise<string> {
-  return decodeUtf8Strict(await readBytes(file), file);
+  return readText(file, 'file');
 }
 
 export async function loadTokenizerFile(file: string): Promise<Tokenizer> {

@@ -9,28 +9,15 @@ import path from 'node:path';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
-import { decodeUtf8Strict } from '../tokenizers/utf8.js';
+import { readTextFile } from '../formats/text-file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens } from '../data/dataset.js';
 import { lossCurveSVG } from '../eval/plot.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
-import { ProgressBar } from '../cli/progress.js';
+import { ProgressBar } from './progress.node.js';
 import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainState } from './trainer.js';
 import { checkpointFiles } from './checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.node.js';
-
-/** Reads a UTF-8 text file, with errors that name the file (missing, empty, invalid UTF-8 with its byte offset). */
-export function readTextFile(file: string, what = 'data file'): string {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`${file}: ${err.code === 'ENOENT' ? `no such ${what}` : err.code === 'EISDIR' ? 'is a folder, not a file' : err.message}`);
-  }
-  if (buf.length === 0) throw new Error(`${file}: the ${what} is empty`);
-  return decodeUtf8Strict(buf, file);
-}
 
 export interface TrainJob {
   text: string;

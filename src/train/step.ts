@@ -2,8 +2,8 @@
 // gradient clipping, the optimizer's update. Activations and gradients live in a step arena
 // (src/tensor/storage.ts): only numbers leave it, and the parameters' gradients are dropped before it
 // closes, so nothing keeps a view on memory the next step reuses.
-import type { AdamW } from '../optim/adamw.js';
-import { clipGradNorm } from '../optim/adamw.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { clipGradNorm } from '../optim/clip.js';
 import { stepScope } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
  * A NaN or infinite loss throws `nonFinite(loss)` before any gradient is computed.
  */
 export function optimizationStep(
-  params: Tensor[], optimizer: AdamW, lr: number, gradClip: number,
+  params: Tensor[], optimizer: Optimizer, lr: number, gradClip: number,
   lossOf: () => Tensor, nonFinite: (loss: number) => Error,
 ): { loss: number; gradNorm: number } {
   optimizer.zeroGrad();

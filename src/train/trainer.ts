@@ -4,7 +4,8 @@
 // callbacks. All randomness comes from generators whose state is part of TrainState, so a resumed run
 // continues the same trajectory.
 import type { GPT } from '../models/gpt.js';
-import { AdamW, cosineLr } from '../optim/adamw.js';
+import { AdamW } from '../optim/adamw.js';
+import { cosineLr } from '../optim/schedule.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../tensor/storage.js';

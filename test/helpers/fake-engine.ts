@@ -3,7 +3,7 @@
 // between tokens so that streaming, disconnects and queueing behave as with the real engine.
 import { StopStringMatcher } from '../../src/generate/stop.js';
 import { chatTemplate } from '../../src/data/chat.js';
-import { type ChatMessage, type GenerateParams, type GenerateResult, type TextEngine } from '../../src/serve/engine.js';
+import { type ChatMessage, type GenerateParams, type GenerateResult, type TextEngine } from '../../src/generate/text-engine.js';
 
 export interface FakeEngineOptions {
   modelId?: string;

@@ -3,10 +3,10 @@
 import type { GPT } from '../models/gpt.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate } from '../data/chat.js';
-import type { ChatMessage, GenerateParams, GenerateResult, TextEngine } from '../serve/engine.js';
+import type { ChatMessage, GenerateParams, GenerateResult, TextEngine } from '../generate/text-engine.js';
 import { generateText } from './generate.js';
 
-export class GPTEngine implements TextEngine {
+export class ChatEngine implements TextEngine {
   readonly contextLength: number;
   private readonly endId: number | undefined;
 

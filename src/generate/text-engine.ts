@@ -1,11 +1,9 @@
-// The boundary between the chat product (REPL, HTTP server, web page) and a language model. Everything on
+// TextEngine: the boundary between the chat product (REPL, HTTP server, web page) and a language model. Everything on
 // this side is testable without a model: tests drive it with a fake engine that "generates" canned text.
 // Browser-safe: no Node imports.
+import type { ChatMessage } from '../data/chat.js';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage } from '../data/chat.js';
 
 export interface GenerateParams {
   maxTokens: number;
