@@ -1,7 +1,7 @@
 // Scores a text with a model: slides non-overlapping windows of the block size over the tokens so every
 // token (but the first) is predicted exactly once, and reports mean loss, perplexity, bits per byte and
 // top-k accuracy.
-import type { GPT } from '../models/gpt.js';
+import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../tensor/storage.js';
@@ -26,7 +26,7 @@ export interface EvalOptions {
   part?: 'train' | 'dev' | 'test';
 }
 
-export function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
+export function evaluateText(model: LanguageModel, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
   let ids: number[];
   try {
     ids = tokenizer.encode(text);

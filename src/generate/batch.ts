@@ -15,9 +15,9 @@
 // generateIds would slide its window past blockSize by recomputing; a batch cannot (each row would need a
 // different crop), so a row that runs out of room finishes with 'length' and `contextFull: true` instead.
 // Up to that point its tokens equal generateIds's. A prompt longer than blockSize is an error.
-import { KVCache, type GPT } from '../models/gpt.js';
+import type { LanguageModel } from '../models/model.js';
 import { Rng } from '../tensor/rng.js';
-import { noGrad, Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/tensor.js';
 import { sampleNext, type SamplingOptions } from './sampling.js';
 
 export interface BatchRowOptions {
@@ -52,8 +52,9 @@ export interface BatchRowResult {
 }
 
 /** Generates for every prompt at once; returns one result per prompt, in order. Synchronous. */
-export function generateBatch(model: GPT, prompts: readonly (readonly number[])[], opts: BatchGenOptions): BatchRowResult[] {
-  const { blockSize, nLayer, vocabSize } = model.config;
+export function generateBatch(model: LanguageModel, prompts: readonly (readonly number[])[], opts: BatchGenOptions): BatchRowResult[] {
+  const { vocabSize } = model.config;
+  const blockSize = model.contextLength;
   const padId = opts.padId ?? 0;
   if (!Number.isInteger(padId) || padId < 0 || padId >= vocabSize) throw new Error(`generateBatch: padId ${padId} is outside the vocabulary [0, ${vocabSize})`);
   if (opts.rows && opts.rows.length !== prompts.length) {
@@ -82,7 +83,7 @@ export function generateBatch(model: GPT, prompts: readonly (readonly number[])[
   const wasTraining = model.training;
   model.eval();
   try {
-    const cache = new KVCache(nLayer);
+    const cache = model.createState(active.length);
     // prefill: left-pad to the longest prompt
     const T = Math.max(...active.map((i) => rows[i].ctx.length));
     let padding = Int32Array.from(active, (i) => T - rows[i].ctx.length);
@@ -91,7 +92,7 @@ export function generateBatch(model: GPT, prompts: readonly (readonly number[])[
     let feedT = T;
     for (;;) {
       const B = active.length;
-      const logits = noGrad(() => model.forward(feed, B, feedT, { cache, lastOnly: true, padding }).logits); // (B, 1, V)
+      const logits = noGrad(() => model.forward(feed, B, feedT, { state: cache, lastOnly: true, padding }).logits); // (B, 1, V)
       const keep: number[] = [];
       active.forEach((i, b) => {
         const r = rows[i];
@@ -105,12 +106,12 @@ export function generateBatch(model: GPT, prompts: readonly (readonly number[])[
       });
       if (keep.length === 0) break;
       if (keep.length < B) {
-        selectCacheRows(cache, keep);
+        cache.selectRows(keep);
         active = keep.map((b) => active[b]);
         padding = Int32Array.from(keep, (b) => padding[b]);
         const shared = Math.min(...padding);
         if (shared > 0) {
-          dropCachePrefix(cache, shared);
+          cache.dropPrefix(shared);
           padding = padding.map((p) => p - shared);
         }
       }
@@ -125,39 +126,4 @@ export function generateBatch(model: GPT, prompts: readonly (readonly number[])[
     model.train(wasTraining);
   }
   return rows.map((r) => r.result);
-}
-
-/**
- * Keeps (or repeats, or reorders) batch rows of every cached k and v: row j of the result is row rows[j] of
- * the old cache. Beam search reorders beams with it; batched generation drops finished rows.
- */
-export function selectCacheRows(cache: KVCache, rows: readonly number[]): void {
-  const pick = (t: Tensor | null): Tensor | null => {
-    if (!t) return null;
-    const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
-    const n = H * L * hs;
-    const out = new Float32Array(rows.length * n);
-    rows.forEach((r, j) => {
-      if (!(Number.isInteger(r) && r >= 0 && r < B)) throw new Error(`selectCacheRows: row ${r} is out of range for a batch of ${B}`);
-      out.set(t.data.subarray(r * n, (r + 1) * n), j * n);
-    });
-    return new Tensor(out, [rows.length, H, L, hs]);
-  };
-  cache.k = cache.k.map(pick);
-  cache.v = cache.v.map(pick);
-}
-
-/** Drops the first `n` cached positions of every row (left-pad columns that no remaining row needs). */
-export function dropCachePrefix(cache: KVCache, n: number): void {
-  const cut = (t: Tensor | null): Tensor | null => {
-    if (!t) return null;
-    const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
-    if (n > L) throw new Error(`dropCachePrefix: cannot drop ${n} of ${L} cached positions`);
-    const m = L - n;
-    const out = new Float32Array(B * H * m * hs);
-    for (let o = 0; o < B * H; o++) out.set(t.data.subarray((o * L + n) * hs, (o + 1) * L * hs), o * m * hs);
-    return new Tensor(out, [B, H, m, hs]);
-  };
-  cache.k = cache.k.map(cut);
-  cache.v = cache.v.map(cut);
 }

@@ -26,9 +26,8 @@
 //
 // The context is not slid: when prompt + generated tokens would exceed blockSize, the search ends there like
 // at maxNewTokens, with `contextFull: true`.
-import { KVCache, type GPT } from '../models/gpt.js';
+import type { LanguageModel } from '../models/model.js';
 import { noGrad } from '../tensor/tensor.js';
-import { selectCacheRows } from './batch.js';
 
 export interface BeamSearchOptions {
   numBeams: number;
@@ -95,8 +94,9 @@ class Hypotheses {
 }
 
 /** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
-export function beamSearch(model: GPT, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
-  const { blockSize, nLayer, vocabSize: V } = model.config;
+export function beamSearch(model: LanguageModel, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
+  const { vocabSize: V } = model.config;
+  const blockSize = model.contextLength;
   const K = opts.numBeams;
   const lengthPenalty = opts.lengthPenalty ?? 1;
   const early = opts.earlyStopping ?? false;
@@ -123,12 +123,12 @@ export function beamSearch(model: GPT, promptIds: readonly number[], opts: BeamS
   const wasTraining = model.training;
   model.eval();
   try {
-    const cache = new KVCache(nLayer);
-    const first = noGrad(() => model.forward(Int32Array.from(promptIds), 1, promptIds.length, { cache, lastOnly: true }).logits);
+    const cache = model.createState(1);
+    const first = noGrad(() => model.forward(Int32Array.from(promptIds), 1, promptIds.length, { state: cache, lastOnly: true }).logits);
     // every beam starts as the prompt: the same logits and K copies of its cache row
     let logits: Float32Array = new Float32Array(K * V); // (K, V)
     for (let b = 0; b < K; b++) logits.set(first.data, b * V);
-    if (K > 1) selectCacheRows(cache, new Array<number>(K).fill(0));
+    if (K > 1) cache.selectRows(new Array<number>(K).fill(0));
     let done = false;
     let step = 0;
     while (step < maxSteps && !done) {
@@ -162,9 +162,9 @@ export function beamSearch(model: GPT, promptIds: readonly number[], opts: BeamS
       beams = nextBeams;
       beamScores = Float64Array.from(nextScores);
       if (done || step === maxSteps) break;
-      if (from.some((b, j) => b !== j)) selectCacheRows(cache, from);
+      if (from.some((b, j) => b !== j)) cache.selectRows(from);
       const feed = Int32Array.from(beams, (ids) => ids[ids.length - 1]); // (K, 1)
-      logits = noGrad(() => model.forward(feed, K, 1, { cache, lastOnly: true }).logits).data;
+      logits = noGrad(() => model.forward(feed, K, 1, { state: cache, lastOnly: true }).logits).data;
     }
     if (!done) beams.forEach((ids, b) => hyps.add(ids, beamScores[b], false));
     // Python: sorted ascending (stable), best popped from the end

@@ -1,6 +1,6 @@
 // A checkpoint as a TextEngine: the chat REPL, the HTTP server and the web page talk to this. Generation
 // runs on the KV cache and stops at the end-of-turn token (or its text, for tokenizers without specials).
-import type { GPT } from '../models/gpt.js';
+import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate } from '../data/chat.js';
 import type { ChatMessage, GenerateParams, GenerateResult, TextEngine } from '../generate/text-engine.js';
@@ -10,8 +10,8 @@ export class ChatEngine implements TextEngine {
   readonly contextLength: number;
   private readonly endId: number | undefined;
 
-  constructor(readonly model: GPT, readonly tokenizer: Tokenizer, readonly modelId = 'gptlab') {
-    this.contextLength = model.config.blockSize;
+  constructor(readonly model: LanguageModel, readonly tokenizer: Tokenizer, readonly modelId = 'gptlab') {
+    this.contextLength = model.contextLength;
     this.endId = tokenizer.specialTokens.get(chatTemplate.endOfTurn);
   }
 

@@ -2,7 +2,7 @@
 // With the KV cache, each step feeds only the newest token and attends to cached keys/values of the past;
 // without it, each step re-reads the whole (cropped) context as nanoGPT's generate() does. Both give the same
 // logits, so greedy output is identical with and without the cache (test/generate.test.ts holds them to it).
-import { KVCache, type GPT } from '../models/gpt.js';
+import type { LanguageModel } from '../models/model.js';
 import { Rng } from '../tensor/rng.js';
 import { noGrad } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -28,9 +28,9 @@ export type FinishReason = 'stop' | 'length' | 'aborted';
  * Yields new token ids one by one. Synchronous: the caller decides when to yield to the event loop.
  * The returned generator's result is the finish reason.
  */
-export function* generateIds(model: GPT, prompt: readonly number[], opts: TokenGenOptions): Generator<number, FinishReason> {
+export function* generateIds(model: LanguageModel, prompt: readonly number[], opts: TokenGenOptions): Generator<number, FinishReason> {
   if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
-  const { blockSize, nLayer } = model.config;
+  const blockSize = model.contextLength;
   const rng = opts.rng ?? new Rng(opts.seed ?? 1337);
   const useCache = opts.useCache ?? true;
   const stops = new Set(opts.stopTokens ?? []);
@@ -38,7 +38,7 @@ export function* generateIds(model: GPT, prompt: readonly number[], opts: TokenG
   const penaltyStart = opts.penalizePrompt === false ? prompt.length : 0;
   const wasTraining = model.training;
   model.eval();
-  let cache = useCache ? new KVCache(nLayer) : undefined;
+  let cache = useCache ? model.createState(1) : undefined;
   try {
     for (let n = 0; n < opts.maxNewTokens; n++) {
       let feed: number[];
@@ -46,10 +46,10 @@ export function* generateIds(model: GPT, prompt: readonly number[], opts: TokenG
         feed = [ctx[ctx.length - 1]];
       } else {
         // start (or restart, once the context outgrows the block) from the last blockSize tokens
-        if (cache) cache = new KVCache(nLayer);
+        if (cache) cache = model.createState(1);
         feed = ctx.slice(-blockSize);
       }
-      const logits = noGrad(() => model.forward(Int32Array.from(feed), 1, feed.length, { cache, lastOnly: true }).logits);
+      const logits = noGrad(() => model.forward(Int32Array.from(feed), 1, feed.length, { state: cache, lastOnly: true }).logits);
       const row = Float32Array.from(logits.data); // (V,)
       const next = sampleNext(row, opts, rng, ctx.slice(penaltyStart));
       ctx.push(next);
@@ -88,7 +88,7 @@ export interface TextGenResult {
 
 /** Prompt text in, completion text out, streamed through onText, with stop strings and abort. */
 export async function generateText(
-  model: GPT, tokenizer: Tokenizer, prompt: string, opts: TextGenOptions,
+  model: LanguageModel, tokenizer: Tokenizer, prompt: string, opts: TextGenOptions,
 ): Promise<TextGenResult> {
   const promptIds = tokenizer.encode(prompt, { allowedSpecial: 'all' });
   const stopIds = new Set(opts.stopTokens ?? []);

@@ -9,7 +9,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, gelu } from '../tensor/elementwise.js';
 import { concat, mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
-import { causalAttention, causalSelfAttention, crossEntropy } from '../tensor/nnops.js';
+import { causalAttention, causalSelfAttention } from '../tensor/nnops.js';
+import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelOutput, type ModelState } from './model.js';
+import { languageModelLoss } from './loss.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -46,8 +48,8 @@ export function validateConfig(c: GPTConfig): void {
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`model config: dropout must be in [0, 1), got ${c.dropout}`);
 }
 
-/** Keys and values of past positions, per layer: (B, nh, L, hs) each. */
-export class KVCache {
+/** Keys and values of past positions, per layer: (B, nh, L, hs) each. GPT's generation state. */
+export class KVCache implements ModelState {
   k: (Tensor | null)[];
   v: (Tensor | null)[];
   constructor(nLayer: number) {
@@ -57,6 +59,38 @@ export class KVCache {
   /** number of cached positions */
   get length(): number {
     return this.k[0]?.shape[2] ?? 0;
+  }
+
+  /** row j of every cached k and v becomes old row rows[j] (beam search reorders, batches drop rows) */
+  selectRows(rows: readonly number[]): void {
+    const pick = (t: Tensor | null): Tensor | null => {
+      if (!t) return null;
+      const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
+      const n = H * L * hs;
+      const out = new Float32Array(rows.length * n);
+      rows.forEach((r, j) => {
+        if (!(Number.isInteger(r) && r >= 0 && r < B)) throw new Error(`selectRows: row ${r} is out of range for a batch of ${B}`);
+        out.set(t.data.subarray(r * n, (r + 1) * n), j * n);
+      });
+      return new Tensor(out, [rows.length, H, L, hs]);
+    };
+    this.k = this.k.map(pick);
+    this.v = this.v.map(pick);
+  }
+
+  /** drops the first n cached positions of every row */
+  dropPrefix(n: number): void {
+    const cut = (t: Tensor | null): Tensor | null => {
+      if (!t) return null;
+      const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
+      if (n > L) throw new Error(`dropPrefix: cannot drop ${n} of ${L} cached positions`);
+      const m = L - n;
+      const out = new Float32Array(B * H * m * hs);
+      for (let o = 0; o < B * H; o++) out.set(t.data.subarray((o * L + n) * hs, (o + 1) * L * hs), o * m * hs);
+      return new Tensor(out, [B, H, m, hs]);
+    };
+    this.k = this.k.map(cut);
+    this.v = this.v.map(cut);
   }
 }
 
@@ -152,13 +186,10 @@ class BlockList extends Module {
   }
 }
 
-export interface GPTOutput {
-  /** (B, T, V), or (B, 1, V) with lastOnly */
-  logits: Tensor;
-  loss: Tensor | null;
-}
+export type GPTOutput = ModelOutput;
 
-export class GPT extends Module {
+export class GPT extends Module implements LanguageModel {
+  readonly type = 'gpt';
   readonly config: GPTConfig;
   readonly transformer: Transformer;
   /** drew the initial weights; dropout keeps drawing from it, so checkpoints save its state */
@@ -173,42 +204,49 @@ export class GPT extends Module {
     // the LM head is tied to wte (weight tying, Press & Wolf 2017): there is no separate lm_head tensor
   }
 
+  get contextLength(): number {
+    return this.config.blockSize;
+  }
+
+  createState(): KVCache {
+    return new KVCache(this.config.nLayer);
+  }
+
+  describe(): string {
+    const c = this.config;
+    return `GPT: ${c.nLayer} layers, ${c.nHead} heads, ${c.nEmbd} wide, block ${c.blockSize}, vocab ${c.vocabSize}${c.bias ? ', biases' : ''}`;
+  }
+
   /**
-   * idx: B×T token ids (row-major), positions starting at the cache's length. With targets (B×T, −1 =
-   * ignore) returns the mean cross-entropy; `lossMask` weights positions (SFT's assistant-only loss).
+   * idx: B×T token ids (row-major), positions starting at the state's length. With targets (B×T, −1 =
+   * ignore) returns the loss (src/models/loss.ts); `lossMask` weights positions (SFT's assistant-only loss).
    * lastOnly computes logits for the last position only (generation).
    * Batches of prompts of different lengths are left-padded: `padding[b]` pad tokens start row b; they are
    * hidden from attention and the row's positions count from its first real token.
    */
-  forward(
-    idx: Int32Array, B: number, T: number,
-    opts: { targets?: Int32Array; lossMask?: Float32Array; cache?: KVCache; lastOnly?: boolean; padding?: Int32Array } = {},
-  ): GPTOutput {
-    const { targets, cache, lossMask } = opts;
+  forward(idx: Int32Array, B: number, T: number, opts: ForwardOptions = {}): ModelOutput {
+    const { targets, padding } = opts;
+    const cache = opts.state as KVCache | undefined;
+    if (cache && !(cache instanceof KVCache)) throw new Error('GPT.forward: state must come from GPT.createState');
+    checkForwardShape(this, idx, B, T, cache);
     const pos0 = cache?.length ?? 0;
-    if (pos0 + T > this.config.blockSize) {
-      throw new Error(`sequence of ${pos0 + T} tokens is longer than the block size ${this.config.blockSize}`);
-    }
-    if (idx.length !== B * T) throw new Error(`forward: ${idx.length} ids for B=${B} × T=${T}`);
     const tr = this.transformer;
     const tok = tr.wte.forward(idx, [B, T]); // (B, T, C)
-    let pe;
-    if (opts.padding) {
-      const pos = new Int32Array(B * T); // (B, T): each row counts from its first real token
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = Math.max(0, pos0 + t - opts.padding[b]);
-      pe = tr.wpe.forward(pos, [B, T]);
-    } else {
-      const pos = new Int32Array(T);
-      for (let t = 0; t < T; t++) pos[t] = pos0 + t;
-      pe = tr.wpe.forward(pos, [T]); // (T, C), broadcast over B
-    }
+    const pe = tr.wpe.forward(...this.positions(B, T, pos0, padding)); // (B, T, C) or (T, C), broadcast over B
     let x = tr.drop.forward(add(tok, pe));
-    tr.h.forEach((block, i) => (x = block.forward(x, cache, i, opts.padding)));
+    tr.h.forEach((block, i) => (x = block.forward(x, cache, i, padding)));
     x = tr.ln_f.forward(x);
     if (opts.lastOnly && !targets) x = slice(x, 1, T - 1, T); // (B, 1, C)
     const logits = linear(x, tr.wte.weight); // (B, T, V)
-    const loss = targets ? crossEntropy(logits, targets, -1, lossMask) : null;
-    return { logits, loss };
+    return { logits, loss: languageModelLoss(logits, opts) };
+  }
+
+  /** position ids: (T) from pos0, or (B, T) counting from each row's first real token when left-padded */
+  private positions(B: number, T: number, pos0: number, padding?: Int32Array): [Int32Array, number[]] {
+    if (!padding) return [Int32Array.from({ length: T }, (_, t) => pos0 + t), [T]];
+    const pos = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = Math.max(0, pos0 + t - padding[b]);
+    return [pos, [B, T]];
   }
 
   /** parameter count; like nanoGPT, position embeddings are excluded unless asked */

@@ -84,6 +84,41 @@ export function crossEntropy(
   });
 }
 
+/**
+ * Per-row cross-entropy −log softmax(logits)[target], differentiable: logits (…, V), targets one per row →
+ * a (rows) tensor, 0 (and no gradient) where the target is `ignoreIndex`. Reinforcement learning reads
+ * log-probabilities from it (log p = −nll) and PyTorch's `cross_entropy(reduction='none')` is the reference.
+ */
+export function crossEntropyPerToken(logits: Tensor, targets: Int32Array | number[], ignoreIndex = -1): Tensor {
+  const V = logits.shape[logits.ndim - 1], rows = logits.size / V;
+  if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of logits`);
+  const probs = allocUninit(logits.size);
+  backend().softmax(logits.data, probs, rows, V);
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    if (!(t >= 0 && t < V)) throw new Error(`crossEntropy: target ${t} at row ${r} is out of range for ${V} classes`);
+    const o = r * V;
+    let m = -Infinity;
+    for (let j = 0; j < V; j++) m = Math.max(m, logits.data[o + j]);
+    let s = 0;
+    for (let j = 0; j < V; j++) s += Math.exp(logits.data[o + j] - m);
+    out[r] = m + Math.log(s) - logits.data[o + t];
+  }
+  return Tensor.fromOp(out, [rows], [logits], (o) => {
+    const gl = logits.gradBuf();
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r];
+      const g = o.grad![r];
+      if (t === ignoreIndex || g === 0) continue;
+      const off = r * V;
+      for (let j = 0; j < V; j++) gl[off + j] += g * probs[off + j];
+      gl[off + t] -= g;
+    }
+  });
+}
+
 /** LayerNorm over the last axis with optional affine weight and bias (nanoGPT's LayerNorm(ndim, bias)). */
 export function layerNorm(x: Tensor, w: Tensor | null, b: Tensor | null, eps = 1e-5): Tensor {
   const C = x.shape[x.ndim - 1], rows = x.size / C;
