@@ -1,0 +1,282 @@
+// Convolutions with PyTorch's semantics (torch.nn.functional.conv1d / conv2d: cross-correlation, zero padding,
+// stride, dilation, groups; NCHW / NCL layouts; weight (out, in/groups, kH, kW)), differentiable, in two ways
+// that the tests hold together:
+//   conv2d / conv1d             im2col: each image's receptive fields are unrolled into a (K, Ho·Wo) matrix,
+//                               K = in/groups·kH·kW, so the convolution is one GEMM per image on the active
+//                               backend (WebAssembly SIMD or OpenBLAS); the backward is two more GEMMs and
+//                               col2im, which adds the unrolled gradient back onto the image.
+//   conv2dDirect / conv1dDirect the plain six-deep loop of the definition, forward and backward: the reference.
+// The definition (LeCun et al. 1998, "Gradient-based learning applied to document recognition"):
+//   y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·Cg + c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
+// with g = floor(o / Og) the group of output channel o and x = 0 outside the image.
+import { allocUninit } from './storage.js';
+import { backend } from '../backend/backend.js';
+import { Tensor } from './tensor.js';
+import { reshape } from './shape.js';
+
+/** Options of a 2-D convolution; a number applies to both axes. PyTorch's defaults: 1, 0, 1, 1. */
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+/** Options of a 1-D convolution (PyTorch's defaults: 1, 0, 1, 1). */
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  groups?: number;
+}
+
+/** Everything a convolution kernel needs to know about its shapes, checked once. */
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number;
+  O: number; G: number; Cg: number; Og: number;
+  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
+  Ho: number; Wo: number;
+}
+
+export const pair = (v: number | [number, number] | undefined, dflt: number): [number, number] =>
+  v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+
+function checkInt(op: string, field: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${field} must be an integer ≥ ${min}, got ${v}`);
+}
+
+/**
+ * Checks x (N, C, H, W), w (O, C/groups, kH, kW), b (O) and the options, and computes the output size
+ * Ho = floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 (likewise Wo), as PyTorch's Conv2d documents.
+ * Throws one line naming the field that does not fit.
+ */
+export function convGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): ConvGeometry {
+  if (x.ndim !== 4) throw new Error(`${op}: input must be (N, C, H, W), got shape [${x.shape}]`);
+  if (w.ndim !== 4) throw new Error(`${op}: weight must be (out, in/groups, kH, kW), got shape [${w.shape}]`);
+  const [N, C, H, W] = x.shape;
+  const [O, Cg, kH, kW] = w.shape;
+  const G = opts.groups ?? 1;
+  const [sH, sW] = pair(opts.stride, 1), [pH, pW] = pair(opts.padding, 0), [dH, dW] = pair(opts.dilation, 1);
+  checkInt(op, 'groups', G, 1);
+  for (const [f, v, min] of [['stride', sH, 1], ['stride', sW, 1], ['padding', pH, 0], ['padding', pW, 0], ['dilation', dH, 1], ['dilation', dW, 1]] as const) {
+    checkInt(op, f, v, min);
+  }
+  if (C !== Cg * G) throw new Error(`${op}: input has ${C} channels, weight expects ${Cg * G} (${Cg} per group × ${G} groups)`);
+  if (O % G !== 0) throw new Error(`${op}: weight has ${O} output channels, not divisible by groups = ${G}`);
+  if (b && (b.ndim !== 1 || b.shape[0] !== O)) throw new Error(`${op}: bias has shape [${b.shape}], expected [${O}]`);
+  const Ho = Math.floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1;
+  const Wo = Math.floor((W + 2 * pW - dW * (kW - 1) - 1) / sW) + 1;
+  if (Ho < 1 || Wo < 1) {
+    throw new Error(`${op}: input of ${H}×${W} (padded ${H + 2 * pH}×${W + 2 * pW}) is smaller than the dilated kernel ${dH * (kH - 1) + 1}×${dW * (kW - 1) + 1}`);
+  }
+  return { N, C, H, W, O, G, Cg, Og: O / G, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo };
+}
+
+/**
+ * Unrolls one image's group of channels, x[off …] (Cg, H, W), into col (K, Ho·Wo), K = Cg·kH·kW, row
+ * (c·kH + i)·kW + j holding the input that tap (c, i, j) sees at every output position (0 in the padding).
+ * Row order matches the weight's (Og, Cg, kH, kW) flattened to (Og, K).
+ */
+export function im2col(x: Float32Array, off: number, g: ConvGeometry, col: Float32Array): void {
+  const { Cg, H, W, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = off + c * H * W;
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++, r++) {
+        let k = r * Ho * Wo;
+        for (let oh = 0; oh < Ho; oh++) {
+          const ih = oh * sH - pH + i * dH;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, k, k + Wo);
+            k += Wo;
+            continue;
+          }
+          const row = plane + ih * W;
+          for (let ow = 0; ow < Wo; ow++, k++) {
+            const iw = ow * sW - pW + j * dW;
+            col[k] = iw >= 0 && iw < W ? x[row + iw] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds col (K, Ho·Wo) back onto dx[off …] (Cg, H, W); padding taps are dropped. */
+export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, off: number): void {
+  const { Cg, H, W, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = off + c * H * W;
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++, r++) {
+        let k = r * Ho * Wo;
+        for (let oh = 0; oh < Ho; oh++) {
+          const ih = oh * sH - pH + i * dH;
+          if (ih < 0 || ih >= H) {
+            k += Wo;
+            continue;
+          }
+          const row = plane + ih * W;
+          for (let ow = 0; ow < Wo; ow++, k++) {
+            const iw = ow * sW - pW + j * dW;
+            if (iw >= 0 && iw < W) dx[row + iw] += col[k];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** im2col of every group of image n into cols (G, K, L) */
+function unrollImage(x: Float32Array, n: number, g: ConvGeometry, cols: Float32Array): void {
+  const K = g.Cg * g.kH * g.kW, L = g.Ho * g.Wo;
+  for (let gi = 0; gi < g.G; gi++) im2col(x, (n * g.C + gi * g.Cg) * g.H * g.W, g, cols.subarray(gi * K * L, (gi + 1) * K * L));
+}
+
+/**
+ * 2-D convolution through im2col and the backend's GEMM (the fast path).
+ * x (N, C, H, W), w (O, C/groups, kH, kW), b (O) or null → (N, O, Ho, Wo); PyTorch's F.conv2d semantics.
+ * Throws when shapes or options do not fit (see convGeometry).
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  return conv2dGemm('conv2d', x, w, b, opts);
+}
+
+function conv2dGemm(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): Tensor {
+  const g = convGeometry(op, x, w, b, opts);
+  const { N, O, G, Og, Ho, Wo } = g;
+  const K = g.Cg * g.kH * g.kW, L = Ho * Wo;
+  const out = allocUninit(N * O * L); // (N, O, Ho, Wo); every element is written
+  const cols = allocUninit(G * K * L); // (G, K, L), one image at a time
+  const gemm = { batch: G, M: Og, N: L, K, transA: false, transB: false, strideA: Og * K, strideB: K * L, strideC: Og * L };
+  for (let n = 0; n < N; n++) {
+    const y = out.subarray(n * O * L, (n + 1) * O * L);
+    if (b) for (let o = 0; o < O; o++) y.fill(b.data[o], o * L, (o + 1) * L);
+    unrollImage(x.data, n, g, cols);
+    backend().matmul(w.data, cols, y, { ...gemm, accumulate: b !== null }); // y[g] (+)= W[g] · cols[g]
+  }
+  const parents = b ? [x, w, b] : [x, w];
+  return Tensor.fromOp(out, [N, O, Ho, Wo], parents, (res) => conv2dGemmBackward(g, x, w, b, res.grad!));
+}
+
+function conv2dGemmBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | null, gy: Float32Array): void {
+  const { N, O, G, Og, C, H, W } = g;
+  const K = g.Cg * g.kH * g.kW, L = g.Ho * g.Wo;
+  const cols = allocUninit(G * K * L);
+  const wt = w.requiresGrad ? w.gradTarget() : null;
+  const gx = x.requiresGrad ? x.gradBuf() : null;
+  for (let n = 0; n < N; n++) {
+    const gyn = gy.subarray(n * O * L, (n + 1) * O * L); // (G, Og, L)
+    if (wt) {
+      // dW[g] (+)= dY[g] · cols[g]ᵀ   (Og, L)·(L, K)
+      unrollImage(x.data, n, g, cols);
+      backend().matmul(gyn, cols, wt.grad, {
+        batch: G, M: Og, N: K, K: L, transA: false, transB: true, accumulate: wt.accumulate || n > 0, strideA: Og * L, strideB: K * L, strideC: Og * K,
+      });
+    }
+    if (gx) {
+      // dcols[g] = W[g]ᵀ · dY[g]   (K, Og)·(Og, L), then folded back onto the image
+      backend().matmul(w.data, gyn, cols, {
+        batch: G, M: K, N: L, K: Og, transA: true, transB: false, accumulate: false, strideA: Og * K, strideB: Og * L, strideC: K * L,
+      });
+      for (let gi = 0; gi < G; gi++) col2im(cols.subarray(gi * K * L, (gi + 1) * K * L), g, gx, (n * C + gi * g.Cg) * H * W);
+    }
+  }
+  if (b && b.requiresGrad) addBiasGrad(gy, b.gradBuf(), N, O, L);
+}
+
+/** db[o] += Σ_{n, l} dy[n, o, l] */
+function addBiasGrad(gy: Float32Array, gb: Float32Array, N: number, O: number, L: number): void {
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      let s = 0;
+      const base = (n * O + o) * L;
+      for (let l = 0; l < L; l++) s += gy[base + l];
+      gb[o] += s;
+    }
+  }
+}
+
+/**
+ * Calls tap(yi, xi, wi) for every product of the convolution's definition that touches the image (padding
+ * taps contribute 0 and are skipped): y[yi] += x[xi] · w[wi]. The reference's single loop nest.
+ */
+function forEachTap(g: ConvGeometry, tap: (yi: number, xi: number, wi: number) => void): void {
+  const { N, C, H, W, O, Cg, Og, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
+  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+    const c0 = Math.floor(o / Og) * Cg;
+    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
+      const yi = ((n * O + o) * Ho + oh) * Wo + ow;
+      for (let c = 0; c < Cg; c++) for (let i = 0; i < kH; i++) {
+        const ih = oh * sH - pH + i * dH;
+        if (ih < 0 || ih >= H) continue;
+        for (let j = 0; j < kW; j++) {
+          const iw = ow * sW - pW + j * dW;
+          if (iw < 0 || iw >= W) continue;
+          tap(yi, ((n * C + c0 + c) * H + ih) * W + iw, ((o * Cg + c) * kH + i) * kW + j);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * 2-D convolution by the direct loop of its definition, forward and backward, summed in float64: the
+ * reference that conv2d's im2col path is tested against. Same shapes, options and errors as conv2d.
+ */
+export function conv2dDirect(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  return directConv('conv2d', x, w, b, opts);
+}
+
+function directConv(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): Tensor {
+  const g = convGeometry(op, x, w, b, opts);
+  const L = g.Ho * g.Wo;
+  const acc = new Float64Array(g.N * g.O * L);
+  if (b) for (let k = 0; k < acc.length; k++) acc[k] = b.data[Math.floor(k / L) % g.O];
+  const X = x.data, Wd = w.data;
+  forEachTap(g, (yi, xi, wi) => (acc[yi] += X[xi] * Wd[wi]));
+  const parents = b ? [x, w, b] : [x, w];
+  return Tensor.fromOp(Float32Array.from(acc), [g.N, g.O, g.Ho, g.Wo], parents, (res) => {
+    const gy = res.grad!;
+    const gx = x.requiresGrad ? new Float64Array(x.size) : null;
+    const gw = w.requiresGrad ? new Float64Array(w.size) : null;
+    forEachTap(g, (yi, xi, wi) => {
+      if (gx) gx[xi] += gy[yi] * Wd[wi];
+      if (gw) gw[wi] += gy[yi] * X[xi];
+    });
+    if (gx) addInto(x.gradBuf(), gx);
+    if (gw) addInto(w.gradBuf(), gw);
+    if (b && b.requiresGrad) addBiasGrad(gy, b.gradBuf(), g.N, g.O, L);
+  });
+}
+
+function addInto(dst: Float32Array, src: Float64Array): void {
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i];
+}
+
+/** a conv1d call as the conv2d over a height-1 image that it is */
+function conv1dVia(
+  f: (x: Tensor, w: Tensor, b: Tensor | null, o: Conv2dOptions) => Tensor, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv1dOptions,
+): Tensor {
+  if (x.ndim !== 3) throw new Error(`conv1d: input must be (N, C, L), got shape [${x.shape}]`);
+  if (w.ndim !== 3) throw new Error(`conv1d: weight must be (out, in/groups, k), got shape [${w.shape}]`);
+  const [N, C, L] = x.shape, [O, Cg, k] = w.shape;
+  const o2: Conv2dOptions = { stride: [1, opts.stride ?? 1], padding: [0, opts.padding ?? 0], dilation: [1, opts.dilation ?? 1], groups: opts.groups };
+  const y = f(reshape(x, [N, C, 1, L]), reshape(w, [O, Cg, 1, k]), b, o2); // (N, O, 1, Lo)
+  return reshape(y, [N, O, y.shape[3]]);
+}
+
+/**
+ * 1-D convolution (PyTorch's F.conv1d) through im2col and the backend's GEMM.
+ * x (N, C, L), w (O, C/groups, k), b (O) or null → (N, O, Lo), Lo = floor((L + 2p − d·(k − 1) − 1)/s) + 1.
+ */
+export function conv1d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+  return conv1dVia((a, ww, bb, o) => conv2dGemm('conv1d', a, ww, bb, o), x, w, b, opts);
+}
+
+/** 1-D convolution by the direct loop (the reference for conv1d). */
+export function conv1dDirect(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+  return conv1dVia((a, ww, bb, o) => directConv('conv1d', a, ww, bb, o), x, w, b, opts);
+}

@@ -1,0 +1,170 @@
+// Pooling with PyTorch's semantics (torch.nn.functional.max_pool2d / avg_pool2d / adaptive_avg_pool2d and their
+// 1-D forms; ceil_mode false, dilation 1), differentiable, NCHW / NCL layouts. Every pooling here reduces a
+// rectangular window of each (n, c) plane to one number. Average pooling is LeNet's subsampling (LeCun et al.
+// 1998) and spreads the gradient evenly over the window; max pooling remembers where each maximum came from
+// (its argmax) and sends the gradient there.
+import { alloc } from './storage.js';
+import { Tensor } from './tensor.js';
+import { reshape } from './shape.js';
+import { pair } from './conv.js';
+
+/** Options of a 2-D pooling; stride defaults to the kernel size, padding to 0 (PyTorch's defaults). */
+export interface Pool2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+/** avg_pool2d's options: count_include_pad (default true, PyTorch's) divides by the whole window, padding included. */
+export interface AvgPool2dOptions extends Pool2dOptions {
+  countIncludePad?: boolean;
+}
+
+/** the window of output (oh, ow) on the unpadded plane, [h0, h1) × [w0, w1), and the divisor for averages */
+type Window = (oh: number, ow: number) => [number, number, number, number, number];
+
+interface PoolShape { N: number; C: number; H: number; W: number; Ho: number; Wo: number }
+
+/**
+ * Checks x (N, C, H, W) and the window, and returns the output size Ho = floor((H + 2·pH − kH)/sH) + 1
+ * (likewise Wo) and the window function. PyTorch's rule: padding at most half the kernel.
+ */
+function slidingWindows(op: string, x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions): [PoolShape, Window] {
+  if (x.ndim !== 4) throw new Error(`${op}: input must be (N, C, H, W), got shape [${x.shape}]`);
+  const [N, C, H, W] = x.shape;
+  const [kH, kW] = pair(kernel, 1), [sH, sW] = pair(opts.stride, 0), [pH, pW] = pair(opts.padding, 0);
+  const stride: [number, number] = [sH || kH, sW || kW];
+  for (const [f, vs, min] of [['kernel', [kH, kW], 1], ['stride', stride, 1], ['padding', [pH, pW], 0]] as const) {
+    for (const v of vs) if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${f} must be an integer ≥ ${min}, got ${v}`);
+  }
+  if (2 * pH > kH || 2 * pW > kW) throw new Error(`${op}: padding ${pH}×${pW} is more than half the kernel ${kH}×${kW}`);
+  const Ho = Math.floor((H + 2 * pH - kH) / stride[0]) + 1, Wo = Math.floor((W + 2 * pW - kW) / stride[1]) + 1;
+  if (Ho < 1 || Wo < 1) throw new Error(`${op}: input of ${H}×${W} (padded ${H + 2 * pH}×${W + 2 * pW}) is smaller than the kernel ${kH}×${kW}`);
+  const includePad = opts.countIncludePad ?? true;
+  const win: Window = (oh, ow) => {
+    const hs = oh * stride[0] - pH, ws = ow * stride[1] - pW;
+    const he = Math.min(hs + kH, H + pH), we = Math.min(ws + kW, W + pW);
+    const padded = (he - hs) * (we - ws);
+    const h0 = Math.max(hs, 0), w0 = Math.max(ws, 0), h1 = Math.min(he, H), w1 = Math.min(we, W);
+    return [h0, h1, w0, w1, includePad ? padded : (h1 - h0) * (w1 - w0)];
+  };
+  return [{ N, C, H, W, Ho, Wo }, win];
+}
+
+/** Averages every window: y[n, c, oh, ow] = Σ_window x / divisor; the backward spreads dy/divisor over it. */
+function averageWindows(x: Tensor, s: PoolShape, win: Window): Tensor {
+  const { N, C, H, W, Ho, Wo } = s;
+  const out = alloc(N * C * Ho * Wo);
+  const X = x.data;
+  for (let p = 0, k = 0; p < N * C; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
+      const [h0, h1, w0, w1, div] = win(oh, ow);
+      let acc = 0;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) acc += X[base + h * W + w];
+      out[k] = acc / div;
+    }
+  }
+  return Tensor.fromOp(out, [N, C, Ho, Wo], [x], (res) => {
+    const gy = res.grad!, gx = x.gradBuf();
+    for (let p = 0, k = 0; p < N * C; p++) {
+      const base = p * H * W;
+      for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
+        const [h0, h1, w0, w1, div] = win(oh, ow);
+        const g = gy[k] / div;
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx[base + h * W + w] += g;
+      }
+    }
+  });
+}
+
+/**
+ * torch.nn.functional.max_pool2d: x (N, C, H, W) → (N, C, Ho, Wo), Ho = floor((H + 2p − k)/s) + 1, padding
+ * counting as −∞. The gradient goes to the first maximal element of each window (PyTorch's CPU choice).
+ * Throws on a non-4-D input, non-positive sizes, or padding over half the kernel.
+ */
+export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const [s, win] = slidingWindows('max_pool2d', x, kernel, opts);
+  const { N, C, H, W, Ho, Wo } = s;
+  const out = alloc(N * C * Ho * Wo);
+  const arg = new Int32Array(out.length); // flat index into x of each maximum
+  const X = x.data;
+  for (let p = 0, k = 0; p < N * C; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
+      const [h0, h1, w0, w1] = win(oh, ow);
+      let best = -Infinity, at = base + h0 * W + w0;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
+        const v = X[base + h * W + w];
+        if (v > best || Number.isNaN(v)) (best = v), (at = base + h * W + w);
+        if (Number.isNaN(v)) break;
+      }
+      out[k] = best;
+      arg[k] = at;
+    }
+  }
+  return Tensor.fromOp(out, [N, C, Ho, Wo], [x], (res) => {
+    const gy = res.grad!, gx = x.gradBuf();
+    for (let k = 0; k < gy.length; k++) gx[arg[k]] += gy[k];
+  });
+}
+
+/**
+ * torch.nn.functional.avg_pool2d: x (N, C, H, W) → (N, C, Ho, Wo), sizes as max_pool2d. Zero padding; with
+ * countIncludePad (the default) every window divides by kH·kW, else by the number of real pixels in it.
+ */
+export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions = {}): Tensor {
+  const [s, win] = slidingWindows('avg_pool2d', x, kernel, opts);
+  return averageWindows(x, s, win);
+}
+
+/**
+ * torch.nn.functional.adaptive_avg_pool2d: x (N, C, H, W) → (N, C, oh, ow); output cell i along an axis of
+ * length H averages rows floor(i·H/oh) … ceil((i+1)·H/oh) − 1. outputSize 1 is global average pooling
+ * (He et al. 2016's ResNet head).
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, number]): Tensor {
+  if (x.ndim !== 4) throw new Error(`adaptive_avg_pool2d: input must be (N, C, H, W), got shape [${x.shape}]`);
+  const [N, C, H, W] = x.shape;
+  const [Ho, Wo] = pair(outputSize, 1);
+  if (!Number.isInteger(Ho) || !Number.isInteger(Wo) || Ho < 1 || Wo < 1) {
+    throw new Error(`adaptive_avg_pool2d: output size must be positive integers, got ${Ho}×${Wo}`);
+  }
+  const win: Window = (oh, ow) => {
+    const h0 = Math.floor((oh * H) / Ho), h1 = Math.ceil(((oh + 1) * H) / Ho);
+    const w0 = Math.floor((ow * W) / Wo), w1 = Math.ceil(((ow + 1) * W) / Wo);
+    return [h0, h1, w0, w1, (h1 - h0) * (w1 - w0)];
+  };
+  return averageWindows(x, { N, C, H, W, Ho, Wo }, win);
+}
+
+/** a 1-D pooling as the 2-D one over a height-1 plane: x (N, C, L) → (N, C, Lo) */
+function pool1d(op: string, x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
+  if (x.ndim !== 3) throw new Error(`${op}: input must be (N, C, L), got shape [${x.shape}]`);
+  const [N, C, L] = x.shape;
+  const y = f(reshape(x, [N, C, 1, L]));
+  return reshape(y, [N, C, y.shape[3]]);
+}
+
+/** torch.nn.functional.max_pool1d: x (N, C, L) → (N, C, floor((L + 2p − k)/s) + 1); stride defaults to k. */
+export function maxPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number } = {}): Tensor {
+  const o = { stride: [1, opts.stride ?? kernel] as [number, number], padding: [0, opts.padding ?? 0] as [number, number] };
+  return pool1d('max_pool1d', x, (x4) => maxPool2d(x4, [1, kernel], o));
+}
+
+/** torch.nn.functional.avg_pool1d: x (N, C, L) → (N, C, Lo), count_include_pad by default. */
+export function avgPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number; countIncludePad?: boolean } = {}): Tensor {
+  const o = { stride: [1, opts.stride ?? kernel] as [number, number], padding: [0, opts.padding ?? 0] as [number, number], countIncludePad: opts.countIncludePad };
+  return pool1d('avg_pool1d', x, (x4) => avgPool2d(x4, [1, kernel], o));
+}
+
+/**
+ * torch.flatten: merges dims startDim … endDim (negative counts from the end) into one; shares data.
+ * (N, C, H, W) → (N, C·H·W) with the defaults, as nn.Flatten.
+ */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  const nd = x.ndim;
+  const s = startDim < 0 ? startDim + nd : startDim, e = endDim < 0 ? endDim + nd : endDim;
+  if (s < 0 || e >= nd || s > e) throw new Error(`flatten: dims ${startDim}…${endDim} are out of range for shape [${x.shape}]`);
+  const merged = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
+  return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
+}
