@@ -1,0 +1,195 @@
+// Recurrent layers against PyTorch and against themselves. scripts/fixtures/make_rnn_fixture.py (torch 2.13)
+// wrote, per configuration of nn.RNN / LSTM / GRU, the weights, inputs, outputs, final states and the
+// gradients of a scalar loss w.r.t. inputs, initial states and every parameter (test/fixtures/recurrent/).
+// We load the state dict into our module and must agree: outputs and states |Δ| ≤ 1e-5, gradients
+// |Δ| ≤ 1e-5 + 1e-3·|g| — with the fused cells (js and wasm backends) and with the composed reference cells.
+// The fused cells are also checked against the composed ones and against finite differences.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
+import { Tensor, noGrad, Rng, mul, sum, add, concat, reshape } from '../src/tensor/index.js';
+import { gruCell, lstmCell, rnnCell } from '../src/tensor/rnn-cells.js';
+import { gruCellRef, lstmCellRef, rnnCellRef } from '../src/nn/recurrent-ref.js';
+import { GRU, LSTM, RNN } from '../src/nn/recurrent.js';
+import { initBackend } from '../src/backend/index.node.js';
+import { gradcheck } from './helpers/gradcheck.js';
+
+const DIR = new URL('../../test/fixtures/recurrent/', import.meta.url);
+
+interface Config {
+  kind: 'RNN' | 'LSTM' | 'GRU'; input_size: number; hidden_size: number; num_layers: number; bias: boolean;
+  batch_first: boolean; bidirectional: boolean; nonlinearity: 'tanh' | 'relu' | null; h0: boolean; c0: boolean;
+}
+
+interface Fixture {
+  cfg: Config;
+  t: Map<string, { shape: number[]; data: Float32Array }>;
+  params: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+function load(file: string): Fixture {
+  const f = readSafetensors(new Uint8Array(fs.readFileSync(new URL(file, DIR))), file);
+  const t = new Map<string, { shape: number[]; data: Float32Array }>();
+  const params = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [k, e] of f.tensors) {
+    const v = { shape: e.shape, data: toFloat32(e) };
+    if (k.startsWith('param.')) params.set(k.slice(6), v);
+    else t.set(k, v);
+  }
+  return { cfg: JSON.parse(f.metadata.config) as Config, t, params };
+}
+
+function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): number {
+  assert.equal(got.length, want.length, `${name}: length`);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    worst = Math.max(worst, d);
+    if (!(d <= atol + rtol * Math.abs(want[i]))) assert.fail(`${name}[${i}]: got ${got[i]}, PyTorch ${want[i]} (|Δ| ${d.toExponential(2)})`);
+  }
+  return worst;
+}
+
+function build(c: Config, fused: boolean): RNN | LSTM | GRU {
+  const opts = { numLayers: c.num_layers, bias: c.bias, batchFirst: c.batch_first, bidirectional: c.bidirectional, fused };
+  if (c.kind === 'RNN') return new RNN(c.input_size, c.hidden_size, { ...opts, nonlinearity: c.nonlinearity ?? 'tanh' });
+  return c.kind === 'LSTM' ? new LSTM(c.input_size, c.hidden_size, opts) : new GRU(c.input_size, c.hidden_size, opts);
+}
+
+const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.safetensors')).sort();
+const runs = [['js', true], ['js', false], ['wasm', true]] as const;
+
+for (const [backendName, fused] of runs) {
+  test(`recurrent layers match PyTorch (${backendName}, ${fused ? 'fused' : 'composed'} cells)`, async () => {
+    await initBackend({ backend: backendName, threads: 1 });
+    let worstOut = 0, worstGrad = 0;
+    for (const file of files) {
+      const fx = load(file);
+      const m = build(fx.cfg, fused);
+      m.loadStateDict(fx.params, file);
+      const get = (k: string): Tensor | undefined => {
+        const v = fx.t.get(k);
+        return v && new Tensor(v.data.slice(), v.shape.slice(), true);
+      };
+      const x = get('x')!, h0 = get('h0'), c0 = get('c0');
+      const r: { output: Tensor; h: Tensor; c?: Tensor } = m instanceof LSTM ? m.forward(x, h0, c0) : m.forward(x, h0);
+      const outs: [string, Tensor][] = [['output', r.output], ['h_n', r.h]];
+      if (r.c) outs.push(['c_n', r.c]);
+      let loss: Tensor | null = null;
+      for (const [k, v] of outs) {
+        const want = fx.t.get(k)!;
+        assert.deepEqual(v.shape, want.shape, `${file}: ${k} shape`);
+        worstOut = Math.max(worstOut, close(`${file}: ${k}`, v.data, want.data, 1e-5, 0));
+        const term = sum(mul(v, get(`w_${k}`)!));
+        loss = loss ? add(loss, term) : term;
+      }
+      loss!.backward();
+      const grads: [string, Float32Array | null][] = [['x', x.grad], ['h0', h0?.grad ?? null], ['c0', c0?.grad ?? null]];
+      for (const [k, g] of grads) {
+        const want = fx.t.get(`grad_${k}`);
+        if (want) worstGrad = Math.max(worstGrad, close(`${file}: grad ${k}`, g!, want.data, 1e-5, 1e-3));
+      }
+      for (const [name, p] of m.namedParameters()) {
+        const want = fx.t.get(`grad.${name}`);
+        assert.ok(want, `${file}: no gradient for ${name}`);
+        worstGrad = Math.max(worstGrad, close(`${file}: grad ${name}`, p.grad!, want.data, 1e-5, 1e-3));
+      }
+    }
+    console.log(`# ${backendName} ${fused ? 'fused' : 'composed'}: ${files.length} configurations, max |Δ| outputs/states ${worstOut.toExponential(2)}, gradients ${worstGrad.toExponential(2)}`);
+  });
+}
+
+test('the notes: nn.RNN(32, 64) on an unbatched (4, 32) input gives a (4, 64) output and a (1, 64) state', async () => {
+  await initBackend({ backend: 'js' });
+  const rnn = new RNN(32, 64, { rng: new Rng(1) });
+  const { output, h } = rnn.forward(Tensor.randn([4, 32], new Rng(2)));
+  assert.deepEqual(output.shape, [4, 64]);
+  assert.deepEqual(h.shape, [1, 64]);
+  assert.deepEqual(Array.from(h.data), Array.from(output.data.subarray(3 * 64)));
+});
+
+test('parameter names, shapes, order and the U(−1/√H, 1/√H) initialisation are PyTorch\'s', () => {
+  const lstm = new LSTM(3, 16, { numLayers: 2, bidirectional: true, rng: new Rng(5) });
+  const got = lstm.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`);
+  const names: string[] = [];
+  for (const l of [0, 1])
+    for (const s of ['', '_reverse']) {
+      const I = l === 0 ? 3 : 32;
+      names.push(`weight_ih_l${l}${s}:64x${I}`, `weight_hh_l${l}${s}:64x16`, `bias_ih_l${l}${s}:64`, `bias_hh_l${l}${s}:64`);
+    }
+  assert.deepEqual(got, names);
+  const all = lstm.parameters().flatMap((p) => Array.from(p.data));
+  assert.ok(all.every((v) => Math.abs(v) <= 0.25), 'within 1/√16');
+  assert.ok(Math.max(...all) > 0.24 && Math.min(...all) < -0.24, 'spans the range');
+  assert.deepEqual(new GRU(2, 3, { bias: false }).namedParameters().map(([n]) => n), ['weight_ih_l0', 'weight_hh_l0']);
+});
+
+test('bad input gets one line naming the field', () => {
+  assert.throws(() => new RNN(0, 4), /inputSize must be a positive integer/);
+  assert.throws(() => new LSTM(3, 4, { numLayers: 1.5 }), /numLayers must be a positive integer/);
+  assert.throws(() => new GRU(3, 4, { dropout: 1 }), /dropout must be in \[0, 1\)/);
+  assert.throws(() => new RNN(3, 4, { nonlinearity: 'gelu' as 'tanh' }), /nonlinearity must be/);
+  const lstm = new LSTM(3, 4, { numLayers: 2 });
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 2, 2])), /input must be/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 2, 3]), Tensor.zeros([1, 2, 4])), /h0 must be \[2,2,4\]/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), undefined, Tensor.zeros([2, 2, 4])), /c0 must be \[2,4\]/);
+});
+
+// ---- the fused cells -------------------------------------------------------------------------------------
+
+const T = 3, B = 2, H = 3;
+const rnd = (shape: number[], seed: number, scale = 1): Tensor => Tensor.randn(shape, new Rng(seed), scale, 0, true);
+/** the cells' outputs side by side, so one gradient check covers h and c */
+const flat = (ts: Tensor[]): Tensor => concat(ts.map((t) => reshape(t, [-1])), 0);
+
+const cells: [string, number, (fused: boolean, xp: Tensor, t: number, hg: Tensor, s: Tensor) => Tensor][] = [
+  ['rnn tanh', 1, (f, xp, t, hg) => (f ? rnnCell : rnnCellRef)(xp, t, hg, 'tanh')],
+  ['rnn relu', 1, (f, xp, t, hg) => (f ? rnnCell : rnnCellRef)(xp, t, hg, 'relu')],
+  ['lstm', 4, (f, xp, t, hg, c) => { const r = (f ? lstmCell : lstmCellRef)(xp, t, hg, c); return flat([r.h, r.c]); }],
+  ['gru', 3, (f, xp, t, hg, h) => (f ? gruCell : gruCellRef)(xp, t, hg, h)],
+];
+
+for (const [name, G, cell] of cells) {
+  test(`fused ${name} cell equals the composed ops, forward and backward`, () => {
+    const grads: Float32Array[][] = [];
+    const outs: Float32Array[] = [];
+    for (const fused of [true, false]) {
+      const xp = rnd([T, B, G * H], 1), hg = rnd([B, G * H], 2), s = rnd([B, H], 3);
+      const out = cell(fused, xp, 1, hg, s);
+      sum(mul(out, rnd(out.shape, 4))).backward();
+      outs.push(out.data);
+      grads.push([xp.grad!, hg.grad!, s.grad ?? new Float32Array(s.size)]);
+    }
+    close(`${name} output`, outs[0], outs[1], 1e-6, 1e-6);
+    ['xp', 'hg', 'state'].forEach((k, i) => close(`${name} grad ${k}`, grads[0][i], grads[1][i], 1e-6, 1e-5));
+    assert.ok(grads[0][0].subarray(0, B * G * H).every((v) => v === 0), 'only timestep 1 of xp gets a gradient');
+  });
+
+  test(`fused ${name} cell passes the finite-difference check`, () => {
+    const xp = rnd([T, B, G * H], 5), hg = rnd([B, G * H], 6), s = rnd([B, H], 7);
+    gradcheck(`fused ${name}`, (a, b, c) => cell(true, a, 2, b, c), name.startsWith('rnn') ? [xp, hg] : [xp, hg, s]);
+  });
+}
+
+test('fused LSTM: the gradient reaching c from h and from the next step is summed (two steps)', () => {
+  const run = (fused: boolean): Float32Array[] => {
+    const xp = rnd([2, B, 4 * H], 8), hg0 = rnd([B, 4 * H], 9), hg1 = rnd([B, 4 * H], 10), c0 = rnd([B, H], 11);
+    const cellFn = fused ? lstmCell : lstmCellRef;
+    const s1 = cellFn(xp, 0, hg0, c0);
+    const s2 = cellFn(xp, 1, add(hg1, mul(concat([s1.h, s1.h, s1.h, s1.h], 1), 0.5)), s1.c);
+    sum(mul(flat([s1.h, s2.h, s2.c]), rnd([3 * B * H], 12))).backward();
+    return [xp.grad!, hg0.grad!, hg1.grad!, c0.grad!];
+  };
+  const a = run(true), b = run(false);
+  a.forEach((g, i) => close(`grad ${i}`, g, b[i], 1e-6, 1e-5));
+});
+
+test('modules run without a graph under noGrad, and eval gives the same numbers as training without dropout', () => {
+  const gru = new GRU(3, 4, { numLayers: 2, rng: new Rng(3) });
+  const x = rnd([5, 2, 3], 13);
+  const a = noGrad(() => gru.forward(x));
+  assert.equal(a.output.requiresGrad, false);
+  const b = gru.eval().forward(x);
+  assert.deepEqual(Array.from(a.output.data), Array.from(b.output.data));
+});
