@@ -1,7 +1,7 @@
 // gptlab's Node-only surface: threaded kernels, files, checkpoints on disk, the server.
 export { initBackend } from './backend/index.node.js';
 export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir } from './train/checkpoint.node.js';
-export { runTrainJob } from './train/run.node.js';
+export { runTrainJob } from './train/pretrain-job.node.js';
 export { readTextFile } from './formats/text-file.node.js';
 export { writeFileAtomic, writeFileAtomicSync, writeDirAtomic, writeDirAtomicSync } from './formats/atomic.node.js';
 export { loadTokenizerFile, saveTokenizerFile, resolveTokenizer } from './tokenizers/file.node.js';

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureBackend } from '../src/backend/index.js';
 import { GPT, type GPTConfig } from '../src/models/gpt.js';
+import type { LanguageModel } from '../src/models/model.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { noGrad } from '../src/tensor/tensor.js';
 import { generateIds, type FinishReason, type TokenGenOptions } from '../src/generate/generate.js';
@@ -190,6 +191,8 @@ test('beam search: the worked example of beam.ts, on a scripted model', () => {
   };
   const fake = {
     config: { ...cfg, vocabSize: 5 },
+    contextLength: cfg.blockSize,
+    createState: () => ({ length: 0, selectRows() {}, dropPrefix() {} }),
     training: false,
     eval() {},
     train() {},
@@ -198,7 +201,7 @@ test('beam search: the worked example of beam.ts, on a scripted model', () => {
       for (let b = 0; b < B; b++) data.set(next[idx[b * T + T - 1]], b * 5);
       return { logits: { data, shape: [B, 1, 5] } };
     },
-  } as unknown as GPT;
+  } as unknown as LanguageModel;
   const r = beamSearch(fake, [4], { numBeams: 2, maxNewTokens: 2, numReturnSequences: 2, stopTokens: [2] });
   assert.deepEqual(r.sequences.map((s) => s.ids), [[0, 2], [1, 0]]);
   assert.ok(Math.abs(r.sequences[0].score - -0.4) < 1e-6 && Math.abs(r.sequences[1].score - -0.65) < 1e-6);

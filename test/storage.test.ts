@@ -12,6 +12,7 @@ import { args, checkMatmul, closeTo, filled, ref } from './helpers/matmul-check.
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { Trainer } from '../src/train/trainer.js';
+import { Pretraining } from '../src/train/pretraining.js';
 
 const KiB = 1024;
 const sc = (heap: WasmHeap, n: number, zero: boolean): Float32Array => heap.scoped(n, zero)!;
@@ -218,7 +219,7 @@ describe('stepScope', () => {
       const tok = new CharTokenizer(['a', 'b', 'c', 'd', ' ']);
       const data = new Int32Array(4000).map((_, i) => (i * 7 + (i >> 3)) % 5);
       const model = new GPT({ vocabSize: 5, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0, bias: true });
-      const tr = new Trainer(model, tok, { train: data, dev: data, test: data }, { batchSize: 4, warmupIters: 2 });
+      const tr = new Trainer(model, new Pretraining({ train: data, dev: data, test: data }), { batchSize: 4, warmupIters: 2 }, { tokenizer: tok });
       return Array.from({ length: 6 }, () => tr.trainStep().loss);
     };
     const resident = run();

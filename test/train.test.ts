@@ -9,6 +9,7 @@ import { ensureBackend } from '../src/backend/index.js';
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { Trainer, NonFiniteLossError } from '../src/train/trainer.js';
+import { Pretraining } from '../src/train/pretraining.js';
 import { splitTokens } from '../src/data/dataset.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
@@ -24,36 +25,36 @@ const trainCfg = { maxIters: 40, batchSize: 4, evalInterval: 10, evalIters: 2, s
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-train-'));
 
 test('loss decreases on a learnable corpus', async () => {
-  const t = new Trainer(new GPT(cfg, 1), tok, splits, { ...trainCfg, maxIters: 300, lr: 1e-2, batchSize: 8, evalInterval: 100 });
-  const first = t.estimateLoss(splits.dev, 4);
+  const t = new Trainer(new GPT(cfg, 1), new Pretraining(splits), { ...trainCfg, maxIters: 300, lr: 1e-2, batchSize: 8, evalInterval: 100 }, { tokenizer: tok });
+  const first = t.evaluate().dev!;
   await t.run();
   assert.ok(t.state.bestDevLoss < first - 0.5, `dev loss ${first} → ${t.state.bestDevLoss}`);
 });
 
 test('resume from a checkpoint continues the same trajectory (dropout and batches included)', async () => {
-  const straight = new Trainer(new GPT(cfg, 2), tok, splits, trainCfg);
+  const straight = new Trainer(new GPT(cfg, 2), new Pretraining(splits), trainCfg, { tokenizer: tok });
   const lossesA: number[] = [];
   await straight.run({ onStep: (s) => lossesA.push(s.loss) });
 
-  const first = new Trainer(new GPT(cfg, 2), tok, splits, trainCfg);
+  const first = new Trainer(new GPT(cfg, 2), new Pretraining(splits), trainCfg, { tokenizer: tok });
   const lossesB: number[] = [];
   let stopAt = 20;
   await first.run({ onStep: (s) => lossesB.push(s.loss), shouldStop: () => first.state.step >= stopAt });
   const dir = path.join(tmp, 'ck');
   saveCheckpoint(dir, checkpointFiles(first.model, tok, { trainer: first }));
   const ck = loadCheckpoint(dir, true);
-  const resumed = new Trainer(ck.model, ck.tokenizer, splits, trainCfg);
+  const resumed = new Trainer(ck.model, new Pretraining(splits), trainCfg, { tokenizer: ck.tokenizer });
   resumed.restore(ck.trainerState!, ck.moments!);
   stopAt = Infinity;
   await resumed.run({ onStep: (s) => lossesB.push(s.loss) });
   assert.equal(lossesB.length, lossesA.length);
   assert.deepEqual(lossesB, lossesA);
-  assert.deepEqual(Array.from(resumed.model.transformer.wte.weight.data), Array.from(straight.model.transformer.wte.weight.data));
+  assert.deepEqual(Array.from(resumed.model.stateDict().get('transformer.wte.weight')!.data), Array.from(straight.model.stateDict().get('transformer.wte.weight')!.data));
 });
 
 test('early stopping after `patience` evaluations without improvement', async () => {
   // lr 0 never improves after the first evaluation
-  const t = new Trainer(new GPT(cfg, 3), tok, splits, { ...trainCfg, lr: 1e-12, minLr: 1e-12, maxIters: 200, patience: 2, dropout: 0 } as never);
+  const t = new Trainer(new GPT(cfg, 3), new Pretraining(splits), { ...trainCfg, lr: 1e-12, minLr: 1e-12, maxIters: 200, patience: 2, dropout: 0 } as never, { tokenizer: tok });
   const outcome = await t.run();
   assert.equal(outcome, 'early-stopped');
   assert.ok(t.state.step < 200);
@@ -61,7 +62,7 @@ test('early stopping after `patience` evaluations without improvement', async ()
 
 test('a NaN loss stops training and names the step', async () => {
   const m = new GPT(cfg, 4);
-  const t = new Trainer(m, tok, splits, trainCfg);
+  const t = new Trainer(m, new Pretraining(splits), trainCfg, { tokenizer: tok });
   await t.run({ shouldStop: () => t.state.step >= 3 });
   m.transformer.ln_f.weight.data[0] = NaN;
   await assert.rejects(t.run(), (e: unknown) => e instanceof NonFiniteLossError && /step 3/.test((e as Error).message));
@@ -74,8 +75,9 @@ test('checkpoint folder: round trip, nanoGPT names, and clear errors for damage'
   const names = fs.readdirSync(dir).sort();
   assert.deepEqual(names, ['config.json', 'model.safetensors', 'tokenizer.json']);
   const back = loadCheckpoint(dir);
-  assert.deepEqual(Array.from(back.model.transformer.h[0].attn.c_attn.weight.data), Array.from(m.transformer.h[0].attn.c_attn.weight.data));
-  assert.deepEqual(back.model.transformer.h[0].attn.c_attn.weight.shape, [48, 16]); // [out, in]
+  const w = back.model.stateDict().get('transformer.h.0.attn.c_attn.weight')!;
+  assert.deepEqual(Array.from(w.data), Array.from(m.transformer.h[0].attn.c_attn.weight.data));
+  assert.deepEqual(w.shape, [48, 16]); // [out, in]
   assert.equal(back.tokenizer.decode(back.tokenizer.encode('12+3=15')), '12+3=15');
 
   const st = path.join(dir, 'model.safetensors');

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, type OptTable } from './args.js';
 import { maybeHelp } from './common.js';
-import { GPT } from '../models/gpt.js';
+import { createModel } from '../models/registry.js';
+import { Pretraining } from '../train/pretraining.js';
 import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
@@ -34,11 +35,10 @@ const SHAPES: TrainShape[] = [
 
 /** median ms per training step (forward + backward + AdamW) of a randomly initialised model on random tokens */
 export function benchTrainStep(s: TrainShape, warmup: number, iters: number): number {
-  const model = new GPT({ vocabSize: s.V, blockSize: s.T, nLayer: s.L, nHead: s.H, nEmbd: s.C, dropout: 0, bias: false });
+  const model = createModel('gpt', { vocabSize: s.V, blockSize: s.T, nLayer: s.L, nHead: s.H, nEmbd: s.C, dropout: 0, bias: false });
   const data = new Int32Array(200_000);
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % s.V;
-  const tok = new CharTokenizer(Array.from({ length: s.V }, (_, i) => String.fromCharCode(32 + i)));
-  const tr = new Trainer(model, tok, { train: data, dev: data, test: data }, { batchSize: s.B, lr: 1e-3, beta2: 0.99, weightDecay: 0.1 });
+  const tr = new Trainer(model, new Pretraining({ train: data, dev: data, test: data }), { batchSize: s.B, lr: 1e-3, beta2: 0.99, weightDecay: 0.1 });
   for (let i = 0; i < warmup; i++) tr.trainStep();
   const times: number[] = [];
   for (let i = 0; i < iters; i++) {
@@ -171,11 +171,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
     out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
     const { benchServe } = await import('../../bench/serve.js');
     const { ChatEngine } = await import('../generate/chat-engine.js');
-    const { withChatVocabulary } = await import('../train/sft.js');
+    const { withChatVocabulary } = await import('../train/chat-vocabulary.js');
     await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
     // printable ASCII and newline: any prompt the benchmark sends can be encoded
     const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
-    const base = new GPT({ vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+    const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
     const { model, tokenizer } = withChatVocabulary(base, chars, '');
     results.serve = await benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: o.quick ? 16 : 32 });
   }

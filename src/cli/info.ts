@@ -19,7 +19,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
   const info = {
-    folder: dir, model: c, parameters: ck.model.numParameters(), nonEmbeddingParameters: ck.model.numParams(),
+    folder: dir, modelType: ck.model.type, model: c, parameters: ck.model.numParameters(), nonEmbeddingParameters: ck.model.numParams(),
     tokenizer: { type: ck.tokenizer.type, vocabSize: ck.tokenizer.vocabSize, special: Object.fromEntries(ck.tokenizer.specialTokens) },
     step: ck.trainerState?.step ?? null, bestDevLoss: ck.trainerState?.bestDevLoss ?? (ck.config.meta?.devLoss as number | undefined) ?? null,
     resumable: !!ck.trainerState, meta: ck.config.meta ?? {}, files,
@@ -30,8 +30,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
   }
   const lines = [
     `checkpoint ${dir}`,
-    `  model      GPT: ${c.nLayer} layers, ${c.nHead} heads, ${c.nEmbd} wide, block ${c.blockSize}, vocab ${c.vocabSize}, bias ${c.bias}, dropout ${c.dropout}`,
-    `  parameters ${info.parameters.toLocaleString('en')} (${info.nonEmbeddingParameters.toLocaleString('en')} without position embeddings)`,
+    `  model      ${ck.model.describe()}`,
+    `  parameters ${info.parameters.toLocaleString('en')} (${info.nonEmbeddingParameters.toLocaleString('en')} as the model counts them)`,
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,
     `  files      ${files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,

@@ -1,12 +1,12 @@
 // gptlab train: pretraining from a text file, or the built-in demo corpus.
 import path from 'node:path';
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { runTrainJob } from '../train/run.node.js';
+import { runTrainJob, type TrainJob } from '../train/pretrain-job.node.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
-import { GPT_PRESETS } from '../models/gpt.js';
-import { TRAIN_DEFAULTS } from '../train/trainer.js';
+import { modelType, modelTypes } from '../models/registry.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
 
 const D = TRAIN_DEFAULTS;
 
@@ -17,8 +17,10 @@ export const TRAIN_OPTS: OptTable = {
   demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), ~2 minutes' },
   out: { type: 'string', help: 'run folder (default runs/<data name> or runs/demo)' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  arch: { type: 'string', default: 'gpt', help: `model type: ${modelTypes().join(', ')}` },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
-  preset: { type: 'string', help: `model size: ${Object.keys(GPT_PRESETS).join(', ')} (default: cpu; demo with --demo)` },
+  preset: { type: 'string', help: `model size: ${Object.keys(modelType('gpt').presets).join(', ')} for gpt (default: cpu; demo with --demo)` },
   nLayer: { type: 'int', help: 'transformer blocks (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
   nEmbd: { type: 'int', help: 'embedding width' },
@@ -48,15 +50,47 @@ export const TRAIN_OPTS: OptTable = {
   ...BACKEND_OPTS,
 };
 
-export async function trainCommand(argv: string[]): Promise<number> {
-  const o = parseArgs(argv, TRAIN_OPTS, 'train');
-  if (maybeHelp(o, () => helpText('train', 'train a GPT on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
+/** the training options of a run from parsed flags; when resuming, only the ones given now */
+function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
+  const keys: (keyof TrainConfig)[] = [
+    'maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'lrDecayIters', 'weightDecay', 'decayEmbeddings', 'beta1', 'beta2',
+    'gradClip', 'evalInterval', 'evalIters', 'patience', 'sampleAt', 'sampleTokens', 'seed',
+  ];
+  const flag: Partial<Record<keyof TrainConfig, string>> = { samplePrompt: 'prompt', sampleTemperature: 'temperature' };
+  const train: Record<string, unknown> = {};
+  for (const k of [...keys, 'samplePrompt', 'sampleTemperature'] as (keyof TrainConfig)[]) {
+    const name = flag[k] ?? k;
+    // a resumed run keeps its own settings; only options given now change them (e.g. a larger --max-iters)
+    if (o.resume && !o._given.has(name)) continue;
+    if (o[name] !== undefined) train[k] = o[name];
+  }
+  if (!o.resume) train.decayEmbeddings = !!o.decayEmbeddings;
+  return train as Partial<TrainConfig>;
+}
+
+/** --arch, --preset and the config overrides the chosen model type allows */
+function modelOptions(o: ParsedArgs, demo: boolean): TrainJob['model'] {
+  const arch = o.arch as string;
+  const t = modelType(arch);
+  const model: TrainJob['model'] = { arch, preset: (o.preset as string | undefined) ?? (demo && t.presets.demo ? 'demo' : t.defaultPreset) };
+  for (const k of Object.keys(t.overridable)) if (o[k] !== undefined) model[k] = o[k];
+  return model;
+}
+
+function checkTrainFlags(o: ParsedArgs): void {
   if (o._.length) throw new UsageError(`train: unexpected argument "${o._[0]}" (did you mean --data ${o._[0]}?)`);
   if (!o.data && !o.demo && !o.resume) throw new UsageError('train: give --data FILE, or --demo for the built-in corpus');
   if (o.data && o.demo) throw new UsageError('train: give either --data or --demo, not both');
   const positive = ['batchSize', 'maxIters', 'evalInterval', 'evalIters', 'sampleTokens'] as const;
   for (const k of positive) if ((o[k] as number) < 1) throw new UsageError(`train: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1, got ${o[k]}`);
   if ((o.lr as number) <= 0) throw new UsageError(`train: --lr must be positive, got ${o.lr}`);
+  if (!modelTypes().includes(o.arch as string)) throw new UsageError(`train: --arch must be one of ${modelTypes().join(', ')}, got "${o.arch}"`);
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, TRAIN_OPTS, 'train');
+  if (maybeHelp(o, () => helpText('train', 'train a language model on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
+  checkTrainFlags(o);
   const demo = !!o.demo;
   const source = demo ? 'built-in demo corpus' : (o.data as string | undefined) ?? '';
   const out = (o.out as string | undefined) ?? path.join('runs', demo ? 'demo' : path.basename(source || 'run').replace(/\.[^.]*$/, ''));
@@ -70,29 +104,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     // the demo's own defaults, where the user did not choose: about two minutes on two cores
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
-  const train = {
-      maxIters: o.maxIters as number, batchSize: o.batchSize as number, lr: o.lr as number,
-      minLr: o.minLr as number, warmupIters: o.warmupIters as number, lrDecayIters: (o.lrDecayIters as number | undefined) ?? 0,
-      weightDecay: o.weightDecay as number, decayEmbeddings: !!o.decayEmbeddings, beta1: o.beta1 as number, beta2: o.beta2 as number,
-      gradClip: o.gradClip as number, evalInterval: o.evalInterval as number, evalIters: o.evalIters as number,
-      patience: o.patience as number, sampleAt: o.sampleAt as number[],
-      sampleTokens: o.sampleTokens as number, samplePrompt: o.prompt as string, sampleTemperature: o.temperature as number,
-      seed: o.seed as number,
-  };
-  if (o.resume) {
-    // a resumed run keeps its own settings; only options given now change them (e.g. a larger --max-iters)
-    const alias: Record<string, string> = { samplePrompt: 'prompt', sampleTemperature: 'temperature' };
-    for (const k of Object.keys(train) as (keyof typeof train)[]) if (!o._given.has(alias[k] ?? k)) delete train[k];
-  }
   const res = await runTrainJob({
-    text, source, out, resume: !!o.resume, save: true, split: o.split as string,
-    tokenizerFile: o.tokenizer as string | undefined,
-    model: {
-      preset: (o.preset as string | undefined) ?? (demo ? 'demo' : 'cpu'), nLayer: o.nLayer as number | undefined, nHead: o.nHead as number | undefined,
-      nEmbd: o.nEmbd as number | undefined, blockSize: o.blockSize as number | undefined,
-      dropout: o.dropout as number | undefined, bias: o.bias as boolean | undefined,
-    },
-    train,
+    text, source, out, resume: !!o.resume, force: !!o.force, save: true, split: o.split as string,
+    tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
   return res.outcome === 'interrupted' ? 130 : 0;
 }

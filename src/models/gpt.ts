@@ -38,14 +38,23 @@ export const GPT_PRESETS: Record<string, Omit<GPTConfig, 'vocabSize'>> = {
   gpt2: { nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024, dropout: 0, bias: true },
 };
 
-export function validateConfig(c: GPTConfig): void {
-  const ints: (keyof GPTConfig)[] = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'];
+/**
+ * Checks a GPT config field by field (types included, so `"nLayer": "4"` is blamed on nLayer) and returns it
+ * typed. Throws `model config: FIELD must be …`.
+ */
+export function validateConfig(raw: Record<string, unknown> | GPTConfig): GPTConfig {
+  const c = raw as Record<string, unknown>;
+  const ints = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const;
   for (const k of ints) {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${v}`);
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new Error(`model config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`model config: dropout must be in [0, 1), got ${c.dropout}`);
+  const cfg = c as unknown as GPTConfig;
+  if (cfg.nEmbd % cfg.nHead !== 0) throw new Error(`model config: nEmbd (${cfg.nEmbd}) must be divisible by nHead (${cfg.nHead})`);
+  if (typeof c.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`model config: dropout must be a number in [0, 1), got ${JSON.stringify(c.dropout)}`);
+  if (typeof c.bias !== 'boolean') throw new Error(`model config: bias must be true or false, got ${JSON.stringify(c.bias)}`);
+  const { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias } = cfg;
+  return { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias };
 }
 
 /** Keys and values of past positions, per layer: (B, nh, L, hs) each. GPT's generation state. */

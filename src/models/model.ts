@@ -78,6 +78,8 @@ export interface LanguageModel {
   parameters(): Tensor[];
   /** parameter count as the model reports it (GPT: without position embeddings, as nanoGPT) */
   numParams(): number;
+  /** every parameter counted */
+  numParameters(): number;
   /** names of the parameters that get weight decay by default */
   decayedParameterNames(): Set<string>;
   /** name → tensor, sharing data */

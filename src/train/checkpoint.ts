@@ -1,40 +1,43 @@
 // A checkpoint is a folder of plain files, so other tools can read each part:
-//   config.json           format tag, the model config (ours and nanoGPT's `model_args` names), train config
+//   config.json           format tag, the model type and config (for GPT also nanoGPT's `model_args`), train config
 //   model.safetensors     parameters under nanoGPT's state-dict names, float32, Linear weights [out, in]
 //   tokenizer.json        the tokenizer (Tokenizer.toJSON())
 //   optimizer.safetensors AdamW moments `m.<name>`, `v.<name>` (only in resumable checkpoints)
 //   trainer_state.json    step, generator states, best dev loss, loss history
 // This module turns a model into those files and back; reading and writing the folder is checkpoint.node.ts.
-import { GPT, type GPTConfig } from '../models/gpt.js';
+import type { LanguageModel, ModelConfig } from '../models/model.js';
+import { modelType } from '../models/registry.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
 import { tokenizerFromJSON } from '../tokenizers/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { Trainer, TrainConfig, TrainState } from './trainer.js';
 
 export const CHECKPOINT_FORMAT = 'gptlab-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 export interface CheckpointConfig {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
-  model: GPTConfig;
-  /** the same, under nanoGPT's names, for tools that read nanoGPT's ckpt['model_args'] */
-  model_args: { n_layer: number; n_head: number; n_embd: number; block_size: number; bias: boolean; vocab_size: number; dropout: number };
-  train?: TrainConfig;
+  /** the registry key of the model type (src/models/registry.ts); absent in version-1 files, which are GPTs */
+  model_type?: string;
+  model: ModelConfig & Record<string, unknown>;
+  /** GPT: the same config under nanoGPT's names, for tools that read nanoGPT's ckpt['model_args'] */
+  model_args?: Record<string, unknown>;
+  train?: Partial<TrainConfig>;
   /** free-form: what produced it (pretrain, sft, …), data file, time */
   meta?: Record<string, unknown>;
 }
 
 export interface Checkpoint {
   config: CheckpointConfig;
-  model: GPT;
+  model: LanguageModel;
   tokenizer: Tokenizer;
   /** present when the checkpoint can resume training */
   trainerState?: TrainState;
   moments?: Map<string, Float32Array>;
 }
 
-export function modelToSafetensors(model: GPT): Uint8Array {
+export function modelToSafetensors(model: LanguageModel): Uint8Array {
   const tensors: Record<string, SafetensorsEntry> = {};
   for (const [name, p] of model.namedParameters()) tensors[name] = { dtype: 'F32', shape: p.shape.slice(), data: p.data };
   return writeSafetensors(tensors, { format: 'pt' });
@@ -42,12 +45,12 @@ export function modelToSafetensors(model: GPT): Uint8Array {
 
 /** Files of a checkpoint. `trainer` adds the optimizer and trainer state that resuming needs. */
 export function checkpointFiles(
-  model: GPT, tokenizer: Tokenizer, opts: { trainer?: Trainer; meta?: Record<string, unknown> } = {},
+  model: LanguageModel, tokenizer: Tokenizer, opts: { trainer?: Trainer; meta?: Record<string, unknown> } = {},
 ): Record<string, Uint8Array | string> {
-  const c = model.config;
+  const c = model.config as ModelConfig & Record<string, unknown>;
   const config: CheckpointConfig = {
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: c,
-    model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },
+    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model_type: model.type, model: c,
+    ...(modelType(model.type).exportConfig?.(c) ?? {}),
     train: opts.trainer?.config, meta: opts.meta,
   };
   const files: Record<string, Uint8Array | string> = {
@@ -93,9 +96,10 @@ export function checkpointFromFiles(read: (name: string) => Uint8Array | null, w
   if (!config || config.format !== CHECKPOINT_FORMAT || typeof config.model !== 'object') {
     throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}")`);
   }
-  let model: GPT;
+  let model: LanguageModel;
   try {
-    model = new GPT(config.model);
+    const t = modelType(config.model_type ?? 'gpt');
+    model = t.create(t.validate(config.model), 1337);
   } catch (e) {
     throw new Error(`${where}/config.json: ${(e as Error).message}`);
   }

@@ -1,18 +1,19 @@
-// The pretraining loop, as nanoGPT's train.py: random B×T windows, AdamW with warmup + cosine LR, gradient
-// clipping, dev-loss estimates every evalInterval steps, samples at chosen steps, early stopping. Browser-safe:
-// files, checkpoints on disk and the progress bar live in src/train/run.node.ts, which drives this through
-// callbacks. All randomness comes from generators whose state is part of TrainState, so a resumed run
-// continues the same trajectory.
-import type { GPT } from '../models/gpt.js';
+// The one training loop, for every objective (src/train/objective.ts): the optimizer (AdamW unless another is
+// given) under a warmup + cosine schedule, gradient clipping, evaluations every evalInterval steps, early
+// stopping on the held-out loss, NaN checks, samples at chosen steps. Browser-safe: files, checkpoints, the
+// progress bar and signals live in src/train/run-folder.node.ts, which drives this through callbacks. All
+// randomness comes from generators whose state is part of TrainState, so a resumed run continues the same
+// trajectory (test/train.test.ts, test/sft.test.ts).
+import type { LanguageModel } from '../models/model.js';
 import { AdamW } from '../optim/adamw.js';
+import { weightDecayGroups, type Optimizer, type ParamGroup } from '../optim/optimizer.js';
 import { cosineLr } from '../optim/schedule.js';
 import { Rng, type RngState } from '../tensor/rng.js';
-import { noGrad } from '../tensor/tensor.js';
-import { stepScope } from '../tensor/storage.js';
-import { optimizationStep } from './step.js';
+import { noGrad, type Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { randomBatch, type TokenSplits } from '../data/dataset.js';
 import { generateText, tick } from '../generate/generate.js';
+import { optimizationStep } from './step.js';
+import type { Evaluation, Objective } from './objective.js';
 
 export interface TrainConfig {
   maxIters: number;
@@ -30,7 +31,7 @@ export interface TrainConfig {
   gradClip: number;
   evalInterval: number;
   evalIters: number;
-  /** stop after this many evaluations without a new best dev loss; 0 = never */
+  /** stop after this many evaluations without a new best held-out loss; 0 = never */
   patience: number;
   /** steps at which to print a sample (the seed notes use 0/250/500/5000) */
   sampleAt: number[];
@@ -58,6 +59,7 @@ export interface TrainState {
   step: number;
   rng: RngState;
   modelRng: RngState;
+  /** best held-out loss so far (dev loss; training loss when the objective has no dev data) */
   bestDevLoss: number;
   evalsWithoutImprovement: number;
   history: HistoryPoint[];
@@ -72,13 +74,23 @@ export interface StepInfo {
   tokensPerSec: number;
 }
 
+export interface EvalInfo extends Evaluation {
+  step: number;
+  /** what early stopping and `best/` follow: dev, or train where there is no dev data */
+  selected: number;
+  selectedFrom: 'dev' | 'train';
+  improved: boolean;
+}
+
 export interface TrainCallbacks {
   onStep?(info: StepInfo): void;
-  onEval?(info: { step: number; train: number; dev: number; improved: boolean }): void | Promise<void>;
+  onEval?(info: EvalInfo): void | Promise<void>;
   onSample?(info: { step: number; text: string }): void;
   /** asked after every step; return true to stop (e.g. on Ctrl-C) */
   shouldStop?(): boolean;
 }
+
+export type TrainOutcome = 'done' | 'early-stopped' | 'interrupted';
 
 export class NonFiniteLossError extends Error {
   constructor(readonly step: number, readonly loss: number) {
@@ -86,36 +98,36 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+export interface TrainerOptions {
+  /** needed for samples (sampleAt); without it no samples are drawn */
+  tokenizer?: Tokenizer;
+  /** builds the optimizer over the parameter groups (default AdamW with the config's betas) */
+  optimizer?: (groups: ParamGroup[], config: TrainConfig) => Optimizer;
+}
+
 export class Trainer {
   readonly config: TrainConfig;
-  readonly optimizer: AdamW;
+  readonly optimizer: Optimizer;
   readonly rng: Rng;
+  readonly tokenizer?: Tokenizer;
   state: TrainState;
   private readonly names: Map<object, string>;
+  private readonly trainable: Tensor[];
 
-  constructor(
-    readonly model: GPT, readonly tokenizer: Tokenizer, readonly splits: TokenSplits, config: Partial<TrainConfig> = {},
-  ) {
+  constructor(readonly model: LanguageModel, readonly objective: Objective, config: Partial<TrainConfig> = {}, opts: TrainerOptions = {}) {
     this.config = { ...TRAIN_DEFAULTS, ...config };
     if (!this.config.lrDecayIters) this.config.lrDecayIters = this.config.maxIters;
-    const T = model.config.blockSize;
-    if (splits.train.length < T + 1) {
-      throw new Error(`the training split has ${splits.train.length} tokens, too few for block size ${T}: use more data or a smaller --block-size`);
-    }
+    this.tokenizer = opts.tokenizer;
+    objective.check(model, this.config);
     model.toStorage();
-    const decayed = model.decayedParameterNames();
-    const named = model.namedParameters();
+    // frozen parameters (requiresGrad false: LoRA's base, --freeze) are left out of the optimizer
+    const named = model.namedParameters().filter(([, p]) => p.requiresGrad);
     this.names = new Map(named.map(([n, p]) => [p, n]));
-    const decays = (n: string, ndim: number): boolean => decayed.has(n) || (this.config.decayEmbeddings && ndim >= 2);
-    const decay = named.filter(([n, p]) => decays(n, p.ndim)).map(([, p]) => p);
-    const noDecay = named.filter(([n, p]) => !decays(n, p.ndim)).map(([, p]) => p);
-    this.optimizer = new AdamW(
-      [{ params: decay, weightDecay: this.config.weightDecay }, { params: noDecay, weightDecay: 0 }],
-      { lr: this.config.lr, beta1: this.config.beta1, beta2: this.config.beta2 },
-    );
-    // a stream of its own: the model's weights were drawn from Rng(seed), and batch offsets must not
-    // replay the very uniforms those weights came from
-    this.rng = new Rng(this.config.seed ^ 0x5bd1e995);
+    this.trainable = named.map(([, p]) => p);
+    const groups = weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings);
+    const make = opts.optimizer ?? ((g, c) => new AdamW(g, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 }));
+    this.optimizer = make(groups, this.config);
+    this.rng = new Rng(objective.dataSeed(this.config.seed));
     this.state = {
       step: 0, rng: this.rng.getState(), modelRng: model.rng.getState(), bestDevLoss: Infinity,
       evalsWithoutImprovement: 0, history: [], tokensSeen: 0,
@@ -130,40 +142,38 @@ export class Trainer {
     return cosineLr(step, { maxLr: c.lr, minLr: c.minLr, warmup: c.warmupIters, decaySteps: c.lrDecayIters });
   }
 
-  /** One optimisation step on a fresh random batch. */
-  trainStep(): { loss: number; lr: number; gradNorm: number } {
-    const { batchSize: B } = this.config;
-    const T = this.model.config.blockSize;
+  /** One optimisation step on a fresh batch of the objective. */
+  trainStep(): { loss: number; lr: number; gradNorm: number; tokens: number } {
     const lr = this.lrAt(this.state.step);
-    const batch = randomBatch(this.splits.train, B, T, this.rng);
+    let tokens = 0;
     this.model.train();
-    const { loss: l, gradNorm } = optimizationStep(
-      this.model.parameters(), this.optimizer, lr, this.config.gradClip,
-      () => this.model.forward(batch.x, B, T, { targets: batch.y }).loss!,
-      (loss) => new NonFiniteLossError(this.state.step, loss),
+    const { loss, gradNorm } = optimizationStep(
+      this.trainable, this.optimizer, lr, this.config.gradClip,
+      () => {
+        const r = this.objective.trainLoss(this.model, this.rng, this.config);
+        tokens = r.tokens;
+        return r.loss;
+      },
+      (l) => new NonFiniteLossError(this.state.step, l),
     );
     this.state.step++;
-    this.state.tokensSeen += B * T;
-    return { loss: l, lr, gradNorm };
+    this.state.tokensSeen += tokens;
+    return { loss, lr, gradNorm, tokens };
   }
 
-  /** mean loss over evalIters random batches of a split (nanoGPT's estimate_loss) */
-  estimateLoss(data: Int32Array, iters = this.config.evalIters): number {
-    const T = this.model.config.blockSize, B = this.config.batchSize;
-    if (data.length < T + 1) return NaN;
+  /** the objective's evaluation, in eval mode without gradients */
+  evaluate(): Evaluation {
     this.model.eval();
-    let s = 0;
-    noGrad(() => {
-      for (let i = 0; i < iters; i++) {
-        const b = randomBatch(data, B, T, this.rng);
-        s += stepScope(() => this.model.forward(b.x, B, T, { targets: b.y }).loss!.item());
-      }
-    });
-    this.model.train();
-    return s / iters;
+    try {
+      return noGrad(() => this.objective.evaluate(this.model, this.rng, this.config));
+    } finally {
+      this.model.train();
+    }
   }
 
+  /** a sample from the sample prompt (empty without a tokenizer) */
   async sample(maxTokens = this.config.sampleTokens, seed = this.config.seed + this.state.step): Promise<string> {
+    if (!this.tokenizer) return '';
     const res = await generateText(this.model, this.tokenizer, this.config.samplePrompt, {
       maxNewTokens: maxTokens, temperature: this.config.sampleTemperature, seed, yieldEvery: 0,
     });
@@ -171,54 +181,51 @@ export class Trainer {
   }
 
   /** Trains until maxIters, early stopping, or shouldStop(). Resumes from this.state.step. */
-  async run(cb: TrainCallbacks = {}): Promise<'done' | 'early-stopped' | 'interrupted'> {
+  async run(cb: TrainCallbacks = {}): Promise<TrainOutcome> {
     const c = this.config;
-    const T = this.model.config.blockSize;
-    let windowStart = performance.now();
-    let windowTokens = 0;
-    let tokensPerSec = 0;
-    const evalNow = async (): Promise<boolean> => {
-      const train = this.estimateLoss(this.splits.train);
-      const dev = this.estimateLoss(this.splits.dev.length > T ? this.splits.dev : this.splits.train);
-      const improved = dev < this.state.bestDevLoss;
-      if (improved) {
-        this.state.bestDevLoss = dev;
-        this.state.evalsWithoutImprovement = 0;
-      } else this.state.evalsWithoutImprovement++;
-      this.state.history.push({ step: this.state.step, train, dev });
-      this.syncRngState();
-      await cb.onEval?.({ step: this.state.step, train, dev, improved });
-      windowStart = performance.now(); // evaluation time is not training throughput
-      windowTokens = 0;
-      return c.patience > 0 && this.state.evalsWithoutImprovement >= c.patience;
-    };
-    const sampleNow = async (): Promise<void> => {
-      if (c.sampleAt.includes(this.state.step) && cb.onSample) {
-        cb.onSample({ step: this.state.step, text: await this.sample() });
-        windowStart = performance.now();
-        windowTokens = 0;
-      }
-    };
-    if (this.state.step === 0) await sampleNow();
+    const meter = new Throughput();
+    if (this.state.step === 0 && (await this.maybeSample(cb))) meter.restart();
     while (this.state.step < c.maxIters) {
-      const { loss, lr, gradNorm } = this.trainStep();
-      windowTokens += c.batchSize * T;
-      const el = (performance.now() - windowStart) / 1000;
-      if (el > 0) tokensPerSec = windowTokens / el;
-      if (this.state.step % 10 === 0 || this.state.step === 1) this.state.history.push({ step: this.state.step, train: loss, lr });
-      cb.onStep?.({ step: this.state.step, loss, lr, gradNorm, tokensPerSec });
-      await sampleNow();
-      if (this.state.step % c.evalInterval === 0 || this.state.step === c.maxIters) {
-        if (await evalNow()) return 'early-stopped';
+      const { loss, lr, gradNorm, tokens } = this.trainStep();
+      const step = this.state.step;
+      if (step % 10 === 0 || step === 1) this.state.history.push({ step, train: loss, lr });
+      cb.onStep?.({ step, loss, lr, gradNorm, tokensPerSec: meter.add(tokens) });
+      if (await this.maybeSample(cb)) meter.restart();
+      if (step % c.evalInterval === 0 || step === c.maxIters) {
+        const stop = await this.evalAndRecord(cb);
+        meter.restart(); // evaluation time is not training throughput
+        if (stop) return 'early-stopped';
       }
       if (cb.shouldStop?.()) {
         this.syncRngState();
         return 'interrupted';
       }
-      if (this.state.step % 20 === 0) await tick(); // let signals (Ctrl-C) and I/O through
+      if (step % 20 === 0) await tick(); // let signals (Ctrl-C) and I/O through
     }
     this.syncRngState();
     return 'done';
+  }
+
+  /** evaluates, updates best/patience and history, calls onEval; true when early stopping says stop */
+  private async evalAndRecord(cb: TrainCallbacks): Promise<boolean> {
+    const ev = this.evaluate();
+    const selectedFrom = ev.dev !== undefined ? 'dev' : 'train';
+    const selected = (ev.dev ?? ev.train)!;
+    const improved = selected < this.state.bestDevLoss;
+    if (improved) {
+      this.state.bestDevLoss = selected;
+      this.state.evalsWithoutImprovement = 0;
+    } else this.state.evalsWithoutImprovement++;
+    this.state.history.push({ step: this.state.step, train: ev.train, dev: ev.dev });
+    this.syncRngState();
+    await cb.onEval?.({ ...ev, step: this.state.step, selected, selectedFrom, improved });
+    return this.config.patience > 0 && this.state.evalsWithoutImprovement >= this.config.patience;
+  }
+
+  private async maybeSample(cb: TrainCallbacks): Promise<boolean> {
+    if (!cb.onSample || !this.tokenizer || !this.config.sampleAt.includes(this.state.step)) return false;
+    cb.onSample({ step: this.state.step, text: await this.sample() });
+    return true;
   }
 
   /** copies the live generators' state into this.state (before saving a checkpoint) */
@@ -235,5 +242,22 @@ export class Trainer {
     this.rng.setState(state.rng);
     this.model.rng.setState(state.modelRng);
     this.optimizer.loadStateTensors(moments, this.nameOf, state.step);
+  }
+}
+
+/** tokens per second since the last restart (evaluations and samples restart it) */
+class Throughput {
+  private start = performance.now();
+  private tokens = 0;
+  private rate = 0;
+  restart(): void {
+    this.start = performance.now();
+    this.tokens = 0;
+  }
+  add(tokens: number): number {
+    this.tokens += tokens;
+    const s = (performance.now() - this.start) / 1000;
+    if (s > 0) this.rate = this.tokens / s;
+    return this.rate;
   }
 }

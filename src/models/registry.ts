@@ -1,0 +1,81 @@
+// The registry of model types: the one place that knows every concrete model class. Checkpoints store a
+// model's `type` and config; loading, the CLI's `--arch` and vocabulary growth (SFT's special tokens) go
+// through here, so a new model type is one file in models/ plus one `registerModelType` call below.
+import { GPT, GPT_PRESETS, validateConfig, type GPTConfig } from './gpt.js';
+import type { LanguageModel, ModelConfig } from './model.js';
+
+export interface ModelType<C extends ModelConfig = ModelConfig> {
+  /** the key stored in checkpoints and given to `--arch` */
+  type: string;
+  /** one line for `--help` */
+  description: string;
+  /** named shapes without vocabSize (it comes from the tokenizer) */
+  presets: Record<string, Omit<C, 'vocabSize'>>;
+  /** the preset used when none is named */
+  defaultPreset: string;
+  /** config fields a flag may override (`--n-layer`, `--block-size`, …), with their types */
+  overridable: Record<string, 'int' | 'number' | 'bool'>;
+  /**
+   * Checks a config read from a file or built from flags; throws `model config: FIELD must be …` naming the
+   * field, so checkpoint loading can prefix the file name. Returns it typed.
+   */
+  validate(config: Record<string, unknown>): C;
+  /** a fresh model with weights drawn from Rng(seed) */
+  create(config: C, seed: number): LanguageModel;
+  /** parameters whose rows are indexed by token id (grown when a vocabulary grows) */
+  vocabParameters: string[];
+  /** extra config.json fields other tools read (nanoGPT's `model_args`) */
+  exportConfig?(config: C): Record<string, unknown>;
+}
+
+const TYPES = new Map<string, ModelType>();
+
+/** Adds a model type; a second registration under the same name replaces the first (tests use that). */
+export function registerModelType<C extends ModelConfig>(t: ModelType<C>): void {
+  TYPES.set(t.type, t as unknown as ModelType);
+}
+
+/** the registered type, or an error that lists the known ones */
+export function modelType(type: string): ModelType {
+  const t = TYPES.get(type);
+  if (!t) throw new Error(`unknown model type "${type}" (known: ${[...TYPES.keys()].join(', ')})`);
+  return t;
+}
+
+export function modelTypes(): string[] {
+  return [...TYPES.keys()];
+}
+
+/** Validates `config` for `type` and builds the model; errors name the field. */
+export function createModel(type: string, config: Record<string, unknown>, seed = 1337): LanguageModel {
+  const t = modelType(type);
+  return t.create(t.validate(config), seed);
+}
+
+/**
+ * The config of a preset of `type` with `vocabSize` and the given overrides (undefined ones ignored).
+ * Throws on an unknown preset, naming the known ones.
+ */
+export function presetConfig(type: string, preset: string | undefined, vocabSize: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const t = modelType(type);
+  const name = preset ?? t.defaultPreset;
+  const base = t.presets[name];
+  if (!base) throw new Error(`unknown preset "${name}" for ${type} (choose from ${Object.keys(t.presets).join(', ')})`);
+  const cfg: Record<string, unknown> = { ...base, vocabSize };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) cfg[k] = v;
+  return cfg;
+}
+
+registerModelType<GPTConfig>({
+  type: 'gpt',
+  description: "nanoGPT's GPT-2: learned positions, pre-LayerNorm blocks, GELU MLP, tied head",
+  presets: GPT_PRESETS,
+  defaultPreset: 'cpu',
+  overridable: { nLayer: 'int', nHead: 'int', nEmbd: 'int', blockSize: 'int', dropout: 'number', bias: 'bool' },
+  validate: (c) => validateConfig(c),
+  create: (c, seed) => new GPT(c, seed),
+  vocabParameters: ['transformer.wte.weight'],
+  exportConfig: (c) => ({
+    model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },
+  }),
+});

@@ -1,0 +1,181 @@
+// A run folder on disk, for every training command (train, sft, and the alignment objectives):
+//   <out>/checkpoint/   latest state, resumable (written atomically at every evaluation and at the end)
+//   <out>/best/         the model with the best held-out loss so far (what `sample`/`eval` pick by default)
+//   <out>/loss.svg      loss curves
+//   <out>/log.jsonl     one JSON line per evaluation and sample
+// `runTrainer` drives a Trainer into such a folder with a progress bar, and saves a checkpoint before it
+// stops on Ctrl-C (SIGINT) or SIGTERM (timeout, docker stop, systemd); a second signal quits at once.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { lossCurveSVG } from '../eval/plot.js';
+import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { ProgressBar } from './progress.node.js';
+import { checkpointFiles } from './checkpoint.js';
+import { saveCheckpoint } from './checkpoint.node.js';
+import type { EvalInfo, HistoryPoint, Trainer, TrainOutcome } from './trainer.js';
+
+export class RunFolder {
+  /**
+   * `dir` is the run folder; with `save` false nothing is written (tests). Refuses a folder that already
+   * holds a run unless resuming it or `force` (which clears the old run's files first).
+   */
+  constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean } = {}) {
+    if (!save) return;
+    const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
+    if (holdsRun && !opts.resume && !opts.force) {
+      throw new Error(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
+    }
+    if (holdsRun && opts.force && !opts.resume) {
+      for (const f of ['checkpoint', 'best', 'log.jsonl', 'loss.svg']) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    }
+  }
+
+  /** the folder is made at the first write, so a run that fails its checks leaves nothing behind */
+  private ensure(): boolean {
+    if (this.save) fs.mkdirSync(this.dir, { recursive: true });
+    return this.save;
+  }
+
+  get checkpointDir(): string {
+    return path.join(this.dir, 'checkpoint');
+  }
+
+  get bestDir(): string {
+    return path.join(this.dir, 'best');
+  }
+
+  saveCheckpoint(files: Record<string, Uint8Array | string>): void {
+    if (this.ensure()) saveCheckpoint(this.checkpointDir, files);
+  }
+
+  saveBest(files: Record<string, Uint8Array | string>): void {
+    if (this.ensure()) saveCheckpoint(this.bestDir, files);
+  }
+
+  hasBest(): boolean {
+    return fs.existsSync(this.bestDir);
+  }
+
+  appendLog(record: object): void {
+    if (this.ensure()) fs.appendFileSync(path.join(this.dir, 'log.jsonl'), JSON.stringify(record) + '\n');
+  }
+
+  /** loss.svg: training loss per batch, and the evaluations' train and dev losses */
+  writePlot(history: readonly HistoryPoint[], yLabel: string): void {
+    if (!this.ensure()) return;
+    const pts = (f: (p: HistoryPoint) => number | undefined, keep: (p: HistoryPoint) => boolean): [number, number][] =>
+      history.filter((p) => keep(p) && f(p) !== undefined).map((p) => [p.step, f(p)!]);
+    const isEval = (p: HistoryPoint): boolean => p.lr === undefined;
+    const svg = lossCurveSVG(
+      [
+        { name: 'train (batch)', points: pts((p) => p.train, (p) => !isEval(p)) },
+        { name: 'train (eval)', points: pts((p) => p.train, isEval) },
+        { name: 'dev', points: pts((p) => p.dev, isEval) },
+      ],
+      { title: `gptlab — ${path.basename(path.resolve(this.dir))}`, xLabel: 'step', yLabel },
+    );
+    writeFileAtomicSync(path.join(this.dir, 'loss.svg'), svg);
+  }
+}
+
+export interface RunOptions {
+  model: LanguageModel;
+  tokenizer: Tokenizer;
+  /** stored in every checkpoint's config.json */
+  meta: Record<string, unknown>;
+  quiet?: boolean;
+  log?: (line: string) => void;
+  /** progress-bar label */
+  label?: string;
+}
+
+export interface RunResult {
+  outcome: TrainOutcome;
+  steps: number;
+  bestDevLoss: number;
+  lastDevLoss: number;
+  seconds: number;
+  tokensPerSec: number;
+  out: string;
+}
+
+/** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
+class StopSignal {
+  requested = false;
+  private readonly handler = (): void => {
+    if (this.requested) process.exit(130);
+    this.requested = true;
+    this.say('interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  constructor(private readonly say: (line: string) => void) {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+  release(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
+
+/** one line per evaluation: `step 250: train loss 1.9021, dev loss 1.9533 (best)` */
+export function evalLine(e: EvalInfo): string {
+  const parts: string[] = [];
+  if (e.train !== undefined) parts.push(`train loss ${e.train.toFixed(4)}`);
+  if (e.dev !== undefined) parts.push(`dev loss ${e.dev.toFixed(4)}`);
+  else parts.push('no dev data: best/ and early stopping follow the training loss');
+  for (const [k, v] of Object.entries(e.metrics ?? {})) parts.push(`${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
+  return `step ${e.step}: ${parts.join(', ')}${e.improved ? ' (best)' : ''}`;
+}
+
+/** Runs `trainer` to its end in `folder`: progress, evaluations saved as checkpoints and best/, plot, log. */
+export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOptions): Promise<RunResult> {
+  const log = o.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const bar = o.quiet ? null : new ProgressBar({ label: o.label ?? trainer.objective.name });
+  const say = (line: string): void => (bar ? bar.log(line) : log(line));
+  const files = (withTrainer: boolean, meta = o.meta): Record<string, Uint8Array | string> =>
+    checkpointFiles(o.model, o.tokenizer, { trainer: withTrainer ? trainer : undefined, meta: { kind: trainer.objective.name, ...meta } });
+  const stop = new StopSignal(say);
+  const t0 = performance.now(), startStep = trainer.state.step, startTokens = trainer.state.tokensSeen;
+  let lastDev = NaN;
+  let outcome: TrainOutcome;
+  try {
+    outcome = await trainer.run({
+      onStep: (s) => bar?.update({ step: s.step, total: trainer.config.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec, extra: { lr: s.lr.toExponential(1) } }),
+      onEval: (e) => {
+        lastDev = e.selected;
+        bar?.pause();
+        say(evalLine(e));
+        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
+        folder.saveCheckpoint(files(true));
+        if (e.improved) folder.saveBest(files(false, { ...o.meta, step: e.step, devLoss: e.dev, trainLoss: e.train }));
+        folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+      },
+      onSample: ({ step, text }) => {
+        bar?.pause();
+        say(`--- sample at step ${step} ---\n${text}\n---`);
+        folder.appendLog({ step, sample: text });
+      },
+      shouldStop: () => stop.requested,
+    });
+  } finally {
+    stop.release();
+    bar?.done();
+  }
+  folder.saveCheckpoint(files(true));
+  if (!folder.hasBest()) folder.saveBest(files(false));
+  folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+  const seconds = (performance.now() - t0) / 1000;
+  const tokensPerSec = (trainer.state.tokensSeen - startTokens) / seconds;
+  log(summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
+  return { outcome, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
+}
+
+function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
+  const what = outcome === 'early-stopped' ? `early-stopped (no improvement in ${trainer.config.patience} evaluations)` : outcome;
+  return (
+    `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
+    `best held-out loss ${trainer.state.bestDevLoss.toFixed(4)}` + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
+  );
+}

@@ -1,0 +1,123 @@
+// A supervised fine-tuning job on disk: chat data (a file, or the built-in Q&A set), a base checkpoint whose
+// vocabulary grows to the chat template's special tokens, and the Trainer with the SFT objective in a run
+// folder — resumable like pretraining (`--resume` continues the same trajectory). On the built-in set it
+// reports held-out accuracy before and after.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { formatChatDataError, parseChatData, type Conversation } from '../data/chat.js';
+import { defaultSftData, type SftExample } from '../data/sft-default.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { heldOutAccuracy } from '../eval/chat-accuracy.js';
+import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { encodeChats, SupervisedFineTuning } from './sft.js';
+import { withChatVocabulary } from './chat-vocabulary.js';
+import { loadCheckpoint } from './checkpoint.node.js';
+import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+
+/** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
+export const SFT_DEFAULTS: Partial<TrainConfig> = {
+  maxIters: 800, batchSize: 16, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1.0,
+  evalInterval: 250, patience: 0, seed: 1337, sampleAt: [],
+};
+
+export interface SftJob {
+  /** the pretrained checkpoint (not needed when resuming) */
+  base?: string;
+  /** chat data file; default the built-in Q&A set (a resumed run reuses the file it was trained on) */
+  data?: string;
+  out: string;
+  resume: boolean;
+  force?: boolean;
+  /** share of the file's conversations held out for the dev loss */
+  devFraction: number;
+  /** held-out questions of the built-in set for the accuracy check */
+  evalExamples: number;
+  train: Partial<TrainConfig>;
+  quiet?: boolean;
+}
+
+export interface SftJobResult extends RunResult {
+  /** held-out accuracy on the built-in set, before and after (absent with --data) */
+  before?: number;
+  after?: number;
+}
+
+interface ChatSplits {
+  train: Conversation[];
+  dev: Conversation[];
+  /** built-in questions for the accuracy check (empty with a data file) */
+  heldOut: SftExample[];
+}
+
+function loadChatData(file: string | undefined, job: SftJob, log: (l: string) => void): ChatSplits {
+  const builtin = defaultSftData({ seed: 1 });
+  if (!file) {
+    const heldOut = builtin.heldOut.slice(0, job.evalExamples);
+    const train = builtin.train.map((e) => ({ messages: e.messages }));
+    const dev = builtin.heldOut.slice(job.evalExamples).map((e) => ({ messages: e.messages }));
+    log(`data: built-in Q&A (sums, differences and facts of an invented world): ${train.length} train, ${dev.length} dev, ${heldOut.length} held-out questions`);
+    return { train, dev, heldOut };
+  }
+  const parsed = parseChatData(readTextFile(file, 'chat data file'), file);
+  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
+  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more malformed records\n`);
+  log(`data: ${file}: kept ${parsed.summary.kept} conversations, skipped ${parsed.summary.skipped}`);
+  if (!parsed.conversations.length) throw new Error(`${file}: no valid conversations to train on`);
+  const nDev = Math.floor(parsed.conversations.length * job.devFraction);
+  if (nDev === 0) log('note: no conversations held out for dev loss (--dev-fraction): evaluations report training loss, and best/ follows it');
+  return { dev: parsed.conversations.slice(0, nDev), train: parsed.conversations.slice(nDev), heldOut: [] };
+}
+
+interface Start {
+  model: LanguageModel;
+  tokenizer: Tokenizer;
+  state?: { trainer: TrainState; moments: Map<string, Float32Array> };
+  data?: string;
+}
+
+/** the model to fine-tune: the run's own checkpoint when resuming, else the base with the chat vocabulary */
+function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void): Start {
+  if (job.resume) {
+    const ck = loadCheckpoint(folder.checkpointDir, true);
+    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    job.train = { ...(ck.config.train ?? {}), ...job.train };
+    log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+    const data = job.data ?? (typeof ck.config.meta?.data === 'string' && ck.config.meta.data !== 'built-in' ? ck.config.meta.data : undefined);
+    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data };
+  }
+  if (!job.base) throw new Error('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
+  const base = loadCheckpoint(job.base);
+  return { model: base.model, tokenizer: base.tokenizer, data: job.data };
+}
+
+/** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
+export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const start = startingPoint(job, folder, log);
+  const data = loadChatData(start.data, job, log);
+  const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
+  const { model, tokenizer, added } = start.state ? { ...start, added: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
+  if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
+  const T = model.config.blockSize;
+  const tr = encodeChats(data.train, tokenizer, T), dv = encodeChats(data.dev, tokenizer, T);
+  if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} conversations are longer than the context (${T} tokens) and were left out`);
+  const before = data.heldOut.length && !start.state ? (await heldOutAccuracy(model, tokenizer, data.heldOut)).accuracy : undefined;
+  if (before !== undefined) log(`held-out accuracy before SFT: ${(100 * before).toFixed(1)}% (${data.heldOut.length} questions)`);
+  const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...SFT_DEFAULTS, ...job.train }, { tokenizer });
+  if (start.state) trainer.restore(start.state.trainer, start.state.moments);
+  const res = await runTrainer(trainer, folder, { model, tokenizer, meta: { base: job.base, data: start.data ?? 'built-in' }, quiet: job.quiet, log, label: 'sft' });
+  return { ...res, before, after: data.heldOut.length ? await reportAccuracy(folder, data.heldOut, before, log) : undefined };
+}
+
+/** scores the best checkpoint (as chat and serve will load it) on the held-out questions */
+async function reportAccuracy(folder: RunFolder, heldOut: SftExample[], before: number | undefined, log: (l: string) => void): Promise<number> {
+  const best = loadCheckpoint(folder.dir);
+  const after = await heldOutAccuracy(best.model, best.tokenizer, heldOut);
+  log(`held-out accuracy after SFT: ${(100 * after.accuracy).toFixed(1)}%` + (before !== undefined ? ` (before: ${(100 * before).toFixed(1)}%)` : ''));
+  log(`  by kind: ${Object.entries(after.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ')}`);
+  for (let i = 0; i < Math.min(3, heldOut.length); i++) {
+    const q = heldOut[i].messages[heldOut[i].messages.length - 2].content;
+    log(`  Q: ${q}  A: ${after.answers[i].trim()}`);
+  }
+  return after.accuracy;
+}
