@@ -25,7 +25,7 @@ import type { Module } from '../src/nn/module.js';
 import { gradcheck } from './helpers/gradcheck.js';
 
 const fx = readSafetensors(new Uint8Array(fs.readFileSync(new URL('../../test/fixtures/conv/conv.safetensors', import.meta.url))), 'conv.safetensors');
-type Opts = Record<string, number | number[] | boolean | null>;
+type Opts = Record<string, number | number[] | boolean | string | null>;
 const cases = JSON.parse(fx.metadata.cases) as Record<string, { kind: string; opts: Opts; bias: boolean; momentum: number | null; modes: string[] }>;
 
 function data(name: string): Float32Array {
@@ -70,11 +70,11 @@ function checkOut(c: string, y: Tensor): void {
   y.backward(data(`${c}.R`));
 }
 
-const pairOf = (v: number | number[] | boolean | null | undefined): number | [number, number] | undefined =>
+const pairOf = (v: number | number[] | boolean | string | null | undefined): number | [number, number] | undefined =>
   v === undefined || v === null ? undefined : Array.isArray(v) ? [v[0], v[1]] : (v as number);
 
 function convOpts(o: Opts): Conv2dOptions {
-  return { stride: pairOf(o.stride), padding: pairOf(o.padding), dilation: pairOf(o.dilation), groups: o.groups as number | undefined };
+  return { stride: pairOf(o.stride), padding: o.padding === 'same' ? 'same' : pairOf(o.padding), dilation: pairOf(o.dilation), groups: o.groups as number | undefined };
 }
 
 function runConvCase(c: string, direct: boolean): void {
@@ -203,16 +203,18 @@ test('direct-loop reference matches PyTorch too', async (t) => {
 function randomGeometry(rng: Rng): { x: number[]; w: number[]; o: Conv2dOptions } {
   const r = (lo: number, hi: number): number => lo + rng.int(hi - lo + 1);
   const G = r(1, 3), Cg = r(1, 3), Og = r(1, 3), kH = r(1, 4), kW = r(1, 4);
-  const s: [number, number] = [r(1, 3), r(1, 3)], d: [number, number] = [r(1, 2), r(1, 2)], p: [number, number] = [r(0, 2), r(0, 2)];
+  const s: [number, number] = [r(1, 3), r(1, 3)], d: [number, number] = [r(1, 2), r(1, 2)], p: [number, number] = [r(0, 3), r(0, 3)];
   const H = Math.max(1, d[0] * (kH - 1) + 1 - 2 * p[0]) + r(0, 6), W = Math.max(1, d[1] * (kW - 1) + 1 - 2 * p[1]) + r(0, 6);
-  return { x: [r(1, 2), G * Cg, H, W], w: [G * Og, Cg, kH, kW], o: { stride: s, padding: p, dilation: d, groups: G } };
+  const same = rng.random() < 0.2; // PyTorch's padding='same' (stride 1), asymmetric for even dilated kernels
+  const o: Conv2dOptions = same ? { padding: 'same', dilation: d, groups: G } : { stride: s, padding: p, dilation: d, groups: G };
+  return { x: [r(1, 2), G * Cg, H, W], w: [G * Og, Cg, kH, kW], o };
 }
 
 for (const be of ['js', 'wasm'] as const) {
   test(`im2col path equals the direct loop on random shapes (${be})`, async () => {
     await initBackend({ backend: be, threads: 1 });
     const rng = new Rng(7);
-    for (let trial = 0; trial < 40; trial++) {
+    for (let trial = 0; trial < 60; trial++) {
       const { x: xs, w: ws, o } = randomGeometry(rng);
       const run = (f: typeof conv2d): Tensor[] => {
         const r2 = new Rng(100 + trial);
@@ -299,6 +301,9 @@ test('modules: PyTorch state-dict names, buffers outside parameters(), init boun
   assert.ok(conv.weight.data.every((v) => Math.abs(v) <= bound) && conv.bias!.data.every((v) => Math.abs(v) <= bound));
   assert.ok(Math.max(...conv.weight.data.map(Math.abs)) > bound * 0.7, 'weights spread over the bound');
   assert.deepEqual(new Conv1d(2, 3, 5, rng, { bias: false }).stateDict().size, 1);
+  const same = new Conv2d(3, 2, [4, 3], rng, { padding: 'same', dilation: 2 });
+  assert.deepEqual(noGrad(() => same.forward(Tensor.randn([1, 3, 7, 6], rng))).shape, [1, 2, 7, 6]);
+  assert.deepEqual(noGrad(() => new Conv1d(2, 3, 4, rng, { padding: 'same' }).forward(Tensor.randn([2, 2, 9], rng))).shape, [2, 3, 9]);
   assert.deepEqual(new AdaptiveAvgPool2d(1).forward(Tensor.randn([2, 3, 5, 4], rng)).shape, [2, 3, 1, 1]);
   assert.deepEqual(flatten(Tensor.zeros([2, 3, 4, 5])).shape, [2, 60]);
   assert.deepEqual(flatten(Tensor.zeros([2, 3, 4, 5]), 0, 1).shape, [6, 4, 5]);
@@ -313,6 +318,7 @@ test('bad input: one line naming the field', () => {
   assert.throws(() => conv2d(Tensor.zeros([3, 5, 5]), Tensor.zeros([2, 3, 3, 3])), /conv2d: input must be \(N, C, H, W\)/);
   assert.throws(() => conv2d(Tensor.zeros([1, 4, 5, 5]), Tensor.zeros([3, 2, 3, 3]), null, { groups: 2 }), /not divisible by groups = 2/);
   assert.throws(() => conv1d(x, Tensor.zeros([2, 3, 3])), /conv1d: input must be \(N, C, L\)/);
+  assert.throws(() => conv2d(x, Tensor.zeros([2, 3, 3, 3]), null, { padding: 'same', stride: 2 }), /conv2d: padding 'same' needs stride 1/);
   assert.throws(() => maxPool2d(x, 2, { padding: 2 }), /max_pool2d: padding 2×2 is more than half the kernel 2×2/);
   assert.throws(() => new BatchNorm2d(4).forward(x), /BatchNorm2d: input has 3 channels, layer expects 4/);
   assert.throws(() => new BatchNorm1d(3).forward(x), /BatchNorm1d: input must have 2 or 3 dimensions/);

@@ -10,7 +10,8 @@ import { Module } from './module.js';
 
 export interface ConvConfig<K> {
   stride?: K;
-  padding?: K;
+  /** zeros on each side, or 'same' (stride 1; keeps the size) / 'valid' (none) */
+  padding?: K | 'same' | 'valid';
   dilation?: K;
   groups?: number;
   /** default true */
@@ -35,14 +36,14 @@ export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly stride: [number, number];
-  readonly padding: [number, number];
+  readonly padding: [number, number] | 'same' | 'valid';
   readonly dilation: [number, number];
   readonly groups: number;
 
   constructor(inC: number, outC: number, kernel: number | [number, number], rng: Rng, cfg: ConvConfig<number | [number, number]> = {}) {
     super();
     this.stride = pair(cfg.stride, 1);
-    this.padding = pair(cfg.padding, 0);
+    this.padding = typeof cfg.padding === 'string' ? cfg.padding : pair(cfg.padding, 0);
     this.dilation = pair(cfg.dilation, 1);
     this.groups = cfg.groups ?? 1;
     const [w, b] = initConv('Conv2d', inC, outC, pair(kernel, 1), this.groups, cfg.bias ?? true, rng);
@@ -60,7 +61,7 @@ export class Conv1d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly stride: number;
-  readonly padding: number;
+  readonly padding: number | 'same' | 'valid';
   readonly dilation: number;
   readonly groups: number;
 

@@ -14,18 +14,21 @@ import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
 import { reshape } from './shape.js';
 
-/** Options of a 2-D convolution; a number applies to both axes. PyTorch's defaults: 1, 0, 1, 1. */
+/**
+ * Options of a 2-D convolution; a number applies to both axes. PyTorch's defaults: 1, 0, 1, 1. Padding
+ * 'valid' is 0; 'same' (stride 1 only) keeps the size, padding d·(k − 1)/2 before and the rest after.
+ */
 export interface Conv2dOptions {
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  padding?: number | [number, number] | 'same' | 'valid';
   dilation?: number | [number, number];
   groups?: number;
 }
 
-/** Options of a 1-D convolution (PyTorch's defaults: 1, 0, 1, 1). */
+/** Options of a 1-D convolution (PyTorch's defaults: 1, 0, 1, 1; padding as Conv2dOptions). */
 export interface Conv1dOptions {
   stride?: number;
-  padding?: number;
+  padding?: number | 'same' | 'valid';
   dilation?: number;
   groups?: number;
 }
@@ -47,7 +50,8 @@ function checkInt(op: string, field: string, v: number, min: number): void {
 
 /**
  * Checks x (N, C, H, W), w (O, C/groups, kH, kW), b (O) and the options, and computes the output size
- * Ho = floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 (likewise Wo), as PyTorch's Conv2d documents.
+ * Ho = floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 (likewise Wo), as PyTorch's Conv2d documents; with
+ * padding 'same', pH = floor(dH·(kH − 1)/2) before and Ho = H (the rest of the padding falls after).
  * Throws one line naming the field that does not fit.
  */
 export function convGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): ConvGeometry {
@@ -56,7 +60,10 @@ export function convGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null,
   const [N, C, H, W] = x.shape;
   const [O, Cg, kH, kW] = w.shape;
   const G = opts.groups ?? 1;
-  const [sH, sW] = pair(opts.stride, 1), [pH, pW] = pair(opts.padding, 0), [dH, dW] = pair(opts.dilation, 1);
+  const [sH, sW] = pair(opts.stride, 1), [dH, dW] = pair(opts.dilation, 1);
+  const padding = opts.padding === 'valid' ? 0 : opts.padding, same = padding === 'same';
+  if (same && (sH !== 1 || sW !== 1)) throw new Error(`${op}: padding 'same' needs stride 1, got stride ${sH}×${sW}`);
+  const [pH, pW] = same ? [Math.floor((dH * (kH - 1)) / 2), Math.floor((dW * (kW - 1)) / 2)] : pair(padding, 0);
   checkInt(op, 'groups', G, 1);
   for (const [f, v, min] of [['stride', sH, 1], ['stride', sW, 1], ['padding', pH, 0], ['padding', pW, 0], ['dilation', dH, 1], ['dilation', dW, 1]] as const) {
     checkInt(op, f, v, min);
@@ -64,12 +71,22 @@ export function convGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null,
   if (C !== Cg * G) throw new Error(`${op}: input has ${C} channels, weight expects ${Cg * G} (${Cg} per group × ${G} groups)`);
   if (O % G !== 0) throw new Error(`${op}: weight has ${O} output channels, not divisible by groups = ${G}`);
   if (b && (b.ndim !== 1 || b.shape[0] !== O)) throw new Error(`${op}: bias has shape [${b.shape}], expected [${O}]`);
-  const Ho = Math.floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1;
-  const Wo = Math.floor((W + 2 * pW - dW * (kW - 1) - 1) / sW) + 1;
+  const Ho = same ? H : Math.floor((H + 2 * pH - dH * (kH - 1) - 1) / sH) + 1;
+  const Wo = same ? W : Math.floor((W + 2 * pW - dW * (kW - 1) - 1) / sW) + 1;
   if (Ho < 1 || Wo < 1) {
     throw new Error(`${op}: input of ${H}×${W} (padded ${H + 2 * pH}×${W + 2 * pW}) is smaller than the dilated kernel ${dH * (kH - 1) + 1}×${dW * (kW - 1) + 1}`);
   }
   return { N, C, H, W, O, G, Cg, Og: O / G, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo };
+}
+
+/**
+ * The output columns [lo, hi) whose input column ow·s − p + j·d lies inside [0, W): the stretch of a col row
+ * that reads the image; the columns before and after it read the zero padding.
+ */
+function validSpan(j: number, s: number, p: number, d: number, W: number, Wo: number): [number, number] {
+  const off = j * d - p; // input column of output column 0
+  const lo = Math.min(Wo, off >= 0 ? 0 : Math.ceil(-off / s));
+  return [lo, Math.max(lo, Math.min(Wo, Math.floor((W - 1 - off) / s) + 1))];
 }
 
 /**
@@ -84,19 +101,19 @@ export function im2col(x: Float32Array, off: number, g: ConvGeometry, col: Float
     const plane = off + c * H * W;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++, r++) {
-        let k = r * Ho * Wo;
-        for (let oh = 0; oh < Ho; oh++) {
+        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
+        const shift = j * dW - pW;
+        for (let oh = 0, k = r * Ho * Wo; oh < Ho; oh++, k += Wo) {
           const ih = oh * sH - pH + i * dH;
           if (ih < 0 || ih >= H) {
             col.fill(0, k, k + Wo);
-            k += Wo;
             continue;
           }
-          const row = plane + ih * W;
-          for (let ow = 0; ow < Wo; ow++, k++) {
-            const iw = ow * sW - pW + j * dW;
-            col[k] = iw >= 0 && iw < W ? x[row + iw] : 0;
-          }
+          const src = plane + ih * W + shift; // x index of output column 0
+          if (lo > 0) col.fill(0, k, k + lo);
+          if (sW === 1) col.set(x.subarray(src + lo, src + hi), k + lo);
+          else for (let ow = lo; ow < hi; ow++) col[k + ow] = x[src + ow * sW];
+          if (hi < Wo) col.fill(0, k + hi, k + Wo);
         }
       }
     }
@@ -111,18 +128,13 @@ export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, off
     const plane = off + c * H * W;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++, r++) {
-        let k = r * Ho * Wo;
-        for (let oh = 0; oh < Ho; oh++) {
+        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
+        const shift = j * dW - pW;
+        for (let oh = 0, k = r * Ho * Wo; oh < Ho; oh++, k += Wo) {
           const ih = oh * sH - pH + i * dH;
-          if (ih < 0 || ih >= H) {
-            k += Wo;
-            continue;
-          }
-          const row = plane + ih * W;
-          for (let ow = 0; ow < Wo; ow++, k++) {
-            const iw = ow * sW - pW + j * dW;
-            if (iw >= 0 && iw < W) dx[row + iw] += col[k];
-          }
+          if (ih < 0 || ih >= H) continue;
+          const dst = plane + ih * W + shift;
+          for (let ow = lo; ow < hi; ow++) dx[dst + ow * sW] += col[k + ow];
         }
       }
     }
@@ -263,7 +275,8 @@ function conv1dVia(
   if (x.ndim !== 3) throw new Error(`conv1d: input must be (N, C, L), got shape [${x.shape}]`);
   if (w.ndim !== 3) throw new Error(`conv1d: weight must be (out, in/groups, k), got shape [${w.shape}]`);
   const [N, C, L] = x.shape, [O, Cg, k] = w.shape;
-  const o2: Conv2dOptions = { stride: [1, opts.stride ?? 1], padding: [0, opts.padding ?? 0], dilation: [1, opts.dilation ?? 1], groups: opts.groups };
+  const p = opts.padding ?? 0;
+  const o2: Conv2dOptions = { stride: [1, opts.stride ?? 1], padding: typeof p === 'number' ? [0, p] : p, dilation: [1, opts.dilation ?? 1], groups: opts.groups };
   const y = f(reshape(x, [N, C, 1, L]), reshape(w, [O, Cg, 1, k]), b, o2); // (N, O, 1, Lo)
   return reshape(y, [N, O, y.shape[3]]);
 }
