@@ -17,6 +17,7 @@
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
 import { compilePattern } from './patterns.js';
 import { binaryToBytes, binaryToText, utf8Decode, utf8EncodeInto } from './utf8.js';
+import { MAX_TOKEN_ID, checkId, checkSpecials } from './validate.js';
 
 export interface BPETokenizerJSON {
   type: 'bpe';
@@ -68,13 +69,22 @@ export class BPETokenizer implements Tokenizer {
   /** merges this tokenizer was trained with, if it was built from merges (kept for compact JSON) */
   private trainedMerges: number[] | null = null;
 
+  /**
+   * `ranks` maps each token's bytes (a binary string) to its id = merge rank. Throws an Error naming the
+   * field for a bad or unsafe pattern, an invalid or repeated id, a missing single byte, or a special token
+   * that reuses an ordinary id.
+   */
   constructor(ranks: Map<string, number>, opts: BPEOptions = {}) {
     this.ranks = ranks;
+    if (opts.name !== undefined && typeof opts.name !== 'string') throw new Error(`field "name" must be a string, got ${JSON.stringify(opts.name)}`);
     this.name = opts.name ?? 'bpe';
     this.pattern = opts.pattern ?? null;
-    this.regex = this.pattern === null ? null : compilePattern(this.pattern);
+    this.regex = this.pattern === null ? null : compilePattern(this.pattern, 'field "pattern"');
     let maxId = -1;
     for (const [bin, id] of ranks) {
+      checkId(id, `token ${JSON.stringify(bin.slice(0, 40))}`);
+      const other = this.tokens[id];
+      if (other !== undefined) throw new Error(`id ${id} is given to two tokens (${JSON.stringify(other.slice(0, 40))} and ${JSON.stringify(bin.slice(0, 40))}, as bytes)`);
       this.tokens[id] = bin;
       if (id > maxId) maxId = id;
       if (bin.length === 1) this.byteId[bin.charCodeAt(0)] = id;
@@ -86,11 +96,11 @@ export class BPETokenizer implements Tokenizer {
     for (let b = 0; b < 256; b++) {
       if (this.byteId[b] === NONE) throw new Error(`BPE vocabulary lacks the single byte 0x${b.toString(16).padStart(2, '0')}; every byte needs a token`);
     }
-    if (maxId >= PAIR) throw new Error(`BPE vocabulary too large (${maxId + 1} ids; at most ${PAIR})`);
+    if (maxId > MAX_TOKEN_ID || maxId >= PAIR) throw new Error(`BPE vocabulary too large (${maxId + 1} ids; at most ${PAIR})`);
     this.pairs = new ConcatTable(this.tokens, maxId + 1);
-    this.specialTokens = new Map(Object.entries(opts.special ?? {}));
+    this.specialTokens = checkSpecials(opts.special, 'field "special"');
     for (const [s, id] of this.specialTokens) {
-      if (this.tokens[id] !== undefined) throw new Error(`special token ${JSON.stringify(s)} reuses id ${id} of an ordinary token`);
+      if (this.tokens[id] !== undefined) throw new Error(`field "special": special token ${JSON.stringify(s)} reuses id ${id} of an ordinary token`);
       this.specialById.set(id, s);
       if (id > maxId) maxId = id;
     }
@@ -99,14 +109,15 @@ export class BPETokenizer implements Tokenizer {
 
   /** the minbpe form: ids 0–255 are the bytes, merges[i] = [left, right] makes token 256 + i */
   static fromMerges(merges: ArrayLike<number>, opts: BPEOptions = {}): BPETokenizer {
-    if (merges.length % 2) throw new Error('BPE merges must be a flat list of (left, right) id pairs');
+    if (merges.length / 2 > MAX_TOKEN_ID + 1 - 256) throw new Error(`field "merges": too many merges (${merges.length / 2})`);
+    if (merges.length % 2) throw new Error('field "merges": BPE merges must be a flat list of (left, right) id pairs');
     const bins: string[] = [];
     for (let b = 0; b < 256; b++) bins.push(String.fromCharCode(b));
     for (let i = 0; i < merges.length; i += 2) {
       const a = merges[i], b = merges[i + 1];
       const id = 256 + i / 2;
       if (!(a >= 0 && a < id && b >= 0 && b < id) || !Number.isInteger(a) || !Number.isInteger(b)) {
-        throw new Error(`BPE merge #${i / 2} (${a}, ${b}) refers to an id that does not exist yet (must be < ${id})`);
+        throw new Error(`field "merges": BPE merge #${i / 2} (${a}, ${b}) refers to an id that does not exist yet (must be < ${id})`);
       }
       bins.push(bins[a] + bins[b]);
     }

@@ -2,6 +2,7 @@
 // Special tokens (optional) get ids after the characters.
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
 import { pieceOrSpecial, splitSpecial } from './word.js';
+import { checkDistinct, checkSpecials } from './validate.js';
 
 export interface CharTokenizerJSON {
   type: 'char';
@@ -15,10 +16,15 @@ export class CharTokenizer implements Tokenizer {
   readonly specialTokens: Map<string, number>;
   private readonly index = new Map<string, number>();
 
+  /**
+   * `chars[i]` is token i (one code point each, all distinct); special ids must be chars.length … + n − 1.
+   * Throws an Error naming the field ("chars" or "special") otherwise.
+   */
   constructor(chars: string[], special: Record<string, number> = {}) {
+    checkDistinct(chars, 'field "chars"', 'character', true);
     this.chars = chars;
     chars.forEach((c, i) => this.index.set(c, i));
-    this.specialTokens = new Map(Object.entries(special));
+    this.specialTokens = checkSpecials(special, 'field "special"', chars.length, true);
   }
 
   /** the vocabulary of a corpus: its distinct code points, sorted by code point */

@@ -15,6 +15,7 @@
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
 import { splitSpecial } from './word.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
+import { checkDistinct, checkSpecials } from './validate.js';
 
 export interface ChineseTokenizerJSON {
   type: 'chinese';
@@ -48,8 +49,16 @@ export class ChineseTokenizer implements Tokenizer {
   private readonly maxLen: number;
   private readonly unkCost: number;
 
+  /**
+   * `pieces[i]` is token 256 + i (distinct, non-empty); `counts[i]` its count (a finite number ≥ 0); special
+   * ids must be distinct and ≥ 256 + pieces.length. Throws an Error naming the field otherwise.
+   */
   constructor(pieces: string[], counts: number[] = pieces.map(() => 1), special: Record<string, number> = {}) {
-    if (counts.length !== pieces.length) throw new Error('chinese tokenizer: "counts" must have one entry per piece');
+    checkDistinct(pieces, 'field "pieces"', 'piece');
+    if (!Array.isArray(counts) || counts.length !== pieces.length) throw new Error('chinese tokenizer: "counts" must have one entry per piece');
+    counts.forEach((c, i) => {
+      if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) throw new Error(`field "counts"[${i}] must be a finite number ≥ 0, got ${JSON.stringify(c)}`);
+    });
     this.pieces = pieces;
     this.counts = counts;
     let total = 0;
@@ -64,7 +73,7 @@ export class ChineseTokenizer implements Tokenizer {
     });
     this.maxLen = maxLen;
     this.unkCost = minLogp - 10; // an unknown char is possible, just less likely than anything known
-    this.specialTokens = new Map(Object.entries(special));
+    this.specialTokens = checkSpecials(special, 'field "special"', 256 + pieces.length);
   }
 
   get vocabSize(): number {

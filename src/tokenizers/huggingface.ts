@@ -6,7 +6,8 @@
 // chunk up in the vocabulary, which is what that flag does in HF. Splitting uses a `Split` pre-tokenizer
 // with our regex, then `ByteLevel` without its own regex.
 import { BPETokenizer } from './bpe.js';
-import { GPT2_PATTERN } from './patterns.js';
+import { GPT2_PATTERN, compilePattern } from './patterns.js';
+import { checkId, withSource } from './validate.js';
 import { WordPieceTokenizer } from './wordpiece.js';
 
 /** GPT-2's reversible byte → printable character table */
@@ -123,69 +124,127 @@ export function wordPieceToHF(tok: WordPieceTokenizer): object {
 
 type Json = Record<string, unknown>;
 
-function findPreTokenizers(pt: unknown): Json[] {
-  if (!pt || typeof pt !== 'object') return [];
+/** the pre-tokenizers of a (possibly nested) Sequence, each with its JSON path for error messages */
+function findPreTokenizers(pt: unknown, path = 'pre_tokenizer'): [Json, string][] {
+  if (!pt || typeof pt !== 'object' || Array.isArray(pt)) return [];
   const p = pt as Json;
-  if (p.type === 'Sequence' && Array.isArray(p.pretokenizers)) return (p.pretokenizers as unknown[]).flatMap(findPreTokenizers);
-  return [p];
+  if (p.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
+    return (p.pretokenizers as unknown[]).flatMap((q, i) => findPreTokenizers(q, `${path}.pretokenizers[${i}]`));
+  }
+  return [[p, path]];
 }
 
-/** reads a Hugging Face tokenizer.json object (byte-level BPE or WordPiece); `source` names it in errors */
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Reads a Hugging Face tokenizer.json object (byte-level BPE or WordPiece). `source` names the file in
+ * errors, which are one line naming the JSON field (model.vocab["x"], model.merges[3], added_tokens[0].id, …).
+ */
 export function tokenizerFromHF(json: unknown, source = 'tokenizer.json'): BPETokenizer | WordPieceTokenizer {
-  const j = json as Json;
-  const model = j?.model as Json | undefined;
-  if (!model || typeof model !== 'object') throw new Error(`${source}: no "model" object; not a Hugging Face tokenizer.json`);
-  const vocab = model.vocab as Record<string, number> | undefined;
-  if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw new Error(`${source}: model.vocab must be an object {token: id}`);
+  return withSource(source, () => {
+    const j = json as Json;
+    const model = j?.model as Json | undefined;
+    if (!model || typeof model !== 'object' || Array.isArray(model)) throw new Error('no "model" object; not a Hugging Face tokenizer.json');
+    const vocab = model.vocab as Record<string, number> | undefined;
+    if (!vocab || typeof vocab !== 'object' || Array.isArray(vocab)) throw new Error('model.vocab must be an object {token: id}');
+    for (const [t, id] of Object.entries(vocab)) checkId(id, `model.vocab[${JSON.stringify(t)}]`);
+    const type = model.type ?? (model.merges ? 'BPE' : model.continuing_subword_prefix ? 'WordPiece' : undefined);
+    if (type === 'WordPiece') return wordPieceFromHF(j, model, vocab);
+    if (type !== 'BPE') throw new Error(`model type ${JSON.stringify(type)} is not supported (byte-level BPE and WordPiece are)`);
+    return bpeFromHF(j, model, vocab);
+  });
+}
+
+/** added_tokens marked special, as {content: id}; every entry checked */
+function hfSpecials(j: Json): Record<string, number> {
+  const list = j.added_tokens ?? [];
+  if (!Array.isArray(list)) throw new Error('added_tokens must be an array');
   const specials: Record<string, number> = {};
-  for (const a of (j.added_tokens as AddedToken[] | undefined) ?? []) if (a && a.special && typeof a.content === 'string') specials[a.content] = a.id;
-  const type = model.type ?? (model.merges ? 'BPE' : model.continuing_subword_prefix ? 'WordPiece' : undefined);
-  if (type === 'WordPiece') {
-    const arr: string[] = [];
-    for (const [t, id] of Object.entries(vocab)) {
-      if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: model.vocab[${JSON.stringify(t)}] must be a non-negative integer id`);
-      arr[id] = t;
-    }
-    for (let i = 0; i < arr.length; i++) if (arr[i] === undefined) throw new Error(`${source}: WordPiece vocab has no token with id ${i}`);
-    const norm = j.normalizer as Json | null;
-    const lowercase = norm && norm.type === 'BertNormalizer' ? norm.lowercase !== false : false;
-    return new WordPieceTokenizer(arr, {
-      lowercase,
-      unk: (model.unk_token as string) ?? '[UNK]',
-      prefix: (model.continuing_subword_prefix as string) ?? '##',
-      maxInputCharsPerWord: (model.max_input_chars_per_word as number) ?? 100,
-    });
+  list.forEach((a: unknown, i) => {
+    if (!a || typeof a !== 'object') throw new Error(`added_tokens[${i}] must be an object`);
+    const t = a as Partial<AddedToken>;
+    if (typeof t.content !== 'string' || t.content === '') throw new Error(`added_tokens[${i}].content must be a non-empty string`);
+    checkId(t.id, `added_tokens[${i}].id`);
+    if (t.special) specials[t.content] = t.id;
+  });
+  return specials;
+}
+
+function wordPieceFromHF(j: Json, model: Json, vocab: Record<string, number>): WordPieceTokenizer {
+  const arr: string[] = [];
+  for (const [t, id] of Object.entries(vocab)) {
+    if (arr[id] !== undefined) throw new Error(`model.vocab: id ${id} is given to both ${JSON.stringify(arr[id])} and ${JSON.stringify(t)}`);
+    arr[id] = t;
   }
-  if (type !== 'BPE') throw new Error(`${source}: model type ${JSON.stringify(type)} is not supported (byte-level BPE and WordPiece are)`);
+  for (let i = 0; i < arr.length; i++) if (arr[i] === undefined) throw new Error(`model.vocab: WordPiece vocab has no token with id ${i}`);
+  const norm = j.normalizer as Json | null;
+  const lowercase = norm && typeof norm === 'object' && norm.type === 'BertNormalizer' ? norm.lowercase !== false : false;
+  const want: Record<string, string> = { unk_token: 'string', continuing_subword_prefix: 'string', max_input_chars_per_word: 'number' };
+  for (const k of Object.keys(want)) {
+    const v = model[k];
+    if (v !== undefined && v !== null && typeof v !== want[k]) throw new Error(`model.${k} must be a ${want[k]}, got ${JSON.stringify(v)}`);
+  }
+  const opts = {
+    lowercase,
+    unk: (model.unk_token as string | null) ?? '[UNK]',
+    prefix: (model.continuing_subword_prefix as string | null) ?? '##',
+    maxInputCharsPerWord: (model.max_input_chars_per_word as number | null) ?? 100,
+  };
+  try {
+    return new WordPieceTokenizer(arr, opts);
+  } catch (e) {
+    throw new Error(`model: ${(e as Error).message}`);
+  }
+}
+
+/** the split regex of a byte-level BPE, checked for safety (its JSON path named in errors), or null */
+function hfPattern(j: Json): string | null {
   const pts = findPreTokenizers(j.pre_tokenizer);
-  const bl = pts.find((p) => p.type === 'ByteLevel');
-  if (!bl) throw new Error(`${source}: only byte-level BPE is supported (no ByteLevel pre-tokenizer found)`);
-  const split = pts.find((p) => p.type === 'Split' && p.pattern && typeof (p.pattern as Json).Regex === 'string');
-  const pattern = split ? ((split.pattern as Json).Regex as string) : bl.use_regex === false ? null : GPT2_PATTERN;
+  const bl = pts.find(([p]) => p.type === 'ByteLevel');
+  if (!bl) throw new Error('only byte-level BPE is supported (no ByteLevel pre-tokenizer found)');
+  const split = pts.find(([p]) => p.type === 'Split' && p.pattern && typeof p.pattern === 'object' && typeof (p.pattern as Json).Regex === 'string');
+  if (!split) return bl[0].use_regex === false ? null : GPT2_PATTERN;
+  const pattern = (split[0].pattern as Json).Regex as string;
+  compilePattern(pattern, `${split[1]}.pattern.Regex`);
+  return pattern;
+}
+
+function bpeFromHF(j: Json, model: Json, vocab: Record<string, number>): BPETokenizer {
+  const specials = hfSpecials(j);
+  const pattern = hfPattern(j);
   const ranks = new Map<string, number>();
   for (const [t, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: model.vocab[${JSON.stringify(t)}] must be a non-negative integer id`);
-    if (t in specials) continue;
-    ranks.set(hfToBin(t, source), id);
+    if (own(specials, t)) continue;
+    ranks.set(hfToBin(t, `model.vocab`), id);
   }
-  const rawMerges = (model.merges as unknown[] | undefined) ?? [];
+  const rawMerges = model.merges ?? [];
+  if (!Array.isArray(rawMerges)) throw new Error('model.merges must be an array');
   const merges: number[] = [];
   let ordered = true, compact = true, last = -1;
-  rawMerges.forEach((m, i) => {
-    const pair = typeof m === 'string' ? m.split(' ') : (m as string[]);
-    if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`${source}: model.merges[${i}] must be "a b" or ["a", "b"]`);
-    const a = vocab[pair[0]], b = vocab[pair[1]], r = vocab[pair[0] + pair[1]];
-    if (a === undefined || b === undefined || r === undefined) throw new Error(`${source}: model.merges[${i}] ${JSON.stringify(pair)} uses a token missing from the vocab`);
+  rawMerges.forEach((m: unknown, i) => {
+    const pair = typeof m === 'string' ? m.split(' ') : m;
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      throw new Error(`model.merges[${i}] must be "a b" or ["a", "b"]`);
+    }
+    const [x, y] = pair as [string, string];
+    if (!own(vocab, x) || !own(vocab, y) || !own(vocab, x + y)) throw new Error(`model.merges[${i}] ${JSON.stringify(pair)} uses a token missing from the vocab`);
+    const r = vocab[x + y];
     if (r <= last) ordered = false;
     last = r;
     if (r !== 256 + i) compact = false;
-    merges.push(a, b);
+    merges.push(vocab[x], vocab[y]);
   });
   // tiktoken-style BPE ranks tokens by id, so ids must follow merge order (true for GPT-2 and our own files)
-  if (!ordered) throw new Error(`${source}: BPE merges are not in increasing id order; such vocabularies are not supported`);
+  if (!ordered) throw new Error('model.merges: BPE merges are not in increasing id order; such vocabularies are not supported');
   let bytesFirst = true;
   for (let b = 0; b < 256 && bytesFirst; b++) if (ranks.get(String.fromCharCode(b)) !== b) bytesFirst = false;
   const name = typeof j.name === 'string' ? j.name : 'bpe';
-  if (compact && bytesFirst && ranks.size === 256 + rawMerges.length) return BPETokenizer.fromMerges(merges, { name, pattern, special: specials });
-  return new BPETokenizer(ranks, { name, pattern, special: specials });
+  const opts = { name, pattern, special: specials };
+  try {
+    if (compact && bytesFirst && ranks.size === 256 + rawMerges.length) return BPETokenizer.fromMerges(merges, opts);
+    return new BPETokenizer(ranks, opts);
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^field "special"/, 'added_tokens').replace(/^field "pattern"/, 'pre_tokenizer');
+    throw new Error(msg.startsWith('added_tokens') || msg.startsWith('pre_tokenizer') ? msg : `model.vocab: ${msg}`);
+  }
 }

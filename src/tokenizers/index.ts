@@ -7,6 +7,7 @@ import { WordPieceTokenizer, type WordPieceJSON } from './wordpiece.js';
 import { ChineseTokenizer, type ChineseTokenizerJSON } from './chinese.js';
 import { parseTiktokenRanks } from './tiktoken.js';
 import { tokenizerFromHF } from './huggingface.js';
+import { checkSpecials, withSource } from './validate.js';
 
 export type { Tokenizer, EncodeOptions, SpecialPolicy } from './tokenizer.js';
 export { CharTokenizer } from './char.js';
@@ -28,50 +29,55 @@ function need(cond: unknown, source: string, msg: string): asserts cond {
 
 const isStrArray = (a: unknown): a is string[] => Array.isArray(a) && a.every((x) => typeof x === 'string');
 
-/** `source` (a file name) prefixes every error so a bad checkpoint says which file is bad */
+/**
+ * Restores a tokenizer from its JSON (ours, or a Hugging Face tokenizer.json). `source` (a file name)
+ * prefixes every error, which is always one line naming the field: a bad checkpoint says which file is bad.
+ */
 export function tokenizerFromJSON(json: unknown, source = 'tokenizer.json'): Tokenizer {
   need(json && typeof json === 'object' && !Array.isArray(json), source, 'tokenizer JSON must be an object');
   const j = json as { type?: unknown; model?: unknown };
   if (j.type === undefined && j.model) return tokenizerFromHF(json, source);
-  const special = (json as { special?: Record<string, number> }).special;
-  need(special === undefined || (typeof special === 'object' && Object.values(special).every((v) => Number.isInteger(v) && v >= 0)), source, 'field "special" must map token text to non-negative integer ids');
-  switch (j.type) {
+  return withSource(source, () => fromOurJSON(json as { type?: unknown; special?: unknown }));
+}
+
+function fromOurJSON(json: { type?: unknown; special?: unknown }): Tokenizer {
+  const special = json.special as Record<string, number> | undefined;
+  checkSpecials(special, 'field "special"');
+  switch (json.type) {
     case 'char': {
       const c = json as CharTokenizerJSON;
-      need(isStrArray(c.chars), source, 'char tokenizer: field "chars" must be an array of strings');
+      need(isStrArray(c.chars), 'char tokenizer', 'field "chars" must be an array of strings');
       return new CharTokenizer(c.chars, c.special ?? {});
     }
-    case 'bpe': {
-      const b = json as BPETokenizerJSON;
-      need(b.pattern === undefined || b.pattern === null || typeof b.pattern === 'string', source, 'bpe tokenizer: field "pattern" must be a string or null');
-      const opts = { name: b.name, pattern: b.pattern ?? null, special: b.special };
-      if (b.merges !== undefined) {
-        need(Array.isArray(b.merges) && b.merges.every((x) => Number.isInteger(x)), source, 'bpe tokenizer: field "merges" must be a flat array of integer ids');
-        try {
-          return BPETokenizer.fromMerges(b.merges, opts);
-        } catch (e) {
-          throw new Error(`${source}: ${(e as Error).message}`);
-        }
-      }
-      need(typeof b.ranks === 'string', source, 'bpe tokenizer: needs "merges" (array) or "ranks" (tiktoken text)');
-      return new BPETokenizer(parseTiktokenRanks(b.ranks, `${source} (ranks)`), opts);
-    }
+    case 'bpe': return bpeFromJSON(json as BPETokenizerJSON);
     case 'word': {
       const w = json as WordTokenizerJSON;
-      need(isStrArray(w.words), source, 'word tokenizer: field "words" must be an array of strings');
+      need(isStrArray(w.words), 'word tokenizer', 'field "words" must be an array of strings');
       return new WordTokenizer(w.words, w.unk ?? '<unk>', w.special ?? {});
     }
     case 'wordpiece': {
       const w = json as WordPieceJSON;
-      need(isStrArray(w.vocab), source, 'wordpiece tokenizer: field "vocab" must be an array of strings');
+      need(isStrArray(w.vocab), 'wordpiece tokenizer', 'field "vocab" must be an array of strings');
       return new WordPieceTokenizer(w.vocab, { lowercase: w.lowercase, unk: w.unk, prefix: w.prefix, maxInputCharsPerWord: w.maxInputCharsPerWord });
     }
     case 'chinese': {
       const c = json as ChineseTokenizerJSON;
-      need(isStrArray(c.pieces), source, 'chinese tokenizer: field "pieces" must be an array of strings');
-      need(Array.isArray(c.counts) && c.counts.length === c.pieces.length, source, 'chinese tokenizer: field "counts" must be an array as long as "pieces"');
+      need(isStrArray(c.pieces), 'chinese tokenizer', 'field "pieces" must be an array of strings');
+      need(Array.isArray(c.counts) && c.counts.length === c.pieces.length, 'chinese tokenizer', 'field "counts" must be an array as long as "pieces"');
       return new ChineseTokenizer(c.pieces, c.counts, c.special ?? {});
     }
   }
-  throw new Error(`${source}: unknown tokenizer type ${JSON.stringify(j.type)} (expected char, bpe, word, wordpiece, chinese, or a Hugging Face tokenizer.json)`);
+  throw new Error(`unknown tokenizer type ${JSON.stringify(json.type)} (expected char, bpe, word, wordpiece, chinese, or a Hugging Face tokenizer.json)`);
+}
+
+function bpeFromJSON(b: BPETokenizerJSON): BPETokenizer {
+  need(b.pattern === undefined || b.pattern === null || typeof b.pattern === 'string', 'bpe tokenizer', 'field "pattern" must be a string or null');
+  need(b.name === undefined || typeof b.name === 'string', 'bpe tokenizer', 'field "name" must be a string');
+  const opts = { name: b.name, pattern: b.pattern ?? null, special: b.special };
+  if (b.merges !== undefined) {
+    need(Array.isArray(b.merges) && b.merges.every((x) => Number.isInteger(x)), 'bpe tokenizer', 'field "merges" must be a flat array of integer ids');
+    return BPETokenizer.fromMerges(b.merges, opts);
+  }
+  need(typeof b.ranks === 'string', 'bpe tokenizer', 'needs "merges" (array) or "ranks" (tiktoken text)');
+  return new BPETokenizer(parseTiktokenRanks(b.ranks, 'field "ranks"'), opts);
 }

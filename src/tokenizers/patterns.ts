@@ -5,6 +5,8 @@
 //
 // Example (cl100k): "I'm 12345 ok!!\n\n" → ["I", "'m", " ", "123", "45", " ok", "!!\n\n"]
 
+import { backtrackingHazard } from './regex-safety.js';
+
 /** GPT-2 / r50k_base / p50k_base */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
@@ -36,11 +38,21 @@ export const NAMED_PATTERNS: Record<string, string> = {
   o200k_base: O200K_PATTERN,
 };
 
-/** compiles a split pattern, with an error that says which pattern was bad */
-export function compilePattern(pattern: string): RegExp {
+/**
+ * Compiles a split pattern (flags 'gu') after checking it cannot backtrack catastrophically
+ * (see regex-safety.ts). `where` names the pattern's origin in errors, e.g. `tok.json: field "pattern"`.
+ * Throws a one-line Error for invalid syntax or an unsafe pattern.
+ */
+export function compilePattern(pattern: string, where = 'split pattern'): RegExp {
+  let re: RegExp;
   try {
-    return new RegExp(pattern, 'gu');
+    re = new RegExp(pattern, 'gu');
   } catch (e) {
-    throw new Error(`invalid split pattern ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+    throw new Error(`${where}: invalid split pattern ${JSON.stringify(pattern)}: ${(e as Error).message}`);
   }
+  const problem = backtrackingHazard(pattern);
+  if (problem !== null) {
+    throw new Error(`${where}: split pattern ${JSON.stringify(pattern)} can backtrack catastrophically (${problem}); rewrite it without nested repetition`);
+  }
+  return re;
 }

@@ -3,6 +3,7 @@
 //
 // Example: "Hello, world!" → ["Hello", ",", " ", "world", "!"]
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
+import { checkDistinct, checkSpecials } from './validate.js';
 
 export interface WordTokenizerJSON {
   type: 'word';
@@ -25,12 +26,18 @@ export class WordTokenizer implements Tokenizer {
   readonly specialTokens: Map<string, number>;
   private readonly index = new Map<string, number>();
 
+  /**
+   * `words[i]` is token i (distinct, non-empty); `unk` must be one of them; special ids must be
+   * words.length … + n − 1. Throws an Error naming the field ("words", "unk" or "special") otherwise.
+   */
   constructor(words: string[], unk = '<unk>', special: Record<string, number> = {}) {
+    checkDistinct(words, 'field "words"', 'word');
+    if (typeof unk !== 'string') throw new Error(`field "unk" must be a string, got ${JSON.stringify(unk)}`);
     this.words = words;
     this.unk = unk;
     words.forEach((w, i) => this.index.set(w, i));
-    if (!this.index.has(unk)) throw new Error(`word vocabulary lacks its unknown token ${JSON.stringify(unk)}`);
-    this.specialTokens = new Map(Object.entries(special));
+    if (!this.index.has(unk)) throw new Error(`field "unk": the vocabulary lacks its unknown token ${JSON.stringify(unk)}`);
+    this.specialTokens = checkSpecials(special, 'field "special"', words.length, true);
   }
 
   /** the `vocabSize - 1` most frequent pieces (ties by first appearance) plus `<unk>` at id 0 */

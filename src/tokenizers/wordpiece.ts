@@ -6,6 +6,7 @@
 //   → "annoyingly": longest prefix in vocab "annoying", rest "ly" → "##ly" → [annoying, ##ly, !]
 import type { EncodeOptions, Tokenizer } from './tokenizer.js';
 import { splitSpecial } from './word.js';
+import { MAX_TOKEN_ID } from './validate.js';
 
 export interface WordPieceJSON {
   type: 'wordpiece';
@@ -62,6 +63,16 @@ export function bertPreTokenize(text: string, lowercase: boolean): string[] {
   return out;
 }
 
+function checkWordPieceOptions(vocab: unknown, o: WordPieceOptions): void {
+  if (!Array.isArray(vocab) || !vocab.every((t) => typeof t === 'string')) throw new Error('field "vocab" must be an array of strings');
+  if (vocab.length > MAX_TOKEN_ID + 1) throw new Error(`field "vocab" has ${vocab.length} tokens (at most ${MAX_TOKEN_ID + 1})`);
+  if (o.lowercase !== undefined && typeof o.lowercase !== 'boolean') throw new Error(`field "lowercase" must be true or false, got ${JSON.stringify(o.lowercase)}`);
+  if (o.unk !== undefined && typeof o.unk !== 'string') throw new Error(`field "unk" must be a string, got ${JSON.stringify(o.unk)}`);
+  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || o.prefix === '')) throw new Error(`field "prefix" must be a non-empty string, got ${JSON.stringify(o.prefix)}`);
+  const m = o.maxInputCharsPerWord;
+  if (m !== undefined && (typeof m !== 'number' || !Number.isInteger(m) || m < 1)) throw new Error(`field "maxInputCharsPerWord" must be a positive integer, got ${JSON.stringify(m)}`);
+}
+
 export class WordPieceTokenizer implements Tokenizer {
   readonly type = 'wordpiece';
   readonly vocab: string[];
@@ -72,14 +83,19 @@ export class WordPieceTokenizer implements Tokenizer {
   readonly specialTokens: Map<string, number>;
   private readonly index = new Map<string, number>();
 
+  /**
+   * `vocab[i]` is token i (strings; a repeated entry keeps its first id). Throws an Error naming the field
+   * for a wrongly typed option, an empty prefix or a vocabulary without its unknown token.
+   */
   constructor(vocab: string[], opts: WordPieceOptions = {}) {
+    checkWordPieceOptions(vocab, opts);
     this.vocab = vocab;
     this.lowercase = opts.lowercase ?? true;
     this.unk = opts.unk ?? '[UNK]';
     this.prefix = opts.prefix ?? '##';
     this.maxInputCharsPerWord = opts.maxInputCharsPerWord ?? 100;
     vocab.forEach((t, i) => { if (!this.index.has(t)) this.index.set(t, i); });
-    if (!this.index.has(this.unk)) throw new Error(`WordPiece vocabulary lacks its unknown token ${JSON.stringify(this.unk)}`);
+    if (!this.index.has(this.unk)) throw new Error(`field "unk": the WordPiece vocabulary lacks its unknown token ${JSON.stringify(this.unk)}`);
     this.specialTokens = new Map(BERT_SPECIALS.filter((s) => this.index.has(s)).map((s) => [s, this.index.get(s)!]));
   }
 

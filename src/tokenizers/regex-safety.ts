@@ -1,0 +1,152 @@
+// A static check for split patterns that can backtrack catastrophically. JavaScript's RegExp is a
+// backtracking matcher with no time limit, so a user-supplied pattern such as "(a+)+$" takes minutes on 38
+// characters ("aaaa…a!") and hangs a tokenizer. Split patterns come from files (our tokenizer JSON's
+// "pattern", a Hugging Face tokenizer.json's Split pre-tokenizer), so they are checked when loaded.
+//
+// Rule (conservative, after the classic "star height" / ambiguous-repetition criteria): inside the operand of
+// a repeating quantifier (one allowing 2 or more repetitions: *, +, {n,m} with m ≥ 2), there must be
+//   - no variable-count quantifier (*, +, ?, {n,m} with n ≠ m): "(a+)+", "(a*)*", "(\w+\s?)+$", "(a?)+";
+//   - no alternation, unless every branch is a non-empty run of plain characters and no two branches start
+//     with the same character (then the branches can only be taken one way): "(a|a)*" is refused,
+//     "(?:ab|cd)+" is fine.
+// The real GPT-2, cl100k, o200k and Hugging Face byte-level patterns repeat only single characters or
+// classes, so they pass. Some harmless patterns (e.g. "(ab?)+") are refused too; they can be rewritten.
+// Source: the textbook analysis of exponential backtracking (e.g. Davis et al., "The Impact of Regular
+// Expression Denial of Service (ReDoS) in Practice", 2018: nested quantifiers and quantified overlapping
+// alternation).
+
+type Node =
+  | { kind: 'char'; ch: string | null } // one character; ch when it is a plain literal, else null (class, \w, .)
+  | { kind: 'group'; alts: Node[][] } // (…), (?:…), lookarounds, or the whole pattern
+  | { kind: 'quant'; min: number; max: number; body: Node; text: string }
+  | { kind: 'other' }; // anchors, \b, backreferences: match no characters of their own
+
+/**
+ * null when `source` (a JavaScript RegExp source, 'u' flag) is safe by the rule above, otherwise a short
+ * description naming the offending part. Assumes the source already compiled (syntax is not re-checked:
+ * an unexpected construct is treated conservatively).
+ */
+export function backtrackingHazard(source: string): string | null {
+  const root = new Parser(source).parse();
+  return inspect(root, null);
+}
+
+/** walks the tree; `repeat` is the innermost enclosing repeating quantifier's text, or null */
+function inspect(node: Node, repeat: string | null): string | null {
+  if (node.kind === 'quant') {
+    if (repeat !== null && node.min !== node.max) return `a variable repetition inside the repeated ${repeat}`;
+    const inner = node.max >= 2 ? JSON.stringify(node.text) : repeat;
+    return inspect(node.body, inner);
+  }
+  if (node.kind !== 'group') return null;
+  if (repeat !== null && node.alts.length > 1 && !prefixFreeLiterals(node.alts)) {
+    return `an alternation whose branches can overlap inside the repeated ${repeat}`;
+  }
+  for (const alt of node.alts) {
+    for (const n of alt) {
+      const p = inspect(n, repeat);
+      if (p !== null) return p;
+    }
+  }
+  return null;
+}
+
+/** every branch a non-empty run of literal characters, no two starting with the same one */
+function prefixFreeLiterals(alts: Node[][]): boolean {
+  const firsts = new Set<string>();
+  for (const alt of alts) {
+    if (alt.length === 0) return false;
+    for (const n of alt) if (n.kind !== 'char' || n.ch === null) return false;
+    const f = (alt[0] as { ch: string }).ch;
+    if (firsts.has(f)) return false;
+    firsts.add(f);
+  }
+  return true;
+}
+
+/** a recursive-descent parser for the subset of RegExp syntax that matters for the check */
+class Parser {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  parse(): Node {
+    return this.alternation();
+  }
+
+  private alternation(): Node {
+    const alts: Node[][] = [[]];
+    while (this.i < this.s.length) {
+      const c = this.s[this.i];
+      if (c === ')') break;
+      if (c === '|') { this.i++; alts.push([]); continue; }
+      const start = this.i;
+      const atom = this.atom();
+      alts[alts.length - 1].push(this.quantified(atom, start));
+    }
+    return { kind: 'group', alts };
+  }
+
+  private atom(): Node {
+    const s = this.s;
+    const c = s[this.i++];
+    if (c === '(') {
+      if (s[this.i] === '?') {
+        // (?: (?= (?! (?<= (?<! (?<name>
+        this.i++;
+        if (s[this.i] === '<' && s[this.i + 1] !== '=' && s[this.i + 1] !== '!') this.i = s.indexOf('>', this.i) + 1;
+        else this.i += s[this.i] === '<' ? 2 : 1;
+      }
+      const g = this.alternation();
+      this.i++; // ')'
+      return g;
+    }
+    if (c === '[') { this.skipClass(); return { kind: 'char', ch: null }; }
+    if (c === '.') return { kind: 'char', ch: null };
+    if (c === '^' || c === '$') return { kind: 'other' };
+    if (c === '\\') return this.escape();
+    // a full code point is one character in 'u' mode
+    const cp = s.codePointAt(this.i - 1)!;
+    if (cp > 0xffff) this.i++;
+    return { kind: 'char', ch: String.fromCodePoint(cp) };
+  }
+
+  private escape(): Node {
+    const s = this.s;
+    const c = s[this.i++];
+    if (c === 'b' || c === 'B') return { kind: 'other' };
+    if (c === 'k') { this.i = s.indexOf('>', this.i) + 1; return { kind: 'other' }; }
+    if (c >= '1' && c <= '9') { while (/[0-9]/.test(s[this.i] ?? '')) this.i++; return { kind: 'other' }; }
+    if (c === 'p' || c === 'P' || (c === 'u' && s[this.i] === '{')) { this.i = s.indexOf('}', this.i) + 1; return { kind: 'char', ch: null }; }
+    if (c === 'u') { const hex = s.slice(this.i, this.i + 4); this.i += 4; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)) }; }
+    if (c === 'x') { const hex = s.slice(this.i, this.i + 2); this.i += 2; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)) }; }
+    if (c === 'c') { this.i++; return { kind: 'char', ch: null }; }
+    if ('dDwWsS'.includes(c)) return { kind: 'char', ch: null };
+    const ctl: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '0': '\0' };
+    return { kind: 'char', ch: ctl[c] ?? c };
+  }
+
+  private skipClass(): void {
+    const s = this.s;
+    while (this.i < s.length && s[this.i] !== ']') this.i += s[this.i] === '\\' ? 2 : 1;
+    this.i++;
+  }
+
+  /** wraps `atom` in the quantifier that follows it, if any (a lazy '?' suffix changes nothing here) */
+  private quantified(atom: Node, start: number): Node {
+    const s = this.s;
+    const c = s[this.i];
+    let min: number, max: number;
+    if (c === '*') { min = 0; max = Infinity; this.i++; }
+    else if (c === '+') { min = 1; max = Infinity; this.i++; }
+    else if (c === '?') { min = 0; max = 1; this.i++; }
+    else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(s.slice(this.i));
+      if (!m) return atom;
+      min = Number(m[1]);
+      max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+      this.i += m[0].length;
+    } else return atom;
+    if (s[this.i] === '?') this.i++;
+    return { kind: 'quant', min, max, body: atom, text: s.slice(start, this.i) };
+  }
+}
