@@ -1,0 +1,85 @@
+// The optimizers by name, for `--optimizer` on the training commands: createOptimizer('sgd', groups,
+// { lr: 0.1, momentum: 0.9 }). Options are checked here — unknown names and wrong types get one line naming
+// the option — and ranges by each optimizer's constructor. Weight decay is not an option: it belongs to the
+// parameter groups (ParamGroup.weightDecay, see weightDecayGroups), L2 for SGD/RMSProp/Adam/Adagrad and
+// decoupled for AdamW.
+import { AdamW, type AdamWOptions } from './adamw.js';
+import { SGD } from './sgd.js';
+import { RMSProp } from './rmsprop.js';
+import { Adam } from './adam.js';
+import { Adagrad } from './adagrad.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
+
+export type OptimizerName = 'adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad';
+
+type Kind = 'number' | 'boolean';
+
+/** every optimizer's options (camelCase) and their types, e.g. for --help */
+export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, Readonly<Record<string, Kind>>>> = {
+  adamw: { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number' },
+  sgd: { lr: 'number', momentum: 'number', dampening: 'number', nesterov: 'boolean' },
+  rmsprop: { lr: 'number', alpha: 'number', eps: 'number', momentum: 'number', centered: 'boolean' },
+  adam: { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', amsgrad: 'boolean' },
+  adagrad: { lr: 'number', lrDecay: 'number', initialAccumulatorValue: 'number', eps: 'number' },
+};
+
+export const OPTIMIZER_NAMES = Object.keys(OPTIMIZER_OPTIONS) as OptimizerName[];
+
+export function isOptimizerName(s: string): s is OptimizerName {
+  return Object.prototype.hasOwnProperty.call(OPTIMIZER_OPTIONS, s);
+}
+
+/** lr_decay and lr-decay → lrDecay */
+const camel = (k: string): string => k.replace(/[_-]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Checks opts against the optimizer's options: keys in camelCase, snake_case or kebab-case; undefined values
+ * are left out. Throws a one-line Error naming the option that is unknown or of the wrong type.
+ */
+export function checkOptimizerOptions(name: OptimizerName, opts: Readonly<Record<string, unknown>>): Record<string, number | boolean> {
+  const spec = OPTIMIZER_OPTIONS[name];
+  const out: Record<string, number | boolean> = {};
+  for (const [raw, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    const k = camel(raw);
+    if (k === 'weightDecay') throw new Error(`${name}: weightDecay is set per parameter group (ParamGroup.weightDecay), not as an optimizer option`);
+    const kind = spec[k];
+    if (!kind) throw new Error(`${name}: unknown option "${raw}" (options: ${Object.keys(spec).join(', ')})`);
+    if (kind === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${name}: ${k} must be a finite number, got ${String(v)}`);
+    if (kind === 'boolean' && typeof v !== 'boolean') throw new Error(`${name}: ${k} must be true or false, got ${String(v)}`);
+    out[k] = v as number | boolean;
+  }
+  return out;
+}
+
+/** AdamW's ranges (its class takes options as given). */
+function checkAdamW(o: Partial<AdamWOptions>): Partial<AdamWOptions> {
+  if (o.lr !== undefined && !(o.lr >= 0)) throw new Error(`adamw: lr must be ≥ 0, got ${o.lr}`);
+  for (const k of ['beta1', 'beta2'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(v >= 0 && v < 1)) throw new Error(`adamw: ${k} must be in [0, 1), got ${v}`);
+  }
+  if (o.eps !== undefined && !(o.eps >= 0)) throw new Error(`adamw: eps must be ≥ 0, got ${o.eps}`);
+  return o;
+}
+
+/**
+ * The optimizer called `name` ('adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad') over `groups`, with
+ * PyTorch's defaults for options not given (AdamW: the project's ADAMW_DEFAULTS, nanoGPT's β2 = 0.99). Throws a one-line Error naming the optimizer or option at fault.
+ */
+export function createOptimizer(name: string, groups: ParamGroup[], opts: Readonly<Record<string, unknown>> = {}): Optimizer {
+  if (!isOptimizerName(name)) throw new Error(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}; got "${name}"`);
+  const o = checkOptimizerOptions(name, opts);
+  switch (name) {
+    case 'adamw':
+      return new AdamW(groups, checkAdamW(o as Partial<AdamWOptions>));
+    case 'sgd':
+      return new SGD(groups, o);
+    case 'rmsprop':
+      return new RMSProp(groups, o);
+    case 'adam':
+      return new Adam(groups, o);
+    case 'adagrad':
+      return new Adagrad(groups, o);
+  }
+}
