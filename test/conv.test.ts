@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { initBackend } from '../src/backend/index.node.js';
 import { Tensor, noGrad } from '../src/tensor/tensor.js';
+import { stepScope, storageProvider } from '../src/tensor/storage.js';
 import { Rng } from '../src/tensor/rng.js';
 import { relu } from '../src/tensor/elementwise.js';
 import { conv1d, conv1dDirect, conv2d, conv2dDirect, type Conv2dOptions } from '../src/tensor/conv.js';
@@ -192,6 +193,22 @@ for (const be of ['js', 'wasm', 'blas'] as const) {
     });
   });
 }
+
+test('in a step arena (wasm storage, reused dirty memory) a ResNet block gives the same numbers', async () => {
+  await initBackend({ backend: 'wasm', threads: 1 });
+  assert.ok(storageProvider() !== null, 'the wasm backend stores tensors');
+  const c = 'resblock_proj';
+  const run = (): Float32Array[] => {
+    const block = new BasicBlock(3, 4, new Rng(2), 2);
+    loadStage(block, c, 'init');
+    const x = tensor(`${c}.train.x`, true);
+    const y = block.forward(x);
+    y.backward(data(`${c}.train.R`));
+    return [y.data, x.grad!, ...block.parameters().map((p) => p.grad!)].map((a) => Float32Array.from(a)); // copied out of the arena
+  };
+  const outside = run();
+  for (let k = 0; k < 3; k++) assert.deepEqual(stepScope(run), outside, `run ${k} in the arena`);
+});
 
 test('direct-loop reference matches PyTorch too', async (t) => {
   await initBackend({ backend: 'js' });
