@@ -6,7 +6,7 @@
 // chunk up in the vocabulary, which is what that flag does in HF. Splitting uses a `Split` pre-tokenizer
 // with our regex, then `ByteLevel` without its own regex.
 import { BPETokenizer } from './bpe.js';
-import { GPT2_PATTERN, compilePattern } from './patterns.js';
+import { GPT2_PATTERN, compilePattern, expandInlineCaseFolding } from './patterns.js';
 import { checkId, withSource } from './validate.js';
 import { WordPieceTokenizer } from './wordpiece.js';
 
@@ -204,7 +204,7 @@ function hfPattern(j: Json): string | null {
   if (!bl) throw new Error('only byte-level BPE is supported (no ByteLevel pre-tokenizer found)');
   const split = pts.find(([p]) => p.type === 'Split' && p.pattern && typeof p.pattern === 'object' && typeof (p.pattern as Json).Regex === 'string');
   if (!split) return bl[0].use_regex === false ? null : GPT2_PATTERN;
-  const pattern = (split[0].pattern as Json).Regex as string;
+  const pattern = expandInlineCaseFolding((split[0].pattern as Json).Regex as string);
   compilePattern(pattern, `${split[1]}.pattern.Regex`);
   return pattern;
 }

@@ -56,3 +56,22 @@ export function compilePattern(pattern: string, where = 'split pattern'): RegExp
   }
   return re;
 }
+
+/**
+ * Hugging Face tokenizer.json regexes are Oniguruma/Rust syntax; JavaScript (Node 20) lacks the inline
+ * case-insensitive group `(?i:…)` that Llama 3, Qwen2 and GPT-4o-style files use for contractions. This
+ * rewrites each such group (without nested groups or classes) by spelling every ASCII letter outside an
+ * escape as a two-case class, e.g. "(?i:'s|'ll)" → "(?:'[sS]|'[lL][lL])"; anything else is returned unchanged.
+ */
+export function expandInlineCaseFolding(pattern: string): string {
+  return pattern.replace(/\(\?i:((?:\\.|[^()\\])*)\)/g, (group: string, body: string) => {
+    if (body.includes('[')) return group; // classes would need their ranges folded too: left to fail loudly
+    let out = '';
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i];
+      if (c === '\\') { out += c + (body[i + 1] ?? ''); i++; continue; }
+      out += /[a-zA-Z]/.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
+    }
+    return `(?:${out})`;
+  });
+}
