@@ -326,6 +326,17 @@ test('modules: PyTorch state-dict names, buffers outside parameters(), init boun
   assert.deepEqual(flatten(Tensor.zeros([2, 3, 4, 5]), 0, 1).shape, [6, 4, 5]);
 });
 
+test("a PyTorch state_dict file (int64 num_batches_tracked) loads into BasicBlock; buffers go back out", () => {
+  const sd = readSafetensors(new Uint8Array(fs.readFileSync(new URL('../../test/fixtures/conv/resblock_state_dict.safetensors', import.meta.url))));
+  assert.equal(sd.tensors.get('bn1.num_batches_tracked')!.dtype, 'I64');
+  const block = new BasicBlock(3, 4, new Rng(9), 2);
+  block.loadStateDict(new Map([...sd.tensors].map(([k, e]) => [k, { shape: e.shape, data: toFloat32(e) }])), 'resblock_state_dict');
+  const own = block.stateDict();
+  assert.equal(own.size, sd.tensors.size);
+  for (const [k, t] of own) close(k, t.data, data(`resblock_proj.train.${k.includes('running') || k.includes('num_batches') ? 'buffer' : 'param'}.${k}`), 0, 0);
+  assert.equal(own.get('downsample.1.num_batches_tracked')!.item(), 1);
+});
+
 test('bad input: one line naming the field', () => {
   const x = Tensor.zeros([1, 3, 5, 5]);
   assert.throws(() => conv2d(x, Tensor.zeros([2, 1, 3, 3])), /^Error: conv2d: input has 3 channels, weight expects 1/);
