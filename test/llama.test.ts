@@ -18,6 +18,7 @@ import { repeatKv } from '../src/tensor/repeat-kv.js';
 import { Llama, LLAMA_PRESETS, LLAMA_7B, llamaParamCount, swigluHidden, type LlamaConfig } from '../src/models/llama.js';
 import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
+import { AdamW } from '../src/optim/adamw.js';
 import { gradcheck } from './helpers/gradcheck.js';
 
 const rng = new Rng(5);
@@ -101,9 +102,13 @@ function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>, at
   return worst;
 }
 
-for (const backend of ['js', 'wasm'] as const) {
+// 'blas' (native OpenBLAS through koffi) runs where both are installed and is skipped, saying why, elsewhere
+const blasMissing = (await import('../src/backend/blas.node.js')).blasUnavailableReason();
+
+for (const backend of ['js', 'wasm', 'blas'] as const) {
   for (const file of ['gqa.safetensors', 'tied.safetensors']) {
-    test(`LLaMA matches transformers' LlamaForCausalLM: ${file} on ${backend}`, async () => {
+    const skip = backend === 'blas' && blasMissing !== null ? blasMissing.split('\n')[0] : false;
+    test(`LLaMA matches transformers' LlamaForCausalLM: ${file} on ${backend}`, { skip }, async () => {
       await initBackend({ backend, threads: 1 });
       const fx = load(file);
       const model = build(fx);
@@ -209,4 +214,29 @@ test('tied models accept an equal lm_head.weight and refuse a different one', ()
   assert.deepEqual(n.model.embed_tokens.weight.data, m.model.embed_tokens.weight.data);
   sd.set('lm_head.weight', { shape: sd.get('model.embed_tokens.weight')!.shape, data: new Float32Array(19 * 16) });
   assert.throws(() => n.loadStateDict(sd, 'ckpt'), /ckpt: "lm_head.weight" differs from "model.embed_tokens.weight"/);
+});
+
+test('training with dropout: AdamW on one batch brings the loss down; eval mode is deterministic', async () => {
+  await initBackend({ backend: 'js' });
+  const m = new Llama({ ...small, dropout: 0.1 }, 9);
+  const decayed = m.decayedParameterNames();
+  const named = m.namedParameters();
+  const opt = new AdamW([
+    { weightDecay: 0.1, params: named.filter(([n]) => decayed.has(n)).map(([, p]) => p) },
+    { weightDecay: 0, params: named.filter(([n]) => !decayed.has(n)).map(([, p]) => p) },
+  ], { lr: 1e-2 });
+  const idx = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]);
+  const targets = Int32Array.from([...idx.subarray(1, 12), -1, ...idx.subarray(13), -1]);
+  const losses: number[] = [];
+  for (let s = 0; s < 25; s++) {
+    const { loss } = m.forward(idx, 2, 12, { targets });
+    losses.push(loss!.item());
+    opt.zeroGrad();
+    loss!.backward();
+    opt.update();
+  }
+  assert.ok(losses[24] < 0.5 * losses[0], `loss ${losses[0]} → ${losses[24]}`);
+  m.eval();
+  const a = noGrad(() => m.forward(idx, 2, 12).logits.data), b = noGrad(() => m.forward(idx, 2, 12).logits.data);
+  assert.deepEqual(a, b, 'eval is deterministic');
 });
