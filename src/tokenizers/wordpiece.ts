@@ -34,29 +34,47 @@ function isChineseChar(cp: number): boolean {
   );
 }
 
-const CONTROL = /[\p{Cc}\p{Cf}]/u;
+const OTHER = /\p{C}/u; // Cc, Cf, Cn, Co, Cs: what BERT's _is_control drops (after \t \n \r)
+const ZS = /\p{Zs}/u;
 const PUNCT = /\p{P}/u;
-const WS = /\s/u;
 
-/** BERT's BasicTokenizer: clean, isolate CJK characters, (lowercase + strip accents), split whitespace/punctuation */
+/**
+ * One character of BERT's _clean_text: "" for NUL, U+FFFD and control/format/unassigned/private-use
+ * characters (category C*), " " for whitespace (space, \t, \n, \r, Zs, and U+2028/U+2029, which Python's
+ * str.split() splits on afterwards), the character itself otherwise.
+ */
+function cleanChar(ch: string, cp: number): string {
+  if (cp === 0 || cp === 0xfffd) return '';
+  if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') return ' ';
+  if (OTHER.test(ch)) return '';
+  if (ZS.test(ch) || cp === 0x2028 || cp === 0x2029) return ' ';
+  return ch;
+}
+
+function isPunctuation(ch: string, cp: number): boolean {
+  return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || PUNCT.test(ch);
+}
+
+/**
+ * BERT's BasicTokenizer (transformers' tokenization_bert, tokenize_chinese_chars=True, strip_accents=None),
+ * step for step: _clean_text, spaces around CJK ideographs, NFC, split on whitespace, per word lowercase and
+ * strip accents (NFD, drop Mn) when `lowercase`, split off punctuation. Returns the words.
+ * Example: "Héllo\vWörld!\uFEFF" → ["helloworld", "!"] (\v and U+FEFF are dropped, not split on).
+ */
 export function bertPreTokenize(text: string, lowercase: boolean): string[] {
   let s = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    if (cp === 0 || cp === 0xfffd) continue;
-    if (ch === '\t' || ch === '\n' || ch === '\r' || WS.test(ch)) { s += ' '; continue; }
-    if (CONTROL.test(ch)) continue;
-    s += isChineseChar(cp) ? ` ${ch} ` : ch;
+    const c = cleanChar(ch, cp);
+    s += c !== '' && isChineseChar(cp) ? ` ${c} ` : c;
   }
-  if (lowercase) s = s.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
   const out: string[] = [];
-  for (const word of s.split(' ')) {
+  for (let word of s.normalize('NFC').split(' ')) {
     if (!word) continue;
+    if (lowercase) word = word.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
     let cur = '';
     for (const ch of word) {
-      const cp = ch.codePointAt(0)!;
-      const punct = (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || PUNCT.test(ch);
-      if (punct) { if (cur) out.push(cur); out.push(ch); cur = ''; } else cur += ch;
+      if (isPunctuation(ch, ch.codePointAt(0)!)) { if (cur) out.push(cur); out.push(ch); cur = ''; } else cur += ch;
     }
     if (cur) out.push(cur);
   }
