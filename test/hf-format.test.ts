@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { initBackend } from '../src/backend/index.node.js';
-import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../src/formats/safetensors.js';
 import {
   exportHf, generationConfig, gptFromHfConfig, gptFromHfState, gptToHfConfig, gptToHfState, importHf, llamaFromHfConfig,
   llamaToHfConfig, type HfConfigJson,
@@ -50,6 +50,15 @@ test("transformers' GPT2LMHeadModel folder → our GPT: logits within 1e-4 of th
   // GPT-2 always has biases: these are nonzero, so a bias-less config refuses them
   assert.throws(() => importHf(readJson('gpt2-tiny/config.json'), read('gpt2-tiny/model.safetensors'), { bias: false }),
     /"transformer\.h\.0\.ln_1\.bias" is nonzero but the config has no biases/);
+  // the hub's original gpt2 files: GPT2Model names (no `transformer.`) and the causal-mask buffers, ignored
+  const old: Record<string, SafetensorsEntry> = {};
+  for (const [n, e] of readSafetensors(read('gpt2-tiny/model.safetensors')).tensors) old[n.replace(/^transformer\./, '')] = e;
+  for (const i of [0, 1]) {
+    old[`h.${i}.attn.bias`] = { dtype: 'F32', shape: [1, 1, 16, 16], data: new Float32Array(256).fill(1) };
+    old[`h.${i}.attn.masked_bias`] = { dtype: 'F32', shape: [], data: new Float32Array([-1e4]) };
+  }
+  const legacy = importHf(readJson('gpt2-tiny/config.json'), writeSafetensors(old)).model;
+  assert.deepEqual(logitsOf(legacy, ref.idx), got);
 });
 
 test("transformers' LlamaForCausalLM folder (tied, GQA, rope_parameters) → our Llama: logits within 1e-4", () => {

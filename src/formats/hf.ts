@@ -135,7 +135,7 @@ export function gptToHfConfig(c: GPTConfig, t: HfTokenIds = {}, dtype: keyof typ
 
 /**
  * Our GPTConfig from GPT-2's config.json (n_embd, n_layer, n_head, n_positions, vocab_size). `bias` is not
- * in GPT-2's config (it always has biases): pass what the state dict says (see gptFromHf). Returns notes
+ * in GPT-2's config (it always has biases): pass what the state dict says (importHf: any nonzero bias). Returns notes
  * for what is approximated. Throws one line naming the field on anything we cannot compute the same way.
  */
 export function gptFromHfConfig(json: HfConfigJson, bias: boolean): { config: GPTConfig; notes: string[] } {
@@ -171,9 +171,12 @@ export function gptToHfState(c: GPTConfig, state: StateLike): Map<string, HfTens
   return out;
 }
 
+/** old GPT-2 checkpoints' causal-mask buffers `h.0.attn.bias`, `h.0.attn.masked_bias` (not c_attn.bias) */
+const isMaskBuffer = (name: string): boolean => /(^|\.)attn\.(bias|masked_bias)$/.test(name);
+
 /** transformers' GPT-2 names, with or without the `transformer.` prefix (GPT2Model vs GPT2LMHeadModel) */
 function gpt2Name(name: string): string | null {
-  if (/(^|\.)attn\.(bias|masked_bias)$/.test(name)) return null; // old checkpoints' causal-mask buffers
+  if (isMaskBuffer(name)) return null;
   return name.startsWith('transformer.') || name === 'lm_head.weight' ? name : `transformer.${name}`;
 }
 
@@ -324,7 +327,7 @@ export function importHf(config: HfConfigJson, safetensors: Uint8Array, opts: { 
     model.loadStateDict(llamaFromHfState(c, state, source), source);
     return { model, notes: [] };
   }
-  const bias = opts.bias ?? [...state].some(([n, t]) => n.endsWith('.bias') && !/attn\.(bias|masked_bias)$/.test(n) && !isZero(t));
+  const bias = opts.bias ?? [...state].some(([n, t]) => n.endsWith('.bias') && !isMaskBuffer(n) && !isZero(t));
   const { config: c, notes } = gptFromHfConfig(config, bias);
   const model = new GPT(c);
   model.loadStateDict(gptFromHfState(c, state, source), source);
