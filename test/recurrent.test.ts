@@ -193,3 +193,40 @@ test('modules run without a graph under noGrad, and eval gives the same numbers 
   const b = gru.eval().forward(x);
   assert.deepEqual(Array.from(a.output.data), Array.from(b.output.data));
 });
+
+test('dropout between layers acts in training only', () => {
+  const a = new LSTM(3, 4, { numLayers: 2, dropout: 0.5, rng: new Rng(7) });
+  const b = new LSTM(3, 4, { numLayers: 2, rng: new Rng(8) });
+  b.loadStateDict(a.stateDict());
+  const x = rnd([4, 2, 3], 14);
+  const train = a.forward(x).output.data, evalOut = a.eval().forward(x).output.data, plain = b.forward(x).output.data;
+  assert.deepEqual(Array.from(evalOut), Array.from(plain));
+  assert.notDeepEqual(Array.from(train), Array.from(plain));
+});
+
+test('a GRU learns to add up its input sequence (Adam, 40 steps)', async () => {
+  await initBackend({ backend: 'js' });
+  const { createOptimizer } = await import('../src/optim/registry.js');
+  const { linear } = await import('../src/tensor/matmul.js');
+  const { sub, slice: sliceOp } = await import('../src/tensor/index.js');
+  const rng = new Rng(21);
+  const gru = new GRU(1, 8, { batchFirst: true, rng });
+  const head = Tensor.randn([1, 8], rng, 0.3, 0, true);
+  const opt = createOptimizer('adam', [{ params: [...gru.parameters(), head], weightDecay: 0 }], { lr: 0.03 });
+  const x = Tensor.rand([16, 5, 1], new Rng(22), -0.5, 0.5);
+  const y = new Tensor(new Float32Array(16).map((_, b) => x.data.subarray(b * 5, b * 5 + 5).reduce((s, v) => s + v, 0)), [16, 1]);
+  const lossAt = (): Tensor => {
+    const last = reshape(sliceOp(gru.forward(x).output, 1, 4, 5), [16, 8]);
+    const d = sub(linear(last, head), y);
+    return mul(sum(mul(d, d)), 1 / 16);
+  };
+  const first = lossAt().item();
+  for (let s = 0; s < 40; s++) {
+    opt.zeroGrad();
+    lossAt().backward();
+    opt.update(0.03);
+  }
+  const last = noGrad(lossAt).item();
+  console.log(`# GRU sum task: loss ${first.toFixed(4)} → ${last.toFixed(4)}`);
+  assert.ok(last < first / 4, `loss ${first} → ${last}`);
+});
