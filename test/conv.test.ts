@@ -17,6 +17,8 @@ import { relu } from '../src/tensor/elementwise.js';
 import { conv1d, conv1dDirect, conv2d, conv2dDirect, type Conv2dOptions } from '../src/tensor/conv.js';
 import { adaptiveAvgPool2d, avgPool1d, avgPool2d, flatten, maxPool1d, maxPool2d } from '../src/tensor/pool.js';
 import { batchNorm } from '../src/tensor/batchnorm.js';
+import { crossEntropy } from '../src/tensor/nnops.js';
+import { AdamW } from '../src/optim/adamw.js';
 import { Conv1d, Conv2d } from '../src/nn/conv.js';
 import { MaxPool2d, Flatten, AdaptiveAvgPool2d } from '../src/nn/pool.js';
 import { BatchNorm1d, BatchNorm2d, BufferedModule } from '../src/nn/batchnorm.js';
@@ -335,6 +337,45 @@ test("a PyTorch state_dict file (int64 num_batches_tracked) loads into BasicBloc
   assert.equal(own.size, sd.tensors.size);
   for (const [k, t] of own) close(k, t.data, data(`resblock_proj.train.${k.includes('running') || k.includes('num_batches') ? 'buffer' : 'param'}.${k}`), 0, 0);
   assert.equal(own.get('downsample.1.num_batches_tracked')!.item(), 1);
+});
+
+test('training: a conv–BN–ResNet–pool net learns bars vs. crosses with AdamW over parameters() only', async () => {
+  await initBackend({ backend: 'js' });
+  const rng = new Rng(3);
+  // 8×8 images: class 0 a horizontal bar, class 1 a vertical bar, at random positions, with noise
+  const N = 16, xs = new Float32Array(N * 64), ys: number[] = [];
+  for (let n = 0; n < N; n++) {
+    const cls = n % 2, at = 1 + rng.int(6);
+    ys.push(cls);
+    for (let i = 0; i < 64; i++) xs[n * 64 + i] = 0.1 * rng.normal() + ((cls === 0 ? Math.floor(i / 8) : i % 8) === at ? 1 : 0);
+  }
+  class Net extends BufferedModule {
+    readonly stem = this.child('stem', new Conv2d(1, 4, 3, rng, { padding: 1, bias: false }));
+    readonly bn = this.child('bn', new BatchNorm2d(4));
+    readonly block = this.child('block', new BasicBlock(4, 8, rng, 2));
+    readonly head = this.child('head', new Linear(8, 2, true, rng, 0.1));
+    forward(x: Tensor): Tensor {
+      const h = this.block.forward(relu(this.bn.forward(this.stem.forward(x)))); // (N, 8, 4, 4)
+      return this.head.forward(flatten(adaptiveAvgPool2d(h, 1))); // (N, 2)
+    }
+  }
+  const net = new Net();
+  const opt = new AdamW([{ weightDecay: 0, params: net.parameters() }], { lr: 0.02 });
+  const x = new Tensor(xs, [N, 1, 8, 8]);
+  const losses: number[] = [];
+  for (let step = 0; step < 25; step++) {
+    opt.zeroGrad();
+    const loss = crossEntropy(net.forward(x), ys);
+    losses.push(loss.item());
+    loss.backward();
+    opt.update();
+  }
+  assert.ok(losses[24] < 0.5 * losses[0], `loss ${losses[0].toFixed(3)} → ${losses[24].toFixed(3)}`);
+  assert.equal(net.block.bn1.numBatchesTracked!.item(), 25);
+  net.eval();
+  const logits = noGrad(() => net.forward(x)).data;
+  const correct = ys.filter((y, n) => (logits[2 * n + 1] > logits[2 * n] ? 1 : 0) === y).length;
+  assert.ok(correct >= 14, `eval mode (running stats) classifies ${correct}/16`);
 });
 
 test('bad input: one line naming the field', () => {
