@@ -17,6 +17,7 @@ import { GPT } from '../src/models/gpt.js';
 import { LoRALinear, applyLora, loraLayers, mergeLora, replaceChild, unmergeLora } from '../src/nn/lora.js';
 import { countParameters, freezeParameters, globToRegExp, trainableParameters, unfreezeParameters } from '../src/nn/freeze.js';
 import { loadPeftAdapter, parsePeftConfig, writePeftAdapter } from '../src/formats/peft.js';
+import { writeSafetensors, type SafetensorsEntry } from '../src/formats/safetensors.js';
 import { gradcheck } from './helpers/gradcheck.js';
 
 setBackend(new JsBackend());
@@ -251,6 +252,43 @@ test('freezeParameters: globs over dotted names', () => {
   assert.throws(() => freezeParameters(gpt, ['transformer.nothing.*']), /freezeParameters: pattern "transformer.nothing.\*" matches no parameter/);
   unfreezeParameters(gpt, ['**']);
   assert.equal(countParameters(gpt).trainable, countParameters(gpt).total);
+});
+
+
+// A GPT-2-shaped model (biases, exact GELU) with LoRA on c_attn, c_proj, c_fc: we write its base weights and
+// an adapter with fan_in_fan_out true; the fixture script loads the weights into Hugging Face's
+// GPT2LMHeadModel (Conv1D, weights transposed), applies our adapter with PeftModel.from_pretrained and
+// records the logits, before and after merge_and_unload. Our module paths are HF GPT-2's.
+const GPT2_CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
+const GPT2_IDX = Int32Array.from({ length: 2 * 7 }, (_, i) => (i * 5 + 3) % 11);
+
+function gpt2WithAdapter(): { base: Uint8Array; model: GPT } {
+  const model = new GPT(GPT2_CFG, 21);
+  const tensors: Record<string, SafetensorsEntry> = {};
+  for (const [n, p] of model.namedParameters()) tensors[n] = { dtype: 'F32', shape: p.shape.slice(), data: p.data.slice() };
+  applyLora(model, { r: 2, loraAlpha: 4, targets: ['c_attn', 'c_proj', 'c_fc'], rng: new Rng(6) });
+  for (const [, l] of loraLayers(model)) l.lora_B.weight.data.set(l.lora_B.weight.data.map((_, i) => 0.2 * Math.cos(i + l.inFeatures)));
+  return { base: writeSafetensors(tensors, { format: 'pt' }), model };
+}
+
+test('HF GPT-2 with PEFT loads the adapter we wrote for our GPT and gives our logits', () => {
+  const { base, model } = gpt2WithAdapter();
+  const { configJson, weights } = writePeftAdapter(model, { fanInFanOut: true });
+  const out = new URL('gpt2_adapter/', dir);
+  if (process.env.GPTLAB_WRITE_ALIGN_FIXTURES === '1') {
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(new URL('base_model.safetensors', out), base);
+    fs.writeFileSync(new URL('adapter_config.json', out), configJson);
+    fs.writeFileSync(new URL('adapter_model.safetensors', out), weights);
+  }
+  assert.deepEqual(new Uint8Array(fs.readFileSync(new URL('adapter_model.safetensors', out))), weights, 'the committed adapter is ours');
+  assert.deepEqual(new Uint8Array(fs.readFileSync(new URL('base_model.safetensors', out))), base, 'and so are the base weights');
+  const hf = fx.gpt2_adapter;
+  assert.ok(hf, 'lora.json records what HF GPT-2 + PEFT made of it (rerun the fixture script)');
+  assert.deepEqual(hf.idx, Array.from(GPT2_IDX));
+  close('GPT-2 + PEFT logits', noGrad(() => model.forward(GPT2_IDX, 2, 7).logits).data, hf.logits);
+  mergeLora(model);
+  close('GPT-2 + PEFT merged logits', noGrad(() => model.forward(GPT2_IDX, 2, 7).logits).data, hf.logits_merged);
 });
 
 test('worst differences (for the report)', () => {
