@@ -10,6 +10,8 @@ import { NgramLM, readArpa, sentencesFromText, writeArpa, NgramModel, NgramCount
 import { Rng } from '../src/tensor/rng.js';
 import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
+import { evaluateText } from '../src/eval/evaluate.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
 
 const fixture = (name: string): string => {
   const buf = fs.readFileSync(new URL(`../../test/fixtures/ngram/${name}`, import.meta.url));
@@ -296,4 +298,19 @@ test('LanguageModel adapter: state, lastOnly, padding, selectRows, dropPrefix, g
   assert.throws(() => new NgramModel({ vocabSize: 5, order: 2 }).forward(seq, 1, 6), /call fit/);
   assert.throws(() => model.forward(Int32Array.from([7]), 1, 1), /id 7 at row 0, column 0 is outside \[0, 5\)/);
   assert.throws(() => model.fit(Int32Array.from([0, 5])), /token 5 at index 1 is outside/);
+});
+
+test('LanguageModel adapter: a character model through the project evaluation (default smoothing falls back per order)', () => {
+  const text = fixture('train.txt');
+  const tok = CharTokenizer.fromText(text);
+  const ids = Int32Array.from(tok.encode(text));
+  const cut = Math.floor(ids.length * 0.9);
+  const model = new NgramModel({ vocabSize: tok.vocabSize, order: 4, blockSize: 128 }).fit(ids.subarray(0, cut));
+  assert.equal(model.ngram.discounts.length, 4);
+  // a tiny vocabulary has no valid unigram count-of-counts: plain Kneser–Ney throws, the adapter's default falls back
+  assert.throws(() => NgramLM.fitIds(stream, 5, 3), /cannot estimate the discounts of 1-grams/);
+  assert.equal(new NgramModel({ vocabSize: 5, order: 3 }).fit(stream).ngram.discounts[0].join(), '0.5,1,1.5');
+  const r = evaluateText(model, tok, tok.decode([...ids.subarray(cut)]), { batchSize: 4 });
+  assert.ok(r.loss > 1 && r.loss < 3, `char 4-gram dev loss ${r.loss}`);
+  near(r.perplexity, Math.exp(r.loss), 1e-6 * r.perplexity);
 });

@@ -18,12 +18,18 @@ import { NgramState } from './ngram-state.js';
 export interface NgramModelConfig extends ModelConfig {
   /** n: each token is predicted from the n − 1 before it */
   order: number;
-  /** default interpolated modified Kneser–Ney */
+  /**
+   * default interpolated modified Kneser–Ney with lmplz's --discount_fallback (0.5, 1, 1.5) for orders whose
+   * count-of-counts give no valid discounts — typical of the unigrams of a small token vocabulary (characters)
+   */
   smoothing: Smoothing;
 }
 
 /** the logit of a token with probability 0 (mle): finite, so every softmax kernel stays NaN-free; exp underflows to 0 */
 export const ZERO_PROB_LOGIT = -1e9;
+
+/** the adapter's default smoothing (see NgramModelConfig.smoothing) */
+export const DEFAULT_NGRAM_SMOOTHING: Smoothing = { kind: 'kneser-ney', discountFallback: [0.5, 1, 1.5] };
 
 /** a checkpoint: the config and either the counts (mle, add-k, Kneser–Ney) or ARPA text (a model read from ARPA) */
 export interface NgramModelJSON {
@@ -40,7 +46,7 @@ export function validateNgramConfig(c: Record<string, unknown>): NgramModelConfi
     const v = c[k];
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`model config: ${k} must be a positive integer, got ${String(v)}`);
   }
-  const sm = (c.smoothing ?? { kind: 'kneser-ney' }) as Smoothing;
+  const sm = (c.smoothing ?? DEFAULT_NGRAM_SMOOTHING) as Smoothing;
   if (!['mle', 'add-k', 'kneser-ney'].includes(sm.kind)) throw new Error(`model config: smoothing.kind must be mle, add-k or kneser-ney, got ${String(sm.kind)}`);
   return { vocabSize: c.vocabSize as number, blockSize: c.blockSize as number, order: c.order as number, smoothing: sm };
 }
@@ -56,7 +62,7 @@ export class NgramModel implements LanguageModel {
 
   /** blockSize is only the length of evaluation windows: the model itself takes sequences of any length */
   constructor(config: Partial<NgramModelConfig> & { vocabSize: number; order: number }, seed = 1337) {
-    this.config = validateNgramConfig({ blockSize: 256, smoothing: { kind: 'kneser-ney' }, ...config });
+    this.config = validateNgramConfig({ blockSize: 256, smoothing: DEFAULT_NGRAM_SMOOTHING, ...config });
     this.rng = new Rng(seed);
   }
 
