@@ -21,71 +21,78 @@ export const Q4_K_BYTES = 144;
 
 const fround = Math.fround;
 
+// Levels clamp(nearest_int(iscale·(x − min)), 0, nmax) of the group x[off..off+n) into L[lOff..].
+function levels(n: number, nmax: number, x: Float32Array, off: number, iscale: number, min: number, L: Uint8Array, lOff: number): void {
+  for (let i = 0; i < n; i++) L[lOff + i] = Math.max(0, Math.min(nmax, nearestInt(fround(iscale * fround(x[off + i]! - min)))));
+}
+
+// Σ w·(scale·L + min − x)² in float32, summed in index order.
+function weightedError(n: number, x: Float32Array, off: number, w: Float32Array, scale: number, min: number, L: Uint8Array, lOff: number): number {
+  let err = 0;
+  for (let i = 0; i < n; i++) {
+    const diff = fround(fround(fround(scale * L[lOff + i]!) + min) - x[off + i]!);
+    err = fround(err + fround(w[i]! * fround(diff * diff)));
+  }
+  return err;
+}
+
+// The weighted least-squares (scale, min) for fixed levels L, as make_qkx2_quants solves it; null when
+// the system is singular (D <= 0). min is clamped to <= 0, refitting the scale alone in that case.
+function fitScaleMin(n: number, x: Float32Array, off: number, w: Float32Array, L: Uint8Array, sumW: number, sumX: number): [number, number] | null {
+  let sumL = 0, sumL2 = 0, sumXL = 0;
+  for (let i = 0; i < n; i++) {
+    const wl = fround(w[i]! * L[i]!);
+    sumL = fround(sumL + wl);
+    sumL2 = fround(sumL2 + fround(wl * L[i]!));
+    sumXL = fround(sumXL + fround(wl * x[off + i]!));
+  }
+  const D = fround(fround(sumW * sumL2) - fround(sumL * sumL));
+  if (!(D > 0)) return null;
+  const scale = fround(fround(fround(sumW * sumXL) - fround(sumX * sumL)) / D);
+  const min = fround(fround(fround(sumL2 * sumX) - fround(sumL * sumXL)) / D);
+  return min > 0 ? [fround(sumXL / sumL2), 0] : [scale, min];
+}
+
 /**
- * make_qkx2_quants from ggml-quants.c for one group of n values at x[off..off+n): writes levels 0..nmax into
- * L[lOff..], returns [scale, theMin] with x ≈ scale·L − theMin. Laux is scratch of length n.
+ * make_qkx2_quants from ggml-quants.c for one group of n values at x[off..off+n) with weights w: writes
+ * levels 0..nmax into L[lOff..], returns [scale, theMin] with x ≈ scale·L − theMin. Tries nstep + 1
+ * candidate inverse scales (rmin + rdelta·is + nmax)/(max − min) and keeps the least weighted squared
+ * error; as in ggml, a winning candidate's min is used by the candidates after it. Laux: scratch of n bytes.
  */
 export function makeQkx2Quants(
-  n: number, nmax: number, x: Float32Array, off: number, weights: Float32Array,
+  n: number, nmax: number, x: Float32Array, off: number, w: Float32Array,
   L: Uint8Array, lOff: number, Laux: Uint8Array, rmin: number, rdelta: number, nstep: number,
 ): [number, number] {
   let min = x[off]!;
   let max = x[off]!;
-  let sumW = weights[0]!;
+  let sumW = w[0]!;
   let sumX = fround(sumW * x[off]!);
   for (let i = 1; i < n; i++) {
     const v = x[off + i]!;
     if (v < min) min = v;
     if (v > max) max = v;
-    const w = weights[i]!;
-    sumW = fround(sumW + w);
-    sumX = fround(sumX + fround(w * v));
+    sumW = fround(sumW + w[i]!);
+    sumX = fround(sumX + fround(w[i]! * v));
   }
   if (min > 0) min = 0;
   if (max === min) {
     L.fill(0, lOff, lOff + n);
     return [0, -min];
   }
-  let iscale = fround(nmax / fround(max - min));
+  const iscale = fround(nmax / fround(max - min));
   let scale = fround(1 / iscale);
-  let bestError = 0;
-  for (let i = 0; i < n; i++) {
-    const l = Math.max(0, Math.min(nmax, nearestInt(fround(iscale * fround(x[off + i]! - min)))));
-    L[lOff + i] = l;
-    const diff = fround(fround(fround(scale * l) + min) - x[off + i]!);
-    bestError = fround(bestError + fround(weights[i]! * fround(diff * diff)));
-  }
+  levels(n, nmax, x, off, iscale, min, L, lOff);
+  let bestError = weightedError(n, x, off, w, scale, min, L, lOff);
   if (nstep < 1) return [scale, -min];
   for (let is = 0; is <= nstep; is++) {
-    // min is updated whenever a candidate wins, and later candidates use the new min (as ggml does).
-    iscale = fround(fround(fround(rmin + fround(rdelta * is)) + nmax) / fround(max - min));
-    let sumL = 0, sumL2 = 0, sumXL = 0;
-    for (let i = 0; i < n; i++) {
-      const l = Math.max(0, Math.min(nmax, nearestInt(fround(iscale * fround(x[off + i]! - min)))));
-      Laux[i] = l;
-      const wl = fround(weights[i]! * l);
-      sumL = fround(sumL + wl);
-      sumL2 = fround(sumL2 + fround(wl * l));
-      sumXL = fround(sumXL + fround(wl * x[off + i]!));
-    }
-    const D = fround(fround(sumW * sumL2) - fround(sumL * sumL));
-    if (!(D > 0)) continue;
-    let thisScale = fround(fround(fround(sumW * sumXL) - fround(sumX * sumL)) / D);
-    let thisMin = fround(fround(fround(sumL2 * sumX) - fround(sumL * sumXL)) / D);
-    if (thisMin > 0) {
-      thisMin = 0;
-      thisScale = fround(sumXL / sumL2);
-    }
-    let curError = 0;
-    for (let i = 0; i < n; i++) {
-      const diff = fround(fround(fround(thisScale * Laux[i]!) + thisMin) - x[off + i]!);
-      curError = fround(curError + fround(weights[i]! * fround(diff * diff)));
-    }
+    levels(n, nmax, x, off, fround(fround(fround(rmin + fround(rdelta * is)) + nmax) / fround(max - min)), min, Laux, 0);
+    const fit = fitScaleMin(n, x, off, w, Laux, sumW, sumX);
+    if (!fit) continue;
+    const curError = weightedError(n, x, off, w, fit[0], fit[1], Laux, 0);
     if (curError < bestError) {
-      for (let i = 0; i < n; i++) L[lOff + i] = Laux[i]!;
+      L.set(Laux.subarray(0, n), lOff);
       bestError = curError;
-      scale = thisScale;
-      min = thisMin;
+      [scale, min] = fit;
     }
   }
   return [scale, -min];
