@@ -6,6 +6,7 @@
 // the reference sums in float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertAllClose } from './helpers/allclose.js';
 import { compileKernels, createMemory, instantiateKernels } from '../src/backend/wasm.js';
 import { attentionBackwardRef, attentionForwardRef } from '../src/backend/attention-ref.js';
 
@@ -44,11 +45,7 @@ function fill(a: Float32Array, r: () => number, amp = 1): void {
 }
 
 function close(got: Float32Array, want: Float32Array, what: string): void {
-  assert.equal(got.length, want.length);
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    if (!(d <= 1e-5 + 1e-4 * Math.abs(want[i]))) assert.fail(`${what}[${i}]: got ${got[i]}, want ${want[i]}`);
-  }
+  assertAllClose(got, want, what, { atol: 1e-5, rtol: 1e-4 });
 }
 
 /** runs forward and backward (accumulate 0 and 1) on items [i0, i1) and compares everything with the reference */

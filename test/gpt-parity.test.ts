@@ -6,6 +6,7 @@
 // gradients |Δ| ≤ 1e-5 + 1e-3·|g|, the 10 AdamW losses |Δ| ≤ 1e-4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertAllClose } from './helpers/allclose.js';
 import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { GPT } from '../src/models/gpt.js';
@@ -51,11 +52,7 @@ function build(fx: Fixture): GPT {
 }
 
 function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  assert.equal(got.length, want.length, `${name}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    if (!(d <= atol + rtol * Math.abs(want[i]))) assert.fail(`${name}[${i}]: got ${got[i]}, PyTorch ${want[i]} (|Δ| ${d.toExponential(2)})`);
-  }
+  assertAllClose(got, want, name, { atol, rtol });
 }
 
 // 'blas' (native OpenBLAS through koffi) runs where both are installed and is skipped, saying why, elsewhere

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertAllClose } from './helpers/allclose.js';
 import { Rng } from '../src/tensor/rng.js';
 import {
   applyRepetitionPenalty,
@@ -16,11 +17,7 @@ const f32 = (xs: number[]) => Float32Array.from(xs);
 const arr = (x: Float32Array) => Array.from(x);
 
 function close(actual: ArrayLike<number>, expected: number[], eps = 1e-6) {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (expected[i] === -Infinity) assert.equal(actual[i], -Infinity, `index ${i}`);
-    else assert.ok(Math.abs(actual[i] - expected[i]) < eps, `index ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
+  assertAllClose(actual, expected, 'values', { atol: eps });
 }
 
 test('repetition penalty: HF semantics, divide positive, multiply negative, each distinct id once', () => {

@@ -145,12 +145,13 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
       onStep: (s) => bar?.update({ step: s.step, total: trainer.config.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec, extra: { lr: s.lr.toExponential(1) } }),
       onEval: (e) => {
         lastDev = e.selected;
-        bar?.pause();
-        say(evalLine(e));
-        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
+        // saved before the line is printed: whoever sees `step N:` can count on checkpoint/ holding step N
         folder.saveCheckpoint(files(true));
         if (e.improved) folder.saveBest(files(false, { ...o.meta, step: e.step, devLoss: e.dev, trainLoss: e.train }));
         folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
+        bar?.pause();
+        say(evalLine(e));
       },
       onSample: ({ step, text }) => {
         bar?.pause();

@@ -200,7 +200,7 @@ export class Trainer {
         this.syncRngState();
         return 'interrupted';
       }
-      if (step % 20 === 0) await tick(); // let signals (Ctrl-C) and I/O through
+      await tick(); // let signals (Ctrl-C, SIGTERM) and I/O through
     }
     this.syncRngState();
     return 'done';
