@@ -1,8 +1,9 @@
 // LLaMA: its new ops against finite differences, the model against transformers' LlamaForCausalLM
 // (fixtures by scripts/fixtures/make_llama_fixture.py: logits |Δ| ≤ 2e-5, loss |Δ| ≤ 1e-5, gradients
-// |Δ| ≤ 1e-5 + 1e-3·|g|, on the JS reference and the WebAssembly backends), the KV cache (greedy output
-// identical with and without it, past the block size), left-padded batches (each row as alone), the config's
-// validation, presets and parameter count. Python is not needed to run this.
+// |Δ| ≤ 1e-5 + 1e-3·|g|, on the JS reference, WebAssembly and BLAS backends; a left-padded batch as
+// transformers runs it with attention_mask and position_ids; greedy ids equal to its generate()), the KV
+// cache (greedy output identical with and without it, past the block size), left-padded batches (each row as
+// alone), the config's validation, presets and parameter count. Python is not needed to run this.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -68,6 +69,10 @@ interface Fixture {
   targets: Int32Array;
   logits: Float32Array;
   loss: number;
+  padIdx: Int32Array;
+  padLeft: Int32Array;
+  padLogits: Float32Array;
+  greedy: { prompt: number[]; ids: number[] };
 }
 
 function load(name: string): Fixture {
@@ -81,6 +86,8 @@ function load(name: string): Fixture {
   return {
     cfg: JSON.parse(f.metadata.config), params, grads, idx: f.tensors.get('idx')!.data as Int32Array,
     targets: f.tensors.get('targets')!.data as Int32Array, logits: toFloat32(f.tensors.get('logits')!), loss: Number(f.metadata.loss),
+    padIdx: f.tensors.get('pad_idx')!.data as Int32Array, padLeft: f.tensors.get('pad_left')!.data as Int32Array,
+    padLogits: toFloat32(f.tensors.get('pad_logits')!), greedy: JSON.parse(f.metadata.greedy),
   };
 }
 
@@ -140,6 +147,21 @@ function greedy(m: Llama, prompt: number[], n: number, useCache: boolean): numbe
   const out: number[] = [];
   for (const id of generateIds(m, prompt, { maxNewTokens: n, temperature: 0, useCache })) out.push(id);
   return out;
+}
+
+for (const file of ['gqa.safetensors', 'tied.safetensors']) {
+  test(`transformers' left-padded batch and greedy generate(): ${file}`, async () => {
+    await initBackend({ backend: 'js' });
+    const fx = load(file);
+    const m = build(fx).eval();
+    const V = fx.cfg.vocabSize, T = 6;
+    const got = noGrad(() => m.forward(fx.padIdx, 2, T, { padding: fx.padLeft }).logits.data);
+    for (let b = 0; b < 2; b++) {
+      const real = (b * T + fx.padLeft[b]) * V, end = (b + 1) * T * V;
+      close(`padded row ${b}`, got.subarray(real, end), fx.padLogits.subarray(real, end), 2e-5, 0);
+    }
+    for (const useCache of [true, false]) assert.deepEqual(greedy(m, fx.greedy.prompt, 12, useCache), fx.greedy.ids, `useCache ${useCache}`);
+  });
 }
 
 test('KV cache on and off give the same greedy tokens, past the block size (GQA and tied fixtures too)', async () => {
