@@ -19,7 +19,9 @@
 //
 // The writer puts tensors with the widest dtype first (then by name, like the reference implementation),
 // so with the 8-aligned header every tensor lands on a multiple of its own element size and a reader
-// could view it in place. Our reader copies anyway: the input Uint8Array may sit at any byteOffset.
+// could view it in place. Our reader copies anyway: the input may be a view at any byteOffset (a Node
+// Buffer from readFileSync or Buffer.from often is a view into a larger, pooled ArrayBuffer), an
+// ArrayBuffer or a DataView; only the bytes the view covers are read, never `.buffer` as a whole.
 //
 // Assumes a little-endian host (every browser and Node platform in practice).
 
@@ -145,11 +147,25 @@ export function writeSafetensors(
   return out;
 }
 
+/** what readSafetensors accepts: a Uint8Array (a Node Buffer included) at any byteOffset, an ArrayBuffer, a DataView */
+export type SafetensorsBytes = Uint8Array | ArrayBufferLike | ArrayBufferView;
+
+/** the bytes `input` covers as a Uint8Array view (no copy); throws naming `name` for anything else */
+function asBytes(input: SafetensorsBytes, name: string): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer)) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const what = input === null ? 'null' : typeof input === 'object' ? (input as object).constructor?.name ?? 'object' : typeof input;
+  throw new Error(`${name}: safetensors input must be bytes (Uint8Array, Buffer, ArrayBuffer or DataView), got ${what}`);
+}
+
 /**
  * Parse and validate a safetensors byte image. `name` (a path, URL, ...) prefixes every error message.
  * Returned tensors own fresh copies of their data (safe to keep after `bytes` is reused).
+ * Throws `NAME: invalid safetensors file: …` (one line) for anything malformed.
  */
-export function readSafetensors(bytes: Uint8Array, name = '<buffer>'): SafetensorsFile {
+export function readSafetensors(input: SafetensorsBytes, name = '<buffer>'): SafetensorsFile {
+  const bytes = asBytes(input, name);
   const fail = (msg: string): never => {
     throw new Error(`${name}: invalid safetensors file: ${msg}`);
   };
@@ -232,9 +248,11 @@ export function readSafetensors(bytes: Uint8Array, name = '<buffer>'): Safetenso
 
   const tensors = new Map<string, SafetensorsEntry>();
   for (const e of entries) {
-    // slice() copies into a fresh, aligned ArrayBuffer.
-    const buf = bytes.slice(dataStart + e.begin, dataStart + e.end).buffer;
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].ctor(buf) });
+    // A fresh, aligned copy of exactly the tensor's bytes. Not bytes.slice(…).buffer: a Node Buffer's
+    // slice() is a view, whose .buffer is the whole (possibly pooled) ArrayBuffer.
+    const copy = new Uint8Array(e.end - e.begin);
+    copy.set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: new DTYPES[e.dtype].ctor(copy.buffer) });
   }
   return { tensors, metadata };
 }

@@ -49,8 +49,8 @@ export function utf8Encode(s: string): Uint8Array {
 }
 
 /** lenient decode: invalid sequences become U+FFFD (what every byte-level tokenizer's decode does) */
-export function utf8Decode(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
+export function utf8Decode(bytes: Uint8Array | ArrayBufferLike | ArrayBufferView): string {
+  return decoder.decode(asBytes(bytes, 'utf8Decode'));
 }
 
 /**
@@ -99,7 +99,8 @@ export function bytesToBinary(bytes: ArrayLike<number>, start = 0, end = bytes.l
  * Strict decode for input files: invalid UTF-8 is an error that names the file, line and byte offset,
  * rather than silently turning into U+FFFD and poisoning a vocabulary.
  */
-export function decodeUtf8Strict(bytes: Uint8Array, name = 'input'): string {
+export function decodeUtf8Strict(input: Uint8Array | ArrayBufferLike | ArrayBufferView, name = 'input'): string {
+  const bytes = asBytes(input, name);
   try {
     let start = 0;
     if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3; // BOM
@@ -113,6 +114,19 @@ export function decodeUtf8Strict(bytes: Uint8Array, name = 'input'): string {
         `convert the file to UTF-8 first (e.g. iconv -f GB18030 -t UTF-8)`,
     );
   }
+}
+
+/**
+ * The bytes `input` covers as a Uint8Array view, without copying: a Uint8Array (a Node Buffer included,
+ * whatever its byteOffset into a pooled ArrayBuffer) as is, an ArrayBuffer whole, any other view (DataView,
+ * typed arrays) over exactly its byteOffset/byteLength. Throws naming `name` for anything else.
+ */
+export function asBytes(input: Uint8Array | ArrayBufferLike | ArrayBufferView, name = 'input'): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer)) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const what = input === null ? 'null' : typeof input === 'object' ? (input as object).constructor?.name ?? 'object' : typeof input;
+  throw new Error(`${name}: expected bytes (Uint8Array, Buffer, ArrayBuffer or DataView), got ${what}`);
 }
 
 /** offset of the first byte that starts an invalid UTF-8 sequence, or -1 */
