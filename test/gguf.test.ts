@@ -161,8 +161,10 @@ test('gguf info: header, metadata listing and tensor table', () => {
   const lines = text.split('\n');
   assert.match(lines[0]!, /^reference\.gguf: GGUF v3, 2528 bytes .*alignment 32, tensor data at byte \d+$/);
   assert.ok(lines.some((l) => /^\s+general\.architecture\s+string\s+"llama"$/.test(l)));
-  assert.ok(lines.some((l) => /^\s+tokenizer\.ggml\.tokens\s+string\[\]5\s+\["<s>", "<\/s>", "a", … 2 more\]$/.test(l)));
+  assert.ok(lines.some((l) => /^\s+tokenizer\.ggml\.tokens\s+string\[5\]\s+\["<s>", "<\/s>", "a", … 2 more\]$/.test(l)));
   assert.ok(lines.some((l) => /^\s+test\.uint64\s+uint64\s+18446744073709551615$/.test(l)));
+  assert.ok(lines.some((l) => /^\s+llama\.attention\.layer_norm_rms_epsilon\s+float32\s+0\.00001$/.test(l)));
+  assert.ok(lines.some((l) => /^\s+test\.arr_nested\s+array\[3\]\s+\[\["x", "y"\], \["z"\], \["", "long one"\]\]$/.test(l)));
   assert.ok(lines.some((l) => /^\s+blk\.0\.q4_k\.weight\s+Q4_K\s+\[2, 256\]\s+512\s+288\s+\d+$/.test(l)));
   assert.match(text, /tensors: 6, 711 elements/);
   assert.match(text, /by type: F32 × 2 .*Q4_K × 1 \(512 elements, 288 B, 4\.50 bits\/element\)/);

@@ -18,8 +18,14 @@ function quote(s: string, max: number): string {
   return s.length > max ? `${q.slice(0, -1)}…" (${s.length} chars)` : q;
 }
 
-function arrayType(a: GGUFArray): string {
-  return a.itemType === 'array' ? 'array[]' : `${a.itemType}[]`;
+// The shortest decimal that reads back as the same float32, e.g. 1e-5 rather than 0.000009999999747378752.
+function shortFloat32(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(v.toPrecision(p));
+    if (Math.fround(s) === v) return String(s);
+  }
+  return String(v);
 }
 
 function formatArray(a: GGUFArray, o: Required<GGUFInfoOptions>): string {
@@ -31,6 +37,7 @@ function formatArray(a: GGUFArray, o: Required<GGUFInfoOptions>): string {
 function formatScalar(type: string, v: unknown, o: Required<GGUFInfoOptions>): string {
   if (type === 'string') return quote(v as string, o.maxStringChars);
   if (type === 'array') return formatArray(v as GGUFArray, o);
+  if (type === 'float32') return shortFloat32(v as number);
   return String(v);
 }
 
@@ -41,7 +48,9 @@ export function formatGGUFValue(v: GGUFValue, opts: GGUFInfoOptions = {}): strin
 }
 
 function typeLabel(v: GGUFValue): string {
-  return v.type === 'array' ? `${arrayType(v.value as GGUFArray)}${(v.value as GGUFArray).items.length}` : v.type;
+  if (v.type !== 'array') return v.type;
+  const a = v.value as GGUFArray;
+  return `${a.itemType}[${a.items.length}]`;
 }
 
 function humanBytes(n: number): string {
