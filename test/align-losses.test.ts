@@ -137,7 +137,7 @@ test('PPO: clipped policy and value losses, clip fractions, approx KL and entrop
   closeArray('dH/dlogits', logits.grad!, p.entropy_grad, true);
 });
 
-test('GRPO: group-normalised advantages and the clipped k3-KL loss (grpo, bnpo, dr_grpo) match TRL', () => {
+test('GRPO: group-normalised advantages and the clipped k3-KL loss (grpo, bnpo, dr_grpo, dapo) match TRL', () => {
   const g = fx.grpo;
   for (const s of ['group', 'batch', 'none'] as const) closeArray(`advantages ${s}`, grpoAdvantages(g.rewards, g.G, s), g.advantages[s]);
   for (const c of g.cases) {
@@ -145,8 +145,9 @@ test('GRPO: group-normalised advantages and the clipped k3-KL loss (grpo, bnpo, 
     const out = grpoLoss(logp, {
       advantages: g.adv_for_loss, mask: f32(g.mask), oldLogp: g.old_logp, refLogp: g.ref_logp, beta: c.beta,
       epsilon: g.epsilon, epsilonHigh: g.epsilon_high, lossType: c.loss_type as GRPOLossType, maxCompletionLength: g.max_completion_length,
+      numItemsInBatch: c.num_items_in_batch ?? undefined,
     });
-    const tag = `${c.loss_type} β=${c.beta}`;
+    const tag = `${c.loss_type} β=${c.beta} n=${c.num_items_in_batch}`;
     closeValue(`${tag} loss`, out.loss.item(), c.loss);
     closeValue(`${tag} kl`, out.kl, c.kl);
     closeValue(`${tag} clip ratio`, out.clipRatio, c.clip_ratio);
@@ -193,7 +194,7 @@ test('finite differences: every new op and loss', () => {
   };
   gradcheck('ppo policy loss', (x) => ppoPolicyLoss(x, old, adv, mask, 0.2).loss, [nearOld()]);
   gradcheck('ppo value loss', (x) => ppoValueLoss(x, old, adv, mask, 0.2).loss, [nearOld()]);
-  for (const lossType of ['grpo', 'bnpo', 'dr_grpo'] as const) {
+  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
     gradcheck(`grpo ${lossType}`, (x) => grpoLoss(x, { advantages: [0.5, -1], mask, oldLogp: old, refLogp: adv, beta: 0.1, lossType }).loss, [nearOld()]);
   }
 });

@@ -6,7 +6,9 @@
 //   ratio = exp(logπ − logπ_old),  ℓ_t = −min(ratio·A, clip(ratio, 1 − ε_low, 1 + ε_high)·A) + β·KL_t
 //   KL_t  = e^{logref − logπ} − (logref − logπ) − 1        (Schulman's k3 estimator, ≥ 0)
 // aggregated as TRL's loss_type: 'grpo' the mean over sequences of each sequence's token mean, 'bnpo' the
-// mean over all completion tokens, 'dr_grpo' the token sum over B · max_completion_length (Liu et al. 2025).
+// mean over all completion tokens, 'dr_grpo' the token sum over B · max_completion_length (Liu et al. 2025),
+// 'dapo' (TRL's default; Yu et al. 2025) the token sum over the number of completion tokens in the whole
+// generation batch (num_items_in_batch; this batch's count when not given, which makes it equal 'bnpo').
 import { Tensor } from '../tensor/tensor.js';
 import { add, exp, mul, neg, sub } from '../tensor/elementwise.js';
 import { sum } from '../tensor/shape.js';
@@ -44,7 +46,7 @@ export function grpoAdvantages(rewards: ArrayLike<number>, groupSize: number, sc
   return out;
 }
 
-export type GRPOLossType = 'grpo' | 'bnpo' | 'dr_grpo';
+export type GRPOLossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
 
 export interface GRPOLossOptions {
   /** (B) per-sequence advantages (grpoAdvantages) */
@@ -65,6 +67,8 @@ export interface GRPOLossOptions {
   lossType?: GRPOLossType;
   /** for 'dr_grpo': the generation budget (default T) */
   maxCompletionLength?: number;
+  /** for 'dapo': completion tokens in the whole generation batch, over all accumulation steps (default Σ mask) */
+  numItemsInBatch?: number;
 }
 
 export interface GRPOLossOutput {
@@ -100,7 +104,7 @@ export function grpoLoss(logp: Tensor, o: GRPOLossOptions): GRPOLossOutput {
     perToken = add(perToken, mul(k3, beta));
     kl = maskedAverage(k3.data, o.mask);
   }
-  const loss = aggregate(perToken, o.mask, B, T, type, o.maxCompletionLength ?? T);
+  const loss = aggregate(perToken, o.mask, B, T, type, type === 'dapo' ? o.numItemsInBatch : o.maxCompletionLength ?? T);
   const clipped = Float32Array.from(ratio.data, (r, i) => {
     const a = o.advantages[Math.floor(i / T)];
     return (r < 1 - epsLow && a < 0) || (r > 1 + epsHigh && a > 0) ? 1 : 0;
@@ -116,7 +120,7 @@ function maskedAverage(x: ArrayLike<number>, m: ArrayLike<number>): number {
 }
 
 /** TRL's loss_type reductions of the per-token loss (B, T) over the mask → a scalar */
-function aggregate(perToken: Tensor, mask: Float32Array, B: number, T: number, type: GRPOLossType, maxLen: number): Tensor {
+function aggregate(perToken: Tensor, mask: Float32Array, B: number, T: number, type: GRPOLossType, n?: number): Tensor {
   const masked = mul(perToken, constant(mask, [B, T])); // (B, T)
   if (type === 'grpo') {
     const rowLen = Array.from({ length: B }, (_, b) => Math.max(mask.subarray(b * T, (b + 1) * T).reduce((s, v) => s + v, 0), 1));
@@ -125,8 +129,12 @@ function aggregate(perToken: Tensor, mask: Float32Array, B: number, T: number, t
   }
   if (type === 'bnpo') return mul(sum(masked), 1 / Math.max(mask.reduce((s, v) => s + v, 0), 1));
   if (type === 'dr_grpo') {
-    if (!(maxLen > 0)) throw new Error(`grpoLoss: maxCompletionLength must be > 0, got ${maxLen}`);
-    return mul(sum(masked), 1 / (B * maxLen));
+    if (!(n! > 0)) throw new Error(`grpoLoss: maxCompletionLength must be > 0, got ${n}`);
+    return mul(sum(masked), 1 / (B * n!));
   }
-  throw new Error(`grpoLoss: lossType must be grpo, bnpo or dr_grpo, got ${String(type)}`);
+  if (type === 'dapo') {
+    if (n !== undefined && !(n >= 0)) throw new Error(`grpoLoss: numItemsInBatch must be ≥ 0, got ${n}`);
+    return mul(sum(masked), 1 / Math.max(n ?? mask.reduce((s, v) => s + v, 0), 1));
+  }
+  throw new Error(`grpoLoss: lossType must be grpo, bnpo, dr_grpo or dapo, got ${String(type)}`);
 }
