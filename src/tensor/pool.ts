@@ -31,8 +31,8 @@ interface PoolShape { N: number; C: number; H: number; W: number; Ho: number; Wo
 function slidingWindows(op: string, x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions): [PoolShape, Window] {
   if (x.ndim !== 4) throw new Error(`${op}: input must be (N, C, H, W), got shape [${x.shape}]`);
   const [N, C, H, W] = x.shape;
-  const [kH, kW] = pair(kernel, 1), [sH, sW] = pair(opts.stride, 0), [pH, pW] = pair(opts.padding, 0);
-  const stride: [number, number] = [sH || kH, sW || kW];
+  const [kH, kW] = pair(kernel, 1), [pH, pW] = pair(opts.padding, 0);
+  const stride = opts.stride === undefined ? [kH, kW] : pair(opts.stride, 0);
   for (const [f, vs, min] of [['kernel', [kH, kW], 1], ['stride', stride, 1], ['padding', [pH, pW], 0]] as const) {
     for (const v of vs) if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${f} must be an integer ≥ ${min}, got ${v}`);
   }
@@ -83,7 +83,11 @@ function averageWindows(x: Tensor, s: PoolShape, win: Window): Tensor {
  * Throws on a non-4-D input, non-positive sizes, or padding over half the kernel.
  */
 export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
-  const [s, win] = slidingWindows('max_pool2d', x, kernel, opts);
+  return maxPool('max_pool2d', x, kernel, opts);
+}
+
+function maxPool(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions): Tensor {
+  const [s, win] = slidingWindows(op, x, kernel, opts);
   const { N, C, H, W, Ho, Wo } = s;
   const out = alloc(N * C * Ho * Wo);
   const arg = new Int32Array(out.length); // flat index into x of each maximum
@@ -113,8 +117,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
  * countIncludePad (the default) every window divides by kH·kW, else by the number of real pixels in it.
  */
 export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: AvgPool2dOptions = {}): Tensor {
-  const [s, win] = slidingWindows('avg_pool2d', x, kernel, opts);
-  return averageWindows(x, s, win);
+  return averageWindows(x, ...slidingWindows('avg_pool2d', x, kernel, opts));
 }
 
 /**
@@ -148,13 +151,13 @@ function pool1d(op: string, x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
 /** torch.nn.functional.max_pool1d: x (N, C, L) → (N, C, floor((L + 2p − k)/s) + 1); stride defaults to k. */
 export function maxPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number } = {}): Tensor {
   const o = { stride: [1, opts.stride ?? kernel] as [number, number], padding: [0, opts.padding ?? 0] as [number, number] };
-  return pool1d('max_pool1d', x, (x4) => maxPool2d(x4, [1, kernel], o));
+  return pool1d('max_pool1d', x, (x4) => maxPool('max_pool1d', x4, [1, kernel], o));
 }
 
 /** torch.nn.functional.avg_pool1d: x (N, C, L) → (N, C, Lo), count_include_pad by default. */
 export function avgPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number; countIncludePad?: boolean } = {}): Tensor {
   const o = { stride: [1, opts.stride ?? kernel] as [number, number], padding: [0, opts.padding ?? 0] as [number, number], countIncludePad: opts.countIncludePad };
-  return pool1d('avg_pool1d', x, (x4) => avgPool2d(x4, [1, kernel], o));
+  return pool1d('avg_pool1d', x, (x4) => averageWindows(x4, ...slidingWindows('avg_pool1d', x4, [1, kernel], o)));
 }
 
 /**
