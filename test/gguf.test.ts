@@ -79,6 +79,12 @@ test('tensor data are views into the input, not copies', () => {
   const t = readGGUF(bytes).tensor('blk.0.q8_0.weight')!;
   assert.equal(t.data().buffer, bytes.buffer);
   assert.deepEqual(t.shape, [2, 64]);
+  // a view at an odd byteOffset of a larger buffer reads the same
+  const shifted = new Uint8Array(bytes.length + 3);
+  shifted.set(bytes, 3);
+  const g = readGGUF(shifted.subarray(3));
+  assert.deepEqual(Array.from(ggufTensorFloat32(g.tensor('f32.weight')!)), Array.from(ggufTensorFloat32(readGGUF(bytes).tensor('f32.weight')!)));
+  assert.equal(g.metadata.get('test.uint64')!.value, 18446744073709551615n);
 });
 
 // The file committed as ours.gguf: every value type, four tensors. GGUF_WRITE_FIXTURE=1 (re)writes it.

@@ -13,7 +13,7 @@
 // Worked example: no metadata, one F32 tensor "w" of shape [2] holding [1, 2]:
 //   47475546 03000000 | 01000000 00000000 | 00000000 00000000          header (24 bytes)
 //   01000000 00000000 77 | 01000000 | 02000000 00000000 | 00000000 | 00000000 00000000   tensor info (33)
-//   7 zero bytes (57 -> 64) | 0000803f 00000040                        data at 64 (72 bytes total)
+//   7 zero bytes (57 -> 64) | 0000803f 00000040 | 24 zero bytes       data at 64, padded: 96 bytes total
 //
 // The reader validates every count and length against the bytes that remain before allocating, and
 // returns lazy views into the input (no copy of the data section). Errors are one line naming the file
