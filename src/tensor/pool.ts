@@ -50,28 +50,40 @@ function slidingWindows(op: string, x: Tensor, kernel: number | [number, number]
   return [{ N, C, H, W, Ho, Wo }, win];
 }
 
+/** the windows of all Ho·Wo outputs, computed once for every plane: bounds (h0, h1, w0, w1) and divisors */
+interface WindowTable { bounds: Int32Array; div: Float64Array }
+
+function tabulate(Ho: number, Wo: number, win: Window): WindowTable {
+  const bounds = new Int32Array(Ho * Wo * 4), div = new Float64Array(Ho * Wo);
+  for (let oh = 0, j = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, j++) {
+    const [h0, h1, w0, w1, d] = win(oh, ow);
+    bounds.set([h0, h1, w0, w1], 4 * j);
+    div[j] = d;
+  }
+  return { bounds, div };
+}
+
 /** Averages every window: y[n, c, oh, ow] = Σ_window x / divisor; the backward spreads dy/divisor over it. */
 function averageWindows(x: Tensor, s: PoolShape, win: Window): Tensor {
   const { N, C, H, W, Ho, Wo } = s;
-  const out = alloc(N * C * Ho * Wo);
+  const { bounds: t, div } = tabulate(Ho, Wo, win), L = Ho * Wo;
+  const out = alloc(N * C * L);
   const X = x.data;
   for (let p = 0, k = 0; p < N * C; p++) {
     const base = p * H * W;
-    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
-      const [h0, h1, w0, w1, div] = win(oh, ow);
+    for (let j = 0; j < L; j++, k++) {
       let acc = 0;
-      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) acc += X[base + h * W + w];
-      out[k] = acc / div;
+      for (let h = t[4 * j]; h < t[4 * j + 1]; h++) for (let w = t[4 * j + 2]; w < t[4 * j + 3]; w++) acc += X[base + h * W + w];
+      out[k] = acc / div[j];
     }
   }
   return Tensor.fromOp(out, [N, C, Ho, Wo], [x], (res) => {
     const gy = res.grad!, gx = x.gradBuf();
     for (let p = 0, k = 0; p < N * C; p++) {
       const base = p * H * W;
-      for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
-        const [h0, h1, w0, w1, div] = win(oh, ow);
-        const g = gy[k] / div;
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) gx[base + h * W + w] += g;
+      for (let j = 0; j < L; j++, k++) {
+        const g = gy[k] / div[j];
+        for (let h = t[4 * j]; h < t[4 * j + 1]; h++) for (let w = t[4 * j + 2]; w < t[4 * j + 3]; w++) gx[base + h * W + w] += g;
       }
     }
   });
@@ -89,13 +101,14 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Po
 function maxPool(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions): Tensor {
   const [s, win] = slidingWindows(op, x, kernel, opts);
   const { N, C, H, W, Ho, Wo } = s;
-  const out = alloc(N * C * Ho * Wo);
+  const t = tabulate(Ho, Wo, win).bounds, L = Ho * Wo;
+  const out = alloc(N * C * L);
   const arg = new Int32Array(out.length); // flat index into x of each maximum
   const X = x.data;
   for (let p = 0, k = 0; p < N * C; p++) {
     const base = p * H * W;
-    for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++, k++) {
-      const [h0, h1, w0, w1] = win(oh, ow);
+    for (let j = 0; j < L; j++, k++) {
+      const h0 = t[4 * j], h1 = t[4 * j + 1], w0 = t[4 * j + 2], w1 = t[4 * j + 3];
       let best = -Infinity, at = base + h0 * W + w0;
       for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
         const v = X[base + h * W + w];
