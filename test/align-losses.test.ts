@@ -12,7 +12,7 @@ import { Tensor, Rng, noGrad } from '../src/tensor/index.js';
 import { mul, sum, reshape, crossEntropyPerToken } from '../src/tensor/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
 import { clamp, clampBetween, entropyFromLogits, logSigmoid, maskedMean, maxOf, minOf } from '../src/align/ops.js';
-import { completionMask, sequenceLogProbs, tokenLogProbs } from '../src/align/logprobs.js';
+import { chunkPairs, completionMask, sequenceLogProbs, tokenLogProbs } from '../src/align/logprobs.js';
 import { dpoLoss, type DPOLossType } from '../src/align/dpo.js';
 import { rewardModelLoss } from '../src/align/reward.js';
 import { approxKl, gae, klPenaltyRewards, maskedWhiten, ppoAdvantages, ppoPolicyLoss, ppoValueLoss } from '../src/align/ppo.js';
@@ -69,14 +69,8 @@ test('DPO from logits: per-token NLL → completion log-probs → loss, gradient
   const logps = sequenceLogProbs(reshape(crossEntropyPerToken(logits, e.labels), [B2, T]), mask); // (2B)
   const ref = noGrad(() => sequenceLogProbs(reshape(crossEntropyPerToken(Tensor.from(e.ref_logits, [B2, T, V]), e.labels), [B2, T]), mask));
   closeArray('sequence log-probs', logps.data, e.logps);
-  const half = (t: Tensor, i: number): Tensor => {
-    const out = new Float32Array(e.B);
-    return Tensor.fromOp(out.map((_, b) => t.data[i * e.B + b]), [e.B], [t], (o) => {
-      const g = t.gradBuf();
-      for (let b = 0; b < e.B; b++) g[i * e.B + b] += o.grad![b];
-    });
-  };
-  const out = dpoLoss(half(logps, 0), half(logps, 1), half(ref, 0), half(ref, 1), { beta: 0.1 });
+  const [pc, pr] = chunkPairs(logps), [rc, rr] = chunkPairs(ref);
+  const out = dpoLoss(pc, pr, rc, rr, { beta: 0.1 });
   closeValue('loss', out.loss.item(), e.loss);
   out.loss.backward();
   closeArray('dL/dlogits', logits.grad!, e.grad_logits, true);
@@ -182,6 +176,7 @@ test('finite differences: every new op and loss', () => {
   gradcheck('sequenceLogProbs sum', (x) => sequenceLogProbs(x, mask), [r(2, 5)]);
   gradcheck('sequenceLogProbs mean', (x) => sequenceLogProbs(x, mask, 'mean'), [r(2, 5)]);
   gradcheck('tokenLogProbs', (x) => tokenLogProbs(x, mask), [r(2, 5)]);
+  gradcheck('chunkPairs', (x) => { const [c, j] = chunkPairs(x); return mul(c, j); }, [r(6)]);
   const ref = [r(4), r(4)];
   for (const lossType of ['sigmoid', 'robust', 'hinge'] as const) {
     gradcheck(`dpo ${lossType}`, (c, j) => dpoLoss(c, j, ref[0], ref[1], { beta: 0.3, labelSmoothing: 0.1, lossType }).losses, [r(4), r(4)]);

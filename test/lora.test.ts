@@ -207,6 +207,7 @@ test('adapter validation: one-line errors naming the file and field', () => {
   assert.throws(() => applyLora(new Toy(), { r: 2, loraAlpha: 4, targets: ['block'] }), /"block" is a Block, not a Linear/);
   assert.throws(() => applyLora(new Toy(), { r: 0, loraAlpha: 4, targets: ['c_attn'] }), /r must be a positive integer/);
   assert.throws(() => writePeftAdapter(new Toy()), /no LoRA layers/);
+  assert.throws(() => applyLora(ourAdapterModel(), { r: 2, loraAlpha: 4, targets: ['c_attn'] }), /module "block.c_attn" already has LoRA/);
 });
 
 test('GPT: LoRA on c_attn, c_proj, c_fc keeps names and logits, trains only A and B, merges, and round-trips through PEFT files', () => {

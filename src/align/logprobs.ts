@@ -66,3 +66,18 @@ export function completionMask(promptLengths: ArrayLike<number>, lengths: ArrayL
   }
   return m;
 }
+
+/**
+ * Splits a (2B) batch laid out [chosen…, rejected…] into its halves, each (B), differentiably (TRL's
+ * `logps.chunk(2, dim=0)`: DPOTrainer runs chosen and rejected completions as one batch). Throws on an odd size.
+ */
+export function chunkPairs(t: Tensor): [Tensor, Tensor] {
+  if (t.ndim !== 1 || t.size % 2 !== 0 || t.size === 0) throw new Error(`chunkPairs: need an even-length (2B) tensor, got [${t.shape}]`);
+  const B = t.size / 2;
+  const half = (i: number): Tensor =>
+    Tensor.fromOp(t.data.slice(i * B, (i + 1) * B), [B], [t], (o) => {
+      const g = t.gradBuf();
+      for (let b = 0; b < B; b++) g[i * B + b] += o.grad![b];
+    });
+  return [half(0), half(1)];
+}

@@ -200,7 +200,8 @@ export function applyLora(model: Module, cfg: LoraConfig): string[] {
   for (const [path, parent] of namedModules(model)) {
     for (const [name, child] of namedChildren(parent)) {
       const full = path ? `${path}.${name}` : name;
-      if (!matchesTarget(full, cfg.targets) || child instanceof LoRALinear) continue;
+      if (!matchesTarget(full, cfg.targets)) continue;
+      if (child instanceof LoRALinear) throw new Error(`applyLora: module "${full}" already has LoRA`);
       if (!(child instanceof Linear)) throw new Error(`applyLora: target module "${full}" is a ${child.constructor.name}, not a Linear`);
       replaceChild(parent, name, new LoRALinear(child, { r: cfg.r, loraAlpha: cfg.loraAlpha, loraDropout: cfg.loraDropout, rng }));
       adapted.push(full);
