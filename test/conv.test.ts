@@ -324,6 +324,10 @@ test('modules: PyTorch state-dict names, buffers outside parameters(), init boun
   assert.deepEqual(noGrad(() => same.forward(Tensor.randn([1, 3, 7, 6], rng))).shape, [1, 2, 7, 6]);
   assert.deepEqual(noGrad(() => new Conv1d(2, 3, 4, rng, { padding: 'same' }).forward(Tensor.randn([2, 2, 9], rng))).shape, [2, 3, 9]);
   assert.deepEqual(new AdaptiveAvgPool2d(1).forward(Tensor.randn([2, 3, 5, 4], rng)).shape, [2, 3, 1, 1]);
+  const free = new BatchNorm2d(3, { trackRunningStats: false, affine: false }).eval();
+  assert.equal(free.stateDict().size, 0);
+  const z = noGrad(() => free.forward(Tensor.randn([4, 3, 2, 2], rng, 3, 5))); // batch statistics even in eval mode
+  assert.ok(Math.abs(z.data.reduce((a, v) => a + v, 0)) < 1e-4, 'normalised by its own batch');
   assert.deepEqual(flatten(Tensor.zeros([2, 3, 4, 5])).shape, [2, 60]);
   assert.deepEqual(flatten(Tensor.zeros([2, 3, 4, 5]), 0, 1).shape, [6, 4, 5]);
 });
