@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { NgramLM, readArpa, sentencesFromText, writeArpa, NgramModel, NgramCounts, estimateDiscounts, adjustCounts, Vocabulary } from '../src/lm/index.js';
+import { ngramModelType, NgramLM, readArpa, sentencesFromText, writeArpa, NgramModel, NgramCounts, estimateDiscounts, adjustCounts, Vocabulary } from '../src/lm/index.js';
 import { Rng } from '../src/tensor/rng.js';
 import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
@@ -296,6 +296,10 @@ test('LanguageModel adapter: state, lastOnly, padding, selectRows, dropPrefix, g
   assert.throws(() => NgramModel.fromJSON({ type: 'ngram', config: { vocabSize: 5, order: 0, blockSize: 8 } }, 'ck/ngram.json'), /^Error: ck\/ngram\.json: model config: order must be a positive integer/);
   assert.throws(() => NgramModel.fromJSON({ type: 'ngram', config: { vocabSize: 5, order: 1, blockSize: 8 }, counts: [[['9', 1]]] }, 'c.json'), /c\.json: counts\[0\]: malformed entry/);
   assert.throws(() => new NgramModel({ vocabSize: 5, order: 2 }).forward(seq, 1, 6), /call fit/);
+  // the registry entry builds the same model from a preset config
+  const made = ngramModelType.create(ngramModelType.validate({ ...ngramModelType.presets.trigram, vocabSize: 5 }), 1) as NgramModel;
+  assert.equal(made.fit(stream).describe(), new NgramModel({ vocabSize: 5, order: 3 }).fit(stream).describe());
+  assert.throws(() => ngramModelType.validate({ vocabSize: 5, order: 3, blockSize: 8, smoothing: { kind: 'witten-bell' } }), /smoothing\.kind must be mle, add-k or kneser-ney/);
   assert.throws(() => model.forward(Int32Array.from([7]), 1, 1), /id 7 at row 0, column 0 is outside \[0, 5\)/);
   assert.throws(() => model.fit(Int32Array.from([0, 5])), /token 5 at index 1 is outside/);
 });

@@ -31,6 +31,12 @@ export class BackoffTable {
     this.children = null;
   }
 
+  /** the same with the n-gram given as its order and key ("3 4"), unchecked (builders that already hold keys) */
+  setKey(m: number, key: string, log10Prob: number): void {
+    this.prob[m - 1].set(key, log10Prob);
+    this.children = null;
+  }
+
   /** log10 p(word | context); only the last order − 1 words of the context matter. −Infinity for a word not in the table. */
   log10Prob(word: number, context: readonly number[]): number {
     const h = context.length >= this.order ? context.slice(context.length - this.order + 1) : context;

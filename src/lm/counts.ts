@@ -44,8 +44,9 @@ export class NgramCounts {
   addSequence(ids: ArrayLike<number>, first = 1): void {
     this.followerIndex = null;
     for (let i = first; i < ids.length; i++) {
+      let key = String(ids[i]); // grows leftwards: "w", "v w", "u v w", …
       for (let m = 1; m <= this.order && i - m + 1 >= 0; m++) {
-        const key = ngramKey(ids, i - m + 1, i + 1);
+        if (m > 1) key = ids[i - m + 1] + ' ' + key;
         const tab = this.orders[m - 1];
         tab.set(key, (tab.get(key) ?? 0) + 1);
       }

@@ -14,7 +14,7 @@
 //   u(让 | 人工智能) = (4 − 1.2)/5 = 0.56, u(是 | 人工智能) = (1 − 0.5)/5 = 0.1, γ = (0.5 + 1.2)/5 = 0.34, and
 //   p(让 | 人工智能) = 0.56 + 0.34 p(让) — the 0.8 of maximum likelihood, shaded towards the unigram.
 import { BackoffTable } from './backoff-table.js';
-import { groupByContext, keyIds, type NgramCounts } from './counts.js';
+import { groupByContext, type NgramCounts } from './counts.js';
 import type { Vocabulary } from './vocab.js';
 
 /** D1, D2, D3+ of one order */
@@ -61,7 +61,7 @@ export function kneserNey(counts: NgramCounts, vocab: Vocabulary, opts: KneserNe
         p.set(key, uk + gamma.get(ctx)! * lower.get(key.slice(cut + 1))!);
       }
     }
-    for (const [key, pk] of p) table.set(keyIds(key), Math.min(0, Math.log10(pk)));
+    for (const [key, pk] of p) table.setKey(m, key, Math.min(0, Math.log10(pk)));
     lower = p;
   }
   // back-off weights: γ of each n-gram that is a context of the next order

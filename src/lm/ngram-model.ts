@@ -47,7 +47,13 @@ export function validateNgramConfig(c: Record<string, unknown>): NgramModelConfi
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`model config: ${k} must be a positive integer, got ${String(v)}`);
   }
   const sm = (c.smoothing ?? DEFAULT_NGRAM_SMOOTHING) as Smoothing;
-  if (!['mle', 'add-k', 'kneser-ney'].includes(sm.kind)) throw new Error(`model config: smoothing.kind must be mle, add-k or kneser-ney, got ${String(sm.kind)}`);
+  if (!sm || !['mle', 'add-k', 'kneser-ney'].includes(sm.kind)) throw new Error(`model config: smoothing.kind must be mle, add-k or kneser-ney, got ${String(sm?.kind)}`);
+  if (sm.kind === 'add-k' && !(typeof sm.k === 'number' && sm.k > 0)) throw new Error(`model config: smoothing.k must be a positive number, got ${String(sm.k)}`);
+  if (sm.kind === 'kneser-ney' && sm.discountFallback !== undefined) {
+    const d = sm.discountFallback;
+    const ok = Array.isArray(d) && d.length === 3 && d.every((x, j) => typeof x === 'number' && x >= 0 && x <= j + 1);
+    if (!ok) throw new Error(`model config: smoothing.discountFallback must be [D1, D2, D3+] with 0 ≤ Dj ≤ j, got ${JSON.stringify(d)}`);
+  }
   return { vocabSize: c.vocabSize as number, blockSize: c.blockSize as number, order: c.order as number, smoothing: sm };
 }
 
