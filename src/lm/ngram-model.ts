@@ -85,6 +85,7 @@ export class NgramModel implements LanguageModel {
     return this;
   }
 
+  /** no train-only behaviour (no dropout): only the flag changes */
   train(on = true): this {
     this.training = on;
     return this;
@@ -131,10 +132,12 @@ export class NgramModel implements LanguageModel {
     return { logits, loss: languageModelLoss(logits, opts) };
   }
 
+  /** a generation state remembering the last n − 1 ids of each of B rows */
   createState(B: number): NgramState {
     return new NgramState(B, this.config.order - 1);
   }
 
+  /** none: the model is counts, not weights */
   namedParameters(): [string, Tensor][] {
     return [];
   }
