@@ -85,12 +85,12 @@ test('top-k accuracy and exact match', () => {
   const logits = Float32Array.from([
     0.1, 0.9, 0.5, 0.2, // target 2: rank 2
     3, 1, 2, 0, //         target 0: rank 1
-    1, 1, 1, 1, //         target 3: ties → rank 4 (lower ids first)
+    1, 1, 1, 1, //         target 3: tied with all 4 → a k/4 share of a hit (uniform tie-breaking)
   ]);
   const targets = [2, 0, 3];
-  near(topKAccuracy(logits, 3, 4, targets, 1), 1 / 3);
-  near(topKAccuracy(logits, 3, 4, targets, 2), 2 / 3);
-  near(topKAccuracy(logits, 3, 4, targets, 3), 2 / 3);
+  near(topKAccuracy(logits, 3, 4, targets, 1), (0 + 1 + 1 / 4) / 3);
+  near(topKAccuracy(logits, 3, 4, targets, 2), (1 + 1 + 2 / 4) / 3);
+  near(topKAccuracy(logits, 3, 4, targets, 3), (1 + 1 + 3 / 4) / 3);
   near(topKAccuracy(logits, 3, 4, targets, 4), 1);
   assert.throws(() => topKAccuracy(logits, 3, 5, targets, 1), /rows\*cols/);
   assert.throws(() => topKAccuracy(logits, 3, 4, [0, 0, 9], 1), /target 9 in row 2/);

@@ -1,11 +1,17 @@
 // Scores a text with a model: slides non-overlapping windows of the block size over the tokens so every
 // token (but the first) is predicted exactly once, and reports mean loss, perplexity, bits per byte and
 // top-k accuracy.
+//
+// Bits per byte counts the bytes the scored tokens contribute to the text: the byte length of
+// decodeBytes(ids[0..n)) − decodeBytes(ids[0..1)) on raw token bytes, so a first token that ends inside a
+// UTF-8 character (a byte-level BPE on "，明明") neither adds nor loses bytes; decoding ids[1:] on its own
+// would turn the orphaned continuation bytes into U+FFFD (3 bytes each) and understate bits per byte.
+// Top-k accuracy counts tied logits as fractional hits (metrics.ts topKHit): uniform logits score k/V.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../tensor/storage.js';
-import { bitsPerByte, perplexity } from './metrics.js';
+import { bitsPerByte, perplexity, topKShare } from './metrics.js';
 import { splitTokens, type SplitFractions } from '../data/dataset.js';
 
 export interface EvalResult {
@@ -26,58 +32,111 @@ export interface EvalOptions {
   part?: 'train' | 'dev' | 'test';
 }
 
+/** running sums over scored tokens */
+interface Totals { nats: number; n: number; top1: number; top5: number }
+
+/**
+ * Scores `text` (all of it, or one part of a split). Throws a one-line Error naming `opts.source` when the
+ * text cannot be tokenized, the part scored has fewer than 2 tokens, the scored tokens decode to no bytes,
+ * an option is not a positive integer, or the model produces a non-finite logit.
+ */
 export function evaluateText(model: LanguageModel, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
+  const where = opts.source ?? 'text';
+  for (const key of ['batchSize', 'maxTokens'] as const) {
+    const v = opts[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${where}: ${key} must be a positive integer, got ${v}`);
+  }
+  const ids = tokensToScore(tokenizer, text, opts, where);
+  const totals: Totals = { nats: 0, n: 0, top1: 0, top5: 0 };
+  model.toStorage().eval();
+  noGrad(() => {
+    for (const g of windowGroups(ids.length, model.config.blockSize, opts.batchSize ?? 8)) scoreGroup(model, ids, g, totals, where);
+  });
+  const bytes = scoredBytes(tokenizer, ids);
+  if (bytes === 0) throw new Error(`${where}: the ${ids.length - 1} scored tokens decode to no bytes, so bits per byte is undefined`);
+  const { nats, n } = totals;
+  const loss = nats / n;
+  return { tokens: n, loss, perplexity: perplexity(loss), bitsPerByte: bitsPerByte(nats, bytes), top1: totals.top1 / n, top5: totals.top5 / n };
+}
+
+/** the token ids to score: encoded, cut to the part and to maxTokens + 1; at least 2 */
+function tokensToScore(tokenizer: Tokenizer, text: string, opts: EvalOptions, where: string): number[] {
   let ids: number[];
   try {
     ids = tokenizer.encode(text);
   } catch (e) {
-    throw new Error(`${opts.source ?? 'text'}: cannot be tokenized with the checkpoint's tokenizer: ${(e as Error).message}`);
+    throw new Error(`${where}: cannot be tokenized with the checkpoint's tokenizer: ${(e as Error).message}`);
   }
-  if (opts.split && opts.part) ids = Array.from(splitTokens(Int32Array.from(ids), opts.split)[opts.part]);
+  let what = where;
+  if (opts.split && opts.part) {
+    ids = Array.from(splitTokens(Int32Array.from(ids), opts.split)[opts.part]);
+    what = `${where} (the ${opts.part} part of its ${ids.length === 0 ? 'split, which is empty' : 'split'})`;
+  }
   if (opts.maxTokens && ids.length > opts.maxTokens + 1) ids = ids.slice(0, opts.maxTokens + 1);
-  if (ids.length < 2) throw new Error(`${opts.source ?? 'text'}: needs at least 2 tokens to score, has ${ids.length}`);
-  const T = model.config.blockSize, V = model.config.vocabSize, B = opts.batchSize ?? 8;
-  // windows: x = ids[s, s+t), y = ids[s+1, s+t+1)
+  if (ids.length < 2) throw new Error(`${what}: needs at least 2 tokens to score, has ${ids.length}`);
+  return ids;
+}
+
+/** window starts, grouped into batches of equal length: full windows by `B`, the short last one alone */
+function windowGroups(count: number, T: number, B: number): number[][] {
   const starts: number[] = [];
-  for (let s = 0; s < ids.length - 1; s += T) starts.push(s);
-  let nats = 0, n = 0, top1 = 0, top5 = 0;
-  model.toStorage().eval();
-  noGrad(() => {
-    for (let i = 0; i < starts.length; i += B) {
-      const group = starts.slice(i, i + B);
-      // the last window may be short: run it alone with its own length
-      const full = group.filter((s) => s + T + 1 <= ids.length);
-      const runs = full.length === group.length ? [group] : [full, group.filter((s) => s + T + 1 > ids.length)];
-      for (const g of runs) {
-        if (!g.length) continue;
-        const t = Math.min(T, ids.length - 1 - g[0]);
-        const x = new Int32Array(g.length * t), y = new Int32Array(g.length * t);
-        g.forEach((s, b) => {
-          for (let j = 0; j < t; j++) (x[b * t + j] = ids[s + j]), (y[b * t + j] = ids[s + j + 1]);
-        });
-        // each batch's activations live in a step arena, read here and released (src/tensor/storage.ts)
-        stepScope(() => {
-          const L = model.forward(x, g.length, t).logits.data;
-          for (let r = 0; r < g.length * t; r++) {
-            const o = r * V, target = y[r];
-            let m = -Infinity;
-            for (let j = 0; j < V; j++) if (L[o + j] > m) m = L[o + j];
-            let s = 0, above = 0;
-            const lt = L[o + target];
-            for (let j = 0; j < V; j++) {
-              s += Math.exp(L[o + j] - m);
-              if (L[o + j] > lt) above++;
-            }
-            nats += m + Math.log(s) - lt;
-            if (above === 0) top1++;
-            if (above < 5) top5++;
-            n++;
-          }
-        });
+  for (let s = 0; s < count - 1; s += T) starts.push(s);
+  const out: number[][] = [];
+  for (let i = 0; i < starts.length; i += B) {
+    const group = starts.slice(i, i + B);
+    const full = group.filter((s) => s + T + 1 <= count);
+    if (full.length) out.push(full);
+    const short = group.filter((s) => s + T + 1 > count);
+    if (short.length) out.push(short);
+  }
+  return out;
+}
+
+/** runs one batch of windows x = ids[s, s+t), y = ids[s+1, s+t+1) and adds its scores to `totals` */
+function scoreGroup(model: LanguageModel, ids: number[], g: number[], totals: Totals, where: string): void {
+  const T = model.config.blockSize, V = model.config.vocabSize;
+  const t = Math.min(T, ids.length - 1 - g[0]);
+  const x = new Int32Array(g.length * t), y = new Int32Array(g.length * t);
+  g.forEach((s, b) => {
+    for (let j = 0; j < t; j++) (x[b * t + j] = ids[s + j]), (y[b * t + j] = ids[s + j + 1]);
+  });
+  // each batch's activations live in a step arena, read here and released (src/tensor/storage.ts)
+  stepScope(() => {
+    const L = model.forward(x, g.length, t).logits.data;
+    for (let r = 0; r < g.length * t; r++) {
+      const o = r * V, target = y[r];
+      let m = -Infinity;
+      for (let j = 0; j < V; j++) {
+        const v = L[o + j];
+        if (!Number.isFinite(v)) {
+          throw new Error(`${where}: token ${g[Math.floor(r / t)] + (r % t) + 1}: the model produced a non-finite logit (${v}) for id ${j}`);
+        }
+        if (v > m) m = v;
       }
+      const lt = L[o + target];
+      let s = 0, greater = 0, tied = 0;
+      for (let j = 0; j < V; j++) {
+        const v = L[o + j];
+        s += Math.exp(v - m);
+        if (v > lt) greater++;
+        else if (v === lt) tied++;
+      }
+      totals.nats += m + Math.log(s) - lt;
+      totals.top1 += topKShare(greater, tied, 1);
+      totals.top5 += topKShare(greater, tied, 5);
+      totals.n++;
     }
   });
-  const loss = nats / n;
-  const bytes = new TextEncoder().encode(tokenizer.decode(ids.slice(1))).length;
-  return { tokens: n, loss, perplexity: perplexity(loss), bitsPerByte: bitsPerByte(nats, bytes), top1: top1 / n, top5: top5 / n };
+}
+
+/**
+ * Bytes the scored tokens ids[1..] add to the text: |bytes(ids)| − |bytes(ids[0])| on raw token bytes
+ * (Tokenizer.decodeBytes, exact at every cut point), or on the UTF-8 of decode() for tokenizers whose
+ * tokens are whole characters and have no decodeBytes.
+ */
+export function scoredBytes(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
+  const all = Array.from(ids);
+  const len = (part: number[]): number =>
+    tokenizer.decodeBytes ? tokenizer.decodeBytes(part).length : new TextEncoder().encode(tokenizer.decode(part)).length;
+  return len(all) - len(all.slice(0, 1));
 }

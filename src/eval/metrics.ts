@@ -20,8 +20,37 @@ export function bitsPerByte(totalNats: number, totalBytes: number): number {
 }
 
 /**
- * Fraction of rows whose target is among the k largest logits. `logitsRows` is (rows, cols) row-major.
- * Ties are broken towards the lower index (as argmax does), so k = 1 equals argmax accuracy.
+ * How much of a hit the target of one row is for top-k accuracy, in [0, 1]. With `greater` logits strictly
+ * larger than the target's and `tied` logits equal to it (the target included), the target is in the top k
+ * with probability  clamp((k − greater) / tied, 0, 1)  when ties are broken uniformly at random: a hit when
+ * fewer than k beat it and all ties fit, a miss when k or more beat it, and the fitting share of the ties
+ * otherwise. So a model with uniform logits over V tokens scores exactly k/V, not 100%, and no ordering of
+ * token ids can make a tie count as more than its share. `row` holds the logits at [off, off + cols).
+ * Throws (naming `where`) for a NaN logit, which has no rank.
+ */
+export function topKHit(row: ArrayLike<number>, off: number, cols: number, target: number, k: number, where = 'topKHit'): number {
+  const v = row[off + target];
+  let greater = 0, tied = 0;
+  for (let c = 0; c < cols; c++) {
+    const x = row[off + c];
+    if (x > v) greater++;
+    else if (x === v) tied++;
+    else if (x !== x) throw new Error(`${where}: logit ${c} is NaN`);
+  }
+  if (v !== v) throw new Error(`${where}: the target's logit ${target} is NaN`);
+  return topKShare(greater, tied, k);
+}
+
+/** the hit share of topKHit from the counts: clamp((k − greater) / tied, 0, 1); tied ≥ 1 counts the target */
+export function topKShare(greater: number, tied: number, k: number): number {
+  return Math.max(0, Math.min(1, (k - greater) / tied));
+}
+
+/**
+ * Mean top-k accuracy over rows: `logitsRows` is (rows, cols) row-major, `targets` one id per row. Ties
+ * count as fractional hits (see topKHit), so uniform logits give k/cols. Throws for mismatched sizes, a
+ * target outside [0, cols), k not a positive integer, a NaN logit, or no rows (accuracy of nothing).
+ * Example: logits [1, 1, 1, 1], target 3 → top-1 0.25, top-2 0.5, top-4 1.
  */
 export function topKAccuracy(
   logitsRows: Float32Array,
@@ -35,20 +64,12 @@ export function topKAccuracy(
   }
   if (targets.length !== rows) throw new Error(`topKAccuracy: ${targets.length} targets for ${rows} rows`);
   if (!Number.isInteger(k) || k < 1) throw new Error(`topKAccuracy: k must be a positive integer, got ${k}`);
-  if (rows === 0) return 0;
+  if (rows === 0) throw new Error('topKAccuracy: no rows to score (the accuracy of nothing is undefined)');
   let hits = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
     if (!Number.isInteger(t) || t < 0 || t >= cols) throw new Error(`topKAccuracy: target ${t} in row ${r} is outside [0, ${cols})`);
-    const off = r * cols;
-    const v = logitsRows[off + t];
-    // rank of the target = how many entries beat it (strictly larger, or equal with a lower index)
-    let rank = 0;
-    for (let c = 0; c < cols && rank < k; c++) {
-      const x = logitsRows[off + c];
-      if (x > v || (x === v && c < t)) rank++;
-    }
-    if (rank < k) hits++;
+    hits += topKHit(logitsRows, r * cols, cols, t, k, `topKAccuracy: row ${r}`);
   }
   return hits / rows;
 }

@@ -156,6 +156,22 @@ export class ChineseTokenizer implements Tokenizer {
     return s;
   }
 
+  /** raw bytes: a byte token is its byte, a piece or special token its UTF-8 (so partial characters stay partial) */
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const b = id >= 0 && id < 256 ? Uint8Array.of(id) : utf8Encode(this.idToToken(id));
+      parts.push(b);
+      total += b.length;
+    }
+    const out = new Uint8Array(total);
+    let k = 0;
+    for (const b of parts) { out.set(b, k); k += b.length; }
+    return out;
+  }
+
   idToToken(id: number): string {
     if (id >= 0 && id < 256) return HEX[id];
     const p = this.pieces[id - 256];

@@ -19,6 +19,12 @@ export interface Tokenizer {
   readonly specialTokens: ReadonlyMap<string, number>;
   encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: ArrayLike<number>): string;
+  /**
+   * Raw bytes of the ids (optional; byte-level tokenizers have it): each token's own bytes concatenated, so
+   * a partial UTF-8 character stays partial and decodeBytes(ids[0..i+1]) extends decodeBytes(ids[0..i]).
+   * Bits per byte counts with it (src/eval/evaluate.ts); without it, the UTF-8 of decode() is used.
+   */
+  decodeBytes?(ids: ArrayLike<number>): Uint8Array;
   /** the printable piece for one id (for viewers); byte-level pieces may be partial UTF-8 */
   idToToken(id: number): string;
   /** a JSON-serialisable description that `tokenizerFromJSON` (src/tokenizers/index.ts) restores */
