@@ -8,8 +8,9 @@ import { GPT, type GPTConfig } from '../src/models/gpt.js';
 import type { LanguageModel } from '../src/models/model.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { noGrad } from '../src/tensor/tensor.js';
-import { generateIds, type FinishReason, type TokenGenOptions } from '../src/generate/generate.js';
-import { generateBatch } from '../src/generate/batch.js';
+import { generateTokens, generateIds, type FinishReason, type TokenGenOptions } from '../src/generate/generate.js';
+import { generateBatch, padCompletions } from '../src/generate/batch.js';
+import { tokenLogprob } from '../src/generate/decoder.js';
 import { beamSearch } from '../src/generate/beam.js';
 
 ensureBackend();
@@ -24,13 +25,14 @@ function model(seed = 7): GPT {
   return m;
 }
 
-function run(m: GPT, prompt: number[], opts: TokenGenOptions): { ids: number[]; reason: FinishReason } {
-  const ids: number[] = [];
-  const gen = generateIds(m, prompt, opts);
+function run(m: GPT, prompt: number[], opts: TokenGenOptions): { ids: number[]; logprobs: number[]; reason: FinishReason } {
+  const ids: number[] = [], logprobs: number[] = [];
+  const gen = generateTokens(m, prompt, opts);
   for (;;) {
     const r = gen.next();
-    if (r.done) return { ids, reason: r.value };
-    ids.push(r.value);
+    if (r.done) return { ids, logprobs, reason: r.value };
+    ids.push(r.value.id);
+    logprobs.push(r.value.logprob);
   }
 }
 
@@ -118,7 +120,7 @@ test('generateBatch: a row out of context finishes with length + contextFull; ba
   assert.equal(freed[1].ids.length, 10);
   assert.equal(freed[1].contextFull, false);
   assert.deepEqual(freed[1].ids, run(m, tok.encode('the'), { maxNewTokens: 10, temperature: 0 }).ids);
-  assert.deepEqual(generateBatch(m, [tok.encode('a')], { maxNewTokens: 0 }), [{ ids: [], finishReason: 'length', contextFull: false }]);
+  assert.deepEqual(generateBatch(m, [tok.encode('a')], { maxNewTokens: 0 }), [{ ids: [], logprobs: [], finishReason: 'length', contextFull: false }]);
   assert.throws(() => generateBatch(m, [[]], { maxNewTokens: 2 }), /prompt 0 is empty/);
   assert.throws(() => generateBatch(m, [new Array(33).fill(1)], { maxNewTokens: 2 }), /more than the block size 32/);
 });
@@ -211,4 +213,31 @@ test('beam search: the worked example of beam.ts, on a scripted model', () => {
   const e = beamSearch(fake, [4], { numBeams: 1, maxNewTokens: 5, stopTokens: [2], earlyStopping: true });
   assert.equal(e.finishReason, 'stop');
   assert.deepEqual(e.sequences[0].ids, [0, 2]);
+});
+
+test('the generation core returns per-token log-probabilities and a completion mask for every path', () => {
+  const m = model();
+  const prompts = [tok.encode('the quick'), tok.encode('a')];
+  const rows = generateBatch(m, prompts, { maxNewTokens: 5, temperature: 0.9, seed: 3, rows: [{}, { maxNewTokens: 2 }] });
+  // each log-probability is log softmax of a full forward over prompt + ids so far, at the chosen id
+  rows.forEach((r, i) => {
+    r.ids.forEach((id, t) => {
+      const ctx = [...prompts[i], ...r.ids.slice(0, t)];
+      const logits = m.forward(Int32Array.from(ctx), 1, ctx.length, { lastOnly: true }).logits.data;
+      assert.ok(Math.abs(r.logprobs[t] - tokenLogprob(logits, id)) < 1e-4, `row ${i} token ${t}`);
+    });
+  });
+  const pad = padCompletions(rows);
+  assert.equal(pad.L, 5);
+  assert.deepEqual(Array.from(pad.mask), [1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+  // the single-sequence path agrees with the batch path
+  const solo = run(m, prompts[1], { maxNewTokens: 2, temperature: 0.9, seed: 4 });
+  assert.deepEqual(solo.ids, rows[1].ids);
+  assert.ok(solo.logprobs.every((lp, t) => Math.abs(lp - rows[1].logprobs[t]) < 1e-5));
+  // per-token losses (reduction 'none') are −log p of the targets
+  const ids = Int32Array.from(prompts[0]);
+  const nll = m.forward(ids.subarray(0, -1), 1, ids.length - 1, { targets: ids.subarray(1), reduction: 'none' }).loss!;
+  assert.deepEqual(nll.shape, [1, ids.length - 1]);
+  const mean = m.forward(ids.subarray(0, -1), 1, ids.length - 1, { targets: ids.subarray(1) }).loss!.item();
+  assert.ok(Math.abs(nll.data.reduce((a, b) => a + b, 0) / nll.size - mean) < 1e-5);
 });

@@ -1,11 +1,9 @@
-// Batched generation: several prompts of different lengths decoded together, one forward per step for the
-// whole batch. Prompts are left-padded to the longest so that every row's newest token sits in the same
-// column; `padding` hides the pad keys and makes each row's positions count from its first real token, so
-// row i sees exactly what it would see alone and (given its own Rng, seeded with seed + i) produces the same
-// tokens as generateIds(model, prompts[i], { ...opts, seed: seed + i }) (test/generate.test.ts holds it to it).
-//
-//   prompts [a b c d], [e f]     →  prefill  [a b c d]  padding 0     step 1  [x]   step 2  [y] ...
-//                                            [_ _ e f]  padding 2             [z]           [w]
+// Batched generation: several prompts of different lengths decoded together on the generation core
+// (decoder.ts), one forward per step for the whole batch. Row i (given its own Rng, seeded with seed + i)
+// produces the same tokens as generateIds(model, prompts[i], { ...opts, seed: seed + i })
+// (test/generate.test.ts holds it to it). Each row returns its ids, the log-probability the model gave each
+// of them, and why it ended; `padCompletions` lays rows out as (B, L) arrays with a completion mask — what
+// evaluation and RL rollouts (PPO, GRPO) consume.
 //
 // A row that finishes (stop token or its own maxNewTokens) leaves the batch: its cache rows are dropped and,
 // when every remaining row starts with pad columns, those columns are dropped too. That saves the wasted
@@ -17,8 +15,8 @@
 // Up to that point its tokens equal generateIds's. A prompt longer than blockSize is an error.
 import type { LanguageModel } from '../models/model.js';
 import { Rng } from '../tensor/rng.js';
-import { noGrad } from '../tensor/tensor.js';
 import { sampleNext, type SamplingOptions } from './sampling.js';
+import { DecodeBatch, inEvalMode, tokenLogprob } from './decoder.js';
 
 export interface BatchRowOptions {
   maxNewTokens?: number;
@@ -46,84 +44,90 @@ export interface BatchGenOptions extends SamplingOptions {
 
 export interface BatchRowResult {
   ids: number[];
+  /** log p(ids[t] | prompt, ids[<t]) under the model's own distribution (before temperature, top-k/p, penalties) */
+  logprobs: number[];
   finishReason: 'stop' | 'length';
   /** the row ran out of context (blockSize) before its maxNewTokens */
   contextFull: boolean;
 }
 
-/** Generates for every prompt at once; returns one result per prompt, in order. Synchronous. */
-export function generateBatch(model: LanguageModel, prompts: readonly (readonly number[])[], opts: BatchGenOptions): BatchRowResult[] {
-  const { vocabSize } = model.config;
-  const blockSize = model.contextLength;
-  const padId = opts.padId ?? 0;
-  if (!Number.isInteger(padId) || padId < 0 || padId >= vocabSize) throw new Error(`generateBatch: padId ${padId} is outside the vocabulary [0, ${vocabSize})`);
-  if (opts.rows && opts.rows.length !== prompts.length) {
-    throw new Error(`generateBatch: ${opts.rows.length} row options for ${prompts.length} prompts`);
-  }
+interface Row {
+  ctx: number[];
+  penaltyStart: number;
+  maxNew: number;
+  stops: Set<number>;
+  rng: Rng;
+  result: BatchRowResult;
+}
+
+function makeRows(prompts: readonly (readonly number[])[], opts: BatchGenOptions): Row[] {
+  if (opts.rows && opts.rows.length !== prompts.length) throw new Error(`generateBatch: ${opts.rows.length} row options for ${prompts.length} prompts`);
   const baseSeed = opts.seed ?? 1337;
-  const rows = prompts.map((p, i) => {
-    if (p.length === 0) throw new Error(`generateBatch: prompt ${i} is empty; generation needs at least one prompt token`);
-    if (p.length > blockSize) throw new Error(`generateBatch: prompt ${i} has ${p.length} tokens, more than the block size ${blockSize}`);
+  return prompts.map((p, i) => {
     const ro = opts.rows?.[i] ?? {};
     const maxNew = ro.maxNewTokens ?? opts.maxNewTokens;
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new Error(`generateBatch: maxNewTokens of row ${i} must be a non-negative integer, got ${maxNew}`);
     return {
-      ctx: p.slice(),
-      penaltyStart: opts.penalizePrompt === false ? p.length : 0,
-      maxNew,
-      stops: new Set(ro.stopTokens ?? opts.stopTokens ?? []),
-      rng: new Rng(ro.seed ?? baseSeed + i),
-      result: { ids: [] as number[], finishReason: 'length' as 'stop' | 'length', contextFull: false },
+      ctx: p.slice(), penaltyStart: opts.penalizePrompt === false ? p.length : 0, maxNew,
+      stops: new Set(ro.stopTokens ?? opts.stopTokens ?? []), rng: new Rng(ro.seed ?? baseSeed + i),
+      result: { ids: [], logprobs: [], finishReason: 'length', contextFull: false },
     };
   });
-  // rows still generating, as indices into `rows`; cache row j belongs to active[j]
-  let active = rows.map((_, i) => i).filter((i) => rows[i].maxNew > 0);
-  if (active.length === 0) return rows.map((r) => r.result);
+}
 
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    const cache = model.createState(active.length);
-    // prefill: left-pad to the longest prompt
-    const T = Math.max(...active.map((i) => rows[i].ctx.length));
-    let padding = Int32Array.from(active, (i) => T - rows[i].ctx.length);
-    let feed = new Int32Array(active.length * T).fill(padId); // (B, T)
-    active.forEach((i, b) => feed.set(rows[i].ctx, b * T + padding[b]));
-    let feedT = T;
+/** samples row r's next token from its logits (copied: sampling works in place); true while the row goes on */
+function advance(r: Row, logits: Float32Array, opts: BatchGenOptions): boolean {
+  const row = logits.slice();
+  const next = sampleNext(row, opts, r.rng, r.ctx.slice(r.penaltyStart));
+  r.ctx.push(next);
+  r.result.ids.push(next);
+  r.result.logprobs.push(tokenLogprob(logits, next));
+  if (r.stops.has(next)) {
+    r.result.finishReason = 'stop';
+    return false;
+  }
+  return r.result.ids.length < r.maxNew;
+}
+
+/** Generates for every prompt at once; returns one result per prompt, in order. Synchronous. */
+export function generateBatch(model: LanguageModel, prompts: readonly (readonly number[])[], opts: BatchGenOptions): BatchRowResult[] {
+  const V = model.config.vocabSize;
+  const rows = makeRows(prompts, opts);
+  // rows still generating, as indices into `rows`; decoder row j belongs to active[j]
+  let active = rows.map((_, i) => i).filter((i) => rows[i].maxNew > 0);
+  const dec = new DecodeBatch(model, prompts, opts.padId ?? 0);
+  if (active.length === 0) return rows.map((r) => r.result);
+  inEvalMode(model, () => {
+    dec.selectRows(active);
+    let logits = dec.prefill(); // (B, V)
     for (;;) {
-      const B = active.length;
-      const logits = noGrad(() => model.forward(feed, B, feedT, { state: cache, lastOnly: true, padding }).logits); // (B, 1, V)
       const keep: number[] = [];
       active.forEach((i, b) => {
-        const r = rows[i];
-        const row = logits.data.slice(b * vocabSize, (b + 1) * vocabSize); // sampleNext works in place
-        const next = sampleNext(row, opts, r.rng, r.ctx.slice(r.penaltyStart));
-        r.ctx.push(next);
-        r.result.ids.push(next);
-        opts.onToken?.(i, next);
-        if (r.stops.has(next)) r.result.finishReason = 'stop';
-        else if (r.result.ids.length < r.maxNew) keep.push(b);
+        const going = advance(rows[i], logits.subarray(b * V, (b + 1) * V), opts);
+        opts.onToken?.(i, rows[i].ctx[rows[i].ctx.length - 1]);
+        if (going) keep.push(b);
       });
       if (keep.length === 0) break;
-      if (keep.length < B) {
-        cache.selectRows(keep);
-        active = keep.map((b) => active[b]);
-        padding = Int32Array.from(keep, (b) => padding[b]);
-        const shared = Math.min(...padding);
-        if (shared > 0) {
-          cache.dropPrefix(shared);
-          padding = padding.map((p) => p - shared);
-        }
-      }
-      if (cache.length + 1 > blockSize) {
+      dec.selectRows(keep);
+      active = keep.map((b) => active[b]);
+      if (dec.room < 1) {
         for (const i of active) rows[i].result.contextFull = true; // finishReason stays 'length'
         break;
       }
-      feed = Int32Array.from(active, (i) => rows[i].ctx[rows[i].ctx.length - 1]); // (B, 1)
-      feedT = 1;
+      logits = dec.step(active.map((i) => rows[i].ctx[rows[i].ctx.length - 1]));
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   return rows.map((r) => r.result);
+}
+
+/** Completions as (B, L) arrays, L the longest: ids (padId after the end), their log-probabilities, and mask 1 on generated tokens. */
+export function padCompletions(rows: readonly BatchRowResult[], padId = 0): { ids: Int32Array; logprobs: Float32Array; mask: Uint8Array; B: number; L: number } {
+  const B = rows.length, L = Math.max(0, ...rows.map((r) => r.ids.length));
+  const ids = new Int32Array(B * L).fill(padId), logprobs = new Float32Array(B * L), mask = new Uint8Array(B * L);
+  rows.forEach((r, b) => {
+    ids.set(r.ids, b * L);
+    logprobs.set(r.logprobs, b * L);
+    mask.fill(1, b * L, b * L + r.ids.length);
+  });
+  return { ids, logprobs, mask, B, L };
 }

@@ -1,7 +1,7 @@
 // Beam search with Hugging Face's semantics (BeamSearchScorer / BeamHypotheses in transformers), so that
 // `num_beams`, `length_penalty`, `early_stopping` and `num_return_sequences` mean here what they mean there.
-// All beams run as one batch (B = numBeams) on one KV cache; when the beams are re-ranked, the cache rows are
-// index-selected to follow them.
+// All beams run as one batch (B = numBeams) on the generation core (decoder.ts); when the beams are re-ranked,
+// its rows are index-selected to follow them.
 //
 // Each step, for every beam b and token t: candidate = beamScore[b] + log_softmax(logits_b)[t]. The best
 // 2·numBeams candidates (more with several stop ids), best first, are walked in order:
@@ -27,7 +27,7 @@
 // The context is not slid: when prompt + generated tokens would exceed blockSize, the search ends there like
 // at maxNewTokens, with `contextFull: true`.
 import type { LanguageModel } from '../models/model.js';
-import { noGrad } from '../tensor/tensor.js';
+import { DecodeBatch, inEvalMode } from './decoder.js';
 
 export interface BeamSearchOptions {
   numBeams: number;
@@ -93,87 +93,84 @@ class Hypotheses {
   }
 }
 
-/** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
-export function beamSearch(model: LanguageModel, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
-  const { vocabSize: V } = model.config;
-  const blockSize = model.contextLength;
-  const K = opts.numBeams;
-  const lengthPenalty = opts.lengthPenalty ?? 1;
-  const early = opts.earlyStopping ?? false;
-  const nReturn = opts.numReturnSequences ?? 1;
-  const ngram = opts.noRepeatNgramSize ?? 0;
-  const stops = new Set(opts.stopTokens ?? []);
+function checkBeamOptions(opts: BeamSearchOptions, promptIds: readonly number[], contextLength: number): void {
+  const K = opts.numBeams, nReturn = opts.numReturnSequences ?? 1, ngram = opts.noRepeatNgramSize ?? 0;
   if (!Number.isInteger(K) || K < 1) throw new Error(`beamSearch: numBeams must be a positive integer, got ${K}`);
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 1) throw new Error(`beamSearch: maxNewTokens must be a positive integer, got ${opts.maxNewTokens}`);
   if (!Number.isInteger(nReturn) || nReturn < 1 || nReturn > K) throw new Error(`beamSearch: numReturnSequences must be in [1, numBeams = ${K}], got ${nReturn}`);
-  if (!Number.isFinite(lengthPenalty)) throw new Error(`beamSearch: lengthPenalty must be finite, got ${lengthPenalty}`);
+  if (!Number.isFinite(opts.lengthPenalty ?? 1)) throw new Error(`beamSearch: lengthPenalty must be finite, got ${opts.lengthPenalty}`);
   if (!Number.isInteger(ngram) || ngram < 0) throw new Error(`beamSearch: noRepeatNgramSize must be a non-negative integer, got ${ngram}`);
   if (promptIds.length === 0) throw new Error('beamSearch: generation needs at least one prompt token');
-  if (promptIds.length > blockSize) throw new Error(`beamSearch: prompt of ${promptIds.length} tokens is longer than the block size ${blockSize}`);
+  if (promptIds.length > contextLength) throw new Error(`beamSearch: prompt of ${promptIds.length} tokens is longer than the block size ${contextLength}`);
+}
 
-  // the last token needs no forward, so a prompt of P tokens leaves room for blockSize − P + 1 new ones
-  const room = blockSize - promptIds.length + 1;
-  const maxSteps = Math.min(opts.maxNewTokens, room);
-  const nKeep = Math.min(Math.max(2, 1 + stops.size) * K, K * V);
-  const hyps = new Hypotheses(K, lengthPenalty);
-  let beams: number[][] = Array.from({ length: K }, () => []);
-  let beamScores = new Float64Array(K).fill(-1e9);
-  beamScores[0] = 0;
+/** The beams' running state: their ids and cumulative log-probabilities. */
+interface Beams {
+  ids: number[][];
+  scores: Float64Array;
+}
+
+/**
+ * One step of the search: candidates = beam score + log_softmax(logits) for every beam and token, walked
+ * best first; stop tokens among the first K close hypotheses, others extend beams. Returns the new beams,
+ * which old beam each came from, and the best candidate's score.
+ */
+function expand(logits: Float32Array, beams: Beams, promptIds: readonly number[], opts: BeamSearchOptions, hyps: Hypotheses, V: number): { next: Beams; from: number[]; best: number } {
+  const K = opts.numBeams, ngram = opts.noRepeatNgramSize ?? 0, stops = new Set(opts.stopTokens ?? []);
   const scores = new Float64Array(K * V); // (K, V)
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    const cache = model.createState(1);
-    const first = noGrad(() => model.forward(Int32Array.from(promptIds), 1, promptIds.length, { state: cache, lastOnly: true }).logits);
-    // every beam starts as the prompt: the same logits and K copies of its cache row
-    let logits: Float32Array = new Float32Array(K * V); // (K, V)
-    for (let b = 0; b < K; b++) logits.set(first.data, b * V);
-    if (K > 1) cache.selectRows(new Array<number>(K).fill(0));
-    let done = false;
-    let step = 0;
-    while (step < maxSteps && !done) {
-      step++;
-      for (let b = 0; b < K; b++) {
-        const row = scores.subarray(b * V, (b + 1) * V);
-        logSoftmax(logits.subarray(b * V, (b + 1) * V), row);
-        if (ngram > 0) for (const t of bannedNgramTokens(promptIds, beams[b], ngram)) row[t] = -Infinity;
-        for (let t = 0; t < V; t++) row[t] += beamScores[b];
-      }
-      const cand = topK(scores, nKeep); // flat indices, best first
-      const nextBeams: number[][] = [];
-      const nextScores: number[] = [];
-      const from: number[] = [];
-      for (let rank = 0; rank < cand.length && nextBeams.length < K; rank++) {
-        const b = Math.floor(cand[rank] / V), t = cand[rank] % V;
-        const s = scores[cand[rank]];
-        if (stops.has(t)) {
-          if (rank >= K) continue;
-          hyps.add([...beams[b], t], s, true);
-        } else {
-          nextBeams.push([...beams[b], t]);
-          nextScores.push(s);
-          from.push(b);
-        }
-      }
-      if (nextBeams.length < K) {
-        throw new Error(`beamSearch: only ${nextBeams.length} of ${K} beams could be continued (vocabulary of ${V} with ${stops.size} stop ids is too small)`);
-      }
-      done = hyps.isDone(scores[cand[0]], step, early, maxSteps);
-      beams = nextBeams;
-      beamScores = Float64Array.from(nextScores);
-      if (done || step === maxSteps) break;
-      if (from.some((b, j) => b !== j)) cache.selectRows(from);
-      const feed = Int32Array.from(beams, (ids) => ids[ids.length - 1]); // (K, 1)
-      logits = noGrad(() => model.forward(feed, K, 1, { state: cache, lastOnly: true }).logits).data;
+  for (let b = 0; b < K; b++) {
+    const row = scores.subarray(b * V, (b + 1) * V);
+    logSoftmax(logits.subarray(b * V, (b + 1) * V), row);
+    if (ngram > 0) for (const t of bannedNgramTokens(promptIds, beams.ids[b], ngram)) row[t] = -Infinity;
+    for (let t = 0; t < V; t++) row[t] += beams.scores[b];
+  }
+  const cand = topK(scores, Math.min(Math.max(2, 1 + stops.size) * K, K * V)); // flat indices, best first
+  const ids: number[][] = [], next: number[] = [], from: number[] = [];
+  for (let rank = 0; rank < cand.length && ids.length < K; rank++) {
+    const b = Math.floor(cand[rank] / V), t = cand[rank] % V;
+    if (stops.has(t)) {
+      if (rank < K) hyps.add([...beams.ids[b], t], scores[cand[rank]], true);
+    } else {
+      ids.push([...beams.ids[b], t]);
+      next.push(scores[cand[rank]]);
+      from.push(b);
     }
-    if (!done) beams.forEach((ids, b) => hyps.add(ids, beamScores[b], false));
+  }
+  if (ids.length < K) throw new Error(`beamSearch: only ${ids.length} of ${K} beams could be continued (vocabulary of ${V} with ${stops.size} stop ids is too small)`);
+  return { next: { ids, scores: Float64Array.from(next) }, from, best: scores[cand[0]] };
+}
+
+/** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
+export function beamSearch(model: LanguageModel, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
+  const V = model.config.vocabSize, K = opts.numBeams;
+  checkBeamOptions(opts, promptIds, model.contextLength);
+  // the last token needs no forward, so a prompt of P tokens leaves room for contextLength − P + 1 new ones
+  const maxSteps = Math.min(opts.maxNewTokens, model.contextLength - promptIds.length + 1);
+  const hyps = new Hypotheses(K, opts.lengthPenalty ?? 1);
+  let beams: Beams = { ids: Array.from({ length: K }, () => []), scores: new Float64Array(K).fill(-1e9) };
+  beams.scores[0] = 0;
+  return inEvalMode(model, () => {
+    const dec = new DecodeBatch(model, [promptIds]);
+    const first = dec.prefill();
+    // every beam starts as the prompt: the same logits and K copies of its state row
+    let logits: Float32Array = new Float32Array(K * V); // (K, V)
+    for (let b = 0; b < K; b++) logits.set(first, b * V);
+    dec.selectRows(new Array<number>(K).fill(0));
+    let done = false;
+    for (let step = 1; step <= maxSteps && !done; step++) {
+      const { next, from, best } = expand(logits, beams, promptIds, opts, hyps, V);
+      done = hyps.isDone(best, step, opts.earlyStopping ?? false, maxSteps);
+      beams = next;
+      if (done || step === maxSteps) break;
+      dec.selectRows(from);
+      logits = dec.step(beams.ids.map((ids) => ids[ids.length - 1])); // (K, V)
+    }
+    if (!done) beams.ids.forEach((ids, b) => hyps.add(ids, beams.scores[b], false));
     // Python: sorted ascending (stable), best popped from the end
     const sorted = hyps.items.map((h, i) => [h, i] as const).sort((a, b) => a[0].score - b[0].score || a[1] - b[1]);
-    const sequences = sorted.reverse().slice(0, nReturn).map(([h]) => h);
+    const sequences = sorted.reverse().slice(0, opts.numReturnSequences ?? 1).map(([h]) => h);
     return { sequences, finishReason: done ? 'stop' : 'length', contextFull: !done && maxSteps < opts.maxNewTokens };
-  } finally {
-    model.train(wasTraining);
-  }
+  });
 }
 
 /** log_softmax of a float32 row into a float64 one */

@@ -3,8 +3,8 @@
 // without it, each step re-reads the whole (cropped) context as nanoGPT's generate() does. Both give the same
 // logits, so greedy output is identical with and without the cache (test/generate.test.ts holds them to it).
 import type { LanguageModel } from '../models/model.js';
+import { DecodeBatch, tokenLogprob } from './decoder.js';
 import { Rng } from '../tensor/rng.js';
-import { noGrad } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { sampleNext, type SamplingOptions } from './sampling.js';
 import { StopStringMatcher, StreamDecoder } from './stop.js';
@@ -24,13 +24,20 @@ export interface TokenGenOptions extends SamplingOptions {
 
 export type FinishReason = 'stop' | 'length' | 'aborted';
 
+/** a generated token and the log-probability the model gave it (before temperature, top-k/p and penalties) */
+export interface GeneratedToken {
+  id: number;
+  logprob: number;
+}
+
 /**
- * Yields new token ids one by one. Synchronous: the caller decides when to yield to the event loop.
+ * Yields new tokens one by one with their log-probabilities, on the generation core (decoder.ts) with one
+ * row. Past the context window it slides: it starts again from the last contextLength tokens (recomputing
+ * them once), then continues on the state. Synchronous: the caller decides when to yield to the event loop.
  * The returned generator's result is the finish reason.
  */
-export function* generateIds(model: LanguageModel, prompt: readonly number[], opts: TokenGenOptions): Generator<number, FinishReason> {
+export function* generateTokens(model: LanguageModel, prompt: readonly number[], opts: TokenGenOptions): Generator<GeneratedToken, FinishReason> {
   if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
-  const blockSize = model.contextLength;
   const rng = opts.rng ?? new Rng(opts.seed ?? 1337);
   const useCache = opts.useCache ?? true;
   const stops = new Set(opts.stopTokens ?? []);
@@ -38,27 +45,34 @@ export function* generateIds(model: LanguageModel, prompt: readonly number[], op
   const penaltyStart = opts.penalizePrompt === false ? prompt.length : 0;
   const wasTraining = model.training;
   model.eval();
-  let cache = useCache ? model.createState(1) : undefined;
+  let dec: DecodeBatch | null = null;
   try {
     for (let n = 0; n < opts.maxNewTokens; n++) {
-      let feed: number[];
-      if (cache && cache.length > 0 && cache.length + 1 <= blockSize) {
-        feed = [ctx[ctx.length - 1]];
-      } else {
-        // start (or restart, once the context outgrows the block) from the last blockSize tokens
-        if (cache) cache = model.createState(1);
-        feed = ctx.slice(-blockSize);
+      let logits: Float32Array;
+      if (dec && useCache && dec.room >= 1) logits = dec.step([ctx[ctx.length - 1]]);
+      else {
+        // start (or restart, once the context outgrows the window) from the last contextLength tokens
+        dec = new DecodeBatch(model, [ctx.slice(-model.contextLength)]);
+        logits = dec.prefill();
       }
-      const logits = noGrad(() => model.forward(Int32Array.from(feed), 1, feed.length, { state: cache, lastOnly: true }).logits);
-      const row = Float32Array.from(logits.data); // (V,)
-      const next = sampleNext(row, opts, rng, ctx.slice(penaltyStart));
+      const next = sampleNext(logits.slice(), opts, rng, ctx.slice(penaltyStart)); // sampling works on a copy
       ctx.push(next);
-      yield next;
+      yield { id: next, logprob: tokenLogprob(logits, next) };
       if (stops.has(next)) return 'stop';
     }
     return 'length';
   } finally {
     model.train(wasTraining);
+  }
+}
+
+/** generateTokens without the log-probabilities: the ids one by one */
+export function* generateIds(model: LanguageModel, prompt: readonly number[], opts: TokenGenOptions): Generator<number, FinishReason> {
+  const gen = generateTokens(model, prompt, opts);
+  for (;;) {
+    const r = gen.next();
+    if (r.done) return r.value;
+    yield r.value.id;
   }
 }
 
@@ -81,6 +95,8 @@ export function tick(): Promise<void> {
 export interface TextGenResult {
   text: string;
   ids: number[];
+  /** the model's log-probability of each id */
+  logprobs: number[];
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
@@ -95,13 +111,14 @@ export async function generateText(
   const dec = new StreamDecoder((ids) => tokenizer.decode(ids.filter((i) => !stopIds.has(i))));
   const matcher = new StopStringMatcher(opts.stop ?? []);
   const ids: number[] = [];
+  const logprobs: number[] = [];
   let text = '';
   const emit = (piece: string): void => {
     if (!piece) return;
     text += piece;
     opts.onText?.(piece);
   };
-  const gen = generateIds(model, promptIds.length ? promptIds : [0], opts);
+  const gen = generateTokens(model, promptIds.length ? promptIds : [0], opts);
   let finish: FinishReason = 'length';
   const yieldEvery = opts.yieldEvery ?? 1;
   for (;;) {
@@ -114,8 +131,9 @@ export async function generateText(
       finish = r.value;
       break;
     }
-    ids.push(r.value);
-    const res = matcher.push(dec.push(r.value));
+    ids.push(r.value.id);
+    logprobs.push(r.value.logprob);
+    const res = matcher.push(dec.push(r.value.id));
     emit(res.text);
     if (res.stopped) {
       finish = 'stop';
@@ -130,5 +148,5 @@ export async function generateText(
     if (res.stopped) finish = 'stop';
     else emit(matcher.flush());
   }
-  return { text, ids, finishReason: finish, promptTokens: promptIds.length, completionTokens: ids.length };
+  return { text, ids, logprobs, finishReason: finish, promptTokens: promptIds.length, completionTokens: ids.length };
 }
