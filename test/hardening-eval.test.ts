@@ -99,3 +99,9 @@ test('evaluateText: empty or 1-token parts, bad options and non-finite logits ar
   const silent = { ...empty, vocabSize: 3, specialTokens: empty.specialTokens, type: 'x', encode: () => [0, 1, 1], decode: () => '', idToToken: () => '', toJSON: () => ({}) };
   assert.throws(() => evaluateText(stubModel(3, 4), silent, 'zz', { source: 'x' }), /^Error: x: the 2 scored tokens decode to no bytes, so bits per byte is undefined$/);
 });
+
+test('accuracy-type metrics of nothing are refused, not reported as 0', async () => {
+  const { exactMatch, precisionRecallF1 } = await import('../src/eval/metrics.js');
+  assert.throws(() => exactMatch([], []), /^Error: exactMatch: no predictions to score/);
+  assert.throws(() => precisionRecallF1([], []), /^Error: precisionRecallF1: no labels to score/);
+});

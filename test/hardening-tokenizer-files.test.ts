@@ -31,6 +31,16 @@ test('split patterns: catastrophic backtracking refused at load with file and fi
   assert.throws(() => compilePattern('(', 'x.json: field "pattern"'), /^Error: x\.json: field "pattern": invalid split pattern "\("/);
 });
 
+test('split patterns: empty matches never stall encoding or training', () => {
+  for (const p of ['a*', 'x?', '(?:)']) {
+    assert.throws(() => tokenizerFromJSON({ type: 'bpe', merges: [], pattern: p }, 'e.json'), /^Error: e\.json: field "pattern": split pattern .* matches the empty string/);
+  }
+  // a pattern that matches empty text only at some positions (a lookahead): skipped, one code point at a time
+  const t = tokenizerFromJSON({ type: 'bpe', merges: [], pattern: '(?=a)|b' }, 'la.json');
+  assert.deepEqual(t.encode('ab😀b'), [98, 98]);
+  assert.deepEqual(trainBPE('abab😀ab abab', { vocabSize: 260, pattern: '(?=a)|b', minFrequency: 1 }).merges, []);
+});
+
 test('split patterns: Hugging Face (?i:…) groups are rewritten to JavaScript with the same chunks', () => {
   // chunks of Python's `regex` (Oniguruma-compatible) for the original patterns, as literals
   const text = "I'LL say it's DON'T We'Ve 12345 HelloWorld  x\n\n y";

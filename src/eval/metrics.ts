@@ -74,10 +74,13 @@ export function topKAccuracy(
   return hits / rows;
 }
 
-/** Fraction of predictions exactly equal to their reference (after the optional normalisation). */
+/**
+ * Fraction of predictions exactly equal to their reference (after the optional normalisation).
+ * Throws for mismatched lengths or no predictions (the accuracy of nothing is undefined, not 0).
+ */
 export function exactMatch(preds: readonly string[], refs: readonly string[], normalize?: (s: string) => string): number {
   if (preds.length !== refs.length) throw new Error(`exactMatch: ${preds.length} predictions for ${refs.length} references`);
-  if (preds.length === 0) return 0;
+  if (preds.length === 0) throw new Error('exactMatch: no predictions to score (the accuracy of nothing is undefined)');
   const f = normalize ?? ((s: string) => s);
   let n = 0;
   for (let i = 0; i < preds.length; i++) if (f(preds[i]) === f(refs[i])) n++;
@@ -183,13 +186,14 @@ export interface ClassificationReport {
 
 /**
  * Precision, recall and F1 for label arrays. Division by zero (a class never predicted, or never present) gives 0,
- * as scikit-learn's default `zero_division` warning value does.
+ * as scikit-learn's default `zero_division` warning value does. Throws for mismatched lengths or no labels.
  */
 export function precisionRecallF1(
   pred: readonly (string | number)[],
   gold: readonly (string | number)[],
 ): ClassificationReport {
   if (pred.length !== gold.length) throw new Error(`precisionRecallF1: ${pred.length} predictions for ${gold.length} gold labels`);
+  if (pred.length === 0) throw new Error('precisionRecallF1: no labels to score (the accuracy of nothing is undefined)');
   const labels: (string | number)[] = [];
   const seen = new Set<string | number>();
   for (const l of [...gold, ...pred]) if (!seen.has(l)) (seen.add(l), labels.push(l));
@@ -218,7 +222,7 @@ export function precisionRecallF1(
   }
   const k = labels.length || 1;
   return {
-    accuracy: pred.length === 0 ? 0 : correct / pred.length,
+    accuracy: correct / pred.length,
     perClass,
     macro: { precision: sp / k, recall: sr / k, f1: sf / k, support: gold.length },
     micro: prfFromCounts(TP, FP, FN),

@@ -75,7 +75,7 @@ function countChunks(text: string, pattern: string | null, specials: string[]): 
     if (re === null) { counts.set(seg, (counts.get(seg) ?? 0) + 1); continue; }
     re.lastIndex = 0;
     for (let m = re.exec(seg); m !== null; m = re.exec(seg)) {
-      if (m[0] === '') { re.lastIndex++; continue; } // an empty match would loop forever
+      if (m[0] === '') { re.lastIndex += seg.codePointAt(m.index)! > 0xffff ? 2 : 1; continue; } // an empty match would loop forever
       counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
     }
   }

@@ -203,6 +203,7 @@ export class BPETokenizer implements Tokenizer {
     const cache = this.cache;
     for (let m = re.exec(s); m !== null; m = re.exec(s)) {
       const chunk = m[0];
+      if (chunk === '') { re.lastIndex += s.codePointAt(m.index)! > 0xffff ? 2 : 1; continue; } // never stall
       // The per-instance cache comes first even though most chunks are single tokens: it holds only the
       // few thousand distinct chunks of the text, so it stays in the CPU cache, while textRanks has 100k
       // entries spread over megabytes (looking textRanks up first measured ~25% slower once warm).

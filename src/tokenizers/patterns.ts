@@ -40,8 +40,10 @@ export const NAMED_PATTERNS: Record<string, string> = {
 
 /**
  * Compiles a split pattern (flags 'gu') after checking it cannot backtrack catastrophically
- * (see regex-safety.ts). `where` names the pattern's origin in errors, e.g. `tok.json: field "pattern"`.
- * Throws a one-line Error for invalid syntax or an unsafe pattern.
+ * (see regex-safety.ts) and does not match the empty string. `where` names the pattern's origin in errors,
+ * e.g. `tok.json: field "pattern"`. Throws a one-line Error for invalid syntax or an unsafe pattern.
+ * (A pattern may still match empty text at some positions only, e.g. a lookahead: the encoders skip such
+ * matches one code point at a time.)
  */
 export function compilePattern(pattern: string, where = 'split pattern'): RegExp {
   let re: RegExp;
@@ -53,6 +55,9 @@ export function compilePattern(pattern: string, where = 'split pattern'): RegExp
   const problem = backtrackingHazard(pattern);
   if (problem !== null) {
     throw new Error(`${where}: split pattern ${JSON.stringify(pattern)} can backtrack catastrophically (${problem}); rewrite it without nested repetition`);
+  }
+  if (new RegExp(pattern, 'u').test('')) {
+    throw new Error(`${where}: split pattern ${JSON.stringify(pattern)} matches the empty string, so it would cut text into empty chunks forever`);
   }
   return re;
 }
