@@ -90,7 +90,7 @@ test('evaluateText: empty or 1-token parts, bad options and non-finite logits ar
   assert.throws(() => evaluateText(model, tok, 'abab', { source: 'd.txt', split: { train: 1, dev: 0, test: 0 }, part: 'dev' }),
     /^Error: d\.txt \(the dev part of its split, which is empty\): needs at least 2 tokens to score, has 0$/);
   assert.throws(() => evaluateText(model, tok, 'a', { source: 'one.txt' }), /^Error: one\.txt: needs at least 2 tokens to score, has 1$/);
-  assert.throws(() => evaluateText(model, tok, 'abab', { source: 'x', maxTokens: -1 }), /^Error: x: maxTokens must be a positive integer, got -1$/);
+  assert.throws(() => evaluateText(model, tok, 'abab', { source: 'x', maxTokens: -1 }), /^Error: x: maxTokens must be an integer ≥ 0 \(0: no limit\), got -1$/);
   assert.throws(() => evaluateText(model, tok, 'abab', { source: 'x', batchSize: 0 }), /^Error: x: batchSize must be a positive integer, got 0$/);
   assert.throws(() => evaluateText(stubModel(2, 4, () => [NaN, 0]), tok, 'abab', { source: 'x' }), /^Error: x: token 1: the model produced a non-finite logit \(NaN\) for id 0$/);
   assert.throws(() => evaluateText(stubModel(2, 4, () => [Infinity, 0]), tok, 'abab', { source: 'x' }), /non-finite logit \(Infinity\)/);

@@ -122,3 +122,24 @@ test('well-formed files still load after the checks (our JSON, HF with added tok
   const c = new CharTokenizer(['a', 'b'], { '<x>': 3, '<y>': 2 });
   assert.equal(c.vocabSize, 4);
 });
+
+test('decoding ids that are not in the vocabulary is an error, never "undefined" text or a wrong byte', () => {
+  const c = new CharTokenizer(['a', 'b']);
+  assert.throws(() => c.decode([1.5]), /^Error: token id 1\.5 is out of range/);
+  assert.throws(() => c.decode([7]), /^Error: token id 7 is out of range/);
+  const zh = tokenizerFromJSON({ type: 'chinese', pieces: ['明'], counts: [1] }, 'zh.json');
+  assert.throws(() => zh.decode([65.5]), /^Error: token id 65\.5 is out of range/);
+  assert.throws(() => zh.decode([300]), /^Error: token id 300 is out of range/);
+  const bpe = BPETokenizer.fromMerges([]);
+  assert.throws(() => bpe.decode([1.5]), /^Error: token id 1\.5 is not in the bpe vocabulary/);
+});
+
+test('a .tiktoken rank file for the wrong encoding names the file', async () => {
+  const { loadEncoding } = await import('../src/tokenizers/tiktoken.node.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tt-')), 'small.tiktoken');
+  writeFileSync(file, ranks('YWI= 256\n'));
+  await assert.rejects(loadEncoding('cl100k_base', { ranksFile: file }), (e: Error) => e.message.startsWith(`${file}: ranks for cl100k_base should have 100256 tokens but have 257`));
+});

@@ -10,7 +10,7 @@
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad } from '../tensor/tensor.js';
-import { stepScope } from '../tensor/storage.js';
+import { stepScope } from '../backend/storage.js';
 import { bitsPerByte, perplexity, topKShare } from './metrics.js';
 import { splitTokens, type SplitFractions } from '../data/dataset.js';
 
@@ -25,6 +25,7 @@ export interface EvalResult {
 
 export interface EvalOptions {
   batchSize?: number;
+  /** score at most this many tokens (0 or absent: all) */
   maxTokens?: number;
   source?: string;
   /** score only one part of a train/dev/test split by position, as training split the tokens */
@@ -38,14 +39,13 @@ interface Totals { nats: number; n: number; top1: number; top5: number }
 /**
  * Scores `text` (all of it, or one part of a split). Throws a one-line Error naming `opts.source` when the
  * text cannot be tokenized, the part scored has fewer than 2 tokens, the scored tokens decode to no bytes,
- * an option is not a positive integer, or the model produces a non-finite logit.
+ * batchSize is not a positive integer or maxTokens not an integer ≥ 0, or the model produces a non-finite logit.
  */
 export function evaluateText(model: LanguageModel, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
   const where = opts.source ?? 'text';
-  for (const key of ['batchSize', 'maxTokens'] as const) {
-    const v = opts[key];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${where}: ${key} must be a positive integer, got ${v}`);
-  }
+  const { batchSize, maxTokens } = opts;
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`${where}: batchSize must be a positive integer, got ${batchSize}`);
+  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 0)) throw new Error(`${where}: maxTokens must be an integer ≥ 0 (0: no limit), got ${maxTokens}`);
   const ids = tokensToScore(tokenizer, text, opts, where);
   const totals: Totals = { nats: 0, n: 0, top1: 0, top5: 0 };
   model.toStorage().eval();

@@ -148,7 +148,7 @@ export class ChineseTokenizer implements Tokenizer {
     };
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (id >= 0 && id < 256) { bytes.push(id); continue; }
+      if (Number.isInteger(id) && id >= 0 && id < 256) { bytes.push(id); continue; }
       flush();
       s += this.idToToken(id);
     }
@@ -162,7 +162,7 @@ export class ChineseTokenizer implements Tokenizer {
     let total = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      const b = id >= 0 && id < 256 ? Uint8Array.of(id) : utf8Encode(this.idToToken(id));
+      const b = Number.isInteger(id) && id >= 0 && id < 256 ? Uint8Array.of(id) : utf8Encode(this.idToToken(id));
       parts.push(b);
       total += b.length;
     }
@@ -173,8 +173,8 @@ export class ChineseTokenizer implements Tokenizer {
   }
 
   idToToken(id: number): string {
-    if (id >= 0 && id < 256) return HEX[id];
-    const p = this.pieces[id - 256];
+    if (Number.isInteger(id) && id >= 0 && id < 256) return HEX[id];
+    const p = Number.isInteger(id) ? this.pieces[id - 256] : undefined;
     if (p !== undefined) return p;
     for (const [s, sid] of this.specialTokens) if (sid === id) return s;
     throw new Error(`token id ${id} is out of range for a vocabulary of ${this.vocabSize}`);

@@ -1,15 +1,23 @@
 // Node-only file I/O for tokenizers: strict UTF-8 text reading, and loading a tokenizer from a file
 // (our JSON, a Hugging Face tokenizer.json, or a `.tiktoken` rank file) with errors that name the file.
-import { writeFile } from 'node:fs/promises';
-import { readTextFile as readText } from '../formats/text-file.node.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { decodeUtf8Strict } from './utf8.js';
 import type { Tokenizer } from './tokenizer.js';
 import { tokenizerFromJSON } from './index.js';
 import { ENCODINGS, encodingFromRanks, parseTiktokenRanks } from './tiktoken.js';
 import { loadEncoding } from './tiktoken.node.js';
+import { withSource } from './validate.js';
 
 /** a text file that must be valid UTF-8 (a BOM is skipped); invalid bytes → error with line and offset */
 export async function readTextFile(file: string): Promise<string> {
-  return readText(file, 'file');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code ?? (e as Error).message}`);
+  }
+  return decodeUtf8Strict(bytes, file);
 }
 
 export async function loadTokenizerFile(file: string): Promise<Tokenizer> {
@@ -23,7 +31,7 @@ export function parseTokenizerFile(text: string, file: string): Tokenizer {
     // a bare rank file has no pattern; the rank count says which encoding it is
     const name = Object.keys(ENCODINGS).find((n) => ENCODINGS[n].mergeable === ranks.size && n !== 'p50k_base');
     if (!name) throw new Error(`${file}: ${ranks.size} ranks match no known encoding (gpt2 50256, cl100k_base 100256, o200k_base 199998)`);
-    return encodingFromRanks(name, ranks);
+    return withSource(file, () => encodingFromRanks(name, ranks));
   }
   let json: unknown;
   try {

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { BPETokenizer } from './bpe.js';
 import { ENCODINGS, canonicalEncoding, encodingFromRanks, parseJsTiktokenRanks, parseTiktokenRanks } from './tiktoken.js';
+import { withSource } from './validate.js';
 
 const loaded = new Map<string, Promise<BPETokenizer>>();
 
@@ -36,7 +37,7 @@ async function fromFile(canon: string, file: string): Promise<BPETokenizer> {
   } catch (e) {
     throw new Error(`cannot read rank file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return encodingFromRanks(canon, parseTiktokenRanks(text, file));
+  return withSource(file, () => encodingFromRanks(canon, parseTiktokenRanks(text, file)));
 }
 
 async function fromJsTiktoken(canon: string): Promise<BPETokenizer> {

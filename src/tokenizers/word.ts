@@ -85,7 +85,7 @@ export class WordTokenizer implements Tokenizer {
 
 /** The token of `id` in a vocabulary laid out as `pieces` followed by the special tokens. */
 export function pieceOrSpecial(pieces: readonly string[], specials: ReadonlyMap<string, number>, id: number): string {
-  if (id >= 0 && id < pieces.length) return pieces[id];
+  if (Number.isInteger(id) && id >= 0 && id < pieces.length) return pieces[id];
   for (const [s, sid] of specials) if (sid === id) return s;
   throw new Error(`token id ${id} is out of range for a vocabulary of ${pieces.length + specials.size}`);
 }
