@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { initBackend } from '../src/backend/index.node.js';
 import { Tensor, noGrad } from '../src/tensor/tensor.js';
-import { stepScope, storageProvider } from '../src/tensor/storage.js';
+import { stepScope, storageProvider } from '../src/backend/storage.js';
 import { Rng } from '../src/tensor/rng.js';
 import { relu } from '../src/tensor/elementwise.js';
 import { conv1d, conv1dDirect, conv2d, conv2dDirect, type Conv2dOptions } from '../src/tensor/conv.js';

@@ -6,7 +6,7 @@
 import { backend, hasBackend, setBackend, type Backend } from './backend.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
-import { setStorageProvider } from '../tensor/storage.js';
+import { setStorageProvider } from './storage.js';
 
 /**
  * 'blas' (native OpenBLAS matmul through koffi) exists only in Node: index.node.ts; here it is refused.

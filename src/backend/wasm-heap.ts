@@ -11,7 +11,7 @@
 //           more than one chunk, the outermost release merges them into one chunk of the total size, so the
 //           next step is one contiguous bump again.
 // Caveat of GC-driven frees: a subarray of a persistent array must not outlive the array itself.
-import type { StorageProvider } from '../tensor/storage.js';
+import type { StorageProvider } from './storage.js';
 
 const PAGE = 65536;
 const ALIGN = 64;

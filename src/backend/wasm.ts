@@ -18,7 +18,7 @@
 import type { MatmulArgs } from './backend.js';
 import { JsBackend } from './js.js';
 import { WasmHeap } from './wasm-heap.js';
-import type { StorageProvider } from '../tensor/storage.js';
+import type { StorageProvider } from './storage.js';
 import { KERNELS_PLAIN, KERNELS_SHARED } from './wasm/kernels.generated.js';
 
 /** the exports of assembly/index.ts; pointers are byte offsets into the memory */

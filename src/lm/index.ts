@@ -7,6 +7,3 @@ export { kneserNey, adjustCounts, estimateDiscounts, discountOf, type Discounts,
 export { NgramLM, type Smoothing, type SentenceScore, type PerplexityResult } from './ngram.js';
 export { readArpa, writeArpa, type ArpaWriteOptions } from './arpa.js';
 export { sentencesFromText, type SentenceOptions } from './text.js';
-export { NgramState } from './ngram-state.js';
-export { NgramModel, validateNgramConfig, ZERO_PROB_LOGIT, DEFAULT_NGRAM_SMOOTHING, type NgramModelConfig, type NgramModelJSON } from './ngram-model.js';
-export { ngramModelType } from './ngram-type.js';

@@ -3,6 +3,9 @@
 // through here, so a new model type is one file in models/ plus one `registerModelType` call below.
 import { GPT, GPT_PRESETS, validateConfig, type GPTConfig } from './gpt.js';
 import type { LanguageModel, ModelConfig } from './model.js';
+import { Llama, LLAMA_PRESETS, validateLlamaConfig, type LlamaConfig } from './llama.js';
+import { ngramModelType } from './ngram-type.js';
+import { NgramModel } from './ngram-model.js';
 
 export interface ModelType<C extends ModelConfig = ModelConfig> {
   /** the key stored in checkpoints and given to `--arch` */
@@ -26,6 +29,10 @@ export interface ModelType<C extends ModelConfig = ModelConfig> {
   vocabParameters: string[];
   /** extra config.json fields other tools read (nanoGPT's `model_args`) */
   exportConfig?(config: C): Record<string, unknown>;
+  /** state that is not parameters (an n-gram's counts), as extra checkpoint files: name → contents */
+  saveExtra?(model: LanguageModel): Record<string, string | Uint8Array>;
+  /** restores what saveExtra wrote; `read` returns a file's text or null; `where` names the folder in errors */
+  loadExtra?(model: LanguageModel, read: (name: string) => string | null, where: string): LanguageModel;
 }
 
 const TYPES = new Map<string, ModelType>();
@@ -79,3 +86,36 @@ registerModelType<GPTConfig>({
     model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },
   }),
 });
+
+registerModelType<LlamaConfig>({
+  type: 'llama',
+  description: 'LLaMA-style decoder: RMSNorm, rotary positions, SwiGLU MLP, grouped-query attention, no biases',
+  presets: LLAMA_PRESETS,
+  defaultPreset: 'cpu',
+  overridable: {
+    nLayer: 'int', nHead: 'int', nKvHead: 'int', nEmbd: 'int', intermediateSize: 'int', blockSize: 'int',
+    ropeTheta: 'number', rmsNormEps: 'number', tieWordEmbeddings: 'bool', dropout: 'number',
+  },
+  validate: (c) => {
+    validateLlamaConfig(c as unknown as LlamaConfig);
+    return c as unknown as LlamaConfig;
+  },
+  create: (c, seed) => new Llama(c, seed),
+  vocabParameters: ['model.embed_tokens.weight', 'lm_head.weight'],
+});
+
+registerModelType({
+  ...ngramModelType,
+  saveExtra: (m) => ({ 'ngram.json': JSON.stringify((m as NgramModel).toJSON()) }),
+  loadExtra: (_m, read, where) => {
+    const text = read('ngram.json');
+    if (text === null) throw new Error(`${where}: ngram.json is missing (an n-gram checkpoint keeps its counts there)`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${where}/ngram.json: not valid JSON (${(e as Error).message})`);
+    }
+    return NgramModel.fromJSON(json as never, `${where}/ngram.json`);
+  },
+} as ModelType);

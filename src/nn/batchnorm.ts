@@ -1,56 +1,12 @@
-// Batch normalization layers (torch.nn.BatchNorm1d / BatchNorm2d; Ioffe & Szegedy 2015) and the buffers they
-// need. A buffer is state that belongs in the state dict but is not trained: BatchNorm's running_mean,
-// running_var and num_batches_tracked. Module (module.ts) knows only parameters, and everything that lists
-// parameters — parameters(), hence the optimizer — must not see buffers, while stateDict()/loadStateDict()
-// must. BufferedModule does that without touching Module: buffers live in their own map (never in
-// namedParameters, so never in parameters() or an optimizer), and stateDict() — which Module.loadStateDict
-// also reads — appends them under their dotted names. It finds buffers below itself through the children it
-// registered, so every module on the path from the root to a BatchNorm must be a BufferedModule (a plain
-// Module root would leave them out of its state dict).
+// Batch normalization layers (torch.nn.BatchNorm1d / BatchNorm2d; Ioffe & Szegedy 2015). Their running_mean,
+// running_var and num_batches_tracked are buffers (Module.buffer): saved and loaded with the parameters, never
+// trained.
 import { Tensor } from '../tensor/tensor.js';
-import { toPersistent } from '../tensor/storage.js';
 import { batchNorm } from '../tensor/batchnorm.js';
 import { Module } from './module.js';
 
-/** A Module with buffers: non-trainable tensors that are saved and loaded with the parameters. */
-export class BufferedModule extends Module {
-  private readonly bufs = new Map<string, Tensor>();
-  private readonly kids = new Map<string, Module>();
-
-  /** registers a buffer (requiresGrad false, kept in the backend's persistent storage) */
-  protected buffer(name: string, t: Tensor): Tensor {
-    t.data = toPersistent(t.data);
-    t.requiresGrad = false;
-    t.name = name;
-    this.bufs.set(name, t);
-    return t;
-  }
-
-  protected override child<M extends Module>(name: string, m: M): M {
-    this.kids.set(name, m);
-    return super.child(name, m);
-  }
-
-  /** every buffer with its dotted name: own first, then the children's in registration order */
-  namedBuffers(prefix = ''): [string, Tensor][] {
-    const out: [string, Tensor][] = [...this.bufs].map(([n, t]): [string, Tensor] => [prefix + n, t]);
-    for (const [n, c] of this.kids) if (c instanceof BufferedModule) out.push(...c.namedBuffers(`${prefix}${n}.`));
-    return out;
-  }
-
-  /** parameters and buffers by name (PyTorch's state_dict); loadStateDict reads this too, so it loads both */
-  override stateDict(): Map<string, Tensor> {
-    const m = super.stateDict();
-    for (const [n, t] of this.namedBuffers()) m.set(n, t);
-    return m;
-  }
-
-  override toStorage(): this {
-    super.toStorage();
-    for (const [, t] of this.namedBuffers()) t.data = toPersistent(t.data);
-    return this;
-  }
-}
+/** kept for code written against it: every Module has buffers now */
+export class BufferedModule extends Module {}
 
 export interface BatchNormConfig {
   /** added to the variance (PyTorch's default 1e-5) */

@@ -126,21 +126,11 @@ export class LoRALinear extends Module {
 }
 
 // ---- module surgery ------------------------------------------------------------------------------------
-// Module keeps its children in a private map and exposes no way to list or swap them. Until it has the two
-// hooks below (see the report for src/nn/module.ts), this shim uses them when present and otherwise reaches
-// the map directly, which TypeScript's `private` leaves reachable at run time.
-interface ModuleHooks {
-  namedChildren?: () => [string, Module][];
-  replaceChild?: (name: string, m: Module) => Module;
-  children?: Map<string, Module>;
-}
+// Listing and swapping sub-modules, through Module.namedChildren / replaceChild.
 
 /** a module's direct children with their names, in registration order */
 export function namedChildren(m: Module): [string, Module][] {
-  const h = m as unknown as ModuleHooks;
-  if (typeof h.namedChildren === 'function') return h.namedChildren();
-  if (!(h.children instanceof Map)) throw new Error('namedChildren: this Module has no children map');
-  return [...h.children];
+  return m.namedChildren();
 }
 
 /** every module below `root` with its dotted path ('' for root itself), depth first */
@@ -150,20 +140,9 @@ export function namedModules(root: Module, prefix = ''): [string, Module][] {
   return out;
 }
 
-/** swaps parent's child `name` for `next`, also in every own field (or array element) that held the old one */
+/** swaps parent's child `name` for `next` (Module.replaceChild) */
 export function replaceChild(parent: Module, name: string, next: Module): Module {
-  const h = parent as unknown as ModuleHooks;
-  if (typeof h.replaceChild === 'function') return h.replaceChild(name, next);
-  const old = h.children?.get(name);
-  if (!old) throw new Error(`replaceChild: no child module "${name}"`);
-  h.children!.set(name, next);
-  const fields = parent as unknown as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    const v = fields[key];
-    if (v === old) fields[key] = next;
-    else if (Array.isArray(v)) v.forEach((e, i) => e === old && (v[i] = next));
-  }
-  return old;
+  return parent.replaceChild(name, next);
 }
 
 // ---- applying LoRA to a model ----------------------------------------------------------------------------

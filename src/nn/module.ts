@@ -1,11 +1,12 @@
 // Module: a tree of named parameters and sub-modules, as torch.nn.Module. Names join with dots, giving
 // state-dict keys like `transformer.h.0.attn.c_attn.weight` that match nanoGPT's checkpoints.
 import { Tensor } from '../tensor/tensor.js';
-import { toPersistent } from '../tensor/storage.js';
+import { toPersistent } from '../backend/storage.js';
 
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   protected param(name: string, t: Tensor): Tensor {
@@ -16,9 +17,51 @@ export abstract class Module {
     return t;
   }
 
+  /**
+   * A tensor that belongs to the state dict but is not trained (BatchNorm's running statistics): it is saved
+   * and loaded with the parameters, moved to the backend's storage with them, and never given to an optimizer.
+   */
+  protected buffer(name: string, t: Tensor): Tensor {
+    t.data = toPersistent(t.data);
+    t.requiresGrad = false;
+    t.name = name;
+    this.buffers.set(name, t);
+    return t;
+  }
+
   protected child<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
+  }
+
+  /** direct sub-modules with their names, in registration order */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /**
+   * Swaps the child registered as `name` for `m` — also in any own field or array element that held it, so
+   * forward passes use the new one (LoRA wraps Linear layers this way). Returns the old child; throws for an
+   * unknown name.
+   */
+  replaceChild(name: string, m: Module): Module {
+    const old = this.children.get(name);
+    if (!old) throw new Error(`replaceChild: no child module "${name}"`);
+    this.children.set(name, m);
+    const fields = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const v = fields[key];
+      if (v === old) fields[key] = m;
+      else if (Array.isArray(v)) v.forEach((e, i) => e === old && (v[i] = m));
+    }
+    return old;
+  }
+
+  /** every buffer with its dotted name */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [...this.buffers].map(([n, b]) => [prefix + n, b] as [string, Tensor]);
+    for (const [n, c] of this.children) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
   }
 
   /** every parameter with its dotted name, in registration order; a shared (tied) tensor appears once */
@@ -63,12 +106,13 @@ export abstract class Module {
    */
   toStorage(): this {
     for (const p of this.parameters()) p.data = toPersistent(p.data);
+    for (const [, b] of this.namedBuffers()) b.data = toPersistent(b.data);
     return this;
   }
 
-  /** name → tensor (shared data, not copies) */
+  /** name → tensor (shared data, not copies): parameters, then buffers */
   stateDict(): Map<string, Tensor> {
-    return new Map(this.namedParameters());
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
   /** copies values in; every parameter must be present with the same shape, and no unknown names */

@@ -9,7 +9,7 @@
 // parameters agree with PyTorch's to within a few ulps (test/optimizers.test.ts: 1e-6 relative).
 // Plain loops; one memory-bound pass, not worth a kernel at this project's sizes.
 import type { Tensor } from '../tensor/tensor.js';
-import { allocPersistent } from '../tensor/storage.js';
+import { allocPersistent } from '../backend/storage.js';
 import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
 
 export interface AdagradOptions {

@@ -3,7 +3,7 @@
 // kernel (one fused pass over p, g, m, v).
 import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { allocPersistent } from '../tensor/storage.js';
+import { allocPersistent } from '../backend/storage.js';
 import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
 
 export type { ParamGroup } from './optimizer.js';

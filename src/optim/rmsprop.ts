@@ -9,7 +9,7 @@
 // the parameters agree with PyTorch's to within a few ulps (test/optimizers.test.ts: 1e-6 relative).
 // Plain loops (one memory-bound pass); a backend kernel like AdamW's would suit it for large models.
 import type { Tensor } from '../tensor/tensor.js';
-import { allocPersistent } from '../tensor/storage.js';
+import { allocPersistent } from '../backend/storage.js';
 import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
 
 /** torch.lerp in float32: a + w·(b − a) for |w| < 0.5, else b − (b − a)·(1 − w), one rounding each */

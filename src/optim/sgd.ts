@@ -8,7 +8,7 @@
 // alpha is one fused multiply-add), so the parameters agree with PyTorch's bit for bit (tested).
 // Plain loops: one pass over p, g and b, memory-bound; a backend kernel would only pay off for large models.
 import type { Tensor } from '../tensor/tensor.js';
-import { allocPersistent } from '../tensor/storage.js';
+import { allocPersistent } from '../backend/storage.js';
 import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
 
 export interface SGDOptions {

@@ -4,7 +4,7 @@
 // Training uses the batch's mean and biased variance, and (when running stats are given) updates them in place:
 //   running_mean ← (1 − m)·running_mean + m·μ,   running_var ← (1 − m)·running_var + m·σ²·M/(M − 1)
 // (the running variance is the unbiased one, M = N·spatial values per channel). Eval uses the running stats.
-import { alloc } from './storage.js';
+import { alloc } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 export interface BatchNormOptions {

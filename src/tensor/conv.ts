@@ -9,7 +9,7 @@
 // The definition (LeCun et al. 1998, "Gradient-based learning applied to document recognition"):
 //   y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·Cg + c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
 // with g = floor(o / Og) the group of output channel o and x = 0 outside the image.
-import { allocUninit } from './storage.js';
+import { allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
 import { reshape } from './shape.js';

@@ -1,7 +1,7 @@
 // Element-wise ops with NumPy broadcasting, and the activations. A binary op maps every output index to an
 // index in each operand through strides that are 0 along broadcast axes; its backward sums the gradient back
 // through the same map, which is exactly "reduce over the broadcast axes".
-import { alloc, allocUninit } from './storage.js';
+import { alloc, allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 

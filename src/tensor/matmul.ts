@@ -1,7 +1,7 @@
 // Matrix products on the active backend: plain, batched (with the batch broadcast like torch.matmul), and the
 // fused linear layer y = x·Wᵀ + b that every transformer block is made of. Each backward is two more matmuls
 // with transposed operands, which the backend takes without materialising the transposes.
-import { allocUninit } from './storage.js';
+import { allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor, sizeOf } from './tensor.js';
 

@@ -1,6 +1,6 @@
 // The fused neural-network ops: softmax, log-softmax, cross-entropy, layer norm and causal self-attention.
 // Fusing them (rather than composing exp/sum/div) keeps them numerically stable and their backward cheap.
-import { alloc, allocUninit } from './storage.js';
+import { alloc, allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
 

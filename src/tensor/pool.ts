@@ -3,7 +3,7 @@
 // rectangular window of each (n, c) plane to one number. Average pooling is LeNet's subsampling (LeCun et al.
 // 1998) and spreads the gradient evenly over the window; max pooling remembers where each maximum came from
 // (its argmax) and sends the gradient there.
-import { alloc } from './storage.js';
+import { alloc } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 import { reshape } from './shape.js';
 import { pair } from './conv.js';

@@ -3,7 +3,7 @@
 // heads, each kv head a group of nHead/nKvHead consecutive query heads. As transformers' `repeat_kv`
 // (modeling_llama.py), the kv heads are repeated so that ordinary attention can run; query head h reads kv
 // head ⌊h / nRep⌋. The KV cache keeps the unrepeated nKvHead heads.
-import { allocUninit } from './storage.js';
+import { allocUninit } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 /**

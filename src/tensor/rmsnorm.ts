@@ -3,7 +3,7 @@
 //   y = x / √(mean(x²) + eps) · w
 // As transformers' LlamaRMSNorm (modeling_llama.py): the statistic is computed in float32, eps sits inside
 // the square root. Plain TypeScript (no backend kernel): it is cheap next to the matmuls around it.
-import { alloc, allocUninit } from './storage.js';
+import { alloc, allocUninit } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 /**

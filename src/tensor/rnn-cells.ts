@@ -12,7 +12,7 @@
 // A cell reads its slab of xp in place (offset t·B·G·H) and adds its gradient there, so no per-step slice is
 // needed. The array kernels (…Forward / …Backward) are the shape a backend kernel would take.
 // Browser-safe: no Node imports.
-import { alloc } from './storage.js';
+import { alloc } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 export type Nonlinearity = 'tanh' | 'relu';

@@ -7,7 +7,7 @@
 // (Meta's original checkpoints pair adjacent dimensions instead; HF's conversion permutes q_proj and k_proj
 // so that this convention holds, and so do the GGUF files llama.cpp writes for LLaMA.)
 // The rotation is orthogonal, so the backward is the rotation by −angle.
-import { allocUninit } from './storage.js';
+import { allocUninit } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 /**

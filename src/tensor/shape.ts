@@ -1,6 +1,6 @@
 // Reductions and shape ops: sum/mean/max along an axis, reshape, permute/transpose, slice, concat, gather.
 // All results are fresh contiguous tensors.
-import { alloc, allocUninit } from './storage.js';
+import { alloc, allocUninit } from '../backend/storage.js';
 import { Tensor, sizeOf, stridedOffsets } from './tensor.js';
 
 const normAxis = (axis: number, ndim: number): number => {

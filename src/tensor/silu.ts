@@ -3,7 +3,7 @@
 //   silu(x) = x·σ(x)                 silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
 //   swiglu(a, b) = silu(a) · b       LlamaMLP: down_proj(swiglu(gate_proj(x), up_proj(x)))
 // The product is fused so the MLP's hidden activation is one tensor, not three.
-import { alloc } from './storage.js';
+import { alloc } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
 
 /** σ(x), stable for large |x| */

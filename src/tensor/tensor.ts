@@ -3,7 +3,7 @@
 // contiguous and row-major; view-like ops (reshape, transpose, slice) copy, which keeps every kernel simple and
 // is cheap next to the matmuls that dominate a transformer.
 
-import { alloc, allocUninit } from './storage.js';
+import { alloc, allocUninit } from '../backend/storage.js';
 
 let gradEnabled = true;
 

@@ -57,6 +57,7 @@ export function checkpointFiles(
     'config.json': JSON.stringify(config, null, 2) + '\n',
     'model.safetensors': modelToSafetensors(model),
     'tokenizer.json': JSON.stringify(tokenizer.toJSON()) + '\n',
+    ...(modelType(model.type).saveExtra?.(model) ?? {}),
   };
   if (opts.trainer) {
     const t = opts.trainer;
@@ -112,6 +113,8 @@ export function checkpointFromFiles(read: (name: string) => Uint8Array | null, w
     state.set(name, { shape: e.shape, data: toFloat32(e) });
   }
   model.loadStateDict(state, `${where}/model.safetensors`);
+  const extra = modelType(model.type).loadExtra;
+  if (extra) model = extra(model, text, where);
 
   const tokText = text('tokenizer.json');
   if (tokText === null) throw new Error(`${where}: tokenizer.json is missing`);

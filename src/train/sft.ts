@@ -5,7 +5,7 @@
 import type { LanguageModel } from '../models/model.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { stepScope } from '../tensor/storage.js';
+import { stepScope } from '../backend/storage.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, type Conversation } from '../data/chat.js';
 import type { Evaluation, Objective, ObjectiveSettings } from './objective.js';

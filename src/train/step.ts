@@ -4,7 +4,7 @@
 // closes, so nothing keeps a view on memory the next step reuses.
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipGradNorm } from '../optim/clip.js';
-import { stepScope } from '../tensor/storage.js';
+import { stepScope } from '../backend/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**

@@ -1,6 +1,6 @@
 // The generation state of an n-gram model: per batch row, the last n − 1 real tokens (pad positions are not
 // remembered) with their positions, so that `dropPrefix` can forget positions exactly as a KV cache does.
-import type { ModelState } from '../models/model.js';
+import type { ModelState } from './model.js';
 
 export class NgramState implements ModelState {
   /** per row: the remembered ids (oldest first) and their positions */

@@ -1,7 +1,7 @@
 // The n-gram model's entry for the model registry (src/models/registry.ts): `registerModelType(ngramModelType)`
 // makes `--arch ngram` and checkpoints with model_type "ngram" build an NgramModel. The model is not trained by
 // gradient steps: after `create`, call `fit(ids)`; its counts travel in the checkpoint as NgramModel.toJSON().
-import type { ModelType } from '../models/registry.js';
+import type { ModelType } from './registry.js';
 import { DEFAULT_NGRAM_SMOOTHING, NgramModel, validateNgramConfig, type NgramModelConfig } from './ngram-model.js';
 
 export const ngramModelType: ModelType<NgramModelConfig> = {

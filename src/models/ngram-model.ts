@@ -6,13 +6,13 @@
 // so softmax(logits) is the model's distribution and the cross-entropy loss is its negative log-likelihood.
 // Example (order 2, mle): fit on ids of "人工智能 让 … 人工智能 是" with 让 following 人工智能 4 times in 5 →
 // logits after 人工智能 are ln 0.8 for 让 and ln 0.2 for 是.
-import { languageModelLoss } from '../models/loss.js';
-import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelConfig, type ModelOutput, type ModelState } from '../models/model.js';
+import { languageModelLoss } from './loss.js';
+import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelConfig, type ModelOutput, type ModelState } from './model.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { readArpa, writeArpa } from './arpa.js';
-import { NgramCounts } from './counts.js';
-import { NgramLM, type Smoothing } from './ngram.js';
+import { readArpa, writeArpa } from '../lm/arpa.js';
+import { NgramCounts } from '../lm/counts.js';
+import { NgramLM, type Smoothing } from '../lm/ngram.js';
 import { NgramState } from './ngram-state.js';
 
 export interface NgramModelConfig extends ModelConfig {
