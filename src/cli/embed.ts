@@ -1,0 +1,177 @@
+// `gptlab embed …`: word vectors before the Transformer.
+//   gptlab embed train [--data FILE] --method sgns|cbow|ppmi-svd --dim 100 … --out vectors.txt|.bin
+//   gptlab embed neighbors VECTORS WORD [-k 10]
+//   gptlab embed analogy VECTORS A B C [-k 5]        (A is to B as C is to ?)
+//   gptlab embed analogy VECTORS --questions FILE    (accuracy over questions-words.txt-style quadruples)
+// Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
+// analogy accuracy. Vector files are the original word2vec tool's text or binary format (.bin = binary).
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { maybeHelp } from './common.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { ProgressBar } from '../train/progress.node.js';
+import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
+import { corpusTokens, Vocabulary } from '../embeddings/vocab.js';
+import { trainWord2Vec } from '../embeddings/word2vec.js';
+import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
+import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
+import { evaluateAnalogies, parseAnalogyQuestions, type AnalogyScore } from '../embeddings/analogy-eval.js';
+import { loadVectors, saveVectors } from '../embeddings/vectors-file.node.js';
+import type { WordVectors } from '../embeddings/vectors.js';
+
+const TRAIN_OPTS: OptTable = {
+  data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
+  method: { type: 'string', default: 'sgns', help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD)' },
+  dim: { type: 'int', default: 100, help: 'vector size' },
+  window: { type: 'int', default: 5, help: 'largest distance to a context word' },
+  negative: { type: 'int', default: 5, help: 'noise words per positive pair (sgns, cbow)' },
+  minCount: { type: 'int', default: 5, help: 'drop words seen fewer times' },
+  epochs: { type: 'int', default: 5, help: 'passes over the text (sgns, cbow)' },
+  sample: { type: 'number', default: 1e-3, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
+  alpha: { type: 'number', help: 'starting learning rate (default 0.025 for sgns, 0.05 for cbow)' },
+  cds: { type: 'number', default: 0.75, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
+  eigenPower: { type: 'number', default: 0.5, help: 'vectors = U·Σ^p (ppmi-svd)' },
+  weighting: { type: 'string', default: 'harmonic', help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
+  sentences: { type: 'int', default: 4000, help: 'sentences of the built-in corpus' },
+  seed: { type: 'int', default: 1, help: 'random seed' },
+  out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
+  quiet: { type: 'bool', help: 'no progress line' },
+};
+
+const NEIGHBOR_OPTS: OptTable = {
+  vectors: { type: 'string', positional: true, help: 'a word2vec vector file (text or .bin)' },
+  word: { type: 'string', positional: true, help: 'the query word' },
+  k: { type: 'int', alias: 'k', default: 10, help: 'how many neighbours' },
+  similarity: { type: 'string', default: 'cosine', help: 'cosine or dot (inner product)' },
+};
+
+const ANALOGY_OPTS: OptTable = {
+  vectors: { type: 'string', positional: true, help: 'a word2vec vector file (text or .bin)' },
+  k: { type: 'int', alias: 'k', default: 5, help: 'how many answers' },
+  method: { type: 'string', default: '3cosadd', help: '3cosadd (b − a + c) or 3cosmul (Levy & Goldberg 2014)' },
+  questions: { type: 'string', help: 'evaluate a questions-words.txt-style file instead (": section" lines, then "a b c d")' },
+  lowercase: { type: 'bool', help: 'lower-case the questions (the original file is capitalized)' },
+  restrict: { type: 'int', help: 'only the first N words of the vector file take part, as compute-accuracy\'s threshold' },
+};
+
+const USAGE = `usage: gptlab embed train [--data FILE] [--method sgns|cbow|ppmi-svd] [--out vectors.txt|.bin] …
+       gptlab embed neighbors VECTORS WORD [-k 10]
+       gptlab embed analogy VECTORS A B C [-k 5]      (A is to B as C is to ?)
+       gptlab embed analogy VECTORS --questions FILE
+(gptlab embed SUBCOMMAND --help for its options)`;
+
+export async function embedCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(USAGE + '\n');
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'train') return trainSub(rest);
+  if (sub === 'neighbors' || sub === 'neighbours') return neighborsSub(rest);
+  if (sub === 'analogy') return analogySub(rest);
+  throw new UsageError(`embed: unknown subcommand "${sub}" (train, neighbors or analogy)`);
+}
+
+function positive(o: ParsedArgs, names: string[]): void {
+  for (const n of names) if ((o[n] as number) < 1) throw new UsageError(`embed train: --${n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1, got ${o[n]}`);
+}
+
+async function trainSub(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, TRAIN_OPTS, 'embed train');
+  if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
+  if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
+  const method = o.method as string;
+  if (method !== 'sgns' && method !== 'cbow' && method !== 'ppmi-svd') throw new UsageError(`embed train: --method must be sgns, cbow or ppmi-svd, got "${method}"`);
+  positive(o, ['dim', 'window', 'negative', 'minCount', 'epochs', 'sentences']);
+  const weighting = o.weighting as string;
+  if (!['uniform', 'harmonic', 'linear'].includes(weighting)) throw new UsageError(`embed train: --weighting must be uniform, harmonic or linear, got "${weighting}"`);
+  const builtin = o.data === undefined;
+  const text = builtin ? embeddingCorpus({ sentences: o.sentences as number, seed: o.seed as number }) : readTextFile(o.data as string);
+  const tokens = corpusTokens(text);
+  const vocab = Vocabulary.fromTokens(tokens, o.minCount as number);
+  const ids = vocab.encode(tokens);
+  const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
+  if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
+  process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
+  const t0 = performance.now();
+  const vectors = method === 'ppmi-svd' ? trainCounts(o, vocab, ids) : trainPredictive(o, vocab, ids, method);
+  const secs = (performance.now() - t0) / 1000;
+  saveVectors(o.out as string, vectors);
+  process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
+  if (builtin) reportBuiltin(vectors);
+  return 0;
+}
+
+function trainPredictive(o: ParsedArgs, vocab: Vocabulary, ids: Int32Array, method: 'sgns' | 'cbow'): WordVectors {
+  const bar = o.quiet ? null : new ProgressBar({ label: method, everySeconds: 5 });
+  const model = trainWord2Vec(vocab, ids, {
+    method, dim: o.dim as number, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number,
+    sample: o.sample as number, seed: o.seed as number, ...(o.alpha !== undefined ? { alpha: o.alpha as number } : {}),
+    onProgress: (p) => bar?.update({ step: p.words, total: p.totalWords, extra: { 'words/s': Math.round(p.wordsPerSecond).toLocaleString('en'), lr: p.alpha } }),
+  });
+  bar?.done();
+  process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
+  return model.vectors;
+}
+
+function trainCounts(o: ParsedArgs, vocab: Vocabulary, ids: Int32Array): WordVectors {
+  const dim = Math.min(o.dim as number, vocab.size);
+  if (dim < (o.dim as number)) process.stderr.write(`note: --dim ${o.dim} is more than the vocabulary of ${vocab.size}; using ${dim}\n`);
+  const m = trainPpmiSvd(vocab, ids, {
+    dim, window: o.window as number, weighting: o.weighting as 'uniform' | 'harmonic' | 'linear', alpha: o.cds as number, eigenPower: o.eigenPower as number, seed: o.seed as number,
+  });
+  process.stderr.write(`PPMI matrix ${vocab.size}×${vocab.size} with ${m.nnz.toLocaleString('en')} non-zeros; top singular values ${Array.from(m.singularValues.slice(0, 3), (s) => s.toFixed(2)).join(', ')}\n`);
+  return m.vectors;
+}
+
+function reportBuiltin(v: WordVectors): void {
+  const score = evaluateAnalogies(v, builtinAnalogies());
+  process.stdout.write(formatScore(score));
+  const best = analogy(v, 'france', 'paris', 'italy', 3).map((n) => n.word).join(', ');
+  process.stdout.write(`france : paris :: italy : ?   ${best}\nnearest to paris: ${nearestWords(v, 'paris', 5).map((n) => n.word).join(', ')}\n`);
+}
+
+function formatScore(s: AnalogyScore): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const lines = [`analogies: ${s.correct}/${s.covered} correct (${pct(s.accuracy)}), ${s.questions - s.covered} of ${s.questions} not covered`];
+  for (const [name, r] of Object.entries(s.bySection)) lines.push(`  ${(name || '(no section)').padEnd(28)} ${String(r.correct).padStart(5)}/${r.covered}  ${pct(r.accuracy)}`);
+  return lines.join('\n') + '\n';
+}
+
+function printNeighbours(list: Neighbour[]): void {
+  const w = Math.max(4, ...list.map((n) => n.word.length)) + 2;
+  for (const n of list) process.stdout.write(`${n.word.padEnd(w)}${n.score.toFixed(4)}\n`);
+}
+
+async function neighborsSub(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, NEIGHBOR_OPTS, 'embed neighbors');
+  if (maybeHelp(o, () => helpText('embed neighbors', 'nearest words to a word', NEIGHBOR_OPTS, 'gptlab embed neighbors VECTORS WORD [-k 10]'))) return 0;
+  if (!o.vectors || !o.word) throw new UsageError('embed neighbors: give a vector file and a word');
+  if (o._.length) throw new UsageError(`embed neighbors: unexpected argument "${o._[0]}"`);
+  if ((o.k as number) < 1) throw new UsageError(`embed neighbors: -k must be at least 1, got ${o.k}`);
+  const sim = o.similarity as string;
+  if (sim !== 'cosine' && sim !== 'dot') throw new UsageError(`embed neighbors: --similarity must be cosine or dot, got "${sim}"`);
+  const v = loadVectors(o.vectors as string);
+  printNeighbours(nearestWords(v, o.word as string, o.k as number, sim));
+  return 0;
+}
+
+async function analogySub(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, ANALOGY_OPTS, 'embed analogy');
+  if (maybeHelp(o, () => helpText('embed analogy', 'A is to B as C is to ? (or accuracy over a question file)', ANALOGY_OPTS, 'gptlab embed analogy VECTORS A B C [-k 5] | VECTORS --questions FILE'))) return 0;
+  const method = o.method as string;
+  if (method !== '3cosadd' && method !== '3cosmul') throw new UsageError(`embed analogy: --method must be 3cosadd or 3cosmul, got "${method}"`);
+  if (!o.vectors) throw new UsageError('embed analogy: give a vector file');
+  if (o.questions !== undefined) {
+    if (o._.length) throw new UsageError('embed analogy: give either three words or --questions FILE, not both');
+    const qs = parseAnalogyQuestions(readTextFile(o.questions as string, 'question file'), o.questions as string, !!o.lowercase);
+    const v = loadVectors(o.vectors as string);
+    process.stdout.write(formatScore(evaluateAnalogies(v, qs, { method, ...(o.restrict !== undefined ? { restrict: o.restrict as number } : {}) })));
+    return 0;
+  }
+  if (o._.length !== 3) throw new UsageError(`embed analogy: give three words A B C (A is to B as C is to ?), got ${o._.length}`);
+  if ((o.k as number) < 1) throw new UsageError(`embed analogy: -k must be at least 1, got ${o.k}`);
+  const v = loadVectors(o.vectors as string);
+  const [a, b, c] = o._;
+  printNeighbours(analogy(v, a, b, c, o.k as number, method));
+  return 0;
+}
