@@ -10,12 +10,16 @@ import { backtrackingHazard } from '../src/tokenizers/regex-safety.js';
 import { compilePattern, expandInlineCaseFolding } from '../src/tokenizers/patterns.js';
 import { parseTokenizerFile } from '../src/tokenizers/file.node.js';
 
-const EVIL = ['(a+)+$', '(a*)*', '(a|a)*', '(\\w+\\s?)+$', '(a?)+b', '((ab)*)+', '(?:\\s|\\p{Zs})+x', '(a{1,3}){2,}'];
+// nested repetition, repeated overlapping alternation, and 3+ adjacent repetitions a run of one character
+// can be spread over ("\w*\w*\w*!" fails in C(n+3, 3) steps)
+const EVIL = ['(a+)+$', '(a*)*', '(a|a)*', '(\\w+\\s?)+$', '(a?)+b', '((ab)*)+', '(?:\\s|\\p{Zs})+x', '(a{1,3}){2,}',
+  '\\w*\\w*\\w*!', 'a*b?a*b?a*$', '\\w*\\s*\\w*\\s*\\w*!', '.*.*.*=', '\\w+x\\w+x\\w+$'];
 
 // Llama 3 / Qwen2 and GPT-4o-style pre-tokenizer regexes as they appear in tokenizer.json files
 const LLAMA3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const GPT4O_HF = "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const GOOD = [GPT2_PATTERN, CL100K_PATTERN, O200K_PATTERN, expandInlineCaseFolding(LLAMA3), expandInlineCaseFolding(GPT4O_HF), '\\p{L}+|\\p{N}+|\\s+|.', '(?:ab|cd)+', '(?:\\r\\n)+'];
+const GOOD = [GPT2_PATTERN, CL100K_PATTERN, O200K_PATTERN, expandInlineCaseFolding(LLAMA3), expandInlineCaseFolding(GPT4O_HF), '\\p{L}+|\\p{N}+|\\s+|.', '(?:ab|cd)+', '(?:\\r\\n)+',
+  '\\p{L}+,\\p{L}+,\\p{L}+', '[a-z]+[0-9]+[a-z]+', '\\p{L}+\\s+\\p{N}+'];
 
 test('split patterns: catastrophic backtracking refused at load with file and field, real patterns accepted', () => {
   for (const p of EVIL) {

@@ -9,6 +9,10 @@
 //   - no alternation, unless every branch is a non-empty run of plain characters and no two branches start
 //     with the same character (then the branches can only be taken one way): "(a|a)*" is refused,
 //     "(?:ab|cd)+" is fine.
+// and, in any sequence, no more than 2 unbounded repetitions (*, +, {n,}) that a run of one character can
+// be spread over (no required part between them that cannot match that character): "\w*\w*\w*!" takes
+// C(n+3, 3) steps to fail on n letters, a polynomial whose degree grows with the run ("\s*[\r\n]+" in
+// cl100k is a run of 2). Which characters a class matches is decided on a fixed set of probe characters.
 // The real GPT-2, cl100k, o200k and Hugging Face byte-level patterns repeat only single characters or
 // classes, so they pass. Some harmless patterns (e.g. "(ab?)+") are refused too; they can be rewritten.
 // Source: the textbook analysis of exponential backtracking (e.g. Davis et al., "The Impact of Regular
@@ -16,8 +20,8 @@
 // alternation).
 
 type Node =
-  | { kind: 'char'; ch: string | null } // one character; ch when it is a plain literal, else null (class, \w, .)
-  | { kind: 'group'; alts: Node[][] } // (…), (?:…), lookarounds, or the whole pattern
+  | { kind: 'char'; ch: string | null; src: string } // one character; ch: the literal, or null (class, \w, .)
+  | { kind: 'group'; alts: Node[][]; look: boolean } // (…), (?:…), a lookaround (look), or the whole pattern
   | { kind: 'quant'; min: number; max: number; body: Node; text: string }
   | { kind: 'other' }; // anchors, \b, backreferences: match no characters of their own
 
@@ -43,12 +47,77 @@ function inspect(node: Node, repeat: string | null): string | null {
     return `an alternation whose branches can overlap inside the repeated ${repeat}`;
   }
   for (const alt of node.alts) {
+    const run = overlappingRun(alt);
+    if (run !== null) return run;
     for (const n of alt) {
       const p = inspect(n, repeat);
       if (p !== null) return p;
     }
   }
   return null;
+}
+
+const MAX_RUN = 2;
+
+/**
+ * The first sequence of more than MAX_RUN unbounded repetitions that a run of one character c can be
+ * spread over: for each probe character c, walking `seq`, an unbounded repetition that can match c adds to
+ * the run, and a required part that cannot match c ends it (optional parts, anchors and lookarounds don't).
+ */
+function overlappingRun(seq: Node[]): string | null {
+  const chars = new Set(PROBES);
+  for (const n of seq) if (n.kind === 'char' && n.ch !== null) chars.add(n.ch);
+  for (const c of chars) {
+    let run: string[] = [];
+    for (const n of seq) {
+      if (n.kind === 'other' || (n.kind === 'group' && n.look)) continue;
+      const q = n.kind === 'quant' ? n : null;
+      const can = canRun(q ? q.body : n, c);
+      if (q !== null && q.max === Infinity && can) {
+        run.push(JSON.stringify(q.text));
+        if (run.length > MAX_RUN) return `${run.length} repetitions in a row can all match ${JSON.stringify(c)}: ${run.join(', ')}`;
+      } else if (!can && (q === null || q.min > 0)) {
+        run = [];
+      }
+    }
+  }
+  return null;
+}
+
+// probe characters: ASCII, and one or more of each common Unicode category (letters of several scripts and
+// cases, marks, digits, spaces and separators, format characters, an emoji, private use)
+const PROBES = [
+  ...Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)),
+  ...'éßΩжǅʰ中あ한\u0301\u0903٣Ⅻ\u00a0\u2028\u3000\u200b\ufeff\u00ad—«€😀\ue000',
+];
+
+/** whether `n` can match a non-empty run of c's (a group: some branch all of whose required parts can) */
+function canRun(n: Node, c: string): boolean {
+  if (n.kind === 'other') return true;
+  if (n.kind === 'char') return matcher(n)(c);
+  if (n.kind === 'quant') return n.min === 0 || canRun(n.body, c);
+  if (n.look) return true;
+  return n.alts.some((alt) => alt.every((i) => canRun(i, c)));
+}
+
+const matchers = new WeakMap<Node, (c: string) => boolean>();
+
+function matcher(n: Node & { kind: 'char' }): (c: string) => boolean {
+  let m = matchers.get(n);
+  if (m) return m;
+  if (n.ch !== null) {
+    const ch = n.ch;
+    m = (c) => c === ch;
+  } else {
+    try {
+      const re = new RegExp(`^(?:${n.src})$`, 'su');
+      m = (c) => re.test(c);
+    } catch {
+      m = () => true;
+    }
+  }
+  matchers.set(n, m);
+  return m;
 }
 
 /** every branch a non-empty run of literal characters, no two starting with the same one */
@@ -70,10 +139,10 @@ class Parser {
   constructor(private readonly s: string) {}
 
   parse(): Node {
-    return this.alternation();
+    return this.alternation(false);
   }
 
-  private alternation(): Node {
+  private alternation(look: boolean): Node {
     const alts: Node[][] = [[]];
     while (this.i < this.s.length) {
       const c = this.s[this.i];
@@ -83,31 +152,41 @@ class Parser {
       const atom = this.atom();
       alts[alts.length - 1].push(this.quantified(atom, start));
     }
-    return { kind: 'group', alts };
+    return { kind: 'group', alts, look };
   }
 
   private atom(): Node {
+    const start = this.i;
+    const n = this.atomAt();
+    return n.kind === 'char' ? { ...n, src: this.s.slice(start, this.i) } : n;
+  }
+
+  private atomAt(): Node {
     const s = this.s;
     const c = s[this.i++];
     if (c === '(') {
+      let look = false;
       if (s[this.i] === '?') {
         // (?: (?= (?! (?<= (?<! (?<name>
         this.i++;
         if (s[this.i] === '<' && s[this.i + 1] !== '=' && s[this.i + 1] !== '!') this.i = s.indexOf('>', this.i) + 1;
-        else this.i += s[this.i] === '<' ? 2 : 1;
+        else {
+          look = s[this.i] !== ':';
+          this.i += s[this.i] === '<' ? 2 : 1;
+        }
       }
-      const g = this.alternation();
+      const g = this.alternation(look);
       this.i++; // ')'
       return g;
     }
-    if (c === '[') { this.skipClass(); return { kind: 'char', ch: null }; }
-    if (c === '.') return { kind: 'char', ch: null };
+    if (c === '[') { this.skipClass(); return { kind: 'char', ch: null, src: '' }; }
+    if (c === '.') return { kind: 'char', ch: null, src: '' };
     if (c === '^' || c === '$') return { kind: 'other' };
     if (c === '\\') return this.escape();
     // a full code point is one character in 'u' mode
     const cp = s.codePointAt(this.i - 1)!;
     if (cp > 0xffff) this.i++;
-    return { kind: 'char', ch: String.fromCodePoint(cp) };
+    return { kind: 'char', ch: String.fromCodePoint(cp), src: '' };
   }
 
   private escape(): Node {
@@ -116,13 +195,13 @@ class Parser {
     if (c === 'b' || c === 'B') return { kind: 'other' };
     if (c === 'k') { this.i = s.indexOf('>', this.i) + 1; return { kind: 'other' }; }
     if (c >= '1' && c <= '9') { while (/[0-9]/.test(s[this.i] ?? '')) this.i++; return { kind: 'other' }; }
-    if (c === 'p' || c === 'P' || (c === 'u' && s[this.i] === '{')) { this.i = s.indexOf('}', this.i) + 1; return { kind: 'char', ch: null }; }
-    if (c === 'u') { const hex = s.slice(this.i, this.i + 4); this.i += 4; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)) }; }
-    if (c === 'x') { const hex = s.slice(this.i, this.i + 2); this.i += 2; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)) }; }
-    if (c === 'c') { this.i++; return { kind: 'char', ch: null }; }
-    if ('dDwWsS'.includes(c)) return { kind: 'char', ch: null };
+    if (c === 'p' || c === 'P' || (c === 'u' && s[this.i] === '{')) { this.i = s.indexOf('}', this.i) + 1; return { kind: 'char', ch: null, src: '' }; }
+    if (c === 'u') { const hex = s.slice(this.i, this.i + 4); this.i += 4; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)), src: '' }; }
+    if (c === 'x') { const hex = s.slice(this.i, this.i + 2); this.i += 2; return { kind: 'char', ch: String.fromCharCode(parseInt(hex, 16)), src: '' }; }
+    if (c === 'c') { this.i++; return { kind: 'char', ch: null, src: '' }; }
+    if ('dDwWsS'.includes(c)) return { kind: 'char', ch: null, src: '' };
     const ctl: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', '0': '\0' };
-    return { kind: 'char', ch: ctl[c] ?? c };
+    return { kind: 'char', ch: ctl[c] ?? c, src: '' };
   }
 
   private skipClass(): void {
