@@ -17,11 +17,12 @@ export { WordTokenizer, splitWords } from './word.js';
 export { BagOfWords } from './bow.js';
 export { WordPieceTokenizer, bertPreTokenize } from './wordpiece.js';
 export { ChineseTokenizer, type ChineseTrainOptions } from './chinese.js';
-export { GPT2_PATTERN, CL100K_PATTERN, GPT4_PATTERN, O200K_PATTERN, NAMED_PATTERNS } from './patterns.js';
+export { GPT2_PATTERN, CL100K_PATTERN, GPT4_PATTERN, O200K_PATTERN, NAMED_PATTERNS, compilePattern, expandInlineCaseFolding } from './patterns.js';
+export { backtrackingHazard } from './regex-safety.js';
 export { ENCODINGS, canonicalEncoding, parseTiktokenRanks, parseJsTiktokenRanks, encodingFromRanks } from './tiktoken.js';
 export { bpeToHF, wordPieceToHF, tokenizerFromHF, bytesToUnicode } from './huggingface.js';
 export { tokenStats, type TokenStats } from './stats.js';
-export { decodeUtf8Strict } from './utf8.js';
+export { decodeUtf8Strict, asBytes } from './utf8.js';
 
 function need(cond: unknown, source: string, msg: string): asserts cond {
   if (!cond) throw new Error(`${source}: ${msg}`);
