@@ -147,3 +147,17 @@ test('a .tiktoken rank file for the wrong encoding names the file', async () => 
   writeFileSync(file, ranks('YWI= 256\n'));
   await assert.rejects(loadEncoding('cl100k_base', { ranksFile: file }), (e: Error) => e.message.startsWith(`${file}: ranks for cl100k_base should have 100256 tokens but have 257`));
 });
+
+test('odd but valid token texts ("__proto__", "constructor") work as special tokens; empty BPE tokens are refused', () => {
+  const t = trainBPE('ab ab', { vocabSize: 258, specialTokens: ['__proto__', 'constructor'], minFrequency: 1 });
+  assert.equal(t.specialTokens.get('__proto__'), t.vocabSize - 2);
+  assert.deepEqual(t.encode('__proto__', { allowedSpecial: 'all' }), [t.vocabSize - 2]);
+  const back = tokenizerFromJSON(JSON.parse(JSON.stringify(t.toJSON())), 'p.json');
+  assert.deepEqual(back.encode('x__proto__constructor', { allowedSpecial: 'all' }), [120, t.vocabSize - 2, t.vocabSize - 1]);
+  const hf = tokenizerFromHF(hfBPE({ added_tokens: [{ id: 256, content: '__proto__', special: true }] }), 'hf.json');
+  assert.deepEqual(hf.encode('__proto__', { allowedSpecial: 'all' }), [256]);
+  const withEmpty = new Map(Array.from({ length: 256 }, (_, b) => [String.fromCharCode(b), b] as [string, number]));
+  withEmpty.set('', 256);
+  assert.throws(() => new BPETokenizer(withEmpty), /^Error: token id 256 has no bytes/);
+  assert.throws(() => tokenizerFromJSON({ type: 'bpe', ranks: ranks('= 256\n') }, 'r.json'), /^Error: r\.json: field "ranks":257: "=" is not valid base64$/);
+});

@@ -59,7 +59,7 @@ export function trainBPE(text: string, opts: BPETrainOptions): BPETokenizer {
   const numMerges = vocabSize - 256 - specials.length;
   const list = buildList(countChunks(text, pattern, specials));
   const merges = runMerges(list, numMerges, opts.minFrequency ?? 2, opts.onProgress);
-  const special: Record<string, number> = {};
+  const special: Record<string, number> = Object.create(null); // "__proto__" is a possible token text
   const learned = 256 + merges.length / 2;
   specials.forEach((s, i) => (special[s] = learned + i));
   return BPETokenizer.fromMerges(merges, { name: opts.name ?? 'bpe', pattern, special });

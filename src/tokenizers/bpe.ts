@@ -83,6 +83,7 @@ export class BPETokenizer implements Tokenizer {
     let maxId = -1;
     for (const [bin, id] of ranks) {
       checkId(id, `token ${JSON.stringify(bin.slice(0, 40))}`);
+      if (bin.length === 0) throw new Error(`token id ${id} has no bytes; every BPE token is at least one byte`);
       const other = this.tokens[id];
       if (other !== undefined) throw new Error(`id ${id} is given to two tokens (${JSON.stringify(other.slice(0, 40))} and ${JSON.stringify(bin.slice(0, 40))}, as bytes)`);
       this.tokens[id] = bin;

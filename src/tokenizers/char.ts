@@ -32,7 +32,7 @@ export class CharTokenizer implements Tokenizer {
     const set = new Set<string>();
     for (const ch of text) set.add(ch);
     const chars = [...set].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-    const special: Record<string, number> = {};
+    const special: Record<string, number> = Object.create(null); // "__proto__" is a possible token text
     specials.forEach((s, i) => (special[s] = chars.length + i));
     return new CharTokenizer(chars, special);
   }

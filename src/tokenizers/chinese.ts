@@ -98,7 +98,7 @@ export class ChineseTokenizer implements Tokenizer {
     entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     // single characters first claim their place so frequent words never crowd out the alphabet entirely
     const kept = entries.slice(0, room);
-    const special: Record<string, number> = {};
+    const special: Record<string, number> = Object.create(null); // "__proto__" is a possible token text
     specials.forEach((s, i) => (special[s] = 256 + kept.length + i));
     return new ChineseTokenizer(kept.map((e) => e[0]), kept.map((e) => e[1]), special);
   }

@@ -159,7 +159,7 @@ export function tokenizerFromHF(json: unknown, source = 'tokenizer.json'): BPETo
 function hfSpecials(j: Json): Record<string, number> {
   const list = j.added_tokens ?? [];
   if (!Array.isArray(list)) throw new Error('added_tokens must be an array');
-  const specials: Record<string, number> = {};
+  const specials: Record<string, number> = Object.create(null); // "__proto__" is a possible token text
   list.forEach((a: unknown, i) => {
     if (!a || typeof a !== 'object') throw new Error(`added_tokens[${i}] must be an object`);
     const t = a as Partial<AddedToken>;

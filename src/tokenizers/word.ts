@@ -47,7 +47,7 @@ export class WordTokenizer implements Tokenizer {
     for (const w of splitWords(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, vocabSize - 1 - specials.length).map((e) => e[0]);
     const words = ['<unk>', ...top];
-    const special: Record<string, number> = {};
+    const special: Record<string, number> = Object.create(null); // "__proto__" is a possible token text
     specials.forEach((s, i) => (special[s] = words.length + i));
     return new WordTokenizer(words, '<unk>', special);
   }
