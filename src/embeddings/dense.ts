@@ -10,30 +10,36 @@
  * Example: A = [[3], [4]] → Q = [[0.6], [0.8]], R = [[5]].
  */
 export function thinQr(a: Float64Array, m: number, n: number): { q: Float64Array; r: Float64Array } {
-  const q = Float64Array.from(a);
+  // work on contiguous columns (column-major copy): every inner loop below runs over one column
+  const cols = new Float64Array(m * n);
+  for (let t = 0; t < m; t++) for (let j = 0; j < n; j++) cols[j * m + t] = a[t * n + j];
   const r = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    const before = columnNorm(q, m, n, j);
+    const cj = cols.subarray(j * m, (j + 1) * m);
+    const before = norm2(cj);
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < j; i++) {
+        const ci = cols.subarray(i * m, (i + 1) * m);
         let dot = 0;
-        for (let t = 0; t < m; t++) dot += q[t * n + i] * q[t * n + j];
-        for (let t = 0; t < m; t++) q[t * n + j] -= dot * q[t * n + i];
+        for (let t = 0; t < m; t++) dot += ci[t] * cj[t];
+        for (let t = 0; t < m; t++) cj[t] -= dot * ci[t];
         r[i * n + j] += dot;
       }
     }
-    const norm = columnNorm(q, m, n, j);
+    const norm = norm2(cj);
     // what is left is rounding noise of the earlier columns: call the column dependent
     const keep = norm > 1e-13 * before && norm > 0;
     r[j * n + j] = keep ? norm : 0;
-    for (let t = 0; t < m; t++) q[t * n + j] = keep ? q[t * n + j] / norm : 0;
+    for (let t = 0; t < m; t++) cj[t] = keep ? cj[t] / norm : 0;
   }
+  const q = new Float64Array(m * n);
+  for (let t = 0; t < m; t++) for (let j = 0; j < n; j++) q[t * n + j] = cols[j * m + t];
   return { q, r };
 }
 
-function columnNorm(a: Float64Array, m: number, n: number, j: number): number {
+function norm2(x: Float64Array): number {
   let s = 0;
-  for (let t = 0; t < m; t++) s += a[t * n + j] * a[t * n + j];
+  for (let t = 0; t < x.length; t++) s += x[t] * x[t];
   return Math.sqrt(s);
 }
 
@@ -53,7 +59,11 @@ export function jacobiSvd(a: Float64Array, n: number, maxSweeps = 60): { u: Floa
     if (!rotated) break;
   }
   const s = new Float64Array(n);
-  for (let j = 0; j < n; j++) s[j] = columnNorm(w, n, n, j);
+  for (let j = 0; j < n; j++) {
+    let sum = 0;
+    for (let t = 0; t < n; t++) sum += w[t * n + j] * w[t * n + j];
+    s[j] = Math.sqrt(sum);
+  }
   const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => s[y] - s[x]);
   const u = new Float64Array(n * n);
   const vs = new Float64Array(n * n);
