@@ -59,7 +59,7 @@ function convert(name: string, spec: OptSpec, raw: unknown, where: string): stri
  * Parses argv against the table. Precedence: defaults < --config file < flags. Returns options keyed by
  * camelCase name, plus `_` with leftover positionals.
  */
-export type ParsedArgs = Parsed & { _: string[]; help?: boolean; /** options set by a flag or the config file */ _given: Set<string> };
+export type ParsedArgs = Parsed & { _: string[]; help?: boolean; /** options set by a flag or the config file */ _given: Set<string>; _constantLr?: boolean };
 
 export function parseArgs(argv: string[], table: OptTable, command: string): ParsedArgs {
   const out: ParsedArgs = { _: [], _given: new Set() };
@@ -106,25 +106,10 @@ export function parseArgs(argv: string[], table: OptTable, command: string): Par
     } else out._.push(a);
   }
   for (const [name, spec] of Object.entries(table)) if (spec.default !== undefined) out[name] = spec.default;
-  if (configFile !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new UsageError(`${configFile}: ${err.code === 'ENOENT' ? 'no such config file' : `not valid JSON (${err.message})`}`);
-    }
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`${configFile}: a config file must hold a JSON object`);
-    for (const [k, v] of Object.entries(json as object)) {
-      const name = camel(k);
-      const spec = table[name];
-      if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
-      out[name] = convert(name, spec, v, configFile);
-      out._given.add(name);
-    }
-  }
+  if (configFile !== undefined) applyConfigFile(configFile, table, command, out);
   Object.assign(out, fromFlags);
   for (const k of Object.keys(fromFlags)) out._given.add(k);
+  if (out._constantLr && !fromFlags.minLr) (out.minLr = out.lr), (out.warmupIters = 0);
   // positionals fill options marked positional, in table order, when not given as flags
   for (const [name, spec] of Object.entries(table)) {
     if (spec.positional && fromFlags[name] === undefined && out._.length) {
@@ -133,6 +118,64 @@ export function parseArgs(argv: string[], table: OptTable, command: string): Par
     }
   }
   return out;
+}
+
+/**
+ * nanoGPT's config names (its train.py globals) that differ from ours once camel-cased; the rest
+ * (batch_size, block_size, n_layer, max_iters, min_lr, warmup_iters, …) map by case alone.
+ */
+export const NANOGPT_NAMES: Record<string, string> = { learning_rate: 'lr', out_dir: 'out' };
+
+/** nanoGPT settings with no meaning here (devices, logging, distributed training): skipped with a note */
+const NANOGPT_IGNORED = new Set([
+  'device', 'dtype', 'compile', 'wandb_log', 'wandb_project', 'wandb_run_name', 'log_interval',
+  'always_save_checkpoint', 'eval_only', 'init_from', 'dataset', 'gradient_accumulation_steps',
+]);
+
+function readConfigJson(configFile: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such config file' : err.code === 'EISDIR' ? 'is a folder, not a config file' : `not valid JSON (${err.message})`;
+    throw new UsageError(`${configFile}: ${why}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`${configFile}: a config file must hold a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+/** one nanoGPT-only key: true when handled (skipped or applied), so it is not an unknown option */
+function nanoGptSpecial(k: string, v: unknown, table: OptTable, configFile: string, out: ParsedArgs): boolean {
+  if (k === 'gradient_accumulation_steps' && v !== 1) throw new UsageError(`${configFile}: "gradient_accumulation_steps" ${JSON.stringify(v)}: gptlab has no gradient accumulation; use a larger batch_size`);
+  if (k === 'init_from' && v === 'resume' && 'resume' in table) {
+    out.resume = true;
+    out._given.add('resume');
+    return true;
+  }
+  if (k === 'init_from' && v !== 'scratch') throw new UsageError(`${configFile}: "init_from" ${JSON.stringify(v)}: gptlab starts from scratch or resumes (--resume); fine-tune with gptlab sft --base`);
+  if (NANOGPT_IGNORED.has(k) || k.startsWith('wandb_') || (k === 'backend' && (v === 'nccl' || v === 'gloo'))) {
+    process.stderr.write(`${configFile}: note: nanoGPT's "${k}" has no meaning in gptlab and is skipped\n`);
+    return true;
+  }
+  if (k === 'decay_lr' && 'minLr' in table) {
+    // nanoGPT's decay_lr = False: a constant learning rate, no warmup
+    if (v === false) out._constantLr = true;
+    return true;
+  }
+  return false;
+}
+
+/** applies a --config JSON file: keys are flag names (camelCase, kebab-case, snake_case) or nanoGPT's names */
+function applyConfigFile(configFile: string, table: OptTable, command: string, out: ParsedArgs): void {
+  for (const [k, v] of Object.entries(readConfigJson(configFile))) {
+    if (nanoGptSpecial(k, v, table, configFile, out)) continue;
+    const name = camel(NANOGPT_NAMES[k] ?? k);
+    const spec = table[name];
+    if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
+    out[name] = convert(name, spec, v, configFile);
+    out._given.add(name);
+  }
 }
 
 export function helpText(command: string, summary: string, table: OptTable, usage?: string): string {
