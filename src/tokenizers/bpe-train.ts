@@ -126,25 +126,23 @@ function runMerges(L: TokenList, numMerges: number, minFreq: number, onProgress?
  * (count, first position) under lazy deletion.
  */
 class PairIndex {
-  private readonly count = new Map<number, number>();
-  private readonly where = new Map<number, number[]>();
-  private readonly first = new Map<number, number>();
+  /** per pair key: its weighted count, the lower bound of its first position, and its positions (some stale) */
+  private readonly pairs = new Map<number, Pair>();
   private readonly heap = new MaxHeap();
   private readonly touched = new Set<number>();
 
   constructor(private readonly L: TokenList) {
     const { tok, next, weight, total } = L;
     for (let p = 0; p < total; p++) if (next[p] >= 0) this.add(tok[p] * K + tok[next[p]], weight[p], p);
-    for (const [key, c] of this.count) this.heap.push(c, this.first.get(key)!, key);
+    for (const [key, e] of this.pairs) this.heap.push(e.count, e.first, key);
   }
 
   private add(key: number, w: number, pos: number): void {
-    this.count.set(key, (this.count.get(key) ?? 0) + w);
-    const list = this.where.get(key);
-    if (list) list.push(pos);
-    else this.where.set(key, [pos]);
-    const f = this.first.get(key);
-    if (f === undefined || pos < f) this.first.set(key, pos);
+    const e = this.pairs.get(key);
+    if (e === undefined) { this.pairs.set(key, { count: w, first: pos, where: [pos] }); return; }
+    e.count += w;
+    e.where.push(pos);
+    if (pos < e.first) e.first = pos;
   }
 
   /** whether the pair `key` still occurs at position p */
@@ -158,14 +156,14 @@ class PairIndex {
   popBest(): { key: number; count: number } | null {
     while (this.heap.size > 0) {
       const { count, first, key } = this.heap.pop();
-      if (this.count.get(key) !== count) continue; // stale count
+      const e = this.pairs.get(key);
+      if (e === undefined || e.count !== count) continue; // stale count
       if (!this.live(key, first)) {
         // the first occurrence was merged away: find the new first one, and drop dead positions meanwhile
-        const list = this.where.get(key)!.filter((p) => this.live(key, p));
-        this.where.set(key, list);
+        e.where = e.where.filter((p) => this.live(key, p));
         let f = Infinity;
-        for (const p of list) if (p < f) f = p;
-        this.first.set(key, f);
+        for (const p of e.where) if (p < f) f = p;
+        e.first = f;
         this.heap.push(count, f, key);
         continue;
       }
@@ -178,10 +176,10 @@ class PairIndex {
   merge(a: number, b: number, id: number): void {
     const { tok, next, prev, weight } = this.L;
     const key = a * K + b;
-    const positions = this.where.get(key)!.sort((x, y) => x - y);
+    const positions = this.pairs.get(key)!.where.sort((x, y) => x - y);
     const touched = this.touched;
     touched.clear();
-    const dec = (k: number, w: number): void => { this.count.set(k, this.count.get(k)! - w); touched.add(k); };
+    const dec = (k: number, w: number): void => { this.pairs.get(k)!.count -= w; touched.add(k); };
     for (const p of positions) {
       if (tok[p] !== a) continue;
       const q = next[p];
@@ -195,15 +193,18 @@ class PairIndex {
       next[p] = nq;
       if (nq >= 0) prev[nq] = p;
     }
-    for (const m of [this.count, this.where, this.first]) m.delete(key);
+    this.pairs.delete(key);
     touched.delete(key);
     for (const k of touched) {
-      const c = this.count.get(k);
-      if (c === undefined) continue;
-      if (c <= 0) { this.count.delete(k); this.where.delete(k); this.first.delete(k); } else this.heap.push(c, this.first.get(k)!, k);
+      const e = this.pairs.get(k);
+      if (e === undefined) continue;
+      if (e.count <= 0) this.pairs.delete(k);
+      else this.heap.push(e.count, e.first, k);
     }
   }
 }
+
+interface Pair { count: number; first: number; where: number[] }
 
 function splitOnSpecials(text: string, specials: string[]): string[] {
   const re = new RegExp([...specials].sort((a, b) => b.length - a.length).map((s) => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|'), 'g');
