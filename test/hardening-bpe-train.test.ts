@@ -78,3 +78,17 @@ test('BPE training ties: repeated chunks count in order of first appearance', ()
   assert.deepEqual(trainBPE(text, { vocabSize: 260, pattern: CL100K_PATTERN, minFrequency: 1 }).merges, want);
   assert.deepEqual(want.slice(0, 2), [98, 97]);
 });
+
+test('BPE training ties: longer texts and more merges (first occurrences merged away many times) match minbpe', () => {
+  const words = ['the', 'then', 'there', 'he', 'her', 'here', 'ere', 'a', 'an', 'and', 'nd', 'th'];
+  let x = 7;
+  const parts: string[] = [];
+  for (let i = 0; i < 700; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; parts.push(words[(x >>> 16) % words.length]); }
+  const text = parts.join(' ');
+  for (const pattern of [null, CL100K_PATTERN]) {
+    const want = minbpeMerges(text, 256 + 120, pattern);
+    assert.deepEqual(trainBPE(text, { vocabSize: 256 + 120, pattern, minFrequency: 1 }).merges, want, pattern ? 'cl100k' : 'none');
+  }
+  const long = tieText(99, 3000, 'abc');
+  assert.deepEqual(trainBPE(long, { vocabSize: 256 + 150, pattern: null, minFrequency: 1 }).merges, minbpeMerges(long, 256 + 150, null));
+});
