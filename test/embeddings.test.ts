@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CsrMatrix, DenseMatrix, Vocabulary, WordVectors, analogy, builtinAnalogies, cooccurrenceMatrix, corpusTokens, cosine, dot,
+  CsrMatrix, DenseMatrix, Word2VecVocabulary, WordVectors, analogy, builtinAnalogies, cooccurrenceMatrix, corpusTokens, cosine, dot,
   embeddingCorpus, evaluateAnalogies, formatLf, keepProbabilities, nearestWords, parseAnalogyQuestions, ppmiMatrix,
   readWord2VecBinary, readWord2VecText, trainPpmiSvd, trainWord2Vec, truncatedSvd, unigramTable, writeWord2VecBinary,
   writeWord2VecText,
@@ -21,9 +21,9 @@ const FIX = path.join(here, '../../test/fixtures/word2vec');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(FIX, name)));
 const tmp = mkdtempSync(path.join(tmpdir(), 'gptlab-embed-'));
 
-function prepare(text: string, minCount: number): { vocab: Vocabulary; ids: Int32Array } {
+function prepare(text: string, minCount: number): { vocab: Word2VecVocabulary; ids: Int32Array } {
   const tokens = corpusTokens(text);
-  const vocab = Vocabulary.fromTokens(tokens, minCount);
+  const vocab = Word2VecVocabulary.fromTokens(tokens, minCount);
   return { vocab, ids: vocab.encode(tokens) };
 }
 
@@ -33,7 +33,7 @@ test('vocabulary: word2vec tokens, </s> first, counts sorted, rare words dropped
   assert.deepEqual(vocab.words, ['</s>', 'the', 'cat', 'dog']);
   assert.deepEqual(Array.from(vocab.counts), [2, 2, 1, 1]);
   assert.deepEqual(Array.from(ids), [1, 2, 0, 1, 3, 0]);
-  const v2 = Vocabulary.fromTokens(corpusTokens('the cat\nthe dog\n'), 2);
+  const v2 = Word2VecVocabulary.fromTokens(corpusTokens('the cat\nthe dog\n'), 2);
   assert.deepEqual(v2.words, ['</s>', 'the']);
   assert.deepEqual(Array.from(v2.encode(corpusTokens('the cat the'))), [1, 1]);
 });

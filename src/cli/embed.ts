@@ -10,7 +10,7 @@ import { maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
-import { corpusTokens, Vocabulary } from '../embeddings/vocab.js';
+import { corpusTokens, Word2VecVocabulary } from '../embeddings/vocab.js';
 import { trainWord2Vec } from '../embeddings/word2vec.js';
 import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
 import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
@@ -87,7 +87,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const builtin = o.data === undefined;
   const text = builtin ? embeddingCorpus({ sentences: o.sentences as number, seed: o.seed as number }) : readTextFile(o.data as string);
   const tokens = corpusTokens(text);
-  const vocab = Vocabulary.fromTokens(tokens, o.minCount as number);
+  const vocab = Word2VecVocabulary.fromTokens(tokens, o.minCount as number);
   const ids = vocab.encode(tokens);
   const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
@@ -101,7 +101,7 @@ async function trainSub(argv: string[]): Promise<number> {
   return 0;
 }
 
-function trainPredictive(o: ParsedArgs, vocab: Vocabulary, ids: Int32Array, method: 'sgns' | 'cbow'): WordVectors {
+function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, method: 'sgns' | 'cbow'): WordVectors {
   const bar = o.quiet ? null : new ProgressBar({ label: method, everySeconds: 5 });
   const model = trainWord2Vec(vocab, ids, {
     method, dim: o.dim as number, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number,
@@ -113,7 +113,7 @@ function trainPredictive(o: ParsedArgs, vocab: Vocabulary, ids: Int32Array, meth
   return model.vectors;
 }
 
-function trainCounts(o: ParsedArgs, vocab: Vocabulary, ids: Int32Array): WordVectors {
+function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array): WordVectors {
   const dim = Math.min(o.dim as number, vocab.size);
   if (dim < (o.dim as number)) process.stderr.write(`note: --dim ${o.dim} is more than the vocabulary of ${vocab.size}; using ${dim}\n`);
   const m = trainPpmiSvd(vocab, ids, {

@@ -31,7 +31,7 @@ export function windowWeight(d: number, window: number, weighting: WindowWeighti
 }
 
 /**
- * The symmetric [V, V] co-occurrence matrix of `ids` (from Vocabulary.encode; id 0 ends a sentence).
+ * The symmetric [V, V] co-occurrence matrix of `ids` (from Word2VecVocabulary.encode; id 0 ends a sentence).
  * Throws on a window below 1, an unknown weighting or an id outside 0..V-1.
  */
 export function cooccurrenceMatrix(ids: Int32Array, vocabSize: number, opts: CooccurrenceOptions = {}): CsrMatrix {

@@ -10,7 +10,7 @@ import { cooccurrenceMatrix, type WindowWeighting } from './cooccurrence.js';
 import { ppmiMatrix } from './ppmi.js';
 import { truncatedSvd } from './svd.js';
 import { WordVectors } from './vectors.js';
-import type { Vocabulary } from './vocab.js';
+import type { Word2VecVocabulary } from './vocab.js';
 
 export interface PpmiSvdOptions {
   /** vector size d (default 100; at most the vocabulary size) */
@@ -36,8 +36,8 @@ export interface PpmiSvdModel {
   nnz: number;
 }
 
-/** PPMI + SVD vectors of `ids` (Vocabulary.encode of the text). Throws for dim outside 1..V. */
-export function trainPpmiSvd(vocab: Vocabulary, ids: Int32Array, opts: PpmiSvdOptions = {}): PpmiSvdModel {
+/** PPMI + SVD vectors of `ids` (Word2VecVocabulary.encode of the text). Throws for dim outside 1..V. */
+export function trainPpmiSvd(vocab: Word2VecVocabulary, ids: Int32Array, opts: PpmiSvdOptions = {}): PpmiSvdModel {
   const V = vocab.size;
   const dim = opts.dim ?? 100;
   if (!Number.isInteger(dim) || dim < 1 || dim > V) throw new Error(`ppmi-svd: dim must be a whole number in 1..${V} (the vocabulary size), got ${dim}`);

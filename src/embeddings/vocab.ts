@@ -25,7 +25,7 @@ export function corpusTokens(text: string): string[] {
   return out;
 }
 
-export class Vocabulary {
+export class Word2VecVocabulary {
   /** words by id; words[0] is `</s>` */
   readonly words: string[];
   /** occurrences of each word in the training text (Float64Array: counts may pass 2^31) */
@@ -33,25 +33,25 @@ export class Vocabulary {
   private readonly index = new Map<string, number>();
 
   constructor(words: string[], counts: ArrayLike<number>) {
-    if (words.length !== counts.length) throw new Error(`Vocabulary: ${words.length} words but ${counts.length} counts`);
+    if (words.length !== counts.length) throw new Error(`Word2VecVocabulary: ${words.length} words but ${counts.length} counts`);
     this.words = words;
     this.counts = Float64Array.from(counts);
     words.forEach((w, i) => {
-      if (this.index.has(w)) throw new Error(`Vocabulary: duplicate word ${JSON.stringify(w)}`);
+      if (this.index.has(w)) throw new Error(`Word2VecVocabulary: duplicate word ${JSON.stringify(w)}`);
       this.index.set(w, i);
     });
   }
 
   /** counts tokens, keeps words seen at least `minCount` times (and always `</s>` as word 0) */
-  static fromTokens(tokens: readonly string[], minCount = 5): Vocabulary {
-    if (!Number.isInteger(minCount) || minCount < 1) throw new Error(`Vocabulary: minCount must be a positive whole number, got ${minCount}`);
+  static fromTokens(tokens: readonly string[], minCount = 5): Word2VecVocabulary {
+    if (!Number.isInteger(minCount) || minCount < 1) throw new Error(`Word2VecVocabulary: minCount must be a positive whole number, got ${minCount}`);
     const counts = new Map<string, number>([[SENTENCE_END, 0]]);
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
     const end = counts.get(SENTENCE_END)!;
     counts.delete(SENTENCE_END);
     // Map iteration order is first appearance, and Array.prototype.sort is stable: ties keep that order
     const kept = [...counts.entries()].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1]);
-    return new Vocabulary([SENTENCE_END, ...kept.map((e) => e[0])], [end, ...kept.map((e) => e[1])]);
+    return new Word2VecVocabulary([SENTENCE_END, ...kept.map((e) => e[0])], [end, ...kept.map((e) => e[1])]);
   }
 
   get size(): number {

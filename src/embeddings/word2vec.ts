@@ -25,7 +25,7 @@ import { Rng } from '../tensor/rng.js';
 import { defaultTableSize, unigramTable } from './noise.js';
 import { keepProbabilities } from './subsample.js';
 import { WordVectors } from './vectors.js';
-import type { Vocabulary } from './vocab.js';
+import type { Word2VecVocabulary } from './vocab.js';
 
 export type Word2VecMethod = 'sgns' | 'cbow';
 
@@ -97,10 +97,10 @@ interface State {
 }
 
 /**
- * Trains word vectors on `ids` (Vocabulary.encode of the text; id 0 ends a sentence).
+ * Trains word vectors on `ids` (Word2VecVocabulary.encode of the text; id 0 ends a sentence).
  * Throws on options out of range, an id outside the vocabulary, or a vocabulary with no word but `</s>`.
  */
-export function trainWord2Vec(vocab: Vocabulary, ids: Int32Array, opts: Word2VecOptions = {}): Word2VecModel {
+export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: Word2VecOptions = {}): Word2VecModel {
   const o = checkOptions(opts, vocab, ids);
   const rng = new Rng(o.seed);
   const V = vocab.size;
@@ -235,7 +235,7 @@ function dotRows(x: Float32Array, xo: number, y: Float32Array, yo: number, n: nu
 
 type Checked = Required<Omit<Word2VecOptions, 'onProgress'>> & Pick<Word2VecOptions, 'onProgress'>;
 
-function checkOptions(opts: Word2VecOptions, vocab: Vocabulary, ids: Int32Array): Checked {
+function checkOptions(opts: Word2VecOptions, vocab: Word2VecVocabulary, ids: Int32Array): Checked {
   const method = opts.method ?? 'sgns';
   if (method !== 'sgns' && method !== 'cbow') throw new Error(`word2vec: method must be sgns or cbow, got ${JSON.stringify(method)}`);
   const o: Checked = {
