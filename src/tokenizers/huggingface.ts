@@ -170,6 +170,7 @@ function hfSpecials(j: Json): Record<string, number> {
   return specials;
 }
 
+/** a WordPiece model: ids must cover 0 … n−1 once each; typed options; errors name the JSON field */
 function wordPieceFromHF(j: Json, model: Json, vocab: Record<string, number>): WordPieceTokenizer {
   const arr: string[] = [];
   for (const [t, id] of Object.entries(vocab)) {
@@ -209,6 +210,10 @@ function hfPattern(j: Json): string | null {
   return pattern;
 }
 
+/**
+ * A byte-level BPE model: vocab tokens spelt with GPT-2's byte characters, merges as "a b" or ["a", "b"]
+ * naming vocab tokens (own properties only), ids in merge order; errors name the JSON field.
+ */
 function bpeFromHF(j: Json, model: Json, vocab: Record<string, number>): BPETokenizer {
   const specials = hfSpecials(j);
   const pattern = hfPattern(j);
