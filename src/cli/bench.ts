@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { helpText, parseArgs, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { maybeHelp } from './common.js';
 import { createModel } from '../models/registry.js';
 import { Pretraining } from '../train/pretraining.js';
@@ -91,95 +91,119 @@ function runTorch(script: string, s: TrainShape, warmup: number, iters: number, 
   return Number(m[1]);
 }
 
-export async function benchCommand(argv: string[]): Promise<number> {
-  const o = parseArgs(argv, OPTS, 'bench');
-  if (maybeHelp(o, () => helpText('bench', 'measure kernels and training throughput', OPTS))) return 0;
-  const only = o.only as string;
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
-  const out = (s: string): boolean => process.stdout.write(s + '\n');
+interface BenchContext {
+  o: ParsedArgs;
+  out: (s: string) => void;
+  env: Record<string, string | undefined>;
+  threads: number | undefined;
+}
+
+async function benchMatmulSection(c: BenchContext): Promise<unknown> {
+  c.out('== matmul (GFLOP/s) ==');
+  const { benchMatmul } = await import('../../bench/matmul.js');
+  return benchMatmul({ threads: c.threads });
+}
+
+/** the backends to time: wasm always, blas where koffi and OpenBLAS load */
+async function trainBackends(c: BenchContext): Promise<('wasm' | 'blas')[]> {
   const { initBackend } = await import('../backend/index.node.js');
-  // before anything loads OpenBLAS (it reads these once, when loaded)
+  try {
+    await initBackend({ backend: 'blas', threads: c.threads });
+    return ['wasm', 'blas'];
+  } catch (e) {
+    c.out(`  (blas backend skipped: ${(e as Error).message.split('\n')[0]})`);
+    return ['wasm'];
+  }
+}
+
+async function benchTrainSection(c: BenchContext): Promise<unknown> {
+  const { initBackend } = await import('../backend/index.node.js');
+  c.out('\n== training step: forward + backward + AdamW (tokens/s) ==');
+  const script = torchScript(c.o.torch as string);
+  if (!script) c.out('  PyTorch reference: not available (apt-get install python3-torch libopenblas0-pthread; ../shared/bench/torch_nanogpt.py)');
+  else if (!fs.existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread')) {
+    c.out('  note: PyTorch will use the reference BLAS (20× slower): apt-get install libopenblas0-pthread for a fair anchor');
+  }
+  const rows: Record<string, unknown>[] = [];
+  const backends = await trainBackends(c);
+  for (const [i, s] of SHAPES.entries()) {
+    const iters = i === 0 ? (c.o.iters as number) : (c.o.bigIters as number);
+    // the CPU config: torch_nanogpt.py's own defaults (10 warm-up, 50 timed), for both; JIT and arena settle
+    const warm = i === 0 ? 10 : 1;
+    const tms = script ? runTorch(script, s, warm, iters, c.env) : null;
+    for (const name of backends) {
+      const be = await initBackend({ backend: name, threads: c.threads });
+      const ms = benchTrainStep(s, warm, iters);
+      const tps = (s.B * s.T) / (ms / 1000);
+      let line = `  ${s.name.padEnd(26)} L${s.L} H${s.H} C${s.C} T${s.T} B${s.B}: gptlab ${be.name}×${be.threads} ${ms.toFixed(1)} ms/iter, ${Math.round(tps).toLocaleString('en')} tok/s`;
+      const row: Record<string, unknown> = { shape: s, ms, tokensPerSec: tps, backend: `${be.name}x${be.threads}` };
+      if (tms) {
+        Object.assign(row, { torchMs: tms, ratio: tms / ms });
+        line += ` | PyTorch ${tms.toFixed(1)} ms/iter, ${Math.round((s.B * s.T) / (tms / 1000)).toLocaleString('en')} tok/s | ratio ${(tms / ms).toFixed(2)}× PyTorch`;
+      }
+      c.out(line);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+async function benchTokenizersSection(c: BenchContext): Promise<unknown> {
+  try {
+    const { benchTokenizers } = await import('../../bench/tokenizers.js');
+    c.out('\n== tokenizers ==');
+    await benchTokenizers({ dataDir: path.resolve(repoRoot, '../shared/data') });
+  } catch (e) {
+    c.out(`  tokenizer benchmark unavailable: ${(e as Error).message}`);
+  }
+  return undefined;
+}
+
+async function benchDecodeSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== decoding: KV cache, time to first token, batches ==');
+  const { benchDecode } = await import('../../bench/decode.js');
+  return benchDecode({ threads: c.threads, quick: !!c.o.quick });
+}
+
+async function benchServeSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
+  const { initBackend } = await import('../backend/index.node.js');
+  const { benchServe } = await import('../../bench/serve.js');
+  const { ChatEngine } = await import('../generate/chat-engine.js');
+  const { withChatVocabulary } = await import('../train/chat-vocabulary.js');
+  await initBackend({ backend: 'wasm', threads: c.threads });
+  // printable ASCII and newline: any prompt the benchmark sends can be encoded
+  const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
+  const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+  const { model, tokenizer } = withChatVocabulary(base, chars, '');
+  return benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: c.o.quick ? 16 : 32 });
+}
+
+/** the sections `--only` chooses from, in the order `all` runs them */
+const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection,
+};
+
+/** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */
+function setBlasEnv(out: (s: string) => void): Record<string, string | undefined> {
   const env = blasEnv();
   for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) {
     if (env[k] === undefined) delete process.env[k];
     else process.env[k] = env[k];
   }
   if (env.OPENBLAS_CORETYPE) out(`(OpenBLAS kernels: OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}, for PyTorch and gptlab's blas backend alike)`);
+  return env;
+}
 
-  if (only === 'all' || only === 'matmul') {
-    out('== matmul (GFLOP/s) ==');
-    const { benchMatmul } = await import('../../bench/matmul.js');
-    results.matmul = await benchMatmul({ threads: o.threads as number | undefined });
-  }
-
-  if (only === 'all' || only === 'train') {
-    out('\n== training step: forward + backward + AdamW (tokens/s) ==');
-    const script = torchScript(o.torch as string);
-    if (!script) out('  PyTorch reference: not available (apt-get install python3-torch libopenblas0-pthread; ../shared/bench/torch_nanogpt.py)');
-    else if (!fs.existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread')) {
-      out('  note: PyTorch will use the reference BLAS (20× slower): apt-get install libopenblas0-pthread for a fair anchor');
-    }
-    const rows: Record<string, unknown>[] = [];
-    // the WebAssembly path always; the native BLAS backend too where koffi and OpenBLAS are present
-    const backends: ('wasm' | 'blas')[] = ['wasm'];
-    try {
-      await initBackend({ backend: 'blas', threads: o.threads as number | undefined });
-      backends.push('blas');
-    } catch (e) {
-      out(`  (blas backend skipped: ${(e as Error).message.split('\n')[0]})`);
-    }
-    for (const [i, s] of SHAPES.entries()) {
-      const iters = i === 0 ? (o.iters as number) : (o.bigIters as number);
-      // the CPU config: torch_nanogpt.py's own defaults (10 warm-up, 50 timed), for both; JIT and arena settle
-      const warm = i === 0 ? 10 : 1;
-      const tms = script ? runTorch(script, s, warm, iters, env) : null;
-      for (const name of backends) {
-        const be = await initBackend({ backend: name, threads: o.threads as number | undefined });
-        const ms = benchTrainStep(s, warm, iters);
-        const tps = (s.B * s.T) / (ms / 1000);
-        let line = `  ${s.name.padEnd(26)} L${s.L} H${s.H} C${s.C} T${s.T} B${s.B}: gptlab ${be.name}×${be.threads} ${ms.toFixed(1)} ms/iter, ${Math.round(tps).toLocaleString('en')} tok/s`;
-        const row: Record<string, unknown> = { shape: s, ms, tokensPerSec: tps, backend: `${be.name}x${be.threads}` };
-        if (tms) {
-          row.torchMs = tms;
-          row.ratio = tms / ms;
-          line += ` | PyTorch ${tms.toFixed(1)} ms/iter, ${Math.round((s.B * s.T) / (tms / 1000)).toLocaleString('en')} tok/s | ratio ${(tms / ms).toFixed(2)}× PyTorch`;
-        }
-        out(line);
-        rows.push(row);
-      }
-    }
-    results.train = rows;
-  }
-
-  if (only === 'all' || only === 'tokenizers') {
-    try {
-      const { benchTokenizers } = await import('../../bench/tokenizers.js');
-      out('\n== tokenizers ==');
-      await benchTokenizers({ dataDir: path.resolve(repoRoot, '../shared/data') });
-    } catch (e) {
-      out(`  tokenizer benchmark unavailable: ${(e as Error).message}`);
-    }
-  }
-
-  if (only === 'all' || only === 'decode') {
-    out('\n== decoding: KV cache, time to first token, batches ==');
-    const { benchDecode } = await import('../../bench/decode.js');
-    results.decode = await benchDecode({ threads: o.threads as number | undefined, quick: !!o.quick });
-  }
-
-  if (only === 'all' || only === 'serve') {
-    out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
-    const { benchServe } = await import('../../bench/serve.js');
-    const { ChatEngine } = await import('../generate/chat-engine.js');
-    const { withChatVocabulary } = await import('../train/chat-vocabulary.js');
-    await initBackend({ backend: 'wasm', threads: o.threads as number | undefined });
-    // printable ASCII and newline: any prompt the benchmark sends can be encoded
-    const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
-    const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
-    const { model, tokenizer } = withChatVocabulary(base, chars, '');
-    results.serve = await benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: o.quick ? 16 : 32 });
-  }
-
+export async function benchCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'bench');
+  if (maybeHelp(o, () => helpText('bench', 'measure kernels and training throughput', OPTS))) return 0;
+  const only = o.only as string;
+  if (only !== 'all' && !(only in SECTIONS)) throw new UsageError(`bench: --only must be all or one of ${Object.keys(SECTIONS).join(', ')}, got "${only}"`);
+  const out = (s: string): void => void process.stdout.write(s + '\n');
+  const c: BenchContext = { o, out, env: setBlasEnv(out), threads: o.threads as number | undefined };
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+  for (const [name, run] of Object.entries(SECTIONS)) if (only === 'all' || only === name) results[name] = await run(c);
   if (o.json) fs.writeFileSync(o.json as string, JSON.stringify(results, null, 2));
   return 0;
 }
