@@ -79,6 +79,23 @@ test('PPMI of a hand-computed example, with and without context smoothing', () =
   assert.throws(() => ppmiMatrix(counts, { alpha: 0 }), /alpha must be in \(0, 1\]/);
 });
 
+test('PPMI and truncated SVD agree with numpy on a real text (window 3, 1/d weights, α = 0.75)', () => {
+  const ref = JSON.parse(new TextDecoder().decode(fixture('ppmi-reference.json'))) as { rows: Record<string, Record<string, number>>; singularValues: number[] };
+  const { vocab, ids } = prepare(new TextDecoder().decode(fixture('corpus.txt')), 2);
+  const ppmi = ppmiMatrix(cooccurrenceMatrix(ids, vocab.size, { window: 3, weighting: 'harmonic' }), { alpha: 0.75 });
+  for (const [w, row] of Object.entries(ref.rows)) {
+    const r = vocab.id(w)!;
+    assert.equal(ppmi.rowPtr[r + 1] - ppmi.rowPtr[r], Object.keys(row).length, w);
+    for (const [c, x] of Object.entries(row)) assert.ok(Math.abs(ppmi.get(r, vocab.id(c)!) - x) < 1e-12, `${w} ${c}`);
+  }
+  // randomized subspace iteration: the default 4 power iterations give the top 10 to ~5e-4 (relative) on
+  // this spectrum (σ ≈ 31, 25.5, 18.69, 18.49, …: close pairs converge slowly); 16 iterations to ~1e-11
+  for (const [q, tol] of [[4, 1e-3], [16, 1e-9]]) {
+    const { s } = truncatedSvd(ppmi, 10, { powerIterations: q });
+    ref.singularValues.forEach((x, i) => assert.ok(Math.abs(s[i] - x) < tol * x, `q ${q} σ${i}: ${s[i]} vs numpy ${x}`));
+  }
+});
+
 test('thin QR and Jacobi SVD of small matrices', () => {
   const { q, r } = thinQr(Float64Array.of(3, 4), 2, 1);
   assert.deepEqual([...q].map((x) => +x.toFixed(12)), [0.6, 0.8]);
