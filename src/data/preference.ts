@@ -1,0 +1,190 @@
+// Preference data for reward models and DPO (TRL's preference format): JSONL records of
+//   {"prompt": "…" | "messages": [{role, content}, …], "chosen": "…", "rejected": "…"}      one comparison
+//   {"prompt": "…" | "messages": [...], "responses": ["best", …, "worst"]}                  a ranking
+// A ranking of K responses becomes its K(K−1)/2 comparisons (InstructGPT §3.5 trains on every pair of a
+// ranking). `chosen`/`rejected` may also be TRL's conversational form, a list holding one assistant message.
+// Records are validated like chat data: each problem is `file:line: field: problem`, bad records are skipped
+// and counted. Also the built-in preference set: questions of the SFT world (src/data/sft-default.ts) with
+// candidate answers ranked by the rule-based reward (src/data/rule-reward.ts). Browser-safe.
+import { Rng } from '../tensor/rng.js';
+import { formatChatDataError, SPECIAL_TOKENS, validateConversation, type ChatDataError, type ChatMessage } from './chat.js';
+import { defaultSftData, promptMessages, type SftExample } from './sft-default.js';
+import { candidateResponses, ruleReward } from './rule-reward.js';
+
+/** one comparison: two responses to the same prompt, the first preferred */
+export interface PreferencePair {
+  /** the conversation so far; the response is the assistant's next turn */
+  prompt: ChatMessage[];
+  chosen: string;
+  rejected: string;
+  /** built-in set: the question's kind (add, sub, colour, …) */
+  kind?: string;
+}
+
+export interface PreferenceDataResult {
+  pairs: PreferencePair[];
+  errors: ChatDataError[];
+  /** records kept and skipped (a kept ranking counts once however many pairs it gives) */
+  summary: { kept: number; skipped: number; pairs: number };
+}
+
+export { formatChatDataError as formatPreferenceError };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** a response field: a non-empty string, or TRL's [{"role": "assistant", "content": "…"}]; null after reporting */
+function responseText(v: unknown, field: string, report: (f: string, m: string) => void): string | null {
+  let text: unknown = v;
+  if (Array.isArray(v)) {
+    if (v.length !== 1 || !isObject(v[0]) || v[0].role !== 'assistant') {
+      report(field, 'a conversational response must be a list of exactly one {"role": "assistant", "content"} message');
+      return null;
+    }
+    text = v[0].content;
+  }
+  if (typeof text !== 'string') {
+    report(field, `must be a string, got ${text === null ? 'null' : typeof text}`);
+    return null;
+  }
+  if (text.trim() === '') {
+    report(field, 'is empty');
+    return null;
+  }
+  const special = SPECIAL_TOKENS.find((s) => text.includes(s as string));
+  if (special) {
+    report(field, `contains the special token ${special}, which would break the chat template`);
+    return null;
+  }
+  return text;
+}
+
+/** the prompt of a record: "prompt" (a string, or a message list) or "messages"; null after reporting */
+function promptOf(rec: Record<string, unknown>, report: (f: string, m: string) => void): ChatMessage[] | null {
+  const hasPrompt = 'prompt' in rec, hasMessages = 'messages' in rec;
+  if (hasPrompt === hasMessages) {
+    report(hasPrompt ? 'prompt' : '', hasPrompt ? 'give "prompt" or "messages", not both' : 'missing "prompt" (a string) or "messages" (a list of {role, content})');
+    return null;
+  }
+  const key = hasPrompt ? 'prompt' : 'messages';
+  const v = rec[key];
+  if (typeof v === 'string') {
+    if (v.trim() === '') return report(key, 'is empty'), null;
+    const conv = validateConversation([{ role: 'user', content: v }], false, (f, m) => report(key + f.replace(/^\[0\]\.content/, ''), m));
+    return conv?.messages ?? null;
+  }
+  if (!Array.isArray(v)) return report(key, 'must be a string or a list of {role, content} messages'), null;
+  const conv = validateConversation(v, false, (f, m) => report(key + f, m));
+  if (!conv) return null;
+  if (conv.messages[conv.messages.length - 1].role !== 'user') return report(key, 'must end with a user message (the response answers it)'), null;
+  return conv.messages;
+}
+
+/** one record → its comparisons, or null after reporting every problem */
+export function validatePreferenceRecord(value: unknown, report: (field: string, message: string) => void): PreferencePair[] | null {
+  if (!isObject(value)) return report('', 'a record must be a JSON object'), null;
+  const prompt = promptOf(value, report);
+  const ranked = 'responses' in value;
+  if (ranked && ('chosen' in value || 'rejected' in value)) return report('responses', 'give "chosen"/"rejected" or "responses", not both'), null;
+  let responses: (string | null)[];
+  if (ranked) {
+    const rs = value.responses;
+    if (!Array.isArray(rs) || rs.length < 2) return report('responses', 'must be a list of at least 2 responses, best first'), null;
+    responses = rs.map((r, i) => responseText(r, `responses[${i}]`, report));
+  } else {
+    if (!('chosen' in value)) report('chosen', 'missing');
+    if (!('rejected' in value)) report('rejected', 'missing');
+    if (!('chosen' in value) || !('rejected' in value)) return null;
+    responses = [responseText(value.chosen, 'chosen', report), responseText(value.rejected, 'rejected', report)];
+  }
+  if (!prompt || responses.some((r) => r === null)) return null;
+  const rs = responses as string[];
+  const dup = rs.findIndex((r, i) => rs.indexOf(r) !== i);
+  if (dup >= 0) return report(ranked ? `responses[${dup}]` : 'rejected', 'repeats an earlier response: a comparison needs two different responses'), null;
+  const pairs: PreferencePair[] = [];
+  for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) pairs.push({ prompt, chosen: rs[i], rejected: rs[j] });
+  return pairs;
+}
+
+/** Parses preference JSONL (one record per line, blank lines ignored); malformed records are skipped and reported. */
+export function parsePreferenceData(text: string, file = '<input>'): PreferenceDataResult {
+  const pairs: PreferencePair[] = [];
+  const errors: ChatDataError[] = [];
+  let kept = 0, skipped = 0;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
+      skipped++;
+      return;
+    }
+    const errs: ChatDataError[] = [];
+    const got = validatePreferenceRecord(value, (field, message) => errs.push({ file, line: i + 1, field, message }));
+    if (got && !errs.length) (kept++, pairs.push(...got));
+    else (skipped++, errors.push(...errs));
+  });
+  return { pairs, errors, summary: { kept, skipped, pairs: pairs.length } };
+}
+
+/** One JSON comparison per line, the format parsePreferenceData reads (a string prompt for one user turn). */
+export function preferenceToJsonl(pairs: readonly PreferencePair[]): string {
+  return pairs.map((p) => JSON.stringify(p.prompt.length === 1 ? { prompt: p.prompt[0].content, chosen: p.chosen, rejected: p.rejected } : { messages: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n';
+}
+
+export interface DefaultPreferenceOptions {
+  seed?: number;
+  /** questions for training (default 1500) */
+  trainSize?: number;
+  /** held-out questions (default 150): the SFT set's held-out split (unseen operand pairs and phrasings) */
+  heldOutSize?: number;
+  /** comparisons drawn per question (default 3); each question has up to 6 candidates */
+  pairsPerQuestion?: number;
+}
+
+/** wrong values of the same kind for an example: nearby numbers, or the world's other answers of the kind */
+function wrongValuesFor(ex: SftExample, byKind: Map<string, string[]>): string[] {
+  if (ex.kind === 'add' || ex.kind === 'sub') {
+    const v = Number(ex.expected);
+    return [v + 1, v - 1, v + 2, v + 10, v - 10].filter((n) => n >= 0).map(String);
+  }
+  return byKind.get(ex.kind) ?? [];
+}
+
+/** comparisons for one question: random pairs of candidates with different rule rewards, the higher chosen */
+function questionPairs(ex: SftExample, rng: Rng, byKind: Map<string, string[]>, n: number): PreferencePair[] {
+  const cands = candidateResponses(ex, () => rng.random(), wrongValuesFor(ex, byKind));
+  const scored = cands.map((c) => ({ c, r: ruleReward(ex, c) })).sort((a, b) => b.r - a.r);
+  const all: [number, number][] = [];
+  for (let i = 0; i < scored.length; i++) for (let j = i + 1; j < scored.length; j++) if (scored[i].r > scored[j].r) all.push([i, j]);
+  const out: PreferencePair[] = [];
+  for (let k = 0; k < n && all.length; k++) {
+    const [i, j] = all.splice(rng.int(all.length), 1)[0];
+    out.push({ prompt: promptMessages(ex), chosen: scored[i].c, rejected: scored[j].c, kind: ex.kind });
+  }
+  return out;
+}
+
+/**
+ * The built-in preference set: SFT-world questions (train from the SFT training split, dev from its held-out
+ * split) with comparisons ranked by the rule-based reward. The same seed gives the same set.
+ */
+export function defaultPreferenceData(opts: DefaultPreferenceOptions = {}): { train: PreferencePair[]; dev: PreferencePair[] } {
+  const sft = defaultSftData({ seed: opts.seed ?? 1, trainSize: opts.trainSize ?? 1500, heldOutSize: opts.heldOutSize ?? 150 });
+  const byKind = new Map<string, string[]>();
+  for (const ex of [...sft.train, ...sft.heldOut]) {
+    const l = byKind.get(ex.kind) ?? [];
+    if (!l.includes(ex.expected)) l.push(ex.expected);
+    byKind.set(ex.kind, l);
+  }
+  const rng = new Rng((opts.seed ?? 1) * 7919 + 17);
+  const n = opts.pairsPerQuestion ?? 3;
+  return {
+    train: sft.train.flatMap((ex) => questionPairs(ex, rng, byKind, n)),
+    dev: sft.heldOut.flatMap((ex) => questionPairs(ex, rng, byKind, 1)),
+  };
+}

@@ -1,0 +1,101 @@
+// Preference and verifiable-prompt data: parsing with file:line: field: problem and kept/skipped counts,
+// rankings expanded into every pair, the rule-based reward's ordering and the built-in sets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultPreferenceData, parsePreferenceData, preferenceToJsonl } from '../src/data/preference.js';
+import { candidateResponses, ruleReward, ruleRewardParts } from '../src/data/rule-reward.js';
+import { defaultArithmeticPrompts, parseVerifiableData } from '../src/data/verifiable.js';
+import { defaultSftData } from '../src/data/sft-default.js';
+import { formatChatDataError } from '../src/data/chat.js';
+
+test('pairs and rankings parse; a ranking of K gives K(K−1)/2 comparisons', () => {
+  const text = [
+    JSON.stringify({ prompt: 'What is 2 + 2?', chosen: '2+2=4.', rejected: '5' }),
+    '',
+    JSON.stringify({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], responses: ['Hello.', 'hello', 'x'] }),
+    JSON.stringify({ prompt: 'Q', chosen: [{ role: 'assistant', content: 'A.' }], rejected: 'b' }),
+  ].join('\n');
+  const r = parsePreferenceData(text, 'p.jsonl');
+  assert.deepEqual(r.summary, { kept: 3, skipped: 0, pairs: 5 });
+  assert.deepEqual(r.pairs[1].prompt.map((m) => m.role), ['system', 'user']);
+  assert.deepEqual(r.pairs.slice(1, 4).map((p) => [p.chosen, p.rejected]), [['Hello.', 'hello'], ['Hello.', 'x'], ['hello', 'x']]);
+  assert.equal(r.pairs[4].chosen, 'A.');
+  const back = parsePreferenceData(preferenceToJsonl(r.pairs), 'b.jsonl');
+  assert.deepEqual(back.pairs, r.pairs);
+});
+
+test('bad records are skipped with file:line: field: problem', () => {
+  const lines = [
+    '{not json',
+    JSON.stringify({ chosen: 'a', rejected: 'b' }),
+    JSON.stringify({ prompt: 'q', chosen: 'a' }),
+    JSON.stringify({ prompt: 'q', chosen: 'a', rejected: 'a' }),
+    JSON.stringify({ prompt: 'q', responses: ['only one'] }),
+    JSON.stringify({ prompt: 'q', chosen: 'a <|end|>', rejected: 'b' }),
+    JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }], chosen: 'a', rejected: 'b' }),
+    JSON.stringify({ prompt: 'fine', chosen: 'yes', rejected: 'no' }),
+  ];
+  const r = parsePreferenceData(lines.join('\n'), 'p.jsonl');
+  assert.deepEqual(r.summary, { kept: 1, skipped: 7, pairs: 1 });
+  const msgs = r.errors.map(formatChatDataError);
+  assert.match(msgs[0], /^p\.jsonl:1: invalid JSON/);
+  assert.match(msgs[1], /^p\.jsonl:2: missing "prompt"/);
+  assert.match(msgs[2], /^p\.jsonl:3: rejected: missing/);
+  assert.match(msgs[3], /^p\.jsonl:4: rejected: repeats/);
+  assert.match(msgs[4], /^p\.jsonl:5: responses: must be a list of at least 2/);
+  assert.match(msgs[5], /^p\.jsonl:6: chosen: contains the special token <\|end\|>/);
+  assert.match(msgs[6], /^p\.jsonl:7: messages: must end with a user message/);
+});
+
+test('the rule reward ranks right+formatted > right fragment > wrong formatted > wrong fragment', () => {
+  const ex = defaultSftData({ seed: 1, trainSize: 50, heldOutSize: 5 }).train.find((e) => e.kind === 'add')!;
+  const [a, b] = ex.messages[ex.messages.length - 1].content.split(/[+=.]/).map(Number);
+  const good = `${a}+${b}=${a + b}.`, frag = `${a + b}`, wrongF = `${a}+${b}=${a + b + 1}.`, wrong = `${a + b + 1}`;
+  const r = [good, frag, wrongF, wrong].map((s) => ruleReward(ex, s));
+  assert.ok(r[0] > r[1] && r[1] > r[2] && r[2] > r[3], r.join(' '));
+  assert.deepEqual(ruleRewardParts(ex, good), { correct: true, formatted: true, sentence: true, rambling: false, total: 1.75 });
+  const fact = defaultSftData({ seed: 1, trainSize: 50, heldOutSize: 5 }).train.find((e) => e.kind === 'capital')!;
+  const c = candidateResponses(fact, () => 0.3, ['Zed', fact.expected]);
+  assert.equal(c[0], fact.messages[fact.messages.length - 1].content);
+  assert.ok(c.length >= 4 && new Set(c).size === c.length);
+});
+
+test('the built-in preference set: chosen always scores higher, dev from the held-out split', () => {
+  const d = defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 });
+  assert.ok(d.train.length >= 250 && d.dev.length === 20, `${d.train.length} / ${d.dev.length}`);
+  const sft = defaultSftData({ seed: 1, trainSize: 100, heldOutSize: 20 });
+  d.dev.forEach((p, i) => {
+    assert.ok(ruleReward(sft.heldOut[i], p.chosen) > ruleReward(sft.heldOut[i], p.rejected));
+    assert.equal(p.kind, sft.heldOut[i].kind);
+  });
+  assert.deepEqual(defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 }), d);
+});
+
+test('verifiable prompts parse, and bad ones name line and field', () => {
+  const text = [
+    JSON.stringify({ prompt: 'What is 2 + 2?', answer: '4' }),
+    JSON.stringify({ messages: [{ role: 'user', content: 'What is 5 * 3?' }], answer: 15, kind: 'mul' }),
+    JSON.stringify({ prompt: 'x' }),
+    JSON.stringify({ prompt: '', answer: '1' }),
+    JSON.stringify({ messages: [{ role: 'assistant', content: 'hi' }], answer: '1' }),
+  ].join('\n');
+  const r = parseVerifiableData(text, 'v.jsonl');
+  assert.deepEqual(r.summary, { kept: 2, skipped: 3 });
+  assert.deepEqual(r.prompts[1], { prompt: [{ role: 'user', content: 'What is 5 * 3?' }], answer: '15', kind: 'mul' });
+  const msgs = r.errors.map(formatChatDataError);
+  assert.match(msgs[0], /^v\.jsonl:3: answer: missing/);
+  assert.match(msgs[1], /^v\.jsonl:4: prompt: is empty/);
+  assert.match(msgs[2], /^v\.jsonl:5: messages: must end with a user message/);
+});
+
+test('built-in arithmetic prompts have exact integer answers', () => {
+  const ps = defaultArithmeticPrompts({ seed: 3, size: 200, kinds: ['add', 'sub', 'mul', 'div'] });
+  assert.equal(ps.length, 200);
+  for (const p of ps) {
+    const [, a, op, b] = /What is (\d+) ([-+*/]) (\d+)\?/.exec(p.prompt[0].content)!;
+    const v = op === '+' ? +a + +b : op === '-' ? +a - +b : op === '*' ? +a * +b : +a / +b;
+    assert.equal(p.answer, String(v));
+    assert.ok(Number.isInteger(v) && v >= 0);
+  }
+  assert.deepEqual(new Set(ps.map((p) => p.kind)), new Set(['add', 'sub', 'mul', 'div']));
+});
