@@ -1,0 +1,100 @@
+// A linear layer whose weight stays in its GGUF blocks (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K): y = x·Wᵀ (+ b)
+// for x (..., in) and W [out, in] as `rows` of quantized blocks. Two ways to compute it:
+//   'reference' — llama.cpp's CPU mul_mat: each row of x is quantized to the weight type's vec_dot_type
+//                 (Q8_0, Q8_1 or Q8_K, ggml's reference quantizers) and every output is one integer block
+//                 dot product (src/quant/dot.ts vecDot). Matches llama.cpp's arithmetic up to summation order.
+//   'tiled'     — the fast path (default): a tile of weight rows is dequantized into a small float buffer
+//                 (≈ 256 KiB, never the whole matrix) and multiplied with the float activations, by the
+//                 active backend's matmul for several rows of x, by a plain loop for one (decoding).
+//                 Activations stay float32, so results differ from 'reference' by the activation rounding.
+// Inference only: the output carries no gradient. Source: ggml/src/ggml-cpu/ggml-cpu.c (ggml_compute_forward_mul_mat).
+import { Module } from '../nn/module.js';
+import { Tensor } from '../tensor/tensor.js';
+import { backend } from '../backend/backend.js';
+import { dequantize } from './index.js';
+import { quantizeActivations, vecDot } from './dot.js';
+import { GGMLType, ggmlByteSize, ggmlTypeName } from './types.js';
+
+export type QuantizedLinearMode = 'reference' | 'tiled';
+
+/** weight types this layer computes with */
+export const QUANTIZED_LINEAR_TYPES: readonly number[] = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q6_K];
+
+/** floats per dequantized tile (256 KiB) */
+const TILE_FLOATS = 65536;
+
+export class QuantizedLinear extends Module {
+  /** bytes per weight row */
+  readonly rowBytes: number;
+  mode: QuantizedLinearMode;
+  private readonly tileRows: number;
+  private tile: Float32Array | null = null;
+
+  /**
+   * type: ggml type of the weight; data: outFeatures rows of inFeatures elements each, as stored in GGUF;
+   * bias: outFeatures floats or null. Throws for an unsupported type, a row length that is not a whole
+   * number of blocks, or data / bias of the wrong length.
+   */
+  constructor(
+    readonly type: number, readonly data: Uint8Array, readonly outFeatures: number, readonly inFeatures: number,
+    readonly bias: Float32Array | null = null, mode: QuantizedLinearMode = 'tiled',
+  ) {
+    super();
+    if (!QUANTIZED_LINEAR_TYPES.includes(type)) throw new Error(`QuantizedLinear: ggml type ${ggmlTypeName(type)} is not supported (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)`);
+    this.rowBytes = ggmlByteSize(type, inFeatures);
+    if (data.length !== this.rowBytes * outFeatures) throw new Error(`QuantizedLinear: ${outFeatures}×${inFeatures} ${ggmlTypeName(type)} needs ${this.rowBytes * outFeatures} bytes, got ${data.length}`);
+    if (bias && bias.length !== outFeatures) throw new Error(`QuantizedLinear: bias has ${bias.length} values for ${outFeatures} outputs`);
+    this.mode = mode;
+    this.tileRows = Math.max(1, Math.min(outFeatures, Math.floor(TILE_FLOATS / inFeatures)));
+  }
+
+  /** x (..., in) → (..., out), no gradient */
+  forward(x: Tensor): Tensor {
+    const In = this.inFeatures, Out = this.outFeatures;
+    if (x.shape[x.ndim - 1] !== In) throw new Error(`QuantizedLinear: input [${x.shape}] does not fit a weight of [${Out}, ${In}]`);
+    const rows = x.size / In;
+    const out = new Float32Array(rows * Out);
+    if (this.mode === 'reference') this.forwardReference(x.data, rows, out);
+    else this.forwardTiled(x.data, rows, out);
+    if (this.bias) for (let r = 0; r < rows; r++) for (let o = 0; o < Out; o++) out[r * Out + o]! += this.bias[o]!;
+    return new Tensor(out, [...x.shape.slice(0, -1), Out]);
+  }
+
+  private forwardReference(x: Float32Array, rows: number, out: Float32Array): void {
+    const In = this.inFeatures, Out = this.outFeatures;
+    for (let r = 0; r < rows; r++) {
+      const q = quantizeActivations(this.type, x.subarray(r * In, (r + 1) * In));
+      for (let o = 0; o < Out; o++) out[r * Out + o] = vecDot(this.type, In, this.data, o * this.rowBytes, q, 0);
+    }
+  }
+
+  private forwardTiled(x: Float32Array, rows: number, out: Float32Array): void {
+    const In = this.inFeatures, Out = this.outFeatures;
+    for (let o0 = 0; o0 < Out; o0 += this.tileRows) {
+      const n = Math.min(this.tileRows, Out - o0);
+      const w = dequantize(this.type, this.data.subarray(o0 * this.rowBytes, (o0 + n) * this.rowBytes), n * In); // (n, In)
+      if (rows === 1) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          const base = j * In;
+          for (let k = 0; k < In; k++) s += x[k]! * w[base + k]!;
+          out[o0 + j] = s;
+        }
+        continue;
+      }
+      const c = this.tile && this.tile.length >= rows * n ? this.tile : (this.tile = new Float32Array(rows * this.tileRows));
+      backend().matmul(x, w, c, { batch: 1, M: rows, N: n, K: In, transA: false, transB: true, accumulate: false, strideA: 0, strideB: 0, strideC: 0 });
+      for (let r = 0; r < rows; r++) out.set(c.subarray(r * n, (r + 1) * n), r * Out + o0);
+    }
+  }
+
+  /** the weight as float32 [out, in] (a new array) */
+  dequantizeWeight(): Float32Array {
+    return dequantize(this.type, this.data, this.outFeatures * this.inFeatures);
+  }
+
+  /** quantized weight bytes */
+  get nBytes(): number {
+    return this.data.length;
+  }
+}
