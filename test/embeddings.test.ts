@@ -168,7 +168,9 @@ test('SGNS and CBOW on the built-in corpus: seeded, related words nearer than un
   for (const method of ['sgns', 'cbow'] as const) {
     const opts = { method, dim: 24, window: 5, negative: 5, epochs: 6, seed: 7 };
     const m = trainWord2Vec(vocab, ids, opts);
-    assert.deepEqual(trainWord2Vec(vocab, ids, opts).vectors.data, m.vectors.data, 'same seed, same vectors');
+    const quick = { ...opts, dim: 8, epochs: 1 };
+    assert.deepEqual(trainWord2Vec(vocab, ids, quick).vectors.data, trainWord2Vec(vocab, ids, quick).vectors.data, 'same seed, same vectors');
+    assert.notDeepEqual(trainWord2Vec(vocab, ids, { ...quick, seed: 8 }).vectors.data, trainWord2Vec(vocab, ids, quick).vectors.data);
     const v = m.vectors;
     const c = (a: string, b: string): number => cosine(v.vector(a), v.vector(b));
     // each country is closer to its own capital and language than to another country's
