@@ -66,6 +66,31 @@ test('KV cache on and off give the same tokens: greedy and seeded sampling, past
   }
 });
 
+test('past the block size the window slides by half a block: one prefill per C/2 tokens, cache or not', () => {
+  const m = model();
+  const p = tok.encode('the quick'); // 9 tokens, C = 32, a slide keeps 16
+  for (const useCache of [true, false]) {
+    const Ts: number[] = [];
+    const spy = Object.create(m) as GPT;
+    spy.forward = (idx, B, T, o) => {
+      Ts.push(T);
+      return m.forward(idx, B, T, o);
+    };
+    const out = run(spy, p, { temperature: 0, maxNewTokens: 60, useCache });
+    assert.equal(out.ids.length, 60);
+    assert.ok(Math.max(...Ts) <= 32);
+    // windows: n = 9..32 from 0; n = 33 → 17 (16 tokens); n = 50 → 34; n = 67 → 51
+    if (useCache) assert.deepEqual(Ts.filter((T) => T > 1), [9, 16, 16, 16]);
+    else {
+      const ctxLen = (k: number): number => { // the no-cache path re-reads the same window every step
+        const n = 9 + k;
+        return n <= 32 ? n : n - [17, 34, 51].filter((w) => n >= w + 16).pop()!;
+      };
+      assert.deepEqual(Ts, Array.from({ length: 60 }, (_, k) => ctxLen(k)));
+    }
+  }
+});
+
 test('left-padded batch forward: each row\'s logits match running it alone (1e-5)', () => {
   const m = model();
   m.eval();

@@ -4,8 +4,12 @@ import { assertAllClose } from './helpers/allclose.js';
 import { Rng } from '../src/tensor/rng.js';
 import {
   applyRepetitionPenalty,
+  applyLogitBias,
+  applyPresenceFrequencyPenalty,
   applyTemperature,
   argmax,
+  checkSamplingOptions,
+  topLogprobs,
   sampleFromProbs,
   sampleNext,
   softmaxInPlace,
@@ -66,7 +70,9 @@ test('top-p keeps the smallest set reaching p', () => {
   // an exact boundary: probs [0.5, 0.3, 0.2], p = 0.8 → keep exactly the first two
   const exact = f32([Math.log(0.5), Math.log(0.3), Math.log(0.2)]);
   close(topPFilter(exact, 0.8), [Math.log(0.5), Math.log(0.3), -Infinity]);
-  assert.throws(() => topPFilter(l(), 0), /topP/);
+  // top_p 0 keeps the single most likely token (OpenAI: greedy); it used to be refused (issue #9 §3)
+  close(topPFilter(l(), 0), [3, -Infinity, -Infinity, -Infinity]);
+  assert.throws(() => topPFilter(l(), -0.1), /topP/);
   assert.throws(() => topPFilter(l(), 1.5), /topP/);
 });
 
@@ -150,7 +156,7 @@ test('sampleNext rejects bad options with a clear message', () => {
   const rng = new Rng(1);
   assert.throws(() => sampleNext(f32([1, 2]), { temperature: -1 }, rng), /temperature/);
   assert.throws(() => sampleNext(f32([1, 2]), { topK: 1.5 }, rng), /topK/);
-  assert.throws(() => sampleNext(f32([1, 2]), { topP: 0 }, rng), /topP/);
+  assert.throws(() => sampleNext(f32([1, 2]), { topP: -0.5 }, rng), /topP/);
   assert.throws(() => sampleNext(f32([1, 2]), { temperature: 0, topP: 2 }, rng), /topP/);
   assert.throws(() => sampleNext(f32([1, 2]), { repetitionPenalty: 0 }, rng, [0]), /repetitionPenalty/);
   assert.throws(() => sampleNext(f32([]), {}, rng), /empty/);
@@ -178,4 +184,86 @@ test('top-p matches a straightforward sort-by-(prob desc, id asc) reference on r
     const expected = Array.from(x, (v, i) => (keep.has(i) ? v : -Infinity));
     assert.deepEqual(arr(topPFilter(Float32Array.from(x), p)), expected, `trial ${trial}`);
   }
+});
+
+test('logit bias (OpenAI logit_bias): added to the logits; JSON objects and Maps; ids and values checked', () => {
+  close(applyLogitBias(f32([2, 1, 0, -1]), { '3': 5, '0': -100 }), [-98, 1, 0, 4]);
+  close(applyLogitBias(f32([2, 1]), new Map([[1, 0.5]])), [2, 1.5]);
+  assert.throws(() => applyLogitBias(f32([1, 2]), { '2': 1 }), /logitBias token id "2" is not an id in the vocabulary \[0, 2\)/);
+  assert.throws(() => applyLogitBias(f32([1, 2]), { x: 1 }), /logitBias token id "x"/);
+  assert.throws(() => applyLogitBias(f32([1, 2]), { '1': 101 }), /logitBias for token 1 must be a number in \[-100, 100\]/);
+  // −100 bans a token even under sampling
+  const rng = new Rng(2);
+  for (let i = 0; i < 50; i++) assert.notEqual(sampleNext(f32([3, 0, 0]), { logitBias: { 0: -100 } }, rng), 0);
+});
+
+test('presence and frequency penalties (OpenAI definitions) count generated ids only: the worked example', () => {
+  // logits [2, 1, 0, -1], generated [1, 1, 2], frequency 0.5, presence 0.25 → c = [0, 2, 1, 0]
+  close(applyPresenceFrequencyPenalty(f32([2, 1, 0, -1]), [1, 1, 2], 0.25, 0.5), [2, -0.25, -0.75, -1]);
+  // bias {3: 5} first: [2, 1, 0, 4] → [2, -0.25, -0.75, 4] → greedy picks 3; with bias {3: 1}: [.., 0] → 0
+  const rng = new Rng(1);
+  const o = { temperature: 0, frequencyPenalty: 0.5, presencePenalty: 0.25 };
+  assert.equal(sampleNext(f32([2, 1, 0, -1]), { ...o, logitBias: { 3: 5 } }, rng, [], [1, 1, 2]), 3);
+  assert.equal(sampleNext(f32([2, 1, 0, -1]), { ...o, logitBias: { 3: 1 } }, rng, [], [1, 1, 2]), 0);
+  // a penalty of 2 on id 0, generated 3 times: 2 − 3·2 < 1 → id 1 wins; the prompt (previous) does not count
+  assert.equal(sampleNext(f32([2, 1]), { temperature: 0, frequencyPenalty: 2 }, rng, [0, 0, 0], [0, 0, 0]), 1);
+  assert.equal(sampleNext(f32([2, 1]), { temperature: 0, frequencyPenalty: 2, presencePenalty: 2 }, rng, [0, 0, 0], []), 0);
+  // negative penalties encourage repeats
+  close(applyPresenceFrequencyPenalty(f32([0, 0]), [1], -1, -0.5), [0, 1.5]);
+});
+
+test('sampleNext order: logit bias → repetition penalty → frequency/presence → temperature → top-k/p', () => {
+  // logits [2, 0], bias {0: 2}, previous [0], repetition 2: bias first → (2+2)/2 = 2 → softmax [0.8808, 0.1192]
+  // (repetition first would give 2/2 + 2 = 3 → [0.9526, 0.0474])
+  const row = f32([2, 0]);
+  sampleNext(row, { logitBias: { 0: 2 }, repetitionPenalty: 2 }, new Rng(1), [0]);
+  close(row, [Math.exp(2) / (Math.exp(2) + 1), 1 / (Math.exp(2) + 1)], 1e-6);
+  // repetition before frequency: logits [2, 0], previous = generated = [0], repetition 2, frequency 1:
+  // 2/2 − 1 = 0 → [0.5, 0.5]  (frequency first: (2 − 1)/2 = 0.5)
+  const row2 = f32([2, 0]);
+  sampleNext(row2, { repetitionPenalty: 2, frequencyPenalty: 1 }, new Rng(1), [0], [0]);
+  close(row2, [0.5, 0.5], 1e-6);
+});
+
+test('topP 0 is greedy (OpenAI) and consumes no randomness', () => {
+  const rng = new Rng(4);
+  const before = JSON.stringify(rng.getState());
+  for (let i = 0; i < 5; i++) assert.equal(sampleNext(f32([0.1, 2, 1.9, -3]), { topP: 0, temperature: 1.5 }, rng), 1);
+  assert.equal(sampleNext(f32([0.1, 2, 1.9]), { topP: 0, logitBias: { 2: 1 } }, rng), 2);
+  assert.equal(JSON.stringify(rng.getState()), before);
+});
+
+test('topLogprobs: the model\'s top-k alternatives, most likely first, ties to the lower id', () => {
+  // logits [0, ln 3, ln 4] → probabilities [1/8, 3/8, 4/8]
+  const r = topLogprobs(f32([0, Math.log(3), Math.log(4)]), 2);
+  assert.deepEqual(r.map((x) => x.id), [2, 1]);
+  close(r.map((x) => x.logprob), [Math.log(0.5), Math.log(0.375)], 1e-6);
+  assert.deepEqual(topLogprobs(f32([1, 2, 2, 1]), 3).map((x) => x.id), [1, 2, 0]);
+  assert.equal(topLogprobs(f32([1, 2]), 5).length, 2);
+  assert.deepEqual(topLogprobs(f32([1, 2]), 0), []);
+  assert.throws(() => topLogprobs(f32([1]), -1), /k must be a non-negative integer/);
+  // against a full sort on a random row
+  const rng = new Rng(3);
+  const x = Float32Array.from({ length: 500 }, () => rng.normal() * 3);
+  const ref = [...x.keys()].sort((a, b) => x[b] - x[a] || a - b).slice(0, 20);
+  assert.deepEqual(topLogprobs(x, 20).map((t) => t.id), ref);
+  const probs = softmaxInPlace(Float32Array.from(x));
+  for (const t of topLogprobs(x, 20)) assert.ok(Math.abs(Math.exp(t.logprob) - probs[t.id]) < 1e-6);
+});
+
+test('checkSamplingOptions: one line naming the bad option, before any work', () => {
+  const bad: [object, RegExp][] = [
+    [{ temperature: -0.1 }, /temperature must be a finite number ≥ 0/],
+    [{ topP: 1.5 }, /topP must be in \[0, 1\]/],
+    [{ topP: -1 }, /topP/],
+    [{ topK: -1 }, /topK must be a non-negative integer/],
+    [{ topK: 2.5 }, /topK/],
+    [{ repetitionPenalty: -1 }, /repetitionPenalty/],
+    [{ presencePenalty: 2.5 }, /presencePenalty must be in \[-2, 2\]/],
+    [{ frequencyPenalty: NaN }, /frequencyPenalty/],
+    [{ logitBias: { 9: 1 } }, /logitBias token id "9"/],
+    [{ logitBias: 3 }, /logitBias must be an object/],
+  ];
+  for (const [o, re] of bad) assert.throws(() => checkSamplingOptions(o, 5), re, JSON.stringify(o));
+  checkSamplingOptions({ temperature: 0, topP: 0, topK: 0, presencePenalty: -2, frequencyPenalty: 2, logitBias: { 4: -100 } }, 5);
 });

@@ -10,12 +10,12 @@
 // compute of stepping finished rows and frees context room for the rest.
 //
 // Context: the rows share one cache, so a row has room for blockSize − (its prompt + its pads) more tokens.
-// generateIds would slide its window past blockSize by recomputing; a batch cannot (each row would need a
-// different crop), so a row that runs out of room finishes with 'length' and `contextFull: true` instead.
-// Up to that point its tokens equal generateIds's. A prompt longer than blockSize is an error.
+// generateIds would slide its window past blockSize (window.ts); this fixed batch does not (the continuous
+// batcher does, continuous-batcher.ts), so a row that runs out of room finishes with 'length' and
+// `contextFull: true` instead. Up to that point its tokens equal generateIds's. A prompt longer than blockSize is an error.
 import type { LanguageModel } from '../models/model.js';
 import { Rng } from '../tensor/rng.js';
-import { sampleNext, type SamplingOptions } from './sampling.js';
+import { checkSamplingOptions, sampleNext, type SamplingOptions } from './sampling.js';
 import { DecodeBatch, inEvalMode, tokenLogprob } from './decoder.js';
 
 export interface BatchRowOptions {
@@ -53,6 +53,7 @@ export interface BatchRowResult {
 
 interface Row {
   ctx: number[];
+  promptLen: number;
   penaltyStart: number;
   maxNew: number;
   stops: Set<number>;
@@ -60,15 +61,16 @@ interface Row {
   result: BatchRowResult;
 }
 
-function makeRows(prompts: readonly (readonly number[])[], opts: BatchGenOptions): Row[] {
+function makeRows(prompts: readonly (readonly number[])[], opts: BatchGenOptions, vocabSize: number): Row[] {
   if (opts.rows && opts.rows.length !== prompts.length) throw new Error(`generateBatch: ${opts.rows.length} row options for ${prompts.length} prompts`);
   const baseSeed = opts.seed ?? 1337;
+  checkSamplingOptions(opts, vocabSize);
   return prompts.map((p, i) => {
     const ro = opts.rows?.[i] ?? {};
     const maxNew = ro.maxNewTokens ?? opts.maxNewTokens;
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new Error(`generateBatch: maxNewTokens of row ${i} must be a non-negative integer, got ${maxNew}`);
     return {
-      ctx: p.slice(), penaltyStart: opts.penalizePrompt === false ? p.length : 0, maxNew,
+      ctx: p.slice(), promptLen: p.length, penaltyStart: opts.penalizePrompt === false ? p.length : 0, maxNew,
       stops: new Set(ro.stopTokens ?? opts.stopTokens ?? []), rng: new Rng(ro.seed ?? baseSeed + i),
       result: { ids: [], logprobs: [], finishReason: 'length', contextFull: false },
     };
@@ -78,7 +80,7 @@ function makeRows(prompts: readonly (readonly number[])[], opts: BatchGenOptions
 /** samples row r's next token from its logits (copied: sampling works in place); true while the row goes on */
 function advance(r: Row, logits: Float32Array, opts: BatchGenOptions): boolean {
   const row = logits.slice();
-  const next = sampleNext(row, opts, r.rng, r.ctx.slice(r.penaltyStart));
+  const next = sampleNext(row, opts, r.rng, r.ctx.slice(r.penaltyStart), r.ctx.slice(r.promptLen));
   r.ctx.push(next);
   r.result.ids.push(next);
   r.result.logprobs.push(tokenLogprob(logits, next));
@@ -92,7 +94,7 @@ function advance(r: Row, logits: Float32Array, opts: BatchGenOptions): boolean {
 /** Generates for every prompt at once; returns one result per prompt, in order. Synchronous. */
 export function generateBatch(model: LanguageModel, prompts: readonly (readonly number[])[], opts: BatchGenOptions): BatchRowResult[] {
   const V = model.config.vocabSize;
-  const rows = makeRows(prompts, opts);
+  const rows = makeRows(prompts, opts, V);
   // rows still generating, as indices into `rows`; decoder row j belongs to active[j]
   let active = rows.map((_, i) => i).filter((i) => rows[i].maxNew > 0);
   const dec = new DecodeBatch(model, prompts, opts.padId ?? 0);

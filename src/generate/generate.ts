@@ -1,12 +1,14 @@
 // Autoregressive generation from a GPT: the model reads the context, a sampler picks the next token, repeat.
 // With the KV cache, each step feeds only the newest token and attends to cached keys/values of the past;
-// without it, each step re-reads the whole (cropped) context as nanoGPT's generate() does. Both give the same
-// logits, so greedy output is identical with and without the cache (test/generate.test.ts holds them to it).
+// without it, each step re-reads the whole (cropped) context as nanoGPT's generate() does. Both crop the
+// context by the same sliding-window rule (window.ts) and give the same logits, so greedy output is identical
+// with and without the cache, also past the block size (test/generate.test.ts holds them to it).
 import type { LanguageModel } from '../models/model.js';
 import { DecodeBatch, tokenLogprob } from './decoder.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { sampleNext, type SamplingOptions } from './sampling.js';
+import { checkSamplingOptions, sampleNext, type SamplingOptions } from './sampling.js';
+import { initialWindowStart, nextWindowStart } from './window.js';
 import { StopStringMatcher, StreamDecoder } from './stop.js';
 
 export interface TokenGenOptions extends SamplingOptions {
@@ -30,32 +32,47 @@ export interface GeneratedToken {
   logprob: number;
 }
 
+/** Checks maxNewTokens, stopTokens and the sampling options before any work; throws one line naming the option. */
+export function checkTokenGenOptions(opts: TokenGenOptions, vocabSize: number): void {
+  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
+  for (const id of opts.stopTokens ?? []) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`generate: stopTokens id ${id} is outside the vocabulary [0, ${vocabSize})`);
+  }
+  checkSamplingOptions(opts, vocabSize);
+}
+
 /**
  * Yields new tokens one by one with their log-probabilities, on the generation core (decoder.ts) with one
- * row. Past the context window it slides: it starts again from the last contextLength tokens (recomputing
- * them once), then continues on the state. Synchronous: the caller decides when to yield to the event loop.
- * The returned generator's result is the finish reason.
+ * row. Past the context window it slides by a chunk (window.ts): it keeps the last ⌈C/2⌉ tokens, recomputes
+ * them once, then continues on the state; `useCache: false` re-reads exactly the same window every step.
+ * Synchronous: the caller decides when to yield to the event loop. The generator's result is the finish
+ * reason. Bad options throw before any work.
  */
 export function* generateTokens(model: LanguageModel, prompt: readonly number[], opts: TokenGenOptions): Generator<GeneratedToken, FinishReason> {
   if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
+  checkTokenGenOptions(opts, model.config.vocabSize);
   const rng = opts.rng ?? new Rng(opts.seed ?? 1337);
   const useCache = opts.useCache ?? true;
   const stops = new Set(opts.stopTokens ?? []);
   const ctx = prompt.slice();
+  const C = model.contextLength;
   const penaltyStart = opts.penalizePrompt === false ? prompt.length : 0;
   const wasTraining = model.training;
   model.eval();
   let dec: DecodeBatch | null = null;
+  let ws = initialWindowStart(ctx.length, C);
   try {
     for (let n = 0; n < opts.maxNewTokens; n++) {
+      const start = nextWindowStart(ws, ctx.length, C);
       let logits: Float32Array;
-      if (dec && useCache && dec.room >= 1) logits = dec.step([ctx[ctx.length - 1]]);
+      if (dec && useCache && start === ws) logits = dec.step([ctx[ctx.length - 1]]);
       else {
-        // start (or restart, once the context outgrows the window) from the last contextLength tokens
-        dec = new DecodeBatch(model, [ctx.slice(-model.contextLength)]);
+        // the first window, a slide, or (no cache) every step: read ctx[start, n) afresh
+        dec = new DecodeBatch(model, [ctx.slice(start)]);
         logits = dec.prefill();
       }
-      const next = sampleNext(logits.slice(), opts, rng, ctx.slice(penaltyStart)); // sampling works on a copy
+      ws = start;
+      const next = sampleNext(logits.slice(), opts, rng, ctx.slice(penaltyStart), ctx.slice(prompt.length)); // sampling works on a copy
       ctx.push(next);
       yield { id: next, logprob: tokenLogprob(logits, next) };
       if (stops.has(next)) return 'stop';

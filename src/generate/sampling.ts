@@ -1,6 +1,16 @@
 // Choosing the next token from one row of logits, with the same knobs and the same semantics as Hugging Face
 // `generate` (RepetitionPenaltyLogitsProcessor → TemperatureLogitsWarper → TopKLogitsWarper → TopPLogitsWarper
-// → multinomial), so a setting such as `temperature 0.8, top_p 0.95` means here what it means there.
+// → multinomial), so a setting such as `temperature 0.8, top_p 0.95` means here what it means there, plus
+// OpenAI's `logit_bias`, `presence_penalty` and `frequency_penalty` (API reference, "Create chat completion").
+//
+// The order, as vLLM's sampler applies the same processors (logits processors such as logit_bias, then
+// repetition → frequency → presence penalties, then temperature, then top-k/top-p):
+//   1. logit bias        logit[j] += bias[j]
+//   2. repetition        HF/CTRL: for each distinct id in `previous`, logit > 0 → logit / p, else logit · p
+//   3. frequency         logit[j] −= c[j] · frequency_penalty      (c[j] = count of j among *generated* ids)
+//   4. presence          logit[j] −= (c[j] > 0) · presence_penalty
+//   5. temperature       logit / T            (T = 0, or topP = 0 as OpenAI: greedy, argmax of 1–4)
+//   6. top-k, 7. top-p, 8. softmax and one draw from the Rng
 //
 // Worked example (vocab of 4, logits [2, 1, 0, -1], previous ids [0, 3], penalty 2, temperature 0.5, top_p 0.9):
 //   repetition penalty: id 0 has logit 2 > 0 → 2/2 = 1;  id 3 has -1 ≤ 0 → -1*2 = -2   → [1, 1, 0, -2]
@@ -8,6 +18,12 @@
 //   softmax:            ≈ [0.4678, 0.4678, 0.0633, 0.0012]
 //   top_p 0.9:          descending cumulative 0.468, 0.936 ≥ 0.9 → keep ids 0 and 1     → [2, 2, -inf, -inf]
 //   sample:             id 0 or 1 with probability ½ each
+//
+// Worked example of the OpenAI knobs (logits [2, 1, 0, -1], logit_bias {3: 5}, generated ids [1, 1, 2],
+// frequency_penalty 0.5, presence_penalty 0.25):
+//   bias:       [2, 1, 0, 4];   counts c = [0, 2, 1, 0]
+//   frequency:  − [0, 1, 0.5, 0]   → [2, 0, -0.5, 4]
+//   presence:   − [0, 0.25, 0.25, 0] → [2, -0.25, -0.75, 4]   → greedy picks id 3
 //
 // Everything works on a single row (Float32Array of vocab size) and modifies it in place: a generation loop
 // produces a fresh logits row each step, and copying 50k floats per token for nothing adds up.
@@ -23,6 +39,75 @@ export interface SamplingOptions {
   topP?: number;
   /** CTRL-style penalty on every id already in `previous`; 1 = off; > 1 discourages repeats */
   repetitionPenalty?: number;
+  /**
+   * OpenAI logit_bias: token id → a bias in [-100, 100] added to that id's logit before anything else
+   * (−100 in effect bans the id, 100 forces it). JSON objects (string keys) and Maps are accepted.
+   */
+  logitBias?: Readonly<Record<string, number>> | ReadonlyMap<number, number>;
+  /** OpenAI presence_penalty in [-2, 2]: subtracted once from the logit of every id already generated; 0 = off */
+  presencePenalty?: number;
+  /** OpenAI frequency_penalty in [-2, 2]: subtracted from an id's logit once per time it was generated; 0 = off */
+  frequencyPenalty?: number;
+}
+
+/**
+ * Checks every sampling option once, before any work, and throws one line naming the first bad one:
+ * temperature ≥ 0, topK a non-negative integer, topP in [0, 1], repetitionPenalty > 0, penalties in
+ * [-2, 2], logitBias ids in [0, vocabSize) with biases in [-100, 100] (vocabSize unknown: ids unchecked).
+ */
+export function checkSamplingOptions(opts: SamplingOptions, vocabSize?: number): void {
+  const { temperature = 1, topK = 0, topP = 1, repetitionPenalty = 1, presencePenalty = 0, frequencyPenalty = 0 } = opts;
+  if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`sampling: temperature must be a finite number ≥ 0 (0 = greedy), got ${temperature}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new Error(`sampling: topK must be a non-negative integer (0 = off), got ${topK}`);
+  if (typeof topP !== 'number' || !(topP >= 0 && topP <= 1)) throw new Error(`sampling: topP must be in [0, 1] (0 = greedy, 1 = off), got ${topP}`);
+  if (typeof repetitionPenalty !== 'number' || !(repetitionPenalty > 0) || !Number.isFinite(repetitionPenalty)) throw new Error(`sampling: repetitionPenalty must be a positive finite number (1 = off), got ${repetitionPenalty}`);
+  if (typeof presencePenalty !== 'number' || !(presencePenalty >= -2 && presencePenalty <= 2)) throw new Error(`sampling: presencePenalty must be in [-2, 2], got ${presencePenalty}`);
+  if (typeof frequencyPenalty !== 'number' || !(frequencyPenalty >= -2 && frequencyPenalty <= 2)) throw new Error(`sampling: frequencyPenalty must be in [-2, 2], got ${frequencyPenalty}`);
+  if (opts.logitBias !== undefined) logitBiasEntries(opts.logitBias, vocabSize ?? Infinity);
+}
+
+const biasCache = new WeakMap<object, { V: number; entries: [number, number][] }>();
+
+/**
+ * logitBias as checked [id, bias] pairs. Throws `sampling: logitBias …` naming the bad id or value.
+ * Example: logitBiasEntries({ "3": 5, "0": -100 }, 4) → [[3, 5], [0, -100]].
+ */
+export function logitBiasEntries(bias: NonNullable<SamplingOptions['logitBias']>, vocabSize: number): [number, number][] {
+  if (typeof bias !== 'object' || bias === null) throw new Error(`sampling: logitBias must be an object mapping token ids to biases, got ${JSON.stringify(bias)}`);
+  const hit = biasCache.get(bias);
+  if (hit && hit.V === vocabSize) return hit.entries;
+  const raw: [string | number, unknown][] = bias instanceof Map ? [...bias.entries()] : Object.entries(bias);
+  const entries = raw.map(([k, v]): [number, number] => {
+    const id = typeof k === 'number' ? k : /^\d+$/.test(k) ? Number(k) : NaN;
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`sampling: logitBias token id ${JSON.stringify(k)} is not an id in the vocabulary [0, ${vocabSize})`);
+    if (typeof v !== 'number' || !(v >= -100 && v <= 100)) throw new Error(`sampling: logitBias for token ${id} must be a number in [-100, 100], got ${JSON.stringify(v)}`);
+    return [id, v];
+  });
+  biasCache.set(bias, { V: vocabSize, entries });
+  return entries;
+}
+
+/** OpenAI logit_bias: logit[id] += bias for every entry. In place; returns `logits`. */
+export function applyLogitBias(logits: Float32Array, bias: NonNullable<SamplingOptions['logitBias']>): Float32Array {
+  for (const [id, b] of logitBiasEntries(bias, logits.length)) logits[id] += b;
+  return logits;
+}
+
+/**
+ * OpenAI presence and frequency penalties over the *generated* ids (the prompt does not count):
+ * logit[j] −= c[j] · frequency + (c[j] > 0) · presence. In place; returns `logits`.
+ * Example: logits [2, 1, 0, -1], generated [1, 1, 2], frequency 0.5, presence 0.25 → [2, -0.25, -0.75, -1].
+ */
+export function applyPresenceFrequencyPenalty(logits: Float32Array, generated: ArrayLike<number>, presence: number, frequency: number): Float32Array {
+  if (generated.length === 0 || (presence === 0 && frequency === 0)) return logits;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < generated.length; i++) {
+    const id = generated[i];
+    if (!Number.isInteger(id) || id < 0 || id >= logits.length) throw new Error(`sampling: generated token id ${id} at position ${i} is outside the vocabulary [0, ${logits.length})`);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  for (const [id, c] of counts) logits[id] -= c * frequency + presence;
+  return logits;
 }
 
 /**
@@ -82,11 +167,11 @@ export function topKFilter(logits: Float32Array, k: number): Float32Array {
  * probability reaches `topP`, always keep at least one token, set the rest to -Infinity.
  * Ties are broken by token id (lower id counts as more likely), so the result never depends on sort stability.
  * A 1e-7 slack makes a cut that lands exactly on `topP` in exact arithmetic (e.g. 0.5 + 0.3 with top_p 0.8)
- * stop there instead of drifting either way with float rounding.
- * In place; returns `logits`.
+ * stop there instead of drifting either way with float rounding. topP 0 keeps the single most likely token
+ * (OpenAI: top_p 0 is greedy). In place; returns `logits`.
  */
 export function topPFilter(logits: Float32Array, topP: number): Float32Array {
-  if (!(topP > 0 && topP <= 1)) throw new Error(`sampling: topP must be in (0, 1], got ${topP}`);
+  if (!(topP >= 0 && topP <= 1)) throw new Error(`sampling: topP must be in [0, 1], got ${topP}`);
   if (topP === 1) return logits;
   // Sort the values only (a native typed-array sort: ~10× faster than sorting indices with a comparator on a
   // 50k vocabulary), find the cut value, then keep ids above it plus the lowest ids among those equal to it.
@@ -189,10 +274,12 @@ export function sampleFromProbs(probs: ArrayLike<number>, rng: Rng): number {
 }
 
 /**
- * Pick the next token id from one row of logits. Applies, in Hugging Face order: repetition penalty (over
- * `previous`, typically prompt + generated ids) → temperature → top-k → top-p → softmax → one draw from `rng`.
- * temperature 0 is greedy: argmax after the repetition penalty, no randomness consumed.
- * The result depends only on the logits, the options and the Rng state, so a seeded Rng reproduces a run.
+ * Pick the next token id from one row of logits. Applies, in the order documented at the top of this file:
+ * logit bias → repetition penalty (over `previous`, typically prompt + generated ids) → frequency and
+ * presence penalties (over `generated`, the ids generated so far) → temperature → top-k → top-p → softmax →
+ * one draw from `rng`. temperature 0 or topP 0 is greedy: argmax after bias and penalties, no randomness
+ * consumed. The result depends only on the logits, the options, the ids and the Rng state, so a seeded Rng
+ * reproduces a run. Throws one line naming a bad option (checkSamplingOptions).
  *
  * NOTE: modifies `logits` in place (it ends up holding the filtered probabilities). Pass a copy if you need it.
  */
@@ -201,29 +288,23 @@ export function sampleNext(
   opts: SamplingOptions,
   rng: Rng,
   previous?: ArrayLike<number>,
+  generated?: ArrayLike<number>,
 ): number {
   if (logits.length === 0) throw new Error('sampling: empty logits row');
-  const temperature = opts.temperature ?? 1;
-  const topK = opts.topK ?? 0;
-  const topP = opts.topP ?? 1;
-  const penalty = opts.repetitionPenalty ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) {
-    throw new Error(`sampling: temperature must be ≥ 0 (0 = greedy), got ${temperature}`);
-  }
-  if (previous && previous.length > 0 && penalty !== 1) applyRepetitionPenalty(logits, previous, penalty);
-  else if (!(penalty > 0)) throw new Error(`sampling: repetitionPenalty must be a positive finite number, got ${penalty}`);
-  if (temperature === 0) {
-    // validate the remaining knobs anyway so a bad config fails on the first token, not only when sampling
-    if (!Number.isInteger(topK) || topK < 0) throw new Error(`sampling: topK must be a non-negative integer, got ${topK}`);
-    if (!(topP > 0 && topP <= 1)) throw new Error(`sampling: topP must be in (0, 1], got ${topP}`);
-    return argmax(logits);
-  }
+  checkSamplingOptions(opts, logits.length);
+  const { temperature = 1, topK = 0, topP = 1, repetitionPenalty = 1 } = opts;
+  if (opts.logitBias) applyLogitBias(logits, opts.logitBias);
+  if (previous && previous.length > 0 && repetitionPenalty !== 1) applyRepetitionPenalty(logits, previous, repetitionPenalty);
+  if (generated) applyPresenceFrequencyPenalty(logits, generated, opts.presencePenalty ?? 0, opts.frequencyPenalty ?? 0);
+  if (temperature === 0 || topP === 0) return argmax(logits);
   applyTemperature(logits, temperature);
   topKFilter(logits, topK);
   topPFilter(logits, topP);
   softmaxInPlace(logits);
   return sampleFromProbs(logits, rng);
 }
+
+export { topLogprobs, type TopLogprob } from './logprobs.js';
 
 /** the k-th largest value (k ≥ 1) of a row, by quickselect on a copy: O(V) instead of a full sort */
 function kthLargest(x: Float32Array, k: number): number {
