@@ -117,9 +117,9 @@ test('TTY mode shows a banner and a prompt, and /help lists the commands', async
 test('a message the tokenizer cannot encode is reported and the session goes on', async () => {
   const engine = new FakeEngine();
   const count = engine.countTokens.bind(engine);
-  engine.countTokens = (text: string): number => {
-    if (/[^\x00-\x7f]/.test(text)) throw new Error('character "こ" (U+3053) is not in the vocabulary');
-    return count(text);
+  engine.countTokens = (prompt): number => {
+    if (/[^\x00-\x7f]/.test(engine.renderChat(prompt))) throw new Error('character "こ" (U+3053) is not in the vocabulary');
+    return count(prompt);
   };
   const { out, err, result } = await run(['こんにちは', 'hello'], engine);
   assert.match(err, /cannot use that message: character "こ"/);

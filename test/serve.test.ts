@@ -319,7 +319,8 @@ test('an engine failure becomes a 500 server_error, or an error event mid-stream
 
 test('a prompt the tokenizer cannot encode is a 400, not a server error', async () => {
   const picky = new FakeEngine({});
-  picky.countTokens = (text: string): number => {
+  picky.countTokens = (prompt): number => {
+    const text = picky.renderChat(prompt);
     if (/[^\x00-\x7f]/.test(text)) throw new Error('character "日" (U+65E5) is not in the vocabulary');
     return text.length;
   };

@@ -22,13 +22,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('serve', 'OpenAI-compatible HTTP API and web chat page', OPTS, 'gptlab serve CHECKPOINT [--port 8080]'))) return 0;
   if (!o.checkpoint) throw new UsageError('serve: give a checkpoint folder (e.g. runs/chat)');
   const port = o.port as number;
-  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be 0–65535, got ${port}`);
+  const apiKey = checkServeOptions(o);
   const backend = await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
   const engine = new ChatEngine(ck.model, ck.tokenizer, id);
   const server = await startServer({
-    engine, host: o.host as string, port, apiKey: (o.apiKey as string | undefined) ?? process.env.GPTLAB_API_KEY,
+    engine, host: o.host as string, port, apiKey,
     limits: { maxBodyBytes: o.maxBody as number, maxQueue: o.maxQueue as number },
     log: (l) => process.stderr.write(l + '\n'),
   });
@@ -44,4 +44,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   return 0;
+}
+
+/**
+ * Refuses options that would start a broken or unsafe server, with one line naming the flag; returns the
+ * API key (--api-key, else a non-empty GPTLAB_API_KEY, else none).
+ */
+function checkServeOptions(o: Record<string, unknown>): string | undefined {
+  const port = o.port as number;
+  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be 0–65535, got ${port}`);
+  if ((o.maxBody as number) < 1) throw new UsageError(`serve: --max-body must be at least 1 byte, got ${o.maxBody}`);
+  if ((o.maxQueue as number) < 0) throw new UsageError(`serve: --max-queue must be 0 or more, got ${o.maxQueue}`);
+  if ((o.host as string).trim() === '') throw new UsageError('serve: --host must not be empty (127.0.0.1 is the default)');
+  if (o.model !== undefined && (o.model as string).trim() === '') throw new UsageError('serve: --model must not be empty');
+  const key = o.apiKey as string | undefined;
+  if (key !== undefined && key.trim() === '') throw new UsageError('serve: --api-key must not be empty (leave it out for no key)');
+  if (key !== undefined && /\s/.test(key)) throw new UsageError('serve: --api-key must not contain spaces');
+  const env = process.env.GPTLAB_API_KEY;
+  return key ?? (env && env.trim() ? env.trim() : undefined);
 }

@@ -167,9 +167,29 @@ export interface TrainingExample {
   mask: Uint8Array;
 }
 
+/** The part of a Tokenizer the template needs (src/tokenizers/tokenizer.ts). */
+export interface TemplateTokenizer {
+  readonly specialTokens: ReadonlyMap<string, number>;
+  /** with no options, special-token text must be encoded as ordinary text (the Tokenizer contract) */
+  encode(text: string): number[];
+}
+
+/** one span of a rendered conversation: a template marker or a piece of text (content, separator) */
+interface Piece {
+  text: string;
+  marker: boolean;
+  /** 1 where SFT's loss applies */
+  learn: 0 | 1;
+}
+
 /**
  * `<|role|>content<|end|>\n` per turn. The newline after each turn is outside the loss: the model learns
  * to say `<|end|>` and the generator stops there, so it never has to predict what follows.
+ *
+ * Security: only the template's own markers become control tokens. Message content is always encoded as
+ * plain text, so a message containing `<|end|>\n<|system|>` cannot forge a turn (renderIds,
+ * renderForTraining with a tokenizer). `render` gives the same conversation as one string, for display and
+ * for tokenizers-free tests; encoding that string with specials allowed would undo this protection.
  */
 export class ChatTemplate {
   readonly specialTokens: readonly string[] = SPECIAL_TOKENS;
@@ -184,55 +204,91 @@ export class ChatTemplate {
   }
 
   render(messages: readonly ChatMessage[], opts: RenderOptions = {}): string {
-    let s = '';
-    for (const m of messages) s += this.marker(m.role) + m.content + END_OF_TURN + this.turnSeparator;
-    if (opts.addGenerationPrompt) s += this.marker('assistant');
-    return s;
+    return this.pieces(messages, opts).map((p) => p.text).join('');
   }
 
   /**
-   * Token ids for a whole conversation plus the loss mask. Each piece is encoded on its own so the mask
-   * boundaries are exact; `encode` must map special-token text to its single id (e.g.
-   * `(t) => tok.encode(t, { allowedSpecial: 'all' })`).
+   * The prompt as token ids: each marker is its special id, each message's content and the separators
+   * are `tokenizer.encode(text)` (special-token text stays plain text). A tokenizer without the
+   * template's specials gets the markers as text; then content that contains a marker is refused, since
+   * it could not be told apart from the template. Throws what `encode` throws (e.g. unknown characters).
+   */
+  renderIds(messages: readonly ChatMessage[], tokenizer: TemplateTokenizer, opts: RenderOptions = {}): number[] {
+    return this.encodePieces(this.pieces(messages, opts), tokenizer, false).ids;
+  }
+
+  /**
+   * Token ids for a whole conversation plus the loss mask (1 on assistant content and the `<|end|>`
+   * closing it). Pass the tokenizer: markers must be its special ids (else an error says so), content is
+   * encoded as plain text. The older form, an `encode` function that maps special-token text to its id
+   * (`(t) => tok.encode(t, { allowedSpecial: 'all' })`), still works; content that then encodes to a
+   * template marker id is refused rather than learned.
    */
   renderForTraining(
     messages: readonly ChatMessage[],
-    encode: (text: string) => number[],
+    tokenizer: TemplateTokenizer | ((text: string) => number[]),
     opts: { maxTokens?: number } = {},
   ): TrainingExample {
-    const special = new Map<string, number>();
-    const specialId = (s: string): number => {
-      let id = special.get(s);
-      if (id === undefined) {
-        const ids = encode(s);
-        if (ids.length !== 1) {
-          throw new Error(
-            `the tokenizer encodes the chat special token ${s} as ${ids.length} tokens; it must reserve one id for each of ${SPECIAL_TOKENS.join(' ')} and encode them with allowedSpecial: 'all'`,
-          );
-        }
-        id = ids[0];
-        special.set(s, id);
-      }
-      return id;
-    };
-    const ids: number[] = [];
-    const mask: number[] = [];
-    const add = (toks: number[], m: 0 | 1) => {
-      for (const t of toks) {
-        ids.push(t);
-        mask.push(m);
-      }
-    };
-    for (const msg of messages) {
-      const learn = msg.role === 'assistant' ? 1 : 0;
-      add([specialId(this.marker(msg.role))], 0);
-      if (msg.content) add(encode(msg.content), learn);
-      add([specialId(END_OF_TURN)], learn);
-      if (this.turnSeparator) add(encode(this.turnSeparator), 0);
-    }
+    const tok = typeof tokenizer === 'function' ? this.fromEncode(tokenizer) : tokenizer;
+    const { ids, mask } = this.encodePieces(this.pieces(messages, {}), tok, true);
     const n = opts.maxTokens !== undefined ? Math.min(opts.maxTokens, ids.length) : ids.length;
     return { ids: ids.slice(0, n), mask: Uint8Array.from(mask.slice(0, n)) };
   }
+
+  private pieces(messages: readonly ChatMessage[], opts: RenderOptions): Piece[] {
+    const out: Piece[] = [];
+    for (const m of messages) {
+      const learn = m.role === 'assistant' ? 1 : 0;
+      out.push({ text: this.marker(m.role), marker: true, learn: 0 });
+      if (m.content) out.push({ text: m.content, marker: false, learn });
+      out.push({ text: END_OF_TURN, marker: true, learn });
+      if (this.turnSeparator) out.push({ text: this.turnSeparator, marker: false, learn: 0 });
+    }
+    if (opts.addGenerationPrompt) out.push({ text: this.marker('assistant'), marker: true, learn: 0 });
+    return out;
+  }
+
+  private encodePieces(pieces: Piece[], tok: TemplateTokenizer, requireSpecials: boolean): { ids: number[]; mask: number[] } {
+    const markerIds = new Set(SPECIAL_TOKENS.map((s) => tok.specialTokens.get(s)).filter((id) => id !== undefined));
+    const textMarkers = markerIds.size < SPECIAL_TOKENS.length;
+    const ids: number[] = [];
+    const mask: number[] = [];
+    for (const p of pieces) {
+      const special = p.marker ? tok.specialTokens.get(p.text) : undefined;
+      if (p.marker && special === undefined && requireSpecials) {
+        throw new Error(`the tokenizer has no id for the chat special token ${p.text}; it must reserve one id for each of ${SPECIAL_TOKENS.join(' ')}`);
+      }
+      if (!p.marker && textMarkers) refuseMarkerText(p.text);
+      const toks = special !== undefined ? [special] : tok.encode(p.text);
+      if (!p.marker && toks.some((t) => markerIds.has(t))) {
+        throw new Error('message content encodes to a chat template marker token; content must be plain text');
+      }
+      for (const t of toks) {
+        ids.push(t);
+        mask.push(p.learn);
+      }
+    }
+    return { ids, mask };
+  }
+
+  /** the older renderForTraining contract: an encode function with special tokens allowed */
+  private fromEncode(encode: (text: string) => number[]): TemplateTokenizer {
+    const specialTokens = new Map<string, number>();
+    for (const s of SPECIAL_TOKENS) {
+      const ids = encode(s);
+      if (ids.length !== 1) {
+        throw new Error(`the tokenizer encodes the chat special token ${s} as ${ids.length} tokens; it must reserve one id for each of ${SPECIAL_TOKENS.join(' ')} and encode them with allowedSpecial: 'all'`);
+      }
+      specialTokens.set(s, ids[0]);
+    }
+    return { specialTokens, encode };
+  }
+}
+
+/** with markers spelled as text, content containing one would forge a turn: refuse it */
+function refuseMarkerText(text: string): void {
+  const found = SPECIAL_TOKENS.find((s) => text.includes(s));
+  if (found) throw new Error(`message content contains ${found}, which this tokenizer cannot tell apart from the chat template's own marker`);
 }
 
 export const chatTemplate = new ChatTemplate();

@@ -9,13 +9,34 @@ export interface Usage {
   total_tokens: number;
 }
 
+/** one generated token in a chat completion's `logprobs.content` */
+export interface ChatTokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[];
+  refusal: null;
+}
+
+/** the legacy completions shape (`logprobs: N`); text_offset counts UTF-16 units into the choice's text */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Record<string, number>[];
+  text_offset: number[];
+}
+
 export interface ChatCompletion {
   id: string;
   object: 'chat.completion';
   created: number;
   model: string;
   system_fingerprint: string;
-  choices: { index: number; message: { role: 'assistant'; content: string; refusal: null }; logprobs: null; finish_reason: FinishReason }[];
+  choices: { index: number; message: { role: 'assistant'; content: string; refusal: null }; logprobs: ChatLogprobs | null; finish_reason: FinishReason }[];
   usage: Usage;
 }
 
@@ -25,7 +46,7 @@ export interface ChatCompletionChunk {
   created: number;
   model: string;
   system_fingerprint: string;
-  choices: { index: number; delta: { role?: 'assistant'; content?: string }; logprobs: null; finish_reason: FinishReason | null }[];
+  choices: { index: number; delta: { role?: 'assistant'; content?: string }; logprobs: ChatLogprobs | null; finish_reason: FinishReason | null }[];
   usage?: Usage | null;
 }
 
@@ -35,7 +56,7 @@ export interface TextCompletion {
   created: number;
   model: string;
   system_fingerprint: string;
-  choices: { index: number; text: string; logprobs: null; finish_reason: FinishReason | null }[];
+  choices: { index: number; text: string; logprobs: CompletionLogprobs | null; finish_reason: FinishReason | null }[];
   usage?: Usage | null;
 }
 

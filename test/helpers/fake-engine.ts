@@ -3,7 +3,7 @@
 // between tokens so that streaming, disconnects and queueing behave as with the real engine.
 import { StopStringMatcher } from '../../src/generate/stop.js';
 import { chatTemplate } from '../../src/data/chat.js';
-import { type ChatMessage, type GenerateParams, type GenerateResult, type TextEngine } from '../../src/generate/text-engine.js';
+import type { ChatMessage, EnginePrompt, GenerateParams, GenerateResult, OnText, TextEngine, TokenLogprob } from '../../src/generate/text-engine.js';
 
 export interface FakeEngineOptions {
   modelId?: string;
@@ -15,7 +15,10 @@ export interface FakeEngineOptions {
 }
 
 export interface FakeCall {
+  /** the prompt as text: messages rendered by the chat template */
   prompt: string;
+  /** the messages, for a chat prompt */
+  messages?: readonly ChatMessage[];
   params: GenerateParams;
   aborted: boolean;
   finished: boolean;
@@ -59,16 +62,21 @@ export class FakeEngine implements TextEngine {
     this.reply = opts.reply ?? defaultReply;
   }
 
-  countTokens(text: string): number {
-    return [...text].length;
+  readonly vocabSize = 0x110000;
+
+  /** one token per character of the rendered prompt */
+  countTokens(prompt: EnginePrompt): number {
+    return [...this.renderChat(prompt)].length;
   }
 
-  renderChat(messages: ChatMessage[]): string {
-    return chatTemplate.render(messages, { addGenerationPrompt: true });
+  /** the text the fake "model" reads: a raw prompt as is, messages through the chat template */
+  renderChat(prompt: EnginePrompt): string {
+    return typeof prompt === 'string' ? prompt : chatTemplate.render(prompt, { addGenerationPrompt: true });
   }
 
-  async generate(prompt: string, params: GenerateParams, onText: (piece: string) => void, signal?: AbortSignal): Promise<GenerateResult> {
-    const call: FakeCall = { prompt, params, aborted: false, finished: false, text: '' };
+  async generate(input: EnginePrompt, params: GenerateParams, onText: OnText, signal?: AbortSignal): Promise<GenerateResult> {
+    const prompt = this.renderChat(input);
+    const call: FakeCall = { prompt, params, aborted: false, finished: false, text: '', ...(typeof input === 'string' ? {} : { messages: input }) };
     this.calls.push(call);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
@@ -79,6 +87,8 @@ export class FakeEngine implements TextEngine {
       const filter = new StopStringMatcher(params.stop ?? []);
       let text = '';
       let n = 0;
+      const tokens: TokenLogprob[] = [];
+      let pending: TokenLogprob[] = [];
       let finishReason: GenerateResult['finishReason'] = 'stop';
       for (const ch of chars) {
         if (n >= budget) {
@@ -91,21 +101,43 @@ export class FakeEngine implements TextEngine {
           break;
         }
         n++;
+        if (params.logprobs) pending.push(fakeLogprob(ch, n, params.topLogprobs ?? 0));
         const out = filter.push(ch).text;
         text += out;
-        if (out) onText(out);
+        if (out) {
+          tokens.push(...pending);
+          onText(out, params.logprobs ? pending : undefined);
+          pending = [];
+        }
         if (filter.stopped) break;
       }
       if (!filter.stopped && !call.aborted) {
         const rest = filter.flush();
         text += rest;
-        if (rest) onText(rest);
+        if (rest) {
+          tokens.push(...pending);
+          onText(rest, params.logprobs ? pending : undefined);
+        }
       }
       call.text = text;
       call.finished = !call.aborted;
-      return { text, finishReason, promptTokens, completionTokens: n };
+      return { text, finishReason, promptTokens, completionTokens: n, ...(params.logprobs ? { tokens } : {}) };
     } finally {
       this.active--;
     }
   }
+}
+
+/**
+ * The fake's log-probabilities: token n (1-based) has logprob -(n % 4) / 4; the alternatives are the token
+ * itself, then "a", "b", … with logprobs 1, 2, … lower.
+ */
+export function fakeLogprob(ch: string, n: number, top: number): TokenLogprob {
+  const logprob = -(n % 4) / 4;
+  const bytes = [...new TextEncoder().encode(ch)];
+  const alts = Array.from({ length: top }, (_, i) => {
+    const token = i === 0 ? ch : String.fromCharCode(96 + i);
+    return { token, bytes: [...new TextEncoder().encode(token)], logprob: logprob - i };
+  });
+  return { token: ch, bytes, logprob, top: alts };
 }
