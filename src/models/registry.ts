@@ -6,6 +6,8 @@ import type { LanguageModel, ModelConfig } from './model.js';
 import { Llama, LLAMA_PRESETS, validateLlamaConfig, type LlamaConfig } from './llama.js';
 import { ngramModelType } from './ngram-type.js';
 import { NgramModel } from './ngram-model.js';
+import { MlpLM, MLP_PRESETS, validateMlpConfig, type MlpLMConfig } from './mlp-lm.js';
+import { RnnLM, RNN_PRESETS, validateRnnConfig, type RecurrentCell, type RnnLMConfig } from './rnn-lm.js';
 
 export interface ModelType<C extends ModelConfig = ModelConfig> {
   /** the key stored in checkpoints and given to `--arch` */
@@ -119,3 +121,33 @@ registerModelType({
     return NgramModel.fromJSON(json as never, `${where}/ngram.json`);
   },
 } as ModelType);
+
+registerModelType<MlpLMConfig>({
+  type: 'mlp',
+  description: "Bengio et al. 2003's MLP language model as makemore: the previous n tokens' embeddings → tanh layer → logits",
+  presets: MLP_PRESETS,
+  defaultPreset: 'cpu',
+  overridable: { context: 'int', nEmbd: 'int', nHidden: 'int', blockSize: 'int' },
+  validate: (c) => validateMlpConfig(c),
+  create: (c, seed) => new MlpLM(c, seed),
+  vocabParameters: ['wte.weight', 'head.weight', 'head.bias'],
+});
+
+const RECURRENT_DESCRIPTIONS: Record<RecurrentCell, string> = {
+  rnn: "Elman RNN language model (char-rnn): embedding → tanh recurrent layers → linear head",
+  lstm: 'LSTM language model (Hochreiter & Schmidhuber 1997): embedding → LSTM layers → linear head',
+  gru: 'GRU language model (Cho et al. 2014): embedding → GRU layers → linear head',
+};
+
+for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+  registerModelType<RnnLMConfig>({
+    type: cell,
+    description: RECURRENT_DESCRIPTIONS[cell],
+    presets: RNN_PRESETS,
+    defaultPreset: 'cpu',
+    overridable: { nEmbd: 'int', nHidden: 'int', nLayer: 'int', blockSize: 'int', dropout: 'number' },
+    validate: (c) => validateRnnConfig(c),
+    create: (c, seed) => new RnnLM(cell, c, seed),
+    vocabParameters: ['wte.weight', 'head.weight', 'head.bias'],
+  });
+}
