@@ -226,3 +226,50 @@ export async function writeDirAtomic(dir: string, files: Record<string, Uint8Arr
   await fsyncDirAsync(path.dirname(target));
   await fsp.rm(old, { recursive: true, force: true });
 }
+
+/** true while a process with this id runs (a writer that may still own its temp folder) */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Repairs what a writeDirAtomicSync killed mid-way left next to `dir`, and removes stale temp folders of
+ * writers that are gone:
+ *  - `dir` missing, with a `.old-*` sibling: the kill fell between the two renames of step 3, so the `.tmp-*`
+ *    of that writer is complete (it is fsynced before `.old-*` exists) and becomes `dir`; without one, the
+ *    `.old-*` (the previous version) is put back.
+ *  - any other `.tmp-*` is incomplete (killed in step 1) and any other `.old-*` is a leftover: deleted.
+ * Returns what it did, one line each, for a note to the user.
+ */
+export function recoverDirAtomicSync(dir: string): string[] {
+  const target = path.resolve(dir), parent = path.dirname(target), base = path.basename(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d+)-[0-9a-f]+$`);
+  const stale = names.map((n) => ({ n, m: re.exec(n) })).filter((e) => e.m && !alive(Number(e.m[2])));
+  const done: string[] = [];
+  if (!fs.existsSync(target)) {
+    const old = stale.find((e) => e.m![1] === 'old');
+    const tmp = old && stale.find((e) => e.m![1] === 'tmp' && e.m![2] === old.m![2]);
+    const use = tmp ?? old;
+    if (use) {
+      fs.renameSync(path.join(parent, use.n), target);
+      done.push(`${dir}: recovered the ${use === tmp ? 'new' : 'previous'} version from ${use.n} (a write was interrupted)`);
+    }
+  }
+  for (const e of stale) {
+    const p = path.join(parent, e.n);
+    if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
+  }
+  return done;
+}

@@ -2,10 +2,12 @@
 // half-written mix), read with errors that name the folder and the file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeDirAtomicSync } from '../formats/atomic.node.js';
+import { recoverDirAtomicSync, writeDirAtomicSync } from '../formats/atomic.node.js';
 import { checkpointFromFiles, type Checkpoint } from './checkpoint.js';
 
+/** writes a checkpoint folder atomically (its parent folders are created) */
 export function saveCheckpoint(dir: string, files: Record<string, Uint8Array | string>): void {
+  fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   writeDirAtomicSync(dir, files);
 }
 
@@ -13,12 +15,22 @@ export function saveCheckpoint(dir: string, files: Record<string, Uint8Array | s
  * A checkpoint folder, or a run folder holding `best/` (preferred unless `resumable`) and `checkpoint/`.
  */
 export function resolveCheckpointDir(p: string, resumable = false): string {
+  recoverCheckpoints(p);
   if (!fs.existsSync(p)) throw new Error(`${p}: no such checkpoint folder`);
   if (!fs.statSync(p).isDirectory()) throw new Error(`${p}: a checkpoint is a folder (with config.json, model.safetensors, tokenizer.json)`);
   if (fs.existsSync(path.join(p, 'config.json'))) return p;
   const order = resumable ? ['checkpoint'] : ['best', 'checkpoint'];
   for (const sub of order) if (fs.existsSync(path.join(p, sub, 'config.json'))) return path.join(p, sub);
   throw new Error(`${p}: not a checkpoint (no config.json here, nor in ${order.map((s) => s + '/').join(' or ')})`);
+}
+
+/**
+ * Finishes or undoes checkpoint swaps that a kill interrupted, in `p` itself or in a run folder's
+ * checkpoint/ and best/, and removes stale temporary folders; says what it recovered on stderr.
+ */
+export function recoverCheckpoints(p: string): void {
+  const notes = [p, path.join(p, 'checkpoint'), path.join(p, 'best')].flatMap((d) => recoverDirAtomicSync(d));
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
 }
 
 export function loadCheckpoint(p: string, resumable = false): Checkpoint {

@@ -13,7 +13,7 @@ import { lossCurveSVG } from '../eval/plot.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
-import { saveCheckpoint } from './checkpoint.node.js';
+import { recoverCheckpoints, saveCheckpoint } from './checkpoint.node.js';
 import type { EvalInfo, HistoryPoint, Trainer, TrainOutcome } from './trainer.js';
 
 export class RunFolder {
@@ -23,6 +23,7 @@ export class RunFolder {
    */
   constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean } = {}) {
     if (!save) return;
+    recoverCheckpoints(dir);
     const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
     if (holdsRun && !opts.resume && !opts.force) {
       throw new Error(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
