@@ -6,11 +6,18 @@
 //
 //   prompts [a b c d], [e f]     →  prefill  [a b c d]  padding 0     step  [x]   step  [y] ...
 //                                            [_ _ e f]  padding 2           [z]         [w]
+//
+// Continuous batching (continuous-batcher.ts) prefills newcomers in a DecodeBatch of their own and `join`s it
+// below the running one: the shorter state gets zero columns on the left, which become more padding.
+//
+//   running [a b c d x] (padding 0)  +  newcomer [g h] (padding 0)  →  [a b c d x]  padding 0
+//                                                                      [_ _ _ g h]  padding 3
 import type { LanguageModel, ModelState } from '../models/model.js';
 import { noGrad } from '../tensor/tensor.js';
+import { isJoinableState, joinStates } from './join-state.js';
 
 export class DecodeBatch {
-  private readonly state: ModelState;
+  private state: ModelState;
   private padding: Int32Array;
   private prompts: (readonly number[])[] | null;
   /** rows now in the batch */
@@ -37,6 +44,41 @@ export class DecodeBatch {
   /** positions the state may still take before the context is full */
   get room(): number {
     return this.model.contextLength - this.state.length;
+  }
+
+  /** positions row b holds in the state (its real tokens; pad columns excluded) */
+  rowLength(b: number): number {
+    if (!(Number.isInteger(b) && b >= 0 && b < this.size)) throw new Error(`DecodeBatch: row ${b} is out of range for ${this.size} rows`);
+    return this.state.length - this.padding[b];
+  }
+
+  /** whether this model's generation state can be joined along the batch axis (KV caches: join-state.ts) */
+  static canJoin(model: LanguageModel): boolean {
+    return isJoinableState(model.createState(1));
+  }
+
+  /**
+   * Appends the rows of `other` (prefilled, same model) after this batch's rows: row size + j becomes other's
+   * row j. The shorter state is left-padded to the longer one's length and those columns join the rows'
+   * padding, so every row goes on exactly as it would alone. `other` must not be used afterwards. Throws
+   * when either batch has not been prefilled or the states cannot be joined (DecodeBatch.canJoin).
+   */
+  join(other: DecodeBatch): void {
+    if (this.prompts || other.prompts) throw new Error('DecodeBatch: join needs two prefilled batches');
+    if (other.model !== this.model) throw new Error('DecodeBatch: join needs batches of the same model');
+    if (other.size === 0) return;
+    if (this.size === 0) {
+      this.state = other.state;
+      this.padding = other.padding.slice();
+      this.size = other.size;
+      return;
+    }
+    const { padA, padB } = joinStates(this.state, other.state);
+    const padding = new Int32Array(this.size + other.size);
+    this.padding.forEach((p, b) => (padding[b] = p + padA));
+    other.padding.forEach((p, b) => (padding[this.size + b] = p + padB));
+    this.padding = padding;
+    this.size += other.size;
   }
 
   /** Runs the left-padded prompts; returns (B, V) logits of each row's last position. Once only. */
