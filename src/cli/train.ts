@@ -1,8 +1,10 @@
-// gptlab train: pretraining from a text file, or the built-in demo corpus.
+// gptlab train: pretraining from a text file, or the built-in demo corpus, for every registered model type
+// (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { runTrainJob, type TrainJob } from '../train/pretrain-job.node.js';
+import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
+import { OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { modelType, modelTypes } from '../models/registry.js';
@@ -20,11 +22,14 @@ export const TRAIN_OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   arch: { type: 'string', default: 'gpt', help: `model type: ${modelTypes().join(', ')}` },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
-  preset: { type: 'string', help: `model size: ${Object.keys(modelType('gpt').presets).join(', ')} for gpt (default: cpu; demo with --demo)` },
-  nLayer: { type: 'int', help: 'transformer blocks (overrides the preset)' },
+  preset: { type: 'string', help: `model size: ${modelTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
+  nLayer: { type: 'int', help: 'transformer blocks, or recurrent layers (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
   nEmbd: { type: 'int', help: 'embedding width' },
-  blockSize: { type: 'int', help: 'context length T' },
+  nHidden: { type: 'int', help: 'hidden units (mlp, rnn, lstm, gru)' },
+  context: { type: 'int', help: 'mlp: how many previous tokens predict the next' },
+  order: { type: 'int', help: 'ngram: the order n (each token predicted from the n − 1 before it)' },
+  blockSize: { type: 'int', help: 'context length T (the training window; BPTT length for recurrent models)' },
   dropout: { type: 'number', help: 'dropout probability' },
   bias: { type: 'bool', help: 'biases in Linear layers and LayerNorms' },
   batchSize: { type: 'int', default: D.batchSize, help: 'sequences per step B' },
@@ -33,10 +38,20 @@ export const TRAIN_OPTS: OptTable = {
   minLr: { type: 'number', default: D.minLr, help: 'learning rate at the end of the cosine decay' },
   warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
   lrDecayIters: { type: 'int', help: 'cosine decay length (default: max-iters)' },
-  weightDecay: { type: 'number', default: D.weightDecay, help: 'AdamW decoupled weight decay (Linear weights only)' },
+  optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
+  momentum: { type: 'number', help: 'sgd, rmsprop: momentum (default 0)' },
+  dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
+  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum' },
+  alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
+  centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
+  amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
+  eps: { type: 'number', help: 'adamw, adam, rmsprop, adagrad: term added to the denominator' },
+  lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
+  initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
+  weightDecay: { type: 'number', default: D.weightDecay, help: 'weight decay (Linear weights only): decoupled for adamw; L2 for the others, whose default is 0' },
   decayEmbeddings: { type: 'bool', help: "also decay the embeddings (nanoGPT's rule: every ≥2-D parameter)" },
-  beta1: { type: 'number', default: D.beta1, help: 'AdamW β1' },
-  beta2: { type: 'number', default: D.beta2, help: 'AdamW β2' },
+  beta1: { type: 'number', default: D.beta1, help: 'adamw, adam: β1' },
+  beta2: { type: 'number', default: D.beta2, help: 'adamw, adam: β2' },
   gradClip: { type: 'number', default: D.gradClip, help: 'clip the global gradient norm (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, help: 'evaluate (and checkpoint) every N steps' },
   evalIters: { type: 'int', default: D.evalIters, help: 'batches per loss estimate' },
@@ -65,7 +80,35 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
     if (o[name] !== undefined) train[k] = o[name];
   }
   if (!o.resume) train.decayEmbeddings = !!o.decayEmbeddings;
-  return train as Partial<TrainConfig>;
+  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o) };
+}
+
+/** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
+const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'beta1', 'beta2'];
+
+const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/**
+ * --optimizer and its options as the train config stores them. Flags the chosen optimizer does not take are
+ * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's).
+ * Optimizers other than AdamW get weight decay 0 unless --weight-decay is given (PyTorch's default).
+ */
+function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'> {
+  const given = OPTIMIZER_FLAGS.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
+  if (o.resume) {
+    if (o._given.has('optimizer') || given.length) throw new UsageError(`train --resume: the run keeps its optimizer; --${o._given.has('optimizer') ? 'optimizer' : kebab(given[0])} cannot change it`);
+    return {};
+  }
+  const name = o.optimizer as string;
+  if (!isOptimizerName(name)) throw new UsageError(`train: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);
+  const takes = OPTIMIZER_OPTIONS[name];
+  for (const k of OPTIMIZER_FLAGS) {
+    if (o._given.has(k) && !(k in takes)) throw new UsageError(`train: --${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
+  }
+  if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
+  const options: Record<string, number | boolean> = {};
+  for (const k of given) options[k] = o[k] as number | boolean;
+  return { optimizer: name, optimizerOptions: options, ...(name !== 'adamw' && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
 }
 
 /** --arch, --preset and the config overrides the chosen model type allows */
@@ -74,6 +117,8 @@ function modelOptions(o: ParsedArgs, demo: boolean): TrainJob['model'] {
   const t = modelType(arch);
   const model: TrainJob['model'] = { arch, preset: (o.preset as string | undefined) ?? (demo && t.presets.demo ? 'demo' : t.defaultPreset) };
   for (const k of Object.keys(t.overridable)) if (o[k] !== undefined) model[k] = o[k];
+  const foreign = o.resume ? undefined : modelTypes().flatMap((n) => Object.keys(modelType(n).overridable)).find((k) => o._given.has(k) && !(k in t.overridable));
+  if (foreign) throw new UsageError(`train: --${kebab(foreign)} does not apply to --arch ${arch} (it takes ${Object.keys(t.overridable).map(kebab).join(', ')})`);
   return model;
 }
 

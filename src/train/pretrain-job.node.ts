@@ -1,5 +1,8 @@
 // A pretraining job on disk: builds (or restores) the model and tokenizer, splits the text, and drives the
-// Trainer with the Pretraining objective into a run folder (src/train/run-folder.node.ts).
+// Trainer with the Pretraining objective into a run folder (src/train/run-folder.node.ts). A count-based model
+// (the n-gram: `fit(ids)`, no parameters) is fitted on the training split instead, evaluated once and saved
+// the same way. The optimizer is AdamW unless the train config names another (`optimizer`,
+// `optimizerOptions`: src/optim/registry.ts); both are saved in the checkpoint, so a resumed run rebuilds it.
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
@@ -8,10 +11,15 @@ import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainState } from './trainer.js';
+import { createOptimizer } from '../optim/registry.js';
+import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
+import { checkpointFiles } from './checkpoint.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { evalLine, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+
+/** the trainer's config plus the optimizer: its name ('adamw' when absent) and options (src/optim/registry.ts) */
+export type JobTrainConfig = Partial<TrainConfig> & { optimizer?: string; optimizerOptions?: Record<string, number | boolean> };
 
 export interface TrainJob {
   text: string;
@@ -20,7 +28,7 @@ export interface TrainJob {
   out: string;
   /** model type (default 'gpt'), preset and config overrides */
   model: { arch?: string; preset?: string } & Record<string, unknown>;
-  train: Partial<TrainConfig>;
+  train: JobTrainConfig;
   split: string;
   tokenizerFile?: string;
   resume: boolean;
@@ -91,11 +99,58 @@ function usableSamplePrompt(job: TrainJob, tokenizer: Tokenizer, firstToken: num
 function describeRun(job: TrainJob, r: Restored, tokens: Int32Array, splits: TokenSplits, trainer: Trainer, log: (l: string) => void): void {
   const n = (x: number): string => x.toLocaleString('en');
   const c = trainer.config;
-  log(`model: ${r.model.describe()} (${r.tokenizer.type} tokenizer) — ${(r.model.numParams() / 1e6).toFixed(2)}M parameters`);
+  const size = isFittable(r.model) ? 'fitted by counting' : `${(r.model.numParams() / 1e6).toFixed(2)}M parameters`;
+  log(`model: ${r.model.describe()} (${r.tokenizer.type} tokenizer) — ${size}`);
   log(`data: ${job.source} — ${n(tokens.length)} tokens (train ${n(splits.train.length)}, dev ${n(splits.dev.length)}, test ${n(splits.test.length)})`);
   if (splits.dev.length <= r.model.config.blockSize) log(`note: the dev part has fewer than ${r.model.config.blockSize + 1} tokens: evaluations report training loss only, and best/ and early stopping follow it`);
   if (r.state) log(`resuming ${path.join(job.out, 'checkpoint')} at step ${r.state.trainer.step}`);
-  log(`training ${c.maxIters} steps of ${c.batchSize}×${r.model.config.blockSize} tokens, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
+  if (isFittable(r.model)) log(`fitting by counting the training split (no gradient steps), out ${job.out}`);
+  else log(`training ${c.maxIters} steps of ${c.batchSize}×${r.model.config.blockSize} tokens, ${job.train.optimizer ?? 'adamw'}, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
+}
+
+/**
+ * The trainer's optimizer factory for train.optimizer / train.optimizerOptions (Adam and AdamW take β1 and β2
+ * from the train config); undefined for the default, the Trainer's own AdamW. Bad names or options throw one
+ * line naming them when the Trainer is built, before anything is written.
+ */
+function optimizerFactory(train: JobTrainConfig): TrainerOptions['optimizer'] {
+  const name = train.optimizer;
+  if (name === undefined) return undefined;
+  const options = train.optimizerOptions ?? {};
+  return (groups, c) => createOptimizer(name, groups, { ...(name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {}), ...options });
+}
+
+/** a count-based model (the n-gram): fitted on token ids, no trainable parameters */
+interface Fittable extends LanguageModel {
+  fit(ids: ArrayLike<number>): unknown;
+}
+
+function isFittable(m: LanguageModel): m is Fittable {
+  return typeof (m as Partial<Fittable>).fit === 'function' && m.namedParameters().length === 0;
+}
+
+/**
+ * Fits a count-based model on the training split, evaluates it once (the objective's train/dev estimate, as
+ * the trainer's evaluations) and saves checkpoint/ and best/ with a step count of 0; prints a sample when
+ * any sampleAt step is asked for. A resumed n-gram run is fitted again (counting is deterministic).
+ */
+async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: RunFolder, log: (l: string) => void): Promise<TrainJobResult> {
+  const t0 = performance.now();
+  const train = (trainer.objective as Pretraining).splits.train;
+  (r.model as Fittable).fit(train);
+  const ev = trainer.evaluate();
+  const selected = (ev.dev ?? ev.train)!;
+  trainer.state = { ...trainer.state, bestDevLoss: selected, evalsWithoutImprovement: 0, history: [{ step: 0, train: ev.train, dev: ev.dev }] };
+  const meta = { kind: trainer.objective.name, source: job.source, split: job.split };
+  folder.saveCheckpoint(checkpointFiles(r.model, r.tokenizer, { trainer, meta }));
+  folder.saveBest(checkpointFiles(r.model, r.tokenizer, { meta: { ...meta, step: 0, devLoss: ev.dev, trainLoss: ev.train } }));
+  folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+  const seconds = (performance.now() - t0) / 1000;
+  folder.appendLog({ step: 0, train: ev.train, dev: ev.dev, time: seconds });
+  log(evalLine({ ...ev, step: 0, selected, selectedFrom: ev.dev !== undefined ? 'dev' : 'train', improved: true }));
+  if (trainer.config.sampleAt.length > 0) log(`--- sample ---\n${await trainer.sample()}\n---`);
+  log(`fitted ${r.model.describe()} in ${seconds.toFixed(1)} s; held-out loss ${selected.toFixed(4)}` + (folder.save ? `; saved ${folder.dir}/{checkpoint,best}` : ''));
+  return { outcome: 'done', steps: 0, bestDevLoss: selected, lastDevLoss: selected, seconds, tokensPerSec: train.length / seconds, out: folder.dir };
 }
 
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
@@ -104,9 +159,10 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);
   usableSamplePrompt(job, r.tokenizer, tokens[0], log);
-  const trainer = new Trainer(r.model, new Pretraining(splits), job.train, { tokenizer: r.tokenizer });
-  if (r.state) trainer.restore(r.state.trainer, r.state.moments);
+  const trainer = new Trainer(r.model, new Pretraining(splits), job.train, { tokenizer: r.tokenizer, optimizer: optimizerFactory(job.train) });
   describeRun(job, r, tokens, splits, trainer, log);
+  if (isFittable(r.model)) return runFitJob(job, r, trainer, folder, log);
+  if (r.state) trainer.restore(r.state.trainer, r.state.moments);
   return runTrainer(trainer, folder, {
     model: r.model, tokenizer: r.tokenizer, meta: { source: job.source, split: job.split }, quiet: job.quiet, log, label: 'train',
   });

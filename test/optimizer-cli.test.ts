@@ -1,0 +1,98 @@
+// `gptlab train` end to end with the other optimizers and model types: --optimizer and its options are stored
+// in the run's train config and a resumed run rebuilds the same optimizer (same trajectory); flags that do not
+// apply are refused in one line; --arch ngram fits by counting and then samples and evaluates like the others;
+// an LSTM trains, samples and evaluates through the commands.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-optcli-'));
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+const data = path.join(tmp, 'data.txt');
+fs.writeFileSync(data, 'the cat sat on the mat. the dog sat on the log.\n'.repeat(100));
+const tiny = ['--data', data, '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4', '--eval-iters', '2', '--sample-at', '', '--threads', '1'];
+const config = (dir: string): { train: Record<string, unknown> } => JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8'));
+const weights = (dir: string): Buffer => fs.readFileSync(path.join(dir, 'checkpoint', 'model.safetensors'));
+
+test('--optimizer sgd with momentum: stored in the train config, and --resume continues the same trajectory', () => {
+  const sgd = ['--optimizer', 'sgd', '--momentum', '0.9', '--nesterov', '--lr', '0.05', '--lr-decay-iters', '6', '--eval-interval', '3', ...tiny];
+  const straight = path.join(tmp, 'sgd-straight'), split = path.join(tmp, 'sgd-split');
+  const a = run('train', '--out', straight, '--max-iters', '6', ...sgd);
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /sgd, lr 0.05/);
+  const c = config(straight);
+  assert.equal(c.train.optimizer, 'sgd');
+  assert.deepEqual(c.train.optimizerOptions, { momentum: 0.9, nesterov: true });
+  assert.equal(c.train.weightDecay, 0, 'optimizers other than AdamW default to no weight decay');
+  assert.equal(run('train', '--out', split, '--max-iters', '3', ...sgd).code, 0);
+  const r = run('train', '--out', split, '--resume', '--max-iters', '6', ...tiny);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(weights(split), weights(straight));
+  assert.equal(config(split).train.optimizer, 'sgd');
+});
+
+test('adam, rmsprop and adagrad train; their options reach the config', () => {
+  for (const [name, ...opts] of [['adam', '--amsgrad', '--eps', '1e-6'], ['rmsprop', '--alpha', '0.9', '--centered'], ['adagrad', '--lr-decay', '0.01']]) {
+    const out = path.join(tmp, name);
+    const r = run('train', '--out', out, '--optimizer', name, ...opts, '--max-iters', '2', '--eval-interval', '2', ...tiny);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(config(out).train.optimizer, name);
+    assert.ok(Object.keys(config(out).train.optimizerOptions as object).length >= 1);
+  }
+});
+
+test('optimizer and model flags that do not apply are refused in one line', () => {
+  const cases: [string[], RegExp][] = [
+    [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to --optimizer adam/],
+    [['--optimizer', 'sgd', '--beta1', '0.8'], /--beta1 does not apply to --optimizer sgd/],
+    [['--optimizer', 'lion'], /--optimizer must be one of adamw, sgd, rmsprop, adam, adagrad/],
+    [['--arch', 'gpt', '--n-hidden', '8'], /--n-hidden does not apply to --arch gpt/],
+    [['--arch', 'lstm', '--order', '3'], /--order does not apply to --arch lstm/],
+  ];
+  for (const [flags, re] of cases) {
+    const r = run('train', '--out', path.join(tmp, 'bad'), '--max-iters', '1', '--data', data, ...flags);
+    assert.equal(r.code, 2, flags.join(' '));
+    assert.match(r.err, re);
+    assert.equal(r.err.trim().split('\n').length, 1);
+  }
+  const r = run('train', '--out', path.join(tmp, 'sgd-straight'), '--resume', '--optimizer', 'adam', '--data', data);
+  assert.match(r.err, /keeps its optimizer/);
+});
+
+test('--arch ngram --order 3 fits on the training split, saves checkpoint and best, then samples and evaluates', () => {
+  const out = path.join(tmp, 'ngram');
+  const t = run('train', '--arch', 'ngram', '--order', '3', '--block-size', '32', '--data', data, '--out', out, '--eval-iters', '2', '--sample-at', '0', '--sample-tokens', '10', '--threads', '1');
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /fitting by counting/);
+  assert.match(t.out, /step 0: train loss [\d.]+, dev loss [\d.]+ \(best\)/);
+  for (const f of ['checkpoint/ngram.json', 'best/ngram.json', 'best/config.json', 'log.jsonl']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'best', 'config.json'), 'utf8')).model.order, 3);
+  const s = run('sample', out, '--prompt', 'the ', '-n', '12', '--seed', '1', '--threads', '1');
+  assert.equal(s.code, 0, s.err);
+  assert.ok(s.out.startsWith('the '));
+  const e = run('eval', out, '--data', data, '--json', '--split', '90/5/5', '--part', 'dev', '--threads', '1');
+  assert.equal(e.code, 0, e.err);
+  assert.ok(JSON.parse(e.out).loss < 1, e.out);
+});
+
+test('--arch lstm through the commands: train, resume, sample, eval', () => {
+  const out = path.join(tmp, 'lstm');
+  const args = ['--arch', 'lstm', '--preset', 'tiny', '--data', data, '--out', out, '--batch-size', '4', '--eval-iters', '2', '--eval-interval', '3', '--sample-at', '', '--threads', '1'];
+  assert.equal(run('train', ...args, '--max-iters', '3').code, 0);
+  const r = run('train', ...args, '--resume', '--max-iters', '6');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /done at step 6/);
+  const s = run('sample', out, '--prompt', 'the ', '-n', '10', '--seed', '1', '--threads', '1');
+  assert.equal(s.code, 0, s.err);
+  const e = run('eval', out, '--data', data, '--json', '--threads', '1');
+  assert.equal(e.code, 0, e.err);
+  assert.ok(JSON.parse(e.out).tokens > 1000);
+});
