@@ -28,6 +28,7 @@ export { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, c
 export * as quant from './quant/index.js';
 export { GGMLType, ggmlTypeInfo, ggmlTypeName, ggmlTypeFromName, ggmlByteSize } from './quant/types.js';
 export * from './lm/index.js';
+export * from './embeddings/index.js';
 export { type Backend, type MatmulArgs, backend, setBackend } from './backend/backend.js';
 export { JsBackend } from './backend/js.js';
 export { initBackend, ensureBackend } from './backend/index.js';

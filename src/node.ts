@@ -8,3 +8,4 @@ export { loadTokenizerFile, saveTokenizerFile, resolveTokenizer } from './tokeni
 export { loadEncoding } from './tokenizers/tiktoken.node.js';
 export { startServer } from './serve/server.js';
 export { chatLoop } from './cli/chat.js';
+export { loadVectors, saveVectors, formatFromName, type VectorFormat } from './embeddings/vectors-file.node.js';

@@ -13,6 +13,18 @@ export interface OptSpec {
   alias?: string;
   /** positional argument name this option may also come from */
   positional?: boolean;
+  /** numbers (and each of 'ints'): the smallest allowed value, inclusive */
+  min?: number;
+  /** numbers: the value must be greater than this (exclusive) */
+  above?: number;
+  /** numbers: the largest allowed value, inclusive */
+  max?: number;
+  /** numbers: the value must be less than this (exclusive) */
+  below?: number;
+  /** strings: the allowed values */
+  choices?: readonly string[];
+  /** strings: refuse "" */
+  nonEmpty?: boolean;
 }
 
 export type OptTable = Record<string, OptSpec>;
@@ -23,7 +35,36 @@ export class UsageError extends Error {}
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const camel = (s: string): string => s.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** the range of a numeric option in words: "at least 1", "in (0, 1]" */
+function rangeText(spec: OptSpec): string {
+  const lo = spec.min !== undefined ? `[${spec.min}` : spec.above !== undefined ? `(${spec.above}` : null;
+  const hi = spec.max !== undefined ? `${spec.max}]` : spec.below !== undefined ? `${spec.below})` : null;
+  if (lo && hi) return `in ${lo}, ${hi}`;
+  if (lo) return spec.min !== undefined ? `at least ${spec.min}` : `greater than ${spec.above}`;
+  return spec.max !== undefined ? `at most ${spec.max}` : `less than ${spec.below}`;
+}
+
+/** checks a converted value against the spec's range or choices; throws naming the flag and the range */
+function checkRange(name: string, spec: OptSpec, v: string | number | boolean | number[], where: string): void {
+  const fail = (what: string): never => {
+    throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(v)}`);
+  };
+  const nums = typeof v === 'number' ? [v] : Array.isArray(v) ? v : [];
+  for (const n of nums) {
+    if ((spec.min !== undefined && n < spec.min) || (spec.above !== undefined && !(n > spec.above)) ||
+      (spec.max !== undefined && n > spec.max) || (spec.below !== undefined && !(n < spec.below))) fail(`must be ${rangeText(spec)}`);
+  }
+  if (typeof v === 'string' && spec.choices && !spec.choices.includes(v)) fail(`must be one of ${spec.choices.join(', ')}`);
+  if (typeof v === 'string' && spec.nonEmpty && v.trim() === '') fail('must not be empty');
+}
+
 function convert(name: string, spec: OptSpec, raw: unknown, where: string): string | number | boolean | number[] {
+  const v = convertType(name, spec, raw, where);
+  checkRange(name, spec, v, where);
+  return v;
+}
+
+function convertType(name: string, spec: OptSpec, raw: unknown, where: string): string | number | boolean | number[] {
   const fail = (what: string): never => {
     throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(raw)}`);
   };
@@ -88,11 +129,11 @@ export function parseArgs(argv: string[], table: OptTable, command: string): Par
       }
       let name = camel(key);
       let negated = false;
-      if (!(name in table) && name.startsWith('no') && camel(key.slice(3)) in table && table[camel(key.slice(3))].type === 'bool') {
+      if (!Object.hasOwn(table, name) && name.startsWith('no') && Object.hasOwn(table, camel(key.slice(3))) && table[camel(key.slice(3))].type === 'bool') {
         name = camel(key.slice(3));
         negated = true;
       }
-      const spec = table[name];
+      const spec = Object.hasOwn(table, name) ? table[name] : undefined;
       if (!spec) throw new UsageError(`${command}: unknown option ${a.split('=')[0]} (see gptlab ${command} --help)`);
       if (spec.type === 'bool') {
         fromFlags[name] = negated ? false : value === undefined ? true : convert(name, spec, value, command);
@@ -148,7 +189,7 @@ function readConfigJson(configFile: string): Record<string, unknown> {
 /** one nanoGPT-only key: true when handled (skipped or applied), so it is not an unknown option */
 function nanoGptSpecial(k: string, v: unknown, table: OptTable, configFile: string, out: ParsedArgs): boolean {
   if (k === 'gradient_accumulation_steps' && v !== 1) throw new UsageError(`${configFile}: "gradient_accumulation_steps" ${JSON.stringify(v)}: gptlab has no gradient accumulation; use a larger batch_size`);
-  if (k === 'init_from' && v === 'resume' && 'resume' in table) {
+  if (k === 'init_from' && v === 'resume' && Object.hasOwn(table, 'resume')) {
     out.resume = true;
     out._given.add('resume');
     return true;
@@ -158,7 +199,7 @@ function nanoGptSpecial(k: string, v: unknown, table: OptTable, configFile: stri
     process.stderr.write(`${configFile}: note: nanoGPT's "${k}" has no meaning in gptlab and is skipped\n`);
     return true;
   }
-  if (k === 'decay_lr' && 'minLr' in table) {
+  if (k === 'decay_lr' && Object.hasOwn(table, 'minLr')) {
     // nanoGPT's decay_lr = False: a constant learning rate, no warmup
     if (v === false) out._constantLr = true;
     return true;
@@ -171,7 +212,7 @@ function applyConfigFile(configFile: string, table: OptTable, command: string, o
   for (const [k, v] of Object.entries(readConfigJson(configFile))) {
     if (nanoGptSpecial(k, v, table, configFile, out)) continue;
     const name = camel(NANOGPT_NAMES[k] ?? k);
-    const spec = table[name];
+    const spec = Object.hasOwn(table, name) ? table[name] : undefined;
     if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
     out[name] = convert(name, spec, v, configFile);
     out._given.add(name);

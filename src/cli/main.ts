@@ -4,7 +4,7 @@
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
-  train: { summary: 'train a GPT on a text file (or the built-in demo corpus)', load: async () => (await import('./train.js')).trainCommand },
+  train: { summary: 'train a language model (--arch gpt|llama|ngram|…) on a text file or the built-in demo corpus', load: async () => (await import('./train.js')).trainCommand },
   sample: { summary: 'generate text from a checkpoint', load: async () => (await import('./sample.js')).sampleCommand },
   eval: { summary: 'mean loss, perplexity and bits per byte of a checkpoint on a text file', load: async () => (await import('./eval.js')).evalCommand },
   info: { summary: 'summarise a checkpoint', load: async () => (await import('./info.js')).infoCommand },
@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   sft: { summary: 'supervised fine-tuning of a checkpoint on chat data', load: async () => (await import('./sft.js')).sftCommand },
   chat: { summary: 'chat with a checkpoint in the terminal', load: async () => (await import('./chat-cli.js')).chatCommand },
   serve: { summary: 'OpenAI-compatible HTTP API and web chat page', load: async () => (await import('./serve-cli.js')).serveCommand },
+  embed: { summary: 'word vectors: train (word2vec SGNS/CBOW, PPMI + SVD), nearest neighbours, analogies', load: async () => (await import('./embed.js')).embedCommand },
 };
 
 function usage(): string {
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('gptlab 0.1.0\n');
     return 0;
   }
-  const c = COMMANDS[cmd];
+  const c = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!c) {
     process.stderr.write(`gptlab: unknown command "${cmd}" (run gptlab --help)\n`);
     return 2;

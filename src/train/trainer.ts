@@ -48,6 +48,54 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   sampleAt: [0, 250, 500, 1000, 2000], sampleTokens: 200, samplePrompt: '\n', sampleTemperature: 0.8, seed: 1337,
 };
 
+/** a numeric setting's allowed range: [min, max], or (above, …) / (…, below) when exclusive */
+export interface Range {
+  min?: number;
+  above?: number;
+  max?: number;
+  below?: number;
+  integer?: boolean;
+}
+
+/**
+ * The ranges of the training settings, written once: the Trainer checks every config against them, and the
+ * CLI's option tables use them for `--help` and flag checks.
+ */
+export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
+  maxIters: { min: 1, integer: true }, batchSize: { min: 1, integer: true }, lr: { above: 0 }, minLr: { min: 0 },
+  warmupIters: { min: 0, integer: true }, lrDecayIters: { min: 0, integer: true }, weightDecay: { min: 0 },
+  beta1: { min: 0, below: 1 }, beta2: { min: 0, below: 1 }, gradClip: { min: 0 }, evalInterval: { min: 1, integer: true },
+  evalIters: { min: 1, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
+  sampleTokens: { min: 1, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true },
+};
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range. */
+export function validateTrainConfig(c: TrainConfig): void {
+  for (const [k, r] of Object.entries(TRAIN_RANGES) as [keyof TrainConfig, Range][]) {
+    const values = Array.isArray(c[k]) ? (c[k] as number[]) : [c[k] as number];
+    for (const v of values) {
+      const ok = typeof v === 'number' && Number.isFinite(v) && (!r.integer || Number.isInteger(v)) &&
+        (r.min === undefined || v >= r.min) && (r.above === undefined || v > r.above) &&
+        (r.max === undefined || v <= r.max) && (r.below === undefined || v < r.below);
+      if (!ok) throw new Error(`train config: ${k} (--${kebab(k)}) must be ${describeRange(r)}, got ${JSON.stringify(c[k])}`);
+    }
+  }
+  if (typeof c.samplePrompt !== 'string') throw new Error(`train config: samplePrompt (--prompt) must be text, got ${JSON.stringify(c.samplePrompt)}`);
+}
+
+/** "a whole number ≥ 1", "a number in [0, 1)" */
+export function describeRange(r: Range): string {
+  const what = r.integer ? 'a whole number' : 'a number';
+  const lo = r.min !== undefined ? `[${r.min}` : r.above !== undefined ? `(${r.above}` : null;
+  const hi = r.max !== undefined ? `${r.max}]` : r.below !== undefined ? `${r.below})` : null;
+  if (lo && hi) return `${what} in ${lo}, ${hi}`;
+  if (lo) return `${what} ${r.min !== undefined ? '≥' : '>'} ${r.min ?? r.above}`;
+  if (hi) return `${what} ${r.max !== undefined ? '≤' : '<'} ${r.max ?? r.below}`;
+  return what;
+}
+
 export interface HistoryPoint {
   step: number;
   train?: number;
@@ -117,6 +165,7 @@ export class Trainer {
   constructor(readonly model: LanguageModel, readonly objective: Objective, config: Partial<TrainConfig> = {}, opts: TrainerOptions = {}) {
     this.config = { ...TRAIN_DEFAULTS, ...config };
     if (!this.config.lrDecayIters) this.config.lrDecayIters = this.config.maxIters;
+    validateTrainConfig(this.config);
     this.tokenizer = opts.tokenizer;
     objective.check(model, this.config);
     model.toStorage();
