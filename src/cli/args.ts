@@ -224,7 +224,9 @@ export function helpText(command: string, summary: string, table: OptTable, usag
   const rows = Object.entries(table).map(([n, s]) => {
     const flag = `${s.alias ? `-${s.alias}, ` : ''}--${kebab(n)}${s.type === 'bool' ? '' : ` <${s.type === 'ints' ? 'n,n,…' : s.type}>`}`;
     const def = s.default !== undefined && s.default !== '' ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : s.default})` : '';
-    return [flag, s.help + def];
+    const hasRange = s.min !== undefined || s.above !== undefined || s.max !== undefined || s.below !== undefined;
+    const range = hasRange ? `; ${rangeText(s)}` : s.choices ? `; one of ${s.choices.join(', ')}` : '';
+    return [flag, s.help + def + range];
   });
   rows.push(['--config <file.json>', 'read options from a JSON object (flags given on the command line win)'], ['-h, --help', 'show this help']);
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;

@@ -3,8 +3,8 @@ import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 
 export const BACKEND_OPTS: OptTable = {
-  backend: { type: 'string', default: 'auto', help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
-  threads: { type: 'int', help: 'threads for the wasm and blas backends, 1–16 (default: all cores, at most 4)' },
+  backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'js', 'blas'], help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
+  threads: { type: 'int', min: 1, max: 16, help: 'threads for the wasm and blas backends, 1–16 (default: all cores, at most 4)' },
 };
 
 export async function setupBackend(o: Parsed): Promise<string> {

@@ -10,9 +10,9 @@ import { parseSplit } from '../data/dataset.js';
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder' },
   data: { type: 'string', positional: true, help: 'UTF-8 text file to score' },
-  batchSize: { type: 'int', default: 8, help: 'windows per forward pass' },
-  maxTokens: { type: 'int', default: 0, help: 'score at most this many tokens (0 = all)' },
-  part: { type: 'string', default: 'all', help: 'score all of the text, or one part of a split by position: train, dev or test' },
+  batchSize: { type: 'int', default: 8, min: 1, help: 'windows per forward pass' },
+  maxTokens: { type: 'int', default: 0, min: 0, help: 'score at most this many tokens (0 = all)' },
+  part: { type: 'string', default: 'all', choices: ['all', 'train', 'dev', 'test'], help: 'score all of the text, or one part of a split by position: train, dev or test' },
   split: { type: 'string', default: '90/5/5', help: 'the train/dev/test split --part refers to (use the one the model was trained with)' },
   json: { type: 'bool', help: 'print one JSON object instead of text' },
   ...BACKEND_OPTS,
