@@ -1,9 +1,14 @@
-// gptlab sample: text from a checkpoint, streamed as it is generated.
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+// gptlab sample: text from a checkpoint, streamed as it is generated. Every option works on both decoding
+// paths (sampling and --num-beams > 1 beam search) or is refused up front on the one that cannot honour it:
+// the samplers (--temperature, --top-k, --top-p, penalties) and --no-cache do not apply to beam search;
+// --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { generateText } from '../generate/generate.js';
 import { beamSearch } from '../generate/beam.js';
+import { checkSamplingOptions, type SamplingOptions } from '../generate/sampling.js';
+import { chatTemplate } from '../data/chat.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder (uses best/ when present)' },
@@ -11,56 +16,90 @@ const OPTS: OptTable = {
   maxTokens: { type: 'int', default: 300, alias: 'n', help: 'tokens to generate' },
   temperature: { type: 'number', default: 0.8, help: '0 = greedy' },
   topK: { type: 'int', default: 0, help: 'keep the k most likely tokens (0 = off)' },
-  topP: { type: 'number', default: 1, help: 'nucleus sampling threshold (1 = off)' },
+  topP: { type: 'number', default: 1, help: 'nucleus sampling threshold in [0, 1] (1 = off; 0 = greedy)' },
   repetitionPenalty: { type: 'number', default: 1, help: 'Hugging Face repetition penalty (1 = off)' },
+  presencePenalty: { type: 'number', default: 0, help: 'OpenAI presence penalty in [-2, 2] over the generated tokens' },
+  frequencyPenalty: { type: 'number', default: 0, help: 'OpenAI frequency penalty in [-2, 2] over the generated tokens' },
   stop: { type: 'string', help: 'stop before this string (may repeat the flag: last one wins; use JSON list in --config)' },
   seed: { type: 'int', default: 1337, help: 'random seed' },
   samples: { type: 'int', default: 1, help: 'number of samples' },
   noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache' },
-  numBeams: { type: 'int', default: 1, help: 'beam search with this many beams (> 1; deterministic, ignores the samplers)' },
+  numBeams: { type: 'int', default: 1, help: 'beam search with this many beams (> 1; deterministic: the sampler flags are refused)' },
   lengthPenalty: { type: 'number', default: 1, help: 'beam search: score = log-prob / length^penalty' },
   earlyStopping: { type: 'bool', help: 'beam search: stop once num-beams hypotheses are finished' },
   ...BACKEND_OPTS,
 };
+
+/** flag name → SamplingOptions key, for the flags beam search refuses */
+const SAMPLER_FLAGS: [string, keyof SamplingOptions | 'noCache'][] = [
+  ['--temperature', 'temperature'], ['--top-k', 'topK'], ['--top-p', 'topP'], ['--repetition-penalty', 'repetitionPenalty'],
+  ['--presence-penalty', 'presencePenalty'], ['--frequency-penalty', 'frequencyPenalty'], ['--no-cache', 'noCache'],
+];
+
+/** the sampler flags, checked before any work: one line naming the flag */
+function samplingFromFlags(o: ParsedArgs): SamplingOptions {
+  const s: SamplingOptions = {
+    temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number, repetitionPenalty: o.repetitionPenalty as number,
+    presencePenalty: o.presencePenalty as number, frequencyPenalty: o.frequencyPenalty as number,
+  };
+  if (!(s.temperature! >= 0)) throw new UsageError(`sample: --temperature must be ≥ 0 (0 = greedy), got ${s.temperature}`);
+  if (!(s.topP! >= 0 && s.topP! <= 1)) throw new UsageError(`sample: --top-p must be in [0, 1], got ${s.topP}`);
+  if (!(s.topK! >= 0)) throw new UsageError(`sample: --top-k must be ≥ 0 (0 = off), got ${s.topK}`);
+  try {
+    checkSamplingOptions(s);
+  } catch (e) {
+    const flag = SAMPLER_FLAGS.find(([, k]) => (e as Error).message.includes(`${k} `));
+    throw new UsageError(`sample: ${flag ? flag[0] : 'sampling option'}: ${(e as Error).message.replace(/^sampling: /, '')}`);
+  }
+  return s;
+}
 
 export async function sampleCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sample');
   if (maybeHelp(o, () => helpText('sample', 'generate text from a checkpoint', OPTS, 'gptlab sample CHECKPOINT [options]'))) return 0;
   if (!o.checkpoint) throw new UsageError('sample: give a checkpoint folder (e.g. runs/demo)');
   if ((o.maxTokens as number) < 0) throw new UsageError(`sample: --max-tokens must be ≥ 0, got ${o.maxTokens}`);
-  if ((o.temperature as number) < 0) throw new UsageError(`sample: --temperature must be ≥ 0, got ${o.temperature}`);
-  const topP = o.topP as number;
-  if (!(topP > 0 && topP <= 1)) throw new UsageError(`sample: --top-p must be in (0, 1], got ${topP}`);
-  await setupBackend(o);
-  const ck = loadCheckpoint(o.checkpoint as string);
-  const out = process.stdout;
-  try {
-    ck.tokenizer.encode(o.prompt as string, { allowedSpecial: 'all' });
-  } catch (e) {
-    throw new UsageError(`sample: the checkpoint's ${ck.tokenizer.type} tokenizer cannot encode the prompt: ${(e as Error).message}`);
-  }
+  const sampling = samplingFromFlags(o);
   const beams = o.numBeams as number;
   if (beams < 1) throw new UsageError(`sample: --num-beams must be at least 1, got ${beams}`);
   if (beams > 1) {
-    const prompt = ck.tokenizer.encode(o.prompt as string);
-    const r = beamSearch(ck.model, prompt, {
+    const given = SAMPLER_FLAGS.filter(([, k]) => o._given.has(k)).map(([f]) => f);
+    if (given.length) throw new UsageError(`sample: ${given.join(', ')} ${given.length > 1 ? 'do' : 'does'} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${given.length > 1 ? 'them' : 'it'} or use --num-beams 1`);
+  }
+  await setupBackend(o);
+  const ck = loadCheckpoint(o.checkpoint as string);
+  const out = process.stdout;
+  const prompt = o.prompt as string;
+  let promptIds: number[];
+  try {
+    promptIds = ck.tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  } catch (e) {
+    throw new UsageError(`sample: the checkpoint's ${ck.tokenizer.type} tokenizer cannot encode the prompt: ${(e as Error).message}`);
+  }
+  // a chat model ends its reply with the template's end-of-turn token: stop there (it is not printed)
+  const endId = ck.tokenizer.specialTokens.get(chatTemplate.endOfTurn);
+  const stopTokens = endId !== undefined ? [endId] : [];
+  const stop = o.stop ? [o.stop as string] : [];
+  if (beams > 1) {
+    if (promptIds.length === 0) throw new UsageError('sample: beam search needs a non-empty --prompt');
+    const r = (o.maxTokens as number) === 0 ? null : beamSearch(ck.model, promptIds, {
       numBeams: beams, maxNewTokens: o.maxTokens as number, lengthPenalty: o.lengthPenalty as number,
       earlyStopping: !!o.earlyStopping, numReturnSequences: Math.min(beams, o.samples as number),
+      stopTokens, stop, decode: (ids) => ck.tokenizer.decode(ids),
     });
-    r.sequences.forEach((seq, i) => {
+    (r?.sequences ?? [{ text: '', score: 0 }]).forEach((seq, i) => {
       if (i > 0) out.write('\n---------------\n');
-      out.write(`${o.prompt as string}${ck.tokenizer.decode(seq.ids)}\n[beam score ${seq.score.toFixed(4)}]`);
+      out.write(`${prompt}${seq.text ?? ''}\n[beam score ${seq.score.toFixed(4)}]`);
     });
     out.write('\n');
     return 0;
   }
   for (let s = 0; s < (o.samples as number); s++) {
     if (s > 0) out.write('\n---------------\n');
-    out.write(o.prompt as string);
-    await generateText(ck.model, ck.tokenizer, o.prompt as string, {
-      maxNewTokens: o.maxTokens as number, temperature: o.temperature as number, topK: o.topK as number, topP,
-      repetitionPenalty: o.repetitionPenalty as number, seed: (o.seed as number) + s,
-      stop: o.stop ? [o.stop as string] : [], useCache: !o.noCache, onText: (t) => out.write(t), yieldEvery: 0,
+    out.write(prompt);
+    await generateText(ck.model, ck.tokenizer, prompt, {
+      ...sampling, maxNewTokens: o.maxTokens as number, seed: (o.seed as number) + s, stopTokens,
+      stop, useCache: !o.noCache, onText: (t) => out.write(t), yieldEvery: 0,
     });
   }
   out.write('\n');

@@ -24,6 +24,11 @@
 //   maxNewTokens reached: open beams join: [B A] −1.3 / 2 = −0.65 (kept), [A A] −1.0 (worse than both: dropped)
 //   → sequences [A E] −0.35, [B A] −0.65
 //
+// Stop strings (`stop`, with the tokenizer's `decode`): a candidate whose generated text contains one is
+// treated like a stop token — among the first numBeams candidates it closes a hypothesis, ranked lower it is
+// dropped — and its `text` ends right before the stop string. (HF's StopStringCriteria only ends the whole
+// search; a per-hypothesis end is what `gptlab sample --stop` means on the sampling path.)
+//
 // The context is not slid: when prompt + generated tokens would exceed blockSize, the search ends there like
 // at maxNewTokens, with `contextFull: true`.
 import type { LanguageModel } from '../models/model.js';
@@ -42,6 +47,10 @@ export interface BeamSearchOptions {
   stopTokens?: readonly number[];
   /** forbid any n-gram of this size from occurring twice in prompt + output (HF no_repeat_ngram_size); 0 = off */
   noRepeatNgramSize?: number;
+  /** stop strings: a hypothesis ends where its generated text contains one (needs `decode`) */
+  stop?: readonly string[];
+  /** the tokenizer's decode (generated ids → text): needed by `stop`, and fills each sequence's `text` */
+  decode?: (ids: number[]) => string;
 }
 
 export interface BeamSequence {
@@ -51,8 +60,12 @@ export interface BeamSequence {
   score: number;
   /** sum of the log-probabilities of ids */
   logprob: number;
-  /** ended with a stop id */
+  /** ended with a stop id or a stop string */
   finished: boolean;
+  /** with opts.decode: the generated text, without a final stop id and cut before a stop string */
+  text?: string;
+  /** the stop string that ended it, if one did */
+  stop?: string;
 }
 
 export interface BeamSearchResult {
@@ -70,10 +83,10 @@ class Hypotheses {
   private worst = 1e9;
   constructor(private readonly numBeams: number, private readonly lengthPenalty: number) {}
 
-  add(ids: number[], logprob: number, finished: boolean): void {
+  add(ids: number[], logprob: number, finished: boolean, extra: Pick<BeamSequence, 'text' | 'stop'> = {}): void {
     const score = logprob / ids.length ** this.lengthPenalty;
     if (this.items.length < this.numBeams || score > this.worst) {
-      this.items.push({ ids, score, logprob, finished });
+      this.items.push({ ids, score, logprob, finished, ...extra });
       if (this.items.length > this.numBeams) {
         // Python's sorted() on (score, index): the lowest score goes, the earliest added among ties
         const order = this.items.map((h, i) => [h.score, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -101,6 +114,10 @@ function checkBeamOptions(opts: BeamSearchOptions, promptIds: readonly number[],
   if (!Number.isFinite(opts.lengthPenalty ?? 1)) throw new Error(`beamSearch: lengthPenalty must be finite, got ${opts.lengthPenalty}`);
   if (!Number.isInteger(ngram) || ngram < 0) throw new Error(`beamSearch: noRepeatNgramSize must be a non-negative integer, got ${ngram}`);
   if (promptIds.length === 0) throw new Error('beamSearch: generation needs at least one prompt token');
+  if (opts.stop?.length && !opts.decode) throw new Error('beamSearch: stop strings need the tokenizer\'s decode (opts.decode)');
+  opts.stop?.forEach((s, i) => {
+    if (typeof s !== 'string' || s.length === 0) throw new Error(`beamSearch: stop string #${i} must be a non-empty string, got ${JSON.stringify(s)}`);
+  });
   if (promptIds.length > contextLength) throw new Error(`beamSearch: prompt of ${promptIds.length} tokens is longer than the block size ${contextLength}`);
 }
 
@@ -110,10 +127,20 @@ interface Beams {
   scores: Float64Array;
 }
 
+/** where a candidate's text first contains a stop string: the text before it and the string, or null */
+function findStop(text: string, stops: readonly string[]): { text: string; stop: string } | null {
+  let at = -1, which = '';
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) [at, which] = [i, s];
+  }
+  return at < 0 ? null : { text: text.slice(0, at), stop: which };
+}
+
 /**
  * One step of the search: candidates = beam score + log_softmax(logits) for every beam and token, walked
- * best first; stop tokens among the first K close hypotheses, others extend beams. Returns the new beams,
- * which old beam each came from, and the best candidate's score.
+ * best first; stop tokens and stop strings among the first K close hypotheses, others extend beams. Returns
+ * the new beams, which old beam each came from, and the best candidate's score.
  */
 function expand(logits: Float32Array, beams: Beams, promptIds: readonly number[], opts: BeamSearchOptions, hyps: Hypotheses, V: number): { next: Beams; from: number[]; best: number } {
   const K = opts.numBeams, ngram = opts.noRepeatNgramSize ?? 0, stops = new Set(opts.stopTokens ?? []);
@@ -124,20 +151,29 @@ function expand(logits: Float32Array, beams: Beams, promptIds: readonly number[]
     if (ngram > 0) for (const t of bannedNgramTokens(promptIds, beams.ids[b], ngram)) row[t] = -Infinity;
     for (let t = 0; t < V; t++) row[t] += beams.scores[b];
   }
-  const cand = topK(scores, Math.min(Math.max(2, 1 + stops.size) * K, K * V)); // flat indices, best first
-  const ids: number[][] = [], next: number[] = [], from: number[] = [];
-  for (let rank = 0; rank < cand.length && ids.length < K; rank++) {
-    const b = Math.floor(cand[rank] / V), t = cand[rank] % V;
-    if (stops.has(t)) {
-      if (rank < K) hyps.add([...beams.ids[b], t], scores[cand[rank]], true);
-    } else {
-      ids.push([...beams.ids[b], t]);
-      next.push(scores[cand[rank]]);
-      from.push(b);
+  // stop strings can close any number of candidates: widen the walk until K beams are filled
+  for (let want = Math.max(2, 1 + stops.size) * K; ; want *= 4) {
+    const cand = topK(scores, Math.min(want, K * V)); // flat indices, best first
+    const ids: number[][] = [], next: number[] = [], from: number[] = [];
+    const closed: [number[], number, Pick<BeamSequence, 'text' | 'stop'>][] = [];
+    for (let rank = 0; rank < cand.length && ids.length < K; rank++) {
+      const b = Math.floor(cand[rank] / V), t = cand[rank] % V, seq = [...beams.ids[b], t];
+      let hit: Pick<BeamSequence, 'text' | 'stop'> | null = null;
+      if (stops.has(t)) hit = opts.decode ? { text: opts.decode(beams.ids[b]) } : {};
+      else if (opts.stop?.length) hit = findStop(opts.decode!(seq), opts.stop);
+      if (hit) {
+        if (rank < K) closed.push([seq, scores[cand[rank]], hit]);
+      } else {
+        ids.push(seq);
+        next.push(scores[cand[rank]]);
+        from.push(b);
+      }
     }
+    if (ids.length < K && want < K * V) continue;
+    if (ids.length < K) throw new Error(`beamSearch: only ${ids.length} of ${K} beams could be continued (vocabulary of ${V} with ${stops.size} stop ids is too small)`);
+    for (const [seq, score, extra] of closed) hyps.add(seq, score, true, extra);
+    return { next: { ids, scores: Float64Array.from(next) }, from, best: scores[cand[0]] };
   }
-  if (ids.length < K) throw new Error(`beamSearch: only ${ids.length} of ${K} beams could be continued (vocabulary of ${V} with ${stops.size} stop ids is too small)`);
-  return { next: { ids, scores: Float64Array.from(next) }, from, best: scores[cand[0]] };
 }
 
 /** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
@@ -165,7 +201,7 @@ export function beamSearch(model: LanguageModel, promptIds: readonly number[], o
       dec.selectRows(from);
       logits = dec.step(beams.ids.map((ids) => ids[ids.length - 1])); // (K, V)
     }
-    if (!done) beams.ids.forEach((ids, b) => hyps.add(ids, beams.scores[b], false));
+    if (!done) beams.ids.forEach((ids, b) => hyps.add(ids, beams.scores[b], false, opts.decode ? { text: opts.decode(ids) } : {}));
     // Python: sorted ascending (stable), best popped from the end
     const sorted = hyps.items.map((h, i) => [h, i] as const).sort((a, b) => a[0].score - b[0].score || a[1] - b[1]);
     const sequences = sorted.reverse().slice(0, opts.numReturnSequences ?? 1).map(([h]) => h);

@@ -8,6 +8,7 @@ import { DecodeBatch, tokenLogprob } from './decoder.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { checkSamplingOptions, sampleNext, type SamplingOptions } from './sampling.js';
+import { topLogprobs, type TopLogprob } from './logprobs.js';
 import { initialWindowStart, nextWindowStart } from './window.js';
 import { StopStringMatcher, StreamDecoder } from './stop.js';
 
@@ -22,6 +23,8 @@ export interface TokenGenOptions extends SamplingOptions {
   useCache?: boolean;
   /** penalise repeats over the prompt too (HF does); default true */
   penalizePrompt?: boolean;
+  /** OpenAI top_logprobs: with k > 0 each token carries the model's k most likely alternatives; default 0 */
+  topLogprobs?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'aborted';
@@ -30,6 +33,8 @@ export type FinishReason = 'stop' | 'length' | 'aborted';
 export interface GeneratedToken {
   id: number;
   logprob: number;
+  /** with opts.topLogprobs > 0: the model's most likely ids at this position, most likely first */
+  top?: TopLogprob[];
 }
 
 /** Checks maxNewTokens, stopTokens and the sampling options before any work; throws one line naming the option. */
@@ -38,6 +43,8 @@ export function checkTokenGenOptions(opts: TokenGenOptions, vocabSize: number): 
   for (const id of opts.stopTokens ?? []) {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`generate: stopTokens id ${id} is outside the vocabulary [0, ${vocabSize})`);
   }
+  const k = opts.topLogprobs ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k > 20) throw new Error(`generate: topLogprobs must be an integer in [0, 20], got ${k}`);
   checkSamplingOptions(opts, vocabSize);
 }
 
@@ -74,7 +81,9 @@ export function* generateTokens(model: LanguageModel, prompt: readonly number[],
       ws = start;
       const next = sampleNext(logits.slice(), opts, rng, ctx.slice(penaltyStart), ctx.slice(prompt.length)); // sampling works on a copy
       ctx.push(next);
-      yield { id: next, logprob: tokenLogprob(logits, next) };
+      const t: GeneratedToken = { id: next, logprob: tokenLogprob(logits, next) };
+      if (opts.topLogprobs) t.top = topLogprobs(logits, opts.topLogprobs);
+      yield t;
       if (stops.has(next)) return 'stop';
     }
     return 'length';
