@@ -15,6 +15,7 @@ import { createOptimizer } from '../optim/registry.js';
 import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
+import { isFittable, type Fittable } from './fittable.js';
 import { loadCheckpoint } from './checkpoint.node.js';
 import { evalLine, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 
@@ -118,15 +119,6 @@ function optimizerFactory(train: JobTrainConfig): TrainerOptions['optimizer'] {
   if (name === undefined) return undefined;
   const options = train.optimizerOptions ?? {};
   return (groups, c) => createOptimizer(name, groups, { ...(name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {}), ...options });
-}
-
-/** a count-based model (the n-gram): fitted on token ids, no trainable parameters */
-interface Fittable extends LanguageModel {
-  fit(ids: ArrayLike<number>): unknown;
-}
-
-function isFittable(m: LanguageModel): m is Fittable {
-  return typeof (m as Partial<Fittable>).fit === 'function' && m.namedParameters().length === 0;
 }
 
 /**

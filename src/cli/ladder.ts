@@ -1,0 +1,83 @@
+// gptlab ladder: bigram, n-gram, MLP, RNN, LSTM, GRU and GPT on the same text, split and tokenizer under the
+// same budget each (src/train/ladder.ts); prints the table and writes ladder.json, ladder.md and ladder.svg.
+import fs from 'node:fs';
+import path from 'node:path';
+import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable } from './args.js';
+import { BACKEND_OPTS, setupBackend } from './common.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { demoCorpus } from '../data/corpus.js';
+import { parseSplit } from '../data/dataset.js';
+import { CharTokenizer } from '../tokenizers/char.js';
+import { parseTokenizerFile } from '../tokenizers/file.node.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { LADDER_RUNGS, runLadder } from '../train/ladder.js';
+import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
+
+export const LADDER_OPTS: OptTable = {
+  data: { type: 'string', help: 'text file (UTF-8); default: the built-in demo corpus' },
+  budget: { type: 'string', default: '2m', help: 'training time per model: 90, 90s, 2m, 1h' },
+  steps: { type: 'int', help: 'train each model exactly N steps instead of a time budget (reproducible)' },
+  tokenizer: { type: 'string', default: 'char', help: 'char (a character vocabulary of the data) or a tokenizer file' },
+  split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
+  only: { type: 'string', help: `comma-separated rungs to run (of ${LADDER_RUNGS.map((r) => r.name).join(', ')})` },
+  preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
+  evalTokens: { type: 'int', default: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
+  seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
+  out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg' },
+  ...BACKEND_OPTS,
+};
+
+/** "90", "90s", "2m", "1.5h" → seconds; throws a UsageError naming --budget */
+export function parseDuration(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(s);
+  const v = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
+  if (!(v > 0)) throw new UsageError(`ladder: --budget must be a duration like 90, 90s, 2m or 1h, got "${s}"`);
+  return v;
+}
+
+function ladderTokenizer(spec: string, text: string): Tokenizer {
+  if (spec === 'char') return CharTokenizer.fromText(text);
+  return parseTokenizerFile(readTextFile(spec, 'tokenizer file'), spec);
+}
+
+/** the rungs --only names, in the ladder's order; throws naming an unknown one */
+function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
+  if (o.only === undefined) return LADDER_RUNGS;
+  const names = (o.only as string).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const n of names) {
+    if (!LADDER_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
+  }
+  return LADDER_RUNGS.filter((r) => names.includes(r.name.toLowerCase()));
+}
+
+/** the command; `print` receives each output line (default stdout) */
+export async function ladderCommand(argv: string[], print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  const o = parseArgs(argv, LADDER_OPTS, 'ladder');
+  if (o.help) {
+    print(helpText('ladder', 'train the model ladder (bigram → GPT) under one budget and compare dev losses', LADDER_OPTS, 'gptlab ladder [--data FILE] [--budget 2m | --steps N] [options]'));
+    return 0;
+  }
+  if (o._.length) throw new UsageError(`ladder: unexpected argument "${o._[0]}" (did you mean --data ${o._[0]}?)`);
+  const steps = o.steps as number | undefined;
+  if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
+  const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
+  const split = parseSplit(o.split as string);
+  const rungs = chosenRungs(o);
+  const source = (o.data as string | undefined) ?? 'built-in demo corpus';
+  const text = o.data ? readTextFile(o.data as string) : demoCorpus(o.seed as number);
+  const tokenizer = ladderTokenizer(o.tokenizer as string, text);
+  const backend = await setupBackend(o);
+  const say = print;
+  say(`backend: ${backend}; data: ${source}; ${tokenizer.type} tokenizer (vocab ${tokenizer.vocabSize}); ${steps !== undefined ? `${steps} steps` : `${budgetSeconds} s`} per model`);
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say });
+  const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
+  const out = o.out as string;
+  fs.mkdirSync(out, { recursive: true });
+  writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
+  writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
+  writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
+  say('\n' + ladderTable(rows));
+  say(`\nwrote ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg`);
+  return 0;
+}

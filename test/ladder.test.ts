@@ -1,0 +1,85 @@
+// The model ladder: every rung trains (or is fitted) on the same split and is scored on the whole dev part;
+// with --steps every number but the timings is reproducible from the seed; the command writes the table,
+// ladder.json, ladder.md and the bar chart. Tiny presets, a few steps, a small text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBackend } from '../src/backend/index.js';
+import { demoCorpus } from '../src/data/corpus.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { LADDER_RUNGS, runLadder, type LadderRow } from '../src/train/ladder.js';
+import { ladderMarkdown, ladderSVG, ladderTable } from '../src/train/ladder-report.js';
+import { barChartSVG } from '../src/eval/bar-chart.js';
+import { ladderCommand, parseDuration } from '../src/cli/ladder.js';
+
+ensureBackend();
+const text = demoCorpus(1).slice(0, 12_000);
+const tok = CharTokenizer.fromText(text);
+const split = { train: 0.9, dev: 0.1, test: 0 };
+const rungs = LADDER_RUNGS.map((r) => (r.orders && r.orders.length > 1 ? { ...r, orders: [2, 3, 4] } : r));
+const withoutTime = (rows: LadderRow[]): unknown[] => rows.map(({ trainSeconds: _t, ...rest }) => rest);
+
+test('every rung runs on the same split; --steps results are reproducible from the seed', async () => {
+  const a = await runLadder({ text, tokenizer: tok, split, steps: 3, seed: 5, preset: 'tiny', rungs });
+  assert.deepEqual(a.map((r) => r.arch), ['ngram', 'ngram', 'mlp', 'rnn', 'lstm', 'gru', 'gpt']);
+  assert.match(a[1].name, /^n-gram \(order [234]\)$/);
+  assert.ok(a[1].devLoss <= a[0].devLoss, 'the best order is at least as good as the bigram');
+  for (const r of a) {
+    assert.ok(Number.isFinite(r.devLoss) && r.devLoss > 0, `${r.name}: ${r.devLoss}`);
+    assert.ok(Math.abs(r.perplexity - Math.exp(r.devLoss)) < 1e-6 * r.perplexity);
+    assert.ok(Math.abs(r.bitsPerChar - r.devLoss / Math.LN2) < 1e-9, 'a character tokenizer: bits per char = loss / ln 2');
+    assert.equal(r.steps, r.arch === 'ngram' ? 0 : 3);
+  }
+  const b = await runLadder({ text, tokenizer: tok, split, steps: 3, seed: 5, preset: 'tiny', rungs: rungs.slice(2, 4) });
+  assert.deepEqual(withoutTime(b), withoutTime(a.slice(2, 4)));
+});
+
+test('a time budget stops training once spent', async () => {
+  const [row] = await runLadder({ text, tokenizer: tok, split, budgetSeconds: 0.3, seed: 5, preset: 'tiny', rungs: [rungs[2]] });
+  assert.ok(row.steps >= 1 && row.trainSeconds >= 0.3 && row.trainSeconds < 5, `${row.steps} steps in ${row.trainSeconds} s`);
+});
+
+test('the report: aligned table, Markdown, bar chart', () => {
+  const rows: LadderRow[] = [
+    { name: 'bigram', arch: 'ngram', describe: '', size: 1234, sizeUnit: 'n-grams', trainSeconds: 0.1, steps: 0, devLoss: 2.5, perplexity: Math.exp(2.5), bitsPerChar: 2.5 / Math.LN2 },
+    { name: 'GPT', arch: 'gpt', describe: '', size: 800000, sizeUnit: 'parameters', trainSeconds: 20, steps: 400, devLoss: 1.9, perplexity: Math.exp(1.9), bitsPerChar: 1.9 / Math.LN2 },
+  ];
+  const t = ladderTable(rows).split('\n');
+  assert.equal(t.length, 4);
+  assert.equal(new Set(t.map((l) => l.length)).size, 1, 'every line equally wide');
+  assert.match(t[3], /^GPT\s+800,000\s+20\.0\s+400\s+1\.9000\s+6\.69\s+2\.741$/);
+  const md = ladderMarkdown(rows, { data: 'x.txt', steps: 3 });
+  assert.match(md, /\| bigram \| 1,234 n-grams \| 0\.1 \| 0 \| 2\.5000 \| 12\.18 \| 3\.607 \|/);
+  assert.match(md, /- data: x\.txt/);
+  const svg = ladderSVG(rows);
+  assert.match(svg, /^<svg [^>]*>/);
+  assert.equal((svg.match(/<rect /g) ?? []).length, 3, 'background + two bars');
+  const odd = barChartSVG([{ label: 'a<b', value: NaN }, { label: 'c', value: 1 }], { title: 'x & y' });
+  assert.match(odd, /a&lt;b/);
+  assert.match(odd, /x &amp; y/);
+  assert.match(odd, />n\/a</);
+  assert.throws(() => barChartSVG([], { width: 50 }), /too small/);
+});
+
+test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get one line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-ladder-'));
+  const data = path.join(dir, 'data.txt');
+  fs.writeFileSync(data, text);
+  const out = path.join(dir, 'out');
+  let printed = '';
+  const code = await ladderCommand(['--data', data, '--steps', '2', '--preset', 'tiny', '--only', 'bigram,mlp,gru', '--out', out, '--threads', '1'], (l) => (printed += l + '\n'));
+  assert.equal(code, 0);
+  const j = JSON.parse(fs.readFileSync(path.join(out, 'ladder.json'), 'utf8'));
+  assert.deepEqual(j.rows.map((r: LadderRow) => r.name), ['bigram', 'MLP', 'GRU']);
+  assert.equal(j.settings.steps, 2);
+  assert.match(printed, /model\s+size\s+train s\s+steps\s+dev loss\s+perplexity\s+bits\/char/);
+  assert.ok(fs.readFileSync(path.join(out, 'ladder.md'), 'utf8').includes('| GRU |'));
+  assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));
+  await assert.rejects(ladderCommand(['--only', 'transformer']), /--only: unknown rung "transformer"/);
+  await assert.rejects(ladderCommand(['--budget', 'soon']), /--budget must be a duration/);
+  assert.equal(parseDuration('2m'), 120);
+  assert.equal(parseDuration('90'), 90);
+  assert.equal(parseDuration('1.5h'), 5400);
+});
