@@ -57,6 +57,17 @@ export function validateConfig(raw: Record<string, unknown> | GPTConfig): GPTCon
   return { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias };
 }
 
+/**
+ * Every parameter of a GPT of this shape, from the config alone (the tied head counted once):
+ *   wte V·C + wpe T·C + L·(2 LayerNorms + qkv C·3C + proj C·C + fc C·4C + proj 4C·C, with biases) + ln_f
+ */
+export function gptParamCount(c: GPTConfig): number {
+  const C = c.nEmbd, b = c.bias ? 1 : 0;
+  const ln = C * (1 + b);
+  const block = 2 * ln + (3 * C * C + b * 3 * C) + (C * C + b * C) + (4 * C * C + b * 4 * C) + (4 * C * C + b * C);
+  return c.vocabSize * C + c.blockSize * C + c.nLayer * block + ln;
+}
+
 /** Keys and values of past positions, per layer: (B, nh, L, hs) each. GPT's generation state. */
 export class KVCache implements ModelState {
   k: (Tensor | null)[];

@@ -1,9 +1,9 @@
 // The registry of model types: the one place that knows every concrete model class. Checkpoints store a
 // model's `type` and config; loading, the CLI's `--arch` and vocabulary growth (SFT's special tokens) go
 // through here, so a new model type is one file in models/ plus one `registerModelType` call below.
-import { GPT, GPT_PRESETS, validateConfig, type GPTConfig } from './gpt.js';
+import { GPT, GPT_PRESETS, gptParamCount, validateConfig, type GPTConfig } from './gpt.js';
 import type { LanguageModel, ModelConfig } from './model.js';
-import { Llama, LLAMA_PRESETS, validateLlamaConfig, type LlamaConfig } from './llama.js';
+import { Llama, LLAMA_PRESETS, llamaParamCount, validateLlamaConfig, type LlamaConfig } from './llama.js';
 import { ngramModelType } from './ngram-type.js';
 import { NgramModel } from './ngram-model.js';
 import { MlpLM, MLP_PRESETS, validateMlpConfig, type MlpLMConfig } from './mlp-lm.js';
@@ -27,6 +27,8 @@ export interface ModelType<C extends ModelConfig = ModelConfig> {
   validate(config: Record<string, unknown>): C;
   /** a fresh model with weights drawn from Rng(seed) */
   create(config: C, seed: number): LanguageModel;
+  /** the number of parameters a config gives, without allocating (checkpoints are checked against it) */
+  parameterCount?(config: C): number;
   /** parameters whose rows are indexed by token id (grown when a vocabulary grows) */
   vocabParameters: string[];
   /** extra config.json fields other tools read (nanoGPT's `model_args`) */
@@ -83,6 +85,7 @@ registerModelType<GPTConfig>({
   overridable: { nLayer: 'int', nHead: 'int', nEmbd: 'int', blockSize: 'int', dropout: 'number', bias: 'bool' },
   validate: (c) => validateConfig(c),
   create: (c, seed) => new GPT(c, seed),
+  parameterCount: gptParamCount,
   vocabParameters: ['transformer.wte.weight'],
   exportConfig: (c) => ({
     model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },
@@ -103,6 +106,7 @@ registerModelType<LlamaConfig>({
     return c as unknown as LlamaConfig;
   },
   create: (c, seed) => new Llama(c, seed),
+  parameterCount: llamaParamCount,
   vocabParameters: ['model.embed_tokens.weight', 'lm_head.weight'],
 });
 

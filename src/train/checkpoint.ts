@@ -6,7 +6,7 @@
 //   trainer_state.json    step, generator states, best dev loss, loss history
 // This module turns a model into those files and back; reading and writing the folder is checkpoint.node.ts.
 import type { LanguageModel, ModelConfig } from '../models/model.js';
-import { modelType } from '../models/registry.js';
+import { modelType, type ModelType } from '../models/registry.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
 import { tokenizerFromJSON } from '../tokenizers/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -82,40 +82,39 @@ function parseJSON(text: string, file: string): unknown {
 /** the nanoGPT name of the tied head, accepted on load and dropped */
 const TIED_HEAD = 'lm_head.weight';
 
-/**
- * Rebuilds a checkpoint from its files. `read(name)` returns a file's bytes or null when absent; `where` names
- * the folder in error messages.
- */
-export function checkpointFromFiles(read: (name: string) => Uint8Array | null, where: string): Checkpoint {
-  const text = (name: string): string | null => {
-    const b = read(name);
-    return b === null ? null : new TextDecoder().decode(b);
-  };
+function readConfig(text: (name: string) => string | null, where: string): CheckpointConfig {
   const cfgText = text('config.json');
   if (cfgText === null) throw new Error(`${where}: not a checkpoint (config.json is missing)`);
   const config = parseJSON(cfgText, `${where}/config.json`) as CheckpointConfig;
-  if (!config || config.format !== CHECKPOINT_FORMAT || typeof config.model !== 'object') {
-    throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}")`);
+  if (!config || typeof config !== 'object' || config.format !== CHECKPOINT_FORMAT || !config.model || typeof config.model !== 'object') {
+    throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}", "model" an object)`);
   }
-  let model: LanguageModel;
-  try {
-    const t = modelType(config.model_type ?? 'gpt');
-    model = t.create(t.validate(config.model), 1337);
-  } catch (e) {
-    throw new Error(`${where}/config.json: ${(e as Error).message}`);
-  }
+  return config;
+}
+
+/** the weights as a state dict, checked against the config's parameter count before any model is allocated */
+function readWeights(read: (name: string) => Uint8Array | null, where: string, t: ModelType, cfg: ModelConfig): Map<string, { shape: number[]; data: Float32Array }> {
   const weights = read('model.safetensors');
   if (weights === null) throw new Error(`${where}: model.safetensors is missing`);
   const st = readSafetensors(weights, `${where}/model.safetensors`);
-  const state = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, e] of st.tensors) {
-    if (name === TIED_HEAD) continue;
-    state.set(name, { shape: e.shape, data: toFloat32(e) });
+  const entries = [...st.tensors].filter(([name]) => name !== TIED_HEAD);
+  const held = entries.reduce((n, [, e]) => n + e.shape.reduce((a, b) => a * b, 1), 0);
+  const expected = t.parameterCount?.(cfg);
+  if (expected !== undefined && held !== expected) {
+    throw new Error(`${where}: config.json describes a ${t.type} of ${expected.toLocaleString('en')} parameters but model.safetensors holds ${held.toLocaleString('en')}`);
   }
-  model.loadStateDict(state, `${where}/model.safetensors`);
-  const extra = modelType(model.type).loadExtra;
-  if (extra) model = extra(model, text, where);
+  const state = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, e] of entries) {
+    const data = toFloat32(e);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new Error(`${where}/model.safetensors: tensor "${name}" holds ${data[i]} at index ${i}: refusing weights that are not finite`);
+    }
+    state.set(name, { shape: e.shape, data });
+  }
+  return state;
+}
 
+function readTokenizer(text: (name: string) => string | null, where: string, vocabSize: number): Tokenizer {
   const tokText = text('tokenizer.json');
   if (tokText === null) throw new Error(`${where}: tokenizer.json is missing`);
   let tokenizer: Tokenizer;
@@ -124,17 +123,62 @@ export function checkpointFromFiles(read: (name: string) => Uint8Array | null, w
   } catch (e) {
     throw new Error(`${where}/tokenizer.json: ${(e as Error).message.replace(`${where}/tokenizer.json: `, '')}`);
   }
-  if (tokenizer.vocabSize > config.model.vocabSize) {
-    throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.model.vocabSize}`);
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${vocabSize}: they must match (a model could produce ids the tokenizer cannot decode, or never see tokens it can encode)`);
   }
+  return tokenizer;
+}
+
+/** trainer_state.json checked field by field: a corrupt state is refused, never resumed */
+export function validateTrainState(raw: unknown, where: string): TrainState {
+  const fail = (field: string, what: string): never => {
+    throw new Error(`${where}/trainer_state.json: field "${field}" ${what}`);
+  };
+  if (!raw || typeof raw !== 'object') fail('(root)', 'must be a JSON object');
+  const st = raw as Record<string, unknown>;
+  if (!Number.isInteger(st.step) || (st.step as number) < 0) fail('step', `must be a whole number ≥ 0, got ${JSON.stringify(st.step)}`);
+  for (const k of ['rng', 'modelRng']) {
+    const r = st[k] as { s?: unknown; spare?: unknown } | undefined;
+    const ok = r && Array.isArray(r.s) && r.s.length === 4 && r.s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) &&
+      !r.s.every((x) => x === 0) && (r.spare === null || typeof r.spare === 'number');
+    if (!ok) fail(k, 'must be a generator state {"s": [4 unsigned 32-bit integers, not all 0], "spare": number or null}');
+  }
+  if (st.bestDevLoss !== null && typeof st.bestDevLoss !== 'number') fail('bestDevLoss', 'must be a number or null');
+  if (!Number.isInteger(st.evalsWithoutImprovement) || (st.evalsWithoutImprovement as number) < 0) fail('evalsWithoutImprovement', 'must be a whole number ≥ 0');
+  if (!Array.isArray(st.history)) fail('history', 'must be a list');
+  if (typeof st.tokensSeen !== 'number' || (st.tokensSeen as number) < 0) fail('tokensSeen', 'must be a number ≥ 0');
+  return st as unknown as TrainState;
+}
+
+/**
+ * Rebuilds a checkpoint from its files. `read(name)` returns a file's bytes or null when absent; `where` names
+ * the folder in error messages. Everything is validated before the model is allocated: the config field by
+ * field, the weights' parameter count against the config, then every weight finite, the tokenizer's size,
+ * and the trainer state when present.
+ */
+export function checkpointFromFiles(read: (name: string) => Uint8Array | null, where: string): Checkpoint {
+  const text = (name: string): string | null => {
+    const b = read(name);
+    return b === null ? null : new TextDecoder().decode(b);
+  };
+  const config = readConfig(text, where);
+  let t: ModelType, cfg: ModelConfig;
+  try {
+    t = modelType(config.model_type ?? 'gpt');
+    cfg = t.validate(config.model);
+  } catch (e) {
+    throw new Error(`${where}/config.json: ${(e as Error).message}`);
+  }
+  const state = readWeights(read, where, t, cfg);
+  const tokenizer = readTokenizer(text, where, cfg.vocabSize);
+  let model = t.create(cfg, 1337);
+  model.loadStateDict(state, `${where}/model.safetensors`);
+  if (t.loadExtra) model = t.loadExtra(model, text, where);
   const ck: Checkpoint = { config, model, tokenizer };
   const stText = text('trainer_state.json');
   const opt = read('optimizer.safetensors');
   if (stText !== null && opt !== null) {
-    ck.trainerState = parseJSON(stText, `${where}/trainer_state.json`) as TrainState;
-    if (typeof ck.trainerState.step !== 'number' || !ck.trainerState.rng) {
-      throw new Error(`${where}/trainer_state.json: field "step" or "rng" is missing`);
-    }
+    ck.trainerState = validateTrainState(parseJSON(stText, `${where}/trainer_state.json`), where);
     const m = readSafetensors(opt, `${where}/optimizer.safetensors`);
     ck.moments = new Map([...m.tensors].map(([k, e]) => [k, toFloat32(e)]));
   }
