@@ -49,3 +49,17 @@ test('a folder that holds a run is refused unless resuming it or --force', () =>
   new RunFolder(run, true, { force: true });
   assert.equal(fs.existsSync(path.join(run, 'best')), false, '--force clears the old run');
 });
+
+test('without a dev part, evaluations say so and best/ follows the training loss (never labelled dev loss)', async () => {
+  const { runTrainJob } = await import('../src/train/pretrain-job.node.js');
+  const lines: string[] = [];
+  const res = await runTrainJob({
+    text: 'abcab cabca '.repeat(100), source: 'text', out: path.join(tmp, 'nodev'), split: '100/0', resume: false, save: true, quiet: true,
+    model: { preset: 'tiny', blockSize: 8, nLayer: 1, nEmbd: 16 }, train: { maxIters: 4, batchSize: 2, evalInterval: 2, evalIters: 1, sampleAt: [] },
+  }, (l) => lines.push(l));
+  const log = lines.join('\n');
+  assert.match(log, /note: the dev part has fewer than 9 tokens: evaluations report training loss only/);
+  assert.match(log, /step 2: train loss [\d.]+, no dev data: best\/ and early stopping follow the training loss/);
+  assert.doesNotMatch(log, /dev loss/);
+  assert.ok(Number.isFinite(res.bestDevLoss));
+});
