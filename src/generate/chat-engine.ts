@@ -111,8 +111,9 @@ export class ChatEngine implements TextEngine {
 
 /**
  * Yields tokens one by one on the generation core, sliding past the context window (restarting from the last
- * contextLength tokens) as generateTokens does. Log-probabilities are the model's own (before temperature,
- * penalties, bias and filtering). Returns 'stop' after a stop id, 'length' after maxTokens.
+ * contextLength tokens) as generateTokens does. Log-probabilities are those of the model's distribution after
+ * logit_bias and the presence/frequency penalties, before repetition penalty, temperature and top-k/top-p (so
+ * a greedy choice is always the first alternative). Returns 'stop' after a stop id, 'length' after maxTokens.
  */
 function* stepTokens(model: LanguageModel, prompt: number[], p: GenerateParams, rng: Rng, stopIds: number[]): Generator<StepToken, 'stop' | 'length'> {
   const ctx = prompt.slice();
@@ -128,10 +129,11 @@ function* stepTokens(model: LanguageModel, prompt: number[], p: GenerateParams, 
         dec = new DecodeBatch(model, [ctx.slice(-model.contextLength)]);
         logits = dec.prefill();
       }
-      const next = sampleNext(adjustLogits(logits.slice(), p, counts), samplingOf(p), rng, ctx);
+      const row = adjustLogits(logits.slice(), p, counts);
+      const next = sampleNext(row.slice(), samplingOf(p), rng, ctx);
       ctx.push(next);
       counts.set(next, (counts.get(next) ?? 0) + 1);
-      yield { id: next, logprob: tokenLogprob(logits, next), top: topLogprobs(logits, p.logprobs ? p.topLogprobs ?? 0 : 0) };
+      yield { id: next, logprob: tokenLogprob(row, next), top: topLogprobs(row, p.logprobs ? p.topLogprobs ?? 0 : 0) };
       if (stopIds.includes(next)) return 'stop';
     }
     return 'length';

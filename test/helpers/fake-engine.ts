@@ -133,7 +133,7 @@ export class FakeEngine implements TextEngine {
  * itself, then "a", "b", … with logprobs 1, 2, … lower.
  */
 export function fakeLogprob(ch: string, n: number, top: number): TokenLogprob {
-  const logprob = -(n % 4) / 4;
+  const logprob = n % 4 === 0 ? 0 : -(n % 4) / 4;
   const bytes = [...new TextEncoder().encode(ch)];
   const alts = Array.from({ length: top }, (_, i) => {
     const token = i === 0 ? ch : String.fromCharCode(96 + i);

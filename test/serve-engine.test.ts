@@ -1,0 +1,95 @@
+// The server over a real checkpoint-shaped engine (a tiny random GPT, character tokenizer with the chat
+// specials): top_p 0 is greedy instead of a 500, logprobs come from the model, logit_bias and the OpenAI
+// penalties change what is sampled, and the logit processors do what OpenAI documents.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { ensureBackend } from '../src/backend/index.js';
+import { GPT } from '../src/models/gpt.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { SPECIAL_TOKENS } from '../src/data/chat.js';
+import { ChatEngine, adjustLogits, samplingOf, topLogprobs } from '../src/generate/chat-engine.js';
+import { startServer, type RunningServer } from '../src/serve/server.js';
+
+ensureBackend();
+const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,?!\n', [...SPECIAL_TOKENS]);
+let server: RunningServer;
+let engine: ChatEngine;
+
+before(async () => {
+  const model = new GPT({ vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 3);
+  engine = new ChatEngine(model, tok, 'tiny');
+  server = await startServer({ engine, port: 0 });
+});
+after(() => server.close());
+
+/** the template's markers banned, so that a random model's greedy reply never ends before it starts */
+const NO_END = Object.fromEntries(SPECIAL_TOKENS.map((s) => [tok.specialTokens.get(s)!, -100]));
+
+async function chat(extra: object) {
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi there' }], max_tokens: 8, ...extra }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text).choices[0];
+}
+
+test('top_p 0 is greedy: 200, and the same reply as temperature 0', async () => {
+  const a = await chat({ top_p: 0, temperature: 1, seed: 1, logit_bias: NO_END });
+  const b = await chat({ top_p: 0, temperature: 1, seed: 2, logit_bias: NO_END });
+  const greedy = await chat({ temperature: 0, logit_bias: NO_END });
+  assert.equal(a.message.content, greedy.message.content);
+  assert.equal(b.message.content, greedy.message.content);
+  assert.deepEqual(samplingOf({ maxTokens: 1, temperature: 0.7, topP: 0 }), { temperature: 0, topK: undefined, repetitionPenalty: undefined });
+});
+
+test('logprobs from the model: sorted alternatives, the greedy token first, tokens spell the reply', async () => {
+  const c = await chat({ temperature: 0, logprobs: true, top_logprobs: 3, logit_bias: NO_END });
+  const content = c.logprobs.content as { token: string; logprob: number; bytes: number[]; top_logprobs: { token: string; logprob: number }[] }[];
+  assert.ok(content.length > 0);
+  assert.equal(content.map((t) => t.token).join(''), c.message.content);
+  for (const t of content) {
+    assert.equal(t.top_logprobs.length, 3);
+    assert.ok(t.logprob <= 0);
+    assert.deepEqual(t.bytes, [...Buffer.from(t.token)]);
+    assert.equal(t.top_logprobs[0].token, t.token);
+    assert.ok(Math.abs(t.top_logprobs[0].logprob - t.logprob) < 1e-6);
+    for (let i = 1; i < 3; i++) assert.ok(t.top_logprobs[i].logprob <= t.top_logprobs[i - 1].logprob);
+  }
+  const mass = content[0].top_logprobs.reduce((m, a) => m + Math.exp(a.logprob), 0);
+  assert.ok(mass <= 1 + 1e-6, `top-3 mass ${mass}`);
+});
+
+test('logit_bias forces or bans tokens; frequency_penalty makes a forced token give way', async () => {
+  const z = tok.encode('z')[0];
+  const forced = await chat({ temperature: 0, logit_bias: { [z]: 100 } });
+  assert.equal(forced.message.content, 'z'.repeat(8));
+  const y = tok.encode('y')[0];
+  const both = { [z]: 50, [y]: 45 };
+  assert.equal((await chat({ temperature: 0, logit_bias: both })).message.content, 'z'.repeat(8));
+  const penalised = (await chat({ temperature: 0, logit_bias: both, frequency_penalty: 2 })).message.content as string;
+  assert.match(penalised, /^z+y[zy]*$/);
+  const presence = (await chat({ temperature: 0, logit_bias: { [z]: 50, [y]: 49 }, presence_penalty: 2 })).message.content as string;
+  assert.equal(presence.slice(0, 2), 'zy');
+  // banning the greedy first token changes the first token
+  const greedy = (await chat({ temperature: 0, logit_bias: NO_END })).message.content as string;
+  const banned = (await chat({ temperature: 0, logit_bias: { ...NO_END, [tok.encode(greedy[0])[0]]: -100 } })).message.content as string;
+  assert.notEqual(banned[0], greedy[0]);
+});
+
+test('adjustLogits follows OpenAI: bias added, c·frequency + (c > 0)·presence subtracted', () => {
+  const logits = Float32Array.from([1, 2, 3, 4]);
+  adjustLogits(logits, { maxTokens: 1, temperature: 1, topP: 1, logitBias: { 0: 5, 9: 1 }, frequencyPenalty: 0.5, presencePenalty: 1 }, new Map([[1, 2], [3, 1]]));
+  assert.deepEqual([...logits], [6, 2 - 1 - 1, 3, 4 - 0.5 - 1]);
+});
+
+test('topLogprobs: the k likeliest ids, most likely first, ties by id', () => {
+  const row = Float32Array.from([0, 3, 1, 3, -2]);
+  const top = topLogprobs(row, 3);
+  assert.deepEqual(top.map(([id]) => id), [1, 3, 2]);
+  const z = Math.log([...row].reduce((s, v) => s + Math.exp(v), 0));
+  top.forEach(([id, lp]) => assert.ok(Math.abs(lp - (row[id] - z)) < 1e-6));
+  assert.deepEqual(topLogprobs(row, 0), []);
+  assert.equal(topLogprobs(row, 10).length, 5);
+});
