@@ -77,80 +77,68 @@ export function validateConversation(
   requireAssistant = true,
   report: (field: string, message: string) => void = () => {},
 ): Conversation | null {
-  let msgs: unknown;
-  let prefix = '';
-  if (Array.isArray(value)) msgs = value;
-  else if (isObject(value)) {
-    if (!('messages' in value)) {
-      report('messages', 'missing (a conversation is {"messages": [{"role", "content"}, ...]} or a bare array of messages)');
-      return null;
-    }
-    msgs = value.messages;
-    prefix = 'messages';
-    if (!Array.isArray(msgs)) {
-      report(prefix, `must be an array of messages, got ${describe(msgs)}`);
-      return null;
-    }
-  } else {
-    report('', `a conversation must be an object with "messages" or an array of messages, got ${describe(value)}`);
-    return null;
-  }
-  const arr = msgs as unknown[];
-  if (arr.length === 0) {
+  const found = messagesOf(value, report);
+  if (!found) return null;
+  const { msgs, prefix } = found;
+  if (msgs.length === 0) {
     report(prefix, 'has no messages');
     return null;
   }
   const out: ChatMessage[] = [];
   let ok = true;
-  let hasAssistant = false;
-  arr.forEach((m, i) => {
-    const at = `${prefix}[${i}]`;
-    if (!isObject(m)) {
-      report(at, `a message must be an object {"role", "content"}, got ${describe(m)}`);
-      ok = false;
-      return;
-    }
-    const role = m.role;
-    const content = m.content;
-    let good = true;
-    if (role === undefined) {
-      report(`${at}.role`, 'missing');
-      good = false;
-    } else if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
-      report(`${at}.role`, `must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${describe(role)}`);
-      good = false;
-    } else if (role === 'system' && i !== 0) {
-      report(`${at}.role`, 'a system message may only be the first message');
-      good = false;
-    }
-    if (content === undefined) {
-      report(`${at}.content`, 'missing');
-      good = false;
-    } else if (typeof content !== 'string') {
-      report(`${at}.content`, `must be a string, got ${describe(content)}`);
-      good = false;
-    } else {
-      const special = SPECIAL_TOKENS.find((s) => content.includes(s));
-      if (special) {
-        report(`${at}.content`, `contains the special token ${special}, which would break the chat template`);
-        good = false;
-      } else if (role === 'assistant' && content.length === 0) {
-        report(`${at}.content`, 'an assistant message must not be empty');
-        good = false;
-      }
-    }
-    if (!good) {
-      ok = false;
-      return;
-    }
-    if (role === 'assistant') hasAssistant = true;
-    out.push({ role: role as Role, content: content as string });
+  msgs.forEach((m, i) => {
+    const msg = validateMessage(m, i, `${prefix}[${i}]`, report);
+    if (msg) out.push(msg);
+    else ok = false;
   });
-  if (ok && requireAssistant && !hasAssistant) {
+  if (ok && requireAssistant && !out.some((m) => m.role === 'assistant')) {
     report(prefix, 'has no assistant message, so there is nothing to learn from it');
     ok = false;
   }
   return ok ? { messages: out } : null;
+}
+
+/** the record's message list and the field path it sits at ('' for a bare array, 'messages') */
+function messagesOf(value: unknown, report: (field: string, message: string) => void): { msgs: unknown[]; prefix: string } | null {
+  if (Array.isArray(value)) return { msgs: value, prefix: '' };
+  if (!isObject(value)) {
+    report('', `a conversation must be an object with "messages" or an array of messages, got ${describe(value)}`);
+    return null;
+  }
+  if (!('messages' in value)) {
+    report('messages', 'missing (a conversation is {"messages": [{"role", "content"}, ...]} or a bare array of messages)');
+    return null;
+  }
+  if (!Array.isArray(value.messages)) {
+    report('messages', `must be an array of messages, got ${describe(value.messages)}`);
+    return null;
+  }
+  return { msgs: value.messages, prefix: 'messages' };
+}
+
+/** one message (the i-th, at field path `at`): every problem reported; null when there was any */
+function validateMessage(m: unknown, i: number, at: string, report: (field: string, message: string) => void): ChatMessage | null {
+  if (!isObject(m)) {
+    report(at, `a message must be an object {"role", "content"}, got ${describe(m)}`);
+    return null;
+  }
+  const { role, content } = m;
+  let good = true;
+  const bad = (field: string, message: string): void => {
+    report(`${at}.${field}`, message);
+    good = false;
+  };
+  if (role === undefined) bad('role', 'missing');
+  else if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) bad('role', `must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${describe(role)}`);
+  else if (role === 'system' && i !== 0) bad('role', 'a system message may only be the first message');
+  if (content === undefined) bad('content', 'missing');
+  else if (typeof content !== 'string') bad('content', `must be a string, got ${describe(content)}`);
+  else {
+    const special = SPECIAL_TOKENS.find((s) => content.includes(s));
+    if (special) bad('content', `contains the special token ${special}, which would break the chat template`);
+    else if (role === 'assistant' && content.length === 0) bad('content', 'an assistant message must not be empty');
+  }
+  return good ? { role: role as Role, content: content as string } : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -346,11 +334,27 @@ function splitJson(text: string, file: string): Records {
       return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: `invalid JSON: ${(e as Error).message}` }] };
     }
   }
+  const { spans, closed } = scanArray(text, start);
+  if (closed < 0) {
+    return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: 'invalid JSON: the top-level array is never closed' }] };
+  }
+  const rest = skipWs(text, closed + 1);
+  const errors: ChatDataError[] = [];
+  if (rest < text.length) errors.push({ file, line: lineAt(text, rest), field: '', message: 'invalid JSON: unexpected text after the top-level array' });
+  let values = parseSpans(text, spans, file, errors);
+  // A top-level array of messages is one conversation, not many.
+  const looksLikeMessages =
+    values.length > 0 && values.every((v) => isObject(v.value) && 'role' in v.value && !('messages' in v.value));
+  if (looksLikeMessages && errors.length === 0) values = [{ line: lineAt(text, start), value: values.map((v) => v.value) }];
+  return { items: values, errors };
+}
+
+/** the source spans of a top-level array's elements, and where it closes (-1: never) */
+function scanArray(text: string, start: number): { spans: { from: number; to: number }[]; closed: number } {
   const spans: { from: number; to: number }[] = [];
   let depth = 0;
   let inStr = false;
   let from = -1;
-  let closed = -1;
   for (let i = start; i < text.length; i++) {
     const c = text[i];
     if (inStr) {
@@ -368,23 +372,20 @@ function splitJson(text: string, file: string): Records {
       depth--;
       if (depth === 0) {
         if (from >= 0) spans.push({ from, to: i });
-        closed = i;
-        break;
+        return { spans, closed: i };
       }
     } else if (c === ',' && depth === 1) {
       spans.push({ from: from < 0 ? i : from, to: i });
       from = -1;
     } else if (depth === 1 && from < 0 && !/\s/.test(c)) from = i;
   }
-  if (closed < 0) {
-    return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: 'invalid JSON: the top-level array is never closed' }] };
-  }
-  const rest = skipWs(text, closed + 1);
-  const errors: ChatDataError[] = [];
-  if (rest < text.length) errors.push({ file, line: lineAt(text, rest), field: '', message: 'invalid JSON: unexpected text after the top-level array' });
-  const items: Records['items'] = [];
+  return { spans, closed: -1 };
+}
+
+/** each span parsed as JSON with its line; problems go to `errors` */
+function parseSpans(text: string, spans: { from: number; to: number }[], file: string, errors: ChatDataError[]): Records['items'] {
   const lines = lineIndex(text);
-  let values: { line: number; value: unknown }[] = [];
+  const values: Records['items'] = [];
   for (const sp of spans) {
     const src = text.slice(sp.from, sp.to);
     const line = lineOf(lines, sp.from);
@@ -398,12 +399,7 @@ function splitJson(text: string, file: string): Records {
       errors.push({ file, line, field: '', message: `invalid JSON: ${(e as Error).message}` });
     }
   }
-  // A top-level array of messages is one conversation, not many.
-  const looksLikeMessages =
-    values.length > 0 && values.every((v) => isObject(v.value) && 'role' in v.value && !('messages' in v.value));
-  if (looksLikeMessages && errors.length === 0) values = [{ line: lineAt(text, start), value: values.map((v) => v.value) }];
-  items.push(...values);
-  return { items, errors };
+  return values;
 }
 
 function skipWs(text: string, i: number): number {
