@@ -46,10 +46,11 @@ function jsonlRecord(line: string, where: string): { text: unknown; label: unkno
 /**
  * Parses (text, label) examples: JSONL (one {"text", "label"} object a line; a number label is taken as its
  * text) when `file` ends in .jsonl/.json or the first line starts with `{`, else CSV with exactly two fields a
- * row (an optional `text,label` header is skipped). Blank lines are skipped. Throws `file:line: …` for a row
- * of the wrong width, a missing or non-string field, or an empty text or label.
+ * row (an optional `text,label` header is skipped). Blank lines are skipped. With `requireLabel` false
+ * (prediction input) a CSV row may be the text alone and a JSONL record may omit "label" (label ''). Throws
+ * `file:line: …` for a row of the wrong width, a missing or non-string field, or an empty text or label.
  */
-export function parseClassificationData(content: string, file: string): LabeledText[] {
+export function parseClassificationData(content: string, file: string, requireLabel = true): LabeledText[] {
   const lines = content.split(/\r?\n/);
   const firstLine = lines.find((l) => l.trim() !== '') ?? '';
   const jsonl = /\.jsonl?$/i.test(file) || firstLine.trimStart().startsWith('{');
@@ -61,15 +62,16 @@ export function parseClassificationData(content: string, file: string): LabeledT
     if (jsonl) ({ text, label } = jsonlRecord(raw, where));
     else {
       const f = parseCsvLine(raw, where);
-      if (f.length !== 2) throw new Error(`${where}: expected 2 fields (text,label), got ${f.length}`);
-      if (out.length === 0 && i === lines.indexOf(firstLine) && f[0].trim() === 'text' && f[1].trim() === 'label') return;
+      if (f.length !== 2 && !(f.length === 1 && !requireLabel)) throw new Error(`${where}: expected 2 fields (text,label), got ${f.length}`);
+      if (out.length === 0 && i === lines.indexOf(firstLine) && f[0].trim() === 'text' && (f[1] ?? 'label').trim() === 'label') return;
       [text, label] = f;
     }
+    if (label === undefined && !requireLabel) label = '';
+    else if (typeof label === 'string' && label.trim() === '') throw new Error(`${where}: field "label" is empty`);
     if (typeof label === 'number') label = String(label);
     if (typeof text !== 'string') throw new Error(`${where}: field "text" must be a string, got ${JSON.stringify(text)}`);
     if (typeof label !== 'string') throw new Error(`${where}: field "label" must be a string, got ${JSON.stringify(label)}`);
     if (text.trim() === '') throw new Error(`${where}: field "text" is empty`);
-    if (label.trim() === '') throw new Error(`${where}: field "label" is empty`);
     out.push({ text, label: label.trim(), line: i + 1 });
   });
   if (!out.length) throw new Error(`${file}: no examples`);
