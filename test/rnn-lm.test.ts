@@ -15,6 +15,8 @@ import { loadCheckpoint } from '../src/train/checkpoint.node.js';
 import { runTrainJob, type TrainJob } from '../src/train/pretrain-job.node.js';
 import { generateText } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
+import { beamSearch } from '../src/generate/beam.js';
+import { tokenLogprob } from '../src/generate/decoder.js';
 import { evaluateText } from '../src/eval/evaluate.js';
 
 ensureBackend();
@@ -52,6 +54,22 @@ for (const arch of ARCHS) {
     for (let i = 0; i < prompts.length; i++) {
       const solo = await generateText(model, tok, tok.decode(prompts[i]), { maxNewTokens: 6, temperature: 0 });
       assert.equal(tok.decode(rows[i].ids), solo.text, `row ${i}`);
+    }
+  });
+}
+
+for (const arch of ARCHS) {
+  test(`${arch}: beam search reorders the state rows: each beam's log-probability equals a fresh forward's`, () => {
+    const model = tiny(arch);
+    const prompt = tok.encode('the d');
+    const res = beamSearch(model, prompt, { numBeams: 3, maxNewTokens: 5, numReturnSequences: 3 });
+    const V = tok.vocabSize;
+    for (const seq of res.sequences) {
+      const all = Int32Array.from([...prompt, ...seq.ids]);
+      const L = noGrad(() => model.forward(all, 1, all.length).logits.data);
+      let lp = 0;
+      seq.ids.forEach((id, j) => (lp += tokenLogprob(L.subarray((prompt.length - 1 + j) * V, (prompt.length + j) * V), id)));
+      assert.ok(Math.abs(lp - seq.logprob) < 1e-4, `${lp} vs ${seq.logprob}`);
     }
   });
 }

@@ -115,7 +115,7 @@ function prepare(o: LadderOptions): Prepared {
 
 /** scores a model on the dev part: loss, perplexity, bits per character */
 function scoreDev(o: LadderOptions, p: Prepared, model: LanguageModel): Pick<LadderRow, 'devLoss' | 'perplexity' | 'bitsPerChar'> {
-  const ev = evaluateText(model, o.tokenizer, o.text, { split: o.split, part: 'dev', maxTokens: o.evalTokens ?? 0, source: 'ladder data' });
+  const ev = evaluateText(model, o.tokenizer, o.text, { split: o.split, part: 'dev', maxTokens: o.evalTokens ?? 0, batchSize: 32, source: 'ladder data' });
   return { devLoss: ev.loss, perplexity: ev.perplexity, bitsPerChar: (ev.loss * ev.tokens) / (p.devChars * Math.LN2) };
 }
 
