@@ -138,6 +138,12 @@ test('continuous batching: FIFO admission within maxBatch, top logprobs, aborts,
   ];
   for (const [o, re] of bad) await assert.rejects(one.submit({ promptIds: [1], maxNewTokens: 2, ...o }), re, JSON.stringify(o));
   assert.throws(() => new ContinuousBatcher(m, { maxBatch: 0 }), /maxBatch must be a positive integer/);
+  // a throwing onToken ends its own request only
+  const two = new ContinuousBatcher(m, { maxBatch: 2 });
+  const boom = two.submit({ promptIds: [1], maxNewTokens: 5, onToken: () => { throw new Error('client gone'); } });
+  const fine = two.submit({ promptIds: [2], maxNewTokens: 5 });
+  await assert.rejects(boom, /client gone/);
+  assertSame(await fine, solo(m, { promptIds: [2], maxNewTokens: 5 }), 'beside a failing client');
 });
 
 test('continuous batching: a model whose state cannot be joined (n-gram) is rebuilt instead, same tokens', async () => {

@@ -128,10 +128,11 @@ export interface TextGenResult {
   completionTokens: number;
 }
 
-/** Prompt text in, completion text out, streamed through onText, with stop strings and abort. */
+/** Prompt text in, completion text out, streamed through onText, with stop strings and abort. Bad options throw before any work. */
 export async function generateText(
   model: LanguageModel, tokenizer: Tokenizer, prompt: string, opts: TextGenOptions,
 ): Promise<TextGenResult> {
+  checkTokenGenOptions(opts, model.config.vocabSize);
   const promptIds = tokenizer.encode(prompt, { allowedSpecial: 'all' });
   const stopIds = new Set(opts.stopTokens ?? []);
   const dec = new StreamDecoder((ids) => tokenizer.decode(ids.filter((i) => !stopIds.has(i))));
