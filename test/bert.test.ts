@@ -134,3 +134,35 @@ test('config: validation names the field; transformers config.json maps onto our
   assert.ok(!tiny.decayedParameterNames().has('bert.embeddings.word_embeddings.weight'));
   assert.ok(tiny.decayedParameterNames().has('bert.encoder.layer.0.attention.self.query.weight'));
 });
+
+test('MLM pretraining job on a small text, resumable; fill-mask lists candidates', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { runMlmJob } = await import('../src/train/mlm-job.node.js');
+  const { fillMask } = await import('../src/cli/fill-mask.js');
+  const { loadCheckpoint } = await import('../src/train/checkpoint.node.js');
+  const { packSequences } = await import('../src/train/mlm.js');
+  const { WordPieceTokenizer } = await import('../src/tokenizers/wordpiece.js');
+  await initBackend({ backend: 'wasm', threads: 1 });
+  const text = Array.from({ length: 200 }, (_, i) => `the ${['cat', 'dog', 'bird'][i % 3]} sat on the ${['mat', 'log', 'branch'][i % 3]} .`).join('\n');
+  const tok = WordPieceTokenizer.train(text, 60);
+  const seqs = packSequences(text, tok, 16);
+  assert.ok(seqs.every((s) => s.length <= 16 && s[0] === tok.tokenToId('[CLS]') && s[s.length - 1] === tok.tokenToId('[SEP]')));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-mlm-'));
+  const lines: string[] = [];
+  const job = { text, source: 'test', out: dir, vocabSize: 60, devFraction: 0.1, wholeWord: true, maskProb: 0.15, resume: false, quiet: true, overrides: { nLayer: 1, nEmbd: 32, intermediateSize: 64, blockSize: 32 } };
+  const r = await runMlmJob({ ...job, train: { maxIters: 20, evalInterval: 10, evalIters: 2 } }, (l) => lines.push(l));
+  assert.equal(r.steps, 20);
+  assert.ok(lines.some((l) => /masked acc [\d.]+, unigram acc [\d.]+/.test(l)), lines.join('\n'));
+  const more = await runMlmJob({ ...job, resume: true, train: { maxIters: 30 } }, (l) => lines.push(l));
+  assert.equal(more.steps, 10);
+  const ck = loadCheckpoint(dir);
+  const fills = fillMask(ck.model as BertForMaskedLM, ck.tokenizer as InstanceType<typeof WordPieceTokenizer>, 'the cat sat on the [MASK] .', 3);
+  assert.equal(fills.length, 1);
+  assert.equal(fills[0].position, 6);
+  assert.equal(fills[0].candidates.length, 3);
+  assert.ok(fills[0].candidates[0].prob >= fills[0].candidates[2].prob);
+  assert.throws(() => fillMask(ck.model as BertForMaskedLM, ck.tokenizer as InstanceType<typeof WordPieceTokenizer>, 'no mask here'), /has no \[MASK\]/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -108,3 +108,35 @@ test('token classification objective: a tiny BERT learns the capital-city taggin
   assert.ok(f1 >= 0.6, `dev entity F1 ${f1}`);
   assert.throws(() => new Trainer(new BertForSequenceClassification({ ...tiny, vocabSize: tok.vocabSize, labels: task.tags }), obj), /tagging needs a bert-token-cls model/);
 });
+
+test('classify and tag jobs: built-in tasks into run folders, predictions, resume, file:line errors', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { runClassifyTrain, runClassifyPredict } = await import('../src/train/classify-job.node.js');
+  const { runTagTrain, runTagPredict } = await import('../src/train/tag-job.node.js');
+  await initBackend({ backend: 'wasm', threads: 1 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-bert-'));
+  const lines: string[] = [];
+  const log = (l: string): void => void lines.push(l);
+  const base = { devFraction: 0.1, resume: false, vocabSize: 300, maxLen: 48, quiet: true, preset: 'tiny', overrides: { nLayer: 1, nEmbd: 32, intermediateSize: 64 } };
+  const c = await runClassifyTrain({ ...base, out: path.join(dir, 'cls'), train: { maxIters: 20, evalInterval: 10 } }, log);
+  assert.ok(c.metrics && c.metrics.labels.length === 4 && fs.existsSync(path.join(dir, 'cls', 'confusion.svg')));
+  const resumed = await runClassifyTrain({ ...base, out: path.join(dir, 'cls'), resume: true, train: { maxIters: 30 } }, log);
+  assert.equal(resumed.steps, 10);
+  const csv = path.join(dir, 'x.csv');
+  fs.writeFileSync(csv, 'text,label\nthe band sang the chorus,music\n');
+  assert.equal(runClassifyPredict(path.join(dir, 'cls'), { file: csv }, log)!.labels.length, 4);
+  fs.writeFileSync(csv, 'text,label\nthe band sang,music\nrain,snow\n');
+  assert.throws(() => runClassifyPredict(path.join(dir, 'cls'), { file: csv }, log), /x\.csv:3: label "snow" is not in the label set \(food, music, sports, weather\)/);
+  const t = await runTagTrain({ ...base, out: path.join(dir, 'tag'), train: { maxIters: 20, evalInterval: 20 } }, log);
+  assert.ok(t.report && t.report.accuracy > 0);
+  const out: string[] = [];
+  runTagPredict(path.join(dir, 'tag'), { texts: ['中国的首都是北京'], chars: true }, (l) => out.push(l));
+  assert.match(out[0], /^中\/[BIEO] 国\/[BIEO] 的\/[BIEO]/);
+  const jl = path.join(dir, 't.jsonl');
+  fs.writeFileSync(jl, '{"tokens":["北","京"],"tags":["B","E"]}\n{"tokens":["北","京"],"tags":["B"]}\n');
+  assert.throws(() => runTagPredict(path.join(dir, 'tag'), { file: jl }, log), /t\.jsonl:2: 1 tags for 2 tokens/);
+  assert.throws(() => runClassifyPredict(path.join(dir, 'tag'), { texts: ['x'] }, log), /not a BERT sequence classifier \(model type bert-token-cls\)/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
