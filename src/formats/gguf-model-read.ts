@@ -107,10 +107,19 @@ function llamaPlan(f: GGUFFile): { config: Record<string, unknown>; maps: Mappin
   if (!tied) maps.push({ gguf: 'output.weight', ours: 'lm_head.weight', shape: [V, C] });
   const config = {
     vocabSize: V, blockSize: ctx, nLayer: L, nHead: H, nKvHead: KV, nEmbd: C, intermediateSize: I,
-    ropeTheta: metaNumber(f, k.ropeFreqBase) ?? 10000, rmsNormEps: metaNumber(f, k.layerNormRmsEpsilon) ?? 1e-5,
+    ropeTheta: shortest(metaNumber(f, k.ropeFreqBase) ?? 10000), rmsNormEps: shortest(metaNumber(f, k.layerNormRmsEpsilon) ?? 1e-5),
     tieWordEmbeddings: tied, dropout: 0,
   };
   return { config, maps };
+}
+
+/** the shortest decimal with the same float32 value (float32 metadata 1e-5 reads back as 1e-5) */
+function shortest(v: number): number {
+  for (let p = 1; p <= 9; p++) {
+    const s = Number(v.toPrecision(p));
+    if (Math.fround(s) === Math.fround(v)) return s;
+  }
+  return v;
 }
 
 function ggufFloats(f: GGUFFile, t: GGUFTensorInfo): Float32Array {

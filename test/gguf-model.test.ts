@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { modelToGGUF, ggufToModel, permuteRopeRows } from '../src/formats/gguf-model.js';
+import { readGGUF, writeGGUF, type GGUFTensorInput } from '../src/formats/gguf.js';
+import { GGUFValues, type GGUFValue } from '../src/formats/gguf-values.js';
+import { metaNumber, metaString } from '../src/formats/gguf-meta.js';
+import { tensorTypeFor, useMoreBits } from '../src/formats/gguf-types.js';
+import { GPTLAB_CHAT_TEMPLATE, GPTLAB_TOKENIZER_KEY, tokenizerFromGGUF } from '../src/formats/gguf-tokenizer.js';
+import { GGMLType, ggmlTypeName } from '../src/quant/types.js';
+import { QuantizedLinear } from '../src/quant/quantized-linear.js';
+import { GPT } from '../src/models/gpt.js';
+import type { LanguageModel } from '../src/models/model.js';
+import { noGrad } from '../src/tensor/tensor.js';
+import { bpeTokenizer, charTokenizer, generatedText, tinyGPT, tinyLlama } from './gguf-model-helpers.js';
+
+function logits(m: LanguageModel, ids: number[]): Float32Array {
+  return noGrad(() => m.forward(Int32Array.from(ids), 1, ids.length).logits.data);
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+function top1Agreement(a: Float32Array, b: Float32Array, V: number): number {
+  let same = 0;
+  const argmax = (x: Float32Array, o: number) => { let k = 0; for (let v = 1; v < V; v++) if (x[o + v]! > x[o + k]!) k = v; return k; };
+  for (let o = 0; o < a.length; o += V) if (argmax(a, o) === argmax(b, o)) same++;
+  return same / (a.length / V);
+}
+
+/** rewrites a file through the reader and writer: edit metadata and tensors */
+function rewrite(bytes: Uint8Array, edit: (meta: Map<string, GGUFValue>, tensors: GGUFTensorInput[]) => void): Uint8Array {
+  const f = readGGUF(bytes);
+  const meta = new Map(f.metadata);
+  const tensors: GGUFTensorInput[] = f.tensors.map((t) => ({ name: t.name, type: t.type, dims: t.dims, data: t.data() }));
+  edit(meta, tensors);
+  return writeGGUF(meta, tensors);
+}
+
+const charTok = charTokenizer();
+const ids = charTok.encode('the quick brown fox');
+
+test('f32 round trip: GPT (biases, no biases) and LLaMA (tied, untied, GQA) give identical logits', () => {
+  const withBiases = tinyGPT(charTok.vocabSize, 64);
+  for (const [n, p] of withBiases.namedParameters()) if (n.endsWith('.bias')) p.data.forEach((_, i) => (p.data[i] = Math.sin(i + n.length)));
+  const models: LanguageModel[] = [
+    withBiases,
+    new GPT({ vocabSize: charTok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0, bias: false }, 9).eval(),
+    tinyLlama(charTok.vocabSize, 64, 4, false),
+    tinyLlama(charTok.vocabSize, 64, 5, true),
+  ];
+  for (const m of models) {
+    const { bytes } = modelToGGUF(m, charTok);
+    const back = ggufToModel(readGGUF(bytes, 'x.gguf'));
+    assert.equal(back.model.type, m.type);
+    assert.deepEqual(back.model.config, m.config);
+    assert.equal(maxDiff(logits(m, ids), logits(back.model, ids)), 0, m.describe());
+  }
+});
+
+test('metadata: architecture, hyperparameters, chat template, BOS/EOS, file type', () => {
+  const m = tinyLlama(charTok.vocabSize, 64);
+  const f = readGGUF(modelToGGUF(m, charTok, { type: 'q8_0' }).bytes, 'x.gguf');
+  assert.equal(metaString(f, 'general.architecture'), 'llama');
+  assert.equal(metaNumber(f, 'llama.context_length'), 128);
+  assert.equal(metaNumber(f, 'llama.attention.head_count_kv'), 2);
+  assert.equal(metaNumber(f, 'llama.rope.dimension_count'), 16);
+  assert.equal(metaNumber(f, 'general.file_type'), 7);
+  assert.equal(metaNumber(f, 'general.quantization_version'), 2);
+  assert.equal(metaString(f, 'tokenizer.ggml.model'), 'llama');
+  assert.equal(metaString(f, 'tokenizer.chat_template'), GPTLAB_CHAT_TEMPLATE);
+  assert.equal(metaNumber(f, 'tokenizer.ggml.eos_token_id'), charTok.specialTokens.get('<|end|>'));
+  assert.equal(f.tensor('blk.0.attn_norm.weight')!.type, GGMLType.F32);
+  assert.equal(f.tensor('blk.0.attn_q.weight')!.type, GGMLType.Q8_0);
+});
+
+test('tokenizers rebuilt from tokenizer.ggml.* alone (as in llama.cpp files) encode as the originals', () => {
+  const text = generatedText(60, 9) + ' <|endoftext|> é';
+  for (const tok of [charTokenizer(), bpeTokenizer('gpt2'), bpeTokenizer('gpt4')]) {
+    const m = tinyGPT(tok.vocabSize, 32);
+    const bytes = rewrite(modelToGGUF(m, tok).bytes, (meta) => meta.delete(GPTLAB_TOKENIZER_KEY));
+    const back = tokenizerFromGGUF(readGGUF(bytes, 'x.gguf'));
+    const sample = tok.type === 'char' ? generatedText(60, 9) : text;
+    assert.deepEqual(back.encode(sample), tok.encode(sample), tok.type);
+    assert.deepEqual([...back.specialTokens], [...tok.specialTokens]);
+  }
+});
+
+test('RoPE row permutation: interleaves each head\'s halves, and its inverse undoes it', () => {
+  const w = Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => i); // 2 heads of 4 rows, 3 columns
+  const p = permuteRopeRows(w, 2, 3);
+  const rowOrder = Array.from({ length: 8 }, (_, r) => p[r * 3]! / 3);
+  assert.deepEqual(rowOrder, [0, 2, 1, 3, 4, 6, 5, 7]);
+  assert.deepEqual(permuteRopeRows(p, 2, 3, true), w);
+});
+
+test('q4_k_m: llama.cpp\'s mix (Q6_K for output, attn_v and ffn_down where use_more_bits, Q4_K else); row fallbacks', () => {
+  assert.deepEqual([...Array(8).keys()].filter((i) => useMoreBits(i, 8)), [0, 3, 6, 7]);
+  const ctx = (name: string, shape = [512, 256]) => ({ name, shape, nLayer: 8, tiedOutput: false });
+  const name = (t: number) => ggmlTypeName(t);
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('output.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('token_embd.weight'))), 'Q4_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', { ...ctx('token_embd.weight'), tiedOutput: true })), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.0.attn_v.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.1.attn_v.weight'))), 'Q4_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.3.ffn_down.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.ffn_up.weight'))), 'Q4_K');
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.attn_norm.weight', [256]))), 'F32');
+  assert.equal(name(tensorTypeFor('q4_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q8_0'); // 64-wide rows: no K-quant
+  assert.equal(name(tensorTypeFor('f16', ctx('blk.2.ffn_up.weight'))), 'F16');
+});
+
+test('quantized files load into QuantizedLinear layers (or float32 with dequantize), close to f32', () => {
+  const m = tinyLlama(charTok.vocabSize, 256);
+  const ref = logits(m, ids);
+  for (const type of ['q8_0', 'q4_0', 'q4_1', 'q4_k', 'q6_k', 'q4_k_m'] as const) {
+    const f = readGGUF(modelToGGUF(m, charTok, { type }).bytes, `${type}.gguf`);
+    const q = ggufToModel(f);
+    const layers = (q.model as unknown as { model: { layers: { self_attn: { q_proj: unknown } }[] } }).model.layers;
+    assert.ok(layers[0]!.self_attn.q_proj instanceof QuantizedLinear, type);
+    const d = ggufToModel(f, { dequantize: true });
+    const a = logits(q.model, ids), b = logits(d.model, ids);
+    assert.ok(maxDiff(a, b) < 1e-2 * (1 + Math.max(...b.map(Math.abs))), `${type}: quantized layers vs dequantized`);
+    assert.ok(top1Agreement(a, ref, charTok.vocabSize) >= (type.startsWith('q4') ? 0.5 : 0.8), `${type}: top-1 agreement with f32 ${top1Agreement(a, ref, charTok.vocabSize)}`);
+  }
+});
+
+// ---- bad input: one line naming the file and the field ----
+
+const good = modelToGGUF(tinyGPT(charTok.vocabSize, 64), charTok, { type: 'q4_0' }).bytes;
+
+function loadError(bytes: Uint8Array, re: RegExp): void {
+  assert.throws(() => ggufToModel(readGGUF(bytes, 'bad.gguf')), (e: Error) => {
+    assert.match(e.message, /^bad\.gguf: /);
+    assert.ok(!e.message.includes('\n'), e.message);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+function infoOffset(bytes: Uint8Array, name: string): number {
+  const needle = new TextEncoder().encode(name);
+  outer: for (let i = 0; i < bytes.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    if (bytes[i - 8] === needle.length) return i + needle.length; // after the name: n_dims, dims, type, offset
+  }
+  throw new Error(`no tensor info ${name}`);
+}
+
+test('bad files: truncation, magic, version, out-of-bounds data, misaligned offset, unknown type', () => {
+  loadError(good.slice(0, 20), /truncated/);
+  loadError(good.slice(0, good.length - 200), /past the end of the file/);
+  const magic = good.slice(); magic[0] = 0x47 ^ 1; loadError(magic, /not a GGUF file/);
+  const version = good.slice(); version[4] = 9; loadError(version, /unsupported GGUF version 9/);
+  const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const at = infoOffset(good, 'blk.0.ffn_up.weight'); // n_dims u32 | 2 dims u64 | type u32 | offset u64
+  const mis = good.slice(); dv(mis).setBigUint64(at + 4 + 16 + 4, dv(good).getBigUint64(at + 4 + 16 + 4, true) + 4n, true);
+  loadError(mis, /not a multiple of the alignment/);
+  const oob = good.slice(); dv(oob).setBigUint64(at + 4 + 16 + 4, 1n << 40n, true); loadError(oob, /past the end of the file/);
+  const unk = good.slice(); dv(unk).setUint32(at + 4 + 16, 99, true); loadError(unk, /unknown ggml type 99/);
+  const iq = good.slice(); dv(iq).setUint32(at + 4 + 16, GGMLType.IQ4_NL, true); // same block size as Q4_0
+  loadError(iq, /tensor "blk\.0\.ffn_up\.weight": .*IQ4_NL is not supported/);
+});
+
+test('bad models: unknown architecture, mistyped metadata, missing tensor, shape against metadata', () => {
+  loadError(rewrite(good, (m) => m.set('general.architecture', GGUFValues.string('falcon'))), /metadata "general.architecture": "falcon" is not an architecture gptlab implements/);
+  loadError(rewrite(good, (m) => m.set('gpt2.block_count', GGUFValues.string('2'))), /metadata "gpt2.block_count": expected a number, got string/);
+  loadError(rewrite(good, (m) => m.delete('gpt2.embedding_length')), /metadata "gpt2.embedding_length": missing/);
+  loadError(rewrite(good, (m) => m.set('gpt2.block_count', GGUFValues.uint32(3))), /tensor "blk\.2\.attn_norm\.weight": missing/);
+  loadError(rewrite(good, (m) => m.set('gpt2.context_length', GGUFValues.uint32(100))), /tensor "position_embd\.weight": shape \[128, 64\] but the metadata says \[100, 64\]/);
+  loadError(rewrite(good, (_m, t) => t.splice(t.findIndex((x) => x.name === 'output_norm.weight'), 1)), /tensor "output_norm\.weight": missing/);
+  loadError(rewrite(good, (m) => { m.delete(GPTLAB_TOKENIZER_KEY); m.set('tokenizer.ggml.model', GGUFValues.string('bert')); }), /metadata "tokenizer.ggml.model": tokenizer model "bert" is not supported/);
+  loadError(rewrite(good, (m) => { m.delete(GPTLAB_TOKENIZER_KEY); m.set('tokenizer.ggml.tokens', GGUFValues.array('int32', [1])); }), /metadata "tokenizer.ggml.tokens": expected an array of strings/);
+});
