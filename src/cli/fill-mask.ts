@@ -4,6 +4,7 @@ import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { registerBertTypes } from '../models/bert-type.js';
+import { registerModelType } from '../models/registry.js';
 import { BertForMaskedLM } from '../models/bert-heads.js';
 import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { noGrad } from '../tensor/tensor.js';
@@ -51,7 +52,7 @@ export async function fillMaskCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('fill-mask: give a BERT checkpoint (e.g. runs/bert from gptlab train --arch bert --demo)');
   if (typeof o.text !== 'string' || !o.text.includes('[MASK]')) throw new UsageError('fill-mask: give a text with [MASK], e.g. "the cat sat on the [MASK]."');
   await setupBackend(o);
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const ck = loadCheckpoint(o.checkpoint as string);
   if (!(ck.model instanceof BertForMaskedLM) || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${o.checkpoint}: not a BERT masked-language model (model type ${ck.model.type})`);
   for (const f of fillMask(ck.model, ck.tokenizer, o.text, o.topK as number)) {

@@ -1,8 +1,9 @@
 // BERT's entries for the model registry (src/models/registry.ts): 'bert' (BertForMaskedLM, what `--arch bert`
 // pretrains), 'bert-seq-cls' and 'bert-token-cls' (the fine-tuned task models, whose configs carry their
-// label names). With them checkpoints save and load BERT like any model. registerBertTypes() adds them; it is
-// idempotent, so the BERT jobs call it until the registry registers them itself.
-import { registerModelType, type ModelType } from './registry.js';
+// label names). With them checkpoints save and load BERT like any model. This module imports the registry for
+// types only, so registry.ts can register BERT_MODEL_TYPES itself without an import cycle; until it does, the
+// BERT jobs call registerBertTypes(registerModelType) (idempotent: a repeat replaces the same entries).
+import type { ModelType } from './registry.js';
 import { BERT_PRESETS, validateBertClassifierConfig, validateBertConfig, type BertClassifierConfig, type BertConfig } from './bert-config.js';
 import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification } from './bert-heads.js';
 
@@ -63,9 +64,10 @@ export const bertTokenClsType: ModelType<BertClassifierConfig> = {
   exportConfig: (c) => bertHFConfig(c, 'BertForTokenClassification'),
 };
 
-/** registers the three BERT model types (again: a repeat replaces them with the same entries) */
-export function registerBertTypes(): void {
-  registerModelType(bertMlmType);
-  registerModelType(bertSeqClsType);
-  registerModelType(bertTokenClsType);
+/** the three BERT model types, for the registry */
+export const BERT_MODEL_TYPES: ModelType[] = [bertMlmType, bertSeqClsType, bertTokenClsType] as unknown as ModelType[];
+
+/** registers the three BERT model types with `register` (the registry's registerModelType) */
+export function registerBertTypes(register: (t: ModelType) => void): void {
+  for (const t of BERT_MODEL_TYPES) register(t);
 }

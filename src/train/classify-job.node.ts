@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { noGrad } from '../tensor/tensor.js';
 import { registerBertTypes } from '../models/bert-type.js';
+import { registerModelType } from '../models/registry.js';
 import { BertForSequenceClassification } from '../models/bert-heads.js';
 import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { builtinClassificationTask, encodeTexts, labelIndices, labelSet, parseClassificationData, type LabeledText } from '../data/classification-data.js';
@@ -55,7 +56,7 @@ export interface ClassifyTrainResult extends RunResult {
 
 /** Fine-tunes a classifier (see ClassifyTrainJob); reports the best checkpoint's dev scores. */
 export async function runClassifyTrain(job: ClassifyTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<ClassifyTrainResult> {
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const d = loadSplits(job, log);
   const fj: FinetuneJob = { ...job, task: 'bert-seq-cls', meta: { data: d.trainName, dev: d.devName } };
@@ -91,7 +92,7 @@ export function scoreClassifier(model: BertForSequenceClassification, tok: WordP
  * present, are scored). Prints `label<TAB>probability<TAB>text` per example, then the scores.
  */
 export function runClassifyPredict(ckpt: string, input: { texts?: string[]; file?: string; svg?: string }, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): ClassificationMetrics | undefined {
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const ck = loadCheckpoint(ckpt);
   if (!(ck.model instanceof BertForSequenceClassification) || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${ckpt}: not a BERT sequence classifier (model type ${ck.model.type}); train one with gptlab classify train`);
   const xs: LabeledText[] = input.file

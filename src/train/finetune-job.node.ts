@@ -7,6 +7,7 @@ import type { LanguageModel } from '../models/model.js';
 import { BERT_PRESETS, type BertClassifierConfig, type BertConfig } from '../models/bert-config.js';
 import { BertForSequenceClassification, BertForTokenClassification, BertTaskModel } from '../models/bert-heads.js';
 import { registerBertTypes } from '../models/bert-type.js';
+import { registerModelType } from '../models/registry.js';
 import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
@@ -92,7 +93,7 @@ export interface FinetuneStart {
 /** the run's own checkpoint when resuming, a base's encoder with --base, else a fresh model */
 export function finetuneStart(job: FinetuneJob, folder: RunFolder, labels: string[], text: string, log: (l: string) => void): FinetuneStart {
   if (job.resume) {
-    registerBertTypes();
+    registerBertTypes(registerModelType);
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     if (ck.model.type !== job.task || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${folder.checkpointDir}: holds a ${ck.model.type} model, not ${job.task}`);
@@ -104,7 +105,7 @@ export function finetuneStart(job: FinetuneJob, folder: RunFolder, labels: strin
   }
   const o: BertStartOptions = { task: job.task, labels, text, vocabSize: job.vocabSize, preset: job.preset, overrides: job.overrides, seed: job.train.seed ?? 1337 };
   if (!job.base) return freshBertTask(o);
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const base = loadCheckpoint(job.base);
   log(`base: ${job.base} (${base.model.describe()})`);
   return bertTaskFromBase(base.model, base.tokenizer, o, job.base);

@@ -6,6 +6,7 @@ import type { BertConfig } from '../models/bert-config.js';
 import { BERT_PRESETS } from '../models/bert-config.js';
 import { BertForMaskedLM } from '../models/bert-heads.js';
 import { registerBertTypes } from '../models/bert-type.js';
+import { registerModelType } from '../models/registry.js';
 import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -59,7 +60,7 @@ function start(job: MlmJob, folder: RunFolder): { model: BertForMaskedLM; tokeni
 
 /** Pretrains BERT with MLM on job.text (see MlmJob). */
 export async function runMlmJob(job: MlmJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const { model, tokenizer, ck } = start(job, folder);
   const seqs = packSequences(job.text, tokenizer, model.config.blockSize);

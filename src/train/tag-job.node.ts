@@ -3,6 +3,7 @@
 // model's entity-level scores (seqeval, default mode); and tag sentences with a fine-tuned checkpoint.
 import { noGrad } from '../tensor/tensor.js';
 import { registerBertTypes } from '../models/bert-type.js';
+import { registerModelType } from '../models/registry.js';
 import { BertForTokenClassification } from '../models/bert-heads.js';
 import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { builtinTaggingTask, encodeTagged, parseTaggingData, tagSet, type TaggedSentence } from '../data/tagging-data.js';
@@ -47,7 +48,7 @@ export interface TagTrainResult extends RunResult {
 
 /** Fine-tunes a tagger (see TagTrainJob); reports the best checkpoint's entity scores on the dev set. */
 export async function runTagTrain(job: TagTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TagTrainResult> {
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const d = loadSplits(job, log);
   const fj: FinetuneJob = { ...job, task: 'bert-token-cls', meta: { data: d.trainName, dev: d.devName } };
@@ -77,7 +78,7 @@ export function tagSentences(model: BertForTokenClassification, tok: WordPieceTo
  * whitespace) or a JSONL file (whose tags, when present, are scored). Prints `token/TAG` per sentence.
  */
 export function runTagPredict(ckpt: string, input: { texts?: string[]; file?: string; chars?: boolean }, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): SeqevalReport | undefined {
-  registerBertTypes();
+  registerBertTypes(registerModelType);
   const ck = loadCheckpoint(ckpt);
   if (!(ck.model instanceof BertForTokenClassification) || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${ckpt}: not a BERT tagger (model type ${ck.model.type}); train one with gptlab tag train`);
   const split = (t: string): string[] => (input.chars ? [...t].filter((c) => c.trim() !== '') : t.split(/\s+/).filter(Boolean));
