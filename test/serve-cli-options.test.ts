@@ -20,6 +20,7 @@ test('serve: --max-body 0, --max-queue -1, --api-key "", --port 70000, --host ""
   await assert.rejects(serveCommand([ck, '--api-key', '']), refused(/--api-key/));
   await assert.rejects(serveCommand([ck, '--api-key', 'a b']), refused(/--api-key/));
   await assert.rejects(serveCommand([ck, '--port', '70000']), refused(/--port/));
+  await assert.rejects(serveCommand([ck, '--max-batch', '0']), refused(/--max-batch/));
   await assert.rejects(serveCommand([ck, '--host', '']), refused(/--host/));
   await assert.rejects(serveCommand([ck, '--model', ' ']), refused(/--model/));
 });

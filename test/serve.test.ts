@@ -338,3 +338,18 @@ test('a prompt the tokenizer cannot encode is a 400, not a server error', async 
     await other.close();
   }
 });
+
+test('an engine that batches gets that many generations at once; the rest still queue in order', async () => {
+  const batching = new FakeEngine({ tokenDelayMs: 1 });
+  Object.defineProperty(batching, 'maxConcurrent', { value: 3 });
+  const other = await startServer({ engine: batching, port: 0 });
+  try {
+    const c = new OpenAI({ baseURL: `${other.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const words = ['one', 'two', 'three', 'four', 'five', 'six'];
+    const replies = await Promise.all(words.map((w) => c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: w }] })));
+    assert.deepEqual(replies.map((r) => r.choices[0].message.content), words.map((w) => `You said: ${w}.`));
+    assert.ok(batching.maxActive > 1 && batching.maxActive <= 3, `maxActive ${batching.maxActive}`);
+  } finally {
+    await other.close();
+  }
+});

@@ -13,7 +13,8 @@ const OPTS: OptTable = {
   apiKey: { type: 'string', help: 'require "Authorization: Bearer KEY" on /v1/* (or set GPTLAB_API_KEY)' },
   model: { type: 'string', help: 'model id reported by /v1/models (default: the folder name)' },
   maxBody: { type: 'int', default: 1 << 20, help: 'largest request body in bytes' },
-  maxQueue: { type: 'int', default: 16, help: 'requests waiting behind the running one before 429' },
+  maxQueue: { type: 'int', default: 16, help: 'requests waiting behind the running ones before 429' },
+  maxBatch: { type: 'int', default: 8, help: 'requests decoded together (continuous batching; 1 = one at a time)' },
   ...BACKEND_OPTS,
 };
 
@@ -26,7 +27,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const backend = await setupBackend(o);
   const ck = loadCheckpoint(o.checkpoint as string);
   const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
-  const engine = new ChatEngine(ck.model, ck.tokenizer, id);
+  const engine = new ChatEngine(ck.model, ck.tokenizer, id, { maxBatch: o.maxBatch as number });
   const server = await startServer({
     engine, host: o.host as string, port, apiKey,
     limits: { maxBodyBytes: o.maxBody as number, maxQueue: o.maxQueue as number },
@@ -55,6 +56,7 @@ function checkServeOptions(o: Record<string, unknown>): string | undefined {
   if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be 0–65535, got ${port}`);
   if ((o.maxBody as number) < 1) throw new UsageError(`serve: --max-body must be at least 1 byte, got ${o.maxBody}`);
   if ((o.maxQueue as number) < 0) throw new UsageError(`serve: --max-queue must be 0 or more, got ${o.maxQueue}`);
+  if ((o.maxBatch as number) < 1 || (o.maxBatch as number) > 256) throw new UsageError(`serve: --max-batch must be 1–256, got ${o.maxBatch}`);
   if ((o.host as string).trim() === '') throw new UsageError('serve: --host must not be empty (127.0.0.1 is the default)');
   if (o.model !== undefined && (o.model as string).trim() === '') throw new UsageError('serve: --model must not be empty');
   const key = o.apiKey as string | undefined;

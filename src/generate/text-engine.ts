@@ -65,6 +65,8 @@ export interface TextEngine {
   readonly contextLength: number;
   /** the tokenizer's vocabulary size when known (ids in logit_bias must be below it) */
   readonly vocabSize?: number;
+  /** generations it runs well at once (continuous batching); the server lets this many run; default 1 */
+  readonly maxConcurrent?: number;
   /**
    * Tokens `prompt` takes, counted exactly as `generate` encodes it (messages with the chat template and
    * the generation prompt). Throws when the tokenizer cannot encode it (e.g. an unknown character).

@@ -1,6 +1,8 @@
-// One generation at a time, first come first served. The model computes on the main thread, so running two
-// generations "concurrently" would only interleave their tokens and slow both; a FIFO keeps latency
-// predictable and lets the HTTP layer keep answering /v1/models and /health while a job runs. Browser-safe.
+// Generations first come, first served, `concurrency` at a time (default one). A model that computes on the
+// main thread one request at a time would only interleave two "concurrent" generations and slow both; an
+// engine that batches (ChatEngine with maxBatch: continuous batching) runs several in one decode step, so the
+// server lets that many through. The FIFO keeps latency predictable and lets the HTTP layer keep answering
+// /v1/models and /health while jobs run. Browser-safe.
 
 export class QueueFullError extends Error {
   constructor(readonly limit: number) {
@@ -19,10 +21,15 @@ interface Job<T> {
 
 export class GenerationQueue {
   private readonly waiting: Job<unknown>[] = [];
-  private running = false;
+  private running = 0;
 
-  /** @param maxWaiting how many jobs may wait behind the running one before `submit` refuses */
-  constructor(readonly maxWaiting = 16) {}
+  /**
+   * @param maxWaiting how many jobs may wait behind the running ones before `submit` refuses
+   * @param concurrency how many jobs run at once (a positive integer)
+   */
+  constructor(readonly maxWaiting = 16, readonly concurrency = 1) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`GenerationQueue: concurrency must be a positive integer, got ${concurrency}`);
+  }
 
   /** jobs waiting, not counting the running one */
   get pending(): number {
@@ -31,10 +38,16 @@ export class GenerationQueue {
 
   /** true when `submit` would refuse a new job */
   get full(): boolean {
-    return this.running && this.waiting.length >= this.maxWaiting;
+    return this.running >= this.concurrency && this.waiting.length >= this.maxWaiting;
   }
 
+  /** true while any job runs */
   get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** jobs running now */
+  get active(): number {
     return this.running;
   }
 
@@ -70,10 +83,10 @@ export class GenerationQueue {
   }
 
   private pump(): void {
-    if (this.running) return;
+    if (this.running >= this.concurrency) return;
     const job = this.waiting.shift();
     if (!job) return;
-    this.running = true;
+    this.running++;
     job.signal.removeEventListener('abort', job.onAbort);
     let p: Promise<unknown>;
     try {
@@ -82,8 +95,9 @@ export class GenerationQueue {
       p = Promise.reject(e);
     }
     p.then(job.resolve, job.reject).finally(() => {
-      this.running = false;
+      this.running--;
       this.pump();
     });
+    this.pump();
   }
 }

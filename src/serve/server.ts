@@ -1,6 +1,7 @@
 // `gptlab serve`: an OpenAI-compatible HTTP API over a TextEngine, plus the web chat page at `/`.
-// Plain node:http, no framework. Generations run one at a time through a FIFO (the model computes on the
-// main thread), while cheap routes (/v1/models, /health, the page) answer at once even when busy.
+// Plain node:http, no framework. Generations go through a FIFO, one at a time (the model computes on the main
+// thread) or as many as the engine batches (engine.maxConcurrent), while cheap routes (/v1/models, /health,
+// the page) answer at once even when busy.
 //
 // How a request flows: server.ts (this file: per-request abort and logging, error mapping, listen, close)
 // → router.ts (CORS, API key, route, method) → chat-handler.ts / completions-handler.ts (body.ts reads the
@@ -55,7 +56,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   checkLimits(limits);
   const log = opts.log ?? (() => {});
   const model = { id: engine.modelId, object: 'model' as const, created: Math.floor(Date.now() / 1000), owned_by: 'gptlab', context_length: engine.contextLength };
-  const ctx: ServerContext = { engine, limits, queue: new GenerationQueue(limits.maxQueue), model, log };
+  const ctx: ServerContext = { engine, limits, queue: new GenerationQueue(limits.maxQueue, engine.maxConcurrent ?? 1), model, log };
   const route = makeRouter(ctx, { apiKey: opts.apiKey, cors: opts.cors, page: loadPage(opts.chatPage, log) });
   const inFlight = new Set<AbortController>();
   const server = createServer((req, res) => handleRequest(ctx, route, inFlight, req, res));
