@@ -129,6 +129,13 @@ test('config: validation names the field; transformers config.json maps onto our
   assert.throws(() => validateBertConfig({ ...fx.cfg, dropout: 1 }), /dropout must be a number in \[0, 1\)/);
   assert.throws(() => bertConfigFromHF({ ...fx.hf, hidden_act: 'relu' }), /hidden_act "relu" is not supported/);
   assert.throws(() => new BertForSequenceClassification({ ...fx.cfg, labels: [] } as never), /labels must be a non-empty array/);
+  // a transformers state_dict() also holds the tied decoder (weight and bias): accepted and dropped
+  const mlm = load('mlm');
+  const withTied = new Map(mlm.params);
+  withTied.set('cls.predictions.decoder.weight', mlm.params.get('bert.embeddings.word_embeddings.weight')!);
+  withTied.set('cls.predictions.decoder.bias', mlm.params.get('cls.predictions.bias')!);
+  new BertForMaskedLM(mlm.cfg as never).loadStateDict(withTied, 'hf');
+  assert.throws(() => new BertForMaskedLM(mlm.cfg as never).loadStateDict(new Map([...withTied, ['cls.seq_relationship.weight', mlm.params.get('cls.predictions.bias')!]]), 'hf'), /hf: unexpected tensor "cls\.seq_relationship\.weight"/);
   const tiny = new BertForMaskedLM({ ...BERT_PRESETS.tiny, vocabSize: 50 });
   assert.ok(tiny.describe().startsWith('BERT (bert): 2 layers'));
   assert.ok(!tiny.decayedParameterNames().has('bert.embeddings.word_embeddings.weight'));

@@ -138,5 +138,8 @@ test('classify and tag jobs: built-in tasks into run folders, predictions, resum
   fs.writeFileSync(jl, '{"tokens":["北","京"],"tags":["B","E"]}\n{"tokens":["北","京"],"tags":["B"]}\n');
   assert.throws(() => runTagPredict(path.join(dir, 'tag'), { file: jl }, log), /t\.jsonl:2: 1 tags for 2 tokens/);
   assert.throws(() => runClassifyPredict(path.join(dir, 'tag'), { texts: ['x'] }, log), /not a BERT sequence classifier \(model type bert-token-cls\)/);
+  // a class present only in the dev share of --data has no training examples
+  fs.writeFileSync(csv, 'a,x\nb,y\nc,x\nd,y\ne,z\n');
+  await assert.rejects(runClassifyTrain({ ...base, data: csv, devFraction: 0.2, out: path.join(dir, 'z'), train: { maxIters: 1 } }, log), /x\.csv: class "z" has no examples/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -43,7 +43,8 @@ function loadSplits(job: ClassifyTrainJob, log: (l: string) => void): Splits {
     const nDev = Math.floor(all.length * job.devFraction);
     (dev = all.slice(all.length - nDev)), (train = all.slice(0, all.length - nDev));
   }
-  const labels = labelSet(train, job.data);
+  // labels from all of --data, so that a class whose examples all fell into the dev share is named as empty
+  const labels = labelSet(job.dev ? train : all, job.data);
   labelIndices(train, labels, job.data, true);
   log(`data: ${job.data}: ${train.length} train, ${dev.length} dev examples; labels ${labels.join(', ')}`);
   return { train, dev, labels, trainName: job.data, devName };
