@@ -1,21 +1,26 @@
 // Decoding speed on the wasm backend, for nanoGPT's CPU config and its shakespeare_char shape (random weights:
 // speed does not depend on them): tokens/s at batch 1 with and without the KV cache, time to first token,
-// and the aggregate throughput of batched decoding (generateBatch) at B = 1, 4, 16.
+// the aggregate throughput of batched decoding (generateBatch) at B = 1, 4, 16, and of the continuous batcher
+// (continuous-batcher.ts) with 1, 4 and 16 concurrent clients, each sending requests one after another so
+// that requests keep joining and leaving the running batch, with the mean time to first token at 16 clients.
 // Run: node dist/bench/decode.js [--threads N] [--quick]
-// Past blockSize generateIds slides its window by recomputing it every step, so "cache on" for more tokens
-// than the block holds is mostly uncached work (the cpu shape at 200 tokens shows it).
+// Past blockSize generateIds slides its window by half a block (window.ts): one prefill of blockSize/2
+// tokens every blockSize/2 tokens (the cpu shape at 200 tokens shows the cost).
 import { initBackend } from '../src/backend/index.node.js';
 import { GPT, type GPTConfig } from '../src/models/gpt.js';
 import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
+import { ContinuousBatcher } from '../src/generate/continuous-batcher.js';
 
 export interface DecodeShape {
   name: string;
   config: GPTConfig;
+  /** also measure the continuous batcher on this shape */
+  batcher?: boolean;
 }
 
 export const DECODE_SHAPES: DecodeShape[] = [
-  { name: 'cpu 4L·4H·128·T64', config: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: 65, dropout: 0, bias: false } },
+  { name: 'cpu 4L·4H·128·T64', config: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, vocabSize: 65, dropout: 0, bias: false }, batcher: true },
   { name: 'char 6L·6H·384·T256', config: { nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256, vocabSize: 65, dropout: 0, bias: false } },
 ];
 
@@ -27,6 +32,10 @@ export interface DecodeResult {
   ttftMs: Record<string, number>;
   /** generateBatch aggregate tokens/s (all rows, greedy, prefill included), keyed by B */
   batchTokensPerSec: Record<string, number>;
+  /** ContinuousBatcher aggregate tokens/s, keyed by concurrent clients (1, 4, 16); shapes with `batcher` only */
+  batcherTokensPerSec?: Record<string, number>;
+  /** ContinuousBatcher mean time to first token in ms, keyed by clients */
+  batcherTtftMs?: Record<string, number>;
 }
 
 export interface BenchDecodeOptions {
@@ -63,7 +72,8 @@ export async function benchDecode(opts: BenchDecodeOptions = {}): Promise<Decode
   const quick = opts.quick ?? false;
   const results: DecodeResult[] = [];
   if (print) console.log(`backend ${be.name}×${be.threads}${quick ? ' (quick)' : ''}`);
-  for (const { name, config } of opts.shapes ?? DECODE_SHAPES) {
+  for (const shape of opts.shapes ?? DECODE_SHAPES) {
+    const { name, config } = shape;
     const model = new GPT(config, 1);
     model.eval();
     const V = config.vocabSize;
@@ -85,10 +95,43 @@ export async function benchDecode(opts: BenchDecodeOptions = {}): Promise<Decode
       const s = best(quick ? 1 : 2, () => generateBatch(model, ps, { maxNewTokens: n, temperature: 0 }));
       res.batchTokensPerSec[String(B)] = (B * n) / s;
     }
+    if (shape.batcher) Object.assign(res, await benchBatcher(model, quick));
     results.push(res);
   }
   if (print) printTable(results);
   return results;
+}
+
+/**
+ * The continuous batcher under c concurrent clients (c = 1, 4, 16), each sending `perClient` requests one after
+ * another (8-token prompts, 48 new tokens, temperature 0.8, its own seed): aggregate tokens/s over the wall time
+ * and the mean time from submit to first token. maxBatch 16, so 16 clients all decode together.
+ */
+async function benchBatcher(model: GPT, quick: boolean): Promise<Pick<DecodeResult, 'batcherTokensPerSec' | 'batcherTtftMs'>> {
+  const V = model.config.vocabSize, n = quick ? 16 : 48, perClient = quick ? 1 : 3;
+  const tps: Record<string, number> = {}, ttft: Record<string, number> = {};
+  const batcher = new ContinuousBatcher(model, { maxBatch: 16 });
+  await batcher.submit({ promptIds: prompt(8, V), maxNewTokens: 8 }); // warm-up
+  for (const clients of [1, 4, 16]) {
+    let tokens = 0, firstSum = 0, requests = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: clients }, async (_, c) => {
+      for (let r = 0; r < perClient; r++) {
+        const sent = performance.now();
+        let first = -1;
+        const res = await batcher.submit({
+          promptIds: prompt(8, V).slice(c % 4), maxNewTokens: n, seed: c * 100 + r, sampling: { temperature: 0.8 },
+          onToken: () => { if (first < 0) first = performance.now() - sent; },
+        });
+        tokens += res.ids.length;
+        firstSum += first;
+        requests++;
+      }
+    }));
+    tps[String(clients)] = tokens / ((performance.now() - t0) / 1000);
+    ttft[String(clients)] = firstSum / requests;
+  }
+  return { batcherTokensPerSec: tps, batcherTtftMs: ttft };
 }
 
 function printTable(results: DecodeResult[]): void {
@@ -100,6 +143,8 @@ function printTable(results: DecodeResult[]): void {
     add('tok/s ', Object.keys(r.tokensPerSec), (x, k) => x.tokensPerSec[k]);
     add('ttft ms ', Object.keys(r.ttftMs), (x, k) => x.ttftMs[k]);
     add('batch tok/s B', Object.keys(r.batchTokensPerSec), (x, k) => x.batchTokensPerSec[k]);
+    add('cb tok/s c', Object.keys(r.batcherTokensPerSec ?? {}), (x, k) => x.batcherTokensPerSec?.[k]);
+    add('cb ttft ms c', Object.keys(r.batcherTtftMs ?? {}).filter((k) => k === '16'), (x, k) => x.batcherTtftMs?.[k]);
   }
   const w = Math.max(...results.map((r) => r.shape.length), 5) + 2;
   const cw = Math.max(...cols.map(([l]) => l.length)) + 2;
