@@ -1,0 +1,116 @@
+// A GRPO / REINFORCE job on disk (`gptlab grpo`): a chat policy checkpoint, verifiable prompts (a JSONL file
+// or the built-in arithmetic set), a reward by name or from a user's module, the frozen reference (when
+// β > 0), the GRPOTrainer driven into a run folder (src/align/rl-job.node.ts), and held-out exact-match
+// accuracy per kind of question before and after.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { formatChatDataError } from '../data/chat.js';
+import { defaultArithmeticPrompts, parseVerifiableData, type VerifiablePrompt } from '../data/verifiable.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { checkpointFiles } from '../train/checkpoint.js';
+import { withChatVocabulary } from '../train/chat-vocabulary.js';
+import { RunFolder } from '../train/run-folder.node.js';
+import { GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
+import { runRLLoop, type RLRunResult } from './rl-job.node.js';
+import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
+import { cloneModel } from './clone.js';
+import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
+import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import type { RewardFn } from './rewards.js';
+
+export interface GRPOJob {
+  policy?: string;
+  data?: string;
+  out: string;
+  resume: boolean;
+  force?: boolean;
+  config: Partial<GRPOConfig>;
+  reward: RewardFn;
+  rewardName: string;
+  evalInterval: number;
+  /** held-out prompts for the accuracy report (built-in set: 100) */
+  evalPrompts: number;
+  adapt?: AdaptOptions;
+  quiet?: boolean;
+}
+
+/** training and held-out prompts: a file (first evalPrompts held out) or the built-in arithmetic set */
+export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): { train: VerifiablePrompt[]; dev: VerifiablePrompt[] } {
+  if (!file) {
+    const train = defaultArithmeticPrompts({ seed: 1, size: 400 }), dev = defaultArithmeticPrompts({ seed: 2, size: nEval });
+    log(`data: built-in arithmetic prompts (sums and differences of 0..20): ${train.length} train, ${dev.length} held out`);
+    return { train, dev };
+  }
+  const parsed = parseVerifiableData(readTextFile(file, 'prompt file'), file);
+  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
+  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
+  log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
+  if (!parsed.prompts.length) throw new Error(`${file}: no valid prompts to train on`);
+  const n = Math.min(nEval, Math.floor(parsed.prompts.length / 5));
+  return { dev: parsed.prompts.slice(0, n), train: parsed.prompts.slice(n) };
+}
+
+interface Policy {
+  model: LanguageModel;
+  tokenizer: Tokenizer;
+  resume?: { step: number; history: RLStepLog[]; bestScore: number; moments: Map<string, Float32Array>; meta: Record<string, unknown> };
+}
+
+/** the policy: the run's checkpoint when resuming, else the given checkpoint (LoRA merged) with the chat vocabulary */
+export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boolean, command: string): Policy {
+  if (resume) {
+    const ck = loadAnyCheckpoint(folder.checkpointDir, true);
+    const st = ck.trainerState as unknown as { step: number; rlHistory?: RLStepLog[]; bestScore?: number | null } | undefined;
+    if (!st || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    return { model: ck.model, tokenizer: ck.tokenizer, resume: { step: st.step, history: st.rlHistory ?? [], bestScore: st.bestScore ?? -Infinity, moments: ck.moments, meta: ck.config.meta ?? {} } };
+  }
+  if (!p) throw new Error(`${command}: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)`);
+  const ck = loadAnyCheckpoint(p);
+  const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
+  const { model, tokenizer } = withChatVocabulary(plain, ck.tokenizer, '');
+  return { model, tokenizer };
+}
+
+function report(label: string, e: RewardEval, log: (l: string) => void): void {
+  log(`held-out exact match ${label}: ${(100 * e.accuracy).toFixed(1)}% (${byKindLine(e)}), mean reward ${e.meanReward.toFixed(3)}`);
+}
+
+/** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
+export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
+  const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
+  const data = loadPrompts(job.data ?? (pol.resume?.meta.data as string | undefined), job.evalPrompts, log);
+  const reference = (config.beta ?? 0.04) > 0 ? referenceFor(pol, log) : null;
+  if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
+  const maxNew = config.maxNewTokens ?? 24;
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, data.dev, job.reward, maxNew);
+  const before = pol.resume ? undefined : evalNow();
+  if (before) report('before', before, log);
+  const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, job.reward, config, reference, job.rewardName);
+  if (pol.resume) {
+    trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
+    trainer.step = pol.resume.step;
+  }
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(job.adapt?.lora ? { lora: job.adapt.lora } : {}) };
+  const res = await runRLLoop({
+    get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
+    trainStep: () => trainer.trainStep(), modelFiles: (m) => checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: trainer.config.algo, ...m } }),
+  }, folder, {
+    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log,
+    history: pol.resume?.history, bestScore: pol.resume?.bestScore,
+    evaluate: () => { const e = evalNow(); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
+  });
+  const after = evalNow();
+  report('after', after, log);
+  return { ...res, before, after };
+}
+
+/** the frozen reference: the starting policy (a fresh run's copy, or the recorded base when resuming) */
+function referenceFor(pol: Policy, log: (l: string) => void): LanguageModel {
+  if (!pol.resume) return cloneModel(pol.model);
+  const base = pol.resume.meta.base;
+  if (typeof base !== 'string') throw new Error('grpo --resume: the run does not record its --policy, which the reference is');
+  log(`reference policy: ${base}`);
+  return loadPolicy(base, null as unknown as RunFolder, false, 'grpo').model;
+}

@@ -1,0 +1,139 @@
+// GRPO and REINFORCE as a loop of their own (DeepSeekMath, Shao et al. 2024; TRL GRPOTrainer): each step
+// draws P prompts, samples G completions of each with the generation core (batched, KV cache), scores them
+// with a reward function, turns rewards into group-relative advantages A = (r − mean_g)/(std_g + 1e−4) and
+// takes μ optimizer steps on the clipped objective with an optional k3 KL penalty to a frozen reference
+// (src/align/grpo.ts). `algo: 'reinforce'` is REINFORCE with the group mean as baseline (advantages not
+// scaled, ratio 1 at μ = 1: −A·∇logπ). Every random choice derives from (seed, step), so a run resumed at
+// step k continues exactly as the uninterrupted one. Browser-safe; files are src/align/rl-job.node.ts.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { AdamW } from '../optim/adamw.js';
+import { weightDecayGroups, type Optimizer } from '../optim/optimizer.js';
+import { Rng } from '../tensor/rng.js';
+import { optimizationStep } from '../train/step.js';
+import type { VerifiablePrompt } from '../data/verifiable.js';
+import { grpoAdvantages, grpoLoss, type GRPOLossType } from './grpo.js';
+import { rolloutLogProbs, rolloutLogProbsData, sampleRollout, type Rollout } from './rollout.js';
+import type { RewardFn } from './rewards.js';
+
+export interface GRPOConfig {
+  algo: 'grpo' | 'reinforce';
+  steps: number;
+  /** prompts per step, P */
+  promptsPerStep: number;
+  /** completions per prompt, G (≥ 2) */
+  groupSize: number;
+  maxNewTokens: number;
+  temperature: number;
+  lr: number;
+  weightDecay: number;
+  gradClip: number;
+  /** KL coefficient to the reference (0: no reference is kept) */
+  beta: number;
+  /** clip range ε */
+  epsilon: number;
+  /** optimizer steps per rollout, μ */
+  iterations: number;
+  lossType: GRPOLossType;
+  seed: number;
+}
+
+export const GRPO_DEFAULTS: GRPOConfig = {
+  algo: 'grpo', steps: 100, promptsPerStep: 4, groupSize: 8, maxNewTokens: 24, temperature: 1, lr: 2e-5, weightDecay: 0,
+  gradClip: 1, beta: 0.04, epsilon: 0.2, iterations: 1, lossType: 'grpo', seed: 1337,
+};
+
+/** what one step logs */
+export interface RLStepLog {
+  step: number;
+  /** mean reward of the step's completions */
+  reward: number;
+  rewardStd: number;
+  /** mean k3 KL to the reference over completion tokens (0 without a reference) */
+  kl: number;
+  /** fraction of completion tokens whose ratio was clipped */
+  clipRatio: number;
+  loss: number;
+  /** mean completion length in tokens */
+  length: number;
+  seconds: number;
+  [extra: string]: number;
+}
+
+export function checkGRPOConfig(c: GRPOConfig): void {
+  const bad = (f: string, want: string): never => {
+    throw new Error(`grpo: ${f} must be ${want}, got ${String((c as unknown as Record<string, unknown>)[f])}`);
+  };
+  if (c.algo !== 'grpo' && c.algo !== 'reinforce') bad('algo', 'grpo or reinforce');
+  for (const f of ['steps', 'promptsPerStep', 'maxNewTokens', 'iterations'] as const) if (!(Number.isInteger(c[f]) && c[f] >= 1)) bad(f, 'a positive integer');
+  if (!(Number.isInteger(c.groupSize) && c.groupSize >= 2)) bad('groupSize', 'an integer ≥ 2 (advantages compare completions of one prompt)');
+  if (!(c.temperature > 0)) bad('temperature', '> 0 (rollouts must sample)');
+  if (!(c.beta >= 0)) bad('beta', '≥ 0');
+  if (!(c.lr > 0)) bad('lr', '> 0');
+}
+
+export class GRPOTrainer {
+  readonly config: GRPOConfig;
+  readonly optimizer: Optimizer;
+  step = 0;
+  private readonly names: Map<object, string>;
+  private readonly trainable;
+
+  constructor(readonly policy: LanguageModel, readonly tokenizer: Tokenizer, readonly prompts: readonly VerifiablePrompt[], readonly reward: RewardFn,
+    config: Partial<GRPOConfig> = {}, readonly reference: LanguageModel | null = null, readonly rewardName = 'reward function') {
+    this.config = { ...GRPO_DEFAULTS, ...config };
+    checkGRPOConfig(this.config);
+    if (!prompts.length) throw new Error('grpo: no prompts to train on');
+    if (this.config.beta > 0 && !reference) throw new Error('grpo: beta > 0 needs a reference model');
+    if (reference) for (const p of reference.parameters()) p.requiresGrad = false;
+    policy.toStorage();
+    const named = policy.namedParameters().filter(([, p]) => p.requiresGrad);
+    this.names = new Map(named.map(([n, p]) => [p, n]));
+    this.trainable = named.map(([, p]) => p);
+    this.optimizer = new AdamW(weightDecayGroups(named, policy.decayedParameterNames(), this.config.weightDecay), { lr: this.config.lr, beta1: 0.9, beta2: 0.99 });
+  }
+
+  nameOf = (p: object): string => this.names.get(p) ?? '?';
+
+  /** the step's prompts: P drawn with Rng(seed, step), so resuming needs no generator state */
+  promptsAt(step: number): VerifiablePrompt[] {
+    const rng = new Rng(this.config.seed * 1_000_003 + step);
+    return Array.from({ length: this.config.promptsPerStep }, () => this.prompts[rng.int(this.prompts.length)]);
+  }
+
+  /** samples the step's rollout with the current policy */
+  rollout(step: number): Rollout {
+    const c = this.config;
+    return sampleRollout(this.policy, this.tokenizer, this.promptsAt(step), this.reward, {
+      groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, seed: c.seed * 7919 + step * c.promptsPerStep * c.groupSize,
+    }, this.rewardName);
+  }
+
+  /** one step: rollout, advantages, μ updates. Returns the step's log line. */
+  trainStep(): RLStepLog {
+    const t0 = performance.now();
+    const c = this.config;
+    const r = this.rollout(this.step);
+    const adv = grpoAdvantages(r.rewards, c.groupSize, c.algo === 'reinforce' ? 'none' : 'group');
+    const refLogp = c.beta > 0 ? rolloutLogProbsData(this.reference!, r) : undefined;
+    const oldLogp = c.iterations > 1 ? rolloutLogProbsData(this.policy, r) : undefined;
+    let kl = 0, clip = 0, loss = 0;
+    this.policy.train();
+    for (let it = 0; it < c.iterations; it++) {
+      const res = optimizationStep(this.trainable, this.optimizer, c.lr, c.gradClip, () => {
+        const out = grpoLoss(rolloutLogProbs(this.policy, r).logp, {
+          advantages: adv, mask: r.mask, oldLogp, refLogp, beta: c.beta, epsilon: c.epsilon, lossType: c.lossType,
+        });
+        kl = out.kl;
+        clip = out.clipRatio;
+        return out.loss;
+      }, (l) => new Error(`grpo: loss became ${l} at step ${this.step + 1}`));
+      loss = res.loss;
+    }
+    this.step++;
+    const mean = r.rewards.reduce((s, v) => s + v, 0) / r.rewards.length;
+    const std = Math.sqrt(r.rewards.reduce((s, v) => s + (v - mean) ** 2, 0) / r.rewards.length);
+    const length = r.lengths.reduce((s, v) => s + v, 0) / r.lengths.length;
+    return { step: this.step, reward: mean, rewardStd: std, kl, clipRatio: clip, loss, length, seconds: (performance.now() - t0) / 1000 };
+  }
+}

@@ -1,0 +1,137 @@
+// Reward-model and DPO jobs on disk (`gptlab rm train`, `gptlab dpo`): preference data (a JSONL file, or the
+// built-in set ranked by the rule-based reward), a base checkpoint given the chat vocabulary, the objective
+// on the one Trainer in a run folder (checkpoints, best/, loss.svg, log.jsonl, Ctrl-C saves, --resume).
+// The reward model's checkpoint has model type 'reward' (its head saved with the backbone); DPO's is a
+// plain language model, usable by sample, chat and serve.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { formatChatDataError } from '../data/chat.js';
+import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from '../data/preference.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { withChatVocabulary } from '../train/chat-vocabulary.js';
+import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import type { Objective } from '../train/objective.js';
+import { RewardModel } from './reward-model.js';
+import { registerRewardModelType } from './reward-type.js';
+import { RewardModelObjective } from './reward-objective.js';
+import { DPOObjective } from './dpo-objective.js';
+import { encodePairs } from './pairs.js';
+import { cloneModel } from './clone.js';
+import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
+
+export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
+  maxIters: 300, batchSize: 16, lr: 1e-4, minLr: 1e-5, warmupIters: 20, weightDecay: 0, gradClip: 1.0,
+  evalInterval: 50, patience: 0, seed: 1337, sampleAt: [],
+};
+
+export interface PreferenceJob {
+  kind: 'rm' | 'dpo';
+  base?: string;
+  data?: string;
+  out: string;
+  resume: boolean;
+  force?: boolean;
+  devFraction: number;
+  /** DPO's β */
+  beta?: number;
+  adapt?: AdaptOptions;
+  train: Partial<TrainConfig>;
+  quiet?: boolean;
+}
+
+/** pairs from a file (errors printed, kept/skipped logged) or the built-in set */
+export function loadPreferencePairs(file: string | undefined, devFraction: number, log: (l: string) => void): { train: PreferencePair[]; dev: PreferencePair[] } {
+  if (!file) {
+    const d = defaultPreferenceData({ seed: 1 });
+    log(`data: built-in preferences (SFT-world questions, answers ranked by the rule-based reward): ${d.train.length} train pairs, ${d.dev.length} held-out pairs`);
+    return d;
+  }
+  const parsed = parsePreferenceData(readTextFile(file, 'preference data file'), file);
+  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
+  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
+  log(`data: ${file}: kept ${parsed.summary.kept} records (${parsed.summary.pairs} pairs), skipped ${parsed.summary.skipped}`);
+  if (!parsed.pairs.length) throw new Error(`${file}: no valid preference pairs to train on`);
+  const nDev = Math.floor(parsed.pairs.length * devFraction);
+  return { dev: parsed.pairs.slice(0, nDev), train: parsed.pairs.slice(nDev) };
+}
+
+interface Start {
+  model: LanguageModel;
+  tokenizer: Tokenizer;
+  state?: { trainer: TrainState; moments: Map<string, Float32Array> };
+  data?: string;
+  /** DPO: the starting policy of the run (kept in the run's meta so a resumed run rebuilds the reference) */
+  base?: string;
+  /** a resumed LoRA run's adapter settings */
+  lora?: LoraOptions;
+}
+
+function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string, log: (l: string) => void): Start {
+  registerRewardModelType();
+  if (job.resume) {
+    const ck = loadAnyCheckpoint(folder.checkpointDir, true);
+    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    job.train = { ...(ck.config.train ?? {}), ...job.train };
+    log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+    const meta = ck.config.meta ?? {};
+    const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
+    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };
+  }
+  if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
+  const ck = loadAnyCheckpoint(job.base);
+  const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
+  const backbone = plain instanceof RewardModel ? plain.backbone : plain;
+  const grown = withChatVocabulary(backbone, ck.tokenizer, text());
+  if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
+  const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337) : grown.model;
+  return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
+}
+
+/** the reference of a DPO run: a copy of the base (fresh run), or the base reloaded (resumed run) */
+function dpoReference(start: Start, log: (l: string) => void): LanguageModel {
+  if (!start.state) return cloneModel(start.model);
+  if (!start.base) throw new Error('dpo --resume: the run does not record its --base, which the reference policy is');
+  const ck = loadAnyCheckpoint(start.base);
+  const ref = withChatVocabulary(hasLora(ck.model) ? mergedCopy(ck.model) : ck.model, ck.tokenizer, '').model;
+  if (ref.config.vocabSize !== start.model.config.vocabSize) throw new Error(`${start.base}: its vocabulary differs from the run's; give the same --base`);
+  log(`reference policy: ${start.base}`);
+  return ref;
+}
+
+/** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
+export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number> }> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
+  const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
+  const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
+  const data = loadPairs(start.data);
+  const { model, tokenizer } = start;
+  if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? ['score.weight', 'score.bias'] : []));
+  const lora = start.state ? start.lora : job.adapt?.lora;
+  const T = model.config.blockSize;
+  const tr = encodePairs(data.train, tokenizer, T), dv = encodePairs(data.dev, tokenizer, T);
+  if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out`);
+  const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(dpoReference(start, log), tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
+  const trainer = new Trainer(model, objective, { ...PREFERENCE_DEFAULTS, ...job.train }, { tokenizer });
+  if (start.state) trainer.restore(start.state.trainer, start.state.moments);
+  let metrics: Record<string, number> | undefined;
+  const meta = { base: start.base, data: start.data ?? 'built-in', ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : {}), ...(lora ? { lora } : {}) };
+  const first = trainer.evaluate();
+  if (!start.state) log(`before training: ${Object.entries({ loss: first.dev ?? first.train!, ...first.metrics }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+  const res = await runTrainer(trainer, folder, {
+    model, tokenizer, meta, quiet: job.quiet, log, label: job.kind,
+  });
+  metrics = trainer.evaluate().metrics;
+  if (lora) {
+    const best = loadAnyCheckpoint(folder.bestDir);
+    saveLoraOutputs(folder.dir, best.model, best.tokenizer, meta);
+    log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged model in ${folder.dir}/merged`);
+  }
+  return { ...res, metrics };
+}
+
+function allText(d: { train: PreferencePair[]; dev: PreferencePair[] }): string {
+  return [...d.train, ...d.dev].flatMap((p) => [...p.prompt.map((m) => m.content), p.chosen, p.rejected]).join('') + '\n';
+}

@@ -1,0 +1,29 @@
+// A user's reward function from a JavaScript module (`--reward-fn FILE.mjs` / `--reward FILE.mjs`): its
+// default export (or an export named `reward`) is called as reward(completion, { prompt, answer, kind })
+// and must return a finite number; a throw or NaN stops the run with one line naming the file
+// (src/align/rewards.ts checkedReward).
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { namedReward, type RewardFn } from './rewards.js';
+
+/** Imports FILE and returns its reward function; throws one line for a missing file or a module without one. */
+export async function loadRewardModule(file: string): Promise<RewardFn> {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new Error(`${file}: no such reward module`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: could not load the module: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const fn = typeof mod.default === 'function' ? mod.default : mod.reward;
+  if (typeof fn !== 'function') throw new Error(`${file}: export a function (export default function (completion, { prompt, answer, kind }) { … } or export function reward)`);
+  return fn as RewardFn;
+}
+
+/** a reward by name (exact, last-number, format, exact+format) or from a .js/.mjs file */
+export async function resolveReward(spec: string): Promise<{ fn: RewardFn; name: string }> {
+  if (/\.(m?js|cjs)$/.test(spec)) return { fn: await loadRewardModule(spec), name: spec };
+  return { fn: namedReward(spec), name: spec };
+}

@@ -1,0 +1,43 @@
+// Held-out evaluation of a policy on prompts with verifiable answers: greedy completions (batched on the
+// generation core, KV cache), scored by the reward function; accuracy is the share with a positive reward,
+// overall and per kind of question.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { VerifiablePrompt } from '../data/verifiable.js';
+import { generateBatch } from '../generate/batch.js';
+import { encodePrompt, endOfTurnId } from './pairs.js';
+import { checkedReward, type RewardFn } from './rewards.js';
+
+export interface RewardEval {
+  /** share of prompts whose greedy completion gets a positive reward */
+  accuracy: number;
+  meanReward: number;
+  byKind: Record<string, { right: number; total: number }>;
+  completions: string[];
+}
+
+/** Greedy completions of `items` (in batches of `batch`), scored. */
+export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32): RewardEval {
+  const end = endOfTurnId(tok);
+  const completions: string[] = [];
+  for (let i = 0; i < items.length; i += batch) {
+    const group = items.slice(i, i + batch).map((it) => encodePrompt(it.prompt, tok));
+    const out = generateBatch(model, group, { maxNewTokens, temperature: 0, stopTokens: [end] });
+    completions.push(...out.map((r) => tok.decode(r.ids.filter((id) => id !== end))));
+  }
+  const byKind: RewardEval['byKind'] = {};
+  let right = 0, sum = 0;
+  items.forEach((it, i) => {
+    const r = checkedReward(reward, completions[i], it);
+    const k = (byKind[it.kind ?? 'all'] ??= { right: 0, total: 0 });
+    k.total++;
+    sum += r;
+    if (r > 0) right++, k.right++;
+  });
+  return { accuracy: items.length ? right / items.length : 0, meanReward: items.length ? sum / items.length : 0, byKind, completions };
+}
+
+/** `add 12/20, sub 9/20` */
+export function byKindLine(e: RewardEval): string {
+  return Object.entries(e.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ');
+}

@@ -1,0 +1,119 @@
+// On-policy RL runs (GRPO, REINFORCE, PPO) in a run folder, like every training run:
+//   checkpoint/   latest policy + optimizer moments + trainer_state.json (step, history): --resume continues
+//   best/         the policy with the best held-out score so far (a plain chat model: sample, chat, serve)
+//   reward.svg    mean reward and KL per step;   log.jsonl  one line per step and per evaluation
+// Ctrl-C / SIGTERM finish the step and save first. Each step's randomness derives from (seed, step), so a
+// resumed run takes the same steps as an uninterrupted one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { lossCurveSVG } from '../eval/plot.js';
+import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { RunFolder } from '../train/run-folder.node.js';
+import { ProgressBar } from '../train/progress.node.js';
+import { tick } from '../generate/generate.js';
+import type { RLStepLog } from './grpo-trainer.js';
+
+export interface RLLoop {
+  step: number;
+  /** the policy's generator (dropout), saved as trainer_state.json's rng */
+  readonly rng: { getState(): unknown };
+  readonly optimizer: Optimizer;
+  nameOf(p: object): string;
+  trainStep(): RLStepLog;
+  /** checkpoint files of the policy (and any head), without trainer state */
+  modelFiles(meta: Record<string, unknown>): Record<string, Uint8Array | string>;
+}
+
+export interface RLRunOptions {
+  steps: number;
+  evalInterval: number;
+  /** held-out evaluation: numbers to log; `score` (higher is better) picks best/ */
+  evaluate: () => Record<string, number>;
+  meta: Record<string, unknown>;
+  label: string;
+  quiet?: boolean;
+  log?: (line: string) => void;
+  /** history of earlier steps (resume) */
+  history?: RLStepLog[];
+  bestScore?: number;
+}
+
+export interface RLRunResult {
+  outcome: 'done' | 'interrupted';
+  steps: number;
+  seconds: number;
+  history: RLStepLog[];
+  evals: Record<string, number>[];
+}
+
+/** trainer_state.json and optimizer.safetensors for resuming */
+function stateFiles(loop: RLLoop, history: RLStepLog[], best: number, rng: unknown): Record<string, Uint8Array | string> {
+  const moments: Record<string, SafetensorsEntry> = {};
+  for (const [k, v] of Object.entries(loop.optimizer.stateTensors((p) => loop.nameOf(p)))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
+  return {
+    'optimizer.safetensors': writeSafetensors(moments),
+    // the Trainer's fields (checkpoint loading checks them), the RL history and best held-out score beside them
+    'trainer_state.json': JSON.stringify({
+      step: loop.step, rng, modelRng: rng, bestDevLoss: null, evalsWithoutImprovement: 0, history: [], tokensSeen: 0,
+      rlHistory: history, bestScore: Number.isFinite(best) ? best : null,
+    }) + '\n',
+  };
+}
+
+/** reward.svg: mean reward and KL per step */
+export function writeRewardPlot(file: string, history: readonly RLStepLog[], title: string): void {
+  const svg = lossCurveSVG([
+    { name: 'mean reward', points: history.map((h) => [h.step, h.reward]) },
+    { name: 'KL to reference', points: history.map((h) => [h.step, h.kl]) },
+  ], { title, xLabel: 'step', yLabel: 'reward / KL' });
+  writeFileAtomicSync(file, svg);
+}
+
+/** Runs `loop` to `steps` in `folder`, evaluating every evalInterval steps and at the end. */
+export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions): Promise<RLRunResult> {
+  const log = o.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const bar = o.quiet ? null : new ProgressBar({ label: o.label });
+  const say = (l: string): void => (bar ? (bar.pause(), bar.log(l)) : log(l));
+  const history = (o.history ?? []).slice(), evals: Record<string, number>[] = [];
+  let best = o.bestScore ?? -Infinity, stop = false;
+  const onSignal = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    say('interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const t0 = performance.now(), start = loop.step;
+  const save = (): void => folder.saveCheckpoint({ ...loop.modelFiles(o.meta), ...stateFiles(loop, history, best, loop.rng.getState()) });
+  try {
+    while (loop.step < o.steps && !stop) {
+      const s = loop.trainStep();
+      history.push(s);
+      folder.appendLog({ ...s, time: (performance.now() - t0) / 1000 });
+      bar?.update({ step: s.step, total: o.steps, loss: s.loss, devLoss: NaN, tokensPerSec: 0, extra: { reward: s.reward.toFixed(3), kl: s.kl.toFixed(4) } });
+      if (s.step % o.evalInterval === 0 || s.step === o.steps) {
+        const ev = o.evaluate();
+        evals.push({ step: s.step, ...ev });
+        const improved = (ev.score ?? -Infinity) > best;
+        if (improved) best = ev.score, folder.saveBest(loop.modelFiles({ ...o.meta, step: s.step, ...ev }));
+        save();
+        if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
+        folder.appendLog({ step: s.step, eval: ev });
+        say(`step ${s.step}: reward ${s.reward.toFixed(3)}, KL ${s.kl.toFixed(4)}, clip ${s.clipRatio.toFixed(3)}, ${Object.entries(ev).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}${improved ? ' (best)' : ''}`);
+      }
+      await tick();
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    bar?.done();
+  }
+  save();
+  if (folder.save && !fs.existsSync(folder.bestDir)) folder.saveBest(loop.modelFiles(o.meta));
+  if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`${stop ? 'interrupted' : 'done'} at step ${loop.step} in ${seconds.toFixed(1)} s${folder.save ? `; saved ${folder.dir}/{checkpoint,best,reward.svg,log.jsonl}` : ''}`);
+  return { outcome: stop ? 'interrupted' : 'done', steps: loop.step - start, seconds, history, evals };
+}

@@ -1,0 +1,100 @@
+// Rollouts for on-policy RL (GRPO, REINFORCE, PPO): chat prompts encoded with the template, G completions
+// each sampled in one batch on the generation core with its KV cache (generateBatch), rewards from a reward
+// function, and the (B, T) layout every loss works on — rows prompt ++ completion, right-padded, with
+// next-token targets and the completion mask (position t scores token t + 1; TRL's completion_mask shifted
+// by one), and per-token log-probabilities of any model (policy, reference) over that layout.
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { noGrad, type Tensor } from '../tensor/tensor.js';
+import { stepScope } from '../backend/storage.js';
+import { mul } from '../tensor/elementwise.js';
+import { generateBatch, type BatchRowResult } from '../generate/batch.js';
+import type { VerifiablePrompt } from '../data/verifiable.js';
+import { completionMask } from './logprobs.js';
+import { encodePrompt, endOfTurnId } from './pairs.js';
+import { checkedReward, type RewardFn } from './rewards.js';
+
+export interface SampleOptions {
+  /** completions per prompt, G */
+  groupSize: number;
+  maxNewTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  /** row i samples with seed + i */
+  seed: number;
+}
+
+export interface Rollout {
+  /** the prompt record of each row (rows of one prompt are consecutive) */
+  items: VerifiablePrompt[];
+  /** decoded completions without the closing <|end|> */
+  texts: string[];
+  rewards: Float32Array;
+  /** (B, T) inputs, right-padded with 0 */
+  x: Int32Array;
+  /** (B, T) next-token targets, −1 past each row */
+  y: Int32Array;
+  /** (B·T) 1 where the position predicts a completion token */
+  mask: Float32Array;
+  /** rows B and columns T */
+  B: number;
+  T: number;
+  /** completion lengths (tokens, including <|end|> when the row stopped) */
+  lengths: number[];
+  /** each row ended with <|end|> */
+  stopped: boolean[];
+}
+
+/** Generates G completions of every prompt (batched, KV cache), decodes and scores them. Eval mode, no gradients. */
+export function sampleRollout(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, o: SampleOptions, rewardName = 'reward function'): Rollout {
+  const end = endOfTurnId(tok);
+  const promptIds = items.map((it) => encodePrompt(it.prompt, tok));
+  promptIds.forEach((p, i) => {
+    if (p.length + 1 > model.contextLength) throw new Error(`prompt ${i} has ${p.length} tokens: no room to answer in a context of ${model.contextLength}`);
+  });
+  const rows = promptIds.flatMap((p) => Array.from({ length: o.groupSize }, () => p));
+  const out = generateBatch(model, rows, { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed, stopTokens: [end] });
+  const rowItems = items.flatMap((it) => Array.from({ length: o.groupSize }, () => it));
+  const texts = out.map((r) => tok.decode(r.ids.filter((id) => id !== end)));
+  const rewards = Float32Array.from(texts, (t, i) => checkedReward(reward, t, rowItems[i], rewardName));
+  return { items: rowItems, texts, rewards, ...layout(rows, out), stopped: out.map((r) => r.finishReason === 'stop') };
+}
+
+/** prompt ++ completion rows as (B, T) inputs, targets and the completion mask */
+export function layout(prompts: readonly (readonly number[])[], completions: readonly BatchRowResult[]): { x: Int32Array; y: Int32Array; mask: Float32Array; B: number; T: number; lengths: number[] } {
+  const B = prompts.length;
+  const seqs = prompts.map((p, b) => [...p, ...completions[b].ids]);
+  const T = Math.max(...seqs.map((s) => s.length)) - 1;
+  const x = new Int32Array(B * T), y = new Int32Array(B * T).fill(-1);
+  seqs.forEach((s, b) => {
+    for (let t = 0; t < s.length - 1; t++) {
+      x[b * T + t] = s[t];
+      y[b * T + t] = s[t + 1];
+    }
+  });
+  const mask = completionMask(prompts.map((p) => p.length), seqs.map((s) => s.length), T);
+  return { x, y, mask, B, T, lengths: completions.map((c) => c.ids.length) };
+}
+
+/** per-token log-probabilities (B, T) of the rollout's targets under `model`, differentiable (0 where y = −1) */
+export function rolloutLogProbs(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>): { logp: Tensor; logits: Tensor } {
+  const out = model.forward(r.x, r.B, r.T, { targets: r.y, reduction: 'none' });
+  const nll = out.loss!; // (B, T)
+  return { logp: negate(nll), logits: out.logits };
+}
+
+/** the same, as plain numbers, without gradients (old policy, reference) */
+export function rolloutLogProbsData(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>): Float32Array {
+  const was = model.training;
+  model.eval();
+  try {
+    return stepScope(() => noGrad(() => rolloutLogProbs(model, r).logp.data.slice()));
+  } finally {
+    model.train(was);
+  }
+}
+
+function negate(t: Tensor): Tensor {
+  return mul(t, -1);
+}

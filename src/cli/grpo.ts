@@ -1,0 +1,67 @@
+// gptlab grpo: reinforcement learning of a chat policy from a verifiable reward — GRPO (group-relative
+// advantages, clipped ratio, optional KL to the starting policy) or REINFORCE (--algo reinforce), with
+// rollouts on the batched, KV-cached generation core. Reports held-out exact match per kind before/after.
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { ADAPT_OPTS, adaptOptions } from './lora.js';
+import { GRPO_DEFAULTS, type GRPOConfig } from '../align/grpo-trainer.js';
+import { runGRPOJob } from '../align/grpo-job.node.js';
+import { resolveReward } from '../align/reward-module.node.js';
+import { registerRewardModelType } from '../align/reward-type.js';
+
+const D = GRPO_DEFAULTS;
+const OPTS: OptTable = {
+  policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
+  data: { type: 'string', help: 'prompts JSONL: {"prompt"|"messages", "answer", "kind"?} (default: built-in arithmetic)' },
+  out: { type: 'string', default: 'runs/grpo', help: 'run folder' },
+  algo: { type: 'string', default: D.algo, help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
+  reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
+  groupSize: { type: 'int', default: D.groupSize, help: 'completions per prompt, G' },
+  promptsPerStep: { type: 'int', default: D.promptsPerStep, help: 'prompts per step' },
+  steps: { type: 'int', default: D.steps, help: 'training steps' },
+  maxNewTokens: { type: 'int', default: D.maxNewTokens, help: 'completion length limit' },
+  temperature: { type: 'number', default: D.temperature, help: 'sampling temperature of the rollouts' },
+  lr: { type: 'number', default: D.lr, help: 'learning rate (AdamW)' },
+  beta: { type: 'number', default: D.beta, help: 'KL coefficient to the starting policy (0: no reference)' },
+  epsilon: { type: 'number', default: D.epsilon, help: 'clip range of the ratio' },
+  iterations: { type: 'int', default: D.iterations, help: 'optimizer steps per rollout (μ)' },
+  lossType: { type: 'string', default: D.lossType, help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
+  gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
+  evalInterval: { type: 'int', default: 10, help: 'held-out evaluation and checkpoint every N steps' },
+  evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
+  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  resume: { type: 'bool', help: 'continue the run in --out' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  ...ADAPT_OPTS,
+  ...BACKEND_OPTS,
+};
+
+const CONFIG_KEYS = ['algo', 'groupSize', 'promptsPerStep', 'steps', 'maxNewTokens', 'temperature', 'lr', 'beta', 'epsilon', 'iterations', 'lossType', 'gradClip', 'seed'] as const;
+
+/** the loop's settings given (all of them for a new run; those set now for a resumed one) */
+export function rlConfig<K extends string>(o: ParsedArgs, keys: readonly K[]): Record<K, unknown> {
+  const c: Record<string, unknown> = {};
+  for (const k of keys) if (!o.resume || o._given.has(k)) c[k] = o[k];
+  return c as Record<K, unknown>;
+}
+
+export async function grpoCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'grpo');
+  if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
+  if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
+  if (o.algo !== 'grpo' && o.algo !== 'reinforce') throw new UsageError(`grpo: --algo must be grpo or reinforce, got "${o.algo as string}"`);
+  if ((o.evalInterval as number) < 1) throw new UsageError('grpo: --eval-interval must be at least 1');
+  const reward = await resolveReward((o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number')).catch((e: Error) => {
+    throw new UsageError(`grpo: --reward: ${e.message}`);
+  });
+  const adapt = adaptOptions(o, 'grpo');
+  process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+  registerRewardModelType();
+  process.stdout.write(`reward: ${reward.name}\n`);
+  const res = await runGRPOJob({
+    policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
+    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name,
+    evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
+  });
+  return res.outcome === 'interrupted' ? 130 : 0;
+}

@@ -1,0 +1,87 @@
+// gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
+// plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
+// alignment commands share, and their training options.
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { maybeHelp } from './common.js';
+import type { TrainConfig } from '../train/trainer.js';
+import { checkpointFiles } from '../train/checkpoint.js';
+import { saveCheckpoint } from '../train/checkpoint.node.js';
+import { hasLora, mergedCopy, type AdaptOptions } from '../align/adapt.js';
+import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
+import { registerRewardModelType } from '../align/reward-type.js';
+
+export const ADAPT_OPTS: OptTable = {
+  loraR: { type: 'int', help: 'train LoRA adapters of this rank instead of all weights (e.g. 8); adapters are saved in PEFT layout in <out>/adapter' },
+  loraAlpha: { type: 'number', default: 16, help: 'LoRA α (the update is scaled by α/r)' },
+  loraDropout: { type: 'number', default: 0, help: 'dropout on the LoRA input' },
+  loraTargets: { type: 'string', default: 'c_attn,c_proj', help: 'comma-separated module names to adapt (PEFT target_modules)' },
+  freeze: { type: 'string', help: 'comma-separated globs of parameter names to freeze, e.g. "transformer.wte.*,transformer.h.0.**"' },
+};
+
+/** the LoRA / freeze settings from parsed flags; undefined when neither is asked for */
+export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
+  const r = o.loraR as number | undefined;
+  const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (r === undefined && !freeze?.length) return undefined;
+  if (r !== undefined && r < 1) throw new UsageError(`${command}: --lora-r must be at least 1`);
+  const alpha = o.loraAlpha as number, dropout = o.loraDropout as number;
+  if (!(alpha > 0)) throw new UsageError(`${command}: --lora-alpha must be > 0`);
+  if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`${command}: --lora-dropout must be in [0, 1)`);
+  const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);
+  if (r !== undefined && !targets.length) throw new UsageError(`${command}: --lora-targets names no module`);
+  return { ...(r !== undefined ? { lora: { r, alpha, dropout, targets } } : {}), ...(freeze?.length ? { freeze } : {}) };
+}
+
+/** the Trainer options every alignment command takes, with its own defaults */
+export function trainOpts(d: Partial<TrainConfig>): OptTable {
+  return {
+    maxIters: { type: 'int', default: d.maxIters, help: 'training steps' },
+    batchSize: { type: 'int', default: d.batchSize, help: 'examples per step' },
+    lr: { type: 'number', default: d.lr, help: 'peak learning rate' },
+    minLr: { type: 'number', default: d.minLr, help: 'final learning rate' },
+    warmupIters: { type: 'int', default: d.warmupIters, help: 'warmup steps' },
+    weightDecay: { type: 'number', default: d.weightDecay, help: 'AdamW weight decay' },
+    gradClip: { type: 'number', default: d.gradClip, help: 'gradient norm clip (0 = off)' },
+    evalInterval: { type: 'int', default: d.evalInterval, help: 'evaluation and checkpoint every N steps' },
+    patience: { type: 'int', default: d.patience, help: 'early stopping patience in evaluations (0 = off)' },
+    seed: { type: 'int', default: d.seed, help: 'random seed' },
+  };
+}
+
+const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
+
+/** the training options given; a resumed run keeps its own and takes only those set now. Checks the counts. */
+export function trainOptions(o: ParsedArgs, command: string): Partial<TrainConfig> {
+  for (const k of ['maxIters', 'batchSize', 'evalInterval'] as const) {
+    if ((o[k] as number) < 1) throw new UsageError(`${command}: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1`);
+  }
+  const train: Record<string, unknown> = {};
+  for (const k of TRAIN_KEYS) if (!o.resume || o._given.has(k)) train[k] = o[k];
+  return train as Partial<TrainConfig>;
+}
+
+const MERGE_OPTS: OptTable = {
+  ckpt: { type: 'string', positional: true, help: 'a LoRA run folder or checkpoint (its best/ by default)' },
+  out: { type: 'string', help: 'folder for the merged checkpoint' },
+};
+
+export async function loraCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'merge') {
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
+      return sub === undefined ? 1 : 0;
+    }
+    throw new UsageError(`lora: unknown subcommand "${sub}" (gptlab lora merge RUN --out DIR)`);
+  }
+  const o = parseArgs(rest, MERGE_OPTS, 'lora merge');
+  if (maybeHelp(o, () => helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR'))) return 0;
+  if (!o.ckpt || !o.out) throw new UsageError('lora merge: give a LoRA run (or checkpoint) and --out DIR');
+  registerRewardModelType();
+  const ck = loadAnyCheckpoint(o.ckpt as string);
+  if (!hasLora(ck.model)) throw new UsageError(`lora merge: ${o.ckpt as string} has no LoRA adapter (its config.json meta has no "lora")`);
+  const { lora: _l, ...meta } = ck.config.meta ?? {};
+  saveCheckpoint(o.out as string, checkpointFiles(mergedCopy(ck.model), ck.tokenizer, { meta: { ...meta, mergedFrom: o.ckpt } }));
+  process.stdout.write(`merged LoRA (r=${ck.lora!.r}, α=${ck.lora!.alpha}, ${ck.lora!.targets.join(',')}) into ${o.out as string}\n`);
+  return 0;
+}

@@ -1,0 +1,103 @@
+// gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
+// pairs; held-out pairwise accuracy), and scoring responses with one.
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { ADAPT_OPTS, adaptOptions, trainOpts, trainOptions } from './lora.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { noGrad } from '../tensor/tensor.js';
+import { PREFERENCE_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
+import { RewardModel } from '../align/reward-model.js';
+import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
+import { registerRewardModelType } from '../align/reward-type.js';
+import { encodePrompt, endOfTurnId } from '../align/pairs.js';
+import { inEvalMode } from '../generate/decoder.js';
+
+const TRAIN_OPTS: OptTable = {
+  base: { type: 'string', help: 'the chat (SFT) checkpoint or run folder the reward model starts from' },
+  data: { type: 'string', help: 'preference JSONL: {prompt|messages, chosen, rejected} or {prompt|messages, responses: [best…worst]} (default: built-in)' },
+  out: { type: 'string', default: 'runs/rm', help: 'run folder' },
+  resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  devFraction: { type: 'number', default: 0.1, help: 'share of --data pairs held out for pairwise accuracy' },
+  ...trainOpts({ ...PREFERENCE_DEFAULTS, lr: 3e-4 }),
+  ...ADAPT_OPTS,
+  ...BACKEND_OPTS,
+};
+
+const SCORE_OPTS: OptTable = {
+  ckpt: { type: 'string', positional: true, help: 'a reward-model run folder or checkpoint' },
+  prompt: { type: 'string', help: 'the user\'s question' },
+  response: { type: 'string', help: 'the response to score' },
+  file: { type: 'string', help: 'JSONL of {prompt|messages, response} (or chosen/rejected pairs) to score, one line of output each' },
+  ...BACKEND_OPTS,
+};
+
+async function trainRm(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, TRAIN_OPTS, 'rm train');
+  if (maybeHelp(o, () => helpText('rm train', 'train a reward model on preference pairs', TRAIN_OPTS, 'gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR'))) return 0;
+  if (!o.base && !o.resume) throw new UsageError('rm train: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
+  const train = { lr: 3e-4, ...trainOptions(o, 'rm train') };
+  const adapt = adaptOptions(o, 'rm train');
+  process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+  const res = await runPreferenceJob({
+    kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
+    force: !!o.force, devFraction: o.devFraction as number, train, adapt,
+  });
+  if (res.metrics) process.stdout.write(`held-out pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
+  return res.outcome === 'interrupted' ? 130 : 0;
+}
+
+/** (prompt, response) items from --prompt/--response or a JSONL file */
+function scoreItems(o: Record<string, unknown>): { prompt: { role: 'user' | 'system' | 'assistant'; content: string }[]; response: string; label: string }[] {
+  if (o.file) {
+    const lines = readTextFile(o.file as string, 'file to score').split('\n');
+    return lines.flatMap((line, i) => {
+      if (!line.trim()) return [];
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch (e) {
+        throw new UsageError(`${o.file as string}:${i + 1}: invalid JSON: ${(e as Error).message}`);
+      }
+      const prompt = typeof rec.prompt === 'string' ? [{ role: 'user' as const, content: rec.prompt }] : (rec.messages as { role: 'user'; content: string }[]);
+      if (!Array.isArray(prompt)) throw new UsageError(`${o.file as string}:${i + 1}: prompt: missing "prompt" or "messages"`);
+      const rs = typeof rec.response === 'string' ? { response: rec.response } : { chosen: rec.chosen, rejected: rec.rejected };
+      return Object.entries(rs).map(([k, r]) => {
+        if (typeof r !== 'string' || !r) throw new UsageError(`${o.file as string}:${i + 1}: ${k}: must be a non-empty string`);
+        return { prompt, response: r, label: `${i + 1}${k === 'response' ? '' : ` ${k}`}` };
+      });
+    });
+  }
+  if (typeof o.prompt !== 'string' || typeof o.response !== 'string') throw new UsageError('rm score: give --prompt TEXT --response TEXT, or --file FILE.jsonl');
+  return [{ prompt: [{ role: 'user', content: o.prompt }], response: o.response, label: '' }];
+}
+
+async function scoreRm(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, SCORE_OPTS, 'rm score');
+  if (maybeHelp(o, () => helpText('rm score', 'score responses with a reward model', SCORE_OPTS, 'gptlab rm score CKPT --prompt TEXT --response TEXT | --file FILE.jsonl'))) return 0;
+  if (!o.ckpt) throw new UsageError('rm score: give a reward-model checkpoint or run folder');
+  const items = scoreItems(o);
+  await setupBackend(o);
+  registerRewardModelType();
+  const ck = loadAnyCheckpoint(o.ckpt as string);
+  if (!(ck.model instanceof RewardModel)) throw new UsageError(`rm score: ${o.ckpt as string} is a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
+  const rm = ck.model, end = endOfTurnId(ck.tokenizer);
+  for (const it of items) {
+    const ids = [...encodePrompt(it.prompt, ck.tokenizer), ...ck.tokenizer.encode(it.response), end];
+    if (ids.length > rm.contextLength) throw new UsageError(`rm score: ${it.label || 'the input'} has ${ids.length} tokens, more than the context (${rm.contextLength})`);
+    const r = inEvalMode(rm, () => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1]).data[0]));
+    process.stdout.write(`${it.label ? it.label + '\t' : ''}${r.toFixed(4)}\n`);
+  }
+  return 0;
+}
+
+export async function rmCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'train') return trainRm(rest);
+  if (sub === 'score') return scoreRm(rest);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write('gptlab rm — reward models\n\n  gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR\n  gptlab rm score CKPT --prompt TEXT --response TEXT | --file FILE.jsonl\n');
+    return sub === undefined ? 1 : 0;
+  }
+  throw new UsageError(`rm: unknown subcommand "${sub}" (train or score)`);
+}
