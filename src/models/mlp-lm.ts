@@ -55,7 +55,7 @@ export class MlpLM extends Module implements LanguageModel {
 
   /**
    * Weights from Rng(seed): embeddings N(0, 1) (makemore's C), the hidden layer N(0, (5/3)/√(n·E)) (Kaiming
-   * for tanh), the output layer N(0, 0.01/√H)-ish small so the first loss is close to ln V.
+   * for tanh), the output layer N(0, 0.1/√H), small so that the first loss is close to ln V.
    */
   constructor(config: MlpLMConfig, seed = 1337) {
     super();
