@@ -159,6 +159,82 @@ function asBytes(input: SafetensorsBytes, name: string): Uint8Array {
   throw new Error(`${name}: safetensors input must be bytes (Uint8Array, Buffer, ArrayBuffer or DataView), got ${what}`);
 }
 
+type Fail = (msg: string) => never;
+interface RawEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** the 8-byte length and the JSON header after it; returns the header object and where the data starts */
+function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unknown>; dataStart: number } {
+  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, need at least 8 for the header length`);
+  const n64 = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (n64 > BigInt(bytes.length - 8)) fail(`header length ${n64} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
+  const n = Number(n64);
+  if (n > MAX_HEADER_BYTES) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n < 2 || bytes[8] !== 0x7b) fail(`header must be a JSON object starting with '{'`);
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    fail('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header JSON must be an object');
+  return { header: header as Record<string, unknown>, dataStart: 8 + n };
+}
+
+function readMetadata(raw: unknown, fail: Fail): Record<string, string> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`"${METADATA_KEY}" must be an object of strings`);
+  const metadata: Record<string, string> = {};
+  for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof mv !== 'string') fail(`"${METADATA_KEY}.${mk}" must be a string, got ${JSON.stringify(mv)}`);
+    metadata[mk] = mv as string;
+  }
+  return metadata;
+}
+
+/** one tensor's header entry, checked: dtype, shape, offsets inside the data section and matching the size */
+function readEntry(key: string, raw: unknown, dataLen: number, fail: Fail): RawEntry {
+  const where = `tensor "${key}"`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`${where}: entry must be an object`);
+  const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
+  if (!isDtype(dtype)) fail(`${where}: unknown dtype ${JSON.stringify(dtype)} (supported: ${SUPPORTED})`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`${where}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(data_offsets)}`);
+  }
+  const [begin, end] = data_offsets as number[];
+  if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] has begin after end`);
+  if (end > dataLen) fail(`${where}: data_offsets [${begin}, ${end}] out of range (the data section is ${dataLen} bytes; file truncated?)`);
+  const sh = shape as number[];
+  const want = numel(sh) * DTYPES[dtype as SafetensorsDtype].bytes;
+  if (want !== end - begin) fail(`${where}: shape ${shapeStr(sh)} × ${dtype} needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+  return { name: key, dtype: dtype as SafetensorsDtype, shape: sh, begin, end };
+}
+
+/** the data section must be tiled exactly: sorted by begin, each tensor starts where the previous one ended */
+function checkTiling(entries: RawEntry[], dataLen: number, fail: Fail): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0, prev = '';
+  for (const e of sorted) {
+    if (e.begin < cursor) fail(`tensor "${e.name}" [${e.begin}, ${e.end}] overlaps tensor "${prev}" (which ends at ${cursor})`);
+    if (e.begin > cursor) fail(`hole in the data section: bytes [${cursor}, ${e.begin}) belong to no tensor (before "${e.name}")`);
+    (cursor = e.end), (prev = e.name);
+  }
+  if (cursor !== dataLen) fail(`data section is ${dataLen} bytes but the tensors cover only ${cursor} (trailing bytes)`);
+}
+
 /**
  * Parse and validate a safetensors byte image. `name` (a path, URL, ...) prefixes every error message.
  * Returned tensors own fresh copies of their data (safe to keep after `bytes` is reused).
@@ -166,86 +242,18 @@ function asBytes(input: SafetensorsBytes, name: string): Uint8Array {
  */
 export function readSafetensors(input: SafetensorsBytes, name = '<buffer>'): SafetensorsFile {
   const bytes = asBytes(input, name);
-  const fail = (msg: string): never => {
+  const fail: Fail = (msg) => {
     throw new Error(`${name}: invalid safetensors file: ${msg}`);
   };
-  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, need at least 8 for the header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8)) {
-    fail(`header length ${n64} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
-  }
-  const n = Number(n64);
-  if (n > MAX_HEADER_BYTES) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (n < 2 || bytes[8] !== 0x7b) fail(`header must be a JSON object starting with '{'`);
-
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
-  } catch {
-    return fail('header is not valid UTF-8');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return fail(`header is not valid JSON (${(e as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header JSON must be an object');
-
-  const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
-  const dataStart = 8 + n;
+  const { header, dataStart } = readHeader(bytes, fail);
   const dataLen = bytes.length - dataStart;
-
-  for (const [key, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (key === METADATA_KEY) {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`"${METADATA_KEY}" must be an object of strings`);
-      for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof mv !== 'string') fail(`"${METADATA_KEY}.${mk}" must be a string, got ${JSON.stringify(mv)}`);
-        metadata[mk] = mv as string;
-      }
-      continue;
-    }
-    const where = `tensor "${key}"`;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(`${where}: entry must be an object`);
-    const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
-    if (!isDtype(dtype)) fail(`${where}: unknown dtype ${JSON.stringify(dtype)} (supported: ${SUPPORTED})`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-    }
-    if (
-      !Array.isArray(data_offsets) ||
-      data_offsets.length !== 2 ||
-      !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0)
-    ) {
-      fail(`${where}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(data_offsets)}`);
-    }
-    const [begin, end] = data_offsets as number[];
-    if (begin! > end!) fail(`${where}: data_offsets [${begin}, ${end}] has begin after end`);
-    if (end! > dataLen) {
-      fail(`${where}: data_offsets [${begin}, ${end}] out of range (the data section is ${dataLen} bytes; file truncated?)`);
-    }
-    const sh = shape as number[];
-    const want = numel(sh) * DTYPES[dtype as SafetensorsDtype].bytes;
-    if (want !== end! - begin!) {
-      fail(`${where}: shape ${shapeStr(sh)} × ${dtype} needs ${want} bytes but data_offsets [${begin}, ${end}] span ${end! - begin!}`);
-    }
-    entries.push({ name: key, dtype: dtype as SafetensorsDtype, shape: sh, begin: begin!, end: end! });
+  let metadata: Record<string, string> = {};
+  const entries: RawEntry[] = [];
+  for (const [key, raw] of Object.entries(header)) {
+    if (key === METADATA_KEY) metadata = readMetadata(raw, fail);
+    else entries.push(readEntry(key, raw, dataLen, fail));
   }
-
-  // The buffer must be tiled exactly: sorted by begin, each tensor starts where the previous one ended.
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let cursor = 0;
-  let prev = '';
-  for (const e of sorted) {
-    if (e.begin < cursor) fail(`tensor "${e.name}" [${e.begin}, ${e.end}] overlaps tensor "${prev}" (which ends at ${cursor})`);
-    if (e.begin > cursor) fail(`hole in the data section: bytes [${cursor}, ${e.begin}) belong to no tensor (before "${e.name}")`);
-    cursor = e.end;
-    prev = e.name;
-  }
-  if (cursor !== dataLen) fail(`data section is ${dataLen} bytes but the tensors cover only ${cursor} (trailing bytes)`);
-
+  checkTiling(entries, dataLen, fail);
   const tensors = new Map<string, SafetensorsEntry>();
   for (const e of entries) {
     // A fresh, aligned copy of exactly the tensor's bytes. Not bytes.slice(…).buffer: a Node Buffer's
