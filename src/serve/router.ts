@@ -46,7 +46,7 @@ function routeTable(ctx: ServerContext, page: Page): Record<string, Route> {
   const { engine, queue } = ctx;
   return {
     '/': { methods: ['GET'], handle: (req, res) => servePage(req, res, page) },
-    '/health': { methods: ['GET'], handle: (_q, res) => sendJson(res, 200, { status: 'ok', model: engine.modelId, busy: queue.busy, queued: queue.pending }) },
+    '/health': { methods: ['GET'], handle: (_q, res) => sendJson(res, 200, { status: 'ok', model: engine.modelId, busy: queue.busy, running: queue.active, queued: queue.pending }) },
     '/v1/models': { methods: ['GET'], handle: (_q, res) => sendJson(res, 200, { object: 'list', data: [ctx.model] }) },
     '/v1/chat/completions': { methods: ['POST'], handle: (req, res, signal) => chatCompletions(ctx, req, res, signal) },
     '/v1/completions': { methods: ['POST'], handle: (req, res, signal) => completions(ctx, req, res, signal) },
