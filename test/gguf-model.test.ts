@@ -174,3 +174,43 @@ test('bad models: unknown architecture, mistyped metadata, missing tensor, shape
   loadError(rewrite(good, (m) => { m.delete(GPTLAB_TOKENIZER_KEY); m.set('tokenizer.ggml.model', GGUFValues.string('bert')); }), /metadata "tokenizer.ggml.model": tokenizer model "bert" is not supported/);
   loadError(rewrite(good, (m) => { m.delete(GPTLAB_TOKENIZER_KEY); m.set('tokenizer.ggml.tokens', GGUFValues.array('int32', [1])); }), /metadata "tokenizer.ggml.tokens": expected an array of strings/);
 });
+
+test('gptlab export: checkpoint → gguf (q8_0) and → hf folder; loadModelFile reads all three back', async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { checkpointFiles } = await import('../src/train/checkpoint.js');
+  const { saveCheckpoint } = await import('../src/train/checkpoint.node.js');
+  const { exportCommand, ggufInfoText } = await import('../src/cli/export.js');
+  const { loadModelFile } = await import('../src/formats/model-file.node.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'gptlab-export-'));
+  const out = process.stdout.write.bind(process.stdout), err = process.stderr.write.bind(process.stderr);
+  try {
+    const tok = bpeTokenizer('gpt2');
+    const m = tinyLlama(tok.vocabSize, 64, 3, true); // tied: checkpoints of untied LLaMAs drop lm_head (reported)
+    saveCheckpoint(path.join(dir, 'ck'), checkpointFiles(m, tok));
+    const bpeIds = tok.encode('the quick brown fox');
+    process.stdout.write = (() => true) as never;
+    process.stderr.write = (() => true) as never;
+    assert.equal(await exportCommand([path.join(dir, 'ck'), '--type', 'q8_0', '--out', path.join(dir, 'm.gguf')]), 0);
+    assert.equal(await exportCommand([path.join(dir, 'ck'), '--format', 'hf', '--out', path.join(dir, 'hf')]), 0);
+    await assert.rejects(exportCommand([path.join(dir, 'ck'), '--type', 'q5_k', '--out', path.join(dir, 'x.gguf')]), /q5_k/);
+    process.stdout.write = out;
+    process.stderr.write = err;
+    const ref = logits(m, bpeIds);
+    const ck = loadModelFile(path.join(dir, 'ck'));
+    const hf = loadModelFile(path.join(dir, 'hf'));
+    const gg = loadModelFile(path.join(dir, 'm.gguf'));
+    assert.deepEqual([ck.kind, hf.kind, gg.kind], ['checkpoint', 'hf', 'gguf']);
+    assert.equal(maxDiff(logits(hf.model, bpeIds), ref), 0);
+    assert.deepEqual(hf.tokenizer.encode('the quick brown fox'), bpeIds);
+    assert.ok(top1Agreement(logits(gg.model, bpeIds), ref, tok.vocabSize) >= 0.8);
+    assert.match(ggufInfoText(path.join(dir, 'm.gguf')), /general\.architecture[\s\S]*gptlab reads it as: LLaMA: 2 layers/);
+    writeFileSync(path.join(dir, 'junk.gguf'), 'GGUF');
+    assert.throws(() => loadModelFile(path.join(dir, 'junk.gguf')), /junk\.gguf: truncated/);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
