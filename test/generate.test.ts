@@ -113,7 +113,7 @@ test('left-padded batch forward: each row\'s logits match running it alone (1e-5
 
 test('generateBatch: every row equals generateIds alone with seed + row (greedy and seeded sampling)', () => {
   const m = model();
-  for (const opts of [{ temperature: 0 }, { temperature: 1.1, topK: 10, repetitionPenalty: 1.3, seed: 5 }]) {
+  for (const opts of [{ temperature: 0 }, { temperature: 1.1, topK: 10, repetitionPenalty: 1.3, seed: 5 }, { temperature: 0.9, presencePenalty: 1, frequencyPenalty: 0.5, logitBias: { [DOT]: 2 }, seed: 8 }]) {
     const rows = [{ maxNewTokens: 5 }, {}, { stopTokens: [DOT] }, { maxNewTokens: 3, stopTokens: [] }];
     const streamed: number[][] = prompts.map(() => []);
     const out = generateBatch(m, prompts, { ...opts, maxNewTokens: 12, stopTokens: [tok.encode(' ')[0]], rows, onToken: (r, id) => streamed[r].push(id) });
