@@ -13,6 +13,7 @@ import { DecodeBatch } from '../src/generate/decoder.js';
 import { topLogprobs } from '../src/generate/logprobs.js';
 import { NgramModel } from '../src/models/ngram-model.js';
 import type { LanguageModel } from '../src/models/model.js';
+import { Llama, LLAMA_PRESETS, type LlamaConfig } from '../src/models/llama.js';
 
 ensureBackend();
 const tok = CharTokenizer.fromText('the quick brown fox jumps over the lazy dog.\n');
@@ -164,4 +165,25 @@ test('continuous batching: a model whose state cannot be joined (n-gram) is rebu
   ps.push(b.submit(reqs[2]));
   const out = await Promise.all(ps);
   out.forEach((r, i) => assertSame(r, solo(ng, reqs[i]), `n-gram request ${i}`));
+});
+
+test('continuous batching on LLaMA (RoPE, grouped KV heads): joined rows equal their solo runs, past the block size', async () => {
+  const cfgL: LlamaConfig = { ...LLAMA_PRESETS.tiny, vocabSize: 19, blockSize: 12, nEmbd: 16, nHead: 4, nKvHead: 2, intermediateSize: 24, ropeTheta: 1000, tieWordEmbeddings: false };
+  const m = new Llama(cfgL, 5);
+  for (const [n, p] of m.namedParameters()) if (!n.endsWith('norm.weight')) for (let i = 0; i < p.size; i++) p.data[i] *= 8;
+  assert.equal(DecodeBatch.canJoin(m), true);
+  const reqs: BatcherRequest[] = [
+    { promptIds: [1, 2, 3, 4, 5], maxNewTokens: 20 },
+    { promptIds: [7], maxNewTokens: 9, seed: 3, sampling: { temperature: 0.9, topK: 6 } },
+    { promptIds: [4, 4, 9], maxNewTokens: 14, seed: 4, sampling: { temperature: 1, frequencyPenalty: 1 } },
+  ];
+  const b = new ContinuousBatcher(m, { maxBatch: 3 });
+  const ps = [b.submit(reqs[0])];
+  await tick();
+  await tick();
+  ps.push(b.submit(reqs[1]));
+  await tick();
+  ps.push(b.submit(reqs[2]));
+  const out = await Promise.all(ps);
+  out.forEach((r, i) => assertSame(r, solo(m, reqs[i]), `llama request ${i}`));
 });
