@@ -81,6 +81,7 @@ export class ChatEngine implements TextEngine {
   private async viaBatcher(ids: number[], p: GenerateParams, run: RunOptions, text: TextAssembler, signal?: AbortSignal): Promise<'stop' | 'length'> {
     const ac = new AbortController();
     const onAbort = (): void => ac.abort();
+    if (signal?.aborted) ac.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     let stopped = false;
     try {

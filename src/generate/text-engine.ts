@@ -34,7 +34,10 @@ export interface GenerateParams {
   topLogprobs?: number;
 }
 
-/** a token as text, its UTF-8 bytes (a token may hold part of a character) and its natural-log probability */
+/**
+ * a token as text, its UTF-8 bytes (a token may hold part of a character) and its natural-log probability
+ * under the model itself, before logit_bias, penalties, temperature and top-k/top-p (as OpenAI defines it)
+ */
 export interface TokenAlternative {
   token: string;
   bytes: number[];
