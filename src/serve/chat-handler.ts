@@ -14,6 +14,7 @@ import type { ServerContext } from './context.js';
 type Delta = ChatCompletionChunk['choices'][0]['delta'];
 type Finish = ChatCompletionChunk['choices'][0]['finish_reason'];
 
+/** Answers one chat completion request; throws ApiError (400/413/429) for the client to see. */
 export async function chatCompletions(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const r = parseChatRequest(asBody(await readJson(req, ctx.limits.maxBodyBytes)), { ...ctx.limits, vocabSize: ctx.engine.vocabSize });
   const maxTokens = fitTokens(ctx, r.messages, r.maxTokens, 'messages');

@@ -14,6 +14,7 @@ import type { ServerContext } from './context.js';
 /** called per choice before it starts; returns the choice's text callback */
 type OnChoice = (index: number, prompt: string) => (piece: string, tokens?: TokenLogprob[]) => void;
 
+/** Answers one legacy completion request; throws ApiError (400/413/429) for the client to see. */
 export async function completions(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const r = parseCompletionRequest(asBody(await readJson(req, ctx.limits.maxBodyBytes)), { ...ctx.limits, vocabSize: ctx.engine.vocabSize });
   const maxTokens = r.prompts.map((p, i) => fitTokens(ctx, p, r.maxTokens, r.prompts.length > 1 ? `prompt[${i}]` : 'prompt'));
