@@ -23,8 +23,8 @@ try {
   const tok = g.CharTokenizer.fromText(text);
   const splits = g.splitTokens(Int32Array.from(tok.encode(text)), { train: 0.9, dev: 0.1, test: 0 });
   const model = new g.GPT({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false });
-  const trainer = new g.Trainer(model, tok, splits, { maxIters: 60, batchSize: 8, lr: 1e-2, evalInterval: 60, evalIters: 4, sampleAt: [] });
-  const before = trainer.estimateLoss(splits.dev, 4);
+  const trainer = new g.Trainer(model, new g.Pretraining(splits), { maxIters: 60, batchSize: 8, lr: 1e-2, evalInterval: 60, evalIters: 4, sampleAt: [] }, { tokenizer: tok });
+  const before = trainer.evaluate().dev;
   await trainer.run();
   const sample = await g.generateText(model, tok, '1', { maxNewTokens: 12, temperature: 0, seed: 1 });
   window.result = { backend: be.name, before, after: trainer.state.bestDevLoss, sample: sample.text, crossOriginIsolated };
