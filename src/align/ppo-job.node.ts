@@ -1,0 +1,119 @@
+// A PPO job on disk (`gptlab ppo`): a chat policy, prompts (the built-in SFT-world questions, or a JSONL of
+// prompt records), a reward (a reward-model checkpoint, `rule`, a named verifiable reward, or FILE.mjs), the
+// frozen reference, the PPOTrainer in a run folder (src/align/rl-job.node.ts) with the value head saved beside
+// the policy (value_head.safetensors), and the held-out mean reward before and after.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LanguageModel } from '../models/model.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { defaultSftData } from '../data/sft-default.js';
+import type { VerifiablePrompt } from '../data/verifiable.js';
+import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safetensors.js';
+import { checkpointFiles } from '../train/checkpoint.js';
+import { resolveCheckpointDir } from '../train/checkpoint.node.js';
+import { RunFolder } from '../train/run-folder.node.js';
+import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
+import { runRLLoop, type RLRunResult } from './rl-job.node.js';
+import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
+import { cloneModel } from './clone.js';
+import { adaptModel, type AdaptOptions } from './adapt.js';
+import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { loadPolicy, loadPrompts } from './grpo-job.node.js';
+import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
+import { RewardModel } from './reward-model.js';
+import { resolveReward } from './reward-module.node.js';
+import type { RewardFn } from './rewards.js';
+
+export interface PPOJob {
+  policy?: string;
+  data?: string;
+  /** a reward-model checkpoint or run folder, 'rule', exact / last-number / format, or FILE.mjs */
+  reward: string;
+  out: string;
+  resume: boolean;
+  force?: boolean;
+  config: Partial<PPOConfig>;
+  evalInterval: number;
+  evalPrompts: number;
+  adapt?: AdaptOptions;
+  quiet?: boolean;
+}
+
+/** prompts and the reward function for a job */
+async function promptsAndReward(job: PPOJob, tok: Tokenizer, log: (l: string) => void): Promise<{ train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn; name: string }> {
+  const builtin = (): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn } => {
+    const sft = defaultSftData({ seed: 1, trainSize: 1000, heldOutSize: job.evalPrompts });
+    const tr = ruleRewardPrompts(sft.train), dv = ruleRewardPrompts(sft.heldOut);
+    log(`data: built-in SFT-world questions: ${tr.prompts.length} train, ${dv.prompts.length} held out`);
+    return { train: tr.prompts, dev: dv.prompts, reward: (c, it) => { try { return tr.reward(c, it); } catch { return dv.reward(c, it); } } };
+  };
+  if (job.reward === 'rule') {
+    if (job.data) throw new Error('ppo: --reward rule scores the built-in questions; with --data give a reward model, exact, last-number or FILE.mjs');
+    return { ...builtin(), name: 'rule-based reward' };
+  }
+  const isCheckpoint = !/\.(m?js|cjs)$/.test(job.reward) && fs.existsSync(job.reward);
+  let reward: RewardFn, name: string;
+  if (isCheckpoint) {
+    const ck = loadAnyCheckpoint(job.reward);
+    if (!(ck.model instanceof RewardModel)) throw new Error(`${job.reward}: a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
+    if (ck.tokenizer.vocabSize !== tok.vocabSize) throw new Error(`${job.reward}: the reward model's vocabulary (${ck.tokenizer.vocabSize}) differs from the policy's (${tok.vocabSize})`);
+    reward = rewardModelFn(ck.model, tok);
+    name = `reward model ${resolveCheckpointDir(job.reward)}`;
+  } else ({ fn: reward, name } = await resolveReward(job.reward));
+  const data = job.data ? loadPrompts(job.data, job.evalPrompts, log) : builtin();
+  return { train: data.train, dev: data.dev, reward, name };
+}
+
+/** value_head.safetensors beside the policy's checkpoint files */
+function valueHeadFile(h: ValueHead): Uint8Array {
+  return writeSafetensors(Object.fromEntries(h.namedParameters().map(([n, p]) => [n, { dtype: 'F32' as const, shape: p.shape.slice(), data: p.data }])));
+}
+
+function loadValueHead(dir: string, V: number): ValueHead | undefined {
+  const f = path.join(dir, 'value_head.safetensors');
+  if (!fs.existsSync(f)) return undefined;
+  const h = new ValueHead(V);
+  const st = readSafetensors(new Uint8Array(fs.readFileSync(f)), f);
+  h.loadStateDict(new Map([...st.tensors].map(([n, e]) => [n, { shape: e.shape, data: toFloat32(e) }])), f);
+  return h;
+}
+
+/** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
+export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
+  const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
+  const { train, dev, reward, name } = await promptsAndReward(job, pol.tokenizer, log);
+  log(`reward: ${name}`);
+  const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
+  if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24);
+  const before = pol.resume ? undefined : evalNow();
+  if (before) log(`held-out before: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
+  const head = pol.resume ? loadValueHead(folder.checkpointDir, pol.model.config.vocabSize) : undefined;
+  const trainer = new PPOTrainer(pol.model, pol.tokenizer, train, reward, reference, config, name, head);
+  if (pol.resume) {
+    trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
+    trainer.step = pol.resume.step;
+    const last = pol.resume.history[pol.resume.history.length - 1];
+    if (last && typeof last.klCoef === 'number') trainer.klCoef = last.klCoef;
+  }
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rl: trainer.config, ...(job.adapt?.lora ? { lora: job.adapt.lora } : {}) };
+  const res = await runRLLoop({
+    get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
+    trainStep: () => trainer.trainStep(),
+    modelFiles: (m) => ({ ...checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'ppo', ...m } }), 'value_head.safetensors': valueHeadFile(trainer.valueHead) }),
+  }, folder, {
+    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: 'ppo', quiet: job.quiet, log, history: pol.resume?.history, bestScore: pol.resume?.bestScore,
+    evaluate: () => { const e = evalNow(); return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy }; },
+  });
+  const after = evalNow();
+  log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
+  return { ...res, before, after };
+}
+
+function referenceFrom(base: unknown, log: (l: string) => void): LanguageModel {
+  if (typeof base !== 'string') throw new Error('ppo --resume: the run does not record its --policy, which the reference is');
+  log(`reference policy: ${base}`);
+  return loadPolicy(base, null as unknown as RunFolder, false, 'ppo').model;
+}

@@ -1,0 +1,59 @@
+// gptlab ppo: RLHF with PPO — rollouts from the chat policy, a reward model (or the rule-based reward, or a
+// user's FILE.mjs), a per-token KL penalty to the starting policy (fixed β or adaptive to --target-kl), a value
+// head, GAE, clipped surrogate and value losses over several epochs of minibatches.
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { ADAPT_OPTS, adaptOptions } from './lora.js';
+import { rlConfig } from './grpo.js';
+import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
+import { runPPOJob } from '../align/ppo-job.node.js';
+import { registerRewardModelType } from '../align/reward-type.js';
+
+const D = PPO_DEFAULTS;
+const OPTS: OptTable = {
+  policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
+  reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, or FILE.mjs exporting a function' },
+  rewardFn: { type: 'string', help: 'same as --reward FILE.mjs' },
+  data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…} (default: built-in SFT-world questions)' },
+  out: { type: 'string', default: 'runs/ppo', help: 'run folder' },
+  steps: { type: 'int', default: D.steps, help: 'PPO steps (each one rollout batch)' },
+  batchSize: { type: 'int', default: D.batchSize, help: 'prompts per rollout' },
+  miniBatchSize: { type: 'int', default: D.miniBatchSize, help: 'rows per update' },
+  epochs: { type: 'int', default: D.epochs, help: 'PPO epochs per rollout' },
+  maxNewTokens: { type: 'int', default: D.maxNewTokens, help: 'completion length limit' },
+  temperature: { type: 'number', default: D.temperature, help: 'sampling temperature' },
+  lr: { type: 'number', default: D.lr, help: 'learning rate' },
+  klCoef: { type: 'number', default: D.klCoef, help: 'β, the KL penalty coefficient (0 = none)' },
+  targetKl: { type: 'number', default: D.targetKl, help: 'adapt β towards this KL per sequence (0 = fixed β)' },
+  cliprange: { type: 'number', default: D.cliprange, help: 'policy ratio clip ε' },
+  cliprangeValue: { type: 'number', default: D.cliprangeValue, help: 'value clip' },
+  vfCoef: { type: 'number', default: D.vfCoef, help: 'value loss weight' },
+  gamma: { type: 'number', default: D.gamma, help: 'discount' },
+  lam: { type: 'number', default: D.lam, help: 'GAE λ' },
+  gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
+  evalInterval: { type: 'int', default: 10, help: 'held-out evaluation and checkpoint every N steps' },
+  evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
+  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  resume: { type: 'bool', help: 'continue the run in --out' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  ...ADAPT_OPTS,
+  ...BACKEND_OPTS,
+};
+
+const KEYS = ['steps', 'batchSize', 'miniBatchSize', 'epochs', 'maxNewTokens', 'temperature', 'lr', 'klCoef', 'targetKl', 'cliprange', 'cliprangeValue', 'vfCoef', 'gamma', 'lam', 'gradClip', 'seed'] as const;
+
+export async function ppoCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'ppo');
+  if (maybeHelp(o, () => helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR'))) return 0;
+  if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
+  if ((o.evalInterval as number) < 1) throw new UsageError('ppo: --eval-interval must be at least 1');
+  const reward = (o.rewardFn as string | undefined) ?? (o.reward as string);
+  const adapt = adaptOptions(o, 'ppo');
+  process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+  registerRewardModelType();
+  const res = await runPPOJob({
+    policy: o.policy as string | undefined, data: o.data as string | undefined, reward, out: o.out as string, resume: !!o.resume, force: !!o.force,
+    config: rlConfig(o, KEYS) as Partial<PPOConfig>, evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
+  });
+  return res.outcome === 'interrupted' ? 130 : 0;
+}
