@@ -1,16 +1,29 @@
 // Held-out accuracy of a chat model on the built-in Q&A set: greedy answers to questions it did not train
-// on, scored mechanically (src/data/sft-default.ts scoreAnswer), overall and per kind of question.
+// on (prompts rendered to ids with content as plain text), scored mechanically (src/data/sft-default.ts scoreAnswer), overall and per kind of question.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate } from '../data/chat.js';
 import { promptMessages, scoreAnswer, type SftExample } from '../data/sft-default.js';
-import { generateText } from '../generate/generate.js';
+import { generateTokens } from '../generate/generate.js';
 
 export interface ChatAccuracy {
   /** right / total, in [0, 1] */
   accuracy: number;
   answers: string[];
   byKind: Record<string, { right: number; total: number }>;
+}
+
+/** the greedy reply to prompt ids, up to end-of-turn, a newline or a template marker's text */
+function greedyAnswer(model: LanguageModel, tok: Tokenizer, prompt: number[], maxTokens: number, endId: number | undefined): string {
+  const ids: number[] = [];
+  const gen = generateTokens(model, prompt, { maxNewTokens: maxTokens, temperature: 0, stopTokens: endId !== undefined ? [endId] : [] });
+  for (let r = gen.next(); !r.done; r = gen.next()) if (r.value.id !== endId) ids.push(r.value.id);
+  let text = tok.decode(ids);
+  for (const stop of [...chatTemplate.stopStrings, '\n']) {
+    const at = text.indexOf(stop);
+    if (at >= 0) text = text.slice(0, at);
+  }
+  return text;
 }
 
 /** Greedy answers (up to maxTokens) to held-out questions, scored; a prompt the tokenizer cannot encode counts as wrong. */
@@ -20,14 +33,9 @@ export async function heldOutAccuracy(model: LanguageModel, tok: Tokenizer, exam
   const byKind: Record<string, { right: number; total: number }> = {};
   let ok = 0;
   for (const ex of examples) {
-    const prompt = chatTemplate.render(promptMessages(ex), { addGenerationPrompt: true });
     let answer = '';
     try {
-      const r = await generateText(model, tok, prompt, {
-        maxNewTokens: maxTokens, temperature: 0, stopTokens: endId !== undefined ? [endId] : [],
-        stop: [...chatTemplate.stopStrings, '\n'], yieldEvery: 0,
-      });
-      answer = r.text;
+      answer = greedyAnswer(model, tok, chatTemplate.renderIds(promptMessages(ex), tok, { addGenerationPrompt: true }), maxTokens, endId);
     } catch {
       answer = '';
     }

@@ -6,6 +6,7 @@ import type { LanguageModel, ModelConfig } from './model.js';
 import { Llama, LLAMA_PRESETS, llamaParamCount, validateLlamaConfig, type LlamaConfig } from './llama.js';
 import { ngramModelType } from './ngram-type.js';
 import { NgramModel } from './ngram-model.js';
+import { BERT_MODEL_TYPES } from './bert-type.js';
 import { MlpLM, MLP_PRESETS, validateMlpConfig, type MlpLMConfig } from './mlp-lm.js';
 import { RnnLM, RNN_PRESETS, validateRnnConfig, type RecurrentCell, type RnnLMConfig } from './rnn-lm.js';
 
@@ -155,3 +156,6 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     vocabParameters: ['wte.weight', 'head.weight', 'head.bias'],
   });
 }
+
+// BERT (encoder; MLM pretraining and the two fine-tuning heads)
+for (const t of BERT_MODEL_TYPES) registerModelType(t);

@@ -25,7 +25,7 @@ export function encodeChats(convs: readonly Conversation[], tok: Tokenizer, bloc
   const examples: EncodedChat[] = [];
   let tooLong = 0;
   for (const c of convs) {
-    const ex = chatTemplate.renderForTraining(c.messages, (t) => tok.encode(t, { allowedSpecial: 'all' }));
+    const ex = chatTemplate.renderForTraining(c.messages, tok);
     if (ex.ids.length > blockSize + 1) {
       tooLong++;
       continue;
