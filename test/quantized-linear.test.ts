@@ -28,10 +28,10 @@ test('reference mode is llama.cpp mul_mat: one matVec per input row, plus the bi
   }
 });
 
-test('tiled mode equals x · dequantize(W)ᵀ, for one row and for many, across tiles', () => {
-  const Out = 300, In = 256; // 300 rows of 256 > one 65536-float tile: several tiles, a partial last one
+test('tiled mode equals x · dequantize(W)ᵀ: fused row dots (≤ 4 rows) and dequantized tiles (more), across tiles', () => {
+  const Out = 300, In = 512; // 300 rows of 512 > one 65536-float tile: several tiles, a partial last one
   const w = randn(Out * In, 4);
-  for (const rows of [1, 5]) {
+  for (const rows of [1, 3, 5]) {
     const x = randn(rows * In, 5 + rows);
     for (const [name, type] of TYPES) {
       const q = quantize(type, w);

@@ -3,9 +3,10 @@
 //   'reference' — llama.cpp's CPU mul_mat: each row of x is quantized to the weight type's vec_dot_type
 //                 (Q8_0, Q8_1 or Q8_K, ggml's reference quantizers) and every output is one integer block
 //                 dot product (src/quant/dot.ts vecDot). Matches llama.cpp's arithmetic up to summation order.
-//   'tiled'     — the fast path (default): a tile of weight rows is dequantized into a small float buffer
-//                 (≈ 256 KiB, never the whole matrix) and multiplied with the float activations, by the
-//                 active backend's matmul for several rows of x, by a plain loop for one (decoding).
+//   'tiled'     — the fast path (default). Up to 4 rows of x (decoding): fused row dots straight from the
+//                 packed blocks (row-dot.ts), no dequantized copy. More rows (prefill, evaluation): a tile
+//                 of weight rows is dequantized into a small float buffer (≈ 256 KiB, never the whole
+//                 matrix) and multiplied by the active backend's matmul, amortised over the rows of x.
 //                 Activations stay float32, so results differ from 'reference' by the activation rounding.
 // Inference only: the output carries no gradient. Source: ggml/src/ggml-cpu/ggml-cpu.c (ggml_compute_forward_mul_mat).
 import { Module } from '../nn/module.js';
@@ -14,6 +15,7 @@ import { backend } from '../backend/backend.js';
 import { dequantize } from './index.js';
 import { quantizeActivations, vecDot } from './dot.js';
 import { GGMLType, ggmlByteSize, ggmlTypeName } from './types.js';
+import { rowDot } from './row-dot.js';
 
 export type QuantizedLinearMode = 'reference' | 'tiled';
 
@@ -29,6 +31,7 @@ export class QuantizedLinear extends Module {
   mode: QuantizedLinearMode;
   private readonly tileRows: number;
   private tile: Float32Array | null = null;
+  private readonly dot: (o: number, x: Float32Array, n: number) => number;
 
   /**
    * type: ggml type of the weight; data: outFeatures rows of inFeatures elements each, as stored in GGUF;
@@ -45,6 +48,7 @@ export class QuantizedLinear extends Module {
     if (data.length !== this.rowBytes * outFeatures) throw new Error(`QuantizedLinear: ${outFeatures}×${inFeatures} ${ggmlTypeName(type)} needs ${this.rowBytes * outFeatures} bytes, got ${data.length}`);
     if (bias && bias.length !== outFeatures) throw new Error(`QuantizedLinear: bias has ${bias.length} values for ${outFeatures} outputs`);
     this.mode = mode;
+    this.dot = rowDot(type, data)!;
     this.tileRows = Math.max(1, Math.min(outFeatures, Math.floor(TILE_FLOATS / inFeatures)));
   }
 
@@ -55,6 +59,7 @@ export class QuantizedLinear extends Module {
     const rows = x.size / In;
     const out = new Float32Array(rows * Out);
     if (this.mode === 'reference') this.forwardReference(x.data, rows, out);
+    else if (rows <= 4) this.forwardFused(x.data, rows, out);
     else this.forwardTiled(x.data, rows, out);
     if (this.bias) for (let r = 0; r < rows; r++) for (let o = 0; o < Out; o++) out[r * Out + o]! += this.bias[o]!;
     return new Tensor(out, [...x.shape.slice(0, -1), Out]);
@@ -68,20 +73,19 @@ export class QuantizedLinear extends Module {
     }
   }
 
+  private forwardFused(x: Float32Array, rows: number, out: Float32Array): void {
+    const In = this.inFeatures, Out = this.outFeatures;
+    for (let r = 0; r < rows; r++) {
+      const xr = x.subarray(r * In, (r + 1) * In);
+      for (let o = 0; o < Out; o++) out[r * Out + o] = this.dot(o * this.rowBytes, xr, In);
+    }
+  }
+
   private forwardTiled(x: Float32Array, rows: number, out: Float32Array): void {
     const In = this.inFeatures, Out = this.outFeatures;
     for (let o0 = 0; o0 < Out; o0 += this.tileRows) {
       const n = Math.min(this.tileRows, Out - o0);
       const w = dequantize(this.type, this.data.subarray(o0 * this.rowBytes, (o0 + n) * this.rowBytes), n * In); // (n, In)
-      if (rows === 1) {
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          const base = j * In;
-          for (let k = 0; k < In; k++) s += x[k]! * w[base + k]!;
-          out[o0 + j] = s;
-        }
-        continue;
-      }
       const c = this.tile && this.tile.length >= rows * n ? this.tile : (this.tile = new Float32Array(rows * this.tileRows));
       backend().matmul(x, w, c, { batch: 1, M: rows, N: n, K: In, transA: false, transB: true, accumulate: false, strideA: 0, strideB: 0, strideC: 0 });
       for (let r = 0; r < rows; r++) out.set(c.subarray(r * n, (r + 1) * n), r * Out + o0);

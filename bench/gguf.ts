@@ -1,0 +1,216 @@
+// GGUF quality and speed (#11 §7): for a demo-size GPT (trained briefly on the demo corpus, character
+// tokenizer) and a 124M-class GPT-2 (random weights, GPT-2's tokenizer):
+//   file size per type; perplexity on held-out text per type beside f32 (demo model: random weights have no
+//   meaningful perplexity); batch-1 greedy decode tokens/s, ours (QuantizedLinear, tiled and reference) vs
+//   llama.cpp (node-llama-cpp, 1 and 2 threads) on the same files; load time and peak memory of a 124M GGUF
+//   (measured in a child process: its maxRSS covers the load alone).
+// 124M files are only written for `types124m` (K-quant quantization in TypeScript takes minutes at this size);
+// the sizes of the other types are computed exactly from the tensor plan, as the writer would lay them out.
+// Run: node dist/bench/gguf.js [--quick]      (gptlab bench --only gguf calls benchGguf)
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../src/backend/index.node.js';
+import { GPT } from '../src/models/gpt.js';
+import type { LanguageModel } from '../src/models/model.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import type { Tokenizer } from '../src/tokenizers/tokenizer.js';
+import { loadEncoding } from '../src/tokenizers/tiktoken.node.js';
+import { demoCorpus } from '../src/data/corpus.js';
+import { splitTokens } from '../src/data/dataset.js';
+import { Trainer } from '../src/train/trainer.js';
+import { Pretraining } from '../src/train/pretraining.js';
+import { modelToGGUF } from '../src/formats/gguf-model.js';
+import { GGUF_EXPORT_TYPES, tensorTypeFor, type GGUFExportType } from '../src/formats/gguf-types.js';
+import { readGGUF } from '../src/formats/gguf.js';
+import { ggufToModel } from '../src/formats/gguf-model-read.js';
+import { loadModelFile } from '../src/formats/model-file.node.js';
+import { QuantizedLinear } from '../src/quant/quantized-linear.js';
+import { ggmlByteSize } from '../src/quant/types.js';
+import { noGrad } from '../src/tensor/tensor.js';
+
+export interface BenchGgufOptions {
+  quick?: boolean;
+  print?: boolean;
+  threads?: number;
+  /** 124M files actually written (default q8_0, q4_0) */
+  types124m?: GGUFExportType[];
+}
+
+const DEMO_TYPES: GGUFExportType[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k', 'q4_k_m'];
+
+function greedyTokensPerSec(model: LanguageModel, prompt: number[], n: number): number {
+  return noGrad(() => {
+    const state = model.createState(1);
+    let input = prompt;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const { logits } = model.forward(Int32Array.from(input), 1, input.length, { state, lastOnly: true });
+      let b = 0;
+      for (let v = 1; v < logits.data.length; v++) if (logits.data[v]! > logits.data[b]!) b = v;
+      input = [b];
+    }
+    return (n / (performance.now() - t0)) * 1000;
+  });
+}
+
+/** perplexity over non-overlapping blockSize windows of `ids` */
+function perplexity(model: LanguageModel, ids: Int32Array, maxTokens: number): number {
+  const T = model.config.blockSize;
+  let sum = 0, count = 0;
+  noGrad(() => {
+    for (let s = 0; s + T + 1 <= Math.min(ids.length, maxTokens + 1); s += T) {
+      const x = ids.slice(s, s + T), y = ids.slice(s + 1, s + T + 1);
+      const { loss } = model.forward(x, 1, T, { targets: y });
+      sum += loss!.data[0]! * T;
+      count += T;
+    }
+  });
+  return Math.exp(sum / count);
+}
+
+function setMode(model: LanguageModel, mode: 'tiled' | 'reference'): void {
+  const visit = (m: { namedChildren(): [string, unknown][] }) => {
+    for (const [, c] of m.namedChildren()) {
+      if (c instanceof QuantizedLinear) c.mode = mode;
+      else visit(c as never);
+    }
+  };
+  visit(model as never);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+async function llamaCppTokensPerSec(llama: Any, file: string, prompt: number[], n: number, threads: number): Promise<number> {
+  const lm = await llama.loadModel({ modelPath: file });
+  const ctx = await lm.createContext({ contextSize: Math.max(128, prompt.length + n + 1), threads, sequences: 1 });
+  const seq = ctx.getSequence();
+  let k = 0, t0 = 0;
+  for await (const _t of seq.evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
+    if (k === 0) t0 = performance.now(); // the first token includes the prompt's prefill: time the rest
+    if (++k >= n + 1) break;
+  }
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await ctx.dispose();
+  await lm.dispose();
+  return rate;
+}
+
+async function trainDemo(quick: boolean, log: (s: string) => void): Promise<{ model: LanguageModel; tok: Tokenizer; held: Int32Array }> {
+  const text = demoCorpus();
+  const tok = CharTokenizer.fromText(text);
+  const splits = splitTokens(Int32Array.from(tok.encode(text)), { train: 0.9, dev: 0.05, test: 0.05 });
+  const model = new GPT({ vocabSize: tok.vocabSize, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+  const iters = quick ? 60 : 250;
+  const t0 = performance.now();
+  await new Trainer(model, new Pretraining(splits), { maxIters: iters, batchSize: 12, evalInterval: iters, evalIters: 2, sampleAt: [] } as never).run();
+  log(`demo model: GPT 4L·4H·128·T128, char vocab ${tok.vocabSize}, trained ${iters} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return { model: model.eval(), tok, held: splits.test };
+}
+
+/** exact file size of a model exported as `type`, without quantizing (tensor plan + header) */
+function plannedBytes(model: LanguageModel, type: GGUFExportType, headerBytes: number): number {
+  const f = readGGUF(modelToGGUFHeaderOnly(model), 'plan');
+  let total = headerBytes;
+  for (const t of f.tensors) {
+    const g = tensorTypeFor(type, { name: t.name, shape: t.shape, nLayer: (model.config as unknown as { nLayer: number }).nLayer, tiedOutput: !f.tensor('output.weight') });
+    total += Math.ceil(ggmlByteSize(g, t.nElements) / 32) * 32;
+  }
+  return total;
+}
+
+let planCache: { model: LanguageModel; bytes: Uint8Array } | null = null;
+function modelToGGUFHeaderOnly(model: LanguageModel): Uint8Array {
+  if (planCache?.model !== model) planCache = { model, bytes: modelToGGUF(model, new CharTokenizer(['a']), { type: 'f32' }).bytes };
+  return planCache.bytes;
+}
+
+/** child-process entry: load a GGUF, report load ms and maxRSS */
+function childLoad(file: string): void {
+  const t0 = performance.now();
+  const { model } = loadModelFile(file);
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, params: model.numParameters() }) + '\n');
+}
+
+export async function benchGguf(opts: BenchGgufOptions = {}): Promise<Record<string, unknown>> {
+  const log = opts.print === false ? () => {} : (s: string) => process.stdout.write(s + '\n');
+  await initBackend({ threads: opts.threads });
+  const quick = !!opts.quick;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-bench-gguf-'));
+  let llama: Any = null;
+  try {
+    const mod: Any = await import('node-llama-cpp');
+    llama = await mod.getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+  } catch (e) {
+    log(`llama.cpp: not available (${(e as Error).message.split('\n')[0]})`);
+  }
+  const result: Record<string, unknown> = {};
+  try {
+    result.demo = await benchDemo(dir, llama, quick, log);
+    result.gpt2_124m = await bench124m(dir, llama, quick, opts.types124m ?? ['q8_0', 'q4_0'], log);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+async function benchDemo(dir: string, llama: Any, quick: boolean, log: (s: string) => void): Promise<unknown[]> {
+  const { model, tok, held } = await trainDemo(quick, log);
+  const prompt = tok.encode('The ');
+  const n = quick ? 24 : 64;
+  const rows: unknown[] = [];
+  log('type     size KiB   perplexity (f32 = ref)   ours tok/s (tiled / reference)   llama.cpp tok/s (1 / 2 threads)');
+  for (const type of DEMO_TYPES) {
+    const { bytes } = modelToGGUF(model, tok, { type });
+    const file = path.join(dir, `demo-${type}.gguf`);
+    fs.writeFileSync(file, bytes);
+    const ours = ggufToModel(readGGUF(bytes, file)).model;
+    const ppl = perplexity(ours, held, quick ? 512 : 4096);
+    const tiled = greedyTokensPerSec(ours, prompt, n);
+    setMode(ours, 'reference');
+    const reference = type.startsWith('q') ? greedyTokensPerSec(ours, prompt, n) : null;
+    const l1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
+    const l2 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 2) : null;
+    rows.push({ type, bytes: bytes.length, perplexity: ppl, oursTiled: tiled, oursReference: reference, llamaCpp1: l1, llamaCpp2: l2 });
+    log(`${type.padEnd(7)} ${(bytes.length / 1024).toFixed(0).padStart(9)}   ${ppl.toFixed(4).padStart(10)}              ${tiled.toFixed(0).padStart(6)} / ${reference?.toFixed(0) ?? '—'}                     ${l1?.toFixed(0) ?? '—'} / ${l2?.toFixed(0) ?? '—'}`);
+  }
+  return rows;
+}
+
+async function bench124m(dir: string, llama: Any, quick: boolean, types: GGUFExportType[], log: (s: string) => void): Promise<unknown> {
+  const tok = await loadEncoding('gpt2');
+  const model = new GPT({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, dropout: 0, bias: true }, 1).eval();
+  const header = modelToGGUF(new GPT({ vocabSize: 50257, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 32, dropout: 0, bias: true }), tok, { type: 'f32' });
+  const headerBytes = readGGUF(header.bytes).dataOffset;
+  const sizes: Record<string, number> = {};
+  for (const t of GGUF_EXPORT_TYPES) sizes[t] = plannedBytes(model, t, headerBytes);
+  log(`124M GPT-2 (random weights, GPT-2 tokenizer): planned file sizes ${Object.entries(sizes).map(([t, b]) => `${t} ${(b / 2 ** 20).toFixed(1)} MiB`).join(', ')}`);
+  const runs: unknown[] = [];
+  const prompt = tok.encode('The quick brown fox');
+  const n = quick ? 8 : 16;
+  for (const type of types) {
+    const t0 = performance.now();
+    const { bytes } = modelToGGUF(model, tok, { type });
+    const exportMs = performance.now() - t0;
+    const file = path.join(dir, `gpt2-${type}.gguf`);
+    fs.writeFileSync(file, bytes);
+    const self = fileURLToPath(import.meta.url);
+    const load = JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', self, '--load', file], { encoding: 'utf8' }).trim().split('\n').pop()!);
+    const ours = loadModelFile(file).model;
+    const oursTps = greedyTokensPerSec(ours, prompt, n);
+    const l1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
+    const l2 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 2) : null;
+    runs.push({ type, bytes: bytes.length, exportMs, loadMs: load.ms, loadMaxRssMiB: load.maxRssMiB, oursTokensPerSec: oursTps, llamaCpp1: l1, llamaCpp2: l2 });
+    log(`124M ${type}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB (export ${(exportMs / 1000).toFixed(1)} s); load ${(load.ms / 1000).toFixed(2)} s, peak RSS ${load.maxRssMiB.toFixed(0)} MiB; decode ours ${oursTps.toFixed(1)} tok/s, llama.cpp ${l1?.toFixed(1) ?? '—'} (1 thread) / ${l2?.toFixed(1) ?? '—'} (2 threads) tok/s`);
+  }
+  return { plannedBytes: sizes, runs };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  if (process.argv[2] === '--load') childLoad(process.argv[3]!);
+  else await benchGguf({ quick: process.argv.includes('--quick') });
+}
