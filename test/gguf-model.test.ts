@@ -110,6 +110,7 @@ test('q4_k_m: llama.cpp\'s mix (Q6_K for output, attn_v and ffn_down where use_m
   assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.attn_norm.weight', [256]))), 'F32');
   assert.equal(name(tensorTypeFor('q4_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q8_0'); // 64-wide rows: no K-quant
   assert.equal(name(tensorTypeFor('f16', ctx('blk.2.ffn_up.weight'))), 'F16');
+  assert.equal(name(tensorTypeFor('q4_0', ctx('position_embd.weight'))), 'F16'); // llama.cpp never quantizes it
 });
 
 test('quantized files load into QuantizedLinear layers (or float32 with dequantize), close to f32', () => {

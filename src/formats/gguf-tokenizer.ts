@@ -131,7 +131,7 @@ export function tokenizerToGGUF(tok: Tokenizer, nVocab = tok.vocabSize): GGUFTok
 
 function checkLengths(f: GGUFFile, n: number): void {
   for (const key of [TOKENIZER.tokenType, TOKENIZER.scores]) {
-    const a = key === TOKENIZER.scores ? metaNumberArray(f, key) : metaNumberArray(f, key);
+    const a = metaNumberArray(f, key);
     if (a && a.length !== n) throw new Error(`${f.name}: metadata "${key}": ${a.length} entries for ${n} tokens`);
   }
 }

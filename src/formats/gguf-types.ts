@@ -4,7 +4,7 @@
 // (src/llama-quant.cpp): output (or a tied token_embd) Q6_K; attn_v and ffn_down Q6_K in the layers
 // use_more_bits picks (the first and last eighth, and every third in between), the rest Q4_K; gpt2's fused
 // attn_qkv Q5_K in llama.cpp, Q6_K here (Q5_K is not implemented). A row length that is not a multiple of
-// the block size falls back as llama.cpp does for K-quants (to Q8_0 here where llama.cpp picks Q5_0/Q5_1).
+// the block size falls back as llama.cpp does for K-quants; position_embd stays F16 (to Q8_0 here where llama.cpp picks Q5_0/Q5_1).
 import { GGMLType, ggmlTypeInfo } from '../quant/types.js';
 import { FILE_TYPE } from './gguf-names.js';
 
@@ -53,6 +53,8 @@ export interface TensorTypeContext {
 /** The ggml type tensor `ctx.name` is written in for export type `t`. */
 export function tensorTypeFor(t: GGUFExportType, ctx: TensorTypeContext): number {
   if (ctx.shape.length < 2 || !ctx.name.endsWith('.weight')) return GGMLType.F32;
+  // llama.cpp's quantize never quantizes positional embeddings; they keep convert's F16 (F32 in f32 files)
+  if (ctx.name === 'position_embd.weight') return t === 'f32' ? GGMLType.F32 : GGMLType.F16;
   const row = ctx.shape[ctx.shape.length - 1]!;
   let type = BASE[t];
   if (t === 'q4_k_m') {
