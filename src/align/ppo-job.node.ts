@@ -12,6 +12,7 @@ import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safeten
 import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
 import { RunFolder } from '../train/run-folder.node.js';
+import { fitPrompts } from './rollout.js';
 import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
@@ -83,11 +84,15 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
-  const { train, dev, reward, name } = await promptsAndReward(job, pol.tokenizer, log);
+  const all = await promptsAndReward(job, pol.tokenizer, log);
+  const room = Math.min(config.maxNewTokens ?? 24, 16);
+  const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
+  if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
+  const { reward, name } = all, train = tr.kept, dev = dv.kept;
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
-  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24);
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name);
   const before = pol.resume ? undefined : evalNow();
   if (before) log(`held-out before: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
   const head = pol.resume ? loadValueHead(folder.checkpointDir, pol.model.config.vocabSize) : undefined;

@@ -108,12 +108,13 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
+  const reference = job.kind === 'dpo' ? dpoReference(start, log) : null; // before LoRA: the reference has none
   if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? ['score.weight', 'score.bias'] : []));
   const lora = start.state ? start.lora : job.adapt?.lora;
   const T = model.config.blockSize;
   const tr = encodePairs(data.train, tokenizer, T), dv = encodePairs(data.dev, tokenizer, T);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out`);
-  const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(dpoReference(start, log), tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
+  const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
   const trainer = new Trainer(model, objective, { ...PREFERENCE_DEFAULTS, ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;

@@ -17,7 +17,7 @@ export interface RewardEval {
 }
 
 /** Greedy completions of `items` (in batches of `batch`), scored. */
-export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32): RewardEval {
+export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32, rewardName = 'reward function'): RewardEval {
   const end = endOfTurnId(tok);
   const completions: string[] = [];
   for (let i = 0; i < items.length; i += batch) {
@@ -28,7 +28,7 @@ export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: read
   const byKind: RewardEval['byKind'] = {};
   let right = 0, sum = 0;
   items.forEach((it, i) => {
-    const r = checkedReward(reward, completions[i], it);
+    const r = checkedReward(reward, completions[i], it, rewardName);
     const k = (byKind[it.kind ?? 'all'] ??= { right: 0, total: 0 });
     k.total++;
     sum += r;

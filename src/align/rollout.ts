@@ -98,3 +98,9 @@ export function rolloutLogProbsData(model: LanguageModel, r: Pick<Rollout, 'x' |
 function negate(t: Tensor): Tensor {
   return mul(t, -1);
 }
+
+/** the prompts whose encoded length leaves room for `room` new tokens in the context, and how many were dropped */
+export function fitPrompts(items: readonly VerifiablePrompt[], tok: Tokenizer, context: number, room: number): { kept: VerifiablePrompt[]; dropped: number } {
+  const kept = items.filter((it) => encodePrompt(it.prompt, tok).length + Math.max(1, room) <= context);
+  return { kept, dropped: items.length - kept.length };
+}
