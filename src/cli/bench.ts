@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -179,9 +179,15 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
   return benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: c.o.quick ? 16 : 32 });
 }
 
+async function benchLstmSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== LSTM char LM training step (2 × 256, B 32, T 64) beside PyTorch nn.LSTM ==');
+  const { benchLstm } = await import('../../bench/lstm.js');
+  return benchLstm({ threads: c.threads });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection,
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */

@@ -39,6 +39,9 @@ export interface TrainConfig {
   samplePrompt: string;
   sampleTemperature: number;
   seed: number;
+  /** the optimizer's name in src/optim/registry.ts (default adamw) and its own options; saved so --resume rebuilds it */
+  optimizer?: string;
+  optimizerOptions?: Record<string, number | boolean>;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
