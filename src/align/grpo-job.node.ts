@@ -81,7 +81,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
-  const all = loadPrompts(job.data ?? (pol.resume?.meta.data as string | undefined), job.evalPrompts, log);
+  const recorded = pol.resume?.meta.data;
+  const all = loadPrompts(job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined), job.evalPrompts, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
   const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
