@@ -1,6 +1,7 @@
 // Server throughput: completion tokens/s and requests/s with 1, 4 and 16 concurrent streaming clients on
-// loopback. Generations are serialised by the server, so more clients should keep throughput flat (the
-// engine is the bottleneck) while latency grows; a drop would mean per-request overhead or contention.
+// loopback. With an engine that batches (ChatEngine with maxBatch, continuous batching) throughput should grow
+// with the clients; with one that serialises, stay flat while latency grows (a drop would mean per-request
+// overhead or contention). The time to first token is reported per level.
 // Run with the fake engine: `node dist/bench/serve.js` (measures the HTTP/SSE layer alone).
 import { pathToFileURL } from 'node:url';
 import type { TextEngine } from '../src/generate/text-engine.js';

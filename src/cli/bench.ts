@@ -176,7 +176,8 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
   const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
   const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
   const { model, tokenizer } = withChatVocabulary(base, chars, '');
-  return benchServe(new ChatEngine(model, tokenizer, 'bench'), { maxTokens: c.o.quick ? 16 : 32 });
+  // continuous batching as `gptlab serve --max-batch 16` runs it
+  return benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), { maxTokens: c.o.quick ? 16 : 32 });
 }
 
 async function benchLstmSection(c: BenchContext): Promise<unknown> {
