@@ -215,3 +215,15 @@ test('gptlab export: checkpoint → gguf (q8_0) and → hf folder; loadModelFile
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("GPT-2's own tokenizer (50257 tokens) survives tokenizer.ggml.* alone, as in llama.cpp's converted gpt2 files", async () => {
+  const { loadEncoding } = await import('../src/tokenizers/tiktoken.node.js');
+  const { tokenizerToGGUF } = await import('../src/formats/gguf-tokenizer.js');
+  const tok = await loadEncoding('gpt2');
+  const meta = new Map(tokenizerToGGUF(tok).entries.filter(([k]) => k !== GPTLAB_TOKENIZER_KEY));
+  assert.equal((meta.get('tokenizer.ggml.pre')!.value as string), 'gpt-2');
+  const back = tokenizerFromGGUF(readGGUF(writeGGUF(meta, []), 'gpt2.gguf'));
+  const text = "Hello world! It's 2024, naïve café 😀 — and    spaces\n\n\tcode: x = y + 1;";
+  assert.deepEqual(back.encode(text), tok.encode(text));
+  assert.deepEqual(back.encode('<|endoftext|>', { allowedSpecial: 'all' }), [50256]);
+});

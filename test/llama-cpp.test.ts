@@ -152,3 +152,16 @@ test('llama.cpp: a byte-fallback (chinese) vocabulary tokenizes the same, unknow
   }
   await m.dispose();
 });
+
+test("llama.cpp: GPT-2's own tokenizer (50257 tokens, gpt-2 pre-tokenizer) gives the same ids", async (t) => {
+  const r = await loadLlamaCpp();
+  if ('skip' in r) return t.skip(r.skip);
+  const { loadEncoding } = await import('../src/tokenizers/tiktoken.node.js');
+  const tok = await loadEncoding('gpt2');
+  const m = await open(r.llama, tinyGPT(tok.vocabSize, 32), tok, 'f16');
+  for (const p of ["Hello world! It's 2024, naïve café 😀 — and    spaces\n\n\tcode: x = y + 1;", ' leading space', 'ÄÖÜ 中文 1234567 <|endoftext|>']) {
+    assert.deepEqual(Array.from(m.lm.tokenize(p, false)), tok.encode(p), `tokens of ${JSON.stringify(p)}`);
+  }
+  assert.deepEqual(Array.from(m.lm.tokenize('<|endoftext|>', true)), [50256]);
+  await m.dispose();
+});
