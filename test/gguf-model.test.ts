@@ -227,3 +227,13 @@ test("GPT-2's own tokenizer (50257 tokens) survives tokenizer.ggml.* alone, as i
   assert.deepEqual(back.encode(text), tok.encode(text));
   assert.deepEqual(back.encode('<|endoftext|>', { allowedSpecial: 'all' }), [50256]);
 });
+
+test('bad models: hyperparameters are checked against the tensors before any model is allocated', () => {
+  // a 2^24-wide, 10^6-layer claim would allocate terabytes if believed: the shape check refuses it first
+  loadError(rewrite(good, (m) => m.set('gpt2.embedding_length', GGUFValues.uint32(1 << 24))), /metadata "gpt2.feed_forward_length": 256; gptlab's GPT has a 4×16777216/);
+  loadError(rewrite(good, (m) => { m.set('gpt2.embedding_length', GGUFValues.uint32(1 << 22)); m.set('gpt2.feed_forward_length', GGUFValues.uint32(1 << 24)); }), /tensor "token_embd\.weight": shape \[\d+, 64\] but the metadata says \[\d+, 4194304\]/);
+  loadError(rewrite(good, (m) => m.set('gpt2.block_count', GGUFValues.uint32(1000000))), /metadata "gpt2.block_count": 1000000 blocks need at least 6000000 tensors, the file has \d+/);
+  loadError(rewrite(good, (_m, t) => t.push({ name: 'output.weight', type: GGMLType.F32, shape: [charTok.vocabSize, 64], data: new Uint8Array(charTok.vocabSize * 64 * 4) })), /tensor "output\.weight": differs from token_embd\.weight/);
+  const extra = rewrite(good, (_m, t) => t.push({ name: 'rope_freqs.weight', type: GGMLType.F32, shape: [8], data: new Uint8Array(32) }));
+  assert.match(ggufToModel(readGGUF(extra, 'x.gguf')).notes.join('\n'), /ignored tensors .*rope_freqs\.weight/);
+});

@@ -43,6 +43,11 @@ function positive(f: GGUFFile, key: string): number {
   return v;
 }
 
+/** a block count the file's tensors can hold (perBlock tensors each), checked before any per-block work */
+function checkBlocks(f: GGUFFile, key: string, L: number, perBlock: number): void {
+  if (L * perBlock > f.tensors.length) fail(f, `metadata "${key}"`, `${L} blocks need at least ${L * perBlock} tensors, the file has ${f.tensors.length}`);
+}
+
 function vocabOf(f: GGUFFile): number {
   const t = f.tensor('token_embd.weight') ?? fail(f, 'tensor "token_embd.weight"', 'missing');
   if (t.shape.length !== 2) fail(f, 'tensor "token_embd.weight"', `expected 2 dimensions, got [${t.shape.join(', ')}]`);
@@ -53,6 +58,7 @@ function gptPlan(f: GGUFFile): { config: Record<string, unknown>; maps: Mapping[
   const k = archKeys('gpt2');
   const C = positive(f, k.embeddingLength), L = positive(f, k.blockCount), H = positive(f, k.headCount);
   const ff = positive(f, k.feedForwardLength), ctx = positive(f, k.contextLength);
+  checkBlocks(f, k.blockCount, L, 6);
   if (ff !== 4 * C) fail(f, `metadata "${k.feedForwardLength}"`, `${ff}; gptlab's GPT has a 4×${C} = ${4 * C} MLP`);
   if (C % H !== 0) fail(f, `metadata "${k.headCount}"`, `${H} does not divide the width ${C}`);
   const V = vocabOf(f);
@@ -75,7 +81,12 @@ function gptPlan(f: GGUFFile): { config: Record<string, unknown>; maps: Mapping[
     add(`${b}.ffn_down`, `${p}.mlp.c_proj`, [C, 4 * C], true);
   }
   add('output_norm', 'transformer.ln_f', [C]);
-  if (f.tensor('output.weight')) maps.push({ gguf: 'output.weight', ours: 'transformer.wte.weight', shape: [V, C], optional: 'skip' });
+  const out = f.tensor('output.weight');
+  if (out) {
+    const emb = f.tensor('token_embd.weight')!, a = out.data(), b = emb.data();
+    if (out.type !== emb.type || a.length !== b.length || a.some((x, i) => x !== b[i])) fail(f, 'tensor "output.weight"', 'differs from token_embd.weight; gptlab\'s GPT ties its head to the embedding');
+    maps.push({ gguf: 'output.weight', ours: 'transformer.wte.weight', shape: [V, C], optional: 'skip' });
+  }
   return { config: { vocabSize: V, blockSize: ctx, nLayer: L, nHead: H, nEmbd: C, dropout: 0, bias }, maps };
 }
 
@@ -83,6 +94,7 @@ function llamaPlan(f: GGUFFile): { config: Record<string, unknown>; maps: Mappin
   const k = archKeys('llama');
   const C = positive(f, k.embeddingLength), L = positive(f, k.blockCount), H = positive(f, k.headCount);
   const KV = metaNumber(f, k.headCountKv) ?? H, I = positive(f, k.feedForwardLength), ctx = positive(f, k.contextLength);
+  checkBlocks(f, k.blockCount, L, 9);
   if (C % H !== 0 || H % KV !== 0) fail(f, `metadata "${k.headCountKv}"`, `${KV} kv heads do not fit ${H} heads of width ${C}`);
   const rot = metaNumber(f, k.ropeDimensionCount);
   if (rot !== undefined && rot !== C / H) fail(f, `metadata "${k.ropeDimensionCount}"`, `${rot}; gptlab rotates whole heads (${C / H})`);
@@ -151,11 +163,12 @@ function installQuantized(model: LanguageModel, f: GGUFFile, m: Mapping, t: GGUF
   parent.replaceChild(path[path.length - 1]!, new QuantizedLinear(t.type, data, t.shape[0]!, t.shape[1]!, bias, mode));
 }
 
-function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: GGUFLoadOptions): number {
-  const sd = model.stateDict();
-  const quantizedBias = new Map<string, Float32Array>();
-  let nQuantized = 0;
-  const byOurs = new Map(maps.map((m) => [m.ours, m]));
+/**
+ * Every planned tensor present (unless optional) with the shape the metadata implies, checked before any
+ * model is allocated: the file's own tensors then bound the allocation. Returns the file's tensors that no
+ * plan entry uses.
+ */
+function verifyPlan(f: GGUFFile, maps: Mapping[]): string[] {
   for (const m of maps) {
     const t = f.tensor(m.gguf);
     if (!t) {
@@ -163,7 +176,19 @@ function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: G
       fail(f, `tensor "${m.gguf}"`, 'missing');
     }
     checkShape(f, t, m.shape);
-    if (m.optional === 'skip') continue;
+  }
+  const used = new Set(maps.map((m) => m.gguf));
+  return f.tensors.map((t) => t.name).filter((n) => !used.has(n));
+}
+
+function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: GGUFLoadOptions): number {
+  const sd = model.stateDict();
+  const quantizedBias = new Map<string, Float32Array>();
+  let nQuantized = 0;
+  const byOurs = new Map(maps.map((m) => [m.ours, m]));
+  for (const m of maps) {
+    const t = f.tensor(m.gguf);
+    if (!t || m.optional === 'skip') continue;
     const keepQuantized = m.linear && !opts.dequantize && QUANTIZED_LINEAR_TYPES.includes(t.type);
     if (keepQuantized) {
       const biasName = m.ours.replace(/\.weight$/, '.bias');
@@ -196,6 +221,7 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   if (tokenizer.vocabSize > (plan.config.vocabSize as number)) {
     fail(f, 'tensor "token_embd.weight"', `${plan.config.vocabSize} rows for a tokenizer of ${tokenizer.vocabSize} tokens`);
   }
+  const unused = verifyPlan(f, plan.maps);
   let model: LanguageModel;
   try {
     model = createModel(arch === 'gpt2' ? 'gpt' : 'llama', plan.config);
@@ -204,11 +230,11 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   }
   const nQ = loadTensors(model, f, plan.maps, opts);
   const notes: string[] = [];
+  if (unused.length) notes.push(`ignored tensors gptlab's ${arch} has no place for: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? `, … ${unused.length - 5} more` : ''}`);
   const types = new Set(f.tensors.map((t) => ggmlTypeName(t.type)));
   if (nQ > 0) notes.push(`${nQ} matrices kept quantized (${[...types].join(', ')}); embeddings and norms read as float32`);
   const emb = f.tensor('token_embd.weight')!;
   if (emb.type !== GGMLType.F32 && emb.type !== GGMLType.F16) notes.push(`token_embd (${ggmlTypeName(emb.type)}) dequantized to float32 for the embedding and the tied head`);
   if (arch === 'gpt2' && !plan.config.bias) notes.push('all biases are zero: loaded as a bias-less GPT');
-  if (f.tensor('output.weight') && arch === 'gpt2') notes.push('output.weight ignored: gptlab\'s GPT ties its head to token_embd');
   return { model, tokenizer, notes };
 }
