@@ -14,7 +14,7 @@ import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
 
 export const DISTILL_DEFAULTS: Partial<TrainConfig> = {
-  maxIters: 500, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1, evalInterval: 100, evalIters: 10, seed: 1337, sampleAt: [],
+  maxIters: 500, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1, evalInterval: 100, evalIters: 10, patience: 0, seed: 1337, sampleAt: [],
 };
 
 export interface DistillJob {

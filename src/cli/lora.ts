@@ -56,7 +56,7 @@ export function trainOptions(o: ParsedArgs, command: string): Partial<TrainConfi
     if ((o[k] as number) < 1) throw new UsageError(`${command}: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1`);
   }
   const train: Record<string, unknown> = {};
-  for (const k of TRAIN_KEYS) if (!o.resume || o._given.has(k)) train[k] = o[k];
+  for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
   return train as Partial<TrainConfig>;
 }
 

@@ -1,0 +1,143 @@
+// The alignment report (issue #10's targets), from a pretrained demo model and its SFT chat model:
+//   rm       reward model on the built-in preferences: held-out pairwise accuracy before/after
+//   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
+//   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
+//   grpo     GRPO on built-in arithmetic: held-out exact match per kind before/after, wall time
+//   lora     SFT with LoRA r = 8 vs full SFT from the base: trainable share and dev loss
+//   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
+// Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1]
+// Every part is one short run; numbers come out as lines and as <out>/report.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { initBackend } from '../src/backend/index.node.js';
+import { lossCurveSVG } from '../src/eval/plot.js';
+import { defaultSftData } from '../src/data/sft-default.js';
+import { Trainer } from '../src/train/trainer.js';
+import { encodeChats, SupervisedFineTuning } from '../src/train/sft.js';
+import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
+import { loadCheckpoint } from '../src/train/checkpoint.node.js';
+import { runPreferenceJob } from '../src/align/preference-job.node.js';
+import { runPPOJob } from '../src/align/ppo-job.node.js';
+import { runGRPOJob } from '../src/align/grpo-job.node.js';
+import { runDistillJob } from '../src/align/distill-job.node.js';
+import { adaptModel } from '../src/align/adapt.js';
+import { namedReward } from '../src/align/rewards.js';
+import { registerRewardModelType } from '../src/align/reward-type.js';
+import { byKindLine } from '../src/align/rl-eval.js';
+
+export interface AlignBenchOptions {
+  base: string;
+  chat: string;
+  out: string;
+  parts: string[];
+  /** multiplies every run's steps */
+  scale: number;
+  log: (line: string) => void;
+}
+
+type Report = Record<string, unknown>;
+const quietLog = (): void => {};
+const steps = (n: number, o: AlignBenchOptions): number => Math.max(2, Math.round(n * o.scale));
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+async function benchRm(o: AlignBenchOptions): Promise<Report> {
+  const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(150, o), lr: 3e-4, batchSize: 16, evalInterval: steps(50, o), warmupIters: 10 } }, quietLog));
+  o.log(`rm: held-out pairwise accuracy ${(100 * r.before!.accuracy).toFixed(1)}% → ${(100 * r.metrics!.accuracy).toFixed(1)}% (loss ${r.before!.loss.toFixed(3)} → ${r.lastDevLoss.toFixed(3)}), ${r.steps} steps, ${s.toFixed(0)} s`);
+  return { before: r.before, after: r.metrics, steps: r.steps, seconds: s };
+}
+
+async function benchDpo(o: AlignBenchOptions): Promise<Report> {
+  const [r, s] = await timed(() => runPreferenceJob({ kind: 'dpo', base: o.chat, out: path.join(o.out, 'dpo'), resume: false, force: true, devFraction: 0, beta: 0.1, quiet: true, train: { maxIters: steps(100, o), lr: 1e-4, batchSize: 16, evalInterval: steps(50, o), warmupIters: 10 } }, quietLog));
+  o.log(`dpo (β 0.1): held-out implicit reward accuracy ${(100 * r.before!['reward accuracy']).toFixed(1)}% → ${(100 * r.metrics!['reward accuracy']).toFixed(1)}%, margin ${r.metrics!['reward margin'].toFixed(3)}, ${r.steps} steps, ${s.toFixed(0)} s`);
+  return { before: r.before, after: r.metrics, steps: r.steps, seconds: s };
+}
+
+async function benchPpo(o: AlignBenchOptions): Promise<Report> {
+  const out: Report = {};
+  const series = [];
+  for (const beta of [0, 0.1]) {
+    const [r, s] = await timed(() => runPPOJob({ policy: o.chat, reward: 'rule', out: path.join(o.out, `ppo-beta${beta}`), resume: false, force: true, evalInterval: steps(30, o), evalPrompts: 60, quiet: true,
+      config: { steps: steps(30, o), batchSize: 16, miniBatchSize: 8, epochs: 2, maxNewTokens: 24, lr: 5e-5, klCoef: beta, seed: 7 } }, quietLog));
+    const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
+    const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
+    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq; held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
+    out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after.meanReward, seconds: s };
+    series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
+  }
+  fs.writeFileSync(path.join(o.out, 'ppo-kl.svg'), lossCurveSVG(series, { title: 'PPO, rule-based reward: β = 0 vs β = 0.1', xLabel: 'step', yLabel: 'reward / KL (nats per sequence)' }));
+  return out;
+}
+
+async function benchGrpo(o: AlignBenchOptions): Promise<Report> {
+  const [r, s] = await timed(() => runGRPOJob({ policy: o.chat, out: path.join(o.out, 'grpo'), resume: false, force: true, reward: namedReward('last-number'), rewardName: 'last-number',
+    evalInterval: steps(40, o), evalPrompts: 100, quiet: true, config: { steps: steps(40, o), promptsPerStep: 4, groupSize: 8, maxNewTokens: 16, lr: 5e-5, beta: 0.04, seed: 7 } }, quietLog));
+  o.log(`grpo: held-out exact match ${(100 * r.before!.accuracy).toFixed(1)}% (${byKindLine(r.before!)}) → ${(100 * r.after.accuracy).toFixed(1)}% (${byKindLine(r.after)}), ${r.steps} steps in ${r.seconds.toFixed(0)} s (${s.toFixed(0)} s with evaluations)`);
+  return { before: r.before!.byKind, after: r.after.byKind, accuracyBefore: r.before!.accuracy, accuracyAfter: r.after.accuracy, trainSeconds: r.seconds, seconds: s };
+}
+
+async function benchLora(o: AlignBenchOptions): Promise<Report> {
+  const data = defaultSftData({ seed: 1 });
+  const out: Report = {};
+  for (const mode of ['full', 'lora'] as const) {
+    const ck = loadCheckpoint(o.base);
+    const text = [...data.train, ...data.heldOut].flatMap((e) => e.messages.map((m) => m.content)).join('') + '\n';
+    const { model, tokenizer } = withChatVocabulary(ck.model, ck.tokenizer, text);
+    const share = mode === 'lora' ? adaptModel(model, { lora: { r: 8, alpha: 16, dropout: 0, targets: ['c_attn', 'c_proj'] } }) : 'all parameters';
+    const T = model.config.blockSize;
+    const tr = encodeChats(data.train.map((e) => ({ messages: e.messages })), tokenizer, T).examples, dv = encodeChats(data.heldOut.map((e) => ({ messages: e.messages })), tokenizer, T).examples;
+    const trainer = new Trainer(model, new SupervisedFineTuning(tr, dv), { maxIters: steps(150, o), batchSize: 16, lr: mode === 'lora' ? 3e-3 : 1e-3, minLr: 1e-4, warmupIters: 15, evalInterval: 10_000, sampleAt: [], seed: 1337 });
+    const [, s] = await timed(() => trainer.run());
+    const dev = trainer.evaluate().dev!;
+    o.log(`sft ${mode}: ${share}; dev loss after ${trainer.state.step} steps ${dev.toFixed(4)} (${s.toFixed(0)} s)`);
+    out[mode] = { share, dev, seconds: s };
+  }
+  return out;
+}
+
+async function benchDistill(o: AlignBenchOptions): Promise<Report> {
+  const out: Report = {};
+  for (const alpha of [0.5, 0]) {
+    const [r, s] = await timed(() => runDistillJob({ teacher: o.base, studentArch: 'gpt', studentPreset: 'tiny', data: undefined, split: '90/10', out: path.join(o.out, `distill-alpha${alpha}`), resume: false, force: true, quiet: true,
+      distill: { temperature: 2, alpha }, train: { maxIters: steps(300, o), evalInterval: steps(100, o), evalIters: 10 } }, quietLog));
+    o.log(`distill α=${alpha}${alpha === 0 ? ' (no teacher)' : ', τ=2'}: student best dev loss ${r.bestDevLoss.toFixed(4)} after ${r.steps} steps (${s.toFixed(0)} s)`);
+    out[`alpha${alpha}`] = { dev: r.bestDevLoss, seconds: s };
+  }
+  const ck = loadCheckpoint(o.base);
+  o.log(`distill: teacher ${ck.model.describe()}, best dev loss ${String(ck.config.meta?.devLoss ?? '?')}`);
+  return out;
+}
+
+const PARTS: Record<string, (o: AlignBenchOptions) => Promise<Report>> = { rm: benchRm, dpo: benchDpo, ppo: benchPpo, grpo: benchGrpo, lora: benchLora, distill: benchDistill };
+
+/** Runs the chosen parts in order; returns their numbers (also written to <out>/report.json). */
+export async function benchAlign(o: AlignBenchOptions): Promise<Record<string, Report>> {
+  registerRewardModelType();
+  fs.mkdirSync(o.out, { recursive: true });
+  const report: Record<string, Report> = {};
+  for (const p of o.parts) {
+    if (!PARTS[p]) throw new Error(`bench align: unknown part "${p}" (choose from ${Object.keys(PARTS).join(', ')})`);
+    report[p] = await PARTS[p](o);
+    fs.writeFileSync(path.join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  }
+  return report;
+}
+
+function arg(name: string, dflt?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'align.js'))) {
+  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto' });
+  const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
+  log(`backend ${b.name}`);
+  await benchAlign({
+    base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, out: arg('out', 'runs/align-bench')!,
+    parts: arg('parts', Object.keys(PARTS).join(','))!.split(','), scale: Number(arg('scale', '1')), log,
+  });
+}

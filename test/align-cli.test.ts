@@ -1,0 +1,109 @@
+// The alignment command modules end to end on a tiny chat checkpoint: rm train/score, dpo with LoRA then
+// lora merge, grpo and ppo with a reward module, distill; and bad input as one clear line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBackend } from '../src/backend/index.js';
+import { GPT } from '../src/models/gpt.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
+import { checkpointFiles } from '../src/train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
+import { rmCommand } from '../src/cli/rm.js';
+import { dpoCommand } from '../src/cli/dpo.js';
+import { grpoCommand } from '../src/cli/grpo.js';
+import { ppoCommand } from '../src/cli/ppo.js';
+import { loraCommand } from '../src/cli/lora.js';
+import { distillCommand } from '../src/cli/distill.js';
+
+ensureBackend();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-align-cli-'));
+const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!+-*/=\n'.split('');
+const ck = path.join(dir, 'chat');
+{
+  const base = new GPT({ vocabSize: chars.length, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 1);
+  const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(chars), '');
+  saveCheckpoint(ck, checkpointFiles(model, tokenizer));
+}
+const pairs = path.join(dir, 'pairs.jsonl');
+fs.writeFileSync(pairs, Array.from({ length: 12 }, (_, i) => JSON.stringify({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })).join('\n') + '\n');
+const prompts = path.join(dir, 'prompts.jsonl');
+fs.writeFileSync(prompts, [['2 + 2', '4'], ['5 * 3', '15'], ['10 / 2', '5']].map(([q, a]) => JSON.stringify({ prompt: `What is ${q}?`, answer: a })).join('\n') + '\n');
+const common = ['--backend', 'js', '--seed', '1'];
+
+/** runs a command with its text output captured (the test runner's own events, written as bytes, pass through) */
+async function run(fn: (a: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
+  try {
+    return { code: await fn(args), out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test('rm train then rm score', async () => {
+  const r = await run(rmCommand, ['train', '--base', ck, '--data', pairs, '--out', path.join(dir, 'rm'), '--max-iters', '2', '--eval-interval', '2', '--batch-size', '2', '--dev-fraction', '0.25', ...common]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /kept 12 records \(12 pairs\), skipped 0/);
+  assert.match(r.out, /held-out pairwise accuracy \d+\.\d%/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'rm', 'best', 'config.json'), 'utf8')).model_type, 'reward');
+  const s = await run(rmCommand, ['score', path.join(dir, 'rm'), '--prompt', 'q1', '--response', 'Yes 1.', '--backend', 'js']);
+  assert.match(s.out, /^-?\d+\.\d{4}\n$/);
+});
+
+test('dpo with LoRA leaves a PEFT adapter and a merged model; lora merge makes a plain checkpoint', async () => {
+  const out = path.join(dir, 'dpo');
+  const r = await run(dpoCommand, ['--base', ck, '--data', pairs, '--out', out, '--max-iters', '2', '--eval-interval', '2', '--batch-size', '2', '--lora-r', '2', '--lora-targets', 'c_attn', ...common]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /LoRA r=2 α=16 on 1 layers \(c_attn\): trainable params: 128 \|\| all params: [\d,]+ \|\| trainable%/);
+  assert.ok(fs.existsSync(path.join(out, 'adapter', 'adapter_model.safetensors')));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'adapter', 'adapter_config.json'), 'utf8')).r, 2);
+  loadCheckpoint(path.join(out, 'merged'));
+  const m = await run(loraCommand, ['merge', out, '--out', path.join(dir, 'merged')]);
+  assert.match(m.out, /merged LoRA \(r=2/);
+  assert.equal(loadCheckpoint(path.join(dir, 'merged')).model.namedParameters().length, loadCheckpoint(ck).model.namedParameters().length);
+  await assert.rejects(loraCommand(['merge', ck, '--out', path.join(dir, 'x')]), /has no LoRA adapter/);
+});
+
+test('grpo and ppo with a reward module; a module returning NaN is one clear error', async () => {
+  const good = path.join(dir, 'good.mjs'), bad = path.join(dir, 'bad.mjs');
+  fs.writeFileSync(good, 'export default (completion, { answer }) => (completion.trim() === answer ? 1 : -1);\n');
+  fs.writeFileSync(bad, 'export default () => NaN;\n');
+  const g = await run(grpoCommand, ['--policy', ck, '--data', prompts, '--out', path.join(dir, 'grpo'), '--steps', '2', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '3', '--eval-interval', '2', '--reward', good, ...common]);
+  assert.equal(g.code, 0);
+  assert.match(g.out, /held-out exact match after: /);
+  assert.ok(fs.existsSync(path.join(dir, 'grpo', 'reward.svg')));
+  const p = await run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', good, '--out', path.join(dir, 'ppo'), '--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', ...common]);
+  assert.equal(p.code, 0);
+  assert.ok(fs.existsSync(path.join(dir, 'ppo', 'best', 'value_head.safetensors')));
+  await assert.rejects(ppoCommand(['--policy', ck, '--data', prompts, '--reward-fn', bad, '--out', path.join(dir, 'ppo2'), '--steps', '1', '--batch-size', '2', '--max-new-tokens', '2', ...common]), /bad\.mjs returned NaN for completion .*; a reward must be a finite number/);
+  assert.ok(!fs.existsSync(path.join(dir, 'ppo2', 'checkpoint')), 'nothing written half-way');
+});
+
+test('distill a student from the checkpoint', async () => {
+  const text = path.join(dir, 'text.txt');
+  fs.writeFileSync(text, 'the cat sat on the mat. '.repeat(40));
+  const r = await run(distillCommand, ['--teacher', ck, '--data', text, '--student-block-size', '16', '--out', path.join(dir, 'distill'), '--max-iters', '2', '--eval-interval', '2', '--batch-size', '2', ...common]);
+  assert.equal(r.code, 0);
+  assert.ok(fs.existsSync(path.join(dir, 'distill', 'best', 'model.safetensors')));
+});
+
+test('bad input: one line naming the problem', async () => {
+  await assert.rejects(rmCommand(['train']), /rm train: give --base CHECKPOINT/);
+  await assert.rejects(dpoCommand(['--base', ck, '--beta', '0']), /dpo: --beta must be > 0/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be grpo or reinforce/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', path.join(dir, 'missing.mjs')]), /no such reward module/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'fuzzy']), /unknown reward "fuzzy"/);
+  await assert.rejects(dpoCommand(['--base', ck, '--lora-r', '0']), /--lora-r must be at least 1/);
+  const bad = path.join(dir, 'bad.jsonl');
+  fs.writeFileSync(bad, '{"prompt": "q"}\n');
+  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', bad, '--out', path.join(dir, 'dpo-bad'), ...common]), /bad\.jsonl: no valid preference pairs/);
+  assert.ok(!fs.existsSync(path.join(dir, 'dpo-bad')));
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', 'rule', '--out', path.join(dir, 'p3'), ...common]), /--reward rule scores the built-in questions/);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
