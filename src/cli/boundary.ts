@@ -1,0 +1,53 @@
+// gptlab boundary: TensorFlow Playground on the command line — an MLP with any activation trained on a 2-D
+// toy set (moons, circles, spirals, xor, blobs), its decision regions written as PNGs at chosen epochs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { TOY2D_NAMES } from '../data/toy2d.js';
+import { ACTIVATIONS } from '../models/mlp-net.js';
+import { trainBoundary } from '../train/boundary.js';
+
+const OPTS: OptTable = {
+  dataset: { type: 'string', default: 'spirals', choices: TOY2D_NAMES, help: 'toy set' },
+  n: { type: 'int', default: 300, min: 2, help: 'points' },
+  noise: { type: 'number', min: 0, help: 'Gaussian jitter (default per set)' },
+  classes: { type: 'int', min: 2, max: 8, help: 'classes of spirals or blobs' },
+  activation: { type: 'string', default: 'tanh', choices: ACTIVATIONS, help: 'hidden activation' },
+  hidden: { type: 'ints', default: [16, 16], min: 1, help: 'hidden widths, e.g. 16,16' },
+  epochs: { type: 'int', default: 200, min: 1, help: 'passes over the data' },
+  snapshots: { type: 'ints', help: 'epochs at which to write the regions (default 0, a quarter, half, the end)' },
+  batchSize: { type: 'int', default: 16, min: 1, help: 'points per step' },
+  lr: { type: 'number', default: 0.01, above: 0, help: 'Adam learning rate' },
+  size: { type: 'int', default: 256, min: 8, max: 2048, help: 'image side in pixels' },
+  seed: { type: 'int', default: 1, help: 'random seed (data and initialisation)' },
+  out: { type: 'string', default: 'runs/boundary', help: 'folder for the PNGs' },
+  ...BACKEND_OPTS,
+};
+
+const USAGE = 'gptlab boundary [--dataset spirals] [--activation tanh] [--hidden 16,16] [--epochs 200] [--snapshots 10,50,200] [--out DIR]';
+
+/** `gptlab boundary …`; returns the exit code */
+export async function boundaryCommand(argv: string[]): Promise<number> {
+  const o = parseArgs(argv, OPTS, 'boundary');
+  if (maybeHelp(o, () => helpText('boundary', 'decision regions of an MLP on a 2-D toy set, as PNGs over epochs', OPTS, USAGE))) return 0;
+  const epochs = o.epochs as number;
+  const snapshots = (o.snapshots as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
+  const late = snapshots.find((e) => e > epochs);
+  if (late !== undefined) throw new UsageError(`boundary: --snapshots ${late} is after the last epoch (--epochs ${epochs})`);
+  await setupBackend(o);
+  const out = o.out as string;
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`${out}: exists and is not a folder (--out names a folder)`);
+  const res = trainBoundary({
+    dataset: o.dataset as string, n: o.n as number, noise: o.noise as number | undefined, classes: o.classes as number | undefined,
+    activation: o.activation as string, hidden: o.hidden as number[], epochs, snapshots, batchSize: o.batchSize as number,
+    lr: o.lr as number, seed: o.seed as number, size: o.size as number,
+  });
+  fs.mkdirSync(out, { recursive: true });
+  for (const s of res.snapshots) {
+    const file = path.join(out, `boundary-epoch-${String(s.epoch).padStart(String(epochs).length, '0')}.png`);
+    fs.writeFileSync(file, s.png);
+    process.stdout.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(4)}, accuracy ${(100 * s.accuracy).toFixed(1)}% → ${file}\n`);
+  }
+  return 0;
+}

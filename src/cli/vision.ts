@@ -1,0 +1,93 @@
+// gptlab vision train|predict: image classification (an MLP or a LeNet-style CNN) on the built-in digit
+// glyphs or a pixel CSV (label + H·W grey values per row), into a run folder with checkpoints, loss.svg,
+// confusion.svg and misclassified.png; predict scores a checkpoint on a labelled CSV.
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
+import type { PixelsCSVOptions } from '../data/pixels-csv.js';
+import type { TrainConfig } from '../train/trainer.js';
+
+const CSV_OPTS: OptTable = {
+  imageSize: { type: 'int', min: 1, help: 'image side H = W (default: inferred from the row width)' },
+  labelColumn: { type: 'string', default: 'first', choices: ['first', 'last'], help: 'where each row keeps its label' },
+  maxValue: { type: 'number', above: 0, help: 'pixel value that means full ink (default: the largest in the file)' },
+};
+
+const TRAIN_OPTS: OptTable = {
+  data: { type: 'string', help: 'pixel CSV (default: the built-in digit glyphs)' },
+  model: { type: 'string', default: 'cnn', choices: ['mlp', 'cnn'], help: 'MLP or LeNet-style CNN' },
+  out: { type: 'string', default: 'runs/vision', help: 'run folder' },
+  resume: { type: 'bool', help: 'continue the run in --out' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  testFraction: { type: 'number', default: 0.2, min: 0, below: 1, help: 'share of --data held out as the test set' },
+  glyphSize: { type: 'int', default: 16, min: 8, max: 64, help: 'built-in glyphs: image side' },
+  trainPerClass: { type: 'int', default: 200, min: 1, help: 'built-in glyphs: training images per digit' },
+  testPerClass: { type: 'int', default: 50, min: 1, help: 'built-in glyphs: test images per digit' },
+  hidden: { type: 'ints', default: [128], min: 1, help: 'MLP hidden widths, e.g. 256,128' },
+  channels: { type: 'ints', default: [8, 16], min: 1, help: 'CNN channels of the two convolutions' },
+  fc: { type: 'int', default: 64, min: 1, help: 'CNN fully connected width' },
+  kernel: { type: 'int', min: 1, help: 'CNN kernel side (default 5 for images ≥ 16 px, else 3)' },
+  maxIters: { type: 'int', default: 1500, min: 1, help: 'training steps' },
+  batchSize: { type: 'int', default: 32, min: 1, help: 'images per step' },
+  lr: { type: 'number', default: 3e-3, above: 0, help: 'peak learning rate' },
+  minLr: { type: 'number', default: 1e-4, min: 0, help: 'final learning rate' },
+  warmupIters: { type: 'int', default: 50, min: 0, help: 'warmup steps' },
+  weightDecay: { type: 'number', default: 1e-4, min: 0, help: 'weight decay of the weight matrices' },
+  optimizer: { type: 'string', default: 'adamw', choices: ['adamw', 'adam', 'sgd', 'rmsprop', 'adagrad'], help: 'optimizer' },
+  evalInterval: { type: 'int', default: 250, min: 1, help: 'test scores and checkpoint every N steps' },
+  seed: { type: 'int', default: 1, help: 'random seed (data, split, initialisation, batches)' },
+  ...CSV_OPTS,
+  ...BACKEND_OPTS,
+};
+
+const PREDICT_OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (uses best/)' },
+  data: { type: 'string', help: 'labelled pixel CSV to score' },
+  ...CSV_OPTS,
+  imageSize: { type: 'int', min: 1, help: "image side (default: the model's)" },
+  ...BACKEND_OPTS,
+};
+
+const USAGE = 'gptlab vision train [--data pixels.csv] [--model mlp|cnn] [--out DIR] [options]\n       gptlab vision predict CKPT --data pixels.csv';
+
+const csvOptions = (o: ParsedArgs): PixelsCSVOptions => ({ imageSize: o.imageSize as number | undefined, labelColumn: o.labelColumn as 'first' | 'last', maxValue: o.maxValue as number | undefined });
+
+async function train(o: ParsedArgs): Promise<number> {
+  const channels = o.channels as number[];
+  if (channels.length !== 2) throw new UsageError(`vision train: --channels needs two numbers (first and second convolution), got ${channels.join(',')}`);
+  const trainKeys = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'evalInterval', 'seed'] as const;
+  const tc: Partial<TrainConfig> = { gradClip: 1, beta1: 0.9, beta2: 0.999 };
+  for (const k of trainKeys) if (!o.resume || o._given.has(k)) (tc as Record<string, unknown>)[k] = o[k];
+  process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+  const res = await runVisionTrain({
+    data: o.data as string | undefined, csv: csvOptions(o), testFraction: o.testFraction as number,
+    glyphSize: o.glyphSize as number, glyphTrainPerClass: o.trainPerClass as number, glyphTestPerClass: o.testPerClass as number,
+    model: { arch: o.model as 'mlp' | 'cnn', hidden: o.hidden as number[], channels: [channels[0], channels[1]], fc: o.fc as number, ...(o.kernel ? { kernel: o.kernel as number } : {}) },
+    train: tc, optimizer: o.optimizer as string, out: o.out as string, resume: !!o.resume, force: !!o.force,
+  });
+  return res.outcome === 'interrupted' ? 130 : 0;
+}
+
+/** `gptlab vision …`; returns the exit code */
+export async function visionCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'train') {
+    const o = parseArgs(rest, TRAIN_OPTS, 'vision train');
+    if (maybeHelp(o, () => helpText('vision train', 'train an image classifier (built-in digit glyphs without --data)', TRAIN_OPTS, USAGE))) return 0;
+    return train(o);
+  }
+  if (sub === 'predict') {
+    const o = parseArgs(rest, PREDICT_OPTS, 'vision predict');
+    if (maybeHelp(o, () => helpText('vision predict', 'score an image classifier on a labelled pixel CSV', PREDICT_OPTS, USAGE))) return 0;
+    if (!o.checkpoint) throw new UsageError('vision predict: give a checkpoint (e.g. runs/vision from gptlab vision train)');
+    if (!o.data) throw new UsageError('vision predict: give --data pixels.csv');
+    await setupBackend(o);
+    runVisionPredict(o.checkpoint as string, o.data as string, csvOptions(o));
+    return 0;
+  }
+  if (sub === '--help' || sub === '-h' || sub === undefined) {
+    process.stdout.write(`gptlab vision — image classification (MLP, LeNet-style CNN)\n\nusage: ${USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  throw new UsageError(`vision: give a subcommand, train or predict (got ${JSON.stringify(sub)})`);
+}

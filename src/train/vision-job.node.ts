@@ -1,0 +1,152 @@
+// `gptlab vision` on disk: train an image classifier (MLP or LeNet-style CNN) on the built-in glyphs or a
+// pixel CSV into a run folder, and predict with it. A run folder holds
+//   checkpoint/  config.json (model config, classes, train config), model.safetensors, optimizer.safetensors,
+//                trainer_state.json — resumable
+//   best/        the model with the lowest test loss (config.json + model.safetensors)
+//   loss.svg, log.jsonl, confusion.svg, misclassified.png (a grid of the test images it got wrong)
+import fs from 'node:fs';
+import path from 'node:path';
+import { noGrad } from '../tensor/tensor.js';
+import { Rng } from '../tensor/rng.js';
+import { ImageClassifier, imageClassifierConfig, type ImageClassifierConfig } from '../models/image-classifier.js';
+import { createOptimizer } from '../optim/registry.js';
+import { glyphDataset } from '../data/glyphs.js';
+import { checkClassesPresent, parsePixelsCSV, type PixelsCSVOptions } from '../data/pixels-csv.js';
+import { imageCount, splitImages, subsetImages, type ImageSet } from '../data/image-set.js';
+import { classificationMetrics, confusionMatrixSVG, formatConfusionMatrix, type ClassificationMetrics } from '../eval/classification.js';
+import { gridPNG } from '../eval/png.js';
+import { readSafetensors, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { ImageClassification, predictImages, accuracyOf } from './image-classification.js';
+import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
+import { RunFolder, evalLine } from './run-folder.node.js';
+import { resolveCheckpointDir } from './checkpoint.node.js';
+import { Trainer, type TrainConfig, type TrainOutcome, type TrainState } from './trainer.js';
+
+export const VISION_FORMAT = 'gptlab-vision';
+
+export interface VisionTrainJob {
+  /** pixel CSV; default the built-in glyphs */
+  data?: string;
+  csv: PixelsCSVOptions;
+  /** share of --data held out as the test set */
+  testFraction: number;
+  /** built-in glyphs: canvas side and images per class */
+  glyphSize: number;
+  glyphTrainPerClass: number;
+  glyphTestPerClass: number;
+  model: Partial<ImageClassifierConfig> & { arch: 'mlp' | 'cnn' };
+  train: Partial<TrainConfig>;
+  optimizer: string;
+  out: string;
+  resume?: boolean;
+  force?: boolean;
+}
+
+/** train and test sets with a line saying where they came from */
+export function loadVisionData(job: VisionTrainJob): { train: ImageSet; test: ImageSet; source: string } {
+  if (!job.data) {
+    const g = glyphDataset({ size: job.glyphSize, trainPerClass: job.glyphTrainPerClass, testPerClass: job.glyphTestPerClass, seed: job.train.seed ?? 1 });
+    return { ...g, source: `built-in glyphs ${job.glyphSize}×${job.glyphSize}: ${imageCount(g.train)} train, ${imageCount(g.test)} test images` };
+  }
+  const all = parsePixelsCSV(readTextFile(job.data, 'pixel data'), job.data, job.csv);
+  checkClassesPresent(all, job.data);
+  const s = splitImages(all, job.testFraction, new Rng((job.train.seed ?? 1) ^ 0x9e3779b9));
+  return { ...s, source: `${job.data}: ${all.height}×${all.width}, ${all.classes.length} classes, ${imageCount(s.train)} train, ${imageCount(s.test)} test images` };
+}
+
+/** the checkpoint files of a model (and, for resuming, its trainer) */
+function visionFiles(model: ImageClassifier, trainer: Trainer | null, meta: Record<string, unknown>): Record<string, Uint8Array | string> {
+  const config = { format: VISION_FORMAT, version: 1, model_type: model.type, model: model.config, train: trainer?.config, meta };
+  const files: Record<string, Uint8Array | string> = { 'config.json': JSON.stringify(config, null, 2) + '\n', 'model.safetensors': moduleToSafetensors(model) };
+  if (trainer) {
+    trainer.syncRngState();
+    const m: Record<string, SafetensorsEntry> = {};
+    for (const [k, v] of Object.entries(trainer.optimizer.stateTensors(trainer.nameOf))) m[k] = { dtype: 'F32', shape: [v.length], data: v };
+    files['optimizer.safetensors'] = writeSafetensors(m);
+    files['trainer_state.json'] = JSON.stringify(trainer.state) + '\n';
+  }
+  return files;
+}
+
+/** Loads a vision checkpoint (folder, or run folder → best/); throws one line for anything else. */
+export function loadVisionModel(p: string): { model: ImageClassifier; dir: string; config: Record<string, unknown> } {
+  const dir = resolveCheckpointDir(p);
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: string; model: ImageClassifierConfig };
+  if (cfg.format !== VISION_FORMAT) throw new Error(`${dir}: not an image classifier checkpoint (format ${JSON.stringify(cfg.format)}); train one with gptlab vision train`);
+  const model = new ImageClassifier(cfg.model);
+  const st = path.join(dir, 'model.safetensors');
+  loadModuleSafetensors(model, new Uint8Array(fs.readFileSync(st)), st);
+  return { model, dir, config: cfg as unknown as Record<string, unknown> };
+}
+
+export interface VisionReport {
+  metrics: ClassificationMetrics;
+  wrong: number;
+}
+
+/**
+ * Scores `model` on `set`: prints accuracy and the confusion matrix, writes confusion.svg and
+ * misclassified.png (up to 64 wrong test images, in order) into `dir`.
+ */
+export function reportVision(model: ImageClassifier, set: ImageSet, dir: string, what: string, log: (l: string) => void): VisionReport {
+  model.eval();
+  const r = noGrad(() => predictImages(model, set));
+  const metrics = classificationMetrics(set.labels, r.pred, model.config.classes);
+  log(`${what}: accuracy ${(100 * accuracyOf(r.pred, set.labels)).toFixed(2)}% on ${imageCount(set)} images\n\n${formatConfusionMatrix(metrics)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'confusion.svg'), confusionMatrixSVG(metrics, `${what}: confusion matrix`));
+  const wrongRows = [...r.pred.keys()].filter((i) => r.pred[i] !== set.labels[i]);
+  if (wrongRows.length) {
+    const w = subsetImages(set, wrongRows.slice(0, 64));
+    fs.writeFileSync(path.join(dir, 'misclassified.png'), gridPNG({ data: w.images, shape: [imageCount(w), w.height, w.width] }, { range: [0, 1], perRow: 8 }));
+    log(`wrong: ${wrongRows.slice(0, 16).map((i) => `#${i} ${set.classes[set.labels[i]]}→${set.classes[r.pred[i]]}`).join(', ')}${wrongRows.length > 16 ? ', …' : ''}`);
+  }
+  log(`wrote ${path.join(dir, 'confusion.svg')}${wrongRows.length ? ` and misclassified.png (${Math.min(64, wrongRows.length)} of ${wrongRows.length} wrong)` : ' (no mistakes: no misclassified.png)'}`);
+  return { metrics, wrong: wrongRows.length };
+}
+
+/** Trains per `job` into its run folder and reports the best model on the test set. */
+export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<VisionReport & { outcome: TrainOutcome; seconds: number }> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const data = loadVisionData(job);
+  log(`data: ${data.source}`);
+  let model: ImageClassifier, state: { s: TrainState; m: Map<string, Float32Array> } | null = null;
+  if (job.resume && fs.existsSync(folder.checkpointDir)) {
+    model = loadVisionModel(folder.checkpointDir).model;
+    const s = JSON.parse(fs.readFileSync(path.join(folder.checkpointDir, 'trainer_state.json'), 'utf8')) as TrainState;
+    const f = readSafetensors(new Uint8Array(fs.readFileSync(path.join(folder.checkpointDir, 'optimizer.safetensors'))));
+    state = { s, m: new Map([...f.tensors].map(([k, e]) => [k, e.data as Float32Array])) };
+  } else model = new ImageClassifier(imageClassifierConfig({ ...job.model, height: data.train.height, width: data.train.width, classes: data.train.classes }), job.train.seed ?? 1337);
+  log(`model: ${model.describe()}`);
+  const trainer = new Trainer(model, new ImageClassification(data.train, data.test), { sampleAt: [], ...job.train, optimizer: job.optimizer },
+    { optimizer: (g, c) => createOptimizer(job.optimizer, g, { lr: c.lr, ...(job.optimizer.startsWith('adam') ? { beta1: c.beta1, beta2: c.beta2 } : {}) }) });
+  if (state) trainer.restore(state.s, state.m);
+  const meta = { data: job.data ?? 'glyphs' }, t0 = performance.now();
+  const outcome = await trainer.run({
+    onEval: (e) => {
+      folder.saveCheckpoint(visionFiles(model, trainer, meta));
+      if (e.improved) folder.saveBest(visionFiles(model, null, { ...meta, step: e.step, testLoss: e.dev, ...e.metrics }));
+      folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+      folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
+      log(evalLine(e));
+    },
+  });
+  folder.saveCheckpoint(visionFiles(model, trainer, meta));
+  if (!folder.hasBest()) folder.saveBest(visionFiles(model, null, meta));
+  const seconds = (performance.now() - t0) / 1000;
+  log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; saved ${job.out}/{checkpoint,best,loss.svg}`);
+  const best = loadVisionModel(folder.bestDir).model;
+  const set = imageCount(data.test) ? data.test : data.train;
+  return { ...reportVision(best, set, job.out, imageCount(data.test) ? 'test set (best/)' : 'training set (best/)', log), outcome, seconds };
+}
+
+/** Predicts with a checkpoint on a labelled pixel CSV; reports into the run folder (or `outDir`). */
+export function runVisionPredict(ckpt: string, dataFile: string, csv: PixelsCSVOptions, log: (l: string) => void = (l) => process.stdout.write(l + '\n'), outDir?: string): VisionReport {
+  const { model, dir } = loadVisionModel(ckpt);
+  const c = model.config;
+  const set = parsePixelsCSV(readTextFile(dataFile, 'pixel data'), dataFile, { ...csv, imageSize: csv.imageSize ?? c.height, classes: c.classes });
+  if (set.height !== c.height || set.width !== c.width) throw new Error(`${dataFile}: ${set.height}×${set.width} images, the model takes ${c.height}×${c.width}`);
+  const runDir = outDir ?? (['best', 'checkpoint'].includes(path.basename(dir)) ? path.dirname(dir) : dir);
+  return reportVision(model, set, runDir, dataFile, log);
+}
