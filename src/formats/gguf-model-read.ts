@@ -160,7 +160,13 @@ function installQuantized(model: LanguageModel, f: GGUFFile, m: Mapping, t: GGUF
   const parent = moduleAt(model as unknown as Module, path.slice(0, -1));
   const rowBytes = t.nBytes / t.shape[0]!;
   const data = m.perm ? permuteRopeRows(t.data(), m.perm, rowBytes, true) : t.data();
-  parent.replaceChild(path[path.length - 1]!, new QuantizedLinear(t.type, data, t.shape[0]!, t.shape[1]!, bias, mode));
+  let layer: QuantizedLinear;
+  try {
+    layer = new QuantizedLinear(t.type, data, t.shape[0]!, t.shape[1]!, bias, mode);
+  } catch (e) {
+    return fail(f, `tensor "${t.name}"`, (e as Error).message);
+  }
+  parent.replaceChild(path[path.length - 1]!, layer);
 }
 
 /**
