@@ -1,4 +1,4 @@
-// Tensor storage inside the wasm memory (src/tensor/storage.ts, src/backend/wasm-heap.ts): the heap's block
+// Tensor storage inside the wasm memory (src/backend/storage.ts, src/backend/wasm-heap.ts): the heap's block
 // and arena bookkeeping, kernels computing in place on resident arrays (alone and mixed with ordinary ones)
 // against the JS reference, and a training run whose numbers do not depend on where its tensors live.
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +7,7 @@ import { WasmHeap } from '../src/backend/wasm-heap.js';
 import { WasmBackend } from '../src/backend/wasm.js';
 import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
 import { initBackend } from '../src/backend/index.node.js';
-import { alloc, allocPersistent, allocUninit, setStorageProvider, stepScope, storageProvider } from '../src/tensor/storage.js';
+import { alloc, allocPersistent, allocUninit, setStorageProvider, stepScope, storageProvider } from '../src/backend/storage.js';
 import { args, checkMatmul, closeTo, filled, ref } from './helpers/matmul-check.js';
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';

@@ -1,5 +1,5 @@
 // WasmHeap: tensor storage inside the kernels' WebAssembly memory (a StorageProvider, see
-// src/tensor/storage.ts), so the wasm kernels, their worker threads and native BLAS read and write tensors in
+// src/backend/storage.ts), so the wasm kernels, their worker threads and native BLAS read and write tensors in
 // place. Only for a *shared* memory: growing an ordinary memory detaches its buffer and every view on it,
 // while a shared one keeps old views valid (each grow just hands out a new, longer SharedArrayBuffer).
 //

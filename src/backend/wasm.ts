@@ -377,7 +377,7 @@ export class WasmBackend extends JsBackend {
     if (this.ctrl) Atomics.store(this.ctrl, CTRL_SPIN, polls);
   }
 
-  /** tensor storage inside this backend's memory, when it has one (a shared memory); see tensor/storage.ts */
+  /** tensor storage inside this backend's memory, when it has one (a shared memory); see backend/storage.ts */
   get storage(): StorageProvider | null {
     return this.heap;
   }

@@ -100,7 +100,7 @@ function scoreGroup(model: LanguageModel, ids: number[], g: number[], totals: To
   g.forEach((s, b) => {
     for (let j = 0; j < t; j++) (x[b * t + j] = ids[s + j]), (y[b * t + j] = ids[s + j + 1]);
   });
-  // each batch's activations live in a step arena, read here and released (src/tensor/storage.ts)
+  // each batch's activations live in a step arena, read here and released (src/backend/storage.ts)
   stepScope(() => {
     const L = model.forward(x, g.length, t).logits.data;
     for (let r = 0; r < g.length * t; r++) {

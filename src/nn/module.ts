@@ -100,7 +100,7 @@ export abstract class Module {
   }
 
   /**
-   * Moves every parameter's data into the active backend's tensor storage (src/tensor/storage.ts), where its
+   * Moves every parameter's data into the active backend's tensor storage (src/backend/storage.ts), where its
    * kernels use it in place. Parameters are put there when created; this is for a model built before the
    * backend was chosen. Values are unchanged.
    */

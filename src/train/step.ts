@@ -1,6 +1,6 @@
 // One optimisation step, as both trainers (pretraining, SFT) take it: forward to a scalar loss, backward,
 // gradient clipping, the optimizer's update. Activations and gradients live in a step arena
-// (src/tensor/storage.ts): only numbers leave it, and the parameters' gradients are dropped before it
+// (src/backend/storage.ts): only numbers leave it, and the parameters' gradients are dropped before it
 // closes, so nothing keeps a view on memory the next step reuses.
 import type { Optimizer } from '../optim/optimizer.js';
 import { clipGradNorm } from '../optim/clip.js';
