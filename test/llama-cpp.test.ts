@@ -16,7 +16,7 @@ import type { GGUFExportType } from '../src/formats/gguf-types.js';
 import type { LanguageModel } from '../src/models/model.js';
 import type { Tokenizer } from '../src/tokenizers/tokenizer.js';
 import { ChineseTokenizer } from '../src/tokenizers/chinese.js';
-import { bpeTokenizer, charTokenizer, greedy, logProbs, tinyGPT, tinyLlama } from './gguf-model-helpers.js';
+import { bpeTokenizer, charTokenizer, generatedText, greedy, logProbs, tinyGPT, tinyLlama } from './gguf-model-helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -165,3 +165,34 @@ test("llama.cpp: GPT-2's own tokenizer (50257 tokens, gpt-2 pre-tokenizer) gives
   assert.deepEqual(Array.from(m.lm.tokenize('<|endoftext|>', true)), [50256]);
   await m.dispose();
 });
+
+test("llama.cpp: a SentencePiece vocabulary with multi-character pieces (LLaMA-2 style) tokenizes the same", async (t) => {
+  const r = await loadLlamaCpp();
+  if ('skip' in r) return t.skip(r.skip);
+  const { SpmTokenizer } = await import('../src/formats/gguf-spm-tokenizer.js');
+  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)];
+  const types = [2, 3, 3, ...Array(256).fill(6)];
+  const pieces = new Set<string>();
+  for (const w of generatedText(200).split(/\s+/)) {
+    const p = '▁' + w;
+    for (let i = 0; i < p.length; i++) for (let j = i + 1; j <= Math.min(p.length, i + 4); j++) pieces.add(p.slice(i, j));
+  }
+  const list = [...pieces].sort();
+  tokens.push(...list);
+  types.push(...list.map(() => 1));
+  const scores = tokens.map((tk, i) => (i < 259 ? 0 : -((i * 7919) % 1000) / 10 - 1 / tk.length)); // arbitrary, with ties broken
+  for (const addSpacePrefix of [true, false]) {
+    const tok = new SpmTokenizer({ tokens, scores, types, addSpacePrefix });
+    const m = await open(r.llama, tinyLlama(tok.vocabSize, 32), tok, 'f32');
+    assert.equal(ggufTokenizerType(m.ours.tokenizer), 'spm');
+    for (const p of ['the quick brown fox', 'Hello  World, lazy dogs!\nover', 'ünïcode 中 ok']) {
+      assert.deepEqual(Array.from(m.lm.tokenize(p, false)), tok.encode(p), `prefix ${addSpacePrefix}: tokens of ${JSON.stringify(p)}`);
+      assert.deepEqual(m.ours.tokenizer.encode(p), tok.encode(p));
+    }
+    await m.dispose();
+  }
+});
+
+function ggufTokenizerType(tok: Tokenizer): string {
+  return tok.type;
+}

@@ -2,6 +2,7 @@
 //   byte-level BPE (ours, tiktoken's)  → tokenizer.ggml.model "gpt2": tokens spelled with GPT-2's
 //       bytes_to_unicode, merges "a b" in rank order, tokenizer.ggml.pre naming the split regex
 //       ("gpt-2", "llama-bpe" = cl100k's pattern, "gpt-4o" = o200k's);
+//   SentencePiece vocabularies read from llama.cpp files (gguf-spm-tokenizer.ts) → written back as they were;
 //   character-level and byte-fallback (char, chinese) → tokenizer.ggml.model "llama" (SentencePiece): one
 //       piece per character with " " spelled "▁" (U+2581, SentencePiece's space), `<0xE8>` byte pieces of
 //       token type BYTE, no space prefix, no BOS; llama.cpp's SPM merges two symbols only when their
@@ -21,6 +22,7 @@ import { GGUFValues, type GGUFValue } from './gguf-values.js';
 import type { GGUFFile } from './gguf.js';
 import { metaBool, metaNumber, metaNumberArray, metaString, metaStringArray, requireString, requireStringArray } from './gguf-meta.js';
 import { TOKENIZER, TOKEN_TYPE } from './gguf-names.js';
+import { SpmTokenizer } from './gguf-spm-tokenizer.js';
 
 /** our key holding the tokenizer's own JSON (llama.cpp ignores keys it does not know) */
 export const GPTLAB_TOKENIZER_KEY = 'gptlab.tokenizer';
@@ -105,6 +107,20 @@ function spmMeta(tok: Tokenizer, nVocab: number, notes: string[]): [string, GGUF
   ];
 }
 
+/** a SentencePiece vocabulary read from a GGUF file, written back as it was */
+function spmVocabMeta(tok: SpmTokenizer, nVocab: number): [string, GGUFValue][] {
+  if (nVocab !== tok.vocabSize) throw new Error(`GGUF export: the model has ${nVocab} token rows but the tokenizer ${tok.vocabSize} tokens`);
+  const v = tok.vocab;
+  return [
+    [TOKENIZER.model, GGUFValues.string('llama')],
+    [TOKENIZER.pre, GGUFValues.string('default')],
+    [TOKENIZER.tokens, GGUFValues.array('string', v.tokens)],
+    [TOKENIZER.scores, GGUFValues.array('float32', v.scores)],
+    [TOKENIZER.tokenType, GGUFValues.array('int32', v.types)],
+    ['tokenizer.ggml.add_space_prefix', GGUFValues.bool(v.addSpacePrefix)],
+  ];
+}
+
 /**
  * GGUF metadata for a tokenizer (nVocab ≥ vocabSize rows; extra ids are unused "[PADn]" tokens):
  * tokenizer.ggml.* in a form llama.cpp loads, BOS/EOS ids, the chat
@@ -116,6 +132,7 @@ export function tokenizerToGGUF(tok: Tokenizer, nVocab = tok.vocabSize): GGUFTok
   if (nVocab < tok.vocabSize) throw new Error(`GGUF export: the model has ${nVocab} token rows but the tokenizer ${tok.vocabSize} tokens`);
   let entries: [string, GGUFValue][];
   if (tok instanceof BPETokenizer) entries = bpeMeta(tok, nVocab, notes);
+  else if (tok instanceof SpmTokenizer) entries = spmVocabMeta(tok, nVocab);
   else if (tok.type === 'char' || tok.type === 'chinese') entries = spmMeta(tok, nVocab, notes);
   else throw new Error(`GGUF export: the ${tok.type} tokenizer has no llama.cpp equivalent (char, chinese and byte-level BPE do)`);
   const sp = tok.specialTokens;
@@ -125,7 +142,7 @@ export function tokenizerToGGUF(tok: Tokenizer, nVocab = tok.vocabSize): GGUFTok
   if (eos !== undefined) entries.push([TOKENIZER.eosTokenId, GGUFValues.uint32(eos)]);
   entries.push([TOKENIZER.addBosToken, GGUFValues.bool(false)], [TOKENIZER.addEosToken, GGUFValues.bool(false)]);
   if (['<|user|>', '<|assistant|>', '<|end|>'].every((s) => sp.has(s))) entries.push([TOKENIZER.chatTemplate, GGUFValues.string(GPTLAB_CHAT_TEMPLATE)]);
-  entries.push([GPTLAB_TOKENIZER_KEY, GGUFValues.string(JSON.stringify(tok.toJSON()))]);
+  if (!(tok instanceof SpmTokenizer)) entries.push([GPTLAB_TOKENIZER_KEY, GGUFValues.string(JSON.stringify(tok.toJSON()))]);
   return { entries, notes };
 }
 
@@ -160,20 +177,26 @@ function bpeFromGGUF(f: GGUFFile, tokens: string[], types: number[] | undefined)
   }
 }
 
-/** character-level SPM vocabularies (every normal piece one character, specials after them) */
+/**
+ * A "llama" (SentencePiece) vocabulary: character-level ones without a space prefix (ours) as a
+ * CharTokenizer; any other as llama.cpp's SPM algorithm (gguf-spm-tokenizer.ts).
+ */
 function spmFromGGUF(f: GGUFFile, tokens: string[], types: number[] | undefined): Tokenizer {
+  const addSpacePrefix = metaBool(f, 'tokenizer.ggml.add_space_prefix') ?? true;
+  const scores = metaNumberArray(f, TOKENIZER.scores) ?? tokens.map(() => 0);
   const chars: string[] = [];
   const special: Record<string, number> = Object.create(null);
+  let charLevel = !addSpacePrefix;
   tokens.forEach((t, id) => {
+    if (!charLevel) return;
     const ty = types?.[id] ?? TOKEN_TYPE.normal;
     if (ty === TOKEN_TYPE.control || ty === TOKEN_TYPE.userDefined) { special[t] = id; return; }
     const ch = t.replaceAll(SPM_SPACE, ' ');
-    if (ty !== TOKEN_TYPE.normal || Array.from(ch).length !== 1 || Object.keys(special).length > 0) {
-      throw new Error(`${f.name}: metadata "${TOKENIZER.tokens}": token ${id} ${JSON.stringify(t.slice(0, 20))}: only character-level SentencePiece vocabularies are supported (a general SentencePiece tokenizer is not implemented)`);
-    }
-    chars.push(ch);
+    if (ty !== TOKEN_TYPE.normal || Array.from(ch).length !== 1 || Object.keys(special).length > 0) charLevel = false;
+    else chars.push(ch);
   });
-  return new CharTokenizer(chars, special);
+  if (charLevel) return new CharTokenizer(chars, special);
+  return new SpmTokenizer({ tokens, scores, types: types ?? tokens.map(() => TOKEN_TYPE.normal), addSpacePrefix });
 }
 
 /**
