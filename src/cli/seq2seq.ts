@@ -1,0 +1,115 @@
+// gptlab seq2seq train|translate: an RNN encoder–decoder with attention (src/models/seq2seq.ts) trained on a
+// parallel corpus (TSV/JSONL pairs, or the built-in Chinese→English grammar), and translation with greedy
+// or beam search, printing the translation and optionally writing the attention heatmap as SVG.
+//   gptlab seq2seq train --attention dot --cell lstm --out runs/zh-en
+//   gptlab seq2seq translate runs/zh-en "我爱中国" --beam 4 --attention-svg attn.svg     → I love China
+import fs from 'node:fs';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob } from '../train/seq2seq-job.node.js';
+import { beamDecode, greedyDecode, type Translation } from '../models/seq2seq-decode.js';
+import { heatmapSVG } from '../eval/heatmap-svg.js';
+import type { TrainConfig } from '../train/trainer.js';
+
+const M = SEQ2SEQ_MODEL_DEFAULTS, T = SEQ2SEQ_TRAIN_DEFAULTS as TrainConfig;
+
+const TRAIN_OPTS: OptTable = {
+  data: { type: 'string', help: 'pair file: TSV (source<TAB>target) or JSONL {"src","tgt"} (default: the built-in Chinese→English grammar)' },
+  dev: { type: 'string', help: 'dev pair file (default: the last --dev-fraction of --data)' },
+  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of the pairs held out for dev loss and BLEU' },
+  srcLevel: { type: 'string', default: 'auto', choices: ['auto', 'char', 'word'], help: 'source vocabulary: char, word, or auto (char for Chinese)' },
+  tgtLevel: { type: 'string', default: 'auto', choices: ['auto', 'char', 'word'], help: 'target vocabulary: char, word, or auto' },
+  out: { type: 'string', help: 'run folder (default runs/seq2seq)' },
+  resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  attention: { type: 'string', default: M.attention, choices: ['additive', 'dot'], help: 'additive (Bahdanau) or dot (Luong)' },
+  cell: { type: 'string', default: M.cell, choices: ['gru', 'lstm'], help: 'recurrent cell of encoder and decoder' },
+  unidirectional: { type: 'bool', help: 'a one-direction encoder (default bidirectional)' },
+  hidden: { type: 'int', default: M.hidden, min: 1, help: 'recurrent state width' },
+  embDim: { type: 'int', default: M.embDim, min: 1, help: 'token embedding width' },
+  attnDim: { type: 'int', default: M.attnDim, min: 1, help: 'additive attention width' },
+  maxLen: { type: 'int', default: M.blockSize, min: 2, help: 'longest sentence in tokens (longer pairs are left out; decoding stops there)' },
+  bleuSample: { type: 'int', default: 200, min: 0, help: 'dev pairs translated for BLEU at each evaluation' },
+  maxIters: { type: 'int', default: T.maxIters, min: 1, help: 'training steps' },
+  batchSize: { type: 'int', default: T.batchSize, min: 1, help: 'pairs per step' },
+  lr: { type: 'number', default: T.lr, above: 0, help: 'peak learning rate' },
+  minLr: { type: 'number', default: T.minLr, min: 0, help: 'final learning rate' },
+  warmupIters: { type: 'int', default: T.warmupIters, min: 0, help: 'warmup steps' },
+  evalInterval: { type: 'int', default: T.evalInterval, min: 1, help: 'dev loss, BLEU and checkpoint every N steps' },
+  patience: { type: 'int', default: 0, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
+  seed: { type: 'int', default: 1337, help: 'random seed' },
+  quiet: { type: 'bool', help: 'no progress bar' },
+  ...BACKEND_OPTS,
+};
+
+const TRANSLATE_OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'seq2seq checkpoint or run folder (uses best/)' },
+  beam: { type: 'int', default: 1, min: 1, max: 64, help: 'beam width (1 = greedy)' },
+  attentionSvg: { type: 'string', help: 'write the attention heatmap (rows target tokens, columns source tokens) here' },
+  ...BACKEND_OPTS,
+};
+
+const USAGE = 'gptlab seq2seq train [--data pairs.tsv] [--attention additive|dot] [--cell gru|lstm] --out DIR\n' +
+  '       gptlab seq2seq translate CKPT "我爱中国" [--beam 4] [--attention-svg FILE]';
+
+const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'evalInterval', 'patience', 'seed'] as const;
+
+/** the job of `seq2seq train`; a resumed run keeps its training settings unless given now */
+function trainJob(o: ParsedArgs): Seq2seqJob {
+  const train: Record<string, unknown> = {};
+  for (const k of TRAIN_KEYS) if (!o.resume || o._given.has(k)) train[k] = o[k];
+  return {
+    data: o.data as string | undefined, dev: o.dev as string | undefined, devFraction: o.devFraction as number,
+    srcLevel: o.srcLevel as Seq2seqJob['srcLevel'], tgtLevel: o.tgtLevel as Seq2seqJob['tgtLevel'],
+    out: (o.out as string | undefined) ?? 'runs/seq2seq', resume: !!o.resume, force: !!o.force,
+    model: {
+      attention: o.attention as 'additive' | 'dot', cell: o.cell as 'gru' | 'lstm', bidirectional: !o.unidirectional, hidden: o.hidden as number,
+      embDim: o.embDim as number, attnDim: o.attnDim as number, blockSize: o.maxLen as number, seed: o.seed as number,
+    },
+    train: train as Partial<TrainConfig>, bleuSample: o.bleuSample as number, quiet: !!o.quiet,
+  };
+}
+
+/** Translates `text` with a checkpoint; prints the translation, writes the heatmap when asked. */
+export function translateCommand(ckpt: string, text: string, beam: number, svg: string | undefined, log: (l: string) => void): Translation {
+  const ck = loadSeq2seq(ckpt);
+  const ids = ck.src.encode(text);
+  if (!ids.length) throw new UsageError('seq2seq translate: the text to translate is empty');
+  ck.model.eval();
+  const t = beam > 1 ? beamDecode(ck.model, ids, beam) : greedyDecode(ck.model, [ids])[0];
+  const out = ck.tgt.decode(t.ids);
+  log(out);
+  if (svg) {
+    const rows = [...t.ids.map((i) => ck.tgt.token(i)), '<eos>'].slice(0, t.attention.length);
+    fs.writeFileSync(svg, heatmapSVG(t.attention, {
+      rowLabels: rows, colLabels: ck.src.pieces(text), title: `${text} → ${out}`, rowAxis: 'target', colAxis: 'source',
+    }));
+    log(`wrote ${svg} (attention: ${t.attention.length} target × ${ids.length} source tokens)`);
+  }
+  return t;
+}
+
+export async function seq2seqCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'train') {
+    const o = parseArgs(rest, TRAIN_OPTS, 'seq2seq train');
+    if (maybeHelp(o, () => helpText('seq2seq train', 'train an RNN encoder–decoder with attention on sentence pairs', TRAIN_OPTS, USAGE))) return 0;
+    process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+    const res = await runSeq2seqTrain(trainJob(o));
+    return res.outcome === 'interrupted' ? 130 : 0;
+  }
+  if (sub === 'translate') {
+    const o = parseArgs(rest, TRANSLATE_OPTS, 'seq2seq translate');
+    if (maybeHelp(o, () => helpText('seq2seq translate', 'translate a sentence with a seq2seq checkpoint', TRANSLATE_OPTS, USAGE))) return 0;
+    if (!o.checkpoint) throw new UsageError('seq2seq translate: give a checkpoint (e.g. runs/seq2seq from gptlab seq2seq train)');
+    if (o._.length !== 1) throw new UsageError(`seq2seq translate: give one sentence to translate (in quotes), got ${o._.length}`);
+    await setupBackend(o);
+    translateCommand(o.checkpoint as string, o._[0], o.beam as number, o.attentionSvg as string | undefined, (l) => process.stdout.write(l + '\n'));
+    return 0;
+  }
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(`gptlab seq2seq — translation with an RNN encoder–decoder and attention\n\nusage: ${USAGE}\n`);
+    return 0;
+  }
+  throw new UsageError(`seq2seq: give a subcommand, train or translate (got ${sub === undefined ? 'none' : JSON.stringify(sub)})`);
+}

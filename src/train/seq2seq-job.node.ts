@@ -1,0 +1,233 @@
+// `gptlab seq2seq train` on disk: a parallel corpus (a TSV/JSONL pair file, or the built-in Chinese→English
+// grammar of src/data/parallel-corpus.ts), a Seq2seq model (src/models/seq2seq.ts) trained by the one Trainer
+// with the Seq2seq objective into a run folder (src/train/run-folder.node.ts: checkpoint/, best/, loss.svg,
+// log.jsonl; --resume continues the same trajectory). Seq2seq is no next-token LM, so its checkpoint folders
+// hold their own small set of files, written atomically:
+//   config.json          {"format": "gptlab-seq2seq", "version": 1, "model": Seq2seqConfig, "train": …, "meta": …}
+//   model.safetensors    parameters (float32) under their dotted names (encoder.weight_ih_l0, attention.v, …)
+//   src_vocab.json, tgt_vocab.json   the two vocabularies ({"level": "char"|"word", "tokens": […]})
+//   optimizer.safetensors, trainer_state.json   (checkpoint/ only) what resuming needs
+import fs from 'node:fs';
+import path from 'node:path';
+import { Seq2seq, validateSeq2seqConfig, type Seq2seqConfig } from '../models/seq2seq.js';
+import { Seq2seqVocab, type VocabLevel } from '../models/seq2seq-vocab.js';
+import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { readTextFile } from '../formats/text-file.node.js';
+import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { validateTrainState } from './checkpoint.js';
+import { RunFolder, evalLine } from './run-folder.node.js';
+import { ProgressBar } from './progress.node.js';
+import { encodePairs, Seq2seqObjective } from './seq2seq.js';
+
+export const SEQ2SEQ_FORMAT = 'gptlab-seq2seq';
+
+/** the model settings a job may choose; the vocabulary sizes come from the data */
+export type Seq2seqModelOptions = Omit<Seq2seqConfig, 'vocabSize' | 'srcVocabSize'>;
+
+export const SEQ2SEQ_MODEL_DEFAULTS: Seq2seqModelOptions = {
+  blockSize: 24, embDim: 32, hidden: 64, cell: 'gru', bidirectional: true, attention: 'additive', attnDim: 32, seed: 1337,
+};
+
+/** training defaults (src/train/trainer.ts TRAIN_DEFAULTS otherwise) */
+export const SEQ2SEQ_TRAIN_DEFAULTS: Partial<TrainConfig> = {
+  maxIters: 600, batchSize: 32, lr: 3e-3, minLr: 3e-4, warmupIters: 20, weightDecay: 0, gradClip: 1, evalInterval: 100, sampleAt: [],
+};
+
+export interface Seq2seqJob {
+  /** pair file (TSV or JSONL); default the built-in corpus (a resumed run reuses its file) */
+  data?: string;
+  /** dev pair file; default a devFraction share of --data (or the built-in dev part) */
+  dev?: string;
+  devFraction: number;
+  /** 'auto' (char for Chinese-looking text, else word) or a level, per side */
+  srcLevel: VocabLevel | 'auto';
+  tgtLevel: VocabLevel | 'auto';
+  out: string;
+  resume: boolean;
+  force?: boolean;
+  model: Partial<Seq2seqModelOptions>;
+  train: Partial<TrainConfig>;
+  /** dev pairs translated for BLEU at each evaluation */
+  bleuSample: number;
+  quiet?: boolean;
+}
+
+/** a loaded seq2seq checkpoint folder */
+export interface Seq2seqCheckpoint {
+  dir: string;
+  model: Seq2seq;
+  src: Seq2seqVocab;
+  tgt: Seq2seqVocab;
+  train?: Partial<TrainConfig>;
+  meta: Record<string, unknown>;
+  trainerState?: TrainState;
+  moments?: Map<string, Float32Array>;
+}
+
+/** The files of a checkpoint folder; `trainer` adds the optimizer and trainer state for resuming. */
+export function seq2seqFiles(model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab, meta: Record<string, unknown>, trainer?: Trainer): Record<string, Uint8Array | string> {
+  const tensors: Record<string, SafetensorsEntry> = {};
+  for (const [name, p] of model.namedParameters()) tensors[name] = { dtype: 'F32', shape: p.shape.slice(), data: p.data };
+  const config = { format: SEQ2SEQ_FORMAT, version: 1, model_type: 'seq2seq', model: model.config, train: trainer?.config, meta };
+  const files: Record<string, Uint8Array | string> = {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
+    'src_vocab.json': JSON.stringify(src.toJSON()) + '\n',
+    'tgt_vocab.json': JSON.stringify(tgt.toJSON()) + '\n',
+  };
+  if (trainer) {
+    trainer.syncRngState();
+    const moments: Record<string, SafetensorsEntry> = {};
+    for (const [k, v] of Object.entries(trainer.optimizer.stateTensors(trainer.nameOf))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
+    files['optimizer.safetensors'] = writeSafetensors(moments);
+    files['trainer_state.json'] = JSON.stringify(trainer.state) + '\n';
+  }
+  return files;
+}
+
+/** a checkpoint folder itself, or a run folder's best/ (checkpoint/ when `resumable`, or when there is no best/) */
+export function resolveSeq2seqDir(p: string, resumable = false): string {
+  if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) throw new Error(`${p}: no such checkpoint folder`);
+  if (!resumable && fs.existsSync(path.join(p, 'config.json'))) return p;
+  for (const sub of resumable ? ['checkpoint'] : ['best', 'checkpoint']) if (fs.existsSync(path.join(p, sub, 'config.json'))) return path.join(p, sub);
+  throw new Error(`${p}: not a seq2seq checkpoint (no config.json here, nor in best/ or checkpoint/)`);
+}
+
+function readJSON(file: string): unknown {
+  if (!fs.existsSync(file)) throw new Error(`${file}: missing`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Loads and validates a checkpoint: config, vocabularies against the config, every weight present and finite. */
+export function loadSeq2seq(p: string, resumable = false): Seq2seqCheckpoint {
+  const dir = resolveSeq2seqDir(p, resumable);
+  const cfg = readJSON(path.join(dir, 'config.json')) as { format?: string; model?: Seq2seqConfig; train?: Partial<TrainConfig>; meta?: Record<string, unknown> };
+  if (cfg?.format !== SEQ2SEQ_FORMAT) throw new Error(`${dir}/config.json: not a seq2seq checkpoint (format ${JSON.stringify(cfg?.format)}, expected "${SEQ2SEQ_FORMAT}")`);
+  try {
+    validateSeq2seqConfig(cfg.model ?? ({} as Seq2seqConfig));
+  } catch (e) {
+    throw new Error(`${dir}/config.json: ${(e as Error).message}`);
+  }
+  const config = cfg.model!;
+  const src = Seq2seqVocab.fromJSON(readJSON(path.join(dir, 'src_vocab.json')), `${dir}/src_vocab.json`);
+  const tgt = Seq2seqVocab.fromJSON(readJSON(path.join(dir, 'tgt_vocab.json')), `${dir}/tgt_vocab.json`);
+  if (src.size !== config.srcVocabSize) throw new Error(`${dir}/src_vocab.json: ${src.size} tokens, config.json says ${config.srcVocabSize}`);
+  if (tgt.size !== config.vocabSize) throw new Error(`${dir}/tgt_vocab.json: ${tgt.size} tokens, config.json says ${config.vocabSize}`);
+  const wfile = path.join(dir, 'model.safetensors');
+  if (!fs.existsSync(wfile)) throw new Error(`${wfile}: missing`);
+  const st = readSafetensors(new Uint8Array(fs.readFileSync(wfile)), wfile);
+  const weights = new Map([...st.tensors].map(([k, e]) => {
+    const data = toFloat32(e);
+    if (!data.every(Number.isFinite)) throw new Error(`${wfile}: tensor "${k}" has a non-finite value`);
+    return [k, { shape: e.shape, data }] as const;
+  }));
+  const model = new Seq2seq(config);
+  model.loadStateDict(weights, wfile);
+  const ck: Seq2seqCheckpoint = { dir, model, src, tgt, train: cfg.train, meta: cfg.meta ?? {} };
+  if (resumable) {
+    ck.trainerState = validateTrainState(readJSON(path.join(dir, 'trainer_state.json')), dir);
+    const ofile = path.join(dir, 'optimizer.safetensors');
+    if (!fs.existsSync(ofile)) throw new Error(`${ofile}: missing (a resumable checkpoint holds the optimizer state)`);
+    ck.moments = new Map([...readSafetensors(new Uint8Array(fs.readFileSync(ofile)), ofile).tensors].map(([k, e]) => [k, toFloat32(e)]));
+  }
+  return ck;
+}
+
+interface Splits { train: ParallelPair[]; dev: ParallelPair[]; trainName: string; devName: string }
+
+function loadPairs(job: Seq2seqJob, log: (l: string) => void): Splits {
+  if (!job.data) {
+    const b = builtinParallelCorpus(job.devFraction);
+    log(`data: built-in Chinese→English phrase grammar: ${b.train.length} train, ${b.dev.length} dev pairs`);
+    return { ...b, trainName: 'built-in', devName: 'built-in' };
+  }
+  let train = parseParallelPairs(readTextFile(job.data, 'pair file'), job.data), dev: ParallelPair[] = [];
+  let devName = job.data;
+  if (job.dev) (dev = parseParallelPairs(readTextFile(job.dev, 'dev pair file'), job.dev)), (devName = job.dev);
+  else {
+    const nDev = Math.floor(train.length * job.devFraction);
+    (dev = train.slice(train.length - nDev)), (train = train.slice(0, train.length - nDev));
+  }
+  log(`data: ${job.data}: ${train.length} train, ${dev.length} dev pairs`);
+  return { train, dev, trainName: job.data, devName };
+}
+
+/** the model, vocabularies and trainer of a fresh run, or of the run being resumed */
+function startRun(job: Seq2seqJob, folder: RunFolder, d: Splits, log: (l: string) => void): { model: Seq2seq; src: Seq2seqVocab; tgt: Seq2seqVocab; trainer: Trainer; objective: Seq2seqObjective } {
+  let model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab, ck: Seq2seqCheckpoint | null = null;
+  if (job.resume) {
+    ck = loadSeq2seq(folder.dir, true);
+    ({ model, src, tgt } = ck);
+    log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
+  } else {
+    const lvl = (l: VocabLevel | 'auto', texts: string[]): VocabLevel => (l === 'auto' ? guessLevel(texts) : l);
+    src = Seq2seqVocab.build(d.train.map((p) => p.src), lvl(job.srcLevel, d.train.map((p) => p.src)));
+    tgt = Seq2seqVocab.build(d.train.map((p) => p.tgt), lvl(job.tgtLevel, d.train.map((p) => p.tgt)));
+    model = new Seq2seq({ ...SEQ2SEQ_MODEL_DEFAULTS, ...job.model, srcVocabSize: src.size, vocabSize: tgt.size });
+  }
+  const max = model.config.blockSize, enc = (ps: ParallelPair[], f: string) => encodePairs(ps, src, tgt, max, f);
+  const objective = new Seq2seqObjective(enc(d.train, d.trainName), enc(d.dev, d.devName), tgt, job.bleuSample);
+  const dropped = d.train.length - objective.train.length;
+  if (dropped) log(`note: ${dropped} training pairs longer than the block size ${max} left out`);
+  const trainer = new Trainer(model, objective, { ...SEQ2SEQ_TRAIN_DEFAULTS, ...(ck?.train ?? {}), ...job.train });
+  if (ck) trainer.restore(ck.trainerState!, ck.moments!);
+  log(`model: ${model.describe()}; vocabularies: source ${src.size} (${src.level}), target ${tgt.size} (${tgt.level})`);
+  return { model, src, tgt, trainer, objective };
+}
+
+export interface Seq2seqJobResult {
+  outcome: string;
+  steps: number;
+  bestDevLoss: number;
+  /** BLEU of the last evaluation */
+  bleu: number;
+  seconds: number;
+  out: string;
+}
+
+/** Trains (see Seq2seqJob) into the run folder, saving checkpoint/ and best/ at each evaluation. */
+export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Seq2seqJobResult> {
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  if (job.resume && !job.data) {
+    const meta = loadSeq2seq(job.out, true).meta;
+    if (typeof meta.data === 'string' && meta.data !== 'built-in') job = { ...job, data: meta.data, dev: typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined };
+  }
+  const d = loadPairs(job, log);
+  const { model, src, tgt, trainer } = startRun(job, folder, d, log);
+  const meta = { kind: 'seq2seq', data: d.trainName, dev: d.devName };
+  const bar = job.quiet ? null : new ProgressBar({ label: 'seq2seq' });
+  const say = (l: string): void => (bar ? bar.log(l) : log(l));
+  let stop = false, bleu = NaN, lastDev = NaN;
+  const onSignal = (): void => void ((stop = true), say('interrupt: finishing this step and saving a checkpoint'));
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  const t0 = performance.now(), step0 = trainer.state.step;
+  let outcome: string;
+  try {
+    outcome = await trainer.run({
+      onStep: (s) => bar?.update({ step: s.step, total: trainer.config.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec }),
+      onEval: (e) => {
+        (lastDev = e.selected), (bleu = e.metrics?.BLEU ?? NaN);
+        folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
+        if (e.improved) folder.saveBest(seq2seqFiles(model, src, tgt, { ...meta, step: e.step, devLoss: e.dev, BLEU: bleu }));
+        folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
+        bar?.pause();
+        say(evalLine(e));
+      },
+      shouldStop: () => stop,
+    });
+  } finally {
+    process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal);
+    bar?.done();
+  }
+  folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
+  if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
+  const seconds = (performance.now() - t0) / 1000;
+  log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; best dev loss ${trainer.state.bestDevLoss.toFixed(4)}, last BLEU ${bleu.toFixed(2)}; saved ${job.out}/{checkpoint,best,loss.svg}`);
+  return { outcome, steps: trainer.state.step - step0, bestDevLoss: trainer.state.bestDevLoss, bleu, seconds, out: job.out };
+}
