@@ -17,7 +17,7 @@ import { RunFolder } from '../src/train/run-folder.node.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import type { VerifiablePrompt } from '../src/data/verifiable.js';
 import { GRPOTrainer } from '../src/align/grpo-trainer.js';
-import { sampleRollout } from '../src/align/rollout.js';
+import { rolloutLogProbsData, sampleRollout } from '../src/align/rollout.js';
 import { exactMatchReward, type RewardFn } from '../src/align/rewards.js';
 import { runRLLoop } from '../src/align/rl-job.node.js';
 import { loadAnyCheckpoint } from '../src/align/lora-checkpoint.node.js';
@@ -95,4 +95,18 @@ test('a GRPO run resumed from its checkpoint takes the same steps', async () => 
   assert.deepEqual(resumed.history.map((h) => [h.reward, h.loss]), straight.history.map((h) => [h.reward, h.loss]));
   assert.ok(fs.existsSync(path.join(dir, 'b', 'reward.svg')));
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('with a sampling temperature the loss uses log softmax(logits/τ), as TRL', async () => {
+  const { model, tokenizer } = await warmModel(2);
+  const r = sampleRollout(model, tokenizer, prompts.slice(0, 1), exact, { groupSize: 2, maxNewTokens: 3, temperature: 0.5, seed: 1 });
+  const lp1 = rolloutLogProbsData(model, r), lp2 = rolloutLogProbsData(model, r, 0.5);
+  const logits = model.forward(r.x, r.B, r.T).logits.data, V = model.config.vocabSize;
+  for (let i = 0; i < r.B * r.T; i++) {
+    if (r.y[i] < 0) continue;
+    const row = Array.from(logits.subarray(i * V, (i + 1) * V), (z) => z / 0.5);
+    const m = Math.max(...row), lse = m + Math.log(row.reduce((s, z) => s + Math.exp(z - m), 0));
+    assert.ok(Math.abs(lp2[i] - (row[r.y[i]] - lse)) < 1e-4);
+    assert.ok(Math.abs(lp1[i] - lp2[i]) > 0 || row[r.y[i]] === m);
+  }
 });

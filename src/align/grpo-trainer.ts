@@ -115,13 +115,13 @@ export class GRPOTrainer {
     const c = this.config;
     const r = this.rollout(this.step);
     const adv = grpoAdvantages(r.rewards, c.groupSize, c.algo === 'reinforce' ? 'none' : 'group');
-    const refLogp = c.beta > 0 ? rolloutLogProbsData(this.reference!, r) : undefined;
-    const oldLogp = c.iterations > 1 ? rolloutLogProbsData(this.policy, r) : undefined;
+    const refLogp = c.beta > 0 ? rolloutLogProbsData(this.reference!, r, c.temperature) : undefined;
+    const oldLogp = c.iterations > 1 ? rolloutLogProbsData(this.policy, r, c.temperature) : undefined;
     let kl = 0, clip = 0, loss = 0;
     this.policy.train();
     for (let it = 0; it < c.iterations; it++) {
       const res = optimizationStep(this.trainable, this.optimizer, c.lr, c.gradClip, () => {
-        const out = grpoLoss(rolloutLogProbs(this.policy, r).logp, {
+        const out = grpoLoss(rolloutLogProbs(this.policy, r, c.temperature).logp, {
           advantages: adv, mask: r.mask, oldLogp, refLogp, beta: c.beta, epsilon: c.epsilon, lossType: c.lossType,
         });
         kl = out.kl;

@@ -129,7 +129,7 @@ export class PPOTrainer {
     const t0 = performance.now();
     const c = this.config;
     const r = this.rollout(this.step);
-    const oldLogp = rolloutLogProbsData(this.policy, r), refLogp = rolloutLogProbsData(this.reference, r);
+    const oldLogp = rolloutLogProbsData(this.policy, r, c.temperature), refLogp = rolloutLogProbsData(this.reference, r, c.temperature);
     const was = this.policy.training;
     this.policy.eval();
     const oldValues = this.valuesData(r);
@@ -166,7 +166,7 @@ export class PPOTrainer {
         if (!sub.mask.some((m) => m > 0)) continue;
         let st = { clip: 0, entropy: 0, valueLoss: 0 };
         const res = optimizationStep(this.trainable, this.optimizer, c.lr, c.gradClip, () => {
-          const { logp, logits } = rolloutLogProbs(this.policy, sub);
+          const { logp, logits } = rolloutLogProbs(this.policy, sub, c.temperature);
           const pg = ppoPolicyLoss(logp, oldLogp, adv, sub.mask, c.cliprange);
           const vl = ppoValueLoss(this.valueHead.values(logits), oldV, ret, sub.mask, c.cliprangeValue);
           st = { clip: pg.clipFraction, entropy: noGrad(() => maskedMean(entropyFromLogits(logits.detach()), sub.mask).item()), valueLoss: vl.loss.item() };

@@ -8,6 +8,8 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
 import { mul } from '../tensor/elementwise.js';
+import { crossEntropyPerToken } from '../tensor/nnops.js';
+import { reshape } from '../tensor/shape.js';
 import { generateBatch, type BatchRowResult } from '../generate/batch.js';
 import type { VerifiablePrompt } from '../data/verifiable.js';
 import { completionMask } from './logprobs.js';
@@ -77,19 +79,27 @@ export function layout(prompts: readonly (readonly number[])[], completions: rea
   return { x, y, mask, B, T, lengths: completions.map((c) => c.ids.length) };
 }
 
-/** per-token log-probabilities (B, T) of the rollout's targets under `model`, differentiable (0 where y = −1) */
-export function rolloutLogProbs(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>): { logp: Tensor; logits: Tensor } {
-  const out = model.forward(r.x, r.B, r.T, { targets: r.y, reduction: 'none' });
-  const nll = out.loss!; // (B, T)
-  return { logp: negate(nll), logits: out.logits };
+/**
+ * per-token log-probabilities (B, T) of the rollout's targets under `model`, differentiable (0 where y = −1).
+ * With a sampling temperature τ ≠ 1 they are those of softmax(logits/τ), the distribution the rollout was
+ * drawn from (TRL's GRPO/PPO divide the logits by the temperature the same way).
+ */
+export function rolloutLogProbs(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>, temperature = 1): { logp: Tensor; logits: Tensor } {
+  if (temperature === 1) {
+    const out = model.forward(r.x, r.B, r.T, { targets: r.y, reduction: 'none' });
+    return { logp: negate(out.loss!), logits: out.logits }; // loss: (B, T) nll
+  }
+  const logits = model.forward(r.x, r.B, r.T).logits; // (B, T, V)
+  const nll = crossEntropyPerToken(mul(logits, 1 / temperature), r.y); // (B·T)
+  return { logp: reshape(negate(nll), [r.B, r.T]), logits };
 }
 
 /** the same, as plain numbers, without gradients (old policy, reference) */
-export function rolloutLogProbsData(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>): Float32Array {
+export function rolloutLogProbsData(model: LanguageModel, r: Pick<Rollout, 'x' | 'y' | 'B' | 'T'>, temperature = 1): Float32Array {
   const was = model.training;
   model.eval();
   try {
-    return stepScope(() => noGrad(() => rolloutLogProbs(model, r).logp.data.slice()));
+    return stepScope(() => noGrad(() => rolloutLogProbs(model, r, temperature).logp.data.slice()));
   } finally {
     model.train(was);
   }
