@@ -5,7 +5,6 @@
 // block_q4_K, block_q6_K (see q8_0.ts, q4_0.ts, q4_k.ts, q6_k.ts for the byte maps).
 import { GGMLType, QK_K } from './types.js';
 import { readF16 } from './f16.js';
-import { getScaleMinK4 } from './q4_k.js';
 
 function dotQ8_0(w: Int8Array, o: number, x: Float32Array, n: number): number {
   let sum = 0;
@@ -50,8 +49,10 @@ function dotQ4_K(u: Uint8Array, o: number, x: Float32Array, n: number): number {
   let sum = 0;
   for (let k = 0; k < n; k += QK_K, o += 144) {
     const d = readF16(u, o), dmin = readF16(u, o + 2);
+    const sb = o + 4; // 12 bytes of 6-bit scales and mins (get_scale_min_k4), inlined: no array per sub-block
     for (let j = 0; j < 8; j++) {
-      const [sc, m] = getScaleMinK4(j, u, o + 4);
+      const sc = j < 4 ? u[sb + j]! & 63 : (u[sb + j + 4]! & 15) | ((u[sb + j - 4]! >> 6) << 4);
+      const m = j < 4 ? u[sb + j + 4]! & 63 : (u[sb + j + 4]! >> 4) | ((u[sb + j]! >> 6) << 4);
       const q = o + 16 + 32 * (j >> 1), shift = (j & 1) * 4, xb = k + 32 * j;
       let s = 0, sx = 0;
       for (let l = 0; l < 32; l++) {
@@ -80,8 +81,9 @@ function dotQ6_K(u: Uint8Array, o: number, x: Float32Array, n: number): number {
           s2 += (((a >> 4) | (((c >> 4) & 3) << 4)) - 32) * x[xb + l + 64]!;
           s3 += (((b >> 4) | (((c >> 6) & 3) << 4)) - 32) * x[xb + l + 96]!;
         }
-        const sc = (p: number) => (u[o + 192 + 8 * h + 2 * p + lh]! << 24) >> 24;
-        sum += d * (sc(0) * s0 + sc(1) * s1 + sc(2) * s2 + sc(3) * s3);
+        const sc = o + 192 + 8 * h + lh;
+        const i8 = (v: number) => (v << 24) >> 24;
+        sum += d * (i8(u[sc]!) * s0 + i8(u[sc + 2]!) * s1 + i8(u[sc + 4]!) * s2 + i8(u[sc + 6]!) * s3);
       }
     }
   }
