@@ -73,3 +73,36 @@ export function toy2d(name: string, o: Toy2dOptions = {}): Toy2d {
   }
   return { points, labels, classes: K, name };
 }
+
+export interface RingOptions {
+  /** modes on the circle (default 8) */
+  modes?: number;
+  /** circle radius (default 2) */
+  radius?: number;
+  /** each mode's standard deviation (default 0.05) */
+  sigma?: number;
+  seed?: number;
+}
+
+/** the centres (K, 2) of a ring of K Gaussians, mode k at angle 2πk/K */
+export function ringCentres(modes = 8, radius = 2): Float32Array {
+  const c = new Float32Array(modes * 2);
+  for (let k = 0; k < modes; k++) (c[2 * k] = radius * Math.cos((2 * Math.PI * k) / modes)), (c[2 * k + 1] = radius * Math.sin((2 * Math.PI * k) / modes));
+  return c;
+}
+
+/**
+ * n points from a ring of Gaussians — the GAN mode-collapse benchmark of Metz et al. 2017 (8 modes, radius
+ * 2) — labelled by their mode; modes take turns.
+ */
+export function gaussianRing(n: number, o: RingOptions = {}): Toy2d {
+  const K = o.modes ?? 8, sigma = o.sigma ?? 0.05, c = ringCentres(K, o.radius ?? 2), rng = new Rng(o.seed ?? 1);
+  if (!(Number.isInteger(n) && n >= 1) || !(Number.isInteger(K) && K >= 1) || !(sigma > 0)) throw new Error(`ring: needs n ≥ 1, modes ≥ 1, sigma > 0 (got ${n}, ${K}, ${sigma})`);
+  const points = new Float32Array(n * 2), labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % K;
+    points[2 * i] = c[2 * labels[i]] + sigma * rng.normal();
+    points[2 * i + 1] = c[2 * labels[i] + 1] + sigma * rng.normal();
+  }
+  return { points, labels, classes: K, name: `ring${K}` };
+}

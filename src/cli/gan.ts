@@ -1,0 +1,76 @@
+// gptlab gan train|sample: a GAN (MLP or DCGAN-style) on the built-in digit glyphs or an 8-Gaussian ring,
+// with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
+import fs from 'node:fs';
+import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
+
+const TRAIN_OPTS: OptTable = {
+  data: { type: 'string', default: 'glyphs', choices: ['glyphs', 'ring8'], help: 'built-in digit glyphs or a ring of 8 Gaussians' },
+  model: { type: 'string', choices: ['mlp', 'dcgan'], help: 'GAN family (default dcgan for glyphs, mlp for ring8)' },
+  epochs: { type: 'int', default: 20, min: 1, help: 'passes over the data' },
+  sampleAt: { type: 'ints', min: 0, help: 'epochs at which to write samples (default 0, a quarter, half, the end)' },
+  out: { type: 'string', default: 'runs/gan', help: 'run folder' },
+  force: { type: 'bool', help: 'overwrite a run already in --out' },
+  perClass: { type: 'int', default: 100, min: 1, help: 'glyphs: images per digit' },
+  glyphSize: { type: 'int', default: 16, min: 8, max: 64, help: 'glyphs: image side (dcgan: a multiple of 4)' },
+  points: { type: 'int', default: 4096, min: 8, help: 'ring8: training points' },
+  latent: { type: 'int', min: 1, help: 'noise dimensions (default 2 for points, 32 for images)' },
+  hidden: { type: 'ints', min: 1, help: 'mlp: hidden widths of G and D (default 128,128)' },
+  base: { type: 'int', min: 1, help: 'dcgan: base channel count (default 16)' },
+  batchSize: { type: 'int', default: 64, min: 1, help: 'samples per step' },
+  lr: { type: 'number', default: 2e-4, above: 0, help: 'Adam learning rate of G and D' },
+  beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'Adam β1' },
+  seed: { type: 'int', default: 1, help: 'random seed' },
+  ...BACKEND_OPTS,
+};
+
+const SAMPLE_OPTS: OptTable = {
+  checkpoint: { type: 'string', positional: true, help: 'GAN run folder or checkpoint' },
+  n: { type: 'int', alias: 'n', default: 64, min: 1, max: 4096, help: 'samples' },
+  out: { type: 'string', help: 'output file: .png (images) or .svg (points)' },
+  seed: { type: 'int', default: 1, help: 'noise seed' },
+  ...BACKEND_OPTS,
+};
+
+const USAGE = 'gptlab gan train [--data glyphs|ring8] [--model mlp|dcgan] [--epochs N] [--sample-at 1,5,20] [--out DIR]\n       gptlab gan sample CKPT [-n 64] --out grid.png';
+
+/** `gptlab gan …`; returns the exit code */
+export async function ganCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'train') {
+    const o = parseArgs(rest, TRAIN_OPTS, 'gan train');
+    if (maybeHelp(o, () => helpText('gan train', 'train a GAN on built-in glyphs or an 8-Gaussian ring', TRAIN_OPTS, USAGE))) return 0;
+    const epochs = o.epochs as number, data = o.data as 'glyphs' | 'ring8';
+    const sampleAt = (o.sampleAt as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
+    const late = sampleAt.find((e) => e > epochs);
+    if (late !== undefined) throw new UsageError(`gan train: --sample-at ${late} is after the last epoch (--epochs ${epochs})`);
+    await setupBackend(o);
+    runGanTrain({
+      data, arch: (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan'), epochs, sampleAt,
+      glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, ringPoints: o.points as number,
+      latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined,
+      train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },
+      out: o.out as string, force: !!o.force,
+    });
+    return 0;
+  }
+  if (sub === 'sample') {
+    const o = parseArgs(rest, SAMPLE_OPTS, 'gan sample');
+    if (maybeHelp(o, () => helpText('gan sample', 'draw samples from a trained GAN', SAMPLE_OPTS, USAGE))) return 0;
+    if (!o.checkpoint) throw new UsageError('gan sample: give a checkpoint (e.g. runs/gan from gptlab gan train)');
+    if (!o.out) throw new UsageError('gan sample: give --out FILE.png (images) or FILE.svg (points)');
+    await setupBackend(o);
+    const r = ganSampleFile(o.checkpoint as string, o.n as number, o.seed as number);
+    const out = o.out as string;
+    if (!out.toLowerCase().endsWith('.' + r.kind)) throw new UsageError(`gan sample: this GAN makes ${r.kind === 'png' ? 'images' : 'points'}; --out must end in .${r.kind}`);
+    fs.writeFileSync(out, r.bytes);
+    process.stdout.write(`wrote ${o.n} samples to ${out}\n`);
+    return 0;
+  }
+  if (sub === '--help' || sub === '-h' || sub === undefined) {
+    process.stdout.write(`gptlab gan — generative adversarial networks\n\nusage: ${USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  throw new UsageError(`gan: give a subcommand, train or sample (got ${JSON.stringify(sub)})`);
+}

@@ -1,0 +1,124 @@
+// `gptlab gan` on disk: train a GAN on the built-in digit glyphs or an 8-Gaussian ring into a folder, and
+// sample from it. The folder holds
+//   checkpoint/   config.json (GAN config, train config, data, epoch) and model.safetensors
+//                 (`generator.*`, `discriminator.*`), written at every sample epoch and at the end
+//   samples-epoch-N.png   (glyphs) a grid of 64 samples from fixed noise
+//   scatter-epoch-N.svg   (ring8) 1,000 samples over the real data, modes ringed
+//   log.jsonl             one line per epoch: losses, and for ring8 the mode coverage
+import fs from 'node:fs';
+import path from 'node:path';
+import { ganConfig, Generator, type GanConfig } from '../models/gan.js';
+import { Rng } from '../tensor/rng.js';
+import { glyphImages } from '../data/glyphs.js';
+import { gaussianRing, ringCentres } from '../data/toy2d.js';
+import { modeCoverage, type ModeCoverage } from '../eval/mode-coverage.js';
+import { scatterSVG } from '../eval/scatter.js';
+import { gridPNG } from '../eval/png.js';
+import { writeDirAtomicSync } from '../formats/atomic.node.js';
+import { GanTrainer, sampleGenerator, type GanData, type GanTrainConfig } from './gan-trainer.js';
+import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
+
+export const GAN_FORMAT = 'gptlab-gan';
+/** the ring's geometry: 8 modes, radius 2, σ 0.05 */
+export const RING = { modes: 8, radius: 2, sigma: 0.05 };
+
+export interface GanJob {
+  data: 'glyphs' | 'ring8';
+  arch: 'mlp' | 'dcgan';
+  epochs: number;
+  /** epochs after which to write samples (0 = before training) */
+  sampleAt: number[];
+  /** glyphs: images per digit and side; ring8: points */
+  glyphPerClass: number;
+  glyphSize: number;
+  ringPoints: number;
+  latent?: number;
+  hidden?: number[];
+  base?: number;
+  train: Partial<GanTrainConfig>;
+  out: string;
+  force?: boolean;
+}
+
+/** the training data of a job */
+export function ganData(job: Pick<GanJob, 'data' | 'glyphPerClass' | 'glyphSize' | 'ringPoints'>, seed: number): GanData {
+  if (job.data === 'ring8') return { values: gaussianRing(job.ringPoints, { ...RING, seed }).points, n: job.ringPoints, sampleShape: [2] };
+  const s = glyphImages(job.glyphPerClass, seed, { size: job.glyphSize });
+  return { values: s.images, n: s.labels.length, sampleShape: [1, s.height, s.width] };
+}
+
+/** writes the epoch's samples: an image grid, or a scatter plot with the ring's coverage (returned) */
+function writeSamples(t: GanTrainer, job: GanJob, real: GanData): ModeCoverage | null {
+  const tag = String(t.epoch).padStart(String(job.epochs).length, '0');
+  if (job.data === 'ring8') {
+    const pts = t.sample(1000, 7), cov = modeCoverage(pts, ringCentres(RING.modes, RING.radius), RING.sigma);
+    const title = `epoch ${t.epoch}: ${cov.covered}/8 modes covered, ${(100 * cov.highQuality).toFixed(0)}% within 3σ`;
+    fs.writeFileSync(path.join(job.out, `scatter-epoch-${tag}.svg`), scatterSVG(pts, { title, centres: ringCentres(), reference: real.values.subarray(0, 2000), extent: [-3, 3, -3, 3] }));
+    return cov;
+  }
+  const [, H, W] = real.sampleShape;
+  fs.writeFileSync(path.join(job.out, `samples-epoch-${tag}.png`), gridPNG({ data: t.sample(64, 7), shape: [64, H, W] }, { perRow: 8, range: [0, 1] }));
+  return null;
+}
+
+function saveGan(t: GanTrainer, job: GanJob): void {
+  const config = { format: GAN_FORMAT, version: 1, gan: t.gan, train: t.config, data: job.data, epoch: t.epoch, step: t.step };
+  writeDirAtomicSync(path.join(job.out, 'checkpoint'), {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'model.safetensors': moduleToSafetensors({ generator: t.G, discriminator: t.D }),
+  });
+}
+
+/** Trains per `job`; returns the ring's coverage at each sample epoch (empty for glyphs). */
+export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): { epoch: number; coverage: ModeCoverage }[] {
+  if (fs.existsSync(job.out) && !fs.statSync(job.out).isDirectory()) throw new Error(`${job.out}: exists and is not a folder (--out names the run folder)`);
+  if (fs.existsSync(path.join(job.out, 'checkpoint')) && !job.force) throw new Error(`${job.out} already holds a GAN run: choose another --out, or overwrite it with --force`);
+  const seed = job.train.seed ?? 1, real = ganData(job, seed);
+  const shape = real.sampleShape;
+  const cfg = ganConfig({ arch: job.arch, sampleShape: shape, ...(job.latent ? { latent: job.latent } : {}), ...(job.hidden ? { hidden: job.hidden } : {}), ...(job.base ? { base: job.base } : {}) });
+  const t = new GanTrainer(cfg, real, job.train);
+  fs.mkdirSync(job.out, { recursive: true });
+  fs.rmSync(path.join(job.out, 'log.jsonl'), { force: true });
+  log(`data: ${job.data === 'ring8' ? `ring of 8 Gaussians (radius 2, σ 0.05), ${real.n} points` : `built-in glyphs ${shape[1]}×${shape[2]}, ${real.n} images`}; ${cfg.arch} GAN, G ${t.G.numParameters().toLocaleString('en')} / D ${t.D.numParameters().toLocaleString('en')} parameters`);
+  const curve: { epoch: number; coverage: ModeCoverage }[] = [];
+  const snap = (): void => {
+    if (!job.sampleAt.includes(t.epoch)) return;
+    const cov = writeSamples(t, job, real);
+    if (cov) curve.push({ epoch: t.epoch, coverage: cov });
+    saveGan(t, job);
+    log(`epoch ${t.epoch}: wrote ${job.data === 'ring8' ? 'scatter' : 'samples'}-epoch-${t.epoch}${cov ? `; modes covered ${cov.covered}/8 (${cov.counts.join(' ')}), ${(100 * cov.highQuality).toFixed(0)}% within 3σ` : ''}`);
+  };
+  snap();
+  const t0 = performance.now();
+  for (let e = 1; e <= job.epochs; e++) {
+    const l = t.trainEpoch();
+    const cov = job.data === 'ring8' ? modeCoverage(t.sample(1000, 7), ringCentres(), RING.sigma) : null;
+    fs.appendFileSync(path.join(job.out, 'log.jsonl'), JSON.stringify({ epoch: e, step: t.step, lossD: l.lossD, lossG: l.lossG, ...(cov ? { modesCovered: cov.covered, highQuality: cov.highQuality } : {}), time: (performance.now() - t0) / 1000 }) + '\n');
+    if (e % Math.max(1, Math.round(job.epochs / 10)) === 0 || e === job.epochs) log(`epoch ${e}/${job.epochs} (step ${t.step}): loss D ${l.lossD.toFixed(3)}, loss G ${l.lossG.toFixed(3)}${cov ? `, modes ${cov.covered}/8` : ''}`);
+    snap();
+  }
+  saveGan(t, job);
+  log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s; saved ${path.join(job.out, 'checkpoint')}`);
+  return curve;
+}
+
+/** Loads a GAN checkpoint's generator (the folder, or a run folder holding checkpoint/). */
+export function loadGenerator(p: string): { G: Generator; config: GanConfig; data: string } {
+  const dir = fs.existsSync(path.join(p, 'config.json')) ? p : path.join(p, 'checkpoint');
+  const cf = path.join(dir, 'config.json');
+  if (!fs.existsSync(cf)) throw new Error(`${p}: not a GAN checkpoint (no config.json here nor in checkpoint/)`);
+  const c = JSON.parse(fs.readFileSync(cf, 'utf8')) as { format?: string; gan: GanConfig; data: string };
+  if (c.format !== GAN_FORMAT) throw new Error(`${cf}: not a GAN checkpoint (format ${JSON.stringify(c.format)}); train one with gptlab gan train`);
+  const G = new Generator(ganConfig(c.gan), new Rng(0));
+  const st = path.join(dir, 'model.safetensors');
+  loadModuleSafetensors(G, new Uint8Array(fs.readFileSync(st)), st, 'generator.');
+  return { G, config: c.gan, data: c.data };
+}
+
+/** n samples of a checkpoint's generator: an image grid PNG for images, a scatter SVG for points */
+export function ganSampleFile(p: string, n: number, seed: number): { bytes: Uint8Array | string; kind: 'png' | 'svg' } {
+  const { G, config } = loadGenerator(p), x = sampleGenerator(G, n, seed);
+  if (config.sampleShape.length === 1) return { bytes: scatterSVG(x, { title: `${n} samples`, centres: ringCentres(), extent: [-3, 3, -3, 3] }), kind: 'svg' };
+  const [, H, W] = config.sampleShape;
+  return { bytes: gridPNG({ data: x, shape: [n, H, W] }, { range: [0, 1] }), kind: 'png' };
+}

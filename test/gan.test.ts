@@ -1,0 +1,88 @@
+// GANs: the non-saturating losses and the upsampling op against hand computations, the alternating loop runs
+// (MLP on the ring, DCGAN on glyphs) with finite losses and moving weights, the ring data is seeded and
+// balanced, and the mode-coverage measure is right on constructed samples (all modes, one mode, none).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor } from '../src/tensor/tensor.js';
+import { discriminatorLoss, generatorLoss, ganConfig, softplusMean } from '../src/models/gan.js';
+import { upsample2x } from '../src/models/upsample.js';
+import { gaussianRing, ringCentres } from '../src/data/toy2d.js';
+import { glyphImages } from '../src/data/glyphs.js';
+import { modeCoverage } from '../src/eval/mode-coverage.js';
+import { scatterSVG } from '../src/eval/scatter.js';
+import { GanTrainer } from '../src/train/gan-trainer.js';
+
+const close = (a: number, b: number, tol = 1e-5): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('non-saturating losses and their gradients', () => {
+  const x = new Tensor(new Float32Array([-2, 0, 3]), [3, 1], true);
+  const l = softplusMean(x, -1); // mean log(1 + e^(−x))
+  close(l.item(), (Math.log1p(Math.exp(2)) + Math.log(2) + Math.log1p(Math.exp(-3))) / 3);
+  l.backward();
+  [-2, 0, 3].forEach((v, i) => close(x.grad![i], -1 / (1 + Math.exp(v)) / 3)); // −σ(−x)/n
+  const r = new Tensor(new Float32Array([5]), [1, 1]), f = new Tensor(new Float32Array([-5]), [1, 1]);
+  assert.ok(discriminatorLoss(r, f).item() < 0.02, 'a sure, right discriminator has a small loss');
+  close(generatorLoss(f).item(), Math.log1p(Math.exp(5)), 1e-4);
+});
+
+test('upsample2x copies each pixel into a 2×2 block and sums the gradient back', () => {
+  const x = new Tensor(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2], true);
+  const y = upsample2x(x);
+  assert.deepEqual(y.shape, [1, 1, 4, 4]);
+  assert.deepEqual([...y.data], [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+  y.backward(Float32Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual([...x.grad!], [0 + 1 + 4 + 5, 2 + 3 + 6 + 7, 8 + 9 + 12 + 13, 10 + 11 + 14 + 15]);
+});
+
+test('mode coverage: all modes, one mode, none', () => {
+  const c = ringCentres(8, 2), all: number[] = [], one: number[] = [], off: number[] = [];
+  for (let i = 0; i < 800; i++) {
+    const k = i % 8, j = (i % 7) * 0.01; // within 3σ = 0.15 of its mode
+    all.push(c[2 * k] + j, c[2 * k + 1] - j);
+    one.push(c[0] + j, c[1]);
+    off.push(0, 0);
+  }
+  const a = modeCoverage(all, c, 0.05);
+  assert.equal(a.covered, 8);
+  assert.deepEqual(a.counts, new Array(8).fill(100));
+  assert.equal(a.highQuality, 1);
+  const o = modeCoverage(one, c, 0.05);
+  assert.equal(o.covered, 1);
+  assert.equal(o.counts[0], 800);
+  const z = modeCoverage(off, c, 0.05);
+  assert.equal(z.covered, 0);
+  assert.equal(z.highQuality, 0);
+  // a mode with a sliver of the samples is not covered (default threshold 1/32)
+  assert.equal(modeCoverage([...all.slice(0, 2), ...one.slice(0, 198)], c, 0.05).covered, 1);
+});
+
+test('ring data is seeded, balanced and near its centres; scatter SVG draws every point', () => {
+  const a = gaussianRing(80, { seed: 2 }), b = gaussianRing(80, { seed: 2 });
+  assert.deepEqual(a, b);
+  assert.equal(modeCoverage(a.points, ringCentres(), 0.05).covered, 8);
+  const svg = scatterSVG(a.points, { centres: ringCentres(), title: 'ring <8>' });
+  assert.equal((svg.match(/<circle/g) ?? []).length, 88);
+  assert.ok(svg.includes('ring &lt;8&gt;'));
+});
+
+test('the alternating loop runs: MLP GAN on the ring, DCGAN on glyphs', () => {
+  const ring = gaussianRing(64, { seed: 1 });
+  const t = new GanTrainer(ganConfig({ arch: 'mlp', sampleShape: [2], hidden: [16] }), { values: ring.points, n: 64, sampleShape: [2] }, { batchSize: 16, lr: 1e-3 });
+  const g0 = Float32Array.from(t.G.parameters()[0].data), d0 = Float32Array.from(t.D.parameters()[0].data);
+  const e = t.trainEpoch();
+  assert.equal(t.step, 4);
+  assert.ok(Number.isFinite(e.lossD) && Number.isFinite(e.lossG));
+  assert.notDeepEqual(t.G.parameters()[0].data, g0);
+  assert.notDeepEqual(t.D.parameters()[0].data, d0);
+  assert.equal(t.sample(10, 1).length, 20);
+  assert.deepEqual(t.sample(10, 1), t.sample(10, 1), 'same noise seed, same samples');
+
+  const g = glyphImages(1, 1, { size: 8 });
+  const d = new GanTrainer(ganConfig({ arch: 'dcgan', sampleShape: [1, 8, 8], base: 4, latent: 8 }), { values: g.images, n: 10, sampleShape: [1, 8, 8] }, { batchSize: 5 });
+  const s = d.trainStep([0, 1, 2, 3, 4]);
+  assert.ok(Number.isFinite(s.lossD) && Number.isFinite(s.lossG));
+  const img = d.sample(3, 2);
+  assert.equal(img.length, 3 * 64);
+  assert.ok(img.every((v) => v >= 0 && v <= 1));
+  assert.throws(() => ganConfig({ arch: 'dcgan', sampleShape: [1, 10, 10] }), /divisible by 4/);
+});
