@@ -11,7 +11,7 @@ export { BasicBlock, Downsample } from './nn/resnet.js';
 export { LoRALinear, applyLora, loraLayers, mergeLora, unmergeLora, matchesTarget, namedModules, type LoraConfig } from './nn/lora.js';
 export { freezeParameters, unfreezeParameters, trainableParameters, countParameters, globToRegExp } from './nn/freeze.js';
 export { GPT, GPT_PRESETS, KVCache, type GPTConfig, type GPTOutput } from './models/gpt.js';
-export type { LanguageModel, ModelConfig, ModelState, ForwardOptions, ModelOutput } from './models/model.js';
+export { checkForwardShape, type LanguageModel, type ModelConfig, type ModelState, type ForwardOptions, type ModelOutput } from './models/model.js';
 export { registerModelType, createModel, modelType, modelTypes, presetConfig, type ModelType } from './models/registry.js';
 export { languageModelLoss } from './models/loss.js';
 export { Llama, LlamaCache, LLAMA_PRESETS, LLAMA_7B, llamaParamCount, swigluHidden, validateLlamaConfig, type LlamaConfig } from './models/llama.js';

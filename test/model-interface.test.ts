@@ -108,3 +108,41 @@ test('the training job takes a registered model type by name (--arch)', async ()
   assert.equal(res.outcome, 'done');
   assert.equal(loadCheckpoint(path.join(tmp, 'run')).model.type, 'bigram');
 });
+
+test('a model type from outside the repository reaches every command through GPTLAB_PLUGINS', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const lib = pathToFileURL(fileURLToPath(new URL('../src/index.js', import.meta.url))).href;
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const plugin = path.join(tmp, 'unigram.mjs');
+  // a unigram model in plain JavaScript: one learned logit per token, whatever came before
+  fs.writeFileSync(plugin, `import { Module, Embedding, Rng, languageModelLoss, checkForwardShape, registerModelType, slice } from '${lib}';
+class Unigram extends Module {
+  type = 'unigram'; contextLength = Infinity;
+  constructor(config, seed) { super(); this.config = config; this.rng = new Rng(seed); this.table = this.child('table', new Embedding(1, config.vocabSize, this.rng)); }
+  forward(idx, B, T, opts = {}) {
+    checkForwardShape(this, idx, B, T, opts.state);
+    let logits = this.table.forward(new Int32Array(B * T), [B, T]);
+    if (opts.state) opts.state.length += T;
+    if (opts.lastOnly && !opts.targets) logits = slice(logits, 1, T - 1, T);
+    return { logits, loss: languageModelLoss(logits, opts) };
+  }
+  createState() { return { length: 0, selectRows() {}, dropPrefix(n) { this.length -= n; } }; }
+  numParams() { return this.numParameters(); }
+  decayedParameterNames() { return new Set(); }
+  describe() { return 'unigram, vocab ' + this.config.vocabSize; }
+}
+registerModelType({ type: 'unigram', description: 'one logit per token', presets: { tiny: { blockSize: 8 } }, defaultPreset: 'tiny', overridable: {},
+  validate: (c) => ({ vocabSize: c.vocabSize, blockSize: c.blockSize }), create: (c, seed) => new Unigram(c, seed), vocabParameters: [] });
+`);
+  const env = { ...process.env, GPTLAB_PLUGINS: plugin };
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const out = path.join(tmp, 'uni');
+  const t = run(['train', '--demo', '--arch', 'unigram', '--out', out, '--max-iters', '10', '--eval-interval', '5', '--eval-iters', '1', '--sample-at', '', '--threads', '1']);
+  assert.equal(t.status, 0, t.stderr);
+  const s = run(['sample', out, '--prompt', 'a', '-n', '5', '--threads', '1']);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(run(['info', out]).stdout, /unigram, vocab \d+/);
+  const bad = spawnSync(process.execPath, [cli, 'info', out], { encoding: 'utf8', env: { ...process.env, GPTLAB_PLUGINS: path.join(tmp, 'missing.mjs') } });
+  assert.match(bad.stderr, /GPTLAB_PLUGINS: cannot load .*missing\.mjs/);
+});

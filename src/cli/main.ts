@@ -50,8 +50,26 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gptlab: unknown command "${cmd}" (run gptlab --help)\n`);
     return 2;
   }
+  await loadPlugins(process.env.GPTLAB_PLUGINS);
   const run = await c.load();
   return run(rest);
+}
+
+/**
+ * Imports the modules listed in GPTLAB_PLUGINS (paths separated by commas, relative to the current folder),
+ * before any command runs: a model type of your own registers itself there (registerModelType) and every
+ * command — train --arch, sample, eval, info, chat, serve — then knows it. Throws naming the module.
+ */
+export async function loadPlugins(list: string | undefined): Promise<void> {
+  const { pathToFileURL } = await import('node:url');
+  const path = await import('node:path');
+  for (const item of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    try {
+      await import(pathToFileURL(path.resolve(item)).href);
+    } catch (e) {
+      throw new Error(`GPTLAB_PLUGINS: cannot load ${item}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;

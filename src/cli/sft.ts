@@ -45,6 +45,7 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     devFraction: o.devFraction as number, evalExamples: o.evalExamples as number, train: trainOptions(o),
+    evalExamplesGiven: o._given.has('evalExamples'), devFractionGiven: o._given.has('devFraction'),
   });
-  return res.outcome === 'interrupted' ? 130 : 0;
+  return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
 }

@@ -5,8 +5,10 @@
 // one `evaluate` serve a bigram table and a Transformer alike. Trainable models also name their parameters
 // and say which of them get weight decay (nanoGPT's `configure_optimizers`).
 //
-// Adding a model type: implement `LanguageModel` in `src/models/<name>.ts` and register it in
-// `src/models/registry.ts`; nothing outside `models/` changes.
+// Adding a model type: implement `LanguageModel` in one file and call `registerModelType` (src/models/registry.ts)
+// with its presets, config check and constructor. The built-in types are registered at the bottom of
+// registry.ts; a type of your own, outside this repository, registers itself when its file is imported — in a
+// script, or for the CLI through GPTLAB_PLUGINS=path/to/model.mjs. Nothing else changes (test/model-interface.test.ts).
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 

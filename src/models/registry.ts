@@ -1,6 +1,7 @@
 // The registry of model types: the one place that knows every concrete model class. Checkpoints store a
 // model's `type` and config; loading, the CLI's `--arch` and vocabulary growth (SFT's special tokens) go
-// through here, so a new model type is one file in models/ plus one `registerModelType` call below.
+// through here. A new built-in type is one file in models/ plus its `registerModelType` call below; a type
+// from outside registers itself when imported (GPTLAB_PLUGINS for the CLI).
 import { GPT, GPT_PRESETS, gptParamCount, validateConfig, type GPTConfig } from './gpt.js';
 import type { LanguageModel, ModelConfig } from './model.js';
 import { Llama, LLAMA_PRESETS, llamaParamCount, validateLlamaConfig, type LlamaConfig } from './llama.js';

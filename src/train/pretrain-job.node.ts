@@ -12,7 +12,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { createOptimizer } from '../optim/registry.js';
-import { Trainer, TRAIN_DEFAULTS, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
+import { Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
@@ -54,6 +54,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
+    validateTrainConfig(job.train);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments } };
   }
   const tokenizer = job.tokenizerFile
@@ -147,6 +148,7 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
 
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
 export async function runTrainJob(job: TrainJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TrainJobResult> {
+  if (!job.resume) validateTrainConfig(job.train); // before any work: a bad setting must not cost a tokenization
   const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force });
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);

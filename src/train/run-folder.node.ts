@@ -95,6 +95,8 @@ export interface RunOptions {
 
 export interface RunResult {
   outcome: TrainOutcome;
+  /** for an interrupted run, the exit code its signal calls for (130 SIGINT, 143 SIGTERM) */
+  exitCode?: number;
   steps: number;
   bestDevLoss: number;
   lastDevLoss: number;
@@ -106,9 +108,12 @@ export interface RunResult {
 /** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
 class StopSignal {
   requested = false;
-  private readonly handler = (): void => {
-    if (this.requested) process.exit(130);
+  /** 128 + the signal's number, as shells report it: 130 for SIGINT, 143 for SIGTERM */
+  exitCode = 130;
+  private readonly handler = (signal: NodeJS.Signals): void => {
+    if (this.requested) process.exit(this.exitCode);
     this.requested = true;
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
     this.say('interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
   };
   constructor(private readonly say: (line: string) => void) {
@@ -172,13 +177,13 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSec = (trainer.state.tokensSeen - startTokens) / seconds;
   log(summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
-  return { outcome, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
+  return { outcome, exitCode: outcome === 'interrupted' ? stop.exitCode : undefined, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
 }
 
 function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
   const what = outcome === 'early-stopped' ? `early-stopped (no improvement in ${trainer.config.patience} evaluations)` : outcome;
   return (
     `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
-    `best held-out loss ${trainer.state.bestDevLoss.toFixed(4)}` + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
+    (Number.isFinite(trainer.state.bestDevLoss) ? `best held-out loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet') + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
   );
 }

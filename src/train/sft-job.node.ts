@@ -8,7 +8,7 @@ import { formatChatDataError, parseChatData, type Conversation } from '../data/c
 import { defaultSftData, type SftExample } from '../data/sft-default.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { heldOutAccuracy } from '../eval/chat-accuracy.js';
-import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
 import { loadCheckpoint } from './checkpoint.node.js';
@@ -32,6 +32,9 @@ export interface SftJob {
   devFraction: number;
   /** held-out questions of the built-in set for the accuracy check */
   evalExamples: number;
+  /** whether evalExamples / devFraction were given now (a resumed run otherwise keeps its own) */
+  evalExamplesGiven?: boolean;
+  devFractionGiven?: boolean;
   train: Partial<TrainConfig>;
   quiet?: boolean;
 }
@@ -81,6 +84,11 @@ function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void)
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
+    validateTrainConfig({ ...SFT_DEFAULTS, ...job.train });
+    // the held-out split is the run's own: a resumed run keeps the dev set it was evaluated on
+    const meta = ck.config.meta ?? {};
+    if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
+    if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     const data = job.data ?? (typeof ck.config.meta?.data === 'string' && ck.config.meta.data !== 'built-in' ? ck.config.meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data };
@@ -92,6 +100,7 @@ function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void)
 
 /** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
 export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
+  if (!job.resume) validateTrainConfig({ ...SFT_DEFAULTS, ...job.train }); // before loading anything
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const start = startingPoint(job, folder, log);
   const data = loadChatData(start.data, job, log);
@@ -105,8 +114,11 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (before !== undefined) log(`held-out accuracy before SFT: ${(100 * before).toFixed(1)}% (${data.heldOut.length} questions)`);
   const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...SFT_DEFAULTS, ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
-  const res = await runTrainer(trainer, folder, { model, tokenizer, meta: { base: job.base, data: start.data ?? 'built-in' }, quiet: job.quiet, log, label: 'sft' });
-  return { ...res, before, after: data.heldOut.length ? await reportAccuracy(folder, data.heldOut, before, log) : undefined };
+  const meta = { base: job.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction };
+  const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });
+  // a stopped run ends at once: the accuracy check is for finished runs
+  const after = data.heldOut.length && res.outcome !== 'interrupted' ? await reportAccuracy(folder, data.heldOut, before, log) : undefined;
+  return { ...res, before, after };
 }
 
 /** scores the best checkpoint (as chat and serve will load it) on the held-out questions */

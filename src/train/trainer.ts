@@ -74,8 +74,12 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
-/** Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range. */
-export function validateTrainConfig(c: TrainConfig): void {
+/**
+ * Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range. Partial
+ * configs are checked over TRAIN_DEFAULTS, so a job can check the user's settings before any work starts.
+ */
+export function validateTrainConfig(partial: Partial<TrainConfig>): void {
+  const c: TrainConfig = { ...TRAIN_DEFAULTS, ...partial };
   for (const [k, r] of Object.entries(TRAIN_RANGES) as [keyof TrainConfig, Range][]) {
     const values = Array.isArray(c[k]) ? (c[k] as number[]) : [c[k] as number];
     for (const v of values) {
