@@ -75,3 +75,28 @@ test('a tiny CNN learns a tiny glyph set to high train accuracy; weights round-t
   const mlp = new ImageClassifier(imageClassifierConfig({ arch: 'mlp', height: 12, width: 12, classes: train.classes, hidden: [16] }));
   assert.equal(noGrad(() => predictImages(mlp, train)).pred.length, 60);
 });
+
+test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and misclassified.png; predict checks sizes', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { visionCommand } = await import('../src/cli/vision.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-vision-'));
+  const g = glyphImages(4, 9, { size: 8 });
+  const rows = [...g.labels].map((l, i) => [l, ...Array.from(g.images.subarray(i * 64, (i + 1) * 64), (v) => Math.round(v * 255))].join(','));
+  fs.writeFileSync(path.join(dir, 'px.csv'), rows.join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'bad.csv'), '1,' + new Array(48).fill(0).join(',') + '\n');
+  const out = path.join(dir, 'run'), lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await visionCommand(['train', '--data', path.join(dir, 'px.csv'), '--model', 'mlp', '--hidden', '16', '--max-iters', '20', '--eval-interval', '10', '--test-fraction', '0.5', '--out', out, '--backend', 'js']), 0);
+    assert.equal(await visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--backend', 'js']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  for (const f of ['best/config.json', 'best/model.safetensors', 'checkpoint/trainer_state.json', 'loss.svg', 'confusion.svg']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  assert.ok(lines.join('').includes('accuracy'));
+  assert.equal(fs.existsSync(path.join(out, 'misclassified.png')), lines.join('').includes('wrong:'), 'misclassified.png exactly when some test image was wrong');
+  await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'bad.csv'), '--backend', 'js']), /bad\.csv:1: 48 pixel values, but --image-size 8 needs 64/);
+  await assert.rejects(visionCommand(['train', '--data', path.join(dir, 'px.csv'), '--out', out, '--backend', 'js']), /already holds a run/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
