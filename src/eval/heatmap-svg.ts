@@ -41,7 +41,7 @@ export function heatmapSVG(matrix: readonly (readonly number[])[], opts: Heatmap
   const max = opts.max ?? Math.max(1e-12, ...matrix.flat());
   const digits = opts.digits ?? 2, cell = 44;
   const left = 28 + Math.max(20, ...rl.map(labelWidth)), top = 56 + Math.max(20, ...cl.map(labelWidth));
-  const W = left + C * cell + 16, H = top + R * cell + 16;
+  const W = Math.max(left + C * cell + 16, 40 + labelWidth(opts.title ?? '')), H = top + R * cell + 16;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
