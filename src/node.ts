@@ -9,3 +9,4 @@ export { loadEncoding } from './tokenizers/tiktoken.node.js';
 export { startServer } from './serve/server.js';
 export { chatLoop } from './cli/chat.js';
 export { loadVectors, saveVectors, formatFromName, type VectorFormat } from './embeddings/vectors-file.node.js';
+export { runSeq2seqTrain, loadSeq2seq } from './train/seq2seq-job.node.js';

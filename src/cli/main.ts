@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   chat: { summary: 'chat with a checkpoint in the terminal', load: async () => (await import('./chat-cli.js')).chatCommand },
   serve: { summary: 'OpenAI-compatible HTTP API and web chat page', load: async () => (await import('./serve-cli.js')).serveCommand },
   ladder: { summary: 'train bigram → n-gram → MLP → RNN → LSTM → GRU → GPT under one budget and compare dev losses', load: async () => (await import('./ladder.js')).ladderCommand },
+  seq2seq: { summary: 'translation with an RNN encoder–decoder and attention (train|translate)', load: async () => (await import('./seq2seq.js')).seq2seqCommand },
   'fill-mask': { summary: "a BERT checkpoint's guesses for each [MASK]", load: async () => (await import('./fill-mask.js')).fillMaskCommand },
   classify: { summary: 'fine-tune BERT to classify sentences (train|predict)', load: async () => (await import('./classify.js')).classifyCommand },
   tag: { summary: 'fine-tune BERT to tag tokens (train|predict)', load: async () => (await import('./tag.js')).tagCommand },
