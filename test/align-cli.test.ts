@@ -73,10 +73,14 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   const good = path.join(dir, 'good.mjs'), bad = path.join(dir, 'bad.mjs');
   fs.writeFileSync(good, 'export default (completion, { answer }) => (completion.trim() === answer ? 1 : -1);\n');
   fs.writeFileSync(bad, 'export default () => NaN;\n');
-  const g = await run(grpoCommand, ['--policy', ck, '--data', prompts, '--out', path.join(dir, 'grpo'), '--steps', '2', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '3', '--eval-interval', '2', '--reward', good, ...common]);
+  const g = await run(grpoCommand, ['--policy', ck, '--data', prompts, '--out', path.join(dir, 'grpo'), '--steps', '2', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '3', '--eval-interval', '2', '--reward', good, '--lora-r', '2', ...common]);
   assert.equal(g.code, 0);
   assert.match(g.out, /held-out exact match after: /);
   assert.ok(fs.existsSync(path.join(dir, 'grpo', 'reward.svg')));
+  assert.ok(fs.existsSync(path.join(dir, 'grpo', 'adapter', 'adapter_config.json')));
+  const g2 = await run(grpoCommand, ['--out', path.join(dir, 'grpo'), '--resume', '--steps', '3', '--reward', good, '--data', prompts, '--backend', 'js']);
+  assert.equal(g2.code, 0);
+  assert.equal(fs.readFileSync(path.join(dir, 'grpo', 'log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"reward"') && !l.includes('"eval"')).length, 3);
   const p = await run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', good, '--out', path.join(dir, 'ppo'), '--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', ...common]);
   assert.equal(p.code, 0);
   assert.ok(fs.existsSync(path.join(dir, 'ppo', 'best', 'value_head.safetensors')));

@@ -16,7 +16,7 @@ import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
-import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import type { RewardFn } from './rewards.js';
 
 export interface GRPOJob {
@@ -98,7 +98,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
     trainer.step = pol.resume.step;
   }
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(job.adapt?.lora ? { lora: job.adapt.lora } : {}) };
+  const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(), modelFiles: (m) => checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: trainer.config.algo, ...m } }),
@@ -108,6 +109,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     evaluate: () => { const e = evalNow(); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
   });
   const after = evalNow();
+  if (lora) saveLora(folder, log);
   report('after', after, log);
   return { ...res, before, after };
 }
@@ -119,4 +121,12 @@ function referenceFor(pol: Policy, log: (l: string) => void): LanguageModel {
   if (typeof base !== 'string') throw new Error('grpo --resume: the run does not record its --policy, which the reference is');
   log(`reference policy: ${base}`);
   return loadPolicy(base, null as unknown as RunFolder, false, 'grpo').model;
+}
+
+/** a LoRA run's best policy as a PEFT adapter and a merged plain checkpoint in the run folder */
+function saveLora(folder: RunFolder, log: (l: string) => void): void {
+  if (!folder.save) return;
+  const best = loadAnyCheckpoint(folder.bestDir);
+  saveLoraOutputs(folder.dir, best.model, best.tokenizer, best.config.meta ?? {});
+  log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged policy in ${folder.dir}/merged`);
 }

@@ -18,7 +18,7 @@ import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, type AdaptOptions } from './adapt.js';
-import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadPolicy, loadPrompts } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
@@ -103,7 +103,8 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     const last = pol.resume.history[pol.resume.history.length - 1];
     if (last && typeof last.klCoef === 'number') trainer.klCoef = last.klCoef;
   }
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rl: trainer.config, ...(job.adapt?.lora ? { lora: job.adapt.lora } : {}) };
+  const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),
@@ -113,6 +114,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     evaluate: () => { const e = evalNow(); return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy }; },
   });
   const after = evalNow();
+  if (lora) saveLora(folder, log);
   log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
   return { ...res, before, after };
 }
@@ -121,4 +123,12 @@ function referenceFrom(base: unknown, log: (l: string) => void): LanguageModel {
   if (typeof base !== 'string') throw new Error('ppo --resume: the run does not record its --policy, which the reference is');
   log(`reference policy: ${base}`);
   return loadPolicy(base, null as unknown as RunFolder, false, 'ppo').model;
+}
+
+/** a LoRA run's best policy as a PEFT adapter and a merged plain checkpoint in the run folder */
+function saveLora(folder: RunFolder, log: (l: string) => void): void {
+  if (!folder.save) return;
+  const best = loadAnyCheckpoint(folder.bestDir);
+  saveLoraOutputs(folder.dir, best.model, best.tokenizer, best.config.meta ?? {});
+  log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged policy in ${folder.dir}/merged`);
 }
