@@ -26,7 +26,7 @@ import { modelToGGUF } from '../src/formats/gguf-model.js';
 import { GGUF_EXPORT_TYPES, tensorTypeFor, type GGUFExportType } from '../src/formats/gguf-types.js';
 import { readGGUF } from '../src/formats/gguf.js';
 import { ggufToModel } from '../src/formats/gguf-model-read.js';
-import { loadModelFile } from '../src/formats/model-file.node.js';
+import { loadModelFile } from '../src/train/model-file.node.js';
 import { QuantizedLinear } from '../src/quant/quantized-linear.js';
 import { ggmlByteSize } from '../src/quant/types.js';
 import { noGrad } from '../src/tensor/tensor.js';

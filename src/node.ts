@@ -10,3 +10,7 @@ export { startServer } from './serve/server.js';
 export { chatLoop } from './cli/chat.js';
 export { loadVectors, saveVectors, formatFromName, type VectorFormat } from './embeddings/vectors-file.node.js';
 export { runSeq2seqTrain, loadSeq2seq } from './train/seq2seq-job.node.js';
+export { runMlmJob } from './train/mlm-job.node.js';
+export { runClassifyTrain, runClassifyPredict } from './train/classify-job.node.js';
+export { runTagTrain, runTagPredict } from './train/tag-job.node.js';
+export { loadModelFile } from './train/model-file.node.js';

@@ -80,7 +80,7 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
     [['train', '--data', short, '--block-size', '64'], /fewer than block size 64/],
     [['train', '--data', data, '--config', badcfg], /bad\.json: --max-iters must be a whole number/],
     [['train'], /give --data FILE, or --demo/],
-    [['sample', path.join(tmp, 'nowhere')], /no such checkpoint folder/],
+    [['sample', path.join(tmp, 'nowhere')], /no such checkpoint folder or model file/],
     [['sample', broken], /broken\/model\.safetensors: invalid safetensors file/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ];

@@ -183,7 +183,7 @@ test('gptlab export: checkpoint → gguf (q8_0) and → hf folder; loadModelFile
   const { checkpointFiles } = await import('../src/train/checkpoint.js');
   const { saveCheckpoint } = await import('../src/train/checkpoint.node.js');
   const { exportCommand, ggufInfoText } = await import('../src/cli/export.js');
-  const { loadModelFile } = await import('../src/formats/model-file.node.js');
+  const { loadModelFile } = await import('../src/train/model-file.node.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'gptlab-export-'));
   const out = process.stdout.write.bind(process.stdout), err = process.stderr.write.bind(process.stderr);
   try {

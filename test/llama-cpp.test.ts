@@ -169,7 +169,7 @@ test("llama.cpp: GPT-2's own tokenizer (50257 tokens, gpt-2 pre-tokenizer) gives
 test("llama.cpp: a SentencePiece vocabulary with multi-character pieces (LLaMA-2 style) tokenizes the same", async (t) => {
   const r = await loadLlamaCpp();
   if ('skip' in r) return t.skip(r.skip);
-  const { SpmTokenizer } = await import('../src/formats/gguf-spm-tokenizer.js');
+  const { SpmTokenizer } = await import('../src/tokenizers/spm.js');
   const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)];
   const types = [2, 3, 3, ...Array(256).fill(6)];
   const pieces = new Set<string>();

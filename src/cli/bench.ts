@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -186,9 +186,15 @@ async function benchLstmSection(c: BenchContext): Promise<unknown> {
   return benchLstm({ threads: c.threads });
 }
 
+async function benchGgufSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== GGUF: file sizes, perplexity per quantization type, decode tokens/s beside llama.cpp ==');
+  const { benchGguf } = await import('../../bench/gguf.js');
+  return benchGguf({ threads: c.threads, quick: !!c.o.quick });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection,
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */

@@ -1,13 +1,14 @@
 // gptlab chat: a terminal chat with a checkpoint (the REPL itself is src/cli/chat.ts).
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
 import { chatLoop } from './chat.js';
 import { PARAM_RULES, ruleProblem } from '../serve/param-rules.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (e.g. runs/chat from gptlab sft)' },
+  dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   system: { type: 'string', help: 'system prompt' },
   temperature: { type: 'number', default: 0.7, help: '0 = greedy' },
   topP: { type: 'number', default: 0.95, help: 'nucleus sampling threshold' },
@@ -24,7 +25,8 @@ export async function chatCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('chat: give a checkpoint folder (e.g. runs/chat)');
   checkSampling(o);
   await setupBackend(o);
-  const ck = loadCheckpoint(o.checkpoint as string);
+  const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const engine = new ChatEngine(ck.model, ck.tokenizer, String(o.checkpoint));
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
   if (tty) process.stdout.write(`gptlab chat — ${engine.modelId} (${ck.model.numParameters().toLocaleString('en')} parameters). /help for commands, /exit to quit.\n`);

@@ -2,13 +2,14 @@
 // byte (comparable across tokenizers), and top-1/top-5 next-token accuracy.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { loadModelFile } from '../train/model-file.node.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { evaluateText } from '../eval/evaluate.js';
 import { parseSplit } from '../data/dataset.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder' },
+  dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   data: { type: 'string', positional: true, help: 'UTF-8 text file to score' },
   batchSize: { type: 'int', default: 8, min: 1, help: 'windows per forward pass' },
   maxTokens: { type: 'int', default: 0, min: 0, help: 'score at most this many tokens (0 = all)' },
@@ -28,7 +29,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!['all', 'train', 'dev', 'test'].includes(part)) throw new UsageError(`eval: --part must be all, train, dev or test, got "${part}"`);
   const split = parseSplit(o.split as string);
   await setupBackend(o);
-  const ck = loadCheckpoint(o.checkpoint as string);
+  const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const text = readTextFile(o.data as string);
   const r = evaluateText(ck.model, ck.tokenizer, text, {
     batchSize: o.batchSize as number, maxTokens: o.maxTokens as number, source: o.data as string,

@@ -6,15 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { maybeHelp } from './common.js';
-import { loadModelFile } from '../formats/model-file.node.js';
+import { loadModelFile } from '../train/model-file.node.js';
 import { modelToGGUF } from '../formats/gguf-model.js';
 import { GGUF_EXPORT_TYPES, checkExportType } from '../formats/gguf-types.js';
 import { exportHf } from '../formats/hf.js';
 import { writeDirAtomicSync, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { bpeToHF } from '../tokenizers/huggingface.js';
 import { BPETokenizer } from '../tokenizers/bpe.js';
-import { GPT } from '../models/gpt.js';
-import { Llama } from '../models/llama.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { readGGUF } from '../formats/gguf.js';
 import { ggufInfo } from '../formats/gguf-info.js';
@@ -35,7 +33,7 @@ function tokenIds(tok: Tokenizer): { bosTokenId: number | null; eosTokenId: numb
 }
 
 /** the Hugging Face folder's files: exportHf's three plus the tokenizer */
-function hfFiles(model: GPT | Llama, tok: Tokenizer, dtype: 'F32' | 'F16' | 'BF16', notes: string[]): Record<string, string | Uint8Array> {
+function hfFiles(model: Parameters<typeof exportHf>[0], tok: Tokenizer, dtype: 'F32' | 'F16' | 'BF16', notes: string[]): Record<string, string | Uint8Array> {
   const files: Record<string, string | Uint8Array> = { ...exportHf(model, tokenIds(tok), dtype) };
   if (tok instanceof BPETokenizer) files['tokenizer.json'] = JSON.stringify(bpeToHF(tok)) + '\n';
   else {
@@ -62,9 +60,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
     process.stdout.write(`wrote ${out}: ${loaded.model.describe()}, ${type}, ${(bytes.length / 2 ** 20).toFixed(2)} MiB\n`);
   } else {
     const m = loaded.model;
-    if (!(m instanceof GPT) && !(m instanceof Llama)) throw new UsageError(`export: a ${m.type} model has no Hugging Face form (gpt, llama do)`);
+    if (m.type !== 'gpt' && m.type !== 'llama') throw new UsageError(`export: a ${m.type} model has no Hugging Face form (gpt, llama do)`);
     fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    writeDirAtomicSync(out, hfFiles(m, loaded.tokenizer, o.dtype as 'F32' | 'F16' | 'BF16', notes));
+    writeDirAtomicSync(out, hfFiles(m as Parameters<typeof exportHf>[0], loaded.tokenizer, o.dtype as 'F32' | 'F16' | 'BF16', notes));
     process.stdout.write(`wrote ${out}/: config.json, generation_config.json, model.safetensors, tokenizer\n`);
   }
   for (const n of notes) process.stderr.write(`note: ${n}\n`);

@@ -6,7 +6,7 @@ import { maybeHelp } from './common.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../train/checkpoint.node.js';
 
 const OPTS: OptTable = {
-  checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder' },
+  checkpoint: { type: 'string', positional: true, help: 'checkpoint folder, run folder or .gguf file' },
   json: { type: 'bool', help: 'print JSON' },
 };
 
@@ -14,6 +14,11 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'info');
   if (maybeHelp(o, () => helpText('info', 'summarise a checkpoint', OPTS, 'gptlab info CHECKPOINT [--json]'))) return 0;
   if (!o.checkpoint) throw new UsageError('info: give a checkpoint folder');
+  if (fs.existsSync(o.checkpoint as string) && fs.statSync(o.checkpoint as string).isFile()) {
+    const { ggufInfoText } = await import('./export.js');
+    process.stdout.write(ggufInfoText(o.checkpoint as string) + '\n');
+    return 0;
+  }
   const dir = resolveCheckpointDir(o.checkpoint as string);
   const ck = loadCheckpoint(dir);
   const c = ck.model.config;

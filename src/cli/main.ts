@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   sft: { summary: 'supervised fine-tuning of a checkpoint on chat data', load: async () => (await import('./sft.js')).sftCommand },
   chat: { summary: 'chat with a checkpoint in the terminal', load: async () => (await import('./chat-cli.js')).chatCommand },
   serve: { summary: 'OpenAI-compatible HTTP API and web chat page', load: async () => (await import('./serve-cli.js')).serveCommand },
+  export: { summary: 'write a model as GGUF (llama.cpp, f32 … q4_k_m) or a Hugging Face folder', load: async () => (await import('./export.js')).exportCommand },
   ladder: { summary: 'train bigram → n-gram → MLP → RNN → LSTM → GRU → GPT under one budget and compare dev losses', load: async () => (await import('./ladder.js')).ladderCommand },
   seq2seq: { summary: 'translation with an RNN encoder–decoder and attention (train|translate)', load: async () => (await import('./seq2seq.js')).seq2seqCommand },
   'fill-mask': { summary: "a BERT checkpoint's guesses for each [MASK]", load: async () => (await import('./fill-mask.js')).fillMaskCommand },

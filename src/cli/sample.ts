@@ -4,7 +4,7 @@
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { loadModelFile } from '../train/model-file.node.js';
 import { generateText } from '../generate/generate.js';
 import { beamSearch } from '../generate/beam.js';
 import { checkSamplingOptions, type SamplingOptions } from '../generate/sampling.js';
@@ -12,6 +12,7 @@ import { chatTemplate } from '../data/chat.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder (uses best/ when present)' },
+  dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   prompt: { type: 'string', default: '\n', help: 'text to continue' },
   maxTokens: { type: 'int', default: 300, alias: 'n', help: 'tokens to generate' },
   temperature: { type: 'number', default: 0.8, help: '0 = greedy' },
@@ -67,7 +68,8 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     if (given.length) throw new UsageError(`sample: ${given.join(', ')} ${given.length > 1 ? 'do' : 'does'} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${given.length > 1 ? 'them' : 'it'} or use --num-beams 1`);
   }
   await setupBackend(o);
-  const ck = loadCheckpoint(o.checkpoint as string);
+  const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const out = process.stdout;
   const prompt = o.prompt as string;
   let promptIds: number[];

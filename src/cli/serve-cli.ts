@@ -2,12 +2,13 @@
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
 import { startServer } from '../serve/server.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (e.g. runs/chat)' },
+  dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   host: { type: 'string', default: '127.0.0.1', help: 'address to bind (0.0.0.0 exposes the model to your network)' },
   port: { type: 'int', default: 8080, help: 'port (0 = any free port)' },
   apiKey: { type: 'string', help: 'require "Authorization: Bearer KEY" on /v1/* (or set GPTLAB_API_KEY)' },
@@ -25,7 +26,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = o.port as number;
   const apiKey = checkServeOptions(o);
   const backend = await setupBackend(o);
-  const ck = loadCheckpoint(o.checkpoint as string);
+  const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
   const engine = new ChatEngine(ck.model, ck.tokenizer, id, { maxBatch: o.maxBatch as number });
   const server = await startServer({

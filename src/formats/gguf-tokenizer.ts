@@ -22,7 +22,7 @@ import { GGUFValues, type GGUFValue } from './gguf-values.js';
 import type { GGUFFile } from './gguf.js';
 import { metaBool, metaNumber, metaNumberArray, metaString, metaStringArray, requireString, requireStringArray } from './gguf-meta.js';
 import { TOKENIZER, TOKEN_TYPE } from './gguf-names.js';
-import { SpmTokenizer } from './gguf-spm-tokenizer.js';
+import { SpmTokenizer } from '../tokenizers/spm.js';
 
 /** our key holding the tokenizer's own JSON (llama.cpp ignores keys it does not know) */
 export const GPTLAB_TOKENIZER_KEY = 'gptlab.tokenizer';

@@ -31,6 +31,8 @@ export interface ModelType<C extends ModelConfig = ModelConfig> {
   create(config: C, seed: number): LanguageModel;
   /** the number of parameters a config gives, without allocating (checkpoints are checked against it) */
   parameterCount?(config: C): number;
+  /** tensors a checkpoint may hold that are accepted and dropped (GPT's tied `lm_head.weight`, as nanoGPT saves it) */
+  ignoredTensors?: string[];
   /** parameters whose rows are indexed by token id (grown when a vocabulary grows) */
   vocabParameters: string[];
   /** extra config.json fields other tools read (nanoGPT's `model_args`) */
@@ -88,6 +90,7 @@ registerModelType<GPTConfig>({
   validate: (c) => validateConfig(c),
   create: (c, seed) => new GPT(c, seed),
   parameterCount: gptParamCount,
+  ignoredTensors: ['lm_head.weight'],
   vocabParameters: ['transformer.wte.weight'],
   exportConfig: (c) => ({
     model_args: { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout },

@@ -1,4 +1,5 @@
 // Restores any tokenizer from the JSON its toJSON() wrote (or a Hugging Face tokenizer.json).
+import { SpmTokenizer, type SpmVocab } from './spm.js';
 import type { Tokenizer } from './tokenizer.js';
 import { CharTokenizer, type CharTokenizerJSON } from './char.js';
 import { BPETokenizer, type BPETokenizerJSON } from './bpe.js';
@@ -61,6 +62,14 @@ function fromOurJSON(json: { type?: unknown; special?: unknown }): Tokenizer {
       need(isStrArray(w.vocab), 'wordpiece tokenizer', 'field "vocab" must be an array of strings');
       return new WordPieceTokenizer(w.vocab, { lowercase: w.lowercase, unk: w.unk, prefix: w.prefix, maxInputCharsPerWord: w.maxInputCharsPerWord });
     }
+    case 'spm': {
+      const v = json as unknown as SpmVocab;
+      need(isStrArray(v.tokens), 'spm tokenizer', 'field "tokens" must be an array of strings');
+      need(Array.isArray(v.scores) && v.scores.length === v.tokens.length && v.scores.every((x) => typeof x === 'number'), 'spm tokenizer', 'field "scores" must be numbers, one per token');
+      need(Array.isArray(v.types) && v.types.length === v.tokens.length && v.types.every((x) => Number.isInteger(x)), 'spm tokenizer', 'field "types" must be integers, one per token');
+      need(typeof v.addSpacePrefix === 'boolean', 'spm tokenizer', 'field "addSpacePrefix" must be true or false');
+      return new SpmTokenizer(v);
+    }
     case 'chinese': {
       const c = json as ChineseTokenizerJSON;
       need(isStrArray(c.pieces), 'chinese tokenizer', 'field "pieces" must be an array of strings');
@@ -68,7 +77,7 @@ function fromOurJSON(json: { type?: unknown; special?: unknown }): Tokenizer {
       return new ChineseTokenizer(c.pieces, c.counts, c.special ?? {});
     }
   }
-  throw new Error(`unknown tokenizer type ${JSON.stringify(json.type)} (expected char, bpe, word, wordpiece, chinese, or a Hugging Face tokenizer.json)`);
+  throw new Error(`unknown tokenizer type ${JSON.stringify(json.type)} (expected char, bpe, word, wordpiece, chinese, spm, or a Hugging Face tokenizer.json)`);
 }
 
 function bpeFromJSON(b: BPETokenizerJSON): BPETokenizer {

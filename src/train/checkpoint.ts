@@ -79,9 +79,6 @@ function parseJSON(text: string, file: string): unknown {
   }
 }
 
-/** the nanoGPT name of the tied head, accepted on load and dropped */
-const TIED_HEAD = 'lm_head.weight';
-
 function readConfig(text: (name: string) => string | null, where: string): CheckpointConfig {
   const cfgText = text('config.json');
   if (cfgText === null) throw new Error(`${where}: not a checkpoint (config.json is missing)`);
@@ -97,7 +94,8 @@ function readWeights(read: (name: string) => Uint8Array | null, where: string, t
   const weights = read('model.safetensors');
   if (weights === null) throw new Error(`${where}: model.safetensors is missing`);
   const st = readSafetensors(weights, `${where}/model.safetensors`);
-  const entries = [...st.tensors].filter(([name]) => name !== TIED_HEAD);
+  const ignored = new Set(t.ignoredTensors ?? []);
+  const entries = [...st.tensors].filter(([name]) => !ignored.has(name));
   const held = entries.reduce((n, [, e]) => n + e.shape.reduce((a, b) => a * b, 1), 0);
   const expected = t.parameterCount?.(cfg);
   if (expected !== undefined && held !== expected) {

@@ -5,8 +5,8 @@
 // (the leftmost on ties) — while such a piece exists; a final symbol that is not a piece becomes its UTF-8
 // bytes as <0xXX> byte tokens. Source: llama.cpp src/llama-vocab.cpp (llm_tokenizer_spm_session).
 // Decoding joins the pieces with "▁" as spaces and byte tokens as bytes; it does not strip the prefix space.
-import type { EncodeOptions, Tokenizer } from '../tokenizers/tokenizer.js';
-import { splitSpecial } from '../tokenizers/word.js';
+import type { EncodeOptions, Tokenizer } from './tokenizer.js';
+import { splitSpecial } from './word.js';
 
 const SPACE = '\u2581';
 const utf8 = new TextEncoder();

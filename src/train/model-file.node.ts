@@ -6,12 +6,12 @@ import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { tokenizerFromJSON } from '../tokenizers/index.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
-import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
+import { loadCheckpoint } from './checkpoint.node.js';
+import { CHECKPOINT_FORMAT } from './checkpoint.js';
 import type { QuantizedLinearMode } from '../quant/quantized-linear.js';
-import { readGGUF, GGUF_MAGIC, type GGUFFile } from './gguf.js';
-import { ggufToModel } from './gguf-model-read.js';
-import { importHf } from './hf.js';
+import { readGGUF, GGUF_MAGIC, type GGUFFile } from '../formats/gguf.js';
+import { ggufToModel } from '../formats/gguf-model-read.js';
+import { importHf } from '../formats/hf.js';
 
 export interface LoadedModelFile {
   model: LanguageModel;
@@ -79,7 +79,7 @@ function loadHf(dir: string, config: Record<string, unknown>): LoadedModelFile {
  * Errors are one line naming the file and what is wrong with it.
  */
 export function loadModelFile(p: string, opts: LoadModelFileOptions = {}): LoadedModelFile {
-  if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
+  if (!fs.existsSync(p)) throw new Error(`${p}: no such checkpoint folder or model file`);
   if (fs.statSync(p).isFile()) {
     if (!isGGUFFile(p)) throw new Error(`${p}: not a GGUF file (a model is a .gguf file, a checkpoint folder or a Hugging Face folder)`);
     const gguf = readGGUF(readBytes(p), p);
