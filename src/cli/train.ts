@@ -7,6 +7,7 @@ import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretra
 import { OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
+import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
 
@@ -20,7 +21,10 @@ export const TRAIN_OPTS: OptTable = {
   out: { type: 'string', help: 'run folder (default runs/<data name> or runs/demo)' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  arch: { type: 'string', default: 'gpt', help: `model type: ${modelTypes().join(', ')}` },
+  vocabSize: { type: 'int', default: 1000, min: 10, help: 'bert: WordPiece vocabulary size trained on the data (without --tokenizer)' },
+  wholeWord: { type: 'bool', help: 'bert: whole-word masking (## pieces masked with their word)' },
+  maskProb: { type: 'number', default: 0.15, above: 0, below: 1, help: 'bert: share of tokens selected for masking' },
+  arch: { type: 'string', default: 'gpt', help: `model type: ${modelTypes().filter((t) => !t.startsWith('bert-')).join(', ')}` },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
   preset: { type: 'string', help: `model size: ${modelTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
   nLayer: { type: 'int', help: 'transformer blocks, or recurrent layers (overrides the preset)' },
@@ -127,6 +131,7 @@ function checkTrainFlags(o: ParsedArgs): void {
   if (!o.data && !o.demo && !o.resume) throw new UsageError('train: give --data FILE, or --demo for the built-in corpus');
   if (o.data && o.demo) throw new UsageError('train: give either --data or --demo, not both');
   if (!modelTypes().includes(o.arch as string)) throw new UsageError(`train: --arch must be one of ${modelTypes().join(', ')}, got "${o.arch}"`);
+  if (o.arch === 'bert-seq-cls' || o.arch === 'bert-token-cls') throw new UsageError(`train: --arch ${o.arch} is fine-tuned with gptlab ${o.arch === 'bert-seq-cls' ? 'classify' : 'tag'} train`);
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -146,9 +151,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
     // the demo's own defaults, where the user did not choose: about two minutes on two cores
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
-  const res = await runTrainJob({
+  const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo) : await runTrainJob({
     text, source, out, resume: !!o.resume, force: !!o.force, save: true, split: o.split as string,
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
+}
+
+/** --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction */
+async function runBertPretraining(o: ParsedArgs, text: string, source: string, out: string, demo: boolean): Promise<{ outcome: string; exitCode?: number }> {
+  const { runMlmJob } = await import('../train/mlm-job.node.js');
+  const { arch: _arch, preset, ...overrides } = modelOptions(o, demo);
+  return runMlmJob({
+    text, source, out, preset: preset ?? 'tiny', overrides: overrides as never, vocabSize: o.vocabSize as number,
+    tokenizerFile: o.tokenizer as string | undefined, devFraction: parseSplit(o.split as string).dev, wholeWord: !!o.wholeWord,
+    maskProb: o.maskProb as number, train: trainOptions(o), resume: !!o.resume, force: !!o.force,
+  });
 }
