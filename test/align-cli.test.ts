@@ -102,6 +102,7 @@ test('bad input: one line naming the problem', async () => {
   await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be grpo or reinforce/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', path.join(dir, 'missing.mjs')]), /no such reward module/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'fuzzy']), /unknown reward "fuzzy"/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'rule', '--data', prompts]), /--reward rule scores the built-in SFT-world questions/);
   await assert.rejects(dpoCommand(['--base', ck, '--lora-r', '0']), /--lora-r must be at least 1/);
   const bad = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(bad, '{"prompt": "q"}\n');

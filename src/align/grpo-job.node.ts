@@ -17,6 +17,9 @@ import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
+import { ruleRewardPrompts } from './reward-sources.js';
+import { defaultSftData } from '../data/sft-default.js';
+import { RULE_WEIGHTS } from '../data/rule-reward.js';
 import type { RewardFn } from './rewards.js';
 
 export interface GRPOJob {
@@ -36,7 +39,7 @@ export interface GRPOJob {
 }
 
 /** training and held-out prompts: a file (first evalPrompts held out) or the built-in arithmetic set */
-export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): { train: VerifiablePrompt[]; dev: VerifiablePrompt[] } {
+export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward?: RewardFn } {
   if (!file) {
     const train = defaultArithmeticPrompts({ seed: 1, size: 400 }), dev = defaultArithmeticPrompts({ seed: 2, size: nEval });
     log(`data: built-in arithmetic prompts (sums and differences of 0..20): ${train.length} train, ${dev.length} held out`);
@@ -76,13 +79,25 @@ function report(label: string, e: RewardEval, log: (l: string) => void): void {
   log(`held-out exact match ${label}: ${(100 * e.accuracy).toFixed(1)}% (${byKindLine(e)}), mean reward ${e.meanReward.toFixed(3)}`);
 }
 
+/** the built-in SFT-world questions with the rule-based reward (right answer +1, format +0.5, sentence +0.25) */
+function ruleQuestions(nEval: number, log: (l: string) => void): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn } {
+  const sft = defaultSftData({ seed: 1, trainSize: 1000, heldOutSize: nEval });
+  const tr = ruleRewardPrompts(sft.train), dv = ruleRewardPrompts(sft.heldOut);
+  log(`data: built-in SFT-world questions with the rule-based reward: ${tr.prompts.length} train, ${dv.prompts.length} held out (right = the answer is correct)`);
+  const reward: RewardFn = (c, it) => (tr.prompts.includes(it) ? tr.reward(c, it) : dv.reward(c, it));
+  return { train: tr.prompts, dev: dv.prompts, reward };
+}
+
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   const recorded = pol.resume?.meta.data;
-  const all = loadPrompts(job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined), job.evalPrompts, log);
+  const rule = job.rewardName === 'rule';
+  if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
+  const all = rule ? ruleQuestions(job.evalPrompts, log) : loadPrompts(job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined), job.evalPrompts, log);
+  const reward = rule ? all.reward! : job.reward;
   const room = Math.min(config.maxNewTokens ?? 24, 16);
   const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
@@ -90,10 +105,10 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const reference = (config.beta ?? 0.04) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   const maxNew = config.maxNewTokens ?? 24;
-  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, data.dev, job.reward, maxNew, 32, job.rewardName);
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, 32, job.rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE);
   const before = pol.resume ? undefined : evalNow();
   if (before) report('before', before, log);
-  const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, job.reward, config, reference, job.rewardName);
+  const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, job.rewardName);
   if (pol.resume) {
     trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
     trainer.step = pol.resume.step;

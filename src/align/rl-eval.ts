@@ -9,15 +9,15 @@ import { encodePrompt, endOfTurnId } from './pairs.js';
 import { checkedReward, type RewardFn } from './rewards.js';
 
 export interface RewardEval {
-  /** share of prompts whose greedy completion gets a positive reward */
+  /** share of prompts whose greedy completion is right (reward ≥ rightAt; default positive) */
   accuracy: number;
   meanReward: number;
   byKind: Record<string, { right: number; total: number }>;
   completions: string[];
 }
 
-/** Greedy completions of `items` (in batches of `batch`), scored. */
-export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32, rewardName = 'reward function'): RewardEval {
+/** Greedy completions of `items` (in batches of `batch`), scored; a completion is right when its reward ≥ rightAt (default: > 0). */
+export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32, rewardName = 'reward function', rightAt = Number.MIN_VALUE): RewardEval {
   const end = endOfTurnId(tok);
   const completions: string[] = [];
   for (let i = 0; i < items.length; i += batch) {
@@ -32,7 +32,7 @@ export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: read
     const k = (byKind[it.kind ?? 'all'] ??= { right: 0, total: 0 });
     k.total++;
     sum += r;
-    if (r > 0) right++, k.right++;
+    if (r >= rightAt) right++, k.right++;
   });
   return { accuracy: items.length ? right / items.length : 0, meanReward: items.length ? sum / items.length : 0, byKind, completions };
 }

@@ -15,7 +15,7 @@ const OPTS: OptTable = {
   data: { type: 'string', help: 'prompts JSONL: {"prompt"|"messages", "answer", "kind"?} (default: built-in arithmetic)' },
   out: { type: 'string', default: 'runs/grpo', help: 'run folder' },
   algo: { type: 'string', default: D.algo, help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
-  reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
+  reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, rule (the rule-based reward on the built-in SFT-world questions), or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
   groupSize: { type: 'int', default: D.groupSize, help: 'completions per prompt, G' },
   promptsPerStep: { type: 'int', default: D.promptsPerStep, help: 'prompts per step' },
   steps: { type: 'int', default: D.steps, help: 'training steps' },
@@ -51,7 +51,9 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   if (o.algo !== 'grpo' && o.algo !== 'reinforce') throw new UsageError(`grpo: --algo must be grpo or reinforce, got "${o.algo as string}"`);
   if ((o.evalInterval as number) < 1) throw new UsageError('grpo: --eval-interval must be at least 1');
-  const reward = await resolveReward((o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number')).catch((e: Error) => {
+  const spec = (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
+  if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
+  const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {
     throw new UsageError(`grpo: --reward: ${e.message}`);
   });
   const adapt = adaptOptions(o, 'grpo');
