@@ -14,6 +14,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   sft: { summary: 'supervised fine-tuning of a checkpoint on chat data', load: async () => (await import('./sft.js')).sftCommand },
   chat: { summary: 'chat with a checkpoint in the terminal', load: async () => (await import('./chat-cli.js')).chatCommand },
   serve: { summary: 'OpenAI-compatible HTTP API and web chat page', load: async () => (await import('./serve-cli.js')).serveCommand },
+  rm: { summary: 'reward models: rm train (Bradley–Terry on preference pairs), rm score', load: async () => (await import('./rm.js')).rmCommand },
+  dpo: { summary: 'direct preference optimization against a frozen reference', load: async () => (await import('./dpo.js')).dpoCommand },
+  ppo: { summary: 'RLHF with PPO: a reward model, the rule-based reward or your reward function', load: async () => (await import('./ppo.js')).ppoCommand },
+  grpo: { summary: 'RL with verifiable rewards (GRPO, or --algo reinforce)', load: async () => (await import('./grpo.js')).grpoCommand },
+  distill: { summary: 'distill a teacher into a smaller student (KL × T² + cross-entropy)', load: async () => (await import('./distill.js')).distillCommand },
+  lora: { summary: 'lora merge RUN --out DIR: fold a LoRA adapter into its base', load: async () => (await import('./lora.js')).loraCommand },
   export: { summary: 'write a model as GGUF (llama.cpp, f32 … q4_k_m) or a Hugging Face folder', load: async () => (await import('./export.js')).exportCommand },
   ladder: { summary: 'train bigram → n-gram → MLP → RNN → LSTM → GRU → GPT under one budget and compare dev losses', load: async () => (await import('./ladder.js')).ladderCommand },
   seq2seq: { summary: 'translation with an RNN encoder–decoder and attention (train|translate)', load: async () => (await import('./seq2seq.js')).seq2seqCommand },
@@ -52,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gptlab: unknown command "${cmd}" (run gptlab --help)\n`);
     return 2;
   }
+  (await import('../align/reward-type.js')).registerRewardModelType(); // reward models open like any checkpoint
   await loadPlugins(process.env.GPTLAB_PLUGINS);
   const run = await c.load();
   return run(rest);
