@@ -15,6 +15,8 @@ export interface ServeBenchOptions {
   maxTokens?: number;
   /** the user message each client sends */
   message?: string;
+  /** OpenAI logit_bias sent with every request: the bench suppresses end-of-turn so every reply is maxTokens long (vLLM's ignore_eos) */
+  logitBias?: Record<string, number>;
   log?: (line: string) => void;
 }
 
@@ -41,7 +43,7 @@ export async function benchServe(engine: TextEngine, opts: ServeBenchOptions = {
   try {
     // warm-up, so the first level does not pay for JIT compilation and connection setup
     await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let i = 0; i < 8; i++) await oneRequest(server.url, message, maxTokens);
+      for (let i = 0; i < 8; i++) await oneRequest(server.url, message, maxTokens, opts.logitBias);
     }));
     log('clients  requests  seconds  tokens/s  requests/s  first-token ms  latency ms');
     for (const clients of levels) {
@@ -55,7 +57,7 @@ export async function benchServe(engine: TextEngine, opts: ServeBenchOptions = {
         Array.from({ length: clients }, async () => {
           while (next < total) {
             next++;
-            const r = await oneRequest(server.url, message, maxTokens);
+            const r = await oneRequest(server.url, message, maxTokens, opts.logitBias);
             tokens += r.completionTokens;
             firstSum += r.firstMs;
             latSum += r.totalMs;
@@ -84,12 +86,12 @@ export async function benchServe(engine: TextEngine, opts: ServeBenchOptions = {
   return rows;
 }
 
-async function oneRequest(url: string, message: string, maxTokens: number): Promise<{ completionTokens: number; firstMs: number; totalMs: number }> {
+async function oneRequest(url: string, message: string, maxTokens: number, logitBias?: Record<string, number>): Promise<{ completionTokens: number; firstMs: number; totalMs: number }> {
   const t0 = performance.now();
   const res = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: message }], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true } }),
+    body: JSON.stringify({ messages: [{ role: 'user', content: message }], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true }, ...(logitBias ? { logit_bias: logitBias } : {}) }),
   });
   if (!res.ok || !res.body) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
   let firstMs = -1;

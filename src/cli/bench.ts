@@ -174,10 +174,13 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
   await initBackend({ backend: 'wasm', threads: c.threads });
   // printable ASCII and newline: any prompt the benchmark sends can be encoded
   const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
-  const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
+  const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
   const { model, tokenizer } = withChatVocabulary(base, chars, '');
-  // continuous batching as `gptlab serve --max-batch 16` runs it
-  return benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), { maxTokens: c.o.quick ? 16 : 32 });
+  // continuous batching as `gptlab serve --max-batch 16` runs it; replies of exactly max_tokens (end-of-turn
+  // suppressed through logit_bias, as vLLM's ignore_eos), so every level decodes the same work
+  const endId = tokenizer.specialTokens.get('<|end|>');
+  const logitBias = endId !== undefined ? { [String(endId)]: -100 } : undefined;
+  return benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), { maxTokens: c.o.quick ? 16 : 64, logitBias });
 }
 
 async function benchLstmSection(c: BenchContext): Promise<unknown> {
