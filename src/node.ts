@@ -14,3 +14,7 @@ export { runMlmJob } from './train/mlm-job.node.js';
 export { runClassifyTrain, runClassifyPredict } from './train/classify-job.node.js';
 export { runTagTrain, runTagPredict } from './train/tag-job.node.js';
 export { loadModelFile } from './train/model-file.node.js';
+// PNG output (fast-png: a bare import, so it stays out of the browser entry point)
+export { encodePNG, imageGrid, heatmap, gridPNG, heatmapPNG } from './eval/png.js';
+export { decisionBoundary, decisionBoundaryPNG } from './eval/decision-boundary.js';
+export { trainBoundary, mlpProbabilities } from './train/boundary.js';
