@@ -10,7 +10,7 @@
 // Plain loops; one memory-bound pass, not worth a kernel at this project's sizes.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocPersistent } from '../backend/storage.js';
-import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
+import { SlotOptimizer, type ParamGroup } from './optimizer.js';
 
 export interface AdagradOptions {
   /** default learning rate when update() is called without one */
@@ -22,22 +22,19 @@ export interface AdagradOptions {
 
 export const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 };
 
-export class Adagrad implements Optimizer {
+export class Adagrad extends SlotOptimizer {
   readonly name = 'adagrad';
   readonly opts: AdagradOptions;
-  readonly groups: ParamGroup[];
   /** steps taken; the learning-rate decay uses it */
-  step = 0;
-  private readonly slots: SlotState;
 
   /** Throws naming the option when lr, lrDecay, initialAccumulatorValue or eps is negative. */
   constructor(groups: ParamGroup[], opts: Partial<AdagradOptions> = {}) {
-    const o = (this.opts = { ...ADAGRAD_DEFAULTS, ...opts });
+    const o = { ...ADAGRAD_DEFAULTS, ...opts };
     for (const k of ['lr', 'lrDecay', 'initialAccumulatorValue', 'eps'] as const) {
       if (!(o[k] >= 0)) throw new Error(`adagrad: ${k} must be ≥ 0, got ${o[k]}`);
     }
-    this.groups = groups;
-    this.slots = new SlotState(['sum'], groups, allocPersistent);
+    super(groups, ['sum'], allocPersistent);
+    this.opts = o;
     for (const a of this.slots.slots.get('sum')!.values()) a.fill(o.initialAccumulatorValue);
   }
 
@@ -59,17 +56,4 @@ export class Adagrad implements Optimizer {
       }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
-  }
-
-  /** `sum.<name>` */
-  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
-    return this.slots.toTensors(nameOf);
-  }
-
-  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
-    this.slots.load(state, nameOf);
-    this.step = step;
-  }
 }

@@ -10,7 +10,7 @@
 // Plain loops; the AdamW backend kernel (src/backend) has the same shape and could take an `l2` flag.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocPersistent } from '../backend/storage.js';
-import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
+import { SlotOptimizer, type ParamGroup } from './optimizer.js';
 
 /** torch.lerp in float32: a + w·(b − a) for |w| < 0.5, else b − (b − a)·(1 − w), one rounding each */
 function lerp32(a: number, b: number, w: number): number {
@@ -30,23 +30,20 @@ export interface AdamOptions {
 
 export const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false };
 
-export class Adam implements Optimizer {
+export class Adam extends SlotOptimizer {
   readonly name = 'adam';
   readonly opts: AdamOptions;
-  readonly groups: ParamGroup[];
   /** steps taken; bias correction uses it */
-  step = 0;
-  private readonly slots: SlotState;
 
   /** Throws naming the option when lr or eps is negative or a beta is outside [0, 1). */
   constructor(groups: ParamGroup[], opts: Partial<AdamOptions> = {}) {
-    const o = (this.opts = { ...ADAM_DEFAULTS, ...opts });
+    const o = { ...ADAM_DEFAULTS, ...opts };
     if (!(o.lr >= 0)) throw new Error(`adam: lr must be ≥ 0, got ${o.lr}`);
     if (!(o.beta1 >= 0 && o.beta1 < 1)) throw new Error(`adam: beta1 must be in [0, 1), got ${o.beta1}`);
     if (!(o.beta2 >= 0 && o.beta2 < 1)) throw new Error(`adam: beta2 must be in [0, 1), got ${o.beta2}`);
     if (!(o.eps >= 0)) throw new Error(`adam: eps must be ≥ 0, got ${o.eps}`);
-    this.groups = groups;
-    this.slots = new SlotState(o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'], groups, allocPersistent);
+    super(groups, o.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'], allocPersistent);
+    this.opts = o;
   }
 
   /** One update at learning rate lr; parameters without a gradient are skipped. */
@@ -74,17 +71,4 @@ export class Adam implements Optimizer {
       }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
-  }
-
-  /** `exp_avg.<name>`, `exp_avg_sq.<name>` and with amsgrad `max_exp_avg_sq.<name>` */
-  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
-    return this.slots.toTensors(nameOf);
-  }
-
-  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
-    this.slots.load(state, nameOf);
-    this.step = step;
-  }
 }

@@ -4,7 +4,7 @@
 import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { allocPersistent } from '../backend/storage.js';
-import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
+import { SlotOptimizer, type ParamGroup } from './optimizer.js';
 
 export type { ParamGroup } from './optimizer.js';
 
@@ -19,18 +19,14 @@ export interface AdamWOptions {
 
 export const ADAMW_DEFAULTS: AdamWOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 };
 
-export class AdamW implements Optimizer {
+export class AdamW extends SlotOptimizer {
   readonly name = 'adamw';
   readonly opts: AdamWOptions;
-  readonly groups: ParamGroup[];
   /** steps taken; bias correction uses it */
-  step = 0;
-  private readonly slots: SlotState;
 
   constructor(groups: ParamGroup[], opts: Partial<AdamWOptions> = {}) {
+    super(groups, ['m', 'v'], allocPersistent);
     this.opts = { ...ADAMW_DEFAULTS, ...opts };
-    this.groups = groups;
-    this.slots = new SlotState(['m', 'v'], groups, allocPersistent);
   }
 
   /** One update with learning rate `lr` (defaults to opts.lr); parameters without a gradient are skipped. */
@@ -45,17 +41,4 @@ export class AdamW implements Optimizer {
       }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
-  }
-
-  /** moments keyed `m.<name>`, `v.<name>`, for checkpoints */
-  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
-    return this.slots.toTensors(nameOf);
-  }
-
-  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
-    this.slots.load(state, nameOf);
-    this.step = step;
-  }
 }

@@ -65,3 +65,34 @@ export class SlotState {
       }
   }
 }
+
+/**
+ * What every optimizer with per-parameter slots shares: the groups, the step count, zeroGrad, and saving and
+ * restoring its slots by parameter name. A subclass names its slots in `super(groups, slotNames)` and writes
+ * `update(lr)`.
+ */
+export abstract class SlotOptimizer implements Optimizer {
+  abstract readonly name: string;
+  step = 0;
+  protected readonly slots: SlotState;
+
+  constructor(readonly groups: ParamGroup[], slotNames: readonly string[], alloc: (n: number) => Float32Array) {
+    this.slots = new SlotState(slotNames, groups, alloc);
+  }
+
+  abstract update(lr: number): void;
+
+  zeroGrad(): void {
+    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
+  }
+
+  /** slots keyed `<slot>.<parameter name>`, for checkpoints */
+  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
+    return this.slots.toTensors(nameOf);
+  }
+
+  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
+    this.slots.load(state, nameOf);
+    this.step = step;
+  }
+}

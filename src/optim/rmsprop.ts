@@ -10,7 +10,7 @@
 // Plain loops (one memory-bound pass); a backend kernel like AdamW's would suit it for large models.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocPersistent } from '../backend/storage.js';
-import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
+import { SlotOptimizer, type ParamGroup } from './optimizer.js';
 
 /** torch.lerp in float32: a + w·(b − a) for |w| < 0.5, else b − (b − a)·(1 − w), one rounding each */
 function lerp32(a: number, b: number, w: number): number {
@@ -31,25 +31,22 @@ export interface RMSPropOptions {
 
 export const RMSPROP_DEFAULTS: RMSPropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false };
 
-export class RMSProp implements Optimizer {
+export class RMSProp extends SlotOptimizer {
   readonly name = 'rmsprop';
   readonly opts: RMSPropOptions;
-  readonly groups: ParamGroup[];
-  step = 0;
-  private readonly slots: SlotState;
 
   /** Throws naming the option when lr, eps or momentum is negative or alpha is outside [0, 1]. */
   constructor(groups: ParamGroup[], opts: Partial<RMSPropOptions> = {}) {
-    const o = (this.opts = { ...RMSPROP_DEFAULTS, ...opts });
+    const o = { ...RMSPROP_DEFAULTS, ...opts };
     if (!(o.lr >= 0)) throw new Error(`rmsprop: lr must be ≥ 0, got ${o.lr}`);
     if (!(o.alpha >= 0 && o.alpha <= 1)) throw new Error(`rmsprop: alpha must be in [0, 1], got ${o.alpha}`);
     if (!(o.eps >= 0)) throw new Error(`rmsprop: eps must be ≥ 0, got ${o.eps}`);
     if (!(o.momentum >= 0)) throw new Error(`rmsprop: momentum must be ≥ 0, got ${o.momentum}`);
-    this.groups = groups;
     const names = ['square_avg'];
     if (o.momentum > 0) names.push('momentum_buffer');
     if (o.centered) names.push('grad_avg');
-    this.slots = new SlotState(names, groups, allocPersistent);
+    super(groups, names, allocPersistent);
+    this.opts = o;
   }
 
   /** One update at learning rate lr; parameters without a gradient are skipped. */
@@ -76,17 +73,4 @@ export class RMSProp implements Optimizer {
       }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
-  }
-
-  /** `square_avg.<name>`, and `momentum_buffer.<name>` / `grad_avg.<name>` when momentum / centered */
-  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
-    return this.slots.toTensors(nameOf);
-  }
-
-  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
-    this.slots.load(state, nameOf);
-    this.step = step;
-  }
 }

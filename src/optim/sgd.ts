@@ -9,7 +9,7 @@
 // Plain loops: one pass over p, g and b, memory-bound; a backend kernel would only pay off for large models.
 import type { Tensor } from '../tensor/tensor.js';
 import { allocPersistent } from '../backend/storage.js';
-import { SlotState, type Optimizer, type ParamGroup } from './optimizer.js';
+import { SlotOptimizer, type ParamGroup } from './optimizer.js';
 
 export interface SGDOptions {
   /** default learning rate when update() is called without one */
@@ -21,24 +21,21 @@ export interface SGDOptions {
 
 export const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false };
 
-export class SGD implements Optimizer {
+export class SGD extends SlotOptimizer {
   readonly name = 'sgd';
   readonly opts: SGDOptions;
-  readonly groups: ParamGroup[];
-  step = 0;
-  private readonly slots: SlotState;
   /** parameters whose momentum buffer holds a value (PyTorch starts it at the first gradient) */
   private readonly started = new Set<Tensor>();
 
   /** Throws naming the option when lr, momentum or dampening is negative, or Nesterov lacks momentum or has dampening. */
   constructor(groups: ParamGroup[], opts: Partial<SGDOptions> = {}) {
-    const o = (this.opts = { ...SGD_DEFAULTS, ...opts });
+    const o = { ...SGD_DEFAULTS, ...opts };
     if (!(o.lr >= 0)) throw new Error(`sgd: lr must be ≥ 0, got ${o.lr}`);
     if (!(o.momentum >= 0)) throw new Error(`sgd: momentum must be ≥ 0, got ${o.momentum}`);
     if (!(o.dampening >= 0)) throw new Error(`sgd: dampening must be ≥ 0, got ${o.dampening}`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('sgd: nesterov needs momentum > 0 and dampening 0');
-    this.groups = groups;
-    this.slots = new SlotState(o.momentum !== 0 ? ['momentum_buffer'] : [], groups, allocPersistent);
+    super(groups, o.momentum !== 0 ? ['momentum_buffer'] : [], allocPersistent);
+    this.opts = o;
   }
 
   /** One update at learning rate lr; parameters without a gradient are skipped. */
@@ -65,18 +62,8 @@ export class SGD implements Optimizer {
       }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.zeroGrad();
-  }
-
-  /** `momentum_buffer.<name>` when momentum ≠ 0, else nothing */
-  stateTensors(nameOf: (p: Tensor) => string): Record<string, Float32Array> {
-    return this.slots.toTensors(nameOf);
-  }
-
-  loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
-    this.slots.load(state, nameOf);
-    this.step = step;
+  override loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {
+    super.loadStateTensors(state, nameOf, step);
     this.started.clear();
     if (step > 0) for (const g of this.groups) for (const p of g.params) this.started.add(p);
   }
