@@ -7,6 +7,7 @@
 // and counted. Also the built-in preference set: questions of the SFT world (src/data/sft-default.ts) with
 // candidate answers ranked by the rule-based reward (src/data/rule-reward.ts). Browser-safe.
 import { Rng } from '../tensor/rng.js';
+import { parseJsonlRecords } from './jsonl.js';
 import { formatChatDataError, SPECIAL_TOKENS, validateConversation, type ChatDataError, type ChatMessage } from './chat.js';
 import { defaultSftData, promptMessages, type SftExample } from './sft-default.js';
 import { candidateResponses, ruleReward } from './rule-reward.js';
@@ -109,26 +110,9 @@ export function validatePreferenceRecord(value: unknown, report: (field: string,
 
 /** Parses preference JSONL (one record per line, blank lines ignored); malformed records are skipped and reported. */
 export function parsePreferenceData(text: string, file = '<input>'): PreferenceDataResult {
-  const pairs: PreferencePair[] = [];
-  const errors: ChatDataError[] = [];
-  let kept = 0, skipped = 0;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
-      skipped++;
-      return;
-    }
-    const errs: ChatDataError[] = [];
-    const got = validatePreferenceRecord(value, (field, message) => errs.push({ file, line: i + 1, field, message }));
-    if (got && !errs.length) (kept++, pairs.push(...got));
-    else (skipped++, errors.push(...errs));
-  });
-  return { pairs, errors, summary: { kept, skipped, pairs: pairs.length } };
+  const r = parseJsonlRecords(text, file, (value, report) => validatePreferenceRecord(value, report));
+  const pairs = r.items.flat();
+  return { pairs, errors: r.errors, summary: { kept: r.items.length, skipped: r.skipped, pairs: pairs.length } };
 }
 
 /** One JSON comparison per line, the format parsePreferenceData reads (a string prompt for one user turn). */

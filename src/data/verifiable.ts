@@ -3,6 +3,7 @@
 // like chat data (`file:line: field: problem`, kept/skipped summary), and a built-in arithmetic set in the SFT
 // world's phrasings (src/data/sft-default.ts), so a model fine-tuned there can be trained further by reward.
 // Browser-safe.
+import { parseJsonlRecords } from './jsonl.js';
 import { Rng } from '../tensor/rng.js';
 import { validateConversation, type ChatDataError, type ChatMessage } from './chat.js';
 
@@ -56,26 +57,8 @@ export function validateVerifiableRecord(value: unknown, report: (field: string,
 
 /** Parses verifiable-prompt JSONL; malformed records are skipped and reported with file, line and field. */
 export function parseVerifiableData(text: string, file = '<input>'): VerifiableDataResult {
-  const prompts: VerifiablePrompt[] = [];
-  const errors: ChatDataError[] = [];
-  let skipped = 0;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
-      skipped++;
-      return;
-    }
-    const errs: ChatDataError[] = [];
-    const p = validateVerifiableRecord(value, (field, message) => errs.push({ file, line: i + 1, field, message }));
-    if (p && !errs.length) prompts.push(p);
-    else (skipped++, errors.push(...errs));
-  });
-  return { prompts, errors, summary: { kept: prompts.length, skipped } };
+  const r = parseJsonlRecords(text, file, (value, report) => validateVerifiableRecord(value, report));
+  return { prompts: r.items, errors: r.errors, summary: { kept: r.items.length, skipped: r.skipped } };
 }
 
 export type ArithmeticKind = 'add' | 'sub' | 'mul' | 'div';
