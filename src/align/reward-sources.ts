@@ -36,7 +36,8 @@ export function ruleRewardPrompts(examples: readonly SftExample[]): { prompts: V
 export function rewardModelFn(rm: RewardModel, tok: Tokenizer): RewardFn {
   const end = endOfTurnId(tok);
   return (completion, item) => {
-    let ids = [...encodePrompt(item.prompt, tok), ...tok.encode(completion), end];
+    // the completion is the policy's own output: chat markers it produced are its special tokens again
+    let ids = [...encodePrompt(item.prompt, tok), ...tok.encode(completion, { allowedSpecial: 'all' }), end];
     if (ids.length > rm.contextLength) ids = ids.slice(ids.length - rm.contextLength);
     return inEvalMode(rm, () => stepScope(() => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1]).data[0])));
   };

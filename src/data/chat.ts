@@ -247,7 +247,7 @@ export class ChatTemplate {
         throw new Error(`the tokenizer has no id for the chat special token ${p.text}; it must reserve one id for each of ${SPECIAL_TOKENS.join(' ')}`);
       }
       if (!p.marker && textMarkers) refuseMarkerText(p.text);
-      const toks = special !== undefined ? [special] : tok.encode(p.text);
+      const toks = special !== undefined ? [special] : encodeOrExplain(tok, p.text, p.marker);
       if (!p.marker && toks.some((t) => markerIds.has(t))) {
         throw new Error('message content encodes to a chat template marker token; content must be plain text');
       }
@@ -440,4 +440,14 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 30) + '…' : v)}`;
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
+}
+
+/** encodes template text; a marker the tokenizer cannot spell means the model was never fine-tuned for chat */
+function encodeOrExplain(tok: TemplateTokenizer, text: string, marker: boolean): number[] {
+  try {
+    return tok.encode(text);
+  } catch (e) {
+    if (!marker) throw e;
+    throw new Error(`this model's tokenizer has no chat tokens (${SPECIAL_TOKENS.join(' ')}): fine-tune it for chat first (gptlab sft --base CKPT)`);
+  }
 }

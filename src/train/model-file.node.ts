@@ -67,8 +67,9 @@ function readJson(file: string): Record<string, unknown> {
 function loadHf(dir: string, config: Record<string, unknown>): LoadedModelFile {
   const st = path.join(dir, 'model.safetensors');
   const { model, notes } = importHf(config, readBytes(st), { source: st });
-  const tf = path.join(dir, 'tokenizer.json');
-  if (!fs.existsSync(tf)) throw new Error(`${dir}: a Hugging Face folder needs tokenizer.json`);
+  // gptlab's export writes tokenizers HF has no form for (character-level, Chinese) as gptlab_tokenizer.json
+  const tf = ['tokenizer.json', 'gptlab_tokenizer.json'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (!tf) throw new Error(`${dir}: a Hugging Face folder needs tokenizer.json (or gptlab_tokenizer.json)`);
   const tokenizer = tokenizerFromJSON(readJson(tf), tf);
   return { model, tokenizer, notes, kind: 'hf', source: dir };
 }
