@@ -5,6 +5,7 @@
 import { allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
+import { attentionScoresBackward } from './nnops.js';
 
 /** options of bidirectionalAttention */
 export interface BidirAttentionOptions {
@@ -92,18 +93,5 @@ function backwardAttention(
   });
   if (keep) for (let i = 0; i < datt.length; i++) datt[i] *= keep[i];
   be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale); // generic row softmax backward, times scale
-  if (q.requiresGrad) {
-    const tq = q.gradTarget();
-    be.matmul(datt, k.data, tq.grad, {
-      batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: tq.accumulate,
-      strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
-    });
-  }
-  if (k.requiresGrad) {
-    const tk = k.gradTarget();
-    be.matmul(datt, q.data, tk.grad, {
-      batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tk.accumulate,
-      strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
-    });
-  }
+  attentionScoresBackward(datt, q, k, BH, Tq, Tk, hs);
 }

@@ -203,21 +203,29 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
     // through softmax (masked entries — future, padding — have att = 0, so they get no gradient), then the
     // 1/√hs scale
     be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale);
-    if (q.requiresGrad) {
-      // dq = dS · k   (Tq, Tk)·(Tk, hs)
-      const tq = q.gradTarget();
-      be.matmul(datt, k.data, tq.grad, {
-        batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: tq.accumulate,
-        strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
-      });
-    }
-    if (k.requiresGrad) {
-      // dk = dSᵀ · q   (Tk, Tq)·(Tq, hs)
-      const tk = k.gradTarget();
-      be.matmul(datt, q.data, tk.grad, {
-        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tk.accumulate,
-        strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
-      });
-    }
+    attentionScoresBackward(datt, q, k, BH, Tq, Tk, hs);
   });
+}
+
+/**
+ * The gradients of attention scores S = q·kᵀ (before scaling) into q and k, from dS (BH, Tq, Tk):
+ *   dq = dS · k   (Tq, Tk)·(Tk, hs)        dk = dSᵀ · q   (Tk, Tq)·(Tq, hs)
+ * accumulated into their gradients (causal and bidirectional attention share it).
+ */
+export function attentionScoresBackward(datt: Float32Array, q: Tensor, k: Tensor, BH: number, Tq: number, Tk: number, hs: number): void {
+  const be = backend();
+  if (q.requiresGrad) {
+    const tq = q.gradTarget();
+    be.matmul(datt, k.data, tq.grad, {
+      batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: tq.accumulate,
+      strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
+    });
+  }
+  if (k.requiresGrad) {
+    const tk = k.gradTarget();
+    be.matmul(datt, q.data, tk.grad, {
+      batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tk.accumulate,
+      strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
+    });
+  }
 }
