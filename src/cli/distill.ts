@@ -28,7 +28,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   if (!o.teacher && !o.resume) throw new UsageError('distill: give --teacher CHECKPOINT');
   if (!((o.temperature as number) > 0)) throw new UsageError('distill: --temperature must be > 0');
   if (!((o.alpha as number) >= 0 && (o.alpha as number) <= 1)) throw new UsageError('distill: --alpha must be in [0, 1]');
-  const train = trainOptions(o, 'distill');
+  const train = trainOptions(o);
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   const res = await runDistillJob({

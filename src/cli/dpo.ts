@@ -23,7 +23,7 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('dpo', 'Direct Preference Optimization on preference pairs', OPTS, 'gptlab dpo --base CKPT [--data pairs.jsonl] --beta 0.1 --out DIR'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('dpo: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   if (!((o.beta as number) > 0)) throw new UsageError('dpo: --beta must be > 0');
-  const train = trainOptions(o, 'dpo');
+  const train = trainOptions(o);
   const adapt = adaptOptions(o, 'dpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({

@@ -21,17 +21,17 @@ import type { WordVectors } from '../embeddings/vectors.js';
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
   method: { type: 'string', default: 'sgns', help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD)' },
-  dim: { type: 'int', default: 100, help: 'vector size' },
-  window: { type: 'int', default: 5, help: 'largest distance to a context word' },
-  negative: { type: 'int', default: 5, help: 'noise words per positive pair (sgns, cbow)' },
-  minCount: { type: 'int', default: 5, help: 'drop words seen fewer times' },
-  epochs: { type: 'int', default: 5, help: 'passes over the text (sgns, cbow)' },
+  dim: { type: 'int', default: 100, min: 1, help: 'vector size' },
+  window: { type: 'int', default: 5, min: 1, help: 'largest distance to a context word' },
+  negative: { type: 'int', default: 5, min: 1, help: 'noise words per positive pair (sgns, cbow)' },
+  minCount: { type: 'int', default: 5, min: 1, help: 'drop words seen fewer times' },
+  epochs: { type: 'int', default: 5, min: 1, help: 'passes over the text (sgns, cbow)' },
   sample: { type: 'number', default: 1e-3, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
   alpha: { type: 'number', help: 'starting learning rate (default 0.025 for sgns, 0.05 for cbow)' },
   cds: { type: 'number', default: 0.75, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
   eigenPower: { type: 'number', default: 0.5, help: 'vectors = U·Σ^p (ppmi-svd)' },
   weighting: { type: 'string', default: 'harmonic', help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
-  sentences: { type: 'int', default: 4000, help: 'sentences of the built-in corpus' },
+  sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus' },
   seed: { type: 'int', default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line' },
@@ -40,13 +40,13 @@ const TRAIN_OPTS: OptTable = {
 const NEIGHBOR_OPTS: OptTable = {
   vectors: { type: 'string', positional: true, help: 'a word2vec vector file (text or .bin)' },
   word: { type: 'string', positional: true, help: 'the query word' },
-  k: { type: 'int', alias: 'k', default: 10, help: 'how many neighbours' },
+  k: { type: 'int', alias: 'k', default: 10, min: 1, help: 'how many neighbours' },
   similarity: { type: 'string', default: 'cosine', help: 'cosine or dot (inner product)' },
 };
 
 const ANALOGY_OPTS: OptTable = {
   vectors: { type: 'string', positional: true, help: 'a word2vec vector file (text or .bin)' },
-  k: { type: 'int', alias: 'k', default: 5, help: 'how many answers' },
+  k: { type: 'int', alias: 'k', default: 5, min: 1, help: 'how many answers' },
   method: { type: 'string', default: '3cosadd', help: '3cosadd (b − a + c) or 3cosmul (Levy & Goldberg 2014)' },
   questions: { type: 'string', help: 'evaluate a questions-words.txt-style file instead (": section" lines, then "a b c d")' },
   lowercase: { type: 'bool', help: 'lower-case the questions (the original file is capitalized)' },
@@ -71,17 +71,12 @@ export async function embedCommand(argv: string[]): Promise<number> {
   throw new UsageError(`embed: unknown subcommand "${sub}" (train, neighbors or analogy)`);
 }
 
-function positive(o: ParsedArgs, names: string[]): void {
-  for (const n of names) if ((o[n] as number) < 1) throw new UsageError(`embed train: --${n.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1, got ${o[n]}`);
-}
-
 async function trainSub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'embed train');
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
   const method = o.method as string;
   if (method !== 'sgns' && method !== 'cbow' && method !== 'ppmi-svd') throw new UsageError(`embed train: --method must be sgns, cbow or ppmi-svd, got "${method}"`);
-  positive(o, ['dim', 'window', 'negative', 'minCount', 'epochs', 'sentences']);
   const weighting = o.weighting as string;
   if (!['uniform', 'harmonic', 'linear'].includes(weighting)) throw new UsageError(`embed train: --weighting must be uniform, harmonic or linear, got "${weighting}"`);
   const builtin = o.data === undefined;
@@ -147,7 +142,6 @@ async function neighborsSub(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('embed neighbors', 'nearest words to a word', NEIGHBOR_OPTS, 'gptlab embed neighbors VECTORS WORD [-k 10]'))) return 0;
   if (!o.vectors || !o.word) throw new UsageError('embed neighbors: give a vector file and a word');
   if (o._.length) throw new UsageError(`embed neighbors: unexpected argument "${o._[0]}"`);
-  if ((o.k as number) < 1) throw new UsageError(`embed neighbors: -k must be at least 1, got ${o.k}`);
   const sim = o.similarity as string;
   if (sim !== 'cosine' && sim !== 'dot') throw new UsageError(`embed neighbors: --similarity must be cosine or dot, got "${sim}"`);
   const v = loadVectors(o.vectors as string);
@@ -169,7 +163,6 @@ async function analogySub(argv: string[]): Promise<number> {
     return 0;
   }
   if (o._.length !== 3) throw new UsageError(`embed analogy: give three words A B C (A is to B as C is to ?), got ${o._.length}`);
-  if ((o.k as number) < 1) throw new UsageError(`embed analogy: -k must be at least 1, got ${o.k}`);
   const v = loadVectors(o.vectors as string);
   const [a, b, c] = o._;
   printNeighbours(analogy(v, a, b, c, o.k as number, method));

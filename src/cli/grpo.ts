@@ -27,7 +27,7 @@ const OPTS: OptTable = {
   iterations: { type: 'int', default: D.iterations, help: 'optimizer steps per rollout (μ)' },
   lossType: { type: 'string', default: D.lossType, help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
   gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
-  evalInterval: { type: 'int', default: 10, help: 'held-out evaluation and checkpoint every N steps' },
+  evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
   evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
@@ -50,7 +50,6 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   if (o.algo !== 'grpo' && o.algo !== 'reinforce') throw new UsageError(`grpo: --algo must be grpo or reinforce, got "${o.algo as string}"`);
-  if ((o.evalInterval as number) < 1) throw new UsageError('grpo: --eval-interval must be at least 1');
   const spec = (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
   if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {

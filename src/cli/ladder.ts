@@ -17,7 +17,7 @@ import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.j
 export const LADDER_OPTS: OptTable = {
   data: { type: 'string', help: 'text file (UTF-8); default: the built-in demo corpus' },
   budget: { type: 'string', default: '2m', help: 'training time per model: 90, 90s, 2m, 1h' },
-  steps: { type: 'int', help: 'train each model exactly N steps instead of a time budget (reproducible)' },
+  steps: { type: 'int', min: 1, help: 'train each model exactly N steps instead of a time budget (reproducible)' },
   tokenizer: { type: 'string', default: 'char', help: 'char (a character vocabulary of the data) or a tokenizer file' },
   split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
   only: { type: 'string', help: `comma-separated rungs to run (of ${LADDER_RUNGS.map((r) => r.name).join(', ')})` },

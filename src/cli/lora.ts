@@ -11,9 +11,9 @@ import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
 
 export const ADAPT_OPTS: OptTable = {
-  loraR: { type: 'int', help: 'train LoRA adapters of this rank instead of all weights (e.g. 8); adapters are saved in PEFT layout in <out>/adapter' },
-  loraAlpha: { type: 'number', default: 16, help: 'LoRA α (the update is scaled by α/r)' },
-  loraDropout: { type: 'number', default: 0, help: 'dropout on the LoRA input' },
+  loraR: { type: 'int', min: 1, help: 'train LoRA adapters of this rank instead of all weights (e.g. 8); adapters are saved in PEFT layout in <out>/adapter' },
+  loraAlpha: { type: 'number', default: 16, above: 0, help: 'LoRA α (the update is scaled by α/r)' },
+  loraDropout: { type: 'number', default: 0, min: 0, below: 1, help: 'dropout on the LoRA input' },
   loraTargets: { type: 'string', default: 'c_attn,c_proj', help: 'comma-separated module names to adapt (PEFT target_modules)' },
   freeze: { type: 'string', help: 'comma-separated globs of parameter names to freeze, e.g. "transformer.wte.*,transformer.h.0.**"' },
 };
@@ -23,10 +23,7 @@ export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | und
   const r = o.loraR as number | undefined;
   const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (r === undefined && !freeze?.length) return undefined;
-  if (r !== undefined && r < 1) throw new UsageError(`${command}: --lora-r must be at least 1`);
-  const alpha = o.loraAlpha as number, dropout = o.loraDropout as number;
-  if (!(alpha > 0)) throw new UsageError(`${command}: --lora-alpha must be > 0`);
-  if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`${command}: --lora-dropout must be in [0, 1)`);
+  const alpha = o.loraAlpha as number, dropout = o.loraDropout as number; // ranges checked by the option table
   const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);
   if (r !== undefined && !targets.length) throw new UsageError(`${command}: --lora-targets names no module`);
   return { ...(r !== undefined ? { lora: { r, alpha, dropout, targets } } : {}), ...(freeze?.length ? { freeze } : {}) };
@@ -35,14 +32,14 @@ export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | und
 /** the Trainer options every alignment command takes, with its own defaults */
 export function trainOpts(d: Partial<TrainConfig>): OptTable {
   return {
-    maxIters: { type: 'int', default: d.maxIters, help: 'training steps' },
-    batchSize: { type: 'int', default: d.batchSize, help: 'examples per step' },
+    maxIters: { type: 'int', default: d.maxIters, min: 1, help: 'training steps' },
+    batchSize: { type: 'int', default: d.batchSize, min: 1, help: 'examples per step' },
     lr: { type: 'number', default: d.lr, help: 'peak learning rate' },
     minLr: { type: 'number', default: d.minLr, help: 'final learning rate' },
     warmupIters: { type: 'int', default: d.warmupIters, help: 'warmup steps' },
     weightDecay: { type: 'number', default: d.weightDecay, help: 'AdamW weight decay' },
     gradClip: { type: 'number', default: d.gradClip, help: 'gradient norm clip (0 = off)' },
-    evalInterval: { type: 'int', default: d.evalInterval, help: 'evaluation and checkpoint every N steps' },
+    evalInterval: { type: 'int', default: d.evalInterval, min: 1, help: 'evaluation and checkpoint every N steps' },
     patience: { type: 'int', default: d.patience, help: 'early stopping patience in evaluations (0 = off)' },
     seed: { type: 'int', default: d.seed, help: 'random seed' },
   };
@@ -50,11 +47,8 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
 
 const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
 
-/** the training options given; a resumed run keeps its own and takes only those set now. Checks the counts. */
-export function trainOptions(o: ParsedArgs, command: string): Partial<TrainConfig> {
-  for (const k of ['maxIters', 'batchSize', 'evalInterval'] as const) {
-    if ((o[k] as number) < 1) throw new UsageError(`${command}: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1`);
-  }
+/** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
+export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
   return train as Partial<TrainConfig>;

@@ -31,7 +31,7 @@ const OPTS: OptTable = {
   gamma: { type: 'number', default: D.gamma, help: 'discount' },
   lam: { type: 'number', default: D.lam, help: 'GAE λ' },
   gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
-  evalInterval: { type: 'int', default: 10, help: 'held-out evaluation and checkpoint every N steps' },
+  evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
   evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
@@ -46,7 +46,6 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'ppo');
   if (maybeHelp(o, () => helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  if ((o.evalInterval as number) < 1) throw new UsageError('ppo: --eval-interval must be at least 1');
   const reward = (o.rewardFn as string | undefined) ?? (o.reward as string);
   const adapt = adaptOptions(o, 'ppo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);

@@ -25,7 +25,7 @@ const OPTS: OptTable = {
   seed: { type: 'int', default: 1337, help: 'random seed' },
   samples: { type: 'int', default: 1, help: 'number of samples' },
   noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache' },
-  numBeams: { type: 'int', default: 1, help: 'beam search with this many beams (> 1; deterministic: the sampler flags are refused)' },
+  numBeams: { type: 'int', default: 1, min: 1, help: 'beam search with this many beams (> 1; deterministic: the sampler flags are refused)' },
   lengthPenalty: { type: 'number', default: 1, help: 'beam search: score = log-prob / length^penalty' },
   earlyStopping: { type: 'bool', help: 'beam search: stop once num-beams hypotheses are finished' },
   ...BACKEND_OPTS,
@@ -62,7 +62,6 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   if ((o.maxTokens as number) < 0) throw new UsageError(`sample: --max-tokens must be ≥ 0, got ${o.maxTokens}`);
   const sampling = samplingFromFlags(o);
   const beams = o.numBeams as number;
-  if (beams < 1) throw new UsageError(`sample: --num-beams must be at least 1, got ${beams}`);
   if (beams > 1) {
     const given = SAMPLER_FLAGS.filter(([, k]) => o._given.has(k)).map(([f]) => f);
     if (given.length) throw new UsageError(`sample: ${given.join(', ')} ${given.length > 1 ? 'do' : 'does'} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${given.length > 1 ? 'them' : 'it'} or use --num-beams 1`);

@@ -14,14 +14,14 @@ const OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.05, min: 0, below: 1, help: 'share of --data conversations held out for dev loss' },
   evalExamples: { type: 'int', default: 100, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
-  maxIters: { type: 'int', default: D.maxIters, help: 'training steps' },
-  batchSize: { type: 'int', default: D.batchSize, help: 'conversations per step' },
+  maxIters: { type: 'int', default: D.maxIters, min: 1, help: 'training steps' },
+  batchSize: { type: 'int', default: D.batchSize, min: 1, help: 'conversations per step' },
   lr: { type: 'number', default: D.lr, help: 'peak learning rate' },
   minLr: { type: 'number', default: D.minLr, help: 'final learning rate' },
   warmupIters: { type: 'int', default: D.warmupIters, help: 'warmup steps' },
   weightDecay: { type: 'number', default: D.weightDecay, help: 'AdamW weight decay' },
   gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip (0 = off)' },
-  evalInterval: { type: 'int', default: D.evalInterval, help: 'dev loss and checkpoint every N steps' },
+  evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev loss and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   ...BACKEND_OPTS,
@@ -40,7 +40,6 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sft');
   if (maybeHelp(o, () => helpText('sft', 'supervised fine-tuning on chat data', OPTS, 'gptlab sft --base CKPT [--data FILE] --out DIR | gptlab sft --out DIR --resume'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
-  for (const k of ['maxIters', 'batchSize', 'evalInterval'] as const) if ((o[k] as number) < 1) throw new UsageError(`sft: --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be at least 1`);
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
