@@ -5,6 +5,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate } from '../data/chat.js';
 import { promptMessages, scoreAnswer, type SftExample } from '../data/sft-default.js';
 import { generateTokens } from '../generate/generate.js';
+import { StopStringMatcher, StreamDecoder } from '../generate/stop.js';
 
 export interface ChatAccuracy {
   /** right / total, in [0, 1] */
@@ -13,17 +14,19 @@ export interface ChatAccuracy {
   byKind: Record<string, { right: number; total: number }>;
 }
 
-/** the greedy reply to prompt ids, up to end-of-turn, a newline or a template marker's text */
+/** the greedy reply to prompt ids, ending at end-of-turn, a newline or a template marker's text */
 function greedyAnswer(model: LanguageModel, tok: Tokenizer, prompt: number[], maxTokens: number, endId: number | undefined): string {
-  const ids: number[] = [];
+  const dec = new StreamDecoder((ids) => tok.decode(ids.filter((i) => i !== endId)));
+  const matcher = new StopStringMatcher([...chatTemplate.stopStrings, '\n']);
+  let text = '';
   const gen = generateTokens(model, prompt, { maxNewTokens: maxTokens, temperature: 0, stopTokens: endId !== undefined ? [endId] : [] });
-  for (let r = gen.next(); !r.done; r = gen.next()) if (r.value.id !== endId) ids.push(r.value.id);
-  let text = tok.decode(ids);
-  for (const stop of [...chatTemplate.stopStrings, '\n']) {
-    const at = text.indexOf(stop);
-    if (at >= 0) text = text.slice(0, at);
+  for (let r = gen.next(); !r.done; r = gen.next()) {
+    const res = matcher.push(dec.push(r.value.id));
+    text += res.text;
+    if (res.stopped) return text; // generation stops here, as generateText's does
   }
-  return text;
+  const res = matcher.push(dec.flush());
+  return text + res.text + (res.stopped ? '' : matcher.flush());
 }
 
 /** Greedy answers (up to maxTokens) to held-out questions, scored; a prompt the tokenizer cannot encode counts as wrong. */
