@@ -1,10 +1,11 @@
 // Convolutions with PyTorch's semantics (torch.nn.functional.conv1d / conv2d: cross-correlation, zero padding,
 // stride, dilation, groups; NCHW / NCL layouts; weight (out, in/groups, kH, kW)), differentiable, in two ways
 // that the tests hold together:
-//   conv2d / conv1d             im2col: each image's receptive fields are unrolled into a (K, Ho·Wo) matrix,
-//                               K = in/groups·kH·kW, so the convolution is one GEMM per image on the active
-//                               backend (WebAssembly SIMD or OpenBLAS); the backward is two more GEMMs and
-//                               col2im, which adds the unrolled gradient back onto the image.
+//   conv2d / conv1d             im2col (im2col.ts): the receptive fields of a chunk of images (the whole batch
+//                               unless it is huge) are unrolled into a (K, n·Ho·Wo) matrix, K = in/groups·kH·kW,
+//                               so the convolution is one wide GEMM per group on the active backend (WebAssembly
+//                               SIMD on its threads, or OpenBLAS); the backward is two more GEMMs and col2im,
+//                               which adds the unrolled gradient back onto the images.
 //   conv2dDirect / conv1dDirect the plain six-deep loop of the definition, forward and backward: the reference.
 // The definition (LeCun et al. 1998, "Gradient-based learning applied to document recognition"):
 //   y[n, o, oh, ow] = b[o] + Σ_{c, i, j} w[o, c, i, j] · x[n, g·Cg + c, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
@@ -13,6 +14,9 @@ import { allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
 import { reshape } from './shape.js';
+import { col2imChunk, im2colChunk, type ConvGeometry } from './im2col.js';
+
+export type { ConvGeometry };
 
 /**
  * Options of a 2-D convolution; a number applies to both axes. PyTorch's defaults: 1, 0, 1, 1. Padding
@@ -31,14 +35,6 @@ export interface Conv1dOptions {
   padding?: number | 'same' | 'valid';
   dilation?: number;
   groups?: number;
-}
-
-/** Everything a convolution kernel needs to know about its shapes, checked once. */
-export interface ConvGeometry {
-  N: number; C: number; H: number; W: number;
-  O: number; G: number; Cg: number; Og: number;
-  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
-  Ho: number; Wo: number;
 }
 
 export const pair = (v: number | [number, number] | undefined, dflt: number): [number, number] =>
@@ -80,74 +76,6 @@ export function convGeometry(op: string, x: Tensor, w: Tensor, b: Tensor | null,
 }
 
 /**
- * The output columns [lo, hi) whose input column ow·s − p + j·d lies inside [0, W): the stretch of a col row
- * that reads the image; the columns before and after it read the zero padding.
- */
-function validSpan(j: number, s: number, p: number, d: number, W: number, Wo: number): [number, number] {
-  const off = j * d - p; // input column of output column 0
-  const lo = Math.min(Wo, off >= 0 ? 0 : Math.ceil(-off / s));
-  return [lo, Math.max(lo, Math.min(Wo, Math.floor((W - 1 - off) / s) + 1))];
-}
-
-/**
- * Unrolls one image's group of channels, x[off …] (Cg, H, W), into col (K, Ho·Wo), K = Cg·kH·kW, row
- * (c·kH + i)·kW + j holding the input that tap (c, i, j) sees at every output position (0 in the padding).
- * Row order matches the weight's (Og, Cg, kH, kW) flattened to (Og, K).
- */
-export function im2col(x: Float32Array, off: number, g: ConvGeometry, col: Float32Array): void {
-  const { Cg, H, W, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = off + c * H * W;
-    for (let i = 0; i < kH; i++) {
-      for (let j = 0; j < kW; j++, r++) {
-        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
-        const shift = j * dW - pW;
-        for (let oh = 0, k = r * Ho * Wo; oh < Ho; oh++, k += Wo) {
-          const ih = oh * sH - pH + i * dH;
-          if (ih < 0 || ih >= H) {
-            col.fill(0, k, k + Wo);
-            continue;
-          }
-          const src = plane + ih * W + shift; // x index of output column 0
-          if (lo > 0) col.fill(0, k, k + lo);
-          if (sW === 1) col.set(x.subarray(src + lo, src + hi), k + lo);
-          else for (let ow = lo; ow < hi; ow++) col[k + ow] = x[src + ow * sW];
-          if (hi < Wo) col.fill(0, k + hi, k + Wo);
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: adds col (K, Ho·Wo) back onto dx[off …] (Cg, H, W); padding taps are dropped. */
-export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, off: number): void {
-  const { Cg, H, W, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = off + c * H * W;
-    for (let i = 0; i < kH; i++) {
-      for (let j = 0; j < kW; j++, r++) {
-        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
-        const shift = j * dW - pW;
-        for (let oh = 0, k = r * Ho * Wo; oh < Ho; oh++, k += Wo) {
-          const ih = oh * sH - pH + i * dH;
-          if (ih < 0 || ih >= H) continue;
-          const dst = plane + ih * W + shift;
-          for (let ow = lo; ow < hi; ow++) dx[dst + ow * sW] += col[k + ow];
-        }
-      }
-    }
-  }
-}
-
-/** im2col of every group of image n into cols (G, K, L) */
-function unrollImage(x: Float32Array, n: number, g: ConvGeometry, cols: Float32Array): void {
-  const K = g.Cg * g.kH * g.kW, L = g.Ho * g.Wo;
-  for (let gi = 0; gi < g.G; gi++) im2col(x, (n * g.C + gi * g.Cg) * g.H * g.W, g, cols.subarray(gi * K * L, (gi + 1) * K * L));
-}
-
-/**
  * 2-D convolution through im2col and the backend's GEMM (the fast path).
  * x (N, C, H, W), w (O, C/groups, kH, kW), b (O) or null → (N, O, Ho, Wo); PyTorch's F.conv2d semantics.
  * Throws when shapes or options do not fit (see convGeometry).
@@ -156,44 +84,87 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   return conv2dGemm('conv2d', x, w, b, opts);
 }
 
+/**
+ * Images per im2col chunk: the unrolled chunk, G·K·n·L floats, stays within convLimits.colElems (at least one
+ * image), so a large batch never unrolls into gigabytes; tests lower the limit to exercise the chunking.
+ */
+export const convLimits = { colElems: 1 << 24 };
+
+function chunkImages(g: ConvGeometry): number {
+  const perImage = g.G * g.Cg * g.kH * g.kW * g.Ho * g.Wo;
+  return Math.max(1, Math.min(g.N, Math.floor(convLimits.colElems / perImage)));
+}
+
+/** out[n0 + m, o, l] = yt[o, m·L + l] + b[o] for a chunk of n images: (O, n·L) → its slice of (N, O, L) */
+function scatterOutput(yt: Float32Array, b: Float32Array | null, out: Float32Array, n0: number, n: number, O: number, L: number): void {
+  for (let o = 0; o < O; o++) {
+    const bias = b ? b[o] : 0;
+    for (let m = 0; m < n; m++) {
+      const src = (o * n + m) * L, dst = ((n0 + m) * O + o) * L;
+      if (bias === 0) out.set(yt.subarray(src, src + L), dst);
+      else for (let l = 0; l < L; l++) out[dst + l] = yt[src + l] + bias;
+    }
+  }
+}
+
+/** gyt[o, m·L + l] = gy[n0 + m, o, l]: a chunk's output gradient in the wide layout (O, n·L) */
+function gatherGrad(gy: Float32Array, gyt: Float32Array, n0: number, n: number, O: number, L: number): void {
+  for (let m = 0; m < n; m++) {
+    for (let o = 0; o < O; o++) {
+      const src = ((n0 + m) * O + o) * L;
+      gyt.set(gy.subarray(src, src + L), (o * n + m) * L);
+    }
+  }
+}
+
+/**
+ * The fast path: the batch is unrolled chunk by chunk into (G, K, n·L) and each group's output is one wide
+ * GEMM, (Og, K)·(K, n·L), so the backend's threads (or OpenBLAS's) share one large product instead of n small
+ * ones. When the whole batch is one chunk, its unrolled input is kept for the weight gradient.
+ */
 function conv2dGemm(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): Tensor {
   const g = convGeometry(op, x, w, b, opts);
   const { N, O, G, Og, Ho, Wo } = g;
-  const K = g.Cg * g.kH * g.kW, L = Ho * Wo;
+  const K = g.Cg * g.kH * g.kW, L = Ho * Wo, per = chunkImages(g);
   const out = allocUninit(N * O * L); // (N, O, Ho, Wo); every element is written
-  const cols = allocUninit(G * K * L); // (G, K, L), one image at a time
-  const gemm = { batch: G, M: Og, N: L, K, transA: false, transB: false, strideA: Og * K, strideB: K * L, strideC: Og * L };
-  for (let n = 0; n < N; n++) {
-    const y = out.subarray(n * O * L, (n + 1) * O * L);
-    if (b) for (let o = 0; o < O; o++) y.fill(b.data[o], o * L, (o + 1) * L);
-    unrollImage(x.data, n, g, cols);
-    backend().matmul(w.data, cols, y, { ...gemm, accumulate: b !== null }); // y[g] (+)= W[g] · cols[g]
+  const cols = allocUninit(G * K * per * L);
+  const yt = allocUninit(O * per * L);
+  for (let n0 = 0; n0 < N; n0 += per) {
+    const n = Math.min(per, N - n0), NL = n * L;
+    im2colChunk(x.data, g, n0, n, cols);
+    backend().matmul(w.data, cols, yt, { // yt[g] = W[g] · cols[g]   (Og, K)·(K, n·L)
+      batch: G, M: Og, N: NL, K, transA: false, transB: false, accumulate: false, strideA: Og * K, strideB: K * NL, strideC: Og * NL,
+    });
+    scatterOutput(yt, b ? b.data : null, out, n0, n, O, L);
   }
   const parents = b ? [x, w, b] : [x, w];
-  return Tensor.fromOp(out, [N, O, Ho, Wo], parents, (res) => conv2dGemmBackward(g, x, w, b, res.grad!));
+  return Tensor.fromOp(out, [N, O, Ho, Wo], parents, (res) => conv2dGemmBackward(g, x, w, b, res.grad!, per === N ? cols : null));
 }
 
-function conv2dGemmBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | null, gy: Float32Array): void {
-  const { N, O, G, Og, C, H, W } = g;
-  const K = g.Cg * g.kH * g.kW, L = g.Ho * g.Wo;
-  const cols = allocUninit(G * K * L);
+/** dW and dx chunk by chunk (dW accumulating over chunks), from `kept` (the forward's unrolled batch) if given */
+function conv2dGemmBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | null, gy: Float32Array, kept: Float32Array | null): void {
+  const { N, O, G, Og } = g;
+  const K = g.Cg * g.kH * g.kW, L = g.Ho * g.Wo, per = chunkImages(g);
   const wt = w.requiresGrad ? w.gradTarget() : null;
   const gx = x.requiresGrad ? x.gradBuf() : null;
-  for (let n = 0; n < N; n++) {
-    const gyn = gy.subarray(n * O * L, (n + 1) * O * L); // (G, Og, L)
-    if (wt) {
-      // dW[g] (+)= dY[g] · cols[g]ᵀ   (Og, L)·(L, K)
-      unrollImage(x.data, n, g, cols);
-      backend().matmul(gyn, cols, wt.grad, {
-        batch: G, M: Og, N: K, K: L, transA: false, transB: true, accumulate: wt.accumulate || n > 0, strideA: Og * L, strideB: K * L, strideC: Og * K,
-      });
-    }
-    if (gx) {
-      // dcols[g] = W[g]ᵀ · dY[g]   (K, Og)·(Og, L), then folded back onto the image
-      backend().matmul(w.data, gyn, cols, {
-        batch: G, M: K, N: L, K: Og, transA: true, transB: false, accumulate: false, strideA: Og * K, strideB: Og * L, strideC: K * L,
-      });
-      for (let gi = 0; gi < G; gi++) col2im(cols.subarray(gi * K * L, (gi + 1) * K * L), g, gx, (n * C + gi * g.Cg) * H * W);
+  if (wt || gx) {
+    const cols = kept ?? allocUninit(G * K * per * L);
+    const gyt = allocUninit(O * per * L);
+    for (let n0 = 0; n0 < N; n0 += per) {
+      const n = Math.min(per, N - n0), NL = n * L;
+      gatherGrad(gy, gyt, n0, n, O, L);
+      if (wt) {
+        if (!kept) im2colChunk(x.data, g, n0, n, cols);
+        backend().matmul(gyt, cols, wt.grad, { // dW[g] (+)= dY[g] · cols[g]ᵀ   (Og, n·L)·(n·L, K)
+          batch: G, M: Og, N: K, K: NL, transA: false, transB: true, accumulate: wt.accumulate || n0 > 0, strideA: Og * NL, strideB: K * NL, strideC: Og * K,
+        });
+      }
+      if (gx) {
+        backend().matmul(w.data, gyt, cols, { // dcols[g] = W[g]ᵀ · dY[g]   (K, Og)·(Og, n·L), folded back onto dx
+          batch: G, M: K, N: NL, K: Og, transA: true, transB: false, accumulate: false, strideA: Og * K, strideB: Og * NL, strideC: K * NL,
+        });
+        col2imChunk(cols, g, n0, n, gx);
+      }
     }
   }
   if (b && b.requiresGrad) addBiasGrad(gy, b.gradBuf(), N, O, L);
