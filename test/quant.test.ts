@@ -42,7 +42,7 @@ test('fixture was written by the gguf package 0.19.0 and ggml C reference quanti
   assert.equal(index.cases.length, 8);
 });
 
-for (const fmt of ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q4_K', 'Q6_K']) {
+for (const fmt of ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K']) {
   test(`${fmt}: bytes equal the reference byte for byte, dequantization bit for bit, on every case`, () => {
     const type = ggmlTypeFromName(fmt);
     let blocks = 0;
@@ -64,7 +64,7 @@ for (const fmt of ['F16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q4_K', 'Q6_K']) {
   });
 }
 
-for (const fmt of ['Q8_0', 'Q4_0', 'Q4_1', 'Q4_K', 'Q6_K']) {
+for (const fmt of ['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K']) {
   test(`${fmt}: activations quantize like ggml and vec_dot equals ggml_vec_dot_*_generic exactly`, () => {
     const type = ggmlTypeFromName(fmt);
     for (const c of index.cases) {
@@ -86,7 +86,7 @@ test('matVec: rows of quantized weights times a vector, close to the float produ
   const x = new Float32Array(n);
   for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 0.37) * 0.1;
   for (let i = 0; i < n; i++) x[i] = Math.cos(i * 0.11);
-  for (const type of [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q6_K]) {
+  for (const type of [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
     const y = matVec(type, quantize(type, w), rows, n, x);
     for (let r = 0; r < rows; r++) {
       let exact = 0;
@@ -122,7 +122,7 @@ test('ggml rounding helpers: nearest_int ties to even, roundf away from zero', (
 test('type table: ids, block sizes and bytes per block match ggml', () => {
   const expect: [string, number, number, number][] = [
     ['F32', 0, 1, 4], ['F16', 1, 1, 2], ['Q4_0', 2, 32, 18], ['Q4_1', 3, 32, 20], ['Q8_0', 8, 32, 34],
-    ['Q8_1', 9, 32, 36], ['Q4_K', 12, 256, 144], ['Q5_K', 13, 256, 176], ['Q6_K', 14, 256, 210], ['Q8_K', 15, 256, 292],
+    ['Q5_0', 6, 32, 22], ['Q5_1', 7, 32, 24], ['Q8_1', 9, 32, 36], ['Q4_K', 12, 256, 144], ['Q5_K', 13, 256, 176], ['Q6_K', 14, 256, 210], ['Q8_K', 15, 256, 292],
     ['BF16', 30, 1, 2],
   ];
   for (const [name, id, bs, ts] of expect) {
@@ -137,7 +137,9 @@ test('type table: ids, block sizes and bytes per block match ggml', () => {
 test('bad input: partial blocks, unsupported types, short buffers', () => {
   assert.throws(() => quantize(GGMLType.Q4_0, new Float32Array(33)), /Q4_0: 33 values is not a multiple of the block size 32/);
   assert.throws(() => quantize(GGMLType.Q4_K, new Float32Array(32)), /Q4_K: 32 values/);
-  assert.throws(() => quantize(GGMLType.Q5_K, new Float32Array(256)), /quantize: ggml type Q5_K is not supported/);
+  assert.throws(() => quantize(GGMLType.Q3_K, new Float32Array(256)), /quantize: ggml type Q3_K is not supported/);
+  assert.throws(() => quantize(GGMLType.Q5_K, new Float32Array(32)), /Q5_K: 32 values/);
+  assert.throws(() => quantize(GGMLType.Q5_0, new Float32Array(48)), /Q5_0: 48 values is not a multiple of the block size 32/);
   assert.throws(() => dequantize(GGMLType.Q8_0, new Uint8Array(33), 32), /dequantize: 32 Q8_0 values need 34 bytes, got 33/);
   assert.throws(() => dequantize(GGMLType.Q8_0, new Uint8Array(34), 31), /dequantize: Q8_0: 31 elements is not a whole number/);
   assert.throws(() => vecDot(GGMLType.F16, 32, new Uint8Array(64), 0, new Uint8Array(64)), /no quantized dot product for ggml type F16/);
@@ -149,7 +151,7 @@ test('F32 passes through; quantize then dequantize is close for every format', (
   const x = new Float32Array(QK_K);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i) * 3;
   assert.deepEqual(dequantize(GGMLType.F32, quantize(GGMLType.F32, x), x.length), x);
-  for (const [type, tol] of [[GGMLType.Q8_0, 0.02], [GGMLType.Q4_0, 0.4], [GGMLType.Q4_1, 0.25], [GGMLType.Q4_K, 0.25], [GGMLType.Q6_K, 0.06], [GGMLType.Q8_1, 0.02], [GGMLType.Q8_K, 0.02]] as const) {
+  for (const [type, tol] of [[GGMLType.Q8_0, 0.02], [GGMLType.Q4_0, 0.4], [GGMLType.Q4_1, 0.25], [GGMLType.Q4_K, 0.25], [GGMLType.Q6_K, 0.06], [GGMLType.Q5_0, 0.2], [GGMLType.Q5_1, 0.12], [GGMLType.Q5_K, 0.12], [GGMLType.Q8_1, 0.02], [GGMLType.Q8_K, 0.02]] as const) {
     const y = dequantize(type, quantize(type, x), x.length);
     let err = 0;
     for (let i = 0; i < x.length; i++) err = Math.max(err, Math.abs(y[i]! - x[i]!));

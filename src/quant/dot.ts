@@ -1,9 +1,9 @@
 // The reference dot products llama.cpp's CPU backend uses for quantized matrix × vector products: a row of
-// weights in a quantized type · activations quantized to that type's "vec_dot_type" (Q4_0 and Q8_0 pair
-// with Q8_0, Q4_1 with Q8_1, Q4_K and Q6_K with Q8_K). Integer products accumulate exactly; the float32
-// scalings and sums follow the C expressions' order. Source: ggml/src/ggml-cpu/quants.c
-// (ggml_vec_dot_q4_0_q8_0_generic, _q4_1_q8_1_, _q8_0_q8_0_, _q4_K_q8_K_, _q6_K_q8_K_generic) and
-// ggml-cpu.c's type traits (vec_dot_type). SIMD versions in ggml sum in other orders: results agree to
+// weights in a quantized type · activations quantized to that type's "vec_dot_type" (Q4_0, Q5_0 and Q8_0
+// pair with Q8_0, Q4_1 and Q5_1 with Q8_1, Q4_K, Q5_K and Q6_K with Q8_K). Integer products accumulate
+// exactly; the float32 scalings and sums follow the C expressions' order. Source: ggml/src/ggml-cpu/quants.c
+// (ggml_vec_dot_q4_0_q8_0_generic, _q4_1_q8_1_, _q5_0_q8_0_, _q5_1_q8_1_, _q8_0_q8_0_, _q4_K_q8_K_,
+// _q5_K_q8_K_, _q6_K_q8_K_generic) and ggml-cpu.c's type traits (vec_dot_type). SIMD versions in ggml sum in other orders: results agree to
 // float32 rounding, not bit for bit.
 
 import { GGMLType, QK_K, ggmlTypeName } from './types.js';
@@ -11,19 +11,25 @@ import { readF16 } from './f16.js';
 import { Q4_0_BYTES, Q4_1_BYTES } from './q4_0.js';
 import { Q8_0_BYTES, Q8_1_BYTES, quantizeQ8_0, quantizeQ8_1 } from './q8_0.js';
 import { Q4_K_BYTES, getScaleMinK4 } from './q4_k.js';
+import { Q5_0_BYTES, Q5_1_BYTES, q5Level } from './q5_0.js';
+import { Q5_K_BYTES, q5kLevel } from './q5_k.js';
 import { Q6_K_BYTES, q6Level } from './q6_k.js';
 import { Q8_K_BYTES, quantizeQ8_K } from './q8_k.js';
 
 const fround = Math.fround;
 
 /** Weight types with a quantized dot product here. */
-export type DotType = typeof GGMLType.Q4_0 | typeof GGMLType.Q4_1 | typeof GGMLType.Q8_0 | typeof GGMLType.Q4_K | typeof GGMLType.Q6_K;
+export type DotType = typeof GGMLType.Q4_0 | typeof GGMLType.Q4_1 | typeof GGMLType.Q5_0 | typeof GGMLType.Q5_1 | typeof GGMLType.Q8_0
+  | typeof GGMLType.Q4_K | typeof GGMLType.Q5_K | typeof GGMLType.Q6_K;
 
 const ACT: Record<DotType, { act: number; quantize: (x: Float32Array) => Uint8Array; wBytes: number; block: number }> = {
   [GGMLType.Q4_0]: { act: GGMLType.Q8_0, quantize: quantizeQ8_0, wBytes: Q4_0_BYTES, block: 32 },
   [GGMLType.Q4_1]: { act: GGMLType.Q8_1, quantize: quantizeQ8_1, wBytes: Q4_1_BYTES, block: 32 },
+  [GGMLType.Q5_0]: { act: GGMLType.Q8_0, quantize: quantizeQ8_0, wBytes: Q5_0_BYTES, block: 32 },
+  [GGMLType.Q5_1]: { act: GGMLType.Q8_1, quantize: quantizeQ8_1, wBytes: Q5_1_BYTES, block: 32 },
   [GGMLType.Q8_0]: { act: GGMLType.Q8_0, quantize: quantizeQ8_0, wBytes: Q8_0_BYTES, block: 32 },
   [GGMLType.Q4_K]: { act: GGMLType.Q8_K, quantize: quantizeQ8_K, wBytes: Q4_K_BYTES, block: QK_K },
+  [GGMLType.Q5_K]: { act: GGMLType.Q8_K, quantize: quantizeQ8_K, wBytes: Q5_K_BYTES, block: QK_K },
   [GGMLType.Q6_K]: { act: GGMLType.Q8_K, quantize: quantizeQ8_K, wBytes: Q6_K_BYTES, block: QK_K },
 };
 
@@ -70,6 +76,27 @@ function dotQ4_1(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: numbe
   return sumf;
 }
 
+function dotQ5_0(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
+  let sumf = 0;
+  for (let b = 0; b < nb; b++, xo += Q5_0_BYTES, yo += Q8_0_BYTES) {
+    let sumi = 0;
+    for (let j = 0; j < 32; j++) sumi += (q5Level(x, xo + 2, j) - 16) * ((y[yo + 2 + j]! << 24) >> 24);
+    sumf = fround(sumf + fround(fround(readF16(x, xo) * readF16(y, yo)) * sumi));
+  }
+  return sumf;
+}
+
+function dotQ5_1(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
+  let sumf = 0;
+  for (let b = 0; b < nb; b++, xo += Q5_1_BYTES, yo += Q8_1_BYTES) {
+    let sumi = 0;
+    for (let j = 0; j < 32; j++) sumi += q5Level(x, xo + 4, j) * ((y[yo + 4 + j]! << 24) >> 24);
+    const dd = fround(readF16(x, xo) * readF16(y, yo));
+    sumf = fround(sumf + fround(fround(dd * sumi) + fround(readF16(x, xo + 2) * readF16(y, yo + 2))));
+  }
+  return sumf;
+}
+
 function dotQ8_0(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
   let sumf = 0;
   for (let b = 0; b < nb; b++, xo += Q8_0_BYTES, yo += Q8_0_BYTES) {
@@ -106,6 +133,29 @@ function dotQ4_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: numbe
   return sumf;
 }
 
+function dotQ5_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
+  const yv = new DataView(y.buffer, y.byteOffset, y.byteLength);
+  const sums = new Float32Array(8);
+  const aux = new Int32Array(8);
+  let sumf = 0;
+  for (let b = 0; b < nb; b++, xo += Q5_K_BYTES, yo += Q8_K_BYTES) {
+    aux.fill(0);
+    let sumi = 0;
+    for (let j = 0; j < 8; j++) {
+      const [sc, m] = getScaleMinK4(j, x, xo + 4);
+      sumi += (yv.getInt16(yo + 260 + 4 * j, true) + yv.getInt16(yo + 262 + 4 * j, true)) * m;
+      for (let l = 0; l < 32; l++) aux[l & 7]! += sc * (q5kLevel(x, xo, 32 * j + l) * ((y[yo + 4 + 32 * j + l]! << 24) >> 24));
+    }
+    const yd = yv.getFloat32(yo, true);
+    const d = fround(readF16(x, xo) * yd);
+    for (let l = 0; l < 8; l++) sums[l] = fround(sums[l]! + fround(d * fround(aux[l]!)));
+    const dmin = fround(readF16(x, xo + 2) * yd);
+    sumf = fround(sumf - fround(dmin * fround(sumi)));
+  }
+  for (let l = 0; l < 8; l++) sumf = fround(sumf + sums[l]!);
+  return sumf;
+}
+
 function dotQ6_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
   const yv = new DataView(y.buffer, y.byteOffset, y.byteLength);
   const sums = new Float32Array(8);
@@ -127,8 +177,11 @@ function dotQ6_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: numbe
 const KERNELS: Record<DotType, typeof dotQ4_0> = {
   [GGMLType.Q4_0]: dotQ4_0,
   [GGMLType.Q4_1]: dotQ4_1,
+  [GGMLType.Q5_0]: dotQ5_0,
+  [GGMLType.Q5_1]: dotQ5_1,
   [GGMLType.Q8_0]: dotQ8_0,
   [GGMLType.Q4_K]: dotQ4_K,
+  [GGMLType.Q5_K]: dotQ5_K,
   [GGMLType.Q6_K]: dotQ6_K,
 };
 

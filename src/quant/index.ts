@@ -6,6 +6,8 @@ import { dequantizeF16, quantizeF16 } from './f16.js';
 import { dequantizeQ4_0, dequantizeQ4_1, quantizeQ4_0, quantizeQ4_1 } from './q4_0.js';
 import { dequantizeQ8_0, dequantizeQ8_1, quantizeQ8_0, quantizeQ8_1 } from './q8_0.js';
 import { dequantizeQ4_K, quantizeQ4_K } from './q4_k.js';
+import { dequantizeQ5_0, dequantizeQ5_1, quantizeQ5_0, quantizeQ5_1 } from './q5_0.js';
+import { dequantizeQ5_K, quantizeQ5_K } from './q5_k.js';
 import { dequantizeQ6_K, quantizeQ6_K } from './q6_k.js';
 import { dequantizeQ8_K, quantizeQ8_K } from './q8_k.js';
 
@@ -31,9 +33,12 @@ const CODECS: Partial<Record<number, Codec>> = {
   [GGMLType.F16]: { quantize: quantizeF16, dequantize: dequantizeF16 },
   [GGMLType.Q4_0]: { quantize: quantizeQ4_0, dequantize: dequantizeQ4_0 },
   [GGMLType.Q4_1]: { quantize: quantizeQ4_1, dequantize: dequantizeQ4_1 },
+  [GGMLType.Q5_0]: { quantize: quantizeQ5_0, dequantize: dequantizeQ5_0 },
+  [GGMLType.Q5_1]: { quantize: quantizeQ5_1, dequantize: dequantizeQ5_1 },
   [GGMLType.Q8_0]: { quantize: quantizeQ8_0, dequantize: dequantizeQ8_0 },
   [GGMLType.Q8_1]: { quantize: quantizeQ8_1, dequantize: dequantizeQ8_1 },
   [GGMLType.Q4_K]: { quantize: quantizeQ4_K, dequantize: dequantizeQ4_K },
+  [GGMLType.Q5_K]: { quantize: quantizeQ5_K, dequantize: dequantizeQ5_K },
   [GGMLType.Q6_K]: { quantize: quantizeQ6_K, dequantize: dequantizeQ6_K },
   [GGMLType.Q8_K]: { quantize: quantizeQ8_K, dequantize: dequantizeQ8_K },
 };
@@ -51,8 +56,8 @@ function codec(type: number, what: string): Codec {
 }
 
 /**
- * Quantize float32 values to ggml type `type` (F32, F16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q6_K, Q8_K), bytes
- * identical to ggml's reference quantizer. x.length must be a multiple of the type's block size (32 or 256).
+ * Quantize float32 values to ggml type `type` (F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K,
+ * Q6_K, Q8_K), bytes identical to ggml's reference quantizer. x.length must be a multiple of the type's block size (32 or 256).
  * Throws for an unsupported type or a partial block.
  */
 export function quantize(type: number, x: Float32Array): Uint8Array {

@@ -104,8 +104,12 @@ export function getScaleMinK4(j: number, q: Uint8Array, o: number): [number, num
   return [(q[o + j + 4]! & 0xf) | ((q[o + j - 4]! >> 6) << 4), (q[o + j + 4]! >> 4) | ((q[o + j]! >> 6) << 4)];
 }
 
-// First pass over one super-block at x[base..base+256): per-sub-block scales and mins, levels into L.
-function subBlockScales(x: Float32Array, base: number, L: Uint8Array, scales: Float32Array, mins: Float32Array): void {
+/**
+ * First pass of the Q4_K/Q5_K quantizers over the super-block x[base..base+256): per 32-value sub-block,
+ * make_qkx2_quants with weights av|x| + |x| (av = RMS of the sub-block), levels 0..nmax into L and the
+ * sub-block's scale and min into scales[j], mins[j]. Q4_K: nmax 15, rmin −1, 21 candidates; Q5_K: 31, −0.5, 16.
+ */
+export function subBlockScalesK(x: Float32Array, base: number, L: Uint8Array, scales: Float32Array, mins: Float32Array, nmax: number, rmin: number, nstep: number): void {
   const weights = new Float32Array(32);
   const Laux = new Uint8Array(32);
   for (let j = 0; j < QK_K / 32; j++) {
@@ -113,18 +117,17 @@ function subBlockScales(x: Float32Array, base: number, L: Uint8Array, scales: Fl
     for (let l = 0; l < 32; l++) sumX2 = fround(sumX2 + fround(x[base + 32 * j + l]! * x[base + 32 * j + l]!));
     const avX = fround(Math.sqrt(fround(sumX2 / 32)));
     for (let l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[base + 32 * j + l]!);
-    const [scale, min] = makeQkx2Quants(32, 15, x, base + 32 * j, weights, L, 32 * j, Laux, -1, fround(0.1), 20);
+    const [scale, min] = makeQkx2Quants(32, nmax, x, base + 32 * j, weights, L, 32 * j, Laux, rmin, fround(0.1), nstep);
     scales[j] = scale;
     mins[j] = min;
   }
 }
 
-// Quantizes one super-block x[base..base+256) into out[o..o+144).
-function quantizeSuperBlock(x: Float32Array, base: number, out: Uint8Array, o: number): void {
-  const L = new Uint8Array(QK_K);
-  const scales = new Float32Array(8);
-  const mins = new Float32Array(8);
-  subBlockScales(x, base, L, scales, mins);
+/**
+ * The 8 sub-block scales and mins quantized to 6 bits against their maxima and packed into out[sc..sc+12) as
+ * get_scale_min_k4 reads them (out zero there on entry). Returns [max scale, max min], whose /63 are d, dmin.
+ */
+export function packScaleMinK4(scales: Float32Array, mins: Float32Array, out: Uint8Array, sc: number): [number, number] {
   let maxScale = 0;
   let maxMin = 0;
   for (let j = 0; j < 8; j++) {
@@ -133,7 +136,6 @@ function quantizeSuperBlock(x: Float32Array, base: number, out: Uint8Array, o: n
   }
   const invScale = maxScale > 0 ? fround(63 / maxScale) : 0;
   const invMin = maxMin > 0 ? fround(63 / maxMin) : 0;
-  const sc = o + 4; // the 12 scale bytes
   for (let j = 0; j < 8; j++) {
     const ls = Math.min(63, nearestInt(fround(invScale * scales[j]!)) & 0xff);
     const lm = Math.min(63, nearestInt(fround(invMin * mins[j]!)) & 0xff);
@@ -146,20 +148,38 @@ function quantizeSuperBlock(x: Float32Array, base: number, out: Uint8Array, o: n
       out[sc + j]! |= (lm >> 4) << 6;
     }
   }
+  return [maxScale, maxMin];
+}
+
+/**
+ * Second pass: d and dmin written as f16 at out[o], out[o+2], and every sub-block's values re-quantized to
+ * levels 0..nmax with the rounded scales (sub-blocks whose scale rounds to 0 keep the first pass's levels).
+ */
+export function requantizeK(x: Float32Array, base: number, L: Uint8Array, out: Uint8Array, o: number, maxScale: number, maxMin: number, nmax: number): void {
   writeF16(out, o, fround(maxScale / 63));
   writeF16(out, o + 2, fround(maxMin / 63));
   const dAll = readF16(out, o);
   const dminAll = readF16(out, o + 2);
   for (let j = 0; j < 8; j++) {
-    const [s, m] = getScaleMinK4(j, out, sc);
+    const [s, m] = getScaleMinK4(j, out, o + 4);
     const d = fround(dAll * s);
     if (!d) continue; // keeps make_qkx2_quants' levels, as the reference does
     const dm = fround(dminAll * m);
     for (let i = 0; i < 32; i++) {
       const l = nearestInt(fround(fround(x[base + 32 * j + i]! + dm) / d));
-      L[32 * j + i] = Math.max(0, Math.min(15, l));
+      L[32 * j + i] = Math.max(0, Math.min(nmax, l));
     }
   }
+}
+
+// Quantizes one super-block x[base..base+256) into out[o..o+144) (zero there on entry).
+function quantizeSuperBlock(x: Float32Array, base: number, out: Uint8Array, o: number): void {
+  const L = new Uint8Array(QK_K);
+  const scales = new Float32Array(8);
+  const mins = new Float32Array(8);
+  subBlockScalesK(x, base, L, scales, mins, 15, -1, 20);
+  const [maxScale, maxMin] = packScaleMinK4(scales, mins, out, o + 4);
+  requantizeK(x, base, L, out, o, maxScale, maxMin, 15);
   for (let c = 0; c < 4; c++) {
     for (let l = 0; l < 32; l++) out[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + l + 32]! << 4);
   }

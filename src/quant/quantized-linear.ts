@@ -1,5 +1,5 @@
-// A linear layer whose weight stays in its GGUF blocks (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K): y = x·Wᵀ (+ b)
-// for x (..., in) and W [out, in] as `rows` of quantized blocks. Two ways to compute it:
+// A linear layer whose weight stays in its GGUF blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K):
+// y = x·Wᵀ (+ b) for x (..., in) and W [out, in] as `rows` of quantized blocks. Two ways to compute it:
 //   'reference' — llama.cpp's CPU mul_mat: each row of x is quantized to the weight type's vec_dot_type
 //                 (Q8_0, Q8_1 or Q8_K, ggml's reference quantizers) and every output is one integer block
 //                 dot product (src/quant/dot.ts vecDot). Matches llama.cpp's arithmetic up to summation order.
@@ -20,7 +20,9 @@ import { rowDot } from './row-dot.js';
 export type QuantizedLinearMode = 'reference' | 'tiled';
 
 /** weight types this layer computes with */
-export const QUANTIZED_LINEAR_TYPES: readonly number[] = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q6_K];
+export const QUANTIZED_LINEAR_TYPES: readonly number[] = [
+  GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
+];
 
 /** floats per dequantized tile (256 KiB) */
 const TILE_FLOATS = 65536;
@@ -43,7 +45,7 @@ export class QuantizedLinear extends Module {
     readonly bias: Float32Array | null = null, mode: QuantizedLinearMode = 'tiled',
   ) {
     super();
-    if (!QUANTIZED_LINEAR_TYPES.includes(type)) throw new Error(`QuantizedLinear: ggml type ${ggmlTypeName(type)} is not supported (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)`);
+    if (!QUANTIZED_LINEAR_TYPES.includes(type)) throw new Error(`QuantizedLinear: ggml type ${ggmlTypeName(type)} is not supported (${QUANTIZED_LINEAR_TYPES.map(ggmlTypeName).join(', ')})`);
     this.rowBytes = ggmlByteSize(type, inFeatures);
     if (data.length !== this.rowBytes * outFeatures) throw new Error(`QuantizedLinear: ${outFeatures}×${inFeatures} ${ggmlTypeName(type)} needs ${this.rowBytes * outFeatures} bytes, got ${data.length}`);
     if (bias && bias.length !== outFeatures) throw new Error(`QuantizedLinear: bias has ${bias.length} values for ${outFeatures} outputs`);
