@@ -9,16 +9,16 @@ import path from 'node:path';
 import { ensureBackend } from '../src/backend/index.js';
 import { demoCorpus } from '../src/data/corpus.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
-import { LADDER_RUNGS, runLadder, type LadderRow } from '../src/train/ladder.js';
+import { LADDER_RUNGS, runLadder, rungStepsString, type LadderRow } from '../src/train/ladder.js';
 import { ladderMarkdown, ladderSVG, ladderTable } from '../src/train/ladder-report.js';
 import { barChartSVG } from '../src/eval/bar-chart.js';
-import { ladderCommand, parseDuration } from '../src/cli/ladder.js';
+import { ladderCommand, parseDuration, parseOrders, parseRungSteps } from '../src/cli/ladder.js';
 
 ensureBackend();
 const text = demoCorpus(1).slice(0, 12_000);
 const tok = CharTokenizer.fromText(text);
 const split = { train: 0.9, dev: 0.1, test: 0 };
-const rungs = LADDER_RUNGS.map((r) => (r.orders && r.orders.length > 1 ? { ...r, orders: [2, 3, 4] } : r));
+const rungs = LADDER_RUNGS.map((r) => (r.name === 'n-gram' ? { ...r, orders: [2, 3, 4] } : r));
 const withoutTime = (rows: LadderRow[]): unknown[] => rows.map(({ trainSeconds: _t, ...rest }) => rest);
 
 test('every rung runs on the same split; --steps results are reproducible from the seed', async () => {
@@ -36,9 +36,18 @@ test('every rung runs on the same split; --steps results are reproducible from t
   assert.deepEqual(withoutTime(b), withoutTime(a.slice(2, 4)));
 });
 
-test('a time budget stops training once spent', async () => {
-  const [row] = await runLadder({ text, tokenizer: tok, split, budgetSeconds: 0.3, seed: 5, preset: 'tiny', rungs: [rungs[2]] });
-  assert.ok(row.steps >= 1 && row.trainSeconds >= 0.3 && row.trainSeconds < 5, `${row.steps} steps in ${row.trainSeconds} s`);
+test('a time budget becomes a step count, and those counts reproduce the run', async () => {
+  const [row] = await runLadder({ text, tokenizer: tok, split, budgetSeconds: 0.5, seed: 5, preset: 'tiny', rungs: [rungs[2]] });
+  assert.ok(row.steps >= 1 && row.trainSeconds < 10, `${row.steps} steps in ${row.trainSeconds} s`);
+  const again = await runLadder({ text, tokenizer: tok, split, rungSteps: parseRungSteps(rungStepsString([row])), seed: 5, preset: 'tiny', rungs: [rungs[2]] });
+  assert.deepEqual(withoutTime(again), withoutTime([row]));
+  assert.equal(rungStepsString([row]), `MLP=${row.steps}`);
+  assert.deepEqual(parseRungSteps('mlp=40, GPT=7'), { MLP: 40, GPT: 7 });
+  assert.throws(() => parseRungSteps('bigram=3'), /--rung-steps: "bigram=3" must be MODEL=STEPS/);
+  assert.throws(() => parseRungSteps('MLP=0'), /STEPS ≥ 1/);
+  assert.deepEqual(parseOrders('2-4,6'), [2, 3, 4, 6]);
+  assert.throws(() => parseOrders('0-3'), /--ngram-orders must be orders from 1 to 10/);
+  assert.throws(() => parseOrders('5-3'), /--ngram-orders/);
 });
 
 test('the report: aligned table, Markdown, bar chart', () => {
@@ -74,6 +83,8 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   const j = JSON.parse(fs.readFileSync(path.join(out, 'ladder.json'), 'utf8'));
   assert.deepEqual(j.rows.map((r: LadderRow) => r.name), ['bigram', 'MLP', 'GRU']);
   assert.equal(j.settings.steps, 2);
+  assert.equal(j.settings.rungSteps, 'MLP=2,GRU=2');
+  assert.match(printed, /--rung-steps MLP=2,GRU=2/);
   assert.match(printed, /model\s+size\s+train s\s+steps\s+dev loss\s+perplexity\s+bits\/char/);
   assert.ok(fs.readFileSync(path.join(out, 'ladder.md'), 'utf8').includes('| GRU |'));
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));

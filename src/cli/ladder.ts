@@ -6,18 +6,21 @@ import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable } from 
 import { BACKEND_OPTS, setupBackend } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { ProgressBar } from '../train/progress.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/dataset.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { LADDER_RUNGS, runLadder } from '../train/ladder.js';
+import { LADDER_RUNGS, runLadder, rungStepsString } from '../train/ladder.js';
 import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
 
 export const LADDER_OPTS: OptTable = {
   data: { type: 'string', help: 'text file (UTF-8); default: the built-in demo corpus' },
   budget: { type: 'string', default: '2m', help: 'training time per model: 90, 90s, 2m, 1h' },
   steps: { type: 'int', min: 1, help: 'train each model exactly N steps instead of a time budget (reproducible)' },
+  rungSteps: { type: 'string', help: 'exact steps per model, as a budget run reports them: MLP=4000,RNN=1500,… (reproduces that run)' },
+  ngramOrders: { type: 'string', default: '3', help: 'orders of the n-gram rung, the best on dev kept: 3, 2-6 or 3,5' },
   tokenizer: { type: 'string', default: 'char', help: 'char (a character vocabulary of the data) or a tokenizer file' },
   split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
   only: { type: 'string', help: `comma-separated rungs to run (of ${LADDER_RUNGS.map((r) => r.name).join(', ')})` },
@@ -41,6 +44,33 @@ function ladderTokenizer(spec: string, text: string): Tokenizer {
   return parseTokenizerFile(readTextFile(spec, 'tokenizer file'), spec);
 }
 
+/** "3", "2-6", "3,5" → orders of the n-gram rung; throws a UsageError naming --ngram-orders */
+export function parseOrders(s: string): number[] {
+  const bad = (): never => { throw new UsageError(`ladder: --ngram-orders must be orders from 1 to 10 like 3, 2-6 or 3,5, got "${s}"`); };
+  const out: number[] = [];
+  for (const part of s.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part) ?? bad();
+    const a = Number(m[1]), b = Number(m[2] ?? m[1]);
+    if (a < 1 || b > 10 || b < a) bad();
+    for (let k = a; k <= b; k++) if (!out.includes(k)) out.push(k);
+  }
+  return out;
+}
+
+/** "MLP=4000,rnn=1500" → steps by rung name (case-insensitive); throws a UsageError naming --rung-steps */
+export function parseRungSteps(s: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of s.split(',').filter((x) => x.trim())) {
+    const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
+    const rung = m && LADDER_RUNGS.find((r) => !r.orders && r.name.toLowerCase() === m[1].toLowerCase());
+    if (!m || !rung || Number(m[2]) < 1) {
+      throw new UsageError(`ladder: --rung-steps: "${part.trim()}" must be MODEL=STEPS with STEPS ≥ 1 and MODEL one of ${LADDER_RUNGS.filter((r) => !r.orders).map((r) => r.name).join(', ')}`);
+    }
+    out[rung.name] = Number(m[2]);
+  }
+  return out;
+}
+
 /** the rungs --only names, in the ladder's order; throws naming an unknown one */
 function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
   if (o.only === undefined) return LADDER_RUNGS;
@@ -49,6 +79,11 @@ function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
     if (!LADDER_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
   }
   return LADDER_RUNGS.filter((r) => names.includes(r.name.toLowerCase()));
+}
+
+/** the chosen rungs, the n-gram rung with the orders of --ngram-orders */
+function withOrders(rungs: typeof LADDER_RUNGS, orders: number[]): typeof LADDER_RUNGS {
+  return rungs.map((r) => (r.name === 'n-gram' ? { ...r, orders } : r));
 }
 
 /** the command; `print` receives each output line (default stdout) */
@@ -63,21 +98,32 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
   const split = parseSplit(o.split as string);
-  const rungs = chosenRungs(o);
+  const rungs = withOrders(chosenRungs(o), parseOrders(o.ngramOrders as string));
+  const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
   const source = (o.data as string | undefined) ?? 'built-in demo corpus';
   const text = o.data ? readTextFile(o.data as string) : demoCorpus(o.seed as number);
   const tokenizer = ladderTokenizer(o.tokenizer as string, text);
   const backend = await setupBackend(o);
   const say = print;
-  say(`backend: ${backend}; data: ${source}; ${tokenizer.type} tokenizer (vocab ${tokenizer.vocabSize}); ${steps !== undefined ? `${steps} steps` : `${budgetSeconds} s`} per model`);
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say });
-  const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
+  const per = rungSteps ? `steps as given by --rung-steps${steps !== undefined ? `, else ${steps}` : budgetSeconds ? `, else ${budgetSeconds} s` : ''}` : steps !== undefined ? `${steps} steps` : `${budgetSeconds} s`;
+  say(`backend: ${backend}; data: ${source}; ${tokenizer.type} tokenizer (vocab ${tokenizer.vocabSize}); ${per} per model`);
+  const bars = new Map<string, ProgressBar>();
+  const onStep = (rung: string, u: { step: number; total: number; loss: number; tokensPerSec: number }): void => {
+    if (!bars.has(rung)) bars.set(rung, new ProgressBar({ label: `  ${rung}` }));
+    const bar = bars.get(rung)!;
+    bar.update(u);
+    if (u.step >= u.total) bar.done();
+  };
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep });
+  const reproduce = rungStepsString(rows);
+  const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: reproduce || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
   const out = o.out as string;
   fs.mkdirSync(out, { recursive: true });
   writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
   writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
   writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
   say('\n' + ladderTable(rows));
+  if (reproduce) say(`\nthe same numbers again (any machine): gptlab ladder … --seed ${o.seed} --rung-steps ${reproduce}`);
   say(`\nwrote ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg`);
   return 0;
 }

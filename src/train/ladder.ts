@@ -1,11 +1,12 @@
 // The model ladder (issue #12): bigram → n-gram → MLP → RNN → LSTM → GRU → GPT on the same text, split and
 // tokenizer, each trained under the same wall-clock budget (or for the same number of steps) and scored on the
 // whole dev part the same way (src/eval/evaluate.ts: non-overlapping windows of each model's block size).
-// The bigram is the n-gram of order 2; the n-gram row is the order among 2…6 with the best dev loss (both
-// interpolated modified Kneser–Ney, fitted by counting, so no budget applies to them). Gradient models train
-// with AdamW from Rng(seed), batches from the seed's stream: with `steps` every number is reproducible; with a
-// budget the step count (and so the result) depends on the machine. In budget mode the learning rate follows a
-// cosine over the budget's elapsed fraction instead of over steps. Browser-safe: files are src/cli/ladder.ts.
+// The bigram is the n-gram of order 2; the n-gram row is the classic trigram, or the best on dev of the orders
+// given (both interpolated modified Kneser–Ney, fitted by counting, so no budget applies to them). Gradient
+// models train with AdamW from Rng(seed), batches from the seed's stream, for a number of steps with a cosine
+// schedule over them: given (`steps`, or `rungSteps` per rung), or calibrated from a time budget by timing a
+// few steps first. Either way the row reports its step count, and the same counts reproduce every number.
+// Browser-safe: files are src/cli/ladder.ts.
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -27,12 +28,18 @@ export interface LadderRung {
   /** batch size and peak learning rate of gradient models */
   batchSize?: number;
   lr?: number;
+  /** warm-up steps (default 20, at most the step count) */
+  warmup?: number;
 }
 
-/** the issue's ladder, sized for a CPU: every gradient model in its registry's 'ladder' preset (GPT: cpu) */
+/**
+ * The issue's ladder, sized so that each gradient model fits 2 minutes on 2 cores: every gradient model in its
+ * registry's 'ladder' preset (GPT: cpu). The n-gram rung is the classic trigram; higher orders (the CLI's
+ * --ngram-orders) are a strong character baseline that short neural runs do not reach.
+ */
 export const LADDER_RUNGS: LadderRung[] = [
   { name: 'bigram', arch: 'ngram', orders: [2] },
-  { name: 'n-gram', arch: 'ngram', orders: [2, 3, 4, 5, 6] },
+  { name: 'n-gram', arch: 'ngram', orders: [3] },
   { name: 'MLP', arch: 'mlp', preset: 'ladder', batchSize: 32, lr: 3e-3 },
   { name: 'RNN', arch: 'rnn', preset: 'ladder', batchSize: 32, lr: 3e-3 },
   { name: 'LSTM', arch: 'lstm', preset: 'ladder', batchSize: 32, lr: 3e-3 },
@@ -49,6 +56,8 @@ export interface LadderOptions {
   budgetSeconds?: number;
   /** exact steps per gradient model (reproducible) */
   steps?: number;
+  /** exact steps of named rungs (overrides `steps` and the budget for those rungs): what a budget run reports */
+  rungSteps?: Record<string, number>;
   seed?: number;
   /** rungs to run (default LADDER_RUNGS) */
   rungs?: LadderRung[];
@@ -58,6 +67,8 @@ export interface LadderOptions {
   evalTokens?: number;
   /** progress lines */
   log?: (line: string) => void;
+  /** called after every training step of a gradient rung (the CLI draws a progress bar from it) */
+  onStep?: (rung: string, u: { step: number; total: number; loss: number; tokensPerSec: number }) => void;
 }
 
 export interface LadderRow {
@@ -103,7 +114,11 @@ export async function runLadder(o: LadderOptions): Promise<LadderRow[]> {
 }
 
 function prepare(o: LadderOptions): Prepared {
-  if (o.steps === undefined && !(o.budgetSeconds! > 0)) throw new Error('ladder: give a budget in seconds or a number of steps');
+  for (const [name, n] of Object.entries(o.rungSteps ?? {})) {
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`ladder: steps of ${name} must be a positive integer, got ${n}`);
+  }
+  const allGiven = (o.rungs ?? LADDER_RUNGS).every((r) => r.orders || o.rungSteps?.[r.name] !== undefined);
+  if (o.steps === undefined && !allGiven && !(o.budgetSeconds! > 0)) throw new Error('ladder: give a budget in seconds or a number of steps');
   if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`ladder: steps must be a positive integer, got ${o.steps}`);
   const splits = splitTokens(Int32Array.from(o.tokenizer.encode(o.text)), o.split);
   let dev = Array.from(splits.dev);
@@ -139,23 +154,55 @@ function fitNgram(o: LadderOptions, p: Prepared, rung: LadderRung, fitted: Map<n
     const row = fitted.get(order)!;
     if (!best || row.devLoss < best.devLoss) best = row;
   }
-  const name = rung.orders!.length > 1 ? `${rung.name} (order ${best!.order})` : rung.name;
+  const name = rung.orders!.length > 1 || rung.orders![0] !== 2 ? `${rung.name} (order ${best!.order})` : rung.name;
   return { ...best!, name };
 }
 
-/** gradient rungs: trains until the budget or the step count, then scores on dev */
-async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (l: string) => void): Promise<LadderRow> {
-  const seed = o.seed ?? 1337;
-  const model = createModel(rung.arch, presetConfig(rung.arch, o.preset ?? rung.preset, o.tokenizer.vocabSize), seed);
-  log(`${rung.name}: ${model.describe()}, ${model.numParameters().toLocaleString('en')} parameters`);
+/** the training settings of a gradient rung run for `steps` steps (cosine from lr to lr/10 over the steps) */
+function rungConfig(o: LadderOptions, rung: LadderRung, steps: number): Partial<TrainConfig> {
   const lr = rung.lr ?? 1e-3;
-  const cfg: Partial<TrainConfig> = {
-    maxIters: o.steps ?? Number.MAX_SAFE_INTEGER, lrDecayIters: o.steps ?? Number.MAX_SAFE_INTEGER, batchSize: rung.batchSize ?? 12,
-    lr, minLr: lr / 10, warmupIters: Math.min(20, o.steps ?? 20), evalInterval: Number.MAX_SAFE_INTEGER, evalIters: 1, sampleAt: [], seed, gradClip: 1,
+  return {
+    maxIters: steps, lrDecayIters: steps, batchSize: rung.batchSize ?? 12, lr, minLr: lr / 10, warmupIters: Math.min(rung.warmup ?? 20, steps),
+    evalInterval: Number.MAX_SAFE_INTEGER, evalIters: 1, sampleAt: [], seed: o.seed ?? 1337, gradClip: 1,
   };
-  const trainer = new BudgetTrainer(model, new Pretraining(p.splits), cfg, o.steps === undefined ? o.budgetSeconds! : 0);
+}
+
+function createRungModel(o: LadderOptions, rung: LadderRung): LanguageModel {
+  return createModel(rung.arch, presetConfig(rung.arch, o.preset ?? rung.preset, o.tokenizer.vocabSize), o.seed ?? 1337);
+}
+
+/**
+ * Turns a time budget into a step count: times `CALIBRATION_SECONDS` of steps on a throwaway copy of the rung
+ * (after two warm-up steps) and divides. The count, not the clock, then drives training, so a budget run is
+ * reproduced exactly by `rungSteps` with the counts it reports.
+ */
+async function calibrateSteps(o: LadderOptions, p: Prepared, rung: LadderRung, budgetSeconds: number): Promise<number> {
+  const trainer = new Trainer(createRungModel(o, rung), new Pretraining(p.splits), rungConfig(o, rung, Number.MAX_SAFE_INTEGER));
+  let t0 = 0, timed = 0;
+  const limit = Math.min(CALIBRATION_SECONDS, budgetSeconds / 4);
+  await trainer.run({
+    onStep: ({ step }) => {
+      if (step === 2) t0 = performance.now();
+      else if (step > 2) timed++;
+    },
+    shouldStop: () => trainer.state.step >= 2 && (performance.now() - t0) / 1000 >= limit && timed >= 2,
+  });
+  const secondsPerStep = (performance.now() - t0) / 1000 / Math.max(1, timed);
+  return Math.max(1, Math.floor(budgetSeconds / secondsPerStep));
+}
+
+/** seconds of steps timed per rung to turn a budget into a step count */
+const CALIBRATION_SECONDS = 5;
+
+/** gradient rungs: trains for the rung's steps (given, or calibrated from the budget), then scores on dev */
+async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (l: string) => void): Promise<LadderRow> {
+  const model = createRungModel(o, rung);
+  log(`${rung.name}: ${model.describe()}, ${model.numParameters().toLocaleString('en')} parameters`);
+  const steps = o.rungSteps?.[rung.name] ?? o.steps ?? (await calibrateSteps(o, p, rung, o.budgetSeconds!));
+  if (o.steps === undefined && o.rungSteps?.[rung.name] === undefined) log(`  ${steps.toLocaleString('en')} steps fill the ${o.budgetSeconds} s budget on this machine`);
+  const trainer = new Trainer(model, new Pretraining(p.splits), rungConfig(o, rung, steps));
   const t0 = performance.now();
-  await trainer.run({ shouldStop: () => trainer.overBudget() });
+  await trainer.run({ onStep: (i) => o.onStep?.(rung.name, { step: i.step, total: steps, loss: i.loss, tokensPerSec: i.tokensPerSec }) });
   const trainSeconds = (performance.now() - t0) / 1000;
   return {
     name: rung.name, arch: rung.arch, describe: model.describe(), size: model.numParameters(), sizeUnit: 'parameters',
@@ -163,31 +210,7 @@ async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (
   };
 }
 
-/**
- * A Trainer that, given a budget in seconds, decays its learning rate over the budget's elapsed fraction
- * (cosine from lr to minLr after the warmup steps) and says when the budget is spent. Budget 0: the plain
- * step schedule.
- */
-class BudgetTrainer extends Trainer {
-  private start = -1;
-  constructor(model: LanguageModel, objective: Pretraining, config: Partial<TrainConfig>, private readonly budgetSeconds: number) {
-    super(model, objective, config);
-  }
-
-  /** the elapsed share of the budget, from the first step */
-  private fraction(): number {
-    if (this.start < 0) this.start = performance.now();
-    return Math.min(1, (performance.now() - this.start) / 1000 / this.budgetSeconds);
-  }
-
-  override lrAt(step: number): number {
-    if (!this.budgetSeconds) return super.lrAt(step);
-    const c = this.config, f = this.fraction();
-    if (step < c.warmupIters) return (c.lr * (step + 1)) / (c.warmupIters + 1);
-    return c.minLr + 0.5 * (1 + Math.cos(Math.PI * f)) * (c.lr - c.minLr);
-  }
-
-  overBudget(): boolean {
-    return this.budgetSeconds > 0 && this.fraction() >= 1;
-  }
+/** `MLP=1200,RNN=800` → { MLP: 1200, RNN: 800 }; the reproduce string of a ladder run's rows */
+export function rungStepsString(rows: readonly LadderRow[]): string {
+  return rows.filter((r) => r.steps > 0).map((r) => `${r.name}=${r.steps}`).join(',');
 }
