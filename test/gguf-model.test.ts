@@ -4,7 +4,7 @@ import { modelToGGUF, ggufToModel, permuteRopeRows } from '../src/formats/gguf-m
 import { readGGUF, writeGGUF, type GGUFTensorInput } from '../src/formats/gguf.js';
 import { GGUFValues, type GGUFValue } from '../src/formats/gguf-values.js';
 import { metaNumber, metaString } from '../src/formats/gguf-meta.js';
-import { tensorTypeFor, useMoreBits } from '../src/formats/gguf-types.js';
+import { fallbackNotes, tensorTypeChoice, tensorTypeFor, useMoreBits } from '../src/formats/gguf-types.js';
 import { GPTLAB_CHAT_TEMPLATE, GPTLAB_TOKENIZER_KEY, tokenizerFromGGUF } from '../src/formats/gguf-tokenizer.js';
 import { GGMLType, ggmlTypeName } from '../src/quant/types.js';
 import { QuantizedLinear } from '../src/quant/quantized-linear.js';
@@ -108,15 +108,49 @@ test('q4_k_m: llama.cpp\'s mix (Q6_K for output, attn_v and ffn_down where use_m
   assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.3.ffn_down.weight'))), 'Q6_K');
   assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.ffn_up.weight'))), 'Q4_K');
   assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.attn_norm.weight', [256]))), 'F32');
-  assert.equal(name(tensorTypeFor('q4_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q8_0'); // 64-wide rows: no K-quant
+  assert.equal(name(tensorTypeFor('q4_k_m', ctx('blk.2.attn_qkv.weight'))), 'Q5_K');
+  // rows that are not whole 256-value super-blocks: llama.cpp's tensor_type_fallback (Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0, else F16)
+  assert.equal(name(tensorTypeFor('q4_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q5_0');
+  assert.equal(name(tensorTypeFor('q5_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q5_1');
+  assert.equal(name(tensorTypeFor('q6_k', ctx('blk.2.ffn_up.weight', [256, 64]))), 'Q8_0');
+  assert.equal(name(tensorTypeFor('q4_k', ctx('blk.2.ffn_up.weight', [256, 48]))), 'F16');
+  assert.equal(name(tensorTypeFor('q4_0', ctx('blk.2.ffn_up.weight', [256, 48]))), 'F16');
   assert.equal(name(tensorTypeFor('f16', ctx('blk.2.ffn_up.weight'))), 'F16');
   assert.equal(name(tensorTypeFor('q4_0', ctx('position_embd.weight'))), 'F16'); // llama.cpp never quantizes it
+});
+
+test('q5_k_m: Q6_K for output, qkv, attn_v and ffn_down where use_more_bits, Q5_K else; plain Q5 types', () => {
+  const ctx = (name: string, shape = [512, 256]) => ({ name, shape, nLayer: 8, tiedOutput: false });
+  const name = (t: number) => ggmlTypeName(t);
+  assert.equal(name(tensorTypeFor('q5_k_m', ctx('output.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q5_k_m', ctx('token_embd.weight'))), 'Q5_K');
+  assert.equal(name(tensorTypeFor('q5_k_m', ctx('blk.2.attn_qkv.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q5_k_m', ctx('blk.7.ffn_down.weight'))), 'Q6_K');
+  assert.equal(name(tensorTypeFor('q5_k_m', ctx('blk.1.ffn_down.weight'))), 'Q5_K');
+  assert.equal(name(tensorTypeFor('q5_0', ctx('blk.1.ffn_down.weight'))), 'Q5_0');
+  assert.equal(name(tensorTypeFor('q5_1', ctx('blk.1.ffn_down.weight'))), 'Q5_1');
+});
+
+test('export notes every row-length fallback in one line per type pair, naming the tensors and why', () => {
+  const choice = (name: string, row: number, t: 'q4_k_m' | 'q4_k' = 'q4_k_m') => ({ name, row, choice: tensorTypeChoice(t, { name, shape: [3 * row, row], nLayer: 8, tiedOutput: true }) });
+  assert.deepEqual(tensorTypeChoice('q4_k', { name: 'blk.0.ffn_up.weight', shape: [256, 64], nLayer: 1, tiedOutput: true }), { type: GGMLType.Q5_0, wanted: GGMLType.Q4_K });
+  assert.deepEqual(fallbackNotes([choice('blk.0.ffn_up.weight', 256)]), []);
+  const notes = fallbackNotes(['blk.0.ffn_up', 'blk.1.ffn_up', 'blk.2.ffn_up', 'blk.4.ffn_up', 'blk.5.ffn_up'].map((n) => choice(`${n}.weight`, 96)).concat(choice('token_embd.weight', 96)));
+  assert.deepEqual(notes, [
+    'Q4_K → Q5_0 for 5 tensors (blk.0.ffn_up.weight, blk.1.ffn_up.weight, blk.2.ffn_up.weight, blk.4.ffn_up.weight, … 1 more): rows of 96 values are not whole 256-value blocks; llama.cpp\'s quantize falls back the same way',
+    'Q6_K → Q8_0 for 1 tensor (token_embd.weight): rows of 96 values are not whole 256-value blocks; llama.cpp\'s quantize falls back the same way',
+  ]);
+  const m = tinyGPT(charTok.vocabSize, 64);
+  const { notes: exportNotes } = modelToGGUF(m, charTok, { type: 'q4_k_m' });
+  assert.equal(exportNotes.filter((n) => n.startsWith('--type q4_k_m: ')).length, 3, exportNotes.join('\n')); // Q4_K, Q5_K (qkv), Q6_K (tied head) fall back
+  assert.ok(exportNotes.some((n) => /^--type q4_k_m: Q4_K → Q5_0 for \d+ tensors \(blk\.0\.attn_output\.weight/.test(n)), exportNotes.join('\n'));
+  assert.deepEqual(modelToGGUF(tinyLlama(charTok.vocabSize, 256), charTok, { type: 'q4_k_m' }).notes.filter((n) => n.startsWith('--type')), []);
 });
 
 test('quantized files load into QuantizedLinear layers (or float32 with dequantize), close to f32', () => {
   const m = tinyLlama(charTok.vocabSize, 256);
   const ref = logits(m, ids);
-  for (const type of ['q8_0', 'q4_0', 'q4_1', 'q4_k', 'q6_k', 'q4_k_m'] as const) {
+  for (const type of ['q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m', 'q5_k_m'] as const) {
     const f = readGGUF(modelToGGUF(m, charTok, { type }).bytes, `${type}.gguf`);
     const q = ggufToModel(f);
     const layers = (q.model as unknown as { model: { layers: { self_attn: { q_proj: unknown } }[] } }).model.layers;
@@ -124,7 +158,7 @@ test('quantized files load into QuantizedLinear layers (or float32 with dequanti
     const d = ggufToModel(f, { dequantize: true });
     const a = logits(q.model, ids), b = logits(d.model, ids);
     assert.ok(maxDiff(a, b) < 1e-2 * (1 + Math.max(...b.map(Math.abs))), `${type}: quantized layers vs dequantized`);
-    assert.ok(top1Agreement(a, ref, charTok.vocabSize) >= (type.startsWith('q4') ? 0.5 : 0.8), `${type}: top-1 agreement with f32 ${top1Agreement(a, ref, charTok.vocabSize)}`);
+    assert.ok(top1Agreement(a, ref, charTok.vocabSize) >= (type.startsWith('q4') ? 0.5 : type.startsWith('q5') ? 0.7 : 0.8), `${type}: top-1 agreement with f32 ${top1Agreement(a, ref, charTok.vocabSize)}`);
   }
 });
 
@@ -195,7 +229,7 @@ test('gptlab export: checkpoint → gguf (q8_0) and → hf folder; loadModelFile
     process.stderr.write = (() => true) as never;
     assert.equal(await exportCommand([path.join(dir, 'ck'), '--type', 'q8_0', '--out', path.join(dir, 'm.gguf')]), 0);
     assert.equal(await exportCommand([path.join(dir, 'ck'), '--format', 'hf', '--out', path.join(dir, 'hf')]), 0);
-    await assert.rejects(exportCommand([path.join(dir, 'ck'), '--type', 'q5_k', '--out', path.join(dir, 'x.gguf')]), /q5_k/);
+    await assert.rejects(exportCommand([path.join(dir, 'ck'), '--type', 'q3_k', '--out', path.join(dir, 'x.gguf')]), /q3_k/);
     process.stdout.write = out;
     process.stderr.write = err;
     const ref = logits(m, bpeIds);

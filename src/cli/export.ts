@@ -1,6 +1,6 @@
 // gptlab export: a model (checkpoint, run folder, Hugging Face folder or GGUF file) as a GGUF file for
-// llama.cpp / Ollama / LM Studio (`--format gguf --type f32|f16|q8_0|q4_0|q4_1|q4_k|q6_k|q4_k_m`), or as a
-// Hugging Face folder (`--format hf`: config.json, generation_config.json, model.safetensors, tokenizer.json).
+// llama.cpp / Ollama / LM Studio (`--format gguf --type f32|f16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|q4_k_m|q5_k_m`),
+// or as a Hugging Face folder (`--format hf`: config.json, generation_config.json, model.safetensors, tokenizer.json).
 // Also `ggufInfoText`, what `gptlab info FILE.gguf` prints.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { ggufInfo } from '../formats/gguf-info.js';
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder, run folder, Hugging Face folder or .gguf file' },
   format: { type: 'string', default: 'gguf', choices: ['gguf', 'hf'], help: 'gguf (llama.cpp) or hf (Hugging Face transformers folder)' },
-  type: { type: 'string', default: 'f16', choices: GGUF_EXPORT_TYPES, help: `GGUF tensor type: ${GGUF_EXPORT_TYPES.join(', ')} (q4_k_m: llama.cpp's mix)` },
+  type: { type: 'string', default: 'f16', choices: GGUF_EXPORT_TYPES, help: `GGUF tensor type: ${GGUF_EXPORT_TYPES.join(', ')} (q4_k_m, q5_k_m: llama.cpp's mixes)` },
   dtype: { type: 'string', default: 'F32', choices: ['F32', 'F16', 'BF16'], help: 'hf: weight dtype in model.safetensors' },
   out: { type: 'string', help: 'output file (gguf) or folder (hf)' },
   name: { type: 'string', help: 'gguf: general.name' },

@@ -21,7 +21,7 @@ import { GGMLType } from '../quant/types.js';
 import { writeGGUF, type GGUFTensorInput } from './gguf.js';
 import { GGUFValues, type GGUFValue } from './gguf-values.js';
 import { GENERAL, QUANTIZATION_VERSION, archKeys } from './gguf-names.js';
-import { FILE_TYPES, tensorTypeFor, type GGUFExportType } from './gguf-types.js';
+import { FILE_TYPES, fallbackNotes, tensorTypeChoice, type GGUFExportType } from './gguf-types.js';
 import { tokenizerToGGUF } from './gguf-tokenizer.js';
 import { permuteRopeRows } from './gguf-rope.js';
 
@@ -118,15 +118,16 @@ function llamaMeta(c: LlamaConfig): [string, GGUFValue][] {
   ];
 }
 
-function encodeTensors(floats: FloatTensor[], type: GGUFExportType, nLayer: number): { tensors: GGUFTensorInput[]; quantized: boolean } {
+function encodeTensors(floats: FloatTensor[], type: GGUFExportType, nLayer: number): { tensors: GGUFTensorInput[]; quantized: boolean; notes: string[] } {
   const tiedOutput = !floats.some((t) => t.name === 'output.weight');
   let quantized = false;
-  const tensors = floats.map((t) => {
-    const ggml = tensorTypeFor(type, { name: t.name, shape: t.shape, nLayer, tiedOutput });
+  const choices = floats.map((t) => ({ name: t.name, row: t.shape[t.shape.length - 1]!, choice: tensorTypeChoice(type, { name: t.name, shape: t.shape, nLayer, tiedOutput }) }));
+  const tensors = floats.map((t, i) => {
+    const ggml = choices[i]!.choice.type;
     if (ggml !== GGMLType.F32 && ggml !== GGMLType.F16) quantized = true;
     return { name: t.name, type: ggml, shape: t.shape, data: quantize(ggml, t.data) };
   });
-  return { tensors, quantized };
+  return { tensors, quantized, notes: fallbackNotes(choices).map((n) => `--type ${type}: ${n}`) };
 }
 
 /**
@@ -149,7 +150,7 @@ export function modelToGGUF(model: LanguageModel, tok: Tokenizer, opts: GGUFExpo
   }
   const nLayer = (model.config as unknown as { nLayer: number }).nLayer;
   const tokMeta = tokenizerToGGUF(tok, model.config.vocabSize);
-  const { tensors, quantized } = encodeTensors(floats, type, nLayer);
+  const { tensors, quantized, notes } = encodeTensors(floats, type, nLayer);
   const entries: [string, GGUFValue][] = [
     [GENERAL.architecture, GGUFValues.string(arch)],
     [GENERAL.name, GGUFValues.string(opts.name ?? `gptlab ${model.type}`)],
@@ -158,5 +159,5 @@ export function modelToGGUF(model: LanguageModel, tok: Tokenizer, opts: GGUFExpo
     ...meta,
     ...tokMeta.entries,
   ];
-  return { bytes: writeGGUF(new Map(entries), tensors), notes: tokMeta.notes };
+  return { bytes: writeGGUF(new Map(entries), tensors), notes: [...notes, ...tokMeta.notes] };
 }
