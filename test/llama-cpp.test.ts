@@ -2,7 +2,7 @@
 // gpt2 and llama architectures, character-level (SentencePiece form) and byte-level BPE tokenizers — and
 //   f32, f16: tokenizes prompts to the same ids and continues them greedily with the same 64 tokens as
 //             our model read back from the same file;
-//   q8_0, q4_0, q4_k: teacher-forced top-1 agreement and the largest log-probability difference (a logit
+//   q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q5_k_m: teacher-forced top-1 agreement and the largest log-probability difference (a logit
 //             difference up to a per-position shift) against our model on that file, reported as diagnostics.
 // Skips with a message when node-llama-cpp or its prebuilt binary cannot load here.
 import { test } from 'node:test';
@@ -119,7 +119,7 @@ test('llama.cpp: top-1 agreement and log-probability differences for quantized f
   for (const c of [CASES[1]!, CASES[2]!]) {
     const { model, tok } = c.make(256);
     const ids = tok.encode('the quick brown fox jumps over the lazy dog and the cat sat on the mat with a hat in the sun');
-    for (const type of ['q8_0', 'q4_0', 'q4_k'] as const) {
+    for (const type of ['q8_0', 'q4_0', 'q5_0', 'q5_1', 'q4_k', 'q5_k', 'q5_k_m'] as const) {
       const m = await open(r.llama, model, tok, type);
       const ours = logProbs(m.ours.model, ids);
       const theirs = await llamaLogProbs(m.ctx, ids);
