@@ -131,32 +131,34 @@ async function backends(threads: number | undefined): Promise<('wasm' | 'blas')[
 
 /**
  * Times our Conv2d forward + backward on every fast backend and PyTorch's on the same shapes (default
- * CONV_SHAPES), printing one line per shape and backend through `out`.
+ * CONV_SHAPES), shape by shape (ours, then PyTorch, so a change in the machine's load hits both alike), with
+ * PyTorch on as many threads as ours; prints one line per shape and backend through `out`.
  */
-export async function benchConv(opts: { runs?: number; threads?: number; shapes?: ConvShape[]; out?: (s: string) => void } = {}): Promise<ConvBenchResult> {
+export async function benchConv(opts: { runs?: number; threads?: number; shapes?: ConvShape[]; torch?: boolean; out?: (s: string) => void } = {}): Promise<ConvBenchResult> {
   const shapes = opts.shapes ?? CONV_SHAPES, runs = opts.runs ?? 10, out = opts.out ?? ((s: string) => console.log(s));
   const names = await backends(opts.threads);
   const rows: ConvBenchRow[] = [];
-  let threads = 1;
-  const ours: Map<string, number[]> = new Map();
-  for (const name of names) {
-    const be = await initBackend({ backend: name, threads: opts.threads });
-    threads = be.threads;
-    ours.set(`${be.name}×${be.threads}`, shapes.map((s) => benchOurs(s, runs)));
-  }
-  const torch = benchTorch(shapes, runs, threads);
-  out(`  ${torch.note}`);
-  for (const [i, s] of shapes.entries()) {
+  let torchNote = '';
+  for (const s of shapes) {
+    const ours: [string, number][] = [];
+    let threads = 1;
+    for (const name of names) {
+      const be = await initBackend({ backend: name, threads: opts.threads });
+      threads = be.threads;
+      ours.push([`${be.name}×${be.threads}`, benchOurs(s, runs)]);
+    }
+    const torch = opts.torch === false ? { ms: null, note: 'PyTorch: off (--torch off)' } : benchTorch([s], runs, threads);
+    if (torch.note !== torchNote) out(`  ${(torchNote = torch.note)}`);
+    const torchMs = torch.ms ? torch.ms[0] : null;
     for (const [backend, ms] of ours) {
-      const torchMs = torch.ms ? torch.ms[i] : null;
-      const row: ConvBenchRow = { shape: s, backend, ms: ms[i], gflops: convFlops(s) / (ms[i] * 1e6), torchMs, ratio: torchMs === null ? null : torchMs / ms[i] };
+      const row: ConvBenchRow = { shape: s, backend, ms, gflops: convFlops(s) / (ms * 1e6), torchMs, ratio: torchMs === null ? null : torchMs / ms };
       rows.push(row);
-      let line = `  ${s.label.padEnd(36)} gptlab ${backend.padEnd(7)} ${row.ms.toFixed(2).padStart(8)} ms ${row.gflops.toFixed(1).padStart(6)} GFLOP/s`;
+      let line = `  ${s.label.padEnd(36)} gptlab ${backend.padEnd(7)} ${ms.toFixed(2).padStart(8)} ms ${row.gflops.toFixed(1).padStart(6)} GFLOP/s`;
       if (torchMs !== null) line += ` | PyTorch ${torchMs.toFixed(2).padStart(8)} ms ${(convFlops(s) / (torchMs * 1e6)).toFixed(1).padStart(6)} GFLOP/s | ${row.ratio!.toFixed(2)}× PyTorch`;
       out(line);
     }
   }
-  return { rows, torchNote: torch.note };
+  return { rows, torchNote };
 }
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'));

@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -195,9 +195,15 @@ async function benchGgufSection(c: BenchContext): Promise<unknown> {
   return benchGguf({ threads: c.threads, quick: !!c.o.quick });
 }
 
+async function benchConvSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== Conv2d forward + backward (dx, dW, db) beside PyTorch F.conv2d, median ms ==');
+  const { benchConv } = await import('../../bench/conv.js');
+  return benchConv({ threads: c.threads, torch: c.o.torch !== 'off', out: c.out });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection,
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */

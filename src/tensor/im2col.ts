@@ -15,20 +15,21 @@ export interface ConvGeometry {
   Ho: number; Wo: number;
 }
 
-/**
- * The output columns [lo, hi) whose input column ow·s − p + j·d lies inside [0, W): the stretch of a col row
- * that reads the image; the columns before and after it read the zero padding.
- */
-function validSpan(j: number, s: number, p: number, d: number, W: number, Wo: number): [number, number] {
-  const off = j * d - p; // input column of output column 0
-  const lo = Math.min(Wo, off >= 0 ? 0 : Math.ceil(-off / s));
-  return [lo, Math.max(lo, Math.min(Wo, Math.floor((W - 1 - off) / s) + 1))];
+/** the first output column whose input column ow·s + off is ≥ 0 (at most Wo) */
+function spanLo(off: number, s: number, Wo: number): number {
+  return Math.min(Wo, off >= 0 ? 0 : Math.ceil(-off / s));
+}
+
+/** one past the last output column whose input column ow·s + off is < W (at least lo) */
+function spanHi(off: number, s: number, W: number, Wo: number, lo: number): number {
+  return Math.max(lo, Math.min(Wo, Math.floor((W - 1 - off) / s) + 1));
 }
 
 /**
  * Unrolls one image's group of channels, x[off …] (Cg, H, W), into the rows of `col` that start at `colOff`,
  * `ld` elements apart: row r (tap (c, i, j), r = (c·kH + i)·kW + j) gets that tap's input at the Ho·Wo output
- * positions, 0 where it falls in the padding.
+ * positions, 0 where it falls in the padding. Plain loops: rows are short (Wo), so per-row subarray/set/fill
+ * calls would cost more than the copying.
  */
 export function im2col(x: Float32Array, off: number, g: ConvGeometry, col: Float32Array, colOff: number, ld: number): void {
   const { Cg, H, W, kH, kW, sH, sW, pH, pW, dH, dW, Ho, Wo } = g;
@@ -37,19 +38,20 @@ export function im2col(x: Float32Array, off: number, g: ConvGeometry, col: Float
     const plane = off + c * H * W;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++, r++) {
-        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
-        const shift = j * dW - pW;
+        const shift = j * dW - pW; // input column of output column 0
+        const lo = spanLo(shift, sW, Wo), hi = spanHi(shift, sW, W, Wo, lo);
         for (let oh = 0, k = colOff + r * ld; oh < Ho; oh++, k += Wo) {
           const ih = oh * sH - pH + i * dH;
           if (ih < 0 || ih >= H) {
-            col.fill(0, k, k + Wo);
+            for (let ow = 0; ow < Wo; ow++) col[k + ow] = 0;
             continue;
           }
-          const src = plane + ih * W + shift; // x index of output column 0
-          if (lo > 0) col.fill(0, k, k + lo);
-          if (sW === 1) col.set(x.subarray(src + lo, src + hi), k + lo);
-          else for (let ow = lo; ow < hi; ow++) col[k + ow] = x[src + ow * sW];
-          if (hi < Wo) col.fill(0, k + hi, k + Wo);
+          const src = plane + ih * W + shift;
+          let ow = 0;
+          for (; ow < lo; ow++) col[k + ow] = 0;
+          if (sW === 1) for (; ow < hi; ow++) col[k + ow] = x[src + ow];
+          else for (; ow < hi; ow++) col[k + ow] = x[src + ow * sW];
+          for (; ow < Wo; ow++) col[k + ow] = 0;
         }
       }
     }
@@ -67,8 +69,8 @@ export function col2im(col: Float32Array, colOff: number, ld: number, g: ConvGeo
     const plane = off + c * H * W;
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++, r++) {
-        const [lo, hi] = validSpan(j, sW, pW, dW, W, Wo);
         const shift = j * dW - pW;
+        const lo = spanLo(shift, sW, Wo), hi = spanHi(shift, sW, W, Wo, lo);
         for (let oh = 0, k = colOff + r * ld; oh < Ho; oh++, k += Wo) {
           const ih = oh * sH - pH + i * dH;
           if (ih < 0 || ih >= H) continue;
