@@ -14,6 +14,7 @@
 //                                                                      [_ _ _ g h]  padding 3
 import type { LanguageModel, ModelState } from '../models/model.js';
 import { noGrad } from '../tensor/tensor.js';
+import { stepScope } from '../backend/storage.js';
 import { isJoinableState, joinStates } from './join-state.js';
 
 export class DecodeBatch {
@@ -101,8 +102,10 @@ export class DecodeBatch {
 
   private forward(feed: Int32Array, T: number): Float32Array {
     const padded = this.padding.some((p) => p > 0) ? this.padding : undefined;
-    const logits = noGrad(() => this.model.forward(feed, this.size, T, { state: this.state, lastOnly: true, padding: padded }).logits);
-    return logits.data; // (B, 1, V)
+    const logits = (): Float32Array => noGrad(() => this.model.forward(feed, this.size, T, { state: this.state, lastOnly: true, padding: padded }).logits.data); // (B, 1, V)
+    // a state that keeps its own copies (a KV cache) lets the pass's activations live in the step arena,
+    // freed all at once when it returns (no garbage to collect); the logits are copied out of it
+    return this.state.ownsStorage ? stepScope(() => logits().slice()) : logits();
   }
 
   /**

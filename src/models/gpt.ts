@@ -7,11 +7,15 @@ import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, gelu } from '../tensor/elementwise.js';
-import { concat, mergeHeads, slice, splitHeads } from '../tensor/shape.js';
+import { mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
 import { causalAttention, causalSelfAttention } from '../tensor/nnops.js';
+import { kvAttention } from '../tensor/kv-attention.js';
+import { KVCache } from './kv-cache.js';
 import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelOutput, type ModelState } from './model.js';
 import { languageModelLoss } from './loss.js';
+
+export { KVCache } from './kv-cache.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -68,52 +72,6 @@ export function gptParamCount(c: GPTConfig): number {
   return c.vocabSize * C + c.blockSize * C + c.nLayer * block + ln;
 }
 
-/** Keys and values of past positions, per layer: (B, nh, L, hs) each. GPT's generation state. */
-export class KVCache implements ModelState {
-  k: (Tensor | null)[];
-  v: (Tensor | null)[];
-  constructor(nLayer: number) {
-    this.k = new Array(nLayer).fill(null);
-    this.v = new Array(nLayer).fill(null);
-  }
-  /** number of cached positions */
-  get length(): number {
-    return this.k[0]?.shape[2] ?? 0;
-  }
-
-  /** row j of every cached k and v becomes old row rows[j] (beam search reorders, batches drop rows) */
-  selectRows(rows: readonly number[]): void {
-    const pick = (t: Tensor | null): Tensor | null => {
-      if (!t) return null;
-      const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
-      const n = H * L * hs;
-      const out = new Float32Array(rows.length * n);
-      rows.forEach((r, j) => {
-        if (!(Number.isInteger(r) && r >= 0 && r < B)) throw new Error(`selectRows: row ${r} is out of range for a batch of ${B}`);
-        out.set(t.data.subarray(r * n, (r + 1) * n), j * n);
-      });
-      return new Tensor(out, [rows.length, H, L, hs]);
-    };
-    this.k = this.k.map(pick);
-    this.v = this.v.map(pick);
-  }
-
-  /** drops the first n cached positions of every row */
-  dropPrefix(n: number): void {
-    const cut = (t: Tensor | null): Tensor | null => {
-      if (!t) return null;
-      const [B, H, L, hs] = t.shape; // (B, nh, L, hs)
-      if (n > L) throw new Error(`dropPrefix: cannot drop ${n} of ${L} cached positions`);
-      const m = L - n;
-      const out = new Float32Array(B * H * m * hs);
-      for (let o = 0; o < B * H; o++) out.set(t.data.subarray((o * L + n) * hs, (o + 1) * L * hs), o * m * hs);
-      return new Tensor(out, [B, H, m, hs]);
-    };
-    this.k = this.k.map(cut);
-    this.v = this.v.map(cut);
-  }
-}
-
 class CausalSelfAttention extends Module {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
@@ -133,17 +91,10 @@ class CausalSelfAttention extends Module {
     // whole sequences (training, evaluation): one fused kernel from qkv to the merged heads (B, T, C)
     if (!cache && !keyStart) return this.resid.forward(this.c_proj.forward(causalSelfAttention(qkv, H)));
     const q = splitHeads(qkv, 0, 3, H); // (B, nh, T, hs)
-    let k = splitHeads(qkv, 1, 3, H), v = splitHeads(qkv, 2, 3, H);
-    if (cache) {
-      const pk = cache.k[layer], pv = cache.v[layer];
-      if (pk && pv) {
-        k = concat([pk, k], 2);
-        v = concat([pv, v], 2);
-      }
-      cache.k[layer] = k;
-      cache.v[layer] = v;
-    }
-    const y = causalAttention(q, k, v, keyStart); // (B, nh, T, hs)
+    const k = splitHeads(qkv, 1, 3, H), v = splitHeads(qkv, 2, 3, H);
+    // with a cache: the new keys and values go after the cached ones, and attention reads them all in place
+    cache?.append(layer, k, v);
+    const y = cache ? kvAttention(q, cache.view(layer), keyStart) : causalAttention(q, k, v, keyStart); // (B, nh, T, hs)
     const merged = mergeHeads(y); // (B, T, C): all head outputs side by side
     return this.resid.forward(this.c_proj.forward(merged));
   }
@@ -229,7 +180,7 @@ export class GPT extends Module implements LanguageModel {
   }
 
   createState(): KVCache {
-    return new KVCache(this.config.nLayer);
+    return new KVCache(this.config.nLayer, this.config.blockSize);
   }
 
   describe(): string {

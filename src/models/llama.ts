@@ -11,14 +11,15 @@ import { Dropout, Embedding, Linear } from '../nn/layers.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../tensor/elementwise.js';
-import { concat, mergeHeads, slice, splitHeads } from '../tensor/shape.js';
+import { mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
 import { causalAttention } from '../tensor/nnops.js';
 import { rmsNorm } from '../tensor/rmsnorm.js';
 import { rope, ropePositions } from '../tensor/rope.js';
 import { swiglu } from '../tensor/silu.js';
 import { repeatKv } from '../tensor/repeat-kv.js';
-import { KVCache } from './gpt.js';
+import { KVCache } from './kv-cache.js';
+import { kvAttention } from '../tensor/kv-attention.js';
 import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelOutput } from './model.js';
 import { languageModelLoss } from './loss.js';
 import { validateLlamaConfig, type LlamaConfig } from './llama-config.js';
@@ -68,18 +69,13 @@ class Attention extends Module {
   forward(x: Tensor, s: Step): Tensor {
     const { nHead: H, nKvHead: K, ropeTheta } = this.cfg;
     const q = rope(splitHeads(this.q_proj.forward(x), 0, 1, H), s.positions, ropeTheta); // (B, nh, T, hs)
-    let k = rope(splitHeads(this.k_proj.forward(x), 0, 1, K), s.positions, ropeTheta); // (B, nkv, T, hs)
-    let v = splitHeads(this.v_proj.forward(x), 0, 1, K); // (B, nkv, T, hs)
-    if (s.cache) {
-      const pk = s.cache.k[s.layer], pv = s.cache.v[s.layer];
-      if (pk && pv) {
-        k = concat([pk, k], 2); // (B, nkv, L + T, hs)
-        v = concat([pv, v], 2);
-      }
-      s.cache.k[s.layer] = k;
-      s.cache.v[s.layer] = v;
-    }
-    const y = causalAttention(q, repeatKv(k, H / K), repeatKv(v, H / K), s.keyStart); // (B, nh, T, hs)
+    const k = rope(splitHeads(this.k_proj.forward(x), 0, 1, K), s.positions, ropeTheta); // (B, nkv, T, hs)
+    const v = splitHeads(this.v_proj.forward(x), 0, 1, K); // (B, nkv, T, hs)
+    // with a cache: appended after the cached positions, read in place (each kv head once for its group)
+    s.cache?.append(s.layer, k, v);
+    const y = s.cache
+      ? kvAttention(q, s.cache.view(s.layer), s.keyStart)
+      : causalAttention(q, repeatKv(k, H / K), repeatKv(v, H / K), s.keyStart); // (B, nh, T, hs)
     return this.resid.forward(this.o_proj.forward(mergeHeads(y))); // (B, T, C)
   }
 }
@@ -168,7 +164,7 @@ export class Llama extends Module implements LanguageModel {
   }
 
   createState(): LlamaCache {
-    return new LlamaCache(this.config.nLayer);
+    return new LlamaCache(this.config.nLayer, this.config.blockSize);
   }
 
   describe(): string {

@@ -30,6 +30,12 @@ export interface ModelState {
   selectRows(rows: readonly number[]): void;
   /** forgets the first n positions of every row (left-padding columns no row needs any more) */
   dropPrefix(n: number): void;
+  /**
+   * true when the state copies what it keeps into storage of its own (a KV cache), so nothing a forward pass
+   * allocates outlives the pass: generation then runs each pass in a stepScope (backend/storage.ts), whose
+   * arena frees the pass's activations at once. Absent or false: the state may hold the pass's tensors.
+   */
+  readonly ownsStorage?: boolean;
 }
 
 export interface ForwardOptions {
