@@ -4,6 +4,7 @@ import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { maybeHelp } from './common.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../train/checkpoint.node.js';
+import { readSafetensors } from '../formats/safetensors.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder, run folder or .gguf file' },
@@ -20,6 +21,11 @@ export async function infoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const dir = resolveCheckpointDir(o.checkpoint as string);
+  const other = otherRunInfo(dir);
+  if (other) {
+    process.stdout.write(o.json ? JSON.stringify(other, null, 2) + '\n' : otherRunText(other) + '\n');
+    return 0;
+  }
   const ck = loadCheckpoint(dir);
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
@@ -43,4 +49,70 @@ export async function infoCommand(argv: string[]): Promise<number> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** the run formats that are not language-model checkpoints, and the command that made them */
+const OTHER_FORMATS: Record<string, string> = { 'gptlab-vision': 'vision train', 'gptlab-gan': 'gan train', 'gptlab-seq2seq': 'seq2seq train' };
+
+interface OtherRunInfo {
+  folder: string;
+  format: string;
+  madeBy: string;
+  model: unknown;
+  /** parameters per top-level module (generator, discriminator, encoder, …) and in all */
+  parameters: Record<string, number>;
+  step: number | null;
+  epoch: number | null;
+  resumable: boolean;
+  meta: Record<string, unknown>;
+  files: { file: string; bytes: number }[];
+}
+
+/**
+ * Summarises an image-classifier, GAN or seq2seq checkpoint folder from its config.json and its safetensors
+ * tensors' shapes; null for any other folder (a language-model checkpoint). Throws one line naming the file
+ * when config.json or model.safetensors cannot be read.
+ */
+function otherRunInfo(dir: string): OtherRunInfo | null {
+  const cfgFile = path.join(dir, 'config.json');
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${cfgFile}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const format = typeof cfg.format === 'string' ? cfg.format : '';
+  if (!(format in OTHER_FORMATS)) return null;
+  const st = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))), path.join(dir, 'model.safetensors'));
+  const parameters: Record<string, number> = {};
+  let total = 0;
+  for (const [name, t] of st.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const group = name.includes('.') ? name.slice(0, name.indexOf('.')) : name;
+    parameters[group] = (parameters[group] ?? 0) + n;
+    total += n;
+  }
+  parameters.total = total;
+  const meta = (cfg.meta as Record<string, unknown> | undefined) ?? {};
+  const statePath = path.join(dir, 'trainer_state.json');
+  const state = fs.existsSync(statePath) ? (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { step?: number }) : null;
+  return {
+    folder: dir, format, madeBy: `gptlab ${OTHER_FORMATS[format]}`, model: cfg.model ?? cfg.gan ?? null, parameters,
+    step: state?.step ?? (typeof cfg.step === 'number' ? cfg.step : typeof meta.step === 'number' ? meta.step : null), epoch: typeof cfg.epoch === 'number' ? cfg.epoch : null,
+    resumable: !!state, meta,
+    files: fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size })),
+  };
+}
+
+function otherRunText(i: OtherRunInfo): string {
+  const groups = Object.entries(i.parameters).filter(([k]) => k !== 'total');
+  const scores = Object.entries(i.meta).filter(([k, v]) => typeof v === 'number' && k !== 'step').map(([k, v]) => `${k} ${Number((v as number).toPrecision(5))}`);
+  return [
+    `checkpoint ${i.folder} (${i.format}, made by ${i.madeBy})`,
+    `  model      ${JSON.stringify(i.model)}`,
+    `  parameters ${i.parameters.total.toLocaleString('en')}${groups.length > 1 ? ` (${groups.map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')})` : ''}`,
+    `  training   ${i.step !== null ? `step ${i.step}` : ''}${i.epoch !== null ? `${i.step !== null ? ', ' : ''}epoch ${i.epoch}` : ''}${i.step === null && i.epoch === null ? 'n/a' : ''}, ${i.resumable ? 'resumable' : 'weights only'}`,
+    ...(scores.length ? [`  scores     ${scores.join(', ')}`] : []),
+    `  files      ${i.files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,
+  ].join('\n');
 }
