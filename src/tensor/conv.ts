@@ -84,6 +84,16 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv
   return conv2dGemm('conv2d', x, w, b, opts);
 }
 
+/** im2colChunk on the backend's fast path when it has one, else the reference */
+function unroll(x: Float32Array, g: ConvGeometry, n0: number, n: number, cols: Float32Array): void {
+  if (!backend().im2col?.(x, cols, g, n0, n)) im2colChunk(x, g, n0, n, cols);
+}
+
+/** col2imChunk likewise */
+function fold(cols: Float32Array, g: ConvGeometry, n0: number, n: number, dx: Float32Array): void {
+  if (!backend().col2im?.(cols, dx, g, n0, n)) col2imChunk(cols, g, n0, n, dx);
+}
+
 /**
  * Images per im2col chunk: the unrolled chunk, G·K·n·L floats, stays within convLimits.colElems (at least one
  * image), so a large batch never unrolls into gigabytes; tests lower the limit to exercise the chunking.
@@ -131,7 +141,7 @@ function conv2dGemm(op: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   const yt = allocUninit(O * per * L);
   for (let n0 = 0; n0 < N; n0 += per) {
     const n = Math.min(per, N - n0), NL = n * L;
-    im2colChunk(x.data, g, n0, n, cols);
+    unroll(x.data, g, n0, n, cols);
     backend().matmul(w.data, cols, yt, { // yt[g] = W[g] · cols[g]   (Og, K)·(K, n·L)
       batch: G, M: Og, N: NL, K, transA: false, transB: false, accumulate: false, strideA: Og * K, strideB: K * NL, strideC: Og * NL,
     });
@@ -154,7 +164,7 @@ function conv2dGemmBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | n
       const n = Math.min(per, N - n0), NL = n * L;
       gatherGrad(gy, gyt, n0, n, O, L);
       if (wt) {
-        if (!kept) im2colChunk(x.data, g, n0, n, cols);
+        if (!kept) unroll(x.data, g, n0, n, cols);
         backend().matmul(gyt, cols, wt.grad, { // dW[g] (+)= dY[g] · cols[g]ᵀ   (Og, n·L)·(n·L, K)
           batch: G, M: Og, N: K, K: NL, transA: false, transB: true, accumulate: wt.accumulate || n0 > 0, strideA: Og * NL, strideB: K * NL, strideC: Og * K,
         });
@@ -163,7 +173,7 @@ function conv2dGemmBackward(g: ConvGeometry, x: Tensor, w: Tensor, b: Tensor | n
         backend().matmul(w.data, gyt, cols, { // dcols[g] = W[g]ᵀ · dY[g]   (K, Og)·(Og, n·L), folded back onto dx
           batch: G, M: K, N: NL, K: Og, transA: true, transB: false, accumulate: false, strideA: Og * K, strideB: Og * NL, strideC: K * NL,
         });
-        col2imChunk(cols, g, n0, n, gx);
+        fold(cols, g, n0, n, gx);
       }
     }
   }

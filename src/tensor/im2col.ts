@@ -1,19 +1,16 @@
 // im2col and its adjoint col2im (Chellapilla, Puri & Simard 2006, "High performance convolutional neural
 // networks for document processing"; Caffe's im2col_cpu): the unrolling that turns a convolution into one GEMM.
-// The geometry (ConvGeometry) is checked by convGeometry in conv.ts; nothing here allocates.
+// The geometry (ConvGeometry) is checked by convGeometry in conv.ts; nothing here allocates. This is the
+// reference: backends may do the same work faster (Backend.im2col / col2im; assembly/conv.ts for wasm).
 //
 // Layout: a chunk of `n` images is unrolled into `col` as the matrix (K, n·L) per group, K = Cg·kH·kW,
 // L = Ho·Wo, row (c·kH + i)·kW + j holding what tap (c, i, j) sees at every output position of every image of
 // the chunk (image after image; 0 in the padding). Row order matches the weight's (Og, Cg, kH, kW) flattened to
 // (Og, K), so W[g] · col[g] is the chunk's output (Og, n·L), and the chunk's images share one wide GEMM.
 
-/** Everything a convolution kernel needs to know about its shapes, checked once. */
-export interface ConvGeometry {
-  N: number; C: number; H: number; W: number;
-  O: number; G: number; Cg: number; Og: number;
-  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
-  Ho: number; Wo: number;
-}
+import type { ConvGeometry } from '../backend/backend.js';
+
+export type { ConvGeometry };
 
 /** the first output column whose input column ow·s + off is ≥ 0 (at most Wo) */
 function spanLo(off: number, s: number, Wo: number): number {
