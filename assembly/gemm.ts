@@ -316,6 +316,25 @@ export function gemmSmallM(
   b0: i32, b1: i32, strideA: i32, strideB: i32, strideC: i32,
   M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32,
 ): void {
+  smallM(a, b, c, b0, b1, strideA, strideB, strideC, M, N, K, transA, transB, accumulate, 0, N);
+}
+
+/**
+ * gemmSmallM for the columns [n0, n1) of C only (n0 a multiple of 16), so that threads can split a matrix ×
+ * vector product by output: each column is computed exactly as gemmSmallM computes it.
+ */
+export function gemmSmallMCols(
+  a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32, n0: i32, n1: i32,
+): void {
+  smallM(a, b, c, 0, 1, 0, 0, 0, M, N, K, transA, transB, accumulate, n0, n1);
+}
+
+@inline
+function smallM(
+  a: usize, b: usize, c: usize,
+  b0: i32, b1: i32, strideA: i32, strideB: i32, strideC: i32,
+  M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32, n0: i32, n1: i32,
+): void {
   const zero = f32x4.splat(0);
   for (let bi = b0; bi < b1; bi++) {
     const A = a + <usize>bi * <usize>strideA * 4;
@@ -328,8 +347,8 @@ export function gemmSmallM(
       const cRow = C + <usize>i * <usize>N * 4;
       if (!transB) {
         const ldb = <usize>N * 4;
-        let j = 0;
-        for (; j + 16 <= N; j += 16) {
+        let j = n0;
+        for (; j + 16 <= n1; j += 16) {
           let s0 = zero, s1 = zero, s2 = zero, s3 = zero;
           let pb = B + (<usize>j << 2), pa = aRow;
           for (let k = 0; k < K; k++) {
@@ -353,7 +372,7 @@ export function gemmSmallM(
           v128.store(pc, s2, 32);
           v128.store(pc, s3, 48);
         }
-        for (; j < N; j++) {
+        for (; j < n1; j++) {
           let s: f32 = 0;
           let pb = B + (<usize>j << 2), pa = aRow;
           for (let k = 0; k < K; k++) {
@@ -367,8 +386,8 @@ export function gemmSmallM(
       } else {
         // dot products along k, four columns at a time so four independent sums hide the add latency;
         // A's row is contiguous unless transA, in which case it is gathered lane by lane
-        for (let j = 0; j < N; j += 4) {
-          const nj = min(4, N - j);
+        for (let j = n0; j < n1; j += 4) {
+          const nj = min(4, n1 - j);
           const p0 = B + <usize>j * <usize>K * 4;
           // rows past N repeat the last one: computed, never stored
           const p1 = p0 + <usize>(nj > 1 ? K : 0) * 4;

@@ -25,6 +25,45 @@ export interface MatmulArgs {
 }
 
 /**
+ * A quantized matrix × vector product (src/quant/quantized-linear.ts's decoding path): for weight rows
+ * r < rows and activation rows i < nx, y[i·rows + r] = vecDot(weight row r, activation row i) (+ bias[r]),
+ * with vecDot as src/quant/dot.ts (the reference, bit for bit) and the activations already quantized to
+ * the weight type's vec_dot_type by that reference's quantizer.
+ */
+export interface QuantMatVecArgs {
+  /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12 or Q6_K 14 */
+  type: number;
+  /** rows · rowBytes bytes, as returned by residentBytes */
+  w: Uint8Array;
+  rows: number;
+  rowBytes: number;
+  /** blocks per row (32 values each, 256 for the K types) */
+  blocks: number;
+  /** nx activation rows, xqStride bytes apart, in the vec_dot_type's block layout */
+  xq: Uint8Array;
+  xqStride: number;
+  /** their block scales as float32, xsStride floats apart: Q8_0 d per block, Q8_1 (d, s), Q8_K none */
+  xs: Float32Array;
+  xsStride: number;
+  nx: number;
+  /** (nx, rows) output */
+  y: Float32Array;
+  bias: Float32Array | null;
+}
+
+/**
+ * The shapes of a 2-D convolution, as src/tensor/conv.ts's convGeometry checks them: input (N, C, H, W), weight
+ * (O, Cg, kH, kW) in G groups (C = G·Cg, O = G·Og), stride sH×sW, zero padding pH×pW before each side's
+ * start, dilation dH×dW, output Ho×Wo.
+ */
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number;
+  O: number; G: number; Cg: number; Og: number;
+  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
+  Ho: number; Wo: number;
+}
+
+/**
  * The shapes of a 2-D convolution, as src/tensor/conv.ts's convGeometry checks them: input (N, C, H, W), weight
  * (O, Cg, kH, kW) in G groups (C = G·Cg, O = G·Og), stride sH×sW, zero padding pH×pW before each side's
  * start, dilation dH×dW, output Ho×Wo.
@@ -129,6 +168,22 @@ export interface Backend {
   im2col?(x: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
   /** Optional: the adjoint, adding col (G, K, n·Ho·Wo) onto images [n0, n0 + n) of dx as col2imChunk does. */
   col2im?(col: Float32Array, dx: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
+
+  /**
+   * Optional fast path of convolutions: unrolls images [n0, n0 + n) of x (N, C, H, W) into col (G, K, n·Ho·Wo),
+   * K = Cg·kH·kW, exactly as src/tensor/im2col.ts's im2colChunk (the reference) does. false: left to it.
+   */
+  im2col?(x: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
+  /** Optional: the adjoint, adding col (G, K, n·Ho·Wo) onto images [n0, n0 + n) of dx as col2imChunk does. */
+  col2im?(col: Float32Array, dx: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
+
+  /**
+   * Optional fast path of quantized layers: a copy of `bytes` that the backend's kernels read in place
+   * (weights, copied once), or null when it keeps none. Backends with it also have quantMatVec.
+   */
+  residentBytes?(bytes: Uint8Array): Uint8Array | null;
+  /** Optional: see QuantMatVecArgs; false when this backend does not compute `type` (the caller falls back). */
+  quantMatVec?(args: QuantMatVecArgs): boolean;
 }
 
 let active: Backend | null = null;

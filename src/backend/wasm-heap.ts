@@ -125,7 +125,31 @@ export class WasmHeap implements StorageProvider {
 
   /** a Float32Array view of n floats at byte offset off */
   view(off: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, off, n);
+    return new Float32Array(this.buffer(), off, n);
+  }
+
+  /**
+   * The memory's buffer, remembered as ours. Not only a grow hands out a new SharedArrayBuffer object: V8
+   * may give `memory.buffer` a fresh wrapper of the same memory (seen after worker threads started on it), and
+   * views made from it must still count as ours.
+   */
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
+  /** like persistent, for n bytes (quantized weights): lives as long as the returned view is referenced */
+  persistentBytes(n: number): Uint8Array {
+    const off = this.malloc(n);
+    const v = new Uint8Array(this.buffer(), off, n);
+    this.registry.register(v, [off, n]);
+    return v;
+  }
+
+  /** whether the bytes `a` are a view on this memory */
+  ownsBytes(a: Uint8Array): boolean {
+    return this.buffers.has(a.buffer);
   }
 
   persistent(n: number): Float32Array {

@@ -15,8 +15,9 @@
 //   SCRATCH_BYTE       per-thread GEMM packing scratch, `threads × gemmScratchBytes()`
 //   then               on a shared memory, the WasmHeap (tensor storage and the staging area); on a plain
 //                      memory, the staging area alone, grown on demand
-import type { MatmulArgs } from './backend.js';
+import type { MatmulArgs, QuantMatVecArgs } from './backend.js';
 import { JsBackend } from './js.js';
+import type { ConvGeometry } from './backend.js';
 import type { ConvGeometry } from './backend.js';
 import { WasmHeap } from './wasm-heap.js';
 import type { StorageProvider } from './storage.js';
@@ -40,6 +41,7 @@ export interface Kernels {
     a: number, b: number, c: number, b0: number, b1: number, strideA: number, strideB: number, strideC: number,
     M: number, N: number, K: number, transA: number, transB: number, accumulate: number,
   ): void;
+  gemmSmallMCols(a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number, accumulate: number, n0: number, n1: number): void;
   gemmScratchBytes(): number;
   im2colUnits(
     x: number, col: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
@@ -48,6 +50,18 @@ export interface Kernels {
   col2imUnits(
     col: number, dx: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
     sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
+  ): void;
+  im2colUnits(
+    x: number, col: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
+  ): void;
+  col2imUnits(
+    col: number, dx: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
+  ): void;
+  qmatvec(
+    type: number, w: number, rowBytes: number, xq: number, xs: number, xqStride: number, xsStride: number, nx: number,
+    y: number, ldy: number, bias: number, nb: number, r0: number, r1: number,
   ): void;
   initConstants(): void;
   constantsBytes(): number;
@@ -131,6 +145,23 @@ export const OP_ATTENTION_BACKWARD = 13;
 /** convolution unrolling (assembly/conv.ts); numbered apart from the others' */
 export const OP_IM2COL = 20;
 export const OP_COL2IM = 21;
+/** convolution unrolling (assembly/conv.ts); numbered apart from the others' */
+export const OP_IM2COL = 20;
+export const OP_COL2IM = 21;
+export const OP_QMATVEC = 14;
+export const OP_GEMM_SMALLM_COLS = 15;
+
+/** weight types assembly/qmatvec.ts computes (ggml ids: Q4_0, Q4_1, Q8_0, Q4_K, Q6_K) */
+const QMATVEC_TYPES: readonly number[] = [2, 3, 8, 12, 14];
+/**
+ * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
+ * hand-off to a spinning worker costs a few µs, to a sleeping one tens (a futex wake), and on a busy machine
+ * far more: the demo model's products (≤ 70 KiB of Q8_0) decode faster unsplit; a 124M model's (≥ 600 KiB)
+ * gain from the split.
+ */
+const PAR_MIN_QMATVEC_BYTES = 1 << 17;
+/** the same for a float32 matrix × vector product (gemmSmallMCols), in weight floats per thread (512 KiB) */
+const PAR_MIN_MATVEC_FLOATS = 1 << 17;
 
 // Tail of a job slot that makes it dynamic: the argument pair at j[o + pos], j[o + pos + 1] (a [lo, hi) range)
 // is replaced chunk by chunk, each thread taking the next chunk from ctrl[CTRL_NEXT], until [start, end) is done.
@@ -195,6 +226,18 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
     case OP_ATTENTION_BACKWARD:
       k.attnBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
         j[o + 11], j[o + 12]);
+      break;
+    case OP_QMATVEC:
+      k.qmatvec(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
+        j[o + 11], j[o + 12], j[o + 13], j[o + 14]);
+      break;
+    case OP_GEMM_SMALLM_COLS:
+      k.gemmSmallMCols(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10], j[o + 11]);
+      break;
+    case OP_IM2COL:
+    case OP_COL2IM:
+      (j[o] === OP_IM2COL ? k.im2colUnits : k.col2imUnits)(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7],
+        j[o + 8], j[o + 9], j[o + 10], j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18], j[o + 19]);
       break;
     case OP_IM2COL:
     case OP_COL2IM:
@@ -341,6 +384,8 @@ export class WasmBackend extends JsBackend {
   minLightElemsPerThread = PAR_MIN_ELEMS_LIGHT;
   minAttnMacsPerThread = PAR_MIN_ATTN_MACS;
   minResidentElemsPerThread = PAR_MIN_ELEMS_RESIDENT;
+  minQuantBytesPerThread = PAR_MIN_QMATVEC_BYTES;
+  minMatVecFloatsPerThread = PAR_MIN_MATVEC_FLOATS;
 
   /**
    * Single-threaded backend on a private memory: a plain one by default (works in every browser with wasm
@@ -567,6 +612,18 @@ export class WasmBackend extends JsBackend {
       return;
     }
     if (split !== 'none') this.wake(parts);
+    if (M < MR && batch === 1 && this.team) {
+      // a row or three times a large matrix (decoding): the columns of C are split across the threads
+      const cols = this.partsFor(N * K, this.minMatVecFloatsPerThread);
+      if (cols > 1 && N >= 32 * cols) {
+        this.wake(cols);
+        const [pa, pb, pc] = this.operands([[a, la, true], [b, lb, true], [c, lc, accumulate]]);
+        this.parallel(N, 16, 16, cols, 10, (s, lo, hi) =>
+          this.job(s, OP_GEMM_SMALLM_COLS, pa, pb, pc, M, N, K, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, lo, hi));
+        this.result(c, pc, lc);
+        return;
+      }
+    }
     if (M < MR) {
       // a row or three (sampling one token): B is read in place, see gemmSmallM
       const [pa, pb, pc] = this.operands([[a, la, true], [b, lb, true], [c, lc, accumulate || !dense]]);
@@ -870,6 +927,68 @@ export class WasmBackend extends JsBackend {
     this.parallel(items, 1, 1, parts, 10, (s, lo, hi) =>
       this.job(s, OP_ATTENTION_BACKWARD, pq, pa, pdy, pdq, T, H, hs, scale, accumulate ? 1 : 0, lo, hi, ps + s * sb * 4));
     this.result(dqkv, pdq, n3);
+  }
+
+  /** a copy of `bytes` inside this memory (kept while the returned view is referenced); null without a heap */
+  residentBytes(bytes: Uint8Array): Uint8Array | null {
+    if (!this.heap) return null;
+    const v = this.heap.persistentBytes(bytes.length);
+    v.set(bytes);
+    return v;
+  }
+
+  /** see QuantMatVecArgs: assembly/qmatvec.ts, output rows split across the threads */
+  quantMatVec(q: QuantMatVecArgs): boolean {
+    if (!QMATVEC_TYPES.includes(q.type) || !this.heap || !this.heap.ownsBytes(q.w)) return false;
+    const { rows, rowBytes, nx } = q;
+    if (q.w.length < rows * rowBytes) throw new Error(`WasmBackend.quantMatVec: ${rows} rows of ${rowBytes} bytes need ${rows * rowBytes}, got ${q.w.length}`);
+    if (q.y.length < nx * rows) throw new Error(`WasmBackend.quantMatVec: y has ${q.y.length} floats for ${nx}×${rows}`);
+    const parts = this.partsFor(rows * rowBytes * nx, this.minQuantBytesPerThread);
+    this.wake(parts);
+    const [py, pb, pxs, pxq] = this.operands([[q.y, nx * rows, false], [q.bias, q.bias ? rows : 0, true], [q.xs, q.xs.length, true], [null, Math.ceil(q.xq.length / 4), false]]);
+    this.putBytes(pxq, q.xq);
+    this.parallel(rows, 8, 8, parts, 13, (s, lo, hi) =>
+      this.job(s, OP_QMATVEC, q.type, q.w.byteOffset, rowBytes, pxq, pxs, q.xqStride, q.xsStride * 4, nx, py, rows,
+        q.bias ? pb : 0, q.blocks, lo, hi));
+    this.result(q.y, py, nx * rows);
+    return true;
+  }
+
+  private putBytes(off: number, src: Uint8Array): void {
+    new Uint8Array(this.memory.buffer, off, src.length).set(src);
+  }
+
+  /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */
+  im2col(x: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
+    return this.convUnits(OP_IM2COL, x, col, g, n0, n);
+  }
+
+  /** see Backend.col2im */
+  col2im(col: Float32Array, dx: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
+    return this.convUnits(OP_COL2IM, dx, col, g, n0, n);
+  }
+
+  /** im2col (images → col) or col2im (col added onto the images) over units (image, input channel) */
+  private convUnits(op: number, img: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
+    const name = op === OP_IM2COL ? 'im2col' : 'col2im', unroll = op === OP_IM2COL;
+    checkDims(name, { n0, n });
+    const size = g.C * g.H * g.W, ni = n * size, nc = g.G * g.Cg * g.kH * g.kW * n * g.Ho * g.Wo;
+    checkLength(name, 'image', img, (n0 + n) * size, `n0=${n0}, n=${n}, C=${g.C}, H=${g.H}, W=${g.W}`);
+    checkLength(name, 'col', col, nc, `n=${n}, K=${g.G * g.Cg * g.kH * g.kW}, Ho=${g.Ho}, Wo=${g.Wo}`);
+    if (nc === 0) return true;
+    const part = img.subarray(n0 * size, (n0 + n) * size);
+    const parts = this.partsFor(nc, this.elemsPerThread(this.minLightElemsPerThread, part, col));
+    if (parts <= 1 && this.solo && this.foreign(part, col)) {
+      this.lastParts = 1;
+      return this.solo.convUnits(op, part, col, g, 0, n);
+    }
+    this.wake(parts);
+    const [pi, pc] = this.operands([[part, ni, true], [col, nc, !unroll]]);
+    this.parallel(n * g.C, 1, 1, parts, 18, (s, lo, hi) => this.job(s, op, unroll ? pi : pc, unroll ? pc : pi, n, g.C, g.H, g.W,
+      g.Cg, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.Ho, g.Wo, lo, hi));
+    if (unroll) this.result(col, pc, nc);
+    else this.result(part, pi, ni);
+    return true;
   }
 
   /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */

@@ -165,6 +165,13 @@ export class GPT extends Module implements LanguageModel {
   readonly transformer: Transformer;
   /** drew the initial weights; dropout keeps drawing from it, so checkpoints save its state */
   readonly rng: Rng;
+  /**
+   * Computes the tied head in place of x·wteᵀ when set: the same matrix in another form, such as a GGUF
+   * file's quantized token_embd in a QuantizedLinear (src/formats/gguf-model-read.ts), which a decoding step
+   * reads in a fraction of the float32 bytes (a 124M GPT-2's head is a third of its weights). Not a child
+   * module (no parameters, nothing saved); inference only, as no gradient reaches wte through it.
+   */
+  tiedHead: { forward(x: Tensor): Tensor } | null = null;
 
   constructor(config: GPTConfig, seed = 1337) {
     super();
@@ -208,7 +215,7 @@ export class GPT extends Module implements LanguageModel {
     tr.h.forEach((block, i) => (x = block.forward(x, cache, i, padding)));
     x = tr.ln_f.forward(x);
     if (opts.lastOnly && !targets) x = slice(x, 1, T - 1, T); // (B, 1, C)
-    const logits = linear(x, tr.wte.weight); // (B, T, V)
+    const logits = this.tiedHead ? this.tiedHead.forward(x) : linear(x, tr.wte.weight); // (B, T, V)
     return { logits, loss: languageModelLoss(logits, opts) };
   }
 

@@ -3,19 +3,23 @@
 //   'reference' — llama.cpp's CPU mul_mat: each row of x is quantized to the weight type's vec_dot_type
 //                 (Q8_0, Q8_1 or Q8_K, ggml's reference quantizers) and every output is one integer block
 //                 dot product (src/quant/dot.ts vecDot). Matches llama.cpp's arithmetic up to summation order.
-//   'tiled'     — the fast path (default). Up to 4 rows of x (decoding): fused row dots straight from the
-//                 packed blocks (row-dot.ts), no dequantized copy. More rows (prefill, evaluation): a tile
-//                 of weight rows is dequantized into a small float buffer (≈ 256 KiB, never the whole
-//                 matrix) and multiplied by the active backend's matmul, amortised over the rows of x.
-//                 Activations stay float32, so results differ from 'reference' by the activation rounding.
+//   'tiled'     — the fast path (default). Up to 4 rows of x (decoding): llama.cpp's arithmetic as in
+//                 'reference', bit for bit, computed by the backend's quantized matrix × vector kernel where
+//                 it has one (the wasm backend: assembly/qmatvec.ts, integer SIMD dots, output rows split
+//                 across its threads, the weights copied once into its memory), else by the reference.
+//                 More rows (prefill, evaluation): a tile of weight rows is dequantized into a small float
+//                 buffer (≈ 256 KiB, never the whole matrix) and multiplied by the active backend's matmul,
+//                 amortised over the rows of x; activations stay float32 there, so those results differ from
+//                 'reference' by the activation rounding.
 // Inference only: the output carries no gradient. Source: ggml/src/ggml-cpu/ggml-cpu.c (ggml_compute_forward_mul_mat).
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backend } from '../backend/backend.js';
+import { backend, type Backend } from '../backend/backend.js';
+import { allocUninit } from '../backend/storage.js';
 import { dequantize } from './index.js';
 import { quantizeActivations, vecDot } from './dot.js';
 import { GGMLType, ggmlByteSize, ggmlTypeName } from './types.js';
-import { rowDot } from './row-dot.js';
+import { quantizedActivationRows } from './activations.js';
 
 export type QuantizedLinearMode = 'reference' | 'tiled';
 
@@ -33,7 +37,8 @@ export class QuantizedLinear extends Module {
   mode: QuantizedLinearMode;
   private readonly tileRows: number;
   private tile: Float32Array | null = null;
-  private readonly dot: (o: number, x: Float32Array, n: number) => number;
+  /** the weights where `backend`'s kernels read them (null: that backend has no kernel for this type) */
+  private fast: { backend: Backend; w: Uint8Array | null } | null = null;
 
   /**
    * type: ggml type of the weight; data: outFeatures rows of inFeatures elements each, as stored in GGUF;
@@ -50,7 +55,6 @@ export class QuantizedLinear extends Module {
     if (data.length !== this.rowBytes * outFeatures) throw new Error(`QuantizedLinear: ${outFeatures}×${inFeatures} ${ggmlTypeName(type)} needs ${this.rowBytes * outFeatures} bytes, got ${data.length}`);
     if (bias && bias.length !== outFeatures) throw new Error(`QuantizedLinear: bias has ${bias.length} values for ${outFeatures} outputs`);
     this.mode = mode;
-    this.dot = rowDot(type, data)!;
     this.tileRows = Math.max(1, Math.min(outFeatures, Math.floor(TILE_FLOATS / inFeatures)));
   }
 
@@ -59,9 +63,11 @@ export class QuantizedLinear extends Module {
     const In = this.inFeatures, Out = this.outFeatures;
     if (x.shape[x.ndim - 1] !== In) throw new Error(`QuantizedLinear: input [${x.shape}] does not fit a weight of [${Out}, ${In}]`);
     const rows = x.size / In;
-    const out = new Float32Array(rows * Out);
-    if (this.mode === 'reference') this.forwardReference(x.data, rows, out);
-    else if (rows <= 4) this.forwardFused(x.data, rows, out);
+    const out = allocUninit(rows * Out);
+    if (this.mode !== 'reference' && rows <= 4 && this.forwardKernel(x.data, rows, out)) {
+      return new Tensor(out, [...x.shape.slice(0, -1), Out]); // the kernel added the bias
+    }
+    if (this.mode === 'reference' || rows <= 4) this.forwardReference(x.data, rows, out);
     else this.forwardTiled(x.data, rows, out);
     if (this.bias) for (let r = 0; r < rows; r++) for (let o = 0; o < Out; o++) out[r * Out + o]! += this.bias[o]!;
     return new Tensor(out, [...x.shape.slice(0, -1), Out]);
@@ -75,12 +81,20 @@ export class QuantizedLinear extends Module {
     }
   }
 
-  private forwardFused(x: Float32Array, rows: number, out: Float32Array): void {
-    const In = this.inFeatures, Out = this.outFeatures;
-    for (let r = 0; r < rows; r++) {
-      const xr = x.subarray(r * In, (r + 1) * In);
-      for (let o = 0; o < Out; o++) out[r * Out + o] = this.dot(o * this.rowBytes, xr, In);
-    }
+  /** the reference's arithmetic on the backend's kernel; false when the backend has none for this type */
+  private forwardKernel(x: Float32Array, rows: number, out: Float32Array): boolean {
+    const be = backend();
+    if (!be.quantMatVec || !be.residentBytes) return false;
+    if (this.fast?.backend !== be) this.fast = { backend: be, w: be.residentBytes(this.data) };
+    const w = this.fast.w;
+    if (!w) return false;
+    const act = quantizedActivationRows(this.type, x, rows, this.inFeatures);
+    const ok = be.quantMatVec({
+      type: this.type, w, rows: this.outFeatures, rowBytes: this.rowBytes, blocks: act.blocks,
+      xq: act.bytes, xqStride: act.rowBytes, xs: act.scales, xsStride: act.scalesPerRow, nx: rows, y: out, bias: this.bias,
+    });
+    if (!ok) this.fast.w = null; // no kernel for this type here: stop keeping a copy
+    return ok;
   }
 
   private forwardTiled(x: Float32Array, rows: number, out: Float32Array): void {

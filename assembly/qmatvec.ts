@@ -1,0 +1,208 @@
+// Quantized matrix × vector products, as llama.cpp's CPU backend computes them for batch-1 decoding: the
+// activation row is quantized to the weight type's vec_dot_type (Q8_0, Q8_1 or Q8_K, by the caller, with
+// ggml's reference quantizers) and every output is an integer block dot product scaled in float32.
+// Integer products and sums are exact in i16/i32 lanes (bounds in each function), and the float32 steps
+// follow src/quant/dot.ts (the plain TypeScript reference, itself ggml's *_generic C) operation for
+// operation, so the results are bit for bit those of vecDot. Weight layouts: ggml-common.h's block_q8_0,
+// block_q4_0, block_q4_1, block_q4_K, block_q6_K (see src/quant/*.ts for the byte maps).
+//
+// Activations: `xq` holds the quantized row in its block layout (bytes as the reference quantizer writes
+// them) and `xs` its block scales as float32 (the caller converts the f16 ones once per row): Q8_0 one per
+// block, Q8_1 two (d, s), Q8_K none (its d is a float32 inside the block).
+
+const Q4_0: i32 = 2;
+const Q4_1: i32 = 3;
+const Q8_0: i32 = 8;
+const Q4_K: i32 = 12;
+const Q6_K: i32 = 14;
+
+/** IEEE half at p → float32 (exact) */
+@inline function f16(p: usize): f32 {
+  const h = <u32>load<u16>(p);
+  const e = (h >> 10) & 0x1f, m = h & 0x3ff, s = (h & 0x8000) << 16;
+  if (e == 0) {
+    const v = <f32>m * 5.9604644775390625e-8; // m · 2^-24
+    return s ? -v : v;
+  }
+  if (e == 31) return reinterpret<f32>(s | 0x7f800000 | (m << 13));
+  return reinterpret<f32>(s | ((e + 112) << 23) | (m << 13));
+}
+
+@inline function hsumI(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+// Σ a·b over 16 int8 lanes into the i32x4 acc: products fit i16 (|a·b| ≤ 128²), pairs of them i32
+@inline function dot16(acc: v128, a: v128, b: v128): v128 {
+  acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(a, b)));
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(a, b)));
+}
+
+// dotQ8_0: sumf = sumf + sumi · (dw · dx) per block
+function dotQ8_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 34, px = xq + <usize>b * 34;
+    let acc = i32x4.splat(0);
+    acc = dot16(acc, v128.load(pw, 2), v128.load(px, 2));
+    acc = dot16(acc, v128.load(pw, 18), v128.load(px, 18));
+    sumf += <f32>hsumI(acc) * (f16(pw) * load<f32>(xs + (<usize>b << 2)));
+  }
+  return sumf;
+}
+
+// dotQ4_0: levels (q & 15) − 8 for elements 0..15, (q >> 4) − 8 for 16..31; sumf += (sumi · dw) · dx
+function dotQ4_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const mask = i8x16.splat(0x0f), eight = i8x16.splat(8);
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 18, px = xq + <usize>b * 34;
+    const q = v128.load(pw, 2);
+    const lo = i8x16.sub(v128.and(q, mask), eight), hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
+    let acc = i32x4.splat(0);
+    acc = dot16(acc, lo, v128.load(px, 2));
+    acc = dot16(acc, hi, v128.load(px, 18));
+    sumf += (<f32>hsumI(acc) * f16(pw)) * load<f32>(xs + (<usize>b << 2));
+  }
+  return sumf;
+}
+
+// dotQ4_1 with Q8_1: sumf += (dw·dx)·sumi + mw·sx, levels 0..15 unsigned
+function dotQ4_1(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 20, px = xq + <usize>b * 36, ps = xs + (<usize>b << 3);
+    const q = v128.load(pw, 4);
+    let acc = i32x4.splat(0);
+    acc = dot16(acc, v128.and(q, mask), v128.load(px, 4));
+    acc = dot16(acc, i8x16.shr_u(q, 4), v128.load(px, 20));
+    const dd = f16(pw) * load<f32>(ps);
+    sumf += dd * <f32>hsumI(acc) + f16(pw + 2) * load<f32>(ps, 4);
+  }
+  return sumf;
+}
+
+// 6-bit scale and min of sub-block j from the 12 packed bytes at q (get_scale_min_k4)
+@inline function scaleK4(j: i32, q: usize): i32 {
+  return j < 4 ? <i32>load<u8>(q + j) & 63 : (<i32>load<u8>(q + j + 4) & 0xf) | ((<i32>load<u8>(q + j - 4) >> 6) << 4);
+}
+@inline function minK4(j: i32, q: usize): i32 {
+  return j < 4 ? <i32>load<u8>(q + j + 4) & 63 : (<i32>load<u8>(q + j + 4) >> 4) | ((<i32>load<u8>(q + j) >> 6) << 4);
+}
+
+// i16 lanes l of the products of 16 int8 pairs go to lane l mod 8: a[l]·b[l] + a[l+8]·b[l+8]
+@inline function mul16(a: v128, b: v128): v128 {
+  return i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b));
+}
+
+// dotQ4_K with Q8_K: the reference keeps 8 lanes, element k in lane k mod 8 (aux), scaled per block.
+// Per sub-block of 32, lane sums of 4 products |4·15·128| fit i16; times the 6-bit scale, i32.
+function dotQ4_K(w: usize, xq: usize, nb: i32): f32 {
+  const mask = i8x16.splat(0x0f);
+  let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
+  let sumf: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 144, px = xq + <usize>b * 292, sc = pw + 4;
+    let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
+    let sumi = 0;
+    for (let j = 0; j < 8; j++) {
+      const s = scaleK4(j, sc), m = minK4(j, sc);
+      sumi += (<i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j)) * m;
+      const q = pw + 16 + 32 * (j >> 1), y = px + 4 + 32 * j;
+      const q0 = v128.load(q), q1 = v128.load(q, 16);
+      const n0 = j & 1 ? i8x16.shr_u(q0, 4) : v128.and(q0, mask);
+      const n1 = j & 1 ? i8x16.shr_u(q1, 4) : v128.and(q1, mask);
+      const p = i16x8.add(mul16(n0, v128.load(y)), mul16(n1, v128.load(y, 16)));
+      const sv = i16x8.splat(<i16>s);
+      auxLo = i32x4.add(auxLo, i32x4.extmul_low_i16x8_s(p, sv));
+      auxHi = i32x4.add(auxHi, i32x4.extmul_high_i16x8_s(p, sv));
+    }
+    const yd = load<f32>(px);
+    const d = f32x4.splat(f16(pw) * yd);
+    sumsLo = f32x4.add(sumsLo, f32x4.mul(d, f32x4.convert_i32x4_s(auxLo)));
+    sumsHi = f32x4.add(sumsHi, f32x4.mul(d, f32x4.convert_i32x4_s(auxHi)));
+    const dmin = f16(pw + 2) * yd;
+    sumf -= dmin * <f32>sumi;
+  }
+  return addLanes(sumf, sumsLo, sumsHi);
+}
+
+@inline function addLanes(sumf: f32, lo: v128, hi: v128): f32 {
+  sumf += f32x4.extract_lane(lo, 0); sumf += f32x4.extract_lane(lo, 1);
+  sumf += f32x4.extract_lane(lo, 2); sumf += f32x4.extract_lane(lo, 3);
+  sumf += f32x4.extract_lane(hi, 0); sumf += f32x4.extract_lane(hi, 1);
+  sumf += f32x4.extract_lane(hi, 2); sumf += f32x4.extract_lane(hi, 3);
+  return sumf;
+}
+
+// one group of 16 Q6_K levels (already − 32) against 16 activations, times the group's int8 scale:
+// lane sums of 2 products |2·32·128| fit i16; times |scale| ≤ 128, i32
+@inline function groupQ6(q: v128, y: usize, s: i32, aux: v128, high: bool): v128 {
+  const p = mul16(q, v128.load(y));
+  const sv = i16x8.splat(<i16>s);
+  return i32x4.add(aux, high ? i32x4.extmul_high_i16x8_s(p, sv) : i32x4.extmul_low_i16x8_s(p, sv));
+}
+
+// dotQ6_K with Q8_K: element k = 128h + 32c + l (c = 0..3, l < 32) has level
+// (ql[64h + l + 32(c & 1)] >> 4(c >> 1) & 15) | ((qh[32h + l] >> 2c) & 3) << 4, scale scales[k >> 4]
+function dotQ6_K(w: usize, xq: usize, nb: i32): f32 {
+  const mask = i8x16.splat(0x0f), three = i8x16.splat(3), bias = i8x16.splat(32);
+  let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 210, px = xq + <usize>b * 292 + 4, scales = pw + 192;
+    let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
+    for (let h = 0; h < 2; h++) {
+      for (let l0 = 0; l0 < 32; l0 += 16) {
+        const ql0 = v128.load(pw + 64 * h + l0), ql1 = v128.load(pw + 64 * h + 32 + l0);
+        const qh = v128.load(pw + 128 + 32 * h + l0);
+        const q0 = i8x16.sub(v128.or(v128.and(ql0, mask), i8x16.shl(v128.and(qh, three), 4)), bias);
+        const q1 = i8x16.sub(v128.or(v128.and(ql1, mask), i8x16.shl(v128.and(i8x16.shr_u(qh, 2), three), 4)), bias);
+        const q2 = i8x16.sub(v128.or(i8x16.shr_u(ql0, 4), i8x16.shl(v128.and(i8x16.shr_u(qh, 4), three), 4)), bias);
+        const q3 = i8x16.sub(v128.or(i8x16.shr_u(ql1, 4), i8x16.shl(i8x16.shr_u(qh, 6), 4)), bias);
+        const k = 128 * h + l0; // first element of the group of 16 for c = 0
+        for (let c = 0; c < 4; c++) {
+          const qc = c == 0 ? q0 : c == 1 ? q1 : c == 2 ? q2 : q3;
+          const kk = k + 32 * c;
+          const s = <i32>load<i8>(scales + (kk >> 4));
+          auxLo = groupQ6(qc, px + kk, s, auxLo, false);
+          auxHi = groupQ6(qc, px + kk, s, auxHi, true);
+        }
+      }
+    }
+    const d = f32x4.splat(f16(pw + 208) * load<f32>(px - 4));
+    sumsLo = f32x4.add(sumsLo, f32x4.mul(d, f32x4.convert_i32x4_s(auxLo)));
+    sumsHi = f32x4.add(sumsHi, f32x4.mul(d, f32x4.convert_i32x4_s(auxHi)));
+  }
+  return addLanes(0, sumsLo, sumsHi);
+}
+
+@inline function rowDot(type: i32, w: usize, xq: usize, xs: usize, nb: i32): f32 {
+  if (type == Q8_0) return dotQ8_0(w, xq, xs, nb);
+  if (type == Q4_K) return dotQ4_K(w, xq, nb);
+  if (type == Q6_K) return dotQ6_K(w, xq, nb);
+  if (type == Q4_0) return dotQ4_0(w, xq, xs, nb);
+  if (type == Q4_1) return dotQ4_1(w, xq, xs, nb);
+  return NaN;
+}
+
+/**
+ * y[i·ldy + r] = dot(weight row r, activation row i) (+ bias[r]) for weight rows r in [r0, r1) and
+ * activation rows i < nx. type: the ggml id of the weights (Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12, Q6_K 14);
+ * w: rows of rowBytes bytes; xq/xs: activation row i at xq + i·xqStride (blocks) and xs + i·xsStride
+ * (float scales); nb: blocks per row; bias: 0 or Out floats.
+ */
+export function qmatvec(
+  type: i32, w: usize, rowBytes: i32, xq: usize, xs: usize, xqStride: i32, xsStride: i32, nx: i32,
+  y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32,
+): void {
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * <usize>rowBytes;
+    const bv: f32 = bias ? load<f32>(bias + (<usize>r << 2)) : 0;
+    for (let i = 0; i < nx; i++) {
+      let v = rowDot(type, wr, xq + <usize>i * <usize>xqStride, xs + <usize>i * <usize>xsStride, nb);
+      if (bias) v += bv;
+      store<f32>(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The decoding kernels against their references: assembly/qmatvec.ts (QuantizedLinear's ≤ 4-row path on the
+// wasm backend) bit for bit against src/quant/dot.ts's vecDot (llama.cpp's arithmetic), on 1 thread and on a
+// 2-thread team with the rows split; and the column-split float32 matrix × vector product (gemmSmallMCols)
+// bit for bit against the unsplit one.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WasmBackend } from '../src/backend/wasm.js';
+import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
+import { backend, setBackend, type Backend } from '../src/backend/backend.js';
+import { setStorageProvider } from '../src/backend/storage.js';
+import { QuantizedLinear } from '../src/quant/quantized-linear.js';
+import { GGMLType, matVec, quantize } from '../src/quant/index.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Tensor } from '../src/tensor/tensor.js';
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.normal() * scale);
+}
+
+const KERNEL_TYPES: [string, number][] = [
+  ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q4_K', GGMLType.Q4_K], ['Q6_K', GGMLType.Q6_K],
+];
+
+let one: WasmBackend;
+let two: WasmBackend;
+let saved: Backend;
+before(async () => {
+  saved = backend();
+  one = await WasmBackend.create({ shared: true });
+  two = await createThreadedWasmBackend(2);
+  two.minQuantBytesPerThread = 1024; // split at test sizes too
+  two.minMatVecFloatsPerThread = 1024;
+});
+after(() => {
+  setStorageProvider(null);
+  setBackend(saved);
+  two?.dispose();
+});
+
+function use(b: WasmBackend): void {
+  setStorageProvider(null);
+  setBackend(b);
+  setStorageProvider(b.storage);
+}
+
+test('quantized matrix × vector: wasm kernel bit for bit with vecDot, 1 and 2 threads, 1–4 rows, bias', () => {
+  const Out = 70, In = 512;
+  const w = randn(Out * In, 11, 0.5), b = randn(Out, 12);
+  for (const be of [one, two]) {
+    use(be);
+    for (const [name, type] of KERNEL_TYPES) {
+      const q = quantize(type, w);
+      for (const bias of [null, b]) {
+        const layer = new QuantizedLinear(type, q, Out, In, bias);
+        for (const rows of [1, 2, 4]) {
+          const x = randn(rows * In, 13 + rows, rows === 4 ? 100 : 1); // large values: int16 lane bounds hold
+          if (rows === 2) x.fill(0, 0, In); // an all-zero row: zero scales
+          const y = layer.forward(new Tensor(x, [rows, In]));
+          for (let r = 0; r < rows; r++) {
+            const want = matVec(type, q, Out, In, x.subarray(r * In, (r + 1) * In));
+            for (let o = 0; o < Out; o++) {
+              const v = bias ? Math.fround(want[o]! + bias[o]!) : want[o]!;
+              assert.equal(y.data[r * Out + o], v, `${name} ${be.threads} threads, rows ${rows}, row ${r} out ${o}`);
+            }
+          }
+        }
+      }
+      if (be === two) assert.equal(be.lastParts, 2, `${name}: split across the team`);
+    }
+  }
+});
+
+test('extreme quants: every weight level and −128 activations stay exact', () => {
+  const Out = 8, In = 256;
+  use(two);
+  for (const [name, type] of KERNEL_TYPES) {
+    // random bytes are valid blocks for these types apart from their f16 scales: set those to small values
+    const q = quantize(type, randn(Out * In, 21));
+    const r = new Rng(22);
+    const rowBytes = q.length / Out;
+    const noisy = q.slice();
+    const scaleBytes = type === GGMLType.Q8_0 ? [0, 1] : type === GGMLType.Q4_0 ? [0, 1] : type === GGMLType.Q4_1 ? [0, 1, 2, 3]
+      : type === GGMLType.Q4_K ? [0, 1, 2, 3] : [208, 209];
+    const block = type === GGMLType.Q8_0 ? 34 : type === GGMLType.Q4_0 ? 18 : type === GGMLType.Q4_1 ? 20 : type === GGMLType.Q4_K ? 144 : 210;
+    for (let i = 0; i < noisy.length; i++) if (!scaleBytes.includes(i % block)) noisy[i] = r.int(256);
+    const layer = new QuantizedLinear(type, noisy, Out, In);
+    const x = randn(In, 23);
+    const y = layer.forward(new Tensor(x, [1, In]));
+    const want = matVec(type, noisy, Out, In, x);
+    for (let o = 0; o < Out; o++) assert.equal(y.data[o], want[o], `${name} row ${o} (${rowBytes} bytes/row)`);
+  }
+});
+
+test('float32 matrix × vector split by columns equals the unsplit kernel bit for bit', () => {
+  for (const [M, N, K] of [[1, 1000, 96], [3, 517, 64], [1, 64, 33]] as const) {
+    // resident operands, as a model's weights are (foreign ones go to the unsplit solo backend)
+    const resident = (x: Float32Array) => { const v = two.storage!.persistent(x.length); v.set(x); return v; };
+    const a = randn(M * K, 31), bm = resident(randn(N * K, 32));
+    const args = { batch: 1, M, N, K, transA: false, transB: true, accumulate: false, strideA: 0, strideB: 0, strideC: 0 };
+    const c1 = new Float32Array(M * N), c2 = new Float32Array(M * N);
+    one.matmul(a, bm, c1, args);
+    two.matmul(a, bm, c2, args);
+    assert.deepEqual(c2, c1, `M=${M} N=${N} K=${K}`);
+    if (N >= 64) assert.equal(two.lastParts, 2, `M=${M} N=${N} K=${K}: split`);
+    const cn1 = new Float32Array(M * N), cn2 = new Float32Array(M * N), bn = resident(randn(K * N, 33));
+    one.matmul(a, bn, cn1, { ...args, transB: false });
+    two.matmul(a, bn, cn2, { ...args, transB: false });
+    assert.deepEqual(cn2, cn1, `M=${M} N=${N} K=${K} (B as [K, N])`);
+  }
+});
