@@ -63,18 +63,6 @@ export interface ConvGeometry {
   Ho: number; Wo: number;
 }
 
-/**
- * The shapes of a 2-D convolution, as src/tensor/conv.ts's convGeometry checks them: input (N, C, H, W), weight
- * (O, Cg, kH, kW) in G groups (C = G·Cg, O = G·Og), stride sH×sW, zero padding pH×pW before each side's
- * start, dilation dH×dW, output Ho×Wo.
- */
-export interface ConvGeometry {
-  N: number; C: number; H: number; W: number;
-  O: number; G: number; Cg: number; Og: number;
-  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
-  Ho: number; Wo: number;
-}
-
 export interface Backend {
   readonly name: string;
   /** threads the backend computes on (1 for single-threaded backends) */
@@ -160,14 +148,6 @@ export interface Backend {
   sumSquares(x: Float32Array, n: number): number;
   /** x *= s over n elements (gradient clipping) */
   scale(x: Float32Array, s: number, n: number): void;
-
-  /**
-   * Optional fast path of convolutions: unrolls images [n0, n0 + n) of x (N, C, H, W) into col (G, K, n·Ho·Wo),
-   * K = Cg·kH·kW, exactly as src/tensor/im2col.ts's im2colChunk (the reference) does. false: left to it.
-   */
-  im2col?(x: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
-  /** Optional: the adjoint, adding col (G, K, n·Ho·Wo) onto images [n0, n0 + n) of dx as col2imChunk does. */
-  col2im?(col: Float32Array, dx: Float32Array, g: ConvGeometry, n0: number, n: number): boolean;
 
   /**
    * Optional fast path of convolutions: unrolls images [n0, n0 + n) of x (N, C, H, W) into col (G, K, n·Ho·Wo),

@@ -18,7 +18,6 @@
 import type { MatmulArgs, QuantMatVecArgs } from './backend.js';
 import { JsBackend } from './js.js';
 import type { ConvGeometry } from './backend.js';
-import type { ConvGeometry } from './backend.js';
 import { WasmHeap } from './wasm-heap.js';
 import type { StorageProvider } from './storage.js';
 import { KERNELS_PLAIN, KERNELS_SHARED } from './wasm/kernels.generated.js';
@@ -43,14 +42,6 @@ export interface Kernels {
   ): void;
   gemmSmallMCols(a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number, accumulate: number, n0: number, n1: number): void;
   gemmScratchBytes(): number;
-  im2colUnits(
-    x: number, col: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
-    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
-  ): void;
-  col2imUnits(
-    col: number, dx: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
-    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
-  ): void;
   im2colUnits(
     x: number, col: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
     sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
@@ -145,9 +136,6 @@ export const OP_ATTENTION_BACKWARD = 13;
 /** convolution unrolling (assembly/conv.ts); numbered apart from the others' */
 export const OP_IM2COL = 20;
 export const OP_COL2IM = 21;
-/** convolution unrolling (assembly/conv.ts); numbered apart from the others' */
-export const OP_IM2COL = 20;
-export const OP_COL2IM = 21;
 export const OP_QMATVEC = 14;
 export const OP_GEMM_SMALLM_COLS = 15;
 
@@ -233,11 +221,6 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       break;
     case OP_GEMM_SMALLM_COLS:
       k.gemmSmallMCols(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10], j[o + 11]);
-      break;
-    case OP_IM2COL:
-    case OP_COL2IM:
-      (j[o] === OP_IM2COL ? k.im2colUnits : k.col2imUnits)(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7],
-        j[o + 8], j[o + 9], j[o + 10], j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18], j[o + 19]);
       break;
     case OP_IM2COL:
     case OP_COL2IM:
@@ -956,39 +939,6 @@ export class WasmBackend extends JsBackend {
 
   private putBytes(off: number, src: Uint8Array): void {
     new Uint8Array(this.memory.buffer, off, src.length).set(src);
-  }
-
-  /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */
-  im2col(x: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
-    return this.convUnits(OP_IM2COL, x, col, g, n0, n);
-  }
-
-  /** see Backend.col2im */
-  col2im(col: Float32Array, dx: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
-    return this.convUnits(OP_COL2IM, dx, col, g, n0, n);
-  }
-
-  /** im2col (images → col) or col2im (col added onto the images) over units (image, input channel) */
-  private convUnits(op: number, img: Float32Array, col: Float32Array, g: ConvGeometry, n0: number, n: number): boolean {
-    const name = op === OP_IM2COL ? 'im2col' : 'col2im', unroll = op === OP_IM2COL;
-    checkDims(name, { n0, n });
-    const size = g.C * g.H * g.W, ni = n * size, nc = g.G * g.Cg * g.kH * g.kW * n * g.Ho * g.Wo;
-    checkLength(name, 'image', img, (n0 + n) * size, `n0=${n0}, n=${n}, C=${g.C}, H=${g.H}, W=${g.W}`);
-    checkLength(name, 'col', col, nc, `n=${n}, K=${g.G * g.Cg * g.kH * g.kW}, Ho=${g.Ho}, Wo=${g.Wo}`);
-    if (nc === 0) return true;
-    const part = img.subarray(n0 * size, (n0 + n) * size);
-    const parts = this.partsFor(nc, this.elemsPerThread(this.minLightElemsPerThread, part, col));
-    if (parts <= 1 && this.solo && this.foreign(part, col)) {
-      this.lastParts = 1;
-      return this.solo.convUnits(op, part, col, g, 0, n);
-    }
-    this.wake(parts);
-    const [pi, pc] = this.operands([[part, ni, true], [col, nc, !unroll]]);
-    this.parallel(n * g.C, 1, 1, parts, 18, (s, lo, hi) => this.job(s, op, unroll ? pi : pc, unroll ? pc : pi, n, g.C, g.H, g.W,
-      g.Cg, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.Ho, g.Wo, lo, hi));
-    if (unroll) this.result(col, pc, nc);
-    else this.result(part, pi, ni);
-    return true;
   }
 
   /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */
