@@ -2,10 +2,15 @@
 // loopback. With an engine that batches (ChatEngine with maxBatch, continuous batching) throughput should grow
 // with the clients; with one that serialises, stay flat while latency grows (a drop would mean per-request
 // overhead or contention). The time to first token is reported per level.
+// The clients run in a child process (bench/serve-load.ts), as real load generators do (vLLM's
+// benchmark_serving, wrk), so parsing their event streams does not take the server's event loop; the same for
+// every level.
 // Run with the fake engine: `node dist/bench/serve.js` (measures the HTTP/SSE layer alone).
-import { pathToFileURL } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextEngine } from '../src/generate/text-engine.js';
 import { startServer } from '../src/serve/server.js';
+import { runLoad, type LoadJob, type LoadResult } from './serve-load.js';
 
 export interface ServeBenchOptions {
   /** concurrency levels (default 1, 4, 16) */
@@ -18,6 +23,8 @@ export interface ServeBenchOptions {
   /** OpenAI logit_bias sent with every request: the bench suppresses end-of-turn so every reply is maxTokens long (vLLM's ignore_eos) */
   logitBias?: Record<string, number>;
   log?: (line: string) => void;
+  /** run the clients in this process instead of a child process (default false) */
+  clientsInProcess?: boolean;
 }
 
 export interface ServeBenchRow {
@@ -39,78 +46,57 @@ export async function benchServe(engine: TextEngine, opts: ServeBenchOptions = {
   const message = opts.message ?? 'tell me a long story';
   const log = opts.log ?? ((l: string) => console.log(l));
   const server = await startServer({ engine, port: 0, chatPage: false, limits: { maxQueue: Math.max(...levels) + 1 } });
+  const load = opts.clientsInProcess ? runLoad : await loadProcess();
+  const job = (clients: number, requests: number): LoadJob => ({ url: server.url, clients, requests, message, maxTokens, logitBias: opts.logitBias });
   const rows: ServeBenchRow[] = [];
   try {
     // warm-up, so the first level does not pay for JIT compilation and connection setup
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let i = 0; i < 8; i++) await oneRequest(server.url, message, maxTokens, opts.logitBias);
-    }));
+    await load(job(4, 32));
+    log(`(the clients run in ${opts.clientsInProcess ? 'the server\'s process' : 'a child process, as wrk or vLLM\'s benchmark_serving'})`);
     log('clients  requests  seconds  tokens/s  requests/s  first-token ms  latency ms');
     for (const clients of levels) {
       const total = opts.requests?.(clients) ?? Math.max(128, 8 * clients);
-      let next = 0;
-      let tokens = 0;
-      let firstSum = 0;
-      let latSum = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (next < total) {
-            next++;
-            const r = await oneRequest(server.url, message, maxTokens, opts.logitBias);
-            tokens += r.completionTokens;
-            firstSum += r.firstMs;
-            latSum += r.totalMs;
-          }
-        }),
-      );
-      const seconds = (performance.now() - t0) / 1000;
+      const r = await load(job(clients, total));
       const row: ServeBenchRow = {
         clients,
         requests: total,
-        seconds,
-        completionTokens: tokens,
-        tokensPerSecond: tokens / seconds,
-        requestsPerSecond: total / seconds,
-        meanFirstTokenMs: firstSum / total,
-        meanLatencyMs: latSum / total,
+        seconds: r.seconds,
+        completionTokens: r.completionTokens,
+        tokensPerSecond: r.completionTokens / r.seconds,
+        requestsPerSecond: total / r.seconds,
+        meanFirstTokenMs: r.firstTokenMsSum / total,
+        meanLatencyMs: r.latencyMsSum / total,
       };
       rows.push(row);
       log(
-        `${String(clients).padStart(7)}  ${String(total).padStart(8)}  ${seconds.toFixed(2).padStart(7)}  ${row.tokensPerSecond.toFixed(0).padStart(8)}  ${row.requestsPerSecond.toFixed(1).padStart(10)}  ${row.meanFirstTokenMs.toFixed(1).padStart(14)}  ${row.meanLatencyMs.toFixed(1).padStart(10)}`,
+        `${String(clients).padStart(7)}  ${String(total).padStart(8)}  ${row.seconds.toFixed(2).padStart(7)}  ${row.tokensPerSecond.toFixed(0).padStart(8)}  ${row.requestsPerSecond.toFixed(1).padStart(10)}  ${row.meanFirstTokenMs.toFixed(1).padStart(14)}  ${row.meanLatencyMs.toFixed(1).padStart(10)}`,
       );
     }
   } finally {
+    (load as { close?: () => void }).close?.();
     await server.close();
   }
   return rows;
 }
 
-async function oneRequest(url: string, message: string, maxTokens: number, logitBias?: Record<string, number>): Promise<{ completionTokens: number; firstMs: number; totalMs: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: message }], max_tokens: maxTokens, stream: true, stream_options: { include_usage: true }, ...(logitBias ? { logit_bias: logitBias } : {}) }),
+/** the load generator as a child process (bench/serve-load.ts): a function sending it one job at a time */
+async function loadProcess(): Promise<((job: LoadJob) => Promise<LoadResult>) & { close: () => void }> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./serve-load.js', import.meta.url)), ['--load-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
   });
-  if (!res.ok || !res.body) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
-  let firstMs = -1;
-  let completionTokens = 0;
-  let buf = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let cut;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
-      const data = buf.slice(6, cut);
-      buf = buf.slice(cut + 2);
-      if (data === '[DONE]') continue;
-      const ev = JSON.parse(data) as { choices: { delta: { content?: string } }[]; usage?: { completion_tokens: number } | null };
-      if (firstMs < 0 && ev.choices[0]?.delta.content) firstMs = performance.now() - t0;
-      if (ev.usage) completionTokens = ev.usage.completion_tokens;
-    }
-  }
-  return { completionTokens, firstMs: Math.max(0, firstMs), totalMs: performance.now() - t0 };
+  const run = (job: LoadJob): Promise<LoadResult> => new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`bench: the load process exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m: LoadResult | { error: string }) => {
+      child.off('exit', onExit);
+      if ('error' in m) reject(new Error(`bench: ${m.error}`));
+      else resolve(m);
+    });
+    child.send(job);
+  });
+  return Object.assign(run, { close: () => child.disconnect() });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

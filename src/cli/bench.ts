@@ -166,7 +166,7 @@ async function benchDecodeSection(c: BenchContext): Promise<unknown> {
 }
 
 async function benchServeSection(c: BenchContext): Promise<unknown> {
-  c.out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model ==');
+  c.out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model, clients in a child process ==');
   const { initBackend } = await import('../backend/index.node.js');
   const { benchServe } = await import('../../bench/serve.js');
   const { ChatEngine } = await import('../generate/chat-engine.js');
