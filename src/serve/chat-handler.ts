@@ -6,7 +6,7 @@ import type { ChatCompletion, ChatCompletionChunk } from './openai-types.js';
 import { parseChatRequest, type ChatRequest } from './openai-request.js';
 import { asBody } from './request-fields.js';
 import { readJson } from './body.js';
-import { endStream, sendJson, sse } from './http-out.js';
+import { endStream, jsonTemplate, sendJson, sse, sseJson } from './http-out.js';
 import { fitTokens, generateChoice, responseBase, runJob, streamJob, usageOf } from './jobs.js';
 import { chatLogprobs } from './logprobs.js';
 import type { ServerContext } from './context.js';
@@ -49,7 +49,13 @@ async function streamChat(ctx: ServerContext, res: ServerResponse, signal: Abort
     const results: GenerateResult[] = [];
     for (let i = 0; i < r.n && !sig.aborted; i++) {
       sse(res, chunk(i, { role: 'assistant', content: '' }, null));
-      const result = await generateChoice(ctx, r.messages, r, maxTokens, i, (piece, tokens) => sse(res, chunk(i, { content: piece }, null, tokens)), sig);
+      // per token: the chunk's JSON from a template (the same bytes as JSON.stringify of the chunk)
+      const content = jsonTemplate((piece) => chunk(i, { content: piece }, null));
+      const onText = (piece: string, tokens?: TokenLogprob[]): void => {
+        if (r.params.logprobs && tokens) sse(res, chunk(i, { content: piece }, null, tokens));
+        else sseJson(res, content(piece));
+      };
+      const result = await generateChoice(ctx, r.messages, r, maxTokens, i, onText, sig);
       if (sig.aborted) break;
       sse(res, chunk(i, {}, result.finishReason));
       results.push(result);

@@ -6,7 +6,7 @@ import type { TextCompletion } from './openai-types.js';
 import { parseCompletionRequest, type CompletionRequest } from './openai-request.js';
 import { asBody } from './request-fields.js';
 import { readJson } from './body.js';
-import { endStream, sendJson, sse } from './http-out.js';
+import { endStream, jsonTemplate, sendJson, sse, sseJson } from './http-out.js';
 import { fitTokens, generateChoice, responseBase, runJob, streamJob, usageOf } from './jobs.js';
 import { completionLogprobs } from './logprobs.js';
 import type { ServerContext } from './context.js';
@@ -60,8 +60,10 @@ async function streamCompletions(ctx: ServerContext, res: ServerResponse, signal
   const onChoice: OnChoice = (index, prompt) => {
     if (r.echo) sse(res, chunk(index, prompt, null));
     let offset = 0;
+    const text = jsonTemplate((piece) => chunk(index, piece, null)); // per token without logprobs: filled in
     return (piece, tokens) => {
-      const lp = r.logprobs !== null ? completionLogprobs(tokens ?? [], offset) : null;
+      if (r.logprobs === null) return sseJson(res, text(piece));
+      const lp = completionLogprobs(tokens ?? [], offset);
       offset += (tokens ?? []).reduce((n, t) => n + t.token.length, 0);
       sse(res, chunk(index, piece, null, lp));
     };

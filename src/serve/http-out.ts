@@ -39,6 +39,25 @@ export function sse(res: ServerResponse, data: unknown): void {
   res.write(`data: ${JSON.stringify(data)}\n\n`);
 }
 
+/** one `data: …` event whose JSON is already a string */
+export function sseJson(res: ServerResponse, json: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.write(`data: ${json}\n\n`);
+}
+
+/**
+ * The JSON of `event(piece)` for any string `piece`, built once and filled in per call: what
+ * JSON.stringify(event(piece)) gives, byte for byte, without walking the object for every token. `event`
+ * must place `piece` as a string value exactly once.
+ */
+export function jsonTemplate(event: (piece: string) => unknown): (piece: string) => string {
+  const mark = '\u{10FFFF}gptlab-piece\u{10FFFF}';
+  const parts = JSON.stringify(event(mark)).split(JSON.stringify(mark));
+  if (parts.length !== 2) throw new Error('jsonTemplate: the event must hold the piece exactly once');
+  const [before, after] = parts;
+  return (piece) => before + JSON.stringify(piece) + after;
+}
+
 /** the closing `data: [DONE]` event */
 export function endStream(res: ServerResponse): void {
   if (res.destroyed || res.writableEnded) return;
