@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ensureBackend } from '../src/backend/index.js';
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
-import { Trainer, NonFiniteLossError } from '../src/train/trainer.js';
+import { Trainer, NonFiniteLossError, trainConfigNotes } from '../src/train/trainer.js';
 import { Pretraining } from '../src/train/pretraining.js';
 import { splitTokens } from '../src/data/dataset.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
@@ -95,4 +95,11 @@ test('greedy generation is identical with and without the KV cache, past the blo
   const prompt = tok.encode('12+3');
   const run = (useCache: boolean): number[] => [...generateIds(m, prompt, { maxNewTokens: 40, temperature: 0, useCache })];
   assert.deepEqual(run(true), run(false));
+});
+
+test('a warmup as long as the run gets a note; ordinary settings none', () => {
+  assert.deepEqual(trainConfigNotes({ maxIters: 2000, warmupIters: 100 }), []);
+  const [note] = trainConfigNotes({ maxIters: 30, warmupIters: 100, lr: 0.002 });
+  assert.match(note, /^note: the warmup \(--warmup-iters 100\) is not shorter than the run \(--max-iters 30\): the learning rate never reaches --lr 0\.002/);
+  assert.deepEqual(trainConfigNotes({ maxIters: 5, warmupIters: 0 }), []);
 });

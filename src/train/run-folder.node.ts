@@ -14,7 +14,7 @@ import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
 import { recoverCheckpoints, saveCheckpoint } from './checkpoint.node.js';
-import type { EvalInfo, HistoryPoint, Trainer, TrainOutcome } from './trainer.js';
+import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type TrainOutcome } from './trainer.js';
 
 export class RunFolder {
   /**
@@ -144,6 +144,7 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
   const files = (withTrainer: boolean, meta = o.meta): Record<string, Uint8Array | string> =>
     checkpointFiles(o.model, o.tokenizer, { trainer: withTrainer ? trainer : undefined, meta: { kind: trainer.objective.name, ...meta } });
   const stop = new StopSignal(say);
+  for (const note of trainConfigNotes(trainer.config)) say(note);
   const t0 = performance.now(), startStep = trainer.state.step, startTokens = trainer.state.tokensSeen;
   let lastDev = NaN;
   let outcome: TrainOutcome;

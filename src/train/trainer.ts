@@ -92,6 +92,19 @@ export function validateTrainConfig(partial: Partial<TrainConfig>): void {
   if (typeof c.samplePrompt !== 'string') throw new Error(`train config: samplePrompt (--prompt) must be text, got ${JSON.stringify(c.samplePrompt)}`);
 }
 
+/**
+ * Settings that are valid but probably not meant, as one-line notes for the start of a run: a warmup as long
+ * as the run (the learning rate never reaches `lr`). Empty when nothing is odd.
+ */
+export function trainConfigNotes(partial: Partial<TrainConfig>): string[] {
+  const c: TrainConfig = { ...TRAIN_DEFAULTS, ...partial };
+  const notes: string[] = [];
+  if (c.warmupIters >= c.maxIters && c.warmupIters > 0) {
+    notes.push(`note: the warmup (--warmup-iters ${c.warmupIters}) is not shorter than the run (--max-iters ${c.maxIters}): the learning rate never reaches --lr ${c.lr}; lower --warmup-iters`);
+  }
+  return notes;
+}
+
 /** "a whole number ≥ 1", "a number in [0, 1)" */
 export function describeRange(r: Range): string {
   const what = r.integer ? 'a whole number' : 'a number';
