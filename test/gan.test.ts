@@ -83,6 +83,6 @@ test('the alternating loop runs: MLP GAN on the ring, DCGAN on glyphs', () => {
   assert.ok(Number.isFinite(s.lossD) && Number.isFinite(s.lossG));
   const img = d.sample(3, 2);
   assert.equal(img.length, 3 * 64);
-  assert.ok(img.every((v) => v >= 0 && v <= 1));
+  assert.ok(img.every((v) => v >= -1 && v <= 1), 'images in the tanh range');
   assert.throws(() => ganConfig({ arch: 'dcgan', sampleShape: [1, 10, 10] }), /divisible by 4/);
 });

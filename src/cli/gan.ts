@@ -19,6 +19,7 @@ const TRAIN_OPTS: OptTable = {
   hidden: { type: 'ints', min: 1, help: 'mlp: hidden widths of G and D (default 128,128)' },
   base: { type: 'int', min: 1, help: 'dcgan: base channel count (default 16)' },
   batchSize: { type: 'int', default: 64, min: 1, help: 'samples per step' },
+  judgeSteps: { type: 'int', default: 600, min: 0, help: 'glyphs: training steps of the CNN that scores samples (0 = no scores)' },
   lr: { type: 'number', default: 2e-4, above: 0, help: 'Adam learning rate of G and D' },
   beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'Adam β1' },
   seed: { type: 'int', default: 1, help: 'random seed' },
@@ -49,7 +50,7 @@ export async function ganCommand(argv: string[]): Promise<number> {
     runGanTrain({
       data, arch: (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan'), epochs, sampleAt,
       glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, ringPoints: o.points as number,
-      latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined,
+      latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined, judgeSteps: o.judgeSteps as number,
       train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },
       out: o.out as string, force: !!o.force,
     });

@@ -5,14 +5,15 @@
 //   dcgan  — after Radford et al. 2016: G: z → linear → (2b, H/4, W/4) → BN → relu → ×2 upsample → conv3 → BN →
 //            relu → ×2 upsample → conv3 → image; D: conv4 stride 2 → leaky relu → conv4 stride 2 → BN → leaky
 //            relu → linear → logit. Images need H and W divisible by 4.
-// Images come out through a sigmoid, in [0, 1] like the data; points come out linear.
+// Images come out through a tanh, in [−1, 1] like the data (scaled from [0, 1]); points come out linear. DCGAN
+// layers start from N(0, 0.02) weights, BatchNorm scales from N(1, 0.02); layers before BatchNorm have no bias.
 // The non-saturating losses: L_D = softplus(−D(x)) + softplus(D(G(z))), L_G = softplus(−D(G(z))), means over
 // the batch (−log σ(t) = softplus(−t)).
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { Conv2d } from '../nn/conv.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
-import { add, leakyRelu, relu, sigmoid } from '../tensor/elementwise.js';
+import { add, leakyRelu, relu, tanh } from '../tensor/elementwise.js';
 import { reshape } from '../tensor/shape.js';
 import { flatten } from '../tensor/pool.js';
 import { Rng } from '../tensor/rng.js';
@@ -44,7 +45,21 @@ export function ganConfig(c: Pick<GanConfig, 'arch' | 'sampleShape'> & Partial<G
 const isImage = (c: GanConfig): boolean => c.sampleShape.length === 3;
 const sampleSize = (c: GanConfig): number => c.sampleShape.reduce((a, b) => a * b, 1);
 
-/** z (N, latent) → samples (N, …sampleShape) */
+/** DCGAN's initialisation (Radford et al. 2016, §4): weights of convolutions and linear layers ~ N(0, 0.02) */
+function dcganWeights<T extends Conv2d | Linear>(layer: T, rng: Rng): T {
+  const w = layer.weight.data;
+  for (let i = 0; i < w.length; i++) w[i] = 0.02 * rng.normal();
+  return layer;
+}
+
+/** BatchNorm2d with DCGAN's initialisation: scale ~ N(1, 0.02), shift 0 */
+function dcganBatchNorm(C: number, rng: Rng): BatchNorm2d {
+  const bn = new BatchNorm2d(C), w = bn.weight!.data;
+  for (let i = 0; i < C; i++) w[i] = 1 + 0.02 * rng.normal();
+  return bn;
+}
+
+/** z (N, latent) → samples (N, …sampleShape); images in [−1, 1] (tanh), points unbounded */
 export class Generator extends Module {
   private readonly mlp?: MLPNet;
   private readonly fc?: Linear;
@@ -58,12 +73,14 @@ export class Generator extends Module {
     const c = config;
     if (c.arch === 'mlp') this.mlp = this.child('mlp', new MLPNet([c.latent, ...c.hidden, sampleSize(c)], 'relu', rng));
     else {
-      const [, H, W] = c.sampleShape, b = c.base;
-      this.fc = this.child('fc', new Linear(c.latent, 2 * b * (H / 4) * (W / 4), true, rng, Math.sqrt(1 / c.latent)));
-      this.bn0 = this.child('bn0', new BatchNorm2d(2 * b));
-      this.conv1 = this.child('conv1', new Conv2d(2 * b, b, 3, rng, { padding: 1 }));
-      this.bn1 = this.child('bn1', new BatchNorm2d(b));
-      this.conv2 = this.child('conv2', new Conv2d(b, c.sampleShape[0], 3, rng, { padding: 1 }));
+      const [C, H, W] = c.sampleShape, b = c.base;
+      // layers followed by BatchNorm have no bias (BN's shift replaces it)
+      this.fc = this.child('fc', dcganWeights(new Linear(c.latent, 2 * b * (H / 4) * (W / 4), false, rng), rng));
+      this.bn0 = this.child('bn0', dcganBatchNorm(2 * b, rng));
+      this.conv1 = this.child('conv1', dcganWeights(new Conv2d(2 * b, b, 3, rng, { padding: 1, bias: false }), rng));
+      this.bn1 = this.child('bn1', dcganBatchNorm(b, rng));
+      this.conv2 = this.child('conv2', dcganWeights(new Conv2d(b, C, 3, rng, { padding: 1 }), rng));
+      this.conv2.bias!.data.fill(0);
     }
   }
 
@@ -71,13 +88,13 @@ export class Generator extends Module {
     const c = this.config, N = z.shape[0];
     if (this.mlp) {
       const out = this.mlp.forward(z); // (N, H·W) or (N, 2)
-      return isImage(c) ? reshape(sigmoid(out), [N, ...c.sampleShape]) : out;
+      return isImage(c) ? reshape(tanh(out), [N, ...c.sampleShape]) : out;
     }
     const [, H, W] = c.sampleShape;
     let h = reshape(this.fc!.forward(z), [N, 2 * c.base, H / 4, W / 4]); // (N, 2b, H/4, W/4)
     h = upsample2x(relu(this.bn0!.forward(h))); // (N, 2b, H/2, W/2)
     h = upsample2x(relu(this.bn1!.forward(this.conv1!.forward(h)))); // (N, b, H, W)
-    return sigmoid(this.conv2!.forward(h)); // (N, 1, H, W)
+    return tanh(this.conv2!.forward(h)); // (N, C, H, W)
   }
 }
 
@@ -95,10 +112,11 @@ export class Discriminator extends Module {
     if (c.arch === 'mlp') this.mlp = this.child('mlp', new MLPNet([sampleSize(c), ...c.hidden, 1], 'leaky_relu', rng));
     else {
       const [C, H, W] = c.sampleShape, b = c.base;
-      this.conv1 = this.child('conv1', new Conv2d(C, b, 4, rng, { stride: 2, padding: 1 }));
-      this.conv2 = this.child('conv2', new Conv2d(b, 2 * b, 4, rng, { stride: 2, padding: 1 }));
-      this.bn2 = this.child('bn2', new BatchNorm2d(2 * b));
-      this.fc = this.child('fc', new Linear(2 * b * (H / 4) * (W / 4), 1, true, rng, Math.sqrt(1 / (2 * b * (H / 4) * (W / 4)))));
+      this.conv1 = this.child('conv1', dcganWeights(new Conv2d(C, b, 4, rng, { stride: 2, padding: 1 }), rng)); // no BN on the input layer
+      this.conv1.bias!.data.fill(0);
+      this.conv2 = this.child('conv2', dcganWeights(new Conv2d(b, 2 * b, 4, rng, { stride: 2, padding: 1, bias: false }), rng));
+      this.bn2 = this.child('bn2', dcganBatchNorm(2 * b, rng));
+      this.fc = this.child('fc', dcganWeights(new Linear(2 * b * (H / 4) * (W / 4), 1, true, rng), rng));
     }
   }
 

@@ -67,12 +67,31 @@ export class ImageClassifier extends Module implements LanguageModel {
   /** images (N, 1, H, W) or (N, H·W) → logits (N, classes) */
   logits(x: Tensor): Tensor {
     const N = x.shape[0], { height: H, width: W } = this.config;
+    if (this.mlp) {
+      if (x.size !== N * H * W) throw new Error(`image classifier: expected ${H}×${W} images, got shape [${x.shape}]`);
+      return this.mlp.forward(reshape(x, [N, H * W])); // (N, H·W) → (N, C)
+    }
+    return this.logitsFromFeatures(this.features(x)); // (N, C)
+  }
+
+  /** CNN: the last layer, features (N, fc) from `features` → logits (N, classes) */
+  logitsFromFeatures(f: Tensor): Tensor {
+    if (!this.fc2) throw new Error('image classifier: features are the CNN\'s hidden layer; this is an MLP');
+    return this.fc2.forward(f);
+  }
+
+  /**
+   * CNN: the hidden layer before the logits, images (N, 1, H, W) or (N, H·W) → (N, fc) after its relu (the
+   * features a Fréchet distance compares). Throws for the MLP and on images of another size.
+   */
+  features(x: Tensor): Tensor {
+    const N = x.shape[0], { height: H, width: W } = this.config;
     if (x.size !== N * H * W) throw new Error(`image classifier: expected ${H}×${W} images, got shape [${x.shape}]`);
-    if (this.mlp) return this.mlp.forward(reshape(x, [N, H * W])); // (N, H·W) → (N, C)
+    if (!this.conv1) throw new Error('image classifier: features are the CNN\'s hidden layer; this is an MLP');
     let h = reshape(x, [N, 1, H, W]); // (N, 1, H, W)
-    h = maxPool2d(relu(this.conv1!.forward(h)), 2); // (N, c1, H/2, W/2)
+    h = maxPool2d(relu(this.conv1.forward(h)), 2); // (N, c1, H/2, W/2)
     h = maxPool2d(relu(this.conv2!.forward(h)), 2); // (N, c2, H/4, W/4)
-    return this.fc2!.forward(relu(this.fc1!.forward(flatten(h, 1)))); // (N, C)
+    return relu(this.fc1!.forward(flatten(h, 1))); // (N, fc)
   }
 
   /** mean cross-entropy of images against labels (N), with the logits */

@@ -5,6 +5,10 @@
 //   samples-epoch-N.png   (glyphs) a grid of 64 samples from fixed noise
 //   scatter-epoch-N.svg   (ring8) 1,000 samples over the real data, modes ringed
 //   log.jsonl             one line per epoch: losses, and for ring8 the mode coverage
+//   report.json           the measures at every sample epoch: for glyphs the judge's verdict on 1,000 samples
+//                         (glyph-judge.ts: share classified with confidence > 0.9, digits covered, Fréchet
+//                         distance to real glyphs, with the real training glyphs' own numbers beside them),
+//                         for ring8 the modes covered; and the time taken
 import fs from 'node:fs';
 import path from 'node:path';
 import { ganConfig, Generator, type GanConfig } from '../models/gan.js';
@@ -16,9 +20,12 @@ import { scatterSVG } from '../eval/scatter.js';
 import { gridPNG } from '../eval/png.js';
 import { writeDirAtomicSync } from '../formats/atomic.node.js';
 import { GanTrainer, sampleGenerator, type GanData, type GanTrainConfig } from './gan-trainer.js';
+import { scoreGlyphs, trainGlyphJudge, type GlyphJudge, type GlyphScore } from './glyph-judge.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 
 export const GAN_FORMAT = 'gptlab-gan';
+/** 2: image generators end in tanh (images in [−1, 1]) and their layers before BatchNorm have no bias */
+export const GAN_VERSION = 2;
 /** the ring's geometry: 8 modes, radius 2, σ 0.05 */
 export const RING = { modes: 8, radius: 2, sigma: 0.05 };
 
@@ -35,6 +42,8 @@ export interface GanJob {
   latent?: number;
   hidden?: number[];
   base?: number;
+  /** glyphs: Adam steps of the judge CNN that scores the samples (0 = no scores) */
+  judgeSteps?: number;
   train: Partial<GanTrainConfig>;
   out: string;
   force?: boolean;
@@ -44,33 +53,77 @@ export interface GanJob {
 export function ganData(job: Pick<GanJob, 'data' | 'glyphPerClass' | 'glyphSize' | 'ringPoints'>, seed: number): GanData {
   if (job.data === 'ring8') return { values: gaussianRing(job.ringPoints, { ...RING, seed }).points, n: job.ringPoints, sampleShape: [2] };
   const s = glyphImages(job.glyphPerClass, seed, { size: job.glyphSize });
-  return { values: s.images, n: s.labels.length, sampleShape: [1, s.height, s.width] };
+  return { values: s.images.map((v) => 2 * v - 1), n: s.labels.length, sampleShape: [1, s.height, s.width] }; // [0, 1] → [−1, 1], as the tanh
 }
 
-/** writes the epoch's samples: an image grid, or a scatter plot with the ring's coverage (returned) */
-function writeSamples(t: GanTrainer, job: GanJob, real: GanData): ModeCoverage | null {
+/** what report.json says about one sample epoch */
+export interface GanEpochScore {
+  epoch: number;
+  /** glyphs, with a judge */
+  glyphs?: GlyphScore;
+  /** ring8 */
+  ring?: ModeCoverage;
+}
+
+/** [−1, 1] images (the tanh's range) → [0, 1], as the judge reads them */
+const toUnit = (x: Float32Array): Float32Array => x.map((v) => Math.min(1, Math.max(0, (v + 1) / 2)));
+
+/** a judge's verdict in one line */
+export const glyphScoreLine = (s: GlyphScore): string =>
+  `${(100 * s.confident).toFixed(1)}% classified with confidence > 0.9, ${s.covered}/${s.classes} digits covered (${s.counts.join(' ')}), Fréchet distance ${s.frechet.toFixed(1)}`;
+
+/** writes the epoch's samples (an image grid, or a scatter plot) and scores 1,000 of them */
+function writeSamples(t: GanTrainer, job: GanJob, real: GanData, judge: GlyphJudge | null): GanEpochScore {
   const tag = String(t.epoch).padStart(String(job.epochs).length, '0');
   if (job.data === 'ring8') {
     const pts = t.sample(1000, 7), cov = modeCoverage(pts, ringCentres(RING.modes, RING.radius), RING.sigma);
     const title = `epoch ${t.epoch}: ${cov.covered}/8 modes covered, ${(100 * cov.highQuality).toFixed(0)}% within 3σ`;
     fs.writeFileSync(path.join(job.out, `scatter-epoch-${tag}.svg`), scatterSVG(pts, { title, centres: ringCentres(), reference: real.values.subarray(0, 2000), extent: [-3, 3, -3, 3] }));
-    return cov;
+    return { epoch: t.epoch, ring: cov };
   }
-  const [, H, W] = real.sampleShape;
-  fs.writeFileSync(path.join(job.out, `samples-epoch-${tag}.png`), gridPNG({ data: t.sample(64, 7), shape: [64, H, W] }, { perRow: 8, range: [0, 1] }));
-  return null;
+  const [, H, W] = real.sampleShape, x = t.sample(judge ? 1000 : 64, 7);
+  fs.writeFileSync(path.join(job.out, `samples-epoch-${tag}.png`), gridPNG({ data: x.subarray(0, 64 * H * W), shape: [64, H, W] }, { perRow: 8, range: [-1, 1] }));
+  return judge ? { epoch: t.epoch, glyphs: scoreGlyphs(judge, toUnit(x)) } : { epoch: t.epoch };
+}
+
+/** glyphs: trains the judge and scores (up to 1,000 of) the real training glyphs with it */
+function makeJudge(job: GanJob, real: GanData, log: (l: string) => void): { judge: GlyphJudge; real: GlyphScore } | null {
+  if (job.data !== 'glyphs' || job.judgeSteps === 0) return null;
+  const t0 = performance.now(), judge = trainGlyphJudge({ size: real.sampleShape[1], steps: job.judgeSteps });
+  const n = Math.min(real.n, 1000), score = scoreGlyphs(judge, toUnit(real.values.subarray(0, n * real.sampleShape[1] * real.sampleShape[2])));
+  log(`judge: LeNet-style CNN, ${(100 * judge.accuracy).toFixed(1)}% on held-out glyphs (${((performance.now() - t0) / 1000).toFixed(1)} s); on ${n} real training glyphs: ${glyphScoreLine(score)}`);
+  return { judge, real: score };
 }
 
 function saveGan(t: GanTrainer, job: GanJob): void {
-  const config = { format: GAN_FORMAT, version: 1, gan: t.gan, train: t.config, data: job.data, epoch: t.epoch, step: t.step };
+  const config = { format: GAN_FORMAT, version: GAN_VERSION, gan: t.gan, train: t.config, data: job.data, epoch: t.epoch, step: t.step };
   writeDirAtomicSync(path.join(job.out, 'checkpoint'), {
     'config.json': JSON.stringify(config, null, 2) + '\n',
     'model.safetensors': moduleToSafetensors({ generator: t.G, discriminator: t.D }),
   });
 }
 
-/** Trains per `job`; returns the ring's coverage at each sample epoch (empty for glyphs). */
-export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): { epoch: number; coverage: ModeCoverage }[] {
+export interface GanReport {
+  data: 'glyphs' | 'ring8';
+  gan: GanConfig;
+  train: GanTrainConfig;
+  epochs: number;
+  steps: number;
+  seconds: number;
+  /** glyphs: the judge's accuracy and its verdict on real training glyphs (the best a generator can hope for) */
+  judge?: { accuracy: number; real: GlyphScore };
+  samples: GanEpochScore[];
+}
+
+/** the epoch's log line: what was written and the measures */
+function sampleLine(s: GanEpochScore, job: GanJob): string {
+  const what = `epoch ${s.epoch}: wrote ${job.data === 'ring8' ? 'scatter' : 'samples'}-epoch-${s.epoch}`;
+  if (s.ring) return `${what}; modes covered ${s.ring.covered}/8 (${s.ring.counts.join(' ')}), ${(100 * s.ring.highQuality).toFixed(0)}% within 3σ`;
+  return s.glyphs ? `${what}; ${glyphScoreLine(s.glyphs)}` : what;
+}
+
+/** Trains per `job`; writes and returns the report (the measures at each sample epoch). */
+export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): GanReport {
   if (fs.existsSync(job.out) && !fs.statSync(job.out).isDirectory()) throw new Error(`${job.out}: exists and is not a folder (--out names the run folder)`);
   if (fs.existsSync(path.join(job.out, 'checkpoint')) && !job.force) throw new Error(`${job.out} already holds a GAN run: choose another --out, or overwrite it with --force`);
   const seed = job.train.seed ?? 1, real = ganData(job, seed);
@@ -80,16 +133,22 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
   fs.mkdirSync(job.out, { recursive: true });
   fs.rmSync(path.join(job.out, 'log.jsonl'), { force: true });
   log(`data: ${job.data === 'ring8' ? `ring of 8 Gaussians (radius 2, σ 0.05), ${real.n} points` : `built-in glyphs ${shape[1]}×${shape[2]}, ${real.n} images`}; ${cfg.arch} GAN, G ${t.G.numParameters().toLocaleString('en')} / D ${t.D.numParameters().toLocaleString('en')} parameters`);
-  const curve: { epoch: number; coverage: ModeCoverage }[] = [];
+  const judged = makeJudge(job, real, log);
+  const report: GanReport = { data: job.data, gan: cfg, train: t.config, epochs: job.epochs, steps: 0, seconds: 0, ...(judged ? { judge: { accuracy: judged.judge.accuracy, real: judged.real } } : {}), samples: [] };
+  const t0 = performance.now();
+  const writeReport = (): void => {
+    Object.assign(report, { steps: t.step, seconds: (performance.now() - t0) / 1000 });
+    fs.writeFileSync(path.join(job.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  };
   const snap = (): void => {
     if (!job.sampleAt.includes(t.epoch)) return;
-    const cov = writeSamples(t, job, real);
-    if (cov) curve.push({ epoch: t.epoch, coverage: cov });
+    const s = writeSamples(t, job, real, judged?.judge ?? null);
+    report.samples.push(s);
     saveGan(t, job);
-    log(`epoch ${t.epoch}: wrote ${job.data === 'ring8' ? 'scatter' : 'samples'}-epoch-${t.epoch}${cov ? `; modes covered ${cov.covered}/8 (${cov.counts.join(' ')}), ${(100 * cov.highQuality).toFixed(0)}% within 3σ` : ''}`);
+    writeReport();
+    log(sampleLine(s, job));
   };
   snap();
-  const t0 = performance.now();
   for (let e = 1; e <= job.epochs; e++) {
     const l = t.trainEpoch();
     const cov = job.data === 'ring8' ? modeCoverage(t.sample(1000, 7), ringCentres(), RING.sigma) : null;
@@ -98,8 +157,9 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
     snap();
   }
   saveGan(t, job);
-  log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s; saved ${path.join(job.out, 'checkpoint')}`);
-  return curve;
+  writeReport();
+  log(`done in ${report.seconds.toFixed(1)} s (${t.step} steps; the judge's scoring included); saved ${path.join(job.out, 'checkpoint')} and report.json`);
+  return report;
 }
 
 /** Loads a GAN checkpoint's generator (the folder, or a run folder holding checkpoint/). */
@@ -107,8 +167,9 @@ export function loadGenerator(p: string): { G: Generator; config: GanConfig; dat
   const dir = fs.existsSync(path.join(p, 'config.json')) ? p : path.join(p, 'checkpoint');
   const cf = path.join(dir, 'config.json');
   if (!fs.existsSync(cf)) throw new Error(`${p}: not a GAN checkpoint (no config.json here nor in checkpoint/)`);
-  const c = JSON.parse(fs.readFileSync(cf, 'utf8')) as { format?: string; gan: GanConfig; data: string };
+  const c = JSON.parse(fs.readFileSync(cf, 'utf8')) as { format?: string; version?: number; gan: GanConfig; data: string };
   if (c.format !== GAN_FORMAT) throw new Error(`${cf}: not a GAN checkpoint (format ${JSON.stringify(c.format)}); train one with gptlab gan train`);
+  if (c.gan.sampleShape.length === 3 && c.version !== GAN_VERSION) throw new Error(`${cf}: an image GAN of checkpoint version ${c.version} (sigmoid output); this gptlab reads version ${GAN_VERSION} — train it again with gptlab gan train`);
   const G = new Generator(ganConfig(c.gan), new Rng(0));
   const st = path.join(dir, 'model.safetensors');
   loadModuleSafetensors(G, new Uint8Array(fs.readFileSync(st)), st, 'generator.');
@@ -120,5 +181,5 @@ export function ganSampleFile(p: string, n: number, seed: number): { bytes: Uint
   const { G, config } = loadGenerator(p), x = sampleGenerator(G, n, seed);
   if (config.sampleShape.length === 1) return { bytes: scatterSVG(x, { title: `${n} samples`, centres: ringCentres(), extent: [-3, 3, -3, 3] }), kind: 'svg' };
   const [, H, W] = config.sampleShape;
-  return { bytes: gridPNG({ data: x, shape: [n, H, W] }, { range: [0, 1] }), kind: 'png' };
+  return { bytes: gridPNG({ data: x, shape: [n, H, W] }, { range: [-1, 1] }), kind: 'png' };
 }
