@@ -1,8 +1,10 @@
 // gptlab sft: continue a pretrained checkpoint on chat data (or the built-in Q&A set), loss on assistant
 // tokens only; reports held-out accuracy before and after on the built-in set. Resumable with --resume.
+// --lora-r trains LoRA adapters (and the new chat tokens' rows) instead of all weights; --freeze freezes by glob.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { runSftJob, SFT_DEFAULTS } from '../train/sft-job.node.js';
+import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
+import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
@@ -16,23 +18,29 @@ const OPTS: OptTable = {
   evalExamples: { type: 'int', default: 100, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
   maxIters: { type: 'int', default: D.maxIters, min: 1, help: 'training steps' },
   batchSize: { type: 'int', default: D.batchSize, min: 1, help: 'conversations per step' },
-  lr: { type: 'number', default: D.lr, help: 'peak learning rate' },
-  minLr: { type: 'number', default: D.minLr, help: 'final learning rate' },
+  lr: { type: 'number', default: D.lr, help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
+  minLr: { type: 'number', default: D.minLr, help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
   warmupIters: { type: 'int', default: D.warmupIters, help: 'warmup steps' },
-  weightDecay: { type: 'number', default: D.weightDecay, help: 'AdamW weight decay' },
+  weightDecay: { type: 'number', default: D.weightDecay, help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
   gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev loss and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
+  ...ADAPT_OPTS,
+  loraTargets: { ...ADAPT_OPTS.loraTargets, default: SFT_LORA.targets.join(','), help: 'comma-separated module names to adapt (PEFT target_modules); all-linear: every Linear layer of the blocks' },
+  loraNewTokens: { type: 'bool', default: true, help: 'with --lora-r, also train the rows of the tokens SFT adds to the vocabulary (PEFT trainable_token_indices); --no-lora-new-tokens leaves them frozen' },
   ...BACKEND_OPTS,
 };
 
 const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
 
-/** the training options; a resumed run keeps its own and takes only those given now */
-function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
+/** the training options; a resumed run keeps its own and takes only those given now; LoRA has its own defaults */
+function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {
   const train: Record<string, unknown> = {};
-  for (const k of TRAIN_KEYS) if (!o.resume || o._given.has(k)) train[k] = o[k];
+  for (const k of TRAIN_KEYS) {
+    if (!o._given.has(k) && (o.resume || (lora && k in SFT_LORA_DEFAULTS))) continue;
+    train[k] = o[k];
+  }
   return train as Partial<TrainConfig>;
 }
 
@@ -40,10 +48,11 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sft');
   if (maybeHelp(o, () => helpText('sft', 'supervised fine-tuning on chat data', OPTS, 'gptlab sft --base CKPT [--data FILE] --out DIR | gptlab sft --out DIR --resume'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
+  const adapt = adaptOptions(o, 'sft');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    devFraction: o.devFraction as number, evalExamples: o.evalExamples as number, train: trainOptions(o),
+    devFraction: o.devFraction as number, evalExamples: o.evalExamples as number, train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
     evalExamplesGiven: o._given.has('evalExamples'), devFractionGiven: o._given.has('devFraction'),
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;

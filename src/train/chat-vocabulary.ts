@@ -11,13 +11,14 @@ import { SPECIAL_TOKENS } from '../data/chat.js';
 /**
  * Makes sure the tokenizer has one id for each chat special token (and, for a character vocabulary, every
  * character of `text`), growing the model's token-indexed parameters to match. Existing tokens keep their
- * learned rows; new rows start as N(0, 0.02) like a fresh embedding. Throws for a non-character tokenizer
+ * learned rows; new rows start as N(0, 0.02) like a fresh embedding. `addedIds` are the new tokens' ids (the rows
+ * LoRA fine-tuning must train, see src/nn/trainable-tokens.ts). Throws for a non-character tokenizer
  * that lacks the special tokens (its merges cannot be extended here).
  */
-export function withChatVocabulary(model: LanguageModel, tok: Tokenizer, text: string): { model: LanguageModel; tokenizer: Tokenizer; added: string[] } {
+export function withChatVocabulary(model: LanguageModel, tok: Tokenizer, text: string): { model: LanguageModel; tokenizer: Tokenizer; added: string[]; addedIds: number[] } {
   const missingSpecial = SPECIAL_TOKENS.filter((s) => !tok.specialTokens.has(s));
   const missingChars = tok instanceof CharTokenizer ? [...new Set(text)].filter((c) => !tok.chars.includes(c)).sort() : [];
-  if (!missingSpecial.length && !missingChars.length) return { model, tokenizer: tok, added: [] };
+  if (!missingSpecial.length && !missingChars.length) return { model, tokenizer: tok, added: [], addedIds: [] };
   if (!(tok instanceof CharTokenizer)) {
     throw new Error(
       `the checkpoint's ${tok.type} tokenizer lacks the chat special tokens ${missingSpecial.join(' ')}; ` +
@@ -29,8 +30,9 @@ export function withChatVocabulary(model: LanguageModel, tok: Tokenizer, text: s
   [...tok.specialTokens.keys(), ...missingSpecial].forEach((s, i) => (specials[s] = chars.length + i));
   const newTok = new CharTokenizer(chars, specials);
   const grown = createModel(model.type, { ...model.config, vocabSize: newTok.vocabSize }, 4242);
-  copyWithNewRows(model, grown, tok, newTok);
-  return { model: grown, tokenizer: newTok, added: [...missingChars.map((c) => JSON.stringify(c)), ...missingSpecial] };
+  const map = copyWithNewRows(model, grown, tok, newTok);
+  const addedIds = [...map.keys()].filter((id) => map[id] < 0);
+  return { model: grown, tokenizer: newTok, added: [...missingChars.map((c) => JSON.stringify(c)), ...missingSpecial], addedIds };
 }
 
 /** the old id of each new token, or −1 for a token the old vocabulary lacks */
@@ -48,8 +50,8 @@ function oldIds(oldTok: Tokenizer, newTok: Tokenizer): Int32Array {
   });
 }
 
-/** copies every parameter of `from` into `to`, remapping the rows of token-indexed ones */
-function copyWithNewRows(from: LanguageModel, to: LanguageModel, oldTok: Tokenizer, newTok: Tokenizer): void {
+/** copies every parameter of `from` into `to`, remapping the rows of token-indexed ones; returns the old id of each new id (−1: new token) */
+function copyWithNewRows(from: LanguageModel, to: LanguageModel, oldTok: Tokenizer, newTok: Tokenizer): Int32Array {
   const vocabParams = new Set(modelType(from.type).vocabParameters);
   const old = from.stateDict();
   const map = oldIds(oldTok, newTok);
@@ -66,4 +68,5 @@ function copyWithNewRows(from: LanguageModel, to: LanguageModel, oldTok: Tokeniz
       else for (let j = 0; j < C; j++) p.data[id * C + j] = 0.02 * rng.normal();
     }
   }
+  return map;
 }

@@ -1,7 +1,9 @@
 // A supervised fine-tuning job on disk: chat data (a file, or the built-in Q&A set), a base checkpoint whose
 // vocabulary grows to the chat template's special tokens, and the Trainer with the SFT objective in a run
 // folder — resumable like pretraining (`--resume` continues the same trajectory). On the built-in set it
-// reports held-out accuracy before and after.
+// reports held-out accuracy before and after. With LoRA (src/train/adapt.ts) only the adapters train, plus
+// the rows of the tokens the chat vocabulary added (PEFT's trainable_token_indices: frozen, those rows would
+// stay random); the run also leaves `adapter/` (PEFT layout) and `merged/` (a plain checkpoint).
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError, parseChatData, type Conversation } from '../data/chat.js';
@@ -11,14 +13,26 @@ import { heldOutAccuracy } from '../eval/chat-accuracy.js';
 import { Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
-import { loadCheckpoint } from './checkpoint.node.js';
 import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
+import { freezeParameters } from '../nn/freeze.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 800, batchSize: 16, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1.0,
   evalInterval: 250, patience: 0, seed: 1337, sampleAt: [],
 };
+
+/**
+ * What changes with LoRA: adapters start at zero and move only through a low-rank product, so they need a
+ * learning rate about ten times full fine-tuning's (measured on the built-in set, bench/lora-sft.ts), and
+ * weight decay pulls them back towards the base model, so it is off.
+ */
+export const SFT_LORA_DEFAULTS: Partial<TrainConfig> = { lr: 1e-2, minLr: 1e-3, weightDecay: 0 };
+
+/** the LoRA settings SFT uses unless told otherwise: r 8, α 16, every Linear layer of the blocks (attention and MLP) */
+export const SFT_LORA: Omit<LoraOptions, 'r'> = { alpha: 16, dropout: 0, targets: ['all-linear'] };
 
 export interface SftJob {
   /** the pretrained checkpoint (not needed when resuming) */
@@ -36,6 +50,10 @@ export interface SftJob {
   evalExamplesGiven?: boolean;
   devFractionGiven?: boolean;
   train: Partial<TrainConfig>;
+  /** LoRA and/or freezing (a resumed run keeps its own) */
+  adapt?: AdaptOptions;
+  /** with LoRA, train the rows of the tokens the chat vocabulary adds (default true) */
+  trainNewTokens?: boolean;
   quiet?: boolean;
 }
 
@@ -76,46 +94,76 @@ interface Start {
   tokenizer: Tokenizer;
   state?: { trainer: TrainState; moments: Map<string, Float32Array> };
   data?: string;
+  /** a resumed run's adapter settings */
+  adapt?: AdaptOptions;
+  /** a resumed run's base checkpoint, as its meta records it */
+  base?: string;
+}
+
+/** the training defaults of a run: SFT's, with LoRA's where it adapts */
+export function sftDefaults(adapt: AdaptOptions | undefined): Partial<TrainConfig> {
+  return adapt?.lora ? { ...SFT_DEFAULTS, ...SFT_LORA_DEFAULTS } : SFT_DEFAULTS;
 }
 
 /** the model to fine-tune: the run's own checkpoint when resuming, else the base with the chat vocabulary */
 function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void): Start {
   if (job.resume) {
-    const ck = loadCheckpoint(folder.checkpointDir, true);
+    const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
-    job.train = { ...(ck.config.train ?? {}), ...job.train };
-    validateTrainConfig({ ...SFT_DEFAULTS, ...job.train });
-    // the held-out split is the run's own: a resumed run keeps the dev set it was evaluated on
     const meta = ck.config.meta ?? {};
+    const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
+    if (freeze?.length) freezeParameters(ck.model, freeze);
+    const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
+    job.train = { ...(ck.config.train ?? {}), ...job.train };
+    validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
+    // the held-out split is the run's own: a resumed run keeps the dev set it was evaluated on
     if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
     if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     const data = job.data ?? (typeof ck.config.meta?.data === 'string' && ck.config.meta.data !== 'built-in' ? ck.config.meta.data : undefined);
-    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data };
+    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
   }
   if (!job.base) throw new Error('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
-  const base = loadCheckpoint(job.base);
-  return { model: base.model, tokenizer: base.tokenizer, data: job.data };
+  const base = loadAnyCheckpoint(job.base);
+  return { model: hasLora(base.model) ? mergedCopy(base.model) : base.model, tokenizer: base.tokenizer, data: job.data };
+}
+
+/** LoRA / freezing on a fresh run's model, with the new tokens' rows trainable under LoRA; the settings as run */
+function adaptFresh(job: SftJob, model: LanguageModel, addedIds: number[], log: (l: string) => void): AdaptOptions | undefined {
+  if (!job.adapt) return undefined;
+  const lora = job.adapt.lora && { ...job.adapt.lora, ...(job.trainNewTokens !== false && addedIds.length ? { trainableTokens: addedIds } : {}) };
+  const adapt = { ...job.adapt, ...(lora ? { lora } : {}) };
+  log(adaptModel(model, adapt));
+  return adapt;
 }
 
 /** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
 export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
-  if (!job.resume) validateTrainConfig({ ...SFT_DEFAULTS, ...job.train }); // before loading anything
+  if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const start = startingPoint(job, folder, log);
   const data = loadChatData(start.data, job, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
-  const { model, tokenizer, added } = start.state ? { ...start, added: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
+  const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
   if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
   const T = model.config.blockSize;
   const tr = encodeChats(data.train, tokenizer, T), dv = encodeChats(data.dev, tokenizer, T);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} conversations are longer than the context (${T} tokens) and were left out`);
   const before = data.heldOut.length && !start.state ? (await heldOutAccuracy(model, tokenizer, data.heldOut)).accuracy : undefined;
   if (before !== undefined) log(`held-out accuracy before SFT: ${(100 * before).toFixed(1)}% (${data.heldOut.length} questions)`);
-  const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...SFT_DEFAULTS, ...job.train }, { tokenizer });
+  const adapt = start.state ? start.adapt : adaptFresh(job, model, addedIds, log);
+  const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...sftDefaults(adapt), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
-  const meta = { base: job.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction };
+  const meta = {
+    base: job.base ?? start.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
+    ...(adapt?.lora ? { lora: adapt.lora } : {}), ...(adapt?.freeze?.length ? { freeze: adapt.freeze } : {}),
+  };
   const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });
+  if (adapt?.lora && res.outcome !== 'interrupted') {
+    const best = loadAnyCheckpoint(folder.bestDir);
+    saveLoraOutputs(folder.dir, best.model, best.tokenizer, meta);
+    log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged model in ${folder.dir}/merged`);
+  }
   // a stopped run ends at once: the accuracy check is for finished runs
   const after = data.heldOut.length && res.outcome !== 'interrupted' ? await reportAccuracy(folder, data.heldOut, before, log) : undefined;
   return { ...res, before, after };
@@ -123,7 +171,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
 
 /** scores the best checkpoint (as chat and serve will load it) on the held-out questions */
 async function reportAccuracy(folder: RunFolder, heldOut: SftExample[], before: number | undefined, log: (l: string) => void): Promise<number> {
-  const best = loadCheckpoint(folder.dir);
+  const best = loadAnyCheckpoint(folder.dir);
   const after = await heldOutAccuracy(best.model, best.tokenizer, heldOut);
   log(`held-out accuracy after SFT: ${(100 * after.accuracy).toFixed(1)}%` + (before !== undefined ? ` (before: ${(100 * before).toFixed(1)}%)` : ''));
   log(`  by kind: ${Object.entries(after.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ')}`);
