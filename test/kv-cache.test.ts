@@ -61,9 +61,8 @@ function fresh(B: number): Ref {
   return Array.from({ length: 2 * LAYERS }, () => Array.from({ length: B }, () => Array.from({ length: H }, () => [])));
 }
 
-test('KV cache: appends, dropped prefixes, row selections and joins hold what a plain list holds', () => {
+for (const [maxLength, maxT] of [[24, 3], [160, 9]]) test(`KV cache: appends, dropped prefixes, row selections and joins hold what a plain list holds (context ${maxLength}: ${maxLength > 64 ? 'growth' : 'compaction'})`, () => {
   const rng = new Rng(3);
-  const maxLength = 24;
   const cache = new KVCache(LAYERS, maxLength), ref = fresh(3);
   grow(cache, ref, rng, 5);
   check(cache, ref, 'prefill');
@@ -71,7 +70,7 @@ test('KV cache: appends, dropped prefixes, row selections and joins hold what a 
     const op = rng.random();
     const B = cache.batchSize;
     const what = `step ${step}`;
-    if (op < 0.45 && cache.length < maxLength) grow(cache, ref, rng, 1 + Math.floor(rng.random() * Math.min(3, maxLength - cache.length)));
+    if (op < 0.45 && cache.length < maxLength) grow(cache, ref, rng, 1 + Math.floor(rng.random() * Math.min(maxT, maxLength - cache.length)));
     else if (op < 0.6 && cache.length > 0) {
       const n = Math.floor(rng.random() * (cache.length + 1));
       cache.dropPrefix(n);
@@ -101,6 +100,7 @@ test('KV cache: appends, dropped prefixes, row selections and joins hold what a 
     }
     check(cache, ref, what);
   }
+  assert.ok(cache.length > 0);
 });
 
 test('KV cache: bad appends and joins are refused naming the mismatch', () => {

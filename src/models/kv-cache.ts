@@ -54,7 +54,7 @@ export class KVCache implements ModelState {
     const [B, H, T, hs] = k.shape;
     if (v.shape.join() !== k.shape.join()) throw new Error(`KVCache: keys [${k.shape}] and values [${v.shape}] differ`);
     if (!(layer >= 0 && layer < this.nLayer)) throw new Error(`KVCache: layer ${layer} is out of range for ${this.nLayer} layers`);
-    if (this.kb.length === 0) this.allocate(B, H, hs, Math.max(T, 16));
+    if (this.kb.length === 0) this.allocate(B, H, hs, Math.max(2 * T, 64)); // room for a reply before the first growth
     else if (B !== this.rows || H !== this.heads || hs !== this.headSize) {
       throw new Error(`KVCache: appending [${k.shape}] to a cache of ${this.rows} rows, ${this.heads} heads of ${this.headSize}`);
     }
