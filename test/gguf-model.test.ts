@@ -162,6 +162,21 @@ test('quantized files load into QuantizedLinear layers (or float32 with dequanti
   }
 });
 
+test('a quantized file loads without float32 matrices: only embeddings, norms and biases are tensors; counts include the blocks', () => {
+  for (const m of [tinyGPT(charTok.vocabSize, 256), tinyLlama(charTok.vocabSize, 256)]) {
+    const f = readGGUF(modelToGGUF(m, charTok, { type: 'q5_k' }).bytes, 'q.gguf');
+    const q = ggufToModel(f).model;
+    const tensorNames = q.namedParameters().map(([n]) => n);
+    assert.ok(tensorNames.every((n) => !/(c_attn|c_proj|c_fc|_proj)\.weight$/.test(n)), `${m.type}: ${tensorNames.join(' ')}`);
+    const d = ggufToModel(f, { dequantize: true }).model; // (tinyGPT's biases are all zero: read back bias-less)
+    assert.equal(q.numParameters(), d.numParameters(), `${m.type}: parameter count with the quantized matrices`);
+    const own = m.namedParameters().filter(([n, p]) => !n.endsWith('.bias') || p.data.some((v) => v !== 0));
+    assert.deepEqual(d.namedParameters().map(([n, p]) => [n, p.shape]), own.map(([n, p]) => [n, p.shape]), `${m.type}: dequantized layout`);
+  }
+  const untied = ggufToModel(readGGUF(modelToGGUF(tinyLlama(charTok.vocabSize, 256), charTok, { type: 'q4_k_m' }).bytes, 'u.gguf')).model;
+  assert.ok(untied.namedParameters().some(([n, p]) => n === 'lm_head.weight' && p.size === charTok.vocabSize * 256), 'the untied head is read as floats');
+});
+
 // ---- bad input: one line naming the file and the field ----
 
 const good = modelToGGUF(tinyGPT(charTok.vocabSize, 64), charTok, { type: 'q4_0' }).bytes;
@@ -241,6 +256,8 @@ test('gptlab export: checkpoint → gguf (q8_0) and → hf folder; loadModelFile
     assert.deepEqual(hf.tokenizer.encode('the quick brown fox'), bpeIds);
     assert.ok(top1Agreement(logits(gg.model, bpeIds), ref, tok.vocabSize) >= 0.8);
     assert.match(ggufInfoText(path.join(dir, 'm.gguf')), /general\.architecture[\s\S]*gptlab reads it as: LLaMA: 2 layers/);
+    const params = m.numParameters(), inMatrices = 2 * (64 * 64 * 2 + 64 * 32 * 2 + 3 * 64 * 64); // q, o; k, v (2 kv heads of 16); gate, up, down
+    assert.match(ggufInfoText(path.join(dir, 'm.gguf')), new RegExp(`; ${params.toLocaleString('en')} parameters \\(${inMatrices.toLocaleString('en')} of them in 14 quantized matrices\\); tokenizer`));
     writeFileSync(path.join(dir, 'junk.gguf'), 'GGUF');
     assert.throws(() => loadModelFile(path.join(dir, 'junk.gguf')), /junk\.gguf: truncated/);
   } finally {

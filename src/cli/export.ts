@@ -16,6 +16,9 @@ import { BPETokenizer } from '../tokenizers/bpe.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { readGGUF } from '../formats/gguf.js';
 import { ggufInfo } from '../formats/gguf-info.js';
+import { namedModules } from '../nn/lora.js';
+import type { Module } from '../nn/module.js';
+import { QuantizedLinear } from '../quant/quantized-linear.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder, run folder, Hugging Face folder or .gguf file' },
@@ -69,6 +72,14 @@ export async function exportCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `N parameters (M of them in K quantized matrices)`: the count includes the quantized weights */
+function parameterSummary(model: Module): string {
+  const q = namedModules(model).map(([, m]) => m).filter((m): m is QuantizedLinear => m instanceof QuantizedLinear);
+  const inQ = q.reduce((s, m) => s + m.outFeatures * m.inFeatures, 0);
+  const n = model.numParameters().toLocaleString('en');
+  return q.length ? `${n} parameters (${inQ.toLocaleString('en')} of them in ${q.length} quantized matrices)` : `${n} parameters`;
+}
+
 /**
  * What `gptlab info FILE.gguf` prints: the gguf-info listing (header, metadata, tensors, totals by type)
  * followed by the model gptlab reads from it, or the reason it cannot. Throws one line for an unreadable file.
@@ -79,7 +90,7 @@ export function ggufInfoText(file: string): string {
   const lines = [ggufInfo(f)];
   try {
     const { model, tokenizer, notes } = loadModelFile(file);
-    lines.push(`gptlab reads it as: ${model.describe()}; tokenizer ${tokenizer.type}, ${tokenizer.vocabSize} tokens`);
+    lines.push(`gptlab reads it as: ${model.describe()}; ${parameterSummary(model as unknown as Module)}; tokenizer ${tokenizer.type}, ${tokenizer.vocabSize} tokens`);
     for (const n of notes) lines.push(`  note: ${n}`);
   } catch (e) {
     lines.push(`gptlab cannot run it: ${(e as Error).message}`);

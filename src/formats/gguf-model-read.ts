@@ -7,6 +7,8 @@
 import type { LanguageModel } from '../models/model.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
+import { Linear } from '../nn/layers.js';
+import { withoutWeights } from '../nn/skip-init.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { dequantize } from '../quant/index.js';
 import { GGMLType, ggmlTypeName } from '../quant/types.js';
@@ -154,19 +156,24 @@ function moduleAt(root: Module, path: string[]): Module {
   return m;
 }
 
-/** puts a QuantizedLinear where the Linear owning `ours` (…weight) is */
-function installQuantized(model: LanguageModel, f: GGUFFile, m: Mapping, t: GGUFTensorInfo, bias: Float32Array | null, mode: QuantizedLinearMode): void {
-  const path = m.ours.split('.').slice(0, -1);
+/** the Linear placeholder (built withoutWeights) that owns parameter `ours` (path.weight / path.bias), if any */
+function placeholderOwner(model: LanguageModel, ours: string): { parent: Module; name: string; layer: Linear } | null {
+  const path = ours.split('.').slice(0, -1);
   const parent = moduleAt(model as unknown as Module, path.slice(0, -1));
+  const name = path[path.length - 1]!;
+  const layer = parent.namedChildren().find(([n]) => n === name)?.[1];
+  return layer instanceof Linear && layer.isPlaceholder ? { parent, name, layer } : null;
+}
+
+/** a QuantizedLinear over the tensor's blocks (RoPE rows put back in gptlab's order for q/k) */
+function quantizedLinear(f: GGUFFile, m: Mapping, t: GGUFTensorInfo, bias: Float32Array | null, mode: QuantizedLinearMode): QuantizedLinear {
   const rowBytes = t.nBytes / t.shape[0]!;
   const data = m.perm ? permuteRopeRows(t.data(), m.perm, rowBytes, true) : t.data();
-  let layer: QuantizedLinear;
   try {
-    layer = new QuantizedLinear(t.type, data, t.shape[0]!, t.shape[1]!, bias, mode);
+    return new QuantizedLinear(t.type, data, t.shape[0]!, t.shape[1]!, bias, mode);
   } catch (e) {
     return fail(f, `tensor "${t.name}"`, (e as Error).message);
   }
-  parent.replaceChild(path[path.length - 1]!, layer);
 }
 
 /**
@@ -187,30 +194,51 @@ function verifyPlan(f: GGUFFile, maps: Mapping[]): string[] {
   return f.tensors.map((t) => t.name).filter((n) => !used.has(n));
 }
 
+/** the tensor's values as float32 in gptlab's layout (RoPE rows put back in order) */
+function floatsOf(f: GGUFFile, m: Mapping, t: GGUFTensorInfo): Float32Array {
+  const data = ggufFloats(f, t);
+  return m.perm ? permuteRopeRows(data, m.perm, t.shape[1]!, true) : data;
+}
+
+/**
+ * Reads every planned tensor into the model built withoutWeights: a Linear placeholder becomes a
+ * QuantizedLinear over the file's blocks (quantized matrices, unless opts.dequantize) or gets its float32
+ * weight and bias; every other parameter is filled in place. Returns the number of quantized layers.
+ */
 function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: GGUFLoadOptions): number {
   const sd = model.stateDict();
-  const quantizedBias = new Map<string, Float32Array>();
-  let nQuantized = 0;
   const byOurs = new Map(maps.map((m) => [m.ours, m]));
+  const biasOf = (weight: string): Float32Array | null => {
+    const bm = byOurs.get(weight.replace(/\.weight$/, '.bias')), bt = bm && bm.optional !== 'skip' ? f.tensor(bm.gguf) : undefined;
+    return bm && bt ? floatsOf(f, bm, bt) : null;
+  };
+  let nQuantized = 0;
   for (const m of maps) {
     const t = f.tensor(m.gguf);
     if (!t || m.optional === 'skip') continue;
-    const keepQuantized = m.linear && !opts.dequantize && QUANTIZED_LINEAR_TYPES.includes(t.type);
-    if (keepQuantized) {
-      const biasName = m.ours.replace(/\.weight$/, '.bias');
-      const bm = byOurs.get(biasName), bt = bm && f.tensor(bm.gguf);
-      installQuantized(model, f, m, t, bt && bm.optional !== 'skip' ? ggufFloats(f, bt) : null, opts.mode ?? 'tiled');
-      if (bt) quantizedBias.set(biasName, ggufFloats(f, bt));
-      nQuantized++;
+    const owner = placeholderOwner(model, m.ours);
+    if (owner && m.ours.endsWith('.weight')) {
+      if (m.linear && !opts.dequantize && QUANTIZED_LINEAR_TYPES.includes(t.type)) {
+        owner.parent.replaceChild(owner.name, quantizedLinear(f, m, t, biasOf(m.ours), opts.mode ?? 'tiled'));
+        nQuantized++;
+      } else {
+        owner.layer.materialize(floatsOf(f, m, t), biasOf(m.ours));
+      }
       continue;
     }
-    if (quantizedBias.has(m.ours)) continue;
+    if (owner || !sd.has(m.ours) && m.ours.endsWith('.bias')) continue; // read with its weight
     const target = sd.get(m.ours) ?? fail(f, `tensor "${m.gguf}"`, `gptlab's model has no "${m.ours}"`);
-    let data = ggufFloats(f, t);
-    if (m.perm) data = permuteRopeRows(data, m.perm, t.shape[1]!, true);
-    target.data.set(data);
+    target.data.set(floatsOf(f, m, t));
   }
   return nQuantized;
+}
+
+/** throws naming the first Linear no tensor of the file filled (a plan that misses a layer) */
+function checkAllLoaded(f: GGUFFile, root: Module, prefix = ''): void {
+  for (const [n, c] of root.namedChildren()) {
+    if (c instanceof Linear && c.isPlaceholder) fail(f, `layer "${prefix}${n}"`, 'no tensor in the file gives its weight');
+    checkAllLoaded(f, c, `${prefix}${n}.`);
+  }
 }
 
 /**
@@ -230,11 +258,12 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   const unused = verifyPlan(f, plan.maps);
   let model: LanguageModel;
   try {
-    model = createModel(arch === 'gpt2' ? 'gpt' : 'llama', plan.config);
+    model = withoutWeights(() => createModel(arch === 'gpt2' ? 'gpt' : 'llama', plan.config));
   } catch (e) {
     return fail(f, 'hyperparameters', (e as Error).message);
   }
   const nQ = loadTensors(model, f, plan.maps, opts);
+  checkAllLoaded(f, model as unknown as Module);
   const notes: string[] = [];
   if (unused.length) notes.push(`ignored tensors gptlab's ${arch} has no place for: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? `, … ${unused.length - 5} more` : ''}`);
   const types = new Set(f.tensors.map((t) => ggmlTypeName(t.type)));

@@ -80,8 +80,24 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /**
+   * Parameter values: the elements of every parameter tensor, plus the values layers keep outside tensors
+   * (a QuantizedLinear's weight blocks and bias, see packedValues), so a loaded quantized model counts as
+   * many parameters as its float32 original.
+   */
   numParameters(): number {
-    return this.parameters().reduce((s, p) => s + p.size, 0);
+    return this.parameters().reduce((s, p) => s + p.size, 0) + this.packedValuesBelow();
+  }
+
+  /** values this module itself holds outside parameter tensors (quantized weights); 0 unless overridden */
+  protected packedValues(): number {
+    return 0;
+  }
+
+  private packedValuesBelow(): number {
+    let n = this.packedValues();
+    for (const c of this.children.values()) n += c.packedValuesBelow();
+    return n;
   }
 
   /** train/eval mode for this module and all below (dropout reads it) */

@@ -117,4 +117,9 @@ export class QuantizedLinear extends Module {
   get nBytes(): number {
     return this.data.length;
   }
+
+  /** the weight's out·in values and the bias, which numParameters counts though they are not tensors */
+  protected override packedValues(): number {
+    return this.outFeatures * this.inFeatures + (this.bias?.length ?? 0);
+  }
 }
