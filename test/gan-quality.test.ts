@@ -13,10 +13,13 @@ import { Tensor, noGrad } from '../src/tensor/tensor.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Discriminator, Generator, discriminatorLoss, ganConfig, generatorLoss } from '../src/models/gan.js';
 import type { Module } from '../src/nn/module.js';
+import { Linear } from '../src/nn/layers.js';
 import { classCoverage } from '../src/eval/class-coverage.js';
 import { frechetDistance, symmetricEigen } from '../src/eval/frechet-distance.js';
 import { ganData } from '../src/train/gan-job.node.js';
 import { scoreGlyphs, trainGlyphJudge } from '../src/train/glyph-judge.js';
+import { updateBatchNorm } from '../src/train/update-bn.js';
+import { BatchNorm2d } from '../src/nn/batchnorm.js';
 import { glyphImages } from '../src/data/glyphs.js';
 import { assertAllClose } from './helpers/allclose.js';
 
@@ -124,4 +127,17 @@ test('the judge CNN tells real glyphs from noise', () => {
   assert.ok(real.confident > noise.confident, `confident: real ${real.confident}, noise ${noise.confident}`);
   assert.ok(real.covered >= 8, `real glyphs cover ${real.covered} digits`);
   assert.ok(real.frechet * 5 < noise.frechet, `Fréchet: real ${real.frechet}, noise ${noise.frechet}`);
+});
+
+test('updateBatchNorm: running statistics become the average over the passes; momentum and mode restored', () => {
+  const bn = new BatchNorm2d(2);
+  bn.eval();
+  const batches = [[1, 3, 10, 10, 5, 7, 10, 10], [2, 2, 20, 20, 6, 6, 20, 20]]; // (2, 2, 1, 2) each: channel 0 = [1,3,5,7], [2,2,6,6]
+  const var1 = (a: number[]): number => { const m = a.reduce((x, y) => x + y) / a.length; return a.reduce((x, y) => x + (y - m) ** 2, 0) / (a.length - 1); };
+  assert.equal(updateBatchNorm(bn, 2, (i) => bn.forward(new Tensor(Float32Array.from(batches[i]), [2, 2, 1, 2]))), 1);
+  assertAllClose(bn.runningMean!.data, [(4 + 4) / 2, (10 + 20) / 2], 'running mean');
+  assertAllClose(bn.runningVar!.data, [(var1([1, 3, 5, 7]) + var1([2, 2, 6, 6])) / 2, 0], 'running var', { atol: 1e-5 });
+  assert.equal(bn.momentum, 0.1);
+  assert.equal(bn.training, false);
+  assert.equal(updateBatchNorm(new Linear(2, 2, true, new Rng(1)), 3, () => assert.fail('no BatchNorm: no passes')), 0);
 });

@@ -1,7 +1,8 @@
 // `gptlab gan` on disk: train a GAN on the built-in digit glyphs or an 8-Gaussian ring into a folder, and
 // sample from it. The folder holds
 //   checkpoint/   config.json (GAN config, train config, data, epoch) and model.safetensors
-//                 (`generator.*`, `discriminator.*`), written at every sample epoch and at the end
+//                 (`generator.*`, `discriminator.*`), written at every sample epoch and at the end, after the
+//                 generator's BatchNorm statistics are re-estimated for its current weights (update-bn.ts)
 //   samples-epoch-N.png   (glyphs) a grid of 64 samples from fixed noise
 //   scatter-epoch-N.svg   (ring8) 1,000 samples over the real data, modes ringed
 //   log.jsonl             one line per epoch: losses, and for ring8 the mode coverage
@@ -142,6 +143,7 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
   };
   const snap = (): void => {
     if (!job.sampleAt.includes(t.epoch)) return;
+    t.updateGeneratorBatchNorm();
     const s = writeSamples(t, job, real, judged?.judge ?? null);
     report.samples.push(s);
     saveGan(t, job);
@@ -156,6 +158,7 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
     if (e % Math.max(1, Math.round(job.epochs / 10)) === 0 || e === job.epochs) log(`epoch ${e}/${job.epochs} (step ${t.step}): loss D ${l.lossD.toFixed(3)}, loss G ${l.lossG.toFixed(3)}${cov ? `, modes ${cov.covered}/8` : ''}`);
     snap();
   }
+  t.updateGeneratorBatchNorm();
   saveGan(t, job);
   writeReport();
   log(`done in ${report.seconds.toFixed(1)} s (${t.step} steps; the judge's scoring included); saved ${path.join(job.out, 'checkpoint')} and report.json`);

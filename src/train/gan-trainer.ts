@@ -9,6 +9,7 @@ import { Rng } from '../tensor/rng.js';
 import { noGrad, Tensor } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
 import { permutation } from '../data/image-set.js';
+import { updateBatchNorm } from './update-bn.js';
 
 /** training data: n samples of sampleShape, row-major */
 export interface GanData {
@@ -101,6 +102,16 @@ export class GanTrainer {
     }
     this.epoch++;
     return { lossD: d / k, lossG: g / k };
+  }
+
+  /**
+   * Re-estimates the generator's BatchNorm running statistics for its current weights from `batches`
+   * minibatches of noise drawn with `seed` (update-bn.ts), so that eval-mode samples show the generator as it
+   * is now rather than the lagging momentum average. The training stream is not touched. A no-op without BN.
+   */
+  updateGeneratorBatchNorm(batches = 16, seed = 0x6b4e): void {
+    const rng = new Rng(seed);
+    updateBatchNorm(this.G, batches, () => this.G.forward(sampleNoise(this.config.batchSize, this.gan.latent, rng)));
   }
 
   /** n generated samples, row-major (n, …sampleShape), from noise drawn with `seed` (eval mode) */
