@@ -21,8 +21,10 @@ import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { loadAnyCheckpoint } from '../src/train/lora-checkpoint.node.js';
 import { runSftJob, type SftJob } from '../src/train/sft-job.node.js';
-import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
-import { loadPeftAdapter } from '../src/formats/peft.js';
+import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../src/formats/safetensors.js';
+import { loadPeftAdapter, writePeftAdapter } from '../src/formats/peft.js';
+import { applyLora, loraLayers } from '../src/nn/lora.js';
+import { mergedCopy } from '../src/train/adapt.js';
 import { sftCommand } from '../src/cli/sft.js';
 import { loraCommand } from '../src/cli/lora.js';
 import { gradcheck } from './helpers/gradcheck.js';
@@ -163,4 +165,53 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   assert.match(fr.out, /froze \d+ tensors: trainable params/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'x'), '--lora-r', '0']), /--lora-r must be at least 1/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /match no Linear module/);
+});
+
+// PEFT parity (scripts/fixtures/make_lora_tokens_fixture.py): a GPT-2-shaped GPT with LoRA on c_attn, c_proj,
+// c_fc and the rows of tokens 3 and 9 trained. Transformers' GPT2LMHeadModel + PeftModel.from_pretrained on our
+// adapter (fan_in_fan_out true) gives our logits, merged too; PEFT's own saved adapter gives PEFT's logits here.
+// To rewrite our adapter: GPTLAB_WRITE_ALIGN_FIXTURES=1 node --test dist/test/sft-lora.test.js, then rerun the script.
+const fixtures = new URL('../../test/fixtures/align/', import.meta.url);
+const GPT2_CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
+const GPT2_IDX = Int32Array.from({ length: 2 * 7 }, (_, i) => (i * 5 + 3) % 11);
+const gpt2Logits = (m: GPT): Float32Array => noGrad(() => m.forward(GPT2_IDX, 2, 7).logits).data.slice();
+
+function gpt2WithTokens(): { base: Uint8Array; model: GPT } {
+  const model = new GPT(GPT2_CFG, 23);
+  const entries: Record<string, SafetensorsEntry> = {};
+  for (const [n, p] of model.namedParameters()) entries[n] = { dtype: 'F32', shape: p.shape.slice(), data: p.data.slice() };
+  applyLora(model, { r: 2, loraAlpha: 4, targets: ['c_attn', 'c_proj', 'c_fc'], rng: new Rng(7) });
+  for (const [, l] of loraLayers(model)) l.lora_B.weight.data.set(l.lora_B.weight.data.map((_, i) => 0.2 * Math.cos(i + l.outFeatures)));
+  applyTrainableTokens(model, ['transformer.wte'], [3, 9]);
+  const t = model.transformer.wte as unknown as TrainableTokens;
+  t.delta.data.set(t.delta.data.map((_, i) => 0.5 * Math.sin(3 * i + 1)));
+  return { base: writeSafetensors(entries, { format: 'pt' }), model };
+}
+
+test('PEFT (trainable_token_indices) loads our adapter with token rows and gives our logits; ours loads PEFT\'s', () => {
+  const { base: baseBytes, model } = gpt2WithTokens();
+  const { configJson, weights } = writePeftAdapter(model, { fanInFanOut: true });
+  assert.deepEqual(JSON.parse(configJson).trainable_token_indices, [3, 9]);
+  const ours = new URL('gpt2_tokens_adapter/', fixtures);
+  if (process.env.GPTLAB_WRITE_ALIGN_FIXTURES === '1') {
+    fs.mkdirSync(ours, { recursive: true });
+    fs.writeFileSync(new URL('base_model.safetensors', ours), baseBytes);
+    fs.writeFileSync(new URL('adapter_config.json', ours), configJson);
+    fs.writeFileSync(new URL('adapter_model.safetensors', ours), weights);
+  }
+  assert.deepEqual(new Uint8Array(fs.readFileSync(new URL('base_model.safetensors', ours))), baseBytes, 'the committed base weights are ours');
+  assert.deepEqual(new Uint8Array(fs.readFileSync(new URL('adapter_model.safetensors', ours))), weights, 'and so is the adapter');
+  const fx = JSON.parse(fs.readFileSync(new URL('lora_tokens.json', fixtures), 'utf8'));
+  assert.deepEqual(fx.idx, Array.from(GPT2_IDX));
+  close('GPT-2 + PEFT on our adapter', gpt2Logits(model), fx.ours.logits);
+  const merged = mergedCopy(model) as GPT;
+  close('GPT-2 + PEFT merged', gpt2Logits(merged), fx.ours.logits_merged);
+  // PEFT's own adapter onto our GPT with the same base weights
+  const fresh = new GPT(GPT2_CFG, 23);
+  const peftDir = new URL('gpt2_tokens_peft/', fixtures);
+  const cfg = loadPeftAdapter(fresh, fs.readFileSync(new URL('adapter_config.json', peftDir), 'utf8'), new Uint8Array(fs.readFileSync(new URL('adapter_model.safetensors', peftDir))));
+  assert.deepEqual(cfg.trainable_token_indices, [9, 4]);
+  assert.deepEqual((fresh.transformer.wte as unknown as TrainableTokens).tokenIndices, [9, 4]);
+  close('our GPT on PEFT\'s adapter', gpt2Logits(fresh), fx.peft.logits);
+  close('merged', gpt2Logits(mergedCopy(fresh) as GPT), fx.peft.logits_merged);
 });
