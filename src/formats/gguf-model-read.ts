@@ -9,6 +9,7 @@ import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { withoutWeights } from '../nn/skip-init.js';
+import { toPersistent } from '../backend/storage.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { dequantize } from '../quant/index.js';
 import { GGMLType, ggmlTypeName } from '../quant/types.js';
@@ -228,7 +229,9 @@ function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: G
     }
     if (owner || !sd.has(m.ours) && m.ours.endsWith('.bias')) continue; // read with its weight
     const target = sd.get(m.ours) ?? fail(f, `tensor "${m.gguf}"`, `gptlab's model has no "${m.ours}"`);
-    target.data.set(floatsOf(f, m, t));
+    // the decoded array becomes the parameter's storage (no second copy; the zero-filled placeholder from
+    // withoutWeights is never touched, so its pages are never resident)
+    target.data = toPersistent(floatsOf(f, m, t));
   }
   return nQuantized;
 }
