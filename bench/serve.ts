@@ -68,6 +68,7 @@ export async function benchServe(engine: TextEngine, opts: ServeBenchOptions = {
         meanLatencyMs: r.latencyMsSum / total,
       };
       rows.push(row);
+      if (r.completionTokens < total * maxTokens) log(`(replies averaged ${(r.completionTokens / total).toFixed(1)} tokens, fewer than max_tokens ${maxTokens}: some ended at a stop)`);
       log(
         `${String(clients).padStart(7)}  ${String(total).padStart(8)}  ${row.seconds.toFixed(2).padStart(7)}  ${row.tokensPerSecond.toFixed(0).padStart(8)}  ${row.requestsPerSecond.toFixed(1).padStart(10)}  ${row.meanFirstTokenMs.toFixed(1).padStart(14)}  ${row.meanLatencyMs.toFixed(1).padStart(10)}`,
       );

@@ -176,10 +176,10 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
   const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
   const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
   const { model, tokenizer } = withChatVocabulary(base, chars, '');
-  // continuous batching as `gptlab serve --max-batch 16` runs it; replies of exactly max_tokens (end-of-turn
-  // suppressed through logit_bias, as vLLM's ignore_eos), so every level decodes the same work
-  const endId = tokenizer.specialTokens.get('<|end|>');
-  const logitBias = endId !== undefined ? { [String(endId)]: -100 } : undefined;
+  // continuous batching as `gptlab serve --max-batch 16` runs it; replies of exactly max_tokens, so every level
+  // decodes the same work: every chat marker is suppressed through logit_bias (as vLLM's ignore_eos), as the
+  // markers other than end-of-turn are stop strings too (a random model would end ~85% of replies early)
+  const logitBias = Object.fromEntries([...tokenizer.specialTokens.values()].map((id) => [String(id), -100]));
   return benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), { maxTokens: c.o.quick ? 16 : 64, logitBias });
 }
 
