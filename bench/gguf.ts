@@ -2,8 +2,9 @@
 // tokenizer) and a 124M-class GPT-2 (random weights, GPT-2's tokenizer):
 //   file size per type; perplexity on held-out text per type beside f32 (demo model: random weights have no
 //   meaningful perplexity); batch-1 greedy decode tokens/s, ours (QuantizedLinear, tiled and reference) vs
-//   llama.cpp (node-llama-cpp, 1 and 2 threads) on the same files; load time and peak memory of a 124M GGUF
-//   (measured in a child process: its maxRSS covers the load alone).
+//   llama.cpp (node-llama-cpp, 1 and 2 threads) on the same files; load time, peak memory and parameter count
+//   of a 124M GGUF (measured in a child process: its maxRSS covers the load alone), beside the same file read
+//   with every matrix dequantized to float32 (--dequantize) as the reference.
 // 124M files are only written for `types124m` (K-quant quantization in TypeScript takes minutes at this size);
 // the sizes of the other types are computed exactly from the tensor plan, as the writer would lay them out.
 // Run: node dist/bench/gguf.js [--quick]      (gptlab bench --only gguf calls benchGguf)
@@ -35,11 +36,11 @@ export interface BenchGgufOptions {
   quick?: boolean;
   print?: boolean;
   threads?: number;
-  /** 124M files actually written (default q8_0, q4_0) */
+  /** 124M files actually written (default q8_0, q4_k) */
   types124m?: GGUFExportType[];
 }
 
-const DEMO_TYPES: GGUFExportType[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k', 'q4_k_m'];
+const DEMO_TYPES: GGUFExportType[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q5_k', 'q4_k_m', 'q5_k_m'];
 
 function greedyTokensPerSec(model: LanguageModel, prompt: number[], n: number): number {
   return noGrad(() => {
@@ -128,10 +129,10 @@ function modelToGGUFHeaderOnly(model: LanguageModel): Uint8Array {
   return planCache.bytes;
 }
 
-/** child-process entry: load a GGUF, report load ms and maxRSS */
-function childLoad(file: string): void {
+/** child-process entry: load a GGUF (quantized layers, or every matrix dequantized), report load ms and maxRSS */
+function childLoad(file: string, dequantize: boolean): void {
   const t0 = performance.now();
-  const { model } = loadModelFile(file);
+  const { model } = loadModelFile(file, { dequantize });
   const ms = performance.now() - t0;
   process.stdout.write(JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, params: model.numParameters() }) + '\n');
 }
@@ -151,7 +152,7 @@ export async function benchGguf(opts: BenchGgufOptions = {}): Promise<Record<str
   const result: Record<string, unknown> = {};
   try {
     result.demo = await benchDemo(dir, llama, quick, log);
-    result.gpt2_124m = await bench124m(dir, llama, quick, opts.types124m ?? ['q8_0', 'q4_0'], log);
+    result.gpt2_124m = await bench124m(dir, llama, quick, opts.types124m ?? ['q8_0', 'q4_k'], log);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -199,18 +200,19 @@ async function bench124m(dir: string, llama: Any, quick: boolean, types: GGUFExp
     const file = path.join(dir, `gpt2-${type}.gguf`);
     fs.writeFileSync(file, bytes);
     const self = fileURLToPath(import.meta.url);
-    const load = JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', self, '--load', file], { encoding: 'utf8' }).trim().split('\n').pop()!);
+    const childLoadRun = (deq: boolean) => JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', self, deq ? '--load-dequantized' : '--load', file], { encoding: 'utf8' }).trim().split('\n').pop()!);
+    const load = childLoadRun(false), loadF32 = childLoadRun(true); // reference: the same file read into float32 layers
     const ours = loadModelFile(file).model;
     const oursTps = greedyTokensPerSec(ours, prompt, n);
     const l1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
     const l2 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 2) : null;
-    runs.push({ type, bytes: bytes.length, exportMs, loadMs: load.ms, loadMaxRssMiB: load.maxRssMiB, oursTokensPerSec: oursTps, llamaCpp1: l1, llamaCpp2: l2 });
-    log(`124M ${type}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB (export ${(exportMs / 1000).toFixed(1)} s); load ${(load.ms / 1000).toFixed(2)} s, peak RSS ${load.maxRssMiB.toFixed(0)} MiB; decode ours ${oursTps.toFixed(1)} tok/s, llama.cpp ${l1?.toFixed(1) ?? '—'} (1 thread) / ${l2?.toFixed(1) ?? '—'} (2 threads) tok/s`);
+    runs.push({ type, bytes: bytes.length, exportMs, loadMs: load.ms, loadMaxRssMiB: load.maxRssMiB, loadParams: load.params, loadDequantizedMs: loadF32.ms, loadDequantizedMaxRssMiB: loadF32.maxRssMiB, oursTokensPerSec: oursTps, llamaCpp1: l1, llamaCpp2: l2 });
+    log(`124M ${type}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB (export ${(exportMs / 1000).toFixed(1)} s); load ${(load.ms / 1000).toFixed(2)} s, peak RSS ${load.maxRssMiB.toFixed(0)} MiB, ${(load.params / 1e6).toFixed(1)}M parameters (dequantized to float32: ${(loadF32.ms / 1000).toFixed(2)} s, ${loadF32.maxRssMiB.toFixed(0)} MiB); decode ours ${oursTps.toFixed(1)} tok/s, llama.cpp ${l1?.toFixed(1) ?? '—'} (1 thread) / ${l2?.toFixed(1) ?? '—'} (2 threads) tok/s`);
   }
   return { plannedBytes: sizes, runs };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  if (process.argv[2] === '--load') childLoad(process.argv[3]!);
+  if (process.argv[2] === '--load' || process.argv[2] === '--load-dequantized') childLoad(process.argv[3]!, process.argv[2] === '--load-dequantized');
   else await benchGguf({ quick: process.argv.includes('--quick') });
 }
