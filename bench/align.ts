@@ -3,7 +3,7 @@
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
 //   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
 //   grpo     GRPO on built-in arithmetic: held-out exact match per kind before/after, wall time
-//   lora     SFT with LoRA r = 8 vs full SFT from the base: trainable share and dev loss
+//   lora     SFT with LoRA r = 8 vs full SFT from the base, same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
 // Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1]
 // Every part is one short run; numbers come out as lines and as <out>/report.json.
@@ -11,16 +11,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
 import { lossCurveSVG } from '../src/eval/plot.js';
-import { defaultSftData } from '../src/data/sft-default.js';
-import { Trainer } from '../src/train/trainer.js';
-import { encodeChats, SupervisedFineTuning } from '../src/train/sft.js';
-import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { loadCheckpoint } from '../src/train/checkpoint.node.js';
 import { runPreferenceJob } from '../src/align/preference-job.node.js';
 import { runPPOJob } from '../src/align/ppo-job.node.js';
 import { runGRPOJob } from '../src/align/grpo-job.node.js';
 import { runDistillJob } from '../src/align/distill-job.node.js';
-import { adaptModel } from '../src/align/adapt.js';
+import { benchLoraSft } from './lora-sft.js';
 import { namedReward } from '../src/align/rewards.js';
 import { registerRewardModelType } from '../src/align/reward-type.js';
 import { byKindLine } from '../src/align/rl-eval.js';
@@ -88,23 +84,9 @@ async function benchGrpo(o: AlignBenchOptions): Promise<Report> {
   return out;
 }
 
+/** full SFT vs LoRA r = 8 SFT from the base, same steps (bench/lora-sft.ts) */
 async function benchLora(o: AlignBenchOptions): Promise<Report> {
-  const data = defaultSftData({ seed: 1 });
-  const out: Report = {};
-  for (const mode of ['full', 'lora'] as const) {
-    const ck = loadCheckpoint(o.base);
-    const text = [...data.train, ...data.heldOut].flatMap((e) => e.messages.map((m) => m.content)).join('') + '\n';
-    const { model, tokenizer } = withChatVocabulary(ck.model, ck.tokenizer, text);
-    const share = mode === 'lora' ? adaptModel(model, { lora: { r: 8, alpha: 16, dropout: 0, targets: ['c_attn', 'c_proj'] } }) : 'all parameters';
-    const T = model.config.blockSize;
-    const tr = encodeChats(data.train.map((e) => ({ messages: e.messages })), tokenizer, T).examples, dv = encodeChats(data.heldOut.map((e) => ({ messages: e.messages })), tokenizer, T).examples;
-    const trainer = new Trainer(model, new SupervisedFineTuning(tr, dv), { maxIters: steps(150, o), batchSize: 16, lr: mode === 'lora' ? 3e-3 : 1e-3, minLr: 1e-4, warmupIters: 15, evalInterval: 10_000, sampleAt: [], seed: 1337 });
-    const [, s] = await timed(() => trainer.run());
-    const dev = trainer.evaluate().dev!;
-    o.log(`sft ${mode}: ${share}; dev loss after ${trainer.state.step} steps ${dev.toFixed(4)} (${s.toFixed(0)} s)`);
-    out[mode] = { share, dev, seconds: s };
-  }
-  return out;
+  return benchLoraSft({ base: o.base, out: path.join(o.out, 'lora'), steps: steps(150, o), r: 8, log: o.log });
 }
 
 async function benchDistill(o: AlignBenchOptions): Promise<Report> {
