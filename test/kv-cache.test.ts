@@ -14,6 +14,7 @@ import { Tensor, noGrad } from '../src/tensor/tensor.js';
 import { causalAttention } from '../src/tensor/nnops.js';
 import { kvAttention } from '../src/tensor/kv-attention.js';
 import { repeatKv } from '../src/tensor/repeat-kv.js';
+import { fillGaps } from '../src/generate/continuous-batcher.js';
 
 const H = 2, HS = 3, LAYERS = 2;
 
@@ -76,9 +77,11 @@ for (const [maxLength, maxT] of [[24, 3], [160, 9]]) test(`KV cache: appends, dr
       cache.dropPrefix(n);
       for (const rows of ref) for (const heads of rows) for (const pos of heads) pos.splice(0, n);
     } else if (op < 0.75 && B > 1) {
-      // rows leave (in order), or are repeated and reordered (beam search)
-      const rows = rng.random() < 0.5
-        ? Array.from({ length: B }, (_, i) => i).filter(() => rng.random() < 0.7)
+      // rows leave (in order, or with later rows filling the gaps as the batcher does), or are repeated and
+      // reordered (beam search)
+      const mode = rng.random();
+      const leave = Array.from({ length: B }, (_, i) => i).filter(() => rng.random() < 0.7);
+      const rows = mode < 0.33 ? leave : mode < 0.66 ? fillGaps(leave)
         : Array.from({ length: 1 + Math.floor(rng.random() * 4) }, () => Math.floor(rng.random() * B));
       if (rows.length === 0) rows.push(B - 1);
       cache.selectRows(rows);
@@ -150,3 +153,10 @@ for (const name of ['js', 'wasm'] as const) {
     setBackend(new JsBackend());
   });
 }
+
+test('fillGaps: rows that stay keep their place, the last ones beyond the new size fill the gaps', () => {
+  assert.deepEqual(fillGaps([0, 2, 3, 4]), [0, 4, 2, 3]);
+  assert.deepEqual(fillGaps([0, 1, 2]), [0, 1, 2]);
+  assert.deepEqual(fillGaps([1, 2, 3]), [3, 1, 2]);
+  assert.deepEqual(fillGaps([]), []);
+});

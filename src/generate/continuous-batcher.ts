@@ -199,7 +199,7 @@ export class ContinuousBatcher {
     } else this.dec = null;
     const freshDec = fresh.length > 0 ? new DecodeBatch(this.model, fresh.map((r) => r.ctx.slice(r.ws))) : null;
     const freshLogits = freshDec?.prefill() ?? null;
-    const keepStay = this.advanceAll(stay, stayLogits), keepFresh = this.advanceAll(fresh, freshLogits);
+    const keepStay = fillGaps(this.advanceAll(stay, stayLogits)), keepFresh = fillGaps(this.advanceAll(fresh, freshLogits));
     this.dec?.selectRows(keepStay);
     freshDec?.selectRows(keepFresh);
     if (this.dec && freshDec) this.dec.join(freshDec);
@@ -250,7 +250,7 @@ export class ContinuousBatcher {
       r.resolve(r.result);
     }
     this.queue = this.queue.filter((r) => !aborted(r));
-    const keep = this.rows.flatMap((r, j) => (aborted(r) ? [] : [j]));
+    const keep = fillGaps(this.rows.flatMap((r, j) => (aborted(r) ? [] : [j])));
     if (keep.length < this.rows.length) {
       this.dec?.selectRows(keep);
       this.rows = keep.map((j) => this.rows[j]);
@@ -264,4 +264,15 @@ export class ContinuousBatcher {
     this.inflight = [];
     this.dec = null;
   }
+}
+
+/**
+ * The order of the rows that stay (ascending indices `keep`) that moves the fewest of them: a row that stays
+ * keeps its place, and each place left free is taken by the last of the rows beyond the new batch size, so a
+ * finished row costs one move in the KV cache instead of shifting every row after it. [0, 2, 3, 4] → [0, 4, 2, 3].
+ */
+export function fillGaps(keep: readonly number[]): number[] {
+  const n = keep.length, staying = new Set(keep);
+  const tail = keep.filter((j) => j >= n);
+  return Array.from({ length: n }, (_, j) => (staying.has(j) ? j : tail.pop()!));
 }

@@ -75,17 +75,30 @@ export class KVCache implements ModelState {
     };
   }
 
-  /** row j becomes old row rows[j] (beam search reorders, batches drop rows); in place when rows only leave */
+  /**
+   * Row j becomes old row rows[j] (beam search reorders, batches drop rows). In place, copying only the held
+   * positions, when no row repeats and none moves up (rows[j] ≥ j: rows leave, later rows close the gaps);
+   * otherwise into new buffers.
+   */
   selectRows(rows: readonly number[]): void {
     if (this.kb.length === 0) return; // nothing cached yet: the first append sets the rows
     rows.forEach((r) => {
       if (!(Number.isInteger(r) && r >= 0 && r < this.rows)) throw new Error(`selectRows: row ${r} is out of range for a batch of ${this.rows}`);
     });
-    const increasing = rows.every((r, j) => j === 0 || r > rows[j - 1]);
     const rs = this.heads * this.cap * this.headSize;
-    if (increasing) {
-      for (const bufs of [this.kb, this.vb]) {
-        for (const buf of bufs) rows.forEach((r, j) => r !== j && buf.copyWithin(j * rs, r * rs, (r + 1) * rs));
+    if (new Set(rows).size === rows.length && rows.every((r, j) => r >= j)) {
+      // ascending j: the source rows[j] > j of a move was never a destination before it is read
+      const hs = this.headSize, pairStride = this.cap * hs, from = this.start * hs;
+      for (let l = 0; l < this.nLayer; l++) {
+        const n = this.lens[l] * hs;
+        for (const buf of [this.kb[l], this.vb[l]]) {
+          rows.forEach((r, j) => {
+            for (let h = 0; r !== j && h < this.heads; h++) {
+              const src = (r * this.heads + h) * pairStride + from, dst = (j * this.heads + h) * pairStride + from;
+              buf.copyWithin(dst, src, src + n);
+            }
+          });
+        }
       }
     } else {
       const pick = (buf: Float32Array): Float32Array => {
