@@ -34,14 +34,54 @@ const Q6_K: i32 = 14;
 
 // Σ a·b over 16 int8 lanes into the i32x4 acc: products fit i16 (|a·b| ≤ 128²), pairs of them i32
 @inline function dot16(acc: v128, a: v128, b: v128): v128 {
-  acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(a, b)));
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(a, b)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b)));
 }
 
-// dotQ8_0: sumf = sumf + sumi · (dw · dx) per block
+// the four halves at p, p + stride, p + 2·stride, p + 3·stride as float32 lanes (exact, as f16 above)
+@inline function f16x4(p: usize, stride: usize): v128 {
+  let h = v128.load16_lane(p, i16x8.splat(0), 0);
+  h = v128.load16_lane(p + stride, h, 1);
+  h = v128.load16_lane(p + 2 * stride, h, 2);
+  h = v128.load16_lane(p + 3 * stride, h, 3);
+  const u = i32x4.extend_low_i16x8_u(h);
+  // (h & 0x7fff) << 13 read as float32, times 2^112: every finite half exactly (subnormals included)
+  const mag = f32x4.mul(i32x4.shl(v128.and(u, i32x4.splat(0x7fff)), 13), f32x4.splat(5.192296858534828e33));
+  const infNan = i32x4.eq(v128.and(u, i32x4.splat(0x7c00)), i32x4.splat(0x7c00));
+  const special = v128.or(i32x4.shl(v128.and(u, i32x4.splat(0x3ff)), 13), i32x4.splat(0x7f800000));
+  return v128.or(v128.bitselect(special, mag, infNan), i32x4.shl(v128.and(u, i32x4.splat(0x8000)), 16));
+}
+
+// [Σ a, Σ b, Σ c, Σ d] of four i32x4
+@inline function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
+}
+
+// the integer sum of one Q8_0 × Q8_0 block (weights at pw, activations at px)
+@inline function sumQ8(pw: usize, px: usize): v128 {
+  return dot16(dot16(i32x4.splat(0), v128.load(pw, 2), v128.load(px, 2)), v128.load(pw, 18), v128.load(px, 18));
+}
+
+// sumf += lane 0, then lane 1, … (the reference's order)
+@inline function addInOrder(sumf: f32, v: v128): f32 {
+  sumf += f32x4.extract_lane(v, 0); sumf += f32x4.extract_lane(v, 1);
+  sumf += f32x4.extract_lane(v, 2); sumf += f32x4.extract_lane(v, 3);
+  return sumf;
+}
+
+// dotQ8_0: sumf = sumf + sumi · (dw · dx) per block; four blocks' sums and scales at a time in lanes
 function dotQ8_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
-  for (let b = 0; b < nb; b++) {
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    const pw = w + <usize>b * 34, px = xq + <usize>b * 34;
+    const s = reduce4(sumQ8(pw, px), sumQ8(pw + 34, px + 34), sumQ8(pw + 68, px + 68), sumQ8(pw + 102, px + 102));
+    const d = f32x4.mul(f16x4(pw, 34), v128.load(xs + (<usize>b << 2)));
+    sumf = addInOrder(sumf, f32x4.mul(f32x4.convert_i32x4_s(s), d));
+  }
+  for (; b < nb; b++) {
     const pw = w + <usize>b * 34, px = xq + <usize>b * 34;
     let acc = i32x4.splat(0);
     acc = dot16(acc, v128.load(pw, 2), v128.load(px, 2));
@@ -51,11 +91,25 @@ function dotQ8_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
   return sumf;
 }
 
-// dotQ4_0: levels (q & 15) − 8 for elements 0..15, (q >> 4) − 8 for 16..31; sumf += (sumi · dw) · dx
+// the integer sum of one Q4_0 × Q8_0 block: levels (q & 15) − 8 for elements 0..15, (q >> 4) − 8 for 16..31
+@inline function sumQ4_0(pw: usize, px: usize): v128 {
+  const q = v128.load(pw, 2), eight = i8x16.splat(8);
+  const lo = i8x16.sub(v128.and(q, i8x16.splat(0x0f)), eight), hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
+  return dot16(dot16(i32x4.splat(0), lo, v128.load(px, 2)), hi, v128.load(px, 18));
+}
+
+// dotQ4_0: sumf += (sumi · dw) · dx per block, four blocks at a time in lanes
 function dotQ4_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
   const mask = i8x16.splat(0x0f), eight = i8x16.splat(8);
-  for (let b = 0; b < nb; b++) {
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    const pw = w + <usize>b * 18, px = xq + <usize>b * 34;
+    const s = reduce4(sumQ4_0(pw, px), sumQ4_0(pw + 18, px + 34), sumQ4_0(pw + 36, px + 68), sumQ4_0(pw + 54, px + 102));
+    const p = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(s), f16x4(pw, 18)), v128.load(xs + (<usize>b << 2)));
+    sumf = addInOrder(sumf, p);
+  }
+  for (; b < nb; b++) {
     const pw = w + <usize>b * 18, px = xq + <usize>b * 34;
     const q = v128.load(pw, 2);
     const lo = i8x16.sub(v128.and(q, mask), eight), hi = i8x16.sub(i8x16.shr_u(q, 4), eight);

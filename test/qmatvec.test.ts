@@ -11,7 +11,12 @@ import { setStorageProvider } from '../src/backend/storage.js';
 import { QuantizedLinear } from '../src/quant/quantized-linear.js';
 import { GGMLType, matVec, quantize } from '../src/quant/index.js';
 import { Rng } from '../src/tensor/rng.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import { Tensor, noGrad } from '../src/tensor/tensor.js';
+import type { GPT } from '../src/models/gpt.js';
+import { modelToGGUF } from '../src/formats/gguf-model.js';
+import { readGGUF } from '../src/formats/gguf.js';
+import { ggufToModel } from '../src/formats/gguf-model-read.js';
+import { charTokenizer, tinyGPT } from './gguf-model-helpers.js';
 
 function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = new Rng(seed);
@@ -107,5 +112,30 @@ test('float32 matrix × vector split by columns equals the unsplit kernel bit fo
     one.matmul(a, bn, cn1, { ...args, transB: false });
     two.matmul(a, bn, cn2, { ...args, transB: false });
     assert.deepEqual(cn2, cn1, `M=${M} N=${N} K=${K} (B as [K, N])`);
+  }
+});
+
+test('a quantized GGUF GPT computes its tied head from token_embd\'s blocks: decoding steps as the reference, prefill near the float head', () => {
+  use(two);
+  const tok = charTokenizer();
+  const m = tinyGPT(tok.vocabSize);
+  for (const type of ['q8_0', 'q4_k'] as const) {
+    const f = readGGUF(modelToGGUF(m, tok, { type }).bytes, `m-${type}.gguf`);
+    const emb = f.tensor('token_embd.weight')!;
+    const { model, notes } = ggufToModel(f);
+    const head = (model as GPT).tiedHead;
+    assert.ok(head instanceof QuantizedLinear && head.type === emb.type, `${type}: tied head kept in ${emb.type}`);
+    assert.ok(notes.some((n) => n.includes('the tied head reads its blocks')), notes.join('; '));
+    const floatHead = ggufToModel(f, { dequantize: true }).model;
+    const ids = Int32Array.from(tok.encode('the quick brown fox'));
+    noGrad(() => {
+      const x = (model as GPT).transformer.ln_f.forward(new Tensor(randn(2 * 256, 41), [1, 2, 256]));
+      const last = new Tensor(x.data.slice(256), [1, 1, 256]);
+      assert.deepEqual(head.forward(last).data, new QuantizedLinear(emb.type, emb.data(), emb.shape[0]!, emb.shape[1]!, null, 'reference').forward(last).data);
+      const a = model.forward(ids, 1, ids.length).logits.data, b = floatHead.forward(ids, 1, ids.length).logits.data;
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+      assert.ok(worst < 1e-3, `${type}: prefill logits within ${worst} of the dequantized model's`);
+    });
   }
 });

@@ -6,6 +6,7 @@
 // lookup and the tied head need floats). Every error is one line naming the file and the key or tensor.
 import type { LanguageModel } from '../models/model.js';
 import { createModel } from '../models/registry.js';
+import { GPT } from '../models/gpt.js';
 import type { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers.js';
 import { withoutWeights } from '../nn/skip-init.js';
@@ -267,12 +268,17 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   }
   const nQ = loadTensors(model, f, plan.maps, opts);
   checkAllLoaded(f, model as unknown as Module);
+  const emb = f.tensor('token_embd.weight')!;
+  // GPT's tied head reads token_embd's blocks as llama.cpp does (a third of a 124M model's weights)
+  const quantizedHead = model instanceof GPT && !opts.dequantize && QUANTIZED_LINEAR_TYPES.includes(emb.type);
+  if (quantizedHead) (model as GPT).tiedHead = quantizedLinear(f, { gguf: emb.name, ours: 'transformer.wte.weight', shape: emb.shape }, emb, null, opts.mode ?? 'tiled');
   const notes: string[] = [];
   if (unused.length) notes.push(`ignored tensors gptlab's ${arch} has no place for: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? `, … ${unused.length - 5} more` : ''}`);
   const types = new Set(f.tensors.map((t) => ggmlTypeName(t.type)));
   if (nQ > 0) notes.push(`${nQ} matrices kept quantized (${[...types].join(', ')}); embeddings and norms read as float32`);
-  const emb = f.tensor('token_embd.weight')!;
-  if (emb.type !== GGMLType.F32 && emb.type !== GGMLType.F16) notes.push(`token_embd (${ggmlTypeName(emb.type)}) dequantized to float32 for the embedding and the tied head`);
+  if (emb.type !== GGMLType.F32 && emb.type !== GGMLType.F16) {
+    notes.push(`token_embd (${ggmlTypeName(emb.type)}) dequantized to float32 for the embedding${quantizedHead ? '; the tied head reads its blocks' : ' and the tied head'}`);
+  }
   if (arch === 'gpt2' && !plan.config.bias) notes.push('all biases are zero: loaded as a bias-less GPT');
   return { model, tokenizer, notes };
 }
