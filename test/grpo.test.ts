@@ -16,7 +16,10 @@ import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { RunFolder } from '../src/train/run-folder.node.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import type { VerifiablePrompt } from '../src/data/verifiable.js';
-import { GRPOTrainer } from '../src/align/grpo-trainer.js';
+import { GRPOTrainer, withSignal } from '../src/align/grpo-trainer.js';
+import { grpoAdvantages, grpoLoss, type GRPOLossType } from '../src/align/grpo.js';
+import { rolloutLogProbs } from '../src/align/rollout.js';
+import { mul } from '../src/tensor/elementwise.js';
 import { rolloutLogProbsData, sampleRollout } from '../src/align/rollout.js';
 import { exactMatchReward, type RewardFn } from '../src/align/rewards.js';
 import { runRLLoop } from '../src/align/rl-job.node.js';
@@ -109,4 +112,27 @@ test('with a sampling temperature the loss uses log softmax(logits/τ), as TRL',
     assert.ok(Math.abs(lp2[i] - (row[r.y[i]] - lse)) < 1e-4);
     assert.ok(Math.abs(lp1[i] - lp2[i]) > 0 || row[r.y[i]] === m);
   }
+});
+
+test('rows with zero advantage are left out of the backward pass, with the loss and gradients of the whole batch', async () => {
+  const { model, tokenizer } = await warmModel(6);
+  const r = sampleRollout(model, tokenizer, prompts, exact, { groupSize: 4, maxNewTokens: 4, temperature: 1, seed: 2 });
+  r.rewards.set([1, -1, -1, 1, -1, -1, -1, -1, 1, -1, 1, -1]); // the middle group carries no signal
+  const adv = grpoAdvantages(r.rewards, 4);
+  const params = model.parameters();
+  const lossAndGrads = (rr: typeof r, a: Float32Array, scale: number, lossType: GRPOLossType): [number, Float32Array[]] => {
+    for (const p of params) p.grad = null;
+    const l = mul(grpoLoss(rolloutLogProbs(model, rr).logp, { advantages: a, mask: rr.mask, lossType, maxCompletionLength: 4 }).loss, scale);
+    l.backward();
+    return [l.item(), params.map((p) => Float32Array.from(p.grad ?? new Float32Array(p.size)))];
+  };
+  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
+    const sub = withSignal(r, adv, 0, lossType);
+    assert.equal(sub.r.B, 8);
+    assert.deepEqual(sub.r.items.map((i) => i.answer), ['4', '4', '4', '4', '5', '5', '5', '5']);
+    const [lf, gf] = lossAndGrads(r, adv, 1, lossType), [ls, gs] = lossAndGrads(sub.r, sub.adv, sub.scale, lossType);
+    assert.ok(Math.abs(lf - ls) < 1e-6, `${lossType}: loss ${lf} vs ${ls}`);
+    gf.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - gs[i][j]) < 1e-6, `${lossType}: gradient ${v} vs ${gs[i][j]}`)));
+  }
+  assert.equal(withSignal(r, adv, 0.04, 'grpo').r, r, 'with a KL term every row has a gradient');
 });

@@ -1,19 +1,26 @@
 // A GRPO / REINFORCE job on disk (`gptlab grpo`): a chat policy checkpoint, verifiable prompts (a JSONL file
 // or the built-in arithmetic set), a reward by name or from a user's module, the frozen reference (when
 // β > 0), the GRPOTrainer driven into a run folder (src/align/rl-job.node.ts), and held-out exact-match
-// accuracy per kind of question before and after.
+// accuracy per kind of question before and after. On the built-in arithmetic the policy first gets a short
+// cold-start SFT on worked solutions of the training questions (src/align/cold-start.ts), saved as
+// <out>/start: "before" is measured on that model, the one RL starts from.
+import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
-import { defaultArithmeticPrompts, parseVerifiableData, type VerifiablePrompt } from '../data/verifiable.js';
+import { parseVerifiableData, type VerifiablePrompt } from '../data/verifiable.js';
+import { arithmeticPrompt, splitArithmetic, workedSolutionChats } from '../data/arithmetic.js';
+import type { ChatMessage } from '../data/chat.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkpointFiles } from '../train/checkpoint.js';
+import { saveCheckpoint } from '../train/checkpoint.node.js';
+import { coldStart } from './cold-start.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -34,16 +41,29 @@ export interface GRPOJob {
   evalInterval: number;
   /** held-out prompts for the accuracy report (built-in set: 100) */
   evalPrompts: number;
+  /** cold-start SFT steps on the built-in arithmetic's worked solutions before RL (0 or absent: none) */
+  coldStart?: number;
   adapt?: AdaptOptions;
   quiet?: boolean;
 }
 
-/** training and held-out prompts: a file (first evalPrompts held out) or the built-in arithmetic set */
-export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward?: RewardFn } {
+/** prompts to train on and to hold out, with the cold start's worked solutions where the data has them */
+export interface PromptSets {
+  train: VerifiablePrompt[];
+  dev: VerifiablePrompt[];
+  reward?: RewardFn;
+  coldStart?: { messages: ChatMessage[] }[];
+}
+
+/**
+ * training and held-out prompts: a file (first evalPrompts held out) or the built-in arithmetic, split by
+ * question (no held-out question is trained on, in RL or in the cold start)
+ */
+export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): PromptSets {
   if (!file) {
-    const train = defaultArithmeticPrompts({ seed: 1, size: 400 }), dev = defaultArithmeticPrompts({ seed: 2, size: nEval });
-    log(`data: built-in arithmetic prompts (sums and differences of 0..20): ${train.length} train, ${dev.length} held out`);
-    return { train, dev };
+    const s = splitArithmetic({ seed: 1, heldOut: nEval });
+    log(`data: built-in arithmetic (sums and differences of 0..20): ${s.train.length} training questions, ${s.dev.length} held out (none of them trained on)`);
+    return { train: s.train.map(arithmeticPrompt), dev: s.dev.map(arithmeticPrompt), coldStart: workedSolutionChats(s.train) };
   }
   const parsed = parseVerifiableData(readTextFile(file, 'prompt file'), file);
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
@@ -88,8 +108,11 @@ function ruleQuestions(nEval: number, log: (l: string) => void): { train: Verifi
   return { train: tr.prompts, dev: dv.prompts, reward };
 }
 
+/** what runGRPOJob returns: the loop's result, held-out accuracy before and after RL, and the loop's CPU time */
+export type GRPOJobResult = RLRunResult & { before?: RewardEval; after: RewardEval; cpuSeconds: number };
+
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
-export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
+export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
@@ -98,13 +121,15 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const all = rule ? ruleQuestions(job.evalPrompts, log) : loadPrompts(job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined), job.evalPrompts, log);
   const reward = rule ? all.reward! : job.reward;
+  const maxNew = config.maxNewTokens ?? 24;
+  let base = job.policy;
+  if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
   const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const data = { train: tr.kept, dev: dv.kept };
   const reference = (config.beta ?? 0.04) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
-  const maxNew = config.maxNewTokens ?? 24;
   const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, 32, job.rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE);
   const before = pol.resume ? undefined : evalNow();
   if (before) report('before', before, log);
@@ -114,7 +139,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     trainer.step = pol.resume.step;
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
+  const meta = { base: pol.resume?.meta.base ?? base, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
+  const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(), modelFiles: (m) => checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: trainer.config.algo, ...m } }),
@@ -123,10 +149,28 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     evaluate: () => { const e = evalNow(); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
   });
+  const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const after = evalNow();
   if (lora) saveLora(folder, log);
   report('after', after, log);
-  return { ...res, before, after };
+  if (before) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s)`);
+  return { ...res, before, after, cpuSeconds };
+}
+
+/**
+ * The cold start on the built-in arithmetic: SFT on worked solutions, held-out accuracy before and after it,
+ * the result saved as <out>/start (the reference and --resume's base). Returns that folder.
+ */
+async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: string, maxNew: number, reward: RewardFn, log: (l: string) => void): Promise<string> {
+  if (!all.coldStart) throw new Error('grpo: --cold-start trains on the built-in arithmetic\'s worked solutions; with --data or --reward rule give --cold-start 0');
+  const given = evaluatePolicy(pol.model, pol.tokenizer, all.dev, reward, maxNew, 32, job.rewardName);
+  const t0 = performance.now();
+  const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed });
+  Object.assign(pol, { model: cs.model, tokenizer: cs.tokenizer });
+  const dir = path.join(out, 'start');
+  saveCheckpoint(dir, checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'sft', base: job.policy, coldStartSteps: job.coldStart } }));
+  log(`cold start: ${job.coldStart} SFT steps on worked solutions of the training questions (loss ${cs.loss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s); held-out exact match of ${job.policy} as given: ${(100 * given.accuracy).toFixed(1)}% (${byKindLine(given)}); saved ${dir}`);
+  return dir;
 }
 
 /** the frozen reference: the starting policy (a fresh run's copy, or the recorded base when resuming) */

@@ -2,7 +2,10 @@
 // draws P prompts, samples G completions of each with the generation core (batched, KV cache), scores them
 // with a reward function, turns rewards into group-relative advantages A = (r − mean_g)/(std_g + 1e−4) and
 // takes μ optimizer steps on the clipped objective with an optional k3 KL penalty to a frozen reference
-// (src/align/grpo.ts). `algo: 'reinforce'` is REINFORCE with the group mean as baseline (advantages not
+// (src/align/grpo.ts). Rows whose advantage is 0 (every group whose completions all got the same reward)
+// carry no gradient when β = 0: they are left out of the forward and backward passes, and the loss is
+// rescaled so that it and its gradient equal those of the whole batch (TRL's loss over all rows).
+// `algo: 'reinforce'` is REINFORCE with the group mean as baseline (advantages not
 // scaled, ratio 1 at μ = 1: −A·∇logπ). Every random choice derives from (seed, step), so a run resumed at
 // step k continues exactly as the uninterrupted one. Browser-safe; files are src/align/rl-job.node.ts.
 import type { LanguageModel } from '../models/model.js';
@@ -13,7 +16,8 @@ import { Rng } from '../tensor/rng.js';
 import { optimizationStep } from '../train/step.js';
 import type { VerifiablePrompt } from '../data/verifiable.js';
 import { grpoAdvantages, grpoLoss, type GRPOLossType } from './grpo.js';
-import { rolloutLogProbs, rolloutLogProbsData, sampleRollout, type Rollout } from './rollout.js';
+import { rolloutLogProbs, rolloutLogProbsData, sampleRollout, selectRows, type Rollout } from './rollout.js';
+import { mul } from '../tensor/elementwise.js';
 import type { RewardFn } from './rewards.js';
 
 export interface GRPOConfig {
@@ -113,8 +117,9 @@ export class GRPOTrainer {
   trainStep(): RLStepLog {
     const t0 = performance.now();
     const c = this.config;
-    const r = this.rollout(this.step);
-    const adv = grpoAdvantages(r.rewards, c.groupSize, c.algo === 'reinforce' ? 'none' : 'group');
+    const full = this.rollout(this.step);
+    const allAdv = grpoAdvantages(full.rewards, c.groupSize, c.algo === 'reinforce' ? 'none' : 'group');
+    const { r, adv, scale } = withSignal(full, allAdv, c.beta, c.lossType);
     const refLogp = c.beta > 0 ? rolloutLogProbsData(this.reference!, r, c.temperature) : undefined;
     const oldLogp = c.iterations > 1 ? rolloutLogProbsData(this.policy, r, c.temperature) : undefined;
     let kl = 0, clip = 0, loss = 0;
@@ -122,18 +127,40 @@ export class GRPOTrainer {
     for (let it = 0; it < c.iterations; it++) {
       const res = optimizationStep(this.trainable, this.optimizer, c.lr, c.gradClip, () => {
         const out = grpoLoss(rolloutLogProbs(this.policy, r, c.temperature).logp, {
-          advantages: adv, mask: r.mask, oldLogp, refLogp, beta: c.beta, epsilon: c.epsilon, lossType: c.lossType,
+          advantages: adv, mask: r.mask, oldLogp, refLogp, beta: c.beta, epsilon: c.epsilon, lossType: c.lossType, maxCompletionLength: c.maxNewTokens,
         });
         kl = out.kl;
         clip = out.clipRatio;
-        return out.loss;
+        return scale === 1 ? out.loss : mul(out.loss, scale);
       }, (l) => new Error(`grpo: loss became ${l} at step ${this.step + 1}`));
       loss = res.loss;
     }
     this.step++;
-    const mean = r.rewards.reduce((s, v) => s + v, 0) / r.rewards.length;
-    const std = Math.sqrt(r.rewards.reduce((s, v) => s + (v - mean) ** 2, 0) / r.rewards.length);
-    const length = r.lengths.reduce((s, v) => s + v, 0) / r.lengths.length;
-    return { step: this.step, reward: mean, rewardStd: std, kl, clipRatio: clip, loss, length, seconds: (performance.now() - t0) / 1000 };
+    const mean = full.rewards.reduce((s, v) => s + v, 0) / full.B;
+    const std = Math.sqrt(full.rewards.reduce((s, v) => s + (v - mean) ** 2, 0) / full.B);
+    const length = full.lengths.reduce((s, v) => s + v, 0) / full.B;
+    return { step: this.step, reward: mean, rewardStd: std, kl, clipRatio: clip, loss, length, trainedRows: r.B / full.B, seconds: (performance.now() - t0) / 1000 };
   }
+}
+
+/** Σ of a 0/1 mask over rows [from, to) of width T */
+function maskSum(mask: Float32Array, T: number, rows: readonly number[]): number {
+  let n = 0;
+  for (const b of rows) for (let t = 0; t < T; t++) n += mask[b * T + t];
+  return n;
+}
+
+/**
+ * The rows that carry a gradient (advantage ≠ 0; all of them when β > 0, whose KL term every row has), at least
+ * one, and the factor that makes the loss over them equal the loss over all B rows for the loss type:
+ * 'grpo' averages over rows and 'dr_grpo' divides by B (factor kept/B); 'bnpo' and 'dapo' divide by the
+ * completion tokens (factor kept tokens / all tokens).
+ */
+export function withSignal(r: Rollout, adv: Float32Array, beta: number, lossType: GRPOLossType): { r: Rollout; adv: Float32Array; scale: number } {
+  if (beta > 0) return { r, adv, scale: 1 };
+  let rows = [...adv.keys()].filter((b) => adv[b] !== 0);
+  if (rows.length === r.B) return { r, adv, scale: 1 };
+  if (!rows.length) rows = [0];
+  const scale = lossType === 'grpo' || lossType === 'dr_grpo' ? rows.length / r.B : maskSum(r.mask, r.T, rows) / Math.max(maskSum(r.mask, r.T, [...adv.keys()]), 1);
+  return { r: selectRows(r, rows), adv: Float32Array.from(rows, (b) => adv[b]), scale };
 }

@@ -41,3 +41,14 @@ export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: read
 export function byKindLine(e: RewardEval): string {
   return Object.entries(e.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ');
 }
+
+/** `30.0% → 55.0% (+25.0 points; add 26/65 → 40/65, sub 4/35 → 15/35)`: held-out accuracy before and after, overall and per kind */
+export function gainLine(before: RewardEval, after: RewardEval): string {
+  const kinds = [...new Set([...Object.keys(before.byKind), ...Object.keys(after.byKind)])];
+  const per = kinds.map((k) => {
+    const b = before.byKind[k] ?? { right: 0, total: 0 }, a = after.byKind[k] ?? { right: 0, total: 0 };
+    return `${k} ${b.right}/${b.total} → ${a.right}/${a.total}`;
+  });
+  const d = 100 * (after.accuracy - before.accuracy);
+  return `${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}% (${d >= 0 ? '+' : ''}${d.toFixed(1)} points; ${per.join(', ')})`;
+}

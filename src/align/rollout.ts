@@ -63,6 +63,24 @@ export function sampleRollout(model: LanguageModel, tok: Tokenizer, items: reado
   return { items: rowItems, texts, rewards, ...layout(rows, out), stopped: out.map((r) => r.finishReason === 'stop') };
 }
 
+/**
+ * The rollout restricted to `rows` (indices into its B rows, in the order given), its columns cut to the
+ * longest of them. Throws on an index outside [0, B).
+ */
+export function selectRows(r: Rollout, rows: readonly number[]): Rollout {
+  for (const b of rows) if (!(Number.isInteger(b) && b >= 0 && b < r.B)) throw new Error(`selectRows: row ${b} is outside [0, ${r.B})`);
+  let T = 1;
+  for (const b of rows) for (let t = 0; t < r.T; t++) if (r.y[b * r.T + t] >= 0) T = Math.max(T, t + 1);
+  const x = new Int32Array(rows.length * T), y = new Int32Array(rows.length * T), mask = new Float32Array(rows.length * T);
+  rows.forEach((b, i) => {
+    x.set(r.x.subarray(b * r.T, b * r.T + T), i * T);
+    y.set(r.y.subarray(b * r.T, b * r.T + T), i * T);
+    mask.set(r.mask.subarray(b * r.T, b * r.T + T), i * T);
+  });
+  const pick = <V>(a: readonly V[]): V[] => rows.map((b) => a[b]);
+  return { items: pick(r.items), texts: pick(r.texts), rewards: Float32Array.from(rows, (b) => r.rewards[b]), x, y, mask, B: rows.length, T, lengths: pick(r.lengths), stopped: pick(r.stopped) };
+}
+
 /** prompt ++ completion rows as (B, T) inputs, targets and the completion mask */
 export function layout(prompts: readonly (readonly number[])[], completions: readonly BatchRowResult[]): { x: Int32Array; y: Int32Array; mask: Float32Array; B: number; T: number; lengths: number[] } {
   const B = prompts.length;

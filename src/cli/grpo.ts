@@ -29,6 +29,7 @@ const OPTS: OptTable = {
   gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
   evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
+  coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
@@ -63,6 +64,7 @@ export async function grpoCommand(argv: string[]): Promise<number> {
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name,
     evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
+    coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
   });
   return res.outcome === 'interrupted' ? 130 : 0;
 }
