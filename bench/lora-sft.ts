@@ -4,7 +4,7 @@
 // LoRA's targets and α, the new chat tokens' rows trained). Dev loss is the assistant-token loss on the whole
 // built-in dev set after the last step. `lora-frozen-tokens` (with --ablation) leaves the new tokens' rows
 // frozen, as LoRA did before. Part of bench/align.ts (`--parts lora`); run alone:
-//   node dist/bench/lora-sft.js --base runs/demo [--steps 150] [--r 8] [--ablation] [--out runs/lora-bench]
+//   node dist/bench/lora-sft.js --base runs/demo [--steps 150] [--r 8] [--targets c_attn,attn.c_proj] [--ablation] [--out runs/lora-bench]
 import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
 import { runSftJob, SFT_LORA } from '../src/train/sft-job.node.js';
@@ -15,6 +15,8 @@ export interface LoraSftBenchOptions {
   steps: number;
   /** LoRA rank */
   r?: number;
+  /** LoRA's target modules (default SFT's: all-linear) */
+  targets?: string[];
   /** also run LoRA with the new tokens' rows frozen */
   ablation?: boolean;
   log: (line: string) => void;
@@ -34,7 +36,7 @@ interface ModeResult {
 /** one SFT run of `mode`; the dev loss after the last step */
 async function runMode(mode: Mode, o: LoraSftBenchOptions): Promise<ModeResult> {
   const lines: string[] = [];
-  const lora = mode === 'full' ? undefined : { adapt: { lora: { r: o.r ?? 8, ...SFT_LORA } }, trainNewTokens: mode === 'lora' };
+  const lora = mode === 'full' ? undefined : { adapt: { lora: { r: o.r ?? 8, ...SFT_LORA, ...(o.targets ? { targets: o.targets } : {}) } }, trainNewTokens: mode === 'lora' };
   const res = await runSftJob({
     base: o.base, out: path.join(o.out, `sft-${mode}`), resume: false, force: true, devFraction: 0, evalExamples: 0, quiet: true,
     train: { maxIters: o.steps, batchSize: 16, warmupIters: Math.min(15, o.steps - 1), evalInterval: o.steps, seed: 1337 }, ...lora,
@@ -67,5 +69,5 @@ if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench',
   const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: arg('threads') ? Number(arg('threads')) : undefined });
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
   log(`backend ${b.name}`);
-  await benchLoraSft({ base: arg('base', 'runs/demo')!, out: arg('out', 'runs/lora-bench')!, steps: Number(arg('steps', '150')), r: Number(arg('r', '8')), ablation: process.argv.includes('--ablation'), log });
+  await benchLoraSft({ base: arg('base', 'runs/demo')!, out: arg('out', 'runs/lora-bench')!, steps: Number(arg('steps', '150')), r: Number(arg('r', '8')), targets: arg('targets')?.split(','), ablation: process.argv.includes('--ablation'), log });
 }

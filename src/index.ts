@@ -10,6 +10,7 @@ export { BatchNorm1d, BatchNorm2d, BufferedModule, type BatchNormConfig } from '
 export { BasicBlock, Downsample } from './nn/resnet.js';
 export { LoRALinear, applyLora, loraLayers, mergeLora, unmergeLora, matchesTarget, namedModules, type LoraConfig } from './nn/lora.js';
 export { freezeParameters, unfreezeParameters, trainableParameters, countParameters, globToRegExp } from './nn/freeze.js';
+export { TrainableTokens, applyTrainableTokens, trainableTokenLayers } from './nn/trainable-tokens.js';
 export { GPT, GPT_PRESETS, KVCache, type GPTConfig, type GPTOutput } from './models/gpt.js';
 export { checkForwardShape, type LanguageModel, type ModelConfig, type ModelState, type ForwardOptions, type ModelOutput } from './models/model.js';
 export { registerModelType, createModel, modelType, modelTypes, presetConfig, type ModelType } from './models/registry.js';
@@ -59,7 +60,7 @@ export { readGGUF, writeGGUF, ggufTensorFloat32, GGUFValues, GGUFValueType, GGUF
 export { ggufInfo, formatGGUFValue } from './formats/gguf-info.js';
 export * as ggufNames from './formats/gguf-names.js';
 export { exportHf, importHf, generationConfig } from './formats/hf.js';
-export { writePeftAdapter, loadPeftAdapter, parsePeftConfig, parsePeftWeights } from './formats/peft.js';
+export { writePeftAdapter, loadPeftAdapter, parsePeftConfig, parsePeftWeights, peftTokenRows } from './formats/peft.js';
 export * as align from './align/index.js';
 export { DecodeBatch, tokenLogprob } from './generate/decoder.js';
 export { Seq2seq, type Seq2seqConfig } from './models/seq2seq.js';

@@ -169,10 +169,10 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   return { ...res, before, after };
 }
 
-/** scores the best checkpoint (as chat and serve will load it) on the held-out questions */
+/** scores the best checkpoint (as chat and serve will load it; a LoRA run's merged) on the held-out questions */
 async function reportAccuracy(folder: RunFolder, heldOut: SftExample[], before: number | undefined, log: (l: string) => void): Promise<number> {
   const best = loadAnyCheckpoint(folder.dir);
-  const after = await heldOutAccuracy(best.model, best.tokenizer, heldOut);
+  const after = await heldOutAccuracy(hasLora(best.model) ? mergedCopy(best.model) : best.model, best.tokenizer, heldOut);
   log(`held-out accuracy after SFT: ${(100 * after.accuracy).toFixed(1)}%` + (before !== undefined ? ` (before: ${(100 * before).toFixed(1)}%)` : ''));
   log(`  by kind: ${Object.entries(after.byKind).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ')}`);
   for (let i = 0; i < Math.min(3, heldOut.length); i++) {
