@@ -173,7 +173,8 @@ test('a quantized file loads without float32 matrices: only embeddings, norms an
     const own = m.namedParameters().filter(([n, p]) => !n.endsWith('.bias') || p.data.some((v) => v !== 0));
     assert.deepEqual(d.namedParameters().map(([n, p]) => [n, p.shape]), own.map(([n, p]) => [n, p.shape]), `${m.type}: dequantized layout`);
   }
-  const untied = ggufToModel(readGGUF(modelToGGUF(tinyLlama(charTok.vocabSize, 256), charTok, { type: 'q4_k_m' }).bytes, 'u.gguf')).model;
+  const { model: untied, notes } = ggufToModel(readGGUF(modelToGGUF(tinyLlama(charTok.vocabSize, 256), charTok, { type: 'q4_k_m' }).bytes, 'u.gguf'));
+  assert.ok(notes.includes('14 matrices kept quantized (Q4_K × 12, Q6_K × 2); embeddings and norms read as float32'), notes.join('; '));
   assert.ok(untied.namedParameters().some(([n, p]) => n === 'lm_head.weight' && p.size === charTok.vocabSize * 256), 'the untied head is read as floats');
 });
 

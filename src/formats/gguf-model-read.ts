@@ -205,16 +205,16 @@ function floatsOf(f: GGUFFile, m: Mapping, t: GGUFTensorInfo): Float32Array {
 /**
  * Reads every planned tensor into the model built withoutWeights: a Linear placeholder becomes a
  * QuantizedLinear over the file's blocks (quantized matrices, unless opts.dequantize) or gets its float32
- * weight and bias; every other parameter is filled in place. Returns the number of quantized layers.
+ * weight and bias; every other parameter is filled in place. Returns the ggml types of the quantized layers.
  */
-function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: GGUFLoadOptions): number {
+function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: GGUFLoadOptions): number[] {
   const sd = model.stateDict();
   const byOurs = new Map(maps.map((m) => [m.ours, m]));
   const biasOf = (weight: string): Float32Array | null => {
     const bm = byOurs.get(weight.replace(/\.weight$/, '.bias')), bt = bm && bm.optional !== 'skip' ? f.tensor(bm.gguf) : undefined;
     return bm && bt ? floatsOf(f, bm, bt) : null;
   };
-  let nQuantized = 0;
+  const quantized: number[] = [];
   for (const m of maps) {
     const t = f.tensor(m.gguf);
     if (!t || m.optional === 'skip') continue;
@@ -222,7 +222,7 @@ function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: G
     if (owner && m.ours.endsWith('.weight')) {
       if (m.linear && !opts.dequantize && QUANTIZED_LINEAR_TYPES.includes(t.type)) {
         owner.parent.replaceChild(owner.name, quantizedLinear(f, m, t, biasOf(m.ours), opts.mode ?? 'tiled'));
-        nQuantized++;
+        quantized.push(t.type);
       } else {
         owner.layer.materialize(floatsOf(f, m, t), biasOf(m.ours));
       }
@@ -234,7 +234,7 @@ function loadTensors(model: LanguageModel, f: GGUFFile, maps: Mapping[], opts: G
     // withoutWeights is never touched, so its pages are never resident)
     target.data = toPersistent(floatsOf(f, m, t));
   }
-  return nQuantized;
+  return quantized;
 }
 
 /** throws naming the first Linear no tensor of the file filled (a plan that misses a layer) */
@@ -266,7 +266,7 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   } catch (e) {
     return fail(f, 'hyperparameters', (e as Error).message);
   }
-  const nQ = loadTensors(model, f, plan.maps, opts);
+  const qTypes = loadTensors(model, f, plan.maps, opts);
   checkAllLoaded(f, model as unknown as Module);
   const emb = f.tensor('token_embd.weight')!;
   // GPT's tied head reads token_embd's blocks as llama.cpp does (a third of a 124M model's weights)
@@ -274,8 +274,8 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   if (quantizedHead) (model as GPT).tiedHead = quantizedLinear(f, { gguf: emb.name, ours: 'transformer.wte.weight', shape: emb.shape }, emb, null, opts.mode ?? 'tiled');
   const notes: string[] = [];
   if (unused.length) notes.push(`ignored tensors gptlab's ${arch} has no place for: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? `, … ${unused.length - 5} more` : ''}`);
-  const types = new Set(f.tensors.map((t) => ggmlTypeName(t.type)));
-  if (nQ > 0) notes.push(`${nQ} matrices kept quantized (${[...types].join(', ')}); embeddings and norms read as float32`);
+  const types = [...new Set(qTypes)].map((t) => `${ggmlTypeName(t)} × ${qTypes.filter((u) => u === t).length}`);
+  if (qTypes.length > 0) notes.push(`${qTypes.length} matrices kept quantized (${types.join(', ')}); embeddings and norms read as float32`);
   if (emb.type !== GGMLType.F32 && emb.type !== GGMLType.F16) {
     notes.push(`token_embd (${ggmlTypeName(emb.type)}) dequantized to float32 for the embedding${quantizedHead ? '; the tied head reads its blocks' : ' and the tied head'}`);
   }
