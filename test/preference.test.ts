@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPreferenceData, parsePreferenceData, preferenceToJsonl } from '../src/data/preference.js';
-import { candidateResponses, ruleReward, ruleRewardParts } from '../src/data/rule-reward.js';
+import { candidateResponses, comparisonLabel, ruleReward, ruleRewardParts } from '../src/data/rule-reward.js';
 import { defaultArithmeticPrompts, parseVerifiableData } from '../src/data/verifiable.js';
 import { defaultSftData } from '../src/data/sft-default.js';
 import { formatChatDataError } from '../src/data/chat.js';
@@ -69,6 +69,22 @@ test('the built-in preference set: chosen always scores higher, dev from the hel
     assert.equal(p.kind, sft.heldOut[i].kind);
   });
   assert.deepEqual(defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 }), d);
+});
+
+test('comparison labels name what a pair teaches: the checks the chosen response wins, then those it wins over', () => {
+  const ex = defaultSftData({ seed: 1, trainSize: 50, heldOutSize: 5 }).train.find((e) => e.kind === 'add')!;
+  const [a, b] = ex.messages[ex.messages.length - 1].content.split(/[+=.]/).map(Number);
+  const good = `${a}+${b}=${a + b}.`, frag = `${a + b}`, wrongF = `${a}+${b}=${a + b + 1}.`, wrong = `${a + b + 1}`;
+  assert.equal(comparisonLabel(ex, good, wrongF), 'right answer');
+  assert.equal(comparisonLabel(ex, wrongF, wrong), 'format + sentence');
+  assert.equal(comparisonLabel(ex, frag, wrongF), 'right answer over format + sentence');
+  assert.equal(comparisonLabel(ex, good, `${good} ${good} ${good} ${good}`), 'format + concise');
+  assert.equal(comparisonLabel(ex, frag, `${good} ${good} ${good} ${good}`), 'concise over sentence');
+  assert.equal(comparisonLabel(ex, frag, `${a + b} i think`), 'tie');
+  const d = defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 });
+  const sft = defaultSftData({ seed: 1, trainSize: 100, heldOutSize: 20 });
+  d.dev.forEach((p, i) => assert.equal(p.comparison, comparisonLabel(sft.heldOut[i], p.chosen, p.rejected)));
+  assert.ok([...d.train, ...d.dev].every((p) => p.comparison && p.comparison !== 'tie'));
 });
 
 test('verifiable prompts parse, and bad ones name line and field', () => {

@@ -12,7 +12,7 @@ import { checkpointFiles, checkpointFromFiles } from '../src/train/checkpoint.js
 import type { PreferencePair } from '../src/data/preference.js';
 import { RewardModel } from '../src/align/reward-model.js';
 import { registerRewardModelType } from '../src/align/reward-type.js';
-import { RewardModelObjective } from '../src/align/reward-objective.js';
+import { accuracyLine, RewardModelObjective } from '../src/align/reward-objective.js';
 import { encodePairs, pairBatch } from '../src/align/pairs.js';
 import { pickPositions } from '../src/align/gather.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -63,6 +63,25 @@ test('the reward model learns the preferences: held-out pairwise accuracy rises'
   const after = trainer.evaluate();
   assert.ok(after.dev! < before.dev!, `dev loss ${before.dev} → ${after.dev}`);
   assert.ok(after.metrics!.accuracy === 1, `held-out pairwise accuracy ${before.metrics!.accuracy} → ${after.metrics!.accuracy}`);
+});
+
+test('held-out accuracy per question kind and comparison adds up to the overall accuracy; a tie counts as wrong', () => {
+  const { rm, objective } = setup(5);
+  const dev = objective.dev.map((p, i) => ({ ...p, kind: i % 3 ? 'odd' : 'third', comparison: i % 2 ? 'sentence' : 'format' }));
+  const labelled = new RewardModelObjective(objective.train, dev);
+  const b = labelled.breakdown(rm, 5);
+  const acc = labelled.evaluate(rm, rm.rng, { batchSize: 5, evalIters: 1 }).metrics!.accuracy;
+  for (const by of [b.byKind, b.byComparison]) {
+    const right = Object.values(by).reduce((a, v) => a + v.right, 0), total = Object.values(by).reduce((a, v) => a + v.total, 0);
+    assert.equal(total, dev.length);
+    assert.ok(Math.abs(right / total - acc) < 1e-9, `${right}/${total} vs ${acc}`);
+  }
+  assert.equal(b.byKind.third.total, 4);
+  assert.match(accuracyLine(b.byComparison), /^(format|sentence) \d+\/6, (format|sentence) \d+\/6$/);
+  // every reward equal (head zeroed): no pair is right
+  for (const [n, p] of rm.namedParameters()) if (n.startsWith('score.')) p.data.fill(0);
+  assert.deepEqual(Object.values(labelled.breakdown(rm, 5).byKind).map((v) => v.right), [0, 0]);
+  assert.equal(labelled.evaluate(rm, rm.rng, { batchSize: 5, evalIters: 1 }).metrics!.accuracy, 0);
 });
 
 test("a reward model saves and loads as a 'reward' checkpoint with the same scores", () => {

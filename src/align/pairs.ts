@@ -12,7 +12,9 @@ export interface EncodedPair {
   /** response ids including the closing <|end|> */
   chosen: Int32Array;
   rejected: Int32Array;
+  /** the pair's labels, when the data has them (built-in set: question kind, comparison) */
   kind?: string;
+  comparison?: string;
 }
 
 /** the prompt's ids: the rendered conversation ending with the assistant marker */
@@ -39,7 +41,7 @@ export function encodePairs(pairs: readonly PreferencePair[], tok: Tokenizer, ma
       tooLong++;
       continue;
     }
-    out.push({ prompt: Int32Array.from(prompt), chosen: Int32Array.from(chosen), rejected: Int32Array.from(rejected), kind: p.kind });
+    out.push({ prompt: Int32Array.from(prompt), chosen: Int32Array.from(chosen), rejected: Int32Array.from(rejected), kind: p.kind, comparison: p.comparison });
   }
   return { pairs: out, tooLong };
 }

@@ -14,7 +14,7 @@ import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
 import { registerRewardModelType } from './reward-type.js';
-import { RewardModelObjective } from './reward-objective.js';
+import { accuracyLine, RewardModelObjective, type AccuracyByLabel } from './reward-objective.js';
 import { DPOObjective } from './dpo-objective.js';
 import { encodePairs } from './pairs.js';
 import { cloneModel } from './clone.js';
@@ -101,7 +101,7 @@ function dpoReference(start: Start, log: (l: string) => void): LanguageModel {
 }
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
-export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; before?: Record<string, number> }> {
+export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
@@ -125,12 +125,17 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
     model, tokenizer, meta, quiet: job.quiet, log, label: job.kind,
   });
   metrics = trainer.evaluate().metrics;
+  const breakdown = objective instanceof RewardModelObjective && dv.pairs.some((p) => p.comparison || p.kind) ? objective.breakdown(model, trainer.config.batchSize) : undefined;
+  if (breakdown) {
+    if (Object.keys(breakdown.byComparison).length) log(`held-out pairwise accuracy by comparison: ${accuracyLine(breakdown.byComparison)}`);
+    if (Object.keys(breakdown.byKind).length) log(`held-out pairwise accuracy by question kind: ${accuracyLine(breakdown.byKind)}`);
+  }
   if (lora) {
     const best = loadAnyCheckpoint(folder.bestDir);
     saveLoraOutputs(folder.dir, best.model, best.tokenizer, meta);
     log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged model in ${folder.dir}/merged`);
   }
-  return { ...res, metrics, before: start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics } };
+  return { ...res, metrics, ...breakdown, before: start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics } };
 }
 
 function allText(d: { train: PreferencePair[]; dev: PreferencePair[] }): string {

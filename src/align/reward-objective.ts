@@ -6,6 +6,7 @@ import type { LanguageModel } from '../models/model.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
+import { noGrad } from '../tensor/tensor.js';
 import type { Evaluation, Objective, ObjectiveSettings } from '../train/objective.js';
 import { chunkPairs } from './logprobs.js';
 import { rewardModelLoss } from './reward.js';
@@ -22,6 +23,41 @@ export function pairLoss(model: RewardModel, pairs: readonly EncodedPair[], opts
   const b = pairBatch(pairs);
   const [rc, rr] = chunkPairs(model.rewards(b.x, b.rows, b.T, b.last));
   return { ...rewardModelLoss(rc, rr, opts), tokens: b.rows * b.T };
+}
+
+/** right/total counts of pairs with r_c > r_r, per label */
+export type AccuracyByLabel = Record<string, { right: number; total: number }>;
+
+/** r_c − r_r for every pair of a set, scored in batches without gradients */
+export function pairMargins(model: RewardModel, set: readonly EncodedPair[], batchSize: number): Float32Array {
+  const out = new Float32Array(set.length);
+  for (let i = 0; i < set.length; i += batchSize) {
+    const group = set.slice(i, i + batchSize);
+    stepScope(() => {
+      const b = pairBatch(group);
+      const r = model.rewards(b.x, b.rows, b.T, b.last).data;
+      for (let k = 0; k < group.length; k++) out[i + k] = r[k] - r[group.length + k];
+    });
+  }
+  return out;
+}
+
+/** pairwise accuracy per label (a tie r_c = r_r counts as wrong, as the accuracy metric); pairs without the label are left out */
+export function accuracyBy(set: readonly EncodedPair[], margins: Float32Array, label: (p: EncodedPair) => string | undefined): AccuracyByLabel {
+  const out: AccuracyByLabel = {};
+  set.forEach((p, i) => {
+    const l = label(p);
+    if (l === undefined) return;
+    const e = (out[l] ??= { right: 0, total: 0 });
+    e.total++;
+    if (margins[i] > 0) e.right++;
+  });
+  return out;
+}
+
+/** 'right answer 38/40, format 12/12, …': counts per label, largest groups first */
+export function accuracyLine(acc: AccuracyByLabel): string {
+  return Object.entries(acc).sort((a, b) => b[1].total - a[1].total).map(([k, v]) => `${k} ${v.right}/${v.total}`).join(', ');
 }
 
 export class RewardModelObjective implements Objective {
@@ -60,6 +96,19 @@ export class RewardModelObjective implements Objective {
       margin += r.margin * group.length;
     }
     return { loss: loss / set.length, accuracy: acc / set.length, margin: margin / set.length };
+  }
+
+  /** held-out pairwise accuracy per question kind and per comparison (built-in data labels its pairs); the model in eval mode, no gradients */
+  breakdown(model: LanguageModel, batchSize: number): { byKind: AccuracyByLabel; byComparison: AccuracyByLabel } {
+    const rm = asRewardModel(model), set = this.dev.length ? this.dev : this.train.slice(0, 64);
+    const was = rm.training;
+    rm.eval();
+    try {
+      const m = noGrad(() => pairMargins(rm, set, batchSize));
+      return { byKind: accuracyBy(set, m, (p) => p.kind), byComparison: accuracyBy(set, m, (p) => p.comparison) };
+    } finally {
+      rm.train(was);
+    }
   }
 
   /** dev loss with held-out pairwise accuracy and margin; without dev pairs, the same on up to 64 training pairs */

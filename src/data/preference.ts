@@ -10,7 +10,7 @@ import { Rng } from '../tensor/rng.js';
 import { parseJsonlRecords } from './jsonl.js';
 import { formatChatDataError, SPECIAL_TOKENS, validateConversation, type ChatDataError, type ChatMessage } from './chat.js';
 import { defaultSftData, promptMessages, type SftExample } from './sft-default.js';
-import { candidateResponses, ruleReward } from './rule-reward.js';
+import { candidateResponses, comparisonLabel, ruleReward } from './rule-reward.js';
 
 /** one comparison: two responses to the same prompt, the first preferred */
 export interface PreferencePair {
@@ -20,6 +20,8 @@ export interface PreferencePair {
   rejected: string;
   /** built-in set: the question's kind (add, sub, colour, …) */
   kind?: string;
+  /** built-in set: what the comparison teaches ('right answer', 'format + sentence', …; comparisonLabel) */
+  comparison?: string;
 }
 
 export interface PreferenceDataResult {
@@ -148,7 +150,7 @@ function questionPairs(ex: SftExample, rng: Rng, byKind: Map<string, string[]>, 
   const out: PreferencePair[] = [];
   for (let k = 0; k < n && all.length; k++) {
     const [i, j] = all.splice(rng.int(all.length), 1)[0];
-    out.push({ prompt: promptMessages(ex), chosen: scored[i].c, rejected: scored[j].c, kind: ex.kind });
+    out.push({ prompt: promptMessages(ex), chosen: scored[i].c, rejected: scored[j].c, kind: ex.kind, comparison: comparisonLabel(ex, scored[i].c, scored[j].c) });
   }
   return out;
 }

@@ -64,6 +64,27 @@ export function ruleReward(example: SftExample, response: string): number {
   return ruleRewardParts(example, response).total;
 }
 
+/** each check's name in comparison labels, said of the response that is better on it */
+const CHECK_NAMES: [keyof Omit<RuleRewardParts, 'total'>, string][] = [['correct', 'right answer'], ['formatted', 'format'], ['sentence', 'sentence'], ['rambling', 'concise']];
+
+/**
+ * What a comparison teaches, named from the checks that differ between the chosen and the rejected
+ * response: those the chosen one is better on, then (after 'over') those the rejected one is better on —
+ * 'right answer', 'format + sentence', 'right answer over format + sentence', 'concise over sentence', …;
+ * 'tie' when no check differs.
+ */
+export function comparisonLabel(example: SftExample, chosen: string, rejected: string): string {
+  const a = ruleRewardParts(example, chosen), b = ruleRewardParts(example, rejected);
+  const wins: string[] = [], losses: string[] = [];
+  for (const [check, name] of CHECK_NAMES) {
+    if (a[check] === b[check]) continue;
+    const chosenBetter = check === 'rambling' ? !a[check] : a[check];
+    (chosenBetter ? wins : losses).push(name);
+  }
+  if (!wins.length && !losses.length) return 'tie';
+  return [wins.join(' + '), losses.length ? `over ${losses.join(' + ')}` : ''].filter(Boolean).join(' ');
+}
+
 /**
  * Candidate responses of graded quality for an example, drawn with `rand` (a uniform [0, 1) source): the
  * reference sentence, the bare right value, a wrong value in the asked format, a bare wrong value, and a
