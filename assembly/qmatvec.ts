@@ -4,14 +4,17 @@
 // Integer products and sums are exact in i16/i32 lanes (bounds in each function), and the float32 steps
 // follow src/quant/dot.ts (the plain TypeScript reference, itself ggml's *_generic C) operation for
 // operation, so the results are bit for bit those of vecDot. Weight layouts: ggml-common.h's block_q8_0,
-// block_q4_0, block_q4_1, block_q4_K, block_q6_K (see src/quant/*.ts for the byte maps).
+// block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q4_K, block_q6_K (see src/quant/*.ts for the byte maps).
 //
 // Activations: `xq` holds the quantized row in its block layout (bytes as the reference quantizer writes
-// them) and `xs` its block scales as float32 (the caller converts the f16 ones once per row): Q8_0 one per
-// block, Q8_1 two (d, s), Q8_K none (its d is a float32 inside the block).
+// them), `xs` its block scales as float32 (the caller converts the f16 ones once per row): Q8_0 one per
+// block, Q8_1 two (d, s), Q8_K none (its d is a float32 inside the block), and `xw` its quants widened to
+// int16 (element k at xw + 2k), which every weight row multiplies without widening them again.
 
 const Q4_0: i32 = 2;
 const Q4_1: i32 = 3;
+const Q5_0: i32 = 6;
+const Q5_1: i32 = 7;
 const Q8_0: i32 = 8;
 const Q4_K: i32 = 12;
 const Q6_K: i32 = 14;
@@ -32,10 +35,10 @@ const Q6_K: i32 = 14;
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-// Σ a·b over 16 int8 lanes into the i32x4 acc: products fit i16 (|a·b| ≤ 128²), pairs of them i32
-@inline function dot16(acc: v128, a: v128, b: v128): v128 {
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b)));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b)));
+// Σ a·y over 16 int8 lanes a and 16 int16 activations at py into the i32x4 acc (products and pairs fit i32)
+@inline function dot16(acc: v128, a: v128, py: usize): v128 {
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), v128.load(py)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), v128.load(py, 16)));
 }
 
 // the four halves at p, p + stride, p + 2·stride, p + 3·stride as float32 lanes (exact, as f16 above)
@@ -59,9 +62,9 @@ const Q6_K: i32 = 14;
   return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
-// the integer sum of one Q8_0 × Q8_0 block (weights at pw, activations at px)
-@inline function sumQ8(pw: usize, px: usize): v128 {
-  return dot16(dot16(i32x4.splat(0), v128.load(pw, 2), v128.load(px, 2)), v128.load(pw, 18), v128.load(px, 18));
+// the integer sum of one Q8_0 × Q8_0 block (weights at pw, widened activations at py)
+@inline function sumQ8(pw: usize, py: usize): v128 {
+  return dot16(dot16(i32x4.splat(0), v128.load(pw, 2), py), v128.load(pw, 18), py + 32);
 }
 
 // sumf += lane 0, then lane 1, … (the reference's order)
@@ -72,65 +75,101 @@ const Q6_K: i32 = 14;
 }
 
 // dotQ8_0: sumf = sumf + sumi · (dw · dx) per block; four blocks' sums and scales at a time in lanes
-function dotQ8_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+function dotQ8_0(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
-    const pw = w + <usize>b * 34, px = xq + <usize>b * 34;
-    const s = reduce4(sumQ8(pw, px), sumQ8(pw + 34, px + 34), sumQ8(pw + 68, px + 68), sumQ8(pw + 102, px + 102));
+    const pw = w + <usize>b * 34, py = xw + <usize>b * 64;
+    const s = reduce4(sumQ8(pw, py), sumQ8(pw + 34, py + 64), sumQ8(pw + 68, py + 128), sumQ8(pw + 102, py + 192));
     const d = f32x4.mul(f16x4(pw, 34), v128.load(xs + (<usize>b << 2)));
     sumf = addInOrder(sumf, f32x4.mul(f32x4.convert_i32x4_s(s), d));
   }
   for (; b < nb; b++) {
-    const pw = w + <usize>b * 34, px = xq + <usize>b * 34;
-    let acc = i32x4.splat(0);
-    acc = dot16(acc, v128.load(pw, 2), v128.load(px, 2));
-    acc = dot16(acc, v128.load(pw, 18), v128.load(px, 18));
-    sumf += <f32>hsumI(acc) * (f16(pw) * load<f32>(xs + (<usize>b << 2)));
+    const pw = w + <usize>b * 34;
+    sumf += <f32>hsumI(sumQ8(pw, xw + <usize>b * 64)) * (f16(pw) * load<f32>(xs + (<usize>b << 2)));
   }
   return sumf;
 }
 
 // the integer sum of one Q4_0 × Q8_0 block: levels (q & 15) − 8 for elements 0..15, (q >> 4) − 8 for 16..31
-@inline function sumQ4_0(pw: usize, px: usize): v128 {
+@inline function sumQ4_0(pw: usize, py: usize): v128 {
   const q = v128.load(pw, 2), eight = i8x16.splat(8);
   const lo = i8x16.sub(v128.and(q, i8x16.splat(0x0f)), eight), hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
-  return dot16(dot16(i32x4.splat(0), lo, v128.load(px, 2)), hi, v128.load(px, 18));
+  return dot16(dot16(i32x4.splat(0), lo, py), hi, py + 32);
 }
 
 // dotQ4_0: sumf += (sumi · dw) · dx per block, four blocks at a time in lanes
-function dotQ4_0(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+function dotQ4_0(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
-  const mask = i8x16.splat(0x0f), eight = i8x16.splat(8);
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
-    const pw = w + <usize>b * 18, px = xq + <usize>b * 34;
-    const s = reduce4(sumQ4_0(pw, px), sumQ4_0(pw + 18, px + 34), sumQ4_0(pw + 36, px + 68), sumQ4_0(pw + 54, px + 102));
+    const pw = w + <usize>b * 18, py = xw + <usize>b * 64;
+    const s = reduce4(sumQ4_0(pw, py), sumQ4_0(pw + 18, py + 64), sumQ4_0(pw + 36, py + 128), sumQ4_0(pw + 54, py + 192));
     const p = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(s), f16x4(pw, 18)), v128.load(xs + (<usize>b << 2)));
     sumf = addInOrder(sumf, p);
   }
   for (; b < nb; b++) {
-    const pw = w + <usize>b * 18, px = xq + <usize>b * 34;
-    const q = v128.load(pw, 2);
-    const lo = i8x16.sub(v128.and(q, mask), eight), hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
-    let acc = i32x4.splat(0);
-    acc = dot16(acc, lo, v128.load(px, 2));
-    acc = dot16(acc, hi, v128.load(px, 18));
-    sumf += (<f32>hsumI(acc) * f16(pw)) * load<f32>(xs + (<usize>b << 2));
+    const pw = w + <usize>b * 18;
+    sumf += (<f32>hsumI(sumQ4_0(pw, xw + <usize>b * 64)) * f16(pw)) * load<f32>(xs + (<usize>b << 2));
   }
   return sumf;
 }
 
 // dotQ4_1 with Q8_1: sumf += (dw·dx)·sumi + mw·sx, levels 0..15 unsigned
-function dotQ4_1(w: usize, xq: usize, xs: usize, nb: i32): f32 {
+function dotQ4_1(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
   const mask = i8x16.splat(0x0f);
   for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 20, px = xq + <usize>b * 36, ps = xs + (<usize>b << 3);
+    const pw = w + <usize>b * 20, py = xw + <usize>b * 64, ps = xs + (<usize>b << 3);
     const q = v128.load(pw, 4);
-    let acc = i32x4.splat(0);
-    acc = dot16(acc, v128.and(q, mask), v128.load(px, 4));
-    acc = dot16(acc, i8x16.shr_u(q, 4), v128.load(px, 20));
+    const acc = dot16(dot16(i32x4.splat(0), v128.and(q, mask), py), i8x16.shr_u(q, 4), py + 32);
+    const dd = f16(pw) * load<f32>(ps);
+    sumf += dd * <f32>hsumI(acc) + f16(pw + 2) * load<f32>(ps, 4);
+  }
+  return sumf;
+}
+
+// The 16 fifth bits of Q5 elements 16h..16h+15 (bits of the two bytes at p) as 0 or 16 per byte lane
+@inline function fifthBits(p: usize): v128 {
+  const b = v128.load16_splat(p);
+  const spread = v128.shuffle<u8>(b, b, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  const bit = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  return v128.and(i8x16.eq(v128.and(spread, bit), bit), i8x16.splat(16));
+}
+
+// the integer sum of one Q5_0 × Q8_0 block: d | qh (4 bytes) | qs (16); levels (nibble | fifth bit) − 16
+@inline function sumQ5_0(pw: usize, py: usize): v128 {
+  const q = v128.load(pw, 6), sixteen = i8x16.splat(16);
+  const lo = i8x16.sub(v128.or(v128.and(q, i8x16.splat(0x0f)), fifthBits(pw + 2)), sixteen);
+  const hi = i8x16.sub(v128.or(i8x16.shr_u(q, 4), fifthBits(pw + 4)), sixteen);
+  return dot16(dot16(i32x4.splat(0), lo, py), hi, py + 32);
+}
+
+// dotQ5_0: sumf += (dw · dx) · sumi per block, four blocks at a time in lanes
+function dotQ5_0(w: usize, xw: usize, xs: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    const pw = w + <usize>b * 22, py = xw + <usize>b * 64;
+    const s = reduce4(sumQ5_0(pw, py), sumQ5_0(pw + 22, py + 64), sumQ5_0(pw + 44, py + 128), sumQ5_0(pw + 66, py + 192));
+    const p = f32x4.mul(f32x4.mul(f16x4(pw, 22), v128.load(xs + (<usize>b << 2))), f32x4.convert_i32x4_s(s));
+    sumf = addInOrder(sumf, p);
+  }
+  for (; b < nb; b++) {
+    const pw = w + <usize>b * 22;
+    sumf += (f16(pw) * load<f32>(xs + (<usize>b << 2))) * <f32>hsumI(sumQ5_0(pw, xw + <usize>b * 64));
+  }
+  return sumf;
+}
+
+// dotQ5_1 with Q8_1: d | m | qh (4 bytes) | qs (16), levels 0..31; sumf += (dw·dx)·sumi + mw·sx
+function dotQ5_1(w: usize, xw: usize, xs: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 24, py = xw + <usize>b * 64, ps = xs + (<usize>b << 3);
+    const q = v128.load(pw, 8);
+    const lo = v128.or(v128.and(q, i8x16.splat(0x0f)), fifthBits(pw + 4)), hi = v128.or(i8x16.shr_u(q, 4), fifthBits(pw + 6));
+    const acc = dot16(dot16(i32x4.splat(0), lo, py), hi, py + 32);
     const dd = f16(pw) * load<f32>(ps);
     sumf += dd * <f32>hsumI(acc) + f16(pw + 2) * load<f32>(ps, 4);
   }
@@ -145,32 +184,35 @@ function dotQ4_1(w: usize, xq: usize, xs: usize, nb: i32): f32 {
   return j < 4 ? <i32>load<u8>(q + j + 4) & 63 : (<i32>load<u8>(q + j + 4) >> 4) | ((<i32>load<u8>(q + j) >> 6) << 4);
 }
 
-// i16 lanes l of the products of 16 int8 pairs go to lane l mod 8: a[l]·b[l] + a[l+8]·b[l+8]
-@inline function mul16(a: v128, b: v128): v128 {
-  return i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b));
+// Σ over the 32 levels of a sub-block (bytes n0: elements 0..15, n1: 16..31, all < 16) times the widened
+// activations at py, element k kept in i16 lane k mod 8: 4 products of |15·128| fit i16
+@inline function levels32(n0: v128, n1: v128, py: usize): v128 {
+  let p = i16x8.mul(i16x8.extend_low_i8x16_u(n0), v128.load(py));
+  p = i16x8.add(p, i16x8.mul(i16x8.extend_high_i8x16_u(n0), v128.load(py, 16)));
+  p = i16x8.add(p, i16x8.mul(i16x8.extend_low_i8x16_u(n1), v128.load(py, 32)));
+  return i16x8.add(p, i16x8.mul(i16x8.extend_high_i8x16_u(n1), v128.load(py, 48)));
 }
 
 // dotQ4_K with Q8_K: the reference keeps 8 lanes, element k in lane k mod 8 (aux), scaled per block.
-// Per sub-block of 32, lane sums of 4 products |4·15·128| fit i16; times the 6-bit scale, i32.
-function dotQ4_K(w: usize, xq: usize, nb: i32): f32 {
+// Per sub-block of 32, lane sums fit i16; times the 6-bit scale, i32. Sub-blocks 2i and 2i+1 share bytes.
+function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   const mask = i8x16.splat(0x0f);
   let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
   let sumf: f32 = 0;
   for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 144, px = xq + <usize>b * 292, sc = pw + 4;
+    const pw = w + <usize>b * 144, px = xq + <usize>b * 292, yw = xw + <usize>b * 512, sc = pw + 4;
     let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
     let sumi = 0;
-    for (let j = 0; j < 8; j++) {
-      const s = scaleK4(j, sc), m = minK4(j, sc);
-      sumi += (<i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j)) * m;
-      const q = pw + 16 + 32 * (j >> 1), y = px + 4 + 32 * j;
+    for (let j = 0; j < 8; j += 2) {
+      const q = pw + 16 + 16 * j;
       const q0 = v128.load(q), q1 = v128.load(q, 16);
-      const n0 = j & 1 ? i8x16.shr_u(q0, 4) : v128.and(q0, mask);
-      const n1 = j & 1 ? i8x16.shr_u(q1, 4) : v128.and(q1, mask);
-      const p = i16x8.add(mul16(n0, v128.load(y)), mul16(n1, v128.load(y, 16)));
-      const sv = i16x8.splat(<i16>s);
-      auxLo = i32x4.add(auxLo, i32x4.extmul_low_i16x8_s(p, sv));
-      auxHi = i32x4.add(auxHi, i32x4.extmul_high_i16x8_s(p, sv));
+      const pa = levels32(v128.and(q0, mask), v128.and(q1, mask), yw + 64 * j);
+      const pb = levels32(i8x16.shr_u(q0, 4), i8x16.shr_u(q1, 4), yw + 64 * j + 64);
+      const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
+      auxLo = i32x4.add(auxLo, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
+      auxHi = i32x4.add(auxHi, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
+      sumi += (<i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j)) * minK4(j, sc);
+      sumi += (<i32>load<i16>(px + 264 + 4 * j) + <i32>load<i16>(px + 266 + 4 * j)) * minK4(j + 1, sc);
     }
     const yd = load<f32>(px);
     const d = f32x4.splat(f16(pw) * yd);
@@ -190,21 +232,21 @@ function dotQ4_K(w: usize, xq: usize, nb: i32): f32 {
   return sumf;
 }
 
-// one group of 16 Q6_K levels (already − 32) against 16 activations, times the group's int8 scale:
-// lane sums of 2 products |2·32·128| fit i16; times |scale| ≤ 128, i32
-@inline function groupQ6(q: v128, y: usize, s: i32, aux: v128, high: bool): v128 {
-  const p = mul16(q, v128.load(y));
+// one group of 16 Q6_K levels (already − 32) times the widened activations at py and the group's int8
+// scale into aux (lanes k mod 8): 2 products of |32·128| fit i16; times |scale| ≤ 128, i32
+@inline function groupQ6(q: v128, py: usize, s: i32, aux: v128, high: bool): v128 {
+  const p = i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_s(q), v128.load(py)), i16x8.mul(i16x8.extend_high_i8x16_s(q), v128.load(py, 16)));
   const sv = i16x8.splat(<i16>s);
   return i32x4.add(aux, high ? i32x4.extmul_high_i16x8_s(p, sv) : i32x4.extmul_low_i16x8_s(p, sv));
 }
 
 // dotQ6_K with Q8_K: element k = 128h + 32c + l (c = 0..3, l < 32) has level
 // (ql[64h + l + 32(c & 1)] >> 4(c >> 1) & 15) | ((qh[32h + l] >> 2c) & 3) << 4, scale scales[k >> 4]
-function dotQ6_K(w: usize, xq: usize, nb: i32): f32 {
+function dotQ6_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   const mask = i8x16.splat(0x0f), three = i8x16.splat(3), bias = i8x16.splat(32);
   let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 210, px = xq + <usize>b * 292 + 4, scales = pw + 192;
+    const pw = w + <usize>b * 210, yw = xw + <usize>b * 512, scales = pw + 192;
     let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
     for (let h = 0; h < 2; h++) {
       for (let l0 = 0; l0 < 32; l0 += 16) {
@@ -219,42 +261,45 @@ function dotQ6_K(w: usize, xq: usize, nb: i32): f32 {
           const qc = c == 0 ? q0 : c == 1 ? q1 : c == 2 ? q2 : q3;
           const kk = k + 32 * c;
           const s = <i32>load<i8>(scales + (kk >> 4));
-          auxLo = groupQ6(qc, px + kk, s, auxLo, false);
-          auxHi = groupQ6(qc, px + kk, s, auxHi, true);
+          auxLo = groupQ6(qc, yw + 2 * kk, s, auxLo, false);
+          auxHi = groupQ6(qc, yw + 2 * kk, s, auxHi, true);
         }
       }
     }
-    const d = f32x4.splat(f16(pw + 208) * load<f32>(px - 4));
+    const d = f32x4.splat(f16(pw + 208) * load<f32>(xq + <usize>b * 292));
     sumsLo = f32x4.add(sumsLo, f32x4.mul(d, f32x4.convert_i32x4_s(auxLo)));
     sumsHi = f32x4.add(sumsHi, f32x4.mul(d, f32x4.convert_i32x4_s(auxHi)));
   }
   return addLanes(0, sumsLo, sumsHi);
 }
 
-@inline function rowDot(type: i32, w: usize, xq: usize, xs: usize, nb: i32): f32 {
-  if (type == Q8_0) return dotQ8_0(w, xq, xs, nb);
-  if (type == Q4_K) return dotQ4_K(w, xq, nb);
-  if (type == Q6_K) return dotQ6_K(w, xq, nb);
-  if (type == Q4_0) return dotQ4_0(w, xq, xs, nb);
-  if (type == Q4_1) return dotQ4_1(w, xq, xs, nb);
+@inline function rowDot(type: i32, w: usize, xq: usize, xs: usize, xw: usize, nb: i32): f32 {
+  if (type == Q8_0) return dotQ8_0(w, xw, xs, nb);
+  if (type == Q4_K) return dotQ4_K(w, xq, xw, nb);
+  if (type == Q6_K) return dotQ6_K(w, xq, xw, nb);
+  if (type == Q4_0) return dotQ4_0(w, xw, xs, nb);
+  if (type == Q4_1) return dotQ4_1(w, xw, xs, nb);
+  if (type == Q5_0) return dotQ5_0(w, xw, xs, nb);
+  if (type == Q5_1) return dotQ5_1(w, xw, xs, nb);
   return NaN;
 }
 
 /**
  * y[i·ldy + r] = dot(weight row r, activation row i) (+ bias[r]) for weight rows r in [r0, r1) and
- * activation rows i < nx. type: the ggml id of the weights (Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12, Q6_K 14);
- * w: rows of rowBytes bytes; xq/xs: activation row i at xq + i·xqStride (blocks) and xs + i·xsStride
- * (float scales); nb: blocks per row; bias: 0 or Out floats.
+ * activation rows i < nx. type: the ggml id of the weights (Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12,
+ * Q6_K 14);
+ * w: rows of rowBytes bytes; activation row i: blocks at xq + i·xqStride, float scales at xs + i·xsStride,
+ * int16 quants at xw + i·xwStride (strides in bytes); nb: blocks per row; bias: 0 or Out floats.
  */
 export function qmatvec(
-  type: i32, w: usize, rowBytes: i32, xq: usize, xs: usize, xqStride: i32, xsStride: i32, nx: i32,
-  y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32,
+  type: i32, w: usize, rowBytes: i32, xq: usize, xs: usize, xw: usize, xqStride: i32, xsStride: i32, xwStride: i32,
+  nx: i32, y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32,
 ): void {
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * <usize>rowBytes;
     const bv: f32 = bias ? load<f32>(bias + (<usize>r << 2)) : 0;
     for (let i = 0; i < nx; i++) {
-      let v = rowDot(type, wr, xq + <usize>i * <usize>xqStride, xs + <usize>i * <usize>xsStride, nb);
+      let v = rowDot(type, wr, xq + <usize>i * <usize>xqStride, xs + <usize>i * <usize>xsStride, xw + <usize>i * <usize>xwStride, nb);
       if (bias) v += bv;
       store<f32>(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
     }

@@ -1,8 +1,9 @@
 // GGUF quality and speed (#11 §7): for a demo-size GPT (trained briefly on the demo corpus, character
 // tokenizer) and a 124M-class GPT-2 (random weights, GPT-2's tokenizer):
 //   file size per type; perplexity on held-out text per type beside f32 (demo model: random weights have no
-//   meaningful perplexity); batch-1 greedy decode tokens/s, ours (QuantizedLinear, tiled and reference) vs
-//   llama.cpp (node-llama-cpp, 1 and 2 threads) on the same files; load time, peak memory and parameter count
+//   meaningful perplexity); batch-1 greedy decode tokens/s, ours (QuantizedLinear, fast and reference) vs
+//   llama.cpp (node-llama-cpp) on the same files and as many threads, interleaved round by round (medians), for
+//   every demo type and the 124M f32, q8_0 and q4_k files; load time, peak memory and parameter count
 //   of a 124M GGUF (measured in a child process: its maxRSS covers the load alone), beside the same file read
 //   with every matrix dequantized to float32 (--dequantize) as the reference.
 // 124M files are only written for `types124m` (K-quant quantization in TypeScript takes minutes at this size);
@@ -31,6 +32,8 @@ import { loadModelFile } from '../src/train/model-file.node.js';
 import { QuantizedLinear } from '../src/quant/quantized-linear.js';
 import { ggmlByteSize } from '../src/quant/types.js';
 import { noGrad } from '../src/tensor/tensor.js';
+import { stepScope } from '../src/backend/storage.js';
+import { backend } from '../src/backend/backend.js';
 
 export interface BenchGgufOptions {
   quick?: boolean;
@@ -40,22 +43,55 @@ export interface BenchGgufOptions {
   types124m?: GGUFExportType[];
 }
 
+/** rounds of ours-then-llama.cpp decoding per file (medians reported) */
+const ROUNDS = 3;
+/** 124M files decoded beside llama.cpp (#11's target types) */
+const DECODE_TYPES_124M: GGUFExportType[] = ['f32', 'q8_0', 'q4_k'];
+
 const DEMO_TYPES: GGUFExportType[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q5_k', 'q4_k_m', 'q5_k_m'];
 
+/** batch-1 greedy decoding after the prompt's prefill (not timed), as DecodeBatch steps: each pass in a stepScope */
 function greedyTokensPerSec(model: LanguageModel, prompt: number[], n: number): number {
   return noGrad(() => {
     const state = model.createState(1);
-    let input = prompt;
+    const step = (input: number[]): number => {
+      const pass = (): number => {
+        const { logits } = model.forward(Int32Array.from(input), 1, input.length, { state, lastOnly: true });
+        let b = 0;
+        for (let v = 1; v < logits.data.length; v++) if (logits.data[v]! > logits.data[b]!) b = v;
+        return b;
+      };
+      return state.ownsStorage ? stepScope(pass) : pass();
+    };
+    let next = step(prompt);
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const { logits } = model.forward(Int32Array.from(input), 1, input.length, { state, lastOnly: true });
-      let b = 0;
-      for (let v = 1; v < logits.data.length; v++) if (logits.data[v]! > logits.data[b]!) b = v;
-      input = [b];
-    }
+    for (let i = 0; i < n; i++) next = step([next]);
     return (n / (performance.now() - t0)) * 1000;
   });
 }
+
+const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
+
+interface DecodeBeside { ours: number; llamaCpp: number | null; llamaCpp1: number | null; ratio: number | null }
+
+/**
+ * Ours and llama.cpp's batch-1 greedy tokens/s on the same file, on as many threads as our backend uses,
+ * interleaved round by round so that the machine's load falls on both alike; medians of `rounds`. llama.cpp on
+ * 1 thread once more, for reference.
+ */
+async function decodeBeside(ours: LanguageModel, llama: Any, file: string, prompt: number[], n: number, rounds: number): Promise<DecodeBeside> {
+  const threads = backend().threads;
+  const a: number[] = [], b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a.push(greedyTokensPerSec(ours, prompt, n));
+    if (llama) b.push(await llamaCppTokensPerSec(llama, file, prompt, n, threads));
+  }
+  const llamaCpp = llama ? median(b) : null;
+  const llamaCpp1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
+  return { ours: median(a), llamaCpp, llamaCpp1, ratio: llamaCpp ? median(a) / llamaCpp : null };
+}
+
+const fmt = (x: number | null, digits = 0): string => (x === null ? '—' : x.toFixed(digits));
 
 /** perplexity over non-overlapping blockSize windows of `ids` */
 function perplexity(model: LanguageModel, ids: Int32Array, maxTokens: number): number {
@@ -164,20 +200,20 @@ async function benchDemo(dir: string, llama: Any, quick: boolean, log: (s: strin
   const prompt = tok.encode('The ');
   const n = quick ? 24 : 64;
   const rows: unknown[] = [];
-  log('type     size KiB   perplexity (f32 = ref)   ours tok/s (tiled / reference)   llama.cpp tok/s (1 / 2 threads)');
+  const threads = backend().threads;
+  log(`batch-1 greedy decode tokens/s on ${threads} thread${threads > 1 ? 's' : ''}: ours and llama.cpp on the same file, interleaved, median of ${ROUNDS} rounds (ours: reference = the plain TypeScript path; llama.cpp: also on 1 thread)`);
+  log('type     size KiB   perplexity (f32 = ref)   ours tok/s   llama.cpp tok/s   ours / llama.cpp   ours reference   llama.cpp 1 thread');
   for (const type of DEMO_TYPES) {
     const { bytes } = modelToGGUF(model, tok, { type });
     const file = path.join(dir, `demo-${type}.gguf`);
     fs.writeFileSync(file, bytes);
     const ours = ggufToModel(readGGUF(bytes, file)).model;
     const ppl = perplexity(ours, held, quick ? 512 : 4096);
-    const tiled = greedyTokensPerSec(ours, prompt, n);
+    const d = await decodeBeside(ours, llama, file, prompt, n, ROUNDS);
     setMode(ours, 'reference');
     const reference = type.startsWith('q') ? greedyTokensPerSec(ours, prompt, n) : null;
-    const l1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
-    const l2 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 2) : null;
-    rows.push({ type, bytes: bytes.length, perplexity: ppl, oursTiled: tiled, oursReference: reference, llamaCpp1: l1, llamaCpp2: l2 });
-    log(`${type.padEnd(7)} ${(bytes.length / 1024).toFixed(0).padStart(9)}   ${ppl.toFixed(4).padStart(10)}              ${tiled.toFixed(0).padStart(6)} / ${reference?.toFixed(0) ?? '—'}                     ${l1?.toFixed(0) ?? '—'} / ${l2?.toFixed(0) ?? '—'}`);
+    rows.push({ type, bytes: bytes.length, perplexity: ppl, threads, oursTokensPerSec: d.ours, llamaCpp: d.llamaCpp, ratio: d.ratio, oursReference: reference, llamaCpp1: d.llamaCpp1 });
+    log(`${type.padEnd(7)} ${(bytes.length / 1024).toFixed(0).padStart(9)}   ${ppl.toFixed(4).padStart(10)}             ${fmt(d.ours).padStart(10)}   ${fmt(d.llamaCpp).padStart(15)}   ${fmt(d.ratio, 2).padStart(16)}   ${fmt(reference).padStart(14)}   ${fmt(d.llamaCpp1).padStart(18)}`);
   }
   return rows;
 }
@@ -202,14 +238,27 @@ async function bench124m(dir: string, llama: Any, quick: boolean, types: GGUFExp
     const self = fileURLToPath(import.meta.url);
     const childLoadRun = (deq: boolean) => JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', self, deq ? '--load-dequantized' : '--load', file], { encoding: 'utf8' }).trim().split('\n').pop()!);
     const load = childLoadRun(false), loadF32 = childLoadRun(true); // reference: the same file read into float32 layers
-    const ours = loadModelFile(file).model;
-    const oursTps = greedyTokensPerSec(ours, prompt, n);
-    const l1 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 1) : null;
-    const l2 = llama ? await llamaCppTokensPerSec(llama, file, prompt, n, 2) : null;
-    runs.push({ type, bytes: bytes.length, exportMs, loadMs: load.ms, loadMaxRssMiB: load.maxRssMiB, loadParams: load.params, loadDequantizedMs: loadF32.ms, loadDequantizedMaxRssMiB: loadF32.maxRssMiB, oursTokensPerSec: oursTps, llamaCpp1: l1, llamaCpp2: l2 });
-    log(`124M ${type}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB (export ${(exportMs / 1000).toFixed(1)} s); load ${(load.ms / 1000).toFixed(2)} s, peak RSS ${load.maxRssMiB.toFixed(0)} MiB, ${(load.params / 1e6).toFixed(1)}M parameters (dequantized to float32: ${(loadF32.ms / 1000).toFixed(2)} s, ${loadF32.maxRssMiB.toFixed(0)} MiB); decode ours ${oursTps.toFixed(1)} tok/s, llama.cpp ${l1?.toFixed(1) ?? '—'} (1 thread) / ${l2?.toFixed(1) ?? '—'} (2 threads) tok/s`);
+    runs.push({ type, bytes: bytes.length, exportMs, loadMs: load.ms, loadMaxRssMiB: load.maxRssMiB, loadParams: load.params, loadDequantizedMs: loadF32.ms, loadDequantizedMaxRssMiB: loadF32.maxRssMiB });
+    log(`124M ${type}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB (export ${(exportMs / 1000).toFixed(1)} s); load ${(load.ms / 1000).toFixed(2)} s, peak RSS ${load.maxRssMiB.toFixed(0)} MiB, ${(load.params / 1e6).toFixed(1)}M parameters (dequantized to float32: ${(loadF32.ms / 1000).toFixed(2)} s, ${loadF32.maxRssMiB.toFixed(0)} MiB)`);
   }
-  return { plannedBytes: sizes, runs };
+  return { plannedBytes: sizes, runs, decode: await decode124m(dir, llama, model, tok, prompt, n, log) };
+}
+
+/** decoding the 124M files (written here unless the load section did) beside llama.cpp */
+async function decode124m(
+  dir: string, llama: Any, model: LanguageModel, tok: Tokenizer, prompt: number[], n: number, log: (s: string) => void,
+): Promise<unknown[]> {
+  const threads = backend().threads;
+  log(`124M batch-1 greedy decode tokens/s on ${threads} thread${threads > 1 ? 's' : ''}, ${n} tokens after a ${prompt.length}-token prompt, interleaved with llama.cpp, median of ${ROUNDS} rounds:`);
+  const rows: unknown[] = [];
+  for (const type of DECODE_TYPES_124M) {
+    const file = path.join(dir, `gpt2-${type}.gguf`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, modelToGGUF(model, tok, { type }).bytes);
+    const d = await decodeBeside(loadModelFile(file).model, llama, file, prompt, n, ROUNDS);
+    rows.push({ type, threads, oursTokensPerSec: d.ours, llamaCpp: d.llamaCpp, ratio: d.ratio, llamaCpp1: d.llamaCpp1 });
+    log(`  ${type.padEnd(5)} ours ${fmt(d.ours, 1).padStart(6)}   llama.cpp ${fmt(d.llamaCpp, 1).padStart(6)}   ours / llama.cpp ${fmt(d.ratio, 2)}   (llama.cpp on 1 thread ${fmt(d.llamaCpp1, 1)})`);
+  }
+  return rows;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -24,7 +24,8 @@ function randn(n: number, seed: number, scale = 1): Float32Array {
 }
 
 const KERNEL_TYPES: [string, number][] = [
-  ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q4_K', GGMLType.Q4_K], ['Q6_K', GGMLType.Q6_K],
+  ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q5_0', GGMLType.Q5_0], ['Q5_1', GGMLType.Q5_1],
+  ['Q4_K', GGMLType.Q4_K], ['Q6_K', GGMLType.Q6_K],
 ];
 
 let one: WasmBackend;
@@ -85,9 +86,10 @@ test('extreme quants: every weight level and −128 activations stay exact', () 
     const r = new Rng(22);
     const rowBytes = q.length / Out;
     const noisy = q.slice();
-    const scaleBytes = type === GGMLType.Q8_0 ? [0, 1] : type === GGMLType.Q4_0 ? [0, 1] : type === GGMLType.Q4_1 ? [0, 1, 2, 3]
-      : type === GGMLType.Q4_K ? [0, 1, 2, 3] : [208, 209];
-    const block = type === GGMLType.Q8_0 ? 34 : type === GGMLType.Q4_0 ? 18 : type === GGMLType.Q4_1 ? 20 : type === GGMLType.Q4_K ? 144 : 210;
+    const [block, scaleBytes] = ({
+      [GGMLType.Q8_0]: [34, [0, 1]], [GGMLType.Q4_0]: [18, [0, 1]], [GGMLType.Q4_1]: [20, [0, 1, 2, 3]], [GGMLType.Q5_0]: [22, [0, 1]],
+      [GGMLType.Q5_1]: [24, [0, 1, 2, 3]], [GGMLType.Q4_K]: [144, [0, 1, 2, 3]], [GGMLType.Q6_K]: [210, [208, 209]],
+    } as Record<number, [number, number[]]>)[type]!;
     for (let i = 0; i < noisy.length; i++) if (!scaleBytes.includes(i % block)) noisy[i] = r.int(256);
     const layer = new QuantizedLinear(type, noisy, Out, In);
     const x = randn(In, 23);

@@ -31,7 +31,7 @@ export interface MatmulArgs {
  * the weight type's vec_dot_type by that reference's quantizer.
  */
 export interface QuantMatVecArgs {
-  /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12 or Q6_K 14 */
+  /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12 or Q6_K 14 (others: false) */
   type: number;
   /** rows · rowBytes bytes, as returned by residentBytes */
   w: Uint8Array;
@@ -45,6 +45,8 @@ export interface QuantMatVecArgs {
   /** their block scales as float32, xsStride floats apart: Q8_0 d per block, Q8_1 (d, s), Q8_K none */
   xs: Float32Array;
   xsStride: number;
+  /** their quants widened to int16, `blocks · block size` per row, rows end to end */
+  xw: Int16Array;
   nx: number;
   /** (nx, rows) output */
   y: Float32Array;

@@ -51,8 +51,8 @@ export interface Kernels {
     sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
   ): void;
   qmatvec(
-    type: number, w: number, rowBytes: number, xq: number, xs: number, xqStride: number, xsStride: number, nx: number,
-    y: number, ldy: number, bias: number, nb: number, r0: number, r1: number,
+    type: number, w: number, rowBytes: number, xq: number, xs: number, xw: number, xqStride: number, xsStride: number,
+    xwStride: number, nx: number, y: number, ldy: number, bias: number, nb: number, r0: number, r1: number,
   ): void;
   initConstants(): void;
   constantsBytes(): number;
@@ -139,8 +139,8 @@ export const OP_COL2IM = 21;
 export const OP_QMATVEC = 14;
 export const OP_GEMM_SMALLM_COLS = 15;
 
-/** weight types assembly/qmatvec.ts computes (ggml ids: Q4_0, Q4_1, Q8_0, Q4_K, Q6_K) */
-const QMATVEC_TYPES: readonly number[] = [2, 3, 8, 12, 14];
+/** weight types assembly/qmatvec.ts computes (ggml ids: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K) */
+const QMATVEC_TYPES: readonly number[] = [2, 3, 6, 7, 8, 12, 14];
 /**
  * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
  * hand-off to a spinning worker costs a few µs, to a sleeping one tens (a futex wake), and on a busy machine
@@ -217,7 +217,7 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       break;
     case OP_QMATVEC:
       k.qmatvec(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
-        j[o + 11], j[o + 12], j[o + 13], j[o + 14]);
+        j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16]);
       break;
     case OP_GEMM_SMALLM_COLS:
       k.gemmSmallMCols(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10], j[o + 11]);
@@ -928,11 +928,16 @@ export class WasmBackend extends JsBackend {
     if (q.y.length < nx * rows) throw new Error(`WasmBackend.quantMatVec: y has ${q.y.length} floats for ${nx}×${rows}`);
     const parts = this.partsFor(rows * rowBytes * nx, this.minQuantBytesPerThread);
     this.wake(parts);
-    const [py, pb, pxs, pxq] = this.operands([[q.y, nx * rows, false], [q.bias, q.bias ? rows : 0, true], [q.xs, q.xs.length, true], [null, Math.ceil(q.xq.length / 4), false]]);
+    const [py, pb, pxs, pxq, pxw] = this.operands([
+      [q.y, nx * rows, false], [q.bias, q.bias ? rows : 0, true], [q.xs, q.xs.length, true],
+      [null, Math.ceil(q.xq.length / 4), false], [null, Math.ceil(q.xw.length / 2), false],
+    ]);
     this.putBytes(pxq, q.xq);
-    this.parallel(rows, 8, 8, parts, 13, (s, lo, hi) =>
-      this.job(s, OP_QMATVEC, q.type, q.w.byteOffset, rowBytes, pxq, pxs, q.xqStride, q.xsStride * 4, nx, py, rows,
-        q.bias ? pb : 0, q.blocks, lo, hi));
+    this.putBytes(pxw, new Uint8Array(q.xw.buffer, q.xw.byteOffset, q.xw.byteLength));
+    const xwStride = (q.xw.length / nx) * 2;
+    this.parallel(rows, 8, 8, parts, 15, (s, lo, hi) =>
+      this.job(s, OP_QMATVEC, q.type, q.w.byteOffset, rowBytes, pxq, pxs, pxw, q.xqStride, q.xsStride * 4, xwStride, nx,
+        py, rows, q.bias ? pb : 0, q.blocks, lo, hi));
     this.result(q.y, py, nx * rows);
     return true;
   }

@@ -2,7 +2,8 @@
 // src/backend/backend.ts): each row quantized to the weight type's vec_dot_type by ggml's reference
 // quantizer (dot.ts quantizeActivations, so the kernel sees exactly the reference's bytes), the rows laid end
 // to end, and their half-precision block scales decoded once to float32 beside them (Q8_0: d per block;
-// Q8_1: d and s per block; Q8_K keeps its float32 d inside the block, so none).
+// Q8_1: d and s per block; Q8_K keeps its float32 d inside the block, so none), and the quants once more
+// widened to int16, so that the kernel multiplies them with every weight row without widening them again.
 import { GGMLType, ggmlByteSize, ggmlTypeInfo } from './types.js';
 import { quantizeActivations, vecDotType } from './dot.js';
 import { readF16 } from './f16.js';
@@ -16,6 +17,8 @@ export interface QuantizedActivations {
   scalesPerRow: number;
   /** blocks per row */
   blocks: number;
+  /** rows · n quants as int16 */
+  wide: Int16Array;
 }
 
 /**
@@ -29,7 +32,8 @@ export function quantizedActivationRows(type: number, x: Float32Array, rows: num
   const perBlock = act === GGMLType.Q8_0 ? 1 : act === GGMLType.Q8_1 ? 2 : 0;
   const bytes = new Uint8Array(rows * rowBytes);
   const scales = new Float32Array(rows * blocks * perBlock);
-  const blockBytes = rowBytes / blocks;
+  const blockBytes = rowBytes / blocks, blockSize = n / blocks, qOff = blockBytes - blockSize - (act === GGMLType.Q8_K ? 32 : 0);
+  const wide = new Int16Array(rows * n);
   for (let r = 0; r < rows; r++) {
     const q = quantizeActivations(type, x.subarray(r * n, (r + 1) * n));
     bytes.set(q, r * rowBytes);
@@ -37,6 +41,9 @@ export function quantizedActivationRows(type: number, x: Float32Array, rows: num
       scales[s] = readF16(q, b * blockBytes);
       if (perBlock === 2) scales[s + 1] = readF16(q, b * blockBytes + 2);
     }
+    for (let b = 0; b < blocks; b++) {
+      for (let k = 0, o = b * blockBytes + qOff, e = r * n + b * blockSize; k < blockSize; k++) wide[e + k] = (q[o + k]! << 24) >> 24;
+    }
   }
-  return { bytes, rowBytes, scales, scalesPerRow: blocks * perBlock, blocks };
+  return { bytes, rowBytes, scales, scalesPerRow: blocks * perBlock, blocks, wide };
 }

@@ -91,7 +91,7 @@ export class QuantizedLinear extends Module {
     const act = quantizedActivationRows(this.type, x, rows, this.inFeatures);
     const ok = be.quantMatVec({
       type: this.type, w, rows: this.outFeatures, rowBytes: this.rowBytes, blocks: act.blocks,
-      xq: act.bytes, xqStride: act.rowBytes, xs: act.scales, xsStride: act.scalesPerRow, nx: rows, y: out, bias: this.bias,
+      xq: act.bytes, xqStride: act.rowBytes, xs: act.scales, xsStride: act.scalesPerRow, xw: act.wide, nx: rows, y: out, bias: this.bias,
     });
     if (!ok) this.fast.w = null; // no kernel for this type here: stop keeping a copy
     return ok;
