@@ -29,12 +29,12 @@ export interface GanConfig {
   sampleShape: number[];
   /** mlp: hidden widths of G and D (default [128, 128]) */
   hidden: number[];
-  /** dcgan: base channel count b (default 16) */
+  /** dcgan: base channel count b (default 32) */
   base: number;
 }
 
 export function ganConfig(c: Pick<GanConfig, 'arch' | 'sampleShape'> & Partial<GanConfig>): GanConfig {
-  const cfg = { latent: c.sampleShape.length === 1 ? 2 : 32, hidden: [128, 128], base: 16, ...c };
+  const cfg = { latent: c.sampleShape.length === 1 ? 2 : 32, hidden: [128, 128], base: 32, ...c };
   if (cfg.arch === 'dcgan' && (cfg.sampleShape.length !== 3 || cfg.sampleShape[1] % 4 || cfg.sampleShape[2] % 4)) {
     throw new Error(`dcgan: needs images (1, H, W) with H and W divisible by 4, got [${cfg.sampleShape}]`);
   }

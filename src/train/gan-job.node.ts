@@ -39,6 +39,8 @@ export interface GanJob {
   /** glyphs: images per digit and side; ring8: points */
   glyphPerClass: number;
   glyphSize: number;
+  /** glyphs: standard deviation of the pixel noise on the training images (default glyphs.ts's 0.08) */
+  glyphNoise?: number;
   ringPoints: number;
   latent?: number;
   hidden?: number[];
@@ -51,9 +53,9 @@ export interface GanJob {
 }
 
 /** the training data of a job */
-export function ganData(job: Pick<GanJob, 'data' | 'glyphPerClass' | 'glyphSize' | 'ringPoints'>, seed: number): GanData {
+export function ganData(job: Pick<GanJob, 'data' | 'glyphPerClass' | 'glyphSize' | 'glyphNoise' | 'ringPoints'>, seed: number): GanData {
   if (job.data === 'ring8') return { values: gaussianRing(job.ringPoints, { ...RING, seed }).points, n: job.ringPoints, sampleShape: [2] };
-  const s = glyphImages(job.glyphPerClass, seed, { size: job.glyphSize });
+  const s = glyphImages(job.glyphPerClass, seed, { size: job.glyphSize, ...(job.glyphNoise === undefined ? {} : { noise: job.glyphNoise }) });
   return { values: s.images.map((v) => 2 * v - 1), n: s.labels.length, sampleShape: [1, s.height, s.width] }; // [0, 1] → [−1, 1], as the tanh
 }
 
@@ -90,7 +92,7 @@ function writeSamples(t: GanTrainer, job: GanJob, real: GanData, judge: GlyphJud
 /** glyphs: trains the judge and scores (up to 1,000 of) the real training glyphs with it */
 function makeJudge(job: GanJob, real: GanData, log: (l: string) => void): { judge: GlyphJudge; real: GlyphScore } | null {
   if (job.data !== 'glyphs' || job.judgeSteps === 0) return null;
-  const t0 = performance.now(), judge = trainGlyphJudge({ size: real.sampleShape[1], steps: job.judgeSteps });
+  const t0 = performance.now(), judge = trainGlyphJudge({ size: real.sampleShape[1], steps: job.judgeSteps, referenceNoise: job.glyphNoise });
   const n = Math.min(real.n, 1000), score = scoreGlyphs(judge, toUnit(real.values.subarray(0, n * real.sampleShape[1] * real.sampleShape[2])));
   log(`judge: LeNet-style CNN, ${(100 * judge.accuracy).toFixed(1)}% on held-out glyphs (${((performance.now() - t0) / 1000).toFixed(1)} s); on ${n} real training glyphs: ${glyphScoreLine(score)}`);
   return { judge, real: score };

@@ -27,13 +27,16 @@ export interface GlyphJudgeOptions {
   perClass?: number;
   /** seed of the judge's glyphs and weights (default 9001, far from the GAN's data seeds) */
   seed?: number;
+  /** pixel noise of the reference glyphs, as the GAN's training data (default glyphs.ts's 0.08); the judge
+   *  itself always learns from noisy glyphs, which makes it robust to both */
+  referenceNoise?: number;
 }
 
 export interface GlyphJudge {
   model: ImageClassifier;
   /** accuracy on 50 held-out glyphs per digit */
   accuracy: number;
-  /** hidden features (1000, fc) of fresh real glyphs, the Fréchet distance's reference */
+  /** hidden features (1000, fc) of fresh real glyphs (with referenceNoise), the Fréchet distance's reference */
   reference: Float32Array;
 }
 
@@ -60,7 +63,7 @@ export function trainGlyphJudge(o: GlyphJudgeOptions): GlyphJudge {
   }
   model.eval();
   const { pred } = noGrad(() => predictImages(model, data.test));
-  const reference = judgeImages(model, glyphImages(100, seed + 1, { size }).images).features;
+  const reference = judgeImages(model, glyphImages(100, seed + 1, { size, ...(o.referenceNoise === undefined ? {} : { noise: o.referenceNoise }) }).images).features;
   return { model, accuracy: accuracyOf(pred, data.test.labels), reference };
 }
 
