@@ -2,7 +2,7 @@
 //   rm       reward model on the built-in preferences: held-out pairwise accuracy before/after
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
 //   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
-//   grpo     GRPO on built-in arithmetic: held-out exact match per kind before/after, wall time
+//   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
 //   lora     SFT with LoRA r = 8 vs full SFT from the base, same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
 // Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1]
@@ -19,7 +19,7 @@ import { runDistillJob } from '../src/align/distill-job.node.js';
 import { benchLoraSft } from './lora-sft.js';
 import { namedReward } from '../src/align/rewards.js';
 import { registerRewardModelType } from '../src/align/reward-type.js';
-import { byKindLine } from '../src/align/rl-eval.js';
+import { gainLine } from '../src/align/rl-eval.js';
 
 export interface AlignBenchOptions {
   base: string;
@@ -69,22 +69,28 @@ async function benchPpo(o: AlignBenchOptions): Promise<Report> {
   return out;
 }
 
+/** GRPO's settings on the built-in arithmetic: cold start, then RL with β = 0 (TRL's default) */
+export const GRPO_ARITHMETIC = { coldStart: 200, steps: 200, promptsPerStep: 8, groupSize: 8, maxNewTokens: 40, lr: 3e-5, beta: 0 };
+
 async function benchGrpo(o: AlignBenchOptions): Promise<Report> {
   const out: Report = {};
+  const A = GRPO_ARITHMETIC;
   const runs = [
-    { name: 'rule', what: 'SFT-world questions, rule-based reward', reward: () => 0, maxNewTokens: 40 },
-    { name: 'last-number', what: 'arithmetic, last-number reward', reward: namedReward('last-number'), maxNewTokens: 16 },
+    { name: 'rule', what: 'SFT-world questions, rule-based reward', reward: () => 0, coldStart: 0, config: { steps: steps(60, o), promptsPerStep: 4, groupSize: 8, maxNewTokens: 40, lr: 5e-5, beta: 0.04 } },
+    { name: 'last-number', what: `arithmetic, last-number reward, after a ${A.coldStart}-step cold start`, reward: namedReward('last-number'), coldStart: A.coldStart,
+      config: { steps: steps(A.steps, o), promptsPerStep: A.promptsPerStep, groupSize: A.groupSize, maxNewTokens: A.maxNewTokens, lr: A.lr, beta: A.beta } },
   ];
   for (const g of runs) {
-    const [r, s] = await timed(() => runGRPOJob({ policy: o.chat, out: path.join(o.out, `grpo-${g.name}`), resume: false, force: true, reward: g.reward, rewardName: g.name,
-      evalInterval: steps(60, o), evalPrompts: 100, quiet: true, config: { steps: steps(60, o), promptsPerStep: 4, groupSize: 8, maxNewTokens: g.maxNewTokens, lr: 5e-5, beta: 0.04, seed: 7 } }, quietLog));
-    o.log(`grpo (${g.what}): held-out exact match ${(100 * r.before!.accuracy).toFixed(1)}% (${byKindLine(r.before!)}) → ${(100 * r.after.accuracy).toFixed(1)}% (${byKindLine(r.after)}), ${r.steps} steps in ${r.seconds.toFixed(0)} s (${s.toFixed(0)} s with evaluations)`);
-    out[g.name] = { before: r.before!.byKind, after: r.after.byKind, accuracyBefore: r.before!.accuracy, accuracyAfter: r.after.accuracy, trainSeconds: r.seconds, seconds: s };
+    const [r, s] = await timed(() => runGRPOJob({ policy: o.chat, out: path.join(o.out, `grpo-${g.name}`), resume: false, force: true, reward: g.reward, rewardName: g.name, coldStart: g.coldStart,
+      evalInterval: g.config.steps, evalPrompts: 100, quiet: true, config: { ...g.config, seed: 7 } }, quietLog));
+    const alone = r.steps / Math.max(r.cpuSeconds, 1e-9);
+    o.log(`grpo (${g.what}): held-out exact match ${gainLine(r.before!, r.after)}; ${r.steps} steps in ${r.seconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s ` +
+      `(${alone.toFixed(2)} steps per CPU s: alone on one core ≈ ${r.cpuSeconds.toFixed(0)} s, 10 minutes ≈ ${Math.floor(600 * alone)} steps); ${s.toFixed(0)} s with cold start and evaluations`);
+    out[g.name] = { before: r.before!.byKind, after: r.after.byKind, accuracyBefore: r.before!.accuracy, accuracyAfter: r.after.accuracy, steps: r.steps, trainSeconds: r.seconds, cpuSeconds: r.cpuSeconds, seconds: s };
   }
   return out;
 }
 
-/** full SFT vs LoRA r = 8 SFT from the base, same steps (bench/lora-sft.ts) */
 async function benchLora(o: AlignBenchOptions): Promise<Report> {
   return benchLoraSft({ base: o.base, out: path.join(o.out, 'lora'), steps: steps(150, o), r: 8, log: o.log });
 }

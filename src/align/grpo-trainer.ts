@@ -43,7 +43,7 @@ export interface GRPOConfig {
 }
 
 export const GRPO_DEFAULTS: GRPOConfig = {
-  algo: 'grpo', steps: 100, promptsPerStep: 4, groupSize: 8, maxNewTokens: 24, temperature: 1, lr: 2e-5, weightDecay: 0,
+  algo: 'grpo', steps: 100, promptsPerStep: 4, groupSize: 8, maxNewTokens: 48, temperature: 1, lr: 2e-5, weightDecay: 0,
   gradClip: 1, beta: 0.04, epsilon: 0.2, iterations: 1, lossType: 'grpo', seed: 1337,
 };
 
