@@ -101,14 +101,18 @@ export class KVCache implements ModelState {
         }
       }
     } else {
+      // repeats or reorders (beam search): through a temporary copy, back into the same buffers while they
+      // have room (so a step allocates no storage of the backend's, which only the garbage collector frees)
+      const room = rows.length <= this.rowCap;
       const pick = (buf: Float32Array): Float32Array => {
-        const out = allocPersistent(Math.max(rows.length, 1) * rs);
-        rows.forEach((r, j) => out.set(buf.subarray(r * rs, (r + 1) * rs), j * rs));
+        const src = room ? buf.slice(0, this.rows * rs) : buf;
+        const out = room ? buf : allocPersistent(rows.length * rs);
+        rows.forEach((r, j) => out.set(src.subarray(r * rs, (r + 1) * rs), j * rs));
         return out;
       };
       this.kb = this.kb.map(pick);
       this.vb = this.vb.map(pick);
-      this.rowCap = Math.max(rows.length, 1);
+      this.rowCap = Math.max(this.rowCap, rows.length);
     }
     this.rows = rows.length;
   }
