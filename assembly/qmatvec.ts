@@ -305,3 +305,110 @@ export function qmatvec(
     }
   }
 }
+
+// ---- activation rows quantized in place (ggml's reference quantizers, as src/quant/q8_0.ts and q8_k.ts) ----
+
+/** float32 → IEEE half bits, round to nearest even, as src/quant/f16.ts fp32ToFp16 */
+function toF16(x: f32): u32 {
+  const bits = reinterpret<u32>(x);
+  const sign = (bits >> 16) & 0x8000;
+  const exp = <i32>((bits >> 23) & 0xff);
+  let mant = bits & 0x7fffff;
+  if (exp == 0xff) return mant ? sign | 0x7e00 : sign | 0x7c00;
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = <u32>(14 - e);
+    const half = <u32>1 << (shift - 1);
+    const rest = mant & ((<u32>1 << shift) - 1);
+    let m = mant >> shift;
+    if (rest > half || (rest == half && (m & 1))) m++;
+    return sign | m;
+  }
+  let out = (<u32>e << 10) | (mant >> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (out & 1))) out++;
+  return sign | out;
+}
+
+/** C's roundf (half away from zero) of a float32, exactly (in float64, as the reference) */
+@inline function roundf(v: f32): i32 {
+  const d = <f64>v;
+  return d < 0 ? -<i32>Math.floor(-d + 0.5) : <i32>Math.floor(d + 0.5);
+}
+
+// one row of n floats at x → Q8_0 (withSum = false: 34-byte blocks) or Q8_1 (36-byte blocks, s = d·Σq) at
+// xq, the block scales as float32 (d, or d and s) at xs and the quants as int16 at xw
+function quantizeQ8_0Row(x: usize, n: i32, xq: usize, xs: usize, xw: usize, withSum: bool): void {
+  const bb: usize = withSum ? 36 : 34, off: usize = withSum ? 4 : 2;
+  for (let b = 0; b < n / 32; b++) {
+    const px = x + (<usize>b << 7), pq = xq + <usize>b * bb, pw = xw + (<usize>b << 6);
+    let amax: f32 = 0;
+    for (let j = 0; j < 32; j++) amax = max(amax, abs(load<f32>(px + (<usize>j << 2))));
+    const d: f32 = amax / 127;
+    const id: f32 = d != 0 ? <f32>1 / d : 0;
+    let sum = 0;
+    for (let j = 0; j < 32; j++) {
+      const q = roundf(load<f32>(px + (<usize>j << 2)) * id);
+      store<i8>(pq + off + j, <i8>q);
+      store<i16>(pw + (<usize>j << 1), <i16>q);
+      sum += q;
+    }
+    const hd = toF16(d);
+    store<u16>(pq, <u16>hd);
+    if (withSum) {
+      const hs = toF16(<f32>sum * d);
+      store<u16>(pq, <u16>hs, 2);
+      store<f32>(xs + (<usize>b << 3), f16(pq));
+      store<f32>(xs + (<usize>b << 3), f16(pq + 2), 4);
+    } else {
+      store<f32>(xs + (<usize>b << 2), f16(pq));
+    }
+  }
+}
+
+// one row of n floats at x → Q8_K (292-byte blocks: d f32 | 256 quants | 16 int16 group sums) at xq, the
+// quants as int16 at xw
+function quantizeQ8_KRow(x: usize, n: i32, xq: usize, xw: usize): void {
+  for (let b = 0; b < n / 256; b++) {
+    const px = x + (<usize>b << 10), pq = xq + <usize>b * 292, pw = xw + (<usize>b << 9);
+    let amax: f32 = 0, mx: f32 = 0;
+    for (let j = 0; j < 256; j++) {
+      const v = load<f32>(px + (<usize>j << 2));
+      if (abs(v) > amax) { amax = abs(v); mx = v; }
+    }
+    if (amax == 0) {
+      memory.fill(pq, 0, 292);
+      memory.fill(pw, 0, 512);
+      continue;
+    }
+    const iscale: f32 = <f32>-127 / mx;
+    for (let j = 0; j < 256; j++) {
+      const t: f32 = iscale * load<f32>(px + (<usize>j << 2)) + <f32>12582912;
+      const q = min(127, <i32>(reinterpret<u32>(t) & 0x7fffff) - 0x400000);
+      store<i8>(pq + 4 + j, <i8>q);
+      store<i16>(pw + (<usize>j << 1), <i16>q);
+    }
+    for (let g = 0; g < 16; g++) {
+      let s = 0;
+      for (let i = 0; i < 16; i++) s += <i32>load<i8>(pq + 4 + 16 * g + i);
+      store<i16>(pq + 260 + 2 * g, <i16>s);
+    }
+    store<f32>(pq, <f32>1 / iscale);
+  }
+}
+
+/**
+ * Quantizes nx activation rows of n floats (x, rows n apart) for weights of ggml type `type`: its
+ * vec_dot_type blocks at xq (rows xqStride bytes apart), float32 scales at xs (xsStride bytes apart) and
+ * int16 quants at xw (rows 2n bytes apart), bit for bit as src/quant/activations.ts (the reference quantizers).
+ */
+export function quantizeActivations(type: i32, x: usize, n: i32, nx: i32, xq: usize, xs: usize, xw: usize, xqStride: i32, xsStride: i32): void {
+  for (let i = 0; i < nx; i++) {
+    const px = x + <usize>i * <usize>n * 4, pq = xq + <usize>i * <usize>xqStride, pw = xw + <usize>i * <usize>n * 2;
+    if (type == Q4_K || type == Q6_K) quantizeQ8_KRow(px, n, pq, pw);
+    else quantizeQ8_0Row(px, n, pq, xs + <usize>i * <usize>xsStride, pw, type == Q4_1 || type == Q5_1);
+  }
+}

@@ -26,9 +26,8 @@ export interface MatmulArgs {
 
 /**
  * A quantized matrix × vector product (src/quant/quantized-linear.ts's decoding path): for weight rows
- * r < rows and activation rows i < nx, y[i·rows + r] = vecDot(weight row r, activation row i) (+ bias[r]),
- * with vecDot as src/quant/dot.ts (the reference, bit for bit) and the activations already quantized to
- * the weight type's vec_dot_type by that reference's quantizer.
+ * r < rows and activation rows i < nx, y[i·rows + r] = vecDot(weight row r, q(x row i)) (+ bias[r]), with
+ * q = quantizeActivations and vecDot as src/quant/dot.ts (the reference, bit for bit): llama.cpp's arithmetic.
  */
 export interface QuantMatVecArgs {
   /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12 or Q6_K 14 (others: false) */
@@ -39,14 +38,8 @@ export interface QuantMatVecArgs {
   rowBytes: number;
   /** blocks per row (32 values each, 256 for the K types) */
   blocks: number;
-  /** nx activation rows, xqStride bytes apart, in the vec_dot_type's block layout */
-  xq: Uint8Array;
-  xqStride: number;
-  /** their block scales as float32, xsStride floats apart: Q8_0 d per block, Q8_1 (d, s), Q8_K none */
-  xs: Float32Array;
-  xsStride: number;
-  /** their quants widened to int16, `blocks · block size` per row, rows end to end */
-  xw: Int16Array;
+  /** nx activation rows of blocks · block size floats, end to end */
+  x: Float32Array;
   nx: number;
   /** (nx, rows) output */
   y: Float32Array;

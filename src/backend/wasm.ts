@@ -50,6 +50,7 @@ export interface Kernels {
     col: number, dx: number, n: number, C: number, H: number, W: number, Cg: number, kH: number, kW: number,
     sH: number, sW: number, pH: number, pW: number, dH: number, dW: number, Ho: number, Wo: number, u0: number, u1: number,
   ): void;
+  quantizeActivations(type: number, x: number, n: number, nx: number, xq: number, xs: number, xw: number, xqStride: number, xsStride: number): void;
   qmatvec(
     type: number, w: number, rowBytes: number, xq: number, xs: number, xw: number, xqStride: number, xsStride: number,
     xwStride: number, nx: number, y: number, ldy: number, bias: number, nb: number, r0: number, r1: number,
@@ -139,8 +140,16 @@ export const OP_COL2IM = 21;
 export const OP_QMATVEC = 14;
 export const OP_GEMM_SMALLM_COLS = 15;
 
-/** weight types assembly/qmatvec.ts computes (ggml ids: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K) */
-const QMATVEC_TYPES: readonly number[] = [2, 3, 6, 7, 8, 12, 14];
+/**
+ * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K): block size
+ * and the activations' vec_dot_type block (bytes, float scales kept beside it): Q8_0, Q8_1 or Q8_K.
+ */
+const QMATVEC_TYPES: Partial<Record<number, { block: number; actBytes: number; actScales: number }>> = {
+  2: { block: 32, actBytes: 34, actScales: 1 }, 3: { block: 32, actBytes: 36, actScales: 2 },
+  6: { block: 32, actBytes: 34, actScales: 1 }, 7: { block: 32, actBytes: 36, actScales: 2 },
+  8: { block: 32, actBytes: 34, actScales: 1 }, 12: { block: 256, actBytes: 292, actScales: 0 },
+  14: { block: 256, actBytes: 292, actScales: 0 },
+};
 /**
  * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
  * hand-off to a spinning worker costs a few µs, to a sleeping one tens (a futex wake), and on a busy machine
@@ -922,28 +931,25 @@ export class WasmBackend extends JsBackend {
 
   /** see QuantMatVecArgs: assembly/qmatvec.ts, output rows split across the threads */
   quantMatVec(q: QuantMatVecArgs): boolean {
-    if (!QMATVEC_TYPES.includes(q.type) || !this.heap || !this.heap.ownsBytes(q.w)) return false;
-    const { rows, rowBytes, nx } = q;
+    const t = QMATVEC_TYPES[q.type];
+    if (!t || !this.heap || !this.heap.ownsBytes(q.w)) return false;
+    const { rows, rowBytes, nx, blocks } = q, n = blocks * t.block;
     if (q.w.length < rows * rowBytes) throw new Error(`WasmBackend.quantMatVec: ${rows} rows of ${rowBytes} bytes need ${rows * rowBytes}, got ${q.w.length}`);
     if (q.y.length < nx * rows) throw new Error(`WasmBackend.quantMatVec: y has ${q.y.length} floats for ${nx}×${rows}`);
+    if (q.x.length < nx * n) throw new Error(`WasmBackend.quantMatVec: x has ${q.x.length} floats for ${nx}×${n}`);
     const parts = this.partsFor(rows * rowBytes * nx, this.minQuantBytesPerThread);
     this.wake(parts);
-    const [py, pb, pxs, pxq, pxw] = this.operands([
-      [q.y, nx * rows, false], [q.bias, q.bias ? rows : 0, true], [q.xs, q.xs.length, true],
-      [null, Math.ceil(q.xq.length / 4), false], [null, Math.ceil(q.xw.length / 2), false],
+    const xqStride = blocks * t.actBytes, xsStride = blocks * t.actScales;
+    const [px, py, pb, pxq, pxs, pxw] = this.operands([
+      [q.x, nx * n, true], [q.y, nx * rows, false], [q.bias, q.bias ? rows : 0, true],
+      [null, Math.ceil((nx * xqStride) / 4), false], [null, nx * xsStride, false], [null, Math.ceil(nx * n / 2), false],
     ]);
-    this.putBytes(pxq, q.xq);
-    this.putBytes(pxw, new Uint8Array(q.xw.buffer, q.xw.byteOffset, q.xw.byteLength));
-    const xwStride = (q.xw.length / nx) * 2;
+    this.kernels.quantizeActivations(q.type, px, n, nx, pxq, pxs, pxw, xqStride, xsStride * 4);
     this.parallel(rows, 8, 8, parts, 15, (s, lo, hi) =>
-      this.job(s, OP_QMATVEC, q.type, q.w.byteOffset, rowBytes, pxq, pxs, pxw, q.xqStride, q.xsStride * 4, xwStride, nx,
-        py, rows, q.bias ? pb : 0, q.blocks, lo, hi));
+      this.job(s, OP_QMATVEC, q.type, q.w.byteOffset, rowBytes, pxq, pxs, pxw, xqStride, xsStride * 4, n * 2, nx,
+        py, rows, q.bias ? pb : 0, blocks, lo, hi));
     this.result(q.y, py, nx * rows);
     return true;
-  }
-
-  private putBytes(off: number, src: Uint8Array): void {
-    new Uint8Array(this.memory.buffer, off, src.length).set(src);
   }
 
   /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */

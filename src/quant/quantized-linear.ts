@@ -18,8 +18,7 @@ import { backend, type Backend } from '../backend/backend.js';
 import { allocUninit } from '../backend/storage.js';
 import { dequantize } from './index.js';
 import { quantizeActivations, vecDot } from './dot.js';
-import { GGMLType, ggmlByteSize, ggmlTypeName } from './types.js';
-import { quantizedActivationRows } from './activations.js';
+import { GGMLType, ggmlByteSize, ggmlTypeInfo, ggmlTypeName } from './types.js';
 
 export type QuantizedLinearMode = 'reference' | 'tiled';
 
@@ -88,10 +87,9 @@ export class QuantizedLinear extends Module {
     if (this.fast?.backend !== be) this.fast = { backend: be, w: be.residentBytes(this.data) };
     const w = this.fast.w;
     if (!w) return false;
-    const act = quantizedActivationRows(this.type, x, rows, this.inFeatures);
     const ok = be.quantMatVec({
-      type: this.type, w, rows: this.outFeatures, rowBytes: this.rowBytes, blocks: act.blocks,
-      xq: act.bytes, xqStride: act.rowBytes, xs: act.scales, xsStride: act.scalesPerRow, xw: act.wide, nx: rows, y: out, bias: this.bias,
+      type: this.type, w, rows: this.outFeatures, rowBytes: this.rowBytes, blocks: this.rowBytes / ggmlTypeInfo(this.type)!.typeSize,
+      x, nx: rows, y: out, bias: this.bias,
     });
     if (!ok) this.fast.w = null; // no kernel for this type here: stop keeping a copy
     return ok;
