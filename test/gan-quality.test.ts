@@ -4,19 +4,22 @@
 // formula into test/fixtures/gan/dcgan.safetensors; we recompute them. Also: the recipe's details (tanh output,
 // N(0, 0.02) weights, no bias before BatchNorm, data scaled to [−1, 1]), the class-coverage measure on
 // constructed probabilities, the Fréchet distance on cases with a closed form, and the judge CNN telling real
-// glyphs from noise.
+// glyphs from noise, re-estimated BatchNorm statistics, and the judge's numbers in gan train's report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { Tensor, noGrad } from '../src/tensor/tensor.js';
+import { initBackend } from '../src/backend/index.node.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Discriminator, Generator, discriminatorLoss, ganConfig, generatorLoss } from '../src/models/gan.js';
 import type { Module } from '../src/nn/module.js';
 import { Linear } from '../src/nn/layers.js';
 import { classCoverage } from '../src/eval/class-coverage.js';
 import { frechetDistance, symmetricEigen } from '../src/eval/frechet-distance.js';
-import { ganData } from '../src/train/gan-job.node.js';
+import { ganData, runGanTrain, type GanReport } from '../src/train/gan-job.node.js';
 import { scoreGlyphs, trainGlyphJudge } from '../src/train/glyph-judge.js';
 import { updateBatchNorm } from '../src/train/update-bn.js';
 import { BatchNorm2d } from '../src/nn/batchnorm.js';
@@ -119,7 +122,8 @@ test('Fréchet distance: PyTorch-fid formula, closed forms, symmetric eigen deco
   }
 });
 
-test('the judge CNN tells real glyphs from noise', () => {
+test('the judge CNN tells real glyphs from noise', async () => {
+  await initBackend({ backend: 'wasm', threads: 1 }); // the js reference would take half a minute
   const j = trainGlyphJudge({ size: 16, steps: 120, perClass: 30 });
   assert.ok(j.accuracy > 0.8, `judge accuracy ${j.accuracy}`);
   const real = scoreGlyphs(j, glyphImages(20, 5).images);
@@ -140,4 +144,28 @@ test('updateBatchNorm: running statistics become the average over the passes; mo
   assert.equal(bn.momentum, 0.1);
   assert.equal(bn.training, false);
   assert.equal(updateBatchNorm(new Linear(2, 2, true, new Rng(1)), 3, () => assert.fail('no BatchNorm: no passes')), 0);
+});
+
+test('gan train on glyphs reports the judge per sample epoch in stdout and report.json', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-report-'));
+  try {
+    const lines: string[] = [];
+    const r = runGanTrain({
+      data: 'glyphs', arch: 'dcgan', epochs: 1, sampleAt: [0, 1], glyphPerClass: 2, glyphSize: 8, ringPoints: 8, base: 4, latent: 8,
+      judgeSteps: 30, train: { batchSize: 10 }, out,
+    }, (l) => lines.push(l));
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as GanReport;
+    assert.deepEqual(report.samples.map((s) => s.epoch), [0, 1]);
+    assert.equal(report.steps, 2);
+    for (const s of [...report.samples.map((e) => e.glyphs!), report.judge!.real]) {
+      assert.ok(s.confident >= 0 && s.confident <= 1 && s.covered <= 10 && s.frechet >= 0, JSON.stringify(s));
+      assert.equal(s.counts.length, 10);
+    }
+    assert.deepEqual(r.samples, report.samples);
+    assert.ok(lines.some((l) => /^epoch 1: wrote samples-epoch-1; [\d.]+% classified with confidence > 0\.9, \d+\/10 digits covered .*Fréchet distance/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('judge: LeNet-style CNN')));
+    assert.ok(fs.existsSync(path.join(out, 'samples-epoch-1.png')));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
