@@ -4,7 +4,8 @@
 // Integer products and sums are exact in i16/i32 lanes (bounds in each function), and the float32 steps
 // follow src/quant/dot.ts (the plain TypeScript reference, itself ggml's *_generic C) operation for
 // operation, so the results are bit for bit those of vecDot. Weight layouts: ggml-common.h's block_q8_0,
-// block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q4_K, block_q6_K (see src/quant/*.ts for the byte maps).
+// block_q4_0, block_q4_1, block_q5_0, block_q5_1, block_q4_K, block_q5_K, block_q6_K (see src/quant/*.ts for the
+// byte maps).
 //
 // Activations: `xq` holds the quantized row in its block layout (bytes as the reference quantizer writes
 // them), `xs` its block scales as float32 (the caller converts the f16 ones once per row): Q8_0 one per
@@ -17,6 +18,7 @@ const Q5_0: i32 = 6;
 const Q5_1: i32 = 7;
 const Q8_0: i32 = 8;
 const Q4_K: i32 = 12;
+const Q5_K: i32 = 13;
 const Q6_K: i32 = 14;
 
 /** IEEE half at p → float32 (exact) */
@@ -232,6 +234,43 @@ function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   return sumf;
 }
 
+// bit j of each of the 16 qh bytes in h as 0 or 16: the 5th bit of Q5_K's sub-block j
+@inline function bit5(h: v128, j: i32): v128 {
+  return i8x16.shl(v128.and(i8x16.shr_u(h, j), i8x16.splat(1)), 4);
+}
+
+// dotQ5_K with Q8_K: dotQ4_K's arithmetic on 5-bit levels (element 32j + l: low nibble as Q4_K's at qs,
+// 5th bit = bit j of qh[l]); lane sums of 4 products |31·128| still fit i16
+function dotQ5_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
+  const mask = i8x16.splat(0x0f);
+  let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
+  let sumf: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 176, px = xq + <usize>b * 292, yw = xw + <usize>b * 512, sc = pw + 4;
+    const h0 = v128.load(pw + 16), h1 = v128.load(pw + 32);
+    let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
+    let sumi = 0;
+    for (let j = 0; j < 8; j += 2) {
+      const q = pw + 48 + 16 * j;
+      const q0 = v128.load(q), q1 = v128.load(q, 16);
+      const pa = levels32(v128.or(v128.and(q0, mask), bit5(h0, j)), v128.or(v128.and(q1, mask), bit5(h1, j)), yw + 64 * j);
+      const pb = levels32(v128.or(i8x16.shr_u(q0, 4), bit5(h0, j + 1)), v128.or(i8x16.shr_u(q1, 4), bit5(h1, j + 1)), yw + 64 * j + 64);
+      const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
+      auxLo = i32x4.add(auxLo, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
+      auxHi = i32x4.add(auxHi, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
+      sumi += (<i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j)) * minK4(j, sc);
+      sumi += (<i32>load<i16>(px + 264 + 4 * j) + <i32>load<i16>(px + 266 + 4 * j)) * minK4(j + 1, sc);
+    }
+    const yd = load<f32>(px);
+    const d = f32x4.splat(f16(pw) * yd);
+    sumsLo = f32x4.add(sumsLo, f32x4.mul(d, f32x4.convert_i32x4_s(auxLo)));
+    sumsHi = f32x4.add(sumsHi, f32x4.mul(d, f32x4.convert_i32x4_s(auxHi)));
+    const dmin = f16(pw + 2) * yd;
+    sumf -= dmin * <f32>sumi;
+  }
+  return addLanes(sumf, sumsLo, sumsHi);
+}
+
 // one group of 16 Q6_K levels (already − 32) times the widened activations at py and the group's int8
 // scale into aux (lanes k mod 8): 2 products of |32·128| fit i16; times |scale| ≤ 128, i32
 @inline function groupQ6(q: v128, py: usize, s: i32, aux: v128, high: bool): v128 {
@@ -281,13 +320,14 @@ function dotQ6_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   if (type == Q4_1) return dotQ4_1(w, xw, xs, nb);
   if (type == Q5_0) return dotQ5_0(w, xw, xs, nb);
   if (type == Q5_1) return dotQ5_1(w, xw, xs, nb);
+  if (type == Q5_K) return dotQ5_K(w, xq, xw, nb);
   return NaN;
 }
 
 /**
  * y[i·ldy + r] = dot(weight row r, activation row i) (+ bias[r]) for weight rows r in [r0, r1) and
  * activation rows i < nx. type: the ggml id of the weights (Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12,
- * Q6_K 14);
+ * Q5_K 13, Q6_K 14);
  * w: rows of rowBytes bytes; activation row i: blocks at xq + i·xqStride, float scales at xs + i·xsStride,
  * int16 quants at xw + i·xwStride (strides in bytes); nb: blocks per row; bias: 0 or Out floats.
  */
@@ -408,7 +448,7 @@ function quantizeQ8_KRow(x: usize, n: i32, xq: usize, xw: usize): void {
 export function quantizeActivations(type: i32, x: usize, n: i32, nx: i32, xq: usize, xs: usize, xw: usize, xqStride: i32, xsStride: i32): void {
   for (let i = 0; i < nx; i++) {
     const px = x + <usize>i * <usize>n * 4, pq = xq + <usize>i * <usize>xqStride, pw = xw + <usize>i * <usize>n * 2;
-    if (type == Q4_K || type == Q6_K) quantizeQ8_KRow(px, n, pq, pw);
+    if (type == Q4_K || type == Q5_K || type == Q6_K) quantizeQ8_KRow(px, n, pq, pw);
     else quantizeQ8_0Row(px, n, pq, xs + <usize>i * <usize>xsStride, pw, type == Q4_1 || type == Q5_1);
   }
 }

@@ -25,7 +25,7 @@ function randn(n: number, seed: number, scale = 1): Float32Array {
 
 const KERNEL_TYPES: [string, number][] = [
   ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q5_0', GGMLType.Q5_0], ['Q5_1', GGMLType.Q5_1],
-  ['Q4_K', GGMLType.Q4_K], ['Q6_K', GGMLType.Q6_K],
+  ['Q4_K', GGMLType.Q4_K], ['Q5_K', GGMLType.Q5_K], ['Q6_K', GGMLType.Q6_K],
 ];
 
 let one: WasmBackend;
@@ -88,7 +88,8 @@ test('extreme quants: every weight level and −128 activations stay exact', () 
     const noisy = q.slice();
     const [block, scaleBytes] = ({
       [GGMLType.Q8_0]: [34, [0, 1]], [GGMLType.Q4_0]: [18, [0, 1]], [GGMLType.Q4_1]: [20, [0, 1, 2, 3]], [GGMLType.Q5_0]: [22, [0, 1]],
-      [GGMLType.Q5_1]: [24, [0, 1, 2, 3]], [GGMLType.Q4_K]: [144, [0, 1, 2, 3]], [GGMLType.Q6_K]: [210, [208, 209]],
+      [GGMLType.Q5_1]: [24, [0, 1, 2, 3]], [GGMLType.Q4_K]: [144, [0, 1, 2, 3]], [GGMLType.Q5_K]: [176, [0, 1, 2, 3]],
+      [GGMLType.Q6_K]: [210, [208, 209]],
     } as Record<number, [number, number[]]>)[type]!;
     for (let i = 0; i < noisy.length; i++) if (!scaleBytes.includes(i % block)) noisy[i] = r.int(256);
     const layer = new QuantizedLinear(type, noisy, Out, In);

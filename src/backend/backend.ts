@@ -30,7 +30,7 @@ export interface MatmulArgs {
  * q = quantizeActivations and vecDot as src/quant/dot.ts (the reference, bit for bit): llama.cpp's arithmetic.
  */
 export interface QuantMatVecArgs {
-  /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12 or Q6_K 14 (others: false) */
+  /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12, Q5_K 13 or Q6_K 14 (others: false) */
   type: number;
   /** rows · rowBytes bytes, as returned by residentBytes */
   w: Uint8Array;

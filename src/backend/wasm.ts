@@ -141,14 +141,14 @@ export const OP_QMATVEC = 14;
 export const OP_GEMM_SMALLM_COLS = 15;
 
 /**
- * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K): block size
+ * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K): block size
  * and the activations' vec_dot_type block (bytes, float scales kept beside it): Q8_0, Q8_1 or Q8_K.
  */
 const QMATVEC_TYPES: Partial<Record<number, { block: number; actBytes: number; actScales: number }>> = {
   2: { block: 32, actBytes: 34, actScales: 1 }, 3: { block: 32, actBytes: 36, actScales: 2 },
   6: { block: 32, actBytes: 34, actScales: 1 }, 7: { block: 32, actBytes: 36, actScales: 2 },
   8: { block: 32, actBytes: 34, actScales: 1 }, 12: { block: 256, actBytes: 292, actScales: 0 },
-  14: { block: 256, actBytes: 292, actScales: 0 },
+  13: { block: 256, actBytes: 292, actScales: 0 }, 14: { block: 256, actBytes: 292, actScales: 0 },
 };
 /**
  * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
