@@ -165,6 +165,12 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-frozen', 'checkpoint', 'config.json'), 'utf8')).train.lr, 0.003);
   const fr = await run(sftCommand, [...common, '--out', path.join(dir, 'cli-freeze'), '--freeze', 'transformer.h.0.**']);
   assert.match(fr.out, /froze \d+ tensors: trainable params/);
+  const frozenBlock = (): Float32Array => tensors(path.join(dir, 'cli-freeze', 'checkpoint', 'model.safetensors')).get('transformer.h.0.mlp.c_fc.weight')!;
+  const block0 = frozenBlock();
+  const resumed = await run(sftCommand, ['--out', path.join(dir, 'cli-freeze'), '--resume', '--max-iters', '4', '--backend', 'js']);
+  assert.match(resumed.out, /resuming .* at step 2/);
+  assert.deepEqual(Array.from(frozenBlock()), Array.from(block0), 'a resumed --freeze run keeps its frozen tensors frozen');
+  assert.notDeepEqual(Array.from(tensors(path.join(dir, 'cli-freeze', 'checkpoint', 'model.safetensors')).get('transformer.ln_f.weight')!), Array.from(loadCheckpoint(base).model.stateDict().get('transformer.ln_f.weight')!.data), 'the rest trains');
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'x'), '--lora-r', '0']), /--lora-r must be at least 1/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /match no Linear module/);
 });
