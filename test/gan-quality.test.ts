@@ -67,7 +67,7 @@ test("the DCGAN recipe: tanh images, N(0, 0.02) weights, BN scales near 1, no bi
   const cfg = ganConfig({ arch: 'dcgan', sampleShape: [1, 16, 16] });
   const G = new Generator(cfg, new Rng(3)), D = new Discriminator(cfg, new Rng(4));
   const names = [...G.namedParameters().map(([n]) => `G.${n}`), ...D.namedParameters().map(([n]) => `D.${n}`)];
-  for (const n of ['G.fc.bias', 'G.conv1.bias', 'D.conv2.bias']) assert.ok(!names.includes(n), `${n}: a layer before BatchNorm has a bias`);
+  for (const n of ['G.fc.bias', 'G.conv1.bias', 'G.conv2.bias', 'D.conv2.bias']) assert.ok(!names.includes(n), `${n}: a layer before BatchNorm has a bias`);
   const std = (a: Float32Array): number => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
   for (const [n, p] of [...G.namedParameters(), ...D.namedParameters()]) {
     if (n.endsWith('bias')) assert.ok(p.data.every((v) => v === 0), `${n} starts at 0`);

@@ -163,7 +163,7 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
   t.updateGeneratorBatchNorm();
   saveGan(t, job);
   writeReport();
-  log(`done in ${report.seconds.toFixed(1)} s (${t.step} steps; the judge's scoring included); saved ${path.join(job.out, 'checkpoint')} and report.json`);
+  log(`done in ${report.seconds.toFixed(1)} s (${t.step} steps${judged ? '; scoring included' : ''}); saved ${path.join(job.out, 'checkpoint')} and report.json`);
   return report;
 }
 
