@@ -95,4 +95,8 @@ export { Generator, Discriminator, ganConfig, discriminatorLoss, generatorLoss, 
 export { ImageClassification, predictImages, accuracyOf } from './train/image-classification.js';
 export { GanTrainer, sampleGenerator } from './train/gan-trainer.js';
 export { modeCoverage } from './eval/mode-coverage.js';
+export { classCoverage } from './eval/class-coverage.js';
+export { frechetDistance } from './eval/frechet-distance.js';
+export { trainGlyphJudge, judgeImages, scoreGlyphs } from './train/glyph-judge.js';
+export { updateBatchNorm } from './train/update-bn.js';
 export { scatterSVG } from './eval/scatter.js';
