@@ -25,7 +25,8 @@ import { scoreGlyphs, trainGlyphJudge, type GlyphJudge, type GlyphScore } from '
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 
 export const GAN_FORMAT = 'gptlab-gan';
-/** 2: image generators end in tanh (images in [−1, 1]) and their layers before BatchNorm have no bias */
+/** 2: image generators end in tanh (images in [−1, 1]); DCGAN layers before BatchNorm have no bias and the
+ *  generator has a third convolution (conv3) */
 export const GAN_VERSION = 2;
 /** the ring's geometry: 8 modes, radius 2, σ 0.05 */
 export const RING = { modes: 8, radius: 2, sigma: 0.05 };
@@ -90,12 +91,13 @@ function writeSamples(t: GanTrainer, job: GanJob, real: GanData, judge: GlyphJud
 }
 
 /** glyphs: trains the judge and scores (up to 1,000 of) the real training glyphs with it */
-function makeJudge(job: GanJob, real: GanData, log: (l: string) => void): { judge: GlyphJudge; real: GlyphScore } | null {
+function makeJudge(job: GanJob, real: GanData, log: (l: string) => void): { judge: GlyphJudge; seconds: number; real: GlyphScore } | null {
   if (job.data !== 'glyphs' || job.judgeSteps === 0) return null;
   const t0 = performance.now(), judge = trainGlyphJudge({ size: real.sampleShape[1], steps: job.judgeSteps, referenceNoise: job.glyphNoise });
   const n = Math.min(real.n, 1000), score = scoreGlyphs(judge, toUnit(real.values.subarray(0, n * real.sampleShape[1] * real.sampleShape[2])));
-  log(`judge: LeNet-style CNN, ${(100 * judge.accuracy).toFixed(1)}% on held-out glyphs (${((performance.now() - t0) / 1000).toFixed(1)} s); on ${n} real training glyphs: ${glyphScoreLine(score)}`);
-  return { judge, real: score };
+  const seconds = (performance.now() - t0) / 1000;
+  log(`judge: LeNet-style CNN, ${(100 * judge.accuracy).toFixed(1)}% on held-out glyphs (${seconds.toFixed(1)} s); on ${n} real training glyphs: ${glyphScoreLine(score)}`);
+  return { judge, seconds, real: score };
 }
 
 function saveGan(t: GanTrainer, job: GanJob): void {
@@ -114,7 +116,7 @@ export interface GanReport {
   steps: number;
   seconds: number;
   /** glyphs: the judge's accuracy and its verdict on real training glyphs (the best a generator can hope for) */
-  judge?: { accuracy: number; real: GlyphScore };
+  judge?: { accuracy: number; seconds: number; real: GlyphScore };
   samples: GanEpochScore[];
 }
 
@@ -137,7 +139,7 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
   fs.rmSync(path.join(job.out, 'log.jsonl'), { force: true });
   log(`data: ${job.data === 'ring8' ? `ring of 8 Gaussians (radius 2, σ 0.05), ${real.n} points` : `built-in glyphs ${shape[1]}×${shape[2]}, ${real.n} images`}; ${cfg.arch} GAN, G ${t.G.numParameters().toLocaleString('en')} / D ${t.D.numParameters().toLocaleString('en')} parameters`);
   const judged = makeJudge(job, real, log);
-  const report: GanReport = { data: job.data, gan: cfg, train: t.config, epochs: job.epochs, steps: 0, seconds: 0, ...(judged ? { judge: { accuracy: judged.judge.accuracy, real: judged.real } } : {}), samples: [] };
+  const report: GanReport = { data: job.data, gan: cfg, train: t.config, epochs: job.epochs, steps: 0, seconds: 0, ...(judged ? { judge: { accuracy: judged.judge.accuracy, seconds: judged.seconds, real: judged.real } } : {}), samples: [] };
   const t0 = performance.now();
   const writeReport = (): void => {
     Object.assign(report, { steps: t.step, seconds: (performance.now() - t0) / 1000 });
