@@ -77,11 +77,13 @@ interface DecodeBeside { ours: number; llamaCpp: number | null; llamaCpp1: numbe
 /**
  * Ours and llama.cpp's batch-1 greedy tokens/s on the same file, on as many threads as our backend uses,
  * interleaved round by round so that the machine's load falls on both alike; medians of `rounds`. llama.cpp on
- * 1 thread once more, for reference.
+ * 1 thread once more, for reference. Ours decodes a few tokens first, untimed (JIT compilation and the copy
+ * of the weights into the wasm memory), as llama.cpp's model load is not timed either.
  */
 async function decodeBeside(ours: LanguageModel, llama: Any, file: string, prompt: number[], n: number, rounds: number): Promise<DecodeBeside> {
   const threads = backend().threads;
   const a: number[] = [], b: number[] = [];
+  greedyTokensPerSec(ours, prompt, 4);
   for (let r = 0; r < rounds; r++) {
     a.push(greedyTokensPerSec(ours, prompt, n));
     if (llama) b.push(await llamaCppTokensPerSec(llama, file, prompt, n, threads));
