@@ -13,6 +13,7 @@ import { initBackend } from '../src/backend/index.node.js';
 import { lossCurveSVG } from '../src/eval/plot.js';
 import { loadCheckpoint } from '../src/train/checkpoint.node.js';
 import { runPreferenceJob } from '../src/align/preference-job.node.js';
+import { accuracyLine } from '../src/align/reward-objective.js';
 import { runPPOJob } from '../src/align/ppo-job.node.js';
 import { runGRPOJob } from '../src/align/grpo-job.node.js';
 import { runDistillJob } from '../src/align/distill-job.node.js';
@@ -44,7 +45,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function benchRm(o: AlignBenchOptions): Promise<Report> {
   const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(150, o), lr: 3e-4, batchSize: 16, evalInterval: steps(50, o), warmupIters: 10 } }, quietLog));
   o.log(`rm: held-out pairwise accuracy ${(100 * r.before!.accuracy).toFixed(1)}% → ${(100 * r.metrics!.accuracy).toFixed(1)}% (loss ${r.before!.loss.toFixed(3)} → ${r.lastDevLoss.toFixed(3)}), ${r.steps} steps, ${s.toFixed(0)} s`);
-  return { before: r.before, after: r.metrics, steps: r.steps, seconds: s };
+  o.log(`rm: by comparison: ${accuracyLine(r.byComparison ?? {})}; by question kind: ${accuracyLine(r.byKind ?? {})}`);
+  return { before: r.before, after: r.metrics, byComparison: r.byComparison, byKind: r.byKind, steps: r.steps, seconds: s };
 }
 
 async function benchDpo(o: AlignBenchOptions): Promise<Report> {

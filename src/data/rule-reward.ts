@@ -87,8 +87,10 @@ export function comparisonLabel(example: SftExample, chosen: string, rejected: s
 
 /**
  * Candidate responses of graded quality for an example, drawn with `rand` (a uniform [0, 1) source): the
- * reference sentence, the bare right value, a wrong value in the asked format, a bare wrong value, and a
- * rambling one. Distinct strings only; the caller ranks them by ruleReward.
+ * reference sentence, the bare right value, a wrong value in the asked format, a bare wrong value, a
+ * rambling one, and a hedged right value ('47 i think': right for a sum, whose last number scoreAnswer reads,
+ * but wrong for a fact, whose last word is then "think"). Distinct strings only; the caller ranks them by
+ * ruleReward.
  */
 export function candidateResponses(example: SftExample, rand: () => number, wrongValues: readonly string[]): string[] {
   const ref = referenceAnswer(example);
