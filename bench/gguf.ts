@@ -172,7 +172,20 @@ function childLoad(file: string, dequantize: boolean): void {
   const t0 = performance.now();
   const { model } = loadModelFile(file, { dequantize });
   const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, params: model.numParameters() }) + '\n');
+  process.stdout.write(JSON.stringify({ ms, maxRssMiB: ownPeakRssMiB(), params: model.numParameters() }) + '\n');
+}
+
+/**
+ * This process's own peak resident memory: Linux's VmHWM (the high-water mark of its address space since
+ * exec). getrusage's maxRSS is not used where VmHWM exists: Linux carries the forking parent's peak into the
+ * child across exec, so a child of this (large) bench process would report the parent's memory.
+ */
+function ownPeakRssMiB(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (kb) return Number(kb[1]) / 1024;
+  } catch { /* not Linux */ }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 export async function benchGguf(opts: BenchGgufOptions = {}): Promise<Record<string, unknown>> {
