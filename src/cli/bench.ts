@@ -12,13 +12,17 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv, align' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
   torch: { type: 'string', default: 'auto', help: 'PyTorch reference: auto (when installed), off, or the path of torch_nanogpt.py' },
   threads: { type: 'int', help: 'threads for the wasm backend (default: all cores)' },
   json: { type: 'string', help: 'also write the results as JSON to this file' },
+  alignBase: { type: 'string', default: 'runs/demo', help: 'align: the pretrained model (gptlab train --demo --out runs/demo)' },
+  alignChat: { type: 'string', default: 'runs/chat', help: 'align: its SFT chat model (gptlab sft --base runs/demo --out runs/chat)' },
+  alignParts: { type: 'string', default: 'rm,dpo,ppo,grpo,lora,distill', help: 'align: the parts to run' },
+  alignScale: { type: 'number', default: 1, above: 0, help: "align: multiplies every part's steps" },
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -201,9 +205,24 @@ async function benchConvSection(c: BenchContext): Promise<unknown> {
   return benchConv({ threads: c.threads, torch: c.o.torch !== 'off', out: c.out });
 }
 
+async function benchAlignSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== alignment: reward model, DPO, PPO, GRPO, LoRA SFT, distillation (issue #10 targets) ==');
+  const base = c.o.alignBase as string, chat = c.o.alignChat as string;
+  const missing = [base, chat].filter((d) => !fs.existsSync(d));
+  if (missing.length) {
+    c.out(`  skipped: ${missing.join(' and ')} not found (gptlab train --demo --out ${base}; gptlab sft --base ${base} --out ${chat}; or --align-base/--align-chat)`);
+    return undefined;
+  }
+  const { benchAlign } = await import('../../bench/align.js');
+  const { initBackend } = await import('../backend/index.node.js');
+  const be = await initBackend({ backend: 'auto', threads: c.threads });
+  c.out(`  backend ${be.name}×${be.threads}; models ${base} and ${chat}; numbers also in runs/align-bench/report.json`);
+  return benchAlign({ base, chat, out: 'runs/align-bench', parts: (c.o.alignParts as string).split(',').map((p) => p.trim()).filter(Boolean), scale: c.o.alignScale as number, log: (l) => c.out(`  ${l}`) });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection,
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */
