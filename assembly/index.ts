@@ -6,3 +6,4 @@ export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNo
 export { initConstants, constantsBytes } from './vmath';
 export { attnForward, attnBackward, attnScratchBytes } from './attention';
 export { im2colUnits, col2imUnits } from './conv';
+export { dequantizeBlocks, quantizeBlocks } from './quantize';

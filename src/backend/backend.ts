@@ -159,6 +159,14 @@ export interface Backend {
   residentBytes?(bytes: Uint8Array): Uint8Array | null;
   /** Optional: see QuantMatVecArgs; false when this backend does not compute `type` (the caller falls back). */
   quantMatVec?(args: QuantMatVecArgs): boolean;
+  /**
+   * Optional fast path of src/quant's dequantize: n float32 values decoded from ggml blocks of type `type`
+   * (bytes holds at least the n values' blocks), bit for bit with the TypeScript reference; null when this
+   * backend does not decode `type` (the caller falls back to the reference).
+   */
+  dequantizeBytes?(type: number, bytes: Uint8Array, n: number): Float32Array | null;
+  /** Optional fast path of src/quant's quantize: x as ggml blocks of `type`, byte for byte the reference's; null when not provided. */
+  quantizeFloats?(type: number, x: Float32Array): Uint8Array | null;
 }
 
 let active: Backend | null = null;

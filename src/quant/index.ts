@@ -1,6 +1,7 @@
 // llama.cpp's block quantization formats in plain TypeScript, bit for bit with ggml's reference
 // quantizers (ggml/src/ggml-quants.c *_ref functions): one dispatch over the ggml type ids.
 
+import { backend } from '../backend/backend.js';
 import { GGMLType, ggmlByteSize, ggmlTypeName } from './types.js';
 import { dequantizeF16, quantizeF16 } from './f16.js';
 import { dequantizeQ4_0, dequantizeQ4_1, quantizeQ4_0, quantizeQ4_1 } from './q4_0.js';
@@ -58,18 +59,34 @@ function codec(type: number, what: string): Codec {
 /**
  * Quantize float32 values to ggml type `type` (F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K,
  * Q6_K, Q8_K), bytes identical to ggml's reference quantizer. x.length must be a multiple of the type's block size (32 or 256).
- * Throws for an unsupported type or a partial block.
+ * Throws for an unsupported type or a partial block. The active backend's quantizeFloats, when it has one (wasm:
+ * assembly/quantize.ts, the 32-value types), computes the same bytes faster.
  */
 export function quantize(type: number, x: Float32Array): Uint8Array {
+  const c = codec(type, 'quantize');
+  return backend().quantizeFloats?.(type, x) ?? c.quantize(x);
+}
+
+/** quantize() in plain TypeScript alone (the reference the backends' fast paths are tested against). */
+export function quantizeReference(type: number, x: Float32Array): Uint8Array {
   return codec(type, 'quantize').quantize(x);
 }
 
 /**
  * Decode n values of ggml type `type` from bytes (at least ggmlByteSize(type, n) long), as ggml's
  * dequantize_row_* (float32 arithmetic, no fused multiply-add). Throws for an unsupported type, a partial
- * block or too few bytes.
+ * block or too few bytes. The active backend's dequantizeBytes (wasm: assembly/quantize.ts), when it has one, gives
+ * the same bits faster.
  */
 export function dequantize(type: number, bytes: Uint8Array, n: number): Float32Array {
+  const c = codec(type, 'dequantize');
+  const need = ggmlByteSizeSafe(type, n);
+  if (bytes.length < need) throw new Error(`dequantize: ${n} ${ggmlTypeName(type)} values need ${need} bytes, got ${bytes.length}`);
+  return backend().dequantizeBytes?.(type, bytes, n) ?? c.dequantize(bytes, n);
+}
+
+/** dequantize() in plain TypeScript alone (the reference the backends' fast paths are tested against). */
+export function dequantizeReference(type: number, bytes: Uint8Array, n: number): Float32Array {
   const c = codec(type, 'dequantize');
   const need = ggmlByteSizeSafe(type, n);
   if (bytes.length < need) throw new Error(`dequantize: ${n} ${ggmlTypeName(type)} values need ${need} bytes, got ${bytes.length}`);

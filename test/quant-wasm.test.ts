@@ -1,0 +1,108 @@
+// The whole-tensor quantization kernels (assembly/quantize.ts, reached through src/quant's quantize/dequantize
+// on the wasm backend) against the plain TypeScript reference (quantizeReference/dequantizeReference): bytes
+// equal for quantize, bits equal for dequantize (any NaN matches any NaN), on a plain memory, a shared one and
+// a 2-thread team, across the staging chunk boundary, on random blocks and on edge cases.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WasmBackend } from '../src/backend/wasm.js';
+import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
+import { backend, setBackend, type Backend } from '../src/backend/backend.js';
+import { GGMLType, dequantize, dequantizeReference, ggmlByteSize, quantize, quantizeReference } from '../src/quant/index.js';
+import { Rng } from '../src/tensor/rng.js';
+
+const DEQUANT_TYPES: [string, number][] = [
+  ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q5_0', GGMLType.Q5_0], ['Q5_1', GGMLType.Q5_1],
+  ['Q4_K', GGMLType.Q4_K], ['Q5_K', GGMLType.Q5_K], ['Q6_K', GGMLType.Q6_K],
+];
+const QUANT_TYPES = DEQUANT_TYPES.slice(0, 5);
+
+let saved: Backend;
+const backends: [string, WasmBackend][] = [];
+before(async () => {
+  saved = backend();
+  backends.push(['plain', await WasmBackend.create()], ['shared', await WasmBackend.create({ shared: true })]);
+  backends.push(['2 threads', await createThreadedWasmBackend(2)]);
+});
+after(() => {
+  setBackend(saved);
+  for (const [, b] of backends) b.dispose();
+});
+
+function sameBits(a: Float32Array, b: Float32Array, what: string): void {
+  assert.equal(a.length, b.length, what);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (ua[i] !== ub[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`${what}: element ${i}: ${a[i]} vs ${b[i]}`);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) assert.fail(`${what}: byte ${i}: ${a[i]} vs ${b[i]}`);
+}
+
+// 32-value blocks of edge cases, then random normals at several scales
+function inputs(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  const x = Float32Array.from({ length: n }, (_, i) => r.normal() * 10 ** ((i >> 8) % 7 - 3));
+  const edge: ((j: number) => number)[] = [
+    () => 0, (j) => (j === 5 ? -3 : j / 100), (j) => (j === 7 ? -1e-30 : 1e-31 * j), (j) => 1e-42 * (j - 16),
+    (j) => 3e38 * (j % 2 ? 1 : -1), (j) => (j === 3 ? NaN : j - 10), (j) => (j === 9 ? Infinity : j), (j) => (j === 0 ? -Infinity : 1),
+    (j) => (j % 4) - 2 + 0.5, (j) => -7 + 0.5 * (j % 29), (j) => 65504 * 2 * (j - 31), () => -0,
+  ];
+  edge.forEach((f, b) => { for (let j = 0; j < 32; j++) x[32 * b + j] = f(j); });
+  return x;
+}
+
+test('dequantize: wasm bit for bit with the TypeScript reference on random blocks (NaN/Inf/subnormal scales), across chunks', () => {
+  const r = new Rng(5);
+  for (const [name, type] of DEQUANT_TYPES) {
+    const n = (1 << 18) + 3 * 256; // the chunk boundary of WasmBackend.dequantizeBytes
+    const bytes = Uint8Array.from({ length: ggmlByteSize(type, n) }, () => r.nextU32() & 0xff);
+    const want = dequantizeReference(type, bytes, n);
+    for (const [label, be] of backends) {
+      setBackend(be);
+      sameBits(dequantize(type, bytes, n), want, `${name} on ${label}`);
+    }
+    setBackend(saved);
+  }
+});
+
+test('dequantize: wasm on quantized real-looking data, and a too-short buffer still throws', () => {
+  const x = inputs(4096, 7);
+  for (const [name, type] of DEQUANT_TYPES) {
+    const q = quantizeReference(type, x);
+    const want = dequantizeReference(type, q, x.length);
+    for (const [label, be] of backends) {
+      setBackend(be);
+      sameBits(dequantize(type, q, x.length), want, `${name} on ${label}`);
+      assert.throws(() => dequantize(type, q.subarray(1), x.length), /need/);
+    }
+    setBackend(saved);
+  }
+});
+
+test('quantize: wasm byte for byte with the TypeScript reference (zeros, tiny, huge, NaN, Inf, ties, negative max)', () => {
+  for (const n of [32 * 12, 4096, (1 << 18) + 96]) {
+    const x = inputs(n, n);
+    for (const [name, type] of QUANT_TYPES) {
+      const want = quantizeReference(type, x);
+      for (const [label, be] of backends) {
+        setBackend(be);
+        sameBytes(quantize(type, x), want, `${name} n=${n} on ${label}`);
+      }
+      setBackend(saved);
+    }
+  }
+});
+
+test('quantize: the K-quants and a partial block go to the reference on the wasm backend', () => {
+  const x = inputs(512, 3);
+  setBackend(backends[0]![1]);
+  try {
+    for (const type of [GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) sameBytes(quantize(type, x), quantizeReference(type, x), `type ${type}`);
+    assert.throws(() => quantize(GGMLType.Q8_0, x.subarray(0, 40)), /multiple of the block size/);
+  } finally {
+    setBackend(saved);
+  }
+});
