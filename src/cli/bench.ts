@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv, align' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv, align, quant' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -220,9 +220,15 @@ async function benchAlignSection(c: BenchContext): Promise<unknown> {
   return benchAlign({ base, chat, out: 'runs/align-bench', parts: (c.o.alignParts as string).split(',').map((p) => p.trim()).filter(Boolean), scale: c.o.alignScale as number, log: (l) => c.out(`  ${l}`) });
 }
 
+async function benchQuantSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== quantize / dequantize a 768×3072 matrix: TypeScript reference vs wasm SIMD, MB/s ==');
+  const { benchQuant } = await import('../../bench/quant.js');
+  return benchQuant({ quick: !!c.o.quick, out: c.out });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection,
+  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection, quant: benchQuantSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */
