@@ -205,20 +205,29 @@ export function dequantizeBlocks(type: i32, src: usize, n: i32, dst: usize): i32
 
 // ---- quantization of the 32-value formats (src/quant/q8_0.ts, q4_0.ts, q5_0.ts) ----
 
-/** C's roundf (half away from zero) of a float32, in float64 as the reference */
-@inline function roundf(v: f32): f64 {
-  const d = <f64>v;
-  return d < 0 ? -Math.floor(-d + 0.5) : Math.floor(d + 0.5);
+// 4 float32 at p times id, rounded half away from zero (C's roundf), to int8 bits as the reference's
+// `q & 0xff`: non-finite products → 0 (JS ToInt32), and the low byte of the integer (no saturation)
+@inline function roundBytes4(p: usize, id: v128): v128 {
+  const half = f32x4.splat(0.5), one = f32x4.splat(1), sign = i32x4.splat(0x80000000), low = i32x4.splat(0xff);
+  const v = f32x4.mul(v128.load(p), id), t = f32x4.trunc(v), fr = f32x4.sub(v, t);
+  const adj = v128.and(f32x4.ge(f32x4.abs(fr), half), v128.or(v128.and(v, sign), one));
+  return v128.and(v128.and(i32x4.trunc_sat_f32x4_s(f32x4.add(t, adj)), f32x4.eq(fr, fr)), low);
 }
 
 function quantizeQ8_0(x: usize, nb: i32, out: usize): void {
   for (let b = 0; b < nb; b++) {
     const px = x + (<usize>b << 7), o = out + <usize>b * 34;
-    let amax: f32 = 0;
-    for (let j = 0; j < 32; j++) amax = max(amax, abs(load<f32>(px + (<usize>j << 2))));
+    let m = f32x4.splat(0);
+    for (let k = 0; k < 8; k++) m = f32x4.max(m, f32x4.abs(v128.load(px + (<usize>k << 4))));
+    const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
     const d: f32 = amax / 127;
-    const id = inverse(d);
-    for (let j = 0; j < 32; j++) store<u8>(o + 2 + j, <u8>toInt(roundf(load<f32>(px + (<usize>j << 2)) * id)));
+    const id = f32x4.splat(inverse(d));
+    for (let k = 0; k < 2; k++) {
+      const p = px + (<usize>k << 6);
+      const lo = i16x8.narrow_i32x4_u(roundBytes4(p, id), roundBytes4(p + 16, id));
+      const hi = i16x8.narrow_i32x4_u(roundBytes4(p + 32, id), roundBytes4(p + 48, id));
+      v128.store(o + 2 + (<usize>k << 4), i8x16.narrow_i16x8_u(lo, hi));
+    }
     store<u16>(o, <u16>toF16(d));
   }
 }

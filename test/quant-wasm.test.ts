@@ -49,6 +49,7 @@ function inputs(n: number, seed: number): Float32Array {
     () => 0, (j) => (j === 5 ? -3 : j / 100), (j) => (j === 7 ? -1e-30 : 1e-31 * j), (j) => 1e-42 * (j - 16),
     (j) => 3e38 * (j % 2 ? 1 : -1), (j) => (j === 3 ? NaN : j - 10), (j) => (j === 9 ? Infinity : j), (j) => (j === 0 ? -Infinity : 1),
     (j) => (j % 4) - 2 + 0.5, (j) => -7 + 0.5 * (j % 29), (j) => 65504 * 2 * (j - 31), () => -0,
+    (j) => (j === 1 ? 5.4e-43 : 3e-43 * ((j % 5) - 2)), (j) => 2.2e-43 * (j - 16) / 16, (j) => 3e-38 * (j % 7 - 3),
   ];
   edge.forEach((f, b) => { for (let j = 0; j < 32; j++) x[32 * b + j] = f(j); });
   return x;
