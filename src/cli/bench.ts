@@ -169,8 +169,13 @@ async function benchDecodeSection(c: BenchContext): Promise<unknown> {
   return benchDecode({ threads: c.threads, quick: !!c.o.quick });
 }
 
+/** the models the server bench runs: nanoGPT's CPU config, and its shakespeare_char config (where a decode step reads 43 MB of weights) */
+const SERVE_SHAPES = [
+  { name: 'nanoGPT CPU config (L4 C128, 0.8 M parameters)', nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 128 },
+  { name: 'shakespeare_char (L6 C384, 10.7 M parameters)', nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256 },
+];
+
 async function benchServeSection(c: BenchContext): Promise<unknown> {
-  c.out('\n== server: OpenAI API throughput on loopback, nanoGPT CPU-config model, clients in a child process ==');
   const { initBackend } = await import('../backend/index.node.js');
   const { benchServe } = await import('../../bench/serve.js');
   const { ChatEngine } = await import('../generate/chat-engine.js');
@@ -178,13 +183,23 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
   await initBackend({ backend: 'wasm', threads: c.threads });
   // printable ASCII and newline: any prompt the benchmark sends can be encoded
   const chars = new CharTokenizer(['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))]);
-  const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false });
-  const { model, tokenizer } = withChatVocabulary(base, chars, '');
-  // continuous batching as `gptlab serve --max-batch 16` runs it; replies of exactly max_tokens, so every level
-  // decodes the same work: every chat marker is suppressed through logit_bias (as vLLM's ignore_eos), as the
-  // markers other than end-of-turn are stop strings too (a random model would end ~85% of replies early)
-  const logitBias = Object.fromEntries([...tokenizer.specialTokens.values()].map((id) => [String(id), -100]));
-  return benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), { maxTokens: c.o.quick ? 16 : 64, logitBias });
+  const results: Record<string, unknown> = {};
+  for (const s of SERVE_SHAPES) {
+    c.out(`\n== server: OpenAI API throughput on loopback, ${s.name}, clients in a child process ==`);
+    const base = createModel('gpt', { vocabSize: chars.vocabSize, blockSize: s.blockSize, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, dropout: 0, bias: false });
+    const { model, tokenizer } = withChatVocabulary(base, chars, '');
+    // continuous batching as `gptlab serve --max-batch 16` runs it; replies of exactly max_tokens, so every level
+    // decodes the same work: every chat marker is suppressed through logit_bias (as vLLM's ignore_eos), as the
+    // markers other than end-of-turn are stop strings too (a random model would end ~85% of replies early)
+    const logitBias = Object.fromEntries([...tokenizer.specialTokens.values()].map((id) => [String(id), -100]));
+    const rows = await benchServe(new ChatEngine(model, tokenizer, 'bench', { maxBatch: 16 }), {
+      maxTokens: c.o.quick ? 16 : 64, logitBias, requests: (n) => (c.o.quick ? Math.max(32, 4 * n) : Math.max(128, 8 * n)),
+    });
+    const one = rows.find((r) => r.clients === 1), many = rows[rows.length - 1];
+    if (one && many && many !== one) c.out(`${many.clients} clients / 1 client: ${(many.tokensPerSecond / one.tokensPerSecond).toFixed(2)}× the tokens/s; first token at ${many.clients} clients ${many.meanFirstTokenMs.toFixed(1)} ms`);
+    results[s.name] = rows;
+  }
+  return results;
 }
 
 async function benchLstmSection(c: BenchContext): Promise<unknown> {
