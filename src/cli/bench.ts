@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { maybeHelp } from './common.js';
+import { checkOutputFile, maybeHelp } from './common.js';
 import { createModel } from '../models/registry.js';
 import { Pretraining } from '../train/pretraining.js';
 import { Trainer } from '../train/trainer.js';
@@ -262,6 +262,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('bench', 'measure kernels and training throughput', OPTS))) return 0;
   const only = o.only as string;
   if (only !== 'all' && !(only in SECTIONS)) throw new UsageError(`bench: --only must be all or one of ${Object.keys(SECTIONS).join(', ')}, got "${only}"`);
+  if (o.json !== undefined) checkOutputFile(o.json as string, '--json', 'bench');
   const out = (s: string): void => void process.stdout.write(s + '\n');
   const c: BenchContext = { o, out, env: setBlasEnv(out), threads: o.threads as number | undefined };
   const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };

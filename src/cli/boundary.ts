@@ -22,10 +22,22 @@ const OPTS: OptTable = {
   size: { type: 'int', default: 256, min: 8, max: 2048, help: 'image side in pixels' },
   seed: { type: 'int', default: 1, help: 'random seed (data and initialisation)' },
   out: { type: 'string', default: 'runs/boundary', help: 'folder for the PNGs' },
+  force: { type: 'bool', help: 'replace a boundary run already in --out (its old PNGs are removed)' },
   ...BACKEND_OPTS,
 };
 
-const USAGE = 'gptlab boundary [--dataset spirals] [--activation tanh] [--hidden 16,16] [--epochs 200] [--snapshots 10,50,200] [--out DIR]';
+const USAGE = 'gptlab boundary [--dataset spirals] [--activation tanh] [--hidden 16,16] [--epochs 200] [--snapshots 10,50,200] [--out DIR] [--force]';
+
+/** a snapshot's file name: the epoch zero-padded to the width of the last epoch, so names sort in order */
+export const snapshotName = (epoch: number, epochs: number): string => `boundary-epoch-${String(epoch).padStart(String(epochs).length, '0')}.png`;
+
+/** the snapshot PNGs of an earlier run in `out` (none when it does not exist); refuses an `out` that is a file */
+function oldSnapshots(out: string): string[] {
+  const st = fs.statSync(out, { throwIfNoEntry: false });
+  if (!st) return [];
+  if (!st.isDirectory()) throw new UsageError(`boundary: --out ${out}: exists and is not a folder (--out names a folder)`);
+  return fs.readdirSync(out).filter((f) => /^boundary-epoch-\d+\.png$/.test(f));
+}
 
 /** `gptlab boundary …`; returns the exit code */
 export async function boundaryCommand(argv: string[]): Promise<number> {
@@ -35,17 +47,19 @@ export async function boundaryCommand(argv: string[]): Promise<number> {
   const snapshots = (o.snapshots as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
   const late = snapshots.find((e) => e > epochs);
   if (late !== undefined) throw new UsageError(`boundary: --snapshots ${late} is after the last epoch (--epochs ${epochs})`);
-  await setupBackend(o);
   const out = o.out as string;
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`${out}: exists and is not a folder (--out names a folder)`);
+  const old = oldSnapshots(out);
+  if (old.length && !o.force) throw new UsageError(`boundary: ${out} already holds a boundary run (${old.length} boundary-epoch-*.png); choose another --out, or replace it with --force`);
+  await setupBackend(o);
   const res = trainBoundary({
     dataset: o.dataset as string, n: o.n as number, noise: o.noise as number | undefined, classes: o.classes as number | undefined,
     activation: o.activation as string, hidden: o.hidden as number[], epochs, snapshots, batchSize: o.batchSize as number,
     lr: o.lr as number, seed: o.seed as number, size: o.size as number,
   });
   fs.mkdirSync(out, { recursive: true });
+  for (const f of old) fs.rmSync(path.join(out, f), { force: true });
   for (const s of res.snapshots) {
-    const file = path.join(out, `boundary-epoch-${String(s.epoch).padStart(String(epochs).length, '0')}.png`);
+    const file = path.join(out, snapshotName(s.epoch, epochs));
     fs.writeFileSync(file, s.png);
     process.stdout.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(4)}, accuracy ${(100 * s.accuracy).toFixed(1)}% → ${file}\n`);
   }

@@ -2,7 +2,7 @@
 // built-in topic task without --data) and predict with the result. Also holds the option table and flag
 // handling gptlab tag shares.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { FINETUNE_DEFAULTS } from '../train/finetune-job.node.js';
 import { runClassifyPredict, runClassifyTrain } from '../train/classify-job.node.js';
 import type { TrainConfig } from '../train/trainer.js';
@@ -78,6 +78,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     if (maybeHelp(o, () => helpText('classify predict', 'classify texts with a fine-tuned BERT', PREDICT_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('classify predict: give a checkpoint (e.g. runs/classify from gptlab classify train)');
     if (!o.data && !o._.length) throw new UsageError('classify predict: give texts to classify, or --data FILE');
+    if (o.svg !== undefined) checkOutputFile(o.svg as string, '--svg', 'classify predict');
     await setupBackend(o);
     runClassifyPredict(o.checkpoint as string, { texts: o._, file: o.data as string | undefined, svg: o.svg as string | undefined });
     return 0;

@@ -1,4 +1,7 @@
-// Options every compute command shares, and the one place that installs the kernel backend.
+// Options every compute command shares, the one place that installs the kernel backend, and the check of
+// output-file flags before any work starts.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 
@@ -21,4 +24,34 @@ export async function setupBackend(o: Parsed): Promise<string> {
 export function maybeHelp(o: { help?: boolean }, text: () => string): boolean {
   if (o.help) process.stdout.write(text() + '\n');
   return !!o.help;
+}
+
+export interface OutputFileOptions {
+  /** refuse a file that exists (the command's --force lifts that) */
+  refuseExisting?: boolean;
+  /** the command creates missing parent folders itself */
+  parentMayBeMissing?: boolean;
+}
+
+/**
+ * What is wrong with `file`, the value of output flag `flag` (e.g. '--svg') of `command`, as one line; null when
+ * it can be written: its parent folder exists and it is not itself a folder (and, with `refuseExisting`, it
+ * does not exist).
+ */
+export function outputFileProblem(file: string, flag: string, command: string, opts: OutputFileOptions = {}): string | null {
+  const where = `${command}: ${flag} ${file}`;
+  if (file === '') return `${command}: ${flag} needs a file name`;
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
+  if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
+  if (st || opts.parentMayBeMissing) return null;
+  const pst = fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false });
+  if (!pst) return `${where}: folder ${path.dirname(file)} does not exist`;
+  return pst.isDirectory() ? null : `${where}: ${path.dirname(file)} is not a folder`;
+}
+
+/** Checks an output flag's file before any work starts (see outputFileProblem); throws a one-line UsageError. */
+export function checkOutputFile(file: string, flag: string, command: string, opts: OutputFileOptions = {}): void {
+  const why = outputFileProblem(file, flag, command, opts);
+  if (why) throw new UsageError(why);
 }

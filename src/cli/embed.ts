@@ -6,7 +6,7 @@
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. Vector files are the original word2vec tool's text or binary format (.bin = binary).
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { maybeHelp } from './common.js';
+import { checkOutputFile, maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
@@ -75,6 +75,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'embed train');
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
+  checkOutputFile(o.out as string, '--out', 'embed train');
   const method = o.method as string;
   if (method !== 'sgns' && method !== 'cbow' && method !== 'ppmi-svd') throw new UsageError(`embed train: --method must be sgns, cbow or ppmi-svd, got "${method}"`);
   const weighting = o.weighting as string;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { maybeHelp } from './common.js';
+import { checkOutputFile, maybeHelp } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { modelToGGUF } from '../formats/gguf-model.js';
 import { GGUF_EXPORT_TYPES, checkExportType } from '../formats/gguf-types.js';
@@ -52,6 +52,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('export: give a checkpoint folder, run folder, Hugging Face folder or .gguf file');
   if (!o.out) throw new UsageError('export: give --out (a .gguf file, or a folder for --format hf)');
   const out = o.out as string;
+  if (o.format === 'gguf') checkOutputFile(out, '--out', 'export', { parentMayBeMissing: true });
   const loaded = loadModelFile(o.checkpoint as string, { dequantize: true });
   const notes = [...loaded.notes];
   if (o.format === 'gguf') {

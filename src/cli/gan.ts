@@ -2,7 +2,7 @@
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
 const TRAIN_OPTS: OptTable = {
@@ -31,11 +31,12 @@ const SAMPLE_OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'GAN run folder or checkpoint' },
   n: { type: 'int', alias: 'n', default: 64, min: 1, max: 4096, help: 'samples' },
   out: { type: 'string', help: 'output file: .png (images) or .svg (points)' },
+  force: { type: 'bool', help: 'overwrite an existing --out file' },
   seed: { type: 'int', default: 1, help: 'noise seed' },
   ...BACKEND_OPTS,
 };
 
-const USAGE = 'gptlab gan train [--data glyphs|ring8] [--model mlp|dcgan] [--epochs N] [--sample-at 1,5,20] [--out DIR]\n       gptlab gan sample CKPT [-n 64] --out grid.png';
+const USAGE = 'gptlab gan train [--data glyphs|ring8] [--model mlp|dcgan] [--epochs N] [--sample-at 1,5,20] [--out DIR]\n       gptlab gan sample CKPT [-n 64] --out grid.png [--force]';
 
 /** `gptlab gan …`; returns the exit code */
 export async function ganCommand(argv: string[]): Promise<number> {
@@ -62,9 +63,10 @@ export async function ganCommand(argv: string[]): Promise<number> {
     if (maybeHelp(o, () => helpText('gan sample', 'draw samples from a trained GAN', SAMPLE_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('gan sample: give a checkpoint (e.g. runs/gan from gptlab gan train)');
     if (!o.out) throw new UsageError('gan sample: give --out FILE.png (images) or FILE.svg (points)');
+    const out = o.out as string;
+    checkOutputFile(out, '--out', 'gan sample', { refuseExisting: !o.force });
     await setupBackend(o);
     const r = ganSampleFile(o.checkpoint as string, o.n as number, o.seed as number);
-    const out = o.out as string;
     if (!out.toLowerCase().endsWith('.' + r.kind)) throw new UsageError(`gan sample: this GAN makes ${r.kind === 'png' ? 'images' : 'points'}; --out must end in .${r.kind}`);
     fs.writeFileSync(out, r.bytes);
     process.stdout.write(`wrote ${o.n} samples to ${out}\n`);

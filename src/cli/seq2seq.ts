@@ -5,7 +5,7 @@
 //   gptlab seq2seq translate runs/zh-en "我爱中国" --beam 4 --attention-svg attn.svg     → I love China
 import fs from 'node:fs';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob } from '../train/seq2seq-job.node.js';
 import { beamDecode, greedyDecode, type Translation } from '../models/seq2seq-decode.js';
 import { heatmapSVG } from '../eval/heatmap-svg.js';
@@ -103,6 +103,7 @@ export async function seq2seqCommand(argv: string[]): Promise<number> {
     if (maybeHelp(o, () => helpText('seq2seq translate', 'translate a sentence with a seq2seq checkpoint', TRANSLATE_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('seq2seq translate: give a checkpoint (e.g. runs/seq2seq from gptlab seq2seq train)');
     if (o._.length !== 1) throw new UsageError(`seq2seq translate: give one sentence to translate (in quotes), got ${o._.length}`);
+    if (o.attentionSvg !== undefined) checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate');
     await setupBackend(o);
     translateCommand(o.checkpoint as string, o._[0], o.beam as number, o.attentionSvg as string | undefined, (l) => process.stdout.write(l + '\n'));
     return 0;

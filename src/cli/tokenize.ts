@@ -13,6 +13,7 @@ import { NAMED_PATTERNS } from '../tokenizers/patterns.js';
 import { bpeToHF, wordPieceToHF } from '../tokenizers/huggingface.js';
 import { tokenStats } from '../tokenizers/stats.js';
 import { readTextFile, resolveTokenizer } from '../tokenizers/file.node.js';
+import { outputFileProblem } from './common.js';
 
 const TOKENIZE_HELP = `usage: gptlab tokenize [TEXT] [options]
 Shows how a tokenizer splits text: coloured pieces with their ids (like the OpenAI tokenizer page).
@@ -171,6 +172,8 @@ export async function tokenizerCommand(argv: string[]): Promise<number> {
     if (vs === undefined) throw new UsageError('--vocab-size N is required');
     const vocabSize = Number(vs);
     if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw new UsageError(`--vocab-size must be a positive integer, got ${JSON.stringify(vs)}`);
+    const outProblem = outputFileProblem(out, '--out', 'train');
+    if (outProblem) throw new UsageError(outProblem);
     const specialFlag = str(p, 'special');
     const quiet = p.flags.has('quiet');
     const text = await readTextFile(data);

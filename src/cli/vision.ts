@@ -1,6 +1,8 @@
 // gptlab vision train|predict: image classification (an MLP or a LeNet-style CNN) on the built-in digit
 // glyphs or a pixel CSV (label + H·W grey values per row), into a run folder with checkpoints, loss.svg,
 // confusion.svg and misclassified.png; predict scores a checkpoint on a labelled CSV.
+import fs from 'node:fs';
+import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
@@ -43,12 +45,13 @@ const TRAIN_OPTS: OptTable = {
 const PREDICT_OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (uses best/)' },
   data: { type: 'string', help: 'labelled pixel CSV to score' },
+  out: { type: 'string', help: 'folder for confusion.svg and misclassified.png (default: predict/ in the run folder; never the run\'s own files)' },
   ...CSV_OPTS,
   imageSize: { type: 'int', min: 1, help: "image side (default: the model's)" },
   ...BACKEND_OPTS,
 };
 
-const USAGE = 'gptlab vision train [--data pixels.csv] [--model mlp|cnn] [--out DIR] [options]\n       gptlab vision predict CKPT --data pixels.csv';
+const USAGE = 'gptlab vision train [--data pixels.csv] [--model mlp|cnn] [--out DIR] [options]\n       gptlab vision predict CKPT --data pixels.csv [--out DIR]';
 
 const csvOptions = (o: ParsedArgs): PixelsCSVOptions => ({ imageSize: o.imageSize as number | undefined, labelColumn: o.labelColumn as 'first' | 'last', maxValue: o.maxValue as number | undefined });
 
@@ -68,6 +71,14 @@ async function train(o: ParsedArgs): Promise<number> {
   return res.outcome === 'interrupted' ? 130 : 0;
 }
 
+/** refuses a --out that is a file, has no parent folder, or holds a training run (whose files predict would replace) */
+function checkPredictOut(out: string): void {
+  const st = fs.statSync(out, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new UsageError(`vision predict: --out ${out}: exists and is not a folder (--out names a folder)`);
+  if (!st && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`vision predict: --out ${out}: folder ${path.dirname(out)} does not exist`);
+  if (st && ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(out, d)))) throw new UsageError(`vision predict: --out ${out} holds a training run; give another folder (default: ${path.join(out, 'predict')})`);
+}
+
 /** `gptlab vision …`; returns the exit code */
 export async function visionCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -81,8 +92,10 @@ export async function visionCommand(argv: string[]): Promise<number> {
     if (maybeHelp(o, () => helpText('vision predict', 'score an image classifier on a labelled pixel CSV', PREDICT_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('vision predict: give a checkpoint (e.g. runs/vision from gptlab vision train)');
     if (!o.data) throw new UsageError('vision predict: give --data pixels.csv');
+    const out = o.out as string | undefined;
+    if (out !== undefined) checkPredictOut(out);
     await setupBackend(o);
-    runVisionPredict(o.checkpoint as string, o.data as string, csvOptions(o));
+    runVisionPredict(o.checkpoint as string, o.data as string, csvOptions(o), undefined, out);
     return 0;
   }
   if (sub === '--help' || sub === '-h' || sub === undefined) {

@@ -76,17 +76,20 @@ const toUnit = (x: Float32Array): Float32Array => x.map((v) => Math.min(1, Math.
 export const glyphScoreLine = (s: GlyphScore): string =>
   `${(100 * s.confident).toFixed(1)}% classified with confidence > 0.9, ${s.covered}/${s.classes} digits covered (${s.counts.join(' ')}), Fréchet distance ${s.frechet.toFixed(1)}`;
 
+/** the file of an epoch's samples: the epoch zero-padded to the width of the last epoch */
+export const sampleFileName = (epoch: number, job: Pick<GanJob, 'data' | 'epochs'>): string =>
+  `${job.data === 'ring8' ? 'scatter' : 'samples'}-epoch-${String(epoch).padStart(String(job.epochs).length, '0')}.${job.data === 'ring8' ? 'svg' : 'png'}`;
+
 /** writes the epoch's samples (an image grid, or a scatter plot) and scores 1,000 of them */
 function writeSamples(t: GanTrainer, job: GanJob, real: GanData, judge: GlyphJudge | null): GanEpochScore {
-  const tag = String(t.epoch).padStart(String(job.epochs).length, '0');
   if (job.data === 'ring8') {
     const pts = t.sample(1000, 7), cov = modeCoverage(pts, ringCentres(RING.modes, RING.radius), RING.sigma);
     const title = `epoch ${t.epoch}: ${cov.covered}/8 modes covered, ${(100 * cov.highQuality).toFixed(0)}% within 3σ`;
-    fs.writeFileSync(path.join(job.out, `scatter-epoch-${tag}.svg`), scatterSVG(pts, { title, centres: ringCentres(), reference: real.values.subarray(0, 2000), extent: [-3, 3, -3, 3] }));
+    fs.writeFileSync(path.join(job.out, sampleFileName(t.epoch, job)), scatterSVG(pts, { title, centres: ringCentres(), reference: real.values.subarray(0, 2000), extent: [-3, 3, -3, 3] }));
     return { epoch: t.epoch, ring: cov };
   }
   const [, H, W] = real.sampleShape, x = t.sample(judge ? 1000 : 64, 7);
-  fs.writeFileSync(path.join(job.out, `samples-epoch-${tag}.png`), gridPNG({ data: x.subarray(0, 64 * H * W), shape: [64, H, W] }, { perRow: 8, range: [-1, 1] }));
+  fs.writeFileSync(path.join(job.out, sampleFileName(t.epoch, job)), gridPNG({ data: x.subarray(0, 64 * H * W), shape: [64, H, W] }, { perRow: 8, range: [-1, 1] }));
   return judge ? { epoch: t.epoch, glyphs: scoreGlyphs(judge, toUnit(x)) } : { epoch: t.epoch };
 }
 
@@ -122,7 +125,7 @@ export interface GanReport {
 
 /** the epoch's log line: what was written and the measures */
 function sampleLine(s: GanEpochScore, job: GanJob): string {
-  const what = `epoch ${s.epoch}: wrote ${job.data === 'ring8' ? 'scatter' : 'samples'}-epoch-${s.epoch}`;
+  const what = `epoch ${s.epoch}: wrote ${sampleFileName(s.epoch, job)}`;
   if (s.ring) return `${what}; modes covered ${s.ring.covered}/8 (${s.ring.counts.join(' ')}), ${(100 * s.ring.highQuality).toFixed(0)}% within 3σ`;
   return s.glyphs ? `${what}; ${glyphScoreLine(s.glyphs)}` : what;
 }

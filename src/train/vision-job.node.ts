@@ -141,12 +141,16 @@ export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => vo
   return { ...reportVision(best, set, job.out, imageCount(data.test) ? 'test set (best/)' : 'training set (best/)', log), outcome, seconds };
 }
 
-/** Predicts with a checkpoint on a labelled pixel CSV; reports into the run folder (or `outDir`). */
+/**
+ * Predicts with a checkpoint on a labelled pixel CSV; writes confusion.svg and misclassified.png into `outDir`,
+ * by default predict/ inside the run folder (the folder above best/ or checkpoint/, else the checkpoint folder),
+ * so the training run's own confusion.svg and misclassified.png stay as training left them.
+ */
 export function runVisionPredict(ckpt: string, dataFile: string, csv: PixelsCSVOptions, log: (l: string) => void = (l) => process.stdout.write(l + '\n'), outDir?: string): VisionReport {
   const { model, dir } = loadVisionModel(ckpt);
   const c = model.config;
   const set = parsePixelsCSV(readTextFile(dataFile, 'pixel data'), dataFile, { ...csv, imageSize: csv.imageSize ?? c.height, classes: c.classes });
   if (set.height !== c.height || set.width !== c.width) throw new Error(`${dataFile}: ${set.height}×${set.width} images, the model takes ${c.height}×${c.width}`);
-  const runDir = outDir ?? (['best', 'checkpoint'].includes(path.basename(dir)) ? path.dirname(dir) : dir);
-  return reportVision(model, set, runDir, dataFile, log);
+  const runDir = ['best', 'checkpoint'].includes(path.basename(dir)) ? path.dirname(dir) : dir;
+  return reportVision(model, set, outDir ?? path.join(runDir, 'predict'), dataFile, log);
 }
