@@ -44,8 +44,21 @@ test('CSV / JSONL readers: file:line errors for wrong width, unknown labels, emp
   const ok = parseClassificationData('text,label\n"good, very good",pos\nbad,neg\n', 'd.csv');
   assert.deepEqual(ok.map((e) => [e.text, e.label, e.line]), [['good, very good', 'pos', 2], ['bad', 'neg', 3]]);
   assert.throws(() => parseClassificationData('a,pos\nb,neg,extra\n', 'd.csv'), /^Error: d\.csv:2: expected 2 fields \(text,label\), got 3$/);
-  assert.throws(() => parseClassificationData('"a,pos\n', 'd.csv'), /d\.csv:1: unclosed quote/);
-  assert.throws(() => parseClassificationData('{"text":"a","label":"x"}\n{"text":"b"}\n', 'd.jsonl'), /d\.jsonl:2: field "label" must be a string/);
+  assert.throws(() => parseClassificationData('"a,pos\n', 'd.csv'), /d\.csv:1: unclosed quote \(quoted fields cannot span lines\)/);
+  assert.throws(() => parseClassificationData('"two\nlines",pos\n', 'd.csv'), /d\.csv:1: unclosed quote \(quoted fields cannot span lines\)/);
+  assert.throws(() => parseClassificationData('{"text":"a","label":"x"}\n{"text":"b"}\n', 'd.jsonl'), /^Error: d\.jsonl:2: field "label" is missing$/);
+  assert.throws(() => parseClassificationData('{"label":"x"}\n', 'd.jsonl'), /^Error: d\.jsonl:1: field "text" is missing$/);
+  assert.throws(() => parseClassificationData('{"text":"a","label":3.5e400}\n{"text":"b","label":[1]}\n', 'd.jsonl'), /d\.jsonl:2: field "label" must be a string, got \[1\]/);
+  // headers: known column names in either order, any case; other first rows are data
+  const rows = (csv: string, req = true) => parseClassificationData(csv, 'd.csv', req).map((e) => [e.text, e.label]);
+  assert.deepEqual(rows('sentence,category\ngood film,pos\nbad,neg\n'), [['good film', 'pos'], ['bad', 'neg']]);
+  assert.deepEqual(rows('Label, Text\npos,good film\nneg,bad\n'), [['good film', 'pos'], ['bad', 'neg']]);
+  assert.deepEqual(rows('class,review\npos,"good, really"\n'), [['good, really', 'pos']]);
+  assert.deepEqual(rows('label,text\npos,good\nneg\n', false), [['good', 'pos'], ['neg', '']]);
+  assert.deepEqual(rows('sentence\ngood film\n', false), [['good film', '']]);
+  assert.deepEqual(rows('hello,world\nbad,neg\n'), [['hello', 'world'], ['bad', 'neg']]);
+  assert.deepEqual(rows('a,pos\ntext,label\n'), [['a', 'pos'], ['text', 'label']]); // only the first row can be a header
+  assert.throws(() => parseClassificationData('label,text\npos,a,b\n', 'd.csv'), /d\.csv:2: expected 2 fields \(label,text\), got 3/);
   assert.throws(() => parseClassificationData('{"text":"a","label":"x"}\n{oops\n', 'd.jsonl'), /d\.jsonl:2: not valid JSON/);
   assert.throws(() => parseClassificationData(' ,pos\n', 'd.csv'), /d\.csv:1: field "text" is empty/);
   const ex = parseClassificationData('{"text":"a","label":1}\n{"text":"b","label":"0"}\n{"text":"c","label":"2"}\n', 'd.jsonl');
@@ -57,6 +70,13 @@ test('CSV / JSONL readers: file:line errors for wrong width, unknown labels, emp
   assert.throws(() => parseTaggingData('\n{"tokens":[],"tags":[]}\n', 't.jsonl'), /t\.jsonl:2: field "tokens" is empty/);
   assert.throws(() => parseTaggingData('{"tokens":["a"],"tags":[1]}\n', 't.jsonl'), /t\.jsonl:1: field "tags" must be an array of strings/);
   assert.equal(parseTaggingData('{"tokens":["a"]}\n', 't.jsonl', false)[0].tags.length, 0);
+  // tags: O, a prefix alone, or PREFIX-TYPE with a BIO/BIOES/BILOU prefix
+  assert.equal(parseTaggingData('{"tokens":["a","b","c","d","e","f","g"],"tags":["B-PER","I-PER","E-LOC","S-X","O","B","E"]}\n', 't.jsonl').length, 1);
+  assert.equal(parseTaggingData('{"tokens":["a","b"],"tags":["U-ORG","L-ORG"]}\n', 't.jsonl').length, 1);
+  for (const bad of ['X-PER', 'PER', 'B-', 'O-PER', 'b-PER', 'BI-PER', 'X']) {
+    assert.throws(() => parseTaggingData(`\n{"tokens":["a","b"],"tags":["O",${JSON.stringify(bad)}]}\n`, 't.jsonl'), new RegExp(`^Error: t\\.jsonl:2: tag "${bad}" is not O or <PREFIX>-<TYPE> with a prefix B, I, E, S, L or U`), bad);
+  }
+  assert.throws(() => parseTaggingData('{"tokens":["a"],"tags":["X-PER"]}\n', 't.jsonl', false), /t\.jsonl:1: tag "X-PER"/);
 });
 
 test("built-in tasks: balanced topics; the notes' capital-city character tagging; encodings align tags with first pieces", () => {
@@ -137,6 +157,10 @@ test('classify and tag jobs: built-in tasks into run folders, predictions, resum
   const jl = path.join(dir, 't.jsonl');
   fs.writeFileSync(jl, '{"tokens":["北","京"],"tags":["B","E"]}\n{"tokens":["北","京"],"tags":["B"]}\n');
   assert.throws(() => runTagPredict(path.join(dir, 'tag'), { file: jl }, log), /t\.jsonl:2: 1 tags for 2 tokens/);
+  fs.writeFileSync(jl, '{"tokens":["北","京"],"tags":["B","E"]}\n\n{"tokens":["北","京"],"tags":["B-ORG","E"]}\n');
+  assert.throws(() => runTagPredict(path.join(dir, 'tag'), { file: jl }, log), /^Error: .*t\.jsonl:3: tag "B-ORG" is not in the model's tag set \(O, B, E, I\)$/);
+  assert.throws(() => runClassifyPredict(path.join(dir, 'cls'), { texts: ['the band sang', ''] }, log), /^Error: classify predict: text 2 is empty$/);
+  assert.throws(() => runClassifyPredict(path.join(dir, 'cls'), { texts: [' '] }, log), /classify predict: text 1 is empty/);
   assert.throws(() => runClassifyPredict(path.join(dir, 'tag'), { texts: ['x'] }, log), /not a BERT sequence classifier \(model type bert-token-cls\)/);
   // a class present only in the dev share of --data has no training examples
   fs.writeFileSync(csv, 'a,x\nb,y\nc,x\nd,y\ne,z\n');

@@ -26,7 +26,7 @@ export function parseCsvLine(line: string, where: string): string[] {
     else if (ch === ',') (out.push(cur), (cur = ''), i++);
     else (cur += ch), i++;
   }
-  if (quoted) throw new Error(`${where}: unclosed quote`);
+  if (quoted) throw new Error(`${where}: unclosed quote (quoted fields cannot span lines)`);
   out.push(cur);
   return out;
 }
@@ -43,18 +43,40 @@ function jsonlRecord(line: string, where: string): { text: unknown; label: unkno
   return rec as { text: unknown; label: unknown };
 }
 
+/** column names read as a CSV header: the text column's and the label column's (compared lower-cased) */
+export const TEXT_COLUMNS = ['text', 'sentence', 'content', 'review', 'document', 'input'];
+export const LABEL_COLUMNS = ['label', 'category', 'class', 'target', 'output'];
+
+/**
+ * The column order a CSV header row gives: 'text-label' or 'label-text' when its fields name a text column
+ * (TEXT_COLUMNS) and a label column (LABEL_COLUMNS) in either order — or a text column alone — else null
+ * (a data row).
+ */
+export function csvHeaderOrder(fields: readonly string[]): 'text-label' | 'label-text' | null {
+  const f = fields.map((x) => x.trim().toLowerCase());
+  const isText = (x: string | undefined) => x !== undefined && TEXT_COLUMNS.includes(x);
+  const isLabel = (x: string | undefined) => x !== undefined && LABEL_COLUMNS.includes(x);
+  if (f.length === 1) return isText(f[0]) ? 'text-label' : null;
+  if (isText(f[0]) && isLabel(f[1])) return 'text-label';
+  if (isLabel(f[0]) && isText(f[1])) return 'label-text';
+  return null;
+}
+
 /**
  * Parses (text, label) examples: JSONL (one {"text", "label"} object a line; a number label is taken as its
  * text) when `file` ends in .jsonl/.json or the first line starts with `{`, else CSV with exactly two fields a
- * row (an optional `text,label` header is skipped). Blank lines are skipped. With `requireLabel` false
- * (prediction input) a CSV row may be the text alone and a JSONL record may omit "label" (label ''). Throws
- * `file:line: …` for a row of the wrong width, a missing or non-string field, or an empty text or label.
+ * row. A first CSV row naming a text and a label column (text/sentence/content/review/document/input and
+ * label/category/class/target/output, either order, any case) is a header: the columns are read in its order.
+ * Blank lines are skipped; quoted fields cannot span lines. With `requireLabel` false (prediction input) a CSV
+ * row may be the text alone and a JSONL record may omit "label" (label ''). Throws `file:line: …` for a row of
+ * the wrong width, a missing or non-string field, or an empty text or label.
  */
 export function parseClassificationData(content: string, file: string, requireLabel = true): LabeledText[] {
   const lines = content.split(/\r?\n/);
   const firstLine = lines.find((l) => l.trim() !== '') ?? '';
   const jsonl = /\.jsonl?$/i.test(file) || firstLine.trimStart().startsWith('{');
   const out: LabeledText[] = [];
+  let order: 'text-label' | 'label-text' = 'text-label';
   lines.forEach((raw, i) => {
     const where = `${file}:${i + 1}`;
     if (raw.trim() === '') return;
@@ -62,11 +84,14 @@ export function parseClassificationData(content: string, file: string, requireLa
     if (jsonl) ({ text, label } = jsonlRecord(raw, where));
     else {
       const f = parseCsvLine(raw, where);
-      if (f.length !== 2 && !(f.length === 1 && !requireLabel)) throw new Error(`${where}: expected 2 fields (text,label), got ${f.length}`);
-      if (out.length === 0 && i === lines.indexOf(firstLine) && f[0].trim() === 'text' && (f[1] ?? 'label').trim() === 'label') return;
-      [text, label] = f;
+      const header = i === lines.indexOf(firstLine) ? csvHeaderOrder(f) : null;
+      if (header) return void (order = header);
+      if (f.length !== 2 && !(f.length === 1 && !requireLabel)) throw new Error(`${where}: expected 2 fields (${order.replace('-', ',')}), got ${f.length}`);
+      [text, label] = order === 'label-text' && f.length === 2 ? [f[1], f[0]] : f;
     }
+    if (text === undefined) throw new Error(`${where}: field "text" is missing`);
     if (label === undefined && !requireLabel) label = '';
+    else if (label === undefined) throw new Error(`${where}: field "label" is missing`);
     else if (typeof label === 'string' && label.trim() === '') throw new Error(`${where}: field "label" is empty`);
     if (typeof label === 'number') label = String(label);
     if (typeof text !== 'string') throw new Error(`${where}: field "text" must be a string, got ${JSON.stringify(text)}`);

@@ -19,10 +19,26 @@ function stringArray(v: unknown, field: string, where: string): string[] {
   return v as string[];
 }
 
+/** prefix letters a tag may carry: IOB/BIO (B, I), IOE (E), IOBES (S), BILOU (L, U) */
+const TAG_PREFIXES = 'BIESLU';
+
+/**
+ * Why `tag` is not a tagging-scheme tag, or null when it is: `O`, a prefix letter alone (the notes'
+ * begin/inside/end/other character tagging: B, I, E, O), or `<PREFIX>-<TYPE>` with a prefix of BIO, IOBES or
+ * BILOU (B-PER, I-LOC, E-ORG, S-MISC, L-X, U-X) and a non-empty type.
+ */
+export function tagSchemeError(tag: string): string | null {
+  if (tag === 'O' || (tag.length === 1 && TAG_PREFIXES.includes(tag))) return null;
+  const k = tag.indexOf('-');
+  if (k === 1 && TAG_PREFIXES.includes(tag[0]) && tag.length > 2) return null;
+  return `tag ${JSON.stringify(tag)} is not O or <PREFIX>-<TYPE> with a prefix B, I, E, S, L or U (like B-PER, I-PER, O)`;
+}
+
 /**
  * Parses JSONL, one {"tokens": [...], "tags": [...]} object a line (blank lines skipped). With `requireTags`
  * false a record may omit "tags" (prediction input). Throws `file:line: …` for invalid JSON, a missing or
- * mistyped field, an empty token list or an empty token, or tags whose count differs from the tokens'.
+ * mistyped field, an empty token list or an empty token, tags whose count differs from the tokens', or a tag
+ * outside the tagging schemes (see tagSchemeError).
  */
 export function parseTaggingData(content: string, file: string, requireTags = true): TaggedSentence[] {
   const out: TaggedSentence[] = [];
@@ -43,6 +59,10 @@ export function parseTaggingData(content: string, file: string, requireTags = tr
     const tags = rec.tags === undefined && !requireTags ? [] : stringArray(rec.tags, 'tags', where);
     if (tags.length && tags.length !== tokens.length) throw new Error(`${where}: ${tags.length} tags for ${tokens.length} tokens`);
     if (tags.some((t) => t.trim() === '')) throw new Error(`${where}: field "tags" holds an empty tag`);
+    for (const t of tags) {
+      const bad = tagSchemeError(t);
+      if (bad) throw new Error(`${where}: ${bad}`);
+    }
     out.push({ tokens, tags, line: i + 1 });
   });
   if (!out.length) throw new Error(`${file}: no sentences`);

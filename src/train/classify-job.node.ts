@@ -100,6 +100,8 @@ export function runClassifyPredict(ckpt: string, input: { texts?: string[]; file
     ? parseClassificationData(readTextFile(input.file, 'classification data'), input.file, false)
     : (input.texts ?? []).map((text, i) => ({ text, label: '', line: i + 1 }));
   if (!xs.length) throw new Error('classify predict: give texts, or --data FILE');
+  const empty = input.file ? -1 : xs.findIndex((x) => x.text.trim() === '');
+  if (empty >= 0) throw new Error(`classify predict: text ${empty + 1} is empty`);
   const r = scoreClassifier(ck.model, ck.tokenizer, xs, input.file ?? 'arguments', ck.model.config.blockSize);
   xs.forEach((x, i) => log(`${r.pred[i]}\t${r.prob[i].toFixed(3)}\t${x.text}`));
   if (r.metrics) {

@@ -75,7 +75,8 @@ export function tagSentences(model: BertForTokenClassification, tok: WordPieceTo
 
 /**
  * Tags with a fine-tuned checkpoint: sentences given as text (split into characters when `chars`, else on
- * whitespace) or a JSONL file (whose tags, when present, are scored). Prints `token/TAG` per sentence.
+ * whitespace) or a JSONL file (whose tags, when present, are scored; a tag outside the model's tag set throws
+ * `file:line: …`). Prints `token/TAG` per sentence.
  */
 export function runTagPredict(ckpt: string, input: { texts?: string[]; file?: string; chars?: boolean }, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): SeqevalReport | undefined {
   registerBertTypes(registerModelType);
@@ -86,6 +87,11 @@ export function runTagPredict(ckpt: string, input: { texts?: string[]; file?: st
     ? parseTaggingData(readTextFile(input.file, 'tagging data'), input.file, false)
     : (input.texts ?? []).map((t, i) => ({ tokens: split(t), tags: [], line: i + 1 })).filter((s) => s.tokens.length);
   if (!xs.length) throw new Error('tag predict: give sentences, or --data FILE');
+  const known = new Set(ck.model.config.labels);
+  for (const s of xs) {
+    const bad = s.tags.find((t) => !known.has(t));
+    if (bad !== undefined) throw new Error(`${input.file}:${s.line}: tag ${JSON.stringify(bad)} is not in the model's tag set (${ck.model.config.labels.join(', ')})`);
+  }
   const pred = tagSentences(ck.model, ck.tokenizer, xs, ck.model.config.blockSize);
   xs.forEach((s, i) => log(s.tokens.map((t, j) => `${t}/${pred[i][j]}`).join(' ')));
   if (!xs.every((s) => s.tags.length)) return undefined;
