@@ -52,3 +52,27 @@ test('trainBoundary learns moons and renders snapshots at the chosen epochs', ()
   assert.throws(() => trainBoundary({ dataset: 'moons', activation: 'relu', hidden: [4], epochs: 5, snapshots: [9] }), /outside 0 … 5/);
   assert.throws(() => trainBoundary({ dataset: 'moons', activation: 'swish', hidden: [4], epochs: 5, snapshots: [] }), /activation must be one of/);
 });
+
+test('boundary CLI: names padded to the last epoch; refuses an earlier run in --out unless --force, which clears its PNGs', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { boundaryCommand, snapshotName } = await import('../src/cli/boundary.js');
+  assert.equal(snapshotName(3, 5), 'boundary-epoch-3.png');
+  assert.equal(snapshotName(0, 60), 'boundary-epoch-00.png');
+  assert.equal(snapshotName(5, 100), 'boundary-epoch-005.png');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-boundary-')), out = path.join(dir, 'bd');
+  const args = (epochs: number, ...more: string[]): string[] => ['--dataset', 'moons', '--n', '20', '--hidden', '4', '--size', '8', '--epochs', String(epochs), '--out', out, '--backend', 'js', ...more];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    assert.equal(await boundaryCommand(args(5)), 0);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['boundary-epoch-0.png', 'boundary-epoch-1.png', 'boundary-epoch-3.png', 'boundary-epoch-5.png']);
+    await assert.rejects(boundaryCommand(args(12)), /^Error: boundary: .*bd already holds a boundary run \(4 boundary-epoch-\*\.png\); choose another --out, or replace it with --force$/);
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    assert.equal(await boundaryCommand(args(12, '--force')), 0);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['boundary-epoch-00.png', 'boundary-epoch-03.png', 'boundary-epoch-06.png', 'boundary-epoch-12.png', 'notes.txt'], 'old PNGs gone, other files kept');
+  } finally {
+    process.stdout.write = write;
+  }
+  await assert.rejects(boundaryCommand(['--out', path.join(out, 'notes.txt')]), /--out .*notes\.txt: exists and is not a folder/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

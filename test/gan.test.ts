@@ -86,3 +86,21 @@ test('the alternating loop runs: MLP GAN on the ring, DCGAN on glyphs', () => {
   assert.ok(img.every((v) => v >= -1 && v <= 1), 'images in the tanh range');
   assert.throws(() => ganConfig({ arch: 'dcgan', sampleShape: [1, 10, 10] }), /divisible by 4/);
 });
+
+test('gan: sample file names padded to the last epoch; gan sample checks --out before loading anything', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { sampleFileName } = await import('../src/train/gan-job.node.js');
+  const { ganCommand } = await import('../src/cli/gan.js');
+  assert.equal(sampleFileName(3, { data: 'ring8', epochs: 20 }), 'scatter-epoch-03.svg');
+  assert.equal(sampleFileName(7, { data: 'glyphs', epochs: 100 }), 'samples-epoch-007.png');
+  assert.equal(sampleFileName(2, { data: 'glyphs', epochs: 5 }), 'samples-epoch-2.png');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-gan-')), old = path.join(dir, 'old.png');
+  fs.writeFileSync(old, 'keep');
+  const nock = path.join(dir, 'no-such-run');
+  await assert.rejects(ganCommand(['sample', nock, '--out', old]), /^Error: gan sample: --out .*old\.png: exists; choose another name, or overwrite it with --force$/);
+  await assert.rejects(ganCommand(['sample', nock, '--out', dir]), /gan sample: --out .*: is a folder; give a file name/);
+  await assert.rejects(ganCommand(['sample', nock, '--out', path.join(dir, 'no', 'dir', 'x.png')]), /gan sample: --out .*x\.png: folder .*dir does not exist/);
+  await assert.rejects(ganCommand(['sample', nock, '--out', old, '--force', '--backend', 'js']), (e: Error) => !/--out/.test(e.message), 'with --force it gets as far as the checkpoint');
+  assert.equal(fs.readFileSync(old, 'utf8'), 'keep');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -76,7 +76,7 @@ test('a tiny CNN learns a tiny glyph set to high train accuracy; weights round-t
   assert.equal(noGrad(() => predictImages(mlp, train)).pred.length, 60);
 });
 
-test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and misclassified.png; predict checks sizes', async () => {
+test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and misclassified.png; predict writes into predict/ or --out, checks sizes', async () => {
   const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
   const { visionCommand } = await import('../src/cli/vision.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-vision-'));
@@ -89,7 +89,14 @@ test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and 
   process.stdout.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stdout.write;
   try {
     assert.equal(await visionCommand(['train', '--data', path.join(dir, 'px.csv'), '--model', 'mlp', '--hidden', '16', '--max-iters', '20', '--eval-interval', '10', '--test-fraction', '0.5', '--out', out, '--backend', 'js']), 0);
+    const trained = fs.readFileSync(path.join(out, 'confusion.svg'), 'utf8');
+    fs.writeFileSync(path.join(out, 'confusion.svg'), trained + '<!-- training -->');
     assert.equal(await visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--backend', 'js']), 0);
+    assert.ok(fs.readFileSync(path.join(out, 'confusion.svg'), 'utf8').endsWith('<!-- training -->'), 'predict leaves the run\'s confusion.svg alone');
+    assert.ok(fs.existsSync(path.join(out, 'predict', 'confusion.svg')), 'predict writes into predict/ by default');
+    assert.ok(lines.join('').includes(path.join(out, 'predict', 'confusion.svg')), 'and says where');
+    assert.equal(await visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--out', path.join(dir, 'scores'), '--backend', 'js']), 0);
+    assert.ok(fs.existsSync(path.join(dir, 'scores', 'confusion.svg')), '--out DIR');
   } finally {
     process.stdout.write = write;
   }
@@ -98,5 +105,8 @@ test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and 
   assert.equal(fs.existsSync(path.join(out, 'misclassified.png')), lines.join('').includes('wrong:'), 'misclassified.png exactly when some test image was wrong');
   await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'bad.csv'), '--backend', 'js']), /bad\.csv:1: 48 pixel values, but --image-size 8 needs 64/);
   await assert.rejects(visionCommand(['train', '--data', path.join(dir, 'px.csv'), '--out', out, '--backend', 'js']), /already holds a run/);
+  await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--out', out]), /^Error: vision predict: --out .*run holds a training run; give another folder/);
+  await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--out', path.join(dir, 'px.csv')]), /vision predict: --out .*px\.csv: exists and is not a folder/);
+  await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--out', path.join(dir, 'no', 'dir')]), /vision predict: --out .*: folder .*no does not exist/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -33,6 +33,15 @@ export interface OutputFileOptions {
   parentMayBeMissing?: boolean;
 }
 
+/** the file's stats, or null where there is none (also when a path component is a file: ENOTDIR) */
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * What is wrong with `file`, the value of output flag `flag` (e.g. '--svg') of `command`, as one line; null when
  * it can be written: its parent folder exists and it is not itself a folder (and, with `refuseExisting`, it
@@ -41,11 +50,11 @@ export interface OutputFileOptions {
 export function outputFileProblem(file: string, flag: string, command: string, opts: OutputFileOptions = {}): string | null {
   const where = `${command}: ${flag} ${file}`;
   if (file === '') return `${command}: ${flag} needs a file name`;
-  const st = fs.statSync(file, { throwIfNoEntry: false });
+  const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
   if (st || opts.parentMayBeMissing) return null;
-  const pst = fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false });
+  const pst = statOrNull(path.dirname(path.resolve(file)));
   if (!pst) return `${where}: folder ${path.dirname(file)} does not exist`;
   return pst.isDirectory() ? null : `${where}: ${path.dirname(file)} is not a folder`;
 }
