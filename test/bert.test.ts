@@ -125,7 +125,7 @@ test('config: validation names the field; transformers config.json maps onto our
   const fx = load('mlm');
   const c = bertConfigFromHF(fx.hf);
   assert.deepEqual({ ...c, dropout: 0, attentionDropout: 0 }, fx.cfg);
-  assert.throws(() => validateBertConfig({ ...fx.cfg, nHead: 3 }), /nEmbd \(16\) must be divisible by nHead \(3\)/);
+  assert.throws(() => validateBertConfig({ ...fx.cfg, nHead: 3 }), /nEmbd \(16\) must be divisible by nHead \(3\) \(flags --n-embd, --n-head\)/);
   assert.throws(() => validateBertConfig({ ...fx.cfg, dropout: 1 }), /dropout must be a number in \[0, 1\)/);
   assert.throws(() => bertConfigFromHF({ ...fx.hf, hidden_act: 'relu' }), /hidden_act "relu" is not supported/);
   assert.throws(() => new BertForSequenceClassification({ ...fx.cfg, labels: [] } as never), /labels must be a non-empty array/);
@@ -156,6 +156,7 @@ test('MLM pretraining job on a small text, resumable; fill-mask lists candidates
   const tok = WordPieceTokenizer.train(text, 60);
   const seqs = packSequences(text, tok, 16);
   assert.ok(seqs.every((s) => s.length <= 16 && s[0] === tok.tokenToId('[CLS]') && s[s.length - 1] === tok.tokenToId('[SEP]')));
+  assert.throws(() => packSequences(text, tok, 2), /^Error: mlm: --block-size 2 leaves no room between \[CLS\] and \[SEP\] \(use at least 3\)$/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-mlm-'));
   const lines: string[] = [];
   const job = { text, source: 'test', out: dir, vocabSize: 60, devFraction: 0.1, wholeWord: true, maskProb: 0.15, resume: false, quiet: true, overrides: { nLayer: 1, nEmbd: 32, intermediateSize: 64, blockSize: 32 } };
@@ -171,5 +172,18 @@ test('MLM pretraining job on a small text, resumable; fill-mask lists candidates
   assert.equal(fills[0].candidates.length, 3);
   assert.ok(fills[0].candidates[0].prob >= fills[0].candidates[2].prob);
   assert.throws(() => fillMask(ck.model as BertForMaskedLM, ck.tokenizer as InstanceType<typeof WordPieceTokenizer>, 'no mask here'), /has no \[MASK\]/);
+  // the command fills every text given; a text without [MASK] is refused before loading
+  const { fillMaskCommand } = await import('../src/cli/fill-mask.js');
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  try {
+    await fillMaskCommand([dir, 'the cat sat on the [MASK] .', 'the [MASK] sat on the log .', '--top-k', '2', '--backend', 'wasm', '--threads', '1']);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.equal(out.match(/^\[MASK\] at piece \d+:$/gm)?.length, 2, out);
+  assert.match(out, /^the cat sat on the \[MASK\] \.\n\[MASK\] at piece 6:\n(  .+\n){2}\nthe \[MASK\] sat on the log \.\n\[MASK\] at piece 2:\n/);
+  await assert.rejects(fillMaskCommand([dir, 'a [MASK]', 'no mask']), /fill-mask: text 2 \("no mask"\) has no \[MASK\]/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -162,10 +162,33 @@ test('gan train on glyphs reports the judge per sample epoch in stdout and repor
       assert.equal(s.counts.length, 10);
     }
     assert.deepEqual(r.samples, report.samples);
-    assert.ok(lines.some((l) => /^epoch 1: wrote samples-epoch-1; [\d.]+% classified with confidence > 0\.9, \d+\/10 digits covered .*Fréchet distance/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^epoch 1: wrote samples-epoch-1\.png; [\d.]+% classified with confidence > 0\.9, \d+\/10 digits covered .*Fréchet distance/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('judge: LeNet-style CNN')));
     assert.ok(fs.existsSync(path.join(out, 'samples-epoch-1.png')));
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('gan train refuses before any work: dcgan on ring8, a glyph size not a multiple of 4, an --out that holds another kind of run', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-refuse-'));
+  try {
+    const job = { data: 'glyphs' as const, arch: 'dcgan' as const, epochs: 1, sampleAt: [1], glyphPerClass: 2, glyphSize: 8, ringPoints: 8, judgeSteps: 0, train: { batchSize: 10 }, out: path.join(dir, 'new') };
+    assert.throws(() => runGanTrain({ ...job, data: 'ring8' }), /^Error: --model dcgan needs image data \(--data glyphs\); ring8 is 2-D points \(use --model mlp\)$/);
+    assert.throws(() => runGanTrain({ ...job, glyphSize: 10 }), /^Error: --model dcgan needs --glyph-size a multiple of 4, got 10$/);
+    assert.ok(!fs.existsSync(job.out));
+    const vision = path.join(dir, 'v1');
+    fs.mkdirSync(path.join(vision, 'checkpoint'), { recursive: true });
+    fs.writeFileSync(path.join(vision, 'checkpoint', 'config.json'), JSON.stringify({ format: 'gptlab-vision' }));
+    assert.throws(() => runGanTrain({ ...job, out: vision }), /v1 already holds a vision run \(image classifier\): choose another --out, or overwrite it with --force/);
+    const lm = path.join(dir, 'lm');
+    fs.mkdirSync(path.join(lm, 'best'), { recursive: true });
+    fs.writeFileSync(path.join(lm, 'best', 'config.json'), JSON.stringify({ format: 'gptlab-checkpoint', model_type: 'bert-mlm' }));
+    assert.throws(() => runGanTrain({ ...job, out: lm }), /lm already holds a bert-mlm run/);
+    fs.mkdirSync(path.join(dir, 'g', 'checkpoint'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'g', 'checkpoint', 'config.json'), JSON.stringify({ format: 'gptlab-gan' }));
+    assert.throws(() => runGanTrain({ ...job, out: path.join(dir, 'g') }), /g already holds a GAN run/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,5 @@
-// gptlab fill-mask CKPT "text with [MASK]": the pretrained BERT's most likely tokens for each [MASK], with
-// probabilities, as transformers' fill-mask pipeline lists them.
+// gptlab fill-mask CKPT "text with [MASK]" …: the pretrained BERT's most likely tokens for each [MASK] of each
+// text, with probabilities, as transformers' fill-mask pipeline lists them.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
@@ -11,7 +11,7 @@ import { noGrad } from '../tensor/tensor.js';
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'BERT checkpoint or run folder (gptlab train --arch bert)' },
-  text: { type: 'string', positional: true, help: 'text with one or more [MASK]' },
+  text: { type: 'string', positional: true, help: 'text with one or more [MASK] (more texts may follow: each is filled)' },
   topK: { type: 'int', default: 5, min: 1, help: 'candidates per [MASK]' },
   ...BACKEND_OPTS,
 };
@@ -48,16 +48,23 @@ export function fillMask(model: BertForMaskedLM, tok: WordPieceTokenizer, text: 
 
 export async function fillMaskCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'fill-mask');
-  if (maybeHelp(o, () => helpText('fill-mask', "a BERT checkpoint's guesses for each [MASK]", OPTS, 'gptlab fill-mask CHECKPOINT "text with [MASK]" [--top-k 5]'))) return 0;
+  if (maybeHelp(o, () => helpText('fill-mask', "a BERT checkpoint's guesses for each [MASK]", OPTS, 'gptlab fill-mask CHECKPOINT "text with [MASK]" ["another [MASK]" …] [--top-k 5]'))) return 0;
   if (!o.checkpoint) throw new UsageError('fill-mask: give a BERT checkpoint (e.g. runs/bert from gptlab train --arch bert --demo)');
-  if (typeof o.text !== 'string' || !o.text.includes('[MASK]')) throw new UsageError('fill-mask: give a text with [MASK], e.g. "the cat sat on the [MASK]."');
+  const texts = typeof o.text === 'string' ? [o.text, ...o._] : [];
+  if (!texts.length) throw new UsageError('fill-mask: give a text with [MASK], e.g. "the cat sat on the [MASK]."');
+  const noMask = texts.findIndex((t) => !t.includes('[MASK]'));
+  if (noMask >= 0) throw new UsageError(`fill-mask: text ${noMask + 1} (${JSON.stringify(texts[noMask])}) has no [MASK], e.g. "the cat sat on the [MASK]."`);
   await setupBackend(o);
   registerBertTypes(registerModelType);
   const ck = loadCheckpoint(o.checkpoint as string);
   if (!(ck.model instanceof BertForMaskedLM) || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${o.checkpoint}: not a BERT masked-language model (model type ${ck.model.type})`);
-  for (const f of fillMask(ck.model, ck.tokenizer, o.text, o.topK as number)) {
-    process.stdout.write(`[MASK] at piece ${f.position}:\n`);
-    for (const c of f.candidates) process.stdout.write(`  ${c.token.padEnd(16)} ${c.prob.toFixed(4)}\n`);
-  }
+  const fills = texts.map((t) => fillMask(ck.model as BertForMaskedLM, ck.tokenizer as WordPieceTokenizer, t, o.topK as number));
+  fills.forEach((fs, i) => {
+    if (texts.length > 1) process.stdout.write(`${i ? '\n' : ''}${texts[i]}\n`);
+    for (const f of fs) {
+      process.stdout.write(`[MASK] at piece ${f.position}:\n`);
+      for (const c of f.candidates) process.stdout.write(`  ${c.token.padEnd(16)} ${c.prob.toFixed(4)}\n`);
+    }
+  });
   return 0;
 }

@@ -51,7 +51,7 @@ export function validateBertConfig(raw: Record<string, unknown>): BertConfig {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
   const c = raw as unknown as BertConfig;
-  if (c.nEmbd % c.nHead !== 0) throw new Error(`model config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`model config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead}) (flags --n-embd, --n-head)`);
   for (const k of ['dropout', 'attentionDropout'] as const) {
     const v = raw[k];
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`model config: ${k} must be a number in [0, 1), got ${JSON.stringify(v)}`);

@@ -54,7 +54,7 @@ export function validateConfig(raw: Record<string, unknown> | GPTConfig): GPTCon
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
   const cfg = c as unknown as GPTConfig;
-  if (cfg.nEmbd % cfg.nHead !== 0) throw new Error(`model config: nEmbd (${cfg.nEmbd}) must be divisible by nHead (${cfg.nHead})`);
+  if (cfg.nEmbd % cfg.nHead !== 0) throw new Error(`model config: nEmbd (${cfg.nEmbd}) must be divisible by nHead (${cfg.nHead}) (flags --n-embd, --n-head)`);
   if (typeof c.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`model config: dropout must be a number in [0, 1), got ${JSON.stringify(c.dropout)}`);
   if (typeof c.bias !== 'boolean') throw new Error(`model config: bias must be true or false, got ${JSON.stringify(c.bias)}`);
   const { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias } = cfg;

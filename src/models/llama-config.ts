@@ -63,7 +63,7 @@ export function validateLlamaConfig(c: LlamaConfig): void {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < 1) throw new Error(`llama config: ${k} must be a positive integer, got ${v}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new Error(`llama config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`llama config: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead}) (flags --n-embd, --n-head)`);
   if ((c.nEmbd / c.nHead) % 2 !== 0) throw new Error(`llama config: the head size nEmbd/nHead (${c.nEmbd / c.nHead}) must be even for RoPE`);
   if (c.nHead % c.nKvHead !== 0) throw new Error(`llama config: nKvHead (${c.nKvHead}) must divide nHead (${c.nHead})`);
   if (!(c.ropeTheta > 0) || !Number.isFinite(c.ropeTheta)) throw new Error(`llama config: ropeTheta must be a positive number, got ${c.ropeTheta}`);

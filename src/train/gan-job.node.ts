@@ -23,6 +23,7 @@ import { writeDirAtomicSync } from '../formats/atomic.node.js';
 import { GanTrainer, sampleGenerator, type GanData, type GanTrainConfig } from './gan-trainer.js';
 import { scoreGlyphs, trainGlyphJudge, type GlyphJudge, type GlyphScore } from './glyph-judge.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
+import { VISION_FORMAT } from './vision-job.node.js';
 
 export const GAN_FORMAT = 'gptlab-gan';
 /** 2: image generators end in tanh (images in [−1, 1]); DCGAN layers before BatchNorm have no bias and the
@@ -130,10 +131,35 @@ function sampleLine(s: GanEpochScore, job: GanJob): string {
   return s.glyphs ? `${what}; ${glyphScoreLine(s.glyphs)}` : what;
 }
 
+/** what kind of run `dir` holds, from its checkpoint's config.json ("a GAN run", "a vision run", "a bert run"), or null for none */
+export function heldRun(dir: string): string | null {
+  const found = ['checkpoint', 'best'].map((d) => path.join(dir, d)).filter((d) => fs.existsSync(d));
+  if (!found.length) return null;
+  for (const d of found) {
+    try {
+      const c = JSON.parse(fs.readFileSync(path.join(d, 'config.json'), 'utf8')) as { format?: unknown; model_type?: unknown };
+      if (c.format === GAN_FORMAT) return 'a GAN run';
+      if (c.format === VISION_FORMAT) return 'a vision run (image classifier)';
+      if (typeof c.model_type === 'string') return `a ${c.model_type} run`;
+    } catch {
+      // unreadable config: fall through to the generic answer
+    }
+  }
+  return 'a run';
+}
+
+/** the checks of a job that need no data: --model dcgan needs images whose side is a multiple of 4 */
+function checkGanJob(job: GanJob): void {
+  if (job.arch === 'dcgan' && job.data === 'ring8') throw new Error('--model dcgan needs image data (--data glyphs); ring8 is 2-D points (use --model mlp)');
+  if (job.arch === 'dcgan' && job.glyphSize % 4) throw new Error(`--model dcgan needs --glyph-size a multiple of 4, got ${job.glyphSize}`);
+}
+
 /** Trains per `job`; writes and returns the report (the measures at each sample epoch). */
 export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): GanReport {
+  checkGanJob(job);
   if (fs.existsSync(job.out) && !fs.statSync(job.out).isDirectory()) throw new Error(`${job.out}: exists and is not a folder (--out names the run folder)`);
-  if (fs.existsSync(path.join(job.out, 'checkpoint')) && !job.force) throw new Error(`${job.out} already holds a GAN run: choose another --out, or overwrite it with --force`);
+  const held = heldRun(job.out);
+  if (held && !job.force) throw new Error(`${job.out} already holds ${held}: choose another --out, or overwrite it with --force`);
   const seed = job.train.seed ?? 1, real = ganData(job, seed);
   const shape = real.sampleShape;
   const cfg = ganConfig({ arch: job.arch, sampleShape: shape, ...(job.latent ? { latent: job.latent } : {}), ...(job.hidden ? { hidden: job.hidden } : {}), ...(job.base ? { base: job.base } : {}) });

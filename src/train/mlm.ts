@@ -22,7 +22,7 @@ import type { Evaluation, Objective, ObjectiveSettings } from './objective.js';
 export function packSequences(text: string, tok: WordPieceTokenizer, blockSize: number): number[][] {
   const cls = tok.tokenToId('[CLS]'), sep = tok.tokenToId('[SEP]');
   if (cls === undefined || sep === undefined) throw new Error('mlm: the WordPiece vocabulary has no [CLS]/[SEP]');
-  if (blockSize < 3) throw new Error(`mlm: block size ${blockSize} leaves no room between [CLS] and [SEP]`);
+  if (blockSize < 3) throw new Error(`mlm: --block-size ${blockSize} leaves no room between [CLS] and [SEP] (use at least 3)`);
   const room = blockSize - 2, out: number[][] = [];
   let cur: number[] = [];
   const flush = (): void => {
