@@ -104,3 +104,17 @@ test('gan: sample file names padded to the last epoch; gan sample checks --out b
   assert.equal(fs.readFileSync(old, 'utf8'), 'keep');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('gan train: flags the data set or GAN family ignores get one note line', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-gan-notes-'));
+  const r = spawnSync(process.execPath, [main, 'gan', 'train', '--data', 'ring8', '--points', '64', '--epochs', '1', '--glyph-size', '8', '--base', '3', '--threads', '1', '--out', path.join(dir, 'g')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const notes = r.stdout.split('\n').filter((l) => l.startsWith('note:'));
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /--glyph-size \(--data glyphs only\), --base \(--model dcgan only\) ignored with --data ring8 --model mlp/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -39,3 +39,23 @@ test('info reads vision, GAN and seq2seq run folders', () => {
   assert.notEqual(bad.code, 0);
   assert.match(bad.err.trim(), /^gptlab: error: v\/best\/config\.json: not valid JSON/);
 });
+
+test('info: BatchNorm running statistics are buffers, not parameters; model fields that apply, as key value pairs', () => {
+  const t = run('gan', 'train', '--data', 'glyphs', '--per-class', '2', '--glyph-size', '8', '--epochs', '1', '--judge-steps', '0', '--base', '4', '--threads', '1', '--out', 'gbn');
+  assert.equal(t.code, 0, t.err);
+  const [, g, d] = /G ([\d,]+) \/ D ([\d,]+) parameters/.exec(t.out)!;
+  const n = (s: string): number => Number(s.replace(/,/g, ''));
+  const i = run('info', 'gbn');
+  assert.match(i.out, new RegExp(`parameters ${(n(g) + n(d)).toLocaleString('en')} `), 'the count training printed');
+  assert.match(i.out, /buffers +\d+ \(BatchNorm running statistics/);
+  assert.match(i.out, /model +latent 32, base 4, arch dcgan, sampleShape 1,8,8/);
+  assert.doesNotMatch(i.out, /hidden|vocabSize|blockSize|\{/);
+  const j = JSON.parse(run('info', 'gbn', '--json').out);
+  assert.equal(j.parameters.total, n(g) + n(d));
+  assert.ok(j.buffers > 0);
+  const v = run('vision', 'train', '--max-iters', '1', '--eval-interval', '1', '--train-per-class', '2', '--test-per-class', '1', '--threads', '1', '--out', 'vcnn');
+  assert.equal(v.code, 0, v.err);
+  const vi = run('info', 'vcnn').out;
+  assert.match(vi, /model +channels 8,16, fc 64, arch cnn/);
+  assert.doesNotMatch(vi, /hidden|vocabSize|blockSize/);
+});

@@ -96,3 +96,19 @@ test('--arch lstm through the commands: train, resume, sample, eval', () => {
   assert.equal(e.code, 0, e.err);
   assert.ok(JSON.parse(e.out).tokens > 1000);
 });
+
+test('train --arch bert checks its optimizer as --arch gpt does; --preset, --n-head and --whole-word are checked before data loads', () => {
+  const bad = path.join(tmp, 'bert-bad');
+  const r = run('train', '--arch', 'bert', '--demo', '--optimizer', 'sgd', '--momentum', '-1', '--out', bad, '--threads', '1');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /sgd: momentum must be ≥ 0, got -1/);
+  assert.equal(fs.existsSync(bad), false, 'nothing written');
+  const preset = run('train', '--data', path.join(tmp, 'missing.txt'), '--preset', 'huge');
+  assert.equal(preset.code, 2);
+  assert.match(preset.err, /--preset must be one of .* for --arch gpt, got "huge"/, 'refused before the missing --data is read');
+  const heads = run('train', '--data', path.join(tmp, 'missing.txt'), '--n-head', '3', '--n-embd', '64');
+  assert.match(heads.err, /train: --n-head 3 must divide --n-embd 64/);
+  const ww = run('train', ...tiny, '--max-iters', '1', '--whole-word', '--out', path.join(tmp, 'ww'));
+  assert.equal(ww.code, 0, ww.err);
+  assert.match(ww.out, /note: --whole-word applies to --arch bert only; ignored for --arch gpt/);
+});

@@ -11,6 +11,11 @@ import { Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/tensor/rng.js';
 import { noGrad } from '../src/tensor/tensor.js';
 import { moduleToSafetensors, loadModuleSafetensors } from '../src/train/module-files.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 test('glyphs: same seed same images, values in [0, 1], balanced classes, train ≠ test', () => {
   const a = glyphImages(3, 5), b = glyphImages(3, 5), c = glyphImages(3, 6);
@@ -110,3 +115,27 @@ test('vision CLI: train on a pixel CSV writes the run folder, confusion.svg and 
   await assert.rejects(visionCommand(['predict', out, '--data', path.join(dir, 'px.csv'), '--out', path.join(dir, 'no', 'dir')]), /vision predict: --out .*: folder .*no does not exist/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('vision train: malformed --hidden, --kernel larger than the glyphs, --resume without a run and --resume --force are refused before work', () => {
+  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-vision-flags-'));
+  const run = (...args: string[]) => spawnSync(process.execPath, [main, 'vision', 'train', '--out', path.join(dir, 'v'), ...args], { encoding: 'utf8', cwd: dir });
+  const cases: [string[], RegExp][] = [
+    [['--model', 'mlp', '--hidden', '16,,8'], /--hidden has an empty item/],
+    [['--kernel', '20', '--glyph-size', '8'], /--kernel 20 is larger than the 8×8 glyphs/],
+    [['--resume'], /nothing to resume in .*v/],
+    [['--resume', '--force'], /--resume .* --force .*give one of them/],
+  ];
+  for (const [flags, re] of cases) {
+    const r = spawnSyncResult(run(...flags));
+    assert.equal(r.code, 2, flags.join(' '));
+    assert.match(r.err, re);
+    assert.equal(r.out, '', 'nothing printed before the refusal');
+  }
+  assert.equal(fs.existsSync(path.join(dir, 'v')), false);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function spawnSyncResult(r: { status: number | null; stdout: string; stderr: string }): { code: number | null; out: string; err: string } {
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}

@@ -88,7 +88,8 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
       return n;
     }
     case 'ints': {
-      const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').filter((s) => s.trim() !== '') : fail('must be a comma-separated list of whole numbers');
+      const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? (raw.trim() === '' ? [] : raw.split(',')) : fail('must be a comma-separated list of whole numbers');
+      if ((parts as unknown[]).some((p) => typeof p === 'string' && p.trim() === '')) fail('has an empty item: give whole numbers separated by single commas');
       const ns = (parts as unknown[]).map(Number);
       if (ns.some((n) => !Number.isInteger(n))) fail('must be a comma-separated list of whole numbers');
       return ns;

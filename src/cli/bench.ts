@@ -17,7 +17,7 @@ const OPTS: OptTable = {
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
   torch: { type: 'string', default: 'auto', help: 'PyTorch reference: auto (when installed), off, or the path of torch_nanogpt.py' },
-  threads: { type: 'int', help: 'threads for the wasm backend (default: all cores)' },
+  threads: { type: 'int', min: 1, max: 16, help: 'threads for the wasm and blas backends, 1–16 (default: all cores)' },
   json: { type: 'string', help: 'also write the results as JSON to this file' },
   alignBase: { type: 'string', default: 'runs/demo', help: 'align: the pretrained model (gptlab train --demo --out runs/demo)' },
   alignChat: { type: 'string', default: 'runs/chat', help: 'align: its SFT chat model (gptlab sft --base runs/demo --out runs/chat)' },

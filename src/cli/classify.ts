@@ -6,7 +6,7 @@ import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common
 import { FINETUNE_DEFAULTS } from '../train/finetune-job.node.js';
 import { runClassifyPredict, runClassifyTrain } from '../train/classify-job.node.js';
 import type { TrainConfig } from '../train/trainer.js';
-import type { BertConfig } from '../models/bert-config.js';
+import { BERT_PRESETS, type BertConfig } from '../models/bert-config.js';
 
 const D = FINETUNE_DEFAULTS;
 
@@ -42,6 +42,28 @@ export const FINETUNE_OPTS: OptTable = {
 const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'evalInterval', 'patience', 'seed'] as const;
 const MODEL_KEYS = ['nLayer', 'nHead', 'nEmbd', 'intermediateSize', 'dropout'] as const;
 
+/** the flags that size a fresh model, which a --base checkpoint (or a resumed run) fixes */
+const SIZE_KEYS = ['preset', 'nLayer', 'nHead', 'nEmbd', 'intermediateSize', 'dropout', 'vocabSize'] as const;
+
+const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/**
+ * Checks the model-size flags before any data is read: an unknown --preset and a --n-embd that --n-head does
+ * not divide are refused (UsageError naming the flags). Returns the notes to print: with --base, the size
+ * flags given are ignored, since the base checkpoint fixes the model's shape.
+ */
+export function checkModelFlags(o: ParsedArgs, command: string): string[] {
+  const given = SIZE_KEYS.filter((k) => o._given.has(k));
+  if (o.base || o.resume) {
+    return given.length ? [`note: ${given.map((k) => `--${kebab(k)}`).join(', ')} ${given.length > 1 ? 'are' : 'is'} ignored: ${o.base ? `--base ${o.base as string}` : 'the resumed run'} fixes the model's size`] : [];
+  }
+  const preset = BERT_PRESETS[o.preset as string];
+  if (!preset) throw new UsageError(`${command}: --preset must be one of ${Object.keys(BERT_PRESETS).join(', ')}, got "${o.preset as string}"`);
+  const nEmbd = (o.nEmbd as number | undefined) ?? preset.nEmbd, nHead = (o.nHead as number | undefined) ?? preset.nHead;
+  if (nEmbd % nHead !== 0) throw new UsageError(`${command}: --n-head ${nHead} must divide --n-embd ${nEmbd}${o._given.has('nEmbd') ? '' : ` (preset ${o.preset as string})`}`);
+  return [];
+}
+
 /** the fine-tuning job fields every train subcommand shares; a resumed run keeps its settings unless given now */
 export function finetuneFields(o: ParsedArgs, command: string, defaultOut: string) {
   const train: Record<string, unknown> = {}, overrides: Record<string, unknown> = {};
@@ -69,7 +91,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (sub === 'train') {
     const o = parseArgs(rest, FINETUNE_OPTS, 'classify train');
     if (maybeHelp(o, () => helpText('classify train', 'fine-tune BERT to classify sentences (built-in topic task without --data)', FINETUNE_OPTS, USAGE))) return 0;
+    const notes = checkModelFlags(o, 'classify train');
     process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+    for (const n of notes) process.stdout.write(n + '\n');
     const res = await runClassifyTrain(finetuneFields(o, 'classify train', 'runs/classify'));
     return res.outcome === 'interrupted' ? 130 : 0;
   }

@@ -1,7 +1,7 @@
 // gptlab gan train|sample: a GAN (MLP or DCGAN-style) on the built-in digit glyphs or an 8-Gaussian ring,
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
@@ -38,6 +38,20 @@ const SAMPLE_OPTS: OptTable = {
 
 const USAGE = 'gptlab gan train [--data glyphs|ring8] [--model mlp|dcgan] [--epochs N] [--sample-at 1,5,20] [--out DIR]\n       gptlab gan sample CKPT [-n 64] --out grid.png [--force]';
 
+/** flags of gan train that only some data sets or GAN families read */
+const GAN_FLAG_SCOPE: Record<string, { data?: string; arch?: string }> = {
+  perClass: { data: 'glyphs' }, glyphSize: { data: 'glyphs' }, glyphNoise: { data: 'glyphs' }, judgeSteps: { data: 'glyphs' },
+  points: { data: 'ring8' }, hidden: { arch: 'mlp' }, base: { arch: 'dcgan' },
+};
+
+/** one `note:` line naming the flags given that --data and --model ignore; '' when none */
+function ignoredGanFlags(o: ParsedArgs, data: string, arch: string): string {
+  const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  const ignored = Object.entries(GAN_FLAG_SCOPE).filter(([k, s]) => o._given.has(k) && ((s.data && s.data !== data) || (s.arch && s.arch !== arch)));
+  if (!ignored.length) return '';
+  return `note: ${ignored.map(([k, s]) => `--${kebab(k)} (${s.data ? `--data ${s.data}` : `--model ${s.arch}`} only)`).join(', ')} ignored with --data ${data} --model ${arch}`;
+}
+
 /** `gptlab gan …`; returns the exit code */
 export async function ganCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -48,9 +62,12 @@ export async function ganCommand(argv: string[]): Promise<number> {
     const sampleAt = (o.sampleAt as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
     const late = sampleAt.find((e) => e > epochs);
     if (late !== undefined) throw new UsageError(`gan train: --sample-at ${late} is after the last epoch (--epochs ${epochs})`);
+    const arch = (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan');
+    const notes = ignoredGanFlags(o, data, arch);
     await setupBackend(o);
+    if (notes) process.stdout.write(notes + '\n');
     runGanTrain({
-      data, arch: (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan'), epochs, sampleAt,
+      data, arch, epochs, sampleAt,
       glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, glyphNoise: o.glyphNoise as number, ringPoints: o.points as number,
       latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined, judgeSteps: o.judgeSteps as number,
       train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },

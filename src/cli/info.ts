@@ -39,10 +39,13 @@ export async function infoCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
     return 0;
   }
+  const cl = (c as unknown as { labels?: unknown }).labels;
+  const labels = Array.isArray(cl) ? cl.map(String) : null;
   const lines = [
     `checkpoint ${dir}`,
     `  model      ${ck.model.describe()}`,
     `  parameters ${info.parameters.toLocaleString('en')} (${info.nonEmbeddingParameters.toLocaleString('en')} as the model counts them)`,
+    ...(labels ? [`  ${ck.model.type === 'bert-token-cls' ? 'tags  ' : 'labels'}     ${labels.length}: ${labels.join(' ')}`] : []),
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,
     `  files      ${files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,
@@ -58,9 +61,12 @@ interface OtherRunInfo {
   folder: string;
   format: string;
   madeBy: string;
-  model: unknown;
+  /** the model's config fields that apply to its arch (no vocabSize/blockSize; no `hidden` on a CNN, …) */
+  model: Record<string, unknown> | null;
   /** parameters per top-level module (generator, discriminator, encoder, …) and in all */
   parameters: Record<string, number>;
+  /** BatchNorm running statistics and step counts: saved tensors that training does not update by gradient */
+  buffers: number;
   step: number | null;
   epoch: number | null;
   resumable: boolean;
@@ -85,9 +91,13 @@ function otherRunInfo(dir: string): OtherRunInfo | null {
   if (!(format in OTHER_FORMATS)) return null;
   const st = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))), path.join(dir, 'model.safetensors'));
   const parameters: Record<string, number> = {};
-  let total = 0;
+  let total = 0, buffers = 0;
   for (const [name, t] of st.tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
+    if (isBuffer(name)) {
+      buffers += n;
+      continue;
+    }
     const group = name.includes('.') ? name.slice(0, name.indexOf('.')) : name;
     parameters[group] = (parameters[group] ?? 0) + n;
     total += n;
@@ -97,11 +107,30 @@ function otherRunInfo(dir: string): OtherRunInfo | null {
   const statePath = path.join(dir, 'trainer_state.json');
   const state = fs.existsSync(statePath) ? (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { step?: number }) : null;
   return {
-    folder: dir, format, madeBy: `gptlab ${OTHER_FORMATS[format]}`, model: cfg.model ?? cfg.gan ?? null, parameters,
+    folder: dir, format, madeBy: `gptlab ${OTHER_FORMATS[format]}`, model: applicableFields((cfg.model ?? cfg.gan ?? null) as Record<string, unknown> | null), parameters, buffers,
     step: state?.step ?? (typeof cfg.step === 'number' ? cfg.step : typeof meta.step === 'number' ? meta.step : null), epoch: typeof cfg.epoch === 'number' ? cfg.epoch : null,
     resumable: !!state, meta,
     files: fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size })),
   };
+}
+
+/** BatchNorm's saved running statistics (PyTorch's buffer names), which are not parameters */
+const isBuffer = (name: string): boolean => /(^|\.)(running_mean|running_var|num_batches_tracked)$/.test(name);
+
+/** config fields that only some archs read (ImageClassifierConfig, GanConfig) */
+const ARCH_FIELDS: Record<string, string[]> = { hidden: ['mlp'], channels: ['cnn'], kernel: ['cnn'], fc: ['cnn'], base: ['dcgan'] };
+
+/** a vision/GAN/seq2seq model config without the fields its arch ignores, and the LanguageModel placeholders */
+function applicableFields(model: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!model || typeof model !== 'object') return null;
+  const arch = typeof model.arch === 'string' ? model.arch : undefined;
+  return Object.fromEntries(Object.entries(model).filter(([k]) => k !== 'vocabSize' && k !== 'blockSize' && !(arch && ARCH_FIELDS[k] && !ARCH_FIELDS[k].includes(arch))));
+}
+
+/** `key value, key value` for a config: lists joined with commas, label lists shortened */
+function keyValues(model: Record<string, unknown>): string {
+  const show = (v: unknown): string => Array.isArray(v) ? (v.length > 12 ? `${v.slice(0, 12).join(' ')} … (${v.length})` : v.join(v.every((x) => typeof x === 'number') ? ',' : ' ')) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  return Object.entries(model).map(([k, v]) => `${k} ${show(v)}`).join(', ');
 }
 
 function otherRunText(i: OtherRunInfo): string {
@@ -109,8 +138,9 @@ function otherRunText(i: OtherRunInfo): string {
   const scores = Object.entries(i.meta).filter(([k, v]) => typeof v === 'number' && k !== 'step').map(([k, v]) => `${k} ${Number((v as number).toPrecision(5))}`);
   return [
     `checkpoint ${i.folder} (${i.format}, made by ${i.madeBy})`,
-    `  model      ${JSON.stringify(i.model)}`,
+    `  model      ${i.model ? keyValues(i.model) : 'n/a'}`,
     `  parameters ${i.parameters.total.toLocaleString('en')}${groups.length > 1 ? ` (${groups.map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')})` : ''}`,
+    ...(i.buffers ? [`  buffers    ${i.buffers.toLocaleString('en')} (BatchNorm running statistics; not parameters)`] : []),
     `  training   ${i.step !== null ? `step ${i.step}` : ''}${i.epoch !== null ? `${i.step !== null ? ', ' : ''}epoch ${i.epoch}` : ''}${i.step === null && i.epoch === null ? 'n/a' : ''}, ${i.resumable ? 'resumable' : 'weights only'}`,
     ...(scores.length ? [`  scores     ${scores.join(', ')}`] : []),
     `  files      ${i.files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,

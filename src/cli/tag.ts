@@ -3,7 +3,7 @@
 // sentences with the result.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { FINETUNE_OPTS, finetuneFields } from './classify.js';
+import { checkModelFlags, FINETUNE_OPTS, finetuneFields } from './classify.js';
 import { runTagPredict, runTagTrain } from '../train/tag-job.node.js';
 
 const PREDICT_OPTS: OptTable = {
@@ -20,7 +20,9 @@ export async function tagCommand(argv: string[]): Promise<number> {
   if (sub === 'train') {
     const o = parseArgs(rest, FINETUNE_OPTS, 'tag train');
     if (maybeHelp(o, () => helpText('tag train', 'fine-tune BERT to tag tokens (built-in character tagging without --data)', FINETUNE_OPTS, USAGE))) return 0;
+    const notes = checkModelFlags(o, 'tag train');
     process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+    for (const n of notes) process.stdout.write(n + '\n');
     const res = await runTagTrain(finetuneFields(o, 'tag train', 'runs/tag'));
     return res.outcome === 'interrupted' ? 130 : 0;
   }

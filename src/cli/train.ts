@@ -8,7 +8,7 @@ import { OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName } from '../optim/re
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/dataset.js';
-import { modelType, modelTypes } from '../models/registry.js';
+import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
 
 const D = TRAIN_DEFAULTS;
@@ -134,10 +134,31 @@ function checkTrainFlags(o: ParsedArgs): void {
   if (o.arch === 'bert-seq-cls' || o.arch === 'bert-token-cls') throw new UsageError(`train: --arch ${o.arch} is fine-tuned with gptlab ${o.arch === 'bert-seq-cls' ? 'classify' : 'tag'} train`);
 }
 
+/**
+ * Checks the model's shape before any data is read: an unknown --preset for --arch, and a width --n-head does not
+ * divide, are refused naming the flags. Returns notes for flags that do not apply (--whole-word without bert).
+ */
+function checkModelFlags(o: ParsedArgs): string[] {
+  const notes: string[] = [];
+  if (o.arch !== 'bert') for (const k of ['wholeWord', 'maskProb', 'vocabSize']) if (o._given.has(k)) notes.push(`note: --${kebab(k)} applies to --arch bert only; ignored for --arch ${o.arch as string}`);
+  if (o.resume) return notes;
+  const { arch, preset, ...overrides } = modelOptions(o, !!o.demo);
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = presetConfig(arch!, preset, 256, overrides);
+  } catch {
+    throw new UsageError(`train: --preset must be one of ${Object.keys(modelType(arch!).presets).join(', ')} for --arch ${arch!}, got "${preset!}"`);
+  }
+  const { nEmbd, nHead } = cfg as { nEmbd?: number; nHead?: number };
+  if (typeof nEmbd === 'number' && typeof nHead === 'number' && nHead > 0 && nEmbd % nHead !== 0) throw new UsageError(`train: --n-head ${nHead} must divide --n-embd ${nEmbd}`);
+  return notes;
+}
+
 export async function trainCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'train');
   if (maybeHelp(o, () => helpText('train', 'train a language model on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
   checkTrainFlags(o);
+  const notes = checkModelFlags(o);
   const demo = !!o.demo;
   const source = demo ? 'built-in demo corpus' : (o.data as string | undefined) ?? '';
   const out = (o.out as string | undefined) ?? path.join('runs', demo ? 'demo' : path.basename(source || 'run').replace(/\.[^.]*$/, ''));
@@ -147,6 +168,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   else throw new UsageError('train --resume: give --data (the same text the run was trained on) or --demo');
   const backendName = await setupBackend(o);
   process.stdout.write(`backend: ${backendName}\n`);
+  for (const n of notes) process.stdout.write(n + '\n');
   if (demo) {
     // the demo's own defaults, where the user did not choose: about two minutes on two cores
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;

@@ -55,13 +55,30 @@ const USAGE = 'gptlab vision train [--data pixels.csv] [--model mlp|cnn] [--out 
 
 const csvOptions = (o: ParsedArgs): PixelsCSVOptions => ({ imageSize: o.imageSize as number | undefined, labelColumn: o.labelColumn as 'first' | 'last', maxValue: o.maxValue as number | undefined });
 
+/**
+ * Checks vision train's flags before any data is read: --resume with --force, --resume without a run in --out,
+ * and a --kernel larger than the built-in glyphs are refused. Returns notes for flags the --model ignores.
+ */
+function checkVisionFlags(o: ParsedArgs): string[] {
+  const out = o.out as string;
+  if (o.resume && o.force) throw new UsageError('vision train: --resume continues the run in --out and --force overwrites it; give one of them');
+  if (o.resume && !fs.existsSync(path.join(out, 'checkpoint'))) throw new UsageError(`vision train: nothing to resume in ${out} (no checkpoint/ there); drop --resume to start a run`);
+  if (!o.data && o.model === 'cnn' && o.kernel !== undefined && (o.kernel as number) > (o.glyphSize as number)) {
+    throw new UsageError(`vision train: --kernel ${o.kernel as number} is larger than the ${o.glyphSize as number}×${o.glyphSize as number} glyphs`);
+  }
+  const ignored = (o.model === 'cnn' ? ['hidden'] : ['channels', 'fc', 'kernel']).filter((k) => o._given.has(k));
+  return ignored.length ? [`note: ${ignored.map((k) => `--${k}`).join(', ')} ${ignored.length > 1 ? 'do' : 'does'} not apply to --model ${o.model as string}; ignored`] : [];
+}
+
 async function train(o: ParsedArgs): Promise<number> {
+  const notes = checkVisionFlags(o);
   const channels = o.channels as number[];
   if (channels.length !== 2) throw new UsageError(`vision train: --channels needs two numbers (first and second convolution), got ${channels.join(',')}`);
   const trainKeys = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'evalInterval', 'seed'] as const;
   const tc: Partial<TrainConfig> = { gradClip: 1, beta1: 0.9, beta2: 0.999 };
   for (const k of trainKeys) if (!o.resume || o._given.has(k)) (tc as Record<string, unknown>)[k] = o[k];
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
+  for (const n of notes) process.stdout.write(n + '\n');
   const res = await runVisionTrain({
     data: o.data as string | undefined, csv: csvOptions(o), testFraction: o.testFraction as number,
     glyphSize: o.glyphSize as number, glyphTrainPerClass: o.trainPerClass as number, glyphTestPerClass: o.testPerClass as number,

@@ -56,6 +56,7 @@ export class ImageClassifier extends Module implements LanguageModel {
     this.rng = new Rng(seed);
     if (c.arch === 'mlp') this.mlp = this.child('mlp', new MLPNet([c.height * c.width, ...c.hidden, C], 'relu', this.rng));
     else if (c.arch === 'cnn') {
+      if (c.kernel > Math.min(c.height, c.width)) throw new Error(`image classifier: kernel ${c.kernel} (--kernel) is larger than the ${c.height}×${c.width} images`);
       const [c1, c2] = c.channels, h = Math.floor(Math.floor(c.height / 2) / 2), w = Math.floor(Math.floor(c.width / 2) / 2);
       this.conv1 = this.child('conv1', new Conv2d(1, c1, c.kernel, this.rng, { padding: 'same' }));
       this.conv2 = this.child('conv2', new Conv2d(c1, c2, c.kernel, this.rng, { padding: 'same' }));

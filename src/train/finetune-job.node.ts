@@ -108,7 +108,20 @@ export function finetuneStart(job: FinetuneJob, folder: RunFolder, labels: strin
   registerBertTypes(registerModelType);
   const base = loadCheckpoint(job.base);
   log(`base: ${job.base} (${base.model.describe()})`);
-  return bertTaskFromBase(base.model, base.tokenizer, o, job.base);
+  const start = bertTaskFromBase(base.model, base.tokenizer, o, job.base);
+  const unk = unknownShare(start.tokenizer, text);
+  if (unk > UNK_NOTE_SHARE) log(`note: the base's vocabulary covers the data poorly: ${(100 * unk).toFixed(1)}% of its tokens become ${start.tokenizer.unk}; a fresh model (no --base) learns a vocabulary from the data`);
+  return start;
+}
+
+/** the share of [UNK] above which fine-tuning from a base prints a note */
+export const UNK_NOTE_SHARE = 0.2;
+
+/** the share of `text`'s WordPiece tokens that are the unknown token (0 for empty text) */
+export function unknownShare(tokenizer: WordPieceTokenizer, text: string): number {
+  const ids = tokenizer.encode(text);
+  const unk = tokenizer.tokenToId(tokenizer.unk);
+  return ids.length ? ids.filter((id) => id === unk).length / ids.length : 0;
 }
 
 /** Trains `start.model` on `objective` into the run folder; logs the model and the run's size first. */

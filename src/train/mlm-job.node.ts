@@ -14,6 +14,7 @@ import { Trainer, type TrainConfig } from './trainer.js';
 import { MaskedLanguageModeling, packSequences, wordPieceMasking } from './mlm.js';
 import { loadCheckpoint } from './checkpoint.node.js';
 import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { optimizerFactory, validateJobTrainConfig, type JobTrainConfig } from './pretrain-job.node.js';
 
 /** MLM pretraining's defaults where they differ from TRAIN_DEFAULTS (BERT: AdamW, lr 1e-4 at scale; higher for tiny models) */
 export const MLM_DEFAULTS: Partial<TrainConfig> = {
@@ -34,7 +35,8 @@ export interface MlmJob {
   devFraction: number;
   wholeWord: boolean;
   maskProb: number;
-  train: Partial<TrainConfig>;
+  /** trainer settings and the optimizer (default AdamW), as pretraining's */
+  train: JobTrainConfig;
   resume: boolean;
   force?: boolean;
   quiet?: boolean;
@@ -61,17 +63,18 @@ function start(job: MlmJob, folder: RunFolder): { model: BertForMaskedLM; tokeni
 /** Pretrains BERT with MLM on job.text (see MlmJob). */
 export async function runMlmJob(job: MlmJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
   registerBertTypes(registerModelType);
+  if (!job.resume) validateJobTrainConfig({ ...MLM_DEFAULTS, ...job.train }); // before any work, as train --arch gpt
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const { model, tokenizer, ck } = start(job, folder);
   const seqs = packSequences(job.text, tokenizer, model.config.blockSize);
   const nDev = Math.floor(seqs.length * job.devFraction);
   const masking = wordPieceMasking(tokenizer, job.wholeWord, job.maskProb);
   const objective = new MaskedLanguageModeling(seqs.slice(0, seqs.length - nDev), seqs.slice(seqs.length - nDev), masking, tokenizer.tokenToId('[PAD]')!);
-  const trainer = new Trainer(model, objective, { ...MLM_DEFAULTS, ...job.train });
+  const trainer = new Trainer(model, objective, { ...MLM_DEFAULTS, ...job.train }, { optimizer: optimizerFactory(job.train) });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
   const c = trainer.config;
   log(`model: ${model.describe()} — ${(model.numParams() / 1e6).toFixed(2)}M parameters, WordPiece vocabulary of ${tokenizer.vocabSize}`);
   log(`data: ${job.source} — ${seqs.length} sequences of ≤ ${model.config.blockSize} pieces (train ${seqs.length - nDev}, dev ${nDev}); masking ${100 * job.maskProb}%${job.wholeWord ? ', whole words' : ''}`);
-  log(`training ${c.maxIters} steps of ${c.batchSize} sequences, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
+  log(`training ${c.maxIters} steps of ${c.batchSize} sequences, ${job.train.optimizer ?? 'adamw'}, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
   return runTrainer(trainer, folder, { model, tokenizer, meta: { data: job.source, objective: 'mlm', wholeWord: job.wholeWord }, quiet: job.quiet, log, label: 'mlm' });
 }

@@ -115,11 +115,20 @@ function describeRun(job: TrainJob, r: Restored, tokens: Int32Array, splits: Tok
  * from the train config); undefined for the default, the Trainer's own AdamW. Bad names or options throw one
  * line naming them when the Trainer is built, before anything is written.
  */
-function optimizerFactory(train: JobTrainConfig): TrainerOptions['optimizer'] {
+export function optimizerFactory(train: JobTrainConfig): TrainerOptions['optimizer'] {
   const name = train.optimizer;
   if (name === undefined) return undefined;
   const options = train.optimizerOptions ?? {};
   return (groups, c) => createOptimizer(name, groups, { ...(name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {}), ...options });
+}
+
+/**
+ * Checks a job's train config and its optimizer's options (built once over no parameters) before any work;
+ * throws one line naming the setting, e.g. "sgd: momentum must be ≥ 0, got -1". Every training job calls it.
+ */
+export function validateJobTrainConfig(train: JobTrainConfig): void {
+  validateTrainConfig(train);
+  optimizerFactory(train)?.([], { ...TRAIN_DEFAULTS, ...train });
 }
 
 /**
@@ -148,7 +157,7 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
 
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
 export async function runTrainJob(job: TrainJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TrainJobResult> {
-  if (!job.resume) validateTrainConfig(job.train); // before any work: a bad setting must not cost a tokenization
+  if (!job.resume) validateJobTrainConfig(job.train); // before any work: a bad setting must not cost a tokenization
   const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force });
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);

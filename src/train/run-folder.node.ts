@@ -23,6 +23,7 @@ export class RunFolder {
    */
   constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean } = {}) {
     if (!save) return;
+    if (opts.resume && opts.force) throw new Error(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
     recoverCheckpoints(dir);
     const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
