@@ -12,6 +12,8 @@
 // block, Q8_1 two (d, s), Q8_K none (its d is a float32 inside the block), and `xw` its quants widened to
 // int16 (element k at xw + 2k), which every weight row multiplies without widening them again.
 
+import { f16, toF16 } from './f16';
+
 const Q4_0: i32 = 2;
 const Q4_1: i32 = 3;
 const Q5_0: i32 = 6;
@@ -20,18 +22,6 @@ const Q8_0: i32 = 8;
 const Q4_K: i32 = 12;
 const Q5_K: i32 = 13;
 const Q6_K: i32 = 14;
-
-/** IEEE half at p → float32 (exact) */
-@inline function f16(p: usize): f32 {
-  const h = <u32>load<u16>(p);
-  const e = (h >> 10) & 0x1f, m = h & 0x3ff, s = (h & 0x8000) << 16;
-  if (e == 0) {
-    const v = <f32>m * 5.9604644775390625e-8; // m · 2^-24
-    return s ? -v : v;
-  }
-  if (e == 31) return reinterpret<f32>(s | 0x7f800000 | (m << 13));
-  return reinterpret<f32>(s | ((e + 112) << 23) | (m << 13));
-}
 
 @inline function hsumI(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
@@ -347,31 +337,6 @@ export function qmatvec(
 }
 
 // ---- activation rows quantized in place (ggml's reference quantizers, as src/quant/q8_0.ts and q8_k.ts) ----
-
-/** float32 → IEEE half bits, round to nearest even, as src/quant/f16.ts fp32ToFp16 */
-function toF16(x: f32): u32 {
-  const bits = reinterpret<u32>(x);
-  const sign = (bits >> 16) & 0x8000;
-  const exp = <i32>((bits >> 23) & 0xff);
-  let mant = bits & 0x7fffff;
-  if (exp == 0xff) return mant ? sign | 0x7e00 : sign | 0x7c00;
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = <u32>(14 - e);
-    const half = <u32>1 << (shift - 1);
-    const rest = mant & ((<u32>1 << shift) - 1);
-    let m = mant >> shift;
-    if (rest > half || (rest == half && (m & 1))) m++;
-    return sign | m;
-  }
-  let out = (<u32>e << 10) | (mant >> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (out & 1))) out++;
-  return sign | out;
-}
 
 /** C's roundf (half away from zero) of a float32, exactly (in float64, as the reference) */
 @inline function roundf(v: f32): i32 {

@@ -9,6 +9,8 @@
 // float32 operations in order; its JS integer conversions (ToInt32: NaN → 0) are `toInt`.
 // Pointers are byte offsets into the memory the JS side owns; nothing is allocated here.
 
+import { f16, toF16 } from './f16';
+
 const Q4_0: i32 = 2;
 const Q4_1: i32 = 3;
 const Q5_0: i32 = 6;
@@ -17,43 +19,6 @@ const Q8_0: i32 = 8;
 const Q4_K: i32 = 12;
 const Q5_K: i32 = 13;
 const Q6_K: i32 = 14;
-
-/** IEEE half at p → float32 (exact) */
-@inline function f16(p: usize): f32 {
-  const h = <u32>load<u16>(p);
-  const e = (h >> 10) & 0x1f, m = h & 0x3ff, s = (h & 0x8000) << 16;
-  if (e == 0) {
-    const v = <f32>m * 5.9604644775390625e-8; // m · 2^-24
-    return s ? -v : v;
-  }
-  if (e == 31) return reinterpret<f32>(s | 0x7f800000 | (m << 13));
-  return reinterpret<f32>(s | ((e + 112) << 23) | (m << 13));
-}
-
-/** float32 → IEEE half bits, round to nearest even, NaN → quiet 0x7e00: src/quant/f16.ts fp32ToFp16 */
-function toF16(x: f32): u32 {
-  const bits = reinterpret<u32>(x);
-  const sign = (bits >> 16) & 0x8000;
-  const exp = <i32>((bits >> 23) & 0xff);
-  let mant = bits & 0x7fffff;
-  if (exp == 0xff) return mant ? sign | 0x7e00 : sign | 0x7c00;
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = <u32>(14 - e);
-    const half = <u32>1 << (shift - 1);
-    const rest = mant & ((<u32>1 << shift) - 1);
-    let m = mant >> shift;
-    if (rest > half || (rest == half && (m & 1))) m++;
-    return sign | m;
-  }
-  let out = (<u32>e << 10) | (mant >> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (out & 1))) out++;
-  return sign | out;
-}
 
 /** JS ToInt32 of an integral float: NaN and ±Infinity → 0, otherwise the value modulo 2^32 */
 @inline function toInt(v: f64): i32 {
