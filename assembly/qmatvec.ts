@@ -185,21 +185,30 @@ function dotQ5_1(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   return i16x8.add(p, i16x8.mul(i16x8.extend_high_i8x16_u(n1), v128.load(py, 48)));
 }
 
-// dotQ4_K with Q8_K: the reference keeps 8 lanes, element k in lane k mod 8 (aux), scaled per block.
-// Per sub-block of 32, lane sums fit i16; times the 6-bit scale, i32. Sub-blocks 2i and 2i+1 share bytes.
-function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
+// dotQ4_K / dotQ5_K with Q8_K: the reference keeps 8 lanes, element k in lane k mod 8 (aux), scaled per block.
+// Per sub-block of 32, lane sums fit i16 (Q5_K: 4 products of |31·128|); times the 6-bit scale, i32. Sub-blocks
+// 2i and 2i+1 share bytes. Q5_K (five): the low nibble as Q4_K's at qs (offset 48 instead of 16), the 5th bit
+// of element 32j + l is bit j of qh[l] (the 32 bytes at 16); blocks of 176 bytes instead of 144.
+@inline function dotK45(w: usize, xq: usize, xw: usize, nb: i32, five: bool): f32 {
   const mask = i8x16.splat(0x0f);
+  const blockBytes: usize = five ? 176 : 144, qs: usize = five ? 48 : 16;
   let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
   let sumf: f32 = 0;
   for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 144, px = xq + <usize>b * 292, yw = xw + <usize>b * 512, sc = pw + 4;
+    const pw = w + <usize>b * blockBytes, px = xq + <usize>b * 292, yw = xw + <usize>b * 512, sc = pw + 4;
+    const h0 = five ? v128.load(pw + 16) : i8x16.splat(0), h1 = five ? v128.load(pw + 32) : i8x16.splat(0);
     let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
     let sumi = 0;
     for (let j = 0; j < 8; j += 2) {
-      const q = pw + 16 + 16 * j;
+      const q = pw + qs + 16 * j;
       const q0 = v128.load(q), q1 = v128.load(q, 16);
-      const pa = levels32(v128.and(q0, mask), v128.and(q1, mask), yw + 64 * j);
-      const pb = levels32(i8x16.shr_u(q0, 4), i8x16.shr_u(q1, 4), yw + 64 * j + 64);
+      let la0 = v128.and(q0, mask), la1 = v128.and(q1, mask), lb0 = i8x16.shr_u(q0, 4), lb1 = i8x16.shr_u(q1, 4);
+      if (five) {
+        la0 = v128.or(la0, bit5(h0, j)); la1 = v128.or(la1, bit5(h1, j));
+        lb0 = v128.or(lb0, bit5(h0, j + 1)); lb1 = v128.or(lb1, bit5(h1, j + 1));
+      }
+      const pa = levels32(la0, la1, yw + 64 * j);
+      const pb = levels32(lb0, lb1, yw + 64 * j + 64);
       const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
       auxLo = i32x4.add(auxLo, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
       auxHi = i32x4.add(auxHi, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
@@ -214,6 +223,14 @@ function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
     sumf -= dmin * <f32>sumi;
   }
   return addLanes(sumf, sumsLo, sumsHi);
+}
+
+function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
+  return dotK45(w, xq, xw, nb, false);
+}
+
+function dotQ5_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
+  return dotK45(w, xq, xw, nb, true);
 }
 
 @inline function addLanes(sumf: f32, lo: v128, hi: v128): f32 {
@@ -227,38 +244,6 @@ function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
 // bit j of each of the 16 qh bytes in h as 0 or 16: the 5th bit of Q5_K's sub-block j
 @inline function bit5(h: v128, j: i32): v128 {
   return i8x16.shl(v128.and(i8x16.shr_u(h, j), i8x16.splat(1)), 4);
-}
-
-// dotQ5_K with Q8_K: dotQ4_K's arithmetic on 5-bit levels (element 32j + l: low nibble as Q4_K's at qs,
-// 5th bit = bit j of qh[l]); lane sums of 4 products |31·128| still fit i16
-function dotQ5_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
-  const mask = i8x16.splat(0x0f);
-  let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
-  let sumf: f32 = 0;
-  for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 176, px = xq + <usize>b * 292, yw = xw + <usize>b * 512, sc = pw + 4;
-    const h0 = v128.load(pw + 16), h1 = v128.load(pw + 32);
-    let auxLo = i32x4.splat(0), auxHi = i32x4.splat(0);
-    let sumi = 0;
-    for (let j = 0; j < 8; j += 2) {
-      const q = pw + 48 + 16 * j;
-      const q0 = v128.load(q), q1 = v128.load(q, 16);
-      const pa = levels32(v128.or(v128.and(q0, mask), bit5(h0, j)), v128.or(v128.and(q1, mask), bit5(h1, j)), yw + 64 * j);
-      const pb = levels32(v128.or(i8x16.shr_u(q0, 4), bit5(h0, j + 1)), v128.or(i8x16.shr_u(q1, 4), bit5(h1, j + 1)), yw + 64 * j + 64);
-      const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
-      auxLo = i32x4.add(auxLo, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
-      auxHi = i32x4.add(auxHi, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
-      sumi += (<i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j)) * minK4(j, sc);
-      sumi += (<i32>load<i16>(px + 264 + 4 * j) + <i32>load<i16>(px + 266 + 4 * j)) * minK4(j + 1, sc);
-    }
-    const yd = load<f32>(px);
-    const d = f32x4.splat(f16(pw) * yd);
-    sumsLo = f32x4.add(sumsLo, f32x4.mul(d, f32x4.convert_i32x4_s(auxLo)));
-    sumsHi = f32x4.add(sumsHi, f32x4.mul(d, f32x4.convert_i32x4_s(auxHi)));
-    const dmin = f16(pw + 2) * yd;
-    sumf -= dmin * <f32>sumi;
-  }
-  return addLanes(sumf, sumsLo, sumsHi);
 }
 
 // one group of 16 Q6_K levels (already − 32) times the widened activations at py and the group's int8
