@@ -108,20 +108,19 @@ function dotQ8_0(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: numbe
 }
 
 // The K-quant dots keep 8 float lanes (element k goes to lane k mod 8) and add them up at the end.
-function dotQ4_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
+// Q4_K and Q5_K share the arithmetic; only the level of element k of a block (4 or 5 bits) and the block size differ.
+function dotK45(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number, blockBytes: number, level: (x: Uint8Array, o: number, k: number) => number): number {
   const yv = new DataView(y.buffer, y.byteOffset, y.byteLength);
   const sums = new Float32Array(8);
   const aux = new Int32Array(8);
   let sumf = 0;
-  for (let b = 0; b < nb; b++, xo += Q4_K_BYTES, yo += Q8_K_BYTES) {
+  for (let b = 0; b < nb; b++, xo += blockBytes, yo += Q8_K_BYTES) {
     aux.fill(0);
     let sumi = 0;
     for (let j = 0; j < 8; j++) {
       const [sc, m] = getScaleMinK4(j, x, xo + 4);
       sumi += (yv.getInt16(yo + 260 + 4 * j, true) + yv.getInt16(yo + 262 + 4 * j, true)) * m;
-      const q = xo + 16 + 32 * (j >> 1);
-      const shift = (j & 1) * 4;
-      for (let l = 0; l < 32; l++) aux[l & 7]! += sc * (((x[q + l]! >> shift) & 0xf) * ((y[yo + 4 + 32 * j + l]! << 24) >> 24));
+      for (let l = 0; l < 32; l++) aux[l & 7]! += sc * (level(x, xo, 32 * j + l) * ((y[yo + 4 + 32 * j + l]! << 24) >> 24));
     }
     const yd = yv.getFloat32(yo, true);
     const d = fround(readF16(x, xo) * yd);
@@ -133,27 +132,18 @@ function dotQ4_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: numbe
   return sumf;
 }
 
+/** the 4-bit level of element k (0…255) of the Q4_K block at o: sub-blocks 2i and 2i+1 share 32 bytes at 16 */
+function q4kLevel(x: Uint8Array, o: number, k: number): number {
+  const j = k >> 5;
+  return (x[o + 16 + 32 * (j >> 1) + (k & 31)]! >> ((j & 1) * 4)) & 0xf;
+}
+
+function dotQ4_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
+  return dotK45(nb, x, xo, y, yo, Q4_K_BYTES, q4kLevel);
+}
+
 function dotQ5_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
-  const yv = new DataView(y.buffer, y.byteOffset, y.byteLength);
-  const sums = new Float32Array(8);
-  const aux = new Int32Array(8);
-  let sumf = 0;
-  for (let b = 0; b < nb; b++, xo += Q5_K_BYTES, yo += Q8_K_BYTES) {
-    aux.fill(0);
-    let sumi = 0;
-    for (let j = 0; j < 8; j++) {
-      const [sc, m] = getScaleMinK4(j, x, xo + 4);
-      sumi += (yv.getInt16(yo + 260 + 4 * j, true) + yv.getInt16(yo + 262 + 4 * j, true)) * m;
-      for (let l = 0; l < 32; l++) aux[l & 7]! += sc * (q5kLevel(x, xo, 32 * j + l) * ((y[yo + 4 + 32 * j + l]! << 24) >> 24));
-    }
-    const yd = yv.getFloat32(yo, true);
-    const d = fround(readF16(x, xo) * yd);
-    for (let l = 0; l < 8; l++) sums[l] = fround(sums[l]! + fround(d * fround(aux[l]!)));
-    const dmin = fround(readF16(x, xo + 2) * yd);
-    sumf = fround(sumf - fround(dmin * fround(sumi)));
-  }
-  for (let l = 0; l < 8; l++) sumf = fround(sumf + sums[l]!);
-  return sumf;
+  return dotK45(nb, x, xo, y, yo, Q5_K_BYTES, q5kLevel);
 }
 
 function dotQ6_K(nb: number, x: Uint8Array, xo: number, y: Uint8Array, yo: number): number {
