@@ -72,3 +72,27 @@ test('a tokenizer whose vocabulary differs from the model is refused on load', (
   const dir = withEdit('tok', 'tokenizer.json', () => JSON.stringify(new CharTokenizer(['a', 'b']).toJSON()));
   assert.throws(() => loadCheckpoint(dir), /the tokenizer has 2 tokens but the model's vocabulary is 3/);
 });
+
+test('a model_type that is not a known type name and an unsupported version are refused, naming the field', () => {
+  const top = (change: (c: Record<string, unknown>) => void) => (t: string): string => {
+    const c = JSON.parse(t);
+    change(c);
+    return JSON.stringify(c);
+  };
+  assert.throws(() => loadCheckpoint(withEdit('mtnull', 'config.json', top((c) => (c.model_type = null)))), /config\.json: field "model_type" must be a model type name \(string\), got null/);
+  assert.throws(() => loadCheckpoint(withEdit('mtnum', 'config.json', top((c) => (c.model_type = 3)))), /config\.json: field "model_type" must be a model type name/);
+  assert.throws(() => loadCheckpoint(withEdit('mtfoo', 'config.json', top((c) => (c.model_type = 'foo')))), /config\.json: field "model_type": unknown model type "foo"/);
+  assert.throws(() => loadCheckpoint(withEdit('v99', 'config.json', top((c) => (c.version = 99)))), /config\.json: field "version" must be a checkpoint version from 1 to \d+, got 99/);
+  assert.throws(() => loadCheckpoint(withEdit('vnone', 'config.json', top((c) => delete c.version))), /config\.json: field "version" must be a checkpoint version/);
+});
+
+test('a weight stored with an integer dtype is refused, naming the tensor and dtype', () => {
+  const dir = withEdit('i32', 'config.json', (t) => t);
+  const model = createModel('gpt', cfg, 1);
+  const tensors: Record<string, { dtype: 'F32' | 'I32'; shape: number[]; data: Float32Array | Int32Array }> = {};
+  for (const [n, p] of model.namedParameters()) tensors[n] = { dtype: 'F32', shape: p.shape.slice(), data: Float32Array.from(p.data) };
+  const w = tensors['transformer.ln_f.weight'];
+  tensors['transformer.ln_f.weight'] = { dtype: 'I32', shape: w.shape, data: new Int32Array(w.data.buffer) };
+  fs.writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(tensors));
+  assert.throws(() => loadCheckpoint(dir), /model\.safetensors: tensor "transformer\.ln_f\.weight" has dtype I32: model weights must be a float type/);
+});

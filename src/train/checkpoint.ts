@@ -86,8 +86,16 @@ function readConfig(text: (name: string) => string | null, where: string): Check
   if (!config || typeof config !== 'object' || config.format !== CHECKPOINT_FORMAT || !config.model || typeof config.model !== 'object') {
     throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}", "model" an object)`);
   }
+  if (!Number.isInteger(config.version) || config.version < 1 || config.version > CHECKPOINT_VERSION) {
+    throw new Error(`${where}/config.json: field "version" must be a checkpoint version from 1 to ${CHECKPOINT_VERSION}, got ${JSON.stringify(config.version)} (written by a newer gptlab, or not a gptlab checkpoint)`);
+  }
+  if ('model_type' in config && typeof config.model_type !== 'string') {
+    throw new Error(`${where}/config.json: field "model_type" must be a model type name (string), got ${JSON.stringify(config.model_type)}`);
+  }
   return config;
 }
+
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
 /** the weights as a state dict, checked against the config's parameter count before any model is allocated */
 function readWeights(read: (name: string) => Uint8Array | null, where: string, t: ModelType, cfg: ModelConfig): Map<string, { shape: number[]; data: Float32Array }> {
@@ -100,6 +108,11 @@ function readWeights(read: (name: string) => Uint8Array | null, where: string, t
   const expected = t.parameterCount?.(cfg);
   if (expected !== undefined && held !== expected) {
     throw new Error(`${where}: config.json describes a ${t.type} of ${expected.toLocaleString('en')} parameters but model.safetensors holds ${held.toLocaleString('en')}`);
+  }
+  for (const [name, e] of entries) {
+    if (!FLOAT_DTYPES.has(e.dtype)) {
+      throw new Error(`${where}/model.safetensors: tensor "${name}" has dtype ${e.dtype}: model weights must be a float type (F32, F16 or BF16)`);
+    }
   }
   const state = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, e] of entries) {
@@ -165,7 +178,7 @@ export function checkpointFromFiles(read: (name: string) => Uint8Array | null, w
     t = modelType(config.model_type ?? 'gpt');
     cfg = t.validate(config.model);
   } catch (e) {
-    throw new Error(`${where}/config.json: ${(e as Error).message}`);
+    throw new Error(`${where}/config.json: ${(e as Error).message.replace(/^unknown model type/, 'field "model_type": unknown model type')}`);
   }
   const state = readWeights(read, where, t, cfg);
   const tokenizer = readTokenizer(text, where, cfg.vocabSize);
