@@ -32,3 +32,16 @@ test('chat: sampling flags follow the server rules', async () => {
   await assert.rejects(chatCommand([ck, '--max-tokens', '0']), refused(/--max-tokens/));
   await assert.rejects(chatCommand([ck, '--repetition-penalty', '0']), refused(/--repetition-penalty/));
 });
+
+test('serve --help shows the ranges of --port, --max-batch, --max-queue, --max-body', async () => {
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await serveCommand(['--help']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(out, /--port <int>.*from 0 to 65535|--port <int>.*\[0, 65535\]/);
+  for (const f of ['--max-batch', '--max-queue', '--max-body']) assert.match(out, new RegExp(`${f} <int>.*(at least|\\[)`), f);
+});

@@ -116,3 +116,15 @@ test('a tokenizer without the chat specials: content holding a marker is a 400 n
     await s.close();
   }
 });
+
+test('special-token text: one token in a legacy /v1/completions prompt (as README says), never in chat messages', async () => {
+  const res = await fetch(`${server.url}/v1/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: '<|end|>', max_tokens: 1, echo: true }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  assert.equal(JSON.parse(text).usage.prompt_tokens, 1);
+  // chat messages encode it as plain text: this vocabulary lacks "<", so it cannot be encoded at all
+  assert.throws(() => engine.countTokens([{ role: 'user', content: '<|end|>' }]), /"<"/);
+});

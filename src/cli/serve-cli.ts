@@ -10,12 +10,12 @@ const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint or run folder (e.g. runs/chat)' },
   dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   host: { type: 'string', default: '127.0.0.1', help: 'address to bind (0.0.0.0 exposes the model to your network)' },
-  port: { type: 'int', default: 8080, help: 'port (0 = any free port)' },
+  port: { type: 'int', default: 8080, min: 0, max: 65535, help: 'port (0 = any free port)' },
   apiKey: { type: 'string', help: 'require "Authorization: Bearer KEY" on /v1/* (or set GPTLAB_API_KEY)' },
   model: { type: 'string', help: 'model id reported by /v1/models (default: the folder name)' },
-  maxBody: { type: 'int', default: 1 << 20, help: 'largest request body in bytes' },
-  maxQueue: { type: 'int', default: 16, help: 'requests waiting behind the running ones before 429' },
-  maxBatch: { type: 'int', default: 8, help: 'requests decoded together (continuous batching; 1 = one at a time)' },
+  maxBody: { type: 'int', default: 1 << 20, min: 1, max: 1 << 30, help: 'largest request body in bytes' },
+  maxQueue: { type: 'int', default: 16, min: 0, help: 'requests waiting behind the running ones before 429' },
+  maxBatch: { type: 'int', default: 8, min: 1, max: 256, help: 'requests decoded together (continuous batching; 1 = one at a time)' },
   ...BACKEND_OPTS,
 };
 
@@ -50,15 +50,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * Refuses options that would start a broken or unsafe server, with one line naming the flag; returns the
+ * Refuses options that would start a broken or unsafe server, with one line naming the flag (the numeric ranges
+ * are in OPTS, checked by parseArgs and shown by --help); returns the
  * API key (--api-key, else a non-empty GPTLAB_API_KEY, else none).
  */
 function checkServeOptions(o: Record<string, unknown>): string | undefined {
-  const port = o.port as number;
-  if (port < 0 || port > 65535) throw new UsageError(`serve: --port must be 0–65535, got ${port}`);
-  if ((o.maxBody as number) < 1) throw new UsageError(`serve: --max-body must be at least 1 byte, got ${o.maxBody}`);
-  if ((o.maxQueue as number) < 0) throw new UsageError(`serve: --max-queue must be 0 or more, got ${o.maxQueue}`);
-  if ((o.maxBatch as number) < 1 || (o.maxBatch as number) > 256) throw new UsageError(`serve: --max-batch must be 1–256, got ${o.maxBatch}`);
   if ((o.host as string).trim() === '') throw new UsageError('serve: --host must not be empty (127.0.0.1 is the default)');
   if (o.model !== undefined && (o.model as string).trim() === '') throw new UsageError('serve: --model must not be empty');
   const key = o.apiKey as string | undefined;
