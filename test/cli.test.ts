@@ -64,6 +64,7 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
   fs.writeFileSync(bin, Buffer.from([0x61, 0x62, 0xff, 0xfe, 0x0a]));
   const short = path.join(tmp, 'short.txt');
   fs.writeFileSync(short, 'abc');
+  const cfgFile = (name: string, text: string): string => (fs.writeFileSync(path.join(tmp, name), text), path.join(tmp, name));
   const badcfg = path.join(tmp, 'bad.json');
   fs.writeFileSync(badcfg, '{"max_iters": "lots"}');
   const broken = path.join(tmp, 'broken');
@@ -79,6 +80,17 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
     [['train', '--data', data, '--lr', '1e-3x'], /--lr must be a number/],
     [['train', '--data', short, '--block-size', '64'], /fewer than block size 64/],
     [['train', '--data', data, '--config', badcfg], /bad\.json: --max-iters must be a whole number/],
+    ...(['{"__proto__":{"maxIters":1}}', '{"constructor":1}', '{"prototype":1}'].map((j, i) => {
+      fs.writeFileSync(path.join(tmp, `proto${i}.json`), j);
+      return [['train', '--data', data, '--config', path.join(tmp, `proto${i}.json`)], /unknown option "(__proto__|constructor|prototype)"/] as [string[], RegExp];
+    })),
+    [['train', '--data', data, '--config', cfgFile('inf.json', '{"max_iters":1e400}')], /--max-iters is not a finite number/],
+    [['train', '--data', data, '--config', cfgFile('str.json', '{"maxIters":"10"}')], /--max-iters must be a whole number \(a JSON number, not text\)/],
+    [['train', '--data', data, '--block-size', '20000', '--max-iters', '1', '--out', path.join(tmp, 'huge')], /out of memory: .*lower --batch-size\/--block-size/],
+    [['train', '--data', data, '--batch-size', '100000000', '--max-iters', '1', '--out', path.join(tmp, 'huge')], /out of memory: the logits/],
+    [['train', '--data', data, '--sample-tokens', '100000000'], /--sample-tokens\) must be a whole number in \[1, 1000000\]/],
+    [['train', '--data', data, '--eval-iters', '100000000'], /--eval-iters\) must be a whole number in \[1, 1000000\]/],
+    [['train', '--data', data, '--out', path.join(tmp, 'run', 'checkpoint'), '--max-iters', '1'], /is a model folder inside a run/],
     [['train'], /give --data FILE, or --demo/],
     [['sample', path.join(tmp, 'nowhere')], /no such checkpoint folder or model file/],
     [['sample', broken], /broken\/model\.safetensors: invalid safetensors file/],

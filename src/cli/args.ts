@@ -68,6 +68,7 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
   const fail = (what: string): never => {
     throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(raw)}`);
   };
+  if (typeof raw === 'number' && !Number.isFinite(raw)) throw new UsageError(`${where}: --${kebab(name)} is not a finite number`);
   switch (spec.type) {
     case 'string':
       if (typeof raw !== 'string') fail('needs a text value');
@@ -212,9 +213,12 @@ function nanoGptSpecial(k: string, v: unknown, table: OptTable, configFile: stri
 function applyConfigFile(configFile: string, table: OptTable, command: string, out: ParsedArgs): void {
   for (const [k, v] of Object.entries(readConfigJson(configFile))) {
     if (nanoGptSpecial(k, v, table, configFile, out)) continue;
-    const name = camel(NANOGPT_NAMES[k] ?? k);
+    const name = camel(Object.hasOwn(NANOGPT_NAMES, k) ? NANOGPT_NAMES[k] : k);
     const spec = Object.hasOwn(table, name) ? table[name] : undefined;
-    if (!spec) throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
+    if (!spec || k === '__proto__' || k === 'constructor' || k === 'prototype') throw new UsageError(`${configFile}: unknown option "${k}" for gptlab ${command}`);
+    if ((spec.type === 'int' || spec.type === 'number') && typeof v !== 'number') {
+      throw new UsageError(`${configFile}: --${kebab(name)} must be ${spec.type === 'int' ? 'a whole number' : 'a number'} (a JSON number, not text), got ${JSON.stringify(v)}`);
+    }
     out[name] = convert(name, spec, v, configFile);
     out._given.add(name);
   }

@@ -84,6 +84,19 @@ export async function loadPlugins(list: string | undefined): Promise<void> {
   }
 }
 
+/**
+ * The one line a failed command prints: the error's message, except JavaScript's allocation failures
+ * (RangeError "Invalid typed array length", "Array buffer allocation failed"), which become "out of memory: …".
+ */
+export function errorLine(e: unknown): string {
+  const err = e as Error;
+  const msg = err?.message ?? String(e);
+  if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
+    return `gptlab: error: out of memory: ${msg} (lower --batch-size/--block-size)`;
+  }
+  return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;
+}
+
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (isMain) {
   main(process.argv.slice(2)).then(
@@ -93,7 +106,7 @@ if (isMain) {
     (e: unknown) => {
       const err = e as Error;
       if (process.env.GPTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.stderr.write(`gptlab: ${err instanceof UsageError ? '' : 'error: '}${err.message ?? String(e)}\n`);
+      process.stderr.write(errorLine(e) + '\n');
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );

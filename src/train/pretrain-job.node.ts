@@ -12,6 +12,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { createOptimizer } from '../optim/registry.js';
+import { checkMemoryBounds } from './memory-bounds.js';
 import { Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
@@ -55,6 +56,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
+    checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments } };
   }
   const tokenizer = job.tokenizerFile
@@ -62,6 +64,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     : CharTokenizer.fromText(job.text);
   const { arch = 'gpt', preset, ...overrides } = job.model;
   const cfg = presetConfig(arch, preset, tokenizer.vocabSize, overrides);
+  checkMemoryBounds(cfg as Record<string, unknown>, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
   return { model: createModel(arch, cfg, job.train.seed ?? 1337), tokenizer };
 }
 

@@ -25,6 +25,7 @@ export class RunFolder {
     if (!save) return;
     if (opts.resume && opts.force) throw new Error(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
+    refuseInsideRun(dir);
     recoverCheckpoints(dir);
     const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
     if (holdsRun && !opts.resume && !opts.force) {
@@ -107,6 +108,17 @@ export interface RunResult {
 }
 
 /** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
+/**
+ * Throws when `dir` is a model folder of another run (it holds config.json, e.g. RUN/checkpoint or RUN/best):
+ * a run nested there would be deleted by the parent run's next checkpoint swap.
+ */
+function refuseInsideRun(dir: string): void {
+  const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));
+  if (fs.existsSync(path.join(dir, 'config.json')) || (parentHoldsRun && /^(checkpoint|best)\b/.test(path.basename(path.resolve(dir))))) {
+    throw new Error(`${dir}: is a model folder inside a run (it holds config.json or sits beside checkpoint/ and best/); choose another --out`);
+  }
+}
+
 class StopSignal {
   requested = false;
   /** 128 + the signal's number, as shells report it: 130 for SIGINT, 143 for SIGTERM */

@@ -68,8 +68,8 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
   maxIters: { min: 1, integer: true }, batchSize: { min: 1, integer: true }, lr: { above: 0 }, minLr: { min: 0 },
   warmupIters: { min: 0, integer: true }, lrDecayIters: { min: 0, integer: true }, weightDecay: { min: 0 },
   beta1: { min: 0, below: 1 }, beta2: { min: 0, below: 1 }, gradClip: { min: 0 }, evalInterval: { min: 1, integer: true },
-  evalIters: { min: 1, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
-  sampleTokens: { min: 1, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true },
+  evalIters: { min: 1, max: 1e6, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
+  sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true },
 };
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -240,13 +240,22 @@ export class Trainer {
     }
   }
 
-  /** a sample from the sample prompt (empty without a tokenizer) */
-  async sample(maxTokens = this.config.sampleTokens, seed = this.config.seed + this.state.step): Promise<string> {
+  /**
+   * A sample from the sample prompt (empty without a tokenizer). With `shouldStop`, generation yields to the
+   * event loop every 16 tokens (so signals get through) and ends early, the text so far, once it says stop.
+   */
+  async sample(maxTokens = this.config.sampleTokens, seed = this.config.seed + this.state.step, shouldStop?: () => boolean): Promise<string> {
     if (!this.tokenizer) return '';
-    const res = await generateText(this.model, this.tokenizer, this.config.samplePrompt, {
-      maxNewTokens: maxTokens, temperature: this.config.sampleTemperature, seed, yieldEvery: 0,
-    });
-    return this.config.samplePrompt + res.text;
+    const ac = shouldStop ? new AbortController() : undefined;
+    const timer = shouldStop ? setInterval(() => shouldStop() && ac!.abort(), 20) : undefined;
+    try {
+      const res = await generateText(this.model, this.tokenizer, this.config.samplePrompt, {
+        maxNewTokens: maxTokens, temperature: this.config.sampleTemperature, seed, yieldEvery: shouldStop ? 16 : 0, signal: ac?.signal,
+      });
+      return this.config.samplePrompt + res.text;
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
+    }
   }
 
   /** Trains until maxIters, early stopping, or shouldStop(). Resumes from this.state.step. */
@@ -255,6 +264,7 @@ export class Trainer {
     const meter = new Throughput();
     if (this.state.step === 0 && (await this.maybeSample(cb))) meter.restart();
     while (this.state.step < c.maxIters) {
+      if (cb.shouldStop?.()) break; // e.g. a signal during the first sample
       const { loss, lr, gradNorm, tokens } = this.trainStep();
       const step = this.state.step;
       if (step % 10 === 0 || step === 1) this.state.history.push({ step, train: loss, lr });
@@ -272,7 +282,7 @@ export class Trainer {
       await tick(); // let signals (Ctrl-C, SIGTERM) and I/O through
     }
     this.syncRngState();
-    return 'done';
+    return this.state.step < c.maxIters ? 'interrupted' : 'done';
   }
 
   /** evaluates, updates best/patience and history, calls onEval; true when early stopping says stop */
@@ -293,7 +303,8 @@ export class Trainer {
 
   private async maybeSample(cb: TrainCallbacks): Promise<boolean> {
     if (!cb.onSample || !this.tokenizer || !this.config.sampleAt.includes(this.state.step)) return false;
-    cb.onSample({ step: this.state.step, text: await this.sample() });
+    const shouldStop = cb.shouldStop?.bind(cb);
+    cb.onSample({ step: this.state.step, text: await this.sample(undefined, undefined, shouldStop) });
     return true;
   }
 
