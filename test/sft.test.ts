@@ -109,3 +109,20 @@ test('SIGTERM saves a checkpoint like Ctrl-C, and the run resumes from it', asyn
   const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
   assert.ok(state.step > 0 && state.step < 100000, `saved at step ${state.step}`);
 });
+
+test('a signal during a long sample stops it and saves a checkpoint (trial 9)', async () => {
+  const out = path.join(tmp, 'term-sample');
+  const args = ['train', '--demo', '--out', out, '--max-iters', '5', '--sample-at', '0', '--sample-tokens', '1000000', '--preset', 'tiny', '--threads', '1'];
+  const t0 = Date.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (d) => {
+      if (/^training /m.test(String(d))) setTimeout(() => p.kill('SIGTERM'), 1000);
+    });
+    p.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 143);
+  assert.ok(Date.now() - t0 < 60_000, 'the sample did not stop');
+  const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
+  assert.equal(state.step, 0);
+});
