@@ -128,3 +128,13 @@ test('special-token text: one token in a legacy /v1/completions prompt (as READM
   // chat messages encode it as plain text: this vocabulary lacks "<", so it cannot be encoded at all
   assert.throws(() => engine.countTokens([{ role: 'user', content: '<|end|>' }]), /"<"/);
 });
+
+test('a character the char-level model lacks is a 400 that says which characters it knows', async () => {
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'price €' }], max_tokens: 1 }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 400, text);
+  assert.match(JSON.parse(text).error.message, /character "€" \(U\+20AC\) is not in the vocabulary of this character-level model .*it knows only ".*"; leave the character out or replace it/);
+});

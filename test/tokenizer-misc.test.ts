@@ -96,3 +96,8 @@ test('CLI: tokenize --ids/--stats/view, tokenizer train, bad flags', () => {
   assert.match(r.stderr, /tok\.json: not valid JSON/);
   void execFileSync;
 });
+
+test('char tokenizer: a character outside the vocabulary is refused saying which characters the model knows', () => {
+  const t = CharTokenizer.fromText('hello world');
+  assert.throws(() => t.encode('hello!'), /character "!" \(U\+0021\) is not in the vocabulary of this character-level model \(8 characters, those of its training text\): it knows only " dehlorw"; leave the character out or replace it/);
+});

@@ -51,7 +51,7 @@ export class CharTokenizer implements Tokenizer {
       for (const ch of seg) {
         const id = this.index.get(ch);
         if (id === undefined) {
-          throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the vocabulary`);
+          throw new Error(`character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not in the vocabulary${this.knownCharsNote()}`);
         }
         out.push(id);
       }
@@ -59,7 +59,13 @@ export class CharTokenizer implements Tokenizer {
     return out;
   }
 
-  decode(ids: ArrayLike<number>): string {
+  /** why a character is missing and which ones the model knows (listed when the vocabulary is small) */
+  private knownCharsNote(): string {
+    const known = this.chars.length <= 200 ? `: it knows only ${JSON.stringify(this.chars.join(''))}` : '';
+    return ` of this character-level model (${this.chars.length} characters, those of its training text)${known}; leave the character out or replace it`;
+  }
+
+    decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) s += this.idToToken(ids[i]);
     return s;
