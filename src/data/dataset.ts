@@ -22,6 +22,7 @@ export function parseSplit(spec: string): SplitFractions {
   const [train, dev, test = 0] = parts;
   const total = train + dev + test;
   if (total <= 0 || train === 0) throw new Error(`--split "${spec}" leaves no training data`);
+  if (total > 100 + 1e-9) throw new Error(`--split "${spec}": the parts add up to ${total}, more than 100 percent`);
   return { train: train / total, dev: dev / total, test: test / total };
 }
 
