@@ -211,6 +211,7 @@ function nanoGptSpecial(k: string, v: unknown, table: OptTable, configFile: stri
 
 /** applies a --config JSON file: keys are flag names (camelCase, kebab-case, snake_case) or nanoGPT's names */
 function applyConfigFile(configFile: string, table: OptTable, command: string, out: ParsedArgs): void {
+  const keyOf = new Map<string, string>(); // option name → the key that set it, so two spellings of one option are refused
   for (const [k, v] of Object.entries(readConfigJson(configFile))) {
     if (nanoGptSpecial(k, v, table, configFile, out)) continue;
     const name = camel(Object.hasOwn(NANOGPT_NAMES, k) ? NANOGPT_NAMES[k] : k);
@@ -219,6 +220,8 @@ function applyConfigFile(configFile: string, table: OptTable, command: string, o
     if ((spec.type === 'int' || spec.type === 'number') && typeof v !== 'number') {
       throw new UsageError(`${configFile}: --${kebab(name)} must be ${spec.type === 'int' ? 'a whole number' : 'a number'} (a JSON number, not text), got ${JSON.stringify(v)}`);
     }
+    if (keyOf.has(name)) throw new UsageError(`${configFile}: "${keyOf.get(name)}" and "${k}" both set --${kebab(name)}; keep one`);
+    keyOf.set(name, k);
     out[name] = convert(name, spec, v, configFile);
     out._given.add(name);
   }

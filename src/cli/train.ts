@@ -41,7 +41,7 @@ export const TRAIN_OPTS: OptTable = {
   lr: { type: 'number', default: D.lr, help: 'peak learning rate' },
   minLr: { type: 'number', default: D.minLr, help: 'learning rate at the end of the cosine decay' },
   warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
-  lrDecayIters: { type: 'int', help: 'cosine decay length (default: max-iters)' },
+  lrDecayIters: { type: 'int', help: 'cosine decay length (default, or 0: max-iters)' },
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
   momentum: { type: 'number', help: 'sgd, rmsprop: momentum (default 0)' },
   dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
