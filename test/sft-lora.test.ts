@@ -173,6 +173,7 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   assert.notDeepEqual(Array.from(tensors(path.join(dir, 'cli-freeze', 'checkpoint', 'model.safetensors')).get('transformer.ln_f.weight')!), Array.from(loadCheckpoint(base).model.stateDict().get('transformer.ln_f.weight')!.data), 'the rest trains');
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'x'), '--lora-r', '0']), /--lora-r must be at least 1/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /match no Linear module/);
+  await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--lora-targets', 'foo']), /--lora-targets needs --lora-r/);
 });
 
 // PEFT parity (scripts/fixtures/make_lora_tokens_fixture.py): a GPT-2-shaped GPT with LoRA on c_attn, c_proj,

@@ -22,6 +22,8 @@ export const ADAPT_OPTS: OptTable = {
 export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
   const r = o.loraR as number | undefined;
   const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const loraOnly = ['loraTargets', 'loraAlpha', 'loraDropout'].find((k) => o._given.has(k));
+  if (r === undefined && loraOnly) throw new UsageError(`${command}: --${loraOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} needs --lora-r (LoRA is off without it)`);
   if (r === undefined && !freeze?.length) return undefined;
   const alpha = o.loraAlpha as number, dropout = o.loraDropout as number; // ranges checked by the option table
   const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);
