@@ -89,7 +89,7 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
     [['train', '--data', data, '--block-size', '20000', '--max-iters', '1', '--out', path.join(tmp, 'huge')], /out of memory: .*lower --batch-size\/--block-size/],
     [['train', '--data', data, '--batch-size', '100000000', '--max-iters', '1', '--out', path.join(tmp, 'huge')], /out of memory: the logits/],
     [['train', '--data', data, '--sample-tokens', '100000000'], /--sample-tokens\) must be a whole number in \[1, 1000000\]/],
-    [['train', '--data', data, '--eval-iters', '100000000'], /--eval-iters\) must be a whole number in \[1, 1000000\]/],
+    [['train', '--data', data, '--eval-iters', '100000000'], /--eval-iters\) must be a whole number in \[1, 10000\]/],
     [['train', '--data', data, '--out', path.join(tmp, 'run', 'checkpoint'), '--max-iters', '1'], /is a model folder inside a run/],
     [['train', '--data', data, '--config', cfgFile('twice.json', '{"max_iters":5,"max-iters":6}')], /"max_iters" and "max-iters" both set --max-iters/],
     [['train', '--data', data, '--split', '50/60', '--out', path.join(tmp, 'split')], /--split "50\/60": the parts add up to 110, more than 100 percent/],

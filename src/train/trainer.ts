@@ -68,7 +68,7 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
   maxIters: { min: 1, integer: true }, batchSize: { min: 1, integer: true }, lr: { above: 0 }, minLr: { min: 0 },
   warmupIters: { min: 0, integer: true }, lrDecayIters: { min: 0, integer: true }, weightDecay: { min: 0 },
   beta1: { min: 0, below: 1 }, beta2: { min: 0, below: 1 }, gradClip: { min: 0 }, evalInterval: { min: 1, integer: true },
-  evalIters: { min: 1, max: 1e6, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
+  evalIters: { min: 1, max: 10000, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
   sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true },
 };
 
