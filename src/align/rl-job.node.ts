@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lossCurveSVG } from '../eval/plot.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
-import { writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { RunFolder } from '../train/run-folder.node.js';
+import { optimizerStateBytes } from '../train/checkpoint.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { tick } from '../generate/generate.js';
 import type { RLStepLog } from './grpo-trainer.js';
@@ -50,10 +50,8 @@ export interface RLRunResult {
 
 /** trainer_state.json and optimizer.safetensors for resuming */
 function stateFiles(loop: RLLoop, history: RLStepLog[], best: number, rng: unknown): Record<string, Uint8Array | string> {
-  const moments: Record<string, SafetensorsEntry> = {};
-  for (const [k, v] of Object.entries(loop.optimizer.stateTensors((p) => loop.nameOf(p)))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
   return {
-    'optimizer.safetensors': writeSafetensors(moments),
+    'optimizer.safetensors': optimizerStateBytes(loop.optimizer, (p) => loop.nameOf(p)),
     // the Trainer's fields (checkpoint loading checks them), the RL history and best held-out score beside them
     'trainer_state.json': JSON.stringify({
       step: loop.step, rng, modelRng: rng, bestDevLoss: null, evalsWithoutImprovement: 0, history: [], tokensSeen: 0,

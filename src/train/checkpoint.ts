@@ -11,6 +11,8 @@ import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } f
 import { tokenizerFromJSON } from '../tokenizers/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { Trainer, TrainConfig, TrainState } from './trainer.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export const CHECKPOINT_FORMAT = 'gptlab-checkpoint';
 export const CHECKPOINT_VERSION = 2;
@@ -59,15 +61,23 @@ export function checkpointFiles(
     'tokenizer.json': JSON.stringify(tokenizer.toJSON()) + '\n',
     ...(modelType(model.type).saveExtra?.(model) ?? {}),
   };
-  if (opts.trainer) {
-    const t = opts.trainer;
-    t.syncRngState();
-    const moments: Record<string, SafetensorsEntry> = {};
-    for (const [k, v] of Object.entries(t.optimizer.stateTensors(t.nameOf))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
-    files['optimizer.safetensors'] = writeSafetensors(moments);
-    files['trainer_state.json'] = JSON.stringify(t.state) + '\n';
-  }
-  return files;
+  return opts.trainer ? { ...files, ...trainerStateFiles(opts.trainer) } : files;
+}
+
+/** an optimizer's moments as optimizer.safetensors bytes, one flat float32 tensor per state slot and parameter */
+export function optimizerStateBytes(optimizer: Optimizer, nameOf: (p: Tensor) => string): Uint8Array {
+  const moments: Record<string, SafetensorsEntry> = {};
+  for (const [k, v] of Object.entries(optimizer.stateTensors(nameOf))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
+  return writeSafetensors(moments);
+}
+
+/**
+ * optimizer.safetensors and trainer_state.json: what resuming a Trainer needs, for every run folder that holds
+ * one (language models, image classifiers, seq2seq). Syncs the trainer's generators into its state first.
+ */
+export function trainerStateFiles(t: Trainer): Record<string, Uint8Array | string> {
+  t.syncRngState();
+  return { 'optimizer.safetensors': optimizerStateBytes(t.optimizer, t.nameOf), 'trainer_state.json': JSON.stringify(t.state) + '\n' };
 }
 
 /** a JSON file of a checkpoint, with errors that name the file */

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { Seq2seq, validateSeq2seqConfig, type Seq2seqConfig } from '../models/seq2seq.js';
 import { Seq2seqVocab, type VocabLevel } from '../models/seq2seq-vocab.js';
 import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
-import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
-import { validateTrainState } from './checkpoint.js';
+import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { RunFolder, evalLine } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
@@ -67,23 +67,14 @@ export interface Seq2seqCheckpoint {
 
 /** The files of a checkpoint folder; `trainer` adds the optimizer and trainer state for resuming. */
 export function seq2seqFiles(model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab, meta: Record<string, unknown>, trainer?: Trainer): Record<string, Uint8Array | string> {
-  const tensors: Record<string, SafetensorsEntry> = {};
-  for (const [name, p] of model.namedParameters()) tensors[name] = { dtype: 'F32', shape: p.shape.slice(), data: p.data };
   const config = { format: SEQ2SEQ_FORMAT, version: 1, model_type: 'seq2seq', model: model.config, train: trainer?.config, meta };
   const files: Record<string, Uint8Array | string> = {
     'config.json': JSON.stringify(config, null, 2) + '\n',
-    'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
+    'model.safetensors': modelToSafetensors(model),
     'src_vocab.json': JSON.stringify(src.toJSON()) + '\n',
     'tgt_vocab.json': JSON.stringify(tgt.toJSON()) + '\n',
   };
-  if (trainer) {
-    trainer.syncRngState();
-    const moments: Record<string, SafetensorsEntry> = {};
-    for (const [k, v] of Object.entries(trainer.optimizer.stateTensors(trainer.nameOf))) moments[k] = { dtype: 'F32', shape: [v.length], data: v };
-    files['optimizer.safetensors'] = writeSafetensors(moments);
-    files['trainer_state.json'] = JSON.stringify(trainer.state) + '\n';
-  }
-  return files;
+  return trainer ? { ...files, ...trainerStateFiles(trainer) } : files;
 }
 
 /** a checkpoint folder itself, or a run folder's best/ (checkpoint/ when `resumable`, or when there is no best/) */

@@ -15,12 +15,13 @@ import { checkClassesPresent, parsePixelsCSV, type PixelsCSVOptions } from '../d
 import { imageCount, splitImages, subsetImages, type ImageSet } from '../data/image-set.js';
 import { classificationMetrics, confusionMatrixSVG, formatConfusionMatrix, type ClassificationMetrics } from '../eval/classification.js';
 import { gridPNG } from '../eval/png.js';
-import { readSafetensors, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { readSafetensors } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ImageClassification, predictImages, accuracyOf } from './image-classification.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 import { RunFolder, evalLine } from './run-folder.node.js';
 import { resolveCheckpointDir } from './checkpoint.node.js';
+import { trainerStateFiles } from './checkpoint.js';
 import { Trainer, type TrainConfig, type TrainOutcome, type TrainState } from './trainer.js';
 
 export const VISION_FORMAT = 'gptlab-vision';
@@ -59,14 +60,7 @@ export function loadVisionData(job: VisionTrainJob): { train: ImageSet; test: Im
 function visionFiles(model: ImageClassifier, trainer: Trainer | null, meta: Record<string, unknown>): Record<string, Uint8Array | string> {
   const config = { format: VISION_FORMAT, version: 1, model_type: model.type, model: model.config, train: trainer?.config, meta };
   const files: Record<string, Uint8Array | string> = { 'config.json': JSON.stringify(config, null, 2) + '\n', 'model.safetensors': moduleToSafetensors(model) };
-  if (trainer) {
-    trainer.syncRngState();
-    const m: Record<string, SafetensorsEntry> = {};
-    for (const [k, v] of Object.entries(trainer.optimizer.stateTensors(trainer.nameOf))) m[k] = { dtype: 'F32', shape: [v.length], data: v };
-    files['optimizer.safetensors'] = writeSafetensors(m);
-    files['trainer_state.json'] = JSON.stringify(trainer.state) + '\n';
-  }
-  return files;
+  return trainer ? { ...files, ...trainerStateFiles(trainer) } : files;
 }
 
 /** Loads a vision checkpoint (folder, or run folder → best/); throws one line for anything else. */
