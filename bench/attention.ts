@@ -4,19 +4,7 @@
 // Run: node dist/bench/attention.js [--runs 20]
 import { compileKernels, createMemory, instantiateKernels } from '../src/backend/wasm.js';
 import { attentionBackwardRef, attentionForwardRef } from '../src/backend/attention-ref.js';
-
-function median(f: () => void, runs: number): number {
-  f(); // warm-up: lets the engine's optimising tier compile it
-  f();
-  const ms: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[runs >> 1];
-}
+import { medianMs } from './timing.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
@@ -44,11 +32,11 @@ for (const [B, H, T, hs] of [[12, 4, 64, 32], [8, 6, 256, 64]]) {
   new Float32Array(memory.buffer, off.dy, sizes.dy).set(dy);
   const y = new Float32Array(sizes.y), att = new Float32Array(sizes.att), dqkv = new Float32Array(sizes.dqkv);
 
-  const fw = median(() => k.attnForward(off.qkv, off.y, off.att, T, H, hs, scale, 0, items, off.scratch), runs);
-  const bw = median(() => k.attnBackward(off.qkv, off.att, off.dy, off.dqkv, T, H, hs, scale, 1, 0, items, off.scratch), runs);
+  const fw = medianMs(() => k.attnForward(off.qkv, off.y, off.att, T, H, hs, scale, 0, items, off.scratch), runs);
+  const bw = medianMs(() => k.attnBackward(off.qkv, off.att, off.dy, off.dqkv, T, H, hs, scale, 1, 0, items, off.scratch), runs);
   const refRuns = T > 64 ? Math.min(runs, 5) : runs;
-  const fr = median(() => attentionForwardRef(qkv, y, att, B, T, H, hs, scale), refRuns);
-  const br = median(() => attentionBackwardRef(qkv, att, dy, dqkv, B, T, H, hs, scale, true), refRuns);
+  const fr = medianMs(() => attentionForwardRef(qkv, y, att, B, T, H, hs, scale), refRuns);
+  const br = medianMs(() => attentionBackwardRef(qkv, att, dy, dqkv, B, T, H, hs, scale, true), refRuns);
   const f = (x: number) => x.toFixed(3).padStart(10);
   const s = (x: number) => `${x.toFixed(1)}×`.padStart(7);
   console.log(`${`B${B} H${H} T${T} hs${hs}`.padEnd(28)}${f(fw)}${f(fr)}${s(fr / fw)}${f(bw)}${f(br)}${s(br / bw)}`);

@@ -13,6 +13,7 @@ import { stepScope, toPersistent } from '../src/backend/storage.js';
 import { conv2d } from '../src/tensor/conv.js';
 import { Rng } from '../src/tensor/rng.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { medianMs } from './timing.js';
 
 /** one Conv2d call: x (N, C, H, W), weight (O, C, k, k), bias (O); square stride and padding */
 export interface ConvShape {
@@ -53,20 +54,6 @@ const outSide = (n: number, k: number, s: number, p: number): number => Math.flo
 /** flops of forward + both backward GEMMs */
 export function convFlops(s: ConvShape): number {
   return 3 * 2 * s.N * s.O * outSide(s.H, s.k, s.stride, s.padding) * outSide(s.W, s.k, s.stride, s.padding) * s.C * s.k * s.k;
-}
-
-/** median of `runs` timings of f after two warm-up calls, in ms */
-function medianMs(f: () => void, runs: number): number {
-  f();
-  f();
-  const ms: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[runs >> 1];
 }
 
 /** our median forward + backward on the active backend; operands live in its storage, as parameters do */

@@ -34,6 +34,7 @@ import { ggmlByteSize } from '../src/quant/types.js';
 import { noGrad } from '../src/tensor/tensor.js';
 import { stepScope } from '../src/backend/storage.js';
 import { backend } from '../src/backend/backend.js';
+import { median } from './timing.js';
 
 export interface BenchGgufOptions {
   quick?: boolean;
@@ -70,7 +71,6 @@ function greedyTokensPerSec(model: LanguageModel, prompt: number[], n: number): 
   });
 }
 
-const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 
 interface DecodeBeside { ours: number; llamaCpp: number | null; llamaCpp1: number | null; ratio: number | null }
 

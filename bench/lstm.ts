@@ -9,6 +9,7 @@ import { initBackend, type BackendName } from '../src/backend/index.node.js';
 import { stepScope } from '../src/backend/storage.js';
 import { createModel } from '../src/models/registry.js';
 import { Rng } from '../src/tensor/rng.js';
+import { medianMs } from './timing.js';
 
 export interface LstmShape {
   vocab: number;
@@ -30,20 +31,6 @@ export interface LstmBenchResult {
   torchNote: string;
   threads: number;
   backend: string;
-}
-
-/** median of `runs` timings of f after two warm-up calls, in ms */
-function medianMs(f: () => void, runs: number): number {
-  f();
-  f();
-  const ms: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    f();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[runs >> 1];
 }
 
 /** our training step's median time */

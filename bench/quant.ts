@@ -6,6 +6,7 @@
 import { WasmBackend } from '../src/backend/wasm.js';
 import { GGMLType, dequantizeReference, quantizeReference } from '../src/quant/index.js';
 import { Rng } from '../src/tensor/rng.js';
+import { median } from './timing.js';
 
 export interface QuantBenchRow {
   type: string;
@@ -19,11 +20,6 @@ const TYPES: [string, number][] = [
   ['Q8_0', GGMLType.Q8_0], ['Q4_0', GGMLType.Q4_0], ['Q4_1', GGMLType.Q4_1], ['Q5_0', GGMLType.Q5_0], ['Q5_1', GGMLType.Q5_1],
   ['Q4_K', GGMLType.Q4_K], ['Q5_K', GGMLType.Q5_K], ['Q6_K', GGMLType.Q6_K],
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 function timeMs(f: () => unknown): number {
   const t0 = performance.now();
