@@ -12,16 +12,7 @@
 // block, Q8_1 two (d, s), Q8_K none (its d is a float32 inside the block), and `xw` its quants widened to
 // int16 (element k at xw + 2k), which every weight row multiplies without widening them again.
 
-import { f16, toF16 } from './f16';
-
-const Q4_0: i32 = 2;
-const Q4_1: i32 = 3;
-const Q5_0: i32 = 6;
-const Q5_1: i32 = 7;
-const Q8_0: i32 = 8;
-const Q4_K: i32 = 12;
-const Q5_K: i32 = 13;
-const Q6_K: i32 = 14;
+import { f16, toF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K } from './ggml';
 
 @inline function hsumI(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);

@@ -9,16 +9,7 @@
 // float32 operations in order; its JS integer conversions (ToInt32: NaN → 0) are `toInt`.
 // Pointers are byte offsets into the memory the JS side owns; nothing is allocated here.
 
-import { f16, toF16 } from './f16';
-
-const Q4_0: i32 = 2;
-const Q4_1: i32 = 3;
-const Q5_0: i32 = 6;
-const Q5_1: i32 = 7;
-const Q8_0: i32 = 8;
-const Q4_K: i32 = 12;
-const Q5_K: i32 = 13;
-const Q6_K: i32 = 14;
+import { f16, toF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K } from './ggml';
 
 /** JS ToInt32 of an integral float: NaN and ±Infinity → 0, otherwise the value modulo 2^32 */
 @inline function toInt(v: f64): i32 {

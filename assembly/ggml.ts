@@ -1,5 +1,16 @@
-// IEEE half-precision conversions shared by the quantized kernels (qmatvec.ts, quantize.ts), bit for bit with
-// src/quant/f16.ts: half → float32 exactly, float32 → half rounding to nearest even (NaN → quiet 0x7e00).
+// What the quantized kernels (qmatvec.ts, quantize.ts) share about llama.cpp's block formats: the type ids of
+// ggml's `enum ggml_type` (src/quant/types.ts GGMLType), and the IEEE half-precision conversions of their scales,
+// bit for bit with src/quant/f16.ts: half → float32 exactly, float32 → half rounding to nearest even
+// (NaN → quiet 0x7e00).
+
+export const Q4_0: i32 = 2;
+export const Q4_1: i32 = 3;
+export const Q5_0: i32 = 6;
+export const Q5_1: i32 = 7;
+export const Q8_0: i32 = 8;
+export const Q4_K: i32 = 12;
+export const Q5_K: i32 = 13;
+export const Q6_K: i32 = 14;
 
 /** IEEE half at p → float32 (exact) */
 @inline export function f16(p: usize): f32 {
