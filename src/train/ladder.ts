@@ -198,8 +198,9 @@ const CALIBRATION_SECONDS = 5;
 async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (l: string) => void): Promise<LadderRow> {
   const model = createRungModel(o, rung);
   log(`${rung.name}: ${model.describe()}, ${model.numParameters().toLocaleString('en')} parameters`);
-  const steps = o.rungSteps?.[rung.name] ?? o.steps ?? (await calibrateSteps(o, p, rung, o.budgetSeconds!));
-  if (o.steps === undefined && o.rungSteps?.[rung.name] === undefined) log(`  ${steps.toLocaleString('en')} steps fill the ${o.budgetSeconds} s budget on this machine`);
+  const given = o.rungSteps?.[rung.name] ?? o.steps;
+  const steps = given ?? (await calibrateSteps(o, p, rung, o.budgetSeconds!));
+  if (given === undefined) log(`  ${steps.toLocaleString('en')} steps fill the ${o.budgetSeconds} s budget on this machine`);
   const trainer = new Trainer(model, new Pretraining(p.splits), rungConfig(o, rung, steps));
   const t0 = performance.now();
   await trainer.run({ onStep: (i) => o.onStep?.(rung.name, { step: i.step, total: steps, loss: i.loss, tokensPerSec: i.tokensPerSec }) });
@@ -210,7 +211,7 @@ async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (
   };
 }
 
-/** `MLP=1200,RNN=800` → { MLP: 1200, RNN: 800 }; the reproduce string of a ladder run's rows */
+/** a ladder run's gradient rows → `MLP=1200,RNN=800`, what `rungSteps` (the CLI's --rung-steps) takes to reproduce them */
 export function rungStepsString(rows: readonly LadderRow[]): string {
   return rows.filter((r) => r.steps > 0).map((r) => `${r.name}=${r.steps}`).join(',');
 }
