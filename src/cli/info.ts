@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { maybeHelp } from './common.js';
-import { loadCheckpoint, resolveCheckpointDir } from '../train/checkpoint.node.js';
+import { loadCheckpoint, readJSONFile, resolveCheckpointDir } from '../train/checkpoint.node.js';
 import { readSafetensors } from '../formats/safetensors.js';
 
 const OPTS: OptTable = {
@@ -81,12 +81,7 @@ interface OtherRunInfo {
  */
 function otherRunInfo(dir: string): OtherRunInfo | null {
   const cfgFile = path.join(dir, 'config.json');
-  let cfg: Record<string, unknown>;
-  try {
-    cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${cfgFile}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
+  const cfg = readJSONFile(cfgFile) as Record<string, unknown>;
   const format = typeof cfg.format === 'string' ? cfg.format : '';
   if (!(format in OTHER_FORMATS)) return null;
   const st = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))), path.join(dir, 'model.safetensors'));
@@ -105,7 +100,7 @@ function otherRunInfo(dir: string): OtherRunInfo | null {
   parameters.total = total;
   const meta = (cfg.meta as Record<string, unknown> | undefined) ?? {};
   const statePath = path.join(dir, 'trainer_state.json');
-  const state = fs.existsSync(statePath) ? (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { step?: number }) : null;
+  const state = fs.existsSync(statePath) ? (readJSONFile(statePath) as { step?: number }) : null;
   return {
     folder: dir, format, madeBy: `gptlab ${OTHER_FORMATS[format]}`, model: applicableFields((cfg.model ?? cfg.gan ?? null) as Record<string, unknown> | null), parameters, buffers,
     step: state?.step ?? (typeof cfg.step === 'number' ? cfg.step : typeof meta.step === 'number' ? meta.step : null), epoch: typeof cfg.epoch === 'number' ? cfg.epoch : null,

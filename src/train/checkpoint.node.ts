@@ -3,7 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { recoverDirAtomicSync, writeDirAtomicSync } from '../formats/atomic.node.js';
-import { checkpointFromFiles, type Checkpoint } from './checkpoint.js';
+import { checkpointFromFiles, parseJSON, type Checkpoint } from './checkpoint.js';
+
+/** a JSON file of a run folder; throws `FILE: missing` or `FILE: not valid JSON (…)` */
+export function readJSONFile(file: string): unknown {
+  if (!fs.existsSync(file)) throw new Error(`${file}: missing`);
+  return parseJSON(fs.readFileSync(file, 'utf8'), file);
+}
 
 /** writes a checkpoint folder atomically (its parent folders are created) */
 export function saveCheckpoint(dir: string, files: Record<string, Uint8Array | string>): void {

@@ -81,7 +81,7 @@ export function trainerStateFiles(t: Trainer): Record<string, Uint8Array | strin
 }
 
 /** a JSON file of a checkpoint, with errors that name the file */
-function parseJSON(text: string, file: string): unknown {
+export function parseJSON(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {

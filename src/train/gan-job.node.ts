@@ -24,6 +24,7 @@ import { GanTrainer, sampleGenerator, type GanData, type GanTrainConfig } from '
 import { scoreGlyphs, trainGlyphJudge, type GlyphJudge, type GlyphScore } from './glyph-judge.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 import { VISION_FORMAT } from './vision-job.node.js';
+import { readJSONFile } from './checkpoint.node.js';
 
 export const GAN_FORMAT = 'gptlab-gan';
 /** 2: image generators end in tanh (images in [−1, 1]); DCGAN layers before BatchNorm have no bias and the
@@ -203,7 +204,7 @@ export function loadGenerator(p: string): { G: Generator; config: GanConfig; dat
   const dir = fs.existsSync(path.join(p, 'config.json')) ? p : path.join(p, 'checkpoint');
   const cf = path.join(dir, 'config.json');
   if (!fs.existsSync(cf)) throw new Error(`${p}: not a GAN checkpoint (no config.json here nor in checkpoint/)`);
-  const c = JSON.parse(fs.readFileSync(cf, 'utf8')) as { format?: string; version?: number; gan: GanConfig; data: string };
+  const c = readJSONFile(cf) as { format?: string; version?: number; gan: GanConfig; data: string };
   if (c.format !== GAN_FORMAT) throw new Error(`${cf}: not a GAN checkpoint (format ${JSON.stringify(c.format)}); train one with gptlab gan train`);
   if (c.gan.sampleShape.length === 3 && c.version !== GAN_VERSION) throw new Error(`${cf}: an image GAN of checkpoint version ${c.version} (sigmoid output); this gptlab reads version ${GAN_VERSION} — train it again with gptlab gan train`);
   const G = new Generator(ganConfig(c.gan), new Rng(0));

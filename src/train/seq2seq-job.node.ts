@@ -16,6 +16,7 @@ import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
+import { readJSONFile } from './checkpoint.node.js';
 import { RunFolder, evalLine } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
@@ -85,19 +86,10 @@ export function resolveSeq2seqDir(p: string, resumable = false): string {
   throw new Error(`${p}: not a seq2seq checkpoint (no config.json here, nor in best/ or checkpoint/)`);
 }
 
-function readJSON(file: string): unknown {
-  if (!fs.existsSync(file)) throw new Error(`${file}: missing`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 /** Loads and validates a checkpoint: config, vocabularies against the config, every weight present and finite. */
 export function loadSeq2seq(p: string, resumable = false): Seq2seqCheckpoint {
   const dir = resolveSeq2seqDir(p, resumable);
-  const cfg = readJSON(path.join(dir, 'config.json')) as { format?: string; model?: Seq2seqConfig; train?: Partial<TrainConfig>; meta?: Record<string, unknown> };
+  const cfg = readJSONFile(path.join(dir, 'config.json')) as { format?: string; model?: Seq2seqConfig; train?: Partial<TrainConfig>; meta?: Record<string, unknown> };
   if (cfg?.format !== SEQ2SEQ_FORMAT) throw new Error(`${dir}/config.json: not a seq2seq checkpoint (format ${JSON.stringify(cfg?.format)}, expected "${SEQ2SEQ_FORMAT}")`);
   try {
     validateSeq2seqConfig(cfg.model ?? ({} as Seq2seqConfig));
@@ -105,8 +97,8 @@ export function loadSeq2seq(p: string, resumable = false): Seq2seqCheckpoint {
     throw new Error(`${dir}/config.json: ${(e as Error).message}`);
   }
   const config = cfg.model!;
-  const src = Seq2seqVocab.fromJSON(readJSON(path.join(dir, 'src_vocab.json')), `${dir}/src_vocab.json`);
-  const tgt = Seq2seqVocab.fromJSON(readJSON(path.join(dir, 'tgt_vocab.json')), `${dir}/tgt_vocab.json`);
+  const src = Seq2seqVocab.fromJSON(readJSONFile(path.join(dir, 'src_vocab.json')), `${dir}/src_vocab.json`);
+  const tgt = Seq2seqVocab.fromJSON(readJSONFile(path.join(dir, 'tgt_vocab.json')), `${dir}/tgt_vocab.json`);
   if (src.size !== config.srcVocabSize) throw new Error(`${dir}/src_vocab.json: ${src.size} tokens, config.json says ${config.srcVocabSize}`);
   if (tgt.size !== config.vocabSize) throw new Error(`${dir}/tgt_vocab.json: ${tgt.size} tokens, config.json says ${config.vocabSize}`);
   const wfile = path.join(dir, 'model.safetensors');
@@ -121,7 +113,7 @@ export function loadSeq2seq(p: string, resumable = false): Seq2seqCheckpoint {
   model.loadStateDict(weights, wfile);
   const ck: Seq2seqCheckpoint = { dir, model, src, tgt, train: cfg.train, meta: cfg.meta ?? {} };
   if (resumable) {
-    ck.trainerState = validateTrainState(readJSON(path.join(dir, 'trainer_state.json')), dir);
+    ck.trainerState = validateTrainState(readJSONFile(path.join(dir, 'trainer_state.json')), dir);
     const ofile = path.join(dir, 'optimizer.safetensors');
     if (!fs.existsSync(ofile)) throw new Error(`${ofile}: missing (a resumable checkpoint holds the optimizer state)`);
     ck.moments = new Map([...readSafetensors(new Uint8Array(fs.readFileSync(ofile)), ofile).tensors].map(([k, e]) => [k, toFloat32(e)]));

@@ -20,8 +20,8 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { ImageClassification, predictImages, accuracyOf } from './image-classification.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 import { RunFolder, evalLine } from './run-folder.node.js';
-import { resolveCheckpointDir } from './checkpoint.node.js';
-import { trainerStateFiles } from './checkpoint.js';
+import { readJSONFile, resolveCheckpointDir } from './checkpoint.node.js';
+import { trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { Trainer, type TrainConfig, type TrainOutcome, type TrainState } from './trainer.js';
 
 export const VISION_FORMAT = 'gptlab-vision';
@@ -66,7 +66,7 @@ function visionFiles(model: ImageClassifier, trainer: Trainer | null, meta: Reco
 /** Loads a vision checkpoint (folder, or run folder → best/); throws one line for anything else. */
 export function loadVisionModel(p: string): { model: ImageClassifier; dir: string; config: Record<string, unknown> } {
   const dir = resolveCheckpointDir(p);
-  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: string; model: ImageClassifierConfig };
+  const cfg = readJSONFile(path.join(dir, 'config.json')) as { format?: string; model: ImageClassifierConfig };
   if (cfg.format !== VISION_FORMAT) throw new Error(`${dir}: not an image classifier checkpoint (format ${JSON.stringify(cfg.format)}); train one with gptlab vision train`);
   const model = new ImageClassifier(cfg.model);
   const st = path.join(dir, 'model.safetensors');
@@ -108,8 +108,9 @@ export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => vo
   let model: ImageClassifier, state: { s: TrainState; m: Map<string, Float32Array> } | null = null;
   if (job.resume && fs.existsSync(folder.checkpointDir)) {
     model = loadVisionModel(folder.checkpointDir).model;
-    const s = JSON.parse(fs.readFileSync(path.join(folder.checkpointDir, 'trainer_state.json'), 'utf8')) as TrainState;
-    const f = readSafetensors(new Uint8Array(fs.readFileSync(path.join(folder.checkpointDir, 'optimizer.safetensors'))));
+    const s = validateTrainState(readJSONFile(path.join(folder.checkpointDir, 'trainer_state.json')), folder.checkpointDir);
+    const opt = path.join(folder.checkpointDir, 'optimizer.safetensors');
+    const f = readSafetensors(new Uint8Array(fs.readFileSync(opt)), opt);
     state = { s, m: new Map([...f.tensors].map(([k, e]) => [k, e.data as Float32Array])) };
   } else model = new ImageClassifier(imageClassifierConfig({ ...job.model, height: data.train.height, width: data.train.width, classes: data.train.classes }), job.train.seed ?? 1337);
   log(`model: ${model.describe()}`);
