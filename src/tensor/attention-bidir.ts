@@ -5,7 +5,7 @@
 import { allocUninit } from '../backend/storage.js';
 import { backend } from '../backend/backend.js';
 import { Tensor } from './tensor.js';
-import { attentionScoresBackward } from './nnops.js';
+import { attentionBackwardFromProbs } from './nnops.js';
 
 /** options of bidirectionalAttention */
 export interface BidirAttentionOptions {
@@ -49,7 +49,7 @@ export function bidirectionalAttention(q: Tensor, k: Tensor, v: Tensor, opts: Bi
     batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
     strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
   });
-  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => backwardAttention(o.grad!, q, k, v, att, used, keep, { BH, Tq, Tk, hs, scale }));
+  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => attentionBackwardFromProbs(o.grad!, q, k, v, att, used, keep, { BH, Tq, Tk, hs, scale }));
 }
 
 /** scores ← scale·scores, −∞ where the key is padding */
@@ -71,27 +71,3 @@ function dropMask(n: number, opts: BidirAttentionOptions): Float32Array | null {
   return m;
 }
 
-interface Dims { BH: number; Tq: number; Tk: number; hs: number; scale: number }
-
-/** dv = usedᵀ·dy; dP = (dy·vᵀ)⊙keep; dS = softmax backward(P, dP)·scale; dq = dS·k; dk = dSᵀ·q */
-function backwardAttention(
-  dy: Float32Array, q: Tensor, k: Tensor, v: Tensor, att: Float32Array, used: Float32Array, keep: Float32Array | null, d: Dims,
-): void {
-  const { BH, Tq, Tk, hs, scale } = d;
-  const be = backend();
-  if (v.requiresGrad) {
-    const tv = v.gradTarget();
-    be.matmul(used, dy, tv.grad, {
-      batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tv.accumulate,
-      strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
-    });
-  }
-  const datt = allocUninit(BH * Tq * Tk);
-  be.matmul(dy, v.data, datt, {
-    batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
-    strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
-  });
-  if (keep) for (let i = 0; i < datt.length; i++) datt[i] *= keep[i];
-  be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale); // generic row softmax backward, times scale
-  attentionScoresBackward(datt, q, k, BH, Tq, Tk, hs);
-}

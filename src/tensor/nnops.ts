@@ -184,27 +184,38 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int3
     batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
     strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
   });
-  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => {
-    const dy = o.grad!;
-    if (v.requiresGrad) {
-      // dv = attᵀ · dy   (Tk, Tq)·(Tq, hs)
-      const tv = v.gradTarget();
-      be.matmul(att, dy, tv.grad, {
-        batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tv.accumulate,
-        strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
-      });
-    }
-    // datt = dy · vᵀ   (Tq, hs)·(hs, Tk)
-    const datt = allocUninit(BH * Tq * Tk);
-    be.matmul(dy, v.data, datt, {
-      batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
-      strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
+  // masked entries (future, padding) have att = 0, so they get no gradient
+  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => attentionBackwardFromProbs(o.grad!, q, k, v, att, att, null, { BH, Tq, Tk, hs, scale }));
+}
+
+export interface AttentionDims { BH: number; Tq: number; Tk: number; hs: number; scale: number }
+
+/**
+ * The backward of y = used·v with used = att⊙keep and att = softmax(scale·q·kᵀ), for causal and bidirectional
+ * attention alike (keep: inverted-dropout multipliers, or null; without dropout used = att):
+ *   dv = usedᵀ·dy   (Tk, Tq)·(Tq, hs);  dP = (dy·vᵀ)⊙keep   (Tq, hs)·(hs, Tk);  dS = softmax backward(att, dP)·scale;
+ *   then dq and dk from dS (attentionScoresBackward). Accumulates into the inputs' gradients.
+ */
+export function attentionBackwardFromProbs(
+  dy: Float32Array, q: Tensor, k: Tensor, v: Tensor, att: Float32Array, used: Float32Array, keep: Float32Array | null, d: AttentionDims,
+): void {
+  const { BH, Tq, Tk, hs, scale } = d;
+  const be = backend();
+  if (v.requiresGrad) {
+    const tv = v.gradTarget();
+    be.matmul(used, dy, tv.grad, {
+      batch: BH, M: Tk, N: hs, K: Tq, transA: true, transB: false, accumulate: tv.accumulate,
+      strideA: Tq * Tk, strideB: Tq * hs, strideC: Tk * hs,
     });
-    // through softmax (masked entries — future, padding — have att = 0, so they get no gradient), then the
-    // 1/√hs scale
-    be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale);
-    attentionScoresBackward(datt, q, k, BH, Tq, Tk, hs);
+  }
+  const datt = allocUninit(BH * Tq * Tk);
+  be.matmul(dy, v.data, datt, {
+    batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
+    strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
   });
+  if (keep) for (let i = 0; i < datt.length; i++) datt[i] *= keep[i];
+  be.causalSoftmaxBackward(att, datt, BH * Tq, Tk, scale); // a generic row softmax backward, times scale
+  attentionScoresBackward(datt, q, k, BH, Tq, Tk, hs);
 }
 
 /**
