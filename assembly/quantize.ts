@@ -5,11 +5,13 @@
 //
 // Dequantization is exact float32 arithmetic (half scale → float32, times a small integer, plus or minus a
 // float32 offset: each a single correctly rounded float32 operation, as the reference's Math.fround steps), so
-// the SIMD lanes give the reference's bits. Quantization (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) repeats the reference's
-// float32 operations in order; its JS integer conversions (ToInt32: NaN → 0) are `toInt`.
+// the SIMD lanes give the reference's bits. Quantization (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 here; Q4_K, Q5_K, Q6_K in
+// quantize-k.ts) repeats the reference's float32 operations in order; its JS integer conversions (ToInt32:
+// NaN → 0) are `toInt`.
 // Pointers are byte offsets into the memory the JS side owns; nothing is allocated here.
 
 import { f16, toF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K } from './ggml';
+import { quantizeK } from './quantize-k';
 
 /** JS ToInt32 of an integral float: NaN and ±Infinity → 0, otherwise the value modulo 2^32 */
 @inline function toInt(v: f64): i32 {
@@ -257,15 +259,19 @@ function quantizeAsym(x: usize, nb: i32, out: usize, bits: i32): void {
 }
 
 /**
- * Quantizes n float32 at x (n a multiple of 32) to ggml type `type` (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) at out,
- * as the reference quantizers. Returns 0, or -1 for another type (the K-quants stay in TypeScript).
+ * Quantizes n float32 at x to ggml type `type` at out, as the reference quantizers: Q8_0, Q4_0, Q4_1, Q5_0,
+ * Q5_1 (n a multiple of 32) or Q4_K, Q5_K, Q6_K (n a multiple of 256; scratch: KQUANT_SCRATCH bytes, 16-byte
+ * aligned). Returns 0, or -1 for another type.
  */
-export function quantizeBlocks(type: i32, x: usize, n: i32, out: usize): i32 {
+export function quantizeBlocks(type: i32, x: usize, n: i32, out: usize, scratch: usize): i32 {
   if (type == Q8_0) quantizeQ8_0(x, n >> 5, out);
   else if (type == Q4_0) quantizeSym(x, n >> 5, out, 4);
   else if (type == Q5_0) quantizeSym(x, n >> 5, out, 5);
   else if (type == Q4_1) quantizeAsym(x, n >> 5, out, 4);
   else if (type == Q5_1) quantizeAsym(x, n >> 5, out, 5);
+  else if (type == Q4_K) quantizeK(4, x, n >> 8, out, scratch);
+  else if (type == Q5_K) quantizeK(5, x, n >> 8, out, scratch);
+  else if (type == Q6_K) quantizeK(6, x, n >> 8, out, scratch);
   else return -1;
   return 0;
 }

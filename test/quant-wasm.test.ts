@@ -1,7 +1,8 @@
 // The whole-tensor quantization kernels (assembly/quantize.ts, reached through src/quant's quantize/dequantize
 // on the wasm backend) against the plain TypeScript reference (quantizeReference/dequantizeReference): bytes
 // equal for quantize, bits equal for dequantize (any NaN matches any NaN), on a plain memory, a shared one and
-// a 2-thread team, across the staging chunk boundary, on random blocks and on edge cases.
+// a 2-thread team, across the staging chunk boundary, on random blocks and on edge cases (the K-quants' quantizers
+// in assembly/quantize-k.ts on 256-value super-blocks of their own).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmBackend } from '../src/backend/wasm.js';
@@ -15,6 +16,7 @@ const DEQUANT_TYPES: [string, number][] = [
   ['Q4_K', GGMLType.Q4_K], ['Q5_K', GGMLType.Q5_K], ['Q6_K', GGMLType.Q6_K],
 ];
 const QUANT_TYPES = DEQUANT_TYPES.slice(0, 5);
+const K_TYPES = DEQUANT_TYPES.slice(5);
 
 let saved: Backend;
 const backends: [string, WasmBackend][] = [];
@@ -97,12 +99,64 @@ test('quantize: wasm byte for byte with the TypeScript reference (zeros, tiny, h
   }
 });
 
-test('quantize: the K-quants and a partial block go to the reference on the wasm backend', () => {
+// 256-value super-blocks of edge cases for the K-quants (after inputs()'s 32-value ones, which become
+// sub-blocks): zeros, constants, NaN/±Inf among normals, subnormals, tiny and huge magnitudes (d overflowing
+// half), rounding ties, positive-only rows, zero or dwarfed sub-blocks beside normal ones
+function kInputs(n: number, seed: number): Float32Array {
+  const x = inputs(n, seed), r = new Rng(seed + 1);
+  const edge: ((j: number) => number)[] = [
+    () => 0, () => -0, () => 1.5, () => -3, (j) => (j === 77 ? NaN : r.normal()), (j) => (j === 3 ? Infinity : j === 200 ? -Infinity : r.normal()),
+    (j) => 1e-42 * (j - 128), (j) => 1e-30 * r.normal(), (j) => 3e38 * (j % 2 ? 1 : -1), (j) => 1e30 * r.normal(),
+    (j) => (j % 16) - 8 + 0.5, (j) => j % 32, (j) => 0.5 * (j % 7) - 1.5, (j) => Math.abs(r.normal()) + 1,
+    (j) => (j >> 5) % 2 ? 0 : r.normal(), (j) => (j >> 5 === 3 ? 1e6 * r.normal() : r.normal()), (j) => (j >> 4) % 3 ? r.normal() : 1e-20,
+    (j) => (j >> 4 === 5 ? 7 : 0), (j) => 65504 * ((j % 9) - 4), (j) => (j === 0 ? 5.9e-8 : 0), (j) => (j % 2 ? NaN : 1),
+    (j) => 2 ** -14 * ((j % 17) - 8), (j) => (j < 128 ? -1e-7 : 1e-7) * (j % 5), (j) => Math.fround(r.normal()) * 2 ** ((j % 40) - 20),
+  ];
+  const start = 512; // after inputs()'s 32-value edge blocks
+  edge.forEach((f, b) => { for (let j = 0; j < 256; j++) if (start + 256 * b + j < n) x[start + 256 * b + j] = f(j); });
+  return x;
+}
+
+test('quantize K-quants: wasm byte for byte with the TypeScript reference (zeros, constants, NaN, Inf, subnormals, huge, tiny, ties), across chunks', () => {
+  for (const n of [256 * 32, (1 << 18) + 512]) {
+    const x = kInputs(n, n);
+    for (const [name, type] of K_TYPES) {
+      const want = quantizeReference(type, x);
+      for (const [label, be] of backends) {
+        setBackend(be);
+        sameBytes(quantize(type, x), want, `${name} n=${n} on ${label}`);
+      }
+      setBackend(saved);
+    }
+  }
+});
+
+test('quantize K-quants: wasm byte for byte with the reference on random rows at many scales', () => {
+  const r = new Rng(11);
+  for (let trial = 0; trial < 4; trial++) {
+    const n = 256 * 64;
+    const x = Float32Array.from({ length: n }, (_, i) => {
+      const v = trial === 3 ? Math.round(r.normal() * 8) / 2 : r.normal() + (trial === 1 ? 0.3 : 0);
+      return v * 2 ** (((i >> 8) % 60) - 30);
+    });
+    for (const [name, type] of K_TYPES) {
+      const want = quantizeReference(type, x);
+      setBackend(backends[0]![1]);
+      try {
+        sameBytes(quantize(type, x), want, `${name} trial ${trial}`);
+      } finally {
+        setBackend(saved);
+      }
+    }
+  }
+});
+
+test('quantize: a partial block throws on the wasm backend', () => {
   const x = inputs(512, 3);
   setBackend(backends[0]![1]);
   try {
-    for (const type of [GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) sameBytes(quantize(type, x), quantizeReference(type, x), `type ${type}`);
     assert.throws(() => quantize(GGMLType.Q8_0, x.subarray(0, 40)), /multiple of the block size/);
+    assert.throws(() => quantize(GGMLType.Q4_K, x.subarray(0, 320)), /multiple of the block size/);
   } finally {
     setBackend(saved);
   }

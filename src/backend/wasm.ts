@@ -56,7 +56,7 @@ export interface Kernels {
     xwStride: number, nx: number, y: number, ldy: number, bias: number, nb: number, r0: number, r1: number,
   ): void;
   dequantizeBlocks(type: number, src: number, n: number, dst: number): number;
-  quantizeBlocks(type: number, x: number, n: number, out: number): number;
+  quantizeBlocks(type: number, x: number, n: number, out: number, scratch: number): number;
   initConstants(): void;
   constantsBytes(): number;
   softmax(x: number, y: number, cols: number, r0: number, r1: number): void;
@@ -152,12 +152,14 @@ const QMATVEC_TYPES: Partial<Record<number, { block: number; actBytes: number; a
   8: { block: 32, actBytes: 34, actScales: 1 }, 12: { block: 256, actBytes: 292, actScales: 0 },
   13: { block: 256, actBytes: 292, actScales: 0 }, 14: { block: 256, actBytes: 292, actScales: 0 },
 };
-/** [block size, block bytes] of the types assembly/quantize.ts decodes, by ggml id (the 32-value ones it also encodes) */
+/** [block size, block bytes] of the types assembly/quantize.ts decodes and encodes, by ggml id */
 const QUANT_BLOCKS: Partial<Record<number, [number, number]>> = {
   2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 12: [256, 144], 13: [256, 176], 14: [256, 210],
 };
 /** values per staged chunk of dequantizeBytes/quantizeFloats (1 MiB of float32): bounds the staging area */
 const QUANT_CHUNK = 1 << 18;
+/** scratch bytes assembly/quantize-k.ts needs (its KQUANT_SCRATCH) */
+const KQUANT_SCRATCH = 1024;
 /**
  * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
  * hand-off to a spinning worker costs a few µs, to a sleeping one tens (a futex wake), and on a busy machine
@@ -976,18 +978,18 @@ export class WasmBackend extends JsBackend {
     return out;
   }
 
-  /** see Backend.quantizeFloats: assembly/quantize.ts for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (the K-quants: null) */
+  /** see Backend.quantizeFloats: assembly/quantize.ts (and quantize-k.ts) on this thread, QUANT_CHUNK values at a time */
   quantizeFloats(type: number, x: Float32Array): Uint8Array | null {
     const t = QUANT_BLOCKS[type];
-    if (!t || t[0] !== 32 || x.length % 32 !== 0) return null;
+    if (!t || x.length % t[0] !== 0) return null;
     if (this.solo) return this.solo.quantizeFloats(type, x);
-    const n = x.length, out = new Uint8Array((n / 32) * t[1]);
+    const n = x.length, [block, bytes] = t, out = new Uint8Array((n / block) * bytes);
     for (let i = 0; i < n; i += QUANT_CHUNK) {
-      const m = Math.min(QUANT_CHUNK, n - i), outBytes = (m / 32) * t[1];
-      const base = this.ensure(4 * m + outBytes);
+      const m = Math.min(QUANT_CHUNK, n - i), outBytes = (m / block) * bytes, scratch = (4 * m + outBytes + 15) & ~15;
+      const base = this.ensure(scratch + KQUANT_SCRATCH);
       new Float32Array(this.memory.buffer, base, m).set(x.subarray(i, i + m));
-      this.kernels.quantizeBlocks(type, base, m, base + 4 * m);
-      out.set(new Uint8Array(this.memory.buffer, base + 4 * m, outBytes), (i / 32) * t[1]);
+      this.kernels.quantizeBlocks(type, base, m, base + 4 * m, base + scratch);
+      out.set(new Uint8Array(this.memory.buffer, base + 4 * m, outBytes), (i / block) * bytes);
     }
     return out;
   }
