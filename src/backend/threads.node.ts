@@ -8,13 +8,17 @@
 //   ctrl[CTRL_ERROR]       the index of a worker whose job threw (its message waits on an error port)
 //   ctrl[CTRL_NEXT]        next chunk of a dynamically split job (see runJob in wasm.ts)
 //   ctrl[CTRL_SEQ + w]     worker w's sequence number; a change means "slot w has a new job"
+//   ctrl[CTRL_CLAIM + w]   POSTED when slot w's job waits for worker w, TAKEN once it runs it: the worker
+//                          claims it with a compare-exchange, and for a dynamically split job the main thread,
+//                          its own share done, withdraws every job still POSTED (its chunks are all taken), so a
+//                          worker that a busy machine has not scheduled yet is not waited for
 //
 // Everything is synchronous (Atomics.wait), as the tensor engine is. Workers are unref'd, so an idle team
 // never keeps a CLI process alive; dispose() ends them explicitly.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
-  CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NEXT, CTRL_SEQ, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, WasmBackend, compileKernels, createMemory,
+  CLAIM_IDLE, CLAIM_POSTED, CTRL_BYTE, CTRL_CLAIM, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NEXT, CTRL_SEQ, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, WasmBackend, compileKernels, createMemory,
   instantiateKernels, type ThreadTeam,
 } from './wasm.js';
 
@@ -76,7 +80,7 @@ export class ThreadPool implements ThreadTeam {
     this.jobs = new Float64Array(memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
   }
 
-  run(n: number, own: () => void): void {
+  run(n: number, own: () => void, withdraw = false): void {
     if (this.disposed) throw new Error('ThreadPool: used after dispose()');
     if (n > this.threads) throw new Error(`ThreadPool.run: ${n} jobs for ${this.threads} threads`);
     const ctrl = this.ctrl;
@@ -85,17 +89,25 @@ export class ThreadPool implements ThreadTeam {
     Atomics.store(ctrl, CTRL_ERROR, 0);
     Atomics.store(ctrl, CTRL_NEXT, 0);
     for (let w = 1; w <= helpers; w++) {
+      Atomics.store(ctrl, CTRL_CLAIM + w, CLAIM_POSTED);
       Atomics.add(ctrl, CTRL_SEQ + w, 1);
       Atomics.notify(ctrl, CTRL_SEQ + w);
     }
+    let expected = helpers;
     try {
       own();
     } finally {
       // even when our own share threw, the workers are still writing: wait for them before anyone reuses memory
+      // (a job no worker has claimed yet is withdrawn instead, when its work is shared out dynamically)
+      if (withdraw) {
+        for (let w = 1; w <= helpers; w++) {
+          if (Atomics.compareExchange(ctrl, CTRL_CLAIM + w, CLAIM_POSTED, CLAIM_IDLE) === CLAIM_POSTED) expected--;
+        }
+      }
       let spins = 0;
       for (;;) {
         const done = Atomics.load(ctrl, CTRL_DONE);
-        if (done >= helpers) break;
+        if (done >= expected) break;
         if (++spins > SPIN_ITERS) Atomics.wait(ctrl, CTRL_DONE, done, 1);
       }
     }

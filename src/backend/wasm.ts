@@ -98,6 +98,14 @@ export const CTRL_NEXT = 2;
 /** polls an idle worker makes before it sleeps (0: SPIN_ITERS); see WasmBackend.workerSpin */
 export const CTRL_SPIN = 3;
 export const CTRL_SEQ = 16;
+/**
+ * Worker w's claim word (CTRL_CLAIM + w): CLAIM_POSTED when its slot holds a job nobody took yet, CLAIM_TAKEN
+ * while the worker runs it; the caller withdraws a job still posted when its own share is done (threads.node.ts)
+ */
+export const CTRL_CLAIM = 32;
+export const CLAIM_IDLE = 0;
+export const CLAIM_POSTED = 1;
+export const CLAIM_TAKEN = 2;
 export const JOBS_BYTE = 20480;
 /** the kernels' constant table (assembly/vmath.ts CONST_BYTE) */
 export const CONST_BYTE = 24576;
@@ -159,7 +167,7 @@ const QUANT_BLOCKS: Partial<Record<number, [number, number]>> = {
 /** values per staged chunk of dequantizeBytes/quantizeFloats (1 MiB of float32): bounds the staging area */
 const QUANT_CHUNK = 1 << 18;
 /** scratch bytes assembly/quantize-k.ts needs (its KQUANT_SCRATCH) */
-const KQUANT_SCRATCH = 1024;
+const KQUANT_SCRATCH = 4096;
 /**
  * Weight bytes per thread below which a quantized matrix × vector product stays on the calling thread. A
  * hand-off to a spinning worker costs a few µs, to a sleeping one tens (a futex wake), and on a busy machine
@@ -260,9 +268,12 @@ export interface ThreadTeam {
   readonly threads: number;
   /**
    * Runs job slots 1..n−1 on other threads while the caller runs `own` (slot 0), and returns when all are done.
-   * Synchronous, because the tensor engine is.
+   * Synchronous, because the tensor engine is. With `withdraw`, slots no thread has started by the time `own`
+   * returns are dropped instead of waited for: only for dynamically split jobs (runJob with DYN_POS), where the
+   * caller's own loop takes every chunk left, so a worker the OS has not scheduled yet (a busy machine) costs
+   * nothing instead of a time slice.
    */
-  run(n: number, own: () => void): void;
+  run(n: number, own: () => void, withdraw?: boolean): void;
   /**
    * Optional: starts waking the threads a run(n) is about to use, so that their wake-up (a futex wake and a
    * reschedule, ~10–50 µs) overlaps the caller's copying of operands in.
@@ -581,7 +592,7 @@ export class WasmBackend extends JsBackend {
       for (let s = 0; s < n; s++) runJob(this.kernels, this.jobs, s * JOB_SLOT, null);
       return;
     }
-    this.team.run(n, () => runJob(this.kernels, this.jobs, 0, this.ctrl));
+    this.team.run(n, () => runJob(this.kernels, this.jobs, 0, this.ctrl), this.jobs[DYN_POS] !== 0);
   }
 
   private job(slot: number, ...args: number[]): void {

@@ -4,7 +4,7 @@
 // flow after the initial 'ready', so a job costs one futex wake instead of an event-loop round trip.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  CTRL_BYTE, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, CTRL_SPIN, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, runJob, type Kernels,
+  CLAIM_POSTED, CLAIM_TAKEN, CTRL_BYTE, CTRL_CLAIM, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, CTRL_SPIN, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, runJob, type Kernels,
 } from './wasm.js';
 import { SPIN_ITERS, SPIN_ITERS_WOKEN } from './threads.node.js';
 
@@ -22,6 +22,7 @@ const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as
 const ctrl = new Int32Array(memory.buffer, CTRL_BYTE, CTRL_INTS);
 const jobs = new Float64Array(memory.buffer, JOBS_BYTE, JOB_SLOT * MAX_THREADS);
 const seqAt = CTRL_SEQ + index;
+const claimAt = CTRL_CLAIM + index;
 const slot = index * JOB_SLOT;
 
 let seen = Atomics.load(ctrl, seqAt);
@@ -40,6 +41,8 @@ for (;;) {
   }
   seen = seq;
   if (jobs[slot] === OP_QUIT) break;
+  // withdrawn by the main thread, which did the job's share itself (threads.node.ts): nothing to run or count
+  if (Atomics.compareExchange(ctrl, claimAt, CLAIM_POSTED, CLAIM_TAKEN) !== CLAIM_POSTED) continue;
   try {
     runJob(kernels, jobs, slot, ctrl);
   } catch (e) {
