@@ -11,16 +11,17 @@
 
 import { f16, toF16 } from './ggml';
 
-/** scratch bytes quantizeQ45_K and quantizeQ6_K need */
-export const KQUANT_SCRATCH: i32 = 1024;
+/** scratch bytes quantizeK needs */
+export const KQUANT_SCRATCH: i32 = 4096;
 
-// scratch layout (byte offsets)
-const S_L: usize = 0; //       u8[256]: the super-block's levels
-const S_W: usize = 256; //     f32[32]: a sub-block's weights (Q4_K/Q5_K) or x² (Q6_K)
-const S_AUX: usize = 384; //   f32[32]: a candidate's levels (Q4_K/Q5_K) or x³ (Q6_K)
-const S_BEST: usize = 512; //  f32[32]: the best levels so far
-const S_SCALES: usize = 640; // f32[16]: sub-block scales
-const S_MINS: usize = 704; //  f32[8]: sub-block mins
+// scratch layout (byte offsets); the x, w, best and aux arrays hold one element of 4 sub-blocks per v128
+const S_L: usize = 0; //         u8[256]: the super-block's levels
+const S_X: usize = 256; //       v128[32]: 4 sub-blocks' values, transposed
+const S_W: usize = 768; //       v128[32]: their weights (Q4_K/Q5_K); v128[16] x², v128[16] x³ (Q6_K)
+const S_BEST: usize = 1280; //   v128[32]: the best levels so far (float32)
+const S_AUX: usize = 1792; //    v128[32]: a candidate's levels (float32)
+const S_SCALES: usize = 2304; // f32[16]: sub-block scales
+const S_MINS: usize = 2368; //   f32[8]: sub-block mins
 
 const MAGIC: f32 = 12582912; // 1.5·2^23
 const GROUP_MAX_EPS: f32 = 1e-15;
@@ -35,15 +36,38 @@ const RDELTA: f32 = 0.1;
   return i32x4.sub(v128.and(f32x4.add(v, f32x4.splat(MAGIC)), i32x4.splat(0x7fffff)), i32x4.splat(0x400000));
 }
 
-/** acc + v[0] + v[1] + v[2] + v[3], in that order, each sum rounded to float32 */
-@inline function addLanes(acc: f32, v: v128): f32 {
-  acc += f32x4.extract_lane(v, 0);
-  acc += f32x4.extract_lane(v, 1);
-  acc += f32x4.extract_lane(v, 2);
-  return acc + f32x4.extract_lane(v, 3);
+/** clamp(nearest_int(v), lo, hi) as float32 lanes */
+@inline function level4(v: v128, lo: v128, hi: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(v))));
 }
 
-// 32 int32 lanes at p (float32 levels 0..63) → 32 bytes at q
+/** dst[i] = (element i of the 4 rows at px, px + stride, px + 2·stride, px + 3·stride), i < count (a multiple of 4) */
+function transpose4(px: usize, stride: usize, count: usize, dst: usize): void {
+  for (let i: usize = 0; i < count; i += 4) {
+    const a0 = v128.load(px + (i << 2)), a1 = v128.load(px + stride + (i << 2));
+    const a2 = v128.load(px + 2 * stride + (i << 2)), a3 = v128.load(px + 3 * stride + (i << 2));
+    const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+    const d = dst + (i << 4);
+    v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+    v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+    v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+    v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+  }
+}
+
+/** bytes q[k·qStride + i] = lane k of the float32 levels at pl[i], i < count: transpose4 undone */
+function untransposeLevels(pl: usize, count: usize, q: usize, qStride: usize): void {
+  for (let i: usize = 0; i < count; i++) {
+    const l = i32x4.trunc_sat_f32x4_s(v128.load(pl + (i << 4)));
+    store<u8>(q + i, <u8>i32x4.extract_lane(l, 0));
+    store<u8>(q + qStride + i, <u8>i32x4.extract_lane(l, 1));
+    store<u8>(q + 2 * qStride + i, <u8>i32x4.extract_lane(l, 2));
+    store<u8>(q + 3 * qStride + i, <u8>i32x4.extract_lane(l, 3));
+  }
+}
+
+// 32 float32 levels at p (0..63) → 32 bytes at q
 @inline function levelBytes32(p: usize, q: usize): void {
   for (let k: usize = 0; k < 2; k++) {
     const a = i32x4.trunc_sat_f32x4_s(v128.load(p + (k << 6))), b = i32x4.trunc_sat_f32x4_s(v128.load(p + (k << 6), 16));
@@ -52,106 +76,78 @@ const RDELTA: f32 = 0.1;
   }
 }
 
-// ---- Q4_K, Q5_K: make_qkx2_quants (src/quant/q4_k.ts) ----
+// ---- Q4_K, Q5_K: make_qkx2_quants (src/quant/q4_k.ts), 4 sub-blocks at once, one per lane ----
 
-// results of fitScaleMin and makeQkx2
-let fitScale: f32 = 0, fitMin: f32 = 0;
-
-/** levels clamp(nearest_int(iscale·(x − min)), 0, nmax) of the 32 values at px, as float32 at pl */
-function levels32(px: usize, iscale: f32, min: f32, nmax: i32, pl: usize): void {
-  const is = f32x4.splat(iscale), mn = f32x4.splat(min), top = i32x4.splat(nmax), zero = i32x4.splat(0);
-  for (let k: usize = 0; k < 128; k += 16) {
-    const l = i32x4.max_s(zero, i32x4.min_s(top, nearestInt4(f32x4.mul(is, f32x4.sub(v128.load(px + k), mn)))));
-    v128.store(pl + k, f32x4.convert_i32x4_s(l));
-  }
-}
-
-/** Σ w·(scale·L + min − x)², summed in index order */
-function weightedError(px: usize, pw: usize, scale: f32, min: f32, pl: usize): f32 {
-  const sc = f32x4.splat(scale), mn = f32x4.splat(min);
-  let err: f32 = 0;
-  for (let k: usize = 0; k < 128; k += 16) {
-    const diff = f32x4.sub(f32x4.add(f32x4.mul(sc, v128.load(pl + k)), mn), v128.load(px + k));
-    err = addLanes(err, f32x4.mul(v128.load(pw + k), f32x4.mul(diff, diff)));
+/** Σ w·(scale·L + min − x)² over the 32 transposed elements, in index order per lane */
+function weightedError4(s: usize, pl: usize, scale: v128, min: v128): v128 {
+  let err = f32x4.splat(0);
+  for (let i: usize = 0; i < 512; i += 16) {
+    const diff = f32x4.sub(f32x4.add(f32x4.mul(scale, v128.load(pl + i)), min), v128.load(s + S_X + i));
+    err = f32x4.add(err, f32x4.mul(v128.load(s + S_W + i), f32x4.mul(diff, diff)));
   }
   return err;
 }
 
-/** weighted least-squares (scale, min) for the levels at pl into fitScale, fitMin; false when D <= 0 */
-function fitScaleMin(px: usize, pw: usize, pl: usize, sumW: f32, sumX: f32): bool {
-  let sumL: f32 = 0, sumL2: f32 = 0, sumXL: f32 = 0;
-  for (let k: usize = 0; k < 128; k += 16) {
-    const l = v128.load(pl + k), wl = f32x4.mul(v128.load(pw + k), l);
-    const wl2 = f32x4.mul(wl, l), wx = f32x4.mul(wl, v128.load(px + k));
-    sumL += f32x4.extract_lane(wl, 0);
-    sumL2 += f32x4.extract_lane(wl2, 0);
-    sumXL += f32x4.extract_lane(wx, 0);
-    sumL += f32x4.extract_lane(wl, 1);
-    sumL2 += f32x4.extract_lane(wl2, 1);
-    sumXL += f32x4.extract_lane(wx, 1);
-    sumL += f32x4.extract_lane(wl, 2);
-    sumL2 += f32x4.extract_lane(wl2, 2);
-    sumXL += f32x4.extract_lane(wx, 2);
-    sumL += f32x4.extract_lane(wl, 3);
-    sumL2 += f32x4.extract_lane(wl2, 3);
-    sumXL += f32x4.extract_lane(wx, 3);
-  }
-  const D: f32 = sumW * sumL2 - sumL * sumL;
-  if (!(D > 0)) return false;
-  const scale: f32 = (sumW * sumXL - sumX * sumL) / D;
-  const min: f32 = (sumL2 * sumX - sumL * sumXL) / D;
-  if (min > 0) {
-    fitScale = sumXL / sumL2;
-    fitMin = 0;
-  } else {
-    fitScale = scale;
-    fitMin = min;
-  }
-  return true;
+/** levels clamp(nearest_int(iscale·(x − min)), 0, nmax) of the 32 transposed elements, as float32 at pl */
+function levels4(s: usize, iscale: v128, min: v128, nmax: i32, pl: usize): void {
+  const lo = i32x4.splat(0), hi = i32x4.splat(nmax);
+  for (let i: usize = 0; i < 512; i += 16) v128.store(pl + i, level4(f32x4.mul(iscale, f32x4.sub(v128.load(s + S_X + i), min)), lo, hi));
 }
 
 /**
- * make_qkx2_quants for the 32 values at px with weights at s + S_W: levels (float32) at s + S_BEST, scale
- * into fitScale and theMin into fitMin (x ≈ scale·L − theMin).
+ * make_qkx2_quants for the 4 transposed sub-blocks at s + S_X (weights at s + S_W): levels (float32) at
+ * s + S_BEST, scales into scale lanes at sc[0..4), theMin at mn[0..4).
  */
-function makeQkx2(px: usize, s: usize, nmax: i32, rmin: f32, nstep: i32): void {
-  const pw = s + S_W, pl = s + S_BEST, paux = s + S_AUX;
-  let min = load<f32>(px), max = min, sumW = load<f32>(pw);
-  let sumX: f32 = sumW * min;
-  for (let i: usize = 1; i < 32; i++) {
-    const v = load<f32>(px + (i << 2)), w = load<f32>(pw + (i << 2));
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sumW += w;
-    sumX += w * v;
+function makeQkx2x4(s: usize, nmax: i32, rmin: f32, nstep: i32, sc: usize, mn: usize): void {
+  const px = s + S_X, pw = s + S_W, pl = s + S_BEST, paux = s + S_AUX, zero = f32x4.splat(0);
+  let min = v128.load(px), max = min, sumW = v128.load(pw);
+  let sumX = f32x4.mul(sumW, min);
+  for (let i: usize = 16; i < 512; i += 16) {
+    const v = v128.load(px + i), w = v128.load(pw + i);
+    min = v128.bitselect(v, min, f32x4.lt(v, min));
+    max = v128.bitselect(v, max, f32x4.gt(v, max));
+    sumW = f32x4.add(sumW, w);
+    sumX = f32x4.add(sumX, f32x4.mul(w, v));
   }
-  if (min > 0) min = 0;
-  if (max == min) {
-    memory.fill(pl, 0, 128);
-    fitScale = 0;
-    fitMin = -min;
-    return;
-  }
-  const iscale: f32 = <f32>nmax / (max - min);
-  let scale: f32 = <f32>1 / iscale;
-  levels32(px, iscale, min, nmax, pl);
-  let best = weightedError(px, pw, scale, min, pl);
-  if (nstep >= 1) {
-    for (let is = 0; is <= nstep; is++) {
-      // a winning candidate's min moves max − min for the candidates after it, as in ggml
-      levels32(px, (rmin + RDELTA * <f32>is + <f32>nmax) / (max - min), min, nmax, paux);
-      if (!fitScaleMin(px, pw, paux, sumW, sumX)) continue;
-      const cur = weightedError(px, pw, fitScale, fitMin, paux);
-      if (cur < best) {
-        memory.copy(pl, paux, 128);
-        best = cur;
-        scale = fitScale;
-        min = fitMin;
-      }
+  min = v128.bitselect(zero, min, f32x4.gt(min, zero));
+  const flat = f32x4.eq(max, min); // the reference returns (0, −min) with levels 0 here
+  const iscale = f32x4.div(f32x4.splat(<f32>nmax), f32x4.sub(max, min));
+  let scale = f32x4.div(f32x4.splat(1), iscale);
+  levels4(s, iscale, min, nmax, pl);
+  let best = weightedError4(s, pl, scale, min);
+  const lo = i32x4.splat(0), hi = i32x4.splat(nmax);
+  for (let is = 0; nstep >= 1 && is <= nstep; is++) {
+    // a winning candidate's min moves max − min for the candidates after it, as in ggml
+    const isc = f32x4.div(f32x4.splat(rmin + RDELTA * <f32>is + <f32>nmax), f32x4.sub(max, min));
+    let sumL = zero, sumL2 = zero, sumXL = zero;
+    for (let i: usize = 0; i < 512; i += 16) {
+      const v = v128.load(px + i), l = level4(f32x4.mul(isc, f32x4.sub(v, min)), lo, hi);
+      v128.store(paux + i, l);
+      const wl = f32x4.mul(v128.load(pw + i), l);
+      sumL = f32x4.add(sumL, wl);
+      sumL2 = f32x4.add(sumL2, f32x4.mul(wl, l));
+      sumXL = f32x4.add(sumXL, f32x4.mul(wl, v));
     }
+    const D = f32x4.sub(f32x4.mul(sumW, sumL2), f32x4.mul(sumL, sumL));
+    let fitScale = f32x4.div(f32x4.sub(f32x4.mul(sumW, sumXL), f32x4.mul(sumX, sumL)), D);
+    let fitMin = f32x4.div(f32x4.sub(f32x4.mul(sumL2, sumX), f32x4.mul(sumL, sumXL)), D);
+    const pos = f32x4.gt(fitMin, zero);
+    fitScale = v128.bitselect(f32x4.div(sumXL, sumL2), fitScale, pos);
+    fitMin = v128.bitselect(zero, fitMin, pos);
+    const cur = weightedError4(s, paux, fitScale, fitMin);
+    const better = v128.andnot(v128.and(f32x4.gt(D, zero), f32x4.lt(cur, best)), flat);
+    if (!v128.any_true(better)) continue;
+    for (let i: usize = 0; i < 512; i += 16) v128.store(pl + i, v128.bitselect(v128.load(paux + i), v128.load(pl + i), better));
+    best = v128.bitselect(cur, best, better);
+    scale = v128.bitselect(fitScale, scale, better);
+    min = v128.bitselect(fitMin, min, better);
   }
-  fitScale = scale;
-  fitMin = -min;
+  if (v128.any_true(flat)) {
+    for (let i: usize = 0; i < 512; i += 16) v128.store(pl + i, v128.bitselect(zero, v128.load(pl + i), flat));
+    scale = v128.bitselect(zero, scale, flat);
+  }
+  v128.store(sc, scale);
+  v128.store(mn, f32x4.neg(min));
 }
 
 /** 6-bit scale (which = 0) or min (which = 1) of sub-block j from the 12 bytes at p: get_scale_min_k4 */
@@ -164,20 +160,18 @@ function makeQkx2(px: usize, s: usize, nmax: i32, rmin: f32, nstep: i32): void {
 // First pass, 6-bit packing and second pass of Q4_K/Q5_K over the super-block at px into the block at o (its
 // scales at o + 4 zero on entry): levels 0..nmax at s + S_L. subBlockScalesK, packScaleMinK4, requantizeK.
 function superBlockK45(px: usize, o: usize, s: usize, nmax: i32, rmin: f32, nstep: i32): void {
-  const sc = s + S_SCALES, mn = s + S_MINS, pw = s + S_W;
-  for (let j: usize = 0; j < 8; j++) {
-    const pj = px + (j << 7);
-    let sumX2: f32 = 0;
-    for (let l: usize = 0; l < 32; l++) {
-      const v = load<f32>(pj + (l << 2));
-      sumX2 += v * v;
+  const sc = s + S_SCALES, mn = s + S_MINS;
+  for (let g: usize = 0; g < 2; g++) {
+    transpose4(px + (g << 9), 128, 32, s + S_X);
+    let sumX2 = f32x4.splat(0);
+    for (let i: usize = 0; i < 512; i += 16) {
+      const v = v128.load(s + S_X + i);
+      sumX2 = f32x4.add(sumX2, f32x4.mul(v, v));
     }
-    const avX = f32x4.splat(Mathf.sqrt(sumX2 / 32));
-    for (let k: usize = 0; k < 128; k += 16) v128.store(pw + k, f32x4.add(avX, f32x4.abs(v128.load(pj + k))));
-    makeQkx2(pj, s, nmax, rmin, nstep);
-    store<f32>(sc + (j << 2), fitScale);
-    store<f32>(mn + (j << 2), fitMin);
-    levelBytes32(s + S_BEST, s + S_L + (j << 5));
+    const avX = f32x4.sqrt(f32x4.div(sumX2, f32x4.splat(32)));
+    for (let i: usize = 0; i < 512; i += 16) v128.store(s + S_W + i, f32x4.add(avX, f32x4.abs(v128.load(s + S_X + i))));
+    makeQkx2x4(s, nmax, rmin, nstep, sc + (g << 4), mn + (g << 4));
+    untransposeLevels(s + S_BEST, 32, s + S_L + (g << 7), 32);
   }
   let maxScale: f32 = 0, maxMin: f32 = 0;
   for (let j: usize = 0; j < 8; j++) {
@@ -251,72 +245,54 @@ function quantizeQ5_K(x: usize, nb: i32, out: usize, s: usize): void {
   }
 }
 
-// ---- Q6_K: make_qx_quants (src/quant/q6_k.ts) ----
+// ---- Q6_K: make_qx_quants (src/quant/q6_k.ts), 4 sub-blocks at once, one per lane ----
 
-/** Σ (x²·x)·l and Σ (x²·l)·l for l = clamp(nearest_int(iscale·x), −32, 31) over the 16 values at px, into fitScale, fitMin */
-function qxSums(px: usize, s: usize, iscale: f32): void {
-  const is = f32x4.splat(iscale), lo = i32x4.splat(-32), hi = i32x4.splat(31);
-  let sumlx: f32 = 0, suml2: f32 = 0;
-  for (let k: usize = 0; k < 64; k += 16) {
-    const l = f32x4.convert_i32x4_s(i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(f32x4.mul(is, v128.load(px + k))))));
-    const a = f32x4.mul(v128.load(s + S_AUX + k), l), b = f32x4.mul(f32x4.mul(v128.load(s + S_W + k), l), l);
-    sumlx += f32x4.extract_lane(a, 0);
-    suml2 += f32x4.extract_lane(b, 0);
-    sumlx += f32x4.extract_lane(a, 1);
-    suml2 += f32x4.extract_lane(b, 1);
-    sumlx += f32x4.extract_lane(a, 2);
-    suml2 += f32x4.extract_lane(b, 2);
-    sumlx += f32x4.extract_lane(a, 3);
-    suml2 += f32x4.extract_lane(b, 3);
+/**
+ * make_qx_quants (nmax 32, rmse_type 1, weights x²) for the 4 transposed 16-value sub-blocks at s + S_X:
+ * levels 32 + clamp(nearest_int(iscale·x), −32, 31) as float32 at s + S_BEST, the scales returned as lanes.
+ */
+function makeQx4(s: usize): v128 {
+  const px = s + S_X, pw = s + S_W, pwv = s + S_W + 256, pl = s + S_BEST, paux = s + S_AUX;
+  const zero = f32x4.splat(0), lo = i32x4.splat(-32), hi = i32x4.splat(31), off = f32x4.splat(32);
+  let max = zero, amax = zero;
+  for (let i: usize = 0; i < 256; i += 16) {
+    const v = v128.load(px + i), ax = f32x4.abs(v), gt = f32x4.gt(ax, amax);
+    amax = v128.bitselect(ax, amax, gt);
+    max = v128.bitselect(v, max, gt);
+    const w = f32x4.mul(v, v);
+    v128.store(pw + i, w);
+    v128.store(pwv + i, f32x4.mul(w, v));
   }
-  fitScale = sumlx;
-  fitMin = suml2;
-}
-
-/** levels 32 + clamp(nearest_int(iscale·x), −32, 31) of the 16 values at px as bytes at pl */
-function qxLevels(px: usize, iscale: f32, pl: usize): void {
-  const is = f32x4.splat(iscale), lo = i32x4.splat(-32), hi = i32x4.splat(31), off = i32x4.splat(32);
-  const l0 = i32x4.add(off, i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(f32x4.mul(is, v128.load(px))))));
-  const l1 = i32x4.add(off, i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(f32x4.mul(is, v128.load(px, 16))))));
-  const l2 = i32x4.add(off, i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(f32x4.mul(is, v128.load(px, 32))))));
-  const l3 = i32x4.add(off, i32x4.max_s(lo, i32x4.min_s(hi, nearestInt4(f32x4.mul(is, v128.load(px, 48))))));
-  v128.store(pl, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(l0, l1), i16x8.narrow_i32x4_s(l2, l3)));
-}
-
-/** make_qx_quants (nmax 32, rmse_type 1, weights x²) for the 16 values at px: levels at pl, returns the scale */
-function makeQx(px: usize, pl: usize, s: usize): f32 {
-  let max: f32 = 0, amax: f32 = 0;
-  for (let i: usize = 0; i < 16; i++) {
-    const v = load<f32>(px + (i << 2));
-    if (abs(v) > amax) {
-      amax = abs(v);
-      max = v;
+  const tiny = f32x4.lt(amax, f32x4.splat(GROUP_MAX_EPS)); // the reference returns 0 with levels 0 here
+  let scale = zero, best = zero;
+  for (let is = 0; is <= 19; is++) {
+    // is = 0: the first guess −32/max, whose levels are kept; then −(32 + 0.1·k)/max for k = −9..9, k ≠ 0
+    const k = is - 10;
+    if (k == 0) continue;
+    const iscale = is == 0 ? f32x4.div(f32x4.splat(-32), max) : f32x4.div(f32x4.neg(f32x4.splat(<f32>32 + RDELTA * <f32>k)), max);
+    let sumlx = zero, suml2 = zero;
+    for (let i: usize = 0; i < 256; i += 16) {
+      const l = level4(f32x4.mul(iscale, v128.load(px + i)), lo, hi);
+      v128.store(paux + i, l);
+      sumlx = f32x4.add(sumlx, f32x4.mul(v128.load(pwv + i), l));
+      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(v128.load(pw + i), l), l));
     }
-  }
-  if (amax < GROUP_MAX_EPS) {
-    v128.store(pl, i8x16.splat(0));
-    return 0;
-  }
-  for (let k: usize = 0; k < 64; k += 16) {
-    const v = v128.load(px + k), w = f32x4.mul(v, v);
-    v128.store(s + S_W + k, w);
-    v128.store(s + S_AUX + k, f32x4.mul(w, v));
-  }
-  let iscale: f32 = <f32>-32 / max;
-  qxLevels(px, iscale, pl);
-  qxSums(px, s, iscale);
-  let scale: f32 = fitMin != 0 && fitMin == fitMin ? fitScale / fitMin : 0;
-  let best: f32 = scale * fitScale;
-  for (let is = -9; is <= 9; is++) {
-    if (is == 0) continue;
-    iscale = -(<f32>32 + RDELTA * <f32>is) / max;
-    qxSums(px, s, iscale);
-    const sumlx = fitScale, suml2 = fitMin;
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      qxLevels(px, iscale, pl);
-      scale = sumlx / suml2;
-      best = scale * sumlx;
+    let take: v128;
+    if (is == 0) {
+      take = i32x4.splat(-1);
+      scale = v128.and(f32x4.div(sumlx, suml2), v128.and(f32x4.ne(suml2, zero), f32x4.eq(suml2, suml2)));
+      best = f32x4.mul(scale, sumlx);
+    } else {
+      take = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
+      if (!v128.any_true(take)) continue;
+      scale = v128.bitselect(f32x4.div(sumlx, suml2), scale, take);
+      best = v128.bitselect(f32x4.mul(scale, sumlx), best, take);
     }
+    for (let i: usize = 0; i < 256; i += 16) v128.store(pl + i, v128.bitselect(f32x4.add(v128.load(paux + i), off), v128.load(pl + i), take));
+  }
+  if (v128.any_true(tiny)) {
+    for (let i: usize = 0; i < 256; i += 16) v128.store(pl + i, v128.bitselect(zero, v128.load(pl + i), tiny));
+    scale = v128.bitselect(zero, scale, tiny);
   }
   return scale;
 }
@@ -327,9 +303,13 @@ function quantizeQ6_K(x: usize, nb: i32, out: usize, s: usize): void {
     const px = x + (<usize>b << 10), o = out + <usize>b * 210;
     memory.fill(o, 0, 210);
     let maxScale: f32 = 0, maxAbsScale: f32 = 0;
+    for (let g: usize = 0; g < 4; g++) {
+      transpose4(px + (g << 8), 64, 16, s + S_X);
+      v128.store(sc + (g << 4), makeQx4(s));
+      untransposeLevels(s + S_BEST, 16, L + (g << 6), 16);
+    }
     for (let ib: usize = 0; ib < 16; ib++) {
-      const scale = makeQx(px + (ib << 6), L + (ib << 4), s);
-      store<f32>(sc + (ib << 2), scale);
+      const scale = load<f32>(sc + (ib << 2));
       if (abs(scale) > maxAbsScale) {
         maxAbsScale = abs(scale);
         maxScale = scale;

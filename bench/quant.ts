@@ -1,6 +1,7 @@
 // Whole-matrix quantization and dequantization speed (#11 §4): a 768×3072 float32 matrix (GPT-2 small's MLP
 // weight) through every block format, the TypeScript reference (src/quant/*.ts) beside the wasm SIMD kernels
-// (assembly/quantize.ts, one thread, as quantize()/dequantize() use them on the wasm and blas backends),
+// (assembly/quantize.ts and quantize-k.ts, one thread, as quantize()/dequantize() use them on the wasm and blas
+// backends),
 // interleaved round by round, medians. MB/s counts the float32 side (9.4 MB). Outputs are checked equal.
 // Run: node dist/bench/quant.js [--quick]      (gptlab bench --only quant calls benchQuant)
 import { WasmBackend } from '../src/backend/wasm.js';
@@ -50,7 +51,7 @@ export async function benchQuant(opts: { quick?: boolean; print?: boolean; rows?
     if (!sameBytes(new Uint8Array(ref.buffer), new Uint8Array(fast.buffer))) throw new Error(`bench quant: ${name} wasm dequantize differs from the reference`);
     const t = { qTs: [] as number[], qW: [] as number[], dTs: [] as number[], dW: [] as number[] };
     for (let r = 0; r < rounds; r++) {
-      if (!opts.quick || !name.endsWith('_K')) t.qTs.push(timeMs(() => quantizeReference(type, x)));
+      t.qTs.push(timeMs(() => quantizeReference(type, x)));
       if (fastQ) t.qW.push(timeMs(() => wasm.quantizeFloats(type, x)));
       t.dTs.push(timeMs(() => dequantizeReference(type, q, n)));
       t.dW.push(timeMs(() => wasm.dequantizeBytes(type, q, n)));
@@ -64,7 +65,6 @@ export async function benchQuant(opts: { quick?: boolean; print?: boolean; rows?
     const ratio = (a: number | null, b: number): string => (a === null || Number.isNaN(b) ? '—' : (a / b).toFixed(1)).padStart(6);
     log(`  ${name.padEnd(5)} ${f(row.quantizeTsMBs)}   ${f(row.quantizeWasmMBs)} ${ratio(row.quantizeWasmMBs, row.quantizeTsMBs)}     ${f(row.dequantizeTsMBs)}   ${f(row.dequantizeWasmMBs)} ${ratio(row.dequantizeWasmMBs, row.dequantizeTsMBs)}`);
   }
-  log('  (K-quant quantize: TypeScript only; wasm — )');
   return out;
 }
 

@@ -101,7 +101,8 @@ test('quantize: wasm byte for byte with the TypeScript reference (zeros, tiny, h
 
 // 256-value super-blocks of edge cases for the K-quants (after inputs()'s 32-value ones, which become
 // sub-blocks): zeros, constants, NaN/±Inf among normals, subnormals, tiny and huge magnitudes (d overflowing
-// half), rounding ties, positive-only rows, zero or dwarfed sub-blocks beside normal ones
+// half), rounding ties, positive-only rows, zero or dwarfed sub-blocks beside normal ones (scales rounding to
+// 0 under an infinite d: the reference's `if (!d)` on NaN), NaN first in a sub-block
 function kInputs(n: number, seed: number): Float32Array {
   const x = inputs(n, seed), r = new Rng(seed + 1);
   const edge: ((j: number) => number)[] = [
@@ -111,6 +112,8 @@ function kInputs(n: number, seed: number): Float32Array {
     (j) => (j >> 5) % 2 ? 0 : r.normal(), (j) => (j >> 5 === 3 ? 1e6 * r.normal() : r.normal()), (j) => (j >> 4) % 3 ? r.normal() : 1e-20,
     (j) => (j >> 4 === 5 ? 7 : 0), (j) => 65504 * ((j % 9) - 4), (j) => (j === 0 ? 5.9e-8 : 0), (j) => (j % 2 ? NaN : 1),
     (j) => 2 ** -14 * ((j % 17) - 8), (j) => (j < 128 ? -1e-7 : 1e-7) * (j % 5), (j) => Math.fround(r.normal()) * 2 ** ((j % 40) - 20),
+    (j) => (j >> 4 === 2 ? 1e12 * r.normal() : r.normal()), (j) => (j >> 5 === 6 ? -1e12 * (1 + (j % 3)) : 1e-3 * r.normal()),
+    (j) => (j % 32 === 0 ? NaN : r.normal()), (j) => (j % 16 === 0 ? -Infinity : j % 16 === 1 ? Infinity : 0.25 * (j % 5)),
   ];
   const start = 512; // after inputs()'s 32-value edge blocks
   edge.forEach((f, b) => { for (let j = 0; j < 256; j++) if (start + 256 * b + j < n) x[start + 256 * b + j] = f(j); });
