@@ -74,6 +74,31 @@ function dotQ8_0(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   return sumf;
 }
 
+// Four weight rows at once (w, w + rowBytes, …) against one activation row: lane r of the result is row r's
+// dotQ8_0, the same operations in the same order per lane (sumf += sumi · (dw · dx) block by block), while
+// the activations are loaded once for all four rows and no scalar chain serialises the blocks
+function dotQ8_0x4(w: usize, rowBytes: usize, xw: usize, xs: usize, nb: i32): v128 {
+  let sumf = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 34, py = xw + <usize>b * 64;
+    const y0 = v128.load(py), y1 = v128.load(py, 16), y2 = v128.load(py, 32), y3 = v128.load(py, 48);
+    const s = reduce4(sumQ8y(pw, y0, y1, y2, y3), sumQ8y(pw + rowBytes, y0, y1, y2, y3),
+      sumQ8y(pw + 2 * rowBytes, y0, y1, y2, y3), sumQ8y(pw + 3 * rowBytes, y0, y1, y2, y3));
+    const d = f32x4.mul(f16x4(pw, rowBytes), f32x4.splat(load<f32>(xs + (<usize>b << 2))));
+    sumf = f32x4.add(sumf, f32x4.mul(f32x4.convert_i32x4_s(s), d));
+  }
+  return sumf;
+}
+
+// sumQ8 with the block's 32 widened activations already in registers
+@inline function sumQ8y(pw: usize, y0: v128, y1: v128, y2: v128, y3: v128): v128 {
+  const a = v128.load(pw, 2), c = v128.load(pw, 18);
+  let acc = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), y0);
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), y1));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(c), y2));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(c), y3));
+}
+
 // the integer sum of one Q4_0 × Q8_0 block: levels (q & 15) − 8 for elements 0..15, (q >> 4) − 8 for 16..31
 @inline function sumQ4_0(pw: usize, py: usize): v128 {
   const q = v128.load(pw, 2), eight = i8x16.splat(8);
@@ -216,6 +241,67 @@ function dotQ5_1(w: usize, xw: usize, xs: usize, nb: i32): f32 {
   return addLanes(sumf, sumsLo, sumsHi);
 }
 
+// dotQ4_K of two weight rows (w and w + rowBytes) against one activation row, each row's arithmetic exactly
+// as dotK45's (same lanes, same order), the activations and their group sums loaded once for both rows;
+// row 0's result in out, row 1's in out + 4
+function dotQ4_Kx2(w: usize, rowBytes: usize, xq: usize, xw: usize, nb: i32, out: usize): void {
+  const mask = i8x16.splat(0x0f);
+  let lo0 = f32x4.splat(0), hi0 = f32x4.splat(0), lo1 = f32x4.splat(0), hi1 = f32x4.splat(0);
+  let sumf0: f32 = 0, sumf1: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const pw = w + <usize>b * 144, pv = pw + rowBytes, px = xq + <usize>b * 292, yw = xw + <usize>b * 512;
+    let aLo0 = i32x4.splat(0), aHi0 = i32x4.splat(0), aLo1 = i32x4.splat(0), aHi1 = i32x4.splat(0);
+    let sumi0 = 0, sumi1 = 0;
+    for (let j = 0; j < 8; j += 2) {
+      const py = yw + 64 * j;
+      const ya0 = v128.load(py), ya1 = v128.load(py, 16), ya2 = v128.load(py, 32), ya3 = v128.load(py, 48);
+      const yb0 = v128.load(py, 64), yb1 = v128.load(py, 80), yb2 = v128.load(py, 96), yb3 = v128.load(py, 112);
+      const bs0 = <i32>load<i16>(px + 260 + 4 * j) + <i32>load<i16>(px + 262 + 4 * j);
+      const bs1 = <i32>load<i16>(px + 264 + 4 * j) + <i32>load<i16>(px + 266 + 4 * j);
+      // row 0
+      {
+        const q0 = v128.load(pw + 16 + 16 * j), q1 = v128.load(pw + 16 + 16 * j, 16), sc = pw + 4;
+        const pa = levels32y(v128.and(q0, mask), v128.and(q1, mask), ya0, ya1, ya2, ya3);
+        const pb = levels32y(i8x16.shr_u(q0, 4), i8x16.shr_u(q1, 4), yb0, yb1, yb2, yb3);
+        const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
+        aLo0 = i32x4.add(aLo0, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
+        aHi0 = i32x4.add(aHi0, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
+        sumi0 += bs0 * minK4(j, sc);
+        sumi0 += bs1 * minK4(j + 1, sc);
+      }
+      // row 1
+      {
+        const q0 = v128.load(pv + 16 + 16 * j), q1 = v128.load(pv + 16 + 16 * j, 16), sc = pv + 4;
+        const pa = levels32y(v128.and(q0, mask), v128.and(q1, mask), ya0, ya1, ya2, ya3);
+        const pb = levels32y(i8x16.shr_u(q0, 4), i8x16.shr_u(q1, 4), yb0, yb1, yb2, yb3);
+        const sa = i16x8.splat(<i16>scaleK4(j, sc)), sb = i16x8.splat(<i16>scaleK4(j + 1, sc));
+        aLo1 = i32x4.add(aLo1, i32x4.add(i32x4.extmul_low_i16x8_s(pa, sa), i32x4.extmul_low_i16x8_s(pb, sb)));
+        aHi1 = i32x4.add(aHi1, i32x4.add(i32x4.extmul_high_i16x8_s(pa, sa), i32x4.extmul_high_i16x8_s(pb, sb)));
+        sumi1 += bs0 * minK4(j, sc);
+        sumi1 += bs1 * minK4(j + 1, sc);
+      }
+    }
+    const yd = load<f32>(px);
+    const d0 = f32x4.splat(f16(pw) * yd), d1 = f32x4.splat(f16(pv) * yd);
+    lo0 = f32x4.add(lo0, f32x4.mul(d0, f32x4.convert_i32x4_s(aLo0)));
+    hi0 = f32x4.add(hi0, f32x4.mul(d0, f32x4.convert_i32x4_s(aHi0)));
+    lo1 = f32x4.add(lo1, f32x4.mul(d1, f32x4.convert_i32x4_s(aLo1)));
+    hi1 = f32x4.add(hi1, f32x4.mul(d1, f32x4.convert_i32x4_s(aHi1)));
+    sumf0 -= (f16(pw + 2) * yd) * <f32>sumi0;
+    sumf1 -= (f16(pv + 2) * yd) * <f32>sumi1;
+  }
+  store<f32>(out, addLanes(sumf0, lo0, hi0));
+  store<f32>(out, addLanes(sumf1, lo1, hi1), 4);
+}
+
+// levels32 with the sub-block's 32 widened activations already in registers
+@inline function levels32y(n0: v128, n1: v128, y0: v128, y1: v128, y2: v128, y3: v128): v128 {
+  let p = i16x8.mul(i16x8.extend_low_i8x16_u(n0), y0);
+  p = i16x8.add(p, i16x8.mul(i16x8.extend_high_i8x16_u(n0), y1));
+  p = i16x8.add(p, i16x8.mul(i16x8.extend_low_i8x16_u(n1), y2));
+  return i16x8.add(p, i16x8.mul(i16x8.extend_high_i8x16_u(n1), y3));
+}
+
 function dotQ4_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   return dotK45(w, xq, xw, nb, false);
 }
@@ -301,7 +387,33 @@ export function qmatvec(
   type: i32, w: usize, rowBytes: i32, xq: usize, xs: usize, xw: usize, xqStride: i32, xsStride: i32, xwStride: i32,
   nx: i32, y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32,
 ): void {
-  for (let r = r0; r < r1; r++) {
+  let r = r0;
+  if (type == Q8_0) {
+    // four rows at a time (dotQ8_0x4): lane-wise the same arithmetic as one row at a time
+    for (; r + 4 <= r1; r += 4) {
+      const wr = w + <usize>r * <usize>rowBytes;
+      for (let i = 0; i < nx; i++) {
+        let v = dotQ8_0x4(wr, <usize>rowBytes, xw + <usize>i * <usize>xwStride, xs + <usize>i * <usize>xsStride, nb);
+        if (bias) v = f32x4.add(v, v128.load(bias + (<usize>r << 2)));
+        v128.store(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
+      }
+    }
+  }
+  if (type == Q4_K) {
+    // two rows at a time (dotQ4_Kx2), into a scratch pair below the bias (none when bias is 0: then y itself)
+    for (; r + 2 <= r1; r += 2) {
+      const wr = w + <usize>r * <usize>rowBytes;
+      for (let i = 0; i < nx; i++) {
+        const at = y + ((<usize>i * <usize>ldy + <usize>r) << 2);
+        dotQ4_Kx2(wr, <usize>rowBytes, xq + <usize>i * <usize>xqStride, xw + <usize>i * <usize>xwStride, nb, at);
+        if (bias) {
+          store<f32>(at, load<f32>(at) + load<f32>(bias + (<usize>r << 2)));
+          store<f32>(at, load<f32>(at, 4) + load<f32>(bias + (<usize>r << 2), 4), 4);
+        }
+      }
+    }
+  }
+  for (; r < r1; r++) {
     const wr = w + <usize>r * <usize>rowBytes;
     const bv: f32 = bias ? load<f32>(bias + (<usize>r << 2)) : 0;
     for (let i = 0; i < nx; i++) {
