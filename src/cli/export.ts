@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { checkOutputFile, maybeHelp } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { modelToGGUF } from '../formats/gguf-model.js';
 import { GGUF_EXPORT_TYPES, checkExportType } from '../formats/gguf-types.js';
@@ -27,6 +27,7 @@ const OPTS: OptTable = {
   dtype: { type: 'string', default: 'F32', choices: ['F32', 'F16', 'BF16'], help: 'hf: weight dtype in model.safetensors' },
   out: { type: 'string', help: 'output file (gguf) or folder (hf)' },
   name: { type: 'string', help: 'gguf: general.name' },
+  ...BACKEND_OPTS,
 };
 
 function tokenIds(tok: Tokenizer): { bosTokenId: number | null; eosTokenId: number | null } {
@@ -52,7 +53,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!o.checkpoint) throw new UsageError('export: give a checkpoint folder, run folder, Hugging Face folder or .gguf file');
   if (!o.out) throw new UsageError('export: give --out (a .gguf file, or a folder for --format hf)');
   const out = o.out as string;
-  if (o.format === 'gguf') checkOutputFile(out, '--out', 'export', { parentMayBeMissing: true });
+  if (o.format === 'gguf') {
+    checkExportType(o.type as string);
+    checkOutputFile(out, '--out', 'export', { parentMayBeMissing: true });
+  }
+  await setupBackend(o); // quantize() runs on its kernels (wasm: assembly/quantize.ts, quantize-k.ts)
   const loaded = loadModelFile(o.checkpoint as string, { dequantize: true });
   const notes = [...loaded.notes];
   if (o.format === 'gguf') {

@@ -60,7 +60,7 @@ function codec(type: number, what: string): Codec {
  * Quantize float32 values to ggml type `type` (F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K,
  * Q6_K, Q8_K), bytes identical to ggml's reference quantizer. x.length must be a multiple of the type's block size (32 or 256).
  * Throws for an unsupported type or a partial block. The active backend's quantizeFloats, when it has one (wasm:
- * assembly/quantize.ts, the 32-value types), computes the same bytes faster.
+ * assembly/quantize.ts and quantize-k.ts, all but F32, F16, Q8_1 and Q8_K), computes the same bytes faster.
  */
 export function quantize(type: number, x: Float32Array): Uint8Array {
   const c = codec(type, 'quantize');
