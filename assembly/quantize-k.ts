@@ -3,11 +3,13 @@
 // with the TypeScript reference src/quant/q4_k.ts, q5_k.ts, q6_k.ts (itself ggml/src/ggml-quants.c's
 // quantize_row_q{4,5,6}_K_ref). Layouts: ggml-common.h's block_q4_K, block_q5_K, block_q6_K.
 //
-// Every float operation is the reference's float32 operation, in its order: element-wise steps (levels,
-// products, errors) run four lanes at a time, and every sum is still accumulated lane by lane in index order
-// (float32 addition is not associative). nearest_int is ggml's 1.5·2^23 trick, lane-wise the same bits.
-// JS truthiness of a float (`d ? … : …`, `if (!d)`) is `d != 0 && d == d` here. Nothing is allocated: the
-// caller passes KQUANT_SCRATCH bytes of scratch (16-byte aligned) besides the input and output.
+// Every float operation is the reference's float32 operation, in its order. The scale searches
+// (make_qkx2_quants, make_qx_quants) run on 4 sub-blocks at once, one per SIMD lane (the sub-blocks transposed
+// into scratch), so each lane accumulates its sums in the reference's index order (float32 addition is not
+// associative) and the reference's per-sub-block branches become lane masks (bitselect); the second pass and
+// the packing are element-wise. nearest_int is ggml's 1.5·2^23 trick, lane-wise the same bits. JS truthiness
+// of a float (`d ? … : …`, `if (!d)`) is `d != 0 && d == d` here. Nothing is allocated: the caller passes
+// KQUANT_SCRATCH bytes of scratch (16-byte aligned) besides the input and output.
 
 import { f16, toF16 } from './ggml';
 
@@ -266,7 +268,7 @@ function makeQx4(s: usize): v128 {
   const tiny = f32x4.lt(amax, f32x4.splat(GROUP_MAX_EPS)); // the reference returns 0 with levels 0 here
   let scale = zero, best = zero;
   for (let is = 0; is <= 19; is++) {
-    // is = 0: the first guess −32/max, whose levels are kept; then −(32 + 0.1·k)/max for k = −9..9, k ≠ 0
+    // is = 0: the first guess −32/max, taken in every lane; is = 1..19: −(32 + 0.1·k)/max, k = is − 10 ≠ 0
     const k = is - 10;
     if (k == 0) continue;
     const iscale = is == 0 ? f32x4.div(f32x4.splat(-32), max) : f32x4.div(f32x4.neg(f32x4.splat(<f32>32 + RDELTA * <f32>k)), max);
