@@ -40,6 +40,8 @@ export class WasmHeap implements StorageProvider {
   private chunk = 0;
   private depth = 0;
   private readonly registry = new FinalizationRegistry<[number, number]>(([off, bytes]) => this.release(off, bytes));
+  /** the buffer object `owns` last found in `buffers` */
+  private lastOwned: ArrayBufferLike | null = null;
   /** bytes in use by blocks (persistent arrays, arena chunks, staging), for tests and diagnostics */
   inUse = 0;
   /** the arena's limit (ARENA_MAX_BYTES; tests lower it) */
@@ -59,7 +61,11 @@ export class WasmHeap implements StorageProvider {
 
   /** whether `a` is a view on this memory (then its byteOffset is its address for the kernels) */
   owns(a: Float32Array): boolean {
-    return this.buffers.has(a.buffer);
+    const b = a.buffer;
+    if (b === this.lastOwned) return true; // nearly every call: one compare instead of a WeakSet lookup
+    if (!this.buffers.has(b)) return false;
+    this.lastOwned = b;
+    return true;
   }
 
   /** A block of at least `bytes`, 64-byte aligned; grows the memory when no free range fits. */

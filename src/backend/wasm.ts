@@ -353,7 +353,9 @@ function checkLength(op: string, name: string, arr: Float32Array, need: number, 
 }
 
 function checkDims(op: string, dims: Record<string, number>): void {
-  for (const [k, v] of Object.entries(dims)) {
+  // for…in, not Object.entries: no arrays per call (a decoding step makes dozens of kernel calls)
+  for (const k in dims) {
+    const v = dims[k];
     if (!Number.isInteger(v) || v < 0) throw new Error(`WasmBackend.${op}: ${k} must be a non-negative integer, got ${v}`);
   }
 }
