@@ -2,10 +2,10 @@
 // rankings expanded into every pair, the rule-based reward's ordering and the built-in sets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultPreferenceData, parsePreferenceData, preferenceToJsonl } from '../src/data/preference.js';
-import { candidateResponses, comparisonLabel, ruleReward, ruleRewardParts } from '../src/data/rule-reward.js';
+import { defaultPreferenceData, parsePreferenceData, preferenceToJsonl, type PreferencePair } from '../src/data/preference.js';
+import { candidateResponses, comparisonLabel, ramblingLength, ruleReward, ruleRewardParts } from '../src/data/rule-reward.js';
 import { defaultArithmeticPrompts, parseVerifiableData } from '../src/data/verifiable.js';
-import { defaultSftData } from '../src/data/sft-default.js';
+import { defaultSftData, promptMessages, type SftDataset, type SftExample } from '../src/data/sft-default.js';
 import { formatChatDataError } from '../src/data/chat.js';
 
 test('pairs and rankings parse; a ranking of K gives K(K−1)/2 comparisons', () => {
@@ -60,15 +60,55 @@ test('the rule reward ranks right+formatted > right fragment > wrong formatted >
   assert.ok(c.length >= 4 && new Set(c).size === c.length);
 });
 
-test('the built-in preference set: chosen always scores higher, dev from the held-out split', () => {
-  const d = defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 });
-  assert.ok(d.train.length >= 250 && d.dev.length === 20, `${d.train.length} / ${d.dev.length}`);
-  const sft = defaultSftData({ seed: 1, trainSize: 100, heldOutSize: 20 });
-  d.dev.forEach((p, i) => {
-    assert.ok(ruleReward(sft.heldOut[i], p.chosen) > ruleReward(sft.heldOut[i], p.rejected));
-    assert.equal(p.kind, sft.heldOut[i].kind);
-  });
-  assert.deepEqual(defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 }), d);
+/** the SFT example a built-in pair was made from (its prompt is the example's messages but the last) */
+function exampleOf(p: PreferencePair, sft: SftDataset): SftExample {
+  const key = JSON.stringify(p.prompt);
+  const ex = [...sft.train, ...sft.heldOut].find((e) => JSON.stringify(promptMessages(e)) === key && e.kind === p.kind);
+  assert.ok(ex, `no SFT example for ${key}`);
+  return ex;
+}
+
+test('the built-in preference set: chosen always scores higher, dev held out by question', () => {
+  const d = defaultPreferenceData({ seed: 1, trainSize: 300, heldOutSize: 40 });
+  const sft = defaultSftData({ seed: 1, trainSize: 300, heldOutSize: 40 });
+  assert.ok(d.train.length >= 750 && d.dev.length >= 40, `${d.train.length} / ${d.dev.length}`);
+  for (const p of [...d.train, ...d.dev]) {
+    const ex = exampleOf(p, sft);
+    assert.ok(ruleReward(ex, p.chosen) > ruleReward(ex, p.rejected), `${p.chosen} / ${p.rejected}`);
+  }
+  const text = (p: PreferencePair): string => [...p.prompt.map((m) => m.content), p.chosen, p.rejected].join('\n');
+  const trainText = d.train.map(text).join('\n');
+  const taught = new Set(sft.train.map((e) => e.messages[e.messages.length - 1].content));
+  for (const p of d.dev) {
+    const ex = exampleOf(p, sft), answer = ex.messages[ex.messages.length - 1].content;
+    if (p.kind === 'add' || p.kind === 'sub') {
+      // a sum the SFT set teaches, that no training pair asks, shows or answers
+      assert.ok(taught.has(answer), answer);
+      assert.ok(!trainText.includes(answer), answer);
+    } else assert.ok(sft.heldOut.includes(ex), 'a fact asked in the held-out phrasing');
+  }
+  assert.ok(d.dev.some((p) => p.kind === 'add' || p.kind === 'sub') && d.dev.some((p) => p.kind === 'capital' || p.kind === 'colour' || p.kind === 'opposite'));
+  assert.deepEqual(defaultPreferenceData({ seed: 1, trainSize: 300, heldOutSize: 40 }), d);
+});
+
+test('the hedged candidate states the right value for every kind, so its label does not depend on the kind', () => {
+  const sft = defaultSftData({ seed: 1, trainSize: 200, heldOutSize: 5 });
+  for (const ex of sft.train) {
+    const hedged = candidateResponses(ex, () => 0.5, ['7', 'zed']).find((c) => c.startsWith('I think'))!;
+    assert.deepEqual(ruleRewardParts(ex, hedged), { correct: true, formatted: false, sentence: true, rambling: false, total: 1.25 }, hedged);
+  }
+  // the trailing hedge this replaced: right for a sum, wrong for a fact
+  const sum = sft.train.find((e) => e.kind === 'add')!, fact = sft.train.find((e) => e.kind === 'opposite')!;
+  assert.notEqual(ruleRewardParts(sum, `${sum.expected} i think`).correct, ruleRewardParts(fact, `${fact.expected} i think`).correct);
+});
+
+test('the rambling candidate rambles by the rule, with as few repeats as that needs (so pairs fit a 128-token context)', () => {
+  for (const ex of defaultSftData({ seed: 1, trainSize: 200, heldOutSize: 5 }).train) {
+    const ref = ex.messages[ex.messages.length - 1].content;
+    const long = candidateResponses(ex, () => 0.5, ['7', 'zed']).filter((c) => ruleRewardParts(ex, c).rambling);
+    assert.equal(long.length, 1);
+    assert.ok(long[0].length - ref.length - 1 <= ramblingLength(ex), long[0]);
+  }
 });
 
 test('comparison labels name what a pair teaches: the checks the chosen response wins, then those it wins over', () => {
@@ -83,7 +123,7 @@ test('comparison labels name what a pair teaches: the checks the chosen response
   assert.equal(comparisonLabel(ex, frag, `${a + b} i think`), 'tie');
   const d = defaultPreferenceData({ seed: 1, trainSize: 100, heldOutSize: 20 });
   const sft = defaultSftData({ seed: 1, trainSize: 100, heldOutSize: 20 });
-  d.dev.forEach((p, i) => assert.equal(p.comparison, comparisonLabel(sft.heldOut[i], p.chosen, p.rejected)));
+  d.dev.forEach((p) => assert.equal(p.comparison, comparisonLabel(exampleOf(p, sft), p.chosen, p.rejected)));
   assert.ok([...d.train, ...d.dev].every((p) => p.comparison && p.comparison !== 'tie'));
 });
 

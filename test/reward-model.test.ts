@@ -9,11 +9,13 @@ import { CharTokenizer } from '../src/tokenizers/char.js';
 import { Trainer } from '../src/train/trainer.js';
 import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles, checkpointFromFiles } from '../src/train/checkpoint.js';
-import type { PreferencePair } from '../src/data/preference.js';
+import { parsePreferenceData, type PreferencePair } from '../src/data/preference.js';
 import { RewardModel } from '../src/align/reward-model.js';
 import { registerRewardModelType } from '../src/align/reward-type.js';
-import { accuracyLine, RewardModelObjective } from '../src/align/reward-objective.js';
-import { encodePairs, pairBatch } from '../src/align/pairs.js';
+import { accuracyLine, pairLoss, RewardModelObjective } from '../src/align/reward-objective.js';
+import { encodePairs, groupByPrompt, pairBatch, rankingBatch } from '../src/align/pairs.js';
+import { chunkPairs } from '../src/align/logprobs.js';
+import { rewardModelLoss } from '../src/align/reward.js';
 import { pickPositions } from '../src/align/gather.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { sum } from '../src/tensor/shape.js';
@@ -53,6 +55,32 @@ test('a pair batch lays out chosen then rejected, right-padded, with the respons
   let m = 0;
   for (let t = 0; t < b.T; t++) m += b.mask[t];
   assert.equal(m, p.chosen.length);
+});
+
+test('the comparisons of a ranking score each response once, with the loss and gradients of scoring every pair apart', () => {
+  const { rm, tokenizer } = setup();
+  const ranked = parsePreferenceData(JSON.stringify({ prompt: 'q1', responses: ['Yes 1.', 'Yes 1', 'no', 'n'] }) + '\n' + JSON.stringify({ prompt: 'q2', chosen: 'Yes.', rejected: 'no' }));
+  const pairs = encodePairs(ranked.pairs, tokenizer, 32).pairs;
+  const b = rankingBatch(pairs);
+  assert.equal(pairs.length, 7);
+  assert.equal(b.rows, 6); // 4 responses to q1, 2 to q2
+  assert.deepEqual(groupByPrompt(pairs).map((g) => g.length), [6, 1]);
+  const grads = (loss: () => Tensor): { loss: number; g: Float32Array } => {
+    rm.parameters().forEach((q) => q.zeroGrad());
+    const l = loss();
+    l.backward();
+    return { loss: l.item(), g: Float32Array.from(rm.parameters().flatMap((q) => [...q.grad!])) };
+  };
+  const once = grads(() => pairLoss(rm, pairs).loss);
+  const apart = grads(() => {
+    const pb = pairBatch(pairs);
+    const [rc, rr] = chunkPairs(rm.rewards(pb.x, pb.rows, pb.T, pb.last));
+    return rewardModelLoss(rc, rr).loss;
+  });
+  assert.ok(Math.abs(once.loss - apart.loss) < 1e-6, `${once.loss} vs ${apart.loss}`);
+  let worst = 0;
+  once.g.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - apart.g[i]))));
+  assert.ok(worst < 1e-5, `largest gradient difference ${worst}`);
 });
 
 test('the reward model learns the preferences: held-out pairwise accuracy rises', async () => {

@@ -78,3 +78,55 @@ export function pairBatch(pairs: readonly EncodedPair[]): PairBatch {
   });
   return { x, y, mask, last, rows, T };
 }
+
+/**
+ * Comparisons whose responses are scored once each (InstructGPT §3.5 puts all K(K−1)/2 comparisons of a
+ * prompt's K ranked responses in one batch element, so each response needs one forward pass, not K − 1).
+ * The rows are the distinct (prompt, response) sequences of the pairs, right-padded with 0; pair k compares
+ * row chosen[k] with row rejected[k].
+ */
+export interface RankingBatch {
+  /** (rows, T) ids */
+  x: Int32Array;
+  /** (rows) index of each row's last token */
+  last: Int32Array;
+  rows: number;
+  T: number;
+  /** (pairs) the row of each pair's chosen response */
+  chosen: Int32Array;
+  /** (pairs) the row of each pair's rejected response */
+  rejected: Int32Array;
+}
+
+/** the rows of `pairs` with shared (prompt, response) sequences laid out once (see RankingBatch) */
+export function rankingBatch(pairs: readonly EncodedPair[]): RankingBatch {
+  const seqs: [Int32Array, Int32Array][] = [], rowOf = new Map<string, number>();
+  const row = (p: Int32Array, r: Int32Array): number => {
+    const key = `${p.join(',')}|${r.join(',')}`;
+    let i = rowOf.get(key);
+    if (i === undefined) rowOf.set(key, (i = seqs.push([p, r]) - 1));
+    return i;
+  };
+  const chosen = Int32Array.from(pairs, (p) => row(p.prompt, p.chosen));
+  const rejected = Int32Array.from(pairs, (p) => row(p.prompt, p.rejected));
+  const rows = seqs.length, T = Math.max(...seqs.map(([p, r]) => p.length + r.length));
+  const x = new Int32Array(rows * T), last = new Int32Array(rows);
+  seqs.forEach(([p, r], b) => {
+    x.set(p, b * T);
+    x.set(r, b * T + p.length);
+    last[b] = p.length + r.length - 1;
+  });
+  return { x, last, rows, T, chosen, rejected };
+}
+
+/** pairs grouped by prompt (first-seen order), so a batch can take every comparison of a prompt at once */
+export function groupByPrompt(pairs: readonly EncodedPair[]): EncodedPair[][] {
+  const groups = new Map<string, EncodedPair[]>();
+  for (const p of pairs) {
+    const key = p.prompt.join(',');
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  return [...groups.values()];
+}

@@ -8,21 +8,26 @@ import type { Tensor } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
 import { noGrad } from '../tensor/tensor.js';
 import type { Evaluation, Objective, ObjectiveSettings } from '../train/objective.js';
-import { chunkPairs } from './logprobs.js';
 import { rewardModelLoss } from './reward.js';
 import { RewardModel } from './reward-model.js';
-import { pairBatch, type EncodedPair } from './pairs.js';
+import { gather, reshape } from '../tensor/shape.js';
+import { groupByPrompt, rankingBatch, type EncodedPair } from './pairs.js';
 
 function asRewardModel(model: LanguageModel): RewardModel {
   if (!(model instanceof RewardModel)) throw new Error(`reward-model training needs a RewardModel, got a ${model.type} model`);
   return model;
 }
 
-/** the loss, accuracy and margin of one batch of pairs */
+/**
+ * The loss, accuracy and margin of one batch of pairs. Each distinct (prompt, response) is scored once
+ * (rankingBatch), so the comparisons of a ranking cost one forward pass per response; the rewards, and so
+ * the loss, are those of scoring every pair's two rows apart (TRL's concatenated chosen/rejected batch).
+ */
 export function pairLoss(model: RewardModel, pairs: readonly EncodedPair[], opts: { centerRewardsCoefficient?: number } = {}): { loss: Tensor; accuracy: number; margin: number; tokens: number } {
-  const b = pairBatch(pairs);
-  const [rc, rr] = chunkPairs(model.rewards(b.x, b.rows, b.T, b.last));
-  return { ...rewardModelLoss(rc, rr, opts), tokens: b.rows * b.T };
+  const b = rankingBatch(pairs);
+  const r = reshape(model.rewards(b.x, b.rows, b.T, b.last), [b.rows, 1]);
+  const pick = (rows: Int32Array): Tensor => reshape(gather(r, rows, [rows.length]), [rows.length]);
+  return { ...rewardModelLoss(pick(b.chosen), pick(b.rejected), opts), tokens: b.rows * b.T };
 }
 
 /** right/total counts of pairs with r_c > r_r, per label */
@@ -34,9 +39,9 @@ export function pairMargins(model: RewardModel, set: readonly EncodedPair[], bat
   for (let i = 0; i < set.length; i += batchSize) {
     const group = set.slice(i, i + batchSize);
     stepScope(() => {
-      const b = pairBatch(group);
+      const b = rankingBatch(group);
       const r = model.rewards(b.x, b.rows, b.T, b.last).data;
-      for (let k = 0; k < group.length; k++) out[i + k] = r[k] - r[group.length + k];
+      for (let k = 0; k < group.length; k++) out[i + k] = r[b.chosen[k]] - r[b.rejected[k]];
     });
   }
   return out;
@@ -64,7 +69,12 @@ export class RewardModelObjective implements Objective {
   readonly name = 'reward-model';
   readonly lossLabel = 'pairwise loss −logσ(r_c − r_r)';
 
-  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly opts: { centerRewardsCoefficient?: number } = {}) {}
+  /** the training pairs grouped by prompt: a step draws prompts and takes all their comparisons */
+  private readonly groups: EncodedPair[][];
+
+  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly opts: { centerRewardsCoefficient?: number } = {}) {
+    this.groups = groupByPrompt(train);
+  }
 
   dataSeed(seed: number): number {
     return seed;
@@ -75,8 +85,13 @@ export class RewardModelObjective implements Objective {
     if (!this.train.length) throw new Error('reward model: no usable training pairs (all malformed or longer than the context)');
   }
 
+  /**
+   * A step's loss: `batchSize` prompts drawn at random, each with every training comparison of it (InstructGPT
+   * §3.5: a prompt's comparisons in one batch element, which also keeps the model from overfitting to pairs
+   * seen apart); with one pair per prompt this is `batchSize` pairs, as TRL's RewardTrainer.
+   */
   trainLoss(model: LanguageModel, rng: Rng, s: ObjectiveSettings): { loss: Tensor; tokens: number } {
-    const picks = Array.from({ length: s.batchSize }, () => this.train[rng.int(this.train.length)]);
+    const picks = Array.from({ length: s.batchSize }, () => this.groups[rng.int(this.groups.length)]).flat();
     const r = pairLoss(asRewardModel(model), picks, this.opts);
     return { loss: r.loss, tokens: r.tokens };
   }

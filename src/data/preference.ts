@@ -5,12 +5,13 @@
 // ranking). `chosen`/`rejected` may also be TRL's conversational form, a list holding one assistant message.
 // Records are validated like chat data: each problem is `file:line: field: problem`, bad records are skipped
 // and counted. Also the built-in preference set: questions of the SFT world (src/data/sft-default.ts) with
-// candidate answers ranked by the rule-based reward (src/data/rule-reward.ts). Browser-safe.
+// candidate answers ranked by the rule-based reward (src/data/rule-reward.ts), held out by question
+// (defaultPreferenceData). Browser-safe.
 import { Rng } from '../tensor/rng.js';
 import { parseJsonlRecords } from './jsonl.js';
 import { formatChatDataError, SPECIAL_TOKENS, validateConversation, type ChatDataError, type ChatMessage } from './chat.js';
 import { defaultSftData, promptMessages, type SftExample } from './sft-default.js';
-import { candidateResponses, comparisonLabel, ruleReward } from './rule-reward.js';
+import { candidateResponses, comparisonLabel, referenceAnswer, ruleReward } from './rule-reward.js';
 
 /** one comparison: two responses to the same prompt, the first preferred */
 export interface PreferencePair {
@@ -124,11 +125,11 @@ export function preferenceToJsonl(pairs: readonly PreferencePair[]): string {
 
 export interface DefaultPreferenceOptions {
   seed?: number;
-  /** questions for training (default 1500) */
+  /** questions drawn from the SFT training split (default 1500); those of the held-out sums go to dev */
   trainSize?: number;
-  /** held-out questions (default 150): the SFT set's held-out split (unseen operand pairs and phrasings) */
+  /** size of the SFT held-out split (default 150): its fact questions (unseen phrasings) are the held-out facts, and as many held-out sum questions are drawn (see defaultPreferenceData) */
   heldOutSize?: number;
-  /** comparisons drawn per question (default 3); each question has up to 6 candidates */
+  /** training comparisons per question (default all: up to 15 of its 6 candidates, ties left out); held-out questions give one each */
   pairsPerQuestion?: number;
 }
 
@@ -155,9 +156,33 @@ function questionPairs(ex: SftExample, rng: Rng, byKind: Map<string, string[]>, 
   return out;
 }
 
+const isArithmetic = (ex: SftExample): boolean => ex.kind === 'add' || ex.kind === 'sub';
+
 /**
- * The built-in preference set: SFT-world questions (train from the SFT training split, dev from its held-out
- * split) with comparisons ranked by the rule-based reward. The same seed gives the same set.
+ * The sums and differences (keyed by their answer sentence, '8+5=13.') held out of reward-model training:
+ * operand pairs the SFT set teaches, drawn in random order until their questions in `train` number at least
+ * `count`. Every pair is one the SFT model was trained on, so its answer is knowledge the backbone can have.
+ */
+export function heldOutSums(train: readonly SftExample[], count: number, rng: Rng): Set<string> {
+  const questions = new Map<string, number>();
+  for (const ex of train) if (isArithmetic(ex)) questions.set(referenceAnswer(ex), (questions.get(referenceAnswer(ex)) ?? 0) + 1);
+  const keys = [...questions.keys()];
+  const held = new Set<string>();
+  for (let n = 0; n < count && keys.length; ) {
+    const k = keys.splice(rng.int(keys.length), 1)[0];
+    held.add(k);
+    n += questions.get(k)!;
+  }
+  return held;
+}
+
+/**
+ * The built-in preference set, generated from the SFT world's own facts, with comparisons ranked by the
+ * rule-based reward. Held out: the fact questions of the SFT held-out split (facts the SFT set teaches, asked
+ * in a phrasing it never uses), and the questions of some sums and differences the SFT set teaches (operand
+ * pairs no training pair asks about). The SFT held-out sums (operand pairs SFT never saw) are not used: which
+ * of two answers to an unseen sum is right is beyond what a reward model can take from its backbone.
+ * The same seed gives the same set.
  */
 export function defaultPreferenceData(opts: DefaultPreferenceOptions = {}): { train: PreferencePair[]; dev: PreferencePair[] } {
   const sft = defaultSftData({ seed: opts.seed ?? 1, trainSize: opts.trainSize ?? 1500, heldOutSize: opts.heldOutSize ?? 150 });
@@ -168,9 +193,15 @@ export function defaultPreferenceData(opts: DefaultPreferenceOptions = {}): { tr
     byKind.set(ex.kind, l);
   }
   const rng = new Rng((opts.seed ?? 1) * 7919 + 17);
-  const n = opts.pairsPerQuestion ?? 3;
+  const held = heldOutSums(sft.train, sft.heldOut.filter(isArithmetic).length, rng);
+  const isHeld = (ex: SftExample): boolean => isArithmetic(ex) && held.has(referenceAnswer(ex));
+  const devQuestions = [...sft.heldOut.filter((ex) => !isArithmetic(ex)), ...sft.train.filter(isHeld)];
+  // training questions neither ask a held-out sum nor show one in an earlier exchange
+  const mentionsHeld = (ex: SftExample): boolean => ex.messages.some((m) => m.role === 'assistant' && held.has(m.content));
+  const n = opts.pairsPerQuestion ?? Infinity;
+  const devRng = new Rng((opts.seed ?? 1) * 7919 + 18); // the held-out pairs do not depend on the training ones
   return {
-    train: sft.train.flatMap((ex) => questionPairs(ex, rng, byKind, n)),
-    dev: sft.heldOut.flatMap((ex) => questionPairs(ex, rng, byKind, 1)),
+    train: sft.train.filter((ex) => !mentionsHeld(ex)).flatMap((ex) => questionPairs(ex, rng, byKind, n)),
+    dev: devQuestions.flatMap((ex) => questionPairs(ex, devRng, byKind, 1)),
   };
 }

@@ -47,13 +47,18 @@ function formatPattern(example: SftExample): RegExp {
   }
 }
 
+/** the length (characters) over which a response to `example` rambles: 3× its reference answer, at least 24 */
+export function ramblingLength(example: SftExample): number {
+  return 3 * Math.max(8, referenceAnswer(example).length);
+}
+
 /** The checks and their sum for one response to one example (see the header). */
 export function ruleRewardParts(example: SftExample, response: string): RuleRewardParts {
   const text = response.trim();
   const correct = text.length > 0 && scoreAnswer(example, text);
   const formatted = formatPattern(example).test(text);
   const sentence = /^[A-Z0-9]/.test(text) && /\.$/.test(text) && text.length > 1;
-  const rambling = text.length > 3 * Math.max(8, referenceAnswer(example).length);
+  const rambling = text.length > ramblingLength(example);
   const W = RULE_WEIGHTS;
   const total = (correct ? W.correct : 0) + (formatted ? W.formatted : 0) + (sentence ? W.sentence : 0) + (rambling ? W.rambling : 0);
   return { correct, formatted, sentence, rambling, total };
@@ -88,9 +93,11 @@ export function comparisonLabel(example: SftExample, chosen: string, rejected: s
 /**
  * Candidate responses of graded quality for an example, drawn with `rand` (a uniform [0, 1) source): the
  * reference sentence, the bare right value, a wrong value in the asked format, a bare wrong value, a
- * rambling one, and a hedged right value ('47 i think': right for a sum, whose last number scoreAnswer reads,
- * but wrong for a fact, whose last word is then "think"). Distinct strings only; the caller ranks them by
- * ruleReward.
+ * rambling one (the reference repeated just past ramblingLength, so that it still fits a short context), and a
+ * hedged right value as a sentence ('I think it is 47.'). The hedge comes before the
+ * value so that it is a right answer for every kind: scoreAnswer reads a sum's last number but a fact's last
+ * word, so a trailing hedge ('happy i think') was right for sums and wrong for facts, and ranked the same
+ * kind of answer both ways. Distinct strings only; the caller ranks them by ruleReward.
  */
 export function candidateResponses(example: SftExample, rand: () => number, wrongValues: readonly string[]): string[] {
   const ref = referenceAnswer(example);
@@ -98,7 +105,9 @@ export function candidateResponses(example: SftExample, rand: () => number, wron
   const others = wrongValues.filter((w) => w.toLowerCase() !== right.toLowerCase());
   const wrong = others.length ? others[Math.floor(rand() * others.length)] : right + '1';
   const swap = (s: string): string => replaceLast(s, right, wrong);
-  const out = [ref, right, swap(ref), wrong, `${ref} ${ref} ${ref} ${ref}`, right.toLowerCase() + ' i think'];
+  let rambling = ref;
+  while (rambling.length <= ramblingLength(example)) rambling += ` ${ref}`;
+  const out = [ref, right, swap(ref), wrong, rambling, `I think it is ${right}.`];
   return [...new Set(out.map((s) => s.trim()).filter((s) => s.length > 0))];
 }
 
