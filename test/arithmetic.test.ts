@@ -19,18 +19,20 @@ test('the split holds questions out: no held-out question is a training question
 });
 
 test('worked solutions: place-value steps, right, and the last number is the answer', () => {
-  assert.equal(workedSolution({ kind: 'add', a: 13, b: 17 }), '3+7=10, 10+10=20, 20+10=30, so 13+17=30.');
-  assert.equal(workedSolution({ kind: 'sub', a: 17, b: 9 }), '7-9=-2, 10-0=10, 10-2=8, so 17-9=8.');
-  assert.equal(workedSolution({ kind: 'sub', a: 18, b: 5 }), '8-5=3, 10-0=10, 10+3=13, so 18-5=13.');
+  assert.equal(workedSolution({ kind: 'add', a: 13, b: 17 }), '3+7=10,10+10=20,20+10=30');
+  assert.equal(workedSolution({ kind: 'sub', a: 17, b: 9 }), '7-9=-2,10-0=10,10-2=8');
+  assert.equal(workedSolution({ kind: 'sub', a: 18, b: 5 }), '8-5=3,10-0=10,10+3=13');
   for (const q of allArithmeticQuestions()) {
     const w = workedSolution(q);
     assert.equal(lastNumber(w), String(arithmeticAnswer(q)), w);
     assert.equal(exactMatchReward(w, arithmeticPrompt(q).answer, { extract: 'last-number', wrong: 0 }), 1);
-    for (const step of w.replace(/, so .*/, '').split(', ')) {
+    const steps = w.split(',');
+    assert.equal(steps.length, 3, w);
+    for (const step of steps) {
       const m = /^(-?\d+)([+-])(\d+)=(-?\d+)$/.exec(step)!;
       assert.equal(Number(m[1]) + (m[2] === '+' ? 1 : -1) * Number(m[3]), Number(m[4]), `${w}: ${step}`);
     }
   }
   const chat = workedSolutionChats([{ kind: 'add', a: 2, b: 3 }])[0];
-  assert.deepEqual(chat.messages, [{ role: 'user', content: 'What is 2 + 3?' }, { role: 'assistant', content: '2+3=5, 0+0=0, 0+5=5, so 2+3=5.' }]);
+  assert.deepEqual(chat.messages, [{ role: 'user', content: 'What is 2 + 3?' }, { role: 'assistant', content: '2+3=5,0+0=0,0+5=5' }]);
 });

@@ -25,6 +25,9 @@ import { exactMatchReward, type RewardFn } from '../src/align/rewards.js';
 import { runRLLoop } from '../src/align/rl-job.node.js';
 import { loadAnyCheckpoint } from '../src/align/lora-checkpoint.node.js';
 import { cloneModel } from '../src/align/clone.js';
+import { saveCheckpoint } from '../src/train/checkpoint.node.js';
+import { runGRPOJob } from '../src/align/grpo-job.node.js';
+import { grpoCommand } from '../src/cli/grpo.js';
 
 ensureBackend();
 const QA: [string, string][] = [['2 + 2', '4'], ['5 * 3', '15'], ['10 / 2', '5']];
@@ -135,4 +138,55 @@ test('rows with zero advantage are left out of the backward pass, with the loss 
     gf.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - gs[i][j]) < 1e-6, `${lossType}: gradient ${v} vs ${gs[i][j]}`)));
   }
   assert.equal(withSignal(r, adv, 0.04, 'grpo').r, r, 'with a KL term every row has a gradient');
+});
+
+test('a time budget stops the loop before --steps, evaluates and saves the step it ended on', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-grpo-'));
+  const { model, tokenizer } = await warmModel(3);
+  const t = new GRPOTrainer(model, tokenizer, prompts, exact, { steps: 50, promptsPerStep: 2, groupSize: 4, maxNewTokens: 3, lr: 3e-3, beta: 0, seed: 5 });
+  const evaluated: number[] = [];
+  const res = await runRLLoop({
+    get step() { return t.step; }, set step(v) { t.step = v; }, optimizer: t.optimizer, nameOf: t.nameOf, rng: t.policy.rng,
+    // each step reports 10 s: with 12 s left and 5 s kept free, a second step would not fit
+    trainStep: () => ({ ...t.trainStep(), seconds: 10 }),
+    modelFiles: (meta) => checkpointFiles(t.policy, t.tokenizer, { meta }),
+  }, new RunFolder(path.join(dir, 'r')), {
+    steps: 50, evalInterval: 100, evaluate: () => (evaluated.push(t.step), { score: t.step }), meta: {}, label: 'grpo', quiet: true, log: () => {},
+    deadline: performance.now() + 12_000, reserveSeconds: 5,
+  });
+  assert.equal(res.outcome, 'budget');
+  assert.equal(res.steps, 1);
+  assert.deepEqual(evaluated, [1]);
+  assert.equal((loadAnyCheckpoint(path.join(dir, 'r'), true).trainerState as { step: number }).step, 1);
+  const none = await runRLLoop({
+    get step() { return t.step; }, set step(v) { t.step = v; }, optimizer: t.optimizer, nameOf: t.nameOf, rng: t.policy.rng, trainStep: () => t.trainStep(),
+    modelFiles: (meta) => checkpointFiles(t.policy, t.tokenizer, { meta }),
+  }, new RunFolder(path.join(dir, 's')), { steps: 50, evalInterval: 100, evaluate: () => ({ score: 0 }), meta: {}, label: 'grpo', quiet: true, log: () => {}, deadline: performance.now() - 1 });
+  assert.equal(none.outcome, 'budget');
+  assert.equal(none.steps, 0);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--warmup-steps ramps the learning rate linearly; --max-minutes bounds the whole job and still reports after', async () => {
+  const { model, tokenizer } = await warmModel(3);
+  const t = new GRPOTrainer(model, tokenizer, prompts, exact, { lr: 1e-3, warmupSteps: 4, beta: 0 });
+  assert.deepEqual([0, 1, 3, 4, 10].map((s) => t.lrAt(s)), [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3]);
+  assert.throws(() => new GRPOTrainer(model, tokenizer, prompts, exact, { warmupSteps: -1 }), /warmupSteps must be an integer ≥ 0, got -1/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-grpo-'));
+  saveCheckpoint(path.join(dir, 'policy'), checkpointFiles(model, tokenizer, { meta: { kind: 'sft' } }));
+  const data = path.join(dir, 'p.jsonl');
+  fs.writeFileSync(data, Array.from({ length: 10 }, (_, i) => JSON.stringify({ prompt: `What is ${i % 5} + 1?`, answer: String((i % 5) + 1) })).join('\n') + '\n');
+  const lines: string[] = [];
+  const res = await runGRPOJob({
+    policy: path.join(dir, 'policy'), data, out: path.join(dir, 'run'), resume: false, reward: exact, rewardName: 'exact', evalInterval: 10, evalPrompts: 2, quiet: true,
+    config: { steps: 100, promptsPerStep: 2, groupSize: 2, maxNewTokens: 3, beta: 0 }, maxMinutes: 1e-6,
+  }, (l) => lines.push(l));
+  assert.equal(res.outcome, 'budget');
+  assert.equal(res.steps, 0);
+  assert.ok(res.before && res.after);
+  assert.ok(lines.some((l) => /time budget reached: stopped at step 0/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /held-out exact match after: /.test(l)));
+  await assert.rejects(grpoCommand(['--policy', path.join(dir, 'policy'), '--max-minutes', '0']), /--max-minutes/);
+  await assert.rejects(grpoCommand(['--policy', path.join(dir, 'policy'), '--warmup-steps', '-2']), /--warmup-steps/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -43,9 +43,17 @@ export interface GRPOJob {
   evalPrompts: number;
   /** cold-start SFT steps on the built-in arithmetic's worked solutions before RL (0 or absent: none) */
   coldStart?: number;
+  /**
+   * wall-clock budget for the whole job in minutes (cold start, evaluations and RL steps): the loop starts
+   * no step that would not leave time for the final evaluation; absent: only `steps` bounds it
+   */
+  maxMinutes?: number;
   adapt?: AdaptOptions;
   quiet?: boolean;
 }
+
+/** held-out prompts generated together (one batch on the generation core: the built-in 100 at once) */
+const EVAL_BATCH = 100;
 
 /** prompts to train on and to hold out, with the cold start's worked solutions where the data has them */
 export interface PromptSets {
@@ -113,6 +121,7 @@ export type GRPOJobResult = RLRunResult & { before?: RewardEval; after: RewardEv
 
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
+  const t0 = performance.now();
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
@@ -130,8 +139,14 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const data = { train: tr.kept, dev: dv.kept };
   const reference = (config.beta ?? GRPO_DEFAULTS.beta) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
-  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, 32, job.rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE);
-  const before = pol.resume ? undefined : evalNow();
+  let last: { step: number; e: RewardEval } | undefined;
+  const evalNow = (step: number): RewardEval => {
+    if (last?.step !== step) last = { step, e: evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, EVAL_BATCH, job.rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE) };
+    return last.e;
+  };
+  const te = performance.now();
+  const before = pol.resume ? undefined : evalNow(0);
+  const evalSeconds = (performance.now() - te) / 1000;
   if (before) report('before', before, log);
   const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, job.rewardName);
   if (pol.resume) {
@@ -147,13 +162,14 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   }, folder, {
     steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log,
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
-    evaluate: () => { const e = evalNow(); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
+    ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 1.5 * evalSeconds } : {}),
+    evaluate: () => { const e = evalNow(trainer.step); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const after = evalNow();
+  const after = evalNow(trainer.step);
   if (lora) saveLora(folder, log);
   report('after', after, log);
-  if (before) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s)`);
+  if (before) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return { ...res, before, after, cpuSeconds };
 }
 

@@ -30,6 +30,8 @@ export interface GRPOConfig {
   maxNewTokens: number;
   temperature: number;
   lr: number;
+  /** steps of linear learning-rate warmup from lr/warmupSteps to lr (0: none); Adam's first steps are sign steps, which on noisy policy gradients move every weight by the full lr */
+  warmupSteps: number;
   weightDecay: number;
   gradClip: number;
   /** KL coefficient to the reference (0: no reference is kept) */
@@ -43,7 +45,7 @@ export interface GRPOConfig {
 }
 
 export const GRPO_DEFAULTS: GRPOConfig = {
-  algo: 'grpo', steps: 100, promptsPerStep: 4, groupSize: 8, maxNewTokens: 48, temperature: 1, lr: 2e-5, weightDecay: 0,
+  algo: 'grpo', steps: 100, promptsPerStep: 4, groupSize: 8, maxNewTokens: 32, temperature: 1, lr: 2e-5, warmupSteps: 0, weightDecay: 0,
   gradClip: 1, beta: 0.04, epsilon: 0.2, iterations: 1, lossType: 'grpo', seed: 1337,
 };
 
@@ -74,6 +76,7 @@ export function checkGRPOConfig(c: GRPOConfig): void {
   if (!(c.temperature > 0)) bad('temperature', '> 0 (rollouts must sample)');
   if (!(c.beta >= 0)) bad('beta', '≥ 0');
   if (!(c.lr > 0)) bad('lr', '> 0');
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) bad('warmupSteps', 'an integer ≥ 0');
 }
 
 export class GRPOTrainer {
@@ -113,6 +116,12 @@ export class GRPOTrainer {
     }, this.rewardName);
   }
 
+  /** the learning rate of step `step` (0-based): linear warmup over warmupSteps, then constant */
+  lrAt(step: number): number {
+    const w = this.config.warmupSteps;
+    return w > 0 && step < w ? (this.config.lr * (step + 1)) / w : this.config.lr;
+  }
+
   /** one step: rollout, advantages, μ updates. Returns the step's log line. */
   trainStep(): RLStepLog {
     const t0 = performance.now();
@@ -125,7 +134,7 @@ export class GRPOTrainer {
     let kl = 0, clip = 0, loss = 0;
     this.policy.train();
     for (let it = 0; it < c.iterations; it++) {
-      const res = optimizationStep(this.trainable, this.optimizer, c.lr, c.gradClip, () => {
+      const res = optimizationStep(this.trainable, this.optimizer, this.lrAt(this.step), c.gradClip, () => {
         const out = grpoLoss(rolloutLogProbs(this.policy, r, c.temperature).logp, {
           advantages: adv, mask: r.mask, oldLogp, refLogp, beta: c.beta, epsilon: c.epsilon, lossType: c.lossType, maxCompletionLength: c.maxNewTokens,
         });

@@ -38,10 +38,18 @@ export interface RLRunOptions {
   /** history of earlier steps (resume) */
   history?: RLStepLog[];
   bestScore?: number;
+  /**
+   * time budget: a performance.now() instant (ms). No step starts unless the last step's time plus
+   * reserveSeconds still fits before it; the step that ends the run is evaluated and saved as usual.
+   */
+  deadline?: number;
+  /** seconds kept free before the deadline for what follows the loop (a final evaluation); default 0 */
+  reserveSeconds?: number;
 }
 
 export interface RLRunResult {
-  outcome: 'done' | 'interrupted';
+  /** 'budget': stopped by the time budget (RLRunOptions.deadline) before `steps` */
+  outcome: 'done' | 'interrupted' | 'budget';
   steps: number;
   seconds: number;
   history: RLStepLog[];
@@ -84,14 +92,18 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const t0 = performance.now(), start = loop.step;
+  // the next step (as long as the last one) and the reserve would not end before the deadline
+  const outOfTime = (): boolean => o.deadline !== undefined && performance.now() + 1000 * ((history[history.length - 1]?.seconds ?? 0) + (o.reserveSeconds ?? 0)) > o.deadline;
+  let timeUp = outOfTime();
   const save = (): void => folder.saveCheckpoint({ ...loop.modelFiles(o.meta), ...stateFiles(loop, history, best, loop.rng.getState()) });
   try {
-    while (loop.step < o.steps && !stop) {
+    while (loop.step < o.steps && !stop && !timeUp) {
       const s = loop.trainStep();
       history.push(s);
       folder.appendLog({ ...s, time: (performance.now() - t0) / 1000 });
       bar?.update({ step: s.step, total: o.steps, loss: s.loss, devLoss: NaN, tokensPerSec: 0, extra: { reward: s.reward.toFixed(3), kl: s.kl.toFixed(4) } });
-      if (s.step % o.evalInterval === 0 || s.step === o.steps) {
+      timeUp = outOfTime();
+      if (s.step % o.evalInterval === 0 || s.step === o.steps || timeUp) {
         const ev = o.evaluate();
         evals.push({ step: s.step, ...ev });
         const improved = (ev.score ?? -Infinity) > best;
@@ -112,6 +124,7 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
   if (folder.save && !fs.existsSync(folder.bestDir)) folder.saveBest(loop.modelFiles(o.meta));
   if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
   const seconds = (performance.now() - t0) / 1000;
-  log(`${stop ? 'interrupted' : 'done'} at step ${loop.step} in ${seconds.toFixed(1)} s${folder.save ? `; saved ${folder.dir}/{checkpoint,best,reward.svg,log.jsonl}` : ''}`);
-  return { outcome: stop ? 'interrupted' : 'done', steps: loop.step - start, seconds, history, evals };
+  const outcome = stop ? 'interrupted' : timeUp && loop.step < o.steps ? 'budget' : 'done';
+  log(`${outcome === 'budget' ? 'time budget reached: stopped' : outcome} at step ${loop.step} in ${seconds.toFixed(1)} s${folder.save ? `; saved ${folder.dir}/{checkpoint,best,reward.svg,log.jsonl}` : ''}`);
+  return { outcome, steps: loop.step - start, seconds, history, evals };
 }

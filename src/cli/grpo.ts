@@ -22,6 +22,7 @@ const OPTS: OptTable = {
   maxNewTokens: { type: 'int', default: D.maxNewTokens, help: 'completion length limit' },
   temperature: { type: 'number', default: D.temperature, help: 'sampling temperature of the rollouts' },
   lr: { type: 'number', default: D.lr, help: 'learning rate (AdamW)' },
+  warmupSteps: { type: 'int', default: D.warmupSteps, min: 0, help: 'steps of linear learning-rate warmup to --lr (0: none)' },
   beta: { type: 'number', default: D.beta, help: 'KL coefficient to the starting policy (0: no reference)' },
   epsilon: { type: 'number', default: D.epsilon, help: 'clip range of the ratio' },
   iterations: { type: 'int', default: D.iterations, help: 'optimizer steps per rollout (μ)' },
@@ -30,6 +31,7 @@ const OPTS: OptTable = {
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
   evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
   coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
+  maxMinutes: { type: 'number', above: 0, max: 10_000, help: 'wall-clock budget for the whole run in minutes (cold start, evaluations, steps): no step starts that would not leave time for the final held-out evaluation (default: none, --steps bounds it)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
@@ -37,7 +39,7 @@ const OPTS: OptTable = {
   ...BACKEND_OPTS,
 };
 
-const CONFIG_KEYS = ['algo', 'groupSize', 'promptsPerStep', 'steps', 'maxNewTokens', 'temperature', 'lr', 'beta', 'epsilon', 'iterations', 'lossType', 'gradClip', 'seed'] as const;
+const CONFIG_KEYS = ['algo', 'groupSize', 'promptsPerStep', 'steps', 'maxNewTokens', 'temperature', 'lr', 'warmupSteps', 'beta', 'epsilon', 'iterations', 'lossType', 'gradClip', 'seed'] as const;
 
 /** the loop's settings given (all of them for a new run; those set now for a resumed one) */
 export function rlConfig<K extends string>(o: ParsedArgs, keys: readonly K[]): Record<K, unknown> {
@@ -65,6 +67,7 @@ export async function grpoCommand(argv: string[]): Promise<number> {
     config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name,
     evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
     coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
+    ...(o.maxMinutes !== undefined ? { maxMinutes: o.maxMinutes as number } : {}),
   });
   return res.outcome === 'interrupted' ? 130 : 0;
 }
