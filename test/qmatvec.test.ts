@@ -118,6 +118,28 @@ test('float32 matrix × vector split by columns equals the unsplit kernel bit fo
   }
 });
 
+/** x·wᵀ for one column as assembly/gemm.ts smallM sums it: float32 lanes k mod 4, added across, then the tail */
+function smallMColumn(x: Float32Array, w: Float32Array, K: number, j: number): number {
+  const f = Math.fround, lanes = [0, 0, 0, 0];
+  let k = 0;
+  for (; k + 4 <= K; k += 4) for (let l = 0; l < 4; l++) lanes[l] = f(lanes[l]! + f(x[k + l]! * w[j * K + k + l]!));
+  let d = f(f(f(lanes[0]! + lanes[1]!) + lanes[2]!) + lanes[3]!);
+  for (; k < K; k++) d = f(d + f(x[k]! * w[j * K + k]!));
+  return d;
+}
+
+test('float32 matrix × vector, a large matrix of short rows (read one row at a time) and of long rows: the four-row loop\'s sums', () => {
+  use(one);
+  // 96 × 770 floats (289 KiB) with a tail of 2; 40 × 2051 (rows past SMALLM_INTERLEAVE_MIN_K); 30 × 70, small
+  for (const [N, K] of [[96, 770], [40, 2051], [30, 70]] as const) {
+    const x = randn(K, 41), w = one.storage!.persistent(N * K);
+    w.set(randn(N * K, 42));
+    const c = new Float32Array(N);
+    one.matmul(x, w, c, { batch: 1, M: 1, N, K, transA: false, transB: true, accumulate: false, strideA: 0, strideB: 0, strideC: 0 });
+    for (let j = 0; j < N; j++) assert.equal(c[j], smallMColumn(x, w, K, j), `N=${N} K=${K} column ${j}`);
+  }
+});
+
 test('a quantized GGUF GPT computes its tied head from token_embd\'s blocks: decoding steps as the reference, prefill near the float head', () => {
   use(two);
   const tok = charTokenizer();
