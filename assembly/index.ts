@@ -1,7 +1,7 @@
 // Entry point of the kernels module: everything exported here is callable from src/backend/wasm.ts.
 // The module allocates nothing; the JS side owns the memory layout and passes byte offsets.
 export { gemm, gemmPackB, gemmScratchBytes, gemmSmallM, gemmSmallMCols, packBAll, packedBSize } from './gemm';
-export { qmatvec, quantizeActivations } from './qmatvec';
+export { qmatvec, quantizeActivations, interleaveQ8_0Rows } from './qmatvec';
 export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNorm, layerNormBackward, gelu, geluBackward, adamw, zeroBytes, addVec, sumSquares, scaleVec } from './ops';
 export { initConstants, constantsBytes } from './vmath';
 export { attnForward, attnBackward, attnScratchBytes } from './attention';

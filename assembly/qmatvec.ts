@@ -57,34 +57,37 @@ import { f16, toF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K } from './gg
   return sumf;
 }
 
-// dotQ8_0: sumf = sumf + sumi · (dw · dx) per block; four blocks' sums and scales at a time in lanes
-function dotQ8_0(w: usize, xw: usize, xs: usize, nb: i32): f32 {
+// dotQ8_0: sumf = sumf + sumi · (dw · dx) per block; four blocks' sums and scales at a time in lanes. The
+// row's blocks lie bs bytes apart: 34 as stored, 136 in a row group interleaved block by block (qmatvec)
+@inline function dotQ8_0(w: usize, bs: usize, xw: usize, xs: usize, nb: i32): f32 {
   let sumf: f32 = 0;
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
-    const pw = w + <usize>b * 34, py = xw + <usize>b * 64;
-    const s = reduce4(sumQ8(pw, py), sumQ8(pw + 34, py + 64), sumQ8(pw + 68, py + 128), sumQ8(pw + 102, py + 192));
-    const d = f32x4.mul(f16x4(pw, 34), v128.load(xs + (<usize>b << 2)));
+    const pw = w + <usize>b * bs, py = xw + <usize>b * 64;
+    const s = reduce4(sumQ8(pw, py), sumQ8(pw + bs, py + 64), sumQ8(pw + 2 * bs, py + 128), sumQ8(pw + 3 * bs, py + 192));
+    const d = f32x4.mul(f16x4(pw, bs), v128.load(xs + (<usize>b << 2)));
     sumf = addInOrder(sumf, f32x4.mul(f32x4.convert_i32x4_s(s), d));
   }
   for (; b < nb; b++) {
-    const pw = w + <usize>b * 34;
+    const pw = w + <usize>b * bs;
     sumf += <f32>hsumI(sumQ8(pw, xw + <usize>b * 64)) * (f16(pw) * load<f32>(xs + (<usize>b << 2)));
   }
   return sumf;
 }
 
-// Four weight rows at once (w, w + rowBytes, …) against one activation row: lane r of the result is row r's
-// dotQ8_0, the same operations in the same order per lane (sumf += sumi · (dw · dx) block by block), while
-// the activations are loaded once for all four rows and no scalar chain serialises the blocks
-function dotQ8_0x4(w: usize, rowBytes: usize, xw: usize, xs: usize, nb: i32): v128 {
+// The four rows of a row group interleaved block by block (block b of row i at w + (4b + i)·34) against one
+// activation row: lane i of the result is row i's dotQ8_0, the same operations in the same order per lane
+// (sumf += sumi · (dw · dx) block by block), while the activations are loaded once for all four rows, no
+// scalar chain serialises the blocks, and the weights are read as one stream (four rows read side by side
+// as stored ran at 2/3 of one row's speed from memory: the prefetcher sees four short streams)
+function dotQ8_0x4(w: usize, xw: usize, xs: usize, nb: i32): v128 {
   let sumf = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const pw = w + <usize>b * 34, py = xw + <usize>b * 64;
+    const pw = w + <usize>b * 136, py = xw + <usize>b * 64;
     const y0 = v128.load(py), y1 = v128.load(py, 16), y2 = v128.load(py, 32), y3 = v128.load(py, 48);
-    const s = reduce4(sumQ8y(pw, y0, y1, y2, y3), sumQ8y(pw + rowBytes, y0, y1, y2, y3),
-      sumQ8y(pw + 2 * rowBytes, y0, y1, y2, y3), sumQ8y(pw + 3 * rowBytes, y0, y1, y2, y3));
-    const d = f32x4.mul(f16x4(pw, rowBytes), f32x4.splat(load<f32>(xs + (<usize>b << 2))));
+    const s = reduce4(sumQ8y(pw, y0, y1, y2, y3), sumQ8y(pw + 34, y0, y1, y2, y3),
+      sumQ8y(pw + 68, y0, y1, y2, y3), sumQ8y(pw + 102, y0, y1, y2, y3));
+    const d = f32x4.mul(f16x4(pw, 34), f32x4.splat(load<f32>(xs + (<usize>b << 2))));
     sumf = f32x4.add(sumf, f32x4.mul(f32x4.convert_i32x4_s(s), d));
   }
   return sumf;
@@ -365,7 +368,7 @@ function dotQ6_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
 }
 
 @inline function rowDot(type: i32, w: usize, xq: usize, xs: usize, xw: usize, nb: i32): f32 {
-  if (type == Q8_0) return dotQ8_0(w, xw, xs, nb);
+  if (type == Q8_0) return dotQ8_0(w, 34, xw, xs, nb);
   if (type == Q4_K) return dotQ4_K(w, xq, xw, nb);
   if (type == Q6_K) return dotQ6_K(w, xq, xw, nb);
   if (type == Q4_0) return dotQ4_0(w, xw, xs, nb);
@@ -376,10 +379,8 @@ function dotQ6_K(w: usize, xq: usize, xw: usize, nb: i32): f32 {
   return NaN;
 }
 
-// Matrices up to this size (all of Out = ldy rows) take dotQ8_0x4: a matrix that stays in cache (a small
-// model's) runs 1.4× faster that way (3072×768: 0.26 → 0.19 ms), but one streamed from memory (a 124M model's)
-// ran slower (50257×768: 4.4 → 7.0 ms of CPU time) than one row at a time, which reads a single stream
-const Q8_0_ROWS4_MAX_BYTES: usize = 256 << 10;
+/** rows per group of a Q8_0 matrix laid out by interleaveQ8_0Rows (the `group` argument of qmatvec) */
+export const Q8_0_ROW_GROUP = 4;
 
 /**
  * y[i·ldy + r] = dot(weight row r, activation row i) (+ bias[r]) for weight rows r in [r0, r1) and
@@ -387,20 +388,33 @@ const Q8_0_ROWS4_MAX_BYTES: usize = 256 << 10;
  * Q5_K 13, Q6_K 14);
  * w: rows of rowBytes bytes; activation row i: blocks at xq + i·xqStride, float scales at xs + i·xsStride,
  * int16 quants at xw + i·xwStride (strides in bytes); nb: blocks per row; bias: 0 or Out floats.
+ * group: 1, or for Q8_0 Q8_0_ROW_GROUP when the rows are grouped and interleaved (interleaveQ8_0Rows; the
+ * Out = ldy rows' layout): then whole groups go four rows at a time (dotQ8_0x4). Same results either way.
  */
 export function qmatvec(
   type: i32, w: usize, rowBytes: i32, xq: usize, xs: usize, xw: usize, xqStride: i32, xsStride: i32, xwStride: i32,
-  nx: i32, y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32,
+  nx: i32, y: usize, ldy: i32, bias: usize, nb: i32, r0: i32, r1: i32, group: i32,
 ): void {
   let r = r0;
-  if (type == Q8_0 && <usize>ldy * <usize>rowBytes <= Q8_0_ROWS4_MAX_BYTES) {
-    // four rows at a time (dotQ8_0x4): lane-wise the same arithmetic as one row at a time
-    for (; r + 4 <= r1; r += 4) {
-      const wr = w + <usize>r * <usize>rowBytes;
+  if (type == Q8_0 && group == Q8_0_ROW_GROUP) {
+    const grouped = ldy & ~3;
+    for (; r < r1 && r < grouped; r++) {
+      const g = w + <usize>(r & ~3) * <usize>rowBytes;
+      if ((r & 3) == 0 && r + 4 <= r1) {
+        for (let i = 0; i < nx; i++) {
+          let v = dotQ8_0x4(g, xw + <usize>i * <usize>xwStride, xs + <usize>i * <usize>xsStride, nb);
+          if (bias) v = f32x4.add(v, v128.load(bias + (<usize>r << 2)));
+          v128.store(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
+        }
+        r += 3;
+        continue;
+      }
+      // a part of a group (a split that does not fall on a group's start): its blocks 136 bytes apart
+      const bv: f32 = bias ? load<f32>(bias + (<usize>r << 2)) : 0;
       for (let i = 0; i < nx; i++) {
-        let v = dotQ8_0x4(wr, <usize>rowBytes, xw + <usize>i * <usize>xwStride, xs + <usize>i * <usize>xsStride, nb);
-        if (bias) v = f32x4.add(v, v128.load(bias + (<usize>r << 2)));
-        v128.store(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
+        let v = dotQ8_0(g + <usize>(r & 3) * 34, 136, xw + <usize>i * <usize>xwStride, xs + <usize>i * <usize>xsStride, nb);
+        if (bias) v += bv;
+        store<f32>(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
       }
     }
   }
@@ -427,6 +441,22 @@ export function qmatvec(
       store<f32>(y + ((<usize>i * <usize>ldy + <usize>r) << 2), v);
     }
   }
+}
+
+/**
+ * Copies `rows` Q8_0 rows of nb blocks from src to dst with every group of Q8_0_ROW_GROUP rows interleaved
+ * block by block (block b of the group's row i at (4b + i)·34 from the group's start, which stays at
+ * r·rowBytes); the rows after the last whole group stay as they are. For qmatvec's group argument.
+ */
+export function interleaveQ8_0Rows(src: usize, dst: usize, rows: i32, nb: i32): void {
+  const rowBytes = <usize>nb * 34, grouped = rows & ~3;
+  for (let g = 0; g < grouped; g += 4) {
+    const base = <usize>g * rowBytes;
+    for (let i = 0; i < 4; i++) {
+      for (let b = 0; b < nb; b++) memory.copy(dst + base + (<usize>(4 * b + i)) * 34, src + base + <usize>i * rowBytes + <usize>b * 34, 34);
+    }
+  }
+  memory.copy(dst + <usize>grouped * rowBytes, src + <usize>grouped * rowBytes, <usize>(rows - grouped) * rowBytes);
 }
 
 // ---- activation rows quantized in place (ggml's reference quantizers, as src/quant/q8_0.ts and q8_k.ts) ----

@@ -32,8 +32,10 @@ export interface MatmulArgs {
 export interface QuantMatVecArgs {
   /** ggml type id of the weights: Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7, Q8_0 8, Q4_K 12, Q5_K 13 or Q6_K 14 (others: false) */
   type: number;
-  /** rows · rowBytes bytes, as returned by residentBytes */
+  /** rows · rowBytes bytes, as returned by residentBytes or residentQuantWeights */
   w: Uint8Array;
+  /** the rowGroup residentQuantWeights returned with w (default 1: rows as stored in GGUF) */
+  rowGroup?: number;
   rows: number;
   rowBytes: number;
   /** blocks per row (32 values each, 256 for the K types) */
@@ -157,6 +159,12 @@ export interface Backend {
    * (weights, copied once), or null when it keeps none. Backends with it also have quantMatVec.
    */
   residentBytes?(bytes: Uint8Array): Uint8Array | null;
+  /**
+   * Optional: like residentBytes, for the rows · rowBytes bytes of a quantized weight of ggml type `type`, in
+   * the layout this backend's quantMatVec reads fastest: `rowGroup` rows interleaved block by block (1: as
+   * stored). Pass both on to quantMatVec. null when it keeps none.
+   */
+  residentQuantWeights?(type: number, bytes: Uint8Array, rows: number, rowBytes: number): { w: Uint8Array; rowGroup: number } | null;
   /** Optional: see QuantMatVecArgs; false when this backend does not compute `type` (the caller falls back). */
   quantMatVec?(args: QuantMatVecArgs): boolean;
   /**

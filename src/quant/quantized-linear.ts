@@ -37,7 +37,7 @@ export class QuantizedLinear extends Module {
   private readonly tileRows: number;
   private tile: Float32Array | null = null;
   /** the weights where `backend`'s kernels read them (null: that backend has no kernel for this type) */
-  private fast: { backend: Backend; w: Uint8Array | null } | null = null;
+  private fast: { backend: Backend; w: Uint8Array | null; rowGroup: number } | null = null;
 
   /**
    * type: ggml type of the weight; data: outFeatures rows of inFeatures elements each, as stored in GGUF;
@@ -84,12 +84,15 @@ export class QuantizedLinear extends Module {
   private forwardKernel(x: Float32Array, rows: number, out: Float32Array): boolean {
     const be = backend();
     if (!be.quantMatVec || !be.residentBytes) return false;
-    if (this.fast?.backend !== be) this.fast = { backend: be, w: be.residentBytes(this.data) };
+    if (this.fast?.backend !== be) {
+      const r = be.residentQuantWeights?.(this.type, this.data, this.outFeatures, this.rowBytes) ?? { w: be.residentBytes(this.data), rowGroup: 1 };
+      this.fast = { backend: be, w: r?.w ?? null, rowGroup: r?.rowGroup ?? 1 };
+    }
     const w = this.fast.w;
     if (!w) return false;
     const ok = be.quantMatVec({
-      type: this.type, w, rows: this.outFeatures, rowBytes: this.rowBytes, blocks: this.rowBytes / ggmlTypeInfo(this.type)!.typeSize,
-      x, nx: rows, y: out, bias: this.bias,
+      type: this.type, w, rowGroup: this.fast.rowGroup, rows: this.outFeatures, rowBytes: this.rowBytes,
+      blocks: this.rowBytes / ggmlTypeInfo(this.type)!.typeSize, x, nx: rows, y: out, bias: this.bias,
     });
     if (!ok) this.fast.w = null; // no kernel for this type here: stop keeping a copy
     return ok;
