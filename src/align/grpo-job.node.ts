@@ -162,7 +162,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   }, folder, {
     steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log,
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
-    ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 1.5 * evalSeconds } : {}),
+    // kept free: the final evaluation, twice the first one's time on a shared machine, and the saves
+    ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 2 * evalSeconds + 2 } : {}),
     evaluate: () => { const e = evalNow(trainer.step); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
