@@ -12,7 +12,7 @@ import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
 import { lossCurveSVG } from '../src/eval/plot.js';
 import { loadCheckpoint } from '../src/train/checkpoint.node.js';
-import { runPreferenceJob } from '../src/align/preference-job.node.js';
+import { RM_DEFAULTS, runPreferenceJob } from '../src/align/preference-job.node.js';
 import { accuracyLine } from '../src/align/reward-objective.js';
 import { runPPOJob } from '../src/align/ppo-job.node.js';
 import { runGRPOJob } from '../src/align/grpo-job.node.js';
@@ -43,7 +43,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function benchRm(o: AlignBenchOptions): Promise<Report> {
-  const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(150, o), lr: 3e-4, batchSize: 16, evalInterval: steps(50, o), warmupIters: 10 } }, quietLog));
+  const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(RM_DEFAULTS.maxIters!, o), evalInterval: steps(50, o) } }, quietLog)); // rm train's defaults
   o.log(`rm: held-out pairwise accuracy ${(100 * r.before!.accuracy).toFixed(1)}% → ${(100 * r.metrics!.accuracy).toFixed(1)}% (loss ${r.before!.loss.toFixed(3)} → ${r.lastDevLoss.toFixed(3)}), ${r.steps} steps, ${s.toFixed(0)} s`);
   o.log(`rm: by comparison: ${accuracyLine(r.byComparison ?? {})}; by question kind: ${accuracyLine(r.byKind ?? {})}`);
   return { before: r.before, after: r.metrics, byComparison: r.byComparison, byKind: r.byKind, steps: r.steps, seconds: s };

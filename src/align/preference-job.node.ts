@@ -26,6 +26,12 @@ export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
   evalInterval: 50, patience: 0, seed: 1337, sampleAt: [],
 };
 
+/**
+ * The reward model's: a step draws `batchSize` prompts with all their comparisons (RewardModelObjective), so 8
+ * built-in questions (≈ 12 comparisons and 6 responses each) cost about what 24 pairs scored apart did.
+ */
+export const RM_DEFAULTS: Partial<TrainConfig> = { ...PREFERENCE_DEFAULTS, lr: 3e-4, batchSize: 8 };
+
 export interface PreferenceJob {
   kind: 'rm' | 'dpo';
   base?: string;
@@ -115,7 +121,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const tr = encodePairs(data.train, tokenizer, T), dv = encodePairs(data.dev, tokenizer, T);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out`);
   const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
-  const trainer = new Trainer(model, objective, { ...PREFERENCE_DEFAULTS, ...job.train }, { tokenizer });
+  const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;
   const meta = { base: start.base, data: start.data ?? 'built-in', ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : {}), ...(lora ? { lora } : {}) };

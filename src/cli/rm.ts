@@ -5,7 +5,7 @@ import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, trainOpts, trainOptions } from './lora.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
-import { PREFERENCE_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
+import { RM_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
 import { RewardModel } from '../align/reward-model.js';
 import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
@@ -19,7 +19,7 @@ const TRAIN_OPTS: OptTable = {
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.1, help: 'share of --data pairs held out for pairwise accuracy' },
-  ...trainOpts({ ...PREFERENCE_DEFAULTS, lr: 3e-4 }),
+  ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
   ...BACKEND_OPTS,
 };
@@ -36,7 +36,7 @@ async function trainRm(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'rm train');
   if (maybeHelp(o, () => helpText('rm train', 'train a reward model on preference pairs', TRAIN_OPTS, 'gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('rm train: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  const train = { lr: 3e-4, ...trainOptions(o) };
+  const train = trainOptions(o);
   const adapt = adaptOptions(o, 'rm train');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
