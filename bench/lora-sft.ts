@@ -1,22 +1,53 @@
 // LoRA SFT beside full SFT (issue #10: "LoRA SFT (r = 8) trains ≤ 2% of the parameters and gets within 0.05 of
 // full SFT's dev loss"): the same base model, the built-in SFT data, the same steps, batch and seed, through
-// the job `gptlab sft` runs (src/train/sft-job.node.ts) with its own defaults for each mode (learning rate,
-// LoRA's targets and α, the new chat tokens' rows trained). Dev loss is the assistant-token loss on the whole
-// built-in dev set after the last step. `lora-frozen-tokens` (with --ablation) leaves the new tokens' rows
-// frozen, as LoRA did before. Part of bench/align.ts (`--parts lora`); run alone:
-//   node dist/bench/lora-sft.js --base runs/demo [--steps 150] [--r 8] [--targets c_attn,attn.c_proj] [--ablation] [--out runs/lora-bench]
+// the job `gptlab sft` runs (src/train/sft-job.node.ts), each mode at its own default learning rate (full
+// SFT's SFT_DEFAULTS, LoRA's SFT_LORA_DEFAULTS; both printed), LoRA with SFT's α and the new chat tokens'
+// rows trained, on LORA_BENCH_TARGETS (≤ 2 % at width 256) unless --targets says otherwise. Dev loss is the assistant-token loss on the whole built-in dev set after the
+// last step.
+//
+// The base: r = 8 on a block of width d trains about 16·r·d of its 12·d² weights on every Linear layer
+// (≈ 10.7/d), on c_fc + attn.c_proj 7·r·d (≈ 4.7/d). The demo model (128 wide) is too narrow for r = 8 to be
+// ≤ 2 % of anything useful, so without --base the bench pretrains a 256-wide demo model (4 layers, the demo
+// corpus and steps; ~3.2 M parameters) once into <out>/base-w256 and reuses it on later runs.
+// `lora-frozen-tokens` (with --ablation) leaves the new tokens' rows frozen, as LoRA did before. Part of
+// bench/align.ts (`--parts lora`); run alone:
+//   node dist/bench/lora-sft.js [--base runs/demo] [--width 256] [--steps 150] [--r 8] [--targets c_fc,attn.c_proj]
+//     [--lr-full 1e-3] [--lr-lora 1e-2] [--ablation] [--out runs/lora-bench]
+import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
-import { runSftJob, SFT_LORA } from '../src/train/sft-job.node.js';
+import { demoCorpus } from '../src/data/corpus.js';
+import { runTrainJob } from '../src/train/pretrain-job.node.js';
+import { loadCheckpoint } from '../src/train/checkpoint.node.js';
+import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../src/train/sft-job.node.js';
+import type { TrainConfig } from '../src/train/trainer.js';
+
+/** the width of the base the bench pretrains when not given one */
+export const LORA_BENCH_WIDTH = 256;
+
+/**
+ * LoRA's targets here: the most adapted layers r = 8 can take at ≤ 2 % of a 256-wide GPT (c_fc and the
+ * attention output, 7·r·d per block: 1.83 %). `sft`'s own default, every Linear layer (`--targets
+ * all-linear`), is 4 % at this width.
+ */
+export const LORA_BENCH_TARGETS = ['c_fc', 'attn.c_proj'];
 
 export interface LoraSftBenchOptions {
-  base: string;
+  /** the base checkpoint; default a `width`-wide demo model the bench pretrains once under `out` */
+  base?: string;
+  /** width of the base the bench pretrains (default LORA_BENCH_WIDTH) */
+  width?: number;
   out: string;
   steps: number;
   /** LoRA rank */
   r?: number;
-  /** LoRA's target modules (default SFT's: all-linear) */
+  /** LoRA's target modules (default LORA_BENCH_TARGETS) */
   targets?: string[];
+  /** LoRA's α (default SFT's) */
+  alpha?: number;
+  /** peak learning rates (default SFT's for each mode); the final one is a tenth */
+  lrFull?: number;
+  lrLora?: number;
   /** also run LoRA with the new tokens' rows frozen */
   ablation?: boolean;
   log: (line: string) => void;
@@ -30,34 +61,67 @@ interface ModeResult {
   share: string;
   /** trainable share in percent */
   percent: number;
+  lr: number;
   seconds: number;
 }
 
-/** one SFT run of `mode`; the dev loss after the last step */
-async function runMode(mode: Mode, o: LoraSftBenchOptions): Promise<ModeResult> {
+/** the pretrained base: `<out>/base-w<width>` from an earlier run, else a demo model `width` wide trained now */
+async function wideBase(o: LoraSftBenchOptions): Promise<string> {
+  const width = o.width ?? LORA_BENCH_WIDTH;
+  const dir = path.join(o.out, `base-w${width}`);
+  if (fs.existsSync(path.join(dir, 'best', 'config.json')) && (loadCheckpoint(dir).model.config as { nEmbd?: number }).nEmbd === width) {
+    o.log(`base: ${dir} (pretrained by an earlier run of this bench)`);
+    return dir;
+  }
+  const res = await runTrainJob({
+    text: demoCorpus(1337), source: 'built-in demo corpus', out: dir, split: '90/5/5', resume: false, force: true, save: true, quiet: true,
+    model: { arch: 'gpt', preset: 'demo', nEmbd: width },
+    train: { maxIters: 700, batchSize: 8, lr: 2e-3, evalInterval: 700, sampleAt: [], seed: 1337 },
+  }, () => {});
+  o.log(`base: pretrained a ${width}-wide demo model (train --demo --n-embd ${width}) into ${dir}: dev loss ${res.lastDevLoss.toFixed(4)} after 700 steps, ${res.seconds.toFixed(0)} s`);
+  return dir;
+}
+
+/** the learning rates of a mode: given, or SFT's defaults for it */
+function rates(mode: Mode, o: LoraSftBenchOptions): Partial<TrainConfig> {
+  const given = mode === 'full' ? o.lrFull : o.lrLora;
+  if (given !== undefined) return { lr: given, minLr: given / 10 };
+  const d = mode === 'full' ? SFT_DEFAULTS : { ...SFT_DEFAULTS, ...SFT_LORA_DEFAULTS };
+  return { lr: d.lr, minLr: d.minLr };
+}
+
+/** one SFT run of `mode` from `base`; the dev loss after the last step */
+async function runMode(mode: Mode, base: string, o: LoraSftBenchOptions): Promise<ModeResult> {
   const lines: string[] = [];
-  const lora = mode === 'full' ? undefined : { adapt: { lora: { r: o.r ?? 8, ...SFT_LORA, ...(o.targets ? { targets: o.targets } : {}) } }, trainNewTokens: mode === 'lora' };
+  const lora = mode === 'full' ? undefined : {
+    adapt: { lora: { r: o.r ?? 8, ...SFT_LORA, targets: o.targets ?? LORA_BENCH_TARGETS, ...(o.alpha ? { alpha: o.alpha } : {}) } },
+    trainNewTokens: mode === 'lora',
+  };
+  const lr = rates(mode, o);
   const res = await runSftJob({
-    base: o.base, out: path.join(o.out, `sft-${mode}`), resume: false, force: true, devFraction: 0, evalExamples: 0, quiet: true,
-    train: { maxIters: o.steps, batchSize: 16, warmupIters: Math.min(15, o.steps - 1), evalInterval: o.steps, seed: 1337 }, ...lora,
+    base, out: path.join(o.out, `sft-${mode}`), resume: false, force: true, devFraction: 0, evalExamples: 0, quiet: true,
+    train: { maxIters: o.steps, batchSize: 16, warmupIters: Math.min(15, o.steps - 1), evalInterval: o.steps, seed: 1337, ...lr }, ...lora,
   }, (l) => lines.push(l));
   const share = lines.find((l) => l.includes('trainable params')) ?? 'all parameters';
   const percent = Number(/trainable%: ([\d.]+)/.exec(share)?.[1] ?? 100);
-  return { dev: res.lastDevLoss, share, percent, seconds: res.seconds };
+  return { dev: res.lastDevLoss, share, percent, lr: lr.lr!, seconds: res.seconds };
 }
 
-/** Full SFT, then LoRA SFT (and the ablation); logs each and the gap; returns the numbers. */
+/** Full SFT, then LoRA SFT (and the ablation) from the same base; logs each and the gap; returns the numbers. */
 export async function benchLoraSft(o: LoraSftBenchOptions): Promise<Record<string, unknown>> {
+  const base = o.base ?? await wideBase(o);
+  const b = loadCheckpoint(base);
+  o.log(`sft base ${base}: ${b.model.describe()}`);
   const modes: Mode[] = ['full', 'lora', ...(o.ablation ? ['lora-frozen-tokens' as const] : [])];
   const out: Record<string, ModeResult> = {};
   for (const mode of modes) {
-    out[mode] = await runMode(mode, o);
-    o.log(`sft ${mode}: ${out[mode].share}; dev loss after ${o.steps} steps ${out[mode].dev.toFixed(4)} (${out[mode].seconds.toFixed(0)} s)`);
+    const m = out[mode] = await runMode(mode, base, o);
+    o.log(`sft ${mode} (lr ${m.lr} → ${m.lr / 10}): ${m.share}; dev loss after ${o.steps} steps ${m.dev.toFixed(4)} (${m.seconds.toFixed(0)} s)`);
   }
   const gap = out.lora.dev - out.full.dev;
   o.log(`sft lora r=${o.r ?? 8} vs full: dev loss ${out.lora.dev.toFixed(4)} vs ${out.full.dev.toFixed(4)} (gap ${gap >= 0 ? '+' : ''}${gap.toFixed(4)}, target ≤ 0.05), ` +
     `trains ${out.lora.percent.toFixed(2)}% of the parameters (target ≤ 2%), wall ${out.lora.seconds.toFixed(0)} s vs ${out.full.seconds.toFixed(0)} s`);
-  return { ...out, gap, steps: o.steps };
+  return { ...out, gap, steps: o.steps, base };
 }
 
 function arg(name: string, dflt?: string): string | undefined {
@@ -65,9 +129,14 @@ function arg(name: string, dflt?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
+const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
+
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'lora-sft.js'))) {
-  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: arg('threads') ? Number(arg('threads')) : undefined });
+  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: num('threads') });
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
   log(`backend ${b.name}`);
-  await benchLoraSft({ base: arg('base', 'runs/demo')!, out: arg('out', 'runs/lora-bench')!, steps: Number(arg('steps', '150')), r: Number(arg('r', '8')), targets: arg('targets')?.split(','), ablation: process.argv.includes('--ablation'), log });
+  await benchLoraSft({
+    base: arg('base'), width: num('width'), out: arg('out', 'runs/lora-bench')!, steps: Number(arg('steps', '150')), r: Number(arg('r', '8')),
+    targets: arg('targets')?.split(','), alpha: num('alpha'), lrFull: num('lr-full'), lrLora: num('lr-lora'), ablation: process.argv.includes('--ablation'), log,
+  });
 }
