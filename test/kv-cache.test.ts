@@ -15,6 +15,12 @@ import { causalAttention } from '../src/tensor/nnops.js';
 import { kvAttention } from '../src/tensor/kv-attention.js';
 import { repeatKv } from '../src/tensor/repeat-kv.js';
 import { fillGaps } from '../src/generate/continuous-batcher.js';
+import { storageProvider } from '../src/backend/storage.js';
+import type { WasmHeap } from '../src/backend/wasm-heap.js';
+import { GPT } from '../src/models/gpt.js';
+import { generateBatch } from '../src/generate/batch.js';
+import { beamSearch } from '../src/generate/beam.js';
+import { generateIds } from '../src/generate/generate.js';
 
 const H = 2, HS = 3, LAYERS = 2;
 
@@ -159,4 +165,27 @@ test('fillGaps: rows that stay keep their place, the last ones beyond the new si
   assert.deepEqual(fillGaps([0, 1, 2]), [0, 1, 2]);
   assert.deepEqual(fillGaps([1, 2, 3]), [3, 1, 2]);
   assert.deepEqual(fillGaps([]), []);
+});
+
+test('generation gives its KV caches back to the wasm memory at once (batch, beams, one by one), not when the GC runs', async () => {
+  await initBackend({ backend: 'wasm', threads: 2 });
+  const heap = storageProvider() as WasmHeap;
+  const model = new GPT({ vocabSize: 11, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }, 3);
+  const prompts = Array.from({ length: 24 }, (_, i) => [1 + (i % 9), 2, 3].slice(0, 1 + (i % 3)));
+  const run = (): void => {
+    generateBatch(model, prompts, { maxNewTokens: 40, temperature: 1, seed: 1 });
+    beamSearch(model, [1, 2], { numBeams: 4, maxNewTokens: 20 });
+    Array.from(generateIds(model, [4, 5], { maxNewTokens: 40, temperature: 1, seed: 2 }));
+  };
+  run(); // first run: whatever stays for good (the staging area, ...) is allocated here
+  const before = heap.inUse;
+  for (let i = 0; i < 5; i++) run();
+  assert.equal(heap.inUse, before, 'the caches of later runs are given back, none left for the garbage collector');
+  const cache = new KVCache(LAYERS, 16);
+  const rng = new Rng(2);
+  for (let l = 0; l < LAYERS; l++) cache.append(l, randomKV(rng, 2, 3), randomKV(rng, 2, 3));
+  cache.dispose();
+  assert.equal(cache.length, 0);
+  cache.append(0, randomKV(rng, 1, 2), randomKV(rng, 1, 2)); // usable again: the next append allocates
+  assert.equal(cache.batchSize, 1);
 });

@@ -16,6 +16,8 @@ export interface StorageProvider {
   owns(a: Float32Array): boolean;
   /** a zero-filled array that lives as long as the returned view is referenced */
   persistent(n: number): Float32Array;
+  /** gives back an array from `persistent` now, before the garbage collector would; other arrays are ignored */
+  free?(a: Float32Array): void;
   /**
    * An array from the arena, valid until the arena is released past it; zero-filled unless `zero` is false.
    * null when the arena is full: the caller then takes an ordinary array.
@@ -56,6 +58,15 @@ export function allocUninit(n: number): Float32Array {
 /** A zero-filled array that outlives steps (parameters, optimizer state): the provider's heap when there is one. */
 export function allocPersistent(n: number): Float32Array {
   return provider !== null ? provider.persistent(n) : new Float32Array(n);
+}
+
+/**
+ * Gives back a persistent array at once (the provider would otherwise wait for the garbage collector, which
+ * a memory outside the JS heap does not hurry). The caller must hold no view on it afterwards. Arrays that
+ * are not the provider's own persistent arrays are left alone.
+ */
+export function freePersistent(a: Float32Array): void {
+  provider?.free?.(a);
 }
 
 /** `src` copied into persistent storage (or `src` itself when there is no provider or it already lives there). */

@@ -163,8 +163,13 @@ export class WasmHeap implements StorageProvider {
     const off = this.malloc(bytes);
     this.zero(off, bytes);
     const v = this.view(off, n);
-    this.registry.register(v, [off, bytes]);
+    this.registry.register(v, [off, bytes], v);
     return v;
+  }
+
+  /** returns a persistent array's block now (and forgets its finalizer); any other array is ignored */
+  free(a: Float32Array): void {
+    if (this.registry.unregister(a)) this.release(a.byteOffset, a.length * 4);
   }
 
   scoped(n: number, zero: boolean): Float32Array | null {

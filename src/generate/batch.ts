@@ -96,30 +96,37 @@ export function generateBatch(model: LanguageModel, prompts: readonly (readonly 
   const V = model.config.vocabSize;
   const rows = makeRows(prompts, opts, V);
   // rows still generating, as indices into `rows`; decoder row j belongs to active[j]
-  let active = rows.map((_, i) => i).filter((i) => rows[i].maxNew > 0);
+  const active = rows.map((_, i) => i).filter((i) => rows[i].maxNew > 0);
   const dec = new DecodeBatch(model, prompts, opts.padId ?? 0);
   if (active.length === 0) return rows.map((r) => r.result);
-  inEvalMode(model, () => {
-    dec.selectRows(active);
-    let logits = dec.prefill(); // (B, V)
-    for (;;) {
-      const keep: number[] = [];
-      active.forEach((i, b) => {
-        const going = advance(rows[i], logits.subarray(b * V, (b + 1) * V), opts);
-        opts.onToken?.(i, rows[i].ctx[rows[i].ctx.length - 1]);
-        if (going) keep.push(b);
-      });
-      if (keep.length === 0) break;
-      dec.selectRows(keep);
-      active = keep.map((b) => active[b]);
-      if (dec.room < 1) {
-        for (const i of active) rows[i].result.contextFull = true; // finishReason stays 'length'
-        break;
-      }
-      logits = dec.step(active.map((i) => rows[i].ctx[rows[i].ctx.length - 1]));
-    }
-  });
+  try {
+    inEvalMode(model, () => decodeRows(dec, rows, active, opts, V));
+  } finally {
+    dec.dispose();
+  }
   return rows.map((r) => r.result);
+}
+
+/** the decode loop of generateBatch: prefill, then a step per token until every row stops or the context is full */
+function decodeRows(dec: DecodeBatch, rows: Row[], active: number[], opts: BatchGenOptions, V: number): void {
+  dec.selectRows(active);
+  let logits = dec.prefill(); // (B, V)
+  for (;;) {
+    const keep: number[] = [];
+    active.forEach((i, b) => {
+      const going = advance(rows[i], logits.subarray(b * V, (b + 1) * V), opts);
+      opts.onToken?.(i, rows[i].ctx[rows[i].ctx.length - 1]);
+      if (going) keep.push(b);
+    });
+    if (keep.length === 0) break;
+    dec.selectRows(keep);
+    active = keep.map((b) => active[b]);
+    if (dec.room < 1) {
+      for (const i of active) rows[i].result.contextFull = true; // finishReason stays 'length'
+      break;
+    }
+    logits = dec.step(active.map((i) => rows[i].ctx[rows[i].ctx.length - 1]));
+  }
 }
 
 /** Completions as (B, L) arrays, L the longest: ids (padId after the end), their log-probabilities, and mask 1 on generated tokens. */

@@ -178,35 +178,46 @@ function expand(logits: Float32Array, beams: Beams, promptIds: readonly number[]
 
 /** Beam search from one prompt; see the comment at the top of this file. Synchronous. */
 export function beamSearch(model: LanguageModel, promptIds: readonly number[], opts: BeamSearchOptions): BeamSearchResult {
-  const V = model.config.vocabSize, K = opts.numBeams;
+  const K = opts.numBeams;
   checkBeamOptions(opts, promptIds, model.contextLength);
   // the last token needs no forward, so a prompt of P tokens leaves room for contextLength − P + 1 new ones
   const maxSteps = Math.min(opts.maxNewTokens, model.contextLength - promptIds.length + 1);
   const hyps = new Hypotheses(K, opts.lengthPenalty ?? 1);
-  let beams: Beams = { ids: Array.from({ length: K }, () => []), scores: new Float64Array(K).fill(-1e9) };
+  const beams: Beams = { ids: Array.from({ length: K }, () => []), scores: new Float64Array(K).fill(-1e9) };
   beams.scores[0] = 0;
   return inEvalMode(model, () => {
     const dec = new DecodeBatch(model, [promptIds]);
-    const first = dec.prefill();
-    // every beam starts as the prompt: the same logits and K copies of its state row
-    let logits: Float32Array = new Float32Array(K * V); // (K, V)
-    for (let b = 0; b < K; b++) logits.set(first, b * V);
-    dec.selectRows(new Array<number>(K).fill(0));
-    let done = false;
-    for (let step = 1; step <= maxSteps && !done; step++) {
-      const { next, from, best } = expand(logits, beams, promptIds, opts, hyps, V);
-      done = hyps.isDone(best, step, opts.earlyStopping ?? false, maxSteps);
-      beams = next;
-      if (done || step === maxSteps) break;
-      dec.selectRows(from);
-      logits = dec.step(beams.ids.map((ids) => ids[ids.length - 1])); // (K, V)
+    try {
+      return searchBeams(dec, beams, hyps, promptIds, opts, maxSteps);
+    } finally {
+      dec.dispose();
     }
-    if (!done) beams.ids.forEach((ids, b) => hyps.add(ids, beams.scores[b], false, opts.decode ? { text: opts.decode(ids) } : {}));
-    // Python: sorted ascending (stable), best popped from the end
-    const sorted = hyps.items.map((h, i) => [h, i] as const).sort((a, b) => a[0].score - b[0].score || a[1] - b[1]);
-    const sequences = sorted.reverse().slice(0, opts.numReturnSequences ?? 1).map(([h]) => h);
-    return { sequences, finishReason: done ? 'stop' : 'length', contextFull: !done && maxSteps < opts.maxNewTokens };
   });
+}
+
+/** beamSearch's loop on a fresh decoder: prefill, K copies of the prompt's row, then expand until done */
+function searchBeams(dec: DecodeBatch, start: Beams, hyps: Hypotheses, promptIds: readonly number[], opts: BeamSearchOptions, maxSteps: number): BeamSearchResult {
+  const V = dec.model.config.vocabSize, K = opts.numBeams;
+  let beams = start;
+  const first = dec.prefill();
+  // every beam starts as the prompt: the same logits and K copies of its state row
+  let logits: Float32Array = new Float32Array(K * V); // (K, V)
+  for (let b = 0; b < K; b++) logits.set(first, b * V);
+  dec.selectRows(new Array<number>(K).fill(0));
+  let done = false;
+  for (let step = 1; step <= maxSteps && !done; step++) {
+    const { next, from, best } = expand(logits, beams, promptIds, opts, hyps, V);
+    done = hyps.isDone(best, step, opts.earlyStopping ?? false, maxSteps);
+    beams = next;
+    if (done || step === maxSteps) break;
+    dec.selectRows(from);
+    logits = dec.step(beams.ids.map((ids) => ids[ids.length - 1])); // (K, V)
+  }
+  if (!done) beams.ids.forEach((ids, b) => hyps.add(ids, beams.scores[b], false, opts.decode ? { text: opts.decode(ids) } : {}));
+  // Python: sorted ascending (stable), best popped from the end
+  const sorted = hyps.items.map((h, i) => [h, i] as const).sort((a, b) => a[0].score - b[0].score || a[1] - b[1]);
+  const sequences = sorted.reverse().slice(0, opts.numReturnSequences ?? 1).map(([h]) => h);
+  return { sequences, finishReason: done ? 'stop' : 'length', contextFull: !done && maxSteps < opts.maxNewTokens };
 }
 
 /** log_softmax of a float32 row into a float64 one */

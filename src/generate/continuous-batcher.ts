@@ -196,7 +196,10 @@ export class ContinuousBatcher {
     if (stay.length > 0) {
       this.dec!.selectRows(this.rows.flatMap((_, j) => (slide[j] ? [] : [j])));
       stayLogits = this.dec!.step(stay.map((r) => r.ctx[r.ctx.length - 1]));
-    } else this.dec = null;
+    } else {
+      this.dec?.dispose(); // every running row left: give the old cache's storage back now
+      this.dec = null;
+    }
     const freshDec = fresh.length > 0 ? new DecodeBatch(this.model, fresh.map((r) => r.ctx.slice(r.ws))) : null;
     const freshLogits = freshDec?.prefill() ?? null;
     const keepStay = fillGaps(this.advanceAll(stay, stayLogits)), keepFresh = fillGaps(this.advanceAll(fresh, freshLogits));
@@ -262,6 +265,7 @@ export class ContinuousBatcher {
     for (const r of new Set([...this.rows, ...this.inflight])) r.reject(e);
     this.rows = [];
     this.inflight = [];
+    this.dec?.dispose();
     this.dec = null;
   }
 }

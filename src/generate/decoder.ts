@@ -69,17 +69,25 @@ export class DecodeBatch {
     if (other.model !== this.model) throw new Error('DecodeBatch: join needs batches of the same model');
     if (other.size === 0) return;
     if (this.size === 0) {
+      this.state.dispose?.();
       this.state = other.state;
       this.padding = other.padding.slice();
       this.size = other.size;
       return;
     }
     const { padA, padB } = joinStates(this.state, other.state);
+    other.state.dispose?.(); // its rows now live in this state
     const padding = new Int32Array(this.size + other.size);
     this.padding.forEach((p, b) => (padding[b] = p + padA));
     other.padding.forEach((p, b) => (padding[this.size + b] = p + padB));
     this.padding = padding;
     this.size += other.size;
+  }
+
+  /** Gives the state's storage back now (see ModelState.dispose); the batch must not step afterwards. */
+  dispose(): void {
+    this.state.dispose?.();
+    this.size = 0;
   }
 
   /** Runs the left-padded prompts; returns (B, V) logits of each row's last position. Once only. */

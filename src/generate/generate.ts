@@ -75,6 +75,7 @@ export function* generateTokens(model: LanguageModel, prompt: readonly number[],
       if (dec && useCache && start === ws) logits = dec.step([ctx[ctx.length - 1]]);
       else {
         // the first window, a slide, or (no cache) every step: read ctx[start, n) afresh
+        dec?.dispose();
         dec = new DecodeBatch(model, [ctx.slice(start)]);
         logits = dec.prefill();
       }
@@ -88,6 +89,7 @@ export function* generateTokens(model: LanguageModel, prompt: readonly number[],
     }
     return 'length';
   } finally {
+    dec?.dispose();
     model.train(wasTraining);
   }
 }

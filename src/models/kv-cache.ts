@@ -11,7 +11,7 @@
 // Rows leave, repeat or reorder (selectRows), and another cache's rows can be appended below (join, for
 // continuous batching: the shorter side is right-aligned, its new left columns zero and counted as padding by
 // the caller). The cache holds values only: no gradient flows through it, so it is for inference under noGrad.
-import { allocPersistent } from '../backend/storage.js';
+import { allocPersistent, freePersistent } from '../backend/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { CachedKeysValues } from '../tensor/kv-attention.js';
 import type { ModelState } from './model.js';
@@ -39,6 +39,18 @@ export class KVCache implements ModelState {
   /** number of cached positions */
   get length(): number {
     return this.lens[0] ?? 0;
+  }
+
+  /**
+   * Gives the buffers back to the backend's storage now (wasm memory is otherwise freed only when the garbage
+   * collector runs, which a loop of large rollouts outpaces) and empties the cache; the next append allocates.
+   */
+  dispose(): void {
+    [...this.kb, ...this.vb].forEach(freePersistent);
+    this.kb = [];
+    this.vb = [];
+    this.rows = this.rowCap = this.cap = this.start = 0;
+    this.lens.fill(0);
   }
 
   /** rows the cache holds (0 before the first append) */
@@ -108,6 +120,7 @@ export class KVCache implements ModelState {
         const src = room ? buf.slice(0, this.rows * rs) : buf;
         const out = room ? buf : allocPersistent(rows.length * rs);
         rows.forEach((r, j) => out.set(src.subarray(r * rs, (r + 1) * rs), j * rs));
+        if (!room) freePersistent(buf);
         return out;
       };
       this.kb = this.kb.map(pick);
@@ -203,8 +216,10 @@ export class KVCache implements ModelState {
       for (let i = 0; i < this.rows * this.heads; i++) out.set(buf.subarray(i * oldStride + this.start * hs, i * oldStride + this.start * hs + n), i * newStride);
       return out;
     };
+    const old = [...this.kb, ...this.vb];
     this.kb = this.kb.map((b, l) => copy(b, this.lens[l] * hs));
     this.vb = this.vb.map((b, l) => copy(b, this.lens[l] * hs));
+    old.forEach(freePersistent);
     this.rowCap = rowCap;
     this.cap = cap;
     this.start = 0;

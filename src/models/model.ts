@@ -36,6 +36,8 @@ export interface ModelState {
    * arena frees the pass's activations at once. Absent or false: the state may hold the pass's tensors.
    */
   readonly ownsStorage?: boolean;
+  /** gives storage the state owns back now (a KV cache's buffers); the state is empty afterwards */
+  dispose?(): void;
 }
 
 export interface ForwardOptions {
