@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { maybeHelp } from './common.js';
-import { loadCheckpoint, readJSONFile, resolveCheckpointDir } from '../train/checkpoint.node.js';
+import { readJSONFile, resolveCheckpointDir } from '../train/checkpoint.node.js';
+import { loadAnyCheckpoint } from '../train/lora-checkpoint.node.js';
+import { hfConfigProblem, HF_MODEL_TYPES } from '../train/checkpoint.js';
+import { isLoraTensor, type LoraOptions } from '../train/adapt.js';
+import type { LanguageModel } from '../models/model.js';
+import { ggufInfoJson, hfFolderInfo, hfFolderText } from './info-formats.js';
 import { readSafetensors } from '../formats/safetensors.js';
 
 const OPTS: OptTable = {
@@ -15,25 +20,40 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'info');
   if (maybeHelp(o, () => helpText('info', 'summarise a checkpoint', OPTS, 'gptlab info CHECKPOINT [--json]'))) return 0;
   if (!o.checkpoint) throw new UsageError('info: give a checkpoint folder');
-  if (fs.existsSync(o.checkpoint as string) && fs.statSync(o.checkpoint as string).isFile()) {
+  const target = o.checkpoint as string;
+  if (!fs.existsSync(target)) throw new Error(`no such file or folder: ${target}`);
+  if (fs.statSync(target).isFile()) {
+    if (o.json) {
+      process.stdout.write(JSON.stringify(ggufInfoJson(target), null, 2) + '\n');
+      return 0;
+    }
     const { ggufInfoText } = await import('./export.js');
-    process.stdout.write(ggufInfoText(o.checkpoint as string) + '\n');
+    process.stdout.write(ggufInfoText(target) + '\n');
     return 0;
   }
-  const dir = resolveCheckpointDir(o.checkpoint as string);
+  const dir = resolveCheckpointDir(target);
+  const cfg = readJSONFile(path.join(dir, 'config.json')) as Record<string, unknown>;
+  if (cfg && typeof cfg === 'object' && !('format' in cfg) && typeof cfg.model_type === 'string' && HF_MODEL_TYPES.includes(cfg.model_type)) {
+    const hf = hfFolderInfo(dir, cfg);
+    process.stdout.write((o.json ? JSON.stringify(hf, null, 2) : hfFolderText(hf)) + '\n');
+    return 0;
+  }
+  const problem = hfConfigProblem(cfg, dir);
+  if (problem) throw new Error(problem);
   const other = otherRunInfo(dir);
   if (other) {
     process.stdout.write(o.json ? JSON.stringify(other, null, 2) + '\n' : otherRunText(other) + '\n');
     return 0;
   }
-  const ck = loadCheckpoint(dir);
+  const ck = loadAnyCheckpoint(dir);
+  const lora = ck.lora ? loraSummary(ck.model, ck.lora) : null;
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
   const info = {
     folder: dir, modelType: ck.model.type, model: c, parameters: ck.model.numParameters(), nonEmbeddingParameters: ck.model.numParams(),
     tokenizer: { type: ck.tokenizer.type, vocabSize: ck.tokenizer.vocabSize, special: Object.fromEntries(ck.tokenizer.specialTokens) },
     step: ck.trainerState?.step ?? null, bestDevLoss: ck.trainerState?.bestDevLoss ?? (ck.config.meta?.devLoss as number | undefined) ?? null,
-    resumable: !!ck.trainerState, meta: ck.config.meta ?? {}, files,
+    resumable: !!ck.trainerState, meta: ck.config.meta ?? {}, files, ...(lora ? { lora } : {}),
   };
   if (o.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -45,6 +65,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     `checkpoint ${dir}`,
     `  model      ${ck.model.describe()}`,
     `  parameters ${info.parameters.toLocaleString('en')} (${info.nonEmbeddingParameters.toLocaleString('en')} as the model counts them)`,
+    ...(lora ? [`  lora       r ${lora.r}, alpha ${lora.alpha}, targets ${lora.targets.join(' ')}: ${lora.trainable.toLocaleString('en')} trainable adapter parameters on a base of ${lora.base.toLocaleString('en')} (merged: RUN/merged, PEFT adapter: RUN/adapter)`] : []),
     ...(labels ? [`  ${ck.model.type === 'bert-token-cls' ? 'tags  ' : 'labels'}     ${labels.length}: ${labels.join(' ')}`] : []),
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,
@@ -52,6 +73,16 @@ export async function infoCommand(argv: string[]): Promise<number> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** a LoRA checkpoint's adapter: its options and how many parameters are adapter (trainable) and base */
+function loraSummary(model: LanguageModel, lora: LoraOptions): LoraOptions & { trainable: number; base: number } {
+  let trainable = 0, base = 0;
+  for (const [name, p] of model.namedParameters()) {
+    if (isLoraTensor(name)) trainable += p.size;
+    else base += p.size;
+  }
+  return { ...lora, trainable, base };
 }
 
 /** the run formats that are not language-model checkpoints, and the command that made them */

@@ -42,7 +42,7 @@ function usage(): string {
     'commands:',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}${c.summary}`),
     '',
-    'start here:  gptlab train --demo      (trains a small GPT on a built-in corpus in about 2 minutes)',
+    'start here:  gptlab train --demo      (trains a small GPT on a built-in corpus in 30–80 s)',
   ].join('\n');
 }
 

@@ -9,7 +9,7 @@ import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
 const OPTS: OptTable = {
-  base: { type: 'string', help: 'pretrained checkpoint or run folder (e.g. runs/demo)' },
+  base: { type: 'string', help: 'pretrained checkpoint, run folder (e.g. runs/demo) or Hugging Face folder (gpt2, llama)' },
   data: { type: 'string', help: 'chat data: JSON or JSONL conversations of {role, content} messages (default: built-in Q&A)' },
   out: { type: 'string', default: 'runs/chat', help: 'run folder for the fine-tuned model' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },

@@ -17,7 +17,7 @@ const D = TRAIN_DEFAULTS;
 const DEMO_DEFAULTS = { maxIters: 700, batchSize: 8, lr: 2e-3, sampleAt: [0, 200, 400, 700], evalInterval: 200 };
 export const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text file (UTF-8)' },
-  demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), ~2 minutes' },
+  demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), 30–80 s (see README)' },
   out: { type: 'string', help: 'run folder (default runs/<data name> or runs/demo)' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
@@ -29,6 +29,11 @@ export const TRAIN_OPTS: OptTable = {
   preset: { type: 'string', help: `model size: ${modelTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
   nLayer: { type: 'int', help: 'transformer blocks, or recurrent layers (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
+  nKvHead: { type: 'int', help: 'llama: key/value heads (grouped-query attention; must divide --n-head)' },
+  intermediateSize: { type: 'int', help: 'llama: SwiGLU hidden width' },
+  ropeTheta: { type: 'number', help: 'llama: rotary base θ' },
+  rmsNormEps: { type: 'number', help: 'llama: RMSNorm ε' },
+  tieWordEmbeddings: { type: 'bool', help: 'llama: share the token embedding with the output head' },
   nEmbd: { type: 'int', help: 'embedding width' },
   nHidden: { type: 'int', help: 'hidden units (mlp, rnn, lstm, gru)' },
   context: { type: 'int', help: 'mlp: how many previous tokens predict the next' },

@@ -93,6 +93,8 @@ function readConfig(text: (name: string) => string | null, where: string): Check
   const cfgText = text('config.json');
   if (cfgText === null) throw new Error(`${where}: not a checkpoint (config.json is missing)`);
   const config = parseJSON(cfgText, `${where}/config.json`) as CheckpointConfig;
+  const foreign = hfConfigProblem(config, where);
+  if (foreign) throw new Error(foreign);
   if (!config || typeof config !== 'object' || config.format !== CHECKPOINT_FORMAT || !config.model || typeof config.model !== 'object') {
     throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}", "model" an object)`);
   }
@@ -105,7 +107,35 @@ function readConfig(text: (name: string) => string | null, where: string): Check
   return config;
 }
 
+/** the model types a Hugging Face folder may have for gptlab to read it */
+export const HF_MODEL_TYPES = ['gpt2', 'llama'];
+
+/**
+ * Why a config.json without gptlab's format tag cannot be read here, as one line naming the file, or null
+ * when it is (or claims to be) a gptlab checkpoint config. A Hugging Face config (one with `model_type`,
+ * `architectures` or `vocab_size` and no `format`) of an unsupported or missing model_type says so; one of a
+ * supported type says this command needs a gptlab checkpoint (sample, eval, chat, serve, info and sft read it).
+ */
+export function hfConfigProblem(config: unknown, where: string): string | null {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return null;
+  const c = config as Record<string, unknown>;
+  if ('format' in c) return null;
+  if (!('model_type' in c) && !('architectures' in c) && !('vocab_size' in c)) return null;
+  const t = c.model_type;
+  if (typeof t !== 'string') return `${where}/config.json: model_type is missing: a Hugging Face folder is read when model_type is one of ${HF_MODEL_TYPES.join(', ')}`;
+  if (!HF_MODEL_TYPES.includes(t)) return `${where}/config.json: model_type ${JSON.stringify(t)} is not supported (${HF_MODEL_TYPES.join(', ')})`;
+  return `${where}: a Hugging Face folder (model_type ${JSON.stringify(t)}): this command needs a gptlab checkpoint (gptlab sample, eval, chat, serve, info and sft --base read Hugging Face folders)`;
+}
+
+/** `RUN/best is a LoRA run's checkpoint: …`, the line for a LoRA checkpoint read as a plain one */
+export function loraCheckpointMessage(where: string): string {
+  const sub = where.replace(/[\\/]+$/, '').split(/[\\/]/).pop();
+  const run = sub === 'best' || sub === 'checkpoint' ? where.replace(/[\\/]+$/, '').slice(0, -sub.length - 1) || '.' : 'RUN';
+  return `${where} is a LoRA run's checkpoint: use ${run}/merged, ${run}/adapter with --base, or gptlab lora merge`;
+}
+
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+const LORA_TENSOR = /(lora_[AB]\.weight|trainable_tokens_delta)$/;
 
 /** the weights as a state dict, checked against the config's parameter count before any model is allocated */
 function readWeights(read: (name: string) => Uint8Array | null, where: string, t: ModelType, cfg: ModelConfig): Map<string, { shape: number[]; data: Float32Array }> {
@@ -114,6 +144,7 @@ function readWeights(read: (name: string) => Uint8Array | null, where: string, t
   const st = readSafetensors(weights, `${where}/model.safetensors`);
   const ignored = new Set(t.ignoredTensors ?? []);
   const entries = [...st.tensors].filter(([name]) => !ignored.has(name));
+  if (entries.some(([name]) => LORA_TENSOR.test(name))) throw new Error(loraCheckpointMessage(where));
   const held = entries.reduce((n, [, e]) => n + e.shape.reduce((a, b) => a * b, 1), 0);
   const expected = t.parameterCount?.(cfg);
   if (expected !== undefined && held !== expected) {

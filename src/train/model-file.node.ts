@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { tokenizerFromJSON } from '../tokenizers/index.js';
-import { loadCheckpoint } from './checkpoint.node.js';
+import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { hasLora, mergedCopy } from './adapt.js';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';
 import type { QuantizedLinearMode } from '../quant/quantized-linear.js';
 import { readGGUF, GGUF_MAGIC, type GGUFFile } from '../formats/gguf.js';
@@ -66,7 +67,7 @@ function readJson(file: string): Record<string, unknown> {
 
 function loadHf(dir: string, config: Record<string, unknown>): LoadedModelFile {
   const st = path.join(dir, 'model.safetensors');
-  const { model, notes } = importHf(config, readBytes(st), { source: st });
+  const { model, notes } = importHf(config, readBytes(st), { source: st, configSource: path.join(dir, 'config.json') });
   // gptlab's export writes tokenizers HF has no form for (character-level, Chinese) as gptlab_tokenizer.json
   const tf = ['tokenizer.json', 'gptlab_tokenizer.json'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
   if (!tf) throw new Error(`${dir}: a Hugging Face folder needs tokenizer.json (or gptlab_tokenizer.json)`);
@@ -92,6 +93,9 @@ export function loadModelFile(p: string, opts: LoadModelFileOptions = {}): Loade
     const cfg = readJson(cfgFile);
     if (cfg.format !== CHECKPOINT_FORMAT && (cfg.model_type === 'gpt2' || cfg.model_type === 'llama')) return loadHf(p, cfg);
   }
-  const ck = loadCheckpoint(p);
+  const ck = loadAnyCheckpoint(p);
+  if (ck.lora && hasLora(ck.model)) {
+    return { model: mergedCopy(ck.model), tokenizer: ck.tokenizer, notes: [`a LoRA run's checkpoint (r ${ck.lora.r}, alpha ${ck.lora.alpha}): its adapter is merged into the base weights`], kind: 'checkpoint', source: p };
+  }
   return { model: ck.model, tokenizer: ck.tokenizer, notes: [], kind: 'checkpoint', source: p };
 }

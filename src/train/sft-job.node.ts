@@ -4,6 +4,7 @@
 // reports held-out accuracy before and after. With LoRA (src/train/adapt.ts) only the adapters train, plus
 // the rows of the tokens the chat vocabulary added (PEFT's trainable_token_indices: frozen, those rows would
 // stay random); the run also leaves `adapter/` (PEFT layout) and `merged/` (a plain checkpoint).
+import fs from 'node:fs';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError, parseChatData, type Conversation } from '../data/chat.js';
@@ -16,6 +17,7 @@ import { withChatVocabulary } from './chat-vocabulary.js';
 import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
+import { loadModelFile } from './model-file.node.js';
 import { freezeParameters } from '../nn/freeze.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
@@ -124,8 +126,22 @@ function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void)
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
   }
   if (!job.base) throw new Error('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
-  const base = loadAnyCheckpoint(job.base);
-  return { model: hasLora(base.model) ? mergedCopy(base.model) : base.model, tokenizer: base.tokenizer, data: job.data };
+  const base = loadSftBase(job.base);
+  return { model: base.model, tokenizer: base.tokenizer, data: job.data };
+}
+
+/**
+ * sft's base model: a checkpoint or run folder (a LoRA run's adapter merged in) or a Hugging Face folder
+ * (gpt2/llama, float weights), through the loader sample and eval use. A file (GGUF: quantized blocks) is
+ * refused with one line; so is a folder the loader cannot read.
+ */
+function loadSftBase(p: string): { model: LanguageModel; tokenizer: Tokenizer } {
+  if (fs.existsSync(p) && fs.statSync(p).isFile()) {
+    const what = /\.gguf$/i.test(p) ? 'a GGUF file' : 'a file';
+    throw new Error(`sft --base: ${p} is ${what}; fine-tuning starts from a gptlab checkpoint or a Hugging Face folder (float weights), not a quantized model file`);
+  }
+  const { model, tokenizer } = loadModelFile(p);
+  return { model, tokenizer };
 }
 
 /** LoRA / freezing on a fresh run's model, with the new tokens' rows trainable under LoRA; the settings as run */
