@@ -106,3 +106,97 @@ test('bad input: one clear line, non-zero exit, no stack trace', () => {
     assert.equal(r.err.trim().split('\n').length, 1, `${args.join(' ')}: one line, got ${r.err}`);
   }
 });
+
+/** a tiny GPT checkpoint at `dir` (made in this process, no training) */
+async function tinyCheckpoint(dir: string): Promise<string> {
+  const { checkpointFiles } = await import('../src/train/checkpoint.js');
+  const { saveCheckpoint } = await import('../src/train/checkpoint.node.js');
+  const { tinyGPT, bpeTokenizer } = await import('./gguf-model-helpers.js');
+  const tok = bpeTokenizer('gpt2');
+  saveCheckpoint(dir, checkpointFiles(tinyGPT(tok.vocabSize, 32), tok));
+  return dir;
+}
+
+const oneLine = (r: { code: number; err: string }, re: RegExp, what: string): void => {
+  assert.notEqual(r.code, 0, `${what} should fail`);
+  assert.match(r.err, re, `${what}: ${r.err}`);
+  assert.equal(r.err.trim().split('\n').length, 1, `${what}: one line, got ${r.err}`);
+};
+
+test('export --format hf / lora merge --out: never delete what they did not write; --force writes only their own files', async () => {
+  const ck = await tinyCheckpoint(path.join(tmp, 'xck'));
+  const mine = path.join(tmp, 'mine');
+  fs.mkdirSync(mine);
+  fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep me');
+  oneLine(run('export', ck, '--format', 'hf', '--out', mine), /--out .*mine: exists and is not empty; .*--force/, 'non-empty folder');
+  const f = run('export', ck, '--format', 'hf', '--out', mine, '--force', '--threads', '1');
+  assert.equal(f.code, 0, f.err);
+  assert.equal(fs.readFileSync(path.join(mine, 'notes.txt'), 'utf8'), 'keep me');
+  assert.ok(fs.existsSync(path.join(mine, 'model.safetensors')) && fs.existsSync(path.join(mine, 'config.json')));
+  assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.tmp-')), []);
+  const run2 = path.join(tmp, 'xrun');
+  fs.mkdirSync(path.join(run2, 'best'), { recursive: true });
+  for (const [out, re] of [[run2, /is a gptlab run or checkpoint folder/], [ck, /holds the input/], [path.join(tmp, 'xck2'), null], [tmp, /is the current folder/]] as [string, RegExp | null][]) {
+    if (!re) continue;
+    oneLine(run('export', ck, '--format', 'hf', '--out', out, '--force'), re, `export --out ${out}`);
+    oneLine(run('lora', 'merge', ck, '--out', out, '--force'), re, `lora merge --out ${out}`);
+  }
+  fs.cpSync(ck, path.join(tmp, 'xck2'), { recursive: true });
+  oneLine(run('export', ck, '--format', 'hf', '--out', path.join(tmp, 'xck2'), '--force'), /is a gptlab run or checkpoint folder/, 'checkpoint folder');
+  assert.ok(fs.existsSync(path.join(run2, 'best')) && fs.existsSync(path.join(ck, 'model.safetensors')));
+  oneLine(run('lora', 'merge', ck, '--out', mine), /exists and is not empty/, 'lora merge into a non-empty folder');
+});
+
+test('export --format gguf: refuses an existing file without --force and a device or folder even with it; clear lines for bad paths and flags', async () => {
+  const ck = await tinyCheckpoint(path.join(tmp, 'gck'));
+  const txt = path.join(tmp, 'dev.txt');
+  fs.writeFileSync(txt, 'text');
+  oneLine(run('export', ck, '--out', txt), /dev\.txt: exists; .*--force/, 'existing file');
+  assert.equal(fs.readFileSync(txt, 'utf8'), 'text');
+  oneLine(run('export', ck, '--out', '/dev/null', '--force'), /\/dev\/null: is not a regular file/, 'device');
+  assert.ok(fs.statSync('/dev/null').isCharacterDevice());
+  oneLine(run('export', ck, '--out', path.join(txt, 'x.gguf')), new RegExp(`--out .*dev\\.txt/x\\.gguf: its folder ${txt.replace(/[.]/g, '\\.')} is a file`), 'parent is a file');
+  oneLine(run('export', ck, '--out', '/proc/x.gguf', '--type', 'F32', '--threads', '1'), /--out \/proc\/x\.gguf: cannot write there \(/, '/proc');
+  oneLine(run('export', ck, '--format', 'hf', '--type', 'q4_0', '--out', path.join(tmp, 'h1')), /--type is for --format gguf/, '--format hf --type');
+  oneLine(run('export', ck, '--dtype', 'F16', '--out', path.join(tmp, 'h1.gguf')), /--dtype is for --format hf/, '--format gguf --dtype');
+  oneLine(run('export', ck, 'B', '--out', path.join(tmp, 'c.gguf')), /export: one model expected, got 2: .*gck B/, 'two models');
+  oneLine(run('info', ck, 'B'), /info: one model expected, got 2/, 'info with two models');
+  const q = run('export', ck, '--type', 'Q8_0', '--out', path.join(tmp, 'q.gguf'), '--threads', '1');
+  assert.equal(q.code, 0, q.err);
+  const again = run('export', ck, '--type', 'q8_0', '--out', path.join(tmp, 'q.gguf'), '--force', '--threads', '1');
+  assert.equal(again.code, 0, again.err);
+  const h = run('export', ck, '--format', 'hf', '--dtype', 'f16', '--out', path.join(tmp, 'h16'), '--threads', '1');
+  assert.equal(h.code, 0, h.err);
+  assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.tmp-')), []);
+});
+
+test('export of an architecture with no HF or GGUF form: "an ngram model", exit 2 for both', () => {
+  const ng = path.join(tmp, 'ngram');
+  const t = run('train', '--arch', 'ngram', '--data', data, '--out', ng, '--max-iters', '1', '--threads', '1');
+  assert.equal(t.code, 0, t.err);
+  const hf = run('export', ng, '--format', 'hf', '--out', path.join(tmp, 'nghf'));
+  oneLine(hf, /an ngram model has no Hugging Face form/, 'hf');
+  const gg = run('export', ng, '--out', path.join(tmp, 'ng.gguf'));
+  oneLine(gg, /an ngram model has no llama\.cpp \(GGUF\) form/, 'gguf');
+  assert.deepEqual([hf.code, gg.code], [2, 2]);
+});
+
+test('SIGINT while an output is being written: its temp file is removed, one line, exit 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = path.join(tmp, 'sig.gguf');
+  const mod = new URL('../src/cli/output.js', import.meta.url).href;
+  const script = `import fs from 'node:fs'; import { removeTempsOnStop } from ${JSON.stringify(mod)};
+    await removeTempsOnStop('export', () => [${JSON.stringify(out)}], async () => {
+      fs.writeFileSync(${JSON.stringify(out)} + '.tmp-' + process.pid + '-abcd1234', 'half');
+      process.stdout.write('ready\\n');
+      await new Promise((r) => setTimeout(r, 60_000));
+    });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: tmp });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  child.stdout.on('data', (d: Buffer) => String(d).includes('ready') && child.kill('SIGINT'));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, err);
+  assert.match(err, /^export interrupted: nothing written\n$/);
+  assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.startsWith('sig.gguf')), []);
+});

@@ -104,7 +104,10 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
  */
 export type ParsedArgs = Parsed & { _: string[]; help?: boolean; /** options set by a flag or the config file */ _given: Set<string>; _constantLr?: boolean };
 
-export function parseArgs(argv: string[], table: OptTable, command: string): ParsedArgs {
+/** parseArgs options: `rest` lets positionals beyond the table's (texts to classify, words) stay in `_` */
+export interface ParseOptions { rest?: boolean }
+
+export function parseArgs(argv: string[], table: OptTable, command: string, opts: ParseOptions = {}): ParsedArgs {
   const out: ParsedArgs = { _: [], _given: new Set() };
   const byAlias = new Map(Object.entries(table).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
   const fromFlags: Parsed = {};
@@ -160,7 +163,23 @@ export function parseArgs(argv: string[], table: OptTable, command: string): Par
       out._given.add(name);
     }
   }
+  if (!opts.rest) refuseExtraPositionals(table, command, out, fromFlags);
   return out;
+}
+
+/**
+ * A command whose table names its positionals (gptlab export MODEL) takes no more than those: extra ones
+ * would be dropped silently. Throws "export: one model expected, got 2: A B". Tables without positionals
+ * leave `_` to the command (train, ladder name the likely mistake themselves).
+ */
+function refuseExtraPositionals(table: OptTable, command: string, out: ParsedArgs, fromFlags: Parsed): void {
+  const names = Object.entries(table).filter(([, s]) => s.positional).map(([n]) => n);
+  if (!names.length || !out._.length) return;
+  if (names.length > 1) throw new UsageError(`${command}: unexpected argument${out._.length > 1 ? 's' : ''} ${out._.map((a) => JSON.stringify(a)).join(' ')} (it takes ${names.map((n) => n.toUpperCase()).join(' ')})`);
+  const name = names[0], fromFlag = fromFlags[name] !== undefined, what = name === 'checkpoint' || name === 'ckpt' ? 'model' : kebab(name);
+  if (fromFlag) throw new UsageError(`${command}: unexpected argument${out._.length > 1 ? 's' : ''} ${out._.join(' ')} (the ${what} is given with --${kebab(name)})`);
+  const all = [out[name] as string, ...out._];
+  throw new UsageError(`${command}: one ${what} expected, got ${all.length}: ${all.join(' ')}`);
 }
 
 /**

@@ -98,7 +98,7 @@ export async function classifyCommand(argv: string[]): Promise<number> {
     return res.outcome === 'interrupted' ? 130 : 0;
   }
   if (sub === 'predict') {
-    const o = parseArgs(rest, PREDICT_OPTS, 'classify predict');
+    const o = parseArgs(rest, PREDICT_OPTS, 'classify predict', { rest: true });
     if (maybeHelp(o, () => helpText('classify predict', 'classify texts with a fine-tuned BERT', PREDICT_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('classify predict: give a checkpoint (e.g. runs/classify from gptlab classify train)');
     if (!o.data && !o._.length) throw new UsageError('classify predict: give texts to classify, or --data FILE');

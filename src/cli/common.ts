@@ -31,6 +31,17 @@ export interface OutputFileOptions {
   refuseExisting?: boolean;
   /** the command creates missing parent folders itself */
   parentMayBeMissing?: boolean;
+  /** refuse an existing path that is not a regular file (a device, fifo or socket), even with --force: an atomic write would replace it */
+  regularOnly?: boolean;
+}
+
+/** the nearest existing folder above `file` (or a file standing where a folder should be) */
+function nearestExisting(file: string): { dir: string; st: fs.Stats } | null {
+  for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
+    const st = statOrNull(d);
+    if (st) return { dir: d, st };
+    if (d === path.dirname(d)) return null;
+  }
 }
 
 /** the file's stats, or null where there is none (also when a path component is a file: ENOTDIR) */
@@ -52,8 +63,13 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   if (file === '') return `${command}: ${flag} needs a file name`;
   const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
+  if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
-  if (st || opts.parentMayBeMissing) return null;
+  if (st) return null;
+  if (opts.parentMayBeMissing) {
+    const up = nearestExisting(file);
+    return up && !up.st.isDirectory() ? `${where}: its folder ${path.isAbsolute(file) ? up.dir : path.relative(process.cwd(), up.dir)} is a file` : null;
+  }
   const pst = statOrNull(path.dirname(path.resolve(file)));
   if (!pst) return `${where}: folder ${path.dirname(file)} does not exist`;
   return pst.isDirectory() ? null : `${where}: ${path.dirname(file)} is not a folder`;

@@ -151,7 +151,7 @@ async function neighborsSub(argv: string[]): Promise<number> {
 }
 
 async function analogySub(argv: string[]): Promise<number> {
-  const o = parseArgs(argv, ANALOGY_OPTS, 'embed analogy');
+  const o = parseArgs(argv, ANALOGY_OPTS, 'embed analogy', { rest: true });
   if (maybeHelp(o, () => helpText('embed analogy', 'A is to B as C is to ? (or accuracy over a question file)', ANALOGY_OPTS, 'gptlab embed analogy VECTORS A B C [-k 5] | VECTORS --questions FILE'))) return 0;
   const method = o.method as string;
   if (method !== '3cosadd' && method !== '3cosmul') throw new UsageError(`embed analogy: --method must be 3cosadd or 3cosmul, got "${method}"`);

@@ -47,7 +47,7 @@ export function fillMask(model: BertForMaskedLM, tok: WordPieceTokenizer, text: 
 }
 
 export async function fillMaskCommand(argv: string[]): Promise<number> {
-  const o = parseArgs(argv, OPTS, 'fill-mask');
+  const o = parseArgs(argv, OPTS, 'fill-mask', { rest: true });
   if (maybeHelp(o, () => helpText('fill-mask', "a BERT checkpoint's guesses for each [MASK]", OPTS, 'gptlab fill-mask CHECKPOINT "text with [MASK]" ["another [MASK]" …] [--top-k 5]'))) return 0;
   if (!o.checkpoint) throw new UsageError('fill-mask: give a BERT checkpoint (e.g. runs/bert from gptlab train --arch bert --demo)');
   const texts = typeof o.text === 'string' ? [o.text, ...o._] : [];

@@ -5,7 +5,7 @@ import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from 
 import { maybeHelp } from './common.js';
 import type { TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
-import { saveCheckpoint } from '../train/checkpoint.node.js';
+import { checkOutputDir, dirTargets, removeTempsOnStop, writeOutputDir } from './output.js';
 import { hasLora, mergedCopy, type AdaptOptions } from '../align/adapt.js';
 import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
@@ -58,7 +58,8 @@ export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
 
 const MERGE_OPTS: OptTable = {
   ckpt: { type: 'string', positional: true, help: 'a LoRA run folder or checkpoint (its best/ by default)' },
-  out: { type: 'string', help: 'folder for the merged checkpoint' },
+  out: { type: 'string', help: 'folder for the merged checkpoint (a new one; an existing gptlab run or checkpoint is refused)' },
+  force: { type: 'bool', help: 'write the checkpoint\'s files into an existing non-empty folder (other files are kept)' },
 };
 
 export async function loraCommand(argv: string[]): Promise<number> {
@@ -73,11 +74,17 @@ export async function loraCommand(argv: string[]): Promise<number> {
   const o = parseArgs(rest, MERGE_OPTS, 'lora merge');
   if (maybeHelp(o, () => helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR'))) return 0;
   if (!o.ckpt || !o.out) throw new UsageError('lora merge: give a LoRA run (or checkpoint) and --out DIR');
+  const out = o.out as string;
+  checkOutputDir(out, '--out', 'lora merge', { force: !!o.force, input: o.ckpt as string });
   registerRewardModelType();
   const ck = loadAnyCheckpoint(o.ckpt as string);
   if (!hasLora(ck.model)) throw new UsageError(`lora merge: ${o.ckpt as string} has no LoRA adapter (its config.json meta has no "lora")`);
   const { lora: _l, ...meta } = ck.config.meta ?? {};
-  saveCheckpoint(o.out as string, checkpointFiles(mergedCopy(ck.model), ck.tokenizer, { meta: { ...meta, mergedFrom: o.ckpt } }));
-  process.stdout.write(`merged LoRA (r=${ck.lora!.r}, α=${ck.lora!.alpha}, ${ck.lora!.targets.join(',')}) into ${o.out as string}\n`);
+  const files = checkpointFiles(mergedCopy(ck.model), ck.tokenizer, { meta: { ...meta, mergedFrom: o.ckpt } });
+  await removeTempsOnStop('lora merge', () => dirTargets(out, Object.keys(files)), async () => {
+    await new Promise(setImmediate); // a Ctrl-C during the merge is handled here, before anything is written
+    await writeOutputDir(out, files, '--out', 'lora merge');
+  });
+  process.stdout.write(`merged LoRA (r=${ck.lora!.r}, α=${ck.lora!.alpha}, ${ck.lora!.targets.join(',')}) into ${out}\n`);
   return 0;
 }

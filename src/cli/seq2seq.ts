@@ -99,7 +99,7 @@ export async function seq2seqCommand(argv: string[]): Promise<number> {
     return res.outcome === 'interrupted' ? 130 : 0;
   }
   if (sub === 'translate') {
-    const o = parseArgs(rest, TRANSLATE_OPTS, 'seq2seq translate');
+    const o = parseArgs(rest, TRANSLATE_OPTS, 'seq2seq translate', { rest: true });
     if (maybeHelp(o, () => helpText('seq2seq translate', 'translate a sentence with a seq2seq checkpoint', TRANSLATE_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('seq2seq translate: give a checkpoint (e.g. runs/seq2seq from gptlab seq2seq train)');
     if (o._.length !== 1) throw new UsageError(`seq2seq translate: give one sentence to translate (in quotes), got ${o._.length}`);

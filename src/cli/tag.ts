@@ -27,7 +27,7 @@ export async function tagCommand(argv: string[]): Promise<number> {
     return res.outcome === 'interrupted' ? 130 : 0;
   }
   if (sub === 'predict') {
-    const o = parseArgs(rest, PREDICT_OPTS, 'tag predict');
+    const o = parseArgs(rest, PREDICT_OPTS, 'tag predict', { rest: true });
     if (maybeHelp(o, () => helpText('tag predict', 'tag sentences with a fine-tuned BERT', PREDICT_OPTS, USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('tag predict: give a checkpoint (e.g. runs/tag from gptlab tag train)');
     if (!o.data && !o._.length) throw new UsageError('tag predict: give sentences to tag, or --data FILE.jsonl');

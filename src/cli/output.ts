@@ -1,0 +1,135 @@
+// Where a model-writing command (export, lora merge) puts its output, checked before any work, and written so
+// that nothing half-done stays behind: a folder --out is refused when it holds other things (unless --force,
+// which writes only the command's own files into it, each atomically) and always when it is a gptlab run or
+// checkpoint, the current folder, or a folder holding the input; SIGINT/SIGTERM and errors remove the temp output.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from './args.js';
+import { writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
+import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
+
+export interface OutputDirOptions {
+  /** --force: write the command's files into an existing non-empty folder (others are kept) */
+  force?: boolean;
+  /** the input model's path: --out may not be it or a folder above it */
+  input?: string;
+}
+
+/** true when `dir` is a gptlab checkpoint (config.json of format gptlab-checkpoint) or run folder (best/, checkpoint/) */
+export function isGptlabModelFolder(dir: string): boolean {
+  if (['best', 'checkpoint'].some((d) => fs.existsSync(path.join(dir, d)))) return true;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: unknown }).format === CHECKPOINT_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+
+/** why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can */
+export function outputDirProblem(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): string | null {
+  const where = `${command}: ${flag} ${dir}`;
+  if (dir === '') return `${command}: ${flag} needs a folder name`;
+  const abs = path.resolve(dir);
+  if (abs === process.cwd()) return `${where}: is the current folder; give a new folder`;
+  if (opts.input !== undefined && within(path.resolve(opts.input), abs)) return `${where}: holds the input ${opts.input}; give a new folder`;
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    st = null;
+  }
+  if (st && !st.isDirectory()) return `${where}: exists and is not a folder`;
+  if (!st) {
+    for (let d = path.dirname(abs); d !== path.dirname(d); d = path.dirname(d)) {
+      if (!fs.existsSync(d)) continue;
+      return fs.statSync(d).isDirectory() ? null : `${where}: its folder ${d} is a file`;
+    }
+    return null;
+  }
+  if (isGptlabModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
+  if (fs.readdirSync(abs).length && !opts.force) return `${where}: exists and is not empty; give a new folder, or add --force to write this command's files into it (other files are kept)`;
+  return null;
+}
+
+/** Checks an output folder before any work starts (see outputDirProblem); throws a one-line UsageError. */
+export function checkOutputDir(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): void {
+  const why = outputDirProblem(dir, flag, command, opts);
+  if (why) throw new UsageError(why);
+}
+
+/** `flag target: cannot write there (reason)` for a failed write: the system's reason without its code and path */
+function writeError(e: unknown, flag: string, target: string, command: string): UsageError {
+  const cause = ((e as Error).cause ?? e) as NodeJS.ErrnoException;
+  const reason = /^[A-Z]+: ([^,]+)/.exec(cause.message)?.[1] ?? cause.message;
+  return new UsageError(`${command}: ${flag} ${target}: cannot write there (${reason})`);
+}
+
+/** removes the temp files and folders this process's atomic writes left beside `target` (`target.tmp-PID-…`) */
+export function removeTemps(target: string): void {
+  const abs = path.resolve(target), dir = path.dirname(abs);
+  const re = new RegExp(`^${path.basename(abs).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-${process.pid}-[0-9a-f]+$`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (re.test(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+}
+
+/**
+ * Runs `work` (which writes `targets` atomically) so that SIGINT or SIGTERM removes the temp output, prints
+ * "<command> interrupted: nothing written" and exits 130 (SIGINT) or 143 (SIGTERM), as a run does; an error
+ * also removes it before it propagates. Signals are handled whenever `work` awaits.
+ */
+export async function removeTempsOnStop<T>(command: string, targets: () => string[], work: () => Promise<T>): Promise<T> {
+  const clean = (): void => targets().forEach(removeTemps);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    clean();
+    process.stderr.write(`${command} interrupted: nothing written\n`);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
+  };
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  try {
+    return await work();
+  } catch (e) {
+    clean();
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal);
+  }
+}
+
+/** writes `file` atomically (creating its folder); a failure becomes one line naming `flag` */
+export async function writeOutputFile(file: string, data: Uint8Array | string, flag: string, command: string): Promise<void> {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFileAtomic(file, data);
+  } catch (e) {
+    throw writeError(e, flag, file, command);
+  }
+}
+
+/**
+ * Writes `files` (relative names) into folder `dir`: a new folder appears whole (written beside it, then
+ * renamed); in an existing one (--force) each file is replaced atomically and nothing else is touched.
+ */
+export async function writeOutputDir(dir: string, files: Record<string, Uint8Array | string>, flag: string, command: string): Promise<void> {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+    if (!fs.existsSync(dir)) return await writeDirAtomic(dir, files);
+    for (const [name, data] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      await writeFileAtomic(path.join(dir, name), data);
+    }
+  } catch (e) {
+    throw writeError(e, flag, dir, command);
+  }
+}
+
+/** the paths whose temp output removeTemps looks for when `files` go into folder `dir` */
+export function dirTargets(dir: string, files: Iterable<string>): string[] {
+  return [dir, ...[...files].map((n) => path.join(dir, n))];
+}
