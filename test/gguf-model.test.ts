@@ -7,6 +7,8 @@ import { metaNumber, metaString } from '../src/formats/gguf-meta.js';
 import { fallbackNotes, tensorTypeChoice, tensorTypeFor, useMoreBits } from '../src/formats/gguf-types.js';
 import { GPTLAB_CHAT_TEMPLATE, GPTLAB_TOKENIZER_KEY, tokenizerFromGGUF } from '../src/formats/gguf-tokenizer.js';
 import { GGMLType, ggmlTypeName } from '../src/quant/types.js';
+import { quantize } from '../src/quant/index.js';
+import { checkFiniteGGML } from '../src/formats/finite-weights.js';
 import { QuantizedLinear } from '../src/quant/quantized-linear.js';
 import { GPT } from '../src/models/gpt.js';
 import type { LanguageModel } from '../src/models/model.js';
@@ -288,4 +290,58 @@ test('bad models: hyperparameters are checked against the tensors before any mod
   loadError(rewrite(good, (_m, t) => t.push({ name: 'output.weight', type: GGMLType.F32, shape: [charTok.vocabSize, 64], data: new Uint8Array(charTok.vocabSize * 64 * 4) })), /tensor "output\.weight": differs from token_embd\.weight/);
   const extra = rewrite(good, (_m, t) => t.push({ name: 'rope_freqs.weight', type: GGMLType.F32, shape: [8], data: new Uint8Array(32) }));
   assert.match(ggufToModel(readGGUF(extra, 'x.gguf')).notes.join('\n'), /ignored tensors .*rope_freqs\.weight/);
+});
+
+/** a copy of tensor `name`'s bytes with `edit` applied */
+function editTensor(bytes: Uint8Array, name: string, edit: (data: Uint8Array) => void): Uint8Array {
+  return rewrite(bytes, (_m, t) => {
+    const x = t.find((u) => u.name === name)!;
+    x.data = x.data.slice();
+    edit(x.data);
+  });
+}
+const setF32 = (i: number, v: number) => (d: Uint8Array) => new DataView(d.buffer, d.byteOffset).setFloat32(4 * i, v, true);
+const setF16Bits = (off: number, bits: number) => (d: Uint8Array) => { d[off] = bits & 0xff; d[off + 1] = bits >> 8; };
+
+test('bad weights: NaN / Inf in float tensors and in quantized block scales are refused at load, naming the file and tensor', () => {
+  loadError(editTensor(good, 'blk.0.attn_norm.weight', setF32(3, NaN)), /^bad\.gguf: tensor "blk\.0\.attn_norm\.weight" holds NaN at index 3: refusing to load it$/);
+  loadError(editTensor(good, 'blk.1.ffn_norm.bias', setF32(7, -Infinity)), /tensor "blk\.1\.ffn_norm\.bias" holds -Infinity at index 7: refusing to load it$/);
+  loadError(editTensor(good, 'position_embd.weight', setF16Bits(2 * 5, 0x7c00)), /tensor "position_embd\.weight" holds Infinity at index 5: refusing to load it$/); // F16
+  loadError(editTensor(good, 'token_embd.weight', setF16Bits(18, 0x7e00)), /tensor "token_embd\.weight" holds NaN in the scale d of block 1: refusing to load it$/); // Q4_0
+  // Q4_0 block 2 of ffn_up: its f16 d (bytes 0–1 of the 18-byte block) set to +Inf, then to NaN
+  loadError(editTensor(good, 'blk.0.ffn_up.weight', setF16Bits(2 * 18, 0x7c00)), /tensor "blk\.0\.ffn_up\.weight" holds Infinity in the scale d of block 2: refusing to load it$/);
+  loadError(editTensor(good, 'blk.1.attn_qkv.weight', setF16Bits(0, 0x7e00)), /tensor "blk\.1\.attn_qkv\.weight" holds NaN in the scale d of block 0/);
+  const f16 = modelToGGUF(tinyGPT(charTok.vocabSize, 64), charTok, { type: 'f16' }).bytes;
+  loadError(editTensor(f16, 'blk.0.attn_output.weight', setF16Bits(2 * 9, 0xfc00)), /tensor "blk\.0\.attn_output\.weight" holds -Infinity at index 9: refusing/);
+  // every quantized type's scales: d (and dmin / m), where ggml-common.h puts them
+  const x = new Float32Array(512).map((_, i) => Math.sin(i));
+  const cases: [number, number, string][] = [
+    [GGMLType.Q4_1, 20 + 2, 'm of block 1'], [GGMLType.Q5_0, 22, 'd of block 1'], [GGMLType.Q5_1, 2, 'm of block 0'],
+    [GGMLType.Q8_0, 34, 'd of block 1'], [GGMLType.Q4_K, 144 + 2, 'dmin of block 1'], [GGMLType.Q5_K, 0, 'd of block 0'],
+    [GGMLType.Q6_K, 210 + 208, 'd of block 1'],
+  ];
+  for (const [type, off, what] of cases) {
+    const q = quantize(type, x);
+    checkFiniteGGML(type, q, x.length, 'q'); // a clean tensor passes
+    setF16Bits(off, 0x7e00)(q);
+    assert.throws(() => checkFiniteGGML(type, q, x.length, `t.gguf: tensor "w" (${ggmlTypeName(type)})`), new RegExp(`holds NaN in the scale ${what}: refusing to load it$`), ggmlTypeName(type));
+  }
+});
+
+test('bad metadata: RoPE scaling, special token ids outside the vocabulary, vocab_size against the tensors, NaN / negative epsilons', () => {
+  const llama = modelToGGUF(tinyLlama(charTok.vocabSize, 64), charTok).bytes;
+  const V = charTok.vocabSize;
+  assert.ok(ggufToModel(readGGUF(rewrite(llama, (m) => m.set('llama.rope.scaling.type', GGUFValues.string('none'))), 'ok.gguf')));
+  loadError(rewrite(llama, (m) => m.set('llama.rope.scaling.type', GGUFValues.string('linear'))), /^bad\.gguf: metadata "llama\.rope\.scaling\.type": rope type "linear" is not supported/);
+  loadError(rewrite(llama, (m) => m.set('llama.rope.scaling.type', GGUFValues.string('yarn'))), /rope type "yarn" is not supported/);
+  loadError(rewrite(llama, (m) => m.set('llama.rope.scaling.factor', GGUFValues.float32(4))), /metadata "llama\.rope\.scaling\.factor": rope scaling by 4 is not supported/);
+  for (const key of ['tokenizer.ggml.eos_token_id', 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.padding_token_id', 'tokenizer.ggml.unknown_token_id']) {
+    loadError(rewrite(llama, (m) => m.set(key, GGUFValues.uint32(1000000))), new RegExp(`metadata "${key.replace(/\./g, '\\.')}": token id 1000000 is outside the vocabulary of ${V} tokens`));
+  }
+  loadError(rewrite(good, (m) => m.set('tokenizer.ggml.eos_token_id', GGUFValues.uint32(V))), /metadata "tokenizer\.ggml\.eos_token_id": token id \d+ is outside/);
+  loadError(rewrite(llama, (m) => m.set('llama.vocab_size', GGUFValues.uint32(V + 5))), new RegExp(`metadata "llama\\.vocab_size": ${V + 5} but tensor "token_embd\\.weight" has ${V} rows`));
+  loadError(rewrite(good, (m) => m.set('gpt2.vocab_size', GGUFValues.uint32(3))), /metadata "gpt2\.vocab_size": 3 but tensor "token_embd\.weight" has \d+ rows/);
+  loadError(rewrite(llama, (m) => m.set('llama.attention.layer_norm_rms_epsilon', GGUFValues.float32(NaN))), /metadata "llama\.attention\.layer_norm_rms_epsilon": must be a positive finite number, got NaN/);
+  loadError(rewrite(llama, (m) => m.set('llama.attention.layer_norm_rms_epsilon', GGUFValues.float32(-1e-5))), /layer_norm_rms_epsilon": must be a positive finite number, got -0\.0000/);
+  loadError(rewrite(good, (m) => m.set('gpt2.attention.layer_norm_epsilon', GGUFValues.float32(-1))), /metadata "gpt2\.attention\.layer_norm_epsilon": must be a positive finite number, got -1/);
 });

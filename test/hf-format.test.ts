@@ -168,3 +168,61 @@ test('LLaMA mapping: config fields both ways, transformers 4 and 5 RoPE keys, un
   assert.deepEqual(generationConfig({ bosTokenId: 1, eosTokenId: 2 }, { temperature: 0.7, topP: 0.9 }),
     { _from_model_config: true, bos_token_id: 1, eos_token_id: 2, pad_token_id: null, do_sample: true, temperature: 0.7, top_p: 0.9 });
 });
+
+test('bad HF folders: NaN / Inf weights, a config the tensors disagree with (before any allocation), errors name config.json', () => {
+  const src = { source: 'hf/model.safetensors', configSource: 'hf/config.json' };
+  const one = (fn: () => unknown, re: RegExp): void => {
+    assert.throws(fn, (e: Error) => {
+      assert.ok(!e.message.includes('\n') && !e.message.includes('--n-'), e.message);
+      assert.match(e.message, re);
+      return true;
+    });
+  };
+  const gpt = randomize(new GPT(OURS_GPT), 7);
+  const g = exportHf(gpt);
+  const gcfg = JSON.parse(g['config.json']) as HfConfigJson;
+  gpt.stateDict().get('transformer.h.0.ln_1.weight')!.data[3] = NaN;
+  one(() => importHf(gcfg, exportHf(gpt)['model.safetensors'], src), /^hf\/model\.safetensors: tensor "transformer\.h\.0\.ln_1\.weight" holds NaN at index 3: refusing to load it$/);
+  const llama = randomize(new Llama(OURS_LLAMA), 8);
+  const l = exportHf(llama);
+  const lcfg = JSON.parse(l['config.json']) as HfConfigJson;
+  llama.stateDict().get('model.layers.1.mlp.up_proj.weight')!.data[5] = -Infinity;
+  one(() => importHf(lcfg, exportHf(llama)['model.safetensors'], src), /^hf\/model\.safetensors: tensor "model\.layers\.1\.mlp\.up_proj\.weight" holds -Infinity at index 5: refusing to load it$/);
+  const t0 = performance.now();
+  one(() => importHf({ ...gcfg, n_layer: 1000000000 }, g['model.safetensors'], src), /^hf\/config\.json: n_layer 1000000000 but hf\/model\.safetensors holds 2 layers$/);
+  assert.ok(performance.now() - t0 < 5000, 'refused before allocating');
+  one(() => importHf({ ...lcfg, num_hidden_layers: 1000000000 }, l['model.safetensors'], src), /^hf\/config\.json: num_hidden_layers 1000000000 but hf\/model\.safetensors holds 2 layers$/);
+  one(() => importHf({ ...gcfg, n_embd: 1 << 20 }, g['model.safetensors'], src), /^hf\/config\.json: n_embd 1048576 but hf\/model\.safetensors has tensor "transformer\.wte\.weight" of shape \[23, 16\]$/);
+  one(() => importHf({ ...gcfg, n_positions: 1 << 30 }, g['model.safetensors'], src), /^hf\/config\.json: n_positions 1073741824 but .* "transformer\.wpe\.weight" of shape \[16, 16\]$/);
+  one(() => importHf({ ...lcfg, vocab_size: 1 << 30 }, l['model.safetensors'], src), /^hf\/config\.json: vocab_size 1073741824 but .* "model\.embed_tokens\.weight" of shape \[23, 16\]$/);
+  one(() => importHf({ ...lcfg, intermediate_size: 1 << 30 }, l['model.safetensors'], src), /^hf\/config\.json: intermediate_size 1073741824 but .*gate_proj/);
+  one(() => importHf({ ...lcfg, num_key_value_heads: 4 }, l['model.safetensors'], src), /^hf\/config\.json: num_key_value_heads 4 but .*k_proj\.weight" of shape \[8, 16\]$/);
+  one(() => importHf({ ...gcfg, n_head: 3 }, g['model.safetensors'], src), /^hf\/config\.json: n_head 3 does not divide n_embd 16$/);
+  one(() => importHf({ ...gcfg, n_layer: 0 }, g['model.safetensors'], src), /^hf\/config\.json: n_layer must be a positive integer, got 0$/);
+  one(() => importHf({ ...lcfg, rope_scaling: { type: 'linear', factor: 2 } }, l['model.safetensors'], src), /^hf\/config\.json: rope type "linear" is not supported/);
+});
+
+test('loadModelFile on an HF folder: config errors name <dir>/config.json, NaN weights name <dir>/model.safetensors', async () => {
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { loadModelFile } = await import('../src/train/model-file.node.js');
+  const hf = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-hf-'));
+  try {
+    const m = randomize(new GPT(OURS_GPT), 9);
+    const files = exportHf(m);
+    const cfg = JSON.parse(files['config.json']) as HfConfigJson;
+    fs.writeFileSync(path.join(hf, 'model.safetensors'), files['model.safetensors']);
+    const write = (c: HfConfigJson) => fs.writeFileSync(path.join(hf, 'config.json'), JSON.stringify(c));
+    const cfgFile = path.join(hf, 'config.json').replace(/[.\\/]/g, '\\$&');
+    write({ ...cfg, n_layer: 1000000000 });
+    assert.throws(() => loadModelFile(hf), new RegExp(`${cfgFile}: n_layer 1000000000 but .*model\\.safetensors holds 2 layers$`));
+    write({ ...cfg, n_head: 0 });
+    assert.throws(() => loadModelFile(hf), new RegExp(`${cfgFile}: n_head must be a positive integer, got 0$`));
+    write(cfg);
+    m.stateDict().get('transformer.wpe.weight')!.data[2] = Infinity;
+    fs.writeFileSync(path.join(hf, 'model.safetensors'), exportHf(m)['model.safetensors']);
+    assert.throws(() => loadModelFile(hf), /model\.safetensors: tensor "transformer\.wpe\.weight" holds Infinity at index 2: refusing to load it$/);
+  } finally {
+    fs.rmSync(hf, { recursive: true, force: true });
+  }
+});

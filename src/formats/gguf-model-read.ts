@@ -20,6 +20,8 @@ import { metaNumber, requireNumber, requireString } from './gguf-meta.js';
 import { GENERAL, archKeys } from './gguf-names.js';
 import { permuteRopeRows } from './gguf-rope.js';
 import { tokenizerFromGGUF } from './gguf-tokenizer.js';
+import { checkModelMetadata } from './gguf-model-checks.js';
+import { checkFiniteGGML } from './finite-weights.js';
 
 export interface GGUFLoadOptions {
   /** dequantize every matrix to float32 Linear layers (default false: QuantizedLinear) */
@@ -179,8 +181,8 @@ function quantizedLinear(f: GGUFFile, m: Mapping, t: GGUFTensorInfo, bias: Float
 }
 
 /**
- * Every planned tensor present (unless optional) with the shape the metadata implies, checked before any
- * model is allocated: the file's own tensors then bound the allocation. Returns the file's tensors that no
+ * Every planned tensor present (unless optional) with the shape the metadata implies and finite values (float
+ * elements, quantized block scales), checked before any model is allocated: the file's own tensors then bound the allocation. Returns the file's tensors that no
  * plan entry uses.
  */
 function verifyPlan(f: GGUFFile, maps: Mapping[]): string[] {
@@ -191,6 +193,7 @@ function verifyPlan(f: GGUFFile, maps: Mapping[]): string[] {
       fail(f, `tensor "${m.gguf}"`, 'missing');
     }
     checkShape(f, t, m.shape);
+    checkFiniteGGML(t.type, t.data(), t.nElements, `${f.name}: tensor "${t.name}"`);
   }
   const used = new Set(maps.map((m) => m.gguf));
   return f.tensors.map((t) => t.name).filter((n) => !used.has(n));
@@ -248,7 +251,8 @@ function checkAllLoaded(f: GGUFFile, root: Module, prefix = ''): void {
 /**
  * The model and tokenizer in a parsed GGUF file. Throws one line naming the file and the metadata key or
  * tensor for: an architecture gptlab does not implement, a missing or mistyped hyperparameter, a missing
- * tensor, a shape that disagrees with the metadata, a tensor type that cannot be decoded, an unsupported
+ * tensor, a NaN or infinite weight (or quantized block scale), unsupported RoPE scaling, a special token id
+ * outside the vocabulary, a vocab_size against the embedding, a NaN or negative norm epsilon, a shape that disagrees with the metadata, a tensor type that cannot be decoded, an unsupported
  * tokenizer. Notes say what was approximated (dequantized embeddings, the tied head, bias-less GPT).
  */
 export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelLoad {
@@ -259,6 +263,7 @@ export function ggufToModel(f: GGUFFile, opts: GGUFLoadOptions = {}): GGUFModelL
   if (tokenizer.vocabSize > (plan.config.vocabSize as number)) {
     fail(f, 'tensor "token_embd.weight"', `${plan.config.vocabSize} rows for a tokenizer of ${tokenizer.vocabSize} tokens`);
   }
+  checkModelMetadata(f, arch, plan.config.vocabSize as number, tokenizer.vocabSize);
   const unused = verifyPlan(f, plan.maps);
   let model: LanguageModel;
   try {

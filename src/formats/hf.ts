@@ -18,6 +18,7 @@
 import { GPT, type GPTConfig } from '../models/gpt.js';
 import { Llama, type LlamaConfig } from '../models/llama.js';
 import { fromFloat32, readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from './safetensors.js';
+import { checkFiniteState, checkGptConfigAgainstState, checkLlamaConfigAgainstState, type HfSources } from './hf-checks.js';
 
 /** a tensor as state dicts hold it */
 export interface HfTensor {
@@ -309,27 +310,47 @@ export function exportHf(model: GPT | Llama, t: HfTokenIds = {}, dtype: keyof ty
   };
 }
 
+/** `fn`'s error with the generic `hf config:` / `model config:` prefix replaced by the config file's name */
+function naming<T>(configSource: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^(hf|model|llama) config: /, '').replace(/ \(flags [^)]*\)$/, '');
+    throw new Error(`${configSource}: ${msg}`);
+  }
+}
+
 /**
  * A model from a Hugging Face folder's config.json (parsed) and model.safetensors (bytes, any float dtype).
- * GPT-2: `bias` comes from the checkpoint (true when any bias is nonzero) unless given. Returns notes on
- * what is approximated. Throws one line on an unsupported model_type or field, or a tensor that does not fit.
+ * GPT-2: `bias` comes from the checkpoint (true when any bias is nonzero) unless given. The config is checked
+ * against the tensors (layer count, widths) and every weight must be finite, all before the model is
+ * allocated. Returns notes on what is approximated. Throws one line naming opts.configSource (default
+ * "hf config") and the field, or opts.source and the tensor, on an unsupported model_type or field, a config
+ * the tensors disagree with, a tensor that does not fit, or a NaN / infinite weight.
  */
-export function importHf(config: HfConfigJson, safetensors: Uint8Array, opts: { bias?: boolean; source?: string } = {}): { model: GPT | Llama; notes: string[] } {
+export function importHf(config: HfConfigJson, safetensors: Uint8Array, opts: { bias?: boolean; source?: string; configSource?: string } = {}): { model: GPT | Llama; notes: string[] } {
+  const src: HfSources = { config: opts.configSource ?? 'hf config', weights: opts.source ?? 'model.safetensors' };
   if (config.model_type !== 'gpt2' && config.model_type !== 'llama') {
-    throw new Error(`hf config: model_type must be "gpt2" or "llama", got ${JSON.stringify(config.model_type)}`);
+    throw new Error(`${src.config}: model_type must be "gpt2" or "llama", got ${JSON.stringify(config.model_type)}`);
   }
-  const source = opts.source ?? 'model.safetensors';
+  const source = src.weights;
   const state = new Map<string, HfTensor>();
   for (const [name, e] of readSafetensors(safetensors, source).tensors) state.set(name, { shape: e.shape, data: toFloat32(e) });
   if (config.model_type === 'llama') {
-    const c = llamaFromHfConfig(config);
-    const model = new Llama(c);
-    model.loadStateDict(llamaFromHfState(c, state, source), source);
+    const c = naming(src.config, () => llamaFromHfConfig(config));
+    checkLlamaConfigAgainstState(c, state, src);
+    checkFiniteState(state, source);
+    const weights = llamaFromHfState(c, state, source);
+    const model = naming(src.config, () => new Llama(c));
+    model.loadStateDict(weights, source);
     return { model, notes: [] };
   }
   const bias = opts.bias ?? [...state].some(([n, t]) => n.endsWith('.bias') && !isMaskBuffer(n) && !isZero(t));
-  const { config: c, notes } = gptFromHfConfig(config, bias);
-  const model = new GPT(c);
-  model.loadStateDict(gptFromHfState(c, state, source), source);
+  const { config: c, notes } = naming(src.config, () => gptFromHfConfig(config, bias));
+  checkGptConfigAgainstState(c, state, src);
+  checkFiniteState(state, source);
+  const weights = gptFromHfState(c, state, source);
+  const model = naming(src.config, () => new GPT(c));
+  model.loadStateDict(weights, source);
   return { model, notes };
 }
