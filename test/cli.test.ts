@@ -167,6 +167,12 @@ test('export --format gguf: refuses an existing file without --force and a devic
   assert.equal(again.code, 0, again.err);
   const h = run('export', ck, '--format', 'hf', '--dtype', 'f16', '--out', path.join(tmp, 'h16'), '--threads', '1');
   assert.equal(h.code, 0, h.err);
+  // never the input, nor a file of a checkpoint or run, even with --force
+  const weights = path.join(ck, 'model.safetensors'), before = fs.readFileSync(weights);
+  oneLine(run('export', ck, '--out', weights, '--force'), /is or lies inside the input/, 'a file of the input checkpoint');
+  oneLine(run('export', path.join(tmp, 'q.gguf'), '--out', path.join(tmp, 'q.gguf'), '--force'), /is or lies inside the input/, 'the input file itself');
+  oneLine(run('export', path.join(tmp, 'q.gguf'), '--out', weights, '--force'), /lies in the gptlab run or checkpoint folder/, 'a file of another checkpoint');
+  assert.deepEqual(fs.readFileSync(weights), before);
   assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.tmp-')), []);
 });
 

@@ -9,7 +9,7 @@ import { loadModelFile } from '../train/model-file.node.js';
 import { modelToGGUF } from '../formats/gguf-model.js';
 import { GGUF_EXPORT_TYPES, checkExportType } from '../formats/gguf-types.js';
 import { exportHf } from '../formats/hf.js';
-import { checkOutputDir, dirTargets, removeTempsOnStop, writeOutputDir, writeOutputFile } from './output.js';
+import { checkOutputDir, dirTargets, protectedFileProblem, removeTempsOnStop, writeOutputDir, writeOutputFile } from './output.js';
 import { bpeToHF } from '../tokenizers/huggingface.js';
 import { BPETokenizer } from '../tokenizers/bpe.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -96,6 +96,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const { type, dtype } = exportFlags(o);
   if (o.format === 'gguf') {
     if (!(GGUF_EXPORT_TYPES as readonly string[]).includes(type)) throw new UsageError(`export: --type must be one of ${GGUF_EXPORT_TYPES.join(', ')}, got ${JSON.stringify(o.type)}`);
+    const protectedFile = protectedFileProblem(out, '--out', 'export', o.checkpoint as string);
+    if (protectedFile) throw new UsageError(protectedFile);
     checkOutputFile(out, '--out', 'export', { parentMayBeMissing: true, regularOnly: true, refuseExisting: !o.force });
   } else checkOutputDir(out, '--out', 'export', { force: !!o.force, input: o.checkpoint as string });
   await setupBackend(o); // quantize() runs on its kernels (wasm: assembly/quantize.ts, quantize-k.ts)

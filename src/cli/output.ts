@@ -53,6 +53,19 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
   return null;
 }
 
+/**
+ * Why a model file `file` (flag `flag` of `command`) may not be written even with --force, as one line; null
+ * when it may: it is the input itself, lies inside the input's folder, or directly in a gptlab run or
+ * checkpoint folder (whose files --force would otherwise replace: model.safetensors, log.jsonl).
+ */
+export function protectedFileProblem(file: string, flag: string, command: string, input?: string): string | null {
+  const abs = path.resolve(file), where = `${command}: ${flag} ${file}`;
+  if (input !== undefined && within(abs, path.resolve(input))) return `${where}: is or lies inside the input ${input}; give another path`;
+  const d = path.dirname(abs);
+  if (fs.existsSync(d) && isGptlabModelFolder(d)) return `${where}: lies in the gptlab run or checkpoint folder ${path.dirname(file) || '.'}, whose files are never overwritten; give another path`;
+  return null;
+}
+
 /** Checks an output folder before any work starts (see outputDirProblem); throws a one-line UsageError. */
 export function checkOutputDir(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): void {
   const why = outputDirProblem(dir, flag, command, opts);
