@@ -38,8 +38,8 @@ export interface LadderRung {
  * The issue's ladder, sized so that each gradient model fits 2 minutes on 2 cores at a similar cost per step
  * (B32 × T64 of characters: ~50–130 ms on 2 idle cores): MLP, RNN (2 × 256), LSTM and GRU (1 × 256: a gated
  * layer costs 3–4 plain ones) in their registry's 'ladder' preset, GPT as the 'cpu' preset cut to 2 layers
- * (4 layers got half the steps and ended worse). Learning rates are the better of 3e-3 and 1e-2 for each on
- * tinyshakespeare at that budget (2e-2 was worse for the GPT). The n-gram rung is the classic trigram;
+ * (4 layers got half the steps and ended worse). The recurrent and GPT rungs take the better of 3e-3 and 1e-2
+ * on tinyshakespeare at that budget (2e-2 was worse for the GPT); the MLP keeps 3e-3. The n-gram rung is the classic trigram;
  * higher orders (the CLI's --ngram-orders) are a strong character baseline that short neural runs do not reach.
  */
 export const LADDER_RUNGS: LadderRung[] = [
