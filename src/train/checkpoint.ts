@@ -8,6 +8,7 @@
 import type { LanguageModel, ModelConfig } from '../models/model.js';
 import { modelType, type ModelType } from '../models/registry.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
+import { firstNonFinite } from '../formats/finite-weights.js';
 import { tokenizerFromJSON } from '../tokenizers/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { Trainer, TrainConfig, TrainState } from './trainer.js';
@@ -158,9 +159,8 @@ function readWeights(read: (name: string) => Uint8Array | null, where: string, t
   const state = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, e] of entries) {
     const data = toFloat32(e);
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new Error(`${where}/model.safetensors: tensor "${name}" holds ${data[i]} at index ${i}: refusing weights that are not finite`);
-    }
+    const bad = firstNonFinite(data);
+    if (bad >= 0) throw new Error(`${where}/model.safetensors: tensor "${name}" holds ${data[bad]} at index ${bad}: refusing weights that are not finite`);
     state.set(name, { shape: e.shape, data });
   }
   return state;
