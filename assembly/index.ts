@@ -2,7 +2,7 @@
 // The module allocates nothing; the JS side owns the memory layout and passes byte offsets.
 export { gemm, gemmPackB, gemmScratchBytes, gemmSmallM, gemmSmallMCols, packBAll, packedBSize } from './gemm';
 export { qmatvec, quantizeActivations, interleaveQ8_0Rows } from './qmatvec';
-export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNorm, layerNormBackward, gelu, geluBackward, adamw, zeroBytes, addVec, sumSquares, scaleVec } from './ops';
+export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, gelu, geluBackward, swiglu, swigluBackward, adamw, zeroBytes, addVec, sumSquares, scaleVec } from './ops';
 export { initConstants, constantsBytes } from './vmath';
 export { attnForward, attnBackward, attnScratchBytes } from './attention';
 export { im2colUnits, col2imUnits } from './conv';

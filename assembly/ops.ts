@@ -1,7 +1,7 @@
-// Row-wise and elementwise kernels (softmax, layer norm, GELU, AdamW) in f32x4. Each takes a row range
+// Row-wise and elementwise kernels (softmax, layer norm, RMSNorm, GELU, SwiGLU, AdamW) in f32x4. Each takes a row range
 // [r0, r1) or element range [i0, i1) so threads can split the work; tails shorter than 4 lanes go through
 // the same vector code one lane at a time (load32_zero / store32_lane), so there is one formula per kernel.
-import { vexp, vcdf, vgeluGradFromY } from './vmath';
+import { vexp, vcdf, vgeluGradFromY, vexpNegAbs, vsigmoid } from './vmath';
 
 // loads/stores `n` (1..4) floats at p; lanes beyond n are zero on load and untouched on store
 @inline export function loadN(p: usize, n: i32): v128 {
@@ -158,6 +158,95 @@ export function geluBackward(x: usize, y: usize, dy: usize, dx: usize, i0: i32, 
     const v = loadN(x + q, n);
     const dg = vgeluGradFromY(v, loadN(y + q, n));
     storeN(dx + q, f32x4.add(loadN(dx + q, n), f32x4.mul(loadN(dy + q, n), dg)), n);
+  }
+}
+
+/** y = silu(g)·u over [i0, i1), silu(x) = x·σ(x); u = 0: y = silu(g). y may alias g. */
+export function swiglu(g: usize, u: usize, y: usize, i0: i32, i1: i32): void {
+  for (let i = i0; i < i1; i += 4) {
+    const n = min(4, i1 - i), q = <usize>i << 2;
+    const v = loadN(g + q, n);
+    let s = f32x4.mul(v, vsigmoid(v));
+    if (u) s = f32x4.mul(s, loadN(u + q, n));
+    storeN(y + q, s, n);
+  }
+}
+
+/**
+ * dg += dy·u·silu'(g), du += dy·silu(g) over [i0, i1), silu'(x) = σ·(1 + x·(1 − σ)); u = 0 means u ≡ 1, and
+ * dg or du = 0 skips that gradient. 1 − σ is e/(1 + e) or 1/(1 + e) (e = e^(−|x|)), not 1 − σ by subtraction,
+ * so it keeps its relative precision where σ rounds to 1.
+ */
+export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usize, i0: i32, i1: i32): void {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  for (let i = i0; i < i1; i += 4) {
+    const n = min(4, i1 - i), q = <usize>i << 2;
+    const v = loadN(g + q, n), d = loadN(dy + q, n);
+    const e = vexpNegAbs(v);
+    const r = f32x4.div(one, f32x4.add(one, e));
+    const pos = f32x4.ge(v, zero);
+    const s = f32x4.mul(v128.bitselect(one, e, pos), r);
+    if (dg) {
+      const s1 = f32x4.mul(v128.bitselect(e, one, pos), r);
+      let t = f32x4.mul(f32x4.mul(d, s), f32x4.add(f32x4.mul(v, s1), one));
+      if (u) t = f32x4.mul(t, loadN(u + q, n));
+      storeN(dg + q, f32x4.add(loadN(dg + q, n), t), n);
+    }
+    if (du) storeN(du + q, f32x4.add(loadN(du + q, n), f32x4.mul(d, f32x4.mul(v, s))), n);
+  }
+}
+
+/** RMSNorm over rows [r0, r1) of length C: y = x·r·w, r = 1/√(mean(x²) + eps) stored in rstd; w may be 0 */
+export function rmsNorm(x: usize, w: usize, y: usize, rstd: usize, C: i32, eps: f32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>C * 4;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes, yr = y + <usize>r * rowBytes;
+    // lanes past C load as 0 and add nothing
+    let vs = f32x4.splat(0);
+    for (let j = 0; j < C; j += 4) {
+      const v = loadN(xr + (<usize>j << 2), min(4, C - j));
+      vs = f32x4.add(vs, f32x4.mul(v, v));
+    }
+    const s = <f32>1 / sqrt<f32>(hsum(vs) / <f32>C + eps);
+    store<f32>(rstd + (<usize>r << 2), s);
+    const vsd = f32x4.splat(s);
+    for (let j = 0; j < C; j += 4) {
+      const n = min(4, C - j), q = <usize>j << 2;
+      let v = f32x4.mul(loadN(xr + q, n), vsd);
+      if (w) v = f32x4.mul(v, loadN(w + q, n));
+      storeN(yr + q, v, n);
+    }
+  }
+}
+
+/**
+ * RMSNorm's backward over rows [r0, r1): with x̂ = x·r and g = dy·w, dx += r·(g − x̂·mean(g·x̂)) and
+ * dw += Σ_rows dy·x̂; w, dx and dw may each be 0 (no gain, no gradient wanted).
+ */
+export function rmsNormBackward(x: usize, w: usize, rstd: usize, dy: usize, dx: usize, dw: usize, C: i32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>C * 4;
+  const invC: f32 = <f32>1 / <f32>C;
+  for (let r = r0; r < r1; r++) {
+    const o = <usize>r * rowBytes;
+    const vs = f32x4.splat(load<f32>(rstd + (<usize>r << 2)));
+    // lanes past C load as 0: dy = 0 there, so they add nothing
+    let vdot = f32x4.splat(0);
+    for (let j = 0; j < C; j += 4) {
+      const n = min(4, C - j), q = <usize>j << 2;
+      const xh = f32x4.mul(loadN(x + o + q, n), vs);
+      const d = loadN(dy + o + q, n);
+      vdot = f32x4.add(vdot, f32x4.mul(w ? f32x4.mul(d, loadN(w + q, n)) : d, xh));
+      if (dw) storeN(dw + q, f32x4.add(loadN(dw + q, n), f32x4.mul(d, xh)), n);
+    }
+    if (!dx) continue;
+    const m = f32x4.splat(hsum(vdot) * invC);
+    for (let j = 0; j < C; j += 4) {
+      const n = min(4, C - j), q = <usize>j << 2;
+      const xh = f32x4.mul(loadN(x + o + q, n), vs);
+      const d = loadN(dy + o + q, n);
+      const g = w ? f32x4.mul(d, loadN(w + q, n)) : d;
+      storeN(dx + o + q, f32x4.add(loadN(dx + o + q, n), f32x4.mul(vs, f32x4.sub(g, f32x4.mul(xh, m)))), n);
+    }
   }
 }
 

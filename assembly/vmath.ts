@@ -160,3 +160,20 @@ export function vcdf(x: v128): v128 {
   const hr = f32x4.mul(half, f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))));
   return v128.bitselect(f32x4.sub(one, hr), hr, f32x4.ge(x, f32x4.splat(0)));
 }
+
+/** e^(−|x|): the one exponential the logistic needs, which cannot overflow (see vsigmoid) */
+@inline
+export function vexpNegAbs(x: v128): v128 {
+  return vexp(f32x4.neg(f32x4.abs(x)));
+}
+
+/**
+ * The logistic σ(x) = 1/(1 + e^−x) from e = e^(−|x|): σ = 1/(1 + e) for x ≥ 0, e/(1 + e) below 0, as
+ * js.ts's sigmoid; stable for any |x|.
+ */
+@inline
+export function vsigmoid(x: v128): v128 {
+  const one = k(C_ONE);
+  const e = vexpNegAbs(x);
+  return f32x4.div(v128.bitselect(one, e, f32x4.ge(x, f32x4.splat(0))), f32x4.add(one, e));
+}

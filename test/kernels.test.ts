@@ -211,6 +211,75 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
       }
     });
 
+    test('swiglu and swigluBackward (and silu: no up), odd sizes, large |x|, either gradient alone', () => {
+      // stability: |x| past exp's float32 range (±88) and far beyond, where σ is 0 or 1 exactly
+      const extremes = [-1e4, -200, -90, -88, -30, -12, 0, 12, 30, 88, 90, 200, 1e4, -1.2785, 1e-30, -1e-30];
+      for (const n of [1, 3, 17, 100_003]) {
+        const gate = filled(n, n, 8);
+        if (n > 3) gate.set(extremes.slice(0, n));
+        const upArr = filled(n, n + 3, 2), dy = filled(n, n + 1);
+        for (const up of [upArr, null]) {
+          const what = `${up ? 'swiglu' : 'silu'} n=${n}`;
+          const yW = new Float32Array(n), yG = new Float32Array(n);
+          ref.swiglu(gate, up, yW, n);
+          get().swiglu(gate, up, yG, n);
+          closeTo(yG, yW, elemTol(yW, 1e-5, 1e-6), what);
+          if (n > 70_000) assert.equal(get().lastParts, get().threads, `big ${what} splits over every thread`);
+          const inPlace = gate.slice();
+          get().swiglu(inPlace, up, inPlace, n);
+          closeTo(inPlace, yW, elemTol(yW, 1e-5, 1e-6), `${what} in place`);
+          for (const [withG, withU] of [[true, true], [true, false], [false, true]]) {
+            if (withU && !up) continue;
+            const g0 = filled(n, n + 2), u0 = filled(n, n + 4);
+            const dgW = withG ? g0.slice() : null, dgG = withG ? g0.slice() : null;
+            const duW = withU ? u0.slice() : null, duG = withU ? u0.slice() : null;
+            ref.swigluBackward(gate, up, dy, dgW, duW, n);
+            get().swigluBackward(gate, up, dy, dgG, duG, n);
+            if (dgW && dgG) closeTo(dgG, dgW, elemTol(dgW, 1e-5, 1e-6), `${what} backward dgate`);
+            if (duW && duG) closeTo(duG, duW, elemTol(duW, 1e-5, 1e-6), `${what} backward dup`);
+            if (n > 70_000) assert.equal(get().lastParts, get().threads, `big ${what} backward splits over every thread`);
+          }
+        }
+      }
+      assert.throws(() => get().swiglu(new Float32Array(4), new Float32Array(3), new Float32Array(4), 4), /swiglu: up has 3 elements but n=4 needs 4/);
+    });
+
+    test('rmsNorm and rmsNormBackward, with and without a gain, either gradient alone, in place', () => {
+      for (const [rows, C] of ROW_SHAPES) {
+        for (const gain of [true, false]) {
+          const x = filled(rows * C, rows * C + 5, 3).map((v, i) => v + (i % 5));
+          if (C > 4) x.fill(0, 0, C); // an all-zero row: r = 1/√eps
+          const w = gain ? filled(C, 21) : null;
+          const yW = new Float32Array(x.length), yG = new Float32Array(x.length);
+          const rW = new Float32Array(rows), rG = new Float32Array(rows);
+          ref.rmsNorm(x, w, yW, rW, rows, C, 1e-5);
+          get().rmsNorm(x, w, yG, rG, rows, C, 1e-5);
+          const what = `rmsNorm ${rows}×${C} gain=${gain}`;
+          closeTo(yG, yW, elemTol(yW, 1e-5, 1e-6), what);
+          closeTo(rG, rW, elemTol(rW, 1e-5, 0), `${what} rstd`);
+          if (rows * C > 70_000) assert.equal(get().lastParts, get().threads, 'big RMSNorms split over every thread');
+          const inPlace = x.slice();
+          get().rmsNorm(inPlace, w, inPlace, rG, rows, C, 1e-5);
+          closeTo(inPlace, yW, elemTol(yW, 1e-5, 1e-6), `${what} in place`);
+
+          const dy = filled(x.length, 23), dx0 = filled(x.length, 24), dw0 = filled(C, 25);
+          for (const [withX, withW] of [[true, true], [true, false], [false, true]]) {
+            const dxW = withX ? dx0.slice() : null, dxG = withX ? dx0.slice() : null;
+            const dwW = withW ? dw0.slice() : null, dwG = withW ? dw0.slice() : null;
+            ref.rmsNormBackward(x, w, rW, dy, dxW, dwW, rows, C);
+            get().rmsNormBackward(x, w, rW, dy, dxG, dwG, rows, C);
+            const which = `${what} backward dx=${withX} dw=${withW}`;
+            // the zero row's dx is r·g with r = 1/√eps ≈ 316: absolute error scales with it
+            if (dxW && dxG) closeTo(dxG, dxW, elemTol(dxW, 1e-4, 1e-5), `${which} dx`);
+            if (dwW && dwG) closeTo(dwG, dwW, (i) => 1e-5 * Math.sqrt(rows) * (Math.abs(dwW[i]) + 1), `${which} dw`);
+            if (rows * C > 70_000) assert.equal(get().lastParts, get().threads, 'big RMSNorm backwards split over every thread');
+          }
+        }
+      }
+      assert.throws(() => get().rmsNorm(new Float32Array(6), new Float32Array(2), new Float32Array(6), new Float32Array(2), 2, 3, 1e-5),
+        /rmsNorm: w has 2 elements but rows=2, C=3 needs 3/);
+    });
+
     test('adamw: several steps with weight decay', () => {
       for (const n of [1, 7, 70_001]) {
         const pW = filled(n, 1), gSeq = [filled(n, 2, 0.1), filled(n, 3, 0.1), filled(n, 4, 0.1)];

@@ -115,6 +115,37 @@ export interface Backend {
   geluBackward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
 
   /**
+   * LLaMA's SwiGLU product y = silu(gate)·up element-wise (Shazeer 2020), silu(x) = x·σ(x); with `up` null,
+   * y = silu(gate) alone. σ is computed stably for large |x| (σ(x) = e^x/(1 + e^x) for x < 0). y may alias gate.
+   */
+  swiglu(gate: Float32Array, up: Float32Array | null, y: Float32Array, n: number): void;
+  /**
+   * Its backward, accumulating: dgate += dy·up·silu'(gate) and dup += dy·silu(gate), with
+   * silu'(x) = σ(x)·(1 + x·(1 − σ(x))); `up` null means y = silu(gate) (dgate += dy·silu'(gate)).
+   * dgate and dup may each be null (no gradient wanted).
+   */
+  swigluBackward(
+    gate: Float32Array, up: Float32Array | null, dy: Float32Array,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+  ): void;
+
+  /**
+   * RMSNorm (Zhang & Sennrich 2019) over rows of length C, as transformers' LlamaRMSNorm:
+   * y = x·r·w with r = 1/√(mean(x²) + eps) stored per row in rstd. w may be null (no gain). y may alias x.
+   */
+  rmsNorm(
+    x: Float32Array, w: Float32Array | null, y: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void;
+  /**
+   * Its backward from rstd, accumulating: with x̂ = x·r and g = dy·w,
+   * dx += r·(g − x̂·mean(g·x̂)) and dw += Σ_rows dy·x̂. dx and dw may each be null.
+   */
+  rmsNormBackward(
+    x: Float32Array, w: Float32Array | null, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array | null, dw: Float32Array | null, rows: number, C: number,
+  ): void;
+
+  /**
    * One AdamW step on a flat parameter (decoupled weight decay, PyTorch semantics):
    *   p −= lr·wd·p;  m = b1·m + (1−b1)·g;  v = b2·v + (1−b2)·g²;
    *   p −= lr · (m / (1 − b1^t)) / (sqrt(v / (1 − b2^t)) + eps)

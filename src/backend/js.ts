@@ -24,6 +24,11 @@ export function erf(x: number): number {
   return x >= 0 ? 1 - r : r - 1;
 }
 
+/** the logistic σ(x) = 1/(1 + e^−x), stable for large |x| (no e^x overflow: e^x/(1 + e^x) below 0) */
+export function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
 export class JsBackend implements Backend {
   readonly name: string = 'js';
   readonly threads: number = 1;
@@ -190,6 +195,60 @@ export class JsBackend implements Backend {
       const cdf = 0.5 * (1 + erf(v * INV_SQRT2));
       const pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
       dx[i] += dy[i] * (cdf + v * pdf);
+    }
+  }
+
+  swiglu(gate: Float32Array, up: Float32Array | null, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const v = gate[i];
+      const s = v * sigmoid(v);
+      y[i] = up ? s * up[i] : s;
+    }
+  }
+
+  swigluBackward(
+    gate: Float32Array, up: Float32Array | null, dy: Float32Array,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+  ): void {
+    for (let i = 0; i < n; i++) {
+      const v = gate[i], s = sigmoid(v);
+      const u = up ? up[i] : 1;
+      if (dgate) dgate[i] += dy[i] * u * s * (1 + v * (1 - s));
+      if (dup) dup[i] += dy[i] * v * s;
+    }
+  }
+
+  rmsNorm(
+    x: Float32Array, w: Float32Array | null, y: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C;
+      let ss = 0;
+      for (let j = 0; j < C; j++) ss += x[o + j] * x[o + j];
+      const s = 1 / Math.sqrt(ss / C + eps);
+      rstd[r] = s;
+      for (let j = 0; j < C; j++) y[o + j] = w ? x[o + j] * s * w[j] : x[o + j] * s;
+    }
+  }
+
+  rmsNormBackward(
+    x: Float32Array, w: Float32Array | null, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array | null, dw: Float32Array | null, rows: number, C: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * C, s = rstd[r];
+      let dot = 0; // Σ_j g_j·x̂_j
+      for (let j = 0; j < C; j++) {
+        const xh = x[o + j] * s;
+        dot += (w ? dy[o + j] * w[j] : dy[o + j]) * xh;
+        if (dw) dw[j] += dy[o + j] * xh;
+      }
+      if (!dx) continue;
+      const m = dot / C;
+      for (let j = 0; j < C; j++) {
+        const g = w ? dy[o + j] * w[j] : dy[o + j];
+        dx[o + j] += s * (g - x[o + j] * s * m);
+      }
     }
   }
 

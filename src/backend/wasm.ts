@@ -69,7 +69,11 @@ export interface Kernels {
     x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number,
     C: number, r0: number, r1: number,
   ): void;
+  rmsNorm(x: number, w: number, y: number, rstd: number, C: number, eps: number, r0: number, r1: number): void;
+  rmsNormBackward(x: number, w: number, rstd: number, dy: number, dx: number, dw: number, C: number, r0: number, r1: number): void;
   gelu(x: number, y: number, i0: number, i1: number): void;
+  swiglu(g: number, u: number, y: number, i0: number, i1: number): void;
+  swigluBackward(g: number, u: number, dy: number, dg: number, du: number, i0: number, i1: number): void;
   geluBackward(x: number, y: number, dy: number, dx: number, i0: number, i1: number): void;
   adamw(
     p: number, g: number, m: number, v: number, i0: number, i1: number,
@@ -150,6 +154,10 @@ export const OP_IM2COL = 20;
 export const OP_COL2IM = 21;
 export const OP_QMATVEC = 14;
 export const OP_GEMM_SMALLM_COLS = 15;
+export const OP_RMSNORM = 16;
+export const OP_RMSNORM_BACKWARD = 17;
+export const OP_SWIGLU = 18;
+export const OP_SWIGLU_BACKWARD = 19;
 
 /**
  * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K): block size
@@ -236,6 +244,12 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
     case OP_CAUSAL_SOFTMAX_BACKWARD:
       k.causalSoftmaxBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]);
       break;
+    case OP_RMSNORM: k.rmsNorm(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]); break;
+    case OP_RMSNORM_BACKWARD:
+      k.rmsNormBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9]);
+      break;
+    case OP_SWIGLU: k.swiglu(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_SWIGLU_BACKWARD: k.swigluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7]); break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
     case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
     case OP_ATTENTION:
@@ -877,6 +891,109 @@ export class WasmBackend extends JsBackend {
     this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 5, (s, lo, hi) =>
       this.job(s, OP_GELU_BACKWARD, px, py, pdy, pdx, lo, hi));
     this.result(dx, pdx, n);
+  }
+
+  override swiglu(gate: Float32Array, up: Float32Array | null, y: Float32Array, n: number): void {
+    checkDims('swiglu', { n });
+    if (n === 0) return;
+    for (const [name, arr] of [['gate', gate], ['up', up], ['y', y]] as const) if (arr) checkLength('swiglu', name, arr, n, `n=${n}`);
+    const parts = this.partsFor(n, this.elemsPerThread(this.minElemsPerThread, gate, up, y));
+    if (parts <= 1 && this.solo && this.foreign(gate, up, y)) {
+      this.lastParts = 1;
+      return this.solo.swiglu(gate, up, y, n);
+    }
+    this.wake(parts);
+    const [pg, pu, py] = this.operands([[gate, n, true], [up, up ? n : 0, true], [y, n, false]]);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 4, (s, lo, hi) =>
+      this.job(s, OP_SWIGLU, pg, up ? pu : 0, py, lo, hi));
+    this.result(y, py, n);
+  }
+
+  override swigluBackward(
+    gate: Float32Array, up: Float32Array | null, dy: Float32Array,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+  ): void {
+    checkDims('swigluBackward', { n });
+    if (n === 0 || (!dgate && !dup)) return;
+    for (const [name, arr] of [['gate', gate], ['up', up], ['dy', dy], ['dgate', dgate], ['dup', dup]] as const) {
+      if (arr) checkLength('swigluBackward', name, arr, n, `n=${n}`);
+    }
+    const parts = this.partsFor(n, this.elemsPerThread(this.minElemsPerThread, gate, up, dy, dgate, dup));
+    if (parts <= 1 && this.solo && this.foreign(gate, up, dy, dgate, dup)) {
+      this.lastParts = 1;
+      return this.solo.swigluBackward(gate, up, dy, dgate, dup, n);
+    }
+    this.wake(parts);
+    const [pg, pu, pdy, pdg, pdu] = this.operands([
+      [gate, n, true], [up, up ? n : 0, true], [dy, n, true], [dgate, dgate ? n : 0, true], [dup, dup ? n : 0, true],
+    ]);
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 6, (s, lo, hi) =>
+      this.job(s, OP_SWIGLU_BACKWARD, pg, up ? pu : 0, pdy, dgate ? pdg : 0, dup ? pdu : 0, lo, hi));
+    if (dgate) this.result(dgate, pdg, n);
+    if (dup) this.result(dup, pdu, n);
+  }
+
+  override rmsNorm(
+    x: Float32Array, w: Float32Array | null, y: Float32Array, rstd: Float32Array, rows: number, C: number, eps: number,
+  ): void {
+    checkDims('rmsNorm', { rows, C });
+    const n = rows * C;
+    if (n === 0) return;
+    const d = `rows=${rows}, C=${C}`;
+    for (const [name, arr, len] of [['x', x, n], ['y', y, n], ['rstd', rstd, rows], ['w', w, C]] as const) {
+      if (arr) checkLength('rmsNorm', name, arr, len, d);
+    }
+    const parts = this.partsFor(n, this.elemsPerThread(this.minLightElemsPerThread, x, w, y, rstd));
+    if (parts <= 1 && this.solo && this.foreign(x, w, y, rstd)) {
+      this.lastParts = 1;
+      return this.solo.rmsNorm(x, w, y, rstd, rows, C, eps);
+    }
+    this.wake(parts);
+    const [px, pw, py, pr] = this.operands([[x, n, true], [w, w ? C : 0, true], [y, n, false], [rstd, rows, false]]);
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), parts, 7, (s, lo, hi) =>
+      this.job(s, OP_RMSNORM, px, w ? pw : 0, py, pr, C, eps, lo, hi));
+    this.result(y, py, n);
+    this.result(rstd, pr, rows);
+  }
+
+  override rmsNormBackward(
+    x: Float32Array, w: Float32Array | null, rstd: Float32Array, dy: Float32Array,
+    dx: Float32Array | null, dw: Float32Array | null, rows: number, C: number,
+  ): void {
+    checkDims('rmsNormBackward', { rows, C });
+    const n = rows * C;
+    if (n === 0 || (!dx && !dw)) return;
+    const d = `rows=${rows}, C=${C}`;
+    for (const [name, arr, len] of [['x', x, n], ['dy', dy, n], ['dx', dx, n], ['rstd', rstd, rows], ['w', w, C], ['dw', dw, C]] as const) {
+      if (arr) checkLength('rmsNormBackward', name, arr, len, d);
+    }
+    const T = this.partsFor(n, this.elemsPerThread(this.minLightElemsPerThread, x, w, rstd, dy, dx, dw));
+    if (T <= 1 && this.solo && this.foreign(x, w, rstd, dy, dx, dw)) {
+      this.lastParts = 1;
+      return this.solo.rmsNormBackward(x, w, rstd, dy, dx, dw, rows, C);
+    }
+    this.wake(T);
+    // dw sums over rows: thread 0 accumulates into dw itself, the others into zeroed private copies
+    const list: [Float32Array | null, number, boolean][] = [
+      [x, n, true], [w, w ? C : 0, true], [rstd, rows, true], [dy, n, true], [dx, dx ? n : 0, true], [dw, dw ? C : 0, true],
+    ];
+    for (let t = 1; t < T; t++) list.push([null, dw ? C : 0, false]);
+    const [px, pw, pr, pdy, pdx, ...pdw] = this.operands(list);
+    if (dw) for (let t = 1; t < T; t++) this.f32.fill(0, pdw[t] >>> 2, (pdw[t] >>> 2) + C);
+    let jobs = 0;
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / C), T, 8, (s, lo, hi) => {
+      jobs = Math.max(jobs, s + 1);
+      this.job(s, OP_RMSNORM_BACKWARD, px, w ? pw : 0, pr, pdy, dx ? pdx : 0, dw ? pdw[s] : 0, C, lo, hi);
+    });
+    if (dx) this.result(dx, pdx, n);
+    if (dw) {
+      const f = this.f32, o0 = pdw[0] >>> 2;
+      for (let t = 1; t < jobs; t++) {
+        const ot = pdw[t] >>> 2;
+        for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
+      }
+      this.result(dw, pdw[0], C);
+    }
   }
 
   override adamw(

@@ -3,26 +3,17 @@
 //   silu(x) = x·σ(x)                 silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
 //   swiglu(a, b) = silu(a) · b       LlamaMLP: down_proj(swiglu(gate_proj(x), up_proj(x)))
 // The product is fused so the MLP's hidden activation is one tensor, not three.
-import { alloc } from '../backend/storage.js';
+// The arithmetic is the active backend's (swiglu/swigluBackward: src/backend/js.ts is the reference).
+import { backend } from '../backend/backend.js';
+import { allocUninit } from '../backend/storage.js';
 import { Tensor } from './tensor.js';
-
-/** σ(x), stable for large |x| */
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
 
 /** element-wise x·σ(x), any shape */
 export function silu(a: Tensor): Tensor {
-  const n = a.size, A = a.data;
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) out[i] = A[i] * sigmoid(A[i]);
-  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => {
-    const g = o.grad!, ga = a.gradBuf();
-    for (let i = 0; i < n; i++) {
-      const s = sigmoid(A[i]);
-      ga[i] += g[i] * s * (1 + A[i] * (1 - s));
-    }
-  });
+  const n = a.size;
+  const out = allocUninit(n);
+  backend().swiglu(a.data, null, out, n);
+  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().swigluBackward(a.data, null, o.grad!, a.gradBuf(), null, n));
 }
 
 /**
@@ -33,17 +24,12 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   if (gate.ndim !== up.ndim || gate.shape.some((d, i) => d !== up.shape[i])) {
     throw new Error(`swiglu: gate [${gate.shape}] and up [${up.shape}] must have the same shape`);
   }
-  const n = gate.size, G = gate.data, U = up.data;
-  const out = alloc(n);
-  for (let i = 0; i < n; i++) out[i] = G[i] * sigmoid(G[i]) * U[i];
+  const n = gate.size;
+  const out = allocUninit(n);
+  backend().swiglu(gate.data, up.data, out, n);
   return Tensor.fromOp(out, gate.shape.slice(), [gate, up], (o) => {
-    const g = o.grad!;
     const gg = gate.requiresGrad ? gate.gradBuf() : null;
     const gu = up.requiresGrad ? up.gradBuf() : null;
-    for (let i = 0; i < n; i++) {
-      const s = sigmoid(G[i]);
-      if (gg) gg[i] += g[i] * U[i] * s * (1 + G[i] * (1 - s));
-      if (gu) gu[i] += g[i] * G[i] * s;
-    }
+    backend().swigluBackward(gate.data, up.data, o.grad!, gg, gu, n);
   });
 }
