@@ -174,10 +174,10 @@ export function swiglu(g: usize, u: usize, y: usize, i0: i32, i1: i32): void {
 
 /**
  * dg += dy·u·silu'(g), du += dy·silu(g) over [i0, i1), silu'(x) = σ·(1 + x·(1 − σ)); u = 0 means u ≡ 1, and
- * dg or du = 0 skips that gradient. 1 − σ is e/(1 + e) or 1/(1 + e) (e = e^(−|x|)), not 1 − σ by subtraction,
- * so it keeps its relative precision where σ rounds to 1.
+ * dg or du = 0 skips that gradient; with accumulate 0 they are overwritten (=) instead. 1 − σ is e/(1 + e) or
+ * 1/(1 + e) (e = e^(−|x|)), not 1 − σ by subtraction, so it keeps its relative precision where σ rounds to 1.
  */
-export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usize, i0: i32, i1: i32): void {
+export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usize, accumulate: i32, i0: i32, i1: i32): void {
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let i = i0; i < i1; i += 4) {
     const n = min(4, i1 - i), q = <usize>i << 2;
@@ -190,9 +190,12 @@ export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usi
       const s1 = f32x4.mul(v128.bitselect(e, one, pos), r);
       let t = f32x4.mul(f32x4.mul(d, s), f32x4.add(f32x4.mul(v, s1), one));
       if (u) t = f32x4.mul(t, loadN(u + q, n));
-      storeN(dg + q, f32x4.add(loadN(dg + q, n), t), n);
+      storeN(dg + q, accumulate ? f32x4.add(loadN(dg + q, n), t) : t, n);
     }
-    if (du) storeN(du + q, f32x4.add(loadN(du + q, n), f32x4.mul(d, f32x4.mul(v, s))), n);
+    if (du) {
+      const t = f32x4.mul(d, f32x4.mul(v, s));
+      storeN(du + q, accumulate ? f32x4.add(loadN(du + q, n), t) : t, n);
+    }
   }
 }
 

@@ -228,15 +228,16 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
           const inPlace = gate.slice();
           get().swiglu(inPlace, up, inPlace, n);
           closeTo(inPlace, yW, elemTol(yW, 1e-5, 1e-6), `${what} in place`);
-          for (const [withG, withU] of [[true, true], [true, false], [false, true]]) {
+          for (const [withG, withU, accumulate] of [[true, true, true], [true, true, false], [true, false, true], [false, true, false]]) {
             if (withU && !up) continue;
             const g0 = filled(n, n + 2), u0 = filled(n, n + 4);
             const dgW = withG ? g0.slice() : null, dgG = withG ? g0.slice() : null;
             const duW = withU ? u0.slice() : null, duG = withU ? u0.slice() : null;
-            ref.swigluBackward(gate, up, dy, dgW, duW, n);
-            get().swigluBackward(gate, up, dy, dgG, duG, n);
-            if (dgW && dgG) closeTo(dgG, dgW, elemTol(dgW, 1e-5, 1e-6), `${what} backward dgate`);
-            if (duW && duG) closeTo(duG, duW, elemTol(duW, 1e-5, 1e-6), `${what} backward dup`);
+            ref.swigluBackward(gate, up, dy, dgW, duW, n, accumulate);
+            get().swigluBackward(gate, up, dy, dgG, duG, n, accumulate);
+            const which = `${what} backward accumulate=${accumulate}`;
+            if (dgW && dgG) closeTo(dgG, dgW, elemTol(dgW, 1e-5, 1e-6), `${which} dgate`);
+            if (duW && duG) closeTo(duG, duW, elemTol(duW, 1e-5, 1e-6), `${which} dup`);
             if (n > 70_000) assert.equal(get().lastParts, get().threads, `big ${what} backward splits over every thread`);
           }
         }

@@ -32,6 +32,7 @@ test('ops: RMSNorm, RoPE (shared and per-row positions), SiLU, SwiGLU, repeatKv 
   gradcheck('rope per row', (x) => rope(x, ropePositions(2, 3, 1, Int32Array.from([1, 0])), 500000), [r(2, 2, 3, 4)]);
   gradcheck('silu', silu, [r(3, 5)]);
   gradcheck('swiglu', swiglu, [r(3, 5), r(3, 5)]);
+  gradcheck('swiglu of one tensor', (x) => swiglu(x, x), [r(3, 5)]);
   gradcheck('repeatKv', (x) => repeatKv(x, 3), [r(2, 2, 3, 2)]);
 });
 

@@ -171,6 +171,39 @@ describe('kernels on resident arrays', () => {
     closeTo(V2, V, (i) => 1e-9 + 1e-5 * Math.abs(V[i]), 'adamw v');
   });
 
+  test('swiglu and rmsNorm, forward and backward: resident, mixed, and split over both threads', () => {
+    const rows = 80, C = 130, n = rows * C; // 2 × 4096 elements or more: split
+    const g = filled(n, 31, 8), u = filled(n, 32), dy = filled(n, 33), x = filled(n, 34, 3), w = filled(C, 35);
+    for (const mask of [0b11, 0b01, 0b10]) {
+      const pick = (a: Float32Array, bit: number) => (mask & bit ? res(a) : a.slice());
+      const yR = new Float32Array(n), y = two.storage!.persistent(n);
+      ref.swiglu(g, u, yR, n);
+      two.swiglu(pick(g, 1), pick(u, 2), y, n);
+      closeTo(y, yR, (i) => 1e-6 + 1e-5 * Math.abs(yR[i]), `swiglu mask ${mask}`);
+      assert.equal(two.lastParts, 2);
+      const [dgR, duR] = [filled(n, 36), filled(n, 37)];
+      const [dg, du] = [pick(dgR, 1), pick(duR, 2)];
+      ref.swigluBackward(g, u, dy, dgR, duR, n, true);
+      two.swigluBackward(res(g), u, res(dy), dg, du, n, true);
+      closeTo(dg, dgR, (i) => 1e-6 + 1e-5 * Math.abs(dgR[i]), `swigluBackward dgate mask ${mask}`);
+      closeTo(du, duR, (i) => 1e-6 + 1e-5 * Math.abs(duR[i]), `swigluBackward dup mask ${mask}`);
+
+      const nR = new Float32Array(n), sR = new Float32Array(rows);
+      ref.rmsNorm(x, w, nR, sR, rows, C, 1e-5);
+      const xn = pick(x, 1), s = pick(new Float32Array(rows), 2);
+      two.rmsNorm(xn, w, xn, s, rows, C, 1e-5); // in place
+      closeTo(xn, nR, (i) => 1e-6 + 1e-5 * Math.abs(nR[i]), `rmsNorm in place mask ${mask}`);
+      closeTo(s, sR, (i) => 1e-5 * sR[i], `rmsNorm rstd mask ${mask}`);
+      const [dxR, dwR] = [filled(n, 38), filled(C, 39)];
+      const [dx, dw] = [pick(dxR, 1), pick(dwR, 2)];
+      ref.rmsNormBackward(x, w, sR, dy, dxR, dwR, rows, C);
+      two.rmsNormBackward(res(x), res(w), sR, dy, dx, dw, rows, C);
+      closeTo(dx, dxR, (i) => 1e-5 + 1e-4 * Math.abs(dxR[i]), `rmsNormBackward dx mask ${mask}`);
+      closeTo(dw, dwR, (i) => 1e-4 + 1e-4 * Math.abs(dwR[i]), `rmsNormBackward dw mask ${mask}`);
+      assert.equal(two.lastParts, 2);
+    }
+  });
+
   test('add, sumSquares and scale: odd lengths, resident or not, agree with the reference', () => {
     for (const n of [1, 3, 4, 7, 1029, 5000]) {
       const a = filled(n, n), b = filled(n, n + 1);

@@ -120,13 +120,13 @@ export interface Backend {
    */
   swiglu(gate: Float32Array, up: Float32Array | null, y: Float32Array, n: number): void;
   /**
-   * Its backward, accumulating: dgate += dy·up·silu'(gate) and dup += dy·silu(gate), with
-   * silu'(x) = σ(x)·(1 + x·(1 − σ(x))); `up` null means y = silu(gate) (dgate += dy·silu'(gate)).
-   * dgate and dup may each be null (no gradient wanted).
+   * Its backward: dgate += dy·up·silu'(gate) and dup += dy·silu(gate), with silu'(x) = σ(x)·(1 + x·(1 − σ(x)));
+   * `up` null means y = silu(gate) (dgate += dy·silu'(gate)). dgate and dup may each be null (no gradient
+   * wanted). With `accumulate` false both are overwritten (=) instead, so fresh buffers need no zeroing.
    */
   swigluBackward(
     gate: Float32Array, up: Float32Array | null, dy: Float32Array,
-    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number, accumulate: boolean,
   ): void;
 
   /**

@@ -208,13 +208,13 @@ export class JsBackend implements Backend {
 
   swigluBackward(
     gate: Float32Array, up: Float32Array | null, dy: Float32Array,
-    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number, accumulate: boolean,
   ): void {
     for (let i = 0; i < n; i++) {
       const v = gate[i], s = sigmoid(v);
       const u = up ? up[i] : 1;
-      if (dgate) dgate[i] += dy[i] * u * s * (1 + v * (1 - s));
-      if (dup) dup[i] += dy[i] * v * s;
+      if (dgate) dgate[i] = (accumulate ? dgate[i] : 0) + dy[i] * u * s * (1 + v * (1 - s));
+      if (dup) dup[i] = (accumulate ? dup[i] : 0) + dy[i] * v * s;
     }
   }
 

@@ -73,7 +73,7 @@ export interface Kernels {
   rmsNormBackward(x: number, w: number, rstd: number, dy: number, dx: number, dw: number, C: number, r0: number, r1: number): void;
   gelu(x: number, y: number, i0: number, i1: number): void;
   swiglu(g: number, u: number, y: number, i0: number, i1: number): void;
-  swigluBackward(g: number, u: number, dy: number, dg: number, du: number, i0: number, i1: number): void;
+  swigluBackward(g: number, u: number, dy: number, dg: number, du: number, accumulate: number, i0: number, i1: number): void;
   geluBackward(x: number, y: number, dy: number, dx: number, i0: number, i1: number): void;
   adamw(
     p: number, g: number, m: number, v: number, i0: number, i1: number,
@@ -249,7 +249,7 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
       k.rmsNormBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9]);
       break;
     case OP_SWIGLU: k.swiglu(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
-    case OP_SWIGLU_BACKWARD: k.swigluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7]); break;
+    case OP_SWIGLU_BACKWARD: k.swigluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]); break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
     case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
     case OP_ATTENTION:
@@ -911,7 +911,7 @@ export class WasmBackend extends JsBackend {
 
   override swigluBackward(
     gate: Float32Array, up: Float32Array | null, dy: Float32Array,
-    dgate: Float32Array | null, dup: Float32Array | null, n: number,
+    dgate: Float32Array | null, dup: Float32Array | null, n: number, accumulate: boolean,
   ): void {
     checkDims('swigluBackward', { n });
     if (n === 0 || (!dgate && !dup)) return;
@@ -921,14 +921,14 @@ export class WasmBackend extends JsBackend {
     const parts = this.partsFor(n, this.elemsPerThread(this.minElemsPerThread, gate, up, dy, dgate, dup));
     if (parts <= 1 && this.solo && this.foreign(gate, up, dy, dgate, dup)) {
       this.lastParts = 1;
-      return this.solo.swigluBackward(gate, up, dy, dgate, dup, n);
+      return this.solo.swigluBackward(gate, up, dy, dgate, dup, n, accumulate);
     }
     this.wake(parts);
     const [pg, pu, pdy, pdg, pdu] = this.operands([
-      [gate, n, true], [up, up ? n : 0, true], [dy, n, true], [dgate, dgate ? n : 0, true], [dup, dup ? n : 0, true],
+      [gate, n, true], [up, up ? n : 0, true], [dy, n, true], [dgate, dgate ? n : 0, accumulate], [dup, dup ? n : 0, accumulate],
     ]);
-    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 6, (s, lo, hi) =>
-      this.job(s, OP_SWIGLU_BACKWARD, pg, up ? pu : 0, pdy, dgate ? pdg : 0, dup ? pdu : 0, lo, hi));
+    this.parallel(n, 16, MIN_CHUNK_ELEMS, parts, 7, (s, lo, hi) =>
+      this.job(s, OP_SWIGLU_BACKWARD, pg, up ? pu : 0, pdy, dgate ? pdg : 0, dup ? pdu : 0, accumulate ? 1 : 0, lo, hi));
     if (dgate) this.result(dgate, pdg, n);
     if (dup) this.result(dup, pdu, n);
   }

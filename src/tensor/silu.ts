@@ -13,7 +13,10 @@ export function silu(a: Tensor): Tensor {
   const n = a.size;
   const out = allocUninit(n);
   backend().swiglu(a.data, null, out, n);
-  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => backend().swigluBackward(a.data, null, o.grad!, a.gradBuf(), null, n));
+  return Tensor.fromOp(out, a.shape.slice(), [a], (o) => {
+    const t = a.gradTarget();
+    backend().swigluBackward(a.data, null, o.grad!, t.grad, null, n, t.accumulate);
+  });
 }
 
 /**
@@ -28,8 +31,17 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   const out = allocUninit(n);
   backend().swiglu(gate.data, up.data, out, n);
   return Tensor.fromOp(out, gate.shape.slice(), [gate, up], (o) => {
-    const gg = gate.requiresGrad ? gate.gradBuf() : null;
-    const gu = up.requiresGrad ? up.gradBuf() : null;
-    backend().swigluBackward(gate.data, up.data, o.grad!, gg, gu, n);
+    // fresh gradients (the usual case: gate and up are projections used once) are overwritten, not zeroed
+    const tg = gate.requiresGrad ? gate.gradTarget() : null;
+    const tu = up.requiresGrad ? up.gradTarget() : null;
+    const accumulate = !!(tg?.accumulate || tu?.accumulate);
+    if (accumulate && tg && !tg.accumulate) tg.grad.fill(0);
+    if (accumulate && tu && !tu.accumulate) tu.grad.fill(0);
+    const dg = tg?.grad ?? null, du = tu?.grad ?? null;
+    if (dg !== null && dg === du) {
+      // swiglu(x, x): one gradient buffer, so the two terms are added one after the other
+      backend().swigluBackward(gate.data, up.data, o.grad!, dg, null, n, true);
+      backend().swigluBackward(gate.data, up.data, o.grad!, null, du, n, true);
+    } else backend().swigluBackward(gate.data, up.data, o.grad!, dg, du, n, accumulate);
   });
 }
