@@ -163,11 +163,16 @@ export function geluBackward(x: usize, y: usize, dy: usize, dx: usize, i0: i32, 
 
 /** y = silu(g)·u over [i0, i1), silu(x) = x·σ(x); u = 0: y = silu(g). y may alias g. */
 export function swiglu(g: usize, u: usize, y: usize, i0: i32, i1: i32): void {
+  if (u) swigluLoop(g, u, y, i0, i1, true);
+  else swigluLoop(g, u, y, i0, i1, false);
+}
+
+@inline function swigluLoop(g: usize, u: usize, y: usize, i0: i32, i1: i32, hasU: bool): void {
   for (let i = i0; i < i1; i += 4) {
     const n = min(4, i1 - i), q = <usize>i << 2;
     const v = loadN(g + q, n);
     let s = f32x4.mul(v, vsigmoid(v));
-    if (u) s = f32x4.mul(s, loadN(u + q, n));
+    if (hasU) s = f32x4.mul(s, loadN(u + q, n));
     storeN(y + q, s, n);
   }
 }
@@ -178,6 +183,16 @@ export function swiglu(g: usize, u: usize, y: usize, i0: i32, i1: i32): void {
  * 1/(1 + e) (e = e^(−|x|)), not 1 − σ by subtraction, so it keeps its relative precision where σ rounds to 1.
  */
 export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usize, accumulate: i32, i0: i32, i1: i32): void {
+  // the training case (both gradients, gate and up) as loops of their own, without per-element flag tests
+  if (u && dg && du) {
+    if (accumulate) swigluBackwardLoop(g, u, dy, dg, du, true, i0, i1, true, true, true);
+    else swigluBackwardLoop(g, u, dy, dg, du, false, i0, i1, true, true, true);
+  } else swigluBackwardLoop(g, u, dy, dg, du, accumulate != 0, i0, i1, u != 0, dg != 0, du != 0);
+}
+
+@inline function swigluBackwardLoop(
+  g: usize, u: usize, dy: usize, dg: usize, du: usize, accumulate: bool, i0: i32, i1: i32, hasU: bool, hasDg: bool, hasDu: bool,
+): void {
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let i = i0; i < i1; i += 4) {
     const n = min(4, i1 - i), q = <usize>i << 2;
@@ -186,13 +201,13 @@ export function swigluBackward(g: usize, u: usize, dy: usize, dg: usize, du: usi
     const r = f32x4.div(one, f32x4.add(one, e));
     const pos = f32x4.ge(v, zero);
     const s = f32x4.mul(v128.bitselect(one, e, pos), r);
-    if (dg) {
+    if (hasDg) {
       const s1 = f32x4.mul(v128.bitselect(e, one, pos), r);
       let t = f32x4.mul(f32x4.mul(d, s), f32x4.add(f32x4.mul(v, s1), one));
-      if (u) t = f32x4.mul(t, loadN(u + q, n));
+      if (hasU) t = f32x4.mul(t, loadN(u + q, n));
       storeN(dg + q, accumulate ? f32x4.add(loadN(dg + q, n), t) : t, n);
     }
-    if (du) {
+    if (hasDu) {
       const t = f32x4.mul(d, f32x4.mul(v, s));
       storeN(du + q, accumulate ? f32x4.add(loadN(du + q, n), t) : t, n);
     }
@@ -227,6 +242,14 @@ export function rmsNorm(x: usize, w: usize, y: usize, rstd: usize, C: i32, eps: 
  * dw += Σ_rows dy·x̂; w, dx and dw may each be 0 (no gain, no gradient wanted).
  */
 export function rmsNormBackward(x: usize, w: usize, rstd: usize, dy: usize, dx: usize, dw: usize, C: i32, r0: i32, r1: i32): void {
+  // the training case (gain, both gradients) as a loop of its own, without per-element flag tests
+  if (w && dx && dw) rmsNormBackwardRows(x, w, rstd, dy, dx, dw, C, r0, r1, true, true, true);
+  else rmsNormBackwardRows(x, w, rstd, dy, dx, dw, C, r0, r1, w != 0, dx != 0, dw != 0);
+}
+
+@inline function rmsNormBackwardRows(
+  x: usize, w: usize, rstd: usize, dy: usize, dx: usize, dw: usize, C: i32, r0: i32, r1: i32, hasW: bool, hasDx: bool, hasDw: bool,
+): void {
   const rowBytes = <usize>C * 4;
   const invC: f32 = <f32>1 / <f32>C;
   for (let r = r0; r < r1; r++) {
@@ -238,16 +261,16 @@ export function rmsNormBackward(x: usize, w: usize, rstd: usize, dy: usize, dx: 
       const n = min(4, C - j), q = <usize>j << 2;
       const xh = f32x4.mul(loadN(x + o + q, n), vs);
       const d = loadN(dy + o + q, n);
-      vdot = f32x4.add(vdot, f32x4.mul(w ? f32x4.mul(d, loadN(w + q, n)) : d, xh));
-      if (dw) storeN(dw + q, f32x4.add(loadN(dw + q, n), f32x4.mul(d, xh)), n);
+      vdot = f32x4.add(vdot, f32x4.mul(hasW ? f32x4.mul(d, loadN(w + q, n)) : d, xh));
+      if (hasDw) storeN(dw + q, f32x4.add(loadN(dw + q, n), f32x4.mul(d, xh)), n);
     }
-    if (!dx) continue;
+    if (!hasDx) continue;
     const m = f32x4.splat(hsum(vdot) * invC);
     for (let j = 0; j < C; j += 4) {
       const n = min(4, C - j), q = <usize>j << 2;
       const xh = f32x4.mul(loadN(x + o + q, n), vs);
       const d = loadN(dy + o + q, n);
-      const g = w ? f32x4.mul(d, loadN(w + q, n)) : d;
+      const g = hasW ? f32x4.mul(d, loadN(w + q, n)) : d;
       storeN(dx + o + q, f32x4.add(loadN(dx + o + q, n), f32x4.mul(vs, f32x4.sub(g, f32x4.mul(xh, m)))), n);
     }
   }

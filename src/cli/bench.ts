@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, tokenizers, decode, serve, lstm, gguf, conv, align, quant' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, elementwise, tokenizers, decode, serve, lstm, gguf, conv, align, quant' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -152,6 +152,17 @@ async function benchTrainSection(c: BenchContext): Promise<unknown> {
   return rows;
 }
 
+async function benchElementwiseSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== element-wise kernels (GELU, SwiGLU, LayerNorm, RMSNorm) at a 2-layer model\'s training sizes: JS reference vs wasm SIMD, 1 thread ==');
+  const { benchElementwiseKernels, benchTrainSteps } = await import('../../bench/elementwise.js');
+  const kernels = await benchElementwiseKernels(15, c.out);
+  const { initBackend } = await import('../backend/index.node.js');
+  const be = await initBackend({ backend: 'auto', threads: 1 });
+  c.out(`  training step (forward + backward + AdamW) on ${be.name}×1:`);
+  const steps = benchTrainSteps(10, 3, c.out);
+  return { kernels, steps };
+}
+
 async function benchTokenizersSection(c: BenchContext): Promise<unknown> {
   try {
     const { benchTokenizers } = await import('../../bench/tokenizers.js');
@@ -243,7 +254,7 @@ async function benchQuantSection(c: BenchContext): Promise<unknown> {
 
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection, quant: benchQuantSection,
+  matmul: benchMatmulSection, train: benchTrainSection, elementwise: benchElementwiseSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection, quant: benchQuantSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */
