@@ -1,19 +1,20 @@
 // The alignment report (issue #10's targets), from a pretrained demo model and its SFT chat model:
-//   rm       reward model on the built-in preferences: held-out pairwise accuracy before/after
+//   rm       reward model on the built-in preferences (rm train's defaults): held-out pairwise accuracy before/after
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
 //   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
 //   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
 //   lora     SFT with LoRA r = 8 vs full SFT from a 256-wide base it pretrains once, same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
-// Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1]
+// Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1] [--threads N] [--rm-readout last]
 // Every part is one short run; numbers come out as lines and as <out>/report.json.
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
 import { lossCurveSVG } from '../src/eval/plot.js';
 import { loadCheckpoint } from '../src/train/checkpoint.node.js';
-import { RM_DEFAULTS, runPreferenceJob } from '../src/align/preference-job.node.js';
+import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../src/align/preference-job.node.js';
 import { accuracyLine } from '../src/align/reward-objective.js';
+import type { RewardReadout } from '../src/align/reward-readout.js';
 import { runPPOJob } from '../src/align/ppo-job.node.js';
 import { runGRPOJob } from '../src/align/grpo-job.node.js';
 import { runDistillJob } from '../src/align/distill-job.node.js';
@@ -29,6 +30,8 @@ export interface AlignBenchOptions {
   parts: string[];
   /** multiplies every run's steps */
   scale: number;
+  /** the reward model's readout (default rm train's, RM_READOUT) */
+  rmReadout?: RewardReadout;
   log: (line: string) => void;
 }
 
@@ -43,10 +46,11 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function benchRm(o: AlignBenchOptions): Promise<Report> {
-  const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(RM_DEFAULTS.maxIters!, o), evalInterval: steps(50, o) } }, quietLog)); // rm train's defaults
-  o.log(`rm: held-out pairwise accuracy ${(100 * r.before!.accuracy).toFixed(1)}% → ${(100 * r.metrics!.accuracy).toFixed(1)}% (loss ${r.before!.loss.toFixed(3)} → ${r.lastDevLoss.toFixed(3)}), ${r.steps} steps, ${s.toFixed(0)} s`);
+  const readout = o.rmReadout ?? RM_READOUT;
+  const [r, s] = await timed(() => runPreferenceJob({ kind: 'rm', readout, base: o.chat, out: path.join(o.out, 'rm'), resume: false, force: true, devFraction: 0, quiet: true, train: { maxIters: steps(RM_DEFAULTS.maxIters!, o), evalInterval: steps(50, o) } }, quietLog)); // rm train's defaults
+  o.log(`rm (readout ${readout}): held-out pairwise accuracy ${(100 * r.before!.accuracy).toFixed(1)}% → ${(100 * r.metrics!.accuracy).toFixed(1)}% (loss ${r.before!.loss.toFixed(3)} → ${r.lastDevLoss.toFixed(3)}), ${r.steps} steps, ${s.toFixed(0)} s`);
   o.log(`rm: by comparison: ${accuracyLine(r.byComparison ?? {})}; by question kind: ${accuracyLine(r.byKind ?? {})}`);
-  return { before: r.before, after: r.metrics, byComparison: r.byComparison, byKind: r.byKind, steps: r.steps, seconds: s };
+  return { readout, before: r.before, after: r.metrics, byComparison: r.byComparison, byKind: r.byKind, steps: r.steps, seconds: s };
 }
 
 async function benchDpo(o: AlignBenchOptions): Promise<Report> {
@@ -132,11 +136,11 @@ function arg(name: string, dflt?: string): string | undefined {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'align.js'))) {
-  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto' });
+  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: arg('threads') ? Number(arg('threads')) : undefined });
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
   log(`backend ${b.name}`);
   await benchAlign({
     base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, out: arg('out', 'runs/align-bench')!,
-    parts: arg('parts', Object.keys(PARTS).join(','))!.split(','), scale: Number(arg('scale', '1')), log,
+    parts: arg('parts', Object.keys(PARTS).join(','))!.split(','), scale: Number(arg('scale', '1')), log, rmReadout: arg('rm-readout') as RewardReadout | undefined,
   });
 }

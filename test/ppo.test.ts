@@ -16,6 +16,9 @@ import { exactMatchReward, type RewardFn } from '../src/align/rewards.js';
 import { cloneModel } from '../src/align/clone.js';
 import { ruleRewardPrompts, rewardModelFn } from '../src/align/reward-sources.js';
 import { RewardModel } from '../src/align/reward-model.js';
+import { encodePrompt, endOfTurnId } from '../src/align/pairs.js';
+import { inEvalMode } from '../src/generate/decoder.js';
+import { noGrad } from '../src/tensor/tensor.js';
 
 ensureBackend();
 const QA: [string, string][] = [['2 + 2', '4'], ['5 * 3', '15'], ['10 / 2', '5']];
@@ -71,4 +74,10 @@ test('reward sources: the rule-based reward on built-in questions, a reward mode
   const fn = rewardModelFn(rm, tokenizer);
   const a = fn('4', prompts[0]), b = fn('4', prompts[0]);
   assert.ok(Number.isFinite(a) && a === b);
+  // a readout that pools over the response is told where the response starts
+  const rl = new RewardModel(model, 2, 'last+loglik');
+  new Map(rl.namedParameters()).get('loglik.bias')!.data[0] = 0.5;
+  const prompt = encodePrompt(prompts[0].prompt, tokenizer), ids = Int32Array.from([...prompt, ...tokenizer.encode('4'), endOfTurnId(tokenizer)]);
+  const direct = inEvalMode(rl, () => noGrad(() => rl.rewards(ids, 1, ids.length, [ids.length - 1], [prompt.length]).data[0]));
+  assert.ok(Math.abs(rewardModelFn(rl, tokenizer)('4', prompts[0]) - direct) < 1e-6);
 });

@@ -17,8 +17,11 @@ import { encodePairs, groupByPrompt, pairBatch, rankingBatch } from '../src/alig
 import { chunkPairs } from '../src/align/logprobs.js';
 import { rewardModelLoss } from '../src/align/reward.js';
 import { pickPositions } from '../src/align/gather.js';
+import { pairLogProbs } from '../src/align/dpo-objective.js';
+import { responseTargets, type RewardReadout } from '../src/align/reward-readout.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { sum } from '../src/tensor/shape.js';
+import { mul } from '../src/tensor/elementwise.js';
 
 ensureBackend();
 registerRewardModelType();
@@ -27,10 +30,10 @@ const pair = (i: number): PreferencePair => ({ prompt: [{ role: 'user', content:
 const data = { train: Array.from({ length: 40 }, (_, i) => pair(i)), dev: Array.from({ length: 12 }, (_, i) => pair(i + 100)) };
 const text = [...data.train, ...data.dev].flatMap((p) => [...p.prompt.map((m) => m.content), p.chosen, p.rejected]).join('') + '\n';
 
-function setup(seed = 3) {
+function setup(seed = 3, readout: RewardReadout = 'last') {
   const base = new GPT({ vocabSize: 3, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, seed);
   const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(['a', 'b', 'c']), text);
-  const rm = new RewardModel(model, seed);
+  const rm = new RewardModel(model, seed, readout);
   const tr = encodePairs(data.train, tokenizer, 32).pairs, dv = encodePairs(data.dev, tokenizer, 32).pairs;
   return { rm, tokenizer, objective: new RewardModelObjective(tr, dv) };
 }
@@ -62,6 +65,7 @@ test('the comparisons of a ranking score each response once, with the loss and g
   const ranked = parsePreferenceData(JSON.stringify({ prompt: 'q1', responses: ['Yes 1.', 'Yes 1', 'no', 'n'] }) + '\n' + JSON.stringify({ prompt: 'q2', chosen: 'Yes.', rejected: 'no' }));
   const pairs = encodePairs(ranked.pairs, tokenizer, 32).pairs;
   const b = rankingBatch(pairs);
+  assert.deepEqual([...b.first], [...b.last].map((l, i) => (i < 4 ? pairs[0] : pairs[6]).prompt.length));
   assert.equal(pairs.length, 7);
   assert.equal(b.rows, 6); // 4 responses to q1, 2 to q2
   assert.deepEqual(groupByPrompt(pairs).map((g) => g.length), [6, 1]);
@@ -121,4 +125,67 @@ test("a reward model saves and loads as a 'reward' checkpoint with the same scor
   assert.ok(ck.model instanceof RewardModel);
   const b = pairBatch(objective.dev.slice(0, 3));
   assert.deepEqual([...(ck.model as RewardModel).rewards(b.x, b.rows, b.T, b.last).data], [...rm.rewards(b.x, b.rows, b.T, b.last).data]);
+});
+
+test("'last+loglik' adds the gated response log-likelihood: gate 0 gives the last-token head, a constant gate c gives c·log π(y|x) as DPO sums it", () => {
+  const last = setup(6).rm, { rm, objective } = setup(6, 'last+loglik');
+  assert.deepEqual(rm.headParameterNames(), ['score.weight', 'score.bias', 'loglik.gate', 'loglik.bias']);
+  const pairs = objective.dev.slice(0, 3), b = rankingBatch(pairs);
+  const r0 = rm.rewards(b.x, b.rows, b.T, b.last, b.first).data;
+  assert.deepEqual([...r0], [...last.rewards(b.x, b.rows, b.T, b.last).data]);
+  assert.throws(() => rm.rewards(b.x, b.rows, b.T, b.last), /needs each row's first response position/);
+  const params = new Map(rm.namedParameters());
+  params.get('loglik.bias')!.data[0] = 0.5;
+  const r = rm.rewards(b.x, b.rows, b.T, b.last, b.first).data;
+  const lp = pairLogProbs(rm.backbone, pairs).logps.data; // (2·3): chosen then rejected
+  for (let k = 0; k < pairs.length; k++) {
+    for (const [row, want] of [[b.chosen[k], lp[k]], [b.rejected[k], lp[pairs.length + k]]]) {
+      assert.ok(Math.abs(r[row] - r0[row] - 0.5 * want) < 1e-4, `row ${row}: ${r[row] - r0[row]} vs ${0.5 * want}`);
+    }
+  }
+});
+
+test("'last+loglik' gradients match finite differences (gate, its bias, the head, the backbone)", () => {
+  const { rm, objective } = setup(7, 'last+loglik');
+  const params = new Map(rm.namedParameters());
+  params.get('loglik.gate')!.data.forEach((_, i, a) => (a[i] = 0.05 * Math.sin(i)));
+  params.get('loglik.bias')!.data[0] = 0.3;
+  const b = rankingBatch(objective.dev.slice(0, 2));
+  const w = Float32Array.from({ length: b.rows }, (_, i) => (i % 2 ? -0.7 : 1.3));
+  const f = (): number => rm.rewards(b.x, b.rows, b.T, b.last, b.first).data.reduce((a, v, i) => a + v * w[i], 0);
+  rm.parameters().forEach((q) => q.zeroGrad());
+  const r = rm.rewards(b.x, b.rows, b.T, b.last, b.first);
+  sum(mul(r, new Tensor(w, [b.rows]))).backward();
+  for (const [name, i] of [['loglik.gate', 3], ['loglik.bias', 0], ['score.weight', 5], ['transformer.h.0.mlp.c_fc.weight', 7], ['transformer.wte.weight', 40]] as const) {
+    const p = params.get(name)!, o = p.data[i], h = 1e-2;
+    p.data[i] = o + h;
+    const up = f();
+    p.data[i] = o - h;
+    const down = f();
+    p.data[i] = o;
+    const num = (up - down) / (2 * h);
+    assert.ok(Math.abs(num - p.grad![i]) < 2e-3 + 0.03 * Math.abs(num), `${name}[${i}]: numeric ${num}, autograd ${p.grad![i]}`);
+  }
+});
+
+test('response targets cover the response tokens; a range outside the row is refused', () => {
+  const idx = Int32Array.from([1, 2, 3, 4, 0, 5, 6, 7, 8, 9]);
+  const { y, mask } = responseTargets(idx, 2, 5, [2, 3], [3, 4]);
+  assert.deepEqual([...y], [-1, 3, 4, -1, -1, -1, -1, 8, 9, -1]);
+  assert.deepEqual([...mask], [0, 1, 1, 0, 0, 0, 0, 1, 1, 0]);
+  assert.throws(() => responseTargets(idx, 2, 5, [0, 3], [3, 4]), /row 0: response \[0, 3\] does not fit/);
+  assert.throws(() => responseTargets(idx, 2, 5, [2, 3], [3, 5]), /row 1/);
+});
+
+test("a 'last+loglik' reward model saves its readout and loads with the same scores; an unknown readout is refused", () => {
+  const { rm, tokenizer, objective } = setup(8, 'last+loglik');
+  new Map(rm.namedParameters()).get('loglik.bias')!.data[0] = 0.2;
+  const files = checkpointFiles(rm, tokenizer);
+  assert.match(files['config.json'] as string, /"readout": "last\+loglik"/);
+  const read = (fs: Record<string, unknown>) => (n: string): Uint8Array | null => (fs[n] === undefined ? null : typeof fs[n] === 'string' ? new TextEncoder().encode(fs[n] as string) : (fs[n] as Uint8Array));
+  const ck = checkpointFromFiles(read(files), 'mem');
+  const b = rankingBatch(objective.dev.slice(0, 3));
+  assert.deepEqual([...(ck.model as RewardModel).rewards(b.x, b.rows, b.T, b.last, b.first).data], [...rm.rewards(b.x, b.rows, b.T, b.last, b.first).data]);
+  const bad = { ...files, 'config.json': (files['config.json'] as string).replace('"last+loglik"', '"first"') };
+  assert.throws(() => checkpointFromFiles(read(bad), 'mem'), /readout must be one of last, last\+loglik, got "first"/);
 });

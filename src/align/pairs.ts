@@ -90,6 +90,8 @@ export interface RankingBatch {
   x: Int32Array;
   /** (rows) index of each row's last token */
   last: Int32Array;
+  /** (rows) index of each row's first response token */
+  first: Int32Array;
   rows: number;
   T: number;
   /** (pairs) the row of each pair's chosen response */
@@ -110,13 +112,14 @@ export function rankingBatch(pairs: readonly EncodedPair[]): RankingBatch {
   const chosen = Int32Array.from(pairs, (p) => row(p.prompt, p.chosen));
   const rejected = Int32Array.from(pairs, (p) => row(p.prompt, p.rejected));
   const rows = seqs.length, T = Math.max(...seqs.map(([p, r]) => p.length + r.length));
-  const x = new Int32Array(rows * T), last = new Int32Array(rows);
+  const x = new Int32Array(rows * T), last = new Int32Array(rows), first = new Int32Array(rows);
   seqs.forEach(([p, r], b) => {
     x.set(p, b * T);
     x.set(r, b * T + p.length);
     last[b] = p.length + r.length - 1;
+    first[b] = p.length;
   });
-  return { x, last, rows, T, chosen, rejected };
+  return { x, last, first, rows, T, chosen, rejected };
 }
 
 /** pairs grouped by prompt (first-seen order), so a batch can take every comparison of a prompt at once */

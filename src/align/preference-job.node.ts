@@ -13,6 +13,7 @@ import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
+import type { RewardReadout } from './reward-readout.js';
 import { registerRewardModelType } from './reward-type.js';
 import { accuracyLine, RewardModelObjective, type AccuracyByLabel } from './reward-objective.js';
 import { DPOObjective } from './dpo-objective.js';
@@ -34,6 +35,9 @@ export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
  */
 export const RM_DEFAULTS: Partial<TrainConfig> = { ...PREFERENCE_DEFAULTS, maxIters: 600, lr: 3e-4, batchSize: 8 };
 
+/** the reward model's default readout (src/align/reward-readout.ts) */
+export const RM_READOUT: RewardReadout = 'last+loglik';
+
 export interface PreferenceJob {
   kind: 'rm' | 'dpo';
   base?: string;
@@ -44,6 +48,8 @@ export interface PreferenceJob {
   devFraction: number;
   /** DPO's β */
   beta?: number;
+  /** the reward model's readout (default RM_READOUT) */
+  readout?: RewardReadout;
   adapt?: AdaptOptions;
   train: Partial<TrainConfig>;
   quiet?: boolean;
@@ -93,7 +99,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   const backbone = plain instanceof RewardModel ? plain.backbone : plain;
   const grown = withChatVocabulary(backbone, ck.tokenizer, text());
   if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
-  const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337) : grown.model;
+  const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337, job.readout ?? RM_READOUT) : grown.model;
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
 }
 
@@ -117,7 +123,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
   const reference = job.kind === 'dpo' ? dpoReference(start, log) : null; // before LoRA: the reference has none
-  if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? ['score.weight', 'score.bias'] : []));
+  if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? model.headParameterNames() : []));
   const lora = start.state ? start.lora : job.adapt?.lora;
   const T = model.config.blockSize;
   const tr = encodePairs(data.train, tokenizer, T), dv = encodePairs(data.dev, tokenizer, T);

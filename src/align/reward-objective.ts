@@ -25,7 +25,7 @@ function asRewardModel(model: LanguageModel): RewardModel {
  */
 export function pairLoss(model: RewardModel, pairs: readonly EncodedPair[], opts: { centerRewardsCoefficient?: number } = {}): { loss: Tensor; accuracy: number; margin: number; tokens: number } {
   const b = rankingBatch(pairs);
-  const r = reshape(model.rewards(b.x, b.rows, b.T, b.last), [b.rows, 1]);
+  const r = reshape(model.rewards(b.x, b.rows, b.T, b.last, b.first), [b.rows, 1]);
   const pick = (rows: Int32Array): Tensor => reshape(gather(r, rows, [rows.length]), [rows.length]);
   return { ...rewardModelLoss(pick(b.chosen), pick(b.rejected), opts), tokens: b.rows * b.T };
 }
@@ -40,7 +40,7 @@ export function pairMargins(model: RewardModel, set: readonly EncodedPair[], bat
     const group = set.slice(i, i + batchSize);
     stepScope(() => {
       const b = rankingBatch(group);
-      const r = model.rewards(b.x, b.rows, b.T, b.last).data;
+      const r = model.rewards(b.x, b.rows, b.T, b.last, b.first).data;
       for (let k = 0; k < group.length; k++) out[i + k] = r[b.chosen[k]] - r[b.rejected[k]];
     });
   }

@@ -30,15 +30,18 @@ export function ruleRewardPrompts(examples: readonly SftExample[]): { prompts: V
 
 /**
  * A reward model as a RewardFn: the prompt rendered with the chat template, the completion and <|end|>,
- * scored at the last token (eval mode, no gradients). The reward model must share the policy's tokenizer
+ * scored by the model's readout (eval mode, no gradients). The reward model must share the policy's tokenizer
  * vocabulary; a sequence longer than its context is cut from the left.
  */
 export function rewardModelFn(rm: RewardModel, tok: Tokenizer): RewardFn {
   const end = endOfTurnId(tok);
   return (completion, item) => {
     // the completion is the policy's own output: chat markers it produced are its special tokens again
-    let ids = [...encodePrompt(item.prompt, tok), ...tok.encode(completion, { allowedSpecial: 'all' }), end];
-    if (ids.length > rm.contextLength) ids = ids.slice(ids.length - rm.contextLength);
-    return inEvalMode(rm, () => stepScope(() => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1]).data[0])));
+    const prompt = encodePrompt(item.prompt, tok);
+    let ids = [...prompt, ...tok.encode(completion, { allowedSpecial: 'all' }), end];
+    const cut = Math.max(0, ids.length - rm.contextLength);
+    ids = ids.slice(cut);
+    const first = Math.min(Math.max(prompt.length - cut, 1), ids.length - 1); // the response's first token (the readouts that pool need it)
+    return inEvalMode(rm, () => stepScope(() => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1], [first]).data[0])));
   };
 }

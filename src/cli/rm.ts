@@ -5,7 +5,8 @@ import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, trainOpts, trainOptions } from './lora.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
-import { RM_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
+import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
+import { REWARD_READOUTS, type RewardReadout } from '../align/reward-readout.js';
 import { RewardModel } from '../align/reward-model.js';
 import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
@@ -19,6 +20,7 @@ const TRAIN_OPTS: OptTable = {
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.1, help: 'share of --data pairs held out for pairwise accuracy' },
+  readout: { type: 'string', default: RM_READOUT, choices: REWARD_READOUTS, help: "how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods)" },
   ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
   ...BACKEND_OPTS,
@@ -41,7 +43,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, train, adapt,
+    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout,
   });
   if (res.metrics) process.stdout.write(`held-out pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;
@@ -83,9 +85,10 @@ async function scoreRm(argv: string[]): Promise<number> {
   if (!(ck.model instanceof RewardModel)) throw new UsageError(`rm score: ${o.ckpt as string} is a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
   const rm = ck.model, end = endOfTurnId(ck.tokenizer);
   for (const it of items) {
-    const ids = [...encodePrompt(it.prompt, ck.tokenizer), ...ck.tokenizer.encode(it.response), end];
+    const prompt = encodePrompt(it.prompt, ck.tokenizer);
+    const ids = [...prompt, ...ck.tokenizer.encode(it.response), end];
     if (ids.length > rm.contextLength) throw new UsageError(`rm score: ${it.label || 'the input'} has ${ids.length} tokens, more than the context (${rm.contextLength})`);
-    const r = inEvalMode(rm, () => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1]).data[0]));
+    const r = inEvalMode(rm, () => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1], [prompt.length]).data[0]));
     process.stdout.write(`${it.label ? it.label + '\t' : ''}${r.toFixed(4)}\n`);
   }
   return 0;
