@@ -17,12 +17,13 @@
 //
 // Measured (base dev loss 0.707, pretrained in 283 s; --threads 1 on 2 shared cores, load 3–13; issue #10):
 //   150 steps (the default; base + both modes ≈ 9 min): full 0.463 (110 s), LoRA 1.81 % 0.551, +0.088 (140 s).
-//     LoRA α 32 0.535 (+0.072), dropout 0.05 0.534 (+0.071).
+//     LoRA α 32 0.535 (+0.072; at lr 5e-3 0.537, 2e-2 0.629), dropout 0.05 0.534 (+0.071; 0.1 0.546; with α 32 0.540), mlp.c_proj +
+//     attn.c_proj 0.555; full SFT at lr 2e-3 0.479, so its default 1e-3 stays.
 //   800 steps (`sft`'s default; --steps 800 --eval-every 100, 30 min a mode here): full 0.123, LoRA 0.263,
 //     +0.140. Dev loss by step, LoRA−full: 100 0.771−0.646, 200 0.572−0.519, 300 0.497−0.371, 400 0.434−0.304,
 //     500 0.378−0.203, 600 0.312−0.154, 700 0.281−0.129. Full SFT keeps memorising the invented world's facts
 //     (half the dev set asks them in held-out phrasings); LoRA's dev loss at step N is full SFT's at about 0.6·N,
-//     so the gap grows with steps. Target not met at either step count.
+//     so the gap grows with steps (α 32: 0.652 at step 200, 0.621 at 300, worse). Target not met at either step count.
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../src/backend/index.node.js';
