@@ -29,13 +29,13 @@ export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
 
 /**
  * The reward model's: a step draws `batchSize` prompts with all their comparisons (RewardModelObjective), so 8
- * built-in questions (≈ 12 comparisons and 6 responses each) cost about what 24 pairs scored apart did. 600
- * steps: on the built-in set, held-out accuracy was 66 % at step 100, 73 % at 300 and 80 % at 600 (facts are
- * learnt late).
+ * built-in questions (≈ 12 comparisons and 6 responses each) cost about what 24 pairs scored apart did. 300
+ * steps with the 'last+loglik' readout: on the built-in set, held-out accuracy 82.4 % (the last-token head
+ * needed 600 steps for 80.2 %, and had 73 % at step 300; issue #10).
  */
-export const RM_DEFAULTS: Partial<TrainConfig> = { ...PREFERENCE_DEFAULTS, maxIters: 600, lr: 3e-4, batchSize: 8 };
+export const RM_DEFAULTS: Partial<TrainConfig> = { ...PREFERENCE_DEFAULTS, maxIters: 300, lr: 3e-4, batchSize: 8 };
 
-/** the reward model's default readout (src/align/reward-readout.ts) */
+/** the reward model's default readout (src/align/reward-readout.ts): with it facts are learnt in half the steps */
 export const RM_READOUT: RewardReadout = 'last+loglik';
 
 export interface PreferenceJob {

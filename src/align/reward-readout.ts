@@ -5,8 +5,9 @@
 //   r = w·f_last + b + Σ_t (u·f_t + c)·log p(y_t | x, y_<t),
 // so the head can count the tokens where the model's own expectation decides (a fact's word) and ignore
 // those where it does not (a response's first token, which depends on its format). The gate u, c starts at
-// 0, so training starts from TRL's head. On the built-in set it learns the facts in half the steps (issue #10).
-// Browser-safe.
+// 0, so training starts from TRL's head. On the built-in set it reached in 300 steps (82.4 % held-out pairwise
+// accuracy) what the last-token head reached in 600 (80.2 %); neither checks sums, which the backbone itself
+// does not know (issue #10). Browser-safe.
 import { Tensor } from '../tensor/tensor.js';
 
 export type RewardReadout = 'last' | 'last+loglik';
