@@ -17,7 +17,7 @@
 //
 // Measured (base dev loss 0.707, pretrained in 283 s; --threads 1 on 2 shared cores, load 3–13; issue #10):
 //   150 steps (the default; base + both modes ≈ 9 min): full 0.463 (110 s), LoRA 1.81 % 0.551, +0.088 (140 s).
-//     LoRA α 32 0.535 (+0.072; at lr 5e-3 0.537, 2e-2 0.629), dropout 0.05 0.534 (+0.071; 0.1 0.546; with α 32 0.540), mlp.c_proj +
+//     LoRA α 32 0.535 (+0.073; at lr 5e-3 0.537, 2e-2 0.629), dropout 0.05 0.534 (+0.072; 0.1 0.546; with α 32 0.540), mlp.c_proj +
 //     attn.c_proj 0.555; full SFT at lr 2e-3 0.479, so its default 1e-3 stays.
 //   800 steps (`sft`'s default; --steps 800 --eval-every 100, 30 min a mode here): full 0.123, LoRA 0.263,
 //     +0.140. Dev loss by step, LoRA−full: 100 0.771−0.646, 200 0.572−0.519, 300 0.497−0.371, 400 0.434−0.304,
