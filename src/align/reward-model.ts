@@ -11,11 +11,10 @@ import type { ForwardOptions, LanguageModel, ModelConfig, ModelOutput, ModelStat
 import { Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { Rng } from '../tensor/rng.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { reshape } from '../tensor/shape.js';
 import { pickPositions } from './gather.js';
 import { add } from '../tensor/elementwise.js';
-import { Tensor as T } from '../tensor/tensor.js';
 import { gatedLogLikelihood, responseTargets, type RewardReadout } from './reward-readout.js';
 
 export interface RewardConfig extends ModelConfig {
@@ -29,12 +28,12 @@ export interface RewardConfig extends ModelConfig {
 
 /** the likelihood term's gate u (V) and bias c, both starting at 0 */
 class LoglikGate extends Module {
-  readonly gate: T;
-  readonly bias: T;
+  readonly gate: Tensor;
+  readonly bias: Tensor;
   constructor(V: number) {
     super();
-    this.gate = this.param('gate', new T(new Float32Array(V), [V]));
-    this.bias = this.param('bias', new T(new Float32Array(1), [1]));
+    this.gate = this.param('gate', new Tensor(new Float32Array(V), [V]));
+    this.bias = this.param('bias', new Tensor(new Float32Array(1), [1]));
   }
 }
 
