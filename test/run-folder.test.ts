@@ -46,8 +46,23 @@ test('a folder that holds a run is refused unless resuming it or --force', () =>
   saveCheckpoint(path.join(run, 'best'), checkpointFiles(model(4), tok));
   assert.throws(() => new RunFolder(run), /run3 already holds a run: continue it with --resume, choose another --out, or overwrite it with --force/);
   assert.doesNotThrow(() => new RunFolder(run, true, { resume: true }));
-  new RunFolder(run, true, { force: true });
-  assert.equal(fs.existsSync(path.join(run, 'best')), false, '--force clears the old run');
+  const f = new RunFolder(run, true, { force: true });
+  assert.equal(fs.existsSync(path.join(run, 'best')), true, '--force keeps the old run until the new one writes');
+  assert.equal(f.hasBest(), false, "the old run's best/ is not this run's");
+  f.appendLog({ step: 0 });
+  assert.equal(fs.existsSync(path.join(run, 'best')), false, '--force clears the old run at the first write');
+  assert.deepEqual(fs.readdirSync(run), ['log.jsonl']);
+});
+
+test('--force with a bad input leaves the old run as it was (the job fails before its first write)', async () => {
+  const { runTrainJob } = await import('../src/train/pretrain-job.node.js');
+  const run = path.join(tmp, 'run4');
+  saveCheckpoint(path.join(run, 'best'), checkpointFiles(model(5), tok));
+  await assert.rejects(runTrainJob({
+    text: 'abcab cabca '.repeat(100), source: 'text', out: run, split: '90/10', resume: false, force: true, save: true, quiet: true,
+    model: { preset: 'tiny', nLayer: 0 }, train: { maxIters: 2, sampleAt: [] },
+  }, () => {}), /nLayer must be a positive integer/);
+  assert.equal(loadCheckpoint(run).model.type, 'gpt');
 });
 
 test('without a dev part, evaluations say so and best/ follows the training loss (never labelled dev loss)', async () => {

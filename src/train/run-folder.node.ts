@@ -19,7 +19,9 @@ import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type 
 export class RunFolder {
   /**
    * `dir` is the run folder; with `save` false nothing is written (tests). Refuses a folder that already
-   * holds a run unless resuming it or `force` (which clears the old run's files first).
+   * holds a run unless resuming it or `force`, which clears the old run's files at the first write: a job
+   * that fails its checks before training starts (a missing base, bad data, a bad flag) leaves the old run as
+   * it was.
    */
   constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean } = {}) {
     if (!save) return;
@@ -31,15 +33,21 @@ export class RunFolder {
     if (holdsRun && !opts.resume && !opts.force) {
       throw new Error(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
     }
-    if (holdsRun && opts.force && !opts.resume) {
-      for (const f of ['checkpoint', 'best', 'log.jsonl', 'loss.svg']) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
-    }
+    this.replacing = holdsRun && !!opts.force && !opts.resume;
   }
 
-  /** the folder is made at the first write, so a run that fails its checks leaves nothing behind */
+  /** an old run that --force replaces, not cleared yet */
+  private replacing = false;
+
+  /** the folder is made (and an old run cleared) at the first write, so a run that fails its checks leaves nothing behind */
   private ensure(): boolean {
-    if (this.save) fs.mkdirSync(this.dir, { recursive: true });
-    return this.save;
+    if (!this.save) return false;
+    if (this.replacing) {
+      for (const f of ['checkpoint', 'best', 'log.jsonl', 'loss.svg']) fs.rmSync(path.join(this.dir, f), { recursive: true, force: true });
+      this.replacing = false;
+    }
+    fs.mkdirSync(this.dir, { recursive: true });
+    return true;
   }
 
   get checkpointDir(): string {
@@ -59,7 +67,7 @@ export class RunFolder {
   }
 
   hasBest(): boolean {
-    return fs.existsSync(this.bestDir);
+    return !this.replacing && fs.existsSync(this.bestDir);
   }
 
   appendLog(record: object): void {
