@@ -53,6 +53,8 @@ test('rm train then rm score', async () => {
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'rm', 'best', 'config.json'), 'utf8')).model_type, 'reward');
   const s = await run(rmCommand, ['score', path.join(dir, 'rm'), '--prompt', 'q1', '--response', 'Yes 1.', '--backend', 'js']);
   assert.match(s.out, /^-?\d+\.\d{4}\n$/);
+  await assert.rejects(run(rmCommand, ['train', '--out', path.join(dir, 'rm'), '--resume', '--readout', 'last', '--max-iters', '3', ...common]), /reads its score with 'last\+loglik', not 'last'; resume without --readout/);
+  await assert.rejects(rmCommand(['train', '--base', ck, '--dev-fraction', '1']), /--dev-fraction must be in \[0, 1\), got 1/);
 });
 
 test('dpo with LoRA leaves a PEFT adapter and a merged model; lora merge makes a plain checkpoint', async () => {
@@ -102,7 +104,8 @@ test('bad input: one line naming the problem', async () => {
   await assert.rejects(dpoCommand(['--base', ck, '--beta', '0']), /dpo: --beta must be > 0/);
   await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be grpo or reinforce/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', path.join(dir, 'missing.mjs')]), /no such reward module/);
-  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'fuzzy']), /unknown reward "fuzzy"/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'fuzzy']), /unknown reward "fuzzy" \(choose exact, last-number, format, exact\+format, rule or FILE\.mjs\)/);
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', path.join(dir, 'no-rm'), '--out', path.join(dir, 'p4'), ...common]), /no-rm: no such file or folder \(a reward is a reward-model folder, rule/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'rule', '--data', prompts]), /--reward rule scores the built-in SFT-world questions/);
   await assert.rejects(dpoCommand(['--base', ck, '--lora-r', '0']), /--lora-r must be at least 1/);
   const bad = path.join(dir, 'bad.jsonl');

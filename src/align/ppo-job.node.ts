@@ -60,7 +60,7 @@ async function promptsAndReward(job: PPOJob, tok: Tokenizer, log: (l: string) =>
     if (ck.tokenizer.vocabSize !== tok.vocabSize) throw new Error(`${job.reward}: the reward model's vocabulary (${ck.tokenizer.vocabSize}) differs from the policy's (${tok.vocabSize})`);
     reward = rewardModelFn(ck.model, tok);
     name = `reward model ${resolveCheckpointDir(job.reward)}`;
-  } else ({ fn: reward, name } = await resolveReward(job.reward));
+  } else ({ fn: reward, name } = await resolveReward(job.reward, 'a reward-model folder, rule, exact, last-number, format, exact+format or FILE.mjs'));
   const data = job.data ? loadPrompts(job.data, job.evalPrompts, log) : builtin();
   return { train: data.train, dev: data.dev, reward, name };
 }

@@ -88,6 +88,8 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
+    const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;
+    if (job.readout && had && job.readout !== had) throw new Error(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     const meta = ck.config.meta ?? {};
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);

@@ -22,8 +22,17 @@ export async function loadRewardModule(file: string): Promise<RewardFn> {
   return fn as RewardFn;
 }
 
-/** a reward by name (exact, last-number, format, exact+format) or from a .js/.mjs file */
-export async function resolveReward(spec: string): Promise<{ fn: RewardFn; name: string }> {
+/**
+ * A reward by name (exact, last-number, format, exact+format) or from a .js/.mjs file. `choices` lists what
+ * the calling command takes, for the error on an unknown name; a spec that looks like a path and does not
+ * exist is called a missing file or folder, not an unknown name.
+ */
+export async function resolveReward(spec: string, choices = 'exact, last-number, format, exact+format, rule or FILE.mjs'): Promise<{ fn: RewardFn; name: string }> {
   if (/\.(m?js|cjs)$/.test(spec)) return { fn: await loadRewardModule(spec), name: spec };
-  return { fn: namedReward(spec), name: spec };
+  if (/[\\/]|^\./.test(spec) && !fs.existsSync(spec)) throw new Error(`${spec}: no such file or folder (a reward is ${choices})`);
+  try {
+    return { fn: namedReward(spec), name: spec };
+  } catch {
+    throw new Error(`unknown reward "${spec}" (choose ${choices})`);
+  }
 }

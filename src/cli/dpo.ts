@@ -12,7 +12,7 @@ const OPTS: OptTable = {
   beta: { type: 'number', default: 0.1, help: 'β: how strongly the policy is held to the reference' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  devFraction: { type: 'number', default: 0.1, help: 'share of --data pairs held out' },
+  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out' },
   ...trainOpts(PREFERENCE_DEFAULTS),
   ...ADAPT_OPTS,
   ...BACKEND_OPTS,

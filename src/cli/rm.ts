@@ -19,8 +19,8 @@ const TRAIN_OPTS: OptTable = {
   out: { type: 'string', default: 'runs/rm', help: 'run folder' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  devFraction: { type: 'number', default: 0.1, help: 'share of --data pairs held out for pairwise accuracy' },
-  readout: { type: 'string', default: RM_READOUT, choices: REWARD_READOUTS, help: "how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods)" },
+  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out for pairwise accuracy (the built-in set holds out its own questions)' },
+  readout: { type: 'string', choices: REWARD_READOUTS, help: `how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods); default ${RM_READOUT}, a resumed run keeps its own` },
   ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
   ...BACKEND_OPTS,
@@ -43,7 +43,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout,
+    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout | undefined,
   });
   if (res.metrics) process.stdout.write(`held-out pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;
