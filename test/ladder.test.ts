@@ -90,6 +90,17 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));
   await assert.rejects(ladderCommand(['--only', 'transformer']), /--only: unknown rung "transformer"/);
   await assert.rejects(ladderCommand(['--budget', 'soon']), /--budget must be a duration/);
+  await assert.rejects(ladderCommand(['--budget', '0s']), /--budget must be a duration above 0/);
+  await assert.rejects(ladderCommand(['--only', ' , ']), /--only names no rung/);
+  await assert.rejects(ladderCommand(['--rung-steps', 'MLP=3,mlp=4']), /--rung-steps gives MLP twice/);
+  await assert.rejects(ladderCommand(['--rung-steps', 'GPT=3', '--only', 'MLP']), /steps for GPT, which --only leaves out/);
+  await assert.rejects(ladderCommand(['--data', data, '--out', data, '--steps', '1']), /--out .*data\.txt is a file/);
+  // checked before any rung trains: a preset a model type lacks, a text too short for a block
+  let early = '';
+  await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out], (l) => (early += l + '\n')), /ladder: MLP: .*huge/);
+  fs.writeFileSync(path.join(dir, 'short.txt'), 'to be or not to be');
+  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64/);
+  assert.doesNotMatch(early, /bigram: dev loss/, 'nothing trains before the checks');
   assert.equal(parseDuration('2m'), 120);
   assert.equal(parseDuration('90'), 90);
   assert.equal(parseDuration('1.5h'), 5400);

@@ -35,7 +35,7 @@ export const LADDER_OPTS: OptTable = {
 export function parseDuration(s: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(s);
   const v = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
-  if (!(v > 0)) throw new UsageError(`ladder: --budget must be a duration like 90, 90s, 2m or 1h, got "${s}"`);
+  if (!(v > 0)) throw new UsageError(`ladder: --budget must be a duration above 0 like 90, 90s, 2m or 1h, got "${s}"`);
   return v;
 }
 
@@ -66,6 +66,7 @@ export function parseRungSteps(s: string): Record<string, number> {
     if (!m || !rung || Number(m[2]) < 1) {
       throw new UsageError(`ladder: --rung-steps: "${part.trim()}" must be MODEL=STEPS with STEPS ≥ 1 and MODEL one of ${LADDER_RUNGS.filter((r) => !r.orders).map((r) => r.name).join(', ')}`);
     }
+    if (out[rung.name] !== undefined) throw new UsageError(`ladder: --rung-steps gives ${rung.name} twice`);
     out[rung.name] = Number(m[2]);
   }
   return out;
@@ -75,6 +76,7 @@ export function parseRungSteps(s: string): Record<string, number> {
 function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
   if (o.only === undefined) return LADDER_RUNGS;
   const names = (o.only as string).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (!names.length) throw new UsageError(`ladder: --only names no rung (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
   for (const n of names) {
     if (!LADDER_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
   }
@@ -100,6 +102,11 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   const split = parseSplit(o.split as string);
   const rungs = withOrders(chosenRungs(o), parseOrders(o.ngramOrders as string));
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
+  for (const name of Object.keys(rungSteps ?? {})) {
+    if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out`);
+  }
+  const out = o.out as string;
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`ladder: --out ${out} is a file; it names the folder for ladder.json, ladder.md and ladder.svg`);
   const source = (o.data as string | undefined) ?? 'built-in demo corpus';
   const text = o.data ? readTextFile(o.data as string) : demoCorpus(o.seed as number);
   const tokenizer = ladderTokenizer(o.tokenizer as string, text);
@@ -117,7 +124,6 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep });
   const reproduce = rungStepsString(rows);
   const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: reproduce || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
-  const out = o.out as string;
   fs.mkdirSync(out, { recursive: true });
   writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
   writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));

@@ -133,7 +133,23 @@ function prepare(o: LadderOptions): Prepared {
   if (o.evalTokens && dev.length > o.evalTokens + 1) dev = dev.slice(0, o.evalTokens + 1);
   if (dev.length < 2) throw new Error('ladder: the dev part has fewer than 2 tokens; use more data or a larger dev split');
   const devChars = Array.from(o.tokenizer.decode(dev)).length - Array.from(o.tokenizer.decode(dev.slice(0, 1))).length;
+  checkRungs(o, splits);
   return { splits, devChars };
+}
+
+/** builds every gradient rung's model once before any training, so a bad preset or too little text fails first */
+function checkRungs(o: LadderOptions, splits: TokenSplits): void {
+  for (const rung of o.rungs ?? LADDER_RUNGS) {
+    if (rung.orders) continue;
+    try {
+      const T = createRungModel(o, rung).config.blockSize;
+      if (splits.train.length < T + 1) {
+        throw new Error(`the train part has ${splits.train.length} tokens, too few for its block size ${T}; use more text, or --preset tiny (block 16)`);
+      }
+    } catch (e) {
+      throw new Error(`ladder: ${rung.name}: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** scores a model on the dev part: loss, perplexity, bits per character */
