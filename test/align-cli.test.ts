@@ -54,6 +54,10 @@ test('rm train then rm score', async () => {
   const s = await run(rmCommand, ['score', path.join(dir, 'rm'), '--prompt', 'q1', '--response', 'Yes 1.', '--backend', 'js']);
   assert.match(s.out, /^-?\d+\.\d{4}\n$/);
   await assert.rejects(run(rmCommand, ['train', '--out', path.join(dir, 'rm'), '--resume', '--readout', 'last', '--max-iters', '3', ...common]), /reads its score with 'last\+loglik', not 'last'; resume without --readout/);
+  const nd = await run(rmCommand, ['train', '--base', ck, '--data', pairs, '--out', path.join(dir, 'rm-nodev'), '--max-iters', '2', '--eval-interval', '2', '--batch-size', '2', '--dev-fraction', '0', ...common]);
+  assert.match(nd.out, /best training \(no dev data\) loss/);
+  assert.match(nd.out, /training-set \(no held-out pairs\) pairwise accuracy/);
+  assert.doesNotMatch(nd.out, /held-out (loss|pairwise)/);
   await assert.rejects(rmCommand(['train', '--base', ck, '--dev-fraction', '1']), /--dev-fraction must be in \[0, 1\), got 1/);
 });
 

@@ -117,7 +117,7 @@ function dpoReference(start: Start, log: (l: string) => void): LanguageModel {
 }
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
-export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
+export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
@@ -151,7 +151,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
     saveLoraOutputs(folder.dir, best.model, best.tokenizer, meta);
     log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged model in ${folder.dir}/merged`);
   }
-  return { ...res, metrics, ...breakdown, before: start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics } };
+  return { ...res, metrics, heldOut: dv.pairs.length > 0, ...breakdown, before: start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics } };
 }
 
 function allText(d: { train: PreferencePair[]; dev: PreferencePair[] }): string {

@@ -202,10 +202,15 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
   return { outcome, exitCode: outcome === 'interrupted' ? stop.exitCode : undefined, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
 }
 
+/** whether the run's evaluations had dev data (else best/ followed the training loss) */
+function hadDev(trainer: Trainer): boolean {
+  return trainer.state.history.some((p) => p.lr === undefined && p.dev !== undefined);
+}
+
 function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
   const what = outcome === 'early-stopped' ? `early-stopped (no improvement in ${trainer.config.patience} evaluations)` : outcome;
   return (
     `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
-    (Number.isFinite(trainer.state.bestDevLoss) ? `best held-out loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet') + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
+    (Number.isFinite(trainer.state.bestDevLoss) ? `best ${hadDev(trainer) ? 'held-out' : 'training (no dev data)'} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet') + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
   );
 }
