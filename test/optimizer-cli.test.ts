@@ -108,6 +108,11 @@ test('train --arch bert checks its optimizer as --arch gpt does; --preset, --n-h
   assert.match(preset.err, /--preset must be one of .* for --arch gpt, got "huge"/, 'refused before the missing --data is read');
   const heads = run('train', '--data', path.join(tmp, 'missing.txt'), '--n-head', '3', '--n-embd', '64');
   assert.match(heads.err, /train: --n-head 3 must divide --n-embd 64/);
+  const kv = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'llama', '--preset', 'tiny', '--n-kv-head', '3');
+  assert.equal(kv.code, 2);
+  assert.match(kv.err, /train: llama config: --n-kv-head \(3\) must divide --n-head \(4\)/, 'named by its flag, before the missing --data is read');
+  const theta = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'llama', '--rope-theta', '0');
+  assert.match(theta.err, /train: llama config: --rope-theta must be a positive number, got 0/);
   const ww = run('train', ...tiny, '--max-iters', '1', '--whole-word', '--out', path.join(tmp, 'ww'));
   assert.equal(ww.code, 0, ww.err);
   assert.match(ww.out, /note: --whole-word applies to --arch bert only; ignored for --arch gpt/);

@@ -156,6 +156,13 @@ function checkModelFlags(o: ParsedArgs): string[] {
   }
   const { nEmbd, nHead } = cfg as { nEmbd?: number; nHead?: number };
   if (typeof nEmbd === 'number' && typeof nHead === 'number' && nHead > 0 && nEmbd % nHead !== 0) throw new UsageError(`train: --n-head ${nHead} must divide --n-embd ${nEmbd}`);
+  try {
+    modelType(arch!).validate(cfg);
+  } catch (e) {
+    // "llama config: nKvHead (3) must divide nHead (4)" → "train: llama config: --n-kv-head (3) must divide --n-head (4)"
+    const named = (e as Error).message.replace(/\b[a-z]+[A-Z]\w*\b/g, (w) => (w in TRAIN_OPTS ? `--${kebab(w)}` : w));
+    throw new UsageError(`train: ${named}`);
+  }
   return notes;
 }
 
