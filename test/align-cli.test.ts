@@ -58,6 +58,7 @@ test('rm train then rm score', async () => {
   assert.match(nd.out, /best training \(no dev data\) loss/);
   assert.match(nd.out, /training-set \(no held-out pairs\) pairwise accuracy/);
   assert.doesNotMatch(nd.out, /held-out (loss|pairwise)/);
+  await assert.rejects(rmCommand(['score', path.join(dir, 'rm'), '--prompt', 'q1', '--file', pairs]), /give --file FILE\.jsonl or --prompt TEXT --response TEXT, not both/);
   await assert.rejects(rmCommand(['train', '--base', ck, '--dev-fraction', '1']), /--dev-fraction must be in \[0, 1\), got 1/);
 });
 

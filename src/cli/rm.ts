@@ -52,6 +52,7 @@ async function trainRm(argv: string[]): Promise<number> {
 /** (prompt, response) items from --prompt/--response or a JSONL file */
 function scoreItems(o: Record<string, unknown>): { prompt: { role: 'user' | 'system' | 'assistant'; content: string }[]; response: string; label: string }[] {
   if (o.file) {
+    if (o.prompt !== undefined || o.response !== undefined) throw new UsageError('rm score: give --file FILE.jsonl or --prompt TEXT --response TEXT, not both');
     const lines = readTextFile(o.file as string, 'file to score').split('\n');
     return lines.flatMap((line, i) => {
       if (!line.trim()) return [];
