@@ -101,7 +101,7 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
       const s = loop.trainStep();
       history.push(s);
       folder.appendLog({ ...s, time: (performance.now() - t0) / 1000 });
-      bar?.update({ step: s.step, total: o.steps, loss: s.loss, devLoss: NaN, tokensPerSec: 0, extra: { reward: s.reward.toFixed(3), kl: s.kl.toFixed(4) } });
+      bar?.update({ step: s.step, total: o.steps, loss: s.loss, devLoss: NaN, extra: { reward: s.reward.toFixed(3), kl: s.kl.toFixed(4), 's/step': s.seconds.toFixed(2) } }); // no tok/s: a step's cost is its rollouts
       timeUp = outOfTime();
       if (s.step % o.evalInterval === 0 || s.step === o.steps || timeUp) {
         const ev = o.evaluate();
