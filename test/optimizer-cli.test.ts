@@ -111,6 +111,9 @@ test('train --arch bert checks its optimizer as --arch gpt does; --preset, --n-h
   const kv = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'llama', '--preset', 'tiny', '--n-kv-head', '3');
   assert.equal(kv.code, 2);
   assert.match(kv.err, /train: llama config: --n-kv-head \(3\) must divide --n-head \(4\)/, 'named by its flag, before the missing --data is read');
+  const rw = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'reward');
+  assert.equal(rw.code, 2);
+  assert.match(rw.err, /--arch must be one of gpt, .*, got "reward" \(a reward model is trained with gptlab rm train\)/);
   const theta = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'llama', '--rope-theta', '0');
   assert.match(theta.err, /train: llama config: --rope-theta must be a positive number, got 0/);
   const ww = run('train', ...tiny, '--max-iters', '1', '--whole-word', '--out', path.join(tmp, 'ww'));

@@ -15,6 +15,11 @@ const D = TRAIN_DEFAULTS;
 
 /** `--demo` without other choices: the demo preset (block 128) for about two minutes on two cores */
 const DEMO_DEFAULTS = { maxIters: 700, batchSize: 8, lr: 2e-3, sampleAt: [0, 200, 400, 700], evalInterval: 200 };
+/** the model types `train` pretrains: those with presets, not the BERT task heads (classify/tag train them) */
+function pretrainTypes(): string[] {
+  return modelTypes().filter((t) => !t.startsWith('bert-') && Object.keys(modelType(t).presets).length > 0);
+}
+
 export const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text file (UTF-8)' },
   demo: { type: 'bool', help: 'train on the built-in demo corpus (English-like sentences and sums), 30–80 s (see README)' },
@@ -24,9 +29,9 @@ export const TRAIN_OPTS: OptTable = {
   vocabSize: { type: 'int', default: 1000, min: 10, help: 'bert: WordPiece vocabulary size trained on the data (without --tokenizer)' },
   wholeWord: { type: 'bool', help: 'bert: whole-word masking (## pieces masked with their word)' },
   maskProb: { type: 'number', default: 0.15, above: 0, below: 1, help: 'bert: share of tokens selected for masking' },
-  arch: { type: 'string', default: 'gpt', help: `model type: ${modelTypes().filter((t) => !t.startsWith('bert-')).join(', ')}` },
+  arch: { type: 'string', default: 'gpt', help: `model type: ${pretrainTypes().join(', ')}` },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
-  preset: { type: 'string', help: `model size: ${modelTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
+  preset: { type: 'string', help: `model size: ${pretrainTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
   nLayer: { type: 'int', help: 'transformer blocks, or recurrent layers (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
   nKvHead: { type: 'int', help: 'llama: key/value heads (grouped-query attention; must divide --n-head)' },
@@ -135,7 +140,10 @@ function checkTrainFlags(o: ParsedArgs): void {
   if (o._.length) throw new UsageError(`train: unexpected argument "${o._[0]}" (did you mean --data ${o._[0]}?)`);
   if (!o.data && !o.demo && !o.resume) throw new UsageError('train: give --data FILE, or --demo for the built-in corpus');
   if (o.data && o.demo) throw new UsageError('train: give either --data or --demo, not both');
-  if (!modelTypes().includes(o.arch as string)) throw new UsageError(`train: --arch must be one of ${modelTypes().join(', ')}, got "${o.arch}"`);
+  if (!pretrainTypes().includes(o.arch as string)) {
+    const hint = o.arch === 'reward' ? ' (a reward model is trained with gptlab rm train)' : modelTypes().includes(o.arch as string) ? ` (${o.arch as string} is trained by its own command)` : '';
+    throw new UsageError(`train: --arch must be one of ${pretrainTypes().join(', ')}, got "${o.arch}"${hint}`);
+  }
   if (o.arch === 'bert-seq-cls' || o.arch === 'bert-token-cls') throw new UsageError(`train: --arch ${o.arch} is fine-tuned with gptlab ${o.arch === 'bert-seq-cls' ? 'classify' : 'tag'} train`);
 }
 
