@@ -114,6 +114,8 @@ test('train --arch bert checks its optimizer as --arch gpt does; --preset, --n-h
   const rw = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'reward');
   assert.equal(rw.code, 2);
   assert.match(rw.err, /--arch must be one of gpt, .*, got "reward" \(a reward model is trained with gptlab rm train\)/);
+  const cls = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'bert-seq-cls');
+  assert.match(cls.err, /train: --arch bert-seq-cls is fine-tuned with gptlab classify train/);
   const theta = run('train', '--data', path.join(tmp, 'missing.txt'), '--arch', 'llama', '--rope-theta', '0');
   assert.match(theta.err, /train: llama config: --rope-theta must be a positive number, got 0/);
   const ww = run('train', ...tiny, '--max-iters', '1', '--whole-word', '--out', path.join(tmp, 'ww'));

@@ -140,11 +140,11 @@ function checkTrainFlags(o: ParsedArgs): void {
   if (o._.length) throw new UsageError(`train: unexpected argument "${o._[0]}" (did you mean --data ${o._[0]}?)`);
   if (!o.data && !o.demo && !o.resume) throw new UsageError('train: give --data FILE, or --demo for the built-in corpus');
   if (o.data && o.demo) throw new UsageError('train: give either --data or --demo, not both');
+  if (o.arch === 'bert-seq-cls' || o.arch === 'bert-token-cls') throw new UsageError(`train: --arch ${o.arch} is fine-tuned with gptlab ${o.arch === 'bert-seq-cls' ? 'classify' : 'tag'} train`);
   if (!pretrainTypes().includes(o.arch as string)) {
     const hint = o.arch === 'reward' ? ' (a reward model is trained with gptlab rm train)' : modelTypes().includes(o.arch as string) ? ` (${o.arch as string} is trained by its own command)` : '';
     throw new UsageError(`train: --arch must be one of ${pretrainTypes().join(', ')}, got "${o.arch}"${hint}`);
   }
-  if (o.arch === 'bert-seq-cls' || o.arch === 'bert-token-cls') throw new UsageError(`train: --arch ${o.arch} is fine-tuned with gptlab ${o.arch === 'bert-seq-cls' ? 'classify' : 'tag'} train`);
 }
 
 /**
