@@ -36,7 +36,7 @@ export interface OutputFileOptions {
 }
 
 /** the nearest existing folder above `file` (or a file standing where a folder should be) */
-function nearestExisting(file: string): { dir: string; st: fs.Stats } | null {
+export function nearestExisting(file: string): { dir: string; st: fs.Stats } | null {
   for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
     const st = statOrNull(d);
     if (st) return { dir: d, st };
@@ -45,7 +45,7 @@ function nearestExisting(file: string): { dir: string; st: fs.Stats } | null {
 }
 
 /** the file's stats, or null where there is none (also when a path component is a file: ENOTDIR) */
-function statOrNull(file: string): fs.Stats | null {
+export function statOrNull(file: string): fs.Stats | null {
   try {
     return fs.statSync(file);
   } catch {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
+import { nearestExisting, statOrNull } from './common.js';
 import { writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
 
@@ -34,19 +35,11 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
   const abs = path.resolve(dir);
   if (abs === process.cwd()) return `${where}: is the current folder; give a new folder`;
   if (opts.input !== undefined && within(path.resolve(opts.input), abs)) return `${where}: holds the input ${opts.input}; give a new folder`;
-  let st: fs.Stats | null = null;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    st = null;
-  }
+  const st = statOrNull(abs);
   if (st && !st.isDirectory()) return `${where}: exists and is not a folder`;
   if (!st) {
-    for (let d = path.dirname(abs); d !== path.dirname(d); d = path.dirname(d)) {
-      if (!fs.existsSync(d)) continue;
-      return fs.statSync(d).isDirectory() ? null : `${where}: its folder ${d} is a file`;
-    }
-    return null;
+    const up = nearestExisting(abs);
+    return up && !up.st.isDirectory() ? `${where}: its folder ${up.dir} is a file` : null;
   }
   if (isGptlabModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
   if (fs.readdirSync(abs).length && !opts.force) return `${where}: exists and is not empty; give a new folder, or add --force to write this command's files into it (other files are kept)`;
