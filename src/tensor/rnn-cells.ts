@@ -13,11 +13,10 @@
 // needed. The array kernels (…Forward / …Backward) are the shape a backend kernel would take.
 // Browser-safe: no Node imports.
 import { alloc } from '../backend/storage.js';
+import { sigmoid } from '../backend/js.js';
 import { Tensor } from './tensor.js';
 
 export type Nonlinearity = 'tanh' | 'relu';
-
-const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 /** B, H and the offset of timestep t in xp, checking that xp (T, B, G·H) and hg (B, G·H) fit together. */
 function stepShape(op: string, xp: Tensor, t: number, hg: Tensor, G: number): { B: number; H: number; off: number } {
