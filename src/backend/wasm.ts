@@ -848,15 +848,8 @@ export class WasmBackend extends JsBackend {
       this.job(s, OP_LAYERNORM_BACKWARD, px, w ? pw : 0, pm, pr, pdy, pdx, dw ? pg[2 * s] : 0, db ? pg[2 * s + 1] : 0, C, lo, hi);
     });
     this.result(dx, pdx, n);
-    const f = this.f32;
     for (const [k, out] of [[0, dw], [1, db]] as const) {
-      if (!out) continue;
-      const o0 = pg[k] >>> 2;
-      for (let t = 1; t < jobs; t++) {
-        const ot = pg[2 * t + k] >>> 2;
-        for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
-      }
-      this.result(out, pg[k], C);
+      if (out) this.sumRowCopies(out, pg[k], Array.from({ length: Math.max(0, jobs - 1) }, (_, t) => pg[2 * (t + 1) + k]), C);
     }
   }
 
@@ -986,14 +979,20 @@ export class WasmBackend extends JsBackend {
       this.job(s, OP_RMSNORM_BACKWARD, px, w ? pw : 0, pr, pdy, dx ? pdx : 0, dw ? pdw[s] : 0, C, lo, hi);
     });
     if (dx) this.result(dx, pdx, n);
-    if (dw) {
-      const f = this.f32, o0 = pdw[0] >>> 2;
-      for (let t = 1; t < jobs; t++) {
-        const ot = pdw[t] >>> 2;
-        for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
-      }
-      this.result(dw, pdw[0], C);
+    if (dw) this.sumRowCopies(dw, pdw[0], pdw.slice(1, jobs), C);
+  }
+
+  /**
+   * The end of a backward whose weight gradient sums over rows: the C floats the other threads accumulated at
+   * `copies` are added into thread 0's at `own` (which started from `out`), and the total is copied to `out`.
+   */
+  private sumRowCopies(out: Float32Array, own: number, copies: readonly number[], C: number): void {
+    const f = this.f32, o0 = own >>> 2;
+    for (const p of copies) {
+      const ot = p >>> 2;
+      for (let j = 0; j < C; j++) f[o0 + j] += f[ot + j];
     }
+    this.result(out, own, C);
   }
 
   override adamw(
