@@ -4,7 +4,6 @@
 //   reward.svg    mean reward and KL per step;   log.jsonl  one line per step and per evaluation
 // Ctrl-C / SIGTERM finish the step and save first. Each step's randomness derives from (seed, step), so a
 // resumed run takes the same steps as an uninterrupted one.
-import fs from 'node:fs';
 import path from 'node:path';
 import { lossCurveSVG } from '../eval/plot.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
@@ -121,7 +120,7 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
     bar?.done();
   }
   save();
-  if (folder.save && !fs.existsSync(folder.bestDir)) folder.saveBest(loop.modelFiles(o.meta));
+  if (folder.save && !folder.hasBest()) folder.saveBest(loop.modelFiles(o.meta));
   if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
   const seconds = (performance.now() - t0) / 1000;
   const outcome = stop ? 'interrupted' : timeUp && loop.step < o.steps ? 'budget' : 'done';

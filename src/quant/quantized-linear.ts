@@ -86,7 +86,7 @@ export class QuantizedLinear extends Module {
     if (!be.quantMatVec || !be.residentBytes) return false;
     if (this.fast?.backend !== be) {
       const r = be.residentQuantWeights?.(this.type, this.data, this.outFeatures, this.rowBytes) ?? { w: be.residentBytes(this.data), rowGroup: 1 };
-      this.fast = { backend: be, w: r?.w ?? null, rowGroup: r?.rowGroup ?? 1 };
+      this.fast = { backend: be, ...r };
     }
     const w = this.fast.w;
     if (!w) return false;
