@@ -14,6 +14,7 @@ import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
 import { createModel, presetConfig } from '../src/models/registry.js';
 import { Pretraining } from '../src/train/pretraining.js';
 import { Trainer } from '../src/train/trainer.js';
+import { Rng } from '../src/tensor/rng.js';
 import { median } from './timing.js';
 
 export interface ElementwiseRow {
@@ -37,11 +38,8 @@ const SWIGLU_HIDDEN = 352;
 /** n floats in [−4, 4), deterministic; in wasm's memory when `be` stores tensors */
 function data(n: number, seed: number, be: WasmBackend | null): Float32Array {
   const a = be?.storage ? be.storage.persistent(n) : new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 8 - 4;
-  }
+  const rng = new Rng(seed);
+  for (let i = 0; i < n; i++) a[i] = rng.random() * 8 - 4;
   return a;
 }
 
