@@ -23,7 +23,7 @@ const withoutTime = (rows: LadderRow[]): unknown[] => rows.map(({ trainSeconds: 
 
 test('every rung runs on the same split; --steps results are reproducible from the seed', async () => {
   const a = await runLadder({ text, tokenizer: tok, split, steps: 3, seed: 5, preset: 'tiny', rungs });
-  assert.deepEqual(a.map((r) => r.arch), ['ngram', 'ngram', 'mlp', 'rnn', 'lstm', 'gru', 'gpt']);
+  assert.deepEqual(a.map((r) => r.arch), ['ngram', 'ngram', 'mlp', 'rnn', 'lstm', 'gru', 'llama']);
   assert.match(a[1].name, /^n-gram \(order [234]\)$/);
   assert.ok(a[1].devLoss <= a[0].devLoss, 'the best order is at least as good as the bigram');
   for (const r of a) {
@@ -43,6 +43,7 @@ test('a time budget becomes a step count, and those counts reproduce the run', a
   assert.deepEqual(withoutTime(again), withoutTime([row]));
   assert.equal(rungStepsString([row]), `MLP=${row.steps}`);
   assert.deepEqual(parseRungSteps('mlp=40, GPT=7'), { MLP: 40, GPT: 7 });
+  assert.deepEqual(parseRungSteps('gpt-2=9'), { 'GPT-2': 9 }, 'the optional GPT-2-block rung takes steps too');
   assert.throws(() => parseRungSteps('bigram=3'), /--rung-steps: "bigram=3" must be MODEL=STEPS/);
   assert.throws(() => parseRungSteps('MLP=0'), /STEPS ≥ 1/);
   assert.deepEqual(parseOrders('2-4,6'), [2, 3, 4, 6]);
@@ -78,13 +79,14 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   fs.writeFileSync(data, text);
   const out = path.join(dir, 'out');
   let printed = '';
-  const code = await ladderCommand(['--data', data, '--steps', '2', '--preset', 'tiny', '--only', 'bigram,mlp,gru', '--out', out, '--threads', '1'], (l) => (printed += l + '\n'));
+  const code = await ladderCommand(['--data', data, '--steps', '2', '--preset', 'tiny', '--only', 'bigram,mlp,gru,gpt-2', '--out', out, '--threads', '1'], (l) => (printed += l + '\n'));
   assert.equal(code, 0);
   const j = JSON.parse(fs.readFileSync(path.join(out, 'ladder.json'), 'utf8'));
-  assert.deepEqual(j.rows.map((r: LadderRow) => r.name), ['bigram', 'MLP', 'GRU']);
+  assert.deepEqual(j.rows.map((r: LadderRow) => r.name), ['bigram', 'MLP', 'GRU', 'GPT-2']);
+  assert.equal(j.rows[3].arch, 'gpt', '--only GPT-2 adds the GPT-2-block transformer');
   assert.equal(j.settings.steps, 2);
-  assert.equal(j.settings.rungSteps, 'MLP=2,GRU=2');
-  assert.match(printed, /--rung-steps MLP=2,GRU=2/);
+  assert.equal(j.settings.rungSteps, 'MLP=2,GRU=2,GPT-2=2');
+  assert.match(printed, /--rung-steps MLP=2,GRU=2,GPT-2=2/);
   assert.match(printed, /model\s+size\s+train s\s+steps\s+dev loss\s+perplexity\s+bits\/char/);
   assert.ok(fs.readFileSync(path.join(out, 'ladder.md'), 'utf8').includes('| GRU |'));
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../src/optim/registry.js';
-import type { Optimizer, ParamGroup } from '../src/optim/optimizer.js';
+import { loraPlusGroups, type Optimizer, type ParamGroup } from '../src/optim/optimizer.js';
 import { initBackend } from '../src/backend/index.node.js';
 
 const DIR = new URL('../../test/fixtures/optim/', import.meta.url);
@@ -150,4 +150,25 @@ test('createOptimizer refuses bad names and options with one line naming them', 
     assert.throws(() => createOptimizer(name, g, opts), (e: Error) => re.test(e.message) && !e.message.includes('\n'), `${name} ${JSON.stringify(opts)}`);
   }
   assert.equal(createOptimizer('adagrad', g, { initial_accumulator_value: 0.1, lr: undefined }).name, 'adagrad');
+});
+
+test('a group\'s lrScale multiplies the learning rate it is updated at (every optimizer), and LoRA+ groups the B factors', () => {
+  const run = (name: string, lr: number, lrScale?: number): number[] => {
+    const p = new Tensor(Float32Array.from([0.5, -1, 2]), [3], true);
+    const opt = createOptimizer(name, [{ params: [p], weightDecay: 0.01, ...(lrScale !== undefined ? { lrScale } : {}) }], { lr });
+    for (let k = 0; k < 3; k++) {
+      p.grad = Float32Array.from([0.3 - k, 0.1 * k, -0.7]);
+      opt.update(lr);
+    }
+    return Array.from(p.data);
+  };
+  for (const name of OPTIMIZER_NAMES) assert.deepEqual(run(name, 0.01, 4), run(name, 0.04), name);
+  const t = (): Tensor => new Tensor(new Float32Array(2), [2], true);
+  const [a, b, w, bias] = [t(), t(), t(), t()];
+  const named: [string, Tensor][] = [['h.0.c_fc.lora_A.weight', a], ['h.0.c_fc.lora_B.weight', b], ['wte.weight', w], ['h.0.ln.bias', bias]];
+  const groups: ParamGroup[] = [{ params: [a, b, w], weightDecay: 0.1 }, { params: [bias], weightDecay: 0 }];
+  assert.equal(loraPlusGroups(groups, named, 1), groups, 'ratio 1: plain LoRA');
+  assert.deepEqual(loraPlusGroups(groups, named, 16), [
+    { params: [a, w], weightDecay: 0.1 }, { params: [b], weightDecay: 0.1, lrScale: 16 }, { params: [bias], weightDecay: 0 },
+  ]);
 });

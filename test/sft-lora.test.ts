@@ -174,6 +174,11 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'x'), '--lora-r', '0']), /--lora-r must be at least 1/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /match no Linear module/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--lora-targets', 'foo']), /--lora-targets needs --lora-r/);
+  await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--loraplus-lr-ratio', '4']), /--loraplus-lr-ratio needs --lora-r/);
+  await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--lora-r', '2', '--loraplus-lr-ratio', '0']), /--loraplus-lr-ratio/);
+  const plus = await run(sftCommand, [...common, '--out', path.join(dir, 'cli-plus'), '--lora-r', '2', '--loraplus-lr-ratio', '4']);
+  assert.equal(plus.code, 0);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-plus', 'checkpoint', 'config.json'), 'utf8')).train.loraplusLrRatio, 4, 'LoRA+ is a training setting: saved, so --resume keeps it');
 });
 
 // PEFT parity (scripts/fixtures/make_lora_tokens_fixture.py): a GPT-2-shaped GPT with LoRA on c_attn, c_proj,

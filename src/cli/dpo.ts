@@ -2,7 +2,7 @@
 // itself (sigmoid loss, β); reports the implicit reward accuracy and margin on held-out pairs.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { ADAPT_OPTS, adaptOptions, trainOpts, trainOptions } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
 import { PREFERENCE_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
 
 const OPTS: OptTable = {
@@ -15,6 +15,7 @@ const OPTS: OptTable = {
   devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out' },
   ...trainOpts(PREFERENCE_DEFAULTS),
   ...ADAPT_OPTS,
+  ...LORAPLUS_OPTS,
   ...BACKEND_OPTS,
 };
 

@@ -12,7 +12,10 @@ import { parseSplit } from '../data/dataset.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { LADDER_RUNGS, runLadder, rungStepsString } from '../train/ladder.js';
+import { LADDER_OPTIONAL_RUNGS, LADDER_RUNGS, runLadder, rungStepsString } from '../train/ladder.js';
+
+/** every rung --only and --rung-steps can name: the ladder's, then the optional ones */
+const ALL_RUNGS = [...LADDER_RUNGS, ...LADDER_OPTIONAL_RUNGS];
 import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
 
 export const LADDER_OPTS: OptTable = {
@@ -23,7 +26,7 @@ export const LADDER_OPTS: OptTable = {
   ngramOrders: { type: 'string', default: '3', help: 'orders of the n-gram rung, the best on dev kept: 3, 2-6 or 3,5' },
   tokenizer: { type: 'string', default: 'char', help: 'char (a character vocabulary of the data) or a tokenizer file' },
   split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
-  only: { type: 'string', help: `comma-separated rungs to run (of ${LADDER_RUNGS.map((r) => r.name).join(', ')})` },
+  only: { type: 'string', help: `comma-separated rungs to run (of ${ALL_RUNGS.map((r) => r.name).join(', ')}; GPT-2 is the transformer with nanoGPT's GPT-2 blocks, not run by default)` },
   preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
   evalTokens: { type: 'int', default: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
   seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
@@ -62,9 +65,9 @@ export function parseRungSteps(s: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of s.split(',').filter((x) => x.trim())) {
     const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
-    const rung = m && LADDER_RUNGS.find((r) => !r.orders && r.name.toLowerCase() === m[1].toLowerCase());
+    const rung = m && ALL_RUNGS.find((r) => !r.orders && r.name.toLowerCase() === m[1].toLowerCase());
     if (!m || !rung || Number(m[2]) < 1) {
-      throw new UsageError(`ladder: --rung-steps: "${part.trim()}" must be MODEL=STEPS with STEPS ≥ 1 and MODEL one of ${LADDER_RUNGS.filter((r) => !r.orders).map((r) => r.name).join(', ')}`);
+      throw new UsageError(`ladder: --rung-steps: "${part.trim()}" must be MODEL=STEPS with STEPS ≥ 1 and MODEL one of ${ALL_RUNGS.filter((r) => !r.orders).map((r) => r.name).join(', ')}`);
     }
     if (out[rung.name] !== undefined) throw new UsageError(`ladder: --rung-steps gives ${rung.name} twice`);
     out[rung.name] = Number(m[2]);
@@ -76,11 +79,11 @@ export function parseRungSteps(s: string): Record<string, number> {
 function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
   if (o.only === undefined) return LADDER_RUNGS;
   const names = (o.only as string).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (!names.length) throw new UsageError(`ladder: --only names no rung (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
+  if (!names.length) throw new UsageError(`ladder: --only names no rung (choose from ${ALL_RUNGS.map((r) => r.name).join(', ')})`);
   for (const n of names) {
-    if (!LADDER_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${LADDER_RUNGS.map((r) => r.name).join(', ')})`);
+    if (!ALL_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${ALL_RUNGS.map((r) => r.name).join(', ')})`);
   }
-  return LADDER_RUNGS.filter((r) => names.includes(r.name.toLowerCase()));
+  return ALL_RUNGS.filter((r) => names.includes(r.name.toLowerCase()));
 }
 
 /** the chosen rungs, the n-gram rung with the orders of --ngram-orders */

@@ -18,11 +18,16 @@ export const ADAPT_OPTS: OptTable = {
   freeze: { type: 'string', help: 'comma-separated globs of parameter names to freeze, e.g. "transformer.wte.*,transformer.h.0.**"' },
 };
 
+/** LoRA+ for the commands that train through the Trainer (sft, rm train, dpo); a training setting, so --resume keeps it */
+export const LORAPLUS_OPTS: OptTable = {
+  loraplusLrRatio: { type: 'number', above: 0, help: "LoRA+ (Hayou et al. 2024; PEFT's loraplus_lr_ratio): the adapters' B factors learn this many times faster than the rest (e.g. 4); needs --lora-r" },
+};
+
 /** the LoRA / freeze settings from parsed flags; undefined when neither is asked for */
 export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
   const r = o.loraR as number | undefined;
   const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-  const loraOnly = ['loraTargets', 'loraAlpha', 'loraDropout'].find((k) => o._given.has(k));
+  const loraOnly = ['loraTargets', 'loraAlpha', 'loraDropout', 'loraplusLrRatio'].find((k) => o._given.has(k));
   if (r === undefined && loraOnly) throw new UsageError(`${command}: --${loraOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} needs --lora-r (LoRA is off without it)`);
   if (r === undefined && !freeze?.length) return undefined;
   const alpha = o.loraAlpha as number, dropout = o.loraDropout as number; // ranges checked by the option table
@@ -47,7 +52,7 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
   };
 }
 
-const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
+const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
 
 /** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
 export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {

@@ -2,7 +2,7 @@
 // pairs; held-out pairwise accuracy), and scoring responses with one.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { ADAPT_OPTS, adaptOptions, trainOpts, trainOptions } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
 import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
@@ -23,6 +23,7 @@ const TRAIN_OPTS: OptTable = {
   readout: { type: 'string', choices: REWARD_READOUTS, help: `how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods); default ${RM_READOUT}, a resumed run keeps its own` },
   ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
+  ...LORAPLUS_OPTS,
   ...BACKEND_OPTS,
 };
 

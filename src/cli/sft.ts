@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
-import { ADAPT_OPTS, adaptOptions } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
@@ -27,19 +27,20 @@ const OPTS: OptTable = {
   patience: { type: 'int', default: D.patience, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   ...ADAPT_OPTS,
+  ...LORAPLUS_OPTS,
   loraTargets: { ...ADAPT_OPTS.loraTargets, default: SFT_LORA.targets.join(','), help: 'comma-separated module names to adapt (PEFT target_modules); all-linear: every Linear layer of the blocks' },
   loraNewTokens: { type: 'bool', default: true, help: 'with --lora-r, also train the rows of the tokens SFT adds to the vocabulary (PEFT trainable_token_indices); --no-lora-new-tokens leaves them frozen' },
   ...BACKEND_OPTS,
 };
 
-const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
+const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
 
 /** the training options; a resumed run keeps its own and takes only those given now; LoRA has its own defaults */
 function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) {
     if (!o._given.has(k) && (o.resume || (lora && k in SFT_LORA_DEFAULTS))) continue;
-    train[k] = o[k];
+    if (o[k] !== undefined) train[k] = o[k];
   }
   return train as Partial<TrainConfig>;
 }

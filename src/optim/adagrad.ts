@@ -42,8 +42,9 @@ export class Adagrad extends SlotOptimizer {
   update(lr = this.opts.lr): void {
     this.step++;
     const f = Math.fround;
-    const nclr = f(-lr / (1 + (this.step - 1) * this.opts.lrDecay)), eps = f(this.opts.eps);
-    for (const group of this.groups)
+    const eps = f(this.opts.eps);
+    for (const group of this.groups) {
+      const nclr = f(-lr * (group.lrScale ?? 1) / (1 + (this.step - 1) * this.opts.lrDecay));
       for (const p of group.params) {
         if (!p.grad) continue;
         const P = p.data, G = p.grad, wd = f(group.weightDecay), n = p.size;
@@ -54,6 +55,7 @@ export class Adagrad extends SlotOptimizer {
           P[i] = P[i] + f(f(nclr * g) / f(f(Math.sqrt(s)) + eps));
         }
       }
+    }
   }
 
 }

@@ -52,9 +52,9 @@ export class Adam extends SlotOptimizer {
     const f = Math.fround;
     const { beta1, beta2, amsgrad } = this.opts;
     const w1 = f(1 - beta1), b2 = f(beta2), w2 = f(1 - beta2), eps = f(this.opts.eps);
-    const nStep = f(-lr / (1 - Math.pow(beta1, this.step)));
     const bc2Sqrt = f(Math.sqrt(1 - Math.pow(beta2, this.step)));
-    for (const group of this.groups)
+    for (const group of this.groups) {
+      const nStep = f(-lr * (group.lrScale ?? 1) / (1 - Math.pow(beta1, this.step)));
       for (const p of group.params) {
         if (!p.grad) continue;
         const P = p.data, G = p.grad, wd = f(group.weightDecay), n = p.size;
@@ -69,6 +69,7 @@ export class Adam extends SlotOptimizer {
           P[i] = P[i] + f(f(nStep * m) / d);
         }
       }
+    }
   }
 
 }

@@ -37,7 +37,7 @@ export class AdamW extends SlotOptimizer {
     for (const g of this.groups)
       for (const p of g.params) {
         if (!p.grad) continue;
-        be.adamw(p.data, p.grad, this.slots.get('m', p), this.slots.get('v', p), p.size, lr, beta1, beta2, eps, g.weightDecay, this.step);
+        be.adamw(p.data, p.grad, this.slots.get('m', p), this.slots.get('v', p), p.size, lr * (g.lrScale ?? 1), beta1, beta2, eps, g.weightDecay, this.step);
       }
   }
 

@@ -7,6 +7,8 @@ import type { Tensor } from '../tensor/tensor.js';
 export interface ParamGroup {
   params: Tensor[];
   weightDecay: number;
+  /** multiplies the learning rate given to update() for this group (default 1; LoRA+'s B matrices, loraPlusGroups) */
+  lrScale?: number;
 }
 
 export interface Optimizer {
@@ -36,6 +38,27 @@ export function weightDecayGroups(
     { params: named.filter(([n, p]) => decays(n, p)).map(([, p]) => p), weightDecay },
     { params: named.filter(([n, p]) => !decays(n, p)).map(([, p]) => p), weightDecay: 0 },
   ];
+}
+
+/**
+ * LoRA+ (Hayou, Ghosh & Yu 2024, "LoRA+: Efficient Low Rank Adaptation of Large Models"; PEFT's
+ * create_loraplus_optimizer and its loraplus_lr_ratio): the B factor of every LoRA adapter (a parameter named
+ * `….lora_B.weight`) learns `ratio` times faster than the A factor and everything else. Moves those parameters
+ * out of each group into a group of their own with lrScale = ratio and the same weight decay; returns the groups
+ * unchanged when ratio is 1 or nothing matches. Only the learning rate differs: the update rule and the saved
+ * optimizer state (by parameter name) are those of plain LoRA.
+ */
+export function loraPlusGroups(groups: ParamGroup[], named: readonly [string, Tensor][], ratio: number): ParamGroup[] {
+  if (ratio === 1) return groups;
+  const isB = new Set(named.filter(([n]) => /(^|\.)lora_B\./.test(n)).map(([, p]) => p));
+  if (!isB.size) return groups;
+  const out: ParamGroup[] = [];
+  for (const g of groups) {
+    const rest = g.params.filter((p) => !isB.has(p)), b = g.params.filter((p) => isB.has(p));
+    if (rest.length) out.push({ ...g, params: rest });
+    if (b.length) out.push({ ...g, params: b, lrScale: (g.lrScale ?? 1) * ratio });
+  }
+  return out;
 }
 
 /** Saves and restores per-parameter slots (moments, momentum buffers) for any optimizer. */

@@ -54,8 +54,8 @@ export class RMSProp extends SlotOptimizer {
     this.step++;
     const f = Math.fround;
     const alpha = f(this.opts.alpha), rest = f(1 - this.opts.alpha), eps = f(this.opts.eps), mu = f(this.opts.momentum);
-    const nlr = f(-lr);
-    for (const group of this.groups)
+    for (const group of this.groups) {
+      const nlr = f(-lr * (group.lrScale ?? 1));
       for (const p of group.params) {
         if (!p.grad) continue;
         const P = p.data, G = p.grad, wd = f(group.weightDecay), n = p.size;
@@ -71,6 +71,7 @@ export class RMSProp extends SlotOptimizer {
           else P[i] = P[i] + f(f(nlr * g) / d);
         }
       }
+    }
   }
 
 }

@@ -42,8 +42,9 @@ export class SGD extends SlotOptimizer {
   update(lr = this.opts.lr): void {
     this.step++;
     const f = Math.fround;
-    const mu = f(this.opts.momentum), keep = f(1 - this.opts.dampening), nesterov = this.opts.nesterov, nlr = f(-lr);
-    for (const group of this.groups)
+    const mu = f(this.opts.momentum), keep = f(1 - this.opts.dampening), nesterov = this.opts.nesterov;
+    for (const group of this.groups) {
+      const nlr = f(-lr * (group.lrScale ?? 1));
       for (const p of group.params) {
         if (!p.grad) continue;
         const P = p.data, G = p.grad, wd = f(group.weightDecay), n = p.size;
@@ -60,6 +61,7 @@ export class SGD extends SlotOptimizer {
           P[i] = P[i] + nlr * (nesterov ? f(g + mu * b) : b);
         }
       }
+    }
   }
 
   override loadStateTensors(state: ReadonlyMap<string, Float32Array>, nameOf: (p: Tensor) => string, step: number): void {

@@ -6,7 +6,7 @@
 // trajectory (test/train.test.ts, test/sft.test.ts).
 import type { LanguageModel } from '../models/model.js';
 import { AdamW } from '../optim/adamw.js';
-import { weightDecayGroups, type Optimizer, type ParamGroup } from '../optim/optimizer.js';
+import { loraPlusGroups, weightDecayGroups, type Optimizer, type ParamGroup } from '../optim/optimizer.js';
 import { cosineLr } from '../optim/schedule.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
@@ -42,13 +42,15 @@ export interface TrainConfig {
   /** the optimizer's name in src/optim/registry.ts (default adamw) and its own options; saved so --resume rebuilds it */
   optimizer?: string;
   optimizerOptions?: Record<string, number | boolean>;
+  /** LoRA+: the LoRA B factors learn at this many times lr (1 = plain LoRA; PEFT's loraplus_lr_ratio, e.g. 4–16) */
+  loraplusLrRatio: number;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
   maxIters: 2000, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 0,
   weightDecay: 0.1, decayEmbeddings: false, beta1: 0.9, beta2: 0.99, gradClip: 1.0,
   evalInterval: 250, evalIters: 20, patience: 0,
-  sampleAt: [0, 250, 500, 1000, 2000], sampleTokens: 200, samplePrompt: '\n', sampleTemperature: 0.8, seed: 1337,
+  sampleAt: [0, 250, 500, 1000, 2000], sampleTokens: 200, samplePrompt: '\n', sampleTemperature: 0.8, seed: 1337, loraplusLrRatio: 1,
 };
 
 /** a numeric setting's allowed range: [min, max], or (above, …) / (…, below) when exclusive */
@@ -69,7 +71,7 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
   warmupIters: { min: 0, integer: true }, lrDecayIters: { min: 0, integer: true }, weightDecay: { min: 0 },
   beta1: { min: 0, below: 1 }, beta2: { min: 0, below: 1 }, gradClip: { min: 0 }, evalInterval: { min: 1, integer: true },
   evalIters: { min: 1, max: 10000, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
-  sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true },
+  sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true }, loraplusLrRatio: { above: 0 },
 };
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -193,7 +195,7 @@ export class Trainer {
     const named = model.namedParameters().filter(([, p]) => p.requiresGrad);
     this.names = new Map(named.map(([n, p]) => [p, n]));
     this.trainable = named.map(([, p]) => p);
-    const groups = weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings);
+    const groups = loraPlusGroups(weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings), named, this.config.loraplusLrRatio);
     const make = opts.optimizer ?? ((g, c) => new AdamW(g, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 }));
     this.optimizer = make(groups, this.config);
     this.rng = new Rng(objective.dataSeed(this.config.seed));
