@@ -13,7 +13,7 @@
 // `lora-frozen-tokens` (with --ablation) leaves the new tokens' rows frozen, as LoRA did before. Part of
 // bench/align.ts (`--parts lora`); run alone:
 //   node dist/bench/lora-sft.js [--base runs/demo] [--width 256] [--steps 150] [--r 8] [--targets c_fc,attn.c_proj]
-//     [--alpha 16] [--dropout 0] [--loraplus-ratio 4] [--lr-full 1e-3] [--lr-lora 1e-2] [--eval-every N] [--ablation] [--out runs/lora-bench]
+//     [--alpha 16] [--dropout 0] [--loraplus-lr-ratio 4] [--lr-full 1e-3] [--lr-lora 1e-2] [--eval-every N] [--ablation] [--out runs/lora-bench]
 //
 // Measured (base dev loss 0.707, pretrained in 283 s; --threads 1 on 2 shared cores, load 3–13; issue #10):
 //   150 steps (the default; base + both modes ≈ 9 min): full 0.463 (110 s), LoRA 1.81 % 0.551, +0.088 (140 s).
@@ -24,7 +24,7 @@
 //     500 0.378−0.203, 600 0.312−0.154, 700 0.281−0.129. Full SFT keeps memorising the invented world's facts
 //     (half the dev set asks them in held-out phrasings); LoRA's dev loss at step N is full SFT's at about 0.6·N,
 //     so the gap grows with steps (α 32: 0.652 at step 200, 0.621 at 300, worse). Target not met at either step count.
-//   LoRA+ (--loraplus-ratio, B factors at ratio × the LoRA lr; wasm backend, 1 thread, load 3–5): 150 steps at lr 5e-3
+//   LoRA+ (--loraplus-lr-ratio, B factors at ratio × the LoRA lr; wasm backend, 1 thread, load 3–5): 150 steps at lr 5e-3
 //     ratio 4 0.524 (+0.062), ratio 8 0.526, ratio 4 + α 32 0.528, ratio 16 at lr 2.5e-3 0.543; 800 steps ratio 4
 //     0.274 against plain LoRA's 0.263 (100 0.693, 300 0.476, 500 0.364, 700 0.289): faster early, same end.
 import fs from 'node:fs';
@@ -175,7 +175,7 @@ if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench',
   log(`backend ${b.name}`);
   await benchLoraSft({
     base: arg('base'), width: num('width'), out: arg('out', 'runs/lora-bench')!, steps: Number(arg('steps', '150')), r: Number(arg('r', '8')),
-    targets: arg('targets')?.split(','), alpha: num('alpha'), dropout: num('dropout'), loraplusRatio: num('loraplus-ratio'), lrFull: num('lr-full'), lrLora: num('lr-lora'), evalEvery: num('eval-every'),
+    targets: arg('targets')?.split(','), alpha: num('alpha'), dropout: num('dropout'), loraplusRatio: num('loraplus-lr-ratio'), lrFull: num('lr-full'), lrLora: num('lr-lora'), evalEvery: num('eval-every'),
     ablation: process.argv.includes('--ablation'), log,
   });
 }

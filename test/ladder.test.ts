@@ -32,8 +32,10 @@ test('every rung runs on the same split; --steps results are reproducible from t
     assert.ok(Math.abs(r.bitsPerChar - r.devLoss / Math.LN2) < 1e-9, 'a character tokenizer: bits per char = loss / ln 2');
     assert.equal(r.steps, r.arch === 'ngram' ? 0 : 3);
   }
-  const b = await runLadder({ text, tokenizer: tok, split, steps: 3, seed: 5, preset: 'tiny', rungs: rungs.slice(2, 4) });
+  const seen: number[] = [];
+  const b = await runLadder({ text, tokenizer: tok, split, steps: 3, seed: 5, preset: 'tiny', rungs: rungs.slice(2, 4), onRow: (rows) => seen.push(rows.length) });
   assert.deepEqual(withoutTime(b), withoutTime(a.slice(2, 4)));
+  assert.deepEqual(seen, [1, 2], 'the rows so far after each rung (the CLI writes its files there)');
 });
 
 test('a time budget becomes a step count, and those counts reproduce the run', async () => {
@@ -96,12 +98,20 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   await assert.rejects(ladderCommand(['--only', ' , ']), /--only names no rung/);
   await assert.rejects(ladderCommand(['--rung-steps', 'MLP=3,mlp=4']), /--rung-steps gives MLP twice/);
   await assert.rejects(ladderCommand(['--rung-steps', 'GPT=3', '--only', 'MLP']), /steps for GPT, which --only leaves out/);
-  await assert.rejects(ladderCommand(['--data', data, '--out', data, '--steps', '1']), /--out .*data\.txt is a file/);
+  await assert.rejects(ladderCommand(['--data', data, '--out', data, '--steps', '1']), /--out .*data\.txt: holds the input/);
+  await assert.rejects(ladderCommand(['--data', data, '--out', path.join(data, 'sub'), '--steps', '1']), /--out .*sub: its folder .*data\.txt is a file/, 'checked before training');
+  await assert.rejects(ladderCommand(['--data', data, '--out', out, '--steps', '1', '--only', 'bigram']), /--out .*: exists and is not empty; .*--force/, 'earlier results are not replaced silently');
+  const again = await ladderCommand(['--data', data, '--steps', '2', '--preset', 'tiny', '--rung-steps', 'MLP=2,GRU=2,GPT-2=2', '--only', 'bigram,mlp,gru,gpt-2', '--out', out, '--force', '--threads', '1'], () => {});
+  assert.equal(again, 0);
+  const all = path.join(dir, 'all');
+  assert.equal(await ladderCommand(['--data', data, '--steps', '1', '--preset', 'tiny', '--rung-steps', 'GPT-2=1', '--out', all, '--threads', '1'], () => {}), 0);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(all, 'ladder.json'), 'utf8')).rows.map((r: LadderRow) => r.name).slice(-2), ['GPT', 'GPT-2'], 'without --only, --rung-steps GPT-2=N adds the optional rung');
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'ladder.json'), 'utf8')).rows.map((r: LadderRow) => r.devLoss), j.rows.map((r: LadderRow) => r.devLoss), '--force reruns into the folder; the printed --rung-steps reproduce the run');
   // checked before any rung trains: a preset a model type lacks, a text too short for a block
   let early = '';
-  await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out], (l) => (early += l + '\n')), /ladder: MLP: .*huge/);
+  await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out, '--force'], (l) => (early += l + '\n')), /ladder: MLP: .*huge/);
   fs.writeFileSync(path.join(dir, 'short.txt'), 'to be or not to be');
-  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64/);
+  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64/);
   assert.doesNotMatch(early, /bigram: dev loss/, 'nothing trains before the checks');
   assert.equal(parseDuration('2m'), 120);
   assert.equal(parseDuration('90'), 90);

@@ -168,6 +168,7 @@ test('a group\'s lrScale multiplies the learning rate it is updated at (every op
   const named: [string, Tensor][] = [['h.0.c_fc.lora_A.weight', a], ['h.0.c_fc.lora_B.weight', b], ['wte.weight', w], ['h.0.ln.bias', bias]];
   const groups: ParamGroup[] = [{ params: [a, b, w], weightDecay: 0.1 }, { params: [bias], weightDecay: 0 }];
   assert.equal(loraPlusGroups(groups, named, 1), groups, 'ratio 1: plain LoRA');
+  assert.throws(() => loraPlusGroups(groups, named.filter(([n]) => !n.includes('lora_B')), 4), /--loraplus-lr-ratio\) 4 needs LoRA adapters/);
   assert.deepEqual(loraPlusGroups(groups, named, 16), [
     { params: [a, w], weightDecay: 0.1 }, { params: [b], weightDecay: 0.1, lrScale: 16 }, { params: [bias], weightDecay: 0 },
   ]);

@@ -179,6 +179,11 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   const plus = await run(sftCommand, [...common, '--out', path.join(dir, 'cli-plus'), '--lora-r', '2', '--loraplus-lr-ratio', '4']);
   assert.equal(plus.code, 0);
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-plus', 'checkpoint', 'config.json'), 'utf8')).train.loraplusLrRatio, 4, 'LoRA+ is a training setting: saved, so --resume keeps it');
+  const again = await run(sftCommand, ['--out', path.join(dir, 'cli-plus'), '--resume', '--max-iters', '3', '--loraplus-lr-ratio', '2', '--backend', 'js']);
+  assert.equal(again.code, 0, 'a resumed LoRA run takes a new ratio without --lora-r');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-plus', 'checkpoint', 'config.json'), 'utf8')).train.loraplusLrRatio, 2);
+  await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-plus'), '--resume', '--lora-r', '4']), /--lora-r cannot change on --resume/);
+  await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-freeze'), '--resume', '--max-iters', '6', '--loraplus-lr-ratio', '4', '--backend', 'js']), /--loraplus-lr-ratio\) 4 needs LoRA adapters/);
 });
 
 // PEFT parity (scripts/fixtures/make_lora_tokens_fixture.py): a GPT-2-shaped GPT with LoRA on c_attn, c_proj,

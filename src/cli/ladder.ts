@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable } from './args.js';
 import { BACKEND_OPTS, setupBackend } from './common.js';
+import { outputDirProblem } from './output.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from '../train/progress.node.js';
@@ -12,7 +13,7 @@ import { parseSplit } from '../data/dataset.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { LADDER_OPTIONAL_RUNGS, LADDER_RUNGS, runLadder, rungStepsString } from '../train/ladder.js';
+import { LADDER_OPTIONAL_RUNGS, LADDER_RUNGS, runLadder, rungStepsString, type LadderRow } from '../train/ladder.js';
 
 /** every rung --only and --rung-steps can name: the ladder's, then the optional ones */
 const ALL_RUNGS = [...LADDER_RUNGS, ...LADDER_OPTIONAL_RUNGS];
@@ -30,7 +31,8 @@ export const LADDER_OPTS: OptTable = {
   preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
   evalTokens: { type: 'int', default: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
   seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
-  out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg' },
+  out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg (a new or empty one, unless --force)' },
+  force: { type: 'bool', help: 'write into an --out folder that already has files (replacing an earlier ladder\'s results)' },
   ...BACKEND_OPTS,
 };
 
@@ -103,13 +105,16 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
   const split = parseSplit(o.split as string);
-  const rungs = withOrders(chosenRungs(o), parseOrders(o.ngramOrders as string));
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
+  // without --only, --rung-steps naming an optional rung (GPT-2) adds it, so a printed --rung-steps line reruns as it is
+  const named = o.only === undefined ? LADDER_OPTIONAL_RUNGS.filter((r) => rungSteps?.[r.name] !== undefined) : [];
+  const rungs = withOrders([...chosenRungs(o), ...named], parseOrders(o.ngramOrders as string));
   for (const name of Object.keys(rungSteps ?? {})) {
-    if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out`);
+    if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out; add it to --only`);
   }
   const out = o.out as string;
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`ladder: --out ${out} is a file; it names the folder for ladder.json, ladder.md and ladder.svg`);
+  const problem = outputDirProblem(out, '--out', 'ladder', { force: !!o.force, ...(o.data ? { input: o.data as string } : {}) });
+  if (problem) throw new UsageError(problem);
   const source = (o.data as string | undefined) ?? 'built-in demo corpus';
   const text = o.data ? readTextFile(o.data as string) : demoCorpus(o.seed as number);
   const tokenizer = ladderTokenizer(o.tokenizer as string, text);
@@ -124,13 +129,16 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     bar.update(u);
     if (u.step >= u.total) bar.done();
   };
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep });
+  // the files are rewritten after every rung, so a run stopped with Ctrl-C keeps the rungs it finished
+  const write = (rows: LadderRow[]): void => {
+    const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: rungStepsString(rows) || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
+    fs.mkdirSync(out, { recursive: true });
+    writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
+    writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
+    writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
+  };
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: write });
   const reproduce = rungStepsString(rows);
-  const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: reproduce || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
-  fs.mkdirSync(out, { recursive: true });
-  writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
-  writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
-  writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
   say('\n' + ladderTable(rows));
   if (reproduce) say(`\nthe same numbers again (any machine): gptlab ladder … --seed ${o.seed} --rung-steps ${reproduce}`);
   say(`\nwrote ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg`);

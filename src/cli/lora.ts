@@ -20,15 +20,21 @@ export const ADAPT_OPTS: OptTable = {
 
 /** LoRA+ for the commands that train through the Trainer (sft, rm train, dpo); a training setting, so --resume keeps it */
 export const LORAPLUS_OPTS: OptTable = {
-  loraplusLrRatio: { type: 'number', above: 0, help: "LoRA+ (Hayou et al. 2024; PEFT's loraplus_lr_ratio): the adapters' B factors learn this many times faster than the rest (e.g. 4); needs --lora-r" },
+  loraplusLrRatio: { type: 'number', above: 0, help: "LoRA+ (Hayou et al. 2024; PEFT's loraplus_lr_ratio): the adapters' B factors train at this many times --lr, everything else (A factors, new token rows, heads) at --lr (e.g. 4, measured with --lr 5e-3); needs --lora-r, or a resumed LoRA run" },
 };
 
 /** the LoRA / freeze settings from parsed flags; undefined when neither is asked for */
 export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
+  const flag = (k: string): string => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  if (o.resume) {
+    const fixed = ['loraR', 'loraTargets', 'loraAlpha', 'loraDropout', 'freeze'].find((k) => o._given.has(k));
+    if (fixed) throw new UsageError(`${command}: ${flag(fixed)} cannot change on --resume: a resumed run keeps the LoRA and freezing it started with`);
+    return undefined;
+  }
   const r = o.loraR as number | undefined;
   const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const loraOnly = ['loraTargets', 'loraAlpha', 'loraDropout', 'loraplusLrRatio'].find((k) => o._given.has(k));
-  if (r === undefined && loraOnly) throw new UsageError(`${command}: --${loraOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} needs --lora-r (LoRA is off without it)`);
+  if (r === undefined && loraOnly) throw new UsageError(`${command}: ${flag(loraOnly)} needs --lora-r (LoRA is off without it)`);
   if (r === undefined && !freeze?.length) return undefined;
   const alpha = o.loraAlpha as number, dropout = o.loraDropout as number; // ranges checked by the option table
   const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);

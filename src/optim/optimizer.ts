@@ -44,14 +44,14 @@ export function weightDecayGroups(
  * LoRA+ (Hayou, Ghosh & Yu 2024, "LoRA+: Efficient Low Rank Adaptation of Large Models"; PEFT's
  * create_loraplus_optimizer and its loraplus_lr_ratio): the B factor of every LoRA adapter (a parameter named
  * `….lora_B.weight`) learns `ratio` times faster than the A factor and everything else. Moves those parameters
- * out of each group into a group of their own with lrScale = ratio and the same weight decay; returns the groups
- * unchanged when ratio is 1 or nothing matches. Only the learning rate differs: the update rule and the saved
- * optimizer state (by parameter name) are those of plain LoRA.
+ * out of each group into a group of their own with lrScale = ratio and the same weight decay. Returns the groups
+ * unchanged when ratio is 1; throws when ratio is not 1 but no trainable parameter is a LoRA B factor. Only the
+ * learning rate differs: the update rule and the saved optimizer state (by parameter name) are plain LoRA's.
  */
 export function loraPlusGroups(groups: ParamGroup[], named: readonly [string, Tensor][], ratio: number): ParamGroup[] {
   if (ratio === 1) return groups;
   const isB = new Set(named.filter(([n]) => /(^|\.)lora_B\./.test(n)).map(([, p]) => p));
-  if (!isB.size) return groups;
+  if (!isB.size) throw new Error(`loraplusLrRatio (--loraplus-lr-ratio) ${ratio} needs LoRA adapters, and this model trains none`);
   const out: ParamGroup[] = [];
   for (const g of groups) {
     const rest = g.params.filter((p) => !isB.has(p)), b = g.params.filter((p) => isB.has(p));

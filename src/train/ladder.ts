@@ -87,6 +87,8 @@ export interface LadderOptions {
   evalTokens?: number;
   /** progress lines */
   log?: (line: string) => void;
+  /** called with the rows so far after each rung finishes (the CLI writes its files there, so a stop keeps them) */
+  onRow?: (rows: LadderRow[]) => void;
   /** called after every training step of a gradient rung (the CLI draws a progress bar from it) */
   onStep?: (rung: string, u: { step: number; total: number; loss: number; tokensPerSec: number }) => void;
 }
@@ -125,6 +127,7 @@ export async function runLadder(o: LadderOptions): Promise<LadderRow[]> {
     try {
       const row = rung.orders ? fitNgram(o, p, rung, fitted, log) : await trainRung(o, p, rung, log);
       rows.push(row);
+      o.onRow?.(rows.slice());
       log(`${row.name}: dev loss ${row.devLoss.toFixed(4)}, ${row.steps} steps in ${row.trainSeconds.toFixed(1)} s`);
     } catch (e) {
       throw new Error(`ladder: ${rung.name}: ${(e as Error).message}`);
