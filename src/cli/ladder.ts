@@ -14,10 +14,10 @@ import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { LADDER_OPTIONAL_RUNGS, LADDER_RUNGS, runLadder, rungStepsString, type LadderRow } from '../train/ladder.js';
+import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
 
 /** every rung --only and --rung-steps can name: the ladder's, then the optional ones */
 const ALL_RUNGS = [...LADDER_RUNGS, ...LADDER_OPTIONAL_RUNGS];
-import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
 
 export const LADDER_OPTS: OptTable = {
   data: { type: 'string', help: 'text file (UTF-8); default: the built-in demo corpus' },
