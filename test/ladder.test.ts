@@ -90,11 +90,15 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.equal(j.settings.rungSteps, 'MLP=2,GRU=2,GPT-2=2');
   assert.match(printed, /--rung-steps MLP=2,GRU=2,GPT-2=2/);
   assert.match(printed, /model\s+size\s+train s\s+steps\s+dev loss\s+perplexity\s+bits\/char/);
-  assert.ok(fs.readFileSync(path.join(out, 'ladder.md'), 'utf8').includes('| GRU |'));
+  const md = fs.readFileSync(path.join(out, 'ladder.md'), 'utf8');
+  assert.ok(md.includes('| GRU |'));
+  assert.match(md, /- steps per rung \(--rung-steps\): MLP=2,GRU=2,GPT-2=2/, 'ladder.md names its settings in words');
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));
   await assert.rejects(ladderCommand(['--only', 'transformer']), /--only: unknown rung "transformer"/);
+  await assert.rejects(ladderCommand(['--only', 'Trigram,ngram,foo']), /--only: unknown rung "foo"/, 'ngram and trigram name the n-gram rung');
   await assert.rejects(ladderCommand(['--budget', 'soon']), /--budget must be a duration/);
   await assert.rejects(ladderCommand(['--budget', '0s']), /--budget must be a duration above 0/);
+  await assert.rejects(ladderCommand(['--budget', '5s', '--steps', '3']), /give --budget or --steps, not both/);
   await assert.rejects(ladderCommand(['--only', ' , ']), /--only names no rung/);
   await assert.rejects(ladderCommand(['--rung-steps', 'MLP=3,mlp=4']), /--rung-steps gives MLP twice/);
   await assert.rejects(ladderCommand(['--rung-steps', 'GPT=3', '--only', 'MLP']), /steps for GPT, which --only leaves out/);

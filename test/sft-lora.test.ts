@@ -3,6 +3,7 @@
 // the adapter (PEFT layout, with the token rows) and the merged model give the run's own logits; `gptlab sft
 // --lora-r` and `gptlab lora merge` on the result.
 import { test } from 'node:test';
+import { infoCommand } from '../src/cli/info.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -183,6 +184,7 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   assert.equal(again.code, 0, 'a resumed LoRA run takes a new ratio without --lora-r');
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-plus', 'checkpoint', 'config.json'), 'utf8')).train.loraplusLrRatio, 2);
   await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-plus'), '--resume', '--lora-r', '4']), /--lora-r cannot change on --resume/);
+  assert.match((await run(infoCommand, [path.join(dir, 'cli-plus', 'checkpoint')])).out, /lora +r 2, alpha 16, LoRA\+ ratio 2, targets/, 'info shows the LoRA+ ratio');
   await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-freeze'), '--resume', '--max-iters', '6', '--loraplus-lr-ratio', '4', '--backend', 'js']), /--loraplus-lr-ratio\) 4 needs LoRA adapters/);
 });
 

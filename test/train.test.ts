@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ensureBackend } from '../src/backend/index.js';
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
-import { Trainer, NonFiniteLossError, trainConfigNotes } from '../src/train/trainer.js';
+import { Trainer, NonFiniteLossError, resumeChangeNotes, trainConfigNotes } from '../src/train/trainer.js';
 import { Pretraining } from '../src/train/pretraining.js';
 import { splitTokens } from '../src/data/dataset.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
@@ -101,5 +101,9 @@ test('a warmup as long as the run gets a note; ordinary settings none', () => {
   assert.deepEqual(trainConfigNotes({ maxIters: 2000, warmupIters: 100 }), []);
   const [note] = trainConfigNotes({ maxIters: 30, warmupIters: 100, lr: 0.002 });
   assert.match(note, /^note: the warmup \(--warmup-iters 100\) is not shorter than the run \(--max-iters 30\): the learning rate never reaches --lr 0\.002/);
+  assert.deepEqual(trainConfigNotes({ loraplusLrRatio: 16 }), []);
+  assert.deepEqual(resumeChangeNotes({ maxIters: 800, lr: 1e-3 }, { maxIters: 800 }), [], 'nothing changed: no note');
+  assert.deepEqual(resumeChangeNotes({ maxIters: 800, lr: 1e-3 }, { maxIters: 1200, lr: 0.5, seed: 1337 }), ['note: resuming with --max-iters 800 → 1200, --lr 0.001 → 0.5 (given now)'], 'a setting never saved counts as its default');
+  assert.match(trainConfigNotes({ loraplusLrRatio: 1e9 })[0], /^note: --loraplus-lr-ratio 1000000000 is outside 1–64/);
   assert.deepEqual(trainConfigNotes({ maxIters: 5, warmupIters: 0 }), []);
 });

@@ -8,7 +8,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
 import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from '../data/preference.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
@@ -87,10 +87,12 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   if (job.resume) {
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;
     if (job.readout && had && job.readout !== had) throw new Error(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+    for (const note of notes) log(note);
     const meta = ck.config.meta ?? {};
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };

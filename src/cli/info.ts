@@ -46,7 +46,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ck = loadAnyCheckpoint(dir);
-  const lora = ck.lora ? loraSummary(ck.model, ck.lora) : null;
+  const plus = (ck.config as { train?: { loraplusLrRatio?: number } }).train?.loraplusLrRatio;
+  const lora = ck.lora ? { ...loraSummary(ck.model, ck.lora), ...(plus !== undefined && plus !== 1 ? { loraplusLrRatio: plus } : {}) } : null;
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
   const info = {
@@ -65,7 +66,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     `checkpoint ${dir}`,
     `  model      ${ck.model.describe()}`,
     `  parameters ${info.parameters.toLocaleString('en')} (${info.nonEmbeddingParameters.toLocaleString('en')} as the model counts them)`,
-    ...(lora ? [`  lora       r ${lora.r}, alpha ${lora.alpha}, targets ${lora.targets.join(' ')}: ${lora.trainable.toLocaleString('en')} trainable adapter parameters on a base of ${lora.base.toLocaleString('en')} (merged: RUN/merged, PEFT adapter: RUN/adapter)`] : []),
+    ...(lora ? [`  lora       r ${lora.r}, alpha ${lora.alpha}${lora.loraplusLrRatio ? `, LoRA+ ratio ${lora.loraplusLrRatio}` : ''}, targets ${lora.targets.join(' ')}: ${lora.trainable.toLocaleString('en')} trainable adapter parameters on a base of ${lora.base.toLocaleString('en')} (merged: RUN/merged, PEFT adapter: RUN/adapter)`] : []),
     ...(labels ? [`  ${ck.model.type === 'bert-token-cls' ? 'tags  ' : 'labels'}     ${labels.length}: ${labels.join(' ')}`] : []),
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,

@@ -18,6 +18,8 @@ import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.j
 
 /** every rung --only and --rung-steps can name: the ladder's, then the optional ones */
 const ALL_RUNGS = [...LADDER_RUNGS, ...LADDER_OPTIONAL_RUNGS];
+/** other names --only takes for a rung (the n-gram rung by its --arch name and its default order) */
+const RUNG_ALIASES: Record<string, string> = { ngram: 'n-gram', trigram: 'n-gram' };
 
 export const LADDER_OPTS: OptTable = {
   data: { type: 'string', help: 'text file (UTF-8); default: the built-in demo corpus' },
@@ -27,7 +29,7 @@ export const LADDER_OPTS: OptTable = {
   ngramOrders: { type: 'string', default: '3', help: 'orders of the n-gram rung, the best on dev kept: 3, 2-6 or 3,5' },
   tokenizer: { type: 'string', default: 'char', help: 'char (a character vocabulary of the data) or a tokenizer file' },
   split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
-  only: { type: 'string', help: `comma-separated rungs to run (of ${ALL_RUNGS.map((r) => r.name).join(', ')}; GPT-2 is the transformer with nanoGPT's GPT-2 blocks, not run by default)` },
+  only: { type: 'string', help: `comma-separated rungs to run (of ${ALL_RUNGS.map((r) => r.name).join(', ')}; ngram or trigram name the n-gram rung; GPT-2 is the transformer with nanoGPT's GPT-2 blocks, not run by default)` },
   preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
   evalTokens: { type: 'int', default: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
   seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
@@ -80,7 +82,7 @@ export function parseRungSteps(s: string): Record<string, number> {
 /** the rungs --only names, in the ladder's order; throws naming an unknown one */
 function chosenRungs(o: ParsedArgs): typeof LADDER_RUNGS {
   if (o.only === undefined) return LADDER_RUNGS;
-  const names = (o.only as string).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = (o.only as string).split(',').map((s) => RUNG_ALIASES[s.trim().toLowerCase()] ?? s.trim().toLowerCase()).filter(Boolean);
   if (!names.length) throw new UsageError(`ladder: --only names no rung (choose from ${ALL_RUNGS.map((r) => r.name).join(', ')})`);
   for (const n of names) {
     if (!ALL_RUNGS.some((r) => r.name.toLowerCase() === n)) throw new UsageError(`ladder: --only: unknown rung "${n}" (choose from ${ALL_RUNGS.map((r) => r.name).join(', ')})`);
@@ -103,6 +105,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (o._.length) throw new UsageError(`ladder: unexpected argument "${o._[0]}" (did you mean --data ${o._[0]}?)`);
   const steps = o.steps as number | undefined;
   if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
+  if (steps !== undefined && o._given.has('budget')) throw new UsageError('ladder: give --budget or --steps, not both (--steps trains every model exactly that many steps)');
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
   const split = parseSplit(o.split as string);
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;

@@ -20,10 +20,18 @@ export function ladderTable(rows: readonly LadderRow[]): string {
   return [line(HEAD), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map((r) => line(cells(r)))].join('\n');
 }
 
+/** how ladder.md names the settings (ladder.json keeps the keys); keys not here are printed as they are */
+const SETTING_LABELS: Record<string, string> = {
+  budgetSeconds: 'budget per model (s)', steps: 'steps per model', rungSteps: 'steps per rung (--rung-steps)',
+  ngramOrders: 'n-gram orders', evalTokens: 'dev tokens scored', vocab: 'vocabulary',
+};
+
 /** a Markdown document: the settings as a list, then the table */
 export function ladderMarkdown(rows: readonly LadderRow[], settings: Record<string, unknown>): string {
   const lines = ['# Model ladder', ''];
-  for (const [k, v] of Object.entries(settings)) if (v !== undefined) lines.push(`- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(settings)) {
+    if (v !== undefined) lines.push(`- ${SETTING_LABELS[k] ?? k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
   lines.push('', `| ${HEAD.join(' | ')} |`, `| ${HEAD.map((_, j) => (j === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const r of rows) lines.push(`| ${cells(r).join(' | ')} |`);
   return lines.join('\n') + '\n';

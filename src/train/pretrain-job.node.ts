@@ -13,7 +13,7 @@ import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { createOptimizer } from '../optim/registry.js';
 import { checkMemoryBounds } from './memory-bounds.js';
-import { Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
+import { resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
@@ -47,6 +47,8 @@ interface Restored {
   model: LanguageModel;
   tokenizer: Tokenizer;
   state?: { trainer: TrainState; moments: Map<string, Float32Array> };
+  /** a resumed run's settings that the flags given now change (resumeChangeNotes) */
+  notes?: string[];
 }
 
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
@@ -54,10 +56,11 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
     checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
-    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments } };
+    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, notes };
   }
   const tokenizer = job.tokenizerFile
     ? parseTokenizerFile(readTextFile(job.tokenizerFile, 'tokenizer file'), job.tokenizerFile)
@@ -109,6 +112,7 @@ function describeRun(job: TrainJob, r: Restored, tokens: Int32Array, splits: Tok
   log(`data: ${job.source} — ${n(tokens.length)} tokens (train ${n(splits.train.length)}, dev ${n(splits.dev.length)}, test ${n(splits.test.length)})`);
   if (splits.dev.length <= r.model.config.blockSize) log(`note: the dev part has fewer than ${r.model.config.blockSize + 1} tokens: evaluations report training loss only, and best/ and early stopping follow it`);
   if (r.state) log(`resuming ${path.join(job.out, 'checkpoint')} at step ${r.state.trainer.step}`);
+  for (const note of r.notes ?? []) log(note);
   if (isFittable(r.model)) log(`fitting by counting the training split (no gradient steps), out ${job.out}`);
   else log(`training ${c.maxIters} steps of ${c.batchSize}×${r.model.config.blockSize} tokens, ${job.train.optimizer ?? 'adamw'}, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
 }

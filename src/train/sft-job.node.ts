@@ -11,7 +11,7 @@ import { formatChatDataError, parseChatData, type Conversation } from '../data/c
 import { defaultSftData, type SftExample } from '../data/sft-default.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { heldOutAccuracy } from '../eval/chat-accuracy.js';
-import { Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
+import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
 import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
@@ -116,12 +116,14 @@ function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void)
     const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
     if (freeze?.length) freezeParameters(ck.model, freeze);
     const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
+    const notes = resumeChangeNotes({ ...sftDefaults(adapt), ...(ck.config.train ?? {}) }, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
     // the held-out split is the run's own: a resumed run keeps the dev set it was evaluated on
     if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
     if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+    for (const note of notes) log(note);
     const data = job.data ?? (typeof ck.config.meta?.data === 'string' && ck.config.meta.data !== 'built-in' ? ck.config.meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
   }

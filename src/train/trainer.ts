@@ -96,7 +96,7 @@ export function validateTrainConfig(partial: Partial<TrainConfig>): void {
 
 /**
  * Settings that are valid but probably not meant, as one-line notes for the start of a run: a warmup as long
- * as the run (the learning rate never reaches `lr`). Empty when nothing is odd.
+ * as the run (the learning rate never reaches `lr`), a LoRA+ ratio outside 1–64. Empty when nothing is odd.
  */
 export function trainConfigNotes(partial: Partial<TrainConfig>): string[] {
   const c: TrainConfig = { ...TRAIN_DEFAULTS, ...partial };
@@ -104,7 +104,23 @@ export function trainConfigNotes(partial: Partial<TrainConfig>): string[] {
   if (c.warmupIters >= c.maxIters && c.warmupIters > 0) {
     notes.push(`note: the warmup (--warmup-iters ${c.warmupIters}) is not shorter than the run (--max-iters ${c.maxIters}): the learning rate never reaches --lr ${c.lr}; lower --warmup-iters`);
   }
+  if (c.loraplusLrRatio > 64 || c.loraplusLrRatio < 1) {
+    notes.push(`note: --loraplus-lr-ratio ${c.loraplusLrRatio} is outside 1–64, where LoRA+ speeds the B factors up (4–8 measured best here): they train at ${c.loraplusLrRatio} × --lr`);
+  }
   return notes;
+}
+
+/**
+ * One line for a resumed run whose flags change settings it was saved with, e.g.
+ * `note: resuming with --lr 0.001 → 0.5, --max-iters 800 → 1200 (given now)`; empty when nothing changes. A setting
+ * the run never saved counts as its default (TRAIN_DEFAULTS).
+ */
+export function resumeChangeNotes(saved: Partial<TrainConfig>, given: Partial<TrainConfig>): string[] {
+  const was = { ...TRAIN_DEFAULTS, ...saved } as Record<string, unknown>;
+  const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  const changed = Object.entries(given).filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(was[k]));
+  if (!changed.length) return [];
+  return [`note: resuming with ${changed.map(([k, v]) => `--${kebab(k)} ${show(was[k])} → ${show(v)}`).join(', ')} (given now)`];
 }
 
 /** "a whole number ≥ 1", "a number in [0, 1)" */
