@@ -32,7 +32,8 @@ export type Parsed = Record<string, string | number | boolean | number[] | strin
 
 export class UsageError extends Error {}
 
-const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+/** an option key as its flag is spelled: loraplusLrRatio → `loraplus-lr-ratio` (without the leading --) */
+export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const camel = (s: string): string => s.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** the range of a numeric option in words: "at least 1", "in (0, 1]" */

@@ -1,5 +1,5 @@
 // gptlab chat: a terminal chat with a checkpoint (the REPL itself is src/cli/chat.ts).
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
@@ -47,7 +47,7 @@ function checkSampling(o: Record<string, unknown>): void {
   for (const [flag, rule] of Object.entries(flags)) {
     const v = o[flag];
     const problem = typeof v === 'number' ? ruleProblem(rule, v) : null;
-    if (problem) throw new UsageError(`chat: --${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${problem}`);
+    if (problem) throw new UsageError(`chat: --${kebab(flag)}: ${problem}`);
   }
   const mt = o.maxTokens;
   if (typeof mt === 'number' && mt < 1) throw new UsageError(`chat: --max-tokens must be at least 1, got ${mt}`);

@@ -1,7 +1,7 @@
 // gptlab classify train|predict: fine-tune BERT for sentence classification (CSV or JSONL of text,label; the
 // built-in topic task without --data) and predict with the result. Also holds the option table and flag
 // handling gptlab tag shares.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { FINETUNE_DEFAULTS } from '../train/finetune-job.node.js';
 import { runClassifyPredict, runClassifyTrain } from '../train/classify-job.node.js';
@@ -45,7 +45,6 @@ const MODEL_KEYS = ['nLayer', 'nHead', 'nEmbd', 'intermediateSize', 'dropout'] a
 /** the flags that size a fresh model, which a --base checkpoint (or a resumed run) fixes */
 const SIZE_KEYS = ['preset', 'nLayer', 'nHead', 'nEmbd', 'intermediateSize', 'dropout', 'vocabSize'] as const;
 
-const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /**
  * Checks the model-size flags before any data is read: an unknown --preset and a --n-embd that --n-head does

@@ -1,7 +1,7 @@
 // gptlab gan train|sample: a GAN (MLP or DCGAN-style) on the built-in digit glyphs or an 8-Gaussian ring,
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
@@ -46,7 +46,6 @@ const GAN_FLAG_SCOPE: Record<string, { data?: string; arch?: string }> = {
 
 /** one `note:` line naming the flags given that --data and --model ignore; '' when none */
 function ignoredGanFlags(o: ParsedArgs, data: string, arch: string): string {
-  const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
   const ignored = Object.entries(GAN_FLAG_SCOPE).filter(([k, s]) => o._given.has(k) && ((s.data && s.data !== data) || (s.arch && s.arch !== arch)));
   if (!ignored.length) return '';
   return `note: ${ignored.map(([k, s]) => `--${kebab(k)} (${s.data ? `--data ${s.data}` : `--model ${s.arch}`} only)`).join(', ')} ignored with --data ${data} --model ${arch}`;

@@ -1,7 +1,7 @@
 // gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { maybeHelp } from './common.js';
 import type { TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -25,16 +25,15 @@ export const LORAPLUS_OPTS: OptTable = {
 
 /** the LoRA / freeze settings from parsed flags; undefined when neither is asked for */
 export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
-  const flag = (k: string): string => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
   if (o.resume) {
     const fixed = ['loraR', 'loraTargets', 'loraAlpha', 'loraDropout', 'freeze'].find((k) => o._given.has(k));
-    if (fixed) throw new UsageError(`${command}: ${flag(fixed)} cannot change on --resume: a resumed run keeps the LoRA and freezing it started with`);
+    if (fixed) throw new UsageError(`${command}: --${kebab(fixed)} cannot change on --resume: a resumed run keeps the LoRA and freezing it started with`);
     return undefined;
   }
   const r = o.loraR as number | undefined;
   const freeze = typeof o.freeze === 'string' ? o.freeze.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const loraOnly = ['loraTargets', 'loraAlpha', 'loraDropout', 'loraplusLrRatio'].find((k) => o._given.has(k));
-  if (r === undefined && loraOnly) throw new UsageError(`${command}: ${flag(loraOnly)} needs --lora-r (LoRA is off without it)`);
+  if (r === undefined && loraOnly) throw new UsageError(`${command}: --${kebab(loraOnly)} needs --lora-r (LoRA is off without it)`);
   if (r === undefined && !freeze?.length) return undefined;
   const alpha = o.loraAlpha as number, dropout = o.loraDropout as number; // ranges checked by the option table
   const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);
@@ -58,7 +57,8 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
   };
 }
 
-const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
+/** the training settings the alignment commands and sft take as flags */
+export const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
 
 /** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
 export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {

@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
-import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, TRAIN_KEYS } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
@@ -32,8 +32,6 @@ const OPTS: OptTable = {
   loraNewTokens: { type: 'bool', default: true, help: 'with --lora-r, also train the rows of the tokens SFT adds to the vocabulary (PEFT trainable_token_indices); --no-lora-new-tokens leaves them frozen' },
   ...BACKEND_OPTS,
 };
-
-const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
 
 /** the training options; a resumed run keeps its own and takes only those given now; LoRA has its own defaults */
 function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {

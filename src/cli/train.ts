@@ -1,7 +1,7 @@
 // gptlab train: pretraining from a text file, or the built-in demo corpus, for every registered model type
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
 import { OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName } from '../optim/registry.js';
@@ -100,7 +100,6 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
 /** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
 const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'beta1', 'beta2'];
 
-const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /**
  * --optimizer and its options as the train config stores them. Flags the chosen optimizer does not take are
