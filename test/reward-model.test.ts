@@ -11,6 +11,7 @@ import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles, checkpointFromFiles } from '../src/train/checkpoint.js';
 import { parsePreferenceData, type PreferencePair } from '../src/data/preference.js';
 import { RewardModel } from '../src/align/reward-model.js';
+import { centralDifference } from './helpers/gradcheck.js';
 import { registerRewardModelType } from '../src/align/reward-type.js';
 import { accuracyLine, pairLoss, RewardModelObjective } from '../src/align/reward-objective.js';
 import { encodePairs, groupByPrompt, pairBatch, rankingBatch } from '../src/align/pairs.js';
@@ -157,13 +158,8 @@ test("'last+loglik' gradients match finite differences (gate, its bias, the head
   const r = rm.rewards(b.x, b.rows, b.T, b.last, b.first);
   sum(mul(r, new Tensor(w, [b.rows]))).backward();
   for (const [name, i] of [['loglik.gate', 3], ['loglik.bias', 0], ['score.weight', 5], ['transformer.h.0.mlp.c_fc.weight', 7], ['transformer.wte.weight', 40]] as const) {
-    const p = params.get(name)!, o = p.data[i], h = 1e-2;
-    p.data[i] = o + h;
-    const up = f();
-    p.data[i] = o - h;
-    const down = f();
-    p.data[i] = o;
-    const num = (up - down) / (2 * h);
+    const p = params.get(name)!;
+    const num = centralDifference(p.data, i, 1e-2, f);
     assert.ok(Math.abs(num - p.grad![i]) < 2e-3 + 0.03 * Math.abs(num), `${name}[${i}]: numeric ${num}, autograd ${p.grad![i]}`);
   }
 });

@@ -4,6 +4,17 @@ import assert from 'node:assert/strict';
 import { Tensor, noGrad, Rng } from '../../src/tensor/index.js';
 import { mul, sum } from '../../src/tensor/index.js';
 
+/** (f(x + eps) − f(x − eps)) / 2·eps with x = data[i], restoring data[i] afterwards */
+export function centralDifference(data: Float32Array, i: number, eps: number, f: () => number): number {
+  const orig = data[i];
+  data[i] = orig + eps;
+  const up = f();
+  data[i] = orig - eps;
+  const down = f();
+  data[i] = orig;
+  return (up - down) / (2 * eps);
+}
+
 export function gradcheck(
   name: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; atol?: number; rtol?: number } = {},
 ): void {
@@ -23,13 +34,7 @@ export function gradcheck(
   inputs.forEach((x, xi) => {
     const g = x.grad ?? new Float32Array(x.size);
     for (let i = 0; i < x.size; i++) {
-      const orig = x.data[i];
-      x.data[i] = orig + eps;
-      const lp = lossAt();
-      x.data[i] = orig - eps;
-      const lm = lossAt();
-      x.data[i] = orig;
-      const num = (lp - lm) / (2 * eps);
+      const num = centralDifference(x.data, i, eps, lossAt);
       const diff = Math.abs(num - g[i]);
       if (diff > atol + rtol * Math.abs(num)) {
         assert.fail(`${name}: input ${xi} element ${i}: autograd ${g[i]} vs finite difference ${num}`);
