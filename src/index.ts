@@ -25,6 +25,7 @@ export { SGD, type SGDOptions } from './optim/sgd.js';
 export { RMSProp, type RMSPropOptions } from './optim/rmsprop.js';
 export { Adam, type AdamOptions } from './optim/adam.js';
 export { Adagrad, type AdagradOptions } from './optim/adagrad.js';
+export { Muon, muonGroups, newtonSchulz, MUON_DEFAULTS, type MuonOptions } from './optim/muon.js';
 export { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, checkOptimizerOptions, type OptimizerName } from './optim/registry.js';
 export * as quant from './quant/index.js';
 export { GGMLType, ggmlTypeInfo, ggmlTypeName, ggmlTypeFromName, ggmlByteSize } from './quant/types.js';

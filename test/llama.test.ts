@@ -16,6 +16,7 @@ import { rmsNorm } from '../src/tensor/rmsnorm.js';
 import { rope, ropeInvFreq, ropePositions } from '../src/tensor/rope.js';
 import { silu, swiglu } from '../src/tensor/silu.js';
 import { repeatKv } from '../src/tensor/repeat-kv.js';
+import { causalAttention } from '../src/tensor/nnops.js';
 import { Llama, LLAMA_PRESETS, LLAMA_7B, llamaParamCount, swigluHidden, type LlamaConfig } from '../src/models/llama.js';
 import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
@@ -34,6 +35,26 @@ test('ops: RMSNorm, RoPE (shared and per-row positions), SiLU, SwiGLU, repeatKv 
   gradcheck('swiglu', swiglu, [r(3, 5), r(3, 5)]);
   gradcheck('swiglu of one tensor', (x) => swiglu(x, x), [r(3, 5)]);
   gradcheck('repeatKv', (x) => repeatKv(x, 3), [r(2, 2, 3, 2)]);
+});
+
+test('grouped-query attention reads each kv head in place: equal to repeatKv then attention (values and gradients, every backend)', async () => {
+  for (const backend of ['js', 'wasm', 'blas'] as const) {
+    await initBackend({ backend, threads: 2 });
+    const g = new Rng(11);
+    // B 2, 4 query heads on 2 kv heads, 3 queries after 2 cached positions (Tk 5), hs 4; row 1 left-padded by 1
+    const q = Tensor.randn([2, 4, 3, 4], g, 1, 0, true), k = Tensor.randn([2, 2, 5, 4], g, 1, 0, true), v = Tensor.randn([2, 2, 5, 4], g, 1, 0, true);
+    const keyStart = Int32Array.from([0, 1]);
+    const w = Tensor.randn([2, 4, 3, 4], g);
+    const run = (grouped: boolean): number[][] => {
+      for (const t of [q, k, v]) t.grad = null;
+      const y = grouped ? causalAttention(q, k, v, keyStart) : causalAttention(q, repeatKv(k, 2), repeatKv(v, 2), keyStart);
+      y.backward(w.data.slice());
+      return [y.data, q.grad!, k.grad!, v.grad!].map((a) => Array.from(a));
+    };
+    const [want, got] = [run(false), run(true)];
+    want.forEach((a, j) => a.forEach((x, i) => assert.ok(Math.abs(x - got[j][i]) <= 1e-5, `${backend}: ${['y', 'dq', 'dk', 'dv'][j]}[${i}] ${got[j][i]} vs ${x}`)));
+  }
+  assert.throws(() => causalAttention(r(1, 3, 2, 4), r(1, 2, 2, 4), r(1, 2, 2, 4)), /3 query heads cannot share 2 key and 2 value heads/);
 });
 
 test('ops: values by hand', () => {

@@ -49,6 +49,26 @@ test('adam, rmsprop and adagrad train; their options reach the config', () => {
   }
 });
 
+test('--optimizer muon: hidden matrices by Muon, the rest by AdamW; weight decay kept; --resume continues the same trajectory', () => {
+  const muon = ['--optimizer', 'muon', '--ns-steps', '4', '--adjust-lr-fn', 'original', '--lr', '0.01', '--lr-decay-iters', '6', '--eval-interval', '3', ...tiny];
+  const straight = path.join(tmp, 'muon-straight'), split = path.join(tmp, 'muon-split');
+  const a = run('train', '--out', straight, '--max-iters', '6', ...muon);
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /muon, lr 0.01/);
+  const c = config(straight);
+  assert.deepEqual(c.train.optimizerOptions, { nsSteps: 4, adjustLrFn: 'original' });
+  assert.equal(c.train.weightDecay, 0.1, "Muon's weight decay is decoupled, as AdamW's");
+  assert.equal(run('train', '--out', split, '--max-iters', '3', ...muon).code, 0);
+  const r = run('train', '--out', split, '--resume', '--max-iters', '6', ...tiny);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(weights(split), weights(straight));
+  const bad = run('train', '--out', path.join(tmp, 'muon-bad'), '--optimizer', 'muon', '--adjust-lr-fn', 'fast', '--max-iters', '2', ...tiny);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /muon: adjustLrFn must be original or match_rms_adamw, got fast/);
+  assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
+  assert.ok(!fs.existsSync(path.join(tmp, 'muon-bad', 'checkpoint')), 'nothing written');
+});
+
 test('optimizer and model flags that do not apply are refused in one line', () => {
   const cases: [string[], RegExp][] = [
     [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to --optimizer adam/],

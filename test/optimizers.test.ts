@@ -81,7 +81,8 @@ test('optimizers match PyTorch over 20 steps', async () => {
     }
     assert.equal(opt.step, STEPS);
   }
-  assert.deepEqual([...seen].sort(), [...OPTIMIZER_NAMES].sort(), 'every optimizer has a fixture');
+  // muon's fixtures (two matrices and a bias) are test/fixtures/optim-muon/, replayed by test/muon.test.ts
+  assert.deepEqual([...seen, 'muon'].sort(), [...OPTIMIZER_NAMES].sort(), 'every optimizer has a fixture');
   console.log(`# ${files.length} configurations × ${STEPS} steps: max relative |Δ| ${worst.toExponential(2)}`);
 });
 
@@ -133,7 +134,7 @@ test('parameters without a gradient are left alone', () => {
 test('createOptimizer refuses bad names and options with one line naming them', () => {
   const g: ParamGroup[] = [{ params: [], weightDecay: 0 }];
   const bad: [string, Record<string, unknown>, RegExp][] = [
-    ['lion', {}, /optimizer must be one of adamw, sgd, rmsprop, adam, adagrad; got "lion"/],
+    ['lion', {}, /optimizer must be one of adamw, sgd, rmsprop, adam, adagrad, muon; got "lion"/],
     ['sgd', { beta1: 0.9 }, /sgd: unknown option "beta1"/],
     ['sgd', { momentum: '0.9' }, /sgd: momentum must be a finite number/],
     ['sgd', { nesterov: 1 }, /sgd: nesterov must be true or false/],

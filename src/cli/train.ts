@@ -53,19 +53,21 @@ export const TRAIN_OPTS: OptTable = {
   warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
   lrDecayIters: { type: 'int', help: 'cosine decay length (default, or 0: max-iters)' },
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
-  momentum: { type: 'number', help: 'sgd, rmsprop: momentum (default 0)' },
+  momentum: { type: 'number', help: 'sgd, rmsprop: momentum (default 0); muon: μ (default 0.95)' },
   dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
-  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum' },
+  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum (muon: on unless --no-nesterov)' },
+  nsSteps: { type: 'int', help: 'muon: Newton–Schulz iterations (default 5)' },
+  adjustLrFn: { type: 'string', help: "muon: lr per matrix shape, match_rms_adamw (default: AdamW's lr carries over) or original (Keller Jordan's)" },
   alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
   centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
   amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
-  eps: { type: 'number', help: 'adamw, adam, rmsprop, adagrad: term added to the denominator' },
+  eps: { type: 'number', help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm' },
   lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
   initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
-  weightDecay: { type: 'number', default: D.weightDecay, help: 'weight decay (Linear weights only): decoupled for adamw; L2 for the others, whose default is 0' },
+  weightDecay: { type: 'number', default: D.weightDecay, help: 'weight decay (Linear weights only): decoupled for adamw and muon; L2 for the others, whose default is 0' },
   decayEmbeddings: { type: 'bool', help: "also decay the embeddings (nanoGPT's rule: every ≥2-D parameter)" },
-  beta1: { type: 'number', default: D.beta1, help: 'adamw, adam: β1' },
-  beta2: { type: 'number', default: D.beta2, help: 'adamw, adam: β2' },
+  beta1: { type: 'number', default: D.beta1, help: "adamw, adam, muon's AdamW part: β1" },
+  beta2: { type: 'number', default: D.beta2, help: "adamw, adam, muon's AdamW part: β2" },
   gradClip: { type: 'number', default: D.gradClip, help: 'clip the global gradient norm (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, help: 'evaluate (and checkpoint) every N steps' },
   evalIters: { type: 'int', default: D.evalIters, help: 'batches per loss estimate' },
@@ -98,13 +100,13 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
 }
 
 /** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
-const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'beta1', 'beta2'];
+const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'nsSteps', 'adjustLrFn', 'beta1', 'beta2'];
 
 
 /**
  * --optimizer and its options as the train config stores them. Flags the chosen optimizer does not take are
  * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's).
- * Optimizers other than AdamW get weight decay 0 unless --weight-decay is given (PyTorch's default).
+ * Optimizers other than AdamW and Muon get weight decay 0 unless --weight-decay is given (PyTorch's default).
  */
 function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'> {
   const given = OPTIMIZER_FLAGS.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
@@ -119,9 +121,10 @@ function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'op
     if (o._given.has(k) && !(k in takes)) throw new UsageError(`train: --${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
   }
   if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
-  const options: Record<string, number | boolean> = {};
-  for (const k of given) options[k] = o[k] as number | boolean;
-  return { optimizer: name, optimizerOptions: options, ...(name !== 'adamw' && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
+  const options: Record<string, number | boolean | string> = {};
+  for (const k of given) options[k] = o[k] as number | boolean | string;
+  const decoupled = name === 'adamw' || name === 'muon';
+  return { optimizer: name, optimizerOptions: options, ...(!decoupled && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
 }
 
 /** --arch, --preset and the config overrides the chosen model type allows */

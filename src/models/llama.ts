@@ -17,7 +17,6 @@ import { causalAttention } from '../tensor/nnops.js';
 import { rmsNorm } from '../tensor/rmsnorm.js';
 import { rope, ropePositions } from '../tensor/rope.js';
 import { swiglu } from '../tensor/silu.js';
-import { repeatKv } from '../tensor/repeat-kv.js';
 import { KVCache } from './kv-cache.js';
 import { kvAttention } from '../tensor/kv-attention.js';
 import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelOutput } from './model.js';
@@ -75,7 +74,7 @@ class Attention extends Module {
     s.cache?.append(s.layer, k, v);
     const y = s.cache
       ? kvAttention(q, s.cache.view(s.layer), s.keyStart)
-      : causalAttention(q, repeatKv(k, H / K), repeatKv(v, H / K), s.keyStart); // (B, nh, T, hs)
+      : causalAttention(q, k, v, s.keyStart); // (B, nh, T, hs), each kv head read in place by its group
     return this.resid.forward(this.o_proj.forward(mergeHeads(y))); // (B, T, C)
   }
 }

@@ -9,6 +9,8 @@ export interface ParamGroup {
   weightDecay: number;
   /** multiplies the learning rate given to update() for this group (default 1; LoRA+'s B matrices, loraPlusGroups) */
   lrScale?: number;
+  /** hidden-layer weight matrices whose updates Muon orthogonalises (muonGroups); other optimizers ignore it */
+  muon?: boolean;
 }
 
 export interface Optimizer {

@@ -2,17 +2,18 @@
 // { lr: 0.1, momentum: 0.9 }). Options are checked here — unknown names and wrong types get one line naming
 // the option — and ranges by each optimizer's constructor. Weight decay is not an option: it belongs to the
 // parameter groups (ParamGroup.weightDecay, see weightDecayGroups), L2 for SGD/RMSProp/Adam/Adagrad and
-// decoupled for AdamW.
+// decoupled for AdamW and Muon.
 import { AdamW, type AdamWOptions } from './adamw.js';
 import { SGD } from './sgd.js';
 import { RMSProp } from './rmsprop.js';
 import { Adam } from './adam.js';
 import { Adagrad } from './adagrad.js';
+import { Muon, type MuonOptions } from './muon.js';
 import type { Optimizer, ParamGroup } from './optimizer.js';
 
-export type OptimizerName = 'adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad';
+export type OptimizerName = 'adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad' | 'muon';
 
-type Kind = 'number' | 'boolean';
+type Kind = 'number' | 'boolean' | 'string';
 
 /** every optimizer's options (camelCase) and their types, e.g. for --help */
 export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, Readonly<Record<string, Kind>>>> = {
@@ -21,6 +22,7 @@ export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, Readonly<Record<s
   rmsprop: { lr: 'number', alpha: 'number', eps: 'number', momentum: 'number', centered: 'boolean' },
   adam: { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', amsgrad: 'boolean' },
   adagrad: { lr: 'number', lrDecay: 'number', initialAccumulatorValue: 'number', eps: 'number' },
+  muon: { lr: 'number', momentum: 'number', nesterov: 'boolean', nsSteps: 'number', eps: 'number', adjustLrFn: 'string', beta1: 'number', beta2: 'number', adamEps: 'number' },
 };
 
 export const OPTIMIZER_NAMES = Object.keys(OPTIMIZER_OPTIONS) as OptimizerName[];
@@ -36,9 +38,9 @@ const camel = (k: string): string => k.replace(/[_-]([a-z0-9])/g, (_, c: string)
  * Checks opts against the optimizer's options: keys in camelCase, snake_case or kebab-case; undefined values
  * are left out. Throws a one-line Error naming the option that is unknown or of the wrong type.
  */
-export function checkOptimizerOptions(name: OptimizerName, opts: Readonly<Record<string, unknown>>): Record<string, number | boolean> {
+export function checkOptimizerOptions(name: OptimizerName, opts: Readonly<Record<string, unknown>>): Record<string, number | boolean | string> {
   const spec = OPTIMIZER_OPTIONS[name];
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, number | boolean | string> = {};
   for (const [raw, v] of Object.entries(opts)) {
     if (v === undefined) continue;
     const k = camel(raw);
@@ -47,7 +49,8 @@ export function checkOptimizerOptions(name: OptimizerName, opts: Readonly<Record
     if (!kind) throw new Error(`${name}: unknown option "${raw}" (options: ${Object.keys(spec).join(', ')})`);
     if (kind === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${name}: ${k} must be a finite number, got ${String(v)}`);
     if (kind === 'boolean' && typeof v !== 'boolean') throw new Error(`${name}: ${k} must be true or false, got ${String(v)}`);
-    out[k] = v as number | boolean;
+    if (kind === 'string' && typeof v !== 'string') throw new Error(`${name}: ${k} must be a word, got ${String(v)}`);
+    out[k] = v as number | boolean | string;
   }
   return out;
 }
@@ -64,8 +67,9 @@ function checkAdamW(o: Partial<AdamWOptions>): Partial<AdamWOptions> {
 }
 
 /**
- * The optimizer called `name` ('adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad') over `groups`, with
- * PyTorch's defaults for options not given (AdamW: the project's ADAMW_DEFAULTS, nanoGPT's β2 = 0.99). Throws a one-line Error naming the optimizer or option at fault.
+ * The optimizer called `name` ('adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad' | 'muon') over `groups`, with
+ * PyTorch's defaults for options not given (AdamW: the project's ADAMW_DEFAULTS, nanoGPT's β2 = 0.99; Muon:
+ * MUON_DEFAULTS, which scale its lr as Moonshot's match_rms_adamw; it orthogonalises the groups muonGroups marks). Throws a one-line Error naming the optimizer or option at fault.
  */
 export function createOptimizer(name: string, groups: ParamGroup[], opts: Readonly<Record<string, unknown>> = {}): Optimizer {
   if (!isOptimizerName(name)) throw new Error(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}; got "${name}"`);
@@ -81,5 +85,7 @@ export function createOptimizer(name: string, groups: ParamGroup[], opts: Readon
       return new Adam(groups, o);
     case 'adagrad':
       return new Adagrad(groups, o);
+    case 'muon':
+      return new Muon(groups, o as Partial<MuonOptions>);
   }
 }

@@ -157,35 +157,38 @@ export function causalSelfAttention(qkv: Tensor, H: number): Tensor {
 }
 
 /**
- * Causal scaled dot-product attention, fused: q, k, v (B, nh, T, hs) → (B, nh, T, hs).
+ * Causal scaled dot-product attention, fused: q (B, nh, T, hs), k, v (B, nkv, T, hs) → (B, nh, T, hs).
  *   att = softmax(mask(q·kᵀ / √hs));  y = att·v
  * Position t attends to positions ≤ t. With `kvOffset` > 0 (KV cache), q holds the last Tq positions of a
  * sequence whose keys/values k, v hold all Tk = kvOffset + Tq positions.
+ * Grouped-query attention (nkv < nh, nh = nkv·nRep): query head h reads kv head ⌊h / nRep⌋, as transformers'
+ * repeat_kv, without repeating k and v — the nRep query heads of a group are consecutive in memory, so they
+ * are one (nRep·Tq, hs) block against their kv head's (Tk, hs), and the products batch over (B, nkv).
  * `keyStart` (one entry per batch row) hides keys before it: left padding in a batch of prompts of different
- * lengths. A query with no visible key (a padding position) gets zeros.
+ * lengths. A query with no visible key (a padding position) gets zeros. Throws when nh is not a multiple of nkv.
  */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor, keyStart?: Int32Array): Tensor {
   const [B, H, Tq, hs] = q.shape;
-  const Tk = k.shape[2];
-  const kvOffset = Tk - Tq;
-  const BH = B * H;
+  const [, K, Tk] = k.shape;
+  if (!(K >= 1 && H % K === 0) || v.shape[1] !== K) throw new Error(`causalAttention: ${H} query heads cannot share ${K} key and ${v.shape[1]} value heads`);
+  const BK = B * K, M = (H / K) * Tq; // (B, nkv) groups of nRep·Tq query rows
   const scale = 1 / Math.sqrt(hs);
-  const att = allocUninit(BH * Tq * Tk); // (B, nh, Tq, Tk)
+  const att = allocUninit(B * H * Tq * Tk); // (B, nh, Tq, Tk) = (B, nkv, nRep·Tq, Tk)
   const be = backend();
   be.matmul(q.data, k.data, att, {
-    batch: BH, M: Tq, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
-    strideA: Tq * hs, strideB: Tk * hs, strideC: Tq * Tk,
+    batch: BK, M, N: Tk, K: hs, transA: false, transB: true, accumulate: false,
+    strideA: M * hs, strideB: Tk * hs, strideC: M * Tk,
   });
   // scale, mask the future (and any padding), softmax row by row over the visible keys [lo, visible):
   // row r is query r % Tq, sees keys up to (r % Tq) + kvOffset and from keyStart[batch row] on
-  be.causalSoftmax(att, BH * Tq, Tq, Tk, scale, keyStart ?? null, H * Tq);
-  const out = allocUninit(BH * Tq * hs);
+  be.causalSoftmax(att, B * H * Tq, Tq, Tk, scale, keyStart ?? null, H * Tq);
+  const out = allocUninit(B * H * Tq * hs);
   be.matmul(att, v.data, out, {
-    batch: BH, M: Tq, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
-    strideA: Tq * Tk, strideB: Tk * hs, strideC: Tq * hs,
+    batch: BK, M, N: hs, K: Tk, transA: false, transB: false, accumulate: false,
+    strideA: M * Tk, strideB: Tk * hs, strideC: M * hs,
   });
   // masked entries (future, padding) have att = 0, so they get no gradient
-  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => attentionBackwardFromProbs(o.grad!, q, k, v, att, att, null, { BH, Tq, Tk, hs, scale }));
+  return Tensor.fromOp(out, [B, H, Tq, hs], [q, k, v], (o) => attentionBackwardFromProbs(o.grad!, q, k, v, att, att, null, { BH: BK, Tq: M, Tk, hs, scale }));
 }
 
 export interface AttentionDims { BH: number; Tq: number; Tk: number; hs: number; scale: number }

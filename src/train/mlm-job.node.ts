@@ -14,7 +14,7 @@ import { Trainer, type TrainConfig } from './trainer.js';
 import { MaskedLanguageModeling, packSequences, wordPieceMasking } from './mlm.js';
 import { loadCheckpoint } from './checkpoint.node.js';
 import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
-import { optimizerFactory, validateJobTrainConfig, type JobTrainConfig } from './pretrain-job.node.js';
+import { validateJobTrainConfig, type JobTrainConfig } from './pretrain-job.node.js';
 
 /** MLM pretraining's defaults where they differ from TRAIN_DEFAULTS (BERT: AdamW, lr 1e-4 at scale; higher for tiny models) */
 export const MLM_DEFAULTS: Partial<TrainConfig> = {
@@ -70,7 +70,7 @@ export async function runMlmJob(job: MlmJob, log: (l: string) => void = (l) => p
   const nDev = Math.floor(seqs.length * job.devFraction);
   const masking = wordPieceMasking(tokenizer, job.wholeWord, job.maskProb);
   const objective = new MaskedLanguageModeling(seqs.slice(0, seqs.length - nDev), seqs.slice(seqs.length - nDev), masking, tokenizer.tokenToId('[PAD]')!);
-  const trainer = new Trainer(model, objective, { ...MLM_DEFAULTS, ...job.train }, { optimizer: optimizerFactory(job.train) });
+  const trainer = new Trainer(model, objective, { ...MLM_DEFAULTS, ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
   const c = trainer.config;
   log(`model: ${model.describe()} — ${(model.numParams() / 1e6).toFixed(2)}M parameters, WordPiece vocabulary of ${tokenizer.vocabSize}`);

@@ -11,9 +11,8 @@ import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { createOptimizer } from '../optim/registry.js';
 import { checkMemoryBounds } from './memory-bounds.js';
-import { resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
+import { configuredOptimizer, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
@@ -21,7 +20,7 @@ import { loadCheckpoint } from './checkpoint.node.js';
 import { evalLine, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 
 /** the trainer's config plus the optimizer: its name ('adamw' when absent) and options (src/optim/registry.ts) */
-export type JobTrainConfig = Partial<TrainConfig> & { optimizer?: string; optimizerOptions?: Record<string, number | boolean> };
+export type JobTrainConfig = Partial<TrainConfig> & { optimizer?: string; optimizerOptions?: Record<string, number | boolean | string> };
 
 export interface TrainJob {
   text: string;
@@ -118,24 +117,12 @@ function describeRun(job: TrainJob, r: Restored, tokens: Int32Array, splits: Tok
 }
 
 /**
- * The trainer's optimizer factory for train.optimizer / train.optimizerOptions (Adam and AdamW take β1 and β2
- * from the train config); undefined for the default, the Trainer's own AdamW. Bad names or options throw one
- * line naming them when the Trainer is built, before anything is written.
- */
-export function optimizerFactory(train: JobTrainConfig): TrainerOptions['optimizer'] {
-  const name = train.optimizer;
-  if (name === undefined) return undefined;
-  const options = train.optimizerOptions ?? {};
-  return (groups, c) => createOptimizer(name, groups, { ...(name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {}), ...options });
-}
-
-/**
  * Checks a job's train config and its optimizer's options (built once over no parameters) before any work;
  * throws one line naming the setting, e.g. "sgd: momentum must be ≥ 0, got -1". Every training job calls it.
  */
 export function validateJobTrainConfig(train: JobTrainConfig): void {
   validateTrainConfig(train);
-  optimizerFactory(train)?.([], { ...TRAIN_DEFAULTS, ...train });
+  if (train.optimizer !== undefined) configuredOptimizer([], { ...TRAIN_DEFAULTS, ...train });
 }
 
 /**
@@ -169,7 +156,7 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);
   usableSamplePrompt(job, r.tokenizer, tokens[0], log);
-  const trainer = new Trainer(r.model, new Pretraining(splits), job.train, { tokenizer: r.tokenizer, optimizer: optimizerFactory(job.train) });
+  const trainer = new Trainer(r.model, new Pretraining(splits), job.train, { tokenizer: r.tokenizer });
   describeRun(job, r, tokens, splits, trainer, log);
   if (isFittable(r.model)) return runFitJob(job, r, trainer, folder, log);
   if (r.state) trainer.restore(r.state.trainer, r.state.moments);

@@ -7,6 +7,8 @@
 import type { LanguageModel } from '../models/model.js';
 import { AdamW } from '../optim/adamw.js';
 import { loraPlusGroups, weightDecayGroups, type Optimizer, type ParamGroup } from '../optim/optimizer.js';
+import { muonGroups } from '../optim/muon.js';
+import { createOptimizer } from '../optim/registry.js';
 import { cosineLr } from '../optim/schedule.js';
 import { Rng, type RngState } from '../tensor/rng.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
@@ -41,7 +43,7 @@ export interface TrainConfig {
   seed: number;
   /** the optimizer's name in src/optim/registry.ts (default adamw) and its own options; saved so --resume rebuilds it */
   optimizer?: string;
-  optimizerOptions?: Record<string, number | boolean>;
+  optimizerOptions?: Record<string, number | boolean | string>;
   /** LoRA+: the LoRA B factors learn at this many times lr (1 = plain LoRA; PEFT's loraplus_lr_ratio, e.g. 4–16) */
   loraplusLrRatio: number;
 }
@@ -121,6 +123,26 @@ export function resumeChangeNotes(saved: Partial<TrainConfig>, given: Partial<Tr
   const changed = Object.entries(given).filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(was[k]));
   if (!changed.length) return [];
   return [`note: resuming with ${changed.map(([k, v]) => `--${kebab(k)} ${show(was[k])} → ${show(v)}`).join(', ')} (given now)`];
+}
+
+/**
+ * The optimizer the config names (`optimizer`, `optimizerOptions`: src/optim/registry.ts) over `groups`;
+ * AdamW with the config's betas when it names none. Adam, AdamW and Muon (for its AdamW part) take β1 and β2
+ * from the config. Throws one line naming the optimizer or option at fault.
+ */
+export function configuredOptimizer(groups: ParamGroup[], c: TrainConfig): Optimizer {
+  const name = c.optimizer ?? 'adamw';
+  if (name === 'adamw' && !c.optimizerOptions) return new AdamW(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
+  const betas = name === 'adam' || name === 'adamw' || name === 'muon' ? { beta1: c.beta1, beta2: c.beta2 } : {};
+  return createOptimizer(name, groups, { lr: c.lr, ...betas, ...c.optimizerOptions });
+}
+
+/**
+ * The weight matrices of a model's hidden layers, which Muon orthogonalises: its decayed 2-D weights less the
+ * output heads (`lm_head`, `head`, `score`), which stay with AdamW as Muon's reference prescribes.
+ */
+export function hiddenMatrixNames(model: LanguageModel): Set<string> {
+  return new Set([...model.decayedParameterNames()].filter((n) => !/(^|\.)(lm_head|head|score)\.weight$/.test(n)));
 }
 
 /** "a whole number ≥ 1", "a number in [0, 1)" */
@@ -211,8 +233,9 @@ export class Trainer {
     const named = model.namedParameters().filter(([, p]) => p.requiresGrad);
     this.names = new Map(named.map(([n, p]) => [p, n]));
     this.trainable = named.map(([, p]) => p);
-    const groups = loraPlusGroups(weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings), named, this.config.loraplusLrRatio);
-    const make = opts.optimizer ?? ((g, c) => new AdamW(g, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 }));
+    let groups = loraPlusGroups(weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings), named, this.config.loraplusLrRatio);
+    if (this.config.optimizer === 'muon') groups = muonGroups(groups, named, hiddenMatrixNames(model));
+    const make = opts.optimizer ?? configuredOptimizer;
     this.optimizer = make(groups, this.config);
     this.rng = new Rng(objective.dataSeed(this.config.seed));
     this.state = {
