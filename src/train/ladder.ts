@@ -44,9 +44,9 @@ export interface LadderRung {
  * registry's 'ladder' preset. The GPT rung is a decoder-only transformer of 3 layers × 80 with LLaMA's blocks
  * (RoPE, RMSNorm, SwiGLU, 2 key/value heads; `--arch llama`), which reached a lower dev loss than nanoGPT's GPT-2
  * blocks at the same budget (`--only GPT-2` still runs those; LADDER_OPTIONAL_RUNGS). Every gradient rung trains
- * with Muon (src/optim/muon.ts), which lowered every one's dev loss at the same budget against AdamW (on the whole
- * dev part of tinyshakespeare: MLP 1.698 → 1.692, RNN 1.626 → 1.580, LSTM 1.618 → 1.562, GRU 1.585 → 1.561, GPT
- * 1.619 → 1.565). Learning rates were tuned with AdamW at that budget (dev loss on 20k dev characters): RNN and GRU
+ * with Muon (src/optim/muon.ts), which lowered every one's dev loss at the same budget against AdamW (2-minute
+ * ladders on the whole dev part of tinyshakespeare: MLP 1.698 → 1.692, RNN 1.626 → 1.577, LSTM 1.618 → 1.555, GRU
+ * 1.585 → 1.561, GPT 1.619 (2 × 96) → 1.564 (3 × 80)). Learning rates were tuned with AdamW at that budget (dev loss on 20k dev characters): RNN and GRU
  * 1e-2 (of 3e-3, 1e-2, 2e-2), LSTM 2e-2 (of 3e-3, 1e-2, 2e-2); the GPT's 3.5e-3 with Muon (of 2.5e-3, 3.5e-3,
  * 5e-3, whole dev); the MLP keeps 3e-3 (not tuned). The n-gram rung is the classic trigram; higher orders (the
  * CLI's --ngram-orders) are a strong character baseline that short neural runs do not reach.
