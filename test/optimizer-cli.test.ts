@@ -67,6 +67,9 @@ test('--optimizer muon: hidden matrices by Muon, the rest by AdamW; weight decay
   assert.match(bad.err, /muon: adjustLrFn must be original or match_rms_adamw, got fast/);
   assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
   assert.ok(!fs.existsSync(path.join(tmp, 'muon-bad', 'checkpoint')), 'nothing written');
+  // a count-based model has nothing for an optimizer: --optimizer muon fits it as any other does
+  const ng = run('train', '--arch', 'ngram', '--order', '2', '--optimizer', 'muon', '--block-size', '16', '--data', data, '--out', path.join(tmp, 'muon-ngram'), '--eval-iters', '2', '--sample-at', '', '--threads', '1');
+  assert.equal(ng.code, 0, ng.err);
 });
 
 test('optimizer and model flags that do not apply are refused in one line', () => {

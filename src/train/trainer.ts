@@ -234,7 +234,8 @@ export class Trainer {
     this.names = new Map(named.map(([n, p]) => [p, n]));
     this.trainable = named.map(([, p]) => p);
     let groups = loraPlusGroups(weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings), named, this.config.loraplusLrRatio);
-    if (this.config.optimizer === 'muon') groups = muonGroups(groups, named, hiddenMatrixNames(model));
+    // Muon for the hidden matrices (a count-based model such as the n-gram has no parameters to give it)
+    if (this.config.optimizer === 'muon' && named.length) groups = muonGroups(groups, named, hiddenMatrixNames(model));
     const make = opts.optimizer ?? configuredOptimizer;
     this.optimizer = make(groups, this.config);
     this.rng = new Rng(objective.dataSeed(this.config.seed));
