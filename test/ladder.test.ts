@@ -88,12 +88,17 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.equal(j.rows[3].arch, 'gpt', '--only GPT-2 adds the GPT-2-block transformer');
   assert.equal(j.settings.steps, 2);
   assert.equal(j.settings.rungSteps, 'MLP=2,GRU=2,GPT-2=2');
-  assert.match(printed, /--rung-steps MLP=2,GRU=2,GPT-2=2/);
+  assert.match(printed, /gptlab ladder … --preset tiny --seed 1337 --rung-steps MLP=2,GRU=2,GPT-2=2/);
   assert.match(printed, /model\s+size\s+train s\s+steps\s+dev loss\s+perplexity\s+bits\/char/);
   const md = fs.readFileSync(path.join(out, 'ladder.md'), 'utf8');
   assert.ok(md.includes('| GRU |'));
   assert.match(md, /- steps per rung \(--rung-steps\): MLP=2,GRU=2,GPT-2=2/, 'ladder.md names its settings in words');
+  assert.match(md, /- GRU: GRU LM: .*; muon, lr 0\.01, batch 32/, 'ladder.md says how each rung trained');
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));
+  await assert.rejects(ladderCommand(['--eval-tokens', '-1']), /--eval-tokens must be at least 0/);
+  const one = path.join(dir, 'one.txt');
+  fs.writeFileSync(one, 'a');
+  await assert.rejects(ladderCommand(['--data', one, '--only', 'bigram', '--out', path.join(dir, 'one-out'), '--threads', '1'], () => {}), /one\.txt with --split 90\/10: ladder: the dev part has fewer than 2 tokens/);
   await assert.rejects(ladderCommand(['--only', 'transformer']), /--only: unknown rung "transformer"/);
   await assert.rejects(ladderCommand(['--only', 'Trigram,ngram,foo']), /--only: unknown rung "foo"/, 'ngram and trigram name the n-gram rung');
   await assert.rejects(ladderCommand(['--budget', 'soon']), /--budget must be a duration/);

@@ -58,15 +58,24 @@ test('--optimizer muon: hidden matrices by Muon, the rest by AdamW; weight decay
   const c = config(straight);
   assert.deepEqual(c.train.optimizerOptions, { nsSteps: 4, adjustLrFn: 'original' });
   assert.equal(c.train.weightDecay, 0.1, "Muon's weight decay is decoupled, as AdamW's");
+  const info = run('info', path.join(straight, 'checkpoint'));
+  assert.match(info.out, /optimizer {2}muon, lr 0\.01, nsSteps 4, adjustLrFn original/);
   assert.equal(run('train', '--out', split, '--max-iters', '3', ...muon).code, 0);
   const r = run('train', '--out', split, '--resume', '--max-iters', '6', ...tiny);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(weights(split), weights(straight));
-  const bad = run('train', '--out', path.join(tmp, 'muon-bad'), '--optimizer', 'muon', '--adjust-lr-fn', 'fast', '--max-iters', '2', ...tiny);
-  assert.notEqual(bad.code, 0);
-  assert.match(bad.err, /muon: adjustLrFn must be original or match_rms_adamw, got fast/);
-  assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
-  assert.ok(!fs.existsSync(path.join(tmp, 'muon-bad', 'checkpoint')), 'nothing written');
+  for (const [flags, re] of [
+    [['--adjust-lr-fn', 'fast'], /--adjust-lr-fn must be one of match_rms_adamw, original/],
+    [['--ns-steps', '0'], /--ns-steps must be/],
+    [['--momentum', '1'], /train: --momentum \(muon\) must be in \[0, 1\), got 1/],
+    [['--eps', '0'], /train: --eps \(muon\) must be > 0, got 0/],
+  ] as const) {
+    const bad = run('train', '--out', path.join(tmp, 'muon-bad'), '--optimizer', 'muon', ...flags, '--max-iters', '2', ...tiny);
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, re);
+    assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
+    assert.ok(!fs.existsSync(path.join(tmp, 'muon-bad')), 'nothing written');
+  }
   // a count-based model has nothing for an optimizer: --optimizer muon fits it as any other does
   const ng = run('train', '--arch', 'ngram', '--order', '2', '--optimizer', 'muon', '--block-size', '16', '--data', data, '--out', path.join(tmp, 'muon-ngram'), '--eval-iters', '2', '--sample-at', '', '--threads', '1');
   assert.equal(ng.code, 0, ng.err);
@@ -120,11 +129,11 @@ test('--arch lstm through the commands: train, resume, sample, eval', () => {
   assert.ok(JSON.parse(e.out).tokens > 1000);
 });
 
-test('train --arch bert checks its optimizer as --arch gpt does; --preset, --n-head and --whole-word are checked before data loads', () => {
+test('train --arch bert checks its optimizer flags as --arch gpt does; --preset, --n-head and --whole-word are checked before data loads', () => {
   const bad = path.join(tmp, 'bert-bad');
   const r = run('train', '--arch', 'bert', '--demo', '--optimizer', 'sgd', '--momentum', '-1', '--out', bad, '--threads', '1');
   assert.notEqual(r.code, 0);
-  assert.match(r.err, /sgd: momentum must be ≥ 0, got -1/);
+  assert.match(r.err, /train: --momentum must be at least 0, got -1/);
   assert.equal(fs.existsSync(bad), false, 'nothing written');
   const preset = run('train', '--data', path.join(tmp, 'missing.txt'), '--preset', 'huge');
   assert.equal(preset.code, 2);

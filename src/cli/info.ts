@@ -46,7 +46,10 @@ export async function infoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ck = loadAnyCheckpoint(dir);
-  const plus = (ck.config as { train?: { loraplusLrRatio?: number } }).train?.loraplusLrRatio;
+  const train = (ck.config as { train?: { loraplusLrRatio?: number; optimizer?: string; optimizerOptions?: Record<string, unknown>; lr?: number } }).train;
+  const plus = train?.loraplusLrRatio;
+  // a run's optimizer as trained (AdamW unless the train config names another) and the options given to it
+  const optimizer = train ? { name: train.optimizer ?? 'adamw', lr: train.lr, options: train.optimizerOptions ?? {} } : null;
   const lora = ck.lora ? { ...loraSummary(ck.model, ck.lora), ...(plus !== undefined && plus !== 1 ? { loraplusLrRatio: plus } : {}) } : null;
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
@@ -54,7 +57,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     folder: dir, modelType: ck.model.type, model: c, parameters: ck.model.numParameters(), nonEmbeddingParameters: ck.model.numParams(),
     tokenizer: { type: ck.tokenizer.type, vocabSize: ck.tokenizer.vocabSize, special: Object.fromEntries(ck.tokenizer.specialTokens) },
     step: ck.trainerState?.step ?? null, bestDevLoss: ck.trainerState?.bestDevLoss ?? (ck.config.meta?.devLoss as number | undefined) ?? null,
-    resumable: !!ck.trainerState, meta: ck.config.meta ?? {}, files, ...(lora ? { lora } : {}),
+    resumable: !!ck.trainerState, meta: ck.config.meta ?? {}, files, ...(lora ? { lora } : {}), ...(optimizer ? { optimizer } : {}),
   };
   if (o.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -70,6 +73,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ...(labels ? [`  ${ck.model.type === 'bert-token-cls' ? 'tags  ' : 'labels'}     ${labels.length}: ${labels.join(' ')}`] : []),
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,
+    ...(optimizer ? [`  optimizer  ${optimizer.name}${optimizer.lr !== undefined ? `, lr ${optimizer.lr}` : ''}${Object.entries(optimizer.options).map(([k, v]) => `, ${k} ${String(v)}`).join('')} (unlisted options at their defaults)`] : []),
     `  files      ${files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

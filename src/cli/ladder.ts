@@ -31,7 +31,7 @@ export const LADDER_OPTS: OptTable = {
   split: { type: 'string', default: '90/10', help: 'train/dev split by position, in percent' },
   only: { type: 'string', help: `comma-separated rungs to run (of ${ALL_RUNGS.map((r) => r.name).join(', ')}; ngram or trigram name the n-gram rung; GPT-2 is the transformer with nanoGPT's GPT-2 blocks, not run by default)` },
   preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
-  evalTokens: { type: 'int', default: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
+  evalTokens: { type: 'int', default: 0, min: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
   seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
   out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg (a new or empty one, unless --force)' },
   force: { type: 'bool', help: 'write into an --out folder that already has files (replacing an earlier ladder\'s results)' },
@@ -140,10 +140,15 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
     writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
   };
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: write });
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: write })
+    .catch((e: Error) => {
+      // too little data for a dev part: name the file and the split that made it so
+      throw /dev part has fewer than/.test(e.message) ? new Error(`${source} with --split ${o.split as string}: ${e.message}`) : e;
+    });
   const reproduce = rungStepsString(rows);
   say('\n' + ladderTable(rows));
-  if (reproduce) say(`\nthe same numbers again (any machine): gptlab ladder … --seed ${o.seed} --rung-steps ${reproduce}`);
+  const preset = o.preset ? ` --preset ${o.preset as string}` : '';
+  if (reproduce) say(`\nthe same numbers again (any machine): gptlab ladder …${preset} --seed ${o.seed} --rung-steps ${reproduce}`);
   say(`\nwrote ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg`);
   return 0;
 }

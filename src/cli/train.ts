@@ -4,7 +4,7 @@ import path from 'node:path';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
-import { OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName } from '../optim/registry.js';
+import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/dataset.js';
@@ -53,15 +53,16 @@ export const TRAIN_OPTS: OptTable = {
   warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
   lrDecayIters: { type: 'int', help: 'cosine decay length (default, or 0: max-iters)' },
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
-  momentum: { type: 'number', help: 'sgd, rmsprop: momentum (default 0); muon: μ (default 0.95)' },
+  momentum: { type: 'number', min: 0, help: 'sgd, rmsprop: momentum (default 0); muon: μ, below 1 (default 0.95)' },
   dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
   nesterov: { type: 'bool', help: 'sgd: Nesterov momentum (muon: on unless --no-nesterov)' },
-  nsSteps: { type: 'int', help: 'muon: Newton–Schulz iterations (default 5)' },
-  adjustLrFn: { type: 'string', help: "muon: lr per matrix shape, match_rms_adamw (default: AdamW's lr carries over) or original (Keller Jordan's)" },
+  nsSteps: { type: 'int', min: 1, max: 99, help: 'muon: Newton–Schulz iterations (default 5)' },
+  adjustLrFn: { type: 'string', choices: ['match_rms_adamw', 'original'], help: "muon: lr per matrix shape: match_rms_adamw (default; AdamW's lr and weight decay carry over) or original (Keller Jordan's)" },
+  adamEps: { type: 'number', min: 0, help: "muon: eps of its AdamW part (default 1e-8)" },
   alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
   centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
   amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
-  eps: { type: 'number', help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm' },
+  eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm, above 0 (default 1e-7)' },
   lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
   initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
   weightDecay: { type: 'number', default: D.weightDecay, help: 'weight decay (Linear weights only): decoupled for adamw and muon; L2 for the others, whose default is 0' },
@@ -100,7 +101,7 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
 }
 
 /** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
-const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'nsSteps', 'adjustLrFn', 'beta1', 'beta2'];
+const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'nsSteps', 'adjustLrFn', 'adamEps', 'beta1', 'beta2'];
 
 
 /**
@@ -123,8 +124,22 @@ function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'op
   if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
   const options: Record<string, number | boolean | string> = {};
   for (const k of given) options[k] = o[k] as number | boolean | string;
+  checkOptimizerFlags(name, options);
   const decoupled = name === 'adamw' || name === 'muon';
   return { optimizer: name, optimizerOptions: options, ...(!decoupled && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
+}
+
+/**
+ * The optimizer's own range checks on the flags given, before any work: its one-line error comes back naming
+ * the flag ("train: --ns-steps (muon) must be an integer in 1–99, got 0") as a usage error.
+ */
+function checkOptimizerFlags(name: OptimizerName, options: Record<string, number | boolean | string>): void {
+  try {
+    createOptimizer(name, [], options);
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^(\w+): (\w+)/, (_m, opt: string, key: string) => (key in OPTIMIZER_OPTIONS[name] ? `--${kebab(key)} (${opt})` : `${opt}: ${key}`));
+    throw new UsageError(`train: ${msg}`);
+  }
 }
 
 /** --arch, --preset and the config overrides the chosen model type allows */

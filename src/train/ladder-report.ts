@@ -26,7 +26,7 @@ const SETTING_LABELS: Record<string, string> = {
   ngramOrders: 'n-gram orders', evalTokens: 'dev tokens scored', vocab: 'vocabulary',
 };
 
-/** a Markdown document: the settings as a list, then the table */
+/** a Markdown document: the settings as a list, the table, then each rung's model and training */
 export function ladderMarkdown(rows: readonly LadderRow[], settings: Record<string, unknown>): string {
   const lines = ['# Model ladder', ''];
   for (const [k, v] of Object.entries(settings)) {
@@ -34,6 +34,7 @@ export function ladderMarkdown(rows: readonly LadderRow[], settings: Record<stri
   }
   lines.push('', `| ${HEAD.join(' | ')} |`, `| ${HEAD.map((_, j) => (j === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const r of rows) lines.push(`| ${cells(r).join(' | ')} |`);
+  lines.push('', ...rows.map((r) => `- ${r.name}: ${r.describe}`));
   return lines.join('\n') + '\n';
 }
 

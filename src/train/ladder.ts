@@ -47,9 +47,9 @@ export interface LadderRung {
  * blocks at the same budget (`--only GPT-2` still runs those; LADDER_OPTIONAL_RUNGS). Every gradient rung trains
  * with Muon (src/optim/muon.ts), which lowered every one's dev loss at the same budget against AdamW (2-minute
  * ladders on the whole dev part of tinyshakespeare: MLP 1.698 → 1.692, RNN 1.626 → 1.577, LSTM 1.618 → 1.555, GRU
- * 1.585 → 1.561, GPT 1.619 (2 × 96) → 1.564 (3 × 80)). Learning rates were tuned with AdamW at that budget (dev loss on 20k dev characters): RNN and GRU
- * 1e-2 (of 3e-3, 1e-2, 2e-2), LSTM 2e-2 (of 3e-3, 1e-2, 2e-2); the GPT's 3.5e-3 with Muon (of 2.5e-3, 3.5e-3,
- * 5e-3, whole dev); the MLP keeps 3e-3 (not tuned). The n-gram rung is the classic trigram; higher orders (the
+ * 1.585 → 1.561, GPT 1.619 (2 × 96, tied head) → 1.547 (3 × 80, own head)). Learning rates were tuned with
+ * AdamW at that budget (dev loss on 20k dev characters): RNN and GRU 1e-2 (of 3e-3, 1e-2, 2e-2), LSTM 2e-2 (of
+ * 3e-3, 1e-2, 2e-2); the GPT's 3.5e-3 with Muon (of 2.5e-3, 3.5e-3, 5e-3, whole dev); the MLP keeps 3e-3. The n-gram rung is the classic trigram; higher orders (the
  * CLI's --ngram-orders) are a strong character baseline that short neural runs do not reach.
  */
 const MUON: Partial<TrainConfig> = { optimizer: 'muon' };
@@ -133,7 +133,7 @@ export async function runLadder(o: LadderOptions): Promise<LadderRow[]> {
       const row = rung.orders ? fitNgram(o, p, rung, fitted, log) : await trainRung(o, p, rung, log);
       rows.push(row);
       o.onRow?.(rows.slice());
-      log(`${row.name}: dev loss ${row.devLoss.toFixed(4)}, ${row.steps} steps in ${row.trainSeconds.toFixed(1)} s`);
+      log(`${row.name}: dev loss ${row.devLoss.toFixed(4)}, ${row.steps} step${row.steps === 1 ? '' : 's'} in ${row.trainSeconds.toFixed(1)} s`);
     } catch (e) {
       throw new Error(`ladder: ${rung.name}: ${(e as Error).message}`);
     }
@@ -248,7 +248,10 @@ const CALIBRATION_SECONDS = 10;
 /** gradient rungs: trains for the rung's steps (given, or calibrated from the budget), then scores on dev */
 async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (l: string) => void): Promise<LadderRow> {
   const model = createRungModel(o, rung);
-  log(`${rung.name}: ${model.describe()}, ${model.numParameters().toLocaleString('en')} parameters`);
+  const c = rungConfig(o, rung, 1);
+  // what ladder.md and ladder.json record of the rung: the model, then how it trains
+  const describe = `${model.describe()}; ${c.optimizer ?? 'adamw'}, lr ${c.lr}, batch ${c.batchSize}`;
+  log(`${rung.name}: ${describe}, ${model.numParameters().toLocaleString('en')} parameters`);
   const given = o.rungSteps?.[rung.name] ?? o.steps;
   const steps = given ?? (await calibrateSteps(o, p, rung, o.budgetSeconds!));
   if (given === undefined) log(`  ${steps.toLocaleString('en')} steps fill the ${o.budgetSeconds} s budget on this machine`);
@@ -257,7 +260,7 @@ async function trainRung(o: LadderOptions, p: Prepared, rung: LadderRung, log: (
   await trainer.run({ onStep: (i) => o.onStep?.(rung.name, { step: i.step, total: steps, loss: i.loss, tokensPerSec: i.tokensPerSec }) });
   const trainSeconds = (performance.now() - t0) / 1000;
   return {
-    name: rung.name, arch: rung.arch, describe: model.describe(), size: model.numParameters(), sizeUnit: 'parameters',
+    name: rung.name, arch: rung.arch, describe, size: model.numParameters(), sizeUnit: 'parameters',
     trainSeconds, steps: trainer.state.step, ...scoreDev(o, p, model),
   };
 }
