@@ -149,6 +149,11 @@ interface Bucket {
   work: Float32Array;
 }
 
+/**
+ * Muon over parameter groups: groups marked `muon` (muonGroups) get the orthogonalised momentum update above,
+ * their matrices batched by shape; every other group gets AdamW (backend kernel) at the same lr. State by
+ * parameter name: `momentum_buffer.<name>` for Muon's matrices, `m.<name>`/`v.<name>` for AdamW's parameters.
+ */
 export class Muon implements Optimizer {
   readonly name = 'muon';
   readonly opts: MuonOptions;
@@ -166,6 +171,7 @@ export class Muon implements Optimizer {
     if (!(o.eps > 0)) throw new Error(`muon: eps must be > 0, got ${o.eps}`);
     if (o.adjustLrFn !== 'original' && o.adjustLrFn !== 'match_rms_adamw') throw new Error(`muon: adjustLrFn must be original or match_rms_adamw, got ${String(o.adjustLrFn)}`);
     for (const k of ['beta1', 'beta2'] as const) if (!(o[k] >= 0 && o[k] < 1)) throw new Error(`muon: ${k} must be in [0, 1), got ${o[k]}`);
+    if (!(o.adamEps >= 0)) throw new Error(`muon: adamEps must be ≥ 0, got ${o.adamEps}`);
     const mg = groups.filter((g) => g.muon), ag = groups.filter((g) => !g.muon);
     const byShape = new Map<string, Bucket>();
     for (const group of mg)
