@@ -86,13 +86,21 @@ export async function benchLstm(opts: { runs?: number; threads?: number; backend
   return { shape, oursMs, torchMs: torch.ms, torchNote: torch.note, threads: b.threads, backend: b.name };
 }
 
+/** the result as the lines `gptlab bench --only lstm` and this file's main print */
+export function lstmReport(r: LstmBenchResult): string[] {
+  const s = r.shape, tok = s.batch * s.seq;
+  return [
+    `LSTM LM training step (forward + backward): ${s.layers} layers × ${s.hidden} hidden, embedding ${s.embd}, vocab ${s.vocab}, B ${s.batch}, T ${s.seq}`,
+    `  gptlab (${r.backend}, ${r.threads} threads): ${r.oursMs.toFixed(1)} ms, ${Math.round((tok / r.oursMs) * 1000).toLocaleString('en')} tok/s`,
+    r.torchMs === null
+      ? `  PyTorch: ${r.torchNote}`
+      : `  ${r.torchNote}: ${r.torchMs.toFixed(1)} ms, ${Math.round((tok / r.torchMs) * 1000).toLocaleString('en')} tok/s → gptlab is ${(r.torchMs / r.oursMs).toFixed(2)}× PyTorch's speed`,
+  ];
+}
+
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'));
 if (isMain) {
   const arg = (k: string): string | undefined => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : undefined);
   const r = await benchLstm({ runs: Number(arg('--runs') ?? 10), threads: arg('--threads') ? Number(arg('--threads')) : undefined, backend: arg('--backend') as BackendName | undefined });
-  const s = r.shape, tok = s.batch * s.seq;
-  console.log(`LSTM LM training step (forward + backward): ${s.layers} layers × ${s.hidden} hidden, embedding ${s.embd}, vocab ${s.vocab}, B ${s.batch}, T ${s.seq}`);
-  console.log(`  gptlab (${r.backend}, ${r.threads} threads): ${r.oursMs.toFixed(1)} ms, ${Math.round((tok / r.oursMs) * 1000).toLocaleString('en')} tok/s`);
-  if (r.torchMs === null) console.log(`  PyTorch: ${r.torchNote}`);
-  else console.log(`  ${r.torchNote}: ${r.torchMs.toFixed(1)} ms, ${Math.round((tok / r.torchMs) * 1000).toLocaleString('en')} tok/s → gptlab is ${(r.torchMs / r.oursMs).toFixed(2)}× PyTorch's speed`);
+  for (const line of lstmReport(r)) console.log(line);
 }

@@ -215,8 +215,10 @@ async function benchServeSection(c: BenchContext): Promise<unknown> {
 
 async function benchLstmSection(c: BenchContext): Promise<unknown> {
   c.out('\n== LSTM char LM training step (2 × 256, B 32, T 64) beside PyTorch nn.LSTM ==');
-  const { benchLstm } = await import('../../bench/lstm.js');
-  return benchLstm({ threads: c.threads });
+  const { benchLstm, lstmReport } = await import('../../bench/lstm.js');
+  const r = await benchLstm({ threads: c.threads });
+  for (const line of lstmReport(r)) c.out(line);
+  return r;
 }
 
 async function benchGgufSection(c: BenchContext): Promise<unknown> {
