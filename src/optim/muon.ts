@@ -93,6 +93,11 @@ function loadOriented(g: Float32Array, rows: number, cols: number, x: Float32Arr
   else x.set(g.subarray(0, n));
   let ss = 0;
   for (let i = 0; i < n; i++) ss += x[i] * x[i];
+  scaleToUnit(x, n, ss, eps);
+}
+
+/** x[0, n) ← x / max(√ss, eps), ss being Σ x² (torch: ortho_grad.div_(ortho_grad.norm().clamp(min=eps))) */
+function scaleToUnit(x: Float32Array, n: number, ss: number, eps: number): void {
   const inv = 1 / Math.max(Math.sqrt(ss), eps);
   for (let i = 0; i < n; i++) x[i] *= inv;
 }
@@ -118,8 +123,7 @@ function momentumOriented(G: Float32Array, M: Float32Array, A: number, B: number
       x[tall ? c * A + r : j] = u;
       ss += u * u;
     }
-  const inv = 1 / Math.max(Math.sqrt(ss), eps);
-  for (let j = 0; j < n; j++) x[j] *= inv;
+  scaleToUnit(x, n, ss, eps);
 }
 
 /**

@@ -4,9 +4,8 @@
 // The bigram is the n-gram of order 2; the n-gram row is the classic trigram, or the best on dev of the orders
 // given (both interpolated modified Kneser–Ney, fitted by counting, so no budget applies to them). Gradient
 // models train with Muon (AdamW for embeddings, heads, norms and biases) from Rng(seed), batches from the seed's
-// stream, for a number of steps with a cosine
-// schedule over them: given (`steps`, or `rungSteps` per rung), or calibrated from a time budget by timing a
-// few steps first. Either way the row reports its step count, and the same counts reproduce every number.
+// stream, for a number of steps with a cosine schedule over them: given (`steps`, or `rungSteps` per rung), or
+// calibrated from a time budget by timing a few steps first. Either way the row reports its step count, and the same counts reproduce every number.
 // Browser-safe: files are src/cli/ladder.ts.
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
@@ -49,8 +48,9 @@ export interface LadderRung {
  * ladders on the whole dev part of tinyshakespeare: MLP 1.698 → 1.692, RNN 1.626 → 1.577, LSTM 1.618 → 1.555, GRU
  * 1.585 → 1.561, GPT 1.619 (2 × 96, tied head) → 1.547 (3 × 80, own head)). Learning rates were tuned with
  * AdamW at that budget (dev loss on 20k dev characters): RNN and GRU 1e-2 (of 3e-3, 1e-2, 2e-2), LSTM 2e-2 (of
- * 3e-3, 1e-2, 2e-2); the GPT's 3.5e-3 with Muon (of 2.5e-3, 3.5e-3, 5e-3, whole dev); the MLP keeps 3e-3. The n-gram rung is the classic trigram; higher orders (the
- * CLI's --ngram-orders) are a strong character baseline that short neural runs do not reach.
+ * 3e-3, 1e-2, 2e-2); the GPT's 3.5e-3 with Muon (of 2.5e-3, 3.5e-3, 5e-3, whole dev); the MLP keeps 3e-3.
+ * The n-gram rung is the classic trigram; higher orders (the CLI's --ngram-orders) are a strong character
+ * baseline that short neural runs do not reach.
  */
 const MUON: Partial<TrainConfig> = { optimizer: 'muon' };
 

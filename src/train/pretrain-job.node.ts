@@ -12,7 +12,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkMemoryBounds } from './memory-bounds.js';
-import { configuredOptimizer, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainerOptions, type TrainState } from './trainer.js';
+import { configuredOptimizer, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';

@@ -5,7 +5,6 @@
 // randomness comes from generators whose state is part of TrainState, so a resumed run continues the same
 // trajectory (test/train.test.ts, test/sft.test.ts).
 import type { LanguageModel } from '../models/model.js';
-import { AdamW } from '../optim/adamw.js';
 import { loraPlusGroups, weightDecayGroups, type Optimizer, type ParamGroup } from '../optim/optimizer.js';
 import { muonGroups } from '../optim/muon.js';
 import { createOptimizer } from '../optim/registry.js';
@@ -132,7 +131,6 @@ export function resumeChangeNotes(saved: Partial<TrainConfig>, given: Partial<Tr
  */
 export function configuredOptimizer(groups: ParamGroup[], c: TrainConfig): Optimizer {
   const name = c.optimizer ?? 'adamw';
-  if (name === 'adamw' && !c.optimizerOptions) return new AdamW(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 });
   const betas = name === 'adam' || name === 'adamw' || name === 'muon' ? { beta1: c.beta1, beta2: c.beta2 } : {};
   return createOptimizer(name, groups, { lr: c.lr, ...betas, ...c.optimizerOptions });
 }
