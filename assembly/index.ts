@@ -6,4 +6,5 @@ export { softmax, softmaxBackward, causalSoftmax, causalSoftmaxBackward, layerNo
 export { initConstants, constantsBytes } from './vmath';
 export { attnForward, attnBackward, attnScratchBytes } from './attention';
 export { im2colUnits, col2imUnits } from './conv';
+export { rnnAct, rnnActBackward, lstmGates, lstmGatesBackward, gruGates, gruGatesBackward } from './rnn';
 export { dequantizeBlocks, quantizeBlocks } from './quantize';

@@ -30,7 +30,8 @@ const C_ERF = 15; // 10 coefficients of the erfc fit, c0..c9, at 15..24
 const C_INV_SQRT_2PI = 25;
 const C_MINUS_HALF = 26;
 const C_GELU_SMALL = 27; // 1e-6
-const C_COUNT = 28;
+const C_TWO = 28;
+const C_COUNT = 29;
 
 @inline
 function k(i: i32): v128 {
@@ -73,6 +74,7 @@ export function initConstants(): void {
   put(C_INV_SQRT_2PI, 0.39894228);
   put(C_MINUS_HALF, -0.5);
   put(C_GELU_SMALL, 1e-6);
+  put(C_TWO, 2.0);
 }
 
 /** bytes the constant table occupies */
@@ -176,4 +178,27 @@ export function vsigmoid(x: v128): v128 {
   const one = k(C_ONE);
   const e = vexpNegAbs(x);
   return f32x4.div(v128.bitselect(one, e, f32x4.ge(x, f32x4.splat(0))), f32x4.add(one, e));
+}
+
+/**
+ * The recurrent gates' logistic, σ(x) = 1/(1 + e^−x) in one exponential and one division: vexp clamps its
+ * argument at 88, so for x ≤ −88 this gives 1/(1 + 1.65e38) ≈ 6e−39 rather than overflowing, and for
+ * x ≥ 87.3 e^−x is 0 and σ = 1. Relative error a few ulp everywhere (cheaper than vsigmoid, which also
+ * serves SwiGLU's backward through its e^(−|x|)).
+ */
+@inline
+export function vsigmoidGate(x: v128): v128 {
+  const one = k(C_ONE);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+/**
+ * tanh(x) = 1 − 2/(1 + e^(2x)): one exponential and one division; ±1 where e^(2x) saturates (clamped at 88)
+ * or underflows. Absolute error ~1e−7 everywhere; relative precision is lost only for |x| ≪ 1e−3, where the
+ * absolute error still sits below float32's resolution of the gates' other terms.
+ */
+@inline
+export function vtanh(x: v128): v128 {
+  const one = k(C_ONE), two = k(C_TWO);
+  return f32x4.sub(one, f32x4.div(two, f32x4.add(one, vexp(f32x4.mul(x, two)))));
 }

@@ -22,6 +22,9 @@ export interface LstmShape {
 
 export const LSTM_SHAPE: LstmShape = { vocab: 65, embd: 64, hidden: 256, layers: 2, batch: 32, seq: 64 };
 
+/** untimed steps before the timed ones, on both sides (a training run's steady state is what counts) */
+const WARMUP = 20;
+
 export interface LstmBenchResult {
   shape: LstmShape;
   /** our median forward + backward, ms */
@@ -40,17 +43,19 @@ function benchOurs(s: LstmShape, runs: number): number {
   const rng = new Rng(2), n = s.batch * s.seq;
   const x = Int32Array.from({ length: n }, () => Math.floor(rng.random() * s.vocab));
   const y = Int32Array.from({ length: n }, () => Math.floor(rng.random() * s.vocab));
-  return medianMs(() => {
+  const step = (): void => {
     stepScope(() => {
       model.forward(x, s.batch, s.seq, { targets: y }).loss!.backward();
     });
     for (const p of model.parameters()) p.zeroGrad();
-  }, runs);
+  };
+  for (let i = 0; i < WARMUP; i++) step(); // V8 takes ~15 steps to settle its optimised code for the loops
+  return medianMs(step, runs);
 }
 
 const TORCH_SCRIPT = `
 import sys, time, torch
-V, E, H, L, B, T, runs, threads = map(int, sys.argv[1:9])
+V, E, H, L, B, T, runs, threads, warmup = map(int, sys.argv[1:10])
 torch.set_num_threads(threads); torch.manual_seed(0)
 emb, lstm, head = torch.nn.Embedding(V, E), torch.nn.LSTM(E, H, L, batch_first=True), torch.nn.Linear(H, V)
 params = list(emb.parameters()) + list(lstm.parameters()) + list(head.parameters())
@@ -59,7 +64,7 @@ def step():
     for p in params: p.grad = None
     out, _ = lstm(emb(x))
     torch.nn.functional.cross_entropy(head(out).reshape(-1, V), y.reshape(-1)).backward()
-step(); step()
+for _ in range(warmup): step()
 ms = []
 for _ in range(runs):
     t0 = time.perf_counter(); step(); ms.append((time.perf_counter() - t0) * 1000)
@@ -69,7 +74,7 @@ ms.sort(); print(ms[runs // 2])
 /** PyTorch's median step time, or the reason it is missing */
 function benchTorch(s: LstmShape, runs: number, threads: number): { ms: number | null; note: string } {
   const python = process.env.GPTLAB_TORCH_PYTHON ?? '/work/pyenv/bin/python';
-  const args = [s.vocab, s.embd, s.hidden, s.layers, s.batch, s.seq, runs, threads].map(String);
+  const args = [s.vocab, s.embd, s.hidden, s.layers, s.batch, s.seq, runs, threads, WARMUP].map(String);
   const r = spawnSync(python, ['-c', TORCH_SCRIPT, ...args], { encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { ms: null, note: `skipped: ${python} cannot be run (${r.error.message})` };
   if (r.status !== 0) return { ms: null, note: `skipped: torch not importable with ${python} (${(r.stderr || '').trim().split('\n').pop()})` };

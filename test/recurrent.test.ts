@@ -2,14 +2,15 @@
 // wrote, per configuration of nn.RNN / LSTM / GRU, the weights, inputs, outputs, final states and the
 // gradients of a scalar loss w.r.t. inputs, initial states and every parameter (test/fixtures/recurrent/).
 // We load the state dict into our module and must agree: outputs and states |Δ| ≤ 1e-5, gradients
-// |Δ| ≤ 1e-5 + 1e-3·|g| — with the fused cells (js and wasm backends) and with the composed reference cells.
-// The fused cells are also checked against the composed ones and against finite differences.
+// |Δ| ≤ 1e-5 + 1e-3·|g| — with the fused layers (js and wasm backends) and with the composed reference cells.
+// The fused layers are also checked against the composed cells and against finite differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { Tensor, noGrad, Rng, mul, sum, add, concat, reshape } from '../src/tensor/index.js';
-import { gruCell, lstmCell, rnnCell } from '../src/tensor/rnn-cells.js';
+import { gruLayer, lstmLayer, rnnLayer, type LayerOutput } from '../src/tensor/rnn-layers.js';
+import { linear } from '../src/tensor/matmul.js';
 import { gruCellRef, lstmCellRef, rnnCellRef } from '../src/nn/recurrent-ref.js';
 import { GRU, LSTM, RNN } from '../src/nn/recurrent.js';
 import { initBackend } from '../src/backend/index.node.js';
@@ -136,53 +137,86 @@ test('bad input gets one line naming the field', () => {
   assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), undefined, Tensor.zeros([2, 2, 4])), /c0 must be \[2,4\]/);
 });
 
-// ---- the fused cells -------------------------------------------------------------------------------------
+// ---- the fused layers ------------------------------------------------------------------------------------
 
 const T = 3, B = 2, H = 3;
 const rnd = (shape: number[], seed: number, scale = 1): Tensor => Tensor.randn(shape, new Rng(seed), scale, 0, true);
-/** the cells' outputs side by side, so one gradient check covers h and c */
+/** a layer's outputs side by side, so one gradient check covers out, h and c */
 const flat = (ts: Tensor[]): Tensor => concat(ts.map((t) => reshape(t, [-1])), 0);
 
-const cells: [string, number, (fused: boolean, xp: Tensor, t: number, hg: Tensor, s: Tensor) => Tensor][] = [
-  ['rnn tanh', 1, (f, xp, t, hg) => (f ? rnnCell : rnnCellRef)(xp, t, hg, 'tanh')],
-  ['rnn relu', 1, (f, xp, t, hg) => (f ? rnnCell : rnnCellRef)(xp, t, hg, 'relu')],
-  ['lstm', 4, (f, xp, t, hg, c) => { const r = (f ? lstmCell : lstmCellRef)(xp, t, hg, c); return flat([r.h, r.c]); }],
-  ['gru', 3, (f, xp, t, hg, h) => (f ? gruCell : gruCellRef)(xp, t, hg, h)],
-];
+type Kind = 'rnn tanh' | 'rnn relu' | 'lstm' | 'gru';
+const gatesOf = (k: Kind): number => (k === 'lstm' ? 4 : k === 'gru' ? 3 : 1);
 
-for (const [name, G, cell] of cells) {
-  test(`fused ${name} cell equals the composed ops, forward and backward`, () => {
-    const grads: Float32Array[][] = [];
-    const outs: Float32Array[] = [];
-    for (const fused of [true, false]) {
-      const xp = rnd([T, B, G * H], 1), hg = rnd([B, G * H], 2), s = rnd([B, H], 3);
-      const out = cell(fused, xp, 1, hg, s);
-      sum(mul(out, rnd(out.shape, 4))).backward();
-      outs.push(out.data);
-      grads.push([xp.grad!, hg.grad!, s.grad ?? new Float32Array(s.size)]);
-    }
-    close(`${name} output`, outs[0], outs[1], 1e-6, 1e-6);
-    ['xp', 'hg', 'state'].forEach((k, i) => close(`${name} grad ${k}`, grads[0][i], grads[1][i], 1e-6, 1e-5));
-    assert.ok(grads[0][0].subarray(0, B * G * H).every((v) => v === 0), 'only timestep 1 of xp gets a gradient');
-  });
-
-  test(`fused ${name} cell passes the finite-difference check`, () => {
-    const xp = rnd([T, B, G * H], 5), hg = rnd([B, G * H], 6), s = rnd([B, H], 7);
-    gradcheck(`fused ${name}`, (a, b, c) => cell(true, a, 2, b, c), name.startsWith('rnn') ? [xp, hg] : [xp, hg, s]);
-  });
+/** the fused layer op of `kind` */
+function fusedLayer(kind: Kind, xp: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor | null, c0: Tensor | null, reverse: boolean): LayerOutput {
+  if (kind === 'lstm') return lstmLayer(xp, wHh, bHh, h0, c0, reverse);
+  if (kind === 'gru') return gruLayer(xp, wHh, bHh, h0, reverse);
+  return rnnLayer(xp, wHh, bHh, h0, kind === 'rnn relu' ? 'relu' : 'tanh', reverse);
 }
 
-test('fused LSTM: the gradient reaching c from h and from the next step is summed (two steps)', () => {
-  const run = (fused: boolean): Float32Array[] => {
-    const xp = rnd([2, B, 4 * H], 8), hg0 = rnd([B, 4 * H], 9), hg1 = rnd([B, 4 * H], 10), c0 = rnd([B, H], 11);
-    const cellFn = fused ? lstmCell : lstmCellRef;
-    const s1 = cellFn(xp, 0, hg0, c0);
-    const s2 = cellFn(xp, 1, add(hg1, mul(concat([s1.h, s1.h, s1.h, s1.h], 1), 0.5)), s1.c);
-    sum(mul(flat([s1.h, s2.h, s2.c]), rnd([3 * B * H], 12))).backward();
-    return [xp.grad!, hg0.grad!, hg1.grad!, c0.grad!];
-  };
-  const a = run(true), b = run(false);
-  a.forEach((g, i) => close(`grad ${i}`, g, b[i], 1e-6, 1e-5));
+/** the same recurrence stepped with the composed reference cells */
+function composedLayer(kind: Kind, xp: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor | null, c0: Tensor | null, reverse: boolean): LayerOutput {
+  const [Tn, Bn] = xp.shape, Hn = wHh.shape[1];
+  let h = h0 ?? Tensor.zeros([Bn, Hn]), c = c0 ?? Tensor.zeros([Bn, Hn]);
+  const hs = new Array<Tensor>(Tn);
+  for (let s = 0; s < Tn; s++) {
+    const t = reverse ? Tn - 1 - s : s;
+    const hg = linear(h, wHh, bHh);
+    if (kind === 'lstm') ({ h, c } = lstmCellRef(xp, t, hg, c) as { h: Tensor; c: Tensor });
+    else h = kind === 'gru' ? gruCellRef(xp, t, hg, h) : rnnCellRef(xp, t, hg, kind === 'rnn relu' ? 'relu' : 'tanh');
+    hs[t] = reshape(h, [1, Bn, Hn]);
+  }
+  return { out: concat(hs, 0), h, c: kind === 'lstm' ? c : undefined };
+}
+
+const outputsOf = (r: LayerOutput): Tensor[] => (r.c ? [r.out, r.h, r.c] : [r.out, r.h]);
+
+for (const kind of ['rnn tanh', 'rnn relu', 'lstm', 'gru'] as Kind[]) {
+  const G = gatesOf(kind);
+  for (const [reverse, states, bias] of [[false, false, true], [true, true, true], [false, true, false]] as const) {
+    const what = `${kind}${reverse ? ', reversed' : ''}${states ? ', given states' : ''}${bias ? '' : ', no bias'}`;
+    const inputs = (seed: number): [Tensor, Tensor, Tensor | null, Tensor | null, Tensor | null] => [
+      rnd([T, B, G * H], seed), rnd([G * H, H], seed + 1, 0.5), bias ? rnd([G * H], seed + 2) : null,
+      states ? rnd([B, H], seed + 3) : null, states && kind === 'lstm' ? rnd([B, H], seed + 4) : null,
+    ];
+
+    test(`fused ${what} layer equals the composed cells, forward and backward`, () => {
+      const runs = [fusedLayer, composedLayer].map((layer) => {
+        const args = inputs(1);
+        const out = flat(outputsOf(layer(kind, ...args, reverse)));
+        sum(mul(out, rnd(out.shape, 9))).backward();
+        return { out: out.data, grads: args.map((a) => a?.grad ?? new Float32Array(0)) };
+      });
+      close(`${what} outputs`, runs[0].out, runs[1].out, 1e-6, 1e-6);
+      ['xp', 'wHh', 'bHh', 'h0', 'c0'].forEach((k, i) => close(`${what} grad ${k}`, runs[0].grads[i], runs[1].grads[i], 1e-6, 1e-5));
+    });
+
+    test(`fused ${what} layer passes the finite-difference check`, () => {
+      const args = inputs(5);
+      const given = args.filter((a): a is Tensor => a !== null);
+      gradcheck(`fused ${what}`, (...ts: Tensor[]) => {
+        let k = 0;
+        const pick = (a: Tensor | null): Tensor | null => (a === null ? null : ts[k++]);
+        const [xp, w, b, h0, c0] = args.map(pick);
+        return flat(outputsOf(fusedLayer(kind, xp!, w!, b, h0, c0, reverse)));
+      }, given);
+    });
+  }
+}
+
+test('fused LSTM: a loss on the last c alone reaches the whole sequence', () => {
+  const xp = rnd([T, B, 4 * H], 20), w = rnd([4 * H, H], 21, 0.5);
+  sum(lstmLayer(xp, w, null, null, null).c!).backward();
+  assert.ok(xp.grad!.some((v) => v !== 0) && w.grad!.some((v) => v !== 0));
+});
+
+test('fused layers reject shapes that do not fit, naming the argument', () => {
+  const xp = rnd([T, B, 4 * H], 22), w = rnd([4 * H, H], 23);
+  assert.throws(() => lstmLayer(xp, rnd([3 * H, H], 24), null, null, null), /lstmLayer: wHh must be \(4·H, H\), got \[9,3\]/);
+  assert.throws(() => lstmLayer(xp, w, rnd([5], 25), null, null), /bHh must be \(12\)/);
+  assert.throws(() => lstmLayer(xp, w, null, rnd([B + 1, H], 26), null), /h0 must be \(2, 3\)/);
+  assert.throws(() => gruLayer(xp, w, null, null), /gruLayer: wHh must be \(3·H, H\), got \[12,3\]/);
+  assert.throws(() => rnnLayer(rnd([T, B, H], 27), rnd([H, H], 28), null, null, 'sigmoid' as 'tanh'), /nonlinearity/);
 });
 
 test('modules run without a graph under noGrad, and eval gives the same numbers as training without dropout', () => {

@@ -5,6 +5,7 @@
 //
 // All arrays are row-major float32. Kernels write into caller-provided outputs and never allocate results.
 import { JsBackend } from './js.js';
+import type { RecurrentPass } from './recurrent-pass.js';
 
 export interface MatmulArgs {
   /** number of independent products; each operand advances by its stride per batch item */
@@ -176,6 +177,44 @@ export interface Backend {
   sumSquares(x: Float32Array, n: number): number;
   /** x *= s over n elements (gradient clipping) */
   scale(x: Float32Array, s: number, n: number): void;
+
+  /**
+   * The timestep loop of one direction of one recurrent layer, forward or backward (src/backend/recurrent-pass.ts):
+   * the reference runs forwardRows / backwardRows over all rows with this backend's kernels; a backend may
+   * split the batch rows over its threads, each running the whole sequence for its rows.
+   */
+  runRecurrent(pass: RecurrentPass, backward: boolean): void;
+  /**
+   * Recurrent gates of one timestep over B rows, with PyTorch's equations and gate order; the GEMMs around a
+   * step are the caller's (src/tensor/rnn-layers.ts) and the reference is src/backend/rnn-gates-ref.ts.
+   * Elman RNN: h = tanh(pre) (relu with `relu`) over n elements.
+   */
+  rnnAct(pre: Float32Array, h: Float32Array, n: number, relu: boolean): void;
+  /** dpre = dh ⊙ act'(h) over n elements (overwritten), act' read from the output h */
+  rnnActBackward(dh: Float32Array, h: Float32Array, dpre: Float32Array, n: number, relu: boolean): void;
+  /**
+   * LSTM (Hochreiter & Schmidhuber 1997): gates (B, 4H), rows [i, f, g, o] of pre-activations, become
+   * σ(i), σ(f), tanh(g), σ(o) in place; c = f⊙cPrev + i⊙g, tc = tanh(c), h = o⊙tc (each (B, H)).
+   */
+  lstmGates(gates: Float32Array, cPrev: Float32Array, c: Float32Array, tc: Float32Array, h: Float32Array, B: number, H: number): void;
+  /**
+   * Its backward from the activations: dh (B, H) reaches h, dc (B, H) reaches c from later steps; writes the
+   * pre-activation gradients dGates (B, 4H) (overwritten) and replaces dc by the gradient reaching cPrev.
+   */
+  lstmGatesBackward(
+    dh: Float32Array, dc: Float32Array, gates: Float32Array, cPrev: Float32Array, tc: Float32Array, dGates: Float32Array,
+    B: number, H: number,
+  ): void;
+  /**
+   * GRU (Cho et al. 2014): xg (B, 3H) = x·W_ihᵀ + b_ih, hg (B, 3H) = h·W_hhᵀ + b_hh, rows [r, z, n];
+   * acts (B, 3H) receives r, z, n = tanh(x_n + r⊙h_n), h (B, H) = (1 − z)⊙n + z⊙hPrev.
+   */
+  gruGates(xg: Float32Array, hg: Float32Array, hPrev: Float32Array, acts: Float32Array, h: Float32Array, B: number, H: number): void;
+  /** Its backward from dh (B, H): dxg and dhg (B, 3H) overwritten (dhg_n = dxg_n⊙r), dhPrev (B, H) += dh⊙z. */
+  gruGatesBackward(
+    dh: Float32Array, acts: Float32Array, hg: Float32Array, hPrev: Float32Array,
+    dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, B: number, H: number,
+  ): void;
 
   /**
    * Optional fast path of convolutions: unrolls images [n0, n0 + n) of x (N, C, H, W) into col (G, K, n·Ho·Wo),

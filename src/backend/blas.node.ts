@@ -16,8 +16,11 @@ import { createRequire } from 'node:module';
 import type { MatmulArgs } from './backend.js';
 import { ThreadPool, defaultThreads } from './threads.node.js';
 import {
-  WasmBackend, compileKernels, createMemory, instantiateKernels, type Kernels, type ThreadTeam,
+  CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, WasmBackend, compileKernels, createMemory, instantiateKernels, type Kernels, type ThreadTeam,
 } from './wasm.js';
+import {
+  backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare, type RecurrentPass, type ViewSgemm,
+} from './recurrent-pass.js';
 
 // CBLAS enums
 const ROW_MAJOR = 101;
@@ -205,6 +208,10 @@ export class BlasBackend extends WasmBackend {
   minBlasRows = BLAS_MIN_ROWS;
   /** whether the most recent matmul went to BLAS (for tests and benchmarks) */
   lastUsedBlas = false;
+  /** batch rows below which a recurrent pass runs on this thread alone (tests lower it) */
+  minRecurrentRows = 8;
+  /** recurrent passes split over two threads so far (for tests) */
+  splitPasses = 0;
   private readonly blas: BlasLibrary;
 
   constructor(
@@ -215,6 +222,43 @@ export class BlasBackend extends WasmBackend {
     this.blas = blas;
     // workers that stay awake between kernels would take a core from OpenBLAS's threads (a step went 21 → 34 ms)
     this.workerSpin = 0;
+  }
+
+  /**
+   * A recurrent pass on this thread and worker 1 together (recurrent-worker.node.ts), each with single-threaded
+   * sgemm and the wasm gate kernels: the element-wise work splits by batch rows, each step's product by
+   * columns (every thread multiplies all rows by its half of W_hh), with a barrier between the two. At B 32,
+   * H 256 a half-width product on one thread costs less than half of what the whole one costs on OpenBLAS's two
+   * threads (which wakes its helper for every call), and the gate kernels run on both cores. Small batches,
+   * arrays outside the memory or a single thread take the reference loop.
+   */
+  override runRecurrent(pass: RecurrentPass, backward: boolean): void {
+    const ctrl = this.control;
+    if (ctrl === null || this.threads < 2 || pass.B < this.minRecurrentRows || !passArrays(pass).every((a) => this.resident(a))) {
+      super.runRecurrent(pass, backward);
+      return;
+    }
+    const lib = this.blas;
+    if (lib.setThreads && lib.threads !== 1) {
+      lib.setThreads(1);
+      lib.threads = 1;
+    }
+    Atomics.store(ctrl, CTRL_BARRIER, 0);
+    Atomics.store(ctrl, CTRL_ABORT, 0);
+    this.splitPasses++;
+    const share = splitShare(pass, 0, 2, spinBarrier(ctrl, CTRL_BARRIER, [CTRL_ERROR], 2));
+    const ops = directOps(this.kernels, viewSgemm(lib.sgemm));
+    this.runTeamJobs(2, (jobs, o) => {
+      jobs[o] = OP_RECURRENT;
+      encodePass(pass, backward, 1, 2, jobs, o + 1);
+    }, () => {
+      try {
+        (backward ? backwardRows : forwardRows)(ops, pass, share);
+      } catch (e) {
+        Atomics.store(ctrl, CTRL_ABORT, 1); // the worker must not wait for us at a barrier
+        throw e;
+      }
+    });
   }
 
   override matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void {
@@ -254,6 +298,12 @@ export class BlasBackend extends WasmBackend {
       sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, ai, lda, bi, ldb, beta, ci, N);
     }
   }
+}
+
+/** `sgemm` as a product of row-major views, C (+)= op(A)·op(B) with C (M, N) in rows of ldc */
+export function viewSgemm(sgemm: Sgemm): ViewSgemm {
+  return (M, N, K, a, transA, b, transB, c, accumulate, ldb, ldc) =>
+    sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, 1, a, transA ? M : K, b, ldb, accumulate ? 1 : 0, c, ldc);
 }
 
 /**

@@ -3,6 +3,10 @@
 // in tests. Faster backends are validated against this one.
 import type { Backend, MatmulArgs } from './backend.js';
 import { attentionBackwardRef, attentionForwardRef } from './attention-ref.js';
+import {
+  gruGatesBackwardRef, gruGatesRef, lstmGatesBackwardRef, lstmGatesRef, rnnActBackwardRef, rnnActRef,
+} from './rnn-gates-ref.js';
+import { backendOps, backwardRows, forwardRows, wholeShare, type RecurrentPass } from './recurrent-pass.js';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -293,5 +297,39 @@ export class JsBackend implements Backend {
 
   scale(x: Float32Array, s: number, n: number): void {
     for (let i = 0; i < n; i++) x[i] *= s;
+  }
+
+  runRecurrent(pass: RecurrentPass, backward: boolean): void {
+    (backward ? backwardRows : forwardRows)(backendOps(this), pass, wholeShare(pass));
+  }
+
+  rnnAct(pre: Float32Array, h: Float32Array, n: number, relu: boolean): void {
+    rnnActRef(pre, h, n, relu);
+  }
+
+  rnnActBackward(dh: Float32Array, h: Float32Array, dpre: Float32Array, n: number, relu: boolean): void {
+    rnnActBackwardRef(dh, h, dpre, n, relu);
+  }
+
+  lstmGates(gates: Float32Array, cPrev: Float32Array, c: Float32Array, tc: Float32Array, h: Float32Array, B: number, H: number): void {
+    lstmGatesRef(gates, cPrev, c, tc, h, B, H);
+  }
+
+  lstmGatesBackward(
+    dh: Float32Array, dc: Float32Array, gates: Float32Array, cPrev: Float32Array, tc: Float32Array, dGates: Float32Array,
+    B: number, H: number,
+  ): void {
+    lstmGatesBackwardRef(dh, dc, gates, cPrev, tc, dGates, B, H);
+  }
+
+  gruGates(xg: Float32Array, hg: Float32Array, hPrev: Float32Array, acts: Float32Array, h: Float32Array, B: number, H: number): void {
+    gruGatesRef(xg, hg, hPrev, acts, h, B, H);
+  }
+
+  gruGatesBackward(
+    dh: Float32Array, acts: Float32Array, hg: Float32Array, hPrev: Float32Array,
+    dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, B: number, H: number,
+  ): void {
+    gruGatesBackwardRef(dh, acts, hg, hPrev, dxg, dhg, dhPrev, B, H);
   }
 }

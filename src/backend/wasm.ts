@@ -89,6 +89,14 @@ export interface Kernels {
   addVec(a: number, b: number, y: number, i0: number, i1: number): void;
   sumSquares(x: number, i0: number, i1: number): number;
   scaleVec(x: number, s: number, i0: number, i1: number): void;
+  rnnAct(pre: number, h: number, relu: number, i0: number, i1: number): void;
+  rnnActBackward(dh: number, h: number, dpre: number, relu: number, i0: number, i1: number): void;
+  lstmGates(gates: number, cPrev: number, c: number, tc: number, h: number, H: number, r0: number, r1: number): void;
+  lstmGatesBackward(dh: number, dc: number, gates: number, cPrev: number, tc: number, dGates: number, H: number, r0: number, r1: number): void;
+  gruGates(xg: number, hg: number, hPrev: number, acts: number, h: number, H: number, r0: number, r1: number): void;
+  gruGatesBackward(
+    dh: number, acts: number, hg: number, hPrev: number, dxg: number, dhg: number, dhPrev: number, H: number, r0: number, r1: number,
+  ): void;
 }
 
 export const PAGE_BYTES = 65536;
@@ -102,6 +110,9 @@ export const CTRL_ERROR = 1;
 export const CTRL_NEXT = 2;
 /** polls an idle worker makes before it sleeps (0: SPIN_ITERS); see WasmBackend.workerSpin */
 export const CTRL_SPIN = 3;
+/** a split recurrent pass's barrier count and abort flag (recurrent-pass.ts spinBarrier) */
+export const CTRL_BARRIER = 4;
+export const CTRL_ABORT = 5;
 export const CTRL_SEQ = 16;
 /**
  * Worker w's claim word (CTRL_CLAIM + w): CLAIM_POSTED when its slot holds a job nobody took yet, CLAIM_TAKEN
@@ -158,6 +169,18 @@ export const OP_RMSNORM = 16;
 export const OP_RMSNORM_BACKWARD = 17;
 export const OP_SWIGLU = 18;
 export const OP_SWIGLU_BACKWARD = 19;
+/** recurrent gates (assembly/rnn.ts) */
+export const OP_RNN_ACT = 22;
+export const OP_RNN_ACT_BACKWARD = 23;
+export const OP_LSTM_GATES = 24;
+export const OP_LSTM_GATES_BACKWARD = 25;
+export const OP_GRU_GATES = 26;
+export const OP_GRU_GATES_BACKWARD = 27;
+/**
+ * A recurrent pass over a range of batch rows (src/backend/recurrent-pass.ts), encoded by encodePass after the
+ * op code. Not a wasm kernel: the Node worker runs it itself with its own CBLAS (recurrent-worker.node.ts).
+ */
+export const OP_RECURRENT = 28;
 
 /**
  * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K): block size
@@ -251,6 +274,16 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
     case OP_SWIGLU: k.swiglu(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
     case OP_SWIGLU_BACKWARD: k.swigluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]); break;
     case OP_GELU: k.gelu(j[o + 1], j[o + 2], j[o + 3], j[o + 4]); break;
+    case OP_RNN_ACT: k.rnnAct(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5]); break;
+    case OP_RNN_ACT_BACKWARD: k.rnnActBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
+    case OP_LSTM_GATES: k.lstmGates(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]); break;
+    case OP_LSTM_GATES_BACKWARD:
+      k.lstmGatesBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9]);
+      break;
+    case OP_GRU_GATES: k.gruGates(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8]); break;
+    case OP_GRU_GATES_BACKWARD:
+      k.gruGatesBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10]);
+      break;
     case OP_GELU_BACKWARD: k.geluBackward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6]); break;
     case OP_ATTENTION:
       k.attnForward(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10]);
@@ -388,7 +421,7 @@ function checkAttention(op: string, B: number, T: number, H: number, hs: number,
 export class WasmBackend extends JsBackend {
   override readonly name: string = 'wasm';
   override readonly threads: number;
-  private readonly kernels: Kernels;
+  protected readonly kernels: Kernels;
   private readonly memory: WebAssembly.Memory;
   private readonly team: ThreadTeam | null;
   /**
@@ -612,6 +645,28 @@ export class WasmBackend extends JsBackend {
       return;
     }
     this.team.run(n, () => runJob(this.kernels, this.jobs, 0, this.ctrl), this.jobs[DYN_POS] !== 0);
+  }
+
+  /** the team's control words (null without a team) */
+  protected get control(): Int32Array | null {
+    return this.ctrl;
+  }
+
+  /**
+   * Runs `own` on this thread while workers 1..n − 1 each run the job `write(jobs, offset, worker)` puts in
+   * their slot, and returns when all are done; false (nothing run) without a team of n threads.
+   */
+  protected runTeamJobs(n: number, write: (jobs: Float64Array, o: number, worker: number) => void, own: () => void): boolean {
+    if (!this.team || n > this.threads) return false;
+    this.team.wake?.(n);
+    this.refreshViews();
+    for (let w = 1; w < n; w++) {
+      this.jobs.fill(0, w * JOB_SLOT, (w + 1) * JOB_SLOT);
+      write(this.jobs, w * JOB_SLOT, w);
+    }
+    this.lastParts = n;
+    this.team.run(n, own);
+    return true;
   }
 
   private job(slot: number, ...args: number[]): void {
@@ -924,6 +979,88 @@ export class WasmBackend extends JsBackend {
       this.job(s, OP_SWIGLU_BACKWARD, pg, up ? pu : 0, pdy, dgate ? pdg : 0, dup ? pdu : 0, accumulate ? 1 : 0, lo, hi));
     if (dgate) this.result(dgate, pdg, n);
     if (dup) this.result(dup, pdu, n);
+  }
+
+  /**
+   * Runs one of the recurrent gate kernels (assembly/rnn.ts) over `rows` rows of `rowElems` elements of work:
+   * `list` names each array with the elements it spans, whether the kernel reads it and whether it writes it;
+   * the job is `op`, the arrays' pointers, `extra`, then the row range. `solo` runs the call unsplit on the
+   * private memory when every operand would be copied anyway.
+   */
+  private gateKernel(
+    op: number, name: string, rows: number, rowElems: number, list: [string, Float32Array, number, boolean, boolean][],
+    extra: number[], solo: (b: WasmBackend) => void,
+  ): void {
+    if (rows === 0 || rowElems === 0) return;
+    for (const [field, arr, n] of list) checkLength(name, field, arr, n, `rows=${rows}`);
+    const arrays = list.map(([, a]) => a);
+    const parts = this.partsFor(rows * rowElems, this.elemsPerThread(this.minElemsPerThread, ...arrays));
+    if (parts <= 1 && this.solo && this.foreign(...arrays)) {
+      this.lastParts = 1;
+      return solo(this.solo);
+    }
+    this.wake(parts);
+    const ptrs = this.operands(list.map(([, a, n, load]) => [a, n, load]));
+    const pos = 1 + ptrs.length + extra.length;
+    this.parallel(rows, 1, Math.ceil(MIN_CHUNK_ELEMS / rowElems), parts, pos, (slot, lo, hi) =>
+      this.job(slot, op, ...ptrs, ...extra, lo, hi));
+    list.forEach(([, a, n, , out], i) => { if (out) this.result(a, ptrs[i], n); });
+  }
+
+  override rnnAct(pre: Float32Array, h: Float32Array, n: number, relu: boolean): void {
+    checkDims('rnnAct', { n });
+    this.gateKernel(OP_RNN_ACT, 'rnnAct', n, 1, [['pre', pre, n, true, false], ['h', h, n, false, true]], [relu ? 1 : 0],
+      (b) => b.rnnAct(pre, h, n, relu));
+  }
+
+  override rnnActBackward(dh: Float32Array, h: Float32Array, dpre: Float32Array, n: number, relu: boolean): void {
+    checkDims('rnnActBackward', { n });
+    this.gateKernel(OP_RNN_ACT_BACKWARD, 'rnnActBackward', n, 1,
+      [['dh', dh, n, true, false], ['h', h, n, true, false], ['dpre', dpre, n, false, true]], [relu ? 1 : 0],
+      (b) => b.rnnActBackward(dh, h, dpre, n, relu));
+  }
+
+  override lstmGates(gates: Float32Array, cPrev: Float32Array, c: Float32Array, tc: Float32Array, h: Float32Array, B: number, H: number): void {
+    checkDims('lstmGates', { B, H });
+    const s = B * H;
+    this.gateKernel(OP_LSTM_GATES, 'lstmGates', B, 4 * H, [
+      ['gates', gates, 4 * s, true, true], ['cPrev', cPrev, s, true, false], ['c', c, s, false, true],
+      ['tc', tc, s, false, true], ['h', h, s, false, true],
+    ], [H], (b) => b.lstmGates(gates, cPrev, c, tc, h, B, H));
+  }
+
+  override lstmGatesBackward(
+    dh: Float32Array, dc: Float32Array, gates: Float32Array, cPrev: Float32Array, tc: Float32Array, dGates: Float32Array,
+    B: number, H: number,
+  ): void {
+    checkDims('lstmGatesBackward', { B, H });
+    const s = B * H;
+    this.gateKernel(OP_LSTM_GATES_BACKWARD, 'lstmGatesBackward', B, 4 * H, [
+      ['dh', dh, s, true, false], ['dc', dc, s, true, true], ['gates', gates, 4 * s, true, false],
+      ['cPrev', cPrev, s, true, false], ['tc', tc, s, true, false], ['dGates', dGates, 4 * s, false, true],
+    ], [H], (b) => b.lstmGatesBackward(dh, dc, gates, cPrev, tc, dGates, B, H));
+  }
+
+  override gruGates(xg: Float32Array, hg: Float32Array, hPrev: Float32Array, acts: Float32Array, h: Float32Array, B: number, H: number): void {
+    checkDims('gruGates', { B, H });
+    const s = B * H;
+    this.gateKernel(OP_GRU_GATES, 'gruGates', B, 3 * H, [
+      ['xg', xg, 3 * s, true, false], ['hg', hg, 3 * s, true, false], ['hPrev', hPrev, s, true, false],
+      ['acts', acts, 3 * s, false, true], ['h', h, s, false, true],
+    ], [H], (b) => b.gruGates(xg, hg, hPrev, acts, h, B, H));
+  }
+
+  override gruGatesBackward(
+    dh: Float32Array, acts: Float32Array, hg: Float32Array, hPrev: Float32Array,
+    dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, B: number, H: number,
+  ): void {
+    checkDims('gruGatesBackward', { B, H });
+    const s = B * H;
+    this.gateKernel(OP_GRU_GATES_BACKWARD, 'gruGatesBackward', B, 3 * H, [
+      ['dh', dh, s, true, false], ['acts', acts, 3 * s, true, false], ['hg', hg, 3 * s, true, false],
+      ['hPrev', hPrev, s, true, false], ['dxg', dxg, 3 * s, false, true], ['dhg', dhg, 3 * s, false, true],
+      ['dhPrev', dhPrev, s, true, true],
+    ], [H], (b) => b.gruGatesBackward(dh, acts, hg, hPrev, dxg, dhg, dhPrev, B, H));
   }
 
   override rmsNorm(

@@ -10,7 +10,7 @@ import { Dropout, Embedding, Linear } from '../nn/layers.js';
 import { GRU, LSTM, RNN } from '../nn/recurrent.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
-import { concat, slice } from '../tensor/shape.js';
+import { concat, slice, transpose } from '../tensor/shape.js';
 import { languageModelLoss } from './loss.js';
 import { checkForwardShape, type ForwardOptions, type LanguageModel, type ModelConfig, type ModelOutput } from './model.js';
 import { RecurrentLMState } from './rnn-lm-state.js';
@@ -69,7 +69,7 @@ export class RnnLM extends Module implements LanguageModel {
     const { vocabSize: V, nEmbd: E, nHidden: H, nLayer: L, dropout } = this.config;
     this.rng = new Rng(seed);
     this.wte = this.child('wte', new Embedding(V, E, this.rng, 1));
-    const opts = { numLayers: L, batchFirst: true, dropout, rng: this.rng };
+    const opts = { numLayers: L, dropout, rng: this.rng }; // time-major (T, B, ·) inside: no transposes of activations
     const Cell = type === 'lstm' ? LSTM : type === 'gru' ? GRU : RNN;
     this.rnn = this.child('rnn', new Cell(E, H, opts));
     this.head = this.child('head', new Linear(H, V, true, this.rng, 0.5 / Math.sqrt(H)));
@@ -107,11 +107,16 @@ export class RnnLM extends Module implements LanguageModel {
     return s;
   }
 
-  /** n rows of T real columns from states s0 (L, n, H): embedding → recurrent layers → head; logits (n, T, V) and the final states */
+  /**
+   * n rows of T real columns from states s0 (L, n, H): embedding → recurrent layers → head, time-major inside
+   * (the ids are transposed, not the activations); logits (n, T, V) and the final states.
+   */
   private run(ids: Int32Array, n: number, T: number, s0: { h: Tensor; c?: Tensor }): { logits: Tensor; h: Tensor; c?: Tensor } {
-    const x = this.drop.forward(this.wte.forward(ids, [n, T])); // (n, T, E)
-    const r = this.rnn instanceof LSTM ? this.rnn.forward(x, s0.h, s0.c) : this.rnn.forward(x, s0.h); // output (n, T, H)
-    const logits = this.head.forward(this.drop.forward(r.output)); // (n, T, V)
+    const idsT = new Int32Array(n * T);
+    for (let b = 0; b < n; b++) for (let t = 0; t < T; t++) idsT[t * n + b] = ids[b * T + t];
+    const x = this.drop.forward(this.wte.forward(idsT, [T, n])); // (T, n, E)
+    const r = this.rnn instanceof LSTM ? this.rnn.forward(x, s0.h, s0.c) : this.rnn.forward(x, s0.h); // output (T, n, H)
+    const logits = transpose(this.head.forward(this.drop.forward(r.output)), 0, 1); // (T, n, V) → (n, T, V)
     return { logits, h: r.h, c: 'c' in r ? (r.c as Tensor) : undefined };
   }
 

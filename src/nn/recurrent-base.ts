@@ -2,7 +2,8 @@
 // `bias_ih_l0`, `bias_hh_l0` (G·H), then `…_l0_reverse` for a bidirectional layer, then `…_l1`, in PyTorch's
 // registration order), their U(−1/√H, 1/√H) initialisation, and the loop over layers, directions and time.
 // Per layer and direction the input projection of the whole sequence is one GEMM (x·W_ihᵀ + b_ih over T·B
-// rows); each timestep then does the recurrent GEMM h·W_hhᵀ + b_hh and one cell (src/tensor/rnn-cells.ts).
+// rows); the recurrence over the timesteps is then one fused op (src/tensor/rnn-layers.ts), or with
+// `fused: false` a loop of cells composed from basic ops (recurrent-ref.ts, the reference).
 // Shapes follow PyTorch: input (T, B, I), or (B, T, I) with batchFirst, or unbatched (T, I); states
 // (numLayers·numDirections, B, H), or (numLayers·numDirections, H) unbatched; output (T, B, D·H) likewise.
 import { Tensor } from '../tensor/tensor.js';
@@ -11,6 +12,7 @@ import { concat, reshape, slice, transpose } from '../tensor/shape.js';
 import { dropout } from '../tensor/elementwise.js';
 import { Rng } from '../tensor/rng.js';
 import { Module } from './module.js';
+import type { LayerOutput } from '../tensor/rnn-layers.js';
 
 export interface RecurrentOptions {
   /** stacked layers (PyTorch num_layers), default 1 */
@@ -25,7 +27,7 @@ export interface RecurrentOptions {
   bidirectional?: boolean;
   /** the generator for the initial weights and dropout; default new Rng(1337) */
   rng?: Rng;
-  /** fused cells (src/tensor/rnn-cells.ts), default true; false composes them from basic ops */
+  /** fused layers (src/tensor/rnn-layers.ts), default true; false composes every step from basic ops */
   fused?: boolean;
 }
 
@@ -96,10 +98,17 @@ export abstract class RecurrentBase extends Module {
   }
 
   /**
-   * One timestep of this cell type: xp (T, B, G·H) the input projection, t the step, hg (B, G·H) the
-   * recurrent projection, prev the states before the step (B, H). Returns the states after it.
+   * One timestep of this cell type composed from basic ops (the reference): xp (T, B, G·H) the input
+   * projection, t the step, hg (B, G·H) the recurrent projection, prev the states before the step (B, H).
+   * Returns the states after it.
    */
-  protected abstract cell(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState;
+  protected abstract cellRef(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState;
+
+  /**
+   * The fused recurrence of one layer and direction over xp (T, B, G·H): out (T, B, H) and the last states.
+   * h0 (and c0) null means zeros. For the RNN and the LSTM xp comes without b_ih, which the layer adds.
+   */
+  protected abstract layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, c0: Tensor | null, reverse: boolean): LayerOutput;
 
   /** whether the states include c (LSTM) */
   protected get hasCell(): boolean {
@@ -134,8 +143,7 @@ export abstract class RecurrentBase extends Module {
       const outs: Tensor[] = [];
       for (let d = 0; d < this.numDirections; d++) {
         const k = l * this.numDirections + d;
-        const start: RecurrentState = { h: stateAt(h0b, k, B, H) };
-        if (this.hasCell) start.c = stateAt(c0b, k, B, H);
+        const start = { h: stateAt(h0b, k, B, H), c: this.hasCell ? stateAt(c0b, k, B, H) : null };
         const { out, last } = this.direction(seq, this.weights[k], d === 1, start);
         outs.push(out);
         hN.push(last.h);
@@ -150,22 +158,32 @@ export abstract class RecurrentBase extends Module {
   }
 
   /** One direction of one layer over the sequence seq (T, B, In) → out (T, B, H) and the last states. */
-  private direction(seq: Tensor, w: RecurrentWeights, reverse: boolean, start: RecurrentState): { out: Tensor; last: RecurrentState } {
+  private direction(
+    seq: Tensor, w: RecurrentWeights, reverse: boolean, start: { h: Tensor | null; c: Tensor | null },
+  ): { out: Tensor; last: RecurrentState } {
     const [T, B] = seq.shape, H = this.hiddenSize;
-    const xp = linear(seq, w.wIh, w.bIh); // (T, B, G·H): the whole sequence in one GEMM
-    let state = start;
+    // (T, B, G·H): the whole sequence in one GEMM; the fused RNN and LSTM add b_ih with b_hh instead
+    const fold = this.fused && this.gates !== 3;
+    const xp = linear(seq, w.wIh, fold ? null : w.bIh);
+    if (this.fused) {
+      const r = this.layer(xp, w, start.h, start.c, reverse);
+      return { out: r.out, last: { h: r.h, c: r.c } };
+    }
+    const zeros = (): Tensor => Tensor.zeros([B, H]);
+    let state: RecurrentState = { h: start.h ?? zeros() };
+    if (this.hasCell) state.c = start.c ?? zeros();
     const hs = new Array<Tensor>(T);
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       const hg = linear(state.h, w.wHh, w.bHh); // (B, G·H)
-      state = this.cell(xp, t, hg, state);
+      state = this.cellRef(xp, t, hg, state);
       hs[t] = reshape(state.h, [1, B, H]);
     }
     return { out: concat(hs, 0), last: state };
   }
 }
 
-/** state k of (L·D, B, H) as (B, H), or zeros */
-function stateAt(s: Tensor | undefined, k: number, B: number, H: number): Tensor {
-  return s === undefined ? Tensor.zeros([B, H]) : reshape(slice(s, 0, k, k + 1), [B, H]);
+/** state k of (L·D, B, H) as (B, H), or null (zeros) */
+function stateAt(s: Tensor | undefined, k: number, B: number, H: number): Tensor | null {
+  return s === undefined ? null : reshape(slice(s, 0, k, k + 1), [B, H]);
 }

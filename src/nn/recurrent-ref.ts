@@ -1,10 +1,10 @@
 // The recurrent cells composed from ordinary differentiable ops (slice, add, mul, sigmoid, tanh): the
-// readable reference that the fused cells of src/tensor/rnn-cells.ts are tested against, and what a module
-// built with `fused: false` runs. Same arguments, shapes and PyTorch equations as the fused cells.
+// readable reference that the fused layers of src/tensor/rnn-layers.ts are tested against, and what a module
+// built with `fused: false` runs, one timestep at a time. PyTorch's equations and gate order.
 import { Tensor } from '../tensor/tensor.js';
 import { add, mul, relu, sigmoid, sub, tanh } from '../tensor/elementwise.js';
 import { reshape, slice } from '../tensor/shape.js';
-import type { Nonlinearity } from '../tensor/rnn-cells.js';
+import type { Nonlinearity } from '../tensor/rnn-layers.js';
 
 /** timestep t of xp (T, B, G·H) as (B, G·H) */
 const stepOf = (xp: Tensor, t: number): Tensor => reshape(slice(xp, 0, t, t + 1), xp.shape.slice(1));

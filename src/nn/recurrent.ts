@@ -5,9 +5,9 @@
 //   const lstm = new LSTM(8, 16, { numLayers: 2, bidirectional: true, batchFirst: true });
 //   const { output, h, c } = lstm.forward(x, h0, c0);  // x (B, T, 8) → output (B, T, 32), h, c (4, B, 16)
 import type { Tensor } from '../tensor/tensor.js';
-import { gruCell, lstmCell, rnnCell, type Nonlinearity } from '../tensor/rnn-cells.js';
+import { gruLayer, lstmLayer, rnnLayer, type LayerOutput, type Nonlinearity } from '../tensor/rnn-layers.js';
 import { gruCellRef, lstmCellRef, rnnCellRef } from './recurrent-ref.js';
-import { RecurrentBase, type RecurrentOptions, type RecurrentState } from './recurrent-base.js';
+import { RecurrentBase, type RecurrentOptions, type RecurrentState, type RecurrentWeights } from './recurrent-base.js';
 
 export type { RecurrentOptions } from './recurrent-base.js';
 
@@ -26,8 +26,11 @@ export class RNN extends RecurrentBase {
       throw new Error(`nonlinearity must be 'tanh' or 'relu', got ${String(this.nonlinearity)}`);
     }
   }
-  protected cell(xp: Tensor, t: number, hg: Tensor): RecurrentState {
-    return { h: (this.fused ? rnnCell : rnnCellRef)(xp, t, hg, this.nonlinearity) };
+  protected cellRef(xp: Tensor, t: number, hg: Tensor): RecurrentState {
+    return { h: rnnCellRef(xp, t, hg, this.nonlinearity) };
+  }
+  protected layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, _c0: Tensor | null, reverse: boolean): LayerOutput {
+    return rnnLayer(xp, w.wHh, w.bHh, h0, this.nonlinearity, reverse, w.bIh);
   }
   /** x (T, B, I) | (B, T, I) batchFirst | (T, I); h0 (L·D, B, H) | (L·D, H) → output (…, D·H), h like h0 */
   forward(x: Tensor, h0?: Tensor): { output: Tensor; h: Tensor } {
@@ -44,8 +47,11 @@ export class LSTM extends RecurrentBase {
   protected override get hasCell(): boolean {
     return true;
   }
-  protected cell(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState {
-    return (this.fused ? lstmCell : lstmCellRef)(xp, t, hg, prev.c!);
+  protected cellRef(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState {
+    return lstmCellRef(xp, t, hg, prev.c!);
+  }
+  protected layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, c0: Tensor | null, reverse: boolean): LayerOutput {
+    return lstmLayer(xp, w.wHh, w.bHh, h0, c0, reverse, w.bIh);
   }
   /** as RNN.forward, with the cell state: c0 and c like h0 */
   forward(x: Tensor, h0?: Tensor, c0?: Tensor): { output: Tensor; h: Tensor; c: Tensor } {
@@ -59,8 +65,11 @@ export class GRU extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super(inputSize, hiddenSize, 3, opts);
   }
-  protected cell(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState {
-    return { h: (this.fused ? gruCell : gruCellRef)(xp, t, hg, prev.h) };
+  protected cellRef(xp: Tensor, t: number, hg: Tensor, prev: RecurrentState): RecurrentState {
+    return { h: gruCellRef(xp, t, hg, prev.h) };
+  }
+  protected layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, _c0: Tensor | null, reverse: boolean): LayerOutput {
+    return gruLayer(xp, w.wHh, w.bHh, h0, reverse);
   }
   /** as RNN.forward */
   forward(x: Tensor, h0?: Tensor): { output: Tensor; h: Tensor } {

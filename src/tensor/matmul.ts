@@ -102,12 +102,19 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
         batch: 1, M: Out, N: In, K: rows, transA: true, transB: false, accumulate, strideA: 0, strideB: 0, strideC: 0,
       });
     }
-    if (b && b.requiresGrad) {
-      const gb = b.gradBuf();
-      for (let r = 0; r < rows; r++) {
-        const o2 = r * Out;
-        for (let j = 0; j < Out; j++) gb[j] += g[o2 + j];
-      }
-    }
+    if (b && b.requiresGrad) addColumnSums(g, rows, Out, b.gradBuf());
   });
+}
+
+/**
+ * gb (cols) += Σ_r g[r, ·], the column sums of g (rows, cols): a bias gradient. One (1, rows)·(rows, cols)
+ * product with a row of ones on the backend, whose vector kernels beat a scalar loop several times over.
+ */
+export function addColumnSums(g: Float32Array, rows: number, cols: number, gb: Float32Array): void {
+  if (rows === 1) {
+    for (let j = 0; j < cols; j++) gb[j] += g[j];
+    return;
+  }
+  const ones = allocUninit(rows).fill(1);
+  backend().matmul(ones, g, gb, { batch: 1, M: 1, N: cols, K: rows, transA: false, transB: false, accumulate: true, strideA: 0, strideB: 0, strideC: 0 });
 }

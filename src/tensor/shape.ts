@@ -100,6 +100,7 @@ export function permute(a: Tensor, perm: number[]): Tensor {
   let s = 1;
   for (let i = n - 1; i >= 0; i--) (inStrides[i] = s), (s *= a.shape[i]);
   const st = perm.map((p) => inStrides[p]); // input stride for each output axis
+  if (n >= 2 && perm[n - 1] === n - 1 && shape[n - 1] > 1) return permuteRows(a, shape, st);
   const size = a.size;
   const map = stridedOffsets(shape, st);
   const out = alloc(size);
@@ -107,6 +108,24 @@ export function permute(a: Tensor, perm: number[]): Tensor {
   return Tensor.fromOp(out, shape, [a], (o) => {
     const g = o.grad!, ga = a.gradBuf();
     for (let k = 0; k < size; k++) ga[map[k]] += g[k];
+  });
+}
+
+/**
+ * permute when the last axis stays last: whole rows of `inner` contiguous elements move, so they are copied
+ * as blocks (an (B, T, C) ↔ (T, B, C) transpose costs a copy, not a gather per element).
+ */
+function permuteRows(a: Tensor, shape: number[], st: number[]): Tensor {
+  const inner = shape[shape.length - 1];
+  const rows = stridedOffsets(shape.slice(0, -1), st.slice(0, -1).map((s) => s / inner)); // source row of each output row
+  const out = allocUninit(a.size);
+  for (let r = 0; r < rows.length; r++) out.set(a.data.subarray(rows[r] * inner, (rows[r] + 1) * inner), r * inner);
+  return Tensor.fromOp(out, shape, [a], (o) => {
+    const g = o.grad!, ga = a.gradBuf();
+    for (let r = 0; r < rows.length; r++) {
+      const src = r * inner, dst = rows[r] * inner;
+      for (let i = 0; i < inner; i++) ga[dst + i] += g[src + i];
+    }
   });
 }
 
