@@ -85,7 +85,7 @@ function benchTorch(s: LstmShape, runs: number, threads: number): { ms: number |
 /** Times our LSTM LM's training step and PyTorch's on the same shapes (default LSTM_SHAPE). */
 export async function benchLstm(opts: { runs?: number; threads?: number; backend?: BackendName; shape?: LstmShape } = {}): Promise<LstmBenchResult> {
   const b = await initBackend({ backend: opts.backend ?? 'auto', threads: opts.threads });
-  const shape = opts.shape ?? LSTM_SHAPE, runs = opts.runs ?? 10;
+  const shape = opts.shape ?? LSTM_SHAPE, runs = opts.runs ?? 20;
   const oursMs = benchOurs(shape, runs);
   const torch = benchTorch(shape, runs, b.threads);
   return { shape, oursMs, torchMs: torch.ms, torchNote: torch.note, threads: b.threads, backend: b.name };
@@ -106,6 +106,6 @@ export function lstmReport(r: LstmBenchResult): string[] {
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'));
 if (isMain) {
   const arg = (k: string): string | undefined => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : undefined);
-  const r = await benchLstm({ runs: Number(arg('--runs') ?? 10), threads: arg('--threads') ? Number(arg('--threads')) : undefined, backend: arg('--backend') as BackendName | undefined });
+  const r = await benchLstm({ runs: Number(arg("--runs") ?? 20), threads: arg('--threads') ? Number(arg('--threads')) : undefined, backend: arg('--backend') as BackendName | undefined });
   for (const line of lstmReport(r)) console.log(line);
 }

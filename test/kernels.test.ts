@@ -245,6 +245,61 @@ for (const [label, get] of [['1 thread', () => one], ['2 threads', () => two]] a
       assert.throws(() => get().swiglu(new Float32Array(4), new Float32Array(3), new Float32Array(4), 4), /swiglu: up has 3 elements but n=4 needs 4/);
     });
 
+    test('recurrent gates (RNN tanh/relu, LSTM, GRU) and their backward passes, odd sizes, large |x|', () => {
+      const extremes = [-1e4, -200, -90, -88, -30, -12, 0, 12, 30, 88, 90, 200, 1e4, -1.2785, 1e-30, -1e-30, 1e-4, -3e-3];
+      const tol = (want: Float32Array) => elemTol(want, 1e-5, 1e-6);
+      for (const [B, H] of ROW_SHAPES) {
+        const s = B * H, what = `B=${B}, H=${H}`;
+        for (const relu of [false, true]) {
+          const pre = filled(s, s, 6);
+          if (s > 20) pre.set(extremes);
+          const hW = new Float32Array(s), hG = new Float32Array(s);
+          ref.rnnAct(pre, hW, s, relu);
+          get().rnnAct(pre, hG, s, relu);
+          closeTo(hG, hW, tol(hW), `rnnAct relu=${relu} ${what}`);
+          const dh = filled(s, s + 1), dW = new Float32Array(s), dG = new Float32Array(s);
+          ref.rnnActBackward(dh, hW, dW, s, relu);
+          get().rnnActBackward(dh, hW, dG, s, relu);
+          closeTo(dG, dW, tol(dW), `rnnActBackward relu=${relu} ${what}`);
+        }
+        // LSTM: gates in place, then the backward from the reference's activations
+        const pre = filled(4 * s, s + 2, 6);
+        if (s > 20) pre.set(extremes);
+        const cPrev = filled(s, s + 3, 2);
+        const gW = pre.slice(), gG = pre.slice();
+        const [cW, tcW, hW] = [0, 1, 2].map(() => new Float32Array(s)), [cG, tcG, hG] = [0, 1, 2].map(() => new Float32Array(s));
+        ref.lstmGates(gW, cPrev, cW, tcW, hW, B, H);
+        get().lstmGates(gG, cPrev, cG, tcG, hG, B, H);
+        [[gG, gW, 'gates'], [cG, cW, 'c'], [tcG, tcW, 'tanh c'], [hG, hW, 'h']].forEach(([g, w, n]) =>
+          closeTo(g as Float32Array, w as Float32Array, tol(w as Float32Array), `lstmGates ${n as string} ${what}`));
+        if (B * 4 * H > 70_000) assert.equal(get().lastParts, get().threads, 'big LSTM gates split over every thread');
+        const dh = filled(s, s + 4), dc0 = filled(s, s + 5);
+        const dcW = dc0.slice(), dcG = dc0.slice(), dgW = new Float32Array(4 * s), dgG = new Float32Array(4 * s);
+        ref.lstmGatesBackward(dh, dcW, gW, cPrev, tcW, dgW, B, H);
+        get().lstmGatesBackward(dh, dcG, gW, cPrev, tcW, dgG, B, H);
+        closeTo(dgG, dgW, tol(dgW), `lstmGatesBackward dGates ${what}`);
+        closeTo(dcG, dcW, tol(dcW), `lstmGatesBackward dcPrev ${what}`);
+        // GRU
+        const xg = filled(3 * s, s + 6, 6), hg = filled(3 * s, s + 7, 6), hPrev = filled(s, s + 8);
+        if (s > 20) xg.set(extremes);
+        const aW = new Float32Array(3 * s), aG = new Float32Array(3 * s), h2W = new Float32Array(s), h2G = new Float32Array(s);
+        ref.gruGates(xg, hg, hPrev, aW, h2W, B, H);
+        get().gruGates(xg, hg, hPrev, aG, h2G, B, H);
+        closeTo(aG, aW, tol(aW), `gruGates acts ${what}`);
+        closeTo(h2G, h2W, tol(h2W), `gruGates h ${what}`);
+        const dhp0 = filled(s, s + 9);
+        const [dxW, dhgW, dxG, dhgG] = [0, 1, 2, 3].map(() => new Float32Array(3 * s));
+        const dhpW = dhp0.slice(), dhpG = dhp0.slice();
+        ref.gruGatesBackward(dh, aW, hg, hPrev, dxW, dhgW, dhpW, B, H);
+        get().gruGatesBackward(dh, aW, hg, hPrev, dxG, dhgG, dhpG, B, H);
+        closeTo(dxG, dxW, tol(dxW), `gruGatesBackward dxg ${what}`);
+        closeTo(dhgG, dhgW, tol(dhgW), `gruGatesBackward dhg ${what}`);
+        closeTo(dhpG, dhpW, tol(dhpW), `gruGatesBackward dhPrev ${what}`);
+      }
+      assert.throws(() => get().lstmGates(new Float32Array(7), new Float32Array(2), new Float32Array(2), new Float32Array(2), new Float32Array(2), 1, 2),
+        /lstmGates: gates has 7 elements but rows=1 needs 8/);
+    });
+
     test('rmsNorm and rmsNormBackward, with and without a gain, either gradient alone, in place', () => {
       for (const [rows, C] of ROW_SHAPES) {
         for (const gain of [true, false]) {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../src/backend/index.node.js';
 import { blasUnavailableReason, type BlasBackend } from '../src/backend/blas.node.js';
 import { stepScope } from '../src/backend/storage.js';
+import { spinBarrier } from '../src/backend/recurrent-pass.js';
 import { GRU, LSTM, RNN } from '../src/nn/recurrent.js';
 import { Rng, Tensor, add, mul, sum } from '../src/tensor/index.js';
 
@@ -56,3 +57,12 @@ for (const kind of ['rnn-tanh', 'rnn-relu', 'lstm', 'gru'] as Kind[]) {
     });
   }
 }
+
+test('a split pass whose partner thread failed throws at the next barrier instead of waiting forever', () => {
+  const ctrl = new Int32Array(new SharedArrayBuffer(64));
+  const sync = spinBarrier(ctrl, 0, [1], 2);
+  Atomics.store(ctrl, 0, 1); // the partner arrived once: the first barrier passes
+  sync();
+  Atomics.store(ctrl, 1, 1); // then it failed: the second barrier must not wait for it
+  assert.throws(() => sync(), /recurrent pass: another thread failed/);
+});

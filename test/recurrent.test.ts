@@ -204,6 +204,22 @@ for (const kind of ['rnn tanh', 'rnn relu', 'lstm', 'gru'] as Kind[]) {
   }
 }
 
+test('fused RNN and LSTM layers take b_ih apart from xp: the same numbers, and b_ih gets b_hh\'s gradient', () => {
+  for (const kind of ['rnn tanh', 'lstm'] as Kind[]) {
+    const G = gatesOf(kind);
+    const runs = [true, false].map((fold) => {
+      const xp = rnd([T, B, G * H], 30), w = rnd([G * H, H], 31, 0.5), bHh = rnd([G * H], 32), bIh = rnd([G * H], 33);
+      const r = fold
+        ? (kind === 'lstm' ? lstmLayer(xp, w, bHh, null, null, false, bIh) : rnnLayer(xp, w, bHh, null, 'tanh', false, bIh))
+        : composedLayer(kind, add(xp, bIh), w, bHh, null, null, false);
+      const out = flat(outputsOf(r));
+      sum(mul(out, rnd(out.shape, 34))).backward();
+      return [out.data, xp.grad!, w.grad!, bHh.grad!, bIh.grad!];
+    });
+    runs[0].forEach((g, i) => close(`${kind} folded b_ih, array ${i}`, g, runs[1][i], 1e-6, 1e-5));
+  }
+});
+
 test('fused LSTM: a loss on the last c alone reaches the whole sequence', () => {
   const xp = rnd([T, B, 4 * H], 20), w = rnd([4 * H, H], 21, 0.5);
   sum(lstmLayer(xp, w, null, null, null).c!).backward();

@@ -180,8 +180,8 @@ export interface Backend {
 
   /**
    * The timestep loop of one direction of one recurrent layer, forward or backward (src/backend/recurrent-pass.ts):
-   * the reference runs forwardRows / backwardRows over all rows with this backend's kernels; a backend may
-   * split the batch rows over its threads, each running the whole sequence for its rows.
+   * the reference runs forwardRows / backwardRows on one thread with this backend's kernels; a backend may
+   * share every step between its threads (BlasBackend: gate kernels by batch rows, products by columns).
    */
   runRecurrent(pass: RecurrentPass, backward: boolean): void;
   /**

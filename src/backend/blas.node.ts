@@ -19,7 +19,8 @@ import {
   CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, WasmBackend, compileKernels, createMemory, instantiateKernels, type Kernels, type ThreadTeam,
 } from './wasm.js';
 import {
-  backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare, type RecurrentPass, type ViewSgemm,
+  PartnerFailedError, backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare, type RecurrentPass,
+  type ViewSgemm,
 } from './recurrent-pass.js';
 
 // CBLAS enums
@@ -255,6 +256,7 @@ export class BlasBackend extends WasmBackend {
       try {
         (backward ? backwardRows : forwardRows)(ops, pass, share);
       } catch (e) {
+        if (e instanceof PartnerFailedError) return; // the team reports the worker's own error
         Atomics.store(ctrl, CTRL_ABORT, 1); // the worker must not wait for us at a barrier
         throw e;
       }

@@ -1,13 +1,14 @@
-// The timestep loop of one direction of one recurrent layer (Elman RNN, LSTM or GRU), forward or backward,
-// over a range of batch rows. Every per-step operation — the bias add, the recurrent GEMM h·W_hhᵀ (or, going
-// back, dG·W_hh) and the gate kernel — touches only its own rows, so rows [r0, r1) run the whole sequence
-// without looking at the others: a backend may hand row ranges to different threads that never synchronise
-// until the pass ends (BlasBackend does). src/tensor/rnn-layers.ts builds the pass and the autograd node
-// around it; the gate kernels' reference is rnn-gates-ref.ts.
+// The timestep loop of one direction of one recurrent layer (Elman RNN, LSTM or GRU), forward or backward.
+// src/tensor/rnn-layers.ts builds the pass and the autograd node around it; the backend runs it
+// (Backend.runRecurrent): the reference on one thread with its own kernels, BlasBackend on two threads that
+// share every step — each thread's gate kernels take its batch rows, each thread's part of the step's product
+// takes its columns of W_hh for all rows (a barrier between the two, since a product reads every row's state
+// and a gate kernel every column of its rows). The gate kernels' reference is rnn-gates-ref.ts.
 //
 // Layouts (row-major): xp, gates, acts, dG, dHG (T, B, G·H); hs, dhs, cs (T + 1, B, H) state slots, where the
 // state before step t sits in slot prevSlot(t) and h_t in outSlot(t) (forward: t and t + 1; reversed: t + 1
-// and t); tc (T, B, H); bias (B, G·H) b_hh repeated per row; wHh (G·H, H); dc (B, H). Browser-safe.
+// and t); tc (T, B, H); bias (B, G·H) b_hh (plus b_ih when folded) repeated per row; wHh (G·H, H); dc (B, H).
+// Browser-safe.
 import type { Backend } from './backend.js';
 
 export type CellKind = 'rnn-tanh' | 'rnn-relu' | 'lstm' | 'gru';
@@ -195,6 +196,14 @@ export function backwardRows(ops: RowOps, p: RecurrentPass, sh: Share): void {
   sh.sync();
 }
 
+/** thrown at a barrier when another thread of the pass has failed (its own error says why) */
+export class PartnerFailedError extends Error {
+  constructor() {
+    super('recurrent pass: another thread failed');
+    this.name = 'PartnerFailedError';
+  }
+}
+
 /**
  * A barrier for n threads on two words of a shared Int32Array: `count` (threads arrived, zeroed before the
  * pass) and any of `abort` words, which a failing thread sets so that the others throw instead of waiting for
@@ -207,7 +216,7 @@ export function spinBarrier(ctrl: Int32Array, count: number, abort: readonly num
     Atomics.add(ctrl, count, 1);
     for (let spins = 0; Atomics.load(ctrl, count) < target; spins++) {
       if ((spins & 1023) === 1023) {
-        for (const a of abort) if (Atomics.load(ctrl, a) !== 0) throw new Error('recurrent pass: another thread failed');
+        for (const a of abort) if (Atomics.load(ctrl, a) !== 0) throw new PartnerFailedError();
         if (spins > 1 << 20) Atomics.wait(ctrl, count, Atomics.load(ctrl, count), 0.05);
       }
     }

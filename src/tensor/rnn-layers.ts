@@ -60,11 +60,12 @@ export function gruLayer(xp: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor
   return layer('gruLayer', 'gru', xp, wHh, [bHh], h0, null, reverse);
 }
 
-function checkShapes(op: string, G: number, xp: Tensor, wHh: Tensor, biases: Tensor[]): void {
+/** checks the shapes; biases are [bHh, bIh?], either null */
+function checkShapes(op: string, G: number, xp: Tensor, wHh: Tensor, biases: (Tensor | null)[]): void {
   const H = wHh.shape[1], GH = G * H;
   if (wHh.ndim !== 2 || wHh.shape[0] !== GH) throw new Error(`${op}: wHh must be (${G}·H, H), got [${wHh.shape}]`);
   biases.forEach((b, i) => {
-    if (b.ndim !== 1 || b.shape[0] !== GH) throw new Error(`${op}: ${i === 0 ? 'bHh' : 'bIh'} must be (${GH}), got [${b.shape}]`);
+    if (b && (b.ndim !== 1 || b.shape[0] !== GH)) throw new Error(`${op}: ${i === 0 ? 'bHh' : 'bIh'} must be (${GH}), got [${b.shape}]`);
   });
   if (xp.ndim !== 3 || xp.shape[2] !== GH || xp.shape[0] < 1) throw new Error(`${op}: xp must be (T ≥ 1, B, ${GH}), got [${xp.shape}]`);
 }
@@ -82,7 +83,11 @@ function stateSlots(op: string, field: string, s0: Tensor | null, T: number, B: 
 
 /** whether a start state contributes nothing to the recurrent products and wants no gradient */
 function zeroStart(h0: Tensor | null): boolean {
-  return h0 === null || (!h0.requiresGrad && h0.data.every((v) => v === 0));
+  if (h0 === null) return true;
+  if (h0.requiresGrad) return false;
+  const d = h0.data;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) return false;
+  return true;
 }
 
 /** rows copies of the sum of the biases (added to every row of a step's slab), or null without any */
@@ -104,7 +109,7 @@ function layer(
   reverse: boolean,
 ): LayerOutput {
   const G = gatesOf(kind), lstm = kind === 'lstm', biases = maybeBiases.filter((b): b is Tensor => b !== null);
-  checkShapes(op, G, xp, wHh, biases);
+  checkShapes(op, G, xp, wHh, maybeBiases);
   const [T, B] = xp.shape, H = wHh.shape[1], BH = B * H;
   const pass: RecurrentPass = {
     kind, T, B, H, reverse, zeroStart: zeroStart(h0), xp: xp.data, wHh: wHh.data, bias: tiled(biases, B),
