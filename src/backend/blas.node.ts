@@ -16,11 +16,12 @@ import { createRequire } from 'node:module';
 import type { MatmulArgs } from './backend.js';
 import { ThreadPool, defaultThreads } from './threads.node.js';
 import {
-  CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, WasmBackend, compileKernels, createMemory, instantiateKernels, type Kernels, type ThreadTeam,
+  CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, WasmBackend, compileKernels, createMemory, instantiateKernels,
+  type Kernels, type ThreadTeam,
 } from './wasm.js';
 import {
-  PartnerFailedError, backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare, type RecurrentPass,
-  type ViewSgemm,
+  PartnerFailedError, backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare,
+  type RecurrentPass, type ViewSgemm,
 } from './recurrent-pass.js';
 
 // CBLAS enums
@@ -235,7 +236,8 @@ export class BlasBackend extends WasmBackend {
    */
   override runRecurrent(pass: RecurrentPass, backward: boolean): void {
     const ctrl = this.control;
-    if (ctrl === null || this.threads < 2 || pass.B < this.minRecurrentRows || !passArrays(pass).every((a) => this.resident(a))) {
+    const inMemory = passArrays(pass).every((a) => this.resident(a));
+    if (ctrl === null || this.threads < 2 || pass.B < this.minRecurrentRows || !inMemory) {
       super.runRecurrent(pass, backward);
       return;
     }

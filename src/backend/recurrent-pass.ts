@@ -47,8 +47,11 @@ export function gatesOf(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
 }
 
+/** the gate kernels the loop calls, as the Backend interface defines them (on views of the pass's arrays) */
+type GateOps = Pick<Backend, 'add' | 'rnnAct' | 'rnnActBackward' | 'lstmGates' | 'lstmGatesBackward' | 'gruGates' | 'gruGatesBackward'>;
+
 /** the operations the loop needs, on views */
-export interface RowOps {
+export interface RowOps extends GateOps {
   /**
    * C (+)= op(A)·op(B), one (M, K)·(K, N) product; B and C may be column blocks of wider row-major matrices,
    * ldb and ldc their row lengths (A is whole: lda is K, or M transposed).
@@ -56,18 +59,6 @@ export interface RowOps {
   gemm(
     a: Float32Array, b: Float32Array, c: Float32Array, M: number, N: number, K: number,
     transA: boolean, transB: boolean, accumulate: boolean, ldb: number, ldc: number,
-  ): void;
-  add(a: Float32Array, b: Float32Array, y: Float32Array, n: number): void;
-  rnnAct(pre: Float32Array, h: Float32Array, n: number, relu: boolean): void;
-  rnnActBackward(dh: Float32Array, h: Float32Array, dpre: Float32Array, n: number, relu: boolean): void;
-  lstmGates(gates: Float32Array, cPrev: Float32Array, c: Float32Array, tc: Float32Array, h: Float32Array, B: number, H: number): void;
-  lstmGatesBackward(
-    dh: Float32Array, dc: Float32Array, gates: Float32Array, cPrev: Float32Array, tc: Float32Array, dGates: Float32Array, B: number, H: number,
-  ): void;
-  gruGates(xg: Float32Array, hg: Float32Array, hPrev: Float32Array, acts: Float32Array, h: Float32Array, B: number, H: number): void;
-  gruGatesBackward(
-    dh: Float32Array, acts: Float32Array, hg: Float32Array, hPrev: Float32Array,
-    dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, B: number, H: number,
   ): void;
 }
 

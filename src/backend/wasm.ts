@@ -177,8 +177,8 @@ export const OP_LSTM_GATES_BACKWARD = 25;
 export const OP_GRU_GATES = 26;
 export const OP_GRU_GATES_BACKWARD = 27;
 /**
- * A recurrent pass over a range of batch rows (src/backend/recurrent-pass.ts), encoded by encodePass after the
- * op code. Not a wasm kernel: the Node worker runs it itself with its own CBLAS (recurrent-worker.node.ts).
+ * A worker's share of a recurrent pass (src/backend/recurrent-pass.ts), encoded by encodePass after the op
+ * code. Not a wasm kernel: the Node worker runs it itself with its own CBLAS (recurrent-worker.node.ts).
  */
 export const OP_RECURRENT = 28;
 
