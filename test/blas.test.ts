@@ -57,6 +57,33 @@ describe('blas backend', { skip }, () => {
     assert.equal(one.name, 'blas');
   });
 
+  test('products shared with a worker thread (operands in the memory): rows, columns or batch items', () => {
+    const store = two.storage!;
+    const place = (x: Float32Array): Float32Array => {
+      const r = store.persistent(x.length);
+      r.set(x);
+      return r;
+    };
+    two.minSplitMacs = 0;
+    try {
+      let seed = 3000;
+      const before = two.splitMatmuls;
+      let shared = 0;
+      // rows (M ≥ 16, odd), columns (M < 16, N ≥ 32), batch items with gaps and broadcasts
+      for (const [batch, M, N, K] of [[1, 65, 7, 33], [1, 17, 129, 9], [1, 7, 65, 129], [1, 3, 40, 5], [5, 9, 7, 13], [4, 33, 17, 9]]) {
+        for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
+          const strides = batch === 1 ? { strideA: 0, strideB: 0, strideC: 0 }
+            : (seed & 1) ? { strideA: M * K + 3, strideB: 0, strideC: M * N + 5 } : { strideA: 0, strideB: K * N, strideC: M * N };
+          checkMatmul(two, args({ batch, M, N, K, transA, transB, accumulate, ...strides }), seed++, place);
+          shared++;
+        }
+      }
+      assert.ok(two.splitMatmuls - before >= shared - 8, `most products were shared (${two.splitMatmuls - before} of ${shared})`);
+    } finally {
+      two.minSplitMacs = 1 << 18;
+    }
+  });
+
   test('batched matmul: strides with gaps, stride-0 broadcast of A, B and C', () => {
     let seed = 1000;
     for (const be of [one, two]) {

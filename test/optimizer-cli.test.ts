@@ -119,7 +119,10 @@ test('--arch lstm through the commands: train, resume, sample, eval', () => {
   const out = path.join(tmp, 'lstm');
   const args = ['--arch', 'lstm', '--preset', 'tiny', '--data', data, '--out', out, '--batch-size', '4', '--eval-iters', '2', '--eval-interval', '3', '--sample-at', '', '--threads', '1'];
   assert.equal(run('train', ...args, '--max-iters', '3').code, 0);
-  const r = run('train', ...args, '--resume', '--max-iters', '6');
+  const bad = run('train', '--out', out, '--resume', '--data', data, '--n-hidden', '64', '--threads', '1');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /train --resume: the run has n-hidden 32; --n-hidden 64 cannot change it/);
+  const r = run('train', ...args, '--resume', '--max-iters', '6'); // its own model flags, repeated, are fine
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /done at step 6/);
   const s = run('sample', out, '--prompt', 'the ', '-n', '10', '--seed', '1', '--threads', '1');

@@ -133,8 +133,10 @@ test('bad input gets one line naming the field', () => {
   assert.throws(() => new RNN(3, 4, { nonlinearity: 'gelu' as 'tanh' }), /nonlinearity must be/);
   const lstm = new LSTM(3, 4, { numLayers: 2 });
   assert.throws(() => lstm.forward(Tensor.zeros([5, 2, 2])), /input must be/);
-  assert.throws(() => lstm.forward(Tensor.zeros([5, 2, 3]), Tensor.zeros([1, 2, 4])), /h0 must be \[2,2,4\]/);
-  assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), undefined, Tensor.zeros([2, 2, 4])), /c0 must be \[2,4\]/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 2, 3]), Tensor.zeros([1, 2, 4]), Tensor.zeros([2, 2, 4])), /h0 must be \[2,2,4\]/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), Tensor.zeros([2, 4]), Tensor.zeros([2, 2, 4])), /c0 must be \[2,4\]/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), undefined, Tensor.zeros([2, 4])), /give h0 and c0 together, or neither \(got c0 alone\)/);
+  assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), Tensor.zeros([2, 4])), /got h0 alone/);
 });
 
 // ---- the fused layers ------------------------------------------------------------------------------------

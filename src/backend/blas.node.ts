@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import type { MatmulArgs } from './backend.js';
 import { ThreadPool, defaultThreads } from './threads.node.js';
 import {
-  CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, WasmBackend, compileKernels, createMemory, instantiateKernels,
+  CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, OP_RECURRENT, OP_SGEMM, WasmBackend, compileKernels, createMemory, instantiateKernels,
   type Kernels, type ThreadTeam,
 } from './wasm.js';
 import {
@@ -42,6 +42,9 @@ export const BLAS_MIN_MACS = 1 << 15;
  * 1×384×128 took 5.2 µs there against 11 µs in sgemm, 1×1536×384 82 against 142 µs; at M = 4 sgemm wins.
  */
 export const BLAS_MIN_ROWS = 4;
+
+/** products (multiply-adds) from which the blas backend shares one between two threads of its own */
+export const BLAS_MIN_SPLIT_MACS = 1 << 18;
 
 /** Thrown when koffi or a CBLAS library is missing; its message says what to install. */
 export class BlasUnavailableError extends Error {
@@ -214,6 +217,10 @@ export class BlasBackend extends WasmBackend {
   minRecurrentRows = 8;
   /** recurrent passes split over two threads so far (for tests) */
   splitPasses = 0;
+  /** products (batch·M·N·K multiply-adds) from which matmul shares the work with worker 1 (tests lower it) */
+  minSplitMacs = BLAS_MIN_SPLIT_MACS;
+  /** products shared with worker 1 so far (for tests) */
+  splitMatmuls = 0;
   private readonly blas: BlasLibrary;
 
   constructor(
@@ -227,7 +234,7 @@ export class BlasBackend extends WasmBackend {
   }
 
   /**
-   * A recurrent pass on this thread and worker 1 together (recurrent-worker.node.ts), each with single-threaded
+   * A recurrent pass on this thread and worker 1 together (blas-worker.node.ts), each with single-threaded
    * sgemm and the wasm gate kernels: the element-wise work splits by batch rows, each step's product by
    * columns (every thread multiplies all rows by its half of W_hh), with a barrier between the two. At B 32,
    * H 256 a half-width product on one thread costs less than half of what the whole one costs on OpenBLAS's two
@@ -265,6 +272,53 @@ export class BlasBackend extends WasmBackend {
     });
   }
 
+  /**
+   * A product on this thread and worker 1 at once, each calling single-threaded sgemm on its half: batch items
+   * when there are several, else rows of C (columns when there are few rows). OpenBLAS's own threads wake for
+   * every call and sleep after it (so as not to take a core from the wasm kernels); a worker of ours is awake
+   * already. false when the operands are not all in the memory, there is no second thread, or the product is
+   * too small to share.
+   */
+  private splitMatmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): boolean {
+    const { batch, M, N, K, transA, transB, strideA, strideB, strideC } = args;
+    const ctrl = this.control;
+    if (ctrl === null || this.threads < 2 || batch * M * N * K < this.minSplitMacs) return false;
+    if (!this.resident(a) || !this.resident(b) || !this.resident(c)) return false;
+    if (batch > 1 && strideC < M * N) return false; // items that share C must stay in order on one thread
+    const lda = transA ? M : K, ldb = transB ? K : N;
+    const whole: SgemmPart = { M, N, K, a: 0, lda, b: 0, ldb, c: 0, ldc: N, batch };
+    let parts: [SgemmPart, SgemmPart];
+    if (batch > 1) {
+      const h = batch >> 1;
+      parts = [{ ...whole, batch: h }, { ...whole, a: h * strideA, b: h * strideB, c: h * strideC, batch: batch - h }];
+    } else if (M >= 16) {
+      const h = Math.ceil(M / 2 / 4) * 4; // A's rows are its columns when transposed
+      parts = [{ ...whole, M: h }, { ...whole, M: M - h, a: transA ? h : h * K, c: h * N }];
+    } else if (N >= 32) {
+      const h = Math.ceil(N / 2 / 16) * 16; // B's columns are its rows when transposed
+      parts = [{ ...whole, N: h }, { ...whole, N: N - h, b: transB ? h * K : h, c: h }];
+    } else return false;
+    const lib = this.blas;
+    if (lib.setThreads && lib.threads !== 1) {
+      lib.setThreads(1);
+      lib.threads = 1;
+    }
+    const ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS, beta = args.accumulate ? 1 : 0;
+    const run = (p: SgemmPart): void => {
+      for (let i = 0; i < p.batch; i++) {
+        lib.sgemm(ROW_MAJOR, ta, tb, p.M, p.N, p.K, 1, a.subarray(p.a + i * strideA), p.lda, b.subarray(p.b + i * strideB), p.ldb,
+          beta, c.subarray(p.c + i * strideC), p.ldc);
+      }
+    };
+    const [own, theirs] = parts;
+    const byte = (arr: Float32Array, off: number): number => arr.byteOffset + off * 4;
+    this.splitMatmuls++;
+    return this.runTeamJobs(2, (jobs, o) => {
+      jobs.set([OP_SGEMM, theirs.M, theirs.N, theirs.K, byte(a, theirs.a), theirs.lda, byte(b, theirs.b), theirs.ldb,
+        byte(c, theirs.c), theirs.ldc, ta, tb, beta, theirs.batch, strideA, strideB, strideC], o);
+    }, () => run(own));
+  }
+
   override matmul(a: Float32Array, b: Float32Array, c: Float32Array, args: MatmulArgs): void {
     const { batch, M, N, K, transA, transB, accumulate, strideA, strideB, strideC } = args;
     // M < 4: a row or three (sampling a token) goes to wasm's gemmSmallM, 2× faster than sgemm there
@@ -279,12 +333,13 @@ export class BlasBackend extends WasmBackend {
     checkLength('A', a, batch, strideA, M * K, `${shape}, strideA=${strideA}`);
     checkLength('B', b, batch, strideB, K * N, `${shape}, strideB=${strideB}`);
     checkLength('C', c, batch, strideC, M * N, `${shape}, strideC=${strideC}`);
+    this.lastUsedBlas = true;
+    if (this.splitMatmul(a, b, c, args)) return;
     const lib = this.blas;
     if (lib.setThreads && lib.threads !== this.threads) {
       lib.setThreads(this.threads);
       lib.threads = this.threads;
     }
-    this.lastUsedBlas = true;
     const ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
     // row-major leading dimensions: A is [M, K] (or [K, M]), B [K, N] (or [N, K]), C [M, N]
     const lda = transA ? M : K, ldb = transB ? K : N;
@@ -302,6 +357,13 @@ export class BlasBackend extends WasmBackend {
       sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, ai, lda, bi, ldb, beta, ci, N);
     }
   }
+}
+
+/** one thread's part of a product: sgemm's arguments with the operands as element offsets into a, b, c */
+interface SgemmPart {
+  M: number; N: number; K: number;
+  a: number; lda: number; b: number; ldb: number; c: number; ldc: number;
+  batch: number;
 }
 
 /** `sgemm` as a product of row-major views, C (+)= op(A)·op(B) with C (M, N) in rows of ldc */

@@ -195,20 +195,29 @@ export class PartnerFailedError extends Error {
   }
 }
 
+/** polls of a thread waiting at a barrier before it sleeps (~20 µs): partners are usually that close */
+const BARRIER_SPINS = 4096;
+
 /**
- * A barrier for n threads on two words of a shared Int32Array: `count` (threads arrived, zeroed before the
- * pass) and any of `abort` words, which a failing thread sets so that the others throw instead of waiting for
- * it forever. Threads spin (they run on their own cores for the pass), yielding briefly after long waits.
+ * A barrier for n threads on words of a shared Int32Array: `count` (threads arrived, zeroed before the pass)
+ * and any of the `abort` words, which a failing thread sets so that the others throw PartnerFailedError instead
+ * of waiting for it forever. A waiting thread polls for ~20 µs, then sleeps until the last one to arrive wakes
+ * it (or 1 ms passes): spinning longer would, on a busy machine, take the core from the very thread it waits for.
  */
 export function spinBarrier(ctrl: Int32Array, count: number, abort: readonly number[], n: number): () => void {
   let round = 0;
   return () => {
     const target = ++round * n;
-    Atomics.add(ctrl, count, 1);
-    for (let spins = 0; Atomics.load(ctrl, count) < target; spins++) {
-      if ((spins & 1023) === 1023) {
+    if (Atomics.add(ctrl, count, 1) + 1 >= target) {
+      Atomics.notify(ctrl, count);
+      return;
+    }
+    for (let spins = 0; ; spins++) {
+      const now = Atomics.load(ctrl, count);
+      if (now >= target) return;
+      if (spins >= BARRIER_SPINS) {
         for (const a of abort) if (Atomics.load(ctrl, a) !== 0) throw new PartnerFailedError();
-        if (spins > 1 << 20) Atomics.wait(ctrl, count, Atomics.load(ctrl, count), 0.05);
+        Atomics.wait(ctrl, count, now, 1);
       }
     }
   };

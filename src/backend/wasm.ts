@@ -178,9 +178,11 @@ export const OP_GRU_GATES = 26;
 export const OP_GRU_GATES_BACKWARD = 27;
 /**
  * A worker's share of a recurrent pass (src/backend/recurrent-pass.ts), encoded by encodePass after the op
- * code. Not a wasm kernel: the Node worker runs it itself with its own CBLAS (recurrent-worker.node.ts).
+ * code. Not a wasm kernel: the Node worker runs it itself with its own CBLAS (blas-worker.node.ts).
  */
 export const OP_RECURRENT = 28;
+/** A worker's part of a BLAS product (BlasBackend.matmul), run by the Node worker like OP_RECURRENT. */
+export const OP_SGEMM = 29;
 
 /**
  * Weight types assembly/qmatvec.ts computes, by ggml id (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K): block size

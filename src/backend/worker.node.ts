@@ -4,10 +4,10 @@
 // flow after the initial 'ready', so a job costs one futex wake instead of an event-loop round trip.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  CLAIM_POSTED, CLAIM_TAKEN, CTRL_BYTE, CTRL_CLAIM, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, CTRL_SPIN, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, OP_RECURRENT, runJob, type Kernels,
+  CLAIM_POSTED, CLAIM_TAKEN, CTRL_BYTE, CTRL_CLAIM, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_SEQ, CTRL_SPIN, JOBS_BYTE, JOB_SLOT, MAX_THREADS, OP_QUIT, OP_RECURRENT, OP_SGEMM, runJob, type Kernels,
 } from './wasm.js';
 import { SPIN_ITERS, SPIN_ITERS_WOKEN } from './threads.node.js';
-import { runRecurrentJob } from './recurrent-worker.node.js';
+import { runRecurrentJob, runSgemmJob } from './blas-worker.node.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -46,6 +46,7 @@ for (;;) {
   if (Atomics.compareExchange(ctrl, claimAt, CLAIM_POSTED, CLAIM_TAKEN) !== CLAIM_POSTED) continue;
   try {
     if (jobs[slot] === OP_RECURRENT) runRecurrentJob(kernels, memory, ctrl, jobs, slot);
+    else if (jobs[slot] === OP_SGEMM) runSgemmJob(memory, jobs, slot);
     else runJob(kernels, jobs, slot, ctrl);
   } catch (e) {
     // keep serving: the main thread sees the flag, reports the message, and the team stays usable

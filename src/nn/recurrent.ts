@@ -53,8 +53,9 @@ export class LSTM extends RecurrentBase {
   protected layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, c0: Tensor | null, reverse: boolean): LayerOutput {
     return lstmLayer(xp, w.wHh, w.bHh, h0, c0, reverse, w.bIh);
   }
-  /** as RNN.forward, with the cell state: c0 and c like h0 */
+  /** as RNN.forward, with the cell state: c0 and c like h0; h0 and c0 come together (PyTorch's hx) or not at all */
   forward(x: Tensor, h0?: Tensor, c0?: Tensor): { output: Tensor; h: Tensor; c: Tensor } {
+    if ((h0 === undefined) !== (c0 === undefined)) throw new Error(`LSTM.forward: give h0 and c0 together, or neither (got ${h0 ? 'h0' : 'c0'} alone)`);
     const { output, h, c } = this.run(x, h0, c0);
     return { output, h, c: c! };
   }

@@ -12,7 +12,9 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkMemoryBounds } from './memory-bounds.js';
-import { configuredOptimizer, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
+import {
+  configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
+} from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
@@ -50,11 +52,29 @@ interface Restored {
   notes?: string[];
 }
 
+/**
+ * A resumed run keeps its model: model flags given now (job.model holds only those) must describe it, else one
+ * line naming the first that does not, e.g. `train --resume: the run has n-hidden 256; --n-hidden 64 cannot change it`.
+ * Repeating the run's own flags is fine.
+ */
+function checkResumedModel(given: TrainJob['model'], type: string, saved: Record<string, unknown>, vocabSize: number): void {
+  const { arch, preset, ...overrides } = given;
+  if (arch !== undefined && arch !== type) throw new Error(`train --resume: the run is --arch ${type}; --arch ${arch} cannot change it (train a new run into another --out)`);
+  const want: Record<string, unknown> = preset !== undefined ? presetConfig(type, preset, vocabSize, overrides) as unknown as Record<string, unknown> : overrides;
+  for (const [k, v] of Object.entries(want)) {
+    if (k === 'vocabSize' || JSON.stringify(v) === JSON.stringify(saved[k])) continue;
+    if (!(k in saved)) throw new Error(`train --resume: --${kebab(k)} does not apply to the run's --arch ${type}`);
+    const flag = k in overrides ? `--${kebab(k)} ${String(v)}` : `--preset ${preset!} (${kebab(k)} ${String(v)})`;
+    throw new Error(`train --resume: the run has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (train a new run into another --out)`);
+  }
+}
+
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);

@@ -75,7 +75,8 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
   sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true }, loraplusLrRatio: { above: 0 },
 };
 
-const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+/** a config key as its flag name: nHidden → n-hidden */
+export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /**
  * Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range. Partial

@@ -32,12 +32,13 @@ export function args(p: Partial<MatmulArgs> & { M: number; N: number; K: number 
   };
 }
 
-export function checkMatmul(be: Backend, a: MatmulArgs, seed: number): void {
+/** `place` puts the operands where the backend should find them (e.g. its own memory); identity by default */
+export function checkMatmul(be: Backend, a: MatmulArgs, seed: number, place: (x: Float32Array) => Float32Array = (x) => x): void {
   const { batch, M, N, K, strideA, strideB, strideC } = a;
   const ext = (s: number, size: number) => (batch - 1) * s + size;
-  const A = filled(ext(strideA, M * K), seed), B = filled(ext(strideB, K * N), seed + 1);
+  const A = place(filled(ext(strideA, M * K), seed)), B = place(filled(ext(strideB, K * N), seed + 1));
   const C0 = filled(ext(strideC, M * N), seed + 2);
-  const want = C0.slice(), got = C0.slice();
+  const want = C0.slice(), got = place(C0.slice());
   ref.matmul(A, B, want, a);
   be.matmul(A, B, got, a);
   // the error bound per entry: Σ|a||b| from the reference on absolute values
