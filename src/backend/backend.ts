@@ -180,7 +180,7 @@ export interface Backend {
 
   /**
    * The timestep loop of one direction of one recurrent layer, forward or backward (src/backend/recurrent-pass.ts):
-   * the reference runs forwardRows / backwardRows on one thread with this backend's kernels; a backend may
+   * the reference runs forwardPass / backwardPass on one thread with this backend's kernels; a backend may
    * share every step between its threads (BlasBackend: gate kernels by batch rows, products by columns).
    */
   runRecurrent(pass: RecurrentPass, backward: boolean): void;

@@ -5,7 +5,7 @@
 // OpenBLAS is already in the process, and the main thread has set it to one thread).
 import { loadBlas, viewSgemm, type BlasLibrary } from './blas.node.js';
 import {
-  PartnerFailedError, backwardRows, decodePass, directOps, forwardRows, spinBarrier, splitShare, type ViewSgemm,
+  PartnerFailedError, backwardPass, decodePass, directOps, forwardPass, spinBarrier, splitShare, type ViewSgemm,
 } from './recurrent-pass.js';
 import { CTRL_ABORT, CTRL_BARRIER, CTRL_ERROR, type Kernels } from './wasm.js';
 
@@ -33,7 +33,7 @@ export function runRecurrentJob(kernels: Kernels, memory: WebAssembly.Memory, ct
     sgemm ??= viewSgemm(lib.sgemm);
     const { pass, backward, w, n } = decodePass(jobs, o + 1, memory.buffer);
     const share = splitShare(pass, w, n, spinBarrier(ctrl, CTRL_BARRIER, [CTRL_ABORT], n));
-    (backward ? backwardRows : forwardRows)(directOps(kernels, sgemm), pass, share);
+    (backward ? backwardPass : forwardPass)(directOps(kernels, sgemm), pass, share);
   } catch (e) {
     if (e instanceof PartnerFailedError) return; // the main thread failed and throws its own error
     Atomics.store(ctrl, CTRL_ERROR, 1); // the main thread must not wait for us at a barrier (worker.node.ts sets the real index)

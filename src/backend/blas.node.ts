@@ -20,7 +20,7 @@ import {
   type Kernels, type ThreadTeam,
 } from './wasm.js';
 import {
-  PartnerFailedError, backwardRows, directOps, encodePass, forwardRows, passArrays, spinBarrier, splitShare,
+  PartnerFailedError, backwardPass, directOps, encodePass, forwardPass, passArrays, spinBarrier, splitShare,
   type RecurrentPass, type ViewSgemm,
 } from './recurrent-pass.js';
 
@@ -263,7 +263,7 @@ export class BlasBackend extends WasmBackend {
       encodePass(pass, backward, 1, 2, jobs, o + 1);
     }, () => {
       try {
-        (backward ? backwardRows : forwardRows)(ops, pass, share);
+        (backward ? backwardPass : forwardPass)(ops, pass, share);
       } catch (e) {
         if (e instanceof PartnerFailedError) return; // the team reports the worker's own error
         Atomics.store(ctrl, CTRL_ABORT, 1); // the worker must not wait for us at a barrier

@@ -6,7 +6,7 @@ import { attentionBackwardRef, attentionForwardRef } from './attention-ref.js';
 import {
   gruGatesBackwardRef, gruGatesRef, lstmGatesBackwardRef, lstmGatesRef, rnnActBackwardRef, rnnActRef,
 } from './rnn-gates-ref.js';
-import { backendOps, backwardRows, forwardRows, wholeShare, type RecurrentPass } from './recurrent-pass.js';
+import { backendOps, backwardPass, forwardPass, wholeShare, type RecurrentPass } from './recurrent-pass.js';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -300,7 +300,7 @@ export class JsBackend implements Backend {
   }
 
   runRecurrent(pass: RecurrentPass, backward: boolean): void {
-    (backward ? backwardRows : forwardRows)(backendOps(this), pass, wholeShare(pass));
+    (backward ? backwardPass : forwardPass)(backendOps(this), pass, wholeShare(pass));
   }
 
   rnnAct(pre: Float32Array, h: Float32Array, n: number, relu: boolean): void {

@@ -111,10 +111,12 @@ export function splitShare(p: RecurrentPass, w: number, n: number, sync: () => v
   return { r0, r1, g0, g1, c0, c1, sync };
 }
 
+/** the state slot holding the state before step t (forward t, reversed t + 1) */
 export function prevSlot(p: RecurrentPass, t: number): number {
   return p.reverse ? t + 1 : t;
 }
 
+/** the state slot receiving h_t (forward t + 1, reversed t) */
 export function outSlot(p: RecurrentPass, t: number): number {
   return p.reverse ? t : t + 1;
 }
@@ -129,7 +131,7 @@ function rows(a: Float32Array, k: number, B: number, width: number, r0: number, 
  * gets b_hh), then (after a barrier) the share's gate columns of all rows get + h_{t−1}·W_hhᵀ, then (after a
  * barrier) the share's rows go through the gate kernel.
  */
-export function forwardRows(ops: RowOps, p: RecurrentPass, sh: Share): void {
+export function forwardPass(ops: RowOps, p: RecurrentPass, sh: Share): void {
   const { T, B, H } = p, GH = gatesOf(p.kind) * H, { r0, r1 } = sh, R = r1 - r0, gru = p.kind === 'gru';
   const hRows = (k: number): Float32Array => rows(p.hs, k, B, H, r0, r1);
   const wCols = p.wHh.subarray(sh.g0 * H, sh.g1 * H); // rows g0..g1 of W_hh (G·H, H)
@@ -163,7 +165,7 @@ export function forwardRows(ops: RowOps, p: RecurrentPass, sh: Share): void {
  * (after a barrier) the share's hidden columns of every row get dh_{t−1} += dG_t·W_hh, then a barrier. The
  * products of the first step are skipped when the start is zeroStart.
  */
-export function backwardRows(ops: RowOps, p: RecurrentPass, sh: Share): void {
+export function backwardPass(ops: RowOps, p: RecurrentPass, sh: Share): void {
   const { T, B, H } = p, GH = gatesOf(p.kind) * H, { r0, r1 } = sh, R = r1 - r0;
   const dhs = p.dhs!, dG = p.dG!;
   const hRows = (k: number): Float32Array => rows(p.hs, k, B, H, r0, r1);
