@@ -3,7 +3,7 @@
 // src/backend/rnn-gates-ref.ts; the GEMMs around a step are the caller's. A row of LSTM gates is
 // [i, f, g, o], of GRU gates [r, z, n], H floats each; tails of H shorter than 4 lanes go through loadN/storeN.
 import { loadN, storeN } from './ops';
-import { vsigmoidGate as vsigmoid, vtanh } from './vmath';
+import { vsigmoid, vtanh } from './vmath';
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);

@@ -181,18 +181,6 @@ export function vsigmoid(x: v128): v128 {
 }
 
 /**
- * The recurrent gates' logistic, σ(x) = 1/(1 + e^−x) in one exponential and one division: vexp clamps its
- * argument at 88, so for x ≤ −88 this gives 1/(1 + 1.65e38) ≈ 6e−39 rather than overflowing, and for
- * x ≥ 87.3 e^−x is 0 and σ = 1. Relative error a few ulp everywhere (cheaper than vsigmoid, which also
- * serves SwiGLU's backward through its e^(−|x|)).
- */
-@inline
-export function vsigmoidGate(x: v128): v128 {
-  const one = k(C_ONE);
-  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
-}
-
-/**
  * tanh(x) = 1 − 2/(1 + e^(2x)): one exponential and one division; ±1 where e^(2x) saturates (clamped at 88)
  * or underflows. Absolute error ~1e−7 everywhere; relative precision is lost only for |x| ≪ 1e−3, where the
  * absolute error still sits below float32's resolution of the gates' other terms.
