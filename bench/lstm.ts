@@ -3,7 +3,7 @@
 // ours (src/models/rnn-lm.ts on the active backend) beside PyTorch's nn.LSTM with the same shapes in the same
 // run (a small inline script for /work/pyenv/bin/python, or $GPTLAB_TORCH_PYTHON; skipped, saying so, where
 // torch cannot be imported). Median of the runs, in ms; tokens/s = B·T / step time.
-// Run: node dist/bench/lstm.js [--runs 10] [--threads N] [--backend auto|blas|wasm|js]
+// Run: node dist/bench/lstm.js [--runs 20] [--threads N] [--backend auto|blas|wasm|js]
 import { spawnSync } from 'node:child_process';
 import { initBackend, type BackendName } from '../src/backend/index.node.js';
 import { stepScope } from '../src/backend/storage.js';
@@ -106,6 +106,6 @@ export function lstmReport(r: LstmBenchResult): string[] {
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'));
 if (isMain) {
   const arg = (k: string): string | undefined => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : undefined);
-  const r = await benchLstm({ runs: Number(arg("--runs") ?? 20), threads: arg('--threads') ? Number(arg('--threads')) : undefined, backend: arg('--backend') as BackendName | undefined });
+  const r = await benchLstm({ runs: Number(arg('--runs') ?? 20), threads: arg('--threads') ? Number(arg('--threads')) : undefined, backend: arg('--backend') as BackendName | undefined });
   for (const line of lstmReport(r)) console.log(line);
 }

@@ -3,7 +3,7 @@
 // recurrent pass (BlasBackend.runRecurrent; recurrent-pass.ts splitShare) with the same wasm gate kernels as the
 // main thread. Both call sgemm through this thread's own binding of the CBLAS library (loaded on first use;
 // OpenBLAS is already in the process, and the main thread has set it to one thread).
-import { loadBlas, viewSgemm, type BlasLibrary } from './blas.node.js';
+import { ROW_MAJOR, loadBlas, viewSgemm, type BlasLibrary } from './blas.node.js';
 import {
   PartnerFailedError, backwardPass, decodePass, directOps, forwardPass, spinBarrier, splitShare, type ViewSgemm,
 } from './recurrent-pass.js';
@@ -22,7 +22,7 @@ export function runSgemmJob(memory: WebAssembly.Memory, jobs: Float64Array, o: n
   const f32 = new Float32Array(memory.buffer);
   for (let i = 0; i < batch; i++) {
     const view = (p: number, stride: number): Float32Array => f32.subarray((p >>> 2) + i * stride);
-    lib.sgemm(101, ta, tb, M, N, K, 1, view(pa, sa), lda, view(pb, sb), ldb, beta, view(pc, sc), ldc);
+    lib.sgemm(ROW_MAJOR, ta, tb, M, N, K, 1, view(pa, sa), lda, view(pb, sb), ldb, beta, view(pc, sc), ldc);
   }
 }
 

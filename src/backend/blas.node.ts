@@ -25,7 +25,7 @@ import {
 } from './recurrent-pass.js';
 
 // CBLAS enums
-const ROW_MAJOR = 101;
+export const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
@@ -233,6 +233,16 @@ export class BlasBackend extends WasmBackend {
     this.workerSpin = 0;
   }
 
+  /** the library with OpenBLAS's own thread count at n (one where our threads share the work), set only on a change */
+  private useBlasThreads(n: number): BlasLibrary {
+    const lib = this.blas;
+    if (lib.setThreads && lib.threads !== n) {
+      lib.setThreads(n);
+      lib.threads = n;
+    }
+    return lib;
+  }
+
   /**
    * A recurrent pass on this thread and worker 1 together (blas-worker.node.ts), each with single-threaded
    * sgemm and the wasm gate kernels: the element-wise work splits by batch rows, each step's product by
@@ -248,11 +258,7 @@ export class BlasBackend extends WasmBackend {
       super.runRecurrent(pass, backward);
       return;
     }
-    const lib = this.blas;
-    if (lib.setThreads && lib.threads !== 1) {
-      lib.setThreads(1);
-      lib.threads = 1;
-    }
+    const lib = this.useBlasThreads(1);
     Atomics.store(ctrl, CTRL_BARRIER, 0);
     Atomics.store(ctrl, CTRL_ABORT, 0);
     this.splitPasses++;
@@ -298,11 +304,7 @@ export class BlasBackend extends WasmBackend {
       const h = Math.ceil(N / 2 / 16) * 16; // B's columns are its rows when transposed
       parts = [{ ...whole, N: h }, { ...whole, N: N - h, b: transB ? h * K : h, c: h }];
     } else return false;
-    const lib = this.blas;
-    if (lib.setThreads && lib.threads !== 1) {
-      lib.setThreads(1);
-      lib.threads = 1;
-    }
+    const lib = this.useBlasThreads(1);
     const ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS, beta = args.accumulate ? 1 : 0;
     const run = (p: SgemmPart): void => {
       for (let i = 0; i < p.batch; i++) {
@@ -335,11 +337,7 @@ export class BlasBackend extends WasmBackend {
     checkLength('C', c, batch, strideC, M * N, `${shape}, strideC=${strideC}`);
     this.lastUsedBlas = true;
     if (this.splitMatmul(a, b, c, args)) return;
-    const lib = this.blas;
-    if (lib.setThreads && lib.threads !== this.threads) {
-      lib.setThreads(this.threads);
-      lib.threads = this.threads;
-    }
+    const lib = this.useBlasThreads(this.threads);
     const ta = transA ? TRANS : NO_TRANS, tb = transB ? TRANS : NO_TRANS;
     // row-major leading dimensions: A is [M, K] (or [K, M]), B [K, N] (or [N, K]), C [M, N]
     const lda = transA ? M : K, ldb = transB ? K : N;

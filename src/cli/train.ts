@@ -144,17 +144,18 @@ function checkOptimizerFlags(name: OptimizerName, options: Record<string, number
 
 /** --arch, --preset and the config overrides the chosen model type allows */
 function modelOptions(o: ParsedArgs, demo: boolean): TrainJob['model'] {
+  const anyType = modelTypes().flatMap((n) => Object.keys(modelType(n).overridable)); // every model-shape flag
+  if (o.resume) {
+    // a resumed run keeps its model: only the model flags given now, which must describe it (pretrain-job)
+    const given: TrainJob['model'] = {};
+    for (const k of ['arch', 'preset', ...anyType]) if (o._given.has(k)) given[k] = o[k];
+    return given;
+  }
   const arch = o.arch as string;
   const t = modelType(arch);
   const model: TrainJob['model'] = { arch, preset: (o.preset as string | undefined) ?? (demo && t.presets.demo ? 'demo' : t.defaultPreset) };
   for (const k of Object.keys(t.overridable)) if (o[k] !== undefined) model[k] = o[k];
-  if (o.resume) {
-    // a resumed run keeps its model: only the model flags given now (of any type), which must describe it (pretrain-job)
-    const given: TrainJob['model'] = {};
-    for (const k of ['arch', 'preset', ...modelTypes().flatMap((n) => Object.keys(modelType(n).overridable))]) if (o._given.has(k)) given[k] = o[k];
-    return given;
-  }
-  const foreign = o.resume ? undefined : modelTypes().flatMap((n) => Object.keys(modelType(n).overridable)).find((k) => o._given.has(k) && !(k in t.overridable));
+  const foreign = anyType.find((k) => o._given.has(k) && !(k in t.overridable));
   if (foreign) throw new UsageError(`train: --${kebab(foreign)} does not apply to --arch ${arch} (it takes ${Object.keys(t.overridable).map(kebab).join(', ')})`);
   return model;
 }

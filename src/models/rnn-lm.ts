@@ -91,7 +91,7 @@ export class RnnLM extends Module implements LanguageModel {
     const state = this.checkState(opts, B);
     const pos0 = state.length;
     const padded = opts.padding !== undefined && Array.from(opts.padding).some((p) => p > pos0);
-    let logits = padded ? this.forwardPass(idx, B, T, state, opts.padding!) : this.forwardAll(idx, B, T, state);
+    let logits = padded ? this.forwardRows(idx, B, T, state, opts.padding!) : this.forwardAll(idx, B, T, state);
     state.advance(T);
     if (opts.lastOnly && !opts.targets) logits = slice(logits, 1, T - 1, T); // (B, 1, V)
     return { logits, loss: languageModelLoss(logits, opts) };
@@ -128,7 +128,7 @@ export class RnnLM extends Module implements LanguageModel {
   }
 
   /** left-padded rows one at a time, each from its first real column; pad columns get zero logits */
-  private forwardPass(idx: Int32Array, B: number, T: number, state: RecurrentLMState, padding: Int32Array): Tensor {
+  private forwardRows(idx: Int32Array, B: number, T: number, state: RecurrentLMState, padding: Int32Array): Tensor {
     const V = this.config.vocabSize, pos0 = state.length;
     const rows: Tensor[] = [];
     for (let b = 0; b < B; b++) {
