@@ -13,7 +13,8 @@ import { initBackend } from '../src/backend/index.node.js';
 import { readSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { Tensor, Rng, noGrad } from '../src/tensor/index.js';
 import { rmsNorm } from '../src/tensor/rmsnorm.js';
-import { rope, ropeInvFreq, ropePositions } from '../src/tensor/rope.js';
+import { rope, ropeHeads, ropeInvFreq, ropePositions } from '../src/tensor/rope.js';
+import { splitHeads } from '../src/tensor/shape.js';
 import { silu, swiglu } from '../src/tensor/silu.js';
 import { repeatKv } from '../src/tensor/repeat-kv.js';
 import { causalAttention } from '../src/tensor/nnops.js';
@@ -31,10 +32,30 @@ test('ops: RMSNorm, RoPE (shared and per-row positions), SiLU, SwiGLU, repeatKv 
   gradcheck('rmsNorm', (x, w) => rmsNorm(x, w, 1e-5), [r(2, 3, 6), r(6)]);
   gradcheck('rope shared', (x) => rope(x, Int32Array.from([0, 3, 7]), 100), [r(2, 2, 3, 8)]);
   gradcheck('rope per row', (x) => rope(x, ropePositions(2, 3, 1, Int32Array.from([1, 0])), 500000), [r(2, 2, 3, 4)]);
+  gradcheck('ropeHeads shared', (x) => ropeHeads(x, 2, Int32Array.from([0, 3, 7]), 100), [r(2, 3, 16)]);
+  gradcheck('ropeHeads per row', (x) => ropeHeads(x, 3, ropePositions(2, 3, 1, Int32Array.from([1, 0])), 500000), [r(2, 3, 12)]);
   gradcheck('silu', silu, [r(3, 5)]);
   gradcheck('swiglu', swiglu, [r(3, 5), r(3, 5)]);
   gradcheck('swiglu of one tensor', (x) => swiglu(x, x), [r(3, 5)]);
   gradcheck('repeatKv', (x) => repeatKv(x, 3), [r(2, 2, 3, 2)]);
+});
+
+test('ropeHeads equals rope(splitHeads(x)): values and gradients, shared and per-row positions; bad shapes throw', () => {
+  setBackend(new JsBackend());
+  for (const positions of [Int32Array.from([4, 5, 6, 7, 8]), ropePositions(2, 5, 3, Int32Array.from([2, 0]))]) {
+    const x = Tensor.randn([2, 5, 24], new Rng(3), 1, 0, true), x2 = Tensor.from(Float32Array.from(x.data), [2, 5, 24], true);
+    const w = Tensor.randn([2, 4, 5, 6], new Rng(4));
+    const a = ropeHeads(x, 4, positions, 10000), b = rope(splitHeads(x2, 0, 1, 4), positions, 10000);
+    assert.deepEqual(a.shape, [2, 4, 5, 6]);
+    assert.deepEqual(Array.from(a.data), Array.from(b.data));
+    a.backward(w.data);
+    b.backward(w.data);
+    Array.from(x.grad!).forEach((g, i) => assert.ok(Math.abs(g - x2.grad![i]) < 1e-6, `grad ${i}: ${g} vs ${x2.grad![i]}`));
+  }
+  assert.throws(() => ropeHeads(r(2, 5, 24), 5, Int32Array.from([0, 1, 2, 3, 4])), /ropeHeads: \[2,5,24\] does not split into 5 heads/);
+  assert.throws(() => ropeHeads(r(2, 5, 24), 8, Int32Array.from([0, 1, 2, 3, 4])), /head size must be a positive even integer, got 3/);
+  assert.throws(() => ropeHeads(r(2, 5, 24), 4, Int32Array.from([0, 1])), /ropeHeads: 2 positions for B=2 × T=5/);
+  assert.throws(() => ropeHeads(r(2, 4, 5, 6), 4, Int32Array.from([0])), /ropeHeads: input must be \(B, T, H·hs\)/);
 });
 
 test('grouped-query attention reads each kv head in place: equal to repeatKv then attention (values and gradients, every backend)', async () => {

@@ -15,7 +15,7 @@ import { mergeHeads, slice, splitHeads } from '../tensor/shape.js';
 import { linear } from '../tensor/matmul.js';
 import { causalAttention } from '../tensor/nnops.js';
 import { rmsNorm } from '../tensor/rmsnorm.js';
-import { rope, ropePositions } from '../tensor/rope.js';
+import { ropeHeads, ropePositions } from '../tensor/rope.js';
 import { swiglu } from '../tensor/silu.js';
 import { KVCache } from './kv-cache.js';
 import { kvAttention } from '../tensor/kv-attention.js';
@@ -67,8 +67,8 @@ class Attention extends Module {
   /** x (B, T, C) → (B, T, C) */
   forward(x: Tensor, s: Step): Tensor {
     const { nHead: H, nKvHead: K, ropeTheta } = this.cfg;
-    const q = rope(splitHeads(this.q_proj.forward(x), 0, 1, H), s.positions, ropeTheta); // (B, nh, T, hs)
-    const k = rope(splitHeads(this.k_proj.forward(x), 0, 1, K), s.positions, ropeTheta); // (B, nkv, T, hs)
+    const q = ropeHeads(this.q_proj.forward(x), H, s.positions, ropeTheta); // (B, nh, T, hs)
+    const k = ropeHeads(this.k_proj.forward(x), K, s.positions, ropeTheta); // (B, nkv, T, hs)
     const v = splitHeads(this.v_proj.forward(x), 0, 1, K); // (B, nkv, T, hs)
     // with a cache: appended after the cached positions, read in place (each kv head once for its group)
     s.cache?.append(s.layer, k, v);

@@ -10,6 +10,6 @@ export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, adaptiveAvgPool2d, flatten,
 export { batchNorm, type BatchNormOptions } from './batchnorm.js';
 export { rnnLayer, lstmLayer, gruLayer, type LayerOutput, type Nonlinearity } from './rnn-layers.js';
 export { rmsNorm } from './rmsnorm.js';
-export { rope, ropePositions, ropeInvFreq } from './rope.js';
+export { rope, ropeHeads, ropePositions, ropeInvFreq } from './rope.js';
 export { silu, swiglu } from './silu.js';
 export { repeatKv } from './repeat-kv.js';

@@ -249,12 +249,12 @@ export function mergeHeads(y: Tensor): Tensor {
   const C = H * hs;
   const out = allocUninit(B * T * C);
   const Y = y.data;
+  // walk the output in order (b, t, h, j), as splitHeads does
+  let d = 0;
   for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let t = 0; t < T; t++) {
-        const src = ((b * H + h) * T + t) * hs, dst = (b * T + t) * C + h * hs;
-        for (let j = 0; j < hs; j++) out[dst + j] = Y[src + j];
-      }
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++)
+        for (let j = 0, src = ((b * H + h) * T + t) * hs; j < hs; j++) out[d++] = Y[src + j];
   return Tensor.fromOp(out, [B, T, C], [y], (o) => {
     const g = o.grad!, gy = y.gradBuf();
     let d = 0;
