@@ -93,7 +93,7 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   const md = fs.readFileSync(path.join(out, 'ladder.md'), 'utf8');
   assert.ok(md.includes('| GRU |'));
   assert.match(md, /- steps per rung \(--rung-steps\): MLP=2,GRU=2,GPT-2=2/, 'ladder.md names its settings in words');
-  assert.match(md, /- GRU: GRU LM: .*; muon, lr 0\.01, batch 32/, 'ladder.md says how each rung trained');
+  assert.match(md, /- GRU: GRU LM: .*; muon, lr 0\.01, batch 16/, 'ladder.md says how each rung trained');
   assert.ok(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8').startsWith('<svg'));
   await assert.rejects(ladderCommand(['--eval-tokens', '-1']), /--eval-tokens must be at least 0/);
   const one = path.join(dir, 'one.txt');
