@@ -165,6 +165,7 @@ test('MLM pretraining job on a small text, resumable; fill-mask lists candidates
   assert.ok(lines.some((l) => /masked acc [\d.]+, unigram acc [\d.]+/.test(l)), lines.join('\n'));
   const more = await runMlmJob({ ...job, resume: true, train: { maxIters: 30 } }, (l) => lines.push(l));
   assert.equal(more.steps, 10);
+  assert.ok(lines.some((l) => /^resuming .*checkpoint at step 20$/.test(l)), lines.join('\n'));
   const ck = loadCheckpoint(dir);
   const fills = fillMask(ck.model as BertForMaskedLM, ck.tokenizer as InstanceType<typeof WordPieceTokenizer>, 'the cat sat on the [MASK] .', 3);
   assert.equal(fills.length, 1);

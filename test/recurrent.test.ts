@@ -137,6 +137,11 @@ test('bad input gets one line naming the field', () => {
   assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), Tensor.zeros([2, 4]), Tensor.zeros([2, 2, 4])), /c0 must be \[2,4\]/);
   assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), undefined, Tensor.zeros([2, 4])), /give h0 and c0 together, or neither \(got c0 alone\)/);
   assert.throws(() => lstm.forward(Tensor.zeros([5, 3]), Tensor.zeros([2, 4])), /got h0 alone/);
+  // a c0 from plain JavaScript is refused, not dropped; an empty batch is refused
+  const untyped = (m: unknown, ...a: unknown[]): unknown => (m as { forward: (...b: unknown[]) => unknown }).forward(...a);
+  assert.throws(() => untyped(new GRU(3, 4), Tensor.zeros([5, 3]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4])), /GRU\.forward takes \(x, h0\): c0 is only for an LSTM/);
+  assert.throws(() => untyped(new RNN(3, 4), Tensor.zeros([5, 3]), undefined, Tensor.zeros([1, 4])), /RNN\.forward takes \(x, h0\)/);
+  assert.throws(() => new GRU(3, 4).forward(Tensor.zeros([5, 0, 3])), /input must have a batch of at least one sequence/);
 });
 
 // ---- the fused layers ------------------------------------------------------------------------------------

@@ -106,14 +106,16 @@ const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered
 
 /**
  * --optimizer and its options as the train config stores them. Flags the chosen optimizer does not take are
- * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's).
+ * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's), so
+ * with --resume they may only repeat the run's own settings (the job checks them against the checkpoint).
  * Optimizers other than AdamW and Muon get weight decay 0 unless --weight-decay is given (PyTorch's default).
  */
 function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'> {
   const given = OPTIMIZER_FLAGS.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
   if (o.resume) {
-    if (o._given.has('optimizer') || given.length) throw new UsageError(`train --resume: the run keeps its optimizer; --${o._given.has('optimizer') ? 'optimizer' : kebab(given[0])} cannot change it`);
-    return {};
+    // passed on as given: the job accepts them only when they equal the run's own (checkResumedOptimizer)
+    const options = Object.fromEntries(given.map((k) => [k, o[k] as number | boolean | string]));
+    return { ...(o._given.has('optimizer') ? { optimizer: o.optimizer as string } : {}), ...(given.length ? { optimizerOptions: options } : {}) };
   }
   const name = o.optimizer as string;
   if (!isOptimizerName(name)) throw new UsageError(`train: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);

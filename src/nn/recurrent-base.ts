@@ -130,6 +130,7 @@ export abstract class RecurrentBase extends Module {
     let seq = unbatched ? reshape(x, [x.shape[0], 1, I]) : this.batchFirst ? transpose(x, 0, 1) : x; // (T, B, I)
     const [T, B] = seq.shape;
     if (T < 1) throw new Error('input must have at least one timestep');
+    if (B < 1) throw new Error('input must have a batch of at least one sequence');
     const want = unbatched ? [LD, H] : [LD, B, H];
     const initial = (field: string, s: Tensor | undefined): Tensor | undefined => {
       if (s === undefined) return undefined;

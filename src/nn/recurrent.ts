@@ -32,8 +32,9 @@ export class RNN extends RecurrentBase {
   protected layer(xp: Tensor, w: RecurrentWeights, h0: Tensor | null, _c0: Tensor | null, reverse: boolean): LayerOutput {
     return rnnLayer(xp, w.wHh, w.bHh, h0, this.nonlinearity, reverse, w.bIh);
   }
-  /** x (T, B, I) | (B, T, I) batchFirst | (T, I); h0 (L·D, B, H) | (L·D, H) → output (…, D·H), h like h0 */
+  /** x (T, B, I) | (B, T, I) batchFirst | (T, I); h0 (L·D, B, H) | (L·D, H) → output (…, D·H), h like h0; throws on a third argument (a c0) */
   forward(x: Tensor, h0?: Tensor): { output: Tensor; h: Tensor } {
+    noCellState('RNN', arguments.length);
     const { output, h } = this.run(x, h0);
     return { output, h };
   }
@@ -74,7 +75,13 @@ export class GRU extends RecurrentBase {
   }
   /** as RNN.forward */
   forward(x: Tensor, h0?: Tensor): { output: Tensor; h: Tensor } {
+    noCellState('GRU', arguments.length);
     const { output, h } = this.run(x, h0);
     return { output, h };
   }
+}
+
+/** plain JavaScript can pass a c0 that the types forbid; refuse it rather than drop it */
+function noCellState(kind: string, args: number): void {
+  if (args > 2) throw new Error(`${kind}.forward takes (x, h0): c0 is only for an LSTM`);
 }

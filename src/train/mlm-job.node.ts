@@ -72,6 +72,7 @@ export async function runMlmJob(job: MlmJob, log: (l: string) => void = (l) => p
   const objective = new MaskedLanguageModeling(seqs.slice(0, seqs.length - nDev), seqs.slice(seqs.length - nDev), masking, tokenizer.tokenToId('[PAD]')!);
   const trainer = new Trainer(model, objective, { ...MLM_DEFAULTS, ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
+  if (ck) log(`resuming ${folder.checkpointDir} at step ${ck.trainerState!.step}`);
   const c = trainer.config;
   log(`model: ${model.describe()} — ${(model.numParams() / 1e6).toFixed(2)}M parameters, WordPiece vocabulary of ${tokenizer.vocabSize}`);
   log(`data: ${job.source} — ${seqs.length} sequences of ≤ ${model.config.blockSize} pieces (train ${seqs.length - nDev}, dev ${nDev}); masking ${100 * job.maskProb}%${job.wholeWord ? ', whole words' : ''}`);

@@ -69,12 +69,33 @@ function checkResumedModel(given: TrainJob['model'], type: string, saved: Record
   }
 }
 
+/** a flag as typed: --nesterov, --no-nesterov, --momentum 0.9 */
+const flagText = (k: string, v: unknown): string => (v === true ? `--${kebab(k)}` : v === false ? `--no-${kebab(k)}` : `--${kebab(k)} ${String(v)}`);
+
+/**
+ * A resumed run keeps its optimizer (its moments are that optimizer's): --optimizer and optimizer options given
+ * with --resume must repeat the run's own, and are then dropped. Throws one line naming the flag otherwise.
+ */
+function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): JobTrainConfig {
+  const { optimizer, optimizerOptions, ...rest } = given;
+  const name = saved.optimizer ?? 'adamw';
+  if (optimizer !== undefined && optimizer !== name) throw new Error(`train --resume: the run trains with --optimizer ${name}; --optimizer ${optimizer} cannot change it (its moments are ${name}'s)`);
+  for (const [k, v] of Object.entries(optimizerOptions ?? {})) {
+    const was = saved.optimizerOptions?.[k];
+    if (was === v) continue;
+    const had = was === undefined ? `no ${flagText(k, true).slice(2)} setting (the default)` : flagText(k, was);
+    throw new Error(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
+  }
+  return rest;
+}
+
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
     const ck = loadCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
+    job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
     const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
