@@ -51,6 +51,17 @@ function tables(positions: Int32Array, inv: Float32Array): { cos: Float32Array; 
   return { cos, sin };
 }
 
+/**
+ * The angle tables of a (B, ·, T, hs) batch of queries or keys, and whether its positions are per row (B·T ids)
+ * or shared (T ids); throws, naming `op`, on any other count (and, through ropeInvFreq, on an odd hs or bad theta).
+ */
+function batchTables(op: string, positions: Int32Array, B: number, T: number, hs: number, theta: number): { cos: Float32Array; sin: Float32Array; perRow: boolean } {
+  const inv = ropeInvFreq(hs, theta);
+  const perRow = positions.length === B * T && positions.length !== T;
+  if (!perRow && positions.length !== T) throw new Error(`${op}: ${positions.length} positions for B=${B} × T=${T}`);
+  return { ...tables(positions, inv), perRow };
+}
+
 /** y = R(±angle)·x over (rows, hs) blocks; `posOf(row)` is the row's index into the tables */
 function rotate(X: Float32Array, Y: Float32Array, rows: number, hs: number, cos: Float32Array, sin: Float32Array,
   posOf: (row: number) => number, sign: 1 | -1, accumulate: boolean): void {
@@ -76,10 +87,7 @@ function rotate(X: Float32Array, Y: Float32Array, rows: number, hs: number, cos:
 export function rope(x: Tensor, positions: Int32Array, theta = 10000): Tensor {
   if (x.ndim !== 4) throw new Error(`rope: input must be (B, H, T, hs), got [${x.shape}]`);
   const [B, H, T, hs] = x.shape;
-  const inv = ropeInvFreq(hs, theta);
-  const perRow = positions.length === B * T && positions.length !== T;
-  if (!perRow && positions.length !== T) throw new Error(`rope: ${positions.length} positions for B=${B} × T=${T}`);
-  const { cos, sin } = tables(positions, inv);
+  const { cos, sin, perRow } = batchTables('rope', positions, B, T, hs, theta);
   // row r of the flat (B·H·T, hs) view is (b, h, t) = (r / (H·T), ·, r % T)
   const posOf = perRow ? (r: number) => Math.floor(r / (H * T)) * T + (r % T) : (r: number) => r % T;
   const rows = B * H * T;
@@ -102,10 +110,7 @@ export function ropeHeads(x: Tensor, H: number, positions: Int32Array, theta = 1
   const [B, T, C] = x.shape;
   const hs = C / H;
   if (!Number.isInteger(H) || H < 1 || !Number.isInteger(hs)) throw new Error(`ropeHeads: [${x.shape}] does not split into ${H} heads`);
-  const inv = ropeInvFreq(hs, theta);
-  const perRow = positions.length === B * T && positions.length !== T;
-  if (!perRow && positions.length !== T) throw new Error(`ropeHeads: ${positions.length} positions for B=${B} × T=${T}`);
-  const { cos, sin } = tables(positions, inv);
+  const { cos, sin, perRow } = batchTables('ropeHeads', positions, B, T, hs, theta);
   const d: HeadDims = { B, T, H, hs, perRow };
   const out = allocUninit(x.size);
   rotateIntoHeads(x.data, out, d, cos, sin);

@@ -83,7 +83,7 @@ function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): Jo
   for (const [k, v] of Object.entries(optimizerOptions ?? {})) {
     const was = saved.optimizerOptions?.[k];
     if (was === v) continue;
-    const had = was === undefined ? `no ${flagText(k, true).slice(2)} setting (the default)` : flagText(k, was);
+    const had = was === undefined ? `no ${kebab(k)} setting (the default)` : flagText(k, was);
     throw new Error(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
   }
   return rest;
