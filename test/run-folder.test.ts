@@ -11,6 +11,8 @@ import { CharTokenizer } from '../src/tokenizers/char.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { RunFolder } from '../src/train/run-folder.node.js';
+import { makeDirs } from '../src/formats/atomic.node.js';
+import { outputDirProblem } from '../src/cli/output.js';
 
 ensureBackend();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-runfolder-'));
@@ -77,4 +79,43 @@ test('without a dev part, evaluations say so and best/ follows the training loss
   assert.match(log, /step 2: train loss [\d.]+, no dev data: best\/ and early stopping follow the training loss/);
   assert.doesNotMatch(log, /dev loss/);
   assert.ok(Number.isFinite(res.bestDevLoss));
+});
+
+test('a run folder may not be the current folder, nor hold a model the job reads (--force would destroy it)', () => {
+  const input = path.join(tmp, 'base-run');
+  saveCheckpoint(path.join(input, 'best'), checkpointFiles(model(5), tok));
+  for (const out of [input, tmp]) {
+    assert.throws(() => new RunFolder(out, true, { force: true, inputs: [path.join(input, 'best')] }), /holds the input .*base-run.*best, which this run would overwrite; give a new folder/);
+  }
+  assert.throws(() => new RunFolder(input, true, { force: true, inputs: [input] }), /^Error: --out .*base-run: holds the input/);
+  // resuming reads the run's own checkpoint; inputs that do not exist (a reward name such as 'rule') never match
+  assert.doesNotThrow(() => new RunFolder(input, true, { resume: true, inputs: [input] }));
+  assert.doesNotThrow(() => new RunFolder(path.join(tmp, 'rule'), true, { inputs: [path.join(tmp, 'rule', 'x'), undefined] }));
+  const cwd = process.cwd();
+  process.chdir(tmp);
+  try {
+    assert.throws(() => new RunFolder('.', true, {}), /--out \.: is the current folder; give a new folder for the run/);
+    assert.throws(() => new RunFolder(`x${path.sep}..`, true, { force: true }), /is the current folder/);
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.ok(fs.existsSync(path.join(input, 'best', 'config.json')));
+});
+
+test('makeDirs makes each missing folder in turn and fails at once where a folder cannot be made', () => {
+  const made = makeDirs(path.join(tmp, 'm1', 'm2', 'm3'));
+  assert.deepEqual(made.map((d) => path.relative(tmp, d)), ['m1', path.join('m1', 'm2'), path.join('m1', 'm2', 'm3')]);
+  assert.deepEqual(makeDirs(path.join(tmp, 'm1')), []);
+  fs.writeFileSync(path.join(tmp, 'afile'), 'x');
+  assert.throws(() => makeDirs(path.join(tmp, 'afile', 'sub')), /ENOTDIR|EEXIST/);
+  // Node 20's recursive mkdirSync never returns here; one level at a time fails with ENOENT
+  if (process.platform === 'linux' && fs.existsSync('/proc/self')) assert.throws(() => makeDirs('/proc/gptlab-x/y'), /ENOENT|EACCES|EPERM/);
+});
+
+test('an output folder that cannot be made is named before any work, and the probe leaves nothing behind', () => {
+  assert.equal(outputDirProblem(path.join(tmp, 'o1', 'o2'), '--out', 'ladder'), null);
+  assert.ok(!fs.existsSync(path.join(tmp, 'o1')));
+  if (process.platform === 'linux' && fs.existsSync('/proc/self')) {
+    assert.match(outputDirProblem('/proc/gptlab-x', '--out', 'ladder') ?? '', /^ladder: --out \/proc\/gptlab-x: cannot make this folder \(no such file or directory\)$/);
+  }
 });

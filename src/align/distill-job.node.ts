@@ -35,7 +35,7 @@ export interface DistillJob {
 
 /** Runs a distillation job; returns the run's result (best dev loss = the student's plain cross-entropy). */
 export async function runDistillJob(job: DistillJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher] });
   const resumed = job.resume ? loadCheckpoint(folder.checkpointDir, true) : null;
   const meta = resumed?.config.meta ?? {};
   const teacherPath = job.teacher ?? (typeof meta.teacher === 'string' ? meta.teacher : undefined);

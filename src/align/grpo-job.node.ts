@@ -122,7 +122,7 @@ export type GRPOJobResult = RLRunResult & { before?: RewardEval; after: RewardEv
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
   const t0 = performance.now();
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   const recorded = pol.resume?.meta.data;

@@ -81,7 +81,7 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward(job, pol.tokenizer, log);

@@ -120,7 +120,7 @@ function dpoReference(start: Start, log: (l: string) => void): LanguageModel {
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
 export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);

@@ -6,7 +6,7 @@ import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable } from 
 import { BACKEND_OPTS, setupBackend } from './common.js';
 import { outputDirProblem } from './output.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit } from '../data/dataset.js';
@@ -135,7 +135,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   // the files are rewritten after every rung, so a run stopped with Ctrl-C keeps the rungs it finished
   const write = (rows: LadderRow[]): void => {
     const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: rungStepsString(rows) || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
-    fs.mkdirSync(out, { recursive: true });
+    makeDirs(out);
     writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
     writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
     writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));

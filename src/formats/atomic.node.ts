@@ -137,7 +137,7 @@ export function writeDirAtomicSync(dir: string, files: Record<string, Uint8Array
     fs.mkdirSync(tmp, { recursive: false });
     for (const [name, data] of Object.entries(files)) {
       const file = path.join(tmp, name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      makeDirs(path.dirname(file));
       writeAndSync(file, data);
     }
     fsyncDir(tmp);
@@ -272,4 +272,25 @@ export function recoverDirAtomicSync(dir: string): string[] {
     if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
   }
   return done;
+}
+
+/**
+ * mkdir -p that creates each missing folder on its own: Node 20's `mkdirSync(dir, { recursive: true })` never
+ * returns under a pseudo file system such as /proc (it retries forever), where one level at a time fails at
+ * once (ENOENT, EPERM). Returns the folders it made, outermost first. Throws the system's error.
+ */
+export function makeDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (d === path.dirname(d)) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return missing;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { lossCurveSVG } from '../eval/plot.js';
-import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
 import { recoverCheckpoints, saveCheckpoint } from './checkpoint.node.js';
@@ -21,11 +21,16 @@ export class RunFolder {
    * `dir` is the run folder; with `save` false nothing is written (tests). Refuses a folder that already
    * holds a run unless resuming it or `force`, which clears the old run's files at the first write: a job
    * that fails its checks before training starts (a missing base, bad data, a bad flag) leaves the old run as
-   * it was.
+   * it was. Also refuses the current folder, and (unless resuming) a folder that is or holds one of `inputs`,
+   * the models the job reads (--base, --policy, --reward, --teacher), which --force would otherwise destroy.
    */
-  constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean } = {}) {
+  constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean; inputs?: (string | undefined)[] } = {}) {
     if (!save) return;
     if (opts.resume && opts.force) throw new Error(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
+    const abs = path.resolve(dir);
+    if (abs === process.cwd()) throw new Error(`--out ${dir}: is the current folder; give a new folder for the run`);
+    const input = opts.resume ? undefined : opts.inputs?.find((i) => i !== undefined && fs.existsSync(i) && within(path.resolve(i), abs));
+    if (input !== undefined) throw new Error(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
     refuseInsideRun(dir);
     recoverCheckpoints(dir);
@@ -46,7 +51,7 @@ export class RunFolder {
       for (const f of ['checkpoint', 'best', 'log.jsonl', 'loss.svg']) fs.rmSync(path.join(this.dir, f), { recursive: true, force: true });
       this.replacing = false;
     }
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     return true;
   }
 
@@ -120,6 +125,9 @@ export interface RunResult {
  * Throws when `dir` is a model folder of another run (it holds config.json, e.g. RUN/checkpoint or RUN/best):
  * a run nested there would be deleted by the parent run's next checkpoint swap.
  */
+/** `inner` is `outer` or lies inside it (resolved paths) */
+const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+
 function refuseInsideRun(dir: string): void {
   const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));
   if (fs.existsSync(path.join(dir, 'config.json')) || (parentHoldsRun && /^(checkpoint|best)\b/.test(path.basename(path.resolve(dir))))) {

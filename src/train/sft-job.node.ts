@@ -158,7 +158,7 @@ function adaptFresh(job: SftJob, model: LanguageModel, addedIds: number[], log: 
 /** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
 export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   const start = startingPoint(job, folder, log);
   const data = loadChatData(start.data, job, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
