@@ -120,7 +120,9 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   let early = '';
   await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out, '--force'], (l) => (early += l + '\n')), /ladder: MLP: .*huge/);
   fs.writeFileSync(path.join(dir, 'short.txt'), 'to be or not to be');
-  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64/);
+  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64; use more text, or --preset tiny/);
+  // with --preset tiny given, the advice is only more text
+  await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50', '--preset', 'tiny'], (l) => (early += l + '\n')), /too few for its block size \d+; use more text$/);
   assert.doesNotMatch(early, /bigram: dev loss/, 'nothing trains before the checks');
   assert.equal(parseDuration('2m'), 120);
   assert.equal(parseDuration('90'), 90);

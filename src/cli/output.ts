@@ -8,6 +8,7 @@ import { UsageError } from './args.js';
 import { nearestExisting, statOrNull } from './common.js';
 import { makeDirs, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
+import { within } from '../train/run-folder.node.js';
 
 export interface OutputDirOptions {
   /** --force: write the command's files into an existing non-empty folder (others are kept) */
@@ -26,7 +27,6 @@ export function isGptlabModelFolder(dir: string): boolean {
   }
 }
 
-const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
 
 /** why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can */
 export function outputDirProblem(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): string | null {

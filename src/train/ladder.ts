@@ -163,7 +163,7 @@ function checkRungs(o: LadderOptions, splits: TokenSplits): void {
     try {
       const T = createRungModel(o, rung).config.blockSize;
       if (splits.train.length < T + 1) {
-        throw new Error(`the train part has ${splits.train.length} tokens, too few for its block size ${T}; use more text, or --preset tiny (block 16)`);
+        throw new Error(`the train part has ${splits.train.length} tokens, too few for its block size ${T}; use more text${o.preset ? '' : ', or --preset tiny (smaller blocks)'}`);
       }
     } catch (e) {
       throw new Error(`ladder: ${rung.name}: ${(e as Error).message}`);

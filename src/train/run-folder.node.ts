@@ -126,7 +126,7 @@ export interface RunResult {
  * a run nested there would be deleted by the parent run's next checkpoint swap.
  */
 /** `inner` is `outer` or lies inside it (resolved paths) */
-const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+export const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
 
 function refuseInsideRun(dir: string): void {
   const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));
