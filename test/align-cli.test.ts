@@ -107,12 +107,22 @@ test('bad input: one line naming the problem', async () => {
   await assert.rejects(rmCommand(['train']), /rm train: give --base CHECKPOINT/);
   await assert.rejects(rmCommand(['train', '--base', ck, '--readout', 'mean']), /--readout must be one of last, last\+loglik/);
   await assert.rejects(dpoCommand(['--base', ck, '--beta', '0']), /dpo: --beta must be > 0/);
-  await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be grpo or reinforce/);
+  await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be one of grpo, reinforce, got "ppo"/);
+  // the loop's settings are checked with the flags, before any model loads
+  for (const [flag, value, re] of [
+    ['--epsilon', '-0.2', /grpo: --epsilon must be in \(0, 1\), got -0\.2/], ['--loss-type', 'foo', /--loss-type must be one of grpo, bnpo, dr_grpo, dapo/],
+    ['--group-size', '1', /--group-size must be at least 2/], ['--temperature', '0', /--temperature must be greater than 0/],
+    ['--eval-prompts', '0', /--eval-prompts must be at least 1/], ['--iterations', '0', /--iterations must be at least 1/],
+  ] as [string, string, RegExp][]) await assert.rejects(grpoCommand(['--policy', path.join(dir, 'missing'), flag, value]), re);
+  await assert.rejects(ppoCommand(['--policy', path.join(dir, 'missing'), '--gamma', '2']), /ppo: --gamma must be in \[0, 1\], got 2/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', path.join(dir, 'missing.mjs')]), /no such reward module/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'fuzzy']), /unknown reward "fuzzy" \(choose exact, last-number, format, exact\+format, rule or FILE\.mjs\)/);
   await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', path.join(dir, 'no-rm'), '--out', path.join(dir, 'p4'), ...common]), /no-rm: no such file or folder \(a reward is a reward-model folder, rule/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'rule', '--data', prompts]), /--reward rule scores the built-in SFT-world questions/);
   await assert.rejects(dpoCommand(['--base', ck, '--lora-r', '0']), /--lora-r must be at least 1/);
+  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', pairs, '--out', path.join(dir, 'dpo-frozen'), '--freeze', '**', ...common]), /^Error: --freeze \*\*: leaves no trainable parameter; freeze fewer \(the model's names look like transformer\.wte\.weight/);
+  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', pairs, '--out', path.join(dir, 'dpo-frozen'), '--lora-r', '2', '--lora-targets', 'nope', ...common]), /^Error: --lora-targets: targets \[nope\] match no Linear module \(this model's Linear modules: c_attn, c_proj, c_fc\)$/);
+  assert.ok(!fs.existsSync(path.join(dir, 'dpo-frozen')));
   const bad = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(bad, '{"prompt": "q"}\n');
   await assert.rejects(run(dpoCommand, ['--base', ck, '--data', bad, '--out', path.join(dir, 'dpo-bad'), ...common]), /bad\.jsonl: no valid preference pairs/);
@@ -121,3 +131,43 @@ test('bad input: one line naming the problem', async () => {
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('dpo resumes a run whose data added characters to the vocabulary; a different --base is refused on resume', async () => {
+  const zh = path.join(dir, 'zh-pairs.jsonl');
+  fs.writeFileSync(zh, Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `你好 q${i}`, chosen: `Yes ${i}!`, rejected: 'no' })).join('\n') + '\n');
+  const out = path.join(dir, 'dpo-zh');
+  const args = ['--data', zh, '--out', out, '--eval-interval', '2', '--batch-size', '2', ...common];
+  assert.equal((await run(dpoCommand, ['--base', ck, '--max-iters', '2', ...args])).code, 0);
+  const r = await run(dpoCommand, ['--base', ck, '--resume', '--max-iters', '4', ...args]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /resuming .* at step 2/);
+  const other = path.join(dir, 'dpo'); // another checkpoint (the LoRA test's run)
+  await assert.rejects(run(dpoCommand, ['--base', other, '--resume', '--max-iters', '5', ...args]), /dpo --resume: the run started from --base .*chat; --base .*dpo cannot change it/);
+});
+
+test('a reward model is refused as the policy of dpo, grpo and ppo', async () => {
+  const rm = path.join(dir, 'rm'); // the first test's reward model
+  await assert.rejects(run(dpoCommand, ['--base', rm, '--data', pairs, '--out', path.join(dir, 'dpo-rm'), ...common]), /^Error: dpo: --base .*rm is a reward model \(gptlab rm train\), not a chat policy/);
+  await assert.rejects(run(grpoCommand, ['--policy', rm, '--data', prompts, '--out', path.join(dir, 'grpo-rm'), ...common]), /grpo: --policy .*rm is a reward model/);
+  await assert.rejects(run(ppoCommand, ['--policy', rm, '--data', prompts, '--out', path.join(dir, 'ppo-rm'), ...common]), /ppo: --policy .*rm is a reward model/);
+  for (const d of ['dpo-rm', 'grpo-rm', 'ppo-rm']) assert.ok(!fs.existsSync(path.join(dir, d)), d);
+});
+
+test('rm score --file names the field at fault; "messages" must be a list', async () => {
+  const rm = path.join(dir, 'rm');
+  const cases: [string, RegExp][] = [
+    ['{"prompt":"x"}', /s\.jsonl:1: response: missing \(give "response", or "chosen" and "rejected"\)$/],
+    ['{"prompt":"x","response":7}', /s\.jsonl:1: response: must be a non-empty string, got number$/],
+    ['{"messages":"hi","response":"a"}', /s\.jsonl:1: messages: must be a list of \{role, content\} messages/],
+    ['{"prompt":"x","chosen":"a"}', /s\.jsonl:1: rejected: missing$/],
+    ['[1]', /s\.jsonl:1: must be a JSON object/],
+  ];
+  const file = path.join(dir, 's.jsonl');
+  for (const [line, re] of cases) {
+    fs.writeFileSync(file, line + '\n');
+    await assert.rejects(rmCommand(['score', rm, '--file', file, '--backend', 'js']), re, line);
+  }
+  await assert.rejects(rmCommand(['score', rm, '--prompt', 'q', '--response', ' ', '--backend', 'js']), /rm score: --response is empty/);
+  fs.writeFileSync(file, '{"messages":"hi","chosen":"a","rejected":"b"}\n');
+  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', file, '--out', path.join(dir, 'dpo-msg'), ...common]), /no valid preference pairs/);
+});

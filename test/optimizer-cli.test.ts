@@ -62,8 +62,8 @@ test('--optimizer muon: hidden matrices by Muon, the rest by AdamW; weight decay
   const info = run('info', path.join(straight, 'checkpoint'));
   assert.match(info.out, /optimizer {2}muon, lr 0\.01, nsSteps 4, adjustLrFn original/);
   assert.equal(run('train', '--out', split, '--max-iters', '3', ...muon).code, 0);
-  // repeating the run's own optimizer flags is fine
-  const r = run('train', '--out', split, '--resume', '--max-iters', '6', ...muon);
+  // repeating the run's own optimizer flags is fine, and so is naming a default it trained with
+  const r = run('train', '--out', split, '--resume', '--max-iters', '6', ...muon, '--momentum', '0.95', '--nesterov', '--adam-eps', '1e-8');
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(weights(split), weights(straight));
   for (const [flags, re] of [
@@ -101,7 +101,7 @@ test('optimizer and model flags that do not apply are refused in one line', () =
     [['--optimizer', 'adam'], /^gptlab: error: train --resume: the run trains with --optimizer sgd; --optimizer adam cannot change it/],
     [['--no-nesterov'], /the run keeps its optimizer \(sgd, --nesterov\); --no-nesterov cannot change it/],
     [['--momentum', '0.8'], /\(sgd, --momentum 0\.9\); --momentum 0\.8 cannot change it/],
-    [['--dampening', '0.1'], /\(sgd, no dampening setting \(the default\)\); --dampening 0\.1 cannot change it/],
+    [['--dampening', '0.1'], /\(sgd, --dampening 0\); --dampening 0\.1 cannot change it/],
   ];
   for (const [flags, re] of resumed) {
     const r = run('train', '--out', path.join(tmp, 'sgd-straight'), '--resume', '--max-iters', '7', ...flags, '--data', data);
@@ -109,6 +109,9 @@ test('optimizer and model flags that do not apply are refused in one line', () =
     assert.match(r.err, re);
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
   }
+  const early = run('train', '--out', path.join(tmp, 'sgd-straight'), '--resume', '--max-iters', '2', '--data', data);
+  assert.equal(early.code, 1);
+  assert.match(early.err, /^gptlab: error: --max-iters 2 is below the run's step 6; give more to train on/);
 });
 
 test('--arch ngram --order 3 fits on the training split, saves checkpoint and best, then samples and evaluates', () => {

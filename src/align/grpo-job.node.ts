@@ -98,6 +98,7 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
   }
   if (!p) throw new Error(`${command}: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(p);
+  if (ck.model.type === 'reward') throw new Error(`${command}: --policy ${p} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
   const { model, tokenizer } = withChatVocabulary(plain, ck.tokenizer, '');
   return { model, tokenizer };

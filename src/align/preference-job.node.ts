@@ -3,6 +3,8 @@
 // on the one Trainer in a run folder (checkpoints, best/, loss.svg, log.jsonl, Ctrl-C saves, --resume).
 // The reward model's checkpoint has model type 'reward' (its head saved with the backbone); DPO's is a
 // plain language model, usable by sample, chat and serve.
+import path from 'node:path';
+import { resolveCheckpointDir } from '../train/checkpoint.node.js';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
@@ -94,11 +96,15 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     for (const note of notes) log(note);
     const meta = ck.config.meta ?? {};
+    if (job.base && typeof meta.base === 'string' && !sameCheckpoint(job.base, meta.base)) {
+      throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'} --resume: the run started from --base ${meta.base}; --base ${job.base} cannot change it (leave --base out, or start a new run)`);
+    }
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };
   }
   if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(job.base);
+  if (job.kind === 'dpo' && ck.model.type === 'reward') throw new Error(`dpo: --base ${job.base} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
   const backbone = plain instanceof RewardModel ? plain.backbone : plain;
   const grown = withChatVocabulary(backbone, ck.tokenizer, text());
@@ -107,12 +113,24 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
 }
 
-/** the reference of a DPO run: a copy of the base (fresh run), or the base reloaded (resumed run) */
-function dpoReference(start: Start, log: (l: string) => void): LanguageModel {
+/** whether two checkpoint paths name the same checkpoint (a run folder and its best/ do); true when either cannot be read */
+function sameCheckpoint(a: string, b: string): boolean {
+  try {
+    return path.resolve(resolveCheckpointDir(a)) === path.resolve(resolveCheckpointDir(b));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The reference of a DPO run: a copy of the base (fresh run), or the base reloaded (resumed run), grown by the
+ * same chat tokens and data characters as the run was (`text`: the pairs' text).
+ */
+function dpoReference(start: Start, text: () => string, log: (l: string) => void): LanguageModel {
   if (!start.state) return cloneModel(start.model);
   if (!start.base) throw new Error('dpo --resume: the run does not record its --base, which the reference policy is');
   const ck = loadAnyCheckpoint(start.base);
-  const ref = withChatVocabulary(hasLora(ck.model) ? mergedCopy(ck.model) : ck.model, ck.tokenizer, '').model;
+  const ref = withChatVocabulary(hasLora(ck.model) ? mergedCopy(ck.model) : ck.model, ck.tokenizer, text()).model;
   if (ref.config.vocabSize !== start.model.config.vocabSize) throw new Error(`${start.base}: its vocabulary differs from the run's; give the same --base`);
   log(`reference policy: ${start.base}`);
   return ref;
@@ -126,7 +144,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
-  const reference = job.kind === 'dpo' ? dpoReference(start, log) : null; // before LoRA: the reference has none
+  const reference = job.kind === 'dpo' ? dpoReference(start, () => allText(data), log) : null; // before LoRA: the reference has none
   if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? model.headParameterNames() : []));
   const lora = start.state ? start.lora : job.adapt?.lora;
   const T = model.config.blockSize;

@@ -14,22 +14,22 @@ const OPTS: OptTable = {
   policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
   data: { type: 'string', help: 'prompts JSONL: {"prompt"|"messages", "answer", "kind"?} (default: built-in arithmetic)' },
   out: { type: 'string', default: 'runs/grpo', help: 'run folder' },
-  algo: { type: 'string', default: D.algo, help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
+  algo: { type: 'string', default: D.algo, choices: ['grpo', 'reinforce'], help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
   reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, rule (the rule-based reward on the built-in SFT-world questions), or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
-  groupSize: { type: 'int', default: D.groupSize, help: 'completions per prompt, G' },
-  promptsPerStep: { type: 'int', default: D.promptsPerStep, help: 'prompts per step' },
-  steps: { type: 'int', default: D.steps, help: 'training steps' },
-  maxNewTokens: { type: 'int', default: D.maxNewTokens, help: 'completion length limit' },
-  temperature: { type: 'number', default: D.temperature, help: 'sampling temperature of the rollouts' },
-  lr: { type: 'number', default: D.lr, help: 'learning rate (AdamW)' },
+  groupSize: { type: 'int', default: D.groupSize, min: 2, help: 'completions per prompt, G' },
+  promptsPerStep: { type: 'int', default: D.promptsPerStep, min: 1, help: 'prompts per step' },
+  steps: { type: 'int', default: D.steps, min: 1, help: 'training steps' },
+  maxNewTokens: { type: 'int', default: D.maxNewTokens, min: 1, help: 'completion length limit' },
+  temperature: { type: 'number', default: D.temperature, above: 0, help: 'sampling temperature of the rollouts' },
+  lr: { type: 'number', default: D.lr, above: 0, help: 'learning rate (AdamW)' },
   warmupSteps: { type: 'int', default: D.warmupSteps, min: 0, help: 'steps of linear learning-rate warmup to --lr (0: none)' },
-  beta: { type: 'number', default: D.beta, help: 'KL coefficient to the starting policy (0: no reference)' },
-  epsilon: { type: 'number', default: D.epsilon, help: 'clip range of the ratio' },
-  iterations: { type: 'int', default: D.iterations, help: 'optimizer steps per rollout (μ)' },
-  lossType: { type: 'string', default: D.lossType, help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
-  gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip' },
+  beta: { type: 'number', default: D.beta, min: 0, help: 'KL coefficient to the starting policy (0: no reference)' },
+  epsilon: { type: 'number', default: D.epsilon, above: 0, below: 1, help: 'clip range of the ratio' },
+  iterations: { type: 'int', default: D.iterations, min: 1, help: 'optimizer steps per rollout (μ)' },
+  lossType: { type: 'string', default: D.lossType, choices: ['grpo', 'bnpo', 'dr_grpo', 'dapo'], help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
+  gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
-  evalPrompts: { type: 'int', default: 100, help: 'held-out prompts' },
+  evalPrompts: { type: 'int', default: 100, min: 1, help: 'held-out prompts' },
   coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
   maxMinutes: { type: 'number', above: 0, max: 10_000, help: 'wall-clock budget for the whole run in minutes (cold start, evaluations, steps): no step starts that would not leave time for the final held-out evaluation (default: none, --steps bounds it)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
@@ -52,7 +52,6 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'grpo');
   if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  if (o.algo !== 'grpo' && o.algo !== 'reinforce') throw new UsageError(`grpo: --algo must be grpo or reinforce, got "${o.algo as string}"`);
   const spec = (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
   if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {

@@ -6,6 +6,7 @@ import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from
 import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
 import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
+import { promptOf } from '../data/preference.js';
 import { REWARD_READOUTS, type RewardReadout } from '../align/reward-readout.js';
 import { RewardModel } from '../align/reward-model.js';
 import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
@@ -63,16 +64,23 @@ function scoreItems(o: Record<string, unknown>): { prompt: { role: 'user' | 'sys
       } catch (e) {
         throw new UsageError(`${o.file as string}:${i + 1}: invalid JSON: ${(e as Error).message}`);
       }
-      const prompt = typeof rec.prompt === 'string' ? [{ role: 'user' as const, content: rec.prompt }] : (rec.messages as { role: 'user'; content: string }[]);
-      if (!Array.isArray(prompt)) throw new UsageError(`${o.file as string}:${i + 1}: prompt: missing "prompt" or "messages"`);
-      const rs = typeof rec.response === 'string' ? { response: rec.response } : { chosen: rec.chosen, rejected: rec.rejected };
+      const where = `${o.file as string}:${i + 1}`;
+      if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new UsageError(`${where}: must be a JSON object {prompt|messages, response}`);
+      const prompt = promptOf(rec, (f, m) => {
+        throw new UsageError(`${where}: ${f ? `${f}: ` : ''}${m}`);
+      })!;
+      const pair = !('response' in rec) && ('chosen' in rec || 'rejected' in rec);
+      if (!pair && !('response' in rec)) throw new UsageError(`${where}: response: missing (give "response", or "chosen" and "rejected")`);
+      const rs = pair ? { chosen: rec.chosen, rejected: rec.rejected } : { response: rec.response };
       return Object.entries(rs).map(([k, r]) => {
-        if (typeof r !== 'string' || !r) throw new UsageError(`${o.file as string}:${i + 1}: ${k}: must be a non-empty string`);
+        if (r === undefined) throw new UsageError(`${where}: ${k}: missing`);
+        if (typeof r !== 'string' || !r.trim()) throw new UsageError(`${where}: ${k}: must be a non-empty string${typeof r === 'string' ? '' : `, got ${Array.isArray(r) ? 'a list' : r === null ? 'null' : typeof r}`}`);
         return { prompt, response: r, label: `${i + 1}${k === 'response' ? '' : ` ${k}`}` };
       });
     });
   }
   if (typeof o.prompt !== 'string' || typeof o.response !== 'string') throw new UsageError('rm score: give --prompt TEXT --response TEXT, or --file FILE.jsonl');
+  if (!o.prompt.trim() || !o.response.trim()) throw new UsageError(`rm score: ${o.prompt.trim() ? '--response' : '--prompt'} is empty`);
   return [{ prompt: [{ role: 'user', content: o.prompt }], response: o.response, label: '' }];
 }
 

@@ -64,8 +64,11 @@ function responseText(v: unknown, field: string, report: (f: string, m: string) 
   return text;
 }
 
-/** the prompt of a record: "prompt" (a string, or a message list) or "messages"; null after reporting */
-function promptOf(rec: Record<string, unknown>, report: (f: string, m: string) => void): ChatMessage[] | null {
+/**
+ * The prompt of a record: "prompt" (a string, or a message list) or "messages" (a message list); null after
+ * reporting the field and its problem (`report('messages', 'must be a list …')`).
+ */
+export function promptOf(rec: Record<string, unknown>, report: (f: string, m: string) => void): ChatMessage[] | null {
   const hasPrompt = 'prompt' in rec, hasMessages = 'messages' in rec;
   if (hasPrompt === hasMessages) {
     report(hasPrompt ? 'prompt' : '', hasPrompt ? 'give "prompt" or "messages", not both' : 'missing "prompt" (a string) or "messages" (a list of {role, content})');
@@ -73,6 +76,7 @@ function promptOf(rec: Record<string, unknown>, report: (f: string, m: string) =
   }
   const key = hasPrompt ? 'prompt' : 'messages';
   const v = rec[key];
+  if (typeof v === 'string' && key === 'messages') return report(key, 'must be a list of {role, content} messages (a plain string goes in "prompt")'), null;
   if (typeof v === 'string') {
     if (v.trim() === '') return report(key, 'is empty'), null;
     const conv = validateConversation([{ role: 'user', content: v }], false, (f, m) => report(key + f.replace(/^\[0\]\.content/, ''), m));

@@ -3,12 +3,12 @@
 // the option — and ranges by each optimizer's constructor. Weight decay is not an option: it belongs to the
 // parameter groups (ParamGroup.weightDecay, see weightDecayGroups), L2 for SGD/RMSProp/Adam/Adagrad and
 // decoupled for AdamW and Muon.
-import { AdamW, type AdamWOptions } from './adamw.js';
-import { SGD } from './sgd.js';
-import { RMSProp } from './rmsprop.js';
-import { Adam } from './adam.js';
-import { Adagrad } from './adagrad.js';
-import { Muon, type MuonOptions } from './muon.js';
+import { AdamW, ADAMW_DEFAULTS, type AdamWOptions } from './adamw.js';
+import { SGD, SGD_DEFAULTS } from './sgd.js';
+import { RMSProp, RMSPROP_DEFAULTS } from './rmsprop.js';
+import { Adam, ADAM_DEFAULTS } from './adam.js';
+import { Adagrad, ADAGRAD_DEFAULTS } from './adagrad.js';
+import { Muon, MUON_DEFAULTS, type MuonOptions } from './muon.js';
 import type { Optimizer, ParamGroup } from './optimizer.js';
 
 export type OptimizerName = 'adamw' | 'sgd' | 'rmsprop' | 'adam' | 'adagrad' | 'muon';
@@ -23,6 +23,11 @@ export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, Readonly<Record<s
   adam: { lr: 'number', beta1: 'number', beta2: 'number', eps: 'number', amsgrad: 'boolean' },
   adagrad: { lr: 'number', lrDecay: 'number', initialAccumulatorValue: 'number', eps: 'number' },
   muon: { lr: 'number', momentum: 'number', nesterov: 'boolean', nsSteps: 'number', eps: 'number', adjustLrFn: 'string', beta1: 'number', beta2: 'number', adamEps: 'number' },
+};
+
+/** each optimizer's value of an option not given (what a run without the flag trains with) */
+export const OPTIMIZER_DEFAULTS: Readonly<Record<OptimizerName, object>> = {
+  adamw: ADAMW_DEFAULTS, sgd: SGD_DEFAULTS, rmsprop: RMSPROP_DEFAULTS, adam: ADAM_DEFAULTS, adagrad: ADAGRAD_DEFAULTS, muon: MUON_DEFAULTS,
 };
 
 export const OPTIMIZER_NAMES = Object.keys(OPTIMIZER_OPTIONS) as OptimizerName[];

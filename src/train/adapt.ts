@@ -64,7 +64,8 @@ export function adaptModel(lm: LanguageModel, o: AdaptOptions, keep: string[] = 
   const parts: string[] = [];
   if (o.lora) {
     const targets = resolveTargets(tree, o.lora.targets);
-    const paths = applyLora(tree, { r: o.lora.r, loraAlpha: o.lora.alpha, loraDropout: o.lora.dropout, targets, rng: new Rng(4321) });
+    const linears = `this model's Linear modules: ${resolveTargets(tree, [ALL_LINEAR]).join(', ')}`;
+    const paths = flagged('--lora-targets', () => applyLora(tree, { r: o.lora!.r, loraAlpha: o.lora!.alpha, loraDropout: o.lora!.dropout, targets, rng: new Rng(4321) }), linears);
     parts.push(`LoRA r=${o.lora.r} α=${o.lora.alpha} on ${paths.length} layers (${targets.join(', ')})`);
     const ids = o.lora.trainableTokens ?? [];
     if (ids.length) {
@@ -72,9 +73,21 @@ export function adaptModel(lm: LanguageModel, o: AdaptOptions, keep: string[] = 
       parts.push(`rows of ${ids.length} new tokens in ${tables.join(', ')}`);
     }
   }
-  if (o.freeze?.length) parts.push(`froze ${freezeParameters(tree, o.freeze).length} tensors`);
+  const names = tree.namedParameters().map(([n]) => n);
+  const some = `the model's names look like ${names.slice(0, 3).join(', ')}, …`;
+  if (o.freeze?.length) parts.push(`froze ${flagged('--freeze', () => freezeParameters(tree, o.freeze!), some).length} tensors`);
   const c = countParameters(tree);
+  if (c.trainable === 0) throw new Error(`--freeze ${o.freeze?.join(',') ?? ''}: leaves no trainable parameter; freeze fewer (${some})`);
   return `${parts.join('; ')}: trainable params: ${c.trainable.toLocaleString('en')} || all params: ${c.total.toLocaleString('en')} || trainable%: ${c.percent.toFixed(2)}${keep.length ? ` (plus ${keep.join(', ')})` : ''}`;
+}
+
+/** runs `f`, naming `flag` instead of the library function in its one-line error (`applyLora: targets …` → `--lora-targets: targets …`), plus `hint` */
+function flagged<T>(flag: string, f: () => T, hint?: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message.replace(/^(applyLora|freezeParameters): /, '')}${hint ? ` (${hint})` : ''}`);
+  }
 }
 
 /** true when the model carries LoRA layers */

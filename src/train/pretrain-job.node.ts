@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
+import { isOptimizerName, OPTIMIZER_DEFAULTS } from '../optim/registry.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -81,9 +82,10 @@ function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): Jo
   const name = saved.optimizer ?? 'adamw';
   if (optimizer !== undefined && optimizer !== name) throw new Error(`train --resume: the run trains with --optimizer ${name}; --optimizer ${optimizer} cannot change it (its moments are ${name}'s)`);
   for (const [k, v] of Object.entries(optimizerOptions ?? {})) {
-    const was = saved.optimizerOptions?.[k];
+    // an option the run never set trains at the optimizer's default, which may be repeated
+    const was = saved.optimizerOptions?.[k] ?? (isOptimizerName(name) ? (OPTIMIZER_DEFAULTS[name] as Record<string, unknown>)[k] : undefined);
     if (was === v) continue;
-    const had = was === undefined ? `no ${kebab(k)} setting (the default)` : flagText(k, was);
+    const had = was === undefined ? `no ${kebab(k)} setting` : flagText(k, was);
     throw new Error(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
   }
   return rest;

@@ -355,8 +355,14 @@ export class Trainer {
     this.state.modelRng = this.model.rng.getState();
   }
 
-  /** restores a saved state (checkpoint resume): step, generators, history, optimizer moments */
+  /**
+   * Restores a saved state (checkpoint resume): step, generators, history, optimizer moments. Throws one line
+   * when the config's maxIters is below the saved step (the run would end before where it is).
+   */
   restore(state: TrainState, moments: ReadonlyMap<string, Float32Array>): void {
+    if (this.config.maxIters < state.step) {
+      throw new Error(`--max-iters ${this.config.maxIters} is below the run's step ${state.step}; give more to train on, or leave it out to keep the run's own`);
+    }
     // JSON has no Infinity: a run saved before its first evaluation stores null
     const best = state.bestDevLoss ?? Infinity;
     this.state = { ...state, bestDevLoss: best, history: state.history.slice() };
