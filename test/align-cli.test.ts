@@ -85,8 +85,10 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   assert.match(g.out, /held-out exact match after: /);
   assert.ok(fs.existsSync(path.join(dir, 'grpo', 'reward.svg')));
   assert.ok(fs.existsSync(path.join(dir, 'grpo', 'adapter', 'adapter_config.json')));
-  const g2 = await run(grpoCommand, ['--out', path.join(dir, 'grpo'), '--resume', '--steps', '3', '--reward', good, '--data', prompts, '--backend', 'js']);
+  const g2 = await run(grpoCommand, ['--out', path.join(dir, 'grpo'), '--resume', '--steps', '3', '--reward', good, '--data', prompts, '--backend', 'js', '--cold-start', '5']);
   assert.equal(g2.code, 0);
+  assert.match(g2.out, /note: resuming with --steps 2 → 3 \(given now\)/);
+  assert.match(g2.out, /note: --cold-start trains on the built-in arithmetic before RL; with --data it is skipped/);
   assert.equal(fs.readFileSync(path.join(dir, 'grpo', 'log.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"reward"') && !l.includes('"eval"')).length, 3);
   const p = await run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', good, '--out', path.join(dir, 'ppo'), '--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', ...common]);
   assert.equal(p.code, 0);

@@ -40,3 +40,8 @@ test('decay_lr false gives a constant learning rate; settings gptlab cannot hono
   assert.throws(() => parseArgs(['--config', file('t.json', { learning_rate: 'fast' })], TRAIN_OPTS, 'train'), /t\.json: --lr must be a number/);
   assert.throws(() => parseArgs(['--config', tmp], TRAIN_OPTS, 'train'), /is a folder, not a config file/);
 });
+
+test('a flag and its --no- form together are refused; either one repeated is fine', () => {
+  assert.throws(() => parseArgs(['--nesterov', '--no-nesterov'], TRAIN_OPTS, 'train'), /train: --nesterov and --no-nesterov contradict each other; give one$/);
+  assert.equal(parseArgs(['--no-nesterov', '--no-nesterov'], TRAIN_OPTS, 'train').nesterov, false);
+});

@@ -124,6 +124,8 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   // with --preset tiny given, the advice is only more text
   await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50', '--preset', 'tiny'], (l) => (early += l + '\n')), /too few for its block size \d+; use more text$/);
   assert.doesNotMatch(early, /bigram: dev loss/, 'nothing trains before the checks');
+  await assert.rejects(ladderCommand(['--data', data, '--rung-steps', '', '--out', out, '--force']), /ladder: --rung-steps is empty/);
+  await assert.rejects(ladderCommand(['--data', data, '--only', 'bigram', '--ngram-orders', '2-6', '--steps', '1', '--out', out, '--force']), /--ngram-orders sets the n-gram rung, which --only leaves out/);
   assert.equal(parseDuration('2m'), 120);
   assert.equal(parseDuration('90'), 90);
   assert.equal(parseDuration('1.5h'), 5400);

@@ -87,6 +87,7 @@ test('optimizer and model flags that do not apply are refused in one line', () =
   const cases: [string[], RegExp][] = [
     [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to --optimizer adam/],
     [['--optimizer', 'sgd', '--beta1', '0.8'], /--beta1 does not apply to --optimizer sgd/],
+    [['--optimizer', 'adamw', '--no-nesterov'], /train: --no-nesterov does not apply to --optimizer adamw/],
     [['--optimizer', 'lion'], /--optimizer must be one of adamw, sgd, rmsprop, adam, adagrad/],
     [['--arch', 'gpt', '--n-hidden', '8'], /--n-hidden does not apply to --arch gpt/],
     [['--arch', 'lstm', '--order', '3'], /--order does not apply to --arch lstm/],

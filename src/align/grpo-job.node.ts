@@ -15,6 +15,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
+import { kebab } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
@@ -79,6 +80,7 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
   if (!parsed.prompts.length) throw new Error(`${file}: no valid prompts to train on`);
   const n = Math.min(nEval, Math.floor(parsed.prompts.length / 5));
+  if (n < nEval) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
   return { dev: parsed.prompts.slice(0, n), train: parsed.prompts.slice(n) };
 }
 
@@ -126,6 +128,11 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
+  if (pol.resume) {
+    const was = { ...GRPO_DEFAULTS, ...(pol.resume.meta.rl as Partial<GRPOConfig> | undefined) } as Record<string, unknown>;
+    const changed = Object.entries(job.config).filter(([k, v]) => v !== undefined && v !== was[k]);
+    if (changed.length) log(`note: resuming with ${changed.map(([k, v]) => `--${kebab(k)} ${String(was[k])} → ${String(v)}`).join(', ')} (given now)`);
+  }
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');

@@ -142,7 +142,9 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
       const spec = Object.hasOwn(table, name) ? table[name] : undefined;
       if (!spec) throw new UsageError(`${command}: unknown option ${a.split('=')[0]} (see gptlab ${command} --help)`);
       if (spec.type === 'bool') {
-        fromFlags[name] = negated ? false : value === undefined ? true : convert(name, spec, value, command);
+        const v = negated ? false : value === undefined ? true : convert(name, spec, value, command);
+        if (Object.hasOwn(fromFlags, name) && fromFlags[name] !== v) throw new UsageError(`${command}: --${kebab(name)} and --no-${kebab(name)} contradict each other; give one`);
+        fromFlags[name] = v;
         continue;
       }
       if (value === undefined) {

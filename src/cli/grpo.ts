@@ -61,6 +61,8 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   process.stdout.write(`reward: ${reward.name}\n`);
+  const ignored = o.data ? '--data' : spec === 'rule' ? '--reward rule' : o.resume ? '--resume' : null;
+  if (o._given.has('coldStart') && (o.coldStart as number) > 0 && ignored) process.stdout.write(`note: --cold-start trains on the built-in arithmetic before RL; with ${ignored} it is skipped\n`);
   const res = await runGRPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name,

@@ -67,6 +67,7 @@ export function parseOrders(s: string): number[] {
 /** "MLP=4000,rnn=1500" → steps by rung name (case-insensitive); throws a UsageError naming --rung-steps */
 export function parseRungSteps(s: string): Record<string, number> {
   const out: Record<string, number> = {};
+  if (!s.trim()) throw new UsageError('ladder: --rung-steps is empty; give MODEL=STEPS pairs, e.g. MLP=2411,GPT=2187');
   for (const part of s.split(',').filter((x) => x.trim())) {
     const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
     const rung = m && ALL_RUNGS.find((r) => !r.orders && r.name.toLowerCase() === m[1].toLowerCase());
@@ -112,6 +113,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   // without --only, --rung-steps naming an optional rung (GPT-2) adds it, so a printed --rung-steps line reruns as it is
   const named = o.only === undefined ? LADDER_OPTIONAL_RUNGS.filter((r) => rungSteps?.[r.name] !== undefined) : [];
   const rungs = withOrders([...chosenRungs(o), ...named], parseOrders(o.ngramOrders as string));
+  if (o._given.has('ngramOrders') && !rungs.some((r) => r.name === 'n-gram')) throw new UsageError('ladder: --ngram-orders sets the n-gram rung, which --only leaves out; add n-gram to --only, or drop --ngram-orders');
   for (const name of Object.keys(rungSteps ?? {})) {
     if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out; add it to --only`);
   }
@@ -147,7 +149,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     });
   const reproduce = rungStepsString(rows);
   say('\n' + ladderTable(rows));
-  const preset = o.preset ? ` --preset ${o.preset as string}` : '';
+  const preset = (o.preset ? ` --preset ${o.preset as string}` : '') + (o._given.has('ngramOrders') ? ` --ngram-orders ${o.ngramOrders as string}` : '');
   if (reproduce) say(`\nthe same numbers again (any machine): gptlab ladder …${preset} --seed ${o.seed} --rung-steps ${reproduce}`);
   say(`\nwrote ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg`);
   return 0;

@@ -121,7 +121,7 @@ function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'op
   if (!isOptimizerName(name)) throw new UsageError(`train: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);
   const takes = OPTIMIZER_OPTIONS[name];
   for (const k of OPTIMIZER_FLAGS) {
-    if (o._given.has(k) && !(k in takes)) throw new UsageError(`train: --${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
+    if (o._given.has(k) && !(k in takes)) throw new UsageError(`train: --${o[k] === false ? 'no-' : ''}${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
   }
   if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
   const options: Record<string, number | boolean | string> = {};
