@@ -173,3 +173,9 @@ test('rm score --file names the field at fault; "messages" must be a list', asyn
   fs.writeFileSync(file, '{"messages":"hi","chosen":"a","rejected":"b"}\n');
   await assert.rejects(run(dpoCommand, ['--base', ck, '--data', file, '--out', path.join(dir, 'dpo-msg'), ...common]), /no valid preference pairs/);
 });
+
+test('training flags are checked before any work: a negative --lr, --min-lr above --lr', async () => {
+  await assert.rejects(rmCommand(['train', '--base', ck, '--lr', '-1', '--out', path.join(dir, 'rm-bad')]), /rm train: --lr must be greater than 0, got -1/);
+  await assert.rejects(dpoCommand(['--base', ck, '--lr', '0.001', '--min-lr', '1', '--out', path.join(dir, 'dpo-bad-lr')]), /--min-lr 1 is above --lr 0\.001/);
+  assert.ok(!fs.existsSync(path.join(dir, 'rm-bad')) && !fs.existsSync(path.join(dir, 'dpo-bad-lr')));
+});

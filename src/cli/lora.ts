@@ -46,13 +46,13 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
   return {
     maxIters: { type: 'int', default: d.maxIters, min: 1, help: 'training steps' },
     batchSize: { type: 'int', default: d.batchSize, min: 1, help: 'examples per step' },
-    lr: { type: 'number', default: d.lr, help: 'peak learning rate' },
-    minLr: { type: 'number', default: d.minLr, help: 'final learning rate' },
-    warmupIters: { type: 'int', default: d.warmupIters, help: 'warmup steps' },
-    weightDecay: { type: 'number', default: d.weightDecay, help: 'AdamW weight decay' },
-    gradClip: { type: 'number', default: d.gradClip, help: 'gradient norm clip (0 = off)' },
+    lr: { type: 'number', default: d.lr, above: 0, help: 'peak learning rate' },
+    minLr: { type: 'number', default: d.minLr, min: 0, help: 'final learning rate (at most --lr)' },
+    warmupIters: { type: 'int', default: d.warmupIters, min: 0, help: 'warmup steps' },
+    weightDecay: { type: 'number', default: d.weightDecay, min: 0, help: 'AdamW weight decay' },
+    gradClip: { type: 'number', default: d.gradClip, min: 0, help: 'gradient norm clip (0 = off)' },
     evalInterval: { type: 'int', default: d.evalInterval, min: 1, help: 'evaluation and checkpoint every N steps' },
-    patience: { type: 'int', default: d.patience, help: 'early stopping patience in evaluations (0 = off)' },
+    patience: { type: 'int', default: d.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
     seed: { type: 'int', default: d.seed, help: 'random seed' },
   };
 }
@@ -62,6 +62,9 @@ export const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters'
 
 /** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
 export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
+  if (o._given.has('minLr') && (!o.resume || o._given.has('lr')) && o.minLr !== undefined && o.lr !== undefined && (o.minLr as number) > (o.lr as number)) {
+    throw new UsageError(`--min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`);
+  }
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
   return train as Partial<TrainConfig>;

@@ -27,7 +27,6 @@ export function isGptlabModelFolder(dir: string): boolean {
   }
 }
 
-
 /** why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can */
 export function outputDirProblem(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): string | null {
   const where = `${command}: ${flag} ${dir}`;
