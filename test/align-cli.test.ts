@@ -179,3 +179,20 @@ test('training flags are checked before any work: a negative --lr, --min-lr abov
   await assert.rejects(dpoCommand(['--base', ck, '--lr', '0.001', '--min-lr', '1', '--out', path.join(dir, 'dpo-bad-lr')]), /--min-lr 1 is above --lr 0\.001/);
   assert.ok(!fs.existsSync(path.join(dir, 'rm-bad')) && !fs.existsSync(path.join(dir, 'dpo-bad-lr')));
 });
+
+test('a run is resumed only by the command that trained it', async () => {
+  const { sftCommand } = await import('../src/cli/sft.js');
+  await assert.rejects(run(sftCommand, ['--out', path.join(dir, 'ppo'), '--resume', '--max-iters', '3', ...common]), /sft --resume: .*ppo holds a run of gptlab ppo, whose state sft cannot continue; resume it with gptlab ppo --resume/);
+  await assert.rejects(run(dpoCommand, ['--out', path.join(dir, 'rm'), '--resume', '--max-iters', '3', ...common]), /dpo --resume: .*rm holds a run of gptlab rm train/);
+  await assert.rejects(run(ppoCommand, ['--out', path.join(dir, 'grpo'), '--resume', '--steps', '9', ...common]), /ppo --resume: .*grpo holds a run of gptlab grpo/);
+});
+
+test('ppo --resume keeps the run reward and data unless given, and refuses another reward', async () => {
+  const out = path.join(dir, 'ppo-keep'), good = path.join(dir, 'good.mjs');
+  const args = ['--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', '--eval-prompts', '1', ...common];
+  assert.equal((await run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', good, '--out', out, '--steps', '1', ...args])).code, 0);
+  const r = await run(ppoCommand, ['--out', out, '--resume', '--steps', '2', ...args]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /reward: .*good\.mjs/);
+  await assert.rejects(run(ppoCommand, ['--out', out, '--resume', '--steps', '3', '--reward', 'rule', ...args]), /ppo --resume: the run was trained with --reward .*good\.mjs; --reward rule cannot change it/);
+});

@@ -40,6 +40,15 @@ test('classify predict --svg, bench --json, seq2seq translate --attention-svg: r
   }
   assert.deepEqual(lines, []);
   await assert.rejects(seq2seqCommand(['translate', path.join(dir, 'no-run'), 'hi', '--attention-svg', dir]), /seq2seq translate: --attention-svg .*: is a folder/);
+  fs.writeFileSync(path.join(dir, 'data.jsonl'), '{}\n');
+  await assert.rejects(seq2seqCommand(['translate', path.join(dir, 'no-run'), 'hi', '--attention-svg', path.join(dir, 'data.jsonl')]), /--attention-svg .*data\.jsonl: give a file name ending in \.svg/);
+  // a checkpoint's own files are never an output, even with --force
+  const ck = path.join(dir, 'ck');
+  fs.mkdirSync(ck);
+  for (const f of ['config.json', 'model.safetensors']) fs.writeFileSync(path.join(ck, f), 'x');
+  assert.match(outputFileProblem(path.join(ck, 'model.safetensors'), '--out', 'embed train') ?? '', /is a file of a gptlab checkpoint or run, which is never overwritten/);
+  assert.match(outputFileProblem(path.join(dir, 'data.jsonl'), '--out', 'embed train', { refuseExisting: true }) ?? '', /exists; choose another name, or overwrite it with --force/);
+  if (process.platform === 'linux' && fs.existsSync('/proc/self')) assert.match(outputFileProblem('/proc/gptlab-x.svg', '--svg', 'x') ?? '', /cannot write in \/proc/);
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

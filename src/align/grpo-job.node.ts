@@ -17,7 +17,7 @@ import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
 import { kebab } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { RunFolder } from '../train/run-folder.node.js';
+import { checkRunKind, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -96,6 +96,7 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     const st = ck.trainerState as unknown as { step: number; rlHistory?: RLStepLog[]; bestScore?: number | null } | undefined;
     if (!st || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, command);
     return { model: ck.model, tokenizer: ck.tokenizer, resume: { step: st.step, history: st.rlHistory ?? [], bestScore: st.bestScore ?? -Infinity, moments: ck.moments, meta: ck.config.meta ?? {} } };
   }
   if (!p) throw new Error(`${command}: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)`);

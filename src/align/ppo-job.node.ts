@@ -29,7 +29,8 @@ export interface PPOJob {
   policy?: string;
   data?: string;
   /** a reward-model checkpoint or run folder, 'rule', exact / last-number / format, or FILE.mjs */
-  reward: string;
+  /** a reward-model folder, rule, exact, last-number or FILE.mjs; a resumed run's own when absent (new runs: rule) */
+  reward?: string;
   out: string;
   resume: boolean;
   force?: boolean;
@@ -48,19 +49,20 @@ async function promptsAndReward(job: PPOJob, tok: Tokenizer, log: (l: string) =>
     log(`data: built-in SFT-world questions: ${tr.prompts.length} train, ${dv.prompts.length} held out`);
     return { train: tr.prompts, dev: dv.prompts, reward: (c, it) => { try { return tr.reward(c, it); } catch { return dv.reward(c, it); } } };
   };
-  if (job.reward === 'rule') {
+  const spec = job.reward ?? 'rule';
+  if (spec === 'rule') {
     if (job.data) throw new Error('ppo: --reward rule scores the built-in questions; with --data give a reward model, exact, last-number or FILE.mjs');
     return { ...builtin(), name: 'rule-based reward' };
   }
-  const isCheckpoint = !/\.(m?js|cjs)$/.test(job.reward) && fs.existsSync(job.reward);
+  const isCheckpoint = !/\.(m?js|cjs)$/.test(spec) && fs.existsSync(spec);
   let reward: RewardFn, name: string;
   if (isCheckpoint) {
-    const ck = loadAnyCheckpoint(job.reward);
-    if (!(ck.model instanceof RewardModel)) throw new Error(`${job.reward}: a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
-    if (ck.tokenizer.vocabSize !== tok.vocabSize) throw new Error(`${job.reward}: the reward model's vocabulary (${ck.tokenizer.vocabSize}) differs from the policy's (${tok.vocabSize})`);
+    const ck = loadAnyCheckpoint(spec);
+    if (!(ck.model instanceof RewardModel)) throw new Error(`${spec}: a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
+    if (ck.tokenizer.vocabSize !== tok.vocabSize) throw new Error(`${spec}: the reward model's vocabulary (${ck.tokenizer.vocabSize}) differs from the policy's (${tok.vocabSize})`);
     reward = rewardModelFn(ck.model, tok);
-    name = `reward model ${resolveCheckpointDir(job.reward)}`;
-  } else ({ fn: reward, name } = await resolveReward(job.reward, 'a reward-model folder, rule, exact, last-number, format, exact+format or FILE.mjs'));
+    name = `reward model ${resolveCheckpointDir(spec)}`;
+  } else ({ fn: reward, name } = await resolveReward(spec, 'a reward-model folder, rule, exact, last-number, format, exact+format or FILE.mjs'));
   const data = job.data ? loadPrompts(job.data, job.evalPrompts, log) : builtin();
   return { train: data.train, dev: data.dev, reward, name };
 }
@@ -83,6 +85,13 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
+  const recorded = pol.resume?.meta.rewardSpec;
+  if (typeof recorded === 'string' && job.reward !== undefined && job.reward !== recorded) {
+    throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
+  }
+  job = { ...job, reward: job.reward ?? (typeof recorded === 'string' ? recorded : 'rule') };
+  const recordedData = pol.resume?.meta.data;
+  if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedData };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward(job, pol.tokenizer, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
@@ -104,7 +113,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     if (last && typeof last.klCoef === 'number') trainer.klCoef = last.klCoef;
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rl: trainer.config, ...(lora ? { lora } : {}) };
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rewardSpec: job.reward, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),

@@ -12,7 +12,7 @@ import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from 
 import { readTextFile } from '../formats/text-file.node.js';
 import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkRunKind, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
 import type { RewardReadout } from './reward-readout.js';
@@ -89,6 +89,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   if (job.resume) {
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, job.kind === 'rm' ? 'rm train' : 'dpo');
     const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;

@@ -64,6 +64,7 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
+  if (st && insideModelFolder(file)) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
   if (st) return null;
   if (opts.parentMayBeMissing) {
@@ -72,7 +73,25 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   }
   const pst = statOrNull(path.dirname(path.resolve(file)));
   if (!pst) return `${where}: folder ${path.dirname(file)} does not exist`;
-  return pst.isDirectory() ? null : `${where}: ${path.dirname(file)} is not a folder`;
+  if (!pst.isDirectory()) return `${where}: ${path.dirname(file)} is not a folder`;
+  // a file that cannot be made there (/proc, a read-only mount) is named now, not after the work
+  const probe = path.join(path.dirname(path.resolve(file)), `.gptlab-probe-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+    return null;
+  } catch (e) {
+    return `${where}: cannot write in ${path.dirname(file)} (${/^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message})`;
+  }
+}
+
+/** true when `file` lies in a gptlab checkpoint (config.json beside model.safetensors) or run folder (best/, checkpoint/), at any depth */
+function insideModelFolder(file: string): boolean {
+  for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
+    const model = fs.existsSync(path.join(d, 'config.json')) && fs.existsSync(path.join(d, 'model.safetensors'));
+    if (model || ['best', 'checkpoint'].some((c) => fs.existsSync(path.join(d, c, 'config.json')))) return true;
+    if (d === path.dirname(d)) return false;
+  }
 }
 
 /** Checks an output flag's file before any work starts (see outputFileProblem); throws a one-line UsageError. */

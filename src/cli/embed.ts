@@ -35,6 +35,7 @@ const TRAIN_OPTS: OptTable = {
   seed: { type: 'int', default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line' },
+  force: { type: 'bool', help: 'overwrite an existing --out file' },
 };
 
 const NEIGHBOR_OPTS: OptTable = {
@@ -75,7 +76,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'embed train');
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
-  checkOutputFile(o.out as string, '--out', 'embed train');
+  checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true });
   const method = o.method as string;
   if (method !== 'sgns' && method !== 'cbow' && method !== 'ppmi-svd') throw new UsageError(`embed train: --method must be sgns, cbow or ppmi-svd, got "${method}"`);
   const weighting = o.weighting as string;

@@ -46,7 +46,8 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'ppo');
   if (maybeHelp(o, () => helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  const reward = (o.rewardFn as string | undefined) ?? (o.reward as string);
+  // a resumed run keeps its own reward unless one is given now
+  const reward = (o.rewardFn as string | undefined) ?? (o.resume && !o._given.has('reward') ? undefined : (o.reward as string));
   const adapt = adaptOptions(o, 'ppo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();

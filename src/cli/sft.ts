@@ -18,13 +18,13 @@ const OPTS: OptTable = {
   evalExamples: { type: 'int', default: 100, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
   maxIters: { type: 'int', default: D.maxIters, min: 1, help: 'training steps' },
   batchSize: { type: 'int', default: D.batchSize, min: 1, help: 'conversations per step' },
-  lr: { type: 'number', default: D.lr, help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
-  minLr: { type: 'number', default: D.minLr, help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
-  warmupIters: { type: 'int', default: D.warmupIters, help: 'warmup steps' },
-  weightDecay: { type: 'number', default: D.weightDecay, help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
-  gradClip: { type: 'number', default: D.gradClip, help: 'gradient norm clip (0 = off)' },
+  lr: { type: 'number', default: D.lr, above: 0, help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
+  minLr: { type: 'number', default: D.minLr, min: 0, help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
+  warmupIters: { type: 'int', default: D.warmupIters, min: 0, help: 'warmup steps' },
+  weightDecay: { type: 'number', default: D.weightDecay, min: 0, help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
+  gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev loss and checkpoint every N steps' },
-  patience: { type: 'int', default: D.patience, help: 'early stopping patience in evaluations (0 = off)' },
+  patience: { type: 'int', default: D.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
@@ -35,6 +35,9 @@ const OPTS: OptTable = {
 
 /** the training options; a resumed run keeps its own and takes only those given now; LoRA has its own defaults */
 function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {
+  if (o._given.has('minLr') && o._given.has('lr') && (o.minLr as number) > (o.lr as number)) {
+    throw new UsageError(`sft: --min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`);
+  }
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) {
     if (!o._given.has(k) && (o.resume || (lora && k in SFT_LORA_DEFAULTS))) continue;

@@ -33,6 +33,7 @@ export class RunFolder {
     if (input !== undefined) throw new Error(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
     refuseInsideRun(dir);
+    if (!fs.existsSync(dir)) probeCreation(dir);
     recoverCheckpoints(dir);
     const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
     if (holdsRun && !opts.resume && !opts.force) {
@@ -127,6 +128,33 @@ export interface RunResult {
  */
 /** `inner` is `outer` or lies inside it (resolved paths) */
 export const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+
+/** which command trained a run, from its checkpoint's model type and meta (what each job records there) */
+export function runKind(modelType: string, meta: Record<string, unknown>): string {
+  if (modelType === 'reward') return 'rm train';
+  if (typeof meta.kind === 'string' && meta.kind !== 'sft') return meta.kind === 'reinforce' ? 'grpo' : meta.kind;
+  if (typeof meta.beta === 'number') return 'dpo';
+  if (typeof meta.teacher === 'string') return 'distill';
+  return 'sft';
+}
+
+/** Refuses to resume, with `command`, a run another command trained (its optimizer state and files are that command's). */
+export function checkRunKind(dir: string, modelType: string, meta: Record<string, unknown>, command: string): void {
+  const kind = runKind(modelType, meta);
+  if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
+}
+
+/** makes the missing run folder and removes it again, so one that cannot be made (/proc, no permission) fails before any work */
+function probeCreation(dir: string): void {
+  let made: string[] = [];
+  try {
+    made = makeDirs(dir);
+  } catch (e) {
+    throw new Error(`--out ${dir}: cannot make this folder (${/^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message})`);
+  } finally {
+    for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
 
 function refuseInsideRun(dir: string): void {
   const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));

@@ -14,7 +14,7 @@ import { heldOutAccuracy } from '../eval/chat-accuracy.js';
 import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
-import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { checkRunKind, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadModelFile } from './model-file.node.js';
@@ -113,6 +113,7 @@ function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void)
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     const meta = ck.config.meta ?? {};
+    checkRunKind(folder.dir, ck.model.type, meta, 'sft');
     const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
     if (freeze?.length) freezeParameters(ck.model, freeze);
     const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
