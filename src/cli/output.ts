@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
 import { nearestExisting, statOrNull } from './common.js';
-import { makeDirs, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
+import { folderCreationProblem, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
 import { within } from '../train/run-folder.node.js';
 
@@ -38,24 +38,13 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
   if (st && !st.isDirectory()) return `${where}: exists and is not a folder`;
   if (!st) {
     const up = nearestExisting(abs);
-    return up && !up.st.isDirectory() ? `${where}: its folder ${up.dir} is a file` : creationProblem(abs, where);
+    if (up && !up.st.isDirectory()) return `${where}: its folder ${up.dir} is a file`;
+    const why = folderCreationProblem(abs);
+    return why ? `${where}: cannot make this folder (${why})` : null;
   }
   if (isGptlabModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
   if (fs.readdirSync(abs).length && !opts.force) return `${where}: exists and is not empty; give a new folder, or add --force to write this command's files into it (other files are kept)`;
   return null;
-}
-
-/** makes the missing folder `abs` and removes it again, so a folder that cannot be made is named before any work */
-function creationProblem(abs: string, where: string): string | null {
-  let made: string[] = [];
-  try {
-    made = makeDirs(abs);
-    return null;
-  } catch (e) {
-    return `${where}: cannot make this folder (${/^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message})`;
-  } finally {
-    for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
-  }
 }
 
 /**

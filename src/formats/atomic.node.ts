@@ -294,3 +294,19 @@ export function makeDirs(dir: string): string[] {
   }
   return missing;
 }
+
+/**
+ * Why folder `dir`, missing now, could not be made, as the system's short reason ("no such file or directory"):
+ * it is made with makeDirs and removed again. null when it can be made.
+ */
+export function folderCreationProblem(dir: string): string | null {
+  let made: string[] = [];
+  try {
+    made = makeDirs(dir);
+    return null;
+  } catch (e) {
+    return /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+  } finally {
+    for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
+  }
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { lossCurveSVG } from '../eval/plot.js';
-import { makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
+import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
 import { recoverCheckpoints, saveCheckpoint } from './checkpoint.node.js';
@@ -33,7 +33,8 @@ export class RunFolder {
     if (input !== undefined) throw new Error(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
     refuseInsideRun(dir);
-    if (!fs.existsSync(dir)) probeCreation(dir);
+    const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
+    if (why) throw new Error(`--out ${dir}: cannot make this folder (${why})`);
     recoverCheckpoints(dir);
     const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
     if (holdsRun && !opts.resume && !opts.force) {
@@ -142,18 +143,6 @@ export function runKind(modelType: string, meta: Record<string, unknown>): strin
 export function checkRunKind(dir: string, modelType: string, meta: Record<string, unknown>, command: string): void {
   const kind = runKind(modelType, meta);
   if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
-}
-
-/** makes the missing run folder and removes it again, so one that cannot be made (/proc, no permission) fails before any work */
-function probeCreation(dir: string): void {
-  let made: string[] = [];
-  try {
-    made = makeDirs(dir);
-  } catch (e) {
-    throw new Error(`--out ${dir}: cannot make this folder (${/^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message})`);
-  } finally {
-    for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
-  }
 }
 
 function refuseInsideRun(dir: string): void {
