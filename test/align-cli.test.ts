@@ -139,12 +139,17 @@ test('dpo resumes a run whose data added characters to the vocabulary; a differe
   fs.writeFileSync(zh, Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `你好 q${i}`, chosen: `Yes ${i}!`, rejected: 'no' })).join('\n') + '\n');
   const out = path.join(dir, 'dpo-zh');
   const args = ['--data', zh, '--out', out, '--eval-interval', '2', '--batch-size', '2', ...common];
-  assert.equal((await run(dpoCommand, ['--base', ck, '--max-iters', '2', ...args])).code, 0);
+  assert.equal((await run(dpoCommand, ['--base', ck, '--max-iters', '2', '--beta', '0.5', ...args])).code, 0);
   const r = await run(dpoCommand, ['--base', ck, '--resume', '--max-iters', '4', ...args]);
   assert.equal(r.code, 0);
   assert.match(r.out, /resuming .* at step 2/);
+  const beta = (): number => JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'config.json'), 'utf8')).meta.beta;
+  assert.equal(beta(), 0.5, 'a resumed run keeps its β');
+  const r2 = await run(dpoCommand, ['--resume', '--max-iters', '5', '--beta', '0.2', ...args]);
+  assert.match(r2.out, /note: resuming with --beta 0\.5 → 0\.2 \(given now\)/);
+  assert.equal(beta(), 0.2);
   const other = path.join(dir, 'dpo'); // another checkpoint (the LoRA test's run)
-  await assert.rejects(run(dpoCommand, ['--base', other, '--resume', '--max-iters', '5', ...args]), /dpo --resume: the run started from --base .*chat; --base .*dpo cannot change it/);
+  await assert.rejects(run(dpoCommand, ['--base', other, '--resume', '--max-iters', '6', ...args]), /dpo --resume: the run started from --base .*chat; --base .*dpo cannot change it/);
 });
 
 test('a reward model is refused as the policy of dpo, grpo and ppo', async () => {

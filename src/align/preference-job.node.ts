@@ -100,6 +100,11 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     if (job.base && typeof meta.base === 'string' && !sameCheckpoint(job.base, meta.base)) {
       throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'} --resume: the run started from --base ${meta.base}; --base ${job.base} cannot change it (leave --base out, or start a new run)`);
     }
+    if (job.kind === 'dpo' && typeof meta.beta === 'number') {
+      // β belongs to the run's objective: kept unless given, and a change is said
+      if (job.beta !== undefined && job.beta !== meta.beta) log(`note: resuming with --beta ${meta.beta} → ${job.beta} (given now)`);
+      job.beta ??= meta.beta;
+    }
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };
   }
