@@ -15,7 +15,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
-import { kebab } from '../train/trainer.js';
+import { resumeChangeNotes } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkRunKind, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
@@ -129,11 +129,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
-  if (pol.resume) {
-    const was = { ...GRPO_DEFAULTS, ...(pol.resume.meta.rl as Partial<GRPOConfig> | undefined) } as Record<string, unknown>;
-    const changed = Object.entries(job.config).filter(([k, v]) => v !== undefined && v !== was[k]);
-    if (changed.length) log(`note: resuming with ${changed.map(([k, v]) => `--${kebab(k)} ${String(was[k])} → ${String(v)}`).join(', ')} (given now)`);
-  }
+  if (pol.resume) for (const note of resumeChangeNotes((pol.resume.meta.rl as object | undefined) ?? {}, job.config, GRPO_DEFAULTS)) log(note);
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');

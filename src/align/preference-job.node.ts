@@ -102,7 +102,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     }
     if (job.kind === 'dpo' && typeof meta.beta === 'number') {
       // β belongs to the run's objective: kept unless given, and a change is said
-      if (job.beta !== undefined && job.beta !== meta.beta) log(`note: resuming with --beta ${meta.beta} → ${job.beta} (given now)`);
+      for (const note of resumeChangeNotes({ beta: meta.beta }, { beta: job.beta })) log(note);
       job.beta ??= meta.beta;
     }
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);

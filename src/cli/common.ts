@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
+import { systemReason } from '../formats/atomic.node.js';
 
 export const BACKEND_OPTS: OptTable = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'js', 'blas'], help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
@@ -81,7 +82,7 @@ export function outputFileProblem(file: string, flag: string, command: string, o
     fs.rmSync(probe, { force: true });
     return null;
   } catch (e) {
-    return `${where}: cannot write in ${path.dirname(file)} (${/^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message})`;
+    return `${where}: cannot write in ${path.dirname(file)} (${systemReason(e)})`;
   }
 }
 

@@ -60,11 +60,19 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
 /** the training settings the alignment commands and sft take as flags */
 export const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed', 'loraplusLrRatio'] as const;
 
+/**
+ * `--min-lr X is above --lr Y` when --min-lr is given above --lr (the schedule decays from --lr down to it); `lrKnown`:
+ * whether o.lr is the lr the run will use (given now, or a default that applies). null otherwise.
+ */
+export function minLrProblem(o: ParsedArgs, lrKnown: boolean): string | null {
+  if (!o._given.has('minLr') || !lrKnown || o.minLr === undefined || o.lr === undefined || (o.minLr as number) <= (o.lr as number)) return null;
+  return `--min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`;
+}
+
 /** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
 export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
-  if (o._given.has('minLr') && (!o.resume || o._given.has('lr')) && o.minLr !== undefined && o.lr !== undefined && (o.minLr as number) > (o.lr as number)) {
-    throw new UsageError(`--min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`);
-  }
+  const minLr = minLrProblem(o, !o.resume || o._given.has('lr'));
+  if (minLr) throw new UsageError(minLr);
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
   return train as Partial<TrainConfig>;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
 import { nearestExisting, statOrNull } from './common.js';
-import { folderCreationProblem, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
+import { folderCreationProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
 import { within } from '../train/run-folder.node.js';
 
@@ -68,9 +68,7 @@ export function checkOutputDir(dir: string, flag: string, command: string, opts:
 
 /** `flag target: cannot write there (reason)` for a failed write: the system's reason without its code and path */
 function writeError(e: unknown, flag: string, target: string, command: string): UsageError {
-  const cause = ((e as Error).cause ?? e) as NodeJS.ErrnoException;
-  const reason = /^[A-Z]+: ([^,]+)/.exec(cause.message)?.[1] ?? cause.message;
-  return new UsageError(`${command}: ${flag} ${target}: cannot write there (${reason})`);
+  return new UsageError(`${command}: ${flag} ${target}: cannot write there (${systemReason((e as Error).cause ?? e)})`);
 }
 
 /** removes the temp files and folders this process's atomic writes left beside `target` (`target.tmp-PID-…`) */

@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
-import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, TRAIN_KEYS } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, minLrProblem, TRAIN_KEYS } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
@@ -35,9 +35,9 @@ const OPTS: OptTable = {
 
 /** the training options; a resumed run keeps its own and takes only those given now; LoRA has its own defaults */
 function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {
-  if (o._given.has('minLr') && o._given.has('lr') && (o.minLr as number) > (o.lr as number)) {
-    throw new UsageError(`sft: --min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`);
-  }
+  // with LoRA the default lr is LoRA's own, so only a given --lr is compared
+  const minLr = minLrProblem(o, o._given.has('lr'));
+  if (minLr) throw new UsageError(`sft: ${minLr}`);
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) {
     if (!o._given.has(k) && (o.resume || (lora && k in SFT_LORA_DEFAULTS))) continue;

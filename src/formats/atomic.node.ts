@@ -295,6 +295,12 @@ export function makeDirs(dir: string): string[] {
   return missing;
 }
 
+/** the system's reason for a failed file operation, without its code and path: "no such file or directory" */
+export function systemReason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return /^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
+}
+
 /**
  * Why folder `dir`, missing now, could not be made, as the system's short reason ("no such file or directory"):
  * it is made with makeDirs and removed again. null when it can be made.
@@ -305,7 +311,7 @@ export function folderCreationProblem(dir: string): string | null {
     made = makeDirs(dir);
     return null;
   } catch (e) {
-    return /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+    return systemReason(e);
   } finally {
     for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
   }

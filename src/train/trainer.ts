@@ -115,10 +115,10 @@ export function trainConfigNotes(partial: Partial<TrainConfig>): string[] {
 /**
  * One line for a resumed run whose flags change settings it was saved with, e.g.
  * `note: resuming with --lr 0.001 → 0.5, --max-iters 800 → 1200 (given now)`; empty when nothing changes. A setting
- * the run never saved counts as its default (TRAIN_DEFAULTS).
+ * the run never saved counts as its default (`defaults`: TRAIN_DEFAULTS, or another loop's, such as GRPO's).
  */
-export function resumeChangeNotes(saved: Partial<TrainConfig>, given: Partial<TrainConfig>): string[] {
-  const was = { ...TRAIN_DEFAULTS, ...saved } as Record<string, unknown>;
+export function resumeChangeNotes(saved: object, given: object, defaults: object = TRAIN_DEFAULTS): string[] {
+  const was = { ...defaults, ...saved } as Record<string, unknown>;
   const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
   const changed = Object.entries(given).filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(was[k]));
   if (!changed.length) return [];
