@@ -303,14 +303,14 @@ test('malformed binary files: one line naming file and byte offset', () => {
   assert.throws(() => loadVectors(path.join(tmp, 'empty.txt')), /empty\.txt: the vector file is empty/);
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
   const write = process.stdout.write;
   const werr = process.stderr.write;
   process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
   try {
-    return { code: await embedCommand(argv), out };
+    return { code: await embedCommand(argv), out, err };
   } finally {
     process.stdout.write = write;
     process.stderr.write = werr;
@@ -332,9 +332,55 @@ test('CLI: embed train (built-in corpus), neighbors, analogy, questions, bad inp
   const q = path.join(tmp, 'q.txt');
   writeFileSync(q, ': capitals\nFrance Paris Italy Rome\nFrance Paris Narnia Cair\n');
   assert.match((await run(['analogy', bin, '--questions', q, '--lowercase'])).out, /analogies: 1\/1 correct \(100\.0%\), 1 of 2 not covered/);
-  await assert.rejects(run(['train', '--method', 'glove']), /--method must be sgns, cbow or ppmi-svd, got "glove"/);
+  await assert.rejects(run(['train', '--method', 'glove']), /--method must be one of sgns, cbow, ppmi-svd, got "glove"/);
   await assert.rejects(run(['train', '--dim', 'x']), /--dim must be a whole number/);
   await assert.rejects(run(['analogy', bin, 'france', 'paris']), /give three words A B C/);
   await assert.rejects(run(['neighbors', bin, 'atlantis']), /"atlantis" is not in the vocabulary/);
   await assert.rejects(run(['frobnicate']), /unknown subcommand "frobnicate"/);
+});
+
+test('CLI: embed train checks --sample, --alpha, --cds before reading the data, naming the flag', async () => {
+  const missing = path.join(tmp, 'no-such-text.txt');
+  for (const [argv, re] of [
+    [['--sample', '-1'], /^embed train: --sample must be at least 0, got -1$/],
+    [['--alpha', '0'], /^embed train: --alpha must be greater than 0, got 0$/],
+    [['--method', 'ppmi-svd', '--cds', '0'], /^embed train: --cds must be in \(0, 1\], got 0$/],
+    [['--method', 'ppmi-svd', '--cds', '1.5'], /^embed train: --cds must be in \(0, 1\], got 1\.5$/],
+    [['--weighting', 'cubic'], /^embed train: --weighting must be one of uniform, harmonic, linear, got "cubic"$/],
+  ] as const) {
+    await assert.rejects(run(['train', '--data', missing, ...argv, '--out', path.join(tmp, 'never.txt')]), (e: Error) => re.test(e.message), argv.join(' '));
+  }
+});
+
+test('CLI: embed train ppmi-svd refuses a --dim above the vocabulary, lowers the default with a note; --quiet silences words/s', async () => {
+  const data = path.join(tmp, 'small.txt'), out = path.join(tmp, 'small-vectors.txt');
+  writeFileSync(data, 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n');
+  const base = ['train', '--data', data, '--min-count', '1', '--method', 'ppmi-svd', '--out', out];
+  await assert.rejects(run([...base, '--dim', '5000']), /^Error: embed train: --dim 5000 is too large: the vocabulary of .*small\.txt \(min count 1\) has 10 words, and ppmi-svd gives at most one dimension per word; use --dim 10 or less$/);
+  assert.throws(() => readFileSync(out), /ENOENT/, 'nothing written');
+  const r = await run(base);
+  assert.equal(r.code, 0);
+  assert.match(r.err, /note: the default --dim 100 is lowered to 10/);
+  assert.equal(loadVectors(out).dim, 10);
+  const sg = ['train', '--data', data, '--min-count', '1', '--dim', '4', '--epochs', '1', '--force', '--out', out];
+  assert.match((await run(sg)).err, /words\/s/);
+  const quiet = await run([...sg, '--quiet']);
+  assert.equal(quiet.code, 0);
+  assert.doesNotMatch(quiet.err, /words\/s/);
+  assert.match(quiet.err, /^wrote .*small-vectors\.txt: 10 words × 4 dimensions/m);
+});
+
+test('CLI: embed analogy --restrict N: only the first N words are answers (gensim restrict_vocab); a, b, c may lie beyond', async () => {
+  // b − a + c points at d (row 3); x (row 2) is the best answer among the first 3 rows; c is row 4
+  const words = ['a', 'b', 'x', 'd', 'c'];
+  const rows = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [-0.3, 1, 0.7], [1, 0, 1]];
+  const file = path.join(tmp, 'restrict.txt');
+  saveVectors(file, new WordVectors(words, 3, Float32Array.from(rows.flat())));
+  assert.match((await run(['analogy', file, 'a', 'b', 'c', '-k', '1'])).out, /^d\s/);
+  assert.match((await run(['analogy', file, 'a', 'b', 'c', '-k', '1', '--restrict', '3'])).out, /^x\s/);
+  assert.equal((await run(['analogy', file, 'a', 'b', 'c', '-k', '5', '--restrict', '4'])).out.trim().split('\n').length, 2);
+  assert.match((await run(['analogy', file, 'a', 'b', 'c', '--method', '3cosmul', '-k', '1', '--restrict', '3'])).out, /^x\s/);
+  assert.match((await run(['analogy', file, 'a', 'b', 'c', '--restrict', '99'])).out, /^d\s/);
+  await assert.rejects(run(['analogy', file, 'a', 'b', 'c', '--restrict', '0']), /^Error: embed analogy: --restrict must be at least 1, got 0$/);
+  await assert.rejects(run(['analogy', file, 'a', 'b', 'x', '--restrict', '2']), /--restrict 2 leaves no candidate answer besides a, b and x/);
 });

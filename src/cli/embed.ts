@@ -1,7 +1,7 @@
 // `gptlab embed …`: word vectors before the Transformer.
 //   gptlab embed train [--data FILE] --method sgns|cbow|ppmi-svd --dim 100 … --out vectors.txt|.bin
 //   gptlab embed neighbors VECTORS WORD [-k 10]
-//   gptlab embed analogy VECTORS A B C [-k 5]        (A is to B as C is to ?)
+//   gptlab embed analogy VECTORS A B C [-k 5] [--restrict N]   (A is to B as C is to ?)
 //   gptlab embed analogy VECTORS --questions FILE    (accuracy over questions-words.txt-style quadruples)
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. Vector files are the original word2vec tool's text or binary format (.bin = binary).
@@ -20,21 +20,21 @@ import type { WordVectors } from '../embeddings/vectors.js';
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
-  method: { type: 'string', default: 'sgns', help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD)' },
-  dim: { type: 'int', default: 100, min: 1, help: 'vector size' },
+  method: { type: 'string', default: 'sgns', choices: ['sgns', 'cbow', 'ppmi-svd'], help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD)' },
+  dim: { type: 'int', default: 100, min: 1, help: 'vector size (ppmi-svd: at most the vocabulary size)' },
   window: { type: 'int', default: 5, min: 1, help: 'largest distance to a context word' },
   negative: { type: 'int', default: 5, min: 1, help: 'noise words per positive pair (sgns, cbow)' },
   minCount: { type: 'int', default: 5, min: 1, help: 'drop words seen fewer times' },
   epochs: { type: 'int', default: 5, min: 1, help: 'passes over the text (sgns, cbow)' },
-  sample: { type: 'number', default: 1e-3, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
-  alpha: { type: 'number', help: 'starting learning rate (default 0.025 for sgns, 0.05 for cbow)' },
-  cds: { type: 'number', default: 0.75, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
+  sample: { type: 'number', default: 1e-3, min: 0, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
+  alpha: { type: 'number', above: 0, help: 'starting learning rate (default 0.025 for sgns, 0.05 for cbow)' },
+  cds: { type: 'number', default: 0.75, above: 0, max: 1, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
   eigenPower: { type: 'number', default: 0.5, help: 'vectors = U·Σ^p (ppmi-svd)' },
-  weighting: { type: 'string', default: 'harmonic', help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
+  weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
   sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus' },
   seed: { type: 'int', default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
-  quiet: { type: 'bool', help: 'no progress line' },
+  quiet: { type: 'bool', help: 'no progress line or words/s report' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },
 };
 
@@ -51,7 +51,7 @@ const ANALOGY_OPTS: OptTable = {
   method: { type: 'string', default: '3cosadd', help: '3cosadd (b − a + c) or 3cosmul (Levy & Goldberg 2014)' },
   questions: { type: 'string', help: 'evaluate a questions-words.txt-style file instead (": section" lines, then "a b c d")' },
   lowercase: { type: 'bool', help: 'lower-case the questions (the original file is capitalized)' },
-  restrict: { type: 'int', help: 'only the first N words of the vector file take part, as compute-accuracy\'s threshold' },
+  restrict: { type: 'int', min: 1, help: 'only the first N words of the vector file (the N most frequent) are answers, as gensim\'s restrict_vocab; with --questions, questions with a word beyond them are not covered (compute-accuracy\'s threshold)' },
 };
 
 const USAGE = `usage: gptlab embed train [--data FILE] [--method sgns|cbow|ppmi-svd] [--out vectors.txt|.bin] …
@@ -77,10 +77,7 @@ async function trainSub(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
   checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true });
-  const method = o.method as string;
-  if (method !== 'sgns' && method !== 'cbow' && method !== 'ppmi-svd') throw new UsageError(`embed train: --method must be sgns, cbow or ppmi-svd, got "${method}"`);
-  const weighting = o.weighting as string;
-  if (!['uniform', 'harmonic', 'linear'].includes(weighting)) throw new UsageError(`embed train: --weighting must be uniform, harmonic or linear, got "${weighting}"`);
+  const method = o.method as 'sgns' | 'cbow' | 'ppmi-svd';
   const builtin = o.data === undefined;
   const text = builtin ? embeddingCorpus({ sentences: o.sentences as number, seed: o.seed as number }) : readTextFile(o.data as string);
   const tokens = corpusTokens(text);
@@ -88,9 +85,10 @@ async function trainSub(argv: string[]): Promise<number> {
   const ids = vocab.encode(tokens);
   const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
+  const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
   const t0 = performance.now();
-  const vectors = method === 'ppmi-svd' ? trainCounts(o, vocab, ids) : trainPredictive(o, vocab, ids, method);
+  const vectors = method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method);
   const secs = (performance.now() - t0) / 1000;
   saveVectors(o.out as string, vectors);
   process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
@@ -106,13 +104,24 @@ function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Arr
     onProgress: (p) => bar?.update({ step: p.words, total: p.totalWords, extra: { 'words/s': Math.round(p.wordsPerSecond).toLocaleString('en'), lr: p.alpha } }),
   });
   bar?.done();
-  process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
+  if (!o.quiet) process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
   return model.vectors;
 }
 
-function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array): WordVectors {
-  const dim = Math.min(o.dim as number, vocab.size);
-  if (dim < (o.dim as number)) process.stderr.write(`note: --dim ${o.dim} is more than the vocabulary of ${vocab.size}; using ${dim}\n`);
+/**
+ * The vector size of ppmi-svd: the SVD of a V×V matrix gives at most V dimensions. A --dim above that is
+ * refused, naming the most the data allows; the default (100) is lowered to V with a note.
+ */
+function ppmiDim(o: ParsedArgs, vocabSize: number, source: string): number {
+  const dim = o.dim as number;
+  if (dim <= vocabSize) return dim;
+  const why = `the vocabulary of ${source} (min count ${o.minCount}) has ${vocabSize} words, and ppmi-svd gives at most one dimension per word`;
+  if (o._given.has('dim')) throw new UsageError(`embed train: --dim ${dim} is too large: ${why}; use --dim ${vocabSize} or less`);
+  process.stderr.write(`note: the default --dim ${dim} is lowered to ${vocabSize}: ${why}\n`);
+  return vocabSize;
+}
+
+function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, dim: number): WordVectors {
   const m = trainPpmiSvd(vocab, ids, {
     dim, window: o.window as number, weighting: o.weighting as 'uniform' | 'harmonic' | 'linear', alpha: o.cds as number, eigenPower: o.eigenPower as number, seed: o.seed as number,
   });
@@ -153,7 +162,7 @@ async function neighborsSub(argv: string[]): Promise<number> {
 
 async function analogySub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, ANALOGY_OPTS, 'embed analogy', { rest: true });
-  if (maybeHelp(o, () => helpText('embed analogy', 'A is to B as C is to ? (or accuracy over a question file)', ANALOGY_OPTS, 'gptlab embed analogy VECTORS A B C [-k 5] | VECTORS --questions FILE'))) return 0;
+  if (maybeHelp(o, () => helpText('embed analogy', 'A is to B as C is to ? (or accuracy over a question file)', ANALOGY_OPTS, 'gptlab embed analogy VECTORS A B C [-k 5] [--restrict N] | VECTORS --questions FILE'))) return 0;
   const method = o.method as string;
   if (method !== '3cosadd' && method !== '3cosmul') throw new UsageError(`embed analogy: --method must be 3cosadd or 3cosmul, got "${method}"`);
   if (!o.vectors) throw new UsageError('embed analogy: give a vector file');
@@ -167,6 +176,9 @@ async function analogySub(argv: string[]): Promise<number> {
   if (o._.length !== 3) throw new UsageError(`embed analogy: give three words A B C (A is to B as C is to ?), got ${o._.length}`);
   const v = loadVectors(o.vectors as string);
   const [a, b, c] = o._;
-  printNeighbours(analogy(v, a, b, c, o.k as number, method));
+  const limit = Math.min((o.restrict as number | undefined) ?? v.size, v.size);
+  const answers = analogy(v, a, b, c, o.k as number, method, limit);
+  if (!answers.length) throw new UsageError(`embed analogy: --restrict ${limit} leaves no candidate answer besides ${a}, ${b} and ${c}; give a larger N`);
+  printNeighbours(answers);
   return 0;
 }
