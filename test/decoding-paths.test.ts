@@ -117,9 +117,17 @@ test('gptlab sample: stops at the chat end-of-turn token and takes chat prompts 
     [['--presence-penalty', '3'], /--presence-penalty: presencePenalty must be in \[-2, 2\]/],
     [['--num-beams', '3', '--top-k', '5'], /--top-k does not apply to beam search \(--num-beams 3\)/],
     [['--num-beams', '3', '--temperature', '0.5', '--no-cache'], /--temperature, --no-cache do not apply to beam search/],
+    // beam-only flags without beam search (Hugging Face's length_penalty, early_stopping), and more samples than beams
+    [['--length-penalty', '2'], /^Error: sample: --length-penalty does not apply to sampling, only to beam search; add --num-beams N \(N > 1\) or drop it$/],
+    [['--num-beams', '1', '--early-stopping'], /^Error: sample: --early-stopping does not apply to sampling, only to beam search/],
+    [['--length-penalty', '0.5', '--no-early-stopping'], /sample: --length-penalty, --early-stopping do not apply to sampling, only to beam search; .* drop them$/],
+    [['--num-beams', '2', '--samples', '3'], /^Error: sample: --samples 3 is more than --num-beams 2: beam search returns at most one sequence per beam$/],
+    [['--samples', '0'], /sample: --samples must be at least 1, got 0/],
   ] as const) {
     await assert.rejects(sampleCommand([nowhere, ...argv]), re, argv.join(' '));
   }
+  // with beam search they are taken: --samples up to --num-beams sequences
+  assert.match(await sample(aCk, '--prompt', 'b', '-n', '3', '--num-beams', '2', '--samples', '2', '--length-penalty', '0.5', '--early-stopping'), /^baaa\n\[beam score [-\d.]+\]\n-+\n/);
   // top_p 0 is greedy, not an error
   assert.equal(await sample(aCk, '--prompt', 'b', '-n', '3', '--top-p', '0', '--temperature', '1'), 'baaa\n');
 });

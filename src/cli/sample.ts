@@ -1,6 +1,7 @@
 // gptlab sample: text from a checkpoint, streamed as it is generated. Every option works on both decoding
 // paths (sampling and --num-beams > 1 beam search) or is refused up front on the one that cannot honour it:
-// the samplers (--temperature, --top-k, --top-p, penalties) and --no-cache do not apply to beam search;
+// the samplers (--temperature, --top-k, --top-p, penalties) and --no-cache do not apply to beam search,
+// --length-penalty and --early-stopping only to it (as Hugging Face's generate);
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
@@ -23,11 +24,11 @@ const OPTS: OptTable = {
   frequencyPenalty: { type: 'number', default: 0, help: 'OpenAI frequency penalty in [-2, 2] over the generated tokens' },
   stop: { type: 'string', help: 'stop before this string (may repeat the flag: last one wins; use JSON list in --config)' },
   seed: { type: 'int', default: 1337, help: 'random seed' },
-  samples: { type: 'int', default: 1, help: 'number of samples' },
+  samples: { type: 'int', default: 1, min: 1, help: 'number of samples (beam search: sequences returned, at most --num-beams)' },
   noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache' },
   numBeams: { type: 'int', default: 1, min: 1, help: 'beam search with this many beams (> 1; deterministic: the sampler flags are refused)' },
-  lengthPenalty: { type: 'number', default: 1, help: 'beam search: score = log-prob / length^penalty' },
-  earlyStopping: { type: 'bool', help: 'beam search: stop once num-beams hypotheses are finished' },
+  lengthPenalty: { type: 'number', default: 1, help: 'beam search only (refused without --num-beams > 1): score = log-prob / length^penalty' },
+  earlyStopping: { type: 'bool', help: 'beam search only (refused without --num-beams > 1): stop once num-beams hypotheses are finished' },
   ...BACKEND_OPTS,
 };
 
@@ -55,17 +56,40 @@ function samplingFromFlags(o: ParsedArgs): SamplingOptions {
   return s;
 }
 
+/** flag name → option key, for the flags only beam search reads (Hugging Face's length_penalty, early_stopping) */
+const BEAM_FLAGS: [string, string][] = [['--length-penalty', 'lengthPenalty'], ['--early-stopping', 'earlyStopping']];
+
+/** the flags given that the other decoding path reads, as "--a, --b do" or "--a does" */
+function givenFlags(o: ParsedArgs, flags: [string, string][]): { list: string; verb: string; them: string } | null {
+  const given = flags.filter(([, k]) => o._given.has(k)).map(([f]) => f);
+  if (!given.length) return null;
+  return { list: given.join(', '), verb: given.length > 1 ? 'do' : 'does', them: given.length > 1 ? 'them' : 'it' };
+}
+
+/**
+ * Refuses, before any work, a flag the chosen decoding path would ignore: sampler flags with beam search,
+ * beam-search flags without it, and more --samples than beam search returns (--num-beams).
+ */
+function checkDecodingPath(o: ParsedArgs): void {
+  const beams = o.numBeams as number;
+  if (beams === 1) {
+    const g = givenFlags(o, BEAM_FLAGS);
+    if (g) throw new UsageError(`sample: ${g.list} ${g.verb} not apply to sampling, only to beam search; add --num-beams N (N > 1) or drop ${g.them}`);
+    return;
+  }
+  const g = givenFlags(o, SAMPLER_FLAGS);
+  if (g) throw new UsageError(`sample: ${g.list} ${g.verb} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${g.them} or use --num-beams 1`);
+  if ((o.samples as number) > beams) throw new UsageError(`sample: --samples ${o.samples} is more than --num-beams ${beams}: beam search returns at most one sequence per beam`);
+}
+
 export async function sampleCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sample');
   if (maybeHelp(o, () => helpText('sample', 'generate text from a checkpoint', OPTS, 'gptlab sample CHECKPOINT [options]'))) return 0;
   if (!o.checkpoint) throw new UsageError('sample: give a checkpoint folder (e.g. runs/demo)');
   if ((o.maxTokens as number) < 0) throw new UsageError(`sample: --max-tokens must be ≥ 0, got ${o.maxTokens}`);
   const sampling = samplingFromFlags(o);
+  checkDecodingPath(o);
   const beams = o.numBeams as number;
-  if (beams > 1) {
-    const given = SAMPLER_FLAGS.filter(([, k]) => o._given.has(k)).map(([f]) => f);
-    if (given.length) throw new UsageError(`sample: ${given.join(', ')} ${given.length > 1 ? 'do' : 'does'} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${given.length > 1 ? 'them' : 'it'} or use --num-beams 1`);
-  }
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
@@ -85,7 +109,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     if (promptIds.length === 0) throw new UsageError('sample: beam search needs a non-empty --prompt');
     const r = (o.maxTokens as number) === 0 ? null : beamSearch(ck.model, promptIds, {
       numBeams: beams, maxNewTokens: o.maxTokens as number, lengthPenalty: o.lengthPenalty as number,
-      earlyStopping: !!o.earlyStopping, numReturnSequences: Math.min(beams, o.samples as number),
+      earlyStopping: !!o.earlyStopping, numReturnSequences: o.samples as number,
       stopTokens, stop, decode: (ids) => ck.tokenizer.decode(ids),
     });
     (r?.sequences ?? [{ text: '', score: 0 }]).forEach((seq, i) => {
