@@ -194,6 +194,30 @@ test('run folder: checkpoint files, resume continues the same trajectory, transl
   fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** stdout of a seq2seq command that prints text (the test runner's own byte writes pass through) */
+async function seq2seqOut(argv: string[]): Promise<string> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
+  try {
+    assert.equal(await seq2seqCommand(argv), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+test('seq2seq train --help and translate --help each show their own usage and flags', async () => {
+  const tr = await seq2seqOut(['translate', '--help']);
+  assert.match(tr, /^usage: gptlab seq2seq translate CKPT "TEXT" \[--beam 4\] \[--attention-svg FILE\]/m);
+  assert.doesNotMatch(tr, /seq2seq train|--max-iters/);
+  assert.match(tr, /--beam <int>/);
+  const train = await seq2seqOut(['train', '--help']);
+  assert.match(train, /^usage: gptlab seq2seq train /m);
+  assert.doesNotMatch(train, /seq2seq translate|--attention-svg/);
+  assert.match(await seq2seqOut(['--help']), /gptlab seq2seq train .*\n\s+gptlab seq2seq translate CKPT/);
+});
+
 test('heatmapSVG: labelled, escaped cells; ragged input refused', () => {
   const svg = heatmapSVG([[0.75, 0.25], [0, 1]], { rowLabels: ['I', '<eos>'], colLabels: ['我', '&'], title: 't' });
   assert.match(svg, /&lt;eos&gt;/);

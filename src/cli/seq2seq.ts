@@ -49,8 +49,9 @@ const TRANSLATE_OPTS: OptTable = {
   ...BACKEND_OPTS,
 };
 
-const USAGE = 'gptlab seq2seq train [--data pairs.tsv] [--attention additive|dot] [--cell gru|lstm] --out DIR\n' +
-  '       gptlab seq2seq translate CKPT "我爱中国" [--beam 4] [--attention-svg FILE]';
+const TRAIN_USAGE = 'gptlab seq2seq train [--data pairs.tsv] [--attention additive|dot] [--cell gru|lstm] --out DIR';
+const TRANSLATE_USAGE = 'gptlab seq2seq translate CKPT "TEXT" [--beam 4] [--attention-svg FILE]   (e.g. CKPT "我爱中国")';
+const USAGE = `${TRAIN_USAGE}\n       ${TRANSLATE_USAGE}`;
 
 const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'evalInterval', 'patience', 'seed'] as const;
 
@@ -93,14 +94,14 @@ export async function seq2seqCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'train') {
     const o = parseArgs(rest, TRAIN_OPTS, 'seq2seq train');
-    if (maybeHelp(o, () => helpText('seq2seq train', 'train an RNN encoder–decoder with attention on sentence pairs', TRAIN_OPTS, USAGE))) return 0;
+    if (maybeHelp(o, () => helpText('seq2seq train', 'train an RNN encoder–decoder with attention on sentence pairs', TRAIN_OPTS, TRAIN_USAGE))) return 0;
     process.stdout.write(`backend: ${await setupBackend(o)}\n`);
     const res = await runSeq2seqTrain(trainJob(o));
     return res.outcome === 'interrupted' ? 130 : 0;
   }
   if (sub === 'translate') {
     const o = parseArgs(rest, TRANSLATE_OPTS, 'seq2seq translate', { rest: true });
-    if (maybeHelp(o, () => helpText('seq2seq translate', 'translate a sentence with a seq2seq checkpoint', TRANSLATE_OPTS, USAGE))) return 0;
+    if (maybeHelp(o, () => helpText('seq2seq translate', 'translate a sentence with a seq2seq checkpoint', TRANSLATE_OPTS, TRANSLATE_USAGE))) return 0;
     if (!o.checkpoint) throw new UsageError('seq2seq translate: give a checkpoint (e.g. runs/seq2seq from gptlab seq2seq train)');
     if (o._.length !== 1) throw new UsageError(`seq2seq translate: give one sentence to translate (in quotes), got ${o._.length}`);
     if (o.attentionSvg !== undefined) {
