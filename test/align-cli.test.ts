@@ -179,6 +179,31 @@ test('rm score --file names the field at fault; "messages" must be a list', asyn
   await assert.rejects(run(dpoCommand, ['--base', ck, '--data', file, '--out', path.join(dir, 'dpo-msg'), ...common]), /no valid preference pairs/);
 });
 
+test('rm score: text the tokenizer cannot encode, or too long, names the flag or FILE:LINE: field; nothing is printed first', async () => {
+  const rm = path.join(dir, 'rm'), score = (...a: string[]): Promise<number> => rmCommand(['score', rm, ...a, '--backend', 'js']);
+  await assert.rejects(score('--prompt', 'q1', '--response', 'caf\u00e9'), /^Error: rm score: --response: character "é" \(U\+00E9\) is not in the vocabulary/);
+  await assert.rejects(score('--prompt', '\u2603', '--response', 'ok'), /^Error: rm score: --prompt: character "☃" \(U\+2603\) is not in the vocabulary/);
+  await assert.rejects(score('--prompt', 'q', '--response', 'a'.repeat(60)), /^Error: rm score: --prompt with --response: \d+ tokens with the chat template, more than the model's context \(48\)$/);
+  const file = path.join(dir, 'oov.jsonl');
+  const cases: [string, RegExp][] = [
+    ['{"prompt":"x","response":"\u00e9"}', /oov\.jsonl:2: response: character "é"/],
+    ['{"messages":[{"role":"user","content":"\u00e9"}],"response":"a"}', /oov\.jsonl:2: messages: character "é"/],
+    ['{"prompt":"x","chosen":"a","rejected":"\u00e9"}', /oov\.jsonl:2: rejected: character "é"/],
+  ];
+  for (const [line, re] of cases) {
+    fs.writeFileSync(file, `{"prompt":"q1","response":"Yes 1."}\n${line}\n`);
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
+    try {
+      await assert.rejects(score('--file', file), re, line);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(out, '', 'line 1 is not scored before line 2 is refused');
+  }
+});
+
 test('training flags are checked before any work: a negative --lr, --min-lr above --lr', async () => {
   await assert.rejects(rmCommand(['train', '--base', ck, '--lr', '-1', '--out', path.join(dir, 'rm-bad')]), /rm train: --lr must be greater than 0, got -1/);
   await assert.rejects(dpoCommand(['--base', ck, '--lr', '0.001', '--min-lr', '1', '--out', path.join(dir, 'dpo-bad-lr')]), /--min-lr 1 is above --lr 0\.001/);

@@ -7,6 +7,8 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
 import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
 import { promptOf } from '../data/preference.js';
+import type { ChatMessage } from '../data/chat.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { REWARD_READOUTS, type RewardReadout } from '../align/reward-readout.js';
 import { RewardModel } from '../align/reward-model.js';
 import { loadAnyCheckpoint } from '../align/lora-checkpoint.node.js';
@@ -51,37 +53,70 @@ async function trainRm(argv: string[]): Promise<number> {
   return res.outcome === 'interrupted' ? 130 : 0;
 }
 
+/** one (prompt, response) to score; `src` names where its prompt, its response and the whole came from, for errors */
+interface ScoreItem {
+  prompt: ChatMessage[];
+  response: string;
+  label: string;
+  src: { prompt: string; response: string; item: string };
+}
+
+/** (prompt, response) items of a JSONL file, each line's problems named as FILE:LINE: field */
+function fileItems(file: string): ScoreItem[] {
+  const lines = readTextFile(file, 'file to score').split('\n');
+  return lines.flatMap((line, i) => {
+    if (!line.trim()) return [];
+    const where = `${file}:${i + 1}`;
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`${where}: invalid JSON: ${(e as Error).message}`);
+    }
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new UsageError(`${where}: must be a JSON object {prompt|messages, response}`);
+    const prompt = promptOf(rec, (f, m) => {
+      throw new UsageError(`${where}: ${f ? `${f}: ` : ''}${m}`);
+    })!;
+    const pair = !('response' in rec) && ('chosen' in rec || 'rejected' in rec);
+    if (!pair && !('response' in rec)) throw new UsageError(`${where}: response: missing (give "response", or "chosen" and "rejected")`);
+    const rs = pair ? { chosen: rec.chosen, rejected: rec.rejected } : { response: rec.response };
+    const promptSrc = `${where}: ${'messages' in rec ? 'messages' : 'prompt'}`;
+    return Object.entries(rs).map(([k, r]): ScoreItem => {
+      if (r === undefined) throw new UsageError(`${where}: ${k}: missing`);
+      if (typeof r !== 'string' || !r.trim()) throw new UsageError(`${where}: ${k}: must be a non-empty string${typeof r === 'string' ? '' : `, got ${Array.isArray(r) ? 'a list' : r === null ? 'null' : typeof r}`}`);
+      return { prompt, response: r, label: `${i + 1}${k === 'response' ? '' : ` ${k}`}`, src: { prompt: promptSrc, response: `${where}: ${k}`, item: `${where}: ${k}` } };
+    });
+  });
+}
+
 /** (prompt, response) items from --prompt/--response or a JSONL file */
-function scoreItems(o: Record<string, unknown>): { prompt: { role: 'user' | 'system' | 'assistant'; content: string }[]; response: string; label: string }[] {
+function scoreItems(o: Record<string, unknown>): ScoreItem[] {
   if (o.file) {
     if (o.prompt !== undefined || o.response !== undefined) throw new UsageError('rm score: give --file FILE.jsonl or --prompt TEXT --response TEXT, not both');
-    const lines = readTextFile(o.file as string, 'file to score').split('\n');
-    return lines.flatMap((line, i) => {
-      if (!line.trim()) return [];
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch (e) {
-        throw new UsageError(`${o.file as string}:${i + 1}: invalid JSON: ${(e as Error).message}`);
-      }
-      const where = `${o.file as string}:${i + 1}`;
-      if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new UsageError(`${where}: must be a JSON object {prompt|messages, response}`);
-      const prompt = promptOf(rec, (f, m) => {
-        throw new UsageError(`${where}: ${f ? `${f}: ` : ''}${m}`);
-      })!;
-      const pair = !('response' in rec) && ('chosen' in rec || 'rejected' in rec);
-      if (!pair && !('response' in rec)) throw new UsageError(`${where}: response: missing (give "response", or "chosen" and "rejected")`);
-      const rs = pair ? { chosen: rec.chosen, rejected: rec.rejected } : { response: rec.response };
-      return Object.entries(rs).map(([k, r]) => {
-        if (r === undefined) throw new UsageError(`${where}: ${k}: missing`);
-        if (typeof r !== 'string' || !r.trim()) throw new UsageError(`${where}: ${k}: must be a non-empty string${typeof r === 'string' ? '' : `, got ${Array.isArray(r) ? 'a list' : r === null ? 'null' : typeof r}`}`);
-        return { prompt, response: r, label: `${i + 1}${k === 'response' ? '' : ` ${k}`}` };
-      });
-    });
+    return fileItems(o.file as string);
   }
   if (typeof o.prompt !== 'string' || typeof o.response !== 'string') throw new UsageError('rm score: give --prompt TEXT --response TEXT, or --file FILE.jsonl');
   if (!o.prompt.trim() || !o.response.trim()) throw new UsageError(`rm score: ${o.prompt.trim() ? '--response' : '--prompt'} is empty`);
-  return [{ prompt: [{ role: 'user', content: o.prompt }], response: o.response, label: '' }];
+  const src = { prompt: 'rm score: --prompt', response: 'rm score: --response', item: 'rm score: --prompt with --response' };
+  return [{ prompt: [{ role: 'user', content: o.prompt }], response: o.response, label: '', src }];
+}
+
+/**
+ * An item's token ids (chat-rendered prompt, response, end of turn) and its prompt length. Text the
+ * tokenizer cannot encode, or an item longer than the context, is one line naming the flag or FILE:LINE: field.
+ */
+function encodeItem(it: ScoreItem, tok: Tokenizer, end: number, context: number): { ids: number[]; promptLength: number } {
+  const encode = (src: string, f: () => number[]): number[] => {
+    try {
+      return f();
+    } catch (e) {
+      throw new UsageError(`${src}: ${(e as Error).message}`);
+    }
+  };
+  const prompt = encode(it.src.prompt, () => encodePrompt(it.prompt, tok));
+  const ids = [...prompt, ...encode(it.src.response, () => tok.encode(it.response)), end];
+  if (ids.length > context) throw new UsageError(`${it.src.item}: ${ids.length} tokens with the chat template, more than the model's context (${context})`);
+  return { ids, promptLength: prompt.length };
 }
 
 async function scoreRm(argv: string[]): Promise<number> {
@@ -94,13 +129,12 @@ async function scoreRm(argv: string[]): Promise<number> {
   const ck = loadAnyCheckpoint(o.ckpt as string);
   if (!(ck.model instanceof RewardModel)) throw new UsageError(`rm score: ${o.ckpt as string} is a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
   const rm = ck.model, end = endOfTurnId(ck.tokenizer);
-  for (const it of items) {
-    const prompt = encodePrompt(it.prompt, ck.tokenizer);
-    const ids = [...prompt, ...ck.tokenizer.encode(it.response), end];
-    if (ids.length > rm.contextLength) throw new UsageError(`rm score: ${it.label || 'the input'} has ${ids.length} tokens, more than the context (${rm.contextLength})`);
-    const r = inEvalMode(rm, () => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1], [prompt.length]).data[0]));
-    process.stdout.write(`${it.label ? it.label + '\t' : ''}${r.toFixed(4)}\n`);
-  }
+  // every item is encoded before the first score is printed: a bad line stops the command with no output
+  const encoded = items.map((it) => encodeItem(it, ck.tokenizer, end, rm.contextLength));
+  encoded.forEach(({ ids, promptLength }, i) => {
+    const r = inEvalMode(rm, () => noGrad(() => rm.rewards(Int32Array.from(ids), 1, ids.length, [ids.length - 1], [promptLength]).data[0]));
+    process.stdout.write(`${items[i].label ? items[i].label + '\t' : ''}${r.toFixed(4)}\n`);
+  });
   return 0;
 }
 
