@@ -29,6 +29,8 @@ test("a nanoGPT config (config/train_shakespeare_char.py's values) is accepted u
   assert.equal(o.batchSize, 64);
   assert.equal(o.lrDecayIters, 5000);
   assert.equal(o.maxIters, 100, 'the flag wins over the file');
+  assert.ok(o._given.has('nLayer') && o._given.has('maxIters'), '_given: set by the file or a flag');
+  assert.deepEqual([...o._flags], ['maxIters'], '_flags: set on the command line only');
 });
 
 test('decay_lr false gives a constant learning rate; settings gptlab cannot honour are refused by name', () => {

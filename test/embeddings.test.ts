@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -368,6 +369,56 @@ test('CLI: embed train ppmi-svd refuses a --dim above the vocabulary, lowers the
   assert.equal(quiet.code, 0);
   assert.doesNotMatch(quiet.err, /words\/s/);
   assert.match(quiet.err, /^wrote .*small-vectors\.txt: 10 words × 4 dimensions/m);
+});
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** `gptlab embed train ARGV` in a child process: exit code, stdout, stderr */
+function gptlabEmbedTrain(...argv: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, 'embed', 'train', ...argv], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('CLI: embed train refuses, before any work, a command-line flag of the other method, and --sentences with --data; --config keys are not refused', () => {
+  const missing = path.join(tmp, 'no-such-corpus.txt'), never = path.join(tmp, 'never-written.txt');
+  for (const [argv, line] of [
+    [['--cds', '0.5'], 'embed train: --cds does not apply to --method sgns (the default), only to ppmi-svd; drop it or use --method ppmi-svd'],
+    [['--method', 'cbow', '--eigen-power', '1', '--weighting', 'linear'], 'embed train: --eigen-power, --weighting do not apply to --method cbow, only to ppmi-svd; drop them or use --method ppmi-svd'],
+    [['--method', 'ppmi-svd', '--negative', '3', '--epochs', '2', '--sample', '0', '--alpha', '0.1'], 'embed train: --negative, --epochs, --sample, --alpha do not apply to --method ppmi-svd, only to sgns and cbow; drop them or use --method sgns or cbow'],
+    [['--method', 'ppmi-svd', '--epochs', '1'], 'embed train: --epochs does not apply to --method ppmi-svd, only to sgns and cbow; drop it or use --method sgns or cbow'],
+    [['--sentences', '100'], `embed train: --sentences does not apply with --data ${missing}, only to the built-in corpus (no --data); drop it`],
+  ] as const) {
+    // the --data file does not exist: the refusal comes before it is read, and nothing is written
+    const r = gptlabEmbedTrain('--data', missing, ...argv, '--out', never);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.err, `gptlab: ${line}\n`, argv.join(' '));
+    assert.equal(r.out, '');
+    assert.equal(existsSync(never), false);
+  }
+  const data = path.join(tmp, 'tiny.txt');
+  writeFileSync(data, 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n');
+  // a method given in a config file decides which command-line flags are refused
+  const ppmiConfig = path.join(tmp, 'ppmi.json');
+  writeFileSync(ppmiConfig, JSON.stringify({ method: 'ppmi-svd' }));
+  const viaConfig = gptlabEmbedTrain('--config', ppmiConfig, '--data', data, '--epochs', '2', '--out', never);
+  assert.equal(viaConfig.code, 2);
+  assert.match(viaConfig.err, /^gptlab: embed train: --epochs does not apply to --method ppmi-svd, only to sgns and cbow/);
+  // a config file shared by both methods (and the built-in corpus): its keys for the other method are ignored
+  const shared = path.join(tmp, 'shared.json');
+  writeFileSync(shared, JSON.stringify({ cds: 0.5, eigen_power: 1, weighting: 'linear', negative: 2, epochs: 1, sample: 0, alpha: 0.05, sentences: 100, min_count: 1, dim: 4 }));
+  for (const method of ['ppmi-svd', 'sgns']) {
+    const out = path.join(tmp, `shared-${method}.txt`);
+    const r = gptlabEmbedTrain('--config', shared, '--data', data, '--method', method, '--out', out, '--quiet');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(loadVectors(out).dim, 4);
+  }
+  // each method's own flags on the command line are taken
+  const ppmiOut = path.join(tmp, 'own-ppmi.txt'), cbowOut = path.join(tmp, 'own-cbow.txt');
+  const own = gptlabEmbedTrain('--data', data, '--min-count', '1', '--dim', '3', '--method', 'ppmi-svd', '--cds', '0.5', '--eigen-power', '1', '--weighting', 'uniform', '--out', ppmiOut);
+  assert.equal(own.code, 0, own.err);
+  assert.match(own.err, /^wrote .*own-ppmi\.txt: 10 words × 3 dimensions/m);
+  const cbow = gptlabEmbedTrain('--data', data, '--min-count', '1', '--dim', '3', '--method', 'cbow', '--negative', '2', '--epochs', '1', '--sample', '0', '--alpha', '0.05', '--quiet', '--out', cbowOut);
+  assert.equal(cbow.code, 0, cbow.err);
+  assert.equal(loadVectors(cbowOut).dim, 3);
 });
 
 test('CLI: embed analogy --restrict N: only the first N words are answers (gensim restrict_vocab); a, b, c may lie beyond', async () => {

@@ -103,13 +103,21 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
  * Parses argv against the table. Precedence: defaults < --config file < flags. Returns options keyed by
  * camelCase name, plus `_` with leftover positionals.
  */
-export type ParsedArgs = Parsed & { _: string[]; help?: boolean; /** options set by a flag or the config file */ _given: Set<string>; _constantLr?: boolean };
+export type ParsedArgs = Parsed & {
+  _: string[];
+  help?: boolean;
+  /** options set by a flag or the config file */
+  _given: Set<string>;
+  /** options set on the command line (a flag or a positional), not by the config file, which may be shared by runs that read different keys */
+  _flags: Set<string>;
+  _constantLr?: boolean;
+};
 
 /** parseArgs options: `rest` lets positionals beyond the table's (texts to classify, words) stay in `_` */
 export interface ParseOptions { rest?: boolean }
 
 export function parseArgs(argv: string[], table: OptTable, command: string, opts: ParseOptions = {}): ParsedArgs {
-  const out: ParsedArgs = { _: [], _given: new Set() };
+  const out: ParsedArgs = { _: [], _given: new Set(), _flags: new Set() };
   const byAlias = new Map(Object.entries(table).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
   const fromFlags: Parsed = {};
   let configFile: string | undefined;
@@ -157,13 +165,17 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
   for (const [name, spec] of Object.entries(table)) if (spec.default !== undefined) out[name] = spec.default;
   if (configFile !== undefined) applyConfigFile(configFile, table, command, out);
   Object.assign(out, fromFlags);
-  for (const k of Object.keys(fromFlags)) out._given.add(k);
+  for (const k of Object.keys(fromFlags)) {
+    out._given.add(k);
+    out._flags.add(k);
+  }
   if (out._constantLr && !fromFlags.minLr) (out.minLr = out.lr), (out.warmupIters = 0);
   // positionals fill options marked positional, in table order, when not given as flags
   for (const [name, spec] of Object.entries(table)) {
     if (spec.positional && fromFlags[name] === undefined && out._.length) {
       out[name] = convert(name, spec, out._.shift(), command);
       out._given.add(name);
+      out._flags.add(name);
     }
   }
   if (!opts.rest) refuseExtraPositionals(table, command, out, fromFlags);

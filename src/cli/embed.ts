@@ -4,8 +4,9 @@
 //   gptlab embed analogy VECTORS A B C [-k 5] [--restrict N]   (A is to B as C is to ?)
 //   gptlab embed analogy VECTORS --questions FILE    (accuracy over questions-words.txt-style quadruples)
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
-// analogy accuracy. Vector files are the original word2vec tool's text or binary format (.bin = binary).
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+// analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
+// with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { checkOutputFile, maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
@@ -20,18 +21,18 @@ import type { WordVectors } from '../embeddings/vectors.js';
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
-  method: { type: 'string', default: 'sgns', choices: ['sgns', 'cbow', 'ppmi-svd'], help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD)' },
+  method: { type: 'string', default: 'sgns', choices: ['sgns', 'cbow', 'ppmi-svd'], help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD); the other method\'s flags are refused on the command line, ignored in --config' },
   dim: { type: 'int', default: 100, min: 1, help: 'vector size (ppmi-svd: at most the vocabulary size)' },
   window: { type: 'int', default: 5, min: 1, help: 'largest distance to a context word' },
   negative: { type: 'int', default: 5, min: 1, help: 'noise words per positive pair (sgns, cbow)' },
   minCount: { type: 'int', default: 5, min: 1, help: 'drop words seen fewer times' },
   epochs: { type: 'int', default: 5, min: 1, help: 'passes over the text (sgns, cbow)' },
   sample: { type: 'number', default: 1e-3, min: 0, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
-  alpha: { type: 'number', above: 0, help: 'starting learning rate (default 0.025 for sgns, 0.05 for cbow)' },
+  alpha: { type: 'number', above: 0, help: 'starting learning rate (sgns, cbow; default 0.025 for sgns, 0.05 for cbow)' },
   cds: { type: 'number', default: 0.75, above: 0, max: 1, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
   eigenPower: { type: 'number', default: 0.5, help: 'vectors = U·Σ^p (ppmi-svd)' },
   weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
-  sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus' },
+  sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus (without --data; refused with it on the command line)' },
   seed: { type: 'int', default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line or words/s report' },
@@ -76,6 +77,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'embed train');
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
+  checkMethodFlags(o);
   checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true });
   const method = o.method as 'sgns' | 'cbow' | 'ppmi-svd';
   const builtin = o.data === undefined;
@@ -94,6 +96,38 @@ async function trainSub(argv: string[]): Promise<number> {
   process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
   if (builtin) reportBuiltin(vectors);
   return 0;
+}
+
+/** the options only word2vec (sgns, cbow) reads, and those only ppmi-svd reads */
+const PREDICTIVE_KEYS = ['negative', 'epochs', 'sample', 'alpha'];
+const COUNT_KEYS = ['cds', 'eigenPower', 'weighting'];
+
+/** "--a does" or "--a, --b do", of the keys given on the command line; null when none */
+function givenOnCommandLine(o: ParsedArgs, keys: string[]): { list: string; verb: string; them: string } | null {
+  const given = keys.filter((k) => o._flags.has(k)).map((k) => `--${kebab(k)}`);
+  if (!given.length) return null;
+  return { list: given.join(', '), verb: given.length > 1 ? 'do' : 'does', them: given.length > 1 ? 'them' : 'it' };
+}
+
+/**
+ * Refuses, before any work, a command-line flag the run would ignore: one of the other method's (--cds,
+ * --eigen-power, --weighting with sgns or cbow; --negative, --epochs, --sample, --alpha with ppmi-svd), or
+ * --sentences, the size of the built-in corpus, with --data. Keys from a --config file are not refused: one
+ * file may serve both methods.
+ */
+function checkMethodFlags(o: ParsedArgs): void {
+  const method = o.method as string;
+  const named = `--method ${method}${o._given.has('method') ? '' : ' (the default)'}`;
+  if (method === 'ppmi-svd') {
+    const g = givenOnCommandLine(o, PREDICTIVE_KEYS);
+    if (g) throw new UsageError(`embed train: ${g.list} ${g.verb} not apply to ${named}, only to sgns and cbow; drop ${g.them} or use --method sgns or cbow`);
+  } else {
+    const g = givenOnCommandLine(o, COUNT_KEYS);
+    if (g) throw new UsageError(`embed train: ${g.list} ${g.verb} not apply to ${named}, only to ppmi-svd; drop ${g.them} or use --method ppmi-svd`);
+  }
+  if (o.data !== undefined && o._flags.has('sentences')) {
+    throw new UsageError(`embed train: --sentences does not apply with --data ${o.data}, only to the built-in corpus (no --data); drop it`);
+  }
 }
 
 function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, method: 'sgns' | 'cbow'): WordVectors {
