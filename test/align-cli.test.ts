@@ -113,7 +113,7 @@ test('bad input: one line naming the problem', async () => {
   // the loop's settings are checked with the flags, before any model loads
   for (const [flag, value, re] of [
     ['--epsilon', '-0.2', /grpo: --epsilon must be in \(0, 1\), got -0\.2/], ['--loss-type', 'foo', /--loss-type must be one of grpo, bnpo, dr_grpo, dapo/],
-    ['--group-size', '1', /--group-size must be at least 2/], ['--temperature', '0', /--temperature must be greater than 0/],
+    ['--group-size', '1', /--group-size must be in \[2, 1024\], got 1/], ['--temperature', '0', /--temperature must be greater than 0/],
     ['--eval-prompts', '0', /--eval-prompts must be at least 1/], ['--iterations', '0', /--iterations must be at least 1/],
   ] as [string, string, RegExp][]) await assert.rejects(grpoCommand(['--policy', path.join(dir, 'missing'), flag, value]), re);
   await assert.rejects(ppoCommand(['--policy', path.join(dir, 'missing'), '--gamma', '2']), /ppo: --gamma must be in \[0, 1\], got 2/);

@@ -54,6 +54,18 @@ const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => ({ prompt
 const twoPrompts = write('two.jsonl', [{ prompt: 'What is 2 + 2?', answer: '4' }, { prompt: 'What is 5 + 3?', answer: '8' }]);
 const quick = ['--eval-interval', '2', '--batch-size', '2', '--seed', '1'];
 
+test('sizes are checked up front: --batch-size, --lora-r, rollouts per step', () => {
+  refused(run('sft', '--base', 'chat', '--batch-size', '100000', '--out', 'big'), 2, /^gptlab: sft: --batch-size must be in \[1, 1024\], got 100000$/);
+  refused(run('dpo', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /dpo: --batch-size must be in \[1, 1024\]/);
+  refused(run('rm', 'train', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /rm train: --batch-size must be in \[1, 1024\]/);
+  refused(run('ppo', '--policy', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /ppo: --batch-size must be in \[1, 1024\]/);
+  refused(run('grpo', '--policy', 'chat', '--group-size', '64', '--prompts-per-step', '64', '--out', 'big'), 2, /grpo: --prompts-per-step 64 × --group-size 64 = 4096 completions per step, more than 1024; lower one of them/);
+  refused(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '100000', '--out', 'big'), 1, /--lora-r 100000: at most 16 for this model, the smaller side of transformer\.h\.0\.\w+\.\w+ \(\d+×\d+\)/);
+  refused(run('dpo', '--base', 'chat', '--data', pairs, '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16 for this model/);
+  refused(run('grpo', '--policy', 'chat', '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'big')), 'nothing written');
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
@@ -67,6 +79,13 @@ test('eval and sample refuse a reward model, pointing at rm score', () => {
   assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm', '--max-iters', '1', ...quick).code, 0);
   refused(run('eval', 'rm', '--data', text), 1, /^gptlab: error: eval: rm is a reward model \(gptlab rm train\), which scores responses rather than predicting text; score with gptlab rm score rm/);
   refused(run('sample', 'rm'), 1, /sample: rm is a reward model/);
+});
+
+test('flag errors exit 2 wherever they are found: the option table, the Trainer config, the RL loop', () => {
+  refused(run('train', '--data', text, '--out', 'x', '--eval-iters', '20000'), 2, /^gptlab: train: --eval-iters must be in \[1, 10000\], got 20000$/);
+  refused(run('train', '--data', text, '--out', 'x', '--beta1', '1'), 2, /train: --beta1 must be in \[0, 1\), got 1/);
+  assert.throws(() => validateTrainConfig({ evalIters: 0 }), (e: unknown) => e instanceof UsageError && /train config: evalIters \(--eval-iters\)/.test((e as Error).message));
+  assert.ok(!fs.existsSync(path.join(tmp, 'x')));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

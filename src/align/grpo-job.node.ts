@@ -19,11 +19,11 @@ import { resumeChangeNotes } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkRunKind, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
-import { GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
+import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, gainLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
-import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
+import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { ruleRewardPrompts } from './reward-sources.js';
 import { defaultSftData } from '../data/sft-default.js';
@@ -128,7 +128,9 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const t0 = performance.now();
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
+  if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
+  checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
   if (pol.resume) for (const note of resumeChangeNotes((pol.resume.meta.rl as object | undefined) ?? {}, job.config, GRPO_DEFAULTS)) log(note);
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';

@@ -17,7 +17,7 @@ import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
-import { adaptModel, type AdaptOptions } from './adapt.js';
+import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadPolicy, loadPrompts } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
@@ -85,6 +85,7 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
+  if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
   const recorded = pol.resume?.meta.rewardSpec;
   if (typeof recorded === 'string' && job.reward !== undefined && job.reward !== recorded) {
     throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);

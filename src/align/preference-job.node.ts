@@ -12,6 +12,7 @@ import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from 
 import { readTextFile } from '../formats/text-file.node.js';
 import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
 import { checkRunKind, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
@@ -21,7 +22,7 @@ import { accuracyLine, RewardModelObjective, type AccuracyByLabel } from './rewa
 import { DPOObjective } from './dpo-objective.js';
 import { encodePairs } from './pairs.js';
 import { cloneModel } from './clone.js';
-import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
@@ -148,6 +149,8 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
+  if (!start.state) checkAdaptOptions(start.model, job.adapt);
+  checkMemoryBounds({ ...start.model.config }, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
   const reference = job.kind === 'dpo' ? dpoReference(start, () => allText(data), log) : null; // before LoRA: the reference has none

@@ -15,10 +15,11 @@ import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
 import { checkRunKind, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
-import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadModelFile } from './model-file.node.js';
 import { freezeParameters } from '../nn/freeze.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
@@ -161,6 +162,8 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   const start = startingPoint(job, folder, log);
+  if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
+  checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const data = loadChatData(start.data, job, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
   const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
