@@ -66,6 +66,21 @@ test('sizes are checked up front: --batch-size, --lora-r, rollouts per step', ()
   assert.ok(!fs.existsSync(path.join(tmp, 'big')), 'nothing written');
 });
 
+test('grpo and ppo without held-out prompts skip the held-out evaluation and report no accuracy', () => {
+  const common = ['--data', twoPrompts, '--steps', '2', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  const g = run('grpo', '--policy', 'chat', '--out', 'g', '--group-size', '2', '--prompts-per-step', '1', ...common);
+  assert.equal(g.code, 0, g.err);
+  assert.match(g.out, /note: no held-out prompts .*: held-out evaluation is skipped, and best\/ is the latest policy/);
+  assert.doesNotMatch(g.out, /held-out exact match|exact match \d|\(best\)/);
+  assert.ok(fs.existsSync(path.join(tmp, 'g', 'best', 'config.json')));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'g', 'best', 'config.json'), 'utf8')).meta.step, 2, 'best/ is the latest policy');
+  assert.doesNotMatch(fs.readFileSync(path.join(tmp, 'g', 'log.jsonl'), 'utf8'), /"eval"/);
+  const p = run('ppo', '--policy', 'chat', '--out', 'p', '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', ...common);
+  assert.equal(p.code, 0, p.err);
+  assert.match(p.out, /note: no held-out prompts/);
+  assert.doesNotMatch(p.out, /held-out (before|after)|mean reward \d/);
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);

@@ -21,7 +21,7 @@ import { checkRunKind, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, gainLine, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -80,7 +80,7 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
   if (!parsed.prompts.length) throw new Error(`${file}: no valid prompts to train on`);
   const n = Math.min(nEval, Math.floor(parsed.prompts.length / 5));
-  if (n < nEval) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
+  if (n < nEval && n > 0) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
   return { dev: parsed.prompts.slice(0, n), train: parsed.prompts.slice(n) };
 }
 
@@ -120,8 +120,8 @@ function ruleQuestions(nEval: number, log: (l: string) => void): { train: Verifi
   return { train: tr.prompts, dev: dv.prompts, reward };
 }
 
-/** what runGRPOJob returns: the loop's result, held-out accuracy before and after RL, and the loop's CPU time */
-export type GRPOJobResult = RLRunResult & { before?: RewardEval; after: RewardEval; cpuSeconds: number };
+/** what runGRPOJob returns: the loop's result, held-out accuracy before and after RL (absent without held-out prompts), and the loop's CPU time */
+export type GRPOJobResult = RLRunResult & { before?: RewardEval; after?: RewardEval; cpuSeconds: number };
 
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
@@ -144,6 +144,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const data = { train: tr.kept, dev: dv.kept };
+  if (!data.dev.length) log(NO_HELD_OUT_NOTE);
   const reference = (config.beta ?? GRPO_DEFAULTS.beta) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   let last: { step: number; e: RewardEval } | undefined;
@@ -152,7 +153,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     return last.e;
   };
   const te = performance.now();
-  const before = pol.resume ? undefined : evalNow(0);
+  const before = pol.resume || !data.dev.length ? undefined : evalNow(0);
   const evalSeconds = (performance.now() - te) / 1000;
   if (before) report('before', before, log);
   const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, job.rewardName);
@@ -171,13 +172,17 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     // kept free: the final evaluation, twice the first one's time on a shared machine, and the saves
     ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 2 * evalSeconds + 2 } : {}),
-    evaluate: () => { const e = evalNow(trainer.step); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
+    evaluate: (): Record<string, number> => {
+      if (!data.dev.length) return {};
+      const e = evalNow(trainer.step);
+      return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward };
+    },
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const after = evalNow(trainer.step);
+  const after = data.dev.length ? evalNow(trainer.step) : undefined;
   if (lora) saveLora(folder, log);
-  report('after', after, log);
-  if (before) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (after) report('after', after, log);
+  if (before && after) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return { ...res, before, after, cpuSeconds };
 }
 

@@ -15,7 +15,7 @@ import { RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -82,7 +82,7 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 }
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
-export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
+export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
@@ -99,11 +99,12 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const { reward, name } = all, train = tr.kept, dev = dv.kept;
+  if (!dev.length) log(NO_HELD_OUT_NOTE);
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name);
-  const before = pol.resume ? undefined : evalNow();
+  const before = pol.resume || !dev.length ? undefined : evalNow();
   if (before) log(`held-out before: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
   const head = pol.resume ? loadValueHead(folder.checkpointDir, pol.model.config.vocabSize) : undefined;
   const trainer = new PPOTrainer(pol.model, pol.tokenizer, train, reward, reference, config, name, head);
@@ -121,11 +122,15 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     modelFiles: (m) => ({ ...checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'ppo', ...m } }), 'value_head.safetensors': valueHeadFile(trainer.valueHead) }),
   }, folder, {
     steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: 'ppo', quiet: job.quiet, log, history: pol.resume?.history, bestScore: pol.resume?.bestScore,
-    evaluate: () => { const e = evalNow(); return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy }; },
+    evaluate: (): Record<string, number> => {
+      if (!dev.length) return {};
+      const e = evalNow();
+      return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy };
+    },
   });
-  const after = evalNow();
+  const after = dev.length ? evalNow() : undefined;
   if (lora) saveLora(folder, log);
-  log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
+  if (after) log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
   return { ...res, before, after };
 }
 
