@@ -54,6 +54,56 @@ const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => ({ prompt
 const twoPrompts = write('two.jsonl', [{ prompt: 'What is 2 + 2?', answer: '4' }, { prompt: 'What is 5 + 3?', answer: '8' }]);
 const quick = ['--eval-interval', '2', '--batch-size', '2', '--seed', '1'];
 
+test('distill --resume keeps τ, α and the student unless given, notes changes, refuses another student or teacher', () => {
+  const args = ['--out', 'd', '--data', text, ...quick];
+  assert.equal(run('distill', '--teacher', 'chat', '--student-block-size', '16', '--max-iters', '2', '--alpha', '0.3', '--temperature', '3', ...args).code, 0);
+  const r = run('distill', '--resume', '--max-iters', '3', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /resuming .*d\/checkpoint at step 2/);
+  assert.doesNotMatch(r.out, /note: resuming with .*--(alpha|temperature)/);
+  assert.equal(meta('d').alpha, 0.3);
+  assert.equal(meta('d').temperature, 3);
+  const c = run('distill', '--resume', '--max-iters', '4', '--alpha', '0.7', ...args);
+  assert.match(c.out, /note: resuming with --max-iters 3 → 4, --alpha 0\.3 → 0\.7 \(given now\)/);
+  assert.equal(meta('d').alpha, 0.7);
+  assert.equal(meta('d').temperature, 3);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'demo', ...args), 1, /distill --resume: the run's student has [a-z-]+ \d+; --student-preset demo \([a-z-]+ \d+\) cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-block-size', '32', ...args), 1, /the run's student has block-size 16; --student-block-size 32 cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--teacher', 'other', ...args), 1, /distill --resume: the run started from --teacher chat; --teacher other cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--out', 'd', '--data', odd), 1, /^gptlab: error: distill: --data odd\.txt: character "✓" \(U\+2713\) is not in the vocabulary/);
+  refused(run('distill', '--teacher', 'chat', '--student-preset', 'huge', '--out', 'd2'), 2, /distill: --student-preset must be one of .* for --student-arch gpt, got "huge"/);
+  assert.equal(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'tiny', '--student-block-size', '16', ...args).code, 0, 'repeating the run\'s own student is fine');
+});
+
+test('seq2seq train --resume refuses another model shape and notes changed training settings', () => {
+  const args = ['--out', 's', '--eval-interval', '2', '--bleu-sample', '2', '--quiet'];
+  const first = run('seq2seq', 'train', '--max-iters', '2', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8', ...args);
+  assert.equal(first.code, 0, first.err);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '16', ...args), 1, /seq2seq train --resume: the run has --hidden 8; --hidden 16 cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--cell', 'lstm', ...args), 1, /the run has --cell gru; --cell lstm cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--attention', 'dot', ...args), 1, /the run has --attention additive; --attention dot cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--unidirectional', ...args), 1, /the run has a bidirectional encoder .*; --unidirectional cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--tgt-level', 'char', ...args), 1, /the run's target vocabulary is by word; --tgt-level char cannot change it/);
+  const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '8', '--lr', '0.01', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --max-iters 2 → 3, --lr 0\.003 → 0\.01 \(given now\)/);
+});
+
+test('sft --resume refuses another --base, notes another --data, and names a --data the vocabulary cannot encode', () => {
+  const args = ['--out', 'sft', ...quick];
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--max-iters', '2', ...args).code, 0);
+  refused(run('sft', '--resume', '--base', 'other', '--max-iters', '3', ...args), 1, /sft --resume: the run started from --base chat; --base other cannot change it \(leave --base out, or start a new run\)/);
+  const same = run('sft', '--resume', '--base', 'chat', '--max-iters', '3', ...args);
+  assert.equal(same.code, 0, same.err);
+  assert.doesNotMatch(same.out, /--data/);
+  const r = run('sft', '--resume', '--data', chats2, '--dev-fraction', '0.25', '--max-iters', '4', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --max-iters 3 → 4, --dev-fraction 0\.05 → 0\.25 \(given now\)/);
+  assert.match(r.out, /note: resuming with --data chats\.jsonl → chats2\.jsonl \(given now\): .*held-out split changes/);
+  assert.equal(meta('sft').data, chats2);
+  refused(run('sft', '--resume', '--data', oddChats, '--max-iters', '5', ...args), 1, /^gptlab: error: sft: --data odd-chats\.jsonl: character "✓"/);
+});
+
 test('sizes are checked up front: --batch-size, --lora-r, rollouts per step', () => {
   refused(run('sft', '--base', 'chat', '--batch-size', '100000', '--out', 'big'), 2, /^gptlab: sft: --batch-size must be in \[1, 1024\], got 100000$/);
   refused(run('dpo', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /dpo: --batch-size must be in \[1, 1024\]/);

@@ -11,7 +11,7 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safetensors.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
-import { RunFolder } from '../train/run-folder.node.js';
+import { namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -91,12 +91,15 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
   }
   job = { ...job, reward: job.reward ?? (typeof recorded === 'string' ? recorded : 'rule') };
-  const recordedData = pol.resume?.meta.data;
+  const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
+  const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
+  if (dataNote) log(dataNote);
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedData };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward(job, pol.tokenizer, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
-  const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
+  const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
+  const [tr, dv] = namingData('ppo', job.data, dataGiven, () => [fit(all.train), fit(all.dev)]);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const { reward, name } = all, train = tr.kept, dev = dv.kept;
   if (!dev.length) log(NO_HELD_OUT_NOTE);
