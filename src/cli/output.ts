@@ -44,7 +44,7 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
   const abs = path.resolve(dir);
   if (abs === process.cwd()) return `${where}: is the current folder; give a new folder`;
   if (opts.input !== undefined && within(path.resolve(opts.input), abs)) return `${where}: holds the input ${opts.input}; give a new folder`;
-  const home = opts.input !== undefined ? inputFolder(opts.input) : null;
+  const home = opts.input !== undefined && statOrNull(opts.input)?.isDirectory() ? inputFolder(opts.input) : null; // a file input: see below
   if (home && within(abs, home)) {
     const shown = path.isAbsolute(opts.input!) ? home : path.relative(process.cwd(), home) || '.';
     const what = home === path.resolve(opts.input!) ? `the input ${opts.input}` : `${shown}, the run of the input ${opts.input}`;
