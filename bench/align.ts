@@ -67,8 +67,8 @@ async function benchPpo(o: AlignBenchOptions): Promise<Report> {
       config: { steps: steps(40, o), batchSize: 16, miniBatchSize: 8, epochs: 2, maxNewTokens: 40, lr: 1e-4, klCoef: beta, seed: 7 } }, quietLog));
     const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
     const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
-    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq; held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
-    out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after.meanReward, seconds: s };
+    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq; held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
+    out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, seconds: s };
     series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
   }
   fs.writeFileSync(path.join(o.out, 'ppo-kl.svg'), lossCurveSVG(series, { title: 'PPO, rule-based reward: β = 0 vs β = 0.1', xLabel: 'step', yLabel: 'reward / KL (nats per sequence)' }));
@@ -90,9 +90,9 @@ async function benchGrpo(o: AlignBenchOptions): Promise<Report> {
     const [r, s] = await timed(() => runGRPOJob({ policy: o.chat, out: path.join(o.out, `grpo-${g.name}`), resume: false, force: true, reward: g.reward, rewardName: g.name, coldStart: g.coldStart, maxMinutes: g.maxMinutes,
       evalInterval: g.config.steps, evalPrompts: 100, quiet: true, config: { ...g.config, seed: 7 } }, quietLog));
     const alone = r.steps / Math.max(r.cpuSeconds, 1e-9);
-    o.log(`grpo (${g.what}): held-out exact match ${gainLine(r.before!, r.after)}; ${r.steps} steps in ${r.seconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s ` +
+    o.log(`grpo (${g.what}): held-out exact match ${gainLine(r.before!, r.after!)}; ${r.steps} steps in ${r.seconds.toFixed(0)} s wall, ${r.cpuSeconds.toFixed(0)} CPU s ` +
       `(${alone.toFixed(2)} steps per CPU s: alone on one core ≈ ${r.cpuSeconds.toFixed(0)} s, 10 minutes ≈ ${Math.floor(600 * alone)} steps); ${s.toFixed(0)} s with cold start and evaluations`);
-    out[g.name] = { before: r.before!.byKind, after: r.after.byKind, accuracyBefore: r.before!.accuracy, accuracyAfter: r.after.accuracy, steps: r.steps, trainSeconds: r.seconds, cpuSeconds: r.cpuSeconds, seconds: s };
+    out[g.name] = { before: r.before!.byKind, after: r.after!.byKind, accuracyBefore: r.before!.accuracy, accuracyAfter: r.after!.accuracy, steps: r.steps, trainSeconds: r.seconds, cpuSeconds: r.cpuSeconds, seconds: s };
   }
   return out;
 }

@@ -2,13 +2,15 @@
 // the teacher's tokenizer, text (a file, or the built-in demo corpus) split into train/dev, and the
 // DistillationObjective on the one Trainer in a run folder (checkpoints, best/, loss.svg, --resume).
 import type { LanguageModel } from '../models/model.js';
-import { createModel, presetConfig } from '../models/registry.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { createModel, modelType, presetConfig } from '../models/registry.js';
 import { demoCorpus } from '../data/corpus.js';
-import { parseSplit, splitTokens } from '../data/dataset.js';
+import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { Trainer, type TrainConfig } from '../train/trainer.js';
+import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
-import { RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
+import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import { DistillationObjective, type DistillOptions } from './distill.js';
 import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
@@ -19,8 +21,9 @@ export const DISTILL_DEFAULTS: Partial<TrainConfig> = {
 
 export interface DistillJob {
   teacher?: string;
-  studentArch: string;
-  studentPreset: string;
+  /** the student's model type and preset shape; a resumed run keeps its own (given ones must describe it) */
+  studentArch?: string;
+  studentPreset?: string;
   /** config overrides of the student (nLayer, blockSize, …) */
   studentOverrides?: Record<string, unknown>;
   data?: string;
@@ -28,36 +31,100 @@ export interface DistillJob {
   out: string;
   resume: boolean;
   force?: boolean;
+  /** τ and α; a resumed run keeps its own unless given */
   distill: DistillOptions;
   train: Partial<TrainConfig>;
   quiet?: boolean;
 }
 
+/** the saved state of the run being resumed */
+interface Resumed {
+  model: LanguageModel;
+  meta: Record<string, unknown>;
+  train: Partial<TrainConfig>;
+  trainerState: TrainState;
+  moments: Map<string, Float32Array>;
+}
+
+/**
+ * The run to resume in `folder`: its student and state, checked to be a distillation run. Its teacher, τ, α and
+ * training settings are kept unless given now (each change noted); another --teacher or student shape is refused.
+ */
+function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void): Resumed {
+  const ck = loadCheckpoint(folder.checkpointDir, true);
+  if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+  const meta = ck.config.meta ?? {};
+  checkRunKind(folder.dir, ck.model.type, meta, 'distill');
+  checkSameInput('distill', '--teacher', job.teacher, meta.teacher);
+  checkResumedStudent(job, ck.model);
+  const saved: DistillOptions = {};
+  for (const k of ['temperature', 'alpha'] as const) if (typeof meta[k] === 'number') saved[k] = meta[k];
+  const notes = resumeChangeNotes({ ...DISTILL_DEFAULTS, ...ck.config.train, ...DISTILL_OPTION_DEFAULTS, ...saved }, { ...job.train, ...job.distill });
+  job.distill = { ...DISTILL_OPTION_DEFAULTS, ...saved, ...job.distill };
+  log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+  for (const note of [...notes, resumeDataNote(meta.data, job.data)]) if (note) log(note);
+  return { model: ck.model, meta, train: ck.config.train ?? {}, trainerState: ck.trainerState, moments: ck.moments };
+}
+
+/**
+ * A resumed run keeps its student: --student-arch, --student-preset and --student-block-size given now must
+ * describe it, else one line naming the flag and both values.
+ */
+function checkResumedStudent(job: DistillJob, student: LanguageModel): void {
+  const { studentArch: arch, studentPreset: preset, studentOverrides: overrides = {} } = job;
+  if (arch !== undefined && arch !== student.type) throw new Error(`distill --resume: the run's student is --student-arch ${student.type}; --student-arch ${arch} cannot change it (start a new run)`);
+  const saved = student.config as unknown as Record<string, unknown>;
+  const presets = Object.keys(modelType(student.type).presets);
+  if (preset !== undefined && !presets.includes(preset)) throw new Error(`distill --resume: --student-preset ${preset} is not one of the run's student type ${student.type}: ${presets.join(', ')}`);
+  const want = preset !== undefined ? presetConfig(student.type, preset, student.config.vocabSize, { blockSize: saved.blockSize, ...overrides }) : overrides;
+  for (const [k, v] of Object.entries(want)) {
+    if (k === 'vocabSize' || JSON.stringify(v) === JSON.stringify(saved[k])) continue;
+    const flag = k in overrides ? `--student-${kebab(k)} ${String(v)}` : `--student-preset ${preset!} (${kebab(k)} ${String(v)})`;
+    throw new Error(`distill --resume: the run's student has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (start a new run)`);
+  }
+}
+
+/** τ and α when neither the flags nor the run say otherwise */
+const DISTILL_OPTION_DEFAULTS: Required<DistillOptions> = { temperature: 2, alpha: 0.5 };
+
+/** the text's train/dev token splits; an error names the command and the file */
+function tokenSplits(tok: Tokenizer, dataFile: string | undefined, job: DistillJob, log: (l: string) => void): TokenSplits {
+  const text = dataFile ? readTextFile(dataFile, 'data file') : demoCorpus();
+  const ids = namingData('distill', dataFile, job.data !== undefined, () => tok.encode(text));
+  const splits = splitTokens(Int32Array.from(ids), parseSplit(job.split));
+  log(`data: ${dataFile ?? 'built-in demo corpus'}: ${splits.train.length.toLocaleString('en')} train, ${splits.dev.length.toLocaleString('en')} dev tokens`);
+  return splits;
+}
+
+/** a fresh student of the preset shape, with the teacher's vocabulary and (unless given) its context up to 64 */
+function newStudent(job: DistillJob, teacher: LanguageModel): LanguageModel {
+  const arch = job.studentArch ?? 'gpt';
+  const blockSize = job.studentOverrides?.blockSize ?? Math.min(teacher.contextLength, 64);
+  return createModel(arch, presetConfig(arch, job.studentPreset ?? 'tiny', teacher.config.vocabSize, { blockSize, ...job.studentOverrides }), job.train.seed ?? 1337);
+}
+
 /** Runs a distillation job; returns the run's result (best dev loss = the student's plain cross-entropy). */
 export async function runDistillJob(job: DistillJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher] });
-  const resumed = job.resume ? loadCheckpoint(folder.checkpointDir, true) : null;
-  const meta = resumed?.config.meta ?? {};
+  const resumed = job.resume ? resumeRun(job, folder, log) : null;
+  const meta = resumed?.meta ?? {};
   const teacherPath = job.teacher ?? (typeof meta.teacher === 'string' ? meta.teacher : undefined);
   if (!teacherPath) throw new Error('distill: give --teacher CHECKPOINT');
   const tck = loadAnyCheckpoint(teacherPath);
   const teacher = hasLora(tck.model) ? mergedCopy(tck.model) : tck.model;
   const tok = tck.tokenizer;
+  if (resumed && teacher.config.vocabSize !== resumed.model.config.vocabSize) throw new Error(`${teacherPath}: its vocabulary differs from the run's student; give the run's own --teacher`);
   const dataFile = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
-  const text = dataFile ? readTextFile(dataFile, 'data file') : demoCorpus();
-  const splits = splitTokens(Int32Array.from(tok.encode(text)), parseSplit(job.split));
-  log(`data: ${dataFile ?? 'built-in demo corpus'}: ${splits.train.length.toLocaleString('en')} train, ${splits.dev.length.toLocaleString('en')} dev tokens`);
-  let student: LanguageModel;
-  if (resumed) student = resumed.model;
-  else {
-    const blockSize = job.studentOverrides?.blockSize ?? Math.min(teacher.contextLength, 64);
-    student = createModel(job.studentArch, presetConfig(job.studentArch, job.studentPreset, teacher.config.vocabSize, { blockSize, ...job.studentOverrides }), job.train.seed ?? 1337);
-  }
+  const splits = tokenSplits(tok, dataFile, job, log);
+  const student = resumed?.model ?? newStudent(job, teacher);
   log(`teacher: ${teacher.describe()} (${teacher.numParameters().toLocaleString('en')} params); student: ${student.describe()} (${student.numParameters().toLocaleString('en')} params)`);
-  const trainer = new Trainer(student, new DistillationObjective(teacher, splits, job.distill), { ...DISTILL_DEFAULTS, ...(resumed?.config.train ?? {}), ...job.train }, { tokenizer: tok });
-  if (resumed) trainer.restore(resumed.trainerState!, resumed.moments!);
+  checkMemoryBounds({ ...student.config }, { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
+  const trainer = new Trainer(student, new DistillationObjective(teacher, splits, job.distill), { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train }, { tokenizer: tok });
+  if (resumed) trainer.restore(resumed.trainerState, resumed.moments);
+  const d = { ...DISTILL_OPTION_DEFAULTS, ...job.distill };
+  const preset = job.studentPreset ?? (typeof meta.studentPreset === 'string' ? meta.studentPreset : undefined);
   return runTrainer(trainer, folder, {
     model: student, tokenizer: tok, quiet: job.quiet, log, label: 'distill',
-    meta: { teacher: teacherPath, data: dataFile ?? 'built-in', temperature: job.distill.temperature ?? 2, alpha: job.distill.alpha ?? 0.5 },
+    meta: { teacher: teacherPath, data: dataFile ?? 'built-in', temperature: d.temperature, alpha: d.alpha, studentArch: student.type, ...(preset ? { studentPreset: preset } : {}) },
   });
 }

@@ -17,13 +17,13 @@ import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
 import { resumeChangeNotes } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { checkRunKind, RunFolder } from '../train/run-folder.node.js';
+import { checkRunKind, namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
-import { GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
+import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, gainLine, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
-import { hasLora, mergedCopy, adaptModel, type AdaptOptions } from './adapt.js';
+import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { ruleRewardPrompts } from './reward-sources.js';
 import { defaultSftData } from '../data/sft-default.js';
@@ -80,7 +80,7 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
   if (!parsed.prompts.length) throw new Error(`${file}: no valid prompts to train on`);
   const n = Math.min(nEval, Math.floor(parsed.prompts.length / 5));
-  if (n < nEval) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
+  if (n < nEval && n > 0) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
   return { dev: parsed.prompts.slice(0, n), train: parsed.prompts.slice(n) };
 }
 
@@ -120,28 +120,35 @@ function ruleQuestions(nEval: number, log: (l: string) => void): { train: Verifi
   return { train: tr.prompts, dev: dv.prompts, reward };
 }
 
-/** what runGRPOJob returns: the loop's result, held-out accuracy before and after RL, and the loop's CPU time */
-export type GRPOJobResult = RLRunResult & { before?: RewardEval; after: RewardEval; cpuSeconds: number };
+/** what runGRPOJob returns: the loop's result, held-out accuracy before and after RL (absent without held-out prompts), and the loop's CPU time */
+export type GRPOJobResult = RLRunResult & { before?: RewardEval; after?: RewardEval; cpuSeconds: number };
 
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
   const t0 = performance.now();
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
+  if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
+  checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
   if (pol.resume) for (const note of resumeChangeNotes((pol.resume.meta.rl as object | undefined) ?? {}, job.config, GRPO_DEFAULTS)) log(note);
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
-  const all = rule ? ruleQuestions(job.evalPrompts, log) : loadPrompts(job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined), job.evalPrompts, log);
+  const dataFile = rule ? undefined : job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined);
+  const dataNote = pol.resume ? resumeDataNote(recorded, job.data) : null;
+  if (dataNote) log(dataNote);
+  const all = rule ? ruleQuestions(job.evalPrompts, log) : loadPrompts(dataFile, job.evalPrompts, log);
   const reward = rule ? all.reward! : job.reward;
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
   let base = job.policy;
   if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, log);
   const room = Math.min(config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens, 16);
-  const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
+  const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
+  const [tr, dv] = namingData('grpo', dataFile, job.data !== undefined, () => [fit(all.train), fit(all.dev)]);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const data = { train: tr.kept, dev: dv.kept };
+  if (!data.dev.length) log(NO_HELD_OUT_NOTE);
   const reference = (config.beta ?? GRPO_DEFAULTS.beta) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   let last: { step: number; e: RewardEval } | undefined;
@@ -150,7 +157,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     return last.e;
   };
   const te = performance.now();
-  const before = pol.resume ? undefined : evalNow(0);
+  const before = pol.resume || !data.dev.length ? undefined : evalNow(0);
   const evalSeconds = (performance.now() - te) / 1000;
   if (before) report('before', before, log);
   const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, job.rewardName);
@@ -169,13 +176,17 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     // kept free: the final evaluation, twice the first one's time on a shared machine, and the saves
     ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 2 * evalSeconds + 2 } : {}),
-    evaluate: () => { const e = evalNow(trainer.step); return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward }; },
+    evaluate: (): Record<string, number> => {
+      if (!data.dev.length) return {};
+      const e = evalNow(trainer.step);
+      return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward };
+    },
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const after = evalNow(trainer.step);
+  const after = data.dev.length ? evalNow(trainer.step) : undefined;
   if (lora) saveLora(folder, log);
-  report('after', after, log);
-  if (before) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (after) report('after', after, log);
+  if (before && after) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return { ...res, before, after, cpuSeconds };
 }
 

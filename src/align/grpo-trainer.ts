@@ -19,6 +19,7 @@ import { grpoAdvantages, grpoLoss, type GRPOLossType } from './grpo.js';
 import { rolloutLogProbs, rolloutLogProbsData, sampleRollout, selectRows, type Rollout } from './rollout.js';
 import { mul } from '../tensor/elementwise.js';
 import type { RewardFn } from './rewards.js';
+import { UsageError } from '../usage-error.js';
 
 export interface GRPOConfig {
   algo: 'grpo' | 'reinforce';
@@ -66,9 +67,16 @@ export interface RLStepLog {
   [extra: string]: number;
 }
 
+/**
+ * The most completions one step samples (prompts per step × group size): they are generated and trained as one
+ * batch, and far more fail deep in the kernels (a call stack or the 4 GiB wasm memory).
+ */
+export const MAX_ROLLOUTS = 1024;
+
+/** Throws one line (a UsageError: the CLI exits 2) for the first setting out of its range. */
 export function checkGRPOConfig(c: GRPOConfig): void {
   const bad = (f: string, want: string): never => {
-    throw new Error(`grpo: ${f} must be ${want}, got ${String((c as unknown as Record<string, unknown>)[f])}`);
+    throw new UsageError(`grpo: ${f} must be ${want}, got ${String((c as unknown as Record<string, unknown>)[f])}`);
   };
   if (c.algo !== 'grpo' && c.algo !== 'reinforce') bad('algo', 'grpo or reinforce');
   for (const f of ['steps', 'promptsPerStep', 'maxNewTokens', 'iterations'] as const) if (!(Number.isInteger(c[f]) && c[f] >= 1)) bad(f, 'a positive integer');
@@ -77,6 +85,8 @@ export function checkGRPOConfig(c: GRPOConfig): void {
   if (!(c.beta >= 0)) bad('beta', '≥ 0');
   if (!(c.lr > 0)) bad('lr', '> 0');
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) bad('warmupSteps', 'an integer ≥ 0');
+  const rollouts = c.promptsPerStep * c.groupSize;
+  if (rollouts > MAX_ROLLOUTS) throw new UsageError(`grpo: --prompts-per-step ${c.promptsPerStep} × --group-size ${c.groupSize} = ${rollouts} completions per step, more than ${MAX_ROLLOUTS}; lower one of them`);
 }
 
 export class GRPOTrainer {

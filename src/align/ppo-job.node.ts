@@ -11,13 +11,13 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safetensors.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
-import { RunFolder } from '../train/run-folder.node.js';
+import { namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
-import { adaptModel, type AdaptOptions } from './adapt.js';
+import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadPolicy, loadPrompts } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
@@ -82,27 +82,32 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 }
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
-export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after: RewardEval }> {
+export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
+  if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
   const recorded = pol.resume?.meta.rewardSpec;
   if (typeof recorded === 'string' && job.reward !== undefined && job.reward !== recorded) {
     throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
   }
   job = { ...job, reward: job.reward ?? (typeof recorded === 'string' ? recorded : 'rule') };
-  const recordedData = pol.resume?.meta.data;
+  const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
+  const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
+  if (dataNote) log(dataNote);
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedData };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward(job, pol.tokenizer, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
-  const tr = fitPrompts(all.train, pol.tokenizer, pol.model.contextLength, room), dv = fitPrompts(all.dev, pol.tokenizer, pol.model.contextLength, room);
+  const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
+  const [tr, dv] = namingData('ppo', job.data, dataGiven, () => [fit(all.train), fit(all.dev)]);
   if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
   const { reward, name } = all, train = tr.kept, dev = dv.kept;
+  if (!dev.length) log(NO_HELD_OUT_NOTE);
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name);
-  const before = pol.resume ? undefined : evalNow();
+  const before = pol.resume || !dev.length ? undefined : evalNow();
   if (before) log(`held-out before: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
   const head = pol.resume ? loadValueHead(folder.checkpointDir, pol.model.config.vocabSize) : undefined;
   const trainer = new PPOTrainer(pol.model, pol.tokenizer, train, reward, reference, config, name, head);
@@ -120,11 +125,15 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     modelFiles: (m) => ({ ...checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'ppo', ...m } }), 'value_head.safetensors': valueHeadFile(trainer.valueHead) }),
   }, folder, {
     steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: 'ppo', quiet: job.quiet, log, history: pol.resume?.history, bestScore: pol.resume?.bestScore,
-    evaluate: () => { const e = evalNow(); return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy }; },
+    evaluate: (): Record<string, number> => {
+      if (!dev.length) return {};
+      const e = evalNow();
+      return { score: e.meanReward, 'mean reward': e.meanReward, 'positive share': e.accuracy };
+    },
   });
-  const after = evalNow();
+  const after = dev.length ? evalNow() : undefined;
   if (lora) saveLora(folder, log);
-  log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
+  if (after) log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
   return { ...res, before, after };
 }
 

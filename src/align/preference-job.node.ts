@@ -3,8 +3,6 @@
 // on the one Trainer in a run folder (checkpoints, best/, loss.svg, log.jsonl, Ctrl-C saves, --resume).
 // The reward model's checkpoint has model type 'reward' (its head saved with the backbone); DPO's is a
 // plain language model, usable by sample, chat and serve.
-import path from 'node:path';
-import { resolveCheckpointDir } from '../train/checkpoint.node.js';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
@@ -12,7 +10,8 @@ import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from 
 import { readTextFile } from '../formats/text-file.node.js';
 import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { checkRunKind, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
+import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
 import type { RewardReadout } from './reward-readout.js';
@@ -21,7 +20,7 @@ import { accuracyLine, RewardModelObjective, type AccuracyByLabel } from './rewa
 import { DPOObjective } from './dpo-objective.js';
 import { encodePairs } from './pairs.js';
 import { cloneModel } from './clone.js';
-import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
@@ -97,9 +96,9 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     for (const note of notes) log(note);
     const meta = ck.config.meta ?? {};
-    if (job.base && typeof meta.base === 'string' && !sameCheckpoint(job.base, meta.base)) {
-      throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'} --resume: the run started from --base ${meta.base}; --base ${job.base} cannot change it (leave --base out, or start a new run)`);
-    }
+    checkSameInput(job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, meta.base);
+    const dataNote = resumeDataNote(meta.data, job.data);
+    if (dataNote) log(dataNote);
     if (job.kind === 'dpo' && typeof meta.beta === 'number') {
       // β belongs to the run's objective: kept unless given, and a change is said
       for (const note of resumeChangeNotes({ beta: meta.beta }, { beta: job.beta })) log(note);
@@ -117,15 +116,6 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
   const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337, job.readout ?? RM_READOUT) : grown.model;
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
-}
-
-/** whether two checkpoint paths name the same checkpoint (a run folder and its best/ do); true when either cannot be read */
-function sameCheckpoint(a: string, b: string): boolean {
-  try {
-    return path.resolve(resolveCheckpointDir(a)) === path.resolve(resolveCheckpointDir(b));
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -148,13 +138,15 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
+  if (!start.state) checkAdaptOptions(start.model, job.adapt);
+  checkMemoryBounds({ ...start.model.config }, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
   const reference = job.kind === 'dpo' ? dpoReference(start, () => allText(data), log) : null; // before LoRA: the reference has none
   if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? model.headParameterNames() : []));
   const lora = start.state ? start.lora : job.adapt?.lora;
   const T = model.config.blockSize;
-  const tr = encodePairs(data.train, tokenizer, T), dv = encodePairs(data.dev, tokenizer, T);
+  const [tr, dv] = namingData(job.kind === 'rm' ? 'rm train' : 'dpo', start.data, job.data !== undefined, () => [encodePairs(data.train, tokenizer, T), encodePairs(data.dev, tokenizer, T)]);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out`);
   const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
   const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });

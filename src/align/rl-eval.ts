@@ -52,3 +52,6 @@ export function gainLine(before: RewardEval, after: RewardEval): string {
   const d = 100 * (after.accuracy - before.accuracy);
   return `${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}% (${d >= 0 ? '+' : ''}${d.toFixed(1)} points; ${per.join(', ')})`;
 }
+
+/** the note of a run without held-out prompts (a --data file of fewer than 5 prompts holds none out) */
+export const NO_HELD_OUT_NOTE = 'note: no held-out prompts (a fifth of a --data file is held out, so it takes 5 prompts or more): held-out evaluation is skipped, and best/ is the latest policy';

@@ -28,7 +28,7 @@ export interface RLLoop {
 export interface RLRunOptions {
   steps: number;
   evalInterval: number;
-  /** held-out evaluation: numbers to log; `score` (higher is better) picks best/ */
+  /** held-out evaluation: numbers to log; `score` (higher is better) picks best/; without held-out data {} (best/ is then the latest policy) */
   evaluate: () => Record<string, number>;
   meta: Record<string, unknown>;
   label: string;
@@ -103,14 +103,16 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
       bar?.update({ step: s.step, total: o.steps, loss: s.loss, devLoss: NaN, extra: { reward: s.reward.toFixed(3), kl: s.kl.toFixed(4), 's/step': s.seconds.toFixed(2) } }); // no tok/s: a step's cost is its rollouts
       timeUp = outOfTime();
       if (s.step % o.evalInterval === 0 || s.step === o.steps || timeUp) {
-        const ev = o.evaluate();
+        const ev = o.evaluate(), scored = ev.score !== undefined;
         evals.push({ step: s.step, ...ev });
-        const improved = (ev.score ?? -Infinity) > best;
-        if (improved) best = ev.score, folder.saveBest(loop.modelFiles({ ...o.meta, step: s.step, ...ev }));
+        const improved = scored && ev.score > best;
+        if (improved) best = ev.score;
+        if (improved || !scored) folder.saveBest(loop.modelFiles({ ...o.meta, step: s.step, ...ev }));
         save();
         if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
-        folder.appendLog({ step: s.step, eval: ev });
-        say(`step ${s.step}: reward ${s.reward.toFixed(3)}, KL ${s.kl.toFixed(4)}, clip ${s.clipRatio.toFixed(3)}, ${Object.entries(ev).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}${improved ? ' (best)' : ''}`);
+        if (scored) folder.appendLog({ step: s.step, eval: ev });
+        const parts = [`reward ${s.reward.toFixed(3)}`, `KL ${s.kl.toFixed(4)}`, `clip ${s.clipRatio.toFixed(3)}`, ...Object.entries(ev).map(([k, v]) => `${k} ${v.toFixed(3)}`)];
+        say(`step ${s.step}: ${parts.join(', ')}${improved ? ' (best)' : ''}`);
       }
       await tick();
     }

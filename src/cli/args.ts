@@ -30,7 +30,8 @@ export interface OptSpec {
 export type OptTable = Record<string, OptSpec>;
 export type Parsed = Record<string, string | number | boolean | number[] | string[] | Set<string> | undefined>;
 
-export class UsageError extends Error {}
+import { UsageError } from '../usage-error.js';
+export { UsageError };
 
 /** an option key as its flag is spelled: loraplusLrRatio → `loraplus-lr-ratio` (without the leading --) */
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

@@ -1,6 +1,6 @@
 // gptlab chat: a terminal chat with a checkpoint (the REPL itself is src/cli/chat.ts).
 import { helpText, kebab, parseArgs, UsageError, type OptTable } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
 import { chatLoop } from './chat.js';
@@ -26,6 +26,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
   checkSampling(o);
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  refuseRewardModel(ck.model.type, o.checkpoint as string, 'chat');
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const engine = new ChatEngine(ck.model, ck.tokenizer, String(o.checkpoint));
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;

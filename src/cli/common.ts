@@ -87,7 +87,7 @@ export function outputFileProblem(file: string, flag: string, command: string, o
 }
 
 /** true when `file` lies in a gptlab checkpoint (config.json beside model.safetensors) or run folder (best/, checkpoint/), at any depth */
-function insideModelFolder(file: string): boolean {
+export function insideModelFolder(file: string): boolean {
   for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
     const model = fs.existsSync(path.join(d, 'config.json')) && fs.existsSync(path.join(d, 'model.safetensors'));
     if (model || ['best', 'checkpoint'].some((c) => fs.existsSync(path.join(d, c, 'config.json')))) return true;
@@ -99,4 +99,13 @@ function insideModelFolder(file: string): boolean {
 export function checkOutputFile(file: string, flag: string, command: string, opts: OutputFileOptions = {}): void {
   const why = outputFileProblem(file, flag, command, opts);
   if (why) throw new UsageError(why);
+}
+
+/**
+ * Refuses a reward model (gptlab rm train) where `command` needs a language model: it scores responses and
+ * predicts no text, so its loss, perplexity or samples would mean nothing. Throws one line pointing at rm score.
+ */
+export function refuseRewardModel(modelType: string, ckpt: string, command: string): void {
+  if (modelType !== 'reward') return;
+  throw new Error(`${command}: ${ckpt} is a reward model (gptlab rm train), which scores responses rather than predicting text; score with gptlab rm score ${ckpt} --prompt TEXT --response TEXT`);
 }

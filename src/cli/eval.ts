@@ -1,7 +1,7 @@
 // gptlab eval: how well a checkpoint predicts a text — mean loss over every full window, perplexity, bits per
 // byte (comparable across tokenizers), and top-1/top-5 next-token accuracy.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { evaluateText } from '../eval/evaluate.js';
@@ -30,6 +30,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const split = parseSplit(o.split as string);
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  refuseRewardModel(ck.model.type, o.checkpoint as string, 'eval');
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const text = readTextFile(o.data as string);
   const r = evaluateText(ck.model, ck.tokenizer, text, {

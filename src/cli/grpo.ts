@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
-import { GRPO_DEFAULTS, type GRPOConfig } from '../align/grpo-trainer.js';
+import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '../align/grpo-trainer.js';
 import { runGRPOJob } from '../align/grpo-job.node.js';
 import { resolveReward } from '../align/reward-module.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
@@ -16,8 +16,8 @@ const OPTS: OptTable = {
   out: { type: 'string', default: 'runs/grpo', help: 'run folder' },
   algo: { type: 'string', default: D.algo, choices: ['grpo', 'reinforce'], help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
   reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, rule (the rule-based reward on the built-in SFT-world questions), or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
-  groupSize: { type: 'int', default: D.groupSize, min: 2, help: 'completions per prompt, G' },
-  promptsPerStep: { type: 'int', default: D.promptsPerStep, min: 1, help: 'prompts per step' },
+  groupSize: { type: 'int', default: D.groupSize, min: 2, max: MAX_ROLLOUTS, help: 'completions per prompt, G' },
+  promptsPerStep: { type: 'int', default: D.promptsPerStep, min: 1, max: MAX_ROLLOUTS, help: 'prompts per step' },
   steps: { type: 'int', default: D.steps, min: 1, help: 'training steps' },
   maxNewTokens: { type: 'int', default: D.maxNewTokens, min: 1, help: 'completion length limit' },
   temperature: { type: 'number', default: D.temperature, above: 0, help: 'sampling temperature of the rollouts' },
@@ -52,6 +52,7 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'grpo');
   if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
+  if (!o.resume) checkGRPOConfig({ ...GRPO_DEFAULTS, ...rlConfig(o, CONFIG_KEYS) } as GRPOConfig); // a resumed run's are checked with its own
   const spec = (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
   if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {

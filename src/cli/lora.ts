@@ -1,9 +1,9 @@
 // gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs } from './args.js';
 import { maybeHelp } from './common.js';
-import type { TrainConfig } from '../train/trainer.js';
+import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { checkOutputDir, dirTargets, removeTempsOnStop, writeOutputDir } from './output.js';
 import { hasLora, mergedCopy, type AdaptOptions } from '../align/adapt.js';
@@ -41,18 +41,30 @@ export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | und
   return { ...(r !== undefined ? { lora: { r, alpha, dropout, targets } } : {}), ...(freeze?.length ? { freeze } : {}) };
 }
 
+/** the range the Trainer allows for setting `key` (TRAIN_RANGES), as option-table fields: the flag is refused as the Trainer would refuse it */
+export function trainRange(key: keyof TrainConfig): Pick<OptSpec, 'min' | 'above' | 'max' | 'below'> {
+  const { integer: _integer, ...range } = TRAIN_RANGES[key] ?? {};
+  return range;
+}
+
+/**
+ * The most examples (sequences, conversations, pairs) a fine-tuning step takes: a batch is padded to its longest
+ * example and held whole in the kernels' memory, and far larger batches fail deep in them ("offset is out of bounds").
+ */
+export const MAX_FINETUNE_BATCH = 1024;
+
 /** the Trainer options every alignment command takes, with its own defaults */
 export function trainOpts(d: Partial<TrainConfig>): OptTable {
   return {
-    maxIters: { type: 'int', default: d.maxIters, min: 1, help: 'training steps' },
-    batchSize: { type: 'int', default: d.batchSize, min: 1, help: 'examples per step' },
-    lr: { type: 'number', default: d.lr, above: 0, help: 'peak learning rate' },
-    minLr: { type: 'number', default: d.minLr, min: 0, help: 'final learning rate (at most --lr)' },
-    warmupIters: { type: 'int', default: d.warmupIters, min: 0, help: 'warmup steps' },
-    weightDecay: { type: 'number', default: d.weightDecay, min: 0, help: 'AdamW weight decay' },
-    gradClip: { type: 'number', default: d.gradClip, min: 0, help: 'gradient norm clip (0 = off)' },
-    evalInterval: { type: 'int', default: d.evalInterval, min: 1, help: 'evaluation and checkpoint every N steps' },
-    patience: { type: 'int', default: d.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
+    maxIters: { type: 'int', default: d.maxIters, ...trainRange('maxIters'), help: 'training steps' },
+    batchSize: { type: 'int', default: d.batchSize, ...trainRange('batchSize'), max: MAX_FINETUNE_BATCH, help: 'examples per step' },
+    lr: { type: 'number', default: d.lr, ...trainRange('lr'), help: 'peak learning rate' },
+    minLr: { type: 'number', default: d.minLr, ...trainRange('minLr'), help: 'final learning rate (at most --lr)' },
+    warmupIters: { type: 'int', default: d.warmupIters, ...trainRange('warmupIters'), help: 'warmup steps' },
+    weightDecay: { type: 'number', default: d.weightDecay, ...trainRange('weightDecay'), help: 'AdamW weight decay' },
+    gradClip: { type: 'number', default: d.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
+    evalInterval: { type: 'int', default: d.evalInterval, ...trainRange('evalInterval'), help: 'evaluation and checkpoint every N steps' },
+    patience: { type: 'int', default: d.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
     seed: { type: 'int', default: d.seed, help: 'random seed' },
   };
 }

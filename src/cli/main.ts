@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The `gptlab` command. Each subcommand lives in its own module; this file only dispatches and turns errors
-// into one clear line and a non-zero exit code (a stack trace only with GPTLAB_DEBUG=1).
+// into one clear line and a non-zero exit code (a stack trace only with GPTLAB_DEBUG=1): 2 for a UsageError
+// (src/usage-error.ts: a flag or --config setting out of range or at odds with another, wherever it is
+// checked, the option table or the library), 1 for every other error (a file, run, checkpoint or data the
+// settings cannot work with, including a flag that contradicts what a run or checkpoint holds).
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
-import { nearestExisting, statOrNull } from './common.js';
+import { insideModelFolder, nearestExisting, statOrNull } from './common.js';
 import { folderCreationProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
 import { within } from '../train/run-folder.node.js';
@@ -27,13 +27,30 @@ export function isGptlabModelFolder(dir: string): boolean {
   }
 }
 
-/** why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can */
+/** the folder an input model belongs to as a whole: its run when it is one of a run's checkpoints (RUN/best, RUN/checkpoint), else itself */
+function inputFolder(input: string): string {
+  const abs = path.resolve(input), up = path.dirname(abs);
+  return ['best', 'checkpoint'].some((d) => fs.existsSync(path.join(up, d, 'config.json'))) ? up : abs;
+}
+
+/**
+ * Why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can. Refused: the
+ * current folder, a folder holding the input or lying inside it (or inside its run), inside any gptlab run or
+ * checkpoint, a file, a gptlab model folder, a non-empty folder without --force.
+ */
 export function outputDirProblem(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): string | null {
   const where = `${command}: ${flag} ${dir}`;
   if (dir === '') return `${command}: ${flag} needs a folder name`;
   const abs = path.resolve(dir);
   if (abs === process.cwd()) return `${where}: is the current folder; give a new folder`;
   if (opts.input !== undefined && within(path.resolve(opts.input), abs)) return `${where}: holds the input ${opts.input}; give a new folder`;
+  const home = opts.input !== undefined && statOrNull(opts.input)?.isDirectory() ? inputFolder(opts.input) : null; // a file input: see below
+  if (home && within(abs, home)) {
+    const shown = path.isAbsolute(opts.input!) ? home : path.relative(process.cwd(), home) || '.';
+    const what = home === path.resolve(opts.input!) ? `the input ${opts.input}` : `${shown}, the run of the input ${opts.input}`;
+    return `${where}: lies inside ${what}, which is never written to; give a folder outside it`;
+  }
+  if (insideModelFolder(abs)) return `${where}: lies inside a gptlab run or checkpoint folder, which is never written to by another command; give a folder outside it`;
   const st = statOrNull(abs);
   if (st && !st.isDirectory()) return `${where}: exists and is not a folder`;
   if (!st) {

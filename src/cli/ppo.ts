@@ -6,6 +6,7 @@ import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
+import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { runPPOJob } from '../align/ppo-job.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
 
@@ -17,8 +18,8 @@ const OPTS: OptTable = {
   data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…} (default: built-in SFT-world questions)' },
   out: { type: 'string', default: 'runs/ppo', help: 'run folder' },
   steps: { type: 'int', default: D.steps, min: 1, help: 'PPO steps (each one rollout batch)' },
-  batchSize: { type: 'int', default: D.batchSize, min: 1, help: 'prompts per rollout' },
-  miniBatchSize: { type: 'int', default: D.miniBatchSize, min: 1, help: 'rows per update' },
+  batchSize: { type: 'int', default: D.batchSize, min: 1, max: MAX_ROLLOUTS, help: 'prompts per rollout' },
+  miniBatchSize: { type: 'int', default: D.miniBatchSize, min: 1, max: MAX_ROLLOUTS, help: 'rows per update' },
   epochs: { type: 'int', default: D.epochs, min: 1, help: 'PPO epochs per rollout' },
   maxNewTokens: { type: 'int', default: D.maxNewTokens, min: 1, help: 'completion length limit' },
   temperature: { type: 'number', default: D.temperature, above: 0, help: 'sampling temperature' },

@@ -4,7 +4,7 @@
 // --length-penalty and --early-stopping only to it (as Hugging Face's generate);
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { generateText } from '../generate/generate.js';
 import { beamSearch } from '../generate/beam.js';
@@ -92,6 +92,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const beams = o.numBeams as number;
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  refuseRewardModel(ck.model.type, o.checkpoint as string, 'sample');
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const out = process.stdout;
   const prompt = o.prompt as string;

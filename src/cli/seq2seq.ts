@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
-import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob } from '../train/seq2seq-job.node.js';
+import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_DEV_FRACTION, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob, type Seq2seqModelOptions } from '../train/seq2seq-job.node.js';
 import { beamDecode, greedyDecode, type Translation } from '../models/seq2seq-decode.js';
 import { heatmapSVG } from '../eval/heatmap-svg.js';
 import type { TrainConfig } from '../train/trainer.js';
@@ -16,11 +16,11 @@ const M = SEQ2SEQ_MODEL_DEFAULTS, T = SEQ2SEQ_TRAIN_DEFAULTS as TrainConfig;
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'pair file: TSV (source<TAB>target) or JSONL {"src","tgt"} (default: the built-in Chinese→English grammar)' },
   dev: { type: 'string', help: 'dev pair file (default: the last --dev-fraction of --data)' },
-  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of the pairs held out for dev loss and BLEU' },
+  devFraction: { type: 'number', default: SEQ2SEQ_DEV_FRACTION, min: 0, below: 1, help: 'share of the pairs held out for dev loss and BLEU (a resumed run keeps its own unless given)' },
   srcLevel: { type: 'string', default: 'auto', choices: ['auto', 'char', 'word'], help: 'source vocabulary: char, word, or auto (char for Chinese)' },
   tgtLevel: { type: 'string', default: 'auto', choices: ['auto', 'char', 'word'], help: 'target vocabulary: char, word, or auto' },
   out: { type: 'string', help: 'run folder (default runs/seq2seq)' },
-  resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
+  resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (its model and vocabularies stay; training flags given change its settings)' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   attention: { type: 'string', default: M.attention, choices: ['additive', 'dot'], help: 'additive (Bahdanau) or dot (Luong)' },
   cell: { type: 'string', default: M.cell, choices: ['gru', 'lstm'], help: 'recurrent cell of encoder and decoder' },
@@ -55,18 +55,25 @@ const USAGE = `${TRAIN_USAGE}\n       ${TRANSLATE_USAGE}`;
 
 const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'evalInterval', 'patience', 'seed'] as const;
 
-/** the job of `seq2seq train`; a resumed run keeps its training settings unless given now */
+/** the model's shape from the flags: each setting and the flag that sets it */
+function modelOptions(o: ParsedArgs): Partial<Seq2seqModelOptions> {
+  const all: [keyof Seq2seqModelOptions, string, unknown][] = [
+    ['attention', 'attention', o.attention], ['cell', 'cell', o.cell], ['bidirectional', 'unidirectional', !o.unidirectional], ['hidden', 'hidden', o.hidden],
+    ['embDim', 'embDim', o.embDim], ['attnDim', 'attnDim', o.attnDim], ['blockSize', 'maxLen', o.maxLen], ['seed', 'seed', o.seed],
+  ];
+  // a resumed run keeps its model: only the flags given now are passed on, and must describe it (seq2seq-job)
+  return Object.fromEntries(all.filter(([, flag]) => !o.resume || o._given.has(flag)).map(([k, , v]) => [k, v]));
+}
+
+/** the job of `seq2seq train`; a resumed run keeps its model, dev share and training settings unless given now */
 function trainJob(o: ParsedArgs): Seq2seqJob {
   const train: Record<string, unknown> = {};
-  for (const k of TRAIN_KEYS) if (!o.resume || o._given.has(k)) train[k] = o[k];
+  const kept = (k: string): boolean => !!o.resume && !o._given.has(k); // a resumed run keeps its own setting
+  for (const k of TRAIN_KEYS) if (!kept(k)) train[k] = o[k];
   return {
-    data: o.data as string | undefined, dev: o.dev as string | undefined, devFraction: o.devFraction as number,
-    srcLevel: o.srcLevel as Seq2seqJob['srcLevel'], tgtLevel: o.tgtLevel as Seq2seqJob['tgtLevel'],
-    out: (o.out as string | undefined) ?? 'runs/seq2seq', resume: !!o.resume, force: !!o.force,
-    model: {
-      attention: o.attention as 'additive' | 'dot', cell: o.cell as 'gru' | 'lstm', bidirectional: !o.unidirectional, hidden: o.hidden as number,
-      embDim: o.embDim as number, attnDim: o.attnDim as number, blockSize: o.maxLen as number, seed: o.seed as number,
-    },
+    data: o.data as string | undefined, dev: o.dev as string | undefined, devFraction: kept('devFraction') ? undefined : (o.devFraction as number),
+    srcLevel: (kept('srcLevel') ? 'auto' : o.srcLevel) as Seq2seqJob['srcLevel'], tgtLevel: (kept('tgtLevel') ? 'auto' : o.tgtLevel) as Seq2seqJob['tgtLevel'],
+    out: (o.out as string | undefined) ?? 'runs/seq2seq', resume: !!o.resume, force: !!o.force, model: modelOptions(o),
     train: train as Partial<TrainConfig>, bleuSample: o.bleuSample as number, quiet: !!o.quiet,
   };
 }

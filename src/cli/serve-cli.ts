@@ -1,7 +1,7 @@
 // gptlab serve: the OpenAI-compatible API and the web chat page over a checkpoint.
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
 import { startServer } from '../serve/server.js';
@@ -27,6 +27,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const apiKey = checkServeOptions(o);
   const backend = await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });
+  refuseRewardModel(ck.model.type, o.checkpoint as string, 'serve');
   for (const n of ck.notes) process.stderr.write(`note: ${n}\n`);
   const id = (o.model as string | undefined) ?? path.basename(path.resolve(o.checkpoint as string));
   const engine = new ChatEngine(ck.model, ck.tokenizer, id, { maxBatch: o.maxBatch as number });

@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
-import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, minLrProblem, TRAIN_KEYS } from './lora.js';
+import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, MAX_FINETUNE_BATCH, minLrProblem, TRAIN_KEYS, trainRange } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
 const D = SFT_DEFAULTS;
@@ -16,15 +16,15 @@ const OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.05, min: 0, below: 1, help: 'share of --data conversations held out for dev loss' },
   evalExamples: { type: 'int', default: 100, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
-  maxIters: { type: 'int', default: D.maxIters, min: 1, help: 'training steps' },
-  batchSize: { type: 'int', default: D.batchSize, min: 1, help: 'conversations per step' },
-  lr: { type: 'number', default: D.lr, above: 0, help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
-  minLr: { type: 'number', default: D.minLr, min: 0, help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
-  warmupIters: { type: 'int', default: D.warmupIters, min: 0, help: 'warmup steps' },
-  weightDecay: { type: 'number', default: D.weightDecay, min: 0, help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
-  gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip (0 = off)' },
-  evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev loss and checkpoint every N steps' },
-  patience: { type: 'int', default: D.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
+  maxIters: { type: 'int', default: D.maxIters, ...trainRange('maxIters'), help: 'training steps' },
+  batchSize: { type: 'int', default: D.batchSize, ...trainRange('batchSize'), max: MAX_FINETUNE_BATCH, help: 'conversations per step' },
+  lr: { type: 'number', default: D.lr, ...trainRange('lr'), help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
+  minLr: { type: 'number', default: D.minLr, ...trainRange('minLr'), help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
+  warmupIters: { type: 'int', default: D.warmupIters, ...trainRange('warmupIters'), help: 'warmup steps' },
+  weightDecay: { type: 'number', default: D.weightDecay, ...trainRange('weightDecay'), help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
+  gradClip: { type: 'number', default: D.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
+  evalInterval: { type: 'int', default: D.evalInterval, ...trainRange('evalInterval'), help: 'dev loss and checkpoint every N steps' },
+  patience: { type: 'int', default: D.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', default: D.seed, help: 'random seed' },
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,

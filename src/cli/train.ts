@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -46,12 +47,12 @@ export const TRAIN_OPTS: OptTable = {
   blockSize: { type: 'int', help: 'context length T (the training window; BPTT length for recurrent models)' },
   dropout: { type: 'number', help: 'dropout probability' },
   bias: { type: 'bool', help: 'biases in Linear layers and LayerNorms' },
-  batchSize: { type: 'int', default: D.batchSize, help: 'sequences per step B' },
-  maxIters: { type: 'int', default: D.maxIters, help: 'training steps' },
-  lr: { type: 'number', default: D.lr, help: 'peak learning rate' },
-  minLr: { type: 'number', default: D.minLr, help: 'learning rate at the end of the cosine decay' },
-  warmupIters: { type: 'int', default: D.warmupIters, help: 'linear warmup steps' },
-  lrDecayIters: { type: 'int', help: 'cosine decay length (default, or 0: max-iters)' },
+  batchSize: { type: 'int', default: D.batchSize, ...trainRange('batchSize'), help: 'sequences per step B' },
+  maxIters: { type: 'int', default: D.maxIters, ...trainRange('maxIters'), help: 'training steps' },
+  lr: { type: 'number', default: D.lr, ...trainRange('lr'), help: 'peak learning rate' },
+  minLr: { type: 'number', default: D.minLr, ...trainRange('minLr'), help: 'learning rate at the end of the cosine decay' },
+  warmupIters: { type: 'int', default: D.warmupIters, ...trainRange('warmupIters'), help: 'linear warmup steps' },
+  lrDecayIters: { type: 'int', ...trainRange('lrDecayIters'), help: 'cosine decay length (default, or 0: max-iters)' },
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
   momentum: { type: 'number', min: 0, help: 'sgd, rmsprop: momentum (default 0); muon: μ, below 1 (default 0.95)' },
   dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
@@ -65,19 +66,19 @@ export const TRAIN_OPTS: OptTable = {
   eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm, above 0 (default 1e-7)' },
   lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
   initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
-  weightDecay: { type: 'number', default: D.weightDecay, help: 'weight decay (Linear weights only): decoupled for adamw and muon; L2 for the others, whose default is 0' },
+  weightDecay: { type: 'number', default: D.weightDecay, ...trainRange('weightDecay'), help: 'weight decay (Linear weights only): decoupled for adamw and muon; L2 for the others, whose default is 0' },
   decayEmbeddings: { type: 'bool', help: "also decay the embeddings (nanoGPT's rule: every ≥2-D parameter)" },
-  beta1: { type: 'number', default: D.beta1, help: "adamw, adam, muon's AdamW part: β1" },
-  beta2: { type: 'number', default: D.beta2, help: "adamw, adam, muon's AdamW part: β2" },
-  gradClip: { type: 'number', default: D.gradClip, help: 'clip the global gradient norm (0 = off)' },
-  evalInterval: { type: 'int', default: D.evalInterval, help: 'evaluate (and checkpoint) every N steps' },
-  evalIters: { type: 'int', default: D.evalIters, help: 'batches per loss estimate' },
-  patience: { type: 'int', default: D.patience, help: 'early stopping: evaluations without a better dev loss (0 = off)' },
+  beta1: { type: 'number', default: D.beta1, ...trainRange('beta1'), help: "adamw, adam, muon's AdamW part: β1" },
+  beta2: { type: 'number', default: D.beta2, ...trainRange('beta2'), help: "adamw, adam, muon's AdamW part: β2" },
+  gradClip: { type: 'number', default: D.gradClip, ...trainRange('gradClip'), help: 'clip the global gradient norm (0 = off)' },
+  evalInterval: { type: 'int', default: D.evalInterval, ...trainRange('evalInterval'), help: 'evaluate (and checkpoint) every N steps' },
+  evalIters: { type: 'int', default: D.evalIters, ...trainRange('evalIters'), help: 'batches per loss estimate' },
+  patience: { type: 'int', default: D.patience, ...trainRange('patience'), help: 'early stopping: evaluations without a better dev loss (0 = off)' },
   split: { type: 'string', default: '90/5/5', help: 'train/dev/test split by position, in percent' },
-  sampleAt: { type: 'ints', default: D.sampleAt, help: 'steps at which to print a sample' },
-  sampleTokens: { type: 'int', default: D.sampleTokens, help: 'tokens per sample' },
+  sampleAt: { type: 'ints', default: D.sampleAt, ...trainRange('sampleAt'), help: 'steps at which to print a sample' },
+  sampleTokens: { type: 'int', default: D.sampleTokens, ...trainRange('sampleTokens'), help: 'tokens per sample' },
   prompt: { type: 'string', default: D.samplePrompt, help: 'prompt of the samples' },
-  temperature: { type: 'number', default: D.sampleTemperature, help: 'temperature of the samples' },
+  temperature: { type: 'number', default: D.sampleTemperature, ...trainRange('sampleTemperature'), help: 'temperature of the samples' },
   seed: { type: 'int', default: D.seed, help: 'random seed (weights, batches, dropout)' },
   ...BACKEND_OPTS,
 };

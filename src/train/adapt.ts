@@ -8,7 +8,7 @@ import type { LanguageModel } from '../models/model.js';
 import { createModel, modelType } from '../models/registry.js';
 import { Module } from '../nn/module.js';
 import { Embedding, Linear } from '../nn/layers.js';
-import { applyLora, loraLayers, mergeLora, namedModules, unmergeLora } from '../nn/lora.js';
+import { applyLora, loraLayers, matchesTarget, mergeLora, namedModules, unmergeLora } from '../nn/lora.js';
 import { applyTrainableTokens, trainableTokenLayers, TRAINABLE_TOKENS_NAME } from '../nn/trainable-tokens.js';
 import { countParameters, freezeParameters } from '../nn/freeze.js';
 import { Rng } from '../tensor/rng.js';
@@ -65,6 +65,7 @@ export function adaptModel(lm: LanguageModel, o: AdaptOptions, keep: string[] = 
   if (o.lora) {
     const targets = resolveTargets(tree, o.lora.targets);
     const linears = `this model's Linear modules: ${resolveTargets(tree, [ALL_LINEAR]).join(', ')}`;
+    checkLoraRank(tree, targets, o.lora.r);
     const paths = flagged('--lora-targets', () => applyLora(tree, { r: o.lora!.r, loraAlpha: o.lora!.alpha, loraDropout: o.lora!.dropout, targets, rng: new Rng(4321) }), linears);
     parts.push(`LoRA r=${o.lora.r} α=${o.lora.alpha} on ${paths.length} layers (${targets.join(', ')})`);
     const ids = o.lora.trainableTokens ?? [];
@@ -79,6 +80,33 @@ export function adaptModel(lm: LanguageModel, o: AdaptOptions, keep: string[] = 
   const c = countParameters(tree);
   if (c.trainable === 0) throw new Error(`--freeze ${o.freeze?.join(',') ?? ''}: leaves no trainable parameter; freeze fewer (${some})`);
   return `${parts.join('; ')}: trainable params: ${c.trainable.toLocaleString('en')} || all params: ${c.total.toLocaleString('en')} || trainable%: ${c.percent.toFixed(2)}${keep.length ? ` (plus ${keep.join(', ')})` : ''}`;
+}
+
+/**
+ * Checks LoRA options against a model before any work (adaptModel applies them later): a rank above what the
+ * adapted layers allow is refused here, in one line naming --lora-r, rather than after data loading or a cold start.
+ */
+export function checkAdaptOptions(lm: LanguageModel, o: AdaptOptions | undefined): void {
+  const model = adaptable(lm);
+  if (!o?.lora || !(model instanceof Module)) return;
+  const tree = model as LanguageModel & Module;
+  checkLoraRank(tree, resolveTargets(tree, o.lora.targets), o.lora.r);
+}
+
+/**
+ * Throws `--lora-r R: at most N for this model, …` when the rank is above min(in, out) of an adapted Linear layer:
+ * the update B·A cannot have a higher rank than that, so a larger r only adds parameters (and a huge one
+ * exhausts memory).
+ */
+function checkLoraRank(tree: LanguageModel & Module, targets: string[], r: number): void {
+  let small: { path: string; out: number; in: number } | null = null;
+  for (const [p, m] of namedModules(tree)) {
+    if (!(m instanceof Linear) || !matchesTarget(p, targets)) continue;
+    const [out, inF] = m.weight.shape;
+    if (!small || Math.min(out, inF) < Math.min(small.out, small.in)) small = { path: p, out, in: inF };
+  }
+  const limit = small ? Math.min(small.out, small.in) : Infinity;
+  if (r > limit) throw new Error(`--lora-r ${r}: at most ${limit} for this model, the smaller side of ${small!.path} (${small!.out}×${small!.in}); a larger rank adds parameters, not expressiveness`);
 }
 
 /** runs `f`, naming `flag` instead of the library function in its one-line error (`applyLora: targets …` → `--lora-targets: targets …`), plus `hint` */

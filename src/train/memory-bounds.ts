@@ -11,17 +11,18 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
  * nLayer, nHead where the model has them) at `batchSize` sequences per step would need more than `limit` bytes
  * for the batch's logits (B×T×vocab float32), one layer's attention weights (B×heads×T×T float32) or the
  * parameters with their gradients and two Adam moments (≈ 4 × (12·layers·width² + (vocab + T)·width) float32).
+ * `batchFlags` names what lowers the batch's share (fine-tuning fixes the block size: '--batch-size').
  */
-export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: number, limit = MAX_RUN_BYTES): void {
+export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: number, limit = MAX_RUN_BYTES, batchFlags = '--batch-size/--block-size'): void {
   const n = (k: string): number => (typeof cfg[k] === 'number' ? (cfg[k] as number) : 0);
   const B = batchSize, T = n('blockSize'), V = n('vocabSize'), E = n('nEmbd'), L = n('nLayer'), H = n('nHead');
   const fail = (what: string, bytes: number, flags: string): never => {
     throw new Error(`out of memory: ${what} would need ${gib(bytes)} (more than ${gib(limit)}); lower ${flags}`);
   };
   const logits = B * T * V * 4;
-  if (logits > limit) fail(`the logits of a batch (${B}×${T}×${V} float32)`, logits, '--batch-size/--block-size');
+  if (logits > limit) fail(`the logits of a batch (${B}×${T}×${V} float32)`, logits, batchFlags);
   const attention = B * Math.max(H, 1) * T * T * 4;
-  if (H > 0 && attention > limit) fail(`the attention weights of a batch (${B}×${H}×${T}×${T} float32)`, attention, '--batch-size/--block-size');
+  if (H > 0 && attention > limit) fail(`the attention weights of a batch (${B}×${H}×${T}×${T} float32)`, attention, batchFlags);
   const params = 16 * (12 * L * E * E + (V + T) * E);
   if (params > limit) fail(`the parameters with their gradients and Adam moments`, params, '--n-embd/--n-layer/--block-size');
 }

@@ -20,7 +20,7 @@ import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { evalLine, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { evalLine, RunFolder, runTrainer, type RunResult, resumeDataNote } from './run-folder.node.js';
 
 /** the trainer's config plus the optimizer: its name ('adamw' when absent) and options (src/optim/registry.ts) */
 export type JobTrainConfig = Partial<TrainConfig> & { optimizer?: string; optimizerOptions?: Record<string, number | boolean | string> };
@@ -98,7 +98,8 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
-    const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
+    const dataNote = resumeDataNote(ck.config.meta?.source, job.source);
+    const notes = [...resumeChangeNotes(ck.config.train ?? {}, job.train), ...(dataNote ? [dataNote] : [])];
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
     checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);

@@ -13,7 +13,7 @@ import { lossCurveSVG } from '../eval/plot.js';
 import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
-import { recoverCheckpoints, saveCheckpoint } from './checkpoint.node.js';
+import { recoverCheckpoints, resolveCheckpointDir, saveCheckpoint } from './checkpoint.node.js';
 import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type TrainOutcome } from './trainer.js';
 
 export class RunFolder {
@@ -122,11 +122,6 @@ export interface RunResult {
   out: string;
 }
 
-/** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
-/**
- * Throws when `dir` is a model folder of another run (it holds config.json, e.g. RUN/checkpoint or RUN/best):
- * a run nested there would be deleted by the parent run's next checkpoint swap.
- */
 /** `inner` is `outer` or lies inside it (resolved paths) */
 export const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
 
@@ -145,6 +140,55 @@ export function checkRunKind(dir: string, modelType: string, meta: Record<string
   if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
 }
 
+/**
+ * Throws when `dir` is a model folder of another run (it holds config.json, e.g. RUN/checkpoint or RUN/best):
+ * a run nested there would be deleted by the parent run's next checkpoint swap.
+ */
+/** whether two checkpoint paths name the same checkpoint (a run folder and its best/ do); true when either cannot be read */
+export function sameCheckpoint(a: string, b: string): boolean {
+  try {
+    return path.resolve(resolveCheckpointDir(a)) === path.resolve(resolveCheckpointDir(b));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Refuses, on `command --resume`, an input model flag (`flag`: --base, --teacher) naming another checkpoint than
+ * the one the run started from (`recorded`, from its meta): the run's reference, teacher or starting point is
+ * that one. Repeating it (or its run folder) is fine.
+ */
+export function checkSameInput(command: string, flag: string, given: string | undefined, recorded: unknown): void {
+  if (given === undefined || typeof recorded !== 'string' || sameCheckpoint(given, recorded)) return;
+  throw new Error(`${command} --resume: the run started from ${flag} ${recorded}; ${flag} ${given} cannot change it (leave ${flag} out, or start a new run)`);
+}
+
+/**
+ * The note for a resumed run given another data file than it trained on (`recorded`: its meta's path, or
+ * 'built-in'): training goes on with the new data, and the held-out split changes with it, so dev losses (and
+ * best/, chosen by them) no longer compare with the earlier ones. Null when the data is the same or not given.
+ */
+export function resumeDataNote(recorded: unknown, given: string | undefined): string | null {
+  if (given === undefined) return null;
+  const was = typeof recorded === 'string' ? recorded : 'built-in';
+  if (was === given || (was !== 'built-in' && path.resolve(was) === path.resolve(given))) return null;
+  return `note: resuming with --data ${was} → ${given} (given now): training continues on it, and the held-out split changes with it, so dev scores from here on (and best/) do not compare with earlier ones`;
+}
+
+/**
+ * Runs `encode` (which tokenizes data file `file`; undefined: built-in data) so that its error names the command
+ * and the file, e.g. `sft: --data chat.jsonl: character "✓" (U+2713) is not in the vocabulary …`; `given`:
+ * whether --data named the file now (else it is the resumed run's own).
+ */
+export function namingData<T>(command: string, file: string | undefined, given: boolean, encode: () => T): T {
+  try {
+    return encode();
+  } catch (e) {
+    if (file === undefined) throw e;
+    throw new Error(`${command}: ${given ? `--data ${file}` : `${file} (the run's --data)`}: ${(e as Error).message}`);
+  }
+}
+
 function refuseInsideRun(dir: string): void {
   const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));
   if (fs.existsSync(path.join(dir, 'config.json')) || (parentHoldsRun && /^(checkpoint|best)\b/.test(path.basename(path.resolve(dir))))) {
@@ -152,6 +196,7 @@ function refuseInsideRun(dir: string): void {
   }
 }
 
+/** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
 class StopSignal {
   requested = false;
   /** 128 + the signal's number, as shells report it: 130 for SIGINT, 143 for SIGTERM */

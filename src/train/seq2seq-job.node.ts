@@ -14,10 +14,10 @@ import { Seq2seqVocab, type VocabLevel } from '../models/seq2seq-vocab.js';
 import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
 import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { readJSONFile } from './checkpoint.node.js';
-import { RunFolder, evalLine } from './run-folder.node.js';
+import { RunFolder, evalLine, resumeDataNote } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
 
@@ -30,6 +30,9 @@ export const SEQ2SEQ_MODEL_DEFAULTS: Seq2seqModelOptions = {
   blockSize: 24, embDim: 32, hidden: 64, cell: 'gru', bidirectional: true, attention: 'additive', attnDim: 32, seed: 1337,
 };
 
+/** the share of a --data file held out for dev loss and BLEU unless --dev-fraction says otherwise */
+export const SEQ2SEQ_DEV_FRACTION = 0.1;
+
 /** training defaults (src/train/trainer.ts TRAIN_DEFAULTS otherwise) */
 export const SEQ2SEQ_TRAIN_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 600, batchSize: 32, lr: 3e-3, minLr: 3e-4, warmupIters: 20, weightDecay: 0, gradClip: 1, evalInterval: 100, sampleAt: [],
@@ -40,14 +43,17 @@ export interface Seq2seqJob {
   data?: string;
   /** dev pair file; default a devFraction share of --data (or the built-in dev part) */
   dev?: string;
-  devFraction: number;
+  /** share of --data held out (a resumed run keeps its own unless given) */
+  devFraction?: number;
   /** 'auto' (char for Chinese-looking text, else word) or a level, per side */
   srcLevel: VocabLevel | 'auto';
   tgtLevel: VocabLevel | 'auto';
   out: string;
   resume: boolean;
   force?: boolean;
+  /** the model's shape; when resuming only the flags given now, which must describe the run's model */
   model: Partial<Seq2seqModelOptions>;
+  /** when resuming: only the settings given now (the run's others are kept, changes noted) */
   train: Partial<TrainConfig>;
   /** dev pairs translated for BLEU at each evaluation */
   bleuSample: number;
@@ -125,7 +131,7 @@ interface Splits { train: ParallelPair[]; dev: ParallelPair[]; trainName: string
 
 function loadPairs(job: Seq2seqJob, log: (l: string) => void): Splits {
   if (!job.data) {
-    const b = builtinParallelCorpus(job.devFraction);
+    const b = builtinParallelCorpus(job.devFraction ?? SEQ2SEQ_DEV_FRACTION);
     log(`data: built-in Chinese→English phrase grammar: ${b.train.length} train, ${b.dev.length} dev pairs`);
     return { ...b, trainName: 'built-in', devName: 'built-in' };
   }
@@ -133,21 +139,54 @@ function loadPairs(job: Seq2seqJob, log: (l: string) => void): Splits {
   let devName = job.data;
   if (job.dev) (dev = parseParallelPairs(readTextFile(job.dev, 'dev pair file'), job.dev)), (devName = job.dev);
   else {
-    const nDev = Math.floor(train.length * job.devFraction);
+    const nDev = Math.floor(train.length * (job.devFraction ?? SEQ2SEQ_DEV_FRACTION));
     (dev = train.slice(train.length - nDev)), (train = train.slice(0, train.length - nDev));
   }
   log(`data: ${job.data}: ${train.length} train, ${dev.length} dev pairs`);
   return { train, dev, trainName: job.data, devName };
 }
 
-/** the model, vocabularies and trainer of a fresh run, or of the run being resumed */
-function startRun(job: Seq2seqJob, folder: RunFolder, d: Splits, log: (l: string) => void): { model: Seq2seq; src: Seq2seqVocab; tgt: Seq2seqVocab; trainer: Trainer; objective: Seq2seqObjective } {
-  let model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab, ck: Seq2seqCheckpoint | null = null;
-  if (job.resume) {
-    ck = loadSeq2seq(folder.dir, true);
-    ({ model, src, tgt } = ck);
-    log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
-  } else {
+/** a flag as typed for a model setting and value: --hidden 64, --max-len 24, --unidirectional */
+function shapeFlag(k: keyof Seq2seqModelOptions, v: unknown): string {
+  if (k === 'bidirectional') return v ? 'a bidirectional encoder (no --unidirectional)' : '--unidirectional';
+  return `--${k === 'blockSize' ? 'max-len' : kebab(k)} ${String(v)}`;
+}
+
+/**
+ * A resumed run keeps its model and vocabularies: the shape flags and vocabulary levels given now must describe
+ * them, else one line naming the flag and both values. Repeating the run's own is fine.
+ */
+function checkResumedShape(job: Seq2seqJob, ck: Seq2seqCheckpoint): void {
+  const saved = ck.model.config as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(job.model) as [keyof Seq2seqModelOptions, unknown][]) {
+    if (k === 'seed' || v === saved[k]) continue;
+    throw new Error(`seq2seq train --resume: the run has ${shapeFlag(k, saved[k])}; ${shapeFlag(k, v)} cannot change it (train a new run into another --out)`);
+  }
+  for (const [side, level, vocab] of [['src', job.srcLevel, ck.src], ['tgt', job.tgtLevel, ck.tgt]] as const) {
+    if (level !== 'auto' && level !== vocab.level) throw new Error(`seq2seq train --resume: the run's ${side === 'src' ? 'source' : 'target'} vocabulary is by ${vocab.level}; --${side}-level ${level} cannot change it (train a new run into another --out)`);
+  }
+}
+
+/**
+ * The run to resume: its checkpoint, checked against the flags given now, with its data, dev share and training
+ * settings kept unless given (each change noted). Returns the checkpoint and the job as the run continues it.
+ */
+function resumeRun(job: Seq2seqJob, folder: RunFolder, log: (l: string) => void): { ck: Seq2seqCheckpoint; job: Seq2seqJob } {
+  const ck = loadSeq2seq(folder.dir, true);
+  checkResumedShape(job, ck);
+  const meta = ck.meta, devFraction = typeof meta.devFraction === 'number' ? meta.devFraction : SEQ2SEQ_DEV_FRACTION;
+  const notes = resumeChangeNotes({ ...SEQ2SEQ_TRAIN_DEFAULTS, ...ck.train, devFraction }, { ...job.train, devFraction: job.devFraction });
+  log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
+  for (const note of [...notes, resumeDataNote(meta.data, job.data)]) if (note) log(note);
+  const recorded = !job.data && typeof meta.data === 'string' && meta.data !== 'built-in' ? { data: meta.data, dev: typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined } : {};
+  return { ck, job: { ...job, ...recorded, devFraction: job.devFraction ?? devFraction } };
+}
+
+/** the model, vocabularies and trainer of a fresh run, or of the run being resumed (`ck`) */
+function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log: (l: string) => void): { model: Seq2seq; src: Seq2seqVocab; tgt: Seq2seqVocab; trainer: Trainer; objective: Seq2seqObjective } {
+  let model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab;
+  if (ck) ({ model, src, tgt } = ck);
+  else {
     const lvl = (l: VocabLevel | 'auto', texts: string[]): VocabLevel => (l === 'auto' ? guessLevel(texts) : l);
     src = Seq2seqVocab.build(d.train.map((p) => p.src), lvl(job.srcLevel, d.train.map((p) => p.src)));
     tgt = Seq2seqVocab.build(d.train.map((p) => p.tgt), lvl(job.tgtLevel, d.train.map((p) => p.tgt)));
@@ -176,13 +215,11 @@ export interface Seq2seqJobResult {
 /** Trains (see Seq2seqJob) into the run folder, saving checkpoint/ and best/ at each evaluation. */
 export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Seq2seqJobResult> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
-  if (job.resume && !job.data) {
-    const meta = loadSeq2seq(job.out, true).meta;
-    if (typeof meta.data === 'string' && meta.data !== 'built-in') job = { ...job, data: meta.data, dev: typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined };
-  }
+  const resumed = job.resume ? resumeRun(job, folder, log) : null;
+  if (resumed) job = resumed.job;
   const d = loadPairs(job, log);
-  const { model, src, tgt, trainer } = startRun(job, folder, d, log);
-  const meta = { kind: 'seq2seq', data: d.trainName, dev: d.devName };
+  const { model, src, tgt, trainer } = startRun(job, resumed?.ck ?? null, d, log);
+  const meta = { kind: 'seq2seq', data: d.trainName, dev: d.devName, devFraction: job.devFraction ?? SEQ2SEQ_DEV_FRACTION };
   const bar = job.quiet ? null : new ProgressBar({ label: 'seq2seq' });
   const say = (l: string): void => (bar ? bar.log(l) : log(l));
   let stop = false, bleu = NaN, lastDev = NaN;

@@ -14,11 +14,12 @@ import { heldOutAccuracy } from '../eval/chat-accuracy.js';
 import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
-import { checkRunKind, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
-import { adaptModel, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
+import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadModelFile } from './model-file.node.js';
 import { freezeParameters } from '../nn/freeze.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
@@ -107,27 +108,42 @@ export function sftDefaults(adapt: AdaptOptions | undefined): Partial<TrainConfi
   return adapt?.lora ? { ...SFT_DEFAULTS, ...SFT_LORA_DEFAULTS } : SFT_DEFAULTS;
 }
 
+/**
+ * The run in `folder` to resume: its model, state, adapter settings and data. Another --base is refused; its
+ * training settings and held-out split are kept unless given now, and each change (and other --data) is noted.
+ */
+function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): Start {
+  const ck = loadAnyCheckpoint(folder.checkpointDir, true);
+  if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+  const meta = ck.config.meta ?? {};
+  checkRunKind(folder.dir, ck.model.type, meta, 'sft');
+  checkSameInput('sft', '--base', job.base, meta.base);
+  const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
+  if (freeze?.length) freezeParameters(ck.model, freeze);
+  const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
+  const notes = resumeNotes(job, meta, { ...sftDefaults(adapt), ...(ck.config.train ?? {}) });
+  job.train = { ...(ck.config.train ?? {}), ...job.train };
+  validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
+  if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
+  if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
+  log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
+  for (const note of notes) log(note);
+  const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
+  return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
+}
+
+/** the notes of a resumed run: settings (training, held-out split) given now that differ from the run's, and another --data */
+function resumeNotes(job: SftJob, meta: Record<string, unknown>, savedTrain: Partial<TrainConfig>): string[] {
+  // the held-out split is the run's own unless given now
+  const split = { evalExamples: meta.evalExamples ?? job.evalExamples, devFraction: meta.devFraction ?? job.devFraction };
+  const givenSplit = { evalExamples: job.evalExamplesGiven ? job.evalExamples : undefined, devFraction: job.devFractionGiven ? job.devFraction : undefined };
+  const dataNote = resumeDataNote(meta.data, job.data);
+  return [...resumeChangeNotes({ ...savedTrain, ...split }, { ...job.train, ...givenSplit }), ...(dataNote ? [dataNote] : [])];
+}
+
 /** the model to fine-tune: the run's own checkpoint when resuming, else the base with the chat vocabulary */
 function startingPoint(job: SftJob, folder: RunFolder, log: (l: string) => void): Start {
-  if (job.resume) {
-    const ck = loadAnyCheckpoint(folder.checkpointDir, true);
-    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
-    const meta = ck.config.meta ?? {};
-    checkRunKind(folder.dir, ck.model.type, meta, 'sft');
-    const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
-    if (freeze?.length) freezeParameters(ck.model, freeze);
-    const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
-    const notes = resumeChangeNotes({ ...sftDefaults(adapt), ...(ck.config.train ?? {}) }, job.train);
-    job.train = { ...(ck.config.train ?? {}), ...job.train };
-    validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
-    // the held-out split is the run's own: a resumed run keeps the dev set it was evaluated on
-    if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
-    if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
-    log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
-    for (const note of notes) log(note);
-    const data = job.data ?? (typeof ck.config.meta?.data === 'string' && ck.config.meta.data !== 'built-in' ? ck.config.meta.data : undefined);
-    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
-  }
+  if (job.resume) return resumeStart(job, folder, log);
   if (!job.base) throw new Error('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
   const base = loadSftBase(job.base);
   return { model: base.model, tokenizer: base.tokenizer, data: job.data };
@@ -161,12 +177,14 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   const start = startingPoint(job, folder, log);
+  if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
+  checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const data = loadChatData(start.data, job, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
   const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
   if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
   const T = model.config.blockSize;
-  const tr = encodeChats(data.train, tokenizer, T), dv = encodeChats(data.dev, tokenizer, T);
+  const [tr, dv] = namingData('sft', start.data, job.data !== undefined, () => [encodeChats(data.train, tokenizer, T), encodeChats(data.dev, tokenizer, T)]);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} conversations are longer than the context (${T} tokens) and were left out`);
   const before = data.heldOut.length && !start.state ? (await heldOutAccuracy(model, tokenizer, data.heldOut)).accuracy : undefined;
   if (before !== undefined) log(`held-out accuracy before SFT: ${(100 * before).toFixed(1)}% (${data.heldOut.length} questions)`);
@@ -174,7 +192,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...sftDefaults(adapt), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   const meta = {
-    base: job.base ?? start.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
+    base: start.base ?? job.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
     ...(adapt?.lora ? { lora: adapt.lora } : {}), ...(adapt?.freeze?.length ? { freeze: adapt.freeze } : {}),
   };
   const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });

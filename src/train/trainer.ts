@@ -14,6 +14,7 @@ import { noGrad, type Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { generateText, tick } from '../generate/generate.js';
 import { optimizationStep } from './step.js';
+import { UsageError } from '../usage-error.js';
 import type { Evaluation, Objective } from './objective.js';
 
 export interface TrainConfig {
@@ -79,8 +80,9 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /**
- * Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range. Partial
- * configs are checked over TRAIN_DEFAULTS, so a job can check the user's settings before any work starts.
+ * Throws `train config: minLr (--min-lr) must be …, got …` for the first setting outside its range, as a
+ * UsageError (the CLI exits 2, as for any flag error). Partial configs are checked over TRAIN_DEFAULTS, so a
+ * job can check the user's settings before any work starts.
  */
 export function validateTrainConfig(partial: Partial<TrainConfig>): void {
   const c: TrainConfig = { ...TRAIN_DEFAULTS, ...partial };
@@ -90,10 +92,10 @@ export function validateTrainConfig(partial: Partial<TrainConfig>): void {
       const ok = typeof v === 'number' && Number.isFinite(v) && (!r.integer || Number.isInteger(v)) &&
         (r.min === undefined || v >= r.min) && (r.above === undefined || v > r.above) &&
         (r.max === undefined || v <= r.max) && (r.below === undefined || v < r.below);
-      if (!ok) throw new Error(`train config: ${k} (--${kebab(k)}) must be ${describeRange(r)}, got ${JSON.stringify(c[k])}`);
+      if (!ok) throw new UsageError(`train config: ${k} (--${kebab(k)}) must be ${describeRange(r)}, got ${JSON.stringify(c[k])}`);
     }
   }
-  if (typeof c.samplePrompt !== 'string') throw new Error(`train config: samplePrompt (--prompt) must be text, got ${JSON.stringify(c.samplePrompt)}`);
+  if (typeof c.samplePrompt !== 'string') throw new UsageError(`train config: samplePrompt (--prompt) must be text, got ${JSON.stringify(c.samplePrompt)}`);
 }
 
 /**

@@ -1,0 +1,156 @@
+// From a third new-user trial, the CLI end to end on a tiny chat checkpoint: a resumed run keeps what it was
+// started with (distill's τ, α, student and teacher; seq2seq's model; sft's base) and notes what changes (training
+// settings, another --data); sizes are checked up front (--batch-size, --lora-r, rollouts per step); grpo and ppo
+// without held-out prompts skip the held-out evaluation; lora merge --out inside its run, and eval or sample on a
+// reward model, are refused; flag errors found by the library exit 2 like the option table's. One line each.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GPT } from '../src/models/gpt.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
+import { checkpointFiles } from '../src/train/checkpoint.js';
+import { saveCheckpoint } from '../src/train/checkpoint.node.js';
+import { validateTrainConfig } from '../src/train/trainer.js';
+import { UsageError } from '../src/cli/args.js';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-resume-guards-'));
+/** runs gptlab in `tmp`; compute commands (all but lora merge) on one thread */
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const threads = args[0] === 'lora' ? [] : ['--threads', '1'];
+  const r = spawnSync(process.execPath, [main, ...args, ...threads], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
+const refused = (r: { code: number; err: string }, code: number, re: RegExp): void => {
+  assert.equal(r.code, code, r.err);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  assert.match(r.err.trim(), re);
+};
+const meta = (dir: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(tmp, dir, 'checkpoint', 'config.json'), 'utf8')).meta;
+
+const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!+-*/=\n'.split('');
+for (const [name, seed] of [['chat', 1], ['other', 2]] as const) {
+  const base = new GPT({ vocabSize: chars.length, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, seed);
+  const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(chars), '');
+  saveCheckpoint(path.join(tmp, name), checkpointFiles(model, tokenizer));
+}
+const write = (name: string, lines: unknown[]): string => {
+  fs.writeFileSync(path.join(tmp, name), lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return name;
+};
+const text = write('text.txt', ['the cat sat on the mat. '.repeat(40)]);
+const odd = write('odd.txt', ['the cat ✓ sat on the mat. '.repeat(40)]);
+const chat = (q: string, a: string): unknown => ({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
+const chats = write('chats.jsonl', Array.from({ length: 8 }, (_, i) => chat(`q${i}`, `a${i}`)));
+const chats2 = write('chats2.jsonl', Array.from({ length: 8 }, (_, i) => chat(`w${i}`, `b${i}`)));
+const oddChats = write('odd-chats.jsonl', [chat('q ✓', 'a'), chat('q', 'a')]);
+const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => ({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })));
+const twoPrompts = write('two.jsonl', [{ prompt: 'What is 2 + 2?', answer: '4' }, { prompt: 'What is 5 + 3?', answer: '8' }]);
+const quick = ['--eval-interval', '2', '--batch-size', '2', '--seed', '1'];
+
+test('distill --resume keeps τ, α and the student unless given, notes changes, refuses another student or teacher', () => {
+  const args = ['--out', 'd', '--data', text, ...quick];
+  assert.equal(run('distill', '--teacher', 'chat', '--student-block-size', '16', '--max-iters', '2', '--alpha', '0.3', '--temperature', '3', ...args).code, 0);
+  const r = run('distill', '--resume', '--max-iters', '3', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /resuming .*d\/checkpoint at step 2/);
+  assert.doesNotMatch(r.out, /note: resuming with .*--(alpha|temperature)/);
+  assert.equal(meta('d').alpha, 0.3);
+  assert.equal(meta('d').temperature, 3);
+  const c = run('distill', '--resume', '--max-iters', '4', '--alpha', '0.7', ...args);
+  assert.match(c.out, /note: resuming with --max-iters 3 → 4, --alpha 0\.3 → 0\.7 \(given now\)/);
+  assert.equal(meta('d').alpha, 0.7);
+  assert.equal(meta('d').temperature, 3);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'demo', ...args), 1, /distill --resume: the run's student has [a-z-]+ \d+; --student-preset demo \([a-z-]+ \d+\) cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-block-size', '32', ...args), 1, /the run's student has block-size 16; --student-block-size 32 cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--teacher', 'other', ...args), 1, /distill --resume: the run started from --teacher chat; --teacher other cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--out', 'd', '--data', odd), 1, /^gptlab: error: distill: --data odd\.txt: character "✓" \(U\+2713\) is not in the vocabulary/);
+  refused(run('distill', '--teacher', 'chat', '--student-preset', 'huge', '--out', 'd2'), 2, /distill: --student-preset must be one of .* for --student-arch gpt, got "huge"/);
+  assert.equal(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'tiny', '--student-block-size', '16', ...args).code, 0, 'repeating the run\'s own student is fine');
+});
+
+test('seq2seq train --resume refuses another model shape and notes changed training settings', () => {
+  const args = ['--out', 's', '--eval-interval', '2', '--bleu-sample', '2', '--quiet'];
+  const first = run('seq2seq', 'train', '--max-iters', '2', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8', ...args);
+  assert.equal(first.code, 0, first.err);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '16', ...args), 1, /seq2seq train --resume: the run has --hidden 8; --hidden 16 cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--cell', 'lstm', ...args), 1, /the run has --cell gru; --cell lstm cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--attention', 'dot', ...args), 1, /the run has --attention additive; --attention dot cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--unidirectional', ...args), 1, /the run has a bidirectional encoder .*; --unidirectional cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--tgt-level', 'char', ...args), 1, /the run's target vocabulary is by word; --tgt-level char cannot change it/);
+  const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '8', '--lr', '0.01', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --max-iters 2 → 3, --lr 0\.003 → 0\.01 \(given now\)/);
+});
+
+test('sft --resume refuses another --base, notes another --data, and names a --data the vocabulary cannot encode', () => {
+  const args = ['--out', 'sft', ...quick];
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--max-iters', '2', ...args).code, 0);
+  refused(run('sft', '--resume', '--base', 'other', '--max-iters', '3', ...args), 1, /sft --resume: the run started from --base chat; --base other cannot change it \(leave --base out, or start a new run\)/);
+  const same = run('sft', '--resume', '--base', 'chat', '--max-iters', '3', ...args);
+  assert.equal(same.code, 0, same.err);
+  assert.doesNotMatch(same.out, /--data/);
+  const r = run('sft', '--resume', '--data', chats2, '--dev-fraction', '0.25', '--max-iters', '4', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --max-iters 3 → 4, --dev-fraction 0\.05 → 0\.25 \(given now\)/);
+  assert.match(r.out, /note: resuming with --data chats\.jsonl → chats2\.jsonl \(given now\): .*held-out split changes/);
+  assert.equal(meta('sft').data, chats2);
+  refused(run('sft', '--resume', '--data', oddChats, '--max-iters', '5', ...args), 1, /^gptlab: error: sft: --data odd-chats\.jsonl: character "✓"/);
+});
+
+test('sizes are checked up front: --batch-size, --lora-r, rollouts per step', () => {
+  refused(run('sft', '--base', 'chat', '--batch-size', '100000', '--out', 'big'), 2, /^gptlab: sft: --batch-size must be in \[1, 1024\], got 100000$/);
+  refused(run('dpo', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /dpo: --batch-size must be in \[1, 1024\]/);
+  refused(run('rm', 'train', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /rm train: --batch-size must be in \[1, 1024\]/);
+  refused(run('ppo', '--policy', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /ppo: --batch-size must be in \[1, 1024\]/);
+  refused(run('grpo', '--policy', 'chat', '--group-size', '64', '--prompts-per-step', '64', '--out', 'big'), 2, /grpo: --prompts-per-step 64 × --group-size 64 = 4096 completions per step, more than 1024; lower one of them/);
+  refused(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '100000', '--out', 'big'), 1, /--lora-r 100000: at most 16 for this model, the smaller side of transformer\.h\.0\.\w+\.\w+ \(\d+×\d+\)/);
+  refused(run('dpo', '--base', 'chat', '--data', pairs, '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16 for this model/);
+  refused(run('grpo', '--policy', 'chat', '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'big')), 'nothing written');
+});
+
+test('grpo and ppo without held-out prompts skip the held-out evaluation and report no accuracy', () => {
+  const common = ['--data', twoPrompts, '--steps', '2', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  const g = run('grpo', '--policy', 'chat', '--out', 'g', '--group-size', '2', '--prompts-per-step', '1', ...common);
+  assert.equal(g.code, 0, g.err);
+  assert.match(g.out, /note: no held-out prompts .*: held-out evaluation is skipped, and best\/ is the latest policy/);
+  assert.doesNotMatch(g.out, /held-out exact match|exact match \d|\(best\)/);
+  assert.ok(fs.existsSync(path.join(tmp, 'g', 'best', 'config.json')));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'g', 'best', 'config.json'), 'utf8')).meta.step, 2, 'best/ is the latest policy');
+  assert.doesNotMatch(fs.readFileSync(path.join(tmp, 'g', 'log.jsonl'), 'utf8'), /"eval"/);
+  const p = run('ppo', '--policy', 'chat', '--out', 'p', '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', ...common);
+  assert.equal(p.code, 0, p.err);
+  assert.match(p.out, /note: no held-out prompts/);
+  assert.doesNotMatch(p.out, /held-out (before|after)|mean reward \d/);
+});
+
+test('lora merge --out inside the input run or any checkpoint is refused', () => {
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
+  refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
+  refused(run('lora', 'merge', 'L/best', '--out', 'L/m2'), 2, /--out L\/m2: lies inside L, the run of the input L\/best/);
+  refused(run('lora', 'merge', 'L', '--out', 'chat/m2'), 2, /--out chat\/m2: lies inside a gptlab run or checkpoint folder/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'L', 'm2')) && !fs.existsSync(path.join(tmp, 'chat', 'm2')));
+  assert.equal(run('lora', 'merge', 'L', '--out', 'merged').code, 0);
+});
+
+test('eval and sample refuse a reward model, pointing at rm score', () => {
+  assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm', '--max-iters', '1', ...quick).code, 0);
+  refused(run('eval', 'rm', '--data', text), 1, /^gptlab: error: eval: rm is a reward model \(gptlab rm train\), which scores responses rather than predicting text; score with gptlab rm score rm/);
+  refused(run('sample', 'rm'), 1, /sample: rm is a reward model/);
+});
+
+test('flag errors exit 2 wherever they are found: the option table, the Trainer config, the RL loop', () => {
+  refused(run('train', '--data', text, '--out', 'x', '--eval-iters', '20000'), 2, /^gptlab: train: --eval-iters must be in \[1, 10000\], got 20000$/);
+  refused(run('train', '--data', text, '--out', 'x', '--beta1', '1'), 2, /train: --beta1 must be in \[0, 1\), got 1/);
+  assert.throws(() => validateTrainConfig({ evalIters: 0 }), (e: unknown) => e instanceof UsageError && /train config: evalIters \(--eval-iters\)/.test((e as Error).message));
+  assert.ok(!fs.existsSync(path.join(tmp, 'x')));
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
