@@ -164,6 +164,32 @@ test("'last+loglik' gradients match finite differences (gate, its bias, the head
   }
 });
 
+test('lmCoefficient adds c × the preferred responses\' mean per-token NLL (a ranking\'s best, a lone pair\'s chosen); gradients match finite differences', () => {
+  for (const readout of ['last', 'last+loglik'] as const) {
+    const { rm, tokenizer } = setup(8, readout);
+    const ranked = parsePreferenceData(JSON.stringify({ prompt: 'q1', responses: ['Yes 1.', 'Yes 1', 'no'] }) + '\n' + JSON.stringify({ prompt: 'q2', chosen: 'Yes.', rejected: 'no' }));
+    const pairs = encodePairs(ranked.pairs, tokenizer, 32).pairs;
+    const base = pairLoss(rm, pairs).loss.item(), c = 0.7;
+    // the preferred rows by hand: 'Yes 1.' for q1 and 'Yes.' for q2, each its tokens' mean −log p
+    const best = [pairs[0], pairs[3]];
+    const lp = pairLogProbs(rm.backbone, best).logps.data; // (2·2) sums: chosen rows first
+    const want = -((lp[0] / best[0].chosen.length) + (lp[1] / best[1].chosen.length)) / 2;
+    const got = pairLoss(rm, pairs, { lmCoefficient: c }).loss.item();
+    assert.ok(Math.abs(got - base - c * want) < 1e-4, `${readout}: ${got - base} vs ${c * want}`);
+    const params = new Map(rm.namedParameters());
+    rm.parameters().forEach((q) => q.zeroGrad());
+    pairLoss(rm, pairs, { lmCoefficient: c }).loss.backward();
+    for (const [name, i] of [['transformer.h.0.mlp.c_fc.weight', 5], ['transformer.wte.weight', 33], ['score.weight', 2]] as const) {
+      const p = params.get(name)!;
+      const num = centralDifference(p.data, i, 1e-2, () => pairLoss(rm, pairs, { lmCoefficient: c }).loss.item());
+      assert.ok(Math.abs(num - p.grad![i]) < 2e-3 + 0.03 * Math.abs(num), `${readout} ${name}[${i}]: numeric ${num}, autograd ${p.grad![i]}`);
+    }
+    // evaluation reports the pairwise loss alone
+    const o = new RewardModelObjective(pairs, pairs, { lmCoefficient: c });
+    assert.ok(Math.abs(o.score(rm, pairs, 8).loss - base) < 1e-5);
+  }
+});
+
 test('response targets cover the response tokens; a range outside the row is refused', () => {
   const idx = Int32Array.from([1, 2, 3, 4, 0, 5, 6, 7, 8, 9]);
   const { y, mask } = responseTargets(idx, 2, 5, [2, 3], [3, 4]);

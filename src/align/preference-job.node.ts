@@ -51,6 +51,8 @@ export interface PreferenceJob {
   beta?: number;
   /** the reward model's readout (default RM_READOUT) */
   readout?: RewardReadout;
+  /** the reward model's language-model loss weight on preferred responses (RewardObjectiveOptions.lmCoefficient; default 0) */
+  lmCoef?: number;
   adapt?: AdaptOptions;
   train: Partial<TrainConfig>;
   quiet?: boolean;
@@ -83,6 +85,11 @@ interface Start {
   lora?: LoraOptions;
 }
 
+/** the objective's own setting a run records and a resume keeps: DPO's β, the reward model's lmCoef */
+function objectiveKey(job: PreferenceJob): 'beta' | 'lmCoef' {
+  return job.kind === 'dpo' ? 'beta' : 'lmCoef';
+}
+
 function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string, log: (l: string) => void): Start {
   registerRewardModelType();
   if (job.resume) {
@@ -99,10 +106,11 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     checkSameInput(job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, meta.base);
     const dataNote = resumeDataNote(meta.data, job.data);
     if (dataNote) log(dataNote);
-    if (job.kind === 'dpo' && typeof meta.beta === 'number') {
-      // β belongs to the run's objective: kept unless given, and a change is said
-      for (const note of resumeChangeNotes({ beta: meta.beta }, { beta: job.beta })) log(note);
-      job.beta ??= meta.beta;
+    const key = objectiveKey(job);
+    if (typeof meta[key] === 'number') {
+      // DPO's β, the reward model's lmCoef: the run's objective, kept unless given, and a change is said
+      for (const note of resumeChangeNotes({ [key]: meta[key] }, { [key]: job[key] })) log(note);
+      job[key] ??= meta[key] as number;
     }
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };
@@ -148,11 +156,11 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const T = model.config.blockSize;
   const [tr, dv] = namingData(job.kind === 'rm' ? 'rm train' : 'dpo', start.data, job.data !== undefined, () => [encodePairs(data.train, tokenizer, T), encodePairs(data.dev, tokenizer, T)]);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out`);
-  const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
+  const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs, { lmCoefficient: job.lmCoef ?? 0 }) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
   const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;
-  const meta = { base: start.base, data: start.data ?? 'built-in', ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : {}), ...(lora ? { lora } : {}) };
+  const meta = { base: start.base, data: start.data ?? 'built-in', ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
   const first = trainer.evaluate();
   if (!start.state) log(`before training: ${Object.entries({ loss: first.dev ?? first.train!, ...first.metrics }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   const res = await runTrainer(trainer, folder, {

@@ -92,13 +92,27 @@ export class RewardModel implements LanguageModel {
    * differentiable in the backbone and the head. Throws when 'last+loglik' gets no `first`.
    */
   rewards(idx: Int32Array, B: number, T: number, last: ArrayLike<number>, first?: ArrayLike<number>): Tensor {
-    const gate = this.head.loglik;
-    if (!gate) return reshape(this.head.score.forward(pickPositions(this.backbone.forward(idx, B, T).logits, last)), [B]);
+    if (!this.head.loglik) return this.lastTokenReward(this.backbone.forward(idx, B, T).logits, last, B);
     if (!first) throw new Error("reward model: the 'last+loglik' readout needs each row's first response position");
+    return this.rewardsWithLikelihood(idx, B, T, last, first).rewards;
+  }
+
+  /**
+   * The rewards as `rewards` gives them, with the backbone's per-token negative log-likelihoods of each row's
+   * response tokens, nll (B, T), and their mask (B·T): what a language-model loss on responses needs
+   * (RewardModelObjective's lmCoefficient). One forward pass; every output differentiable.
+   */
+  rewardsWithLikelihood(idx: Int32Array, B: number, T: number, last: ArrayLike<number>, first: ArrayLike<number>): { rewards: Tensor; nll: Tensor; mask: Float32Array } {
     const { y, mask } = responseTargets(idx, B, T, first, last);
     const { logits, loss } = this.backbone.forward(idx, B, T, { targets: y, reduction: 'none' }); // (B, T, V), (B, T)
-    const head = reshape(this.head.score.forward(pickPositions(logits, last)), [B]);
-    return add(head, gatedLogLikelihood(logits, loss!, mask, gate.gate, gate.bias));
+    const head = this.lastTokenReward(logits, last, B);
+    const gate = this.head.loglik;
+    return { rewards: gate ? add(head, gatedLogLikelihood(logits, loss!, mask, gate.gate, gate.bias)) : head, nll: loss!, mask };
+  }
+
+  /** w·f_last + b: logits (B, T, V) read at each row's last token → (B) */
+  private lastTokenReward(logits: Tensor, last: ArrayLike<number>, B: number): Tensor {
+    return reshape(this.head.score.forward(pickPositions(logits, last)), [B]);
   }
 
   createState(B: number): ModelState {

@@ -10,24 +10,55 @@ import { noGrad } from '../tensor/tensor.js';
 import type { Evaluation, Objective, ObjectiveSettings } from '../train/objective.js';
 import { rewardModelLoss } from './reward.js';
 import { RewardModel } from './reward-model.js';
-import { gather, reshape } from '../tensor/shape.js';
-import { groupByPrompt, rankingBatch, type EncodedPair } from './pairs.js';
+import { gather, reshape, sum } from '../tensor/shape.js';
+import { add, mul } from '../tensor/elementwise.js';
+import { sequenceLogProbs } from './logprobs.js';
+import { groupByPrompt, rankingBatch, type EncodedPair, type RankingBatch } from './pairs.js';
 
 function asRewardModel(model: LanguageModel): RewardModel {
   if (!(model instanceof RewardModel)) throw new Error(`reward-model training needs a RewardModel, got a ${model.type} model`);
   return model;
 }
 
+/** the reward model's training options beyond the Bradley–Terry loss */
+export interface RewardObjectiveOptions {
+  /** TRL's center_rewards_coefficient (default none) */
+  centerRewardsCoefficient?: number;
+  /**
+   * Weight of a language-model loss on each ranking's preferred response (default 0, off): the mean
+   * per-token NLL of the rows a batch never rejects, added to the pairwise loss. Yang et al. 2024 (GRM,
+   * "Regularizing Hidden States Enables Learning Generalizable Reward Model for LLMs"): the SFT loss on
+   * chosen responses keeps the backbone's language modelling, and with it what the backbone knows.
+   */
+  lmCoefficient?: number;
+}
+
 /**
  * The loss, accuracy and margin of one batch of pairs. Each distinct (prompt, response) is scored once
  * (rankingBatch), so the comparisons of a ranking cost one forward pass per response; the rewards, and so
  * the loss, are those of scoring every pair's two rows apart (TRL's concatenated chosen/rejected batch).
+ * With opts.lmCoefficient > 0 the loss adds that times the preferred responses' language-model loss.
  */
-export function pairLoss(model: RewardModel, pairs: readonly EncodedPair[], opts: { centerRewardsCoefficient?: number } = {}): { loss: Tensor; accuracy: number; margin: number; tokens: number } {
+export function pairLoss(model: RewardModel, pairs: readonly EncodedPair[], opts: RewardObjectiveOptions = {}): { loss: Tensor; accuracy: number; margin: number; tokens: number } {
   const b = rankingBatch(pairs);
-  const r = reshape(model.rewards(b.x, b.rows, b.T, b.last, b.first), [b.rows, 1]);
+  const lm = opts.lmCoefficient ?? 0;
+  const scored = lm > 0 ? model.rewardsWithLikelihood(b.x, b.rows, b.T, b.last, b.first) : { rewards: model.rewards(b.x, b.rows, b.T, b.last, b.first) };
+  const r = reshape(scored.rewards, [b.rows, 1]);
   const pick = (rows: Int32Array): Tensor => reshape(gather(r, rows, [rows.length]), [rows.length]);
-  return { ...rewardModelLoss(pick(b.chosen), pick(b.rejected), opts), tokens: b.rows * b.T };
+  const out = { ...rewardModelLoss(pick(b.chosen), pick(b.rejected), opts), tokens: b.rows * b.T };
+  if (!('nll' in scored)) return out;
+  return { ...out, loss: add(out.loss, mul(preferredNll(scored.nll, scored.mask, b), lm)) };
+}
+
+/**
+ * The mean per-token NLL of the preferred responses: rows chosen in some pair of the batch and rejected in
+ * none (a ranking's best; a lone pair's chosen), each row's tokens averaged first. nll (rows, T), mask (rows·T) → scalar.
+ */
+function preferredNll(nll: Tensor, mask: Float32Array, b: RankingBatch): Tensor {
+  const rejected = new Set(b.rejected), keep = new Float32Array(mask.length);
+  const rows = [...new Set(b.chosen)].filter((row) => !rejected.has(row));
+  for (const row of rows) keep.set(mask.subarray(row * b.T, (row + 1) * b.T), row * b.T);
+  return mul(sum(sequenceLogProbs(nll, keep, 'mean')), -1 / rows.length);
 }
 
 /** right/total counts of pairs with r_c > r_r, per label */
@@ -72,7 +103,7 @@ export class RewardModelObjective implements Objective {
   /** the training pairs grouped by prompt: a step draws prompts and takes all their comparisons */
   private readonly groups: EncodedPair[][];
 
-  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly opts: { centerRewardsCoefficient?: number } = {}) {
+  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly opts: RewardObjectiveOptions = {}) {
     this.groups = groupByPrompt(train);
   }
 
@@ -96,14 +127,14 @@ export class RewardModelObjective implements Objective {
     return { loss: r.loss, tokens: r.tokens };
   }
 
-  /** mean loss, pairwise accuracy and margin over a set of pairs, in batches */
+  /** mean pairwise loss (without the language-model term), pairwise accuracy and margin over a set of pairs, in batches */
   score(model: LanguageModel, set: readonly EncodedPair[], batchSize: number): { loss: number; accuracy: number; margin: number } {
     const rm = asRewardModel(model);
     let loss = 0, acc = 0, margin = 0;
     for (let i = 0; i < set.length; i += batchSize) {
       const group = set.slice(i, i + batchSize);
       const r = stepScope(() => {
-        const o = pairLoss(rm, group, this.opts);
+        const o = pairLoss(rm, group, { ...this.opts, lmCoefficient: 0 }); // the pairwise loss alone, comparable across runs
         return { loss: o.loss.item(), accuracy: o.accuracy, margin: o.margin };
       });
       loss += r.loss * group.length;

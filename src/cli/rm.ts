@@ -24,6 +24,7 @@ const TRAIN_OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out for pairwise accuracy (the built-in set holds out its own questions)' },
   readout: { type: 'string', choices: REWARD_READOUTS, help: `how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods); default ${RM_READOUT}, a resumed run keeps its own` },
+  lmCoef: { type: 'number', min: 0, help: 'weight of a language-model loss on each ranking\'s preferred response, added to the pairwise loss to keep what the backbone knows (Yang et al. 2024, GRM\'s SFT regulariser); default 0 (off), a resumed run keeps its own' },
   ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
@@ -47,7 +48,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout | undefined,
+    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;
