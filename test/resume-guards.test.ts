@@ -131,6 +131,40 @@ test('grpo and ppo without held-out prompts skip the held-out evaluation and rep
   assert.doesNotMatch(p.out, /held-out (before|after)|mean reward \d/);
 });
 
+test('grpo and ppo --resume refuse another --policy, naming both; the one the run started from is fine', () => {
+  const common = ['--data', twoPrompts, '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  const g = ['--out', 'gp', '--group-size', '2', '--prompts-per-step', '1', ...common];
+  assert.equal(run('grpo', '--policy', 'chat', '--steps', '1', ...g).code, 0);
+  assert.equal(meta('gp').policy, 'chat');
+  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '2', ...g), 1, /^gptlab: error: grpo --resume: the run started from --policy chat; --policy other cannot change it \(leave --policy out, or start a new run\)$/);
+  const same = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...g);
+  assert.equal(same.code, 0, same.err);
+  assert.equal(meta('gp').policy, 'chat', 'kept on resume');
+  const p = ['--out', 'pp', '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', ...common];
+  assert.equal(run('ppo', '--policy', 'chat', '--steps', '1', ...p).code, 0);
+  refused(run('ppo', '--resume', '--policy', 'other', '--steps', '2', ...p), 1, /ppo --resume: the run started from --policy chat; --policy other cannot change it/);
+  const again = run('ppo', '--resume', '--policy', 'chat', '--steps', '2', ...p);
+  assert.equal(again.code, 0, again.err);
+});
+
+test('grpo --resume after a cold start compares --policy with the policy given, not the run\'s start/; older runs are not checked', () => {
+  const args = ['--out', 'gc', '--group-size', '2', '--prompts-per-step', '1', '--eval-prompts', '2', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  const first = run('grpo', '--policy', 'chat', '--cold-start', '1', '--steps', '1', ...args);
+  assert.equal(first.code, 0, first.err);
+  assert.equal(meta('gc').base, path.join('gc', 'start'), 'the reference is the cold-started policy');
+  assert.equal(meta('gc').policy, 'chat');
+  const r = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...args);
+  assert.equal(r.code, 0, r.err);
+  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args), 1, /grpo --resume: the run started from --policy chat; --policy other cannot change it/);
+  // a run from before the policy was recorded: nothing to compare with, so --policy is not checked
+  const file = path.join(tmp, 'gc', 'checkpoint', 'config.json'), cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  delete cfg.meta.policy;
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  const old = run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args);
+  assert.equal(old.code, 0, old.err);
+  assert.equal(meta('gc').policy, undefined);
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);

@@ -12,7 +12,9 @@ import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { RunFolder } from '../src/train/run-folder.node.js';
 import { makeDirs } from '../src/formats/atomic.node.js';
-import { outputDirProblem } from '../src/cli/output.js';
+import { outputDirProblem, protectedFileProblem } from '../src/cli/output.js';
+import { outputFileProblem } from '../src/cli/common.js';
+import { insideModelFolder, isModelFolder } from '../src/train/model-folder.node.js';
 
 ensureBackend();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-runfolder-'));
@@ -118,4 +120,37 @@ test('an output folder that cannot be made is named before any work, and the pro
   if (process.platform === 'linux' && fs.existsSync('/proc/self')) {
     assert.match(outputDirProblem('/proc/gptlab-x', '--out', 'ladder') ?? '', /^ladder: --out \/proc\/gptlab-x: cannot make this folder \(no such file or directory\)$/);
   }
+});
+
+test('one rule for model folders: what a run, export, lora merge and output files may not write over or into', () => {
+  const root = path.join(tmp, 'mf');
+  const run = path.join(root, 'run'), ck = path.join(root, 'ck'), hf = path.join(root, 'hf'), loose = path.join(root, 'loose');
+  saveCheckpoint(path.join(run, 'best'), checkpointFiles(model(6), tok));
+  saveCheckpoint(ck, checkpointFiles(model(7), tok));
+  makeDirs(hf);
+  fs.writeFileSync(path.join(hf, 'config.json'), '{"model_type":"gpt2"}');
+  fs.writeFileSync(path.join(hf, 'model.safetensors'), 'x');
+  makeDirs(path.join(loose, 'checkpoint')); // a folder that only has a subfolder of that name
+  // the folder itself: gptlab's run and checkpoint folders, not a Hugging Face folder (an export may be refreshed)
+  assert.deepEqual([run, path.join(run, 'best'), ck, hf, loose].map((d) => isModelFolder(d)), [true, true, true, false, true]);
+  // a folder above: any model, and a run only with a checkpoint in it
+  assert.deepEqual([run, ck, hf, loose].map((d) => isModelFolder(d, { above: true })), [true, true, true, false]);
+  assert.deepEqual([path.join(run, 'x', 'y'), path.join(hf, 'model.safetensors'), path.join(loose, 'x'), root].map(insideModelFolder), [true, true, false, false]);
+  // training --out: never a checkpoint, inside a model folder, or beside a foreign config.json
+  assert.throws(() => new RunFolder(path.join(run, 'best'), true, { force: true }), /--out .*run\/best: is a model folder inside a run \(.*mf\/run\)/);
+  assert.throws(() => new RunFolder(ck, true, { force: true }), /--out .*ck: is a model folder; a run goes in a folder of its own/);
+  assert.throws(() => new RunFolder(path.join(run, 'sub'), true, {}), /--out .*run\/sub: lies inside a run \(.*mf\/run\), a gptlab model folder that no other command writes into/);
+  assert.throws(() => new RunFolder(path.join(ck, 'sub'), true, {}), /lies inside a checkpoint/);
+  const cfg = path.join(root, 'cfg');
+  makeDirs(cfg);
+  fs.writeFileSync(path.join(cfg, 'config.json'), '{}');
+  assert.throws(() => new RunFolder(cfg, true, {}), /--out .*cfg: holds a config\.json, which gptlab would read in place of the run's best\//);
+  assert.doesNotThrow(() => new RunFolder(path.join(loose, 'sub'), true, {}));
+  // export / lora merge --out, and model files
+  assert.match(outputDirProblem(path.join(run, 'm'), '--out', 'export') ?? '', /lies inside a gptlab run or checkpoint folder \(.*mf\/run\)/);
+  assert.equal(outputDirProblem(hf, '--out', 'export', { force: true }), null, 'an earlier Hugging Face export may be refreshed with --force');
+  assert.match(outputDirProblem(loose, '--out', 'export', { force: true }) ?? '', /is a gptlab run or checkpoint folder/);
+  assert.match(protectedFileProblem(path.join(run, 'new', 'x.gguf'), '--out', 'export') ?? '', /lies in the gptlab run or checkpoint folder .*mf\/run,/);
+  assert.equal(protectedFileProblem(path.join(hf, 'x.gguf'), '--out', 'export'), null, 'a GGUF beside a Hugging Face export');
+  assert.match(outputFileProblem(path.join(hf, 'model.safetensors'), '--out', 'export') ?? '', /is a file of a gptlab checkpoint or run/);
 });

@@ -17,7 +17,7 @@ import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
 import { resumeChangeNotes } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { checkRunKind, namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -90,13 +90,25 @@ interface Policy {
   resume?: { step: number; history: RLStepLog[]; bestScore: number; moments: Map<string, Float32Array>; meta: Record<string, unknown> };
 }
 
-/** the policy: the run's checkpoint when resuming, else the given checkpoint (LoRA merged) with the chat vocabulary */
+/**
+ * The --policy a run started from, as its meta records it: grpo's `policy` (its `base`, the reference, is
+ * <out>/start after a cold start), ppo's `base`. Undefined for a grpo run from before `policy` was recorded.
+ */
+export function startingPolicy(meta: Record<string, unknown>, command: string): unknown {
+  return command === 'ppo' ? meta.base : meta.policy;
+}
+
+/**
+ * The policy: the run's checkpoint when resuming (a --policy other than the one the run started from is
+ * refused), else the given checkpoint (LoRA merged) with the chat vocabulary.
+ */
 export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boolean, command: string): Policy {
   if (resume) {
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     const st = ck.trainerState as unknown as { step: number; rlHistory?: RLStepLog[]; bestScore?: number | null } | undefined;
     if (!st || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, command);
+    checkSameInput(command, '--policy', p, startingPolicy(ck.config.meta ?? {}, command));
     return { model: ck.model, tokenizer: ck.tokenizer, resume: { step: st.step, history: st.rlHistory ?? [], bestScore: st.bestScore ?? -Infinity, moments: ck.moments, meta: ck.config.meta ?? {} } };
   }
   if (!p) throw new Error(`${command}: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)`);
@@ -166,7 +178,9 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     trainer.step = pol.resume.step;
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
-  const meta = { base: pol.resume?.meta.base ?? base, data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
+  // policy: the --policy given, which base (the reference) is not after a cold start; --resume checks against it
+  const policy = pol.resume ? pol.resume.meta.policy : job.policy;
+  const meta = { base: pol.resume?.meta.base ?? base, ...(typeof policy === 'string' ? { policy } : {}), data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
   const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 import { systemReason } from '../formats/atomic.node.js';
+import { insideModelFolder } from '../train/model-folder.node.js';
 
 export const BACKEND_OPTS: OptTable = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'js', 'blas'], help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
@@ -65,7 +66,7 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
-  if (st && insideModelFolder(file)) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
+  if (st && insideModelFolder(path.dirname(path.resolve(file)))) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
   if (st) return null;
   if (opts.parentMayBeMissing) {
@@ -83,15 +84,6 @@ export function outputFileProblem(file: string, flag: string, command: string, o
     return null;
   } catch (e) {
     return `${where}: cannot write in ${path.dirname(file)} (${systemReason(e)})`;
-  }
-}
-
-/** true when `file` lies in a gptlab checkpoint (config.json beside model.safetensors) or run folder (best/, checkpoint/), at any depth */
-export function insideModelFolder(file: string): boolean {
-  for (let d = path.dirname(path.resolve(file)); ; d = path.dirname(d)) {
-    const model = fs.existsSync(path.join(d, 'config.json')) && fs.existsSync(path.join(d, 'model.safetensors'));
-    if (model || ['best', 'checkpoint'].some((c) => fs.existsSync(path.join(d, c, 'config.json')))) return true;
-    if (d === path.dirname(d)) return false;
   }
 }
 

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
-import { insideModelFolder, nearestExisting, statOrNull } from './common.js';
+import { nearestExisting, statOrNull } from './common.js';
 import { folderCreationProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
-import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
+import { enclosingModelFolder, isModelFolder, isRunFolder, shownLike } from '../train/model-folder.node.js';
 import { within } from '../train/run-folder.node.js';
 
 export interface OutputDirOptions {
@@ -17,26 +17,16 @@ export interface OutputDirOptions {
   input?: string;
 }
 
-/** true when `dir` is a gptlab checkpoint (config.json of format gptlab-checkpoint) or run folder (best/, checkpoint/) */
-export function isGptlabModelFolder(dir: string): boolean {
-  if (['best', 'checkpoint'].some((d) => fs.existsSync(path.join(dir, d)))) return true;
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: unknown }).format === CHECKPOINT_FORMAT;
-  } catch {
-    return false;
-  }
-}
-
-/** the folder an input model belongs to as a whole: its run when it is one of a run's checkpoints (RUN/best, RUN/checkpoint), else itself */
+/** the folder an input model belongs to as a whole: the model folder it lies in (its run, for RUN/best or RUN/merged), else itself */
 function inputFolder(input: string): string {
-  const abs = path.resolve(input), up = path.dirname(abs);
-  return ['best', 'checkpoint'].some((d) => fs.existsSync(path.join(up, d, 'config.json'))) ? up : abs;
+  const abs = path.resolve(input);
+  return enclosingModelFolder(path.dirname(abs)) ?? abs;
 }
 
 /**
  * Why folder `dir` (flag `flag` of `command`) cannot take the output, as one line; null when it can. Refused: the
- * current folder, a folder holding the input or lying inside it (or inside its run), inside any gptlab run or
- * checkpoint, a file, a gptlab model folder, a non-empty folder without --force.
+ * current folder, a folder holding the input or lying inside it (or inside its run), inside any model folder
+ * (insideModelFolder), a file, a gptlab model folder (isModelFolder), a non-empty folder without --force.
  */
 export function outputDirProblem(dir: string, flag: string, command: string, opts: OutputDirOptions = {}): string | null {
   const where = `${command}: ${flag} ${dir}`;
@@ -46,11 +36,11 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
   if (opts.input !== undefined && within(path.resolve(opts.input), abs)) return `${where}: holds the input ${opts.input}; give a new folder`;
   const home = opts.input !== undefined && statOrNull(opts.input)?.isDirectory() ? inputFolder(opts.input) : null; // a file input: see below
   if (home && within(abs, home)) {
-    const shown = path.isAbsolute(opts.input!) ? home : path.relative(process.cwd(), home) || '.';
-    const what = home === path.resolve(opts.input!) ? `the input ${opts.input}` : `${shown}, the run of the input ${opts.input}`;
+    const what = home === path.resolve(opts.input!) ? `the input ${opts.input}` : `${shownLike(home, opts.input!)}, the ${isRunFolder(home, true) ? 'run' : 'model folder'} of the input ${opts.input}`;
     return `${where}: lies inside ${what}, which is never written to; give a folder outside it`;
   }
-  if (insideModelFolder(abs)) return `${where}: lies inside a gptlab run or checkpoint folder, which is never written to by another command; give a folder outside it`;
+  const above = enclosingModelFolder(path.dirname(abs));
+  if (above) return `${where}: lies inside a gptlab run or checkpoint folder (${shownLike(above, dir)}), which is never written to by another command; give a folder outside it`;
   const st = statOrNull(abs);
   if (st && !st.isDirectory()) return `${where}: exists and is not a folder`;
   if (!st) {
@@ -59,21 +49,23 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
     const why = folderCreationProblem(abs);
     return why ? `${where}: cannot make this folder (${why})` : null;
   }
-  if (isGptlabModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
+  if (isModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
   if (fs.readdirSync(abs).length && !opts.force) return `${where}: exists and is not empty; give a new folder, or add --force to write this command's files into it (other files are kept)`;
   return null;
 }
 
 /**
  * Why a model file `file` (flag `flag` of `command`) may not be written even with --force, as one line; null
- * when it may: it is the input itself, lies inside the input's folder, or directly in a gptlab run or
- * checkpoint folder (whose files --force would otherwise replace: model.safetensors, log.jsonl).
+ * when it may: it is the input itself, lies inside the input's folder, or in a gptlab run or checkpoint folder
+ * (whose files --force would otherwise replace: model.safetensors, log.jsonl), directly or further down; its
+ * folder is judged as outputDirProblem judges an output folder.
  */
 export function protectedFileProblem(file: string, flag: string, command: string, input?: string): string | null {
   const abs = path.resolve(file), where = `${command}: ${flag} ${file}`;
   if (input !== undefined && within(abs, path.resolve(input))) return `${where}: is or lies inside the input ${input}; give another path`;
   const d = path.dirname(abs);
-  if (fs.existsSync(d) && isGptlabModelFolder(d)) return `${where}: lies in the gptlab run or checkpoint folder ${path.dirname(file) || '.'}, whose files are never overwritten; give another path`;
+  const home = isModelFolder(d) ? d : enclosingModelFolder(path.dirname(d));
+  if (home) return `${where}: lies in the gptlab run or checkpoint folder ${shownLike(home, file)}, whose files are never overwritten; give another path`;
   return null;
 }
 

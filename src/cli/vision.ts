@@ -6,6 +6,7 @@ import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
+import { isRunFolder } from '../train/model-folder.node.js';
 import type { PixelsCSVOptions } from '../data/pixels-csv.js';
 import type { TrainConfig } from '../train/trainer.js';
 
@@ -93,7 +94,7 @@ function checkPredictOut(out: string): void {
   const st = fs.statSync(out, { throwIfNoEntry: false });
   if (st && !st.isDirectory()) throw new UsageError(`vision predict: --out ${out}: exists and is not a folder (--out names a folder)`);
   if (!st && !fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`vision predict: --out ${out}: folder ${path.dirname(out)} does not exist`);
-  if (st && ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(out, d)))) throw new UsageError(`vision predict: --out ${out} holds a training run; give another folder (default: ${path.join(out, 'predict')})`);
+  if (st && isRunFolder(out)) throw new UsageError(`vision predict: --out ${out} holds a training run; give another folder (default: ${path.join(out, 'predict')})`);
 }
 
 /** `gptlab vision …`; returns the exit code */

@@ -13,6 +13,7 @@ import { lossCurveSVG } from '../eval/plot.js';
 import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { checkpointFiles } from './checkpoint.js';
+import { enclosingModelFolder, isCheckpointFolder, isRunFolder, shownLike } from './model-folder.node.js';
 import { recoverCheckpoints, resolveCheckpointDir, saveCheckpoint } from './checkpoint.node.js';
 import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type TrainOutcome } from './trainer.js';
 
@@ -32,11 +33,11 @@ export class RunFolder {
     const input = opts.resume ? undefined : opts.inputs?.find((i) => i !== undefined && fs.existsSync(i) && within(path.resolve(i), abs));
     if (input !== undefined) throw new Error(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
-    refuseInsideRun(dir);
+    refuseModelFolder(dir);
     const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
     if (why) throw new Error(`--out ${dir}: cannot make this folder (${why})`);
     recoverCheckpoints(dir);
-    const holdsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(dir, d)));
+    const holdsRun = isRunFolder(dir);
     if (holdsRun && !opts.resume && !opts.force) {
       throw new Error(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
     }
@@ -140,10 +141,6 @@ export function checkRunKind(dir: string, modelType: string, meta: Record<string
   if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
 }
 
-/**
- * Throws when `dir` is a model folder of another run (it holds config.json, e.g. RUN/checkpoint or RUN/best):
- * a run nested there would be deleted by the parent run's next checkpoint swap.
- */
 /** whether two checkpoint paths name the same checkpoint (a run folder and its best/ do); true when either cannot be read */
 export function sameCheckpoint(a: string, b: string): boolean {
   try {
@@ -189,11 +186,18 @@ export function namingData<T>(command: string, file: string | undefined, given: 
   }
 }
 
-function refuseInsideRun(dir: string): void {
-  const parentHoldsRun = ['checkpoint', 'best'].some((d) => fs.existsSync(path.join(path.dirname(path.resolve(dir)), d, 'config.json')));
-  if (fs.existsSync(path.join(dir, 'config.json')) || (parentHoldsRun && /^(checkpoint|best)\b/.test(path.basename(path.resolve(dir))))) {
-    throw new Error(`${dir}: is a model folder inside a run (it holds config.json or sits beside checkpoint/ and best/); choose another --out`);
-  }
+/**
+ * Throws when run folder `dir` is a checkpoint (RUN/best, RUN/checkpoint, a model such as --base's), lies
+ * inside a run or checkpoint (insideModelFolder: nothing writes there but its own command, and a run in
+ * RUN/checkpoint would be deleted by that run's next checkpoint swap), or holds some other config.json, which
+ * `gptlab sample DIR` would load instead of the run (resolveCheckpointDir reads DIR/config.json first).
+ */
+function refuseModelFolder(dir: string): void {
+  const abs = path.resolve(dir), home = enclosingModelFolder(path.dirname(abs));
+  const where = home ? ` inside ${isRunFolder(home, true) ? 'a run' : 'a checkpoint'} (${shownLike(home, dir)})` : '';
+  if (isCheckpointFolder(abs, true)) throw new Error(`--out ${dir}: is a model folder${where}; a run goes in a folder of its own, choose another --out`);
+  if (home) throw new Error(`--out ${dir}: lies${where}, a gptlab model folder that no other command writes into; choose another --out`);
+  if (fs.existsSync(path.join(abs, 'config.json'))) throw new Error(`--out ${dir}: holds a config.json, which gptlab would read in place of the run's best/; choose another --out`);
 }
 
 /** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
