@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 import { systemReason } from '../formats/atomic.node.js';
+import { parseSplit } from '../data/dataset.js';
 import { enclosingModelFolder, insideModelFolder, shownLike } from '../train/model-folder.node.js';
 
 export const BACKEND_OPTS: OptTable = {
@@ -89,6 +90,15 @@ export function outputFileProblem(file: string, flag: string, command: string, o
     return null;
   } catch (e) {
     return `${where}: cannot write in ${path.dirname(file)} (${systemReason(e)})`;
+  }
+}
+
+/** Checks --split (train/dev[/test] percentages) before any work starts: a bad one is a flag error naming `command` */
+export function checkSplitFlag(split: string, command: string): void {
+  try {
+    parseSplit(split);
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
   }
 }
 
