@@ -15,6 +15,7 @@ import { rmCommand } from '../src/cli/rm.js';
 import { dpoCommand } from '../src/cli/dpo.js';
 import { grpoCommand } from '../src/cli/grpo.js';
 import { ppoCommand } from '../src/cli/ppo.js';
+import { UsageError } from '../src/cli/args.js';
 import { loraCommand } from '../src/cli/lora.js';
 import { distillCommand } from '../src/cli/distill.js';
 
@@ -204,6 +205,33 @@ test('rm score: text the tokenizer cannot encode, or too long, names the flag or
     }
     assert.equal(out, '', 'line 1 is not scored before line 2 is refused');
   }
+});
+
+test('rm score: a blank-only file is empty like an empty one; a prompt too long alone is named; --lm-coef has a max', async () => {
+  const rm = path.join(dir, 'rm'), score = (...a: string[]): Promise<number> => rmCommand(['score', rm, ...a, '--backend', 'js']);
+  const blank = path.join(dir, 'blank.jsonl'), empty = path.join(dir, 'empty.jsonl');
+  fs.writeFileSync(blank, '\n  \n\n'), fs.writeFileSync(empty, '');
+  await assert.rejects(score('--file', empty), (e: Error) => !(e instanceof UsageError) && /empty\.jsonl: the file to score is empty$/.test(e.message));
+  await assert.rejects(score('--file', blank), (e: Error) => !(e instanceof UsageError) && /blank\.jsonl: the file to score is empty \(only blank lines\)$/.test(e.message));
+  const long = path.join(dir, 'long.jsonl');
+  fs.writeFileSync(long, JSON.stringify({ prompt: 'a'.repeat(60), response: 'ok' }) + '\n');
+  await assert.rejects(score('--file', long), /long\.jsonl:1: prompt: \d+ tokens with the chat template, leaving no room for a response in the model's context \(48\)$/);
+  await assert.rejects(score('--prompt', 'a'.repeat(60), '--response', 'ok'), /^Error: rm score: --prompt: \d+ tokens with the chat template, leaving no room for a response/);
+  await assert.rejects(rmCommand(['train', '--base', ck, '--lm-coef', '1e300', '--out', path.join(dir, 'rm-big')]), /rm train: --lm-coef must be in \[0, 100\], got 1e\+300/);
+  assert.ok(!fs.existsSync(path.join(dir, 'rm-big')));
+});
+
+test('ppo --data: prompt-only records are taken with a reward model, refused in one line by a reward that reads answers', async () => {
+  const rm = path.join(dir, 'rm'); // the first test's reward model
+  const bare = path.join(dir, 'bare-prompts.jsonl');
+  fs.writeFileSync(bare, ['2 + 2', '5 * 3', '10 / 2'].map((q) => JSON.stringify({ prompt: `What is ${q}?` })).join('\n') + '\n');
+  const args = ['--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', ...common];
+  const p = await run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', rm, '--out', path.join(dir, 'ppo-bare'), ...args]);
+  assert.equal(p.code, 0);
+  assert.match(p.out, /kept 3 prompts, skipped 0/);
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', 'exact', '--out', path.join(dir, 'ppo-bare-exact'), ...args]),
+    /^Error: .*bare-prompts\.jsonl:1: answer: missing; --reward exact compares each completion with its record's answer \(prompt-only records need a reward model: --reward RM\)$/);
+  assert.ok(!fs.existsSync(path.join(dir, 'ppo-bare-exact', 'checkpoint')));
 });
 
 test('training flags are checked before any work: a negative --lr, --min-lr above --lr', async () => {

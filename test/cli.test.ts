@@ -187,6 +187,47 @@ test('export of an architecture with no HF or GGUF form: "an ngram model", exit 
   assert.deepEqual([hf.code, gg.code], [2, 2]);
 });
 
+test('flag problems exit 2 before any work: --split format (train, distill, eval), --resume with --force, --max-iters below the run', () => {
+  for (const args of [
+    ['train', '--data', data, '--split', 'abc'], ['train', '--data', data, '--split', '50/60'], ['distill', '--teacher', path.join(tmp, 'nowhere'), '--split', '5'],
+    ['eval', path.join(tmp, 'nowhere'), '--data', data, '--split', '1/2/3/4'],
+  ]) {
+    const r = run(...args, ...(args[0] === 'eval' ? [] : ['--out', path.join(tmp, 'never-split')]));
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, new RegExp(`^gptlab: ${args[0]}: --split `));
+    assert.equal(r.out, '', 'no backend: line first');
+  }
+  assert.ok(!fs.existsSync(path.join(tmp, 'never-split')));
+  for (const cmd of ['train', 'sft', 'ppo']) {
+    const r = run(cmd, '--data', data, '--resume', '--force', '--out', path.join(tmp, 'never-rf'));
+    assert.equal(r.code, 2, `${cmd}: ${r.err}`);
+    assert.equal(r.err, `gptlab: ${cmd}: --resume continues the run in --out and --force overwrites it; give one of them\n`);
+  }
+  const out = path.join(tmp, 'short-run');
+  assert.equal(run('train', '--data', data, '--out', out, '--max-iters', '4', '--eval-interval', '4', '--sample-tokens', '1', ...tiny).code, 0);
+  const below = run('train', '--data', data, '--out', out, '--resume', '--max-iters', '2', '--threads', '1');
+  assert.equal(below.code, 2, below.err);
+  assert.equal(below.err, "gptlab: --max-iters 2 is below the run's step 4; give more to train on, or leave it out to keep the run's own\n");
+});
+
+test('eval or sample of a seq2seq, vision or GAN checkpoint names what it is and the command that uses it', () => {
+  for (const [format, re] of [
+    ['gptlab-seq2seq', /a seq2seq \(encoder-decoder\) model \(gptlab seq2seq train\), not a language model; use it with gptlab seq2seq translate\n/],
+    ['gptlab-vision', /an image classifier \(gptlab vision train\), not a language model; use it with gptlab vision predict\n/],
+    ['gptlab-gan', /a GAN \(gptlab gan train\), not a language model; use it with gptlab gan sample\n/],
+  ] as const) {
+    const ck = path.join(tmp, format);
+    fs.mkdirSync(ck, { recursive: true });
+    fs.writeFileSync(path.join(ck, 'config.json'), JSON.stringify({ format, version: 1, model: {} }));
+    fs.writeFileSync(path.join(ck, 'model.safetensors'), 'x');
+    for (const args of [['eval', ck, '--data', data], ['sample', ck]]) {
+      const r = run(...args, '--threads', '1');
+      assert.equal(r.code, 1, r.err);
+      oneLine(r, re, args.join(' '));
+    }
+  }
+});
+
 test('SIGINT while an output is being written: its temp file is removed, one line, exit 130', async () => {
   const { spawn } = await import('node:child_process');
   const out = path.join(tmp, 'sig.gguf');

@@ -116,7 +116,10 @@ test('gptlab sample: stops at the chat end-of-turn token and takes chat prompts 
     [['--top-k', '-1'], /--top-k must be ≥ 0/],
     [['--presence-penalty', '3'], /--presence-penalty: presencePenalty must be in \[-2, 2\]/],
     [['--num-beams', '3', '--top-k', '5'], /--top-k does not apply to beam search \(--num-beams 3\)/],
-    [['--num-beams', '3', '--temperature', '0.5', '--no-cache'], /--temperature, --no-cache do not apply to beam search/],
+    [['--num-beams', '3', '--temperature', '0.5', '--seed', '3'], /--temperature, --seed do not apply to beam search \(--num-beams 3\), which is deterministic; drop them or use --num-beams 1$/],
+    [['--num-beams', '2', '--seed', '3'], /^Error: sample: --seed does not apply to beam search \(--num-beams 2\), which is deterministic; drop it or use --num-beams 1$/],
+    [['--num-beams', '3', '--no-cache'], /^Error: sample: --no-cache does not apply to beam search \(--num-beams 3\), which always uses the KV cache; drop it or use --num-beams 1$/],
+    [['--num-beams', '100000'], /^Error: sample: --num-beams must be in \[1, 64\], got 100000$/],
     // beam-only flags without beam search (Hugging Face's length_penalty, early_stopping), and more samples than beams
     [['--length-penalty', '2'], /^Error: sample: --length-penalty does not apply to sampling, only to beam search; add --num-beams N \(N > 1\) or drop it$/],
     [['--num-beams', '1', '--early-stopping'], /^Error: sample: --early-stopping does not apply to sampling, only to beam search/],

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -419,6 +419,32 @@ test('CLI: embed train refuses, before any work, a command-line flag of the othe
   const cbow = gptlabEmbedTrain('--data', data, '--min-count', '1', '--dim', '3', '--method', 'cbow', '--negative', '2', '--epochs', '1', '--sample', '0', '--alpha', '0.05', '--quiet', '--out', cbowOut);
   assert.equal(cbow.code, 0, cbow.err);
   assert.equal(loadVectors(cbowOut).dim, 3);
+});
+
+test('CLI: embed train: --dim and --eigen-power ranges, --out inside a run refused, a small built-in corpus skips the demo query', () => {
+  const never = path.join(tmp, 'never-range.txt');
+  for (const [argv, line] of [
+    [['--dim', '2000000000'], 'embed train: --dim must be in [1, 10000], got 2000000000'],
+    [['--method', 'ppmi-svd', '--eigen-power', '1e300'], 'embed train: --eigen-power must be in [0, 1], got 1e+300'],
+    [['--method', 'ppmi-svd', '--eigen-power', '-1'], 'embed train: --eigen-power must be in [0, 1], got -1'],
+  ] as const) {
+    const r = gptlabEmbedTrain(...argv, '--out', never);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.err, `gptlab: ${line}\n`);
+    assert.equal(existsSync(never), false);
+  }
+  const run = path.join(tmp, 'a-run');
+  mkdirSync(path.join(run, 'checkpoint'), { recursive: true });
+  writeFileSync(path.join(run, 'checkpoint', 'config.json'), JSON.stringify({ format: 'gptlab-checkpoint' }));
+  const inRun = gptlabEmbedTrain('--sentences', '50', '--out', path.join(run, 'vec.txt'));
+  assert.equal(inRun.code, 2);
+  assert.match(inRun.err, /^gptlab: embed train: --out .*vec\.txt: lies in the gptlab run or checkpoint folder .*a-run, which is never written to by another command; give a path outside it\n$/);
+  assert.equal(existsSync(path.join(run, 'vec.txt')), false);
+  const out = path.join(tmp, 'small-builtin.txt');
+  const small = gptlabEmbedTrain('--sentences', '200', '--dim', '8', '--epochs', '1', '--quiet', '--out', out);
+  assert.equal(small.code, 0, small.err);
+  assert.match(small.out, /^\(no demo query: "paris" not in the vocabulary of \d+ words; more --sentences or a lower --min-count keep them\)$/m);
+  assert.equal(loadVectors(out).dim, 8);
 });
 
 test('CLI: embed analogy --restrict N: only the first N words are answers (gensim restrict_vocab); a, b, c may lie beyond', async () => {

@@ -48,6 +48,14 @@ test('classify predict --svg, bench --json, seq2seq translate --attention-svg: r
   for (const f of ['config.json', 'model.safetensors']) fs.writeFileSync(path.join(ck, f), 'x');
   assert.match(outputFileProblem(path.join(ck, 'model.safetensors'), '--out', 'embed train') ?? '', /is a file of a gptlab checkpoint or run, which is never overwritten/);
   assert.match(outputFileProblem(path.join(dir, 'data.jsonl'), '--out', 'embed train', { refuseExisting: true }) ?? '', /exists; choose another name, or overwrite it with --force/);
+  // nor is a new file inside a run or checkpoint folder, for any output-file flag
+  const run = path.join(dir, 'run');
+  fs.mkdirSync(path.join(run, 'checkpoint'), { recursive: true });
+  fs.writeFileSync(path.join(run, 'checkpoint', 'config.json'), JSON.stringify({ format: 'gptlab-checkpoint' }));
+  const ckOfRun = path.join(run, 'checkpoint');
+  for (const [file, home, opts] of [[path.join(run, 'vec.txt'), run, {}], [path.join(ckOfRun, 'x.svg'), ckOfRun, {}], [path.join(run, 'sub', 'x.gguf'), run, { parentMayBeMissing: true }]] as const) {
+    assert.equal(outputFileProblem(file, '--out', 'embed train', opts), `embed train: --out ${file}: lies in the gptlab run or checkpoint folder ${home}, which is never written to by another command; give a path outside it`);
+  }
   if (process.platform === 'linux' && fs.existsSync('/proc/self')) assert.match(outputFileProblem('/proc/gptlab-x.svg', '--svg', 'x') ?? '', /cannot write in \/proc/);
 });
 

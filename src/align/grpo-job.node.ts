@@ -64,17 +64,25 @@ export interface PromptSets {
   coldStart?: { messages: ChatMessage[] }[];
 }
 
+/** what a prompt file's "answer" is to the reward: optional (a reward model reads none), or needed by `neededBy` (a missing one is refused in one line) */
+export interface PromptAnswers {
+  optional?: boolean;
+  neededBy?: string;
+}
+
 /**
  * training and held-out prompts: a file (first evalPrompts held out) or the built-in arithmetic, split by
  * question (no held-out question is trained on, in RL or in the cold start)
  */
-export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void): PromptSets {
+export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void, answers: PromptAnswers = {}): PromptSets {
   if (!file) {
     const s = splitArithmetic({ seed: 1, heldOut: nEval });
     log(`data: built-in arithmetic (sums and differences of 0..20): ${s.train.length} training questions, ${s.dev.length} held out (none of them trained on)`);
     return { train: s.train.map(arithmeticPrompt), dev: s.dev.map(arithmeticPrompt), coldStart: workedSolutionChats(s.train) };
   }
-  const parsed = parseVerifiableData(readTextFile(file, 'prompt file'), file);
+  const parsed = parseVerifiableData(readTextFile(file, 'prompt file'), file, { answerOptional: answers.optional });
+  const noAnswer = answers.neededBy ? parsed.errors.find((e) => e.field === 'answer' && e.message === 'missing') : undefined;
+  if (noAnswer) throw new Error(`${noAnswer.file}:${noAnswer.line}: answer: missing; ${answers.neededBy} (prompt-only records need a reward model: --reward RM)`);
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
   if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
   log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);

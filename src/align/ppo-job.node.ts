@@ -63,7 +63,9 @@ async function promptsAndReward(job: PPOJob, tok: Tokenizer, log: (l: string) =>
     reward = rewardModelFn(ck.model, tok);
     name = `reward model ${resolveCheckpointDir(spec)}`;
   } else ({ fn: reward, name } = await resolveReward(spec, 'a reward-model folder, rule, exact, last-number, format, exact+format or FILE.mjs'));
-  const data = job.data ? loadPrompts(job.data, job.evalPrompts, log) : builtin();
+  // a reward model scores prompt + completion and the format reward the completion alone: neither reads "answer"
+  const answers = isCheckpoint || spec === 'format' ? { optional: true } : { neededBy: /\.(m?js|cjs)$/.test(spec) ? `the reward function ${spec} is given each record's answer` : `--reward ${spec} compares each completion with its record's answer` };
+  const data = job.data ? loadPrompts(job.data, job.evalPrompts, log, answers) : builtin();
   return { train: data.train, dev: data.dev, reward, name };
 }
 

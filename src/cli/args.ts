@@ -180,6 +180,10 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
     }
   }
   if (!opts.rest) refuseExtraPositionals(table, command, out, fromFlags);
+  // a flag conflict, refused before any work (RunFolder refuses it too, for library callers)
+  if (Object.hasOwn(table, 'resume') && Object.hasOwn(table, 'force') && out.resume === true && out.force === true) {
+    throw new UsageError(`${command}: --resume continues the run in --out and --force overwrites it; give one of them`);
+  }
   return out;
 }
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 import { systemReason } from '../formats/atomic.node.js';
-import { insideModelFolder } from '../train/model-folder.node.js';
+import { parseSplit } from '../data/dataset.js';
+import { enclosingModelFolder, insideModelFolder, shownLike } from '../train/model-folder.node.js';
 
 export const BACKEND_OPTS: OptTable = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'js', 'blas'], help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
@@ -57,8 +58,9 @@ export function statOrNull(file: string): fs.Stats | null {
 
 /**
  * What is wrong with `file`, the value of output flag `flag` (e.g. '--svg') of `command`, as one line; null when
- * it can be written: its parent folder exists and it is not itself a folder (and, with `refuseExisting`, it
- * does not exist).
+ * it can be written: its parent folder exists, it is not itself a folder, it does not lie in a gptlab run or
+ * checkpoint folder (new or not: nothing but the run's own command writes there) and, with `refuseExisting`, it
+ * does not exist.
  */
 export function outputFileProblem(file: string, flag: string, command: string, opts: OutputFileOptions = {}): string | null {
   const where = `${command}: ${flag} ${file}`;
@@ -67,6 +69,10 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
   if (st && insideModelFolder(path.dirname(path.resolve(file)))) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
+  if (!st) {
+    const home = enclosingModelFolder(path.dirname(path.resolve(file)));
+    if (home) return `${where}: lies in the gptlab run or checkpoint folder ${shownLike(home, file)}, which is never written to by another command; give a path outside it`;
+  }
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
   if (st) return null;
   if (opts.parentMayBeMissing) {
@@ -84,6 +90,15 @@ export function outputFileProblem(file: string, flag: string, command: string, o
     return null;
   } catch (e) {
     return `${where}: cannot write in ${path.dirname(file)} (${systemReason(e)})`;
+  }
+}
+
+/** Checks --split (train/dev[/test] percentages) before any work starts: a bad one is a flag error naming `command` */
+export function checkSplitFlag(split: string, command: string): void {
+  try {
+    parseSplit(split);
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
   }
 }
 

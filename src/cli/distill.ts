@@ -2,7 +2,7 @@
 // softened distribution × τ², mixed with cross-entropy on the text); --alpha 0 trains without the teacher.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { modelType, modelTypes } from '../models/registry.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainOpts, trainOptions } from './lora.js';
 import { DISTILL_DEFAULTS, runDistillJob } from '../align/distill-job.node.js';
 import type { DistillOptions } from '../align/distill.js';
@@ -37,6 +37,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('distill', 'knowledge distillation into a smaller student', OPTS, 'gptlab distill --teacher CKPT --student-preset tiny [--data FILE] --out DIR'))) return 0;
   if (!o.teacher && !o.resume) throw new UsageError('distill: give --teacher CHECKPOINT');
   if (!o.resume) checkStudentFlags(o);
+  checkSplitFlag(o.split as string, 'distill');
   const train = trainOptions(o);
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();

@@ -22,7 +22,7 @@ import type { WordVectors } from '../embeddings/vectors.js';
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
   method: { type: 'string', default: 'sgns', choices: ['sgns', 'cbow', 'ppmi-svd'], help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD); the other method\'s flags are refused on the command line, ignored in --config' },
-  dim: { type: 'int', default: 100, min: 1, help: 'vector size (ppmi-svd: at most the vocabulary size)' },
+  dim: { type: 'int', default: 100, min: 1, max: 10000, help: 'vector size (word2vec uses a few hundred; ppmi-svd: at most the vocabulary size)' },
   window: { type: 'int', default: 5, min: 1, help: 'largest distance to a context word' },
   negative: { type: 'int', default: 5, min: 1, help: 'noise words per positive pair (sgns, cbow)' },
   minCount: { type: 'int', default: 5, min: 1, help: 'drop words seen fewer times' },
@@ -30,7 +30,7 @@ const TRAIN_OPTS: OptTable = {
   sample: { type: 'number', default: 1e-3, min: 0, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
   alpha: { type: 'number', above: 0, help: 'starting learning rate (sgns, cbow; default 0.025 for sgns, 0.05 for cbow)' },
   cds: { type: 'number', default: 0.75, above: 0, max: 1, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
-  eigenPower: { type: 'number', default: 0.5, help: 'vectors = U·Σ^p (ppmi-svd)' },
+  eigenPower: { type: 'number', default: 0.5, min: 0, max: 1, help: 'vectors = U·Σ^p (ppmi-svd; Levy et al. 2015 use 0, 0.5 or 1)' },
   weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
   sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus (without --data; refused with it on the command line)' },
   seed: { type: 'int', default: 1, help: 'random seed' },
@@ -90,12 +90,27 @@ async function trainSub(argv: string[]): Promise<number> {
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
   const t0 = performance.now();
-  const vectors = method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method);
+  const vectors = outOfMemoryNamed(vocab.size, dim, () => method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method));
   const secs = (performance.now() - t0) / 1000;
-  saveVectors(o.out as string, vectors);
+  outOfMemoryNamed(vocab.size, dim, () => saveVectors(o.out as string, vectors));
   process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
   if (builtin) reportBuiltin(vectors);
   return 0;
+}
+
+/**
+ * Runs `work`, turning JavaScript's allocation failures (a RangeError: "Invalid typed array length", "Array
+ * buffer allocation failed") into one line naming embed train's own size flags.
+ */
+function outOfMemoryNamed<T>(words: number, dim: number, work: () => T): T {
+  try {
+    return work();
+  } catch (e) {
+    if (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length|Invalid string length/.test(e.message)) {
+      throw new Error(`embed train: out of memory for ${words.toLocaleString('en')} words × --dim ${dim} (${e.message}); lower --dim, or raise --min-count to keep fewer words`);
+    }
+    throw e;
+  }
 }
 
 /** the options only word2vec (sgns, cbow) reads, and those only ppmi-svd reads */
@@ -163,9 +178,15 @@ function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, 
   return m.vectors;
 }
 
+/** the analogy score on the built-in questions, then a demo query; the query is skipped when a small corpus lacks its words */
 function reportBuiltin(v: WordVectors): void {
   const score = evaluateAnalogies(v, builtinAnalogies());
   process.stdout.write(formatScore(score));
+  const missing = ['france', 'paris', 'italy'].filter((w) => !v.has(w));
+  if (missing.length) {
+    process.stdout.write(`(no demo query: ${missing.map((w) => `"${w}"`).join(', ')} not in the vocabulary of ${v.size} words; more --sentences or a lower --min-count keep them)\n`);
+    return;
+  }
   const best = analogy(v, 'france', 'paris', 'italy', 3).map((n) => n.word).join(', ');
   process.stdout.write(`france : paris :: italy : ?   ${best}\nnearest to paris: ${nearestWords(v, 'paris', 5).map((n) => n.word).join(', ')}\n`);
 }

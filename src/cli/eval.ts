@@ -1,7 +1,7 @@
 // gptlab eval: how well a checkpoint predicts a text — mean loss over every full window, perplexity, bits per
 // byte (comparable across tokenizers), and top-1/top-5 next-token accuracy.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
-import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkSplitFlag, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { evaluateText } from '../eval/evaluate.js';
@@ -27,6 +27,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if ((o.batchSize as number) < 1) throw new UsageError(`eval: --batch-size must be at least 1, got ${o.batchSize}`);
   const part = o.part as string;
   if (!['all', 'train', 'dev', 'test'].includes(part)) throw new UsageError(`eval: --part must be all, train, dev or test, got "${part}"`);
+  checkSplitFlag(o.split as string, 'eval');
   const split = parseSplit(o.split as string);
   await setupBackend(o);
   const ck = loadModelFile(o.checkpoint as string, { dequantize: !!o.dequantize });

@@ -15,7 +15,7 @@ const OPTS: OptTable = {
   policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
   reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, or FILE.mjs exporting a function' },
   rewardFn: { type: 'string', help: 'same as --reward FILE.mjs' },
-  data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…} (default: built-in SFT-world questions)' },
+  data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…}; "answer" may be left out with a reward model or --reward format (default: built-in SFT-world questions)' },
   out: { type: 'string', default: 'runs/ppo', help: 'run folder' },
   steps: { type: 'int', default: D.steps, min: 1, help: 'PPO steps (each one rollout batch)' },
   batchSize: { type: 'int', default: D.batchSize, min: 1, max: MAX_ROLLOUTS, help: 'prompts per rollout' },

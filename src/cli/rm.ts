@@ -24,7 +24,7 @@ const TRAIN_OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out for pairwise accuracy (the built-in set holds out its own questions)' },
   readout: { type: 'string', choices: REWARD_READOUTS, help: `how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods); default ${RM_READOUT}, a resumed run keeps its own` },
-  lmCoef: { type: 'number', min: 0, help: 'weight of a language-model loss on each ranking\'s preferred response, added to the pairwise loss to keep what the backbone knows (Yang et al. 2024, GRM\'s SFT regulariser); default 0 (off), a resumed run keeps its own' },
+  lmCoef: { type: 'number', min: 0, max: 100, help: 'weight of a language-model loss on each ranking\'s preferred response, added to the pairwise loss to keep what the backbone knows (Yang et al. 2024, GRM\'s SFT regulariser); default 0 (off), a resumed run keeps its own unless given' },
   ...trainOpts(RM_DEFAULTS),
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
@@ -64,7 +64,9 @@ interface ScoreItem {
 
 /** (prompt, response) items of a JSONL file, each line's problems named as FILE:LINE: field */
 function fileItems(file: string): ScoreItem[] {
-  const lines = readTextFile(file, 'file to score').split('\n');
+  const text = readTextFile(file, 'file to score');
+  if (!text.trim()) throw new Error(`${file}: the file to score is empty (only blank lines)`);
+  const lines = text.split('\n');
   return lines.flatMap((line, i) => {
     if (!line.trim()) return [];
     const where = `${file}:${i + 1}`;
@@ -115,6 +117,8 @@ function encodeItem(it: ScoreItem, tok: Tokenizer, end: number, context: number)
     }
   };
   const prompt = encode(it.src.prompt, () => encodePrompt(it.prompt, tok));
+  // the prompt alone leaves no room for a response token and the end of turn: name the prompt, not the response
+  if (prompt.length + 2 > context) throw new UsageError(`${it.src.prompt}: ${prompt.length} tokens with the chat template, leaving no room for a response in the model's context (${context})`);
   const ids = [...prompt, ...encode(it.src.response, () => tok.encode(it.response)), end];
   if (ids.length > context) throw new UsageError(`${it.src.item}: ${ids.length} tokens with the chat template, more than the model's context (${context})`);
   return { ids, promptLength: prompt.length };

@@ -1,6 +1,7 @@
 // gptlab sample: text from a checkpoint, streamed as it is generated. Every option works on both decoding
 // paths (sampling and --num-beams > 1 beam search) or is refused up front on the one that cannot honour it:
-// the samplers (--temperature, --top-k, --top-p, penalties) and --no-cache do not apply to beam search,
+// the samplers (--temperature, --top-k, --top-p, penalties) and --seed do not apply to beam search (it is
+// deterministic), nor --no-cache (it always uses the KV cache); --num-beams is at most 64;
 // --length-penalty and --early-stopping only to it (as Hugging Face's generate);
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
@@ -10,6 +11,9 @@ import { generateText } from '../generate/generate.js';
 import { beamSearch } from '../generate/beam.js';
 import { checkSamplingOptions, type SamplingOptions } from '../generate/sampling.js';
 import { chatTemplate } from '../data/chat.js';
+
+/** the most beams --num-beams takes: each beam holds its own KV cache (Hugging Face users rarely go past ~32) */
+const MAX_BEAMS = 64;
 
 const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder (uses best/ when present)' },
@@ -23,19 +27,19 @@ const OPTS: OptTable = {
   presencePenalty: { type: 'number', default: 0, help: 'OpenAI presence penalty in [-2, 2] over the generated tokens' },
   frequencyPenalty: { type: 'number', default: 0, help: 'OpenAI frequency penalty in [-2, 2] over the generated tokens' },
   stop: { type: 'string', help: 'stop before this string (may repeat the flag: last one wins; use JSON list in --config)' },
-  seed: { type: 'int', default: 1337, help: 'random seed' },
+  seed: { type: 'int', default: 1337, help: 'random seed (sampling; refused with beam search, which is deterministic)' },
   samples: { type: 'int', default: 1, min: 1, help: 'number of samples (beam search: sequences returned, at most --num-beams)' },
-  noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache' },
-  numBeams: { type: 'int', default: 1, min: 1, help: 'beam search with this many beams (> 1; deterministic: the sampler flags are refused)' },
+  noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache (sampling; beam search always uses it)' },
+  numBeams: { type: 'int', default: 1, min: 1, max: MAX_BEAMS, help: 'beam search with this many beams (> 1; deterministic: the sampler flags and --seed are refused)' },
   lengthPenalty: { type: 'number', default: 1, help: 'beam search only (refused without --num-beams > 1): score = log-prob / length^penalty' },
   earlyStopping: { type: 'bool', help: 'beam search only (refused without --num-beams > 1): stop once num-beams hypotheses are finished' },
   ...BACKEND_OPTS,
 };
 
-/** flag name → SamplingOptions key, for the flags beam search refuses */
-const SAMPLER_FLAGS: [string, keyof SamplingOptions | 'noCache'][] = [
+/** flag name → SamplingOptions key, for the sampler flags (beam search, being deterministic, refuses them) */
+const SAMPLER_FLAGS: [string, keyof SamplingOptions][] = [
   ['--temperature', 'temperature'], ['--top-k', 'topK'], ['--top-p', 'topP'], ['--repetition-penalty', 'repetitionPenalty'],
-  ['--presence-penalty', 'presencePenalty'], ['--frequency-penalty', 'frequencyPenalty'], ['--no-cache', 'noCache'],
+  ['--presence-penalty', 'presencePenalty'], ['--frequency-penalty', 'frequencyPenalty'],
 ];
 
 /** the sampler flags, checked before any work: one line naming the flag */
@@ -67,7 +71,7 @@ function givenFlags(o: ParsedArgs, flags: [string, string][]): { list: string; v
 }
 
 /**
- * Refuses, before any work, a flag the chosen decoding path would ignore: sampler flags with beam search,
+ * Refuses, before any work, a flag the chosen decoding path would ignore: sampler flags, --seed and --no-cache with beam search,
  * beam-search flags without it, and more --samples than beam search returns (--num-beams).
  */
 function checkDecodingPath(o: ParsedArgs): void {
@@ -77,8 +81,9 @@ function checkDecodingPath(o: ParsedArgs): void {
     if (g) throw new UsageError(`sample: ${g.list} ${g.verb} not apply to sampling, only to beam search; add --num-beams N (N > 1) or drop ${g.them}`);
     return;
   }
-  const g = givenFlags(o, SAMPLER_FLAGS);
+  const g = givenFlags(o, [...SAMPLER_FLAGS, ['--seed', 'seed']]);
   if (g) throw new UsageError(`sample: ${g.list} ${g.verb} not apply to beam search (--num-beams ${beams}), which is deterministic; drop ${g.them} or use --num-beams 1`);
+  if (o._given.has('noCache')) throw new UsageError(`sample: --no-cache does not apply to beam search (--num-beams ${beams}), which always uses the KV cache; drop it or use --num-beams 1`);
   if ((o.samples as number) > beams) throw new UsageError(`sample: --samples ${o.samples} is more than --num-beams ${beams}: beam search returns at most one sequence per beam`);
 }
 

@@ -2,7 +2,7 @@
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
@@ -205,6 +205,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'train');
   if (maybeHelp(o, () => helpText('train', 'train a language model on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
   checkTrainFlags(o);
+  checkSplitFlag(o.split as string, 'train');
   const notes = checkModelFlags(o);
   const demo = !!o.demo;
   const source = demo ? 'built-in demo corpus' : (o.data as string | undefined) ?? '';

@@ -10,7 +10,7 @@ import { validateConversation, type ChatDataError, type ChatMessage } from './ch
 export interface VerifiablePrompt {
   /** the conversation so far, ending with the user's question */
   prompt: ChatMessage[];
-  /** the reference final answer (compared by value when numeric: src/align/rewards.ts) */
+  /** the reference final answer (compared by value when numeric: src/align/rewards.ts); '' for a record without one, allowed only where the reward reads no answer (a reward model) */
   answer: string;
   /** a label for per-kind reports (add, sub, mul, div, …) */
   kind?: string;
@@ -26,8 +26,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+export interface VerifiableDataOptions {
+  /** a record may leave out "answer" (it becomes ''): the reward reads none (a reward model) */
+  answerOptional?: boolean;
+}
+
 /** one record → a prompt, or null after reporting every problem */
-export function validateVerifiableRecord(value: unknown, report: (field: string, message: string) => void): VerifiablePrompt | null {
+export function validateVerifiableRecord(value: unknown, report: (field: string, message: string) => void, opts: VerifiableDataOptions = {}): VerifiablePrompt | null {
   if (!isObject(value)) return report('', 'a record must be a JSON object'), null;
   const hasPrompt = 'prompt' in value, hasMessages = 'messages' in value;
   let prompt: ChatMessage[] | null = null;
@@ -46,7 +51,7 @@ export function validateVerifiableRecord(value: unknown, report: (field: string,
   }
   let answer: string | null = null;
   const a = value.answer;
-  if (a === undefined) report('answer', 'missing');
+  if (a === undefined) opts.answerOptional ? (answer = '') : report('answer', 'missing');
   else if (typeof a === 'number' && Number.isFinite(a)) answer = String(a);
   else if (typeof a !== 'string' || a.trim() === '') report('answer', 'must be a non-empty string or a number');
   else answer = a.trim();
@@ -56,8 +61,8 @@ export function validateVerifiableRecord(value: unknown, report: (field: string,
 }
 
 /** Parses verifiable-prompt JSONL; malformed records are skipped and reported with file, line and field. */
-export function parseVerifiableData(text: string, file = '<input>'): VerifiableDataResult {
-  const r = parseJsonlRecords(text, file, (value, report) => validateVerifiableRecord(value, report));
+export function parseVerifiableData(text: string, file = '<input>', opts: VerifiableDataOptions = {}): VerifiableDataResult {
+  const r = parseJsonlRecords(text, file, (value, report) => validateVerifiableRecord(value, report, opts));
   return { prompts: r.items, errors: r.errors, summary: { kept: r.items.length, skipped: r.skipped } };
 }
 

@@ -90,12 +90,21 @@ export function parseJSON(text: string, file: string): unknown {
   }
 }
 
+/** gptlab's checkpoints that are not language models: what they are, the command that trains them and the one that uses them */
+const OTHER_GPTLAB_MODELS: Record<string, { what: string; madeBy: string; use: string }> = {
+  'gptlab-seq2seq': { what: 'a seq2seq (encoder-decoder) model', madeBy: 'seq2seq train', use: 'seq2seq translate' },
+  'gptlab-vision': { what: 'an image classifier', madeBy: 'vision train', use: 'vision predict' },
+  'gptlab-gan': { what: 'a GAN', madeBy: 'gan train', use: 'gan sample' },
+};
+
 function readConfig(text: (name: string) => string | null, where: string): CheckpointConfig {
   const cfgText = text('config.json');
   if (cfgText === null) throw new Error(`${where}: not a checkpoint (config.json is missing)`);
   const config = parseJSON(cfgText, `${where}/config.json`) as CheckpointConfig;
   const foreign = hfConfigProblem(config, where);
   if (foreign) throw new Error(foreign);
+  const other = config && typeof config === 'object' ? OTHER_GPTLAB_MODELS[String(config.format)] : undefined;
+  if (other) throw new Error(`${where}: ${other.what} (gptlab ${other.madeBy}), not a language model; use it with gptlab ${other.use}`);
   if (!config || typeof config !== 'object' || config.format !== CHECKPOINT_FORMAT || !config.model || typeof config.model !== 'object') {
     throw new Error(`${where}/config.json: not a gptlab checkpoint config (field "format" must be "${CHECKPOINT_FORMAT}", "model" an object)`);
   }

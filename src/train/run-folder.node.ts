@@ -12,6 +12,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { lossCurveSVG } from '../eval/plot.js';
 import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
+import { UsageError } from '../usage-error.js';
 import { checkpointFiles } from './checkpoint.js';
 import { enclosingModelFolder, isCheckpointFolder, isRunFolder, shownLike } from './model-folder.node.js';
 import { recoverCheckpoints, resolveCheckpointDir, saveCheckpoint } from './checkpoint.node.js';
@@ -27,7 +28,7 @@ export class RunFolder {
    */
   constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean; inputs?: (string | undefined)[] } = {}) {
     if (!save) return;
-    if (opts.resume && opts.force) throw new Error(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
+    if (opts.resume && opts.force) throw new UsageError(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
     const abs = path.resolve(dir);
     if (abs === process.cwd()) throw new Error(`--out ${dir}: is the current folder; give a new folder for the run`);
     const input = opts.resume ? undefined : opts.inputs?.find((i) => i !== undefined && fs.existsSync(i) && within(path.resolve(i), abs));

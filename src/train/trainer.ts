@@ -363,7 +363,7 @@ export class Trainer {
    */
   restore(state: TrainState, moments: ReadonlyMap<string, Float32Array>): void {
     if (this.config.maxIters < state.step) {
-      throw new Error(`--max-iters ${this.config.maxIters} is below the run's step ${state.step}; give more to train on, or leave it out to keep the run's own`);
+      throw new UsageError(`--max-iters ${this.config.maxIters} is below the run's step ${state.step}; give more to train on, or leave it out to keep the run's own`);
     }
     // JSON has no Infinity: a run saved before its first evaluation stores null
     const best = state.bestDevLoss ?? Infinity;
