@@ -206,6 +206,42 @@ test('ppo --resume says where it resumes, notes changed settings and --eval-prom
   assert.equal((meta('pr').rl as { lr: number }).lr, 0.5, 'the changed lr is kept');
 });
 
+test('train and distill --resume keep the run\'s --split unless given, note a change and record it', () => {
+  const args = ['--data', text, '--out', 'ts', '--preset', 'tiny', '--block-size', '8', '--warmup-iters', '0', '--eval-iters', '1', ...quick];
+  assert.equal(run('train', '--max-iters', '2', ...args).code, 0);
+  const r = run('train', '--resume', '--max-iters', '3', '--split', '80/20', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --split 90\/5\/5 → 80\/20 \(given now\): the held-out part changes/);
+  assert.equal(meta('ts').split, '80/20');
+  const again = run('train', '--resume', '--max-iters', '4', ...args);
+  assert.equal(again.code, 0, again.err);
+  assert.doesNotMatch(again.out, /--split/);
+  assert.equal(meta('ts').split, '80/20', 'kept');
+  const d = ['--out', 'ds', '--data', text, '--teacher', 'chat', '--student-block-size', '16', ...quick];
+  assert.equal(run('distill', '--max-iters', '2', ...d).code, 0);
+  assert.equal(meta('ds').split, '90/10');
+  const c = run('distill', '--resume', '--max-iters', '3', '--split', '70/30', ...d);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /note: resuming with --split 90\/10 → 70\/30 \(given now\)/);
+  assert.equal(run('distill', '--resume', '--max-iters', '4', ...d).code, 0);
+  assert.equal(meta('ds').split, '70/30', 'kept');
+});
+
+test('train --demo --resume --seed keeps the run\'s demo corpus (drawn with its recorded seed)', () => {
+  const args = ['--demo', '--out', 'demo', '--preset', 'tiny', '--block-size', '8', '--warmup-iters', '0', '--eval-iters', '1', '--eval-interval', '2', '--batch-size', '2'];
+  const first = run('train', '--max-iters', '1', '--seed', '3', ...args);
+  assert.equal(first.code, 0, first.err);
+  assert.equal(meta('demo').corpusSeed, 3);
+  const data = (out: string): string => out.match(/^data: .*$/m)![0];
+  const r = run('train', '--resume', '--max-iters', '2', '--seed', '5', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(data(r.out), data(first.out), 'the same corpus');
+  assert.match(r.out, /note: resuming with --max-iters 1 → 2, --seed 3 → 5 \(given now\)/);
+  const again = run('train', '--resume', '--max-iters', '3', ...args);
+  assert.equal(data(again.out), data(first.out), 'still the same corpus after the seed changed');
+  assert.notEqual(data(run('train', '--max-iters', '1', '--seed', '5', ...args, '--out', 'demo5').out), data(first.out), 'another seed draws another corpus');
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
