@@ -242,6 +242,22 @@ test('train --demo --resume --seed keeps the run\'s demo corpus (drawn with its 
   assert.notEqual(data(run('train', '--max-iters', '1', '--seed', '5', ...args, '--out', 'demo5').out), data(first.out), 'another seed draws another corpus');
 });
 
+test('rm train and dpo --resume keep the run\'s --dev-fraction unless given, note a change and record it', () => {
+  for (const [cmd, out] of [[['rm', 'train'], 'rmf'], [['dpo'], 'dpf']] as const) {
+    const args = ['--out', out, '--data', pairs, '--warmup-iters', '0', ...quick];
+    assert.equal(run(...cmd, '--base', 'chat', '--max-iters', '1', ...args).code, 0);
+    assert.equal(meta(out).devFraction, 0.1);
+    const r = run(...cmd, '--resume', '--max-iters', '2', '--dev-fraction', '0.5', ...args);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /note: resuming with --max-iters 1 → 2, --dev-fraction 0\.1 → 0\.5 \(given now\)/);
+    assert.equal(meta(out).devFraction, 0.5);
+    const again = run(...cmd, '--resume', '--max-iters', '3', ...args);
+    assert.equal(again.code, 0, again.err);
+    assert.doesNotMatch(again.out, /dev-fraction/);
+    assert.equal(meta(out).devFraction, 0.5, 'kept');
+  }
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
