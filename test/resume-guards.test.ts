@@ -258,6 +258,20 @@ test('rm train and dpo --resume keep the run\'s --dev-fraction unless given, not
   }
 });
 
+test('seq2seq train --resume uses a given --dev with a note, and refuses a --data with words its vocabulary lacks', () => {
+  const pairsTsv = write('pairs.tsv', Array.from({ length: 10 }, (_, i) => ['the cat\tle chat', 'a dog\tun chien'][i % 2]));
+  const devTsv = write('dev.tsv', ['the dog\tle chien']);
+  const zebra = write('zebra.tsv', ['the zebra\tle zèbre', 'a dog\tun chien']);
+  const args = ['--out', 'sd', '--eval-interval', '2', '--bleu-sample', '2', '--quiet', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8'];
+  assert.equal(run('seq2seq', 'train', '--data', pairsTsv, '--max-iters', '2', ...args).code, 0);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--dev', 'nope.tsv', ...args), 1, /nope\.tsv: no such dev pair file/);
+  const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--dev', devTsv, ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --dev \(the last 0\.1 of --data\) → dev\.tsv \(given now\)/);
+  assert.equal(meta('sd').dev, devTsv);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '4', '--data', zebra, ...args), 1, /^gptlab: error: seq2seq train: --data zebra\.tsv: word "zebra" \(line 1, source side\) is not in the run's source vocabulary \(2 unknown in its training pairs\)/);
+});
+
 test('lora merge --out inside the input run or any checkpoint is refused', () => {
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '2', '--out', 'L', '--max-iters', '2', ...quick).code, 0);
   refused(run('lora', 'merge', 'L', '--out', 'L/adapter', '--force'), 2, /lora merge: --out L\/adapter: lies inside the input L, which is never written to/);
