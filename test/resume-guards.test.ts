@@ -52,6 +52,7 @@ const chats2 = write('chats2.jsonl', Array.from({ length: 8 }, (_, i) => chat(`w
 const oddChats = write('odd-chats.jsonl', [chat('q ✓', 'a'), chat('q', 'a')]);
 const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => ({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })));
 const twoPrompts = write('two.jsonl', [{ prompt: 'What is 2 + 2?', answer: '4' }, { prompt: 'What is 5 + 3?', answer: '8' }]);
+const five = write('five.jsonl', [2, 3, 4, 5, 6].map((n) => ({ prompt: `What is ${n} + 1?`, answer: String(n + 1) })));
 const quick = ['--eval-interval', '2', '--batch-size', '2', '--seed', '1'];
 
 test('distill --resume keeps τ, α and the student unless given, notes changes, refuses another student or teacher', () => {
@@ -163,6 +164,112 @@ test('grpo --resume after a cold start compares --policy with the policy given, 
   const old = run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args);
   assert.equal(old.code, 0, old.err);
   assert.equal(meta('gc').policy, undefined);
+});
+
+test('grpo --resume keeps its --reward and --eval-prompts, refuses another reward, notes changes, refuses --steps below its step', () => {
+  const args = ['--out', 'gr', '--data', five, '--group-size', '2', '--prompts-per-step', '1', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  assert.equal(run('grpo', '--policy', 'chat', '--steps', '1', '--reward', 'last-number', '--eval-prompts', '1', ...args).code, 0);
+  assert.equal(meta('gr').evalPrompts, 1);
+  const r = run('grpo', '--resume', '--steps', '2', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /reward: last-number \(the run's own\)/);
+  assert.match(r.out, /resuming .*gr\/checkpoint at step 1\nnote: resuming with --steps 1 → 2 \(given now\)\n/);
+  assert.doesNotMatch(r.out, /eval-prompts/);
+  assert.equal(meta('gr').reward, 'last-number');
+  assert.equal(meta('gr').evalPrompts, 1, 'kept');
+  refused(run('grpo', '--resume', '--steps', '3', '--reward', 'exact', ...args), 1, /^gptlab: error: grpo --resume: the run was trained with --reward last-number; --reward exact cannot change it \(start a new run\)$/);
+  const low = run('grpo', '--resume', '--steps', '1', '--lr', '0.5', ...args);
+  refused(low, 2, /^gptlab: --steps 1 is below the run's step 2; give more to train on, or leave it out to keep the run's own$/);
+  assert.doesNotMatch(low.out, /note:/);
+  assert.equal(meta('gr').rl && (meta('gr').rl as { steps: number }).steps, 2, 'not re-saved');
+  const c = run('grpo', '--resume', '--steps', '3', '--lr', '0.5', '--eval-prompts', '2', ...args);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /note: resuming with --steps 2 → 3, --lr 0\.00002 → 0\.5 \(given now\)/);
+  assert.match(c.out, /note: resuming with --eval-prompts 1 → 2 \(given now\): the held-out prompts change/);
+  assert.equal(meta('gr').evalPrompts, 2);
+});
+
+test('ppo --resume says where it resumes, notes changed settings and --eval-prompts, keeps them, refuses --steps below its step', () => {
+  const args = ['--out', 'pr', '--data', five, '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  assert.equal(run('ppo', '--policy', 'chat', '--steps', '1', '--eval-prompts', '1', ...args).code, 0);
+  const r = run('ppo', '--resume', '--steps', '2', '--lr', '0.5', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /resuming .*pr\/checkpoint at step 1\nnote: resuming with --steps 1 → 2, --lr 0\.00001 → 0\.5 \(given now\)\n/);
+  assert.equal(meta('pr').evalPrompts, 1, 'kept');
+  const low = run('ppo', '--resume', '--steps', '1', '--eval-prompts', '3', ...args);
+  refused(low, 2, /^gptlab: --steps 1 is below the run's step 2; give more to train on/);
+  assert.doesNotMatch(low.out, /note:/);
+  const c = run('ppo', '--resume', '--steps', '3', '--eval-prompts', '3', ...args);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /note: resuming with --eval-prompts 1 → 3 \(given now\)/);
+  assert.equal(meta('pr').evalPrompts, 3);
+  assert.equal((meta('pr').rl as { lr: number }).lr, 0.5, 'the changed lr is kept');
+});
+
+test('train and distill --resume keep the run\'s --split unless given, note a change and record it', () => {
+  const args = ['--data', text, '--out', 'ts', '--preset', 'tiny', '--block-size', '8', '--warmup-iters', '0', '--eval-iters', '1', ...quick];
+  assert.equal(run('train', '--max-iters', '2', ...args).code, 0);
+  const r = run('train', '--resume', '--max-iters', '3', '--split', '80/20', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --split 90\/5\/5 → 80\/20 \(given now\): the held-out part changes/);
+  assert.equal(meta('ts').split, '80/20');
+  const again = run('train', '--resume', '--max-iters', '4', ...args);
+  assert.equal(again.code, 0, again.err);
+  assert.doesNotMatch(again.out, /--split/);
+  assert.equal(meta('ts').split, '80/20', 'kept');
+  const d = ['--out', 'ds', '--data', text, '--teacher', 'chat', '--student-block-size', '16', ...quick];
+  assert.equal(run('distill', '--max-iters', '2', ...d).code, 0);
+  assert.equal(meta('ds').split, '90/10');
+  const c = run('distill', '--resume', '--max-iters', '3', '--split', '70/30', ...d);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /note: resuming with --split 90\/10 → 70\/30 \(given now\)/);
+  assert.equal(run('distill', '--resume', '--max-iters', '4', ...d).code, 0);
+  assert.equal(meta('ds').split, '70/30', 'kept');
+});
+
+test('train --demo --resume --seed keeps the run\'s demo corpus (drawn with its recorded seed)', () => {
+  const args = ['--demo', '--out', 'demo', '--preset', 'tiny', '--block-size', '8', '--warmup-iters', '0', '--eval-iters', '1', '--eval-interval', '2', '--batch-size', '2'];
+  const first = run('train', '--max-iters', '1', '--seed', '3', ...args);
+  assert.equal(first.code, 0, first.err);
+  assert.equal(meta('demo').corpusSeed, 3);
+  const data = (out: string): string => out.match(/^data: .*$/m)![0];
+  const r = run('train', '--resume', '--max-iters', '2', '--seed', '5', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(data(r.out), data(first.out), 'the same corpus');
+  assert.match(r.out, /note: resuming with --max-iters 1 → 2, --seed 3 → 5 \(given now\)/);
+  const again = run('train', '--resume', '--max-iters', '3', ...args);
+  assert.equal(data(again.out), data(first.out), 'still the same corpus after the seed changed');
+  assert.notEqual(data(run('train', '--max-iters', '1', '--seed', '5', ...args, '--out', 'demo5').out), data(first.out), 'another seed draws another corpus');
+});
+
+test('rm train and dpo --resume keep the run\'s --dev-fraction unless given, note a change and record it', () => {
+  for (const [cmd, out] of [[['rm', 'train'], 'rmf'], [['dpo'], 'dpf']] as const) {
+    const args = ['--out', out, '--data', pairs, '--warmup-iters', '0', ...quick];
+    assert.equal(run(...cmd, '--base', 'chat', '--max-iters', '1', ...args).code, 0);
+    assert.equal(meta(out).devFraction, 0.1);
+    const r = run(...cmd, '--resume', '--max-iters', '2', '--dev-fraction', '0.5', ...args);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /note: resuming with --max-iters 1 → 2, --dev-fraction 0\.1 → 0\.5 \(given now\)/);
+    assert.equal(meta(out).devFraction, 0.5);
+    const again = run(...cmd, '--resume', '--max-iters', '3', ...args);
+    assert.equal(again.code, 0, again.err);
+    assert.doesNotMatch(again.out, /dev-fraction/);
+    assert.equal(meta(out).devFraction, 0.5, 'kept');
+  }
+});
+
+test('seq2seq train --resume uses a given --dev with a note, and refuses a --data with words its vocabulary lacks', () => {
+  const pairsTsv = write('pairs.tsv', Array.from({ length: 10 }, (_, i) => ['the cat\tle chat', 'a dog\tun chien'][i % 2]));
+  const devTsv = write('dev.tsv', ['the dog\tle chien']);
+  const zebra = write('zebra.tsv', ['the zebra\tle zèbre', 'a dog\tun chien']);
+  const args = ['--out', 'sd', '--eval-interval', '2', '--bleu-sample', '2', '--quiet', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8'];
+  assert.equal(run('seq2seq', 'train', '--data', pairsTsv, '--max-iters', '2', ...args).code, 0);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--dev', 'nope.tsv', ...args), 1, /nope\.tsv: no such dev pair file/);
+  const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--dev', devTsv, ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /note: resuming with --dev \(the last 0\.1 of --data\) → dev\.tsv \(given now\)/);
+  assert.equal(meta('sd').dev, devTsv);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '4', '--data', zebra, ...args), 1, /^gptlab: error: seq2seq train: --data zebra\.tsv: word "zebra" \(line 1, source side\) is not in the run's source vocabulary \(2 unknown in its training pairs\)/);
 });
 
 test('lora merge --out inside the input run or any checkpoint is refused', () => {

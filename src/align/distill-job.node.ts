@@ -10,10 +10,13 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
-import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import { DistillationObjective, type DistillOptions } from './distill.js';
 import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+
+/** train/dev percentages of the text when --split is not given */
+export const DISTILL_SPLIT = '90/10';
 
 export const DISTILL_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 500, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 50, weightDecay: 0.1, gradClip: 1, evalInterval: 100, evalIters: 10, patience: 0, seed: 1337, sampleAt: [],
@@ -27,7 +30,8 @@ export interface DistillJob {
   /** config overrides of the student (nLayer, blockSize, …) */
   studentOverrides?: Record<string, unknown>;
   data?: string;
-  split: string;
+  /** train/dev percentages; a resumed run's own when absent (new runs: 90/10) */
+  split?: string;
   out: string;
   resume: boolean;
   force?: boolean;
@@ -62,7 +66,9 @@ function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void)
   const notes = resumeChangeNotes({ ...DISTILL_DEFAULTS, ...ck.config.train, ...DISTILL_OPTION_DEFAULTS, ...saved }, { ...job.train, ...job.distill });
   job.distill = { ...DISTILL_OPTION_DEFAULTS, ...saved, ...job.distill };
   log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
-  for (const note of [...notes, resumeDataNote(meta.data, job.data)]) if (note) log(note);
+  const { split, note: splitNote } = resumedSplit(meta.split, job.split, DISTILL_SPLIT);
+  job.split = split;
+  for (const note of [...notes, resumeDataNote(meta.data, job.data), splitNote]) if (note) log(note);
   return { model: ck.model, meta, train: ck.config.train ?? {}, trainerState: ck.trainerState, moments: ck.moments };
 }
 
@@ -91,7 +97,7 @@ const DISTILL_OPTION_DEFAULTS: Required<DistillOptions> = { temperature: 2, alph
 function tokenSplits(tok: Tokenizer, dataFile: string | undefined, job: DistillJob, log: (l: string) => void): TokenSplits {
   const text = dataFile ? readTextFile(dataFile, 'data file') : demoCorpus();
   const ids = namingData('distill', dataFile, job.data !== undefined, () => tok.encode(text));
-  const splits = splitTokens(Int32Array.from(ids), parseSplit(job.split));
+  const splits = splitTokens(Int32Array.from(ids), parseSplit(job.split ?? DISTILL_SPLIT));
   log(`data: ${dataFile ?? 'built-in demo corpus'}: ${splits.train.length.toLocaleString('en')} train, ${splits.dev.length.toLocaleString('en')} dev tokens`);
   return splits;
 }
@@ -125,6 +131,6 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   const preset = job.studentPreset ?? (typeof meta.studentPreset === 'string' ? meta.studentPreset : undefined);
   return runTrainer(trainer, folder, {
     model: student, tokenizer: tok, quiet: job.quiet, log, label: 'distill',
-    meta: { teacher: teacherPath, data: dataFile ?? 'built-in', temperature: d.temperature, alpha: d.alpha, studentArch: student.type, ...(preset ? { studentPreset: preset } : {}) },
+    meta: { teacher: teacherPath, data: dataFile ?? 'built-in', split: job.split ?? DISTILL_SPLIT, temperature: d.temperature, alpha: d.alpha, studentArch: student.type, ...(preset ? { studentPreset: preset } : {}) },
   });
 }

@@ -16,6 +16,8 @@ import { checkpointFiles } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
 import { resumeChangeNotes } from '../train/trainer.js';
+import { UsageError } from '../usage-error.js';
+import { resolveReward } from './reward-module.node.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
@@ -39,9 +41,14 @@ export interface GRPOJob {
   config: Partial<GRPOConfig>;
   reward: RewardFn;
   rewardName: string;
+  /**
+   * whether --reward was given now (resume): a resumed run keeps its recorded reward unless given, and another
+   * one given is refused; absent: given
+   */
+  rewardGiven?: boolean;
   evalInterval: number;
-  /** held-out prompts for the accuracy report (built-in set: 100) */
-  evalPrompts: number;
+  /** held-out prompts for the accuracy report (built-in set: 100); a resumed run's own when absent */
+  evalPrompts?: number;
   /** cold-start SFT steps on the built-in arithmetic's worked solutions before RL (0 or absent: none) */
   coldStart?: number;
   /**
@@ -127,6 +134,43 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
   return { model, tokenizer };
 }
 
+/** held-out prompts when neither the flag nor the run says (the option's default) */
+export const EVAL_PROMPTS_DEFAULT = 100;
+
+/**
+ * What a resumed RL run (grpo, ppo) says and checks before its data: a --steps below the run's step is refused
+ * (exit 2), then `resuming <checkpoint> at step N` and a note for each setting given now that changes the run's
+ * (the loop's config, --eval-prompts, whose change moves prompts between the held-out and training sets).
+ * Returns the held-out prompt count: the one given, else the run's recorded one, else the default.
+ */
+export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number }, defaults: { steps: number }, evalPrompts: number | undefined, log: (l: string) => void): number {
+  const r = pol.resume!;
+  const saved = (r.meta.rl as { steps?: number } | undefined) ?? {};
+  const steps = given.steps ?? saved.steps ?? defaults.steps;
+  if (steps < r.step) throw new UsageError(`--steps ${steps} is below the run's step ${r.step}; give more to train on, or leave it out to keep the run's own`);
+  log(`resuming ${folder.checkpointDir} at step ${r.step}`);
+  for (const note of resumeChangeNotes(saved, given, defaults)) log(note);
+  const had = typeof r.meta.evalPrompts === 'number' ? r.meta.evalPrompts : EVAL_PROMPTS_DEFAULT;
+  if (evalPrompts !== undefined && evalPrompts !== had) {
+    log(`note: resuming with --eval-prompts ${had} → ${evalPrompts} (given now): the held-out prompts change, and prompts move between them and the training set, so held-out scores from here on (and best/) do not compare with earlier ones`);
+  }
+  return evalPrompts ?? had;
+}
+
+/**
+ * A resumed grpo run keeps the reward it was trained with (meta.reward: the --reward spec): another one given
+ * now is refused in one line, as ppo does; none given resolves the run's own. Returns the job with its reward.
+ */
+async function resumedReward(job: GRPOJob, meta: Record<string, unknown>): Promise<GRPOJob> {
+  const recorded = meta.reward;
+  if (typeof recorded !== 'string') return job;
+  const same = (a: string, b: string): boolean => a === b || (/[\\/]|\.(m?js|cjs)$/.test(a) && path.resolve(a) === path.resolve(b));
+  if (same(job.rewardName, recorded)) return job;
+  if (job.rewardGiven !== false) throw new Error(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
+  const fn = recorded === 'rule' ? (): number => 0 : (await resolveReward(recorded)).fn;
+  return { ...job, reward: fn, rewardName: recorded };
+}
+
 function report(label: string, e: RewardEval, log: (l: string) => void): void {
   log(`held-out exact match ${label}: ${(100 * e.accuracy).toFixed(1)}% (${byKindLine(e)}), mean reward ${e.meanReward.toFixed(3)}`);
 }
@@ -149,16 +193,19 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
+  if (pol.resume) job = await resumedReward(job, pol.resume.meta);
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
-  if (pol.resume) for (const note of resumeChangeNotes((pol.resume.meta.rl as object | undefined) ?? {}, job.config, GRPO_DEFAULTS)) log(note);
+  const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
+  job = { ...job, evalPrompts };
+  if (pol.resume && job.rewardGiven === false) log(`reward: ${job.rewardName} (the run's own)`);
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const dataFile = rule ? undefined : job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined);
   const dataNote = pol.resume ? resumeDataNote(recorded, job.data) : null;
   if (dataNote) log(dataNote);
-  const all = rule ? ruleQuestions(job.evalPrompts, log) : loadPrompts(dataFile, job.evalPrompts, log);
+  const all = rule ? ruleQuestions(evalPrompts, log) : loadPrompts(dataFile, evalPrompts, log);
   const reward = rule ? all.reward! : job.reward;
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
   let base = job.policy;
@@ -188,7 +235,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
   // policy: the --policy given, which base (the reference) is not after a cold start; --resume checks against it
   const policy = pol.resume ? pol.resume.meta.policy : job.policy;
-  const meta = { base: pol.resume?.meta.base ?? base, ...(typeof policy === 'string' ? { policy } : {}), data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, rl: trainer.config, ...(lora ? { lora } : {}) };
+  const meta = { base: pol.resume?.meta.base ?? base, ...(typeof policy === 'string' ? { policy } : {}), data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
   const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,

@@ -13,13 +13,13 @@ import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
 import { namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
-import { PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
+import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
-import { loadPolicy, loadPrompts } from './grpo-job.node.js';
+import { EVAL_PROMPTS_DEFAULT, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
 import { resolveReward } from './reward-module.node.js';
@@ -36,13 +36,14 @@ export interface PPOJob {
   force?: boolean;
   config: Partial<PPOConfig>;
   evalInterval: number;
-  evalPrompts: number;
+  /** held-out prompts; a resumed run's own when absent (new runs: 100) */
+  evalPrompts?: number;
   adapt?: AdaptOptions;
   quiet?: boolean;
 }
 
 /** prompts and the reward function for a job */
-async function promptsAndReward(job: PPOJob, tok: Tokenizer, log: (l: string) => void): Promise<{ train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn; name: string }> {
+async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Tokenizer, log: (l: string) => void): Promise<{ train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn; name: string }> {
   const builtin = (): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn } => {
     const sft = defaultSftData({ seed: 1, trainSize: 1000, heldOutSize: job.evalPrompts });
     const tr = ruleRewardPrompts(sft.train), dv = ruleRewardPrompts(sft.heldOut);
@@ -93,12 +94,13 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
   }
   job = { ...job, reward: job.reward ?? (typeof recorded === 'string' ? recorded : 'rule') };
+  const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
   const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
   const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
   if (dataNote) log(dataNote);
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedData };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
-  const all = await promptsAndReward(job, pol.tokenizer, log);
+  const all = await promptsAndReward({ ...job, evalPrompts }, pol.tokenizer, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('ppo', job.data, dataGiven, () => [fit(all.train), fit(all.dev)]);
@@ -120,7 +122,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     if (last && typeof last.klCoef === 'number') trainer.klCoef = last.klCoef;
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rewardSpec: job.reward, rl: trainer.config, ...(lora ? { lora } : {}) };
+  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rewardSpec: job.reward, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),

@@ -47,6 +47,8 @@ export interface PreferenceJob {
   resume: boolean;
   force?: boolean;
   devFraction: number;
+  /** whether devFraction was given now (a resumed run otherwise keeps its own) */
+  devFractionGiven?: boolean;
   /** DPO's β */
   beta?: number;
   /** the reward model's readout (default RM_READOUT) */
@@ -96,7 +98,11 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, job.kind === 'rm' ? 'rm train' : 'dpo');
-    const notes = resumeChangeNotes(ck.config.train ?? {}, job.train);
+    // the held-out share of --data is the run's own unless given now (as sft's)
+    const savedMeta = ck.config.meta ?? {};
+    const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : job.devFraction };
+    const notes = resumeChangeNotes({ ...(ck.config.train ?? {}), ...split }, { ...job.train, devFraction: job.devFractionGiven ? job.devFraction : undefined });
+    if (job.devFractionGiven !== true) job.devFraction = split.devFraction;
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;
     if (job.readout && had && job.readout !== had) throw new Error(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
@@ -160,7 +166,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;
-  const meta = { base: start.base, data: start.data ?? 'built-in', ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
+  const meta = { base: start.base, data: start.data ?? 'built-in', devFraction: job.devFraction, ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
   const first = trainer.evaluate();
   if (!start.state) log(`before training: ${Object.entries({ loss: first.dev ?? first.train!, ...first.metrics }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   const res = await runTrainer(trainer, folder, {

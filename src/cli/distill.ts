@@ -48,7 +48,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   const res = await runDistillJob({
     teacher: o.teacher as string | undefined, studentArch: given('studentArch') as string | undefined, studentPreset: given('studentPreset') as string | undefined,
     studentOverrides: o.studentBlockSize !== undefined ? { blockSize: o.studentBlockSize } : undefined,
-    data: o.data as string | undefined, split: o.split as string, out: o.out as string, resume: !!o.resume, force: !!o.force,
+    data: o.data as string | undefined, split: o.resume && !o._given.has('split') ? undefined : (o.split as string), out: o.out as string, resume: !!o.resume, force: !!o.force,
     distill, train,
   });
   return res.outcome === 'interrupted' ? 130 : 0;

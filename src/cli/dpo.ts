@@ -29,7 +29,7 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'dpo', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, beta: o.resume && !o._given.has('beta') ? undefined : (o.beta as number), train, adapt,
+    force: !!o.force, devFraction: o.devFraction as number, devFractionGiven: o._given.has('devFraction'), beta: o.resume && !o._given.has('beta') ? undefined : (o.beta as number), train, adapt,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} implicit reward accuracy ${(100 * res.metrics['reward accuracy']).toFixed(1)}%, margin ${res.metrics['reward margin'].toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

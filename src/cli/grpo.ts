@@ -48,6 +48,11 @@ export function rlConfig<K extends string>(o: ParsedArgs, keys: readonly K[]): R
   return c as Record<K, unknown>;
 }
 
+/** a flag's value, except on --resume where a flag not given leaves the run's own (undefined) */
+export function givenOrOwn(o: ParsedArgs, key: string): unknown {
+  return o.resume && !o._given.has(key) ? undefined : o[key];
+}
+
 export async function grpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'grpo');
   if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
@@ -61,13 +66,15 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const adapt = adaptOptions(o, 'grpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
-  process.stdout.write(`reward: ${reward.name}\n`);
+  // a resumed run keeps its own reward unless one is given now (the job resolves it)
+  const rewardGiven = !o.resume || o._given.has('reward');
+  if (rewardGiven) process.stdout.write(`reward: ${reward.name}\n`);
   const ignored = o.data ? '--data' : spec === 'rule' ? '--reward rule' : o.resume ? '--resume' : null;
   if (o._given.has('coldStart') && (o.coldStart as number) > 0 && ignored) process.stdout.write(`note: --cold-start trains on the built-in arithmetic before RL; with ${ignored} it is skipped\n`);
   const res = await runGRPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name,
-    evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
+    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name, rewardGiven,
+    evalInterval: o.evalInterval as number, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
     coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
     ...(o.maxMinutes !== undefined ? { maxMinutes: o.maxMinutes as number } : {}),
   });

@@ -4,7 +4,7 @@
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
-import { rlConfig } from './grpo.js';
+import { givenOrOwn, rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { runPPOJob } from '../align/ppo-job.node.js';
@@ -54,7 +54,7 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   registerRewardModelType();
   const res = await runPPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, reward, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    config: rlConfig(o, KEYS) as Partial<PPOConfig>, evalInterval: o.evalInterval as number, evalPrompts: o.evalPrompts as number, adapt,
+    config: rlConfig(o, KEYS) as Partial<PPOConfig>, evalInterval: o.evalInterval as number, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
   });
   return res.outcome === 'interrupted' ? 130 : 0;
 }

@@ -48,7 +48,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
+    force: !!o.force, devFraction: o.devFraction as number, devFractionGiven: o._given.has('devFraction'), train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

@@ -8,6 +8,7 @@ import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretra
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
+import { readJSONFile } from '../train/checkpoint.node.js';
 import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
@@ -211,7 +212,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const source = demo ? 'built-in demo corpus' : (o.data as string | undefined) ?? '';
   const out = (o.out as string | undefined) ?? path.join('runs', demo ? 'demo' : path.basename(source || 'run').replace(/\.[^.]*$/, ''));
   let text: string;
-  if (demo) text = demoCorpus(o.seed as number);
+  const corpusSeed = demo ? demoCorpusSeed(o, out) : undefined;
+  if (demo) text = demoCorpus(corpusSeed!);
   else if (o.data) text = readTextFile(o.data as string);
   else throw new UsageError('train --resume: give --data (the same text the run was trained on) or --demo');
   const backendName = await setupBackend(o);
@@ -222,10 +224,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
   const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo) : await runTrainJob({
-    text, source, out, resume: !!o.resume, force: !!o.force, save: true, split: o.split as string,
+    text, source, out, resume: !!o.resume, force: !!o.force, save: true, ...(corpusSeed !== undefined ? { corpusSeed } : {}), split: o.resume && !o._given.has('split') ? undefined : (o.split as string),
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
+}
+
+/**
+ * The seed the built-in demo corpus is drawn with: --seed for a new run; a resumed run's own (its recorded seed,
+ * the one its corpus was drawn with), so a --seed given with --resume changes the batches, not the text.
+ */
+function demoCorpusSeed(o: ParsedArgs, out: string): number {
+  if (!o.resume) return o.seed as number;
+  try {
+    const cfg = readJSONFile(path.join(out, 'checkpoint', 'config.json')) as { train?: { seed?: unknown }; meta?: { corpusSeed?: unknown } };
+    if (typeof cfg.meta?.corpusSeed === 'number') return cfg.meta.corpusSeed;
+    if (typeof cfg.train?.seed === 'number') return cfg.train.seed; // a run from before corpusSeed was recorded
+  } catch { /* no run there: the job says so */ }
+  return o._given.has('seed') ? TRAIN_DEFAULTS.seed : (o.seed as number);
 }
 
 /** --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction */

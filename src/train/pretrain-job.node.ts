@@ -20,7 +20,10 @@ import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { evalLine, RunFolder, runTrainer, type RunResult, resumeDataNote } from './run-folder.node.js';
+import { evalLine, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
+
+/** train/dev/test percentages when --split is not given */
+export const DEFAULT_SPLIT = '90/5/5';
 
 /** the trainer's config plus the optimizer: its name ('adamw' when absent) and options (src/optim/registry.ts) */
 export type JobTrainConfig = Partial<TrainConfig> & { optimizer?: string; optimizerOptions?: Record<string, number | boolean | string> };
@@ -33,7 +36,10 @@ export interface TrainJob {
   /** model type (default 'gpt'), preset and config overrides */
   model: { arch?: string; preset?: string } & Record<string, unknown>;
   train: JobTrainConfig;
-  split: string;
+  /** the seed the built-in demo corpus was drawn with (recorded as meta.corpusSeed; a resume draws it again) */
+  corpusSeed?: number;
+  /** train/dev/test percentages; a resumed run's own when absent (new runs: 90/5/5) */
+  split?: string;
   tokenizerFile?: string;
   resume: boolean;
   /** overwrite a run already in `out` */
@@ -99,7 +105,9 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
     const dataNote = resumeDataNote(ck.config.meta?.source, job.source);
-    const notes = [...resumeChangeNotes(ck.config.train ?? {}, job.train), ...(dataNote ? [dataNote] : [])];
+    const { split, note: splitNote } = resumedSplit(ck.config.meta?.split, job.split, DEFAULT_SPLIT);
+    job.split = split;
+    const notes = [...resumeChangeNotes(ck.config.train ?? {}, job.train), ...(dataNote ? [dataNote] : []), ...(splitNote ? [splitNote] : [])];
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
     checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
@@ -123,7 +131,7 @@ function tokenSplits(job: TrainJob, tokenizer: Tokenizer, blockSize: number): { 
     throw new Error(`${job.source}: cannot be tokenized with this tokenizer: ${(e as Error).message}`);
   }
   const tokens = Int32Array.from(ids);
-  const splits = splitTokens(tokens, parseSplit(job.split));
+  const splits = splitTokens(tokens, parseSplit(job.split ?? DEFAULT_SPLIT));
   if (splits.train.length < blockSize + 1) {
     throw new Error(
       `${job.source}: the training split has ${splits.train.length} tokens, fewer than block size ${blockSize} + 1; ` +
@@ -181,7 +189,7 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
   const ev = trainer.evaluate();
   const selected = (ev.dev ?? ev.train)!;
   trainer.state = { ...trainer.state, bestDevLoss: selected, evalsWithoutImprovement: 0, history: [{ step: 0, train: ev.train, dev: ev.dev }] };
-  const meta = { kind: trainer.objective.name, source: job.source, split: job.split };
+  const meta = { kind: trainer.objective.name, source: job.source, split: job.split ?? DEFAULT_SPLIT };
   folder.saveCheckpoint(checkpointFiles(r.model, r.tokenizer, { trainer, meta }));
   folder.saveBest(checkpointFiles(r.model, r.tokenizer, { meta: { ...meta, step: 0, devLoss: ev.dev, trainLoss: ev.train } }));
   folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
@@ -205,6 +213,6 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
   if (isFittable(r.model)) return runFitJob(job, r, trainer, folder, log);
   if (r.state) trainer.restore(r.state.trainer, r.state.moments);
   return runTrainer(trainer, folder, {
-    model: r.model, tokenizer: r.tokenizer, meta: { source: job.source, split: job.split }, quiet: job.quiet, log, label: 'train',
+    model: r.model, tokenizer: r.tokenizer, meta: { source: job.source, split: job.split ?? DEFAULT_SPLIT, ...(job.corpusSeed !== undefined ? { corpusSeed: job.corpusSeed } : {}) }, quiet: job.quiet, log, label: 'train',
   });
 }

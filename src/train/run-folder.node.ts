@@ -174,6 +174,17 @@ export function resumeDataNote(recorded: unknown, given: string | undefined): st
 }
 
 /**
+ * The --split a resumed run trains on: the one given now, else its recorded one (`recorded`: meta.split), else
+ * `fallback` (the command's default, for a run from before the split was recorded). A change is noted: the
+ * held-out part moves with it, so dev losses (and best/) no longer compare with earlier ones.
+ */
+export function resumedSplit(recorded: unknown, given: string | undefined, fallback: string): { split: string; note: string | null } {
+  const was = typeof recorded === 'string' ? recorded : fallback;
+  if (given === undefined || given === was) return { split: was, note: null };
+  return { split: given, note: `note: resuming with --split ${was} → ${given} (given now): the held-out part changes with it, so dev losses from here on (and best/) do not compare with earlier ones` };
+}
+
+/**
  * Runs `encode` (which tokenizes data file `file`; undefined: built-in data) so that its error names the command
  * and the file, e.g. `sft: --data chat.jsonl: character "✓" (U+2713) is not in the vocabulary …`; `given`:
  * whether --data named the file now (else it is the resumed run's own).

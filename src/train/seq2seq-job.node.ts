@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Seq2seq, validateSeq2seqConfig, type Seq2seqConfig } from '../models/seq2seq.js';
-import { Seq2seqVocab, type VocabLevel } from '../models/seq2seq-vocab.js';
+import { Seq2seqVocab, UNK, type VocabLevel } from '../models/seq2seq-vocab.js';
 import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
 import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -45,6 +45,8 @@ export interface Seq2seqJob {
   dev?: string;
   /** share of --data held out (a resumed run keeps its own unless given) */
   devFraction?: number;
+  /** set on resume: whether --data was given now (its training pairs must be spelt in the run's vocabularies) */
+  dataGiven?: boolean;
   /** 'auto' (char for Chinese-looking text, else word) or a level, per side */
   srcLevel: VocabLevel | 'auto';
   tgtLevel: VocabLevel | 'auto';
@@ -177,15 +179,42 @@ function resumeRun(job: Seq2seqJob, folder: RunFolder, log: (l: string) => void)
   const meta = ck.meta, devFraction = typeof meta.devFraction === 'number' ? meta.devFraction : SEQ2SEQ_DEV_FRACTION;
   const notes = resumeChangeNotes({ ...SEQ2SEQ_TRAIN_DEFAULTS, ...ck.train, devFraction }, { ...job.train, devFraction: job.devFraction });
   log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
-  for (const note of [...notes, resumeDataNote(meta.data, job.data)]) if (note) log(note);
-  const recorded = !job.data && typeof meta.data === 'string' && meta.data !== 'built-in' ? { data: meta.data, dev: typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined } : {};
+  // a --dev given now replaces the run's dev pairs (its own file, or the last share of --data): noted
+  const ownDev = typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined;
+  const devNote = job.dev !== undefined && job.dev !== ownDev
+    ? `note: resuming with --dev ${ownDev ?? `(the last ${devFraction} of --data)`} → ${job.dev} (given now): dev losses and BLEU from here on (and best/) do not compare with earlier ones`
+    : null;
+  for (const note of [...notes, resumeDataNote(meta.data, job.data), devNote]) if (note) log(note);
+  const recorded = !job.data && typeof meta.data === 'string' && meta.data !== 'built-in' ? { data: meta.data, dev: job.dev ?? ownDev } : {};
   return { ck, job: { ...job, ...recorded, devFraction: job.devFraction ?? devFraction } };
+}
+
+/**
+ * A resumed run's vocabularies are fixed: training pairs from a --data given now must be spelt in them, else one
+ * line naming the flag, the file, the first unknown word (or character) and how many there are.
+ */
+function checkKnownPieces(pairs: readonly ParallelPair[], src: Seq2seqVocab, tgt: Seq2seqVocab, file: string): void {
+  let unknown = 0, first: string | undefined;
+  for (const p of pairs) {
+    for (const [vocab, text, side] of [[src, p.src, 'source'], [tgt, p.tgt, 'target']] as const) {
+      const ids = vocab.encode(text), pieces = vocab.pieces(text);
+      ids.forEach((id, i) => {
+        if (id !== UNK || pieces[i] === '<unk>') return;
+        unknown++;
+        first ??= `${vocab.level === 'word' ? 'word' : 'character'} ${JSON.stringify(pieces[i])} (line ${p.line}, ${side} side) is not in the run's ${side} vocabulary`;
+      });
+    }
+  }
+  if (first) throw new Error(`seq2seq train: --data ${file}: ${first} (${unknown} unknown in its training pairs); a resumed run's vocabularies are fixed: give pairs spelt in them, or train a new run into another --out`);
 }
 
 /** the model, vocabularies and trainer of a fresh run, or of the run being resumed (`ck`) */
 function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log: (l: string) => void): { model: Seq2seq; src: Seq2seqVocab; tgt: Seq2seqVocab; trainer: Trainer; objective: Seq2seqObjective } {
   let model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVocab;
-  if (ck) ({ model, src, tgt } = ck);
+  if (ck) {
+    ({ model, src, tgt } = ck);
+    if (job.dataGiven) checkKnownPieces(d.train, src, tgt, d.trainName);
+  }
   else {
     const lvl = (l: VocabLevel | 'auto', texts: string[]): VocabLevel => (l === 'auto' ? guessLevel(texts) : l);
     src = Seq2seqVocab.build(d.train.map((p) => p.src), lvl(job.srcLevel, d.train.map((p) => p.src)));
@@ -216,7 +245,7 @@ export interface Seq2seqJobResult {
 export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Seq2seqJobResult> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
-  if (resumed) job = resumed.job;
+  if (resumed) job = { ...resumed.job, dataGiven: job.data !== undefined };
   const d = loadPairs(job, log);
   const { model, src, tgt, trainer } = startRun(job, resumed?.ck ?? null, d, log);
   const meta = { kind: 'seq2seq', data: d.trainName, dev: d.devName, devFraction: job.devFraction ?? SEQ2SEQ_DEV_FRACTION };
