@@ -21,11 +21,15 @@ import { UsageError } from '../src/cli/args.js';
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-resume-guards-'));
 /** runs gptlab in `tmp`; compute commands (all but lora merge) on one thread */
-const run = (...args: string[]): { code: number; out: string; err: string } => {
-  const threads = args[0] === 'lora' ? [] : ['--threads', '1'];
-  const r = spawnSync(process.execPath, [main, ...args, ...threads], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+const run = (...args: string[]): { code: number; out: string; err: string } => runIn(tmp, ...args);
+/** runs gptlab in folder `cwd` */
+const runIn = (cwd: string, ...args: string[]): { code: number; out: string; err: string } => {
+  const threads = args[0] === 'lora' || (args[0] === 'rm' && args[1] === 'score') ? [] : ['--threads', '1'];
+  const r = spawnSync(process.execPath, [main, ...args, ...threads], { encoding: 'utf8', cwd, timeout: 120_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
+/** `tmp` as the commands see it (process.cwd()), for the absolute paths runs record */
+const real = fs.realpathSync(tmp);
 /** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
 const refused = (r: { code: number; err: string }, code: number, re: RegExp): void => {
   assert.equal(r.code, code, r.err);
@@ -101,7 +105,7 @@ test('sft --resume refuses another --base, notes another --data, and names a --d
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /note: resuming with --max-iters 3 → 4, --dev-fraction 0\.05 → 0\.25 \(given now\)/);
   assert.match(r.out, /note: resuming with --data chats\.jsonl → chats2\.jsonl \(given now\): .*held-out split changes/);
-  assert.equal(meta('sft').data, chats2);
+  assert.equal(meta('sft').data, path.join(real, chats2), 'recorded absolute');
   refused(run('sft', '--resume', '--data', oddChats, '--max-iters', '5', ...args), 1, /^gptlab: error: sft: --data odd-chats\.jsonl: character "✓"/);
 });
 
@@ -136,11 +140,11 @@ test('grpo and ppo --resume refuse another --policy, naming both; the one the ru
   const common = ['--data', twoPrompts, '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
   const g = ['--out', 'gp', '--group-size', '2', '--prompts-per-step', '1', ...common];
   assert.equal(run('grpo', '--policy', 'chat', '--steps', '1', ...g).code, 0);
-  assert.equal(meta('gp').policy, 'chat');
+  assert.equal(meta('gp').policy, path.join(real, 'chat'));
   refused(run('grpo', '--resume', '--policy', 'other', '--steps', '2', ...g), 1, /^gptlab: error: grpo --resume: the run started from --policy chat; --policy other cannot change it \(leave --policy out, or start a new run\)$/);
   const same = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...g);
   assert.equal(same.code, 0, same.err);
-  assert.equal(meta('gp').policy, 'chat', 'kept on resume');
+  assert.equal(meta('gp').policy, path.join(real, 'chat'), 'kept on resume');
   const p = ['--out', 'pp', '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', ...common];
   assert.equal(run('ppo', '--policy', 'chat', '--steps', '1', ...p).code, 0);
   refused(run('ppo', '--resume', '--policy', 'other', '--steps', '2', ...p), 1, /ppo --resume: the run started from --policy chat; --policy other cannot change it/);
@@ -152,8 +156,8 @@ test('grpo --resume after a cold start compares --policy with the policy given, 
   const args = ['--out', 'gc', '--group-size', '2', '--prompts-per-step', '1', '--eval-prompts', '2', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
   const first = run('grpo', '--policy', 'chat', '--cold-start', '1', '--steps', '1', ...args);
   assert.equal(first.code, 0, first.err);
-  assert.equal(meta('gc').base, path.join('gc', 'start'), 'the reference is the cold-started policy');
-  assert.equal(meta('gc').policy, 'chat');
+  assert.equal(meta('gc').base, path.join(real, 'gc', 'start'), 'the reference is the cold-started policy');
+  assert.equal(meta('gc').policy, path.join(real, 'chat'));
   const r = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...args);
   assert.equal(r.code, 0, r.err);
   refused(run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args), 1, /grpo --resume: the run started from --policy chat; --policy other cannot change it/);
@@ -292,6 +296,93 @@ test('flag errors exit 2 wherever they are found: the option table, the Trainer 
   refused(run('train', '--data', text, '--out', 'x', '--beta1', '1'), 2, /train: --beta1 must be in \[0, 1\), got 1/);
   assert.throws(() => validateTrainConfig({ evalIters: 0 }), (e: unknown) => e instanceof UsageError && /train config: evalIters \(--eval-iters\)/.test((e as Error).message));
   assert.ok(!fs.existsSync(path.join(tmp, 'x')));
+});
+
+const tinyTrain = ['--data', text, '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', ...quick];
+/** the run's checkpoint config with `edit` applied (an older run's meta) */
+const editMeta = (dir: string, edit: (m: Record<string, unknown>) => void): void => {
+  const file = path.join(tmp, dir, 'checkpoint', 'config.json'), cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(cfg.meta);
+  fs.writeFileSync(file, JSON.stringify(cfg));
+};
+
+test('train --resume refuses a run of another command; pretraining runs, recorded as such or older, resume', () => {
+  assert.equal(run('train', '--out', 'pt', '--max-iters', '2', ...tinyTrain).code, 0);
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--out', 'ks', '--max-iters', '1', ...quick).code, 0);
+  const before = fs.readFileSync(path.join(tmp, 'ks', 'checkpoint', 'config.json'), 'utf8');
+  refused(run('train', '--resume', '--out', 'ks', '--data', text, '--max-iters', '3'), 1, /^gptlab: error: train --resume: ks holds a run of gptlab sft, whose state train cannot continue; resume it with gptlab sft --resume$/);
+  assert.equal(fs.readFileSync(path.join(tmp, 'ks', 'checkpoint', 'config.json'), 'utf8'), before, 'the sft run is left as it was');
+  // the other way round names the command that trains it: gptlab train, not "pretrain"
+  refused(run('sft', '--resume', '--out', 'pt', '--max-iters', '3'), 1, /^gptlab: error: sft --resume: pt holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/);
+  const r = run('train', '--resume', '--out', 'pt', '--max-iters', '3', ...tinyTrain);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(meta('pt').kind, 'pretrain');
+  assert.equal(meta('pt').source, path.join(real, text), 'the data file recorded absolute');
+  editMeta('pt', (m) => delete m.kind); // a run from before kinds were recorded
+  const old = run('train', '--resume', '--out', 'pt', '--max-iters', '4', ...tinyTrain);
+  assert.equal(old.code, 0, old.err);
+});
+
+test('runs record absolute input paths and resume from another folder; ppo --reward names the same model however written', () => {
+  fs.mkdirSync(path.join(tmp, 'elsewhere'), { recursive: true });
+  const away = path.join(tmp, 'elsewhere');
+  assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm1', '--max-iters', '1', ...quick).code, 0);
+  // dpo: its --base is the reference, reloaded on resume; its --data is read again
+  assert.equal(run('dpo', '--base', 'chat', '--data', pairs, '--out', 'dp', '--max-iters', '1', ...quick).code, 0);
+  assert.equal(meta('dp').base, path.join(real, 'chat'));
+  assert.equal(meta('dp').data, path.join(real, pairs));
+  const d = runIn(away, 'dpo', '--resume', '--out', '../dp', '--max-iters', '2');
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /reference policy: .*chat/);
+  refused(runIn(away, 'dpo', '--resume', '--out', '../dp', '--base', '../other', '--max-iters', '3'), 1, /dpo --resume: the run started from --base .*chat; --base \.\.\/other cannot change it/);
+  assert.equal(runIn(away, 'dpo', '--resume', '--out', '../dp', '--base', '../chat/', '--max-iters', '3').code, 0, 'the same base written otherwise');
+  // an older run's relative paths are read against the current folder, as before
+  editMeta('dp', (m) => Object.assign(m, { base: 'chat', data: pairs }));
+  assert.equal(run('dpo', '--resume', '--out', 'dp', '--max-iters', '4').code, 0);
+  // distill: --teacher and --data
+  assert.equal(run('distill', '--teacher', 'chat', '--data', text, '--student-block-size', '16', '--out', 'dd', '--max-iters', '1', ...quick).code, 0);
+  assert.equal(meta('dd').teacher, path.join(real, 'chat'));
+  const t = runIn(away, 'distill', '--resume', '--out', '../dd', '--max-iters', '2');
+  assert.equal(t.code, 0, t.err);
+  // grpo: the reference (base) and the prompts file
+  const g = ['--group-size', '2', '--prompts-per-step', '1', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  assert.equal(run('grpo', '--policy', 'chat', '--data', twoPrompts, '--out', 'gg', '--steps', '1', ...g).code, 0);
+  const gr = runIn(away, 'grpo', '--resume', '--out', '../gg', '--steps', '2', ...g);
+  assert.equal(gr.code, 0, gr.err);
+  assert.match(gr.out, /reference policy: .*chat/);
+  // ppo: the reward model, compared as a checkpoint, not as text
+  const p = ['--data', twoPrompts, '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
+  assert.equal(run('ppo', '--policy', 'chat', '--reward', 'rm1', '--out', 'pr', '--steps', '1', ...p).code, 0);
+  assert.equal(meta('pr').rewardSpec, path.join(real, 'rm1'));
+  const same = run('ppo', '--resume', '--out', 'pr', '--reward', './rm1/', '--steps', '2', ...p.slice(2));
+  assert.equal(same.code, 0, same.err);
+  const moved = runIn(away, 'ppo', '--resume', '--out', '../pr', '--steps', '3');
+  assert.equal(moved.code, 0, moved.err);
+  assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pr', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
+  refused(run('ppo', '--resume', '--out', 'pr', '--reward', 'exact', '--steps', '5'), 1, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
+  assert.equal(meta('pr').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
+});
+
+test('sft --base and distill --teacher refuse a reward model in one line, writing nothing', () => {
+  assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm2', '--max-iters', '1', ...quick).code, 0);
+  refused(run('sft', '--base', 'rm2', '--data', chats, '--out', 'nope1'), 1, /^gptlab: error: sft: --base rm2 is a reward model \(gptlab rm train\), not a language model/);
+  refused(run('distill', '--teacher', 'rm2', '--out', 'nope2'), 1, /^gptlab: error: distill: --teacher rm2 is a reward model \(gptlab rm train\), not a language model/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'nope1')) && !fs.existsSync(path.join(tmp, 'nope2')));
+});
+
+test('a damaged config.json is named by every command that loads the checkpoint', () => {
+  assert.equal(run('sft', '--base', 'chat', '--data', chats, '--out', 'bad', '--max-iters', '1', ...quick).code, 0);
+  assert.equal(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'badrm', '--max-iters', '1', ...quick).code, 0);
+  for (const f of ['bad/best/config.json', 'badrm/best/config.json', 'badrm/checkpoint/config.json']) fs.writeFileSync(path.join(tmp, f), '{\n');
+  const named = (dir: string): RegExp => new RegExp(`^gptlab: error: ${dir}/config\\.json: not valid JSON \\(`);
+  for (const args of [
+    ['sample', 'bad'], ['eval', 'bad', '--data', text], ['export', 'bad', '--out', 'x.gguf'],
+    ['sft', '--base', 'bad', '--out', 'n1'], ['rm', 'train', '--base', 'bad', '--out', 'n2'], ['dpo', '--base', 'bad', '--out', 'n3'],
+    ['grpo', '--policy', 'bad', '--out', 'n4'], ['distill', '--teacher', 'bad', '--out', 'n5'], ['lora', 'merge', 'bad', '--out', 'n6'],
+  ]) refused(run(...args), 1, named('bad/best'));
+  refused(run('ppo', '--policy', 'chat', '--reward', 'badrm', '--out', 'n7'), 1, named('badrm/best'));
+  refused(run('rm', 'score', 'badrm', '--prompt', 'q', '--response', 'a'), 1, named('badrm/best'));
+  refused(run('rm', 'train', '--resume', '--out', 'badrm'), 1, named('badrm/checkpoint'));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

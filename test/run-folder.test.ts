@@ -10,7 +10,7 @@ import { createModel } from '../src/models/registry.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
-import { RunFolder } from '../src/train/run-folder.node.js';
+import { checkRunKind, recordedInput, recordedPath, RunFolder, runKind } from '../src/train/run-folder.node.js';
 import { makeDirs } from '../src/formats/atomic.node.js';
 import { outputDirProblem, protectedFileProblem } from '../src/cli/output.js';
 import { outputFileProblem } from '../src/cli/common.js';
@@ -153,4 +153,29 @@ test('one rule for model folders: what a run, export, lora merge and output file
   assert.match(protectedFileProblem(path.join(run, 'new', 'x.gguf'), '--out', 'export') ?? '', /lies in the gptlab run or checkpoint folder .*mf\/run,/);
   assert.equal(protectedFileProblem(path.join(hf, 'x.gguf'), '--out', 'export'), null, 'a GGUF beside a Hugging Face export');
   assert.match(outputFileProblem(path.join(hf, 'model.safetensors'), '--out', 'export') ?? '', /is a file of a gptlab checkpoint or run/);
+});
+
+test('runKind names the command that trains a run: gptlab train for pretraining, older runs told by their meta', () => {
+  assert.equal(runKind('gpt', { kind: 'pretrain', source: 'x.txt' }), 'train');
+  assert.equal(runKind('gpt', { source: 'x.txt', split: '90/5/5' }), 'train', 'a pretraining run from before kinds were recorded');
+  assert.equal(runKind('gpt', { kind: 'sft', base: 'b' }), 'sft');
+  assert.equal(runKind('gpt', { base: 'b' }), 'sft');
+  assert.equal(runKind('gpt', { kind: 'reinforce' }), 'grpo');
+  assert.equal(runKind('bert', { kind: 'mlm' }), 'train --arch bert');
+  assert.equal(runKind('reward', { kind: 'reward-model' }), 'rm train');
+  assert.equal(runKind('gpt', { beta: 0.1, base: 'b' }), 'dpo');
+  assert.equal(runKind('gpt', { teacher: 't' }), 'distill');
+  assert.throws(() => checkRunKind('runs/x', 'gpt', { kind: 'pretrain' }, 'sft'), /^Error: sft --resume: runs\/x holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/);
+  assert.throws(() => checkRunKind('runs/x', 'gpt', { kind: 'ppo' }, 'train'), /resume it with gptlab ppo --resume$/);
+  assert.doesNotThrow(() => checkRunKind('runs/x', 'gpt', {}, 'train'));
+});
+
+test('input paths are recorded absolute and shown relative to the current folder when inside it', () => {
+  assert.equal(recordedPath('runs/chat/'), path.join(process.cwd(), 'runs', 'chat'));
+  assert.equal(recordedInput(path.join(process.cwd(), 'runs', 'chat')), path.join('runs', 'chat'));
+  assert.equal(recordedInput(process.cwd()), '.');
+  const outside = path.join(path.dirname(process.cwd()), 'elsewhere', 'chat');
+  assert.equal(recordedInput(outside), outside, 'outside the current folder: absolute');
+  assert.equal(recordedInput('chat'), 'chat', 'an older run\'s relative path stays as it is');
+  assert.equal(recordedInput(3), undefined);
 });

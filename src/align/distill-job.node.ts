@@ -10,7 +10,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
-import { checkRunKind, checkSameInput, namingData, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import { DistillationObjective, type DistillOptions } from './distill.js';
 import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
@@ -114,13 +114,14 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher] });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   const meta = resumed?.meta ?? {};
-  const teacherPath = job.teacher ?? (typeof meta.teacher === 'string' ? meta.teacher : undefined);
+  const teacherPath = job.teacher ?? recordedInput(meta.teacher);
   if (!teacherPath) throw new Error('distill: give --teacher CHECKPOINT');
   const tck = loadAnyCheckpoint(teacherPath);
+  if (tck.model.type === 'reward') throw new Error(`distill: --teacher ${teacherPath} is a reward model (gptlab rm train), not a language model; give a pretrained or chat model (e.g. runs/demo)`);
   const teacher = hasLora(tck.model) ? mergedCopy(tck.model) : tck.model;
   const tok = tck.tokenizer;
   if (resumed && teacher.config.vocabSize !== resumed.model.config.vocabSize) throw new Error(`${teacherPath}: its vocabulary differs from the run's student; give the run's own --teacher`);
-  const dataFile = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
+  const dataFile = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
   const splits = tokenSplits(tok, dataFile, job, log);
   const student = resumed?.model ?? newStudent(job, teacher);
   log(`teacher: ${teacher.describe()} (${teacher.numParameters().toLocaleString('en')} params); student: ${student.describe()} (${student.numParameters().toLocaleString('en')} params)`);
@@ -131,6 +132,7 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   const preset = job.studentPreset ?? (typeof meta.studentPreset === 'string' ? meta.studentPreset : undefined);
   return runTrainer(trainer, folder, {
     model: student, tokenizer: tok, quiet: job.quiet, log, label: 'distill',
-    meta: { teacher: teacherPath, data: dataFile ?? 'built-in', split: job.split ?? DISTILL_SPLIT, temperature: d.temperature, alpha: d.alpha, studentArch: student.type, ...(preset ? { studentPreset: preset } : {}) },
+    // inputs recorded absolute, so the run resumes from any folder (both were read from here)
+    meta: { teacher: recordedPath(teacherPath), data: dataFile !== undefined ? recordedPath(dataFile) : 'built-in', split: job.split ?? DISTILL_SPLIT, temperature: d.temperature, alpha: d.alpha, studentArch: student.type, ...(preset ? { studentPreset: preset } : {}) },
   });
 }

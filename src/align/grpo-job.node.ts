@@ -19,7 +19,7 @@ import { resumeChangeNotes } from '../train/trainer.js';
 import { UsageError } from '../usage-error.js';
 import { resolveReward } from './reward-module.node.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -202,7 +202,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const recorded = pol.resume?.meta.data;
   const rule = job.rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
-  const dataFile = rule ? undefined : job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recorded : undefined);
+  const dataFile = rule ? undefined : job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recordedInput(recorded) : undefined);
   const dataNote = pol.resume ? resumeDataNote(recorded, job.data) : null;
   if (dataNote) log(dataNote);
   const all = rule ? ruleQuestions(evalPrompts, log) : loadPrompts(dataFile, evalPrompts, log);
@@ -234,8 +234,11 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
   // policy: the --policy given, which base (the reference) is not after a cold start; --resume checks against it
-  const policy = pol.resume ? pol.resume.meta.policy : job.policy;
-  const meta = { base: pol.resume?.meta.base ?? base, ...(typeof policy === 'string' ? { policy } : {}), data: job.data ?? pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
+  // (inputs recorded absolute, so the run resumes from any folder; a resumed run's as recorded)
+  const policy = pol.resume ? pol.resume.meta.policy : job.policy !== undefined ? recordedPath(job.policy) : undefined;
+  const meta = {
+    base: pol.resume?.meta.base ?? (base !== undefined ? recordedPath(base) : undefined), ...(typeof policy === 'string' ? { policy } : {}),
+    data: job.data !== undefined ? recordedPath(job.data) : pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
   const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
@@ -270,7 +273,7 @@ async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: str
   const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed });
   Object.assign(pol, { model: cs.model, tokenizer: cs.tokenizer });
   const dir = path.join(out, 'start');
-  saveCheckpoint(dir, checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'sft', base: job.policy, coldStartSteps: job.coldStart } }));
+  saveCheckpoint(dir, checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'sft', base: job.policy !== undefined ? recordedPath(job.policy) : undefined, coldStartSteps: job.coldStart } }));
   log(`cold start: ${job.coldStart} SFT steps on worked solutions of the training questions (loss ${cs.loss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s); held-out exact match of ${job.policy} as given: ${(100 * given.accuracy).toFixed(1)}% (${byKindLine(given)}); saved ${dir}`);
   return dir;
 }
@@ -278,8 +281,8 @@ async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: str
 /** the frozen reference: the starting policy (a fresh run's copy, or the recorded base when resuming) */
 function referenceFor(pol: Policy, log: (l: string) => void): LanguageModel {
   if (!pol.resume) return cloneModel(pol.model);
-  const base = pol.resume.meta.base;
-  if (typeof base !== 'string') throw new Error('grpo --resume: the run does not record its --policy, which the reference is');
+  const base = recordedInput(pol.resume.meta.base);
+  if (base === undefined) throw new Error('grpo --resume: the run does not record its --policy, which the reference is');
   log(`reference policy: ${base}`);
   return loadPolicy(base, null as unknown as RunFolder, false, 'grpo').model;
 }

@@ -11,7 +11,7 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safetensors.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
-import { namingData, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
+import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, sameCheckpoint } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -89,16 +89,16 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
-  const recorded = pol.resume?.meta.rewardSpec;
-  if (typeof recorded === 'string' && job.reward !== undefined && job.reward !== recorded) {
+  const recorded = rewardPath(pol.resume?.meta.rewardSpec);
+  if (recorded !== undefined && job.reward !== undefined && !sameReward(job.reward, recorded)) {
     throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
   }
-  job = { ...job, reward: job.reward ?? (typeof recorded === 'string' ? recorded : 'rule') };
+  job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
   const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
   const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
   const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
   if (dataNote) log(dataNote);
-  if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedData };
+  if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedInput(recordedData) };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward({ ...job, evalPrompts }, pol.tokenizer, log);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
@@ -122,7 +122,10 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     if (last && typeof last.klCoef === 'number') trainer.klCoef = last.klCoef;
   }
   const lora = job.adapt?.lora ?? pol.resume?.meta.lora;
-  const meta = { base: pol.resume?.meta.base ?? job.policy, data: job.data ?? 'built-in', reward: name, rewardSpec: job.reward, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
+  // inputs recorded absolute, so the run resumes from any folder
+  const meta = {
+    base: pol.resume ? pol.resume.meta.base : job.policy !== undefined ? recordedPath(job.policy) : undefined, data: job.data !== undefined ? recordedPath(job.data) : 'built-in',
+    reward: name, rewardSpec: isRewardPath(job.reward) ? recordedPath(job.reward) : job.reward, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),
@@ -141,7 +144,26 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   return { ...res, before, after };
 }
 
+/** a --reward that names a file or folder (a reward model, FILE.mjs) rather than a reward by name */
+function isRewardPath(spec: string | undefined): spec is string {
+  return spec !== undefined && spec !== 'rule' && (/\.(m?js|cjs)$/.test(spec) || fs.existsSync(spec));
+}
+
+/** a run's recorded --reward as used now: a path as recordedInput shows it, a name as it is */
+function rewardPath(spec: unknown): string | undefined {
+  return typeof spec === 'string' && path.isAbsolute(spec) ? recordedInput(spec) : typeof spec === 'string' ? spec : undefined;
+}
+
+/** whether --reward given now names the run's own reward: the same name, module file or reward-model checkpoint */
+function sameReward(given: string, recorded: string): boolean {
+  if (given === recorded) return true;
+  if (!isRewardPath(given) && !isRewardPath(recorded)) return false;
+  if (/\.(m?js|cjs)$/.test(given) || /\.(m?js|cjs)$/.test(recorded)) return path.resolve(given) === path.resolve(recorded);
+  return fs.existsSync(given) && fs.existsSync(recorded) ? sameCheckpoint(given, recorded) : path.resolve(given) === path.resolve(recorded);
+}
+
 function referenceFrom(base: unknown, log: (l: string) => void): LanguageModel {
+  base = recordedInput(base);
   if (typeof base !== 'string') throw new Error('ppo --resume: the run does not record its --policy, which the reference is');
   log(`reference policy: ${base}`);
   return loadPolicy(base, null as unknown as RunFolder, false, 'ppo').model;

@@ -11,7 +11,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
-import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
 import type { RewardReadout } from './reward-readout.js';
@@ -85,6 +85,8 @@ interface Start {
   base?: string;
   /** a resumed LoRA run's adapter settings */
   lora?: LoraOptions;
+  /** a resumed run's base as its meta records it */
+  recordedBase?: unknown;
 }
 
 /** the objective's own setting a run records and a resume keeps: DPO's β, the reward model's lmCoef */
@@ -118,8 +120,8 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
       for (const note of resumeChangeNotes({ [key]: meta[key] }, { [key]: job[key] })) log(note);
       job[key] ??= meta[key] as number;
     }
-    const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
-    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: typeof meta.base === 'string' ? meta.base : undefined, lora: ck.lora };
+    const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
+    return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: recordedInput(meta.base), recordedBase: meta.base, lora: ck.lora };
   }
   if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(job.base);
@@ -166,7 +168,10 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;
-  const meta = { base: start.base, data: start.data ?? 'built-in', devFraction: job.devFraction, ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
+  // inputs recorded absolute, so the run resumes from any folder (an older run's relative base, when the reference
+  // has not read it from here, stays as it was)
+  const base = start.base === undefined ? undefined : job.kind === 'dpo' || !start.state ? recordedPath(start.base) : start.recordedBase;
+  const meta = { base, data: start.data !== undefined ? recordedPath(start.data) : 'built-in', devFraction: job.devFraction, ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
   const first = trainer.evaluate();
   if (!start.state) log(`before training: ${Object.entries({ loss: first.dev ?? first.train!, ...first.metrics }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   const res = await runTrainer(trainer, folder, {

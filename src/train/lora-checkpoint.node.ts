@@ -9,7 +9,7 @@ import type { Module } from '../nn/module.js';
 import { readSafetensors, toFloat32, writeSafetensors, type SafetensorsEntry } from '../formats/safetensors.js';
 import { writePeftAdapter } from '../formats/peft.js';
 import { writeDirAtomicSync } from '../formats/atomic.node.js';
-import { checkpointFiles, checkpointFromFiles, type Checkpoint } from './checkpoint.js';
+import { checkpointFiles, checkpointFromFiles, parseJSON, type Checkpoint } from './checkpoint.js';
 import { resolveCheckpointDir } from './checkpoint.node.js';
 import { adaptable, adaptModel, isLoraTensor, mergedCopy, type LoraOptions } from './adapt.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -30,8 +30,10 @@ export function loadAnyCheckpoint(p: string, resumable = false): Checkpoint & { 
     const f = path.join(dir, name);
     return fs.existsSync(f) ? new Uint8Array(fs.readFileSync(f)) : null;
   };
-  const cfg = JSON.parse(new TextDecoder().decode(read('config.json') ?? new Uint8Array())) as { meta?: { lora?: unknown } };
-  if (!cfg.meta?.lora) return checkpointFromFiles(read, dir);
+  const text = read('config.json');
+  // a missing, damaged or odd config.json is the plain loader's to report, naming the file
+  const cfg = text === null ? null : (parseJSON(new TextDecoder().decode(text), `${dir}/config.json`) as { meta?: { lora?: unknown } } | null);
+  if (!cfg || typeof cfg !== 'object' || !cfg.meta || typeof cfg.meta !== 'object' || !cfg.meta.lora) return checkpointFromFiles(read, dir);
   const lora = checkLoraMeta(cfg.meta.lora, dir);
   const st = readSafetensors(read('model.safetensors') ?? new Uint8Array(), `${dir}/model.safetensors`);
   const base: Record<string, SafetensorsEntry> = {};

@@ -3,6 +3,7 @@
 // (the n-gram: `fit(ids)`, no parameters) is fitted on the training split instead, evaluated once and saved
 // the same way. The optimizer is AdamW unless the train config names another (`optimizer`,
 // `optimizerOptions`: src/optim/registry.ts); both are saved in the checkpoint, so a resumed run rebuilds it.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
@@ -19,8 +20,8 @@ import {
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
-import { loadCheckpoint } from './checkpoint.node.js';
-import { evalLine, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
+import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { checkRunKind, evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
 
 /** train/dev/test percentages when --split is not given */
 export const DEFAULT_SPLIT = '90/5/5';
@@ -100,8 +101,9 @@ function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): Jo
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
-    const ck = loadCheckpoint(folder.checkpointDir, true);
+    const ck = loadAnyCheckpoint(folder.checkpointDir, true); // a LoRA run's too, to be refused by its kind
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, 'train');
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
     const dataNote = resumeDataNote(ck.config.meta?.source, job.source);
@@ -189,7 +191,7 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
   const ev = trainer.evaluate();
   const selected = (ev.dev ?? ev.train)!;
   trainer.state = { ...trainer.state, bestDevLoss: selected, evalsWithoutImprovement: 0, history: [{ step: 0, train: ev.train, dev: ev.dev }] };
-  const meta = { kind: trainer.objective.name, source: job.source, split: job.split ?? DEFAULT_SPLIT };
+  const meta = { kind: trainer.objective.name, source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT };
   folder.saveCheckpoint(checkpointFiles(r.model, r.tokenizer, { trainer, meta }));
   folder.saveBest(checkpointFiles(r.model, r.tokenizer, { meta: { ...meta, step: 0, devLoss: ev.dev, trainLoss: ev.train } }));
   folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
@@ -199,6 +201,11 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
   if (trainer.config.sampleAt.length > 0) log(`--- sample ---\n${await trainer.sample()}\n---`);
   log(`fitted ${r.model.describe()} in ${seconds.toFixed(1)} s; held-out loss ${selected.toFixed(4)}` + (folder.save ? `; saved ${folder.dir}/{checkpoint,best}` : ''));
   return { outcome: 'done', steps: 0, bestDevLoss: selected, lastDevLoss: selected, seconds, tokensPerSec: train.length / seconds, out: folder.dir };
+}
+
+/** the source a run records: a data file's absolute path (recordedPath), else the label as given ('built-in demo corpus') */
+function recordedSource(source: string): string {
+  return fs.existsSync(source) && fs.statSync(source).isFile() ? recordedPath(source) : source;
 }
 
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
@@ -213,6 +220,6 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
   if (isFittable(r.model)) return runFitJob(job, r, trainer, folder, log);
   if (r.state) trainer.restore(r.state.trainer, r.state.moments);
   return runTrainer(trainer, folder, {
-    model: r.model, tokenizer: r.tokenizer, meta: { source: job.source, split: job.split ?? DEFAULT_SPLIT, ...(job.corpusSeed !== undefined ? { corpusSeed: job.corpusSeed } : {}) }, quiet: job.quiet, log, label: 'train',
+    model: r.model, tokenizer: r.tokenizer, meta: { source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT, ...(job.corpusSeed !== undefined ? { corpusSeed: job.corpusSeed } : {}) }, quiet: job.quiet, log, label: 'train',
   });
 }

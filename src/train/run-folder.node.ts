@@ -127,12 +127,23 @@ export interface RunResult {
 /** `inner` is `outer` or lies inside it (resolved paths) */
 export const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
 
-/** which command trained a run, from its checkpoint's model type and meta (what each job records there) */
+/** the command that trains each kind a run's meta records (its objective's name), where the two differ */
+const KIND_COMMANDS: Record<string, string> = {
+  pretrain: 'train', reinforce: 'grpo', mlm: 'train --arch bert', classify: 'classify train', tag: 'tag train',
+  seq2seq: 'seq2seq train', 'image-classification': 'vision train',
+};
+
+/**
+ * which command trained a run (as typed after `gptlab`), from its checkpoint's model type and meta (what each
+ * job records there); a run from before kinds were recorded is told by its meta: DPO's β, distillation's
+ * teacher, SFT's base, and pretraining's none of them
+ */
 export function runKind(modelType: string, meta: Record<string, unknown>): string {
   if (modelType === 'reward') return 'rm train';
-  if (typeof meta.kind === 'string' && meta.kind !== 'sft') return meta.kind === 'reinforce' ? 'grpo' : meta.kind;
+  if (typeof meta.kind === 'string' && meta.kind !== 'sft') return KIND_COMMANDS[meta.kind] ?? meta.kind;
   if (typeof meta.beta === 'number') return 'dpo';
   if (typeof meta.teacher === 'string') return 'distill';
+  if (meta.kind === undefined && meta.base === undefined) return 'train';
   return 'sft';
 }
 
@@ -140,6 +151,26 @@ export function runKind(modelType: string, meta: Record<string, unknown>): strin
 export function checkRunKind(dir: string, modelType: string, meta: Record<string, unknown>, command: string): void {
   const kind = runKind(modelType, meta);
   if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
+}
+
+/**
+ * An input path (--base, --policy, --teacher, a reward model, --data) as a run records it: absolute, so that
+ * the run resumes from any folder.
+ */
+export function recordedPath(p: string): string {
+  return path.resolve(p);
+}
+
+/**
+ * A path a run recorded, as a resumed run uses and shows it: relative to the current folder when it lies
+ * inside it, else absolute (either names the same file from here). An older run's relative path stays as it
+ * is, read against the current folder. Undefined for anything but a string.
+ */
+export function recordedInput(p: unknown): string | undefined {
+  if (typeof p !== 'string' || !path.isAbsolute(p)) return typeof p === 'string' ? p : undefined;
+  const rel = path.relative(process.cwd(), p);
+  if (rel === '') return '.';
+  return rel.split(/[\\/]/)[0] === '..' || path.isAbsolute(rel) ? p : rel;
 }
 
 /** whether two checkpoint paths name the same checkpoint (a run folder and its best/ do); true when either cannot be read */
@@ -158,7 +189,7 @@ export function sameCheckpoint(a: string, b: string): boolean {
  */
 export function checkSameInput(command: string, flag: string, given: string | undefined, recorded: unknown): void {
   if (given === undefined || typeof recorded !== 'string' || sameCheckpoint(given, recorded)) return;
-  throw new Error(`${command} --resume: the run started from ${flag} ${recorded}; ${flag} ${given} cannot change it (leave ${flag} out, or start a new run)`);
+  throw new Error(`${command} --resume: the run started from ${flag} ${recordedInput(recorded)!}; ${flag} ${given} cannot change it (leave ${flag} out, or start a new run)`);
 }
 
 /**
@@ -168,7 +199,7 @@ export function checkSameInput(command: string, flag: string, given: string | un
  */
 export function resumeDataNote(recorded: unknown, given: string | undefined): string | null {
   if (given === undefined) return null;
-  const was = typeof recorded === 'string' ? recorded : 'built-in';
+  const was = typeof recorded === 'string' ? recordedInput(recorded)! : 'built-in';
   if (was === given || (was !== 'built-in' && path.resolve(was) === path.resolve(given))) return null;
   return `note: resuming with --data ${was} → ${given} (given now): training continues on it, and the held-out split changes with it, so dev scores from here on (and best/) do not compare with earlier ones`;
 }

@@ -14,7 +14,7 @@ import { heldOutAccuracy } from '../eval/chat-accuracy.js';
 import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
-import { checkRunKind, checkSameInput, namingData, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadModelFile } from './model-file.node.js';
@@ -128,7 +128,8 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
   log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
   for (const note of notes) log(note);
-  const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? meta.data : undefined);
+  const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
+  // the base as recorded (resuming does not read it, so an older run's relative path stays as it was)
   return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, adapt, base: typeof meta.base === 'string' ? meta.base : undefined };
 }
 
@@ -160,6 +161,7 @@ function loadSftBase(p: string): { model: LanguageModel; tokenizer: Tokenizer } 
     throw new Error(`sft --base: ${p} is ${what}; fine-tuning starts from a gptlab checkpoint or a Hugging Face folder (float weights), not a quantized model file`);
   }
   const { model, tokenizer } = loadModelFile(p);
+  if (model.type === 'reward') throw new Error(`sft: --base ${p} is a reward model (gptlab rm train), not a language model; give a pretrained or chat model (e.g. runs/demo)`);
   return { model, tokenizer };
 }
 
@@ -192,7 +194,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...sftDefaults(adapt), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   const meta = {
-    base: start.base ?? job.base, data: start.data ?? 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
+    base: start.base ?? (job.base !== undefined ? recordedPath(job.base) : undefined), data: start.data !== undefined ? recordedPath(start.data) : 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
     ...(adapt?.lora ? { lora: adapt.lora } : {}), ...(adapt?.freeze?.length ? { freeze: adapt.freeze } : {}),
   };
   const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });
