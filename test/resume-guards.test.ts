@@ -352,15 +352,15 @@ test('runs record absolute input paths and resume from another folder; ppo --rew
   assert.match(gr.out, /reference policy: .*chat/);
   // ppo: the reward model, compared as a checkpoint, not as text
   const p = ['--data', twoPrompts, '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--eval-interval', '1', '--max-new-tokens', '3', '--seed', '1'];
-  assert.equal(run('ppo', '--policy', 'chat', '--reward', 'rm1', '--out', 'pr', '--steps', '1', ...p).code, 0);
-  assert.equal(meta('pr').rewardSpec, path.join(real, 'rm1'));
-  const same = run('ppo', '--resume', '--out', 'pr', '--reward', './rm1/', '--steps', '2', ...p.slice(2));
+  assert.equal(run('ppo', '--policy', 'chat', '--reward', 'rm1', '--out', 'pra', '--steps', '1', ...p).code, 0);
+  assert.equal(meta('pra').rewardSpec, path.join(real, 'rm1'));
+  const same = run('ppo', '--resume', '--out', 'pra', '--reward', './rm1/', '--steps', '2', ...p.slice(2));
   assert.equal(same.code, 0, same.err);
-  const moved = runIn(away, 'ppo', '--resume', '--out', '../pr', '--steps', '3');
+  const moved = runIn(away, 'ppo', '--resume', '--out', '../pra', '--steps', '3');
   assert.equal(moved.code, 0, moved.err);
-  assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pr', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
-  refused(run('ppo', '--resume', '--out', 'pr', '--reward', 'exact', '--steps', '5'), 1, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
-  assert.equal(meta('pr').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
+  assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pra', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
+  refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 1, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
+  assert.equal(meta('pra').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
 });
 
 test('sft --base and distill --teacher refuse a reward model in one line, writing nothing', () => {
