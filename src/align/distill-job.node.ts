@@ -7,7 +7,7 @@ import { createModel, modelType, presetConfig } from '../models/registry.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { checkStepLimit, kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { loadCheckpoint } from '../train/checkpoint.node.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
 import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
@@ -59,6 +59,7 @@ function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void)
   if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
   const meta = ck.config.meta ?? {};
   checkRunKind(folder.dir, ck.model.type, meta, 'distill');
+  checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
   checkSameInput('distill', '--teacher', job.teacher, meta.teacher);
   checkResumedStudent(job, ck.model);
   const saved: DistillOptions = {};

@@ -15,7 +15,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
-import { resumeChangeNotes } from '../train/trainer.js';
+import { checkStepLimit, resumeChangeNotes } from '../train/trainer.js';
 import { UsageError } from '../usage-error.js';
 import { resolveReward } from './reward-module.node.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
@@ -147,7 +147,7 @@ export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number
   const r = pol.resume!;
   const saved = (r.meta.rl as { steps?: number } | undefined) ?? {};
   const steps = given.steps ?? saved.steps ?? defaults.steps;
-  if (steps < r.step) throw new UsageError(`--steps ${steps} is below the run's step ${r.step}; give more to train on, or leave it out to keep the run's own`);
+  checkStepLimit('--steps', steps, r.step);
   log(`resuming ${folder.checkpointDir} at step ${r.step}`);
   for (const note of resumeChangeNotes(saved, given, defaults)) log(note);
   const had = typeof r.meta.evalPrompts === 'number' ? r.meta.evalPrompts : EVAL_PROMPTS_DEFAULT;

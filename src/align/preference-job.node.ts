@@ -8,7 +8,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
 import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from '../data/preference.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { checkStepLimit, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
 import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
@@ -100,6 +100,9 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     const ck = loadAnyCheckpoint(folder.checkpointDir, true);
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, job.kind === 'rm' ? 'rm train' : 'dpo');
+    // refusals before any note
+    checkSameInput(job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, ck.config.meta?.base);
+    checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step);
     // the held-out share of --data is the run's own unless given now (as sft's)
     const savedMeta = ck.config.meta ?? {};
     const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : job.devFraction };
@@ -111,7 +114,6 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     for (const note of notes) log(note);
     const meta = ck.config.meta ?? {};
-    checkSameInput(job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, meta.base);
     const dataNote = resumeDataNote(meta.data, job.data);
     if (dataNote) log(dataNote);
     const key = objectiveKey(job);

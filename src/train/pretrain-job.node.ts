@@ -15,7 +15,7 @@ import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkMemoryBounds } from './memory-bounds.js';
 import {
-  configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
+  checkStepLimit, configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
 } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
@@ -104,6 +104,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     const ck = loadAnyCheckpoint(folder.checkpointDir, true); // a LoRA run's too, to be refused by its kind
     if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
     checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, 'train');
+    checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
     const dataNote = resumeDataNote(ck.config.meta?.source, job.source);

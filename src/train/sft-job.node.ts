@@ -11,7 +11,7 @@ import { formatChatDataError, parseChatData, type Conversation } from '../data/c
 import { defaultSftData, type SftExample } from '../data/sft-default.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { heldOutAccuracy } from '../eval/chat-accuracy.js';
-import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
+import { checkStepLimit, resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
 import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
@@ -117,6 +117,7 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
   const meta = ck.config.meta ?? {};
   checkRunKind(folder.dir, ck.model.type, meta, 'sft');
+  checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
   checkSameInput('sft', '--base', job.base, meta.base);
   const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
   if (freeze?.length) freezeParameters(ck.model, freeze);

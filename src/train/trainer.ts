@@ -115,6 +115,15 @@ export function trainConfigNotes(partial: Partial<TrainConfig>): string[] {
 }
 
 /**
+ * Refuses (a UsageError: exit 2) a resumed run's step limit `limit`, given as `flag` (--max-iters, --steps),
+ * below the step the run has reached: it would have nothing to train. Jobs call it before printing any resume
+ * note; undefined (not given) passes.
+ */
+export function checkStepLimit(flag: string, limit: number | undefined, step: number): void {
+  if (limit !== undefined && limit < step) throw new UsageError(`${flag} ${limit} is below the run's step ${step}; give more to train on, or leave it out to keep the run's own`);
+}
+
+/**
  * One line for a resumed run whose flags change settings it was saved with, e.g.
  * `note: resuming with --lr 0.001 → 0.5, --max-iters 800 → 1200 (given now)`; empty when nothing changes. A setting
  * the run never saved counts as its default (`defaults`: TRAIN_DEFAULTS, or another loop's, such as GRPO's).
@@ -362,9 +371,7 @@ export class Trainer {
    * when the config's maxIters is below the saved step (the run would end before where it is).
    */
   restore(state: TrainState, moments: ReadonlyMap<string, Float32Array>): void {
-    if (this.config.maxIters < state.step) {
-      throw new UsageError(`--max-iters ${this.config.maxIters} is below the run's step ${state.step}; give more to train on, or leave it out to keep the run's own`);
-    }
+    checkStepLimit('--max-iters', this.config.maxIters, state.step);
     // JSON has no Infinity: a run saved before its first evaluation stores null
     const best = state.bestDevLoss ?? Infinity;
     this.state = { ...state, bestDevLoss: best, history: state.history.slice() };
