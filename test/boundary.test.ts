@@ -74,5 +74,14 @@ test('boundary CLI: names padded to the last epoch; refuses an earlier run in --
     process.stdout.write = write;
   }
   await assert.rejects(boundaryCommand(['--out', path.join(out, 'notes.txt')]), /--out .*notes\.txt: exists and is not a folder/);
+  const run = path.join(dir, 'run');
+  fs.mkdirSync(path.join(run, 'best'), { recursive: true });
+  fs.writeFileSync(path.join(run, 'best', 'config.json'), JSON.stringify({ format: 'gptlab-checkpoint', model_type: 'gpt' }));
+  const quick = ['--dataset', 'moons', '--n', '20', '--hidden', '4', '--size', '8', '--epochs', '1', '--backend', 'js'];
+  await assert.rejects(boundaryCommand([...quick, '--out', path.join(run, 'bd')]), /^Error: boundary: --out .*bd: lies inside a gptlab run or checkpoint folder \(.*run\)/);
+  await assert.rejects(boundaryCommand([...quick, '--out', run, '--force']), /^Error: boundary: --out .*run: is a gptlab run or checkpoint folder/);
+  await assert.rejects(boundaryCommand([...quick, '--out', path.join(run, 'best'), '--force']), /^Error: boundary: --out .*best: lies inside a gptlab run or checkpoint folder/);
+  assert.deepEqual(fs.readdirSync(run), ['best'], 'nothing written into the run');
+  assert.deepEqual(fs.readdirSync(path.join(run, 'best')), ['config.json']);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -118,3 +118,30 @@ test('gan train: flags the data set or GAN family ignores get one note line', as
   assert.match(notes[0], /--glyph-size \(--data glyphs only\), --base \(--model dcgan only\) ignored with --data ring8 --model mlp/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('gan train --out: refuses a checkpoint or a folder inside a run; --force over another command\'s run replaces it whole', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { runGanTrain } = await import('../src/train/gan-job.node.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-gan-out-')), dpo = path.join(dir, 'dpo');
+  const config = JSON.stringify({ format: 'gptlab-checkpoint', model_type: 'gpt', meta: { kind: 'dpo', beta: 0.1 } });
+  for (const d of ['checkpoint', 'best']) fs.mkdirSync(path.join(dpo, d), { recursive: true }), fs.writeFileSync(path.join(dpo, d, 'config.json'), config);
+  fs.writeFileSync(path.join(dpo, 'log.jsonl'), '{"dpo":1}\n');
+  fs.writeFileSync(path.join(dpo, 'loss.svg'), '<svg/>');
+  fs.writeFileSync(path.join(dpo, 'notes.txt'), 'mine');
+  const job = (out: string, force = false) => ({ data: 'ring8' as const, arch: 'mlp' as const, epochs: 1, sampleAt: [1], glyphPerClass: 1, glyphSize: 8, ringPoints: 64, train: { batchSize: 32, seed: 1 }, out, force });
+  const quiet = (): void => {};
+  const before = fs.readdirSync(dpo).sort();
+  assert.throws(() => runGanTrain(job(path.join(dpo, 'best'), true), quiet), /^Error: --out .*best: is a model folder inside a run \(.*dpo\)/);
+  assert.throws(() => runGanTrain(job(path.join(dpo, 'checkpoint'), true), quiet), /is a model folder inside a run/);
+  assert.throws(() => runGanTrain(job(path.join(dpo, 'gan')), quiet), /^Error: --out .*gan: lies inside a run \(.*dpo\)/);
+  assert.throws(() => runGanTrain(job(dpo), quiet), /already holds a gpt run: choose another --out, or overwrite it with --force/);
+  assert.deepEqual(fs.readdirSync(dpo).sort(), before, 'refusals leave the run as it was');
+  assert.equal(fs.readFileSync(path.join(dpo, 'best', 'config.json'), 'utf8'), config);
+  runGanTrain(job(dpo, true), quiet);
+  assert.deepEqual(fs.readdirSync(dpo).sort(), ['checkpoint', 'log.jsonl', 'notes.txt', 'report.json', 'scatter-epoch-1.svg'], 'no best/ or loss.svg of the DPO run left beside the GAN run');
+  assert.match(fs.readFileSync(path.join(dpo, 'checkpoint', 'config.json'), 'utf8'), /gptlab-gan/);
+  assert.doesNotMatch(fs.readFileSync(path.join(dpo, 'log.jsonl'), 'utf8'), /dpo/);
+  runGanTrain({ ...job(dpo, true), sampleAt: [0] }, quiet);
+  assert.deepEqual(fs.readdirSync(dpo).sort(), ['checkpoint', 'log.jsonl', 'notes.txt', 'report.json', 'scatter-epoch-0.svg'], 'an earlier GAN run\'s samples go too');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -7,6 +7,7 @@ import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { TOY2D_NAMES } from '../data/toy2d.js';
 import { ACTIVATIONS } from '../models/mlp-net.js';
 import { trainBoundary } from '../train/boundary.js';
+import { enclosingModelFolder, isModelFolder, shownLike } from '../train/model-folder.node.js';
 
 const OPTS: OptTable = {
   dataset: { type: 'string', default: 'spirals', choices: TOY2D_NAMES, help: 'toy set' },
@@ -31,11 +32,14 @@ const USAGE = 'gptlab boundary [--dataset spirals] [--activation tanh] [--hidden
 /** a snapshot's file name: the epoch zero-padded to the width of the last epoch, so names sort in order */
 export const snapshotName = (epoch: number, epochs: number): string => `boundary-epoch-${String(epoch).padStart(String(epochs).length, '0')}.png`;
 
-/** the snapshot PNGs of an earlier run in `out` (none when it does not exist); refuses an `out` that is a file */
+/** the snapshot PNGs of an earlier run in `out` (none when it does not exist); refuses an `out` that is a file, a gptlab run or checkpoint, or lies inside one */
 function oldSnapshots(out: string): string[] {
+  const home = enclosingModelFolder(path.dirname(path.resolve(out)));
+  if (home) throw new UsageError(`boundary: --out ${out}: lies inside a gptlab run or checkpoint folder (${shownLike(home, out)}), which no other command writes into; choose another --out`);
   const st = fs.statSync(out, { throwIfNoEntry: false });
   if (!st) return [];
   if (!st.isDirectory()) throw new UsageError(`boundary: --out ${out}: exists and is not a folder (--out names a folder)`);
+  if (isModelFolder(out)) throw new UsageError(`boundary: --out ${out}: is a gptlab run or checkpoint folder, never written into by another command; choose another --out`);
   return fs.readdirSync(out).filter((f) => /^boundary-epoch-\d+\.png$/.test(f));
 }
 

@@ -235,7 +235,7 @@ export function namingData<T>(command: string, file: string | undefined, given: 
  * RUN/checkpoint would be deleted by that run's next checkpoint swap), or holds some other config.json, which
  * `gptlab sample DIR` would load instead of the run (resolveCheckpointDir reads DIR/config.json first).
  */
-function refuseModelFolder(dir: string): void {
+export function refuseModelFolder(dir: string): void {
   const abs = path.resolve(dir), home = enclosingModelFolder(path.dirname(abs));
   const where = home ? ` inside ${isRunFolder(home, true) ? 'a run' : 'a checkpoint'} (${shownLike(home, dir)})` : '';
   if (isCheckpointFolder(abs, true)) throw new Error(`--out ${dir}: is a model folder${where}; a run goes in a folder of its own, choose another --out`);
