@@ -272,7 +272,7 @@ test('seq2seq train --resume uses a given --dev with a note, and refuses a --dat
   const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--dev', devTsv, ...args);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /note: resuming with --dev \(the last 0\.1 of --data\) → dev\.tsv \(given now\)/);
-  assert.equal(meta('sd').dev, devTsv);
+  assert.equal(meta('sd').dev, path.join(real, devTsv), 'recorded absolute');
   refused(run('seq2seq', 'train', '--resume', '--max-iters', '4', '--data', zebra, ...args), 1, /^gptlab: error: seq2seq train: --data zebra\.tsv: word "zebra" \(line 1, source side\) is not in the run's source vocabulary \(2 unknown in its training pairs\)/);
 });
 
@@ -361,6 +361,28 @@ test('runs record absolute input paths and resume from another folder; ppo --rew
   assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pra', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
   refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 1, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
   assert.equal(meta('pra').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
+});
+
+test('seq2seq train --resume from another folder reads its own --data and --dev, not a same-named file there', () => {
+  const away = path.join(tmp, 'elsewhere-s2s');
+  fs.mkdirSync(away, { recursive: true });
+  const own = write('s2s-pairs.tsv', Array.from({ length: 10 }, (_, i) => ['the cat\tle chat', 'a dog\tun chien'][i % 2]));
+  const dev = write('s2s-dev.tsv', ['the dog\tle chien']);
+  fs.writeFileSync(path.join(away, own), 'the cat\tle chat\n'); // an unrelated file of the same name
+  const args = ['--eval-interval', '2', '--bleu-sample', '2', '--quiet', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8'];
+  assert.equal(run('seq2seq', 'train', '--data', own, '--dev', dev, '--out', 'sa', '--max-iters', '2', ...args).code, 0);
+  assert.equal(meta('sa').data, path.join(real, own));
+  assert.equal(meta('sa').dev, path.join(real, dev));
+  const r = runIn(away, 'seq2seq', 'train', '--resume', '--out', '../sa', '--max-iters', '3', ...args);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(r.out.includes(`data: ${path.join(real, own)}: 10 train, 1 dev pairs`), r.out);
+  assert.doesNotMatch(r.out, /note: resuming with --(data|dev)/);
+  assert.equal(meta('sa').data, path.join(real, own), 'kept as recorded');
+  // an older run's relative paths are read against the current folder, as before
+  editMeta('sa', (m) => Object.assign(m, { data: own, dev }));
+  const old = run('seq2seq', 'train', '--resume', '--out', 'sa', '--max-iters', '4', ...args);
+  assert.equal(old.code, 0, old.err);
+  assert.match(old.out, /data: s2s-pairs\.tsv: 10 train, 1 dev pairs/);
 });
 
 test('sft --base and distill --teacher refuse a reward model in one line, writing nothing', () => {

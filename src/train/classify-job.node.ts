@@ -14,7 +14,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { classificationMetrics, confusionMatrixSVG, formatClassificationReport, formatConfusionMatrix, type ClassificationMetrics } from '../eval/classification.js';
 import { predictClasses, SequenceClassification } from './classification.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { RunFolder, type RunResult } from './run-folder.node.js';
+import { recordedPath, RunFolder, type RunResult } from './run-folder.node.js';
 import { finetuneStart, runFinetune, type FinetuneJob } from './finetune-job.node.js';
 
 export interface ClassifyTrainJob extends Omit<FinetuneJob, 'task' | 'meta'> {
@@ -60,7 +60,7 @@ export async function runClassifyTrain(job: ClassifyTrainJob, log: (l: string) =
   registerBertTypes(registerModelType);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   const d = loadSplits(job, log);
-  const fj: FinetuneJob = { ...job, task: 'bert-seq-cls', meta: { data: d.trainName, dev: d.devName } };
+  const fj: FinetuneJob = { ...job, task: 'bert-seq-cls', meta: job.data ? { data: recordedPath(d.trainName), dev: recordedPath(d.devName) } : { data: d.trainName, dev: d.devName } };
   const start = finetuneStart(fj, folder, d.labels, d.train.map((e) => e.text).join('\n'), log);
   const maxLen = Math.min(job.maxLen, start.model.config.blockSize);
   const pad = start.tokenizer.tokenToId('[PAD]') ?? 0;

@@ -13,7 +13,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import type { Objective } from './objective.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { recordedPath, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 
 export type BertTask = 'bert-seq-cls' | 'bert-token-cls';
 
@@ -131,5 +131,5 @@ export async function runFinetune(job: FinetuneJob, folder: RunFolder, start: Fi
   const c = trainer.config;
   log(`model: ${start.model.describe()} — ${(start.model.numParams() / 1e6).toFixed(2)}M parameters, WordPiece vocabulary of ${start.tokenizer.vocabSize}`);
   log(`training ${c.maxIters} steps of ${c.batchSize} examples, lr ${c.lr} → ${c.minLr}, out ${job.out}`);
-  return runTrainer(trainer, folder, { model: start.model, tokenizer: start.tokenizer, meta: { task: job.task, base: job.base, ...job.meta }, quiet: job.quiet, log, label: job.task });
+  return runTrainer(trainer, folder, { model: start.model, tokenizer: start.tokenizer, meta: { task: job.task, base: job.base !== undefined ? recordedPath(job.base) : undefined, ...job.meta }, quiet: job.quiet, log, label: job.task });
 }

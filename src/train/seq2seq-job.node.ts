@@ -17,7 +17,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { readJSONFile } from './checkpoint.node.js';
-import { RunFolder, evalLine, resumeDataNote } from './run-folder.node.js';
+import { RunFolder, evalLine, recordedInput, recordedPath, resumeDataNote } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
 
@@ -180,12 +180,13 @@ function resumeRun(job: Seq2seqJob, folder: RunFolder, log: (l: string) => void)
   const notes = resumeChangeNotes({ ...SEQ2SEQ_TRAIN_DEFAULTS, ...ck.train, devFraction }, { ...job.train, devFraction: job.devFraction });
   log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
   // a --dev given now replaces the run's dev pairs (its own file, or the last share of --data): noted
-  const ownDev = typeof meta.dev === 'string' && meta.dev !== meta.data ? meta.dev : undefined;
-  const devNote = job.dev !== undefined && job.dev !== ownDev
+  // (paths as recordedInput shows them: an absolute one as recorded, an older run's relative one as it is)
+  const ownDev = typeof meta.dev === 'string' && meta.dev !== meta.data ? recordedInput(meta.dev) : undefined;
+  const devNote = job.dev !== undefined && (ownDev === undefined || path.resolve(job.dev) !== path.resolve(ownDev))
     ? `note: resuming with --dev ${ownDev ?? `(the last ${devFraction} of --data)`} → ${job.dev} (given now): dev losses and BLEU from here on (and best/) do not compare with earlier ones`
     : null;
   for (const note of [...notes, resumeDataNote(meta.data, job.data), devNote]) if (note) log(note);
-  const recorded = !job.data && typeof meta.data === 'string' && meta.data !== 'built-in' ? { data: meta.data, dev: job.dev ?? ownDev } : {};
+  const recorded = !job.data && typeof meta.data === 'string' && meta.data !== 'built-in' ? { data: recordedInput(meta.data), dev: job.dev ?? ownDev } : {};
   return { ck, job: { ...job, ...recorded, devFraction: job.devFraction ?? devFraction } };
 }
 
@@ -248,7 +249,8 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
   if (resumed) job = { ...resumed.job, dataGiven: job.data !== undefined };
   const d = loadPairs(job, log);
   const { model, src, tgt, trainer } = startRun(job, resumed?.ck ?? null, d, log);
-  const meta = { kind: 'seq2seq', data: d.trainName, dev: d.devName, devFraction: job.devFraction ?? SEQ2SEQ_DEV_FRACTION };
+  const recorded = (name: string): string => (name === 'built-in' && !job.data ? name : recordedPath(name));
+  const meta = { kind: 'seq2seq', data: recorded(d.trainName), dev: recorded(d.devName), devFraction: job.devFraction ?? SEQ2SEQ_DEV_FRACTION };
   const bar = job.quiet ? null : new ProgressBar({ label: 'seq2seq' });
   const say = (l: string): void => (bar ? bar.log(l) : log(l));
   let stop = false, bleu = NaN, lastDev = NaN;

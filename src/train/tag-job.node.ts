@@ -11,7 +11,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { formatSeqevalReport, seqevalReport, type SeqevalReport } from '../eval/seqeval.js';
 import { predictTags, TokenClassification } from './classification.js';
 import { loadCheckpoint } from './checkpoint.node.js';
-import { RunFolder, type RunResult } from './run-folder.node.js';
+import { recordedPath, RunFolder, type RunResult } from './run-folder.node.js';
 import { finetuneStart, runFinetune, type FinetuneJob } from './finetune-job.node.js';
 
 export interface TagTrainJob extends Omit<FinetuneJob, 'task' | 'meta'> {
@@ -51,7 +51,7 @@ export async function runTagTrain(job: TagTrainJob, log: (l: string) => void = (
   registerBertTypes(registerModelType);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
   const d = loadSplits(job, log);
-  const fj: FinetuneJob = { ...job, task: 'bert-token-cls', meta: { data: d.trainName, dev: d.devName } };
+  const fj: FinetuneJob = { ...job, task: 'bert-token-cls', meta: job.data ? { data: recordedPath(d.trainName), dev: recordedPath(d.devName) } : { data: d.trainName, dev: d.devName } };
   const start = finetuneStart(fj, folder, d.tags, d.train.map((s) => s.tokens.join(' ')).join('\n'), log);
   const maxLen = Math.min(job.maxLen, start.model.config.blockSize);
   const index = new Map(d.tags.map((t, i) => [t, i]));

@@ -19,7 +19,7 @@ import { readSafetensors } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ImageClassification, predictImages, accuracyOf } from './image-classification.js';
 import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
-import { RunFolder, evalLine } from './run-folder.node.js';
+import { RunFolder, evalLine, recordedPath } from './run-folder.node.js';
 import { readJSONFile, resolveCheckpointDir } from './checkpoint.node.js';
 import { trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { Trainer, type TrainConfig, type TrainOutcome, type TrainState } from './trainer.js';
@@ -117,7 +117,7 @@ export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => vo
   const trainer = new Trainer(model, new ImageClassification(data.train, data.test), { sampleAt: [], ...job.train, optimizer: job.optimizer },
     { optimizer: (g, c) => createOptimizer(job.optimizer, g, { lr: c.lr, ...(job.optimizer.startsWith('adam') ? { beta1: c.beta1, beta2: c.beta2 } : {}) }) });
   if (state) trainer.restore(state.s, state.m);
-  const meta = { data: job.data ?? 'glyphs' }, t0 = performance.now();
+  const meta = { data: job.data ? recordedPath(job.data) : 'glyphs' }, t0 = performance.now();
   const outcome = await trainer.run({
     onEval: (e) => {
       folder.saveCheckpoint(visionFiles(model, trainer, meta));
