@@ -7,13 +7,13 @@ import { createModel, modelType, presetConfig } from '../models/registry.js';
 import { demoCorpus } from '../data/corpus.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { checkStepLimit, kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
-import { loadCheckpoint } from '../train/checkpoint.node.js';
+import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
-import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { namingData, recordedInput, recordedPath, resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import { DistillationObjective, type DistillOptions } from './distill.js';
 import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { resumableCheckpoint } from '../train/resume.node.js';
 
 /** train/dev percentages of the text when --split is not given */
 export const DISTILL_SPLIT = '90/10';
@@ -55,12 +55,8 @@ interface Resumed {
  * training settings are kept unless given now (each change noted); another --teacher or student shape is refused.
  */
 function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void): Resumed {
-  const ck = loadCheckpoint(folder.checkpointDir, true);
-  if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+  const ck = resumableCheckpoint(folder, 'distill', job.train.maxIters, { flag: '--teacher', given: job.teacher, key: 'teacher' });
   const meta = ck.config.meta ?? {};
-  checkRunKind(folder.dir, ck.model.type, meta, 'distill');
-  checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
-  checkSameInput('distill', '--teacher', job.teacher, meta.teacher);
   checkResumedStudent(job, ck.model);
   const saved: DistillOptions = {};
   for (const k of ['temperature', 'alpha'] as const) if (typeof meta[k] === 'number') saved[k] = meta[k];

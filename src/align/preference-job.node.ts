@@ -8,10 +8,10 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
 import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from '../data/preference.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { checkStepLimit, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
+import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from '../train/memory-bounds.js';
-import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
+import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from '../train/run-folder.node.js';
 import type { Objective } from '../train/objective.js';
 import { RewardModel } from './reward-model.js';
 import type { RewardReadout } from './reward-readout.js';
@@ -22,6 +22,7 @@ import { encodePairs } from './pairs.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
+import { resumableCheckpoint } from '../train/resume.node.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 300, batchSize: 16, lr: 1e-4, minLr: 1e-5, warmupIters: 20, weightDecay: 0, gradClip: 1.0,
@@ -97,12 +98,7 @@ function objectiveKey(job: PreferenceJob): 'beta' | 'lmCoef' {
 function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string, log: (l: string) => void): Start {
   registerRewardModelType();
   if (job.resume) {
-    const ck = loadAnyCheckpoint(folder.checkpointDir, true);
-    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
-    checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, job.kind === 'rm' ? 'rm train' : 'dpo');
-    // refusals before any note
-    checkSameInput(job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, ck.config.meta?.base);
-    checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step);
+    const ck = resumableCheckpoint(folder, job.kind === 'rm' ? 'rm train' : 'dpo', job.train.maxIters, { flag: '--base', given: job.base, key: 'base' });
     // the held-out share of --data is the run's own unless given now (as sft's)
     const savedMeta = ck.config.meta ?? {};
     const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : job.devFraction };

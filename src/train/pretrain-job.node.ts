@@ -15,13 +15,13 @@ import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkMemoryBounds } from './memory-bounds.js';
 import {
-  checkStepLimit, configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
+  configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
 } from './trainer.js';
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
-import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
-import { checkRunKind, evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
+import { evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
+import { resumableCheckpoint } from './resume.node.js';
 
 /** train/dev/test percentages when --split is not given */
 export const DEFAULT_SPLIT = '90/5/5';
@@ -101,10 +101,7 @@ function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): Jo
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
-    const ck = loadAnyCheckpoint(folder.checkpointDir, true); // a LoRA run's too, to be refused by its kind
-    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
-    checkRunKind(folder.dir, ck.model.type, ck.config.meta ?? {}, 'train');
-    checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
+    const ck = resumableCheckpoint(folder, 'train', job.train.maxIters); // a LoRA run's too, to be refused by its kind
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
     const dataNote = resumeDataNote(ck.config.meta?.source, job.source);

@@ -11,15 +11,16 @@ import { formatChatDataError, parseChatData, type Conversation } from '../data/c
 import { defaultSftData, type SftExample } from '../data/sft-default.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { heldOutAccuracy } from '../eval/chat-accuracy.js';
-import { checkStepLimit, resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
+import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
 import { encodeChats, SupervisedFineTuning } from './sft.js';
 import { withChatVocabulary } from './chat-vocabulary.js';
-import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { loadModelFile } from './model-file.node.js';
 import { freezeParameters } from '../nn/freeze.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
+import { resumableCheckpoint } from './resume.node.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
@@ -113,12 +114,8 @@ export function sftDefaults(adapt: AdaptOptions | undefined): Partial<TrainConfi
  * training settings and held-out split are kept unless given now, and each change (and other --data) is noted.
  */
 function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): Start {
-  const ck = loadAnyCheckpoint(folder.checkpointDir, true);
-  if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+  const ck = resumableCheckpoint(folder, 'sft', job.train.maxIters, { flag: '--base', given: job.base, key: 'base' });
   const meta = ck.config.meta ?? {};
-  checkRunKind(folder.dir, ck.model.type, meta, 'sft');
-  checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState.step); // before any note
-  checkSameInput('sft', '--base', job.base, meta.base);
   const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
   if (freeze?.length) freezeParameters(ck.model, freeze);
   const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
