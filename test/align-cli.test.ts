@@ -232,6 +232,9 @@ test('ppo --data: prompt-only records are taken with a reward model, refused in 
   await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', 'exact', '--out', path.join(dir, 'ppo-bare-exact'), ...args]),
     /^Error: .*bare-prompts\.jsonl:1: answer: missing; --reward exact compares each completion with its record's answer \(prompt-only records need a reward model: --reward RM\)$/);
   assert.ok(!fs.existsSync(path.join(dir, 'ppo-bare-exact', 'checkpoint')));
+  // grpo's rewards always read answers: a file of prompt-only records says so
+  await assert.rejects(run(grpoCommand, ['--policy', ck, '--data', bare, '--out', path.join(dir, 'grpo-bare'), '--steps', '1', ...common]),
+    /bare-prompts\.jsonl: no valid prompts to train on \(no record has an "answer", which the verifiable rewards compare completions with\)$/);
 });
 
 test('training flags are checked before any work: a negative --lr, --min-lr above --lr', async () => {

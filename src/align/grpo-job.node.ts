@@ -93,7 +93,10 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
   if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
   log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
-  if (!parsed.prompts.length) throw new Error(`${file}: no valid prompts to train on`);
+  if (!parsed.prompts.length) {
+    const allNoAnswer = parsed.errors.length > 0 && parsed.errors.every((e) => e.field === 'answer' && e.message === 'missing');
+    throw new Error(`${file}: no valid prompts to train on${allNoAnswer ? ' (no record has an "answer", which the verifiable rewards compare completions with)' : ''}`);
+  }
   const n = Math.min(nEval, Math.floor(parsed.prompts.length / 5));
   if (n < nEval && n > 0) log(`note: ${n} of the ${parsed.prompts.length} prompts held out for evaluation (a fifth of the file at most; --eval-prompts ${nEval})`);
   return { dev: parsed.prompts.slice(0, n), train: parsed.prompts.slice(n) };
