@@ -17,7 +17,7 @@ import { saveCheckpoint } from '../train/checkpoint.node.js';
 import { coldStart } from './cold-start.js';
 import { checkStepLimit, resumeChangeNotes } from '../train/trainer.js';
 import { UsageError } from '../usage-error.js';
-import { resolveReward } from './reward-module.node.js';
+import { resolveReward, sameReward } from './reward-module.node.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
 import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
@@ -167,8 +167,7 @@ export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number
 async function resumedReward(job: GRPOJob, meta: Record<string, unknown>): Promise<GRPOJob> {
   const recorded = meta.reward;
   if (typeof recorded !== 'string') return job;
-  const same = (a: string, b: string): boolean => a === b || (/[\\/]|\.(m?js|cjs)$/.test(a) && path.resolve(a) === path.resolve(b));
-  if (same(job.rewardName, recorded)) return job;
+  if (sameReward(job.rewardName, recorded)) return job;
   if (job.rewardGiven !== false) throw new Error(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
   const fn = recorded === 'rule' ? (): number => 0 : (await resolveReward(recorded)).fn;
   return { ...job, reward: fn, rewardName: recorded };

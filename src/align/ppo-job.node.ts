@@ -11,7 +11,7 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { readSafetensors, toFloat32, writeSafetensors } from '../formats/safetensors.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { resolveCheckpointDir } from '../train/checkpoint.node.js';
-import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, sameCheckpoint } from '../train/run-folder.node.js';
+import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -22,7 +22,7 @@ import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { EVAL_PROMPTS_DEFAULT, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
-import { resolveReward } from './reward-module.node.js';
+import { isRewardPath, resolveReward, sameReward } from './reward-module.node.js';
 import type { RewardFn } from './rewards.js';
 
 export interface PPOJob {
@@ -144,22 +144,9 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   return { ...res, before, after };
 }
 
-/** a --reward that names a file or folder (a reward model, FILE.mjs) rather than a reward by name */
-function isRewardPath(spec: string | undefined): spec is string {
-  return spec !== undefined && spec !== 'rule' && (/\.(m?js|cjs)$/.test(spec) || fs.existsSync(spec));
-}
-
 /** a run's recorded --reward as used now: a path as recordedInput shows it, a name as it is */
 function rewardPath(spec: unknown): string | undefined {
   return typeof spec === 'string' && path.isAbsolute(spec) ? recordedInput(spec) : typeof spec === 'string' ? spec : undefined;
-}
-
-/** whether --reward given now names the run's own reward: the same name, module file or reward-model checkpoint */
-function sameReward(given: string, recorded: string): boolean {
-  if (given === recorded) return true;
-  if (!isRewardPath(given) && !isRewardPath(recorded)) return false;
-  if (/\.(m?js|cjs)$/.test(given) || /\.(m?js|cjs)$/.test(recorded)) return path.resolve(given) === path.resolve(recorded);
-  return fs.existsSync(given) && fs.existsSync(recorded) ? sameCheckpoint(given, recorded) : path.resolve(given) === path.resolve(recorded);
 }
 
 function referenceFrom(base: unknown, log: (l: string) => void): LanguageModel {

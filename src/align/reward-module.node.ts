@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { namedReward, type RewardFn } from './rewards.js';
+import { sameCheckpoint } from '../train/run-folder.node.js';
 
 /** Imports FILE and returns its reward function; throws one line for a missing file or a module without one. */
 export async function loadRewardModule(file: string): Promise<RewardFn> {
@@ -35,4 +36,17 @@ export async function resolveReward(spec: string, choices = 'exact, last-number,
   } catch {
     throw new Error(`unknown reward "${spec}" (choose ${choices})`);
   }
+}
+
+/** a --reward that names a file or folder (a reward model, FILE.mjs) rather than a reward by name */
+export function isRewardPath(spec: string | undefined): spec is string {
+  return spec !== undefined && spec !== 'rule' && (/\.(m?js|cjs)$/.test(spec) || fs.existsSync(spec));
+}
+
+/** whether --reward given now names the run's own reward: the same name, module file or reward-model checkpoint */
+export function sameReward(given: string, recorded: string): boolean {
+  if (given === recorded) return true;
+  if (!isRewardPath(given) && !isRewardPath(recorded)) return false;
+  if (/\.(m?js|cjs)$/.test(given) || /\.(m?js|cjs)$/.test(recorded)) return path.resolve(given) === path.resolve(recorded);
+  return fs.existsSync(given) && fs.existsSync(recorded) ? sameCheckpoint(given, recorded) : path.resolve(given) === path.resolve(recorded);
 }

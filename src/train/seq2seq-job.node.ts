@@ -14,7 +14,7 @@ import { Seq2seqVocab, UNK, type VocabLevel } from '../models/seq2seq-vocab.js';
 import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
 import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from './trainer.js';
+import { checkStepLimit, kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { readJSONFile } from './checkpoint.node.js';
 import { RunFolder, evalLine, recordedInput, recordedPath, resumeDataNote } from './run-folder.node.js';
@@ -176,6 +176,7 @@ function checkResumedShape(job: Seq2seqJob, ck: Seq2seqCheckpoint): void {
 function resumeRun(job: Seq2seqJob, folder: RunFolder, log: (l: string) => void): { ck: Seq2seqCheckpoint; job: Seq2seqJob } {
   const ck = loadSeq2seq(folder.dir, true);
   checkResumedShape(job, ck);
+  checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState!.step); // before any note, as every resuming command
   const meta = ck.meta, devFraction = typeof meta.devFraction === 'number' ? meta.devFraction : SEQ2SEQ_DEV_FRACTION;
   const notes = resumeChangeNotes({ ...SEQ2SEQ_TRAIN_DEFAULTS, ...ck.train, devFraction }, { ...job.train, devFraction: job.devFraction });
   log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);
