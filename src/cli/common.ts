@@ -6,7 +6,7 @@ import type { OptTable, Parsed } from './args.js';
 import { UsageError } from './args.js';
 import { systemReason } from '../formats/atomic.node.js';
 import { parseSplit } from '../data/dataset.js';
-import { enclosingModelFolder, insideModelFolder, shownLike } from '../train/model-folder.node.js';
+import { enclosingModelFolder, shownLike } from '../train/model-folder.node.js';
 
 export const BACKEND_OPTS: OptTable = {
   backend: { type: 'string', default: 'auto', choices: ['auto', 'wasm', 'js', 'blas'], help: 'kernels: auto (default: blas where it loads, else wasm), wasm (WebAssembly SIMD), js (plain TypeScript reference) or blas (native OpenBLAS matmul; needs koffi and libopenblas)' },
@@ -68,11 +68,9 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
-  if (st && insideModelFolder(path.dirname(path.resolve(file)))) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
-  if (!st) {
-    const home = enclosingModelFolder(path.dirname(path.resolve(file)));
-    if (home) return `${where}: lies in the gptlab run or checkpoint folder ${shownLike(home, file)}, which is never written to by another command; give a path outside it`;
-  }
+  const home = enclosingModelFolder(path.dirname(path.resolve(file)));
+  if (home && st) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
+  if (home) return `${where}: lies in the gptlab run or checkpoint folder ${shownLike(home, file)}, which is never written to by another command; give a path outside it`;
   if (st && opts.refuseExisting) return `${where}: exists; choose another name, or overwrite it with --force`;
   if (st) return null;
   if (opts.parentMayBeMissing) {
