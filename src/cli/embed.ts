@@ -6,7 +6,7 @@
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { checkOutputFile, maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
@@ -33,7 +33,7 @@ const TRAIN_OPTS: OptTable = {
   eigenPower: { type: 'number', default: 0.5, min: 0, max: 1, help: 'vectors = U·Σ^p (ppmi-svd; Levy et al. 2015 use 0, 0.5 or 1)' },
   weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
   sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus (without --data; refused with it on the command line)' },
-  seed: { type: 'int', default: 1, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line or words/s report' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },

@@ -1,7 +1,7 @@
 // gptlab train: pretraining from a text file, or the built-in demo corpus, for every registered model type
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
@@ -80,7 +80,7 @@ export const TRAIN_OPTS: OptTable = {
   sampleTokens: { type: 'int', default: D.sampleTokens, ...trainRange('sampleTokens'), help: 'tokens per sample' },
   prompt: { type: 'string', default: D.samplePrompt, help: 'prompt of the samples' },
   temperature: { type: 'number', default: D.sampleTemperature, ...trainRange('sampleTemperature'), help: 'temperature of the samples' },
-  seed: { type: 'int', default: D.seed, help: 'random seed (weights, batches, dropout)' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed (weights, batches, dropout)' },
   ...BACKEND_OPTS,
 };
 
