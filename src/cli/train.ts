@@ -223,7 +223,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     // the demo's own defaults, where the user did not choose: about two minutes on two cores
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
-  const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo) : await runTrainJob({
+  const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo, corpusSeed) : await runTrainJob({
     text, source, out, resume: !!o.resume, force: !!o.force, save: true, ...(corpusSeed !== undefined ? { corpusSeed } : {}), split: o.resume && !o._given.has('split') ? undefined : (o.split as string),
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
@@ -244,13 +244,18 @@ function demoCorpusSeed(o: ParsedArgs, out: string): number {
   return o._given.has('seed') ? TRAIN_DEFAULTS.seed : (o.seed as number);
 }
 
-/** --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction */
-async function runBertPretraining(o: ParsedArgs, text: string, source: string, out: string, demo: boolean): Promise<{ outcome: string; exitCode?: number }> {
+/**
+ * --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction. A
+ * resumed run keeps its split, masking, model and training settings: only the flags given now go to the job.
+ */
+async function runBertPretraining(o: ParsedArgs, text: string, source: string, out: string, demo: boolean, corpusSeed: number | undefined): Promise<{ outcome: string; exitCode?: number }> {
   const { runMlmJob } = await import('../train/mlm-job.node.js');
   const { arch: _arch, preset, ...overrides } = modelOptions(o, demo);
+  const given = (k: string): boolean => !o.resume || o._given.has(k);
   return runMlmJob({
-    text, source, out, preset: preset ?? 'tiny', overrides: overrides as never, vocabSize: o.vocabSize as number,
-    tokenizerFile: o.tokenizer as string | undefined, devFraction: parseSplit(o.split as string).dev, wholeWord: !!o.wholeWord,
-    maskProb: o.maskProb as number, train: trainOptions(o), resume: !!o.resume, force: !!o.force,
+    text, source, out, ...(preset !== undefined && given('preset') ? { preset } : o.resume ? {} : { preset: 'tiny' }), overrides: overrides as never, vocabSize: o.vocabSize as number,
+    tokenizerFile: o.tokenizer as string | undefined, ...(given('split') ? { split: o.split as string } : {}),
+    ...(given('wholeWord') ? { wholeWord: !!o.wholeWord } : {}), ...(given('maskProb') ? { maskProb: o.maskProb as number } : {}),
+    ...(corpusSeed !== undefined ? { corpusSeed } : {}), train: trainOptions(o), resume: !!o.resume, force: !!o.force,
   });
 }
