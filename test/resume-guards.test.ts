@@ -72,9 +72,9 @@ test('distill --resume keeps τ, α and the student unless given, notes changes,
   assert.match(c.out, /note: resuming with --max-iters 3 → 4, --alpha 0\.3 → 0\.7 \(given now\)/);
   assert.equal(meta('d').alpha, 0.7);
   assert.equal(meta('d').temperature, 3);
-  refused(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'demo', ...args), 1, /distill --resume: the run's student has [a-z-]+ \d+; --student-preset demo \([a-z-]+ \d+\) cannot change it/);
-  refused(run('distill', '--resume', '--max-iters', '5', '--student-block-size', '32', ...args), 1, /the run's student has block-size 16; --student-block-size 32 cannot change it/);
-  refused(run('distill', '--resume', '--max-iters', '5', '--teacher', 'other', ...args), 1, /distill --resume: the run started from --teacher chat; --teacher other cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'demo', ...args), 2, /distill --resume: the run's student has [a-z-]+ \d+; --student-preset demo \([a-z-]+ \d+\) cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--student-block-size', '32', ...args), 2, /the run's student has block-size 16; --student-block-size 32 cannot change it/);
+  refused(run('distill', '--resume', '--max-iters', '5', '--teacher', 'other', ...args), 2, /distill --resume: the run started from --teacher chat; --teacher other cannot change it/);
   refused(run('distill', '--resume', '--max-iters', '5', '--out', 'd', '--data', odd), 1, /^gptlab: error: distill: --data odd\.txt: character "✓" \(U\+2713\) is not in the vocabulary/);
   refused(run('distill', '--teacher', 'chat', '--student-preset', 'huge', '--out', 'd2'), 2, /distill: --student-preset must be one of .* for --student-arch gpt, got "huge"/);
   assert.equal(run('distill', '--resume', '--max-iters', '5', '--student-preset', 'tiny', '--student-block-size', '16', ...args).code, 0, 'repeating the run\'s own student is fine');
@@ -84,11 +84,11 @@ test('seq2seq train --resume refuses another model shape and notes changed train
   const args = ['--out', 's', '--eval-interval', '2', '--bleu-sample', '2', '--quiet'];
   const first = run('seq2seq', 'train', '--max-iters', '2', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8', ...args);
   assert.equal(first.code, 0, first.err);
-  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '16', ...args), 1, /seq2seq train --resume: the run has --hidden 8; --hidden 16 cannot change it/);
-  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--cell', 'lstm', ...args), 1, /the run has --cell gru; --cell lstm cannot change it/);
-  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--attention', 'dot', ...args), 1, /the run has --attention additive; --attention dot cannot change it/);
-  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--unidirectional', ...args), 1, /the run has a bidirectional encoder .*; --unidirectional cannot change it/);
-  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--tgt-level', 'char', ...args), 1, /the run's target vocabulary is by word; --tgt-level char cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '16', ...args), 2, /seq2seq train --resume: the run has --hidden 8; --hidden 16 cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--cell', 'lstm', ...args), 2, /the run has --cell gru; --cell lstm cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--attention', 'dot', ...args), 2, /the run has --attention additive; --attention dot cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--unidirectional', ...args), 2, /the run has a bidirectional encoder .*; --unidirectional cannot change it/);
+  refused(run('seq2seq', 'train', '--resume', '--max-iters', '3', '--tgt-level', 'char', ...args), 2, /the run's target vocabulary is by word; --tgt-level char cannot change it/);
   const r = run('seq2seq', 'train', '--resume', '--max-iters', '3', '--hidden', '8', '--lr', '0.01', ...args);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /note: resuming with --max-iters 2 → 3, --lr 0\.003 → 0\.01 \(given now\)/);
@@ -97,7 +97,7 @@ test('seq2seq train --resume refuses another model shape and notes changed train
 test('sft --resume refuses another --base, notes another --data, and names a --data the vocabulary cannot encode', () => {
   const args = ['--out', 'sft', ...quick];
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--max-iters', '2', ...args).code, 0);
-  refused(run('sft', '--resume', '--base', 'other', '--max-iters', '3', ...args), 1, /sft --resume: the run started from --base chat; --base other cannot change it \(leave --base out, or start a new run\)/);
+  refused(run('sft', '--resume', '--base', 'other', '--max-iters', '3', ...args), 2, /sft --resume: the run started from --base chat; --base other cannot change it \(leave --base out, or start a new run\)/);
   const same = run('sft', '--resume', '--base', 'chat', '--max-iters', '3', ...args);
   assert.equal(same.code, 0, same.err);
   assert.doesNotMatch(same.out, /--data/);
@@ -141,13 +141,13 @@ test('grpo and ppo --resume refuse another --policy, naming both; the one the ru
   const g = ['--out', 'gp', '--group-size', '2', '--prompts-per-step', '1', ...common];
   assert.equal(run('grpo', '--policy', 'chat', '--steps', '1', ...g).code, 0);
   assert.equal(meta('gp').policy, path.join(real, 'chat'));
-  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '2', ...g), 1, /^gptlab: error: grpo --resume: the run started from --policy chat; --policy other cannot change it \(leave --policy out, or start a new run\)$/);
+  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '2', ...g), 2, /^gptlab: grpo --resume: the run started from --policy chat; --policy other cannot change it \(leave --policy out, or start a new run\)$/);
   const same = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...g);
   assert.equal(same.code, 0, same.err);
   assert.equal(meta('gp').policy, path.join(real, 'chat'), 'kept on resume');
   const p = ['--out', 'pp', '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', ...common];
   assert.equal(run('ppo', '--policy', 'chat', '--steps', '1', ...p).code, 0);
-  refused(run('ppo', '--resume', '--policy', 'other', '--steps', '2', ...p), 1, /ppo --resume: the run started from --policy chat; --policy other cannot change it/);
+  refused(run('ppo', '--resume', '--policy', 'other', '--steps', '2', ...p), 2, /ppo --resume: the run started from --policy chat; --policy other cannot change it/);
   const again = run('ppo', '--resume', '--policy', 'chat', '--steps', '2', ...p);
   assert.equal(again.code, 0, again.err);
 });
@@ -160,7 +160,7 @@ test('grpo --resume after a cold start compares --policy with the policy given, 
   assert.equal(meta('gc').policy, path.join(real, 'chat'));
   const r = run('grpo', '--resume', '--policy', 'chat', '--steps', '2', ...args);
   assert.equal(r.code, 0, r.err);
-  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args), 1, /grpo --resume: the run started from --policy chat; --policy other cannot change it/);
+  refused(run('grpo', '--resume', '--policy', 'other', '--steps', '3', ...args), 2, /grpo --resume: the run started from --policy chat; --policy other cannot change it/);
   // a run from before the policy was recorded: nothing to compare with, so --policy is not checked
   const file = path.join(tmp, 'gc', 'checkpoint', 'config.json'), cfg = JSON.parse(fs.readFileSync(file, 'utf8'));
   delete cfg.meta.policy;
@@ -181,7 +181,7 @@ test('grpo --resume keeps its --reward and --eval-prompts, refuses another rewar
   assert.doesNotMatch(r.out, /eval-prompts/);
   assert.equal(meta('gr').reward, 'last-number');
   assert.equal(meta('gr').evalPrompts, 1, 'kept');
-  refused(run('grpo', '--resume', '--steps', '3', '--reward', 'exact', ...args), 1, /^gptlab: error: grpo --resume: the run was trained with --reward last-number; --reward exact cannot change it \(start a new run\)$/);
+  refused(run('grpo', '--resume', '--steps', '3', '--reward', 'exact', ...args), 2, /^gptlab: grpo --resume: the run was trained with --reward last-number; --reward exact cannot change it \(start a new run\)$/);
   const low = run('grpo', '--resume', '--steps', '1', '--lr', '0.5', ...args);
   refused(low, 2, /^gptlab: --steps 1 is below the run's step 2; give more to train on, or leave it out to keep the run's own$/);
   assert.doesNotMatch(low.out, /note:/);
@@ -310,10 +310,10 @@ test('train --resume refuses a run of another command; pretraining runs, recorde
   assert.equal(run('train', '--out', 'pt', '--max-iters', '2', ...tinyTrain).code, 0);
   assert.equal(run('sft', '--base', 'chat', '--data', chats, '--out', 'ks', '--max-iters', '1', ...quick).code, 0);
   const before = fs.readFileSync(path.join(tmp, 'ks', 'checkpoint', 'config.json'), 'utf8');
-  refused(run('train', '--resume', '--out', 'ks', '--data', text, '--max-iters', '3'), 1, /^gptlab: error: train --resume: ks holds a run of gptlab sft, whose state train cannot continue; resume it with gptlab sft --resume$/);
+  refused(run('train', '--resume', '--out', 'ks', '--data', text, '--max-iters', '3'), 2, /^gptlab: train --resume: ks holds a run of gptlab sft, whose state train cannot continue; resume it with gptlab sft --resume$/);
   assert.equal(fs.readFileSync(path.join(tmp, 'ks', 'checkpoint', 'config.json'), 'utf8'), before, 'the sft run is left as it was');
   // the other way round names the command that trains it: gptlab train, not "pretrain"
-  refused(run('sft', '--resume', '--out', 'pt', '--max-iters', '3'), 1, /^gptlab: error: sft --resume: pt holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/);
+  refused(run('sft', '--resume', '--out', 'pt', '--max-iters', '3'), 2, /^gptlab: sft --resume: pt holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/);
   const r = run('train', '--resume', '--out', 'pt', '--max-iters', '3', ...tinyTrain);
   assert.equal(r.code, 0, r.err);
   assert.equal(meta('pt').kind, 'pretrain');
@@ -334,7 +334,7 @@ test('runs record absolute input paths and resume from another folder; ppo --rew
   const d = runIn(away, 'dpo', '--resume', '--out', '../dp', '--max-iters', '2');
   assert.equal(d.code, 0, d.err);
   assert.match(d.out, /reference policy: .*chat/);
-  refused(runIn(away, 'dpo', '--resume', '--out', '../dp', '--base', '../other', '--max-iters', '3'), 1, /dpo --resume: the run started from --base .*chat; --base \.\.\/other cannot change it/);
+  refused(runIn(away, 'dpo', '--resume', '--out', '../dp', '--base', '../other', '--max-iters', '3'), 2, /dpo --resume: the run started from --base .*chat; --base \.\.\/other cannot change it/);
   assert.equal(runIn(away, 'dpo', '--resume', '--out', '../dp', '--base', '../chat/', '--max-iters', '3').code, 0, 'the same base written otherwise');
   // an older run's relative paths are read against the current folder, as before
   editMeta('dp', (m) => Object.assign(m, { base: 'chat', data: pairs }));
@@ -359,7 +359,7 @@ test('runs record absolute input paths and resume from another folder; ppo --rew
   const moved = runIn(away, 'ppo', '--resume', '--out', '../pra', '--steps', '3');
   assert.equal(moved.code, 0, moved.err);
   assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pra', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
-  refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 1, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
+  refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 2, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
   assert.equal(meta('pra').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
 });
 

@@ -49,6 +49,8 @@ test('a folder that holds a run is refused unless resuming it or --force', () =>
   const run = path.join(tmp, 'run3');
   saveCheckpoint(path.join(run, 'best'), checkpointFiles(model(4), tok));
   assert.throws(() => new RunFolder(run), /run3 already holds a run: continue it with --resume, choose another --out, or overwrite it with --force/);
+  assert.throws(() => new RunFolder(run, true, { resume: true }), /^Error: --resume: .*run3 holds no run to resume \(no checkpoint\/ there\); drop --resume/);
+  saveCheckpoint(path.join(run, 'checkpoint'), checkpointFiles(model(4), tok));
   assert.doesNotThrow(() => new RunFolder(run, true, { resume: true }));
   const f = new RunFolder(run, true, { force: true });
   assert.equal(fs.existsSync(path.join(run, 'best')), true, '--force keeps the old run until the new one writes');
@@ -86,6 +88,7 @@ test('without a dev part, evaluations say so and best/ follows the training loss
 test('a run folder may not be the current folder, nor hold a model the job reads (--force would destroy it)', () => {
   const input = path.join(tmp, 'base-run');
   saveCheckpoint(path.join(input, 'best'), checkpointFiles(model(5), tok));
+  saveCheckpoint(path.join(input, 'checkpoint'), checkpointFiles(model(5), tok));
   for (const out of [input, tmp]) {
     assert.throws(() => new RunFolder(out, true, { force: true, inputs: [path.join(input, 'best')] }), /holds the input .*base-run.*best, which this run would overwrite; give a new folder/);
   }

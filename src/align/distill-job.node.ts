@@ -14,6 +14,7 @@ import { DistillationObjective, type DistillOptions } from './distill.js';
 import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
+import { UsageError } from '../usage-error.js';
 
 /** train/dev percentages of the text when --split is not given */
 export const DISTILL_SPLIT = '90/10';
@@ -75,15 +76,15 @@ function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void)
  */
 function checkResumedStudent(job: DistillJob, student: LanguageModel): void {
   const { studentArch: arch, studentPreset: preset, studentOverrides: overrides = {} } = job;
-  if (arch !== undefined && arch !== student.type) throw new Error(`distill --resume: the run's student is --student-arch ${student.type}; --student-arch ${arch} cannot change it (start a new run)`);
+  if (arch !== undefined && arch !== student.type) throw new UsageError(`distill --resume: the run's student is --student-arch ${student.type}; --student-arch ${arch} cannot change it (start a new run)`);
   const saved = student.config as unknown as Record<string, unknown>;
   const presets = Object.keys(modelType(student.type).presets);
-  if (preset !== undefined && !presets.includes(preset)) throw new Error(`distill --resume: --student-preset ${preset} is not one of the run's student type ${student.type}: ${presets.join(', ')}`);
+  if (preset !== undefined && !presets.includes(preset)) throw new UsageError(`distill --resume: --student-preset ${preset} is not one of the run's student type ${student.type}: ${presets.join(', ')}`);
   const want = preset !== undefined ? presetConfig(student.type, preset, student.config.vocabSize, { blockSize: saved.blockSize, ...overrides }) : overrides;
   for (const [k, v] of Object.entries(want)) {
     if (k === 'vocabSize' || JSON.stringify(v) === JSON.stringify(saved[k])) continue;
     const flag = k in overrides ? `--student-${kebab(k)} ${String(v)}` : `--student-preset ${preset!} (${kebab(k)} ${String(v)})`;
-    throw new Error(`distill --resume: the run's student has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (start a new run)`);
+    throw new UsageError(`distill --resume: the run's student has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (start a new run)`);
   }
 }
 
@@ -108,7 +109,7 @@ function newStudent(job: DistillJob, teacher: LanguageModel): LanguageModel {
 
 /** Runs a distillation job; returns the run's result (best dev loss = the student's plain cross-entropy). */
 export async function runDistillJob(job: DistillJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher] });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher], command: 'distill' });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   const meta = resumed?.meta ?? {};
   const teacherPath = job.teacher ?? recordedInput(meta.teacher);

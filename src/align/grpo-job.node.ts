@@ -168,7 +168,7 @@ async function resumedReward(job: GRPOJob, meta: Record<string, unknown>): Promi
   const recorded = meta.reward;
   if (typeof recorded !== 'string') return job;
   if (sameReward(job.rewardName, recorded)) return job;
-  if (job.rewardGiven !== false) throw new Error(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
+  if (job.rewardGiven !== false) throw new UsageError(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
   const fn = recorded === 'rule' ? (): number => 0 : (await resolveReward(recorded)).fn;
   return { ...job, reward: fn, rewardName: recorded };
 }
@@ -192,7 +192,7 @@ export type GRPOJobResult = RLRunResult & { before?: RewardEval; after?: RewardE
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
   const t0 = performance.now();
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy] });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy], command: 'grpo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
   if (pol.resume) job = await resumedReward(job, pol.resume.meta);

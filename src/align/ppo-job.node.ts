@@ -24,6 +24,7 @@ import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
 import { isRewardPath, resolveReward, sameReward } from './reward-module.node.js';
 import type { RewardFn } from './rewards.js';
+import { UsageError } from '../usage-error.js';
 
 export interface PPOJob {
   policy?: string;
@@ -86,12 +87,12 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward] });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward], command: 'ppo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
   const recorded = rewardPath(pol.resume?.meta.rewardSpec);
   if (recorded !== undefined && job.reward !== undefined && !sameReward(job.reward, recorded)) {
-    throw new Error(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
+    throw new UsageError(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
   }
   job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
   const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;

@@ -23,6 +23,7 @@ import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, type LoraOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
+import { UsageError } from '../usage-error.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 300, batchSize: 16, lr: 1e-4, minLr: 1e-5, warmupIters: 20, weightDecay: 0, gradClip: 1.0,
@@ -106,7 +107,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     if (job.devFractionGiven !== true) job.devFraction = split.devFraction;
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;
-    if (job.readout && had && job.readout !== had) throw new Error(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
+    if (job.readout && had && job.readout !== had) throw new UsageError(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     for (const note of notes) log(note);
     const meta = ck.config.meta ?? {};
@@ -148,7 +149,7 @@ function dpoReference(start: Start, text: () => string, log: (l: string) => void
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
 export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: job.kind === 'rm' ? 'rm train' : 'dpo' });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);

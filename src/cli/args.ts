@@ -31,7 +31,11 @@ export type OptTable = Record<string, OptSpec>;
 export type Parsed = Record<string, string | number | boolean | number[] | string[] | Set<string> | undefined>;
 
 import { UsageError } from '../usage-error.js';
+import { SEED_MAX } from '../tensor/rng.js';
 export { UsageError };
+
+/** the range of every --seed flag: the seeds the generator tells apart (src/tensor/rng.ts), never wrapped */
+export const SEED_RANGE = { min: 0, max: SEED_MAX } as const;
 
 /** an option key as its flag is spelled: loraplusLrRatio → `loraplus-lr-ratio` (without the leading --) */
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

@@ -2,7 +2,7 @@
 // toy set (moons, circles, spirals, xor, blobs), its decision regions written as PNGs at chosen epochs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { TOY2D_NAMES } from '../data/toy2d.js';
 import { ACTIVATIONS } from '../models/mlp-net.js';
@@ -21,7 +21,7 @@ const OPTS: OptTable = {
   batchSize: { type: 'int', default: 16, min: 1, help: 'points per step' },
   lr: { type: 'number', default: 0.01, above: 0, help: 'Adam learning rate' },
   size: { type: 'int', default: 256, min: 8, max: 2048, help: 'image side in pixels' },
-  seed: { type: 'int', default: 1, help: 'random seed (data and initialisation)' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed (data and initialisation)' },
   out: { type: 'string', default: 'runs/boundary', help: 'folder for the PNGs' },
   force: { type: 'bool', help: 'replace a boundary run already in --out (its old PNGs are removed)' },
   ...BACKEND_OPTS,

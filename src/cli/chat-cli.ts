@@ -1,5 +1,5 @@
 // gptlab chat: a terminal chat with a checkpoint (the REPL itself is src/cli/chat.ts).
-import { helpText, kebab, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { ChatEngine } from '../generate/chat-engine.js';
@@ -15,7 +15,7 @@ const OPTS: OptTable = {
   topK: { type: 'int', default: 0, help: 'top-k (0 = off)' },
   maxTokens: { type: 'int', help: 'longest reply in tokens (default: half the context, at most 128)' },
   repetitionPenalty: { type: 'number', default: 1, help: 'HF repetition penalty (1 = off)' },
-  seed: { type: 'int', help: 'random seed (default: a new one each reply)' },
+  seed: { type: 'int', ...SEED_RANGE, help: 'random seed (default: a new one each reply)' },
   ...BACKEND_OPTS,
 };
 
@@ -44,7 +44,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
 
 /** the sampling flags under the HTTP server's rules (src/serve/param-rules.ts); one line naming the flag */
 function checkSampling(o: Record<string, unknown>): void {
-  const flags = { temperature: PARAM_RULES.temperature, topP: PARAM_RULES.topP, topK: PARAM_RULES.topK, repetitionPenalty: PARAM_RULES.repetitionPenalty, seed: PARAM_RULES.seed } as const;
+  const flags = { temperature: PARAM_RULES.temperature, topP: PARAM_RULES.topP, topK: PARAM_RULES.topK, repetitionPenalty: PARAM_RULES.repetitionPenalty } as const; // --seed: its range in OPTS
   for (const [flag, rule] of Object.entries(flags)) {
     const v = o[flag];
     const problem = typeof v === 'number' ? ruleProblem(rule, v) : null;

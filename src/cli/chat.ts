@@ -9,6 +9,10 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_PARAMS, type ChatMessage, type GenerateParams, type TextEngine } from '../generate/text-engine.js';
 import { PARAM_RULES, ruleProblem, type ParamRule } from '../serve/param-rules.js';
+import { SEED_MAX } from '../tensor/rng.js';
+
+/** /set seed: the seeds the generator tells apart (as every --seed flag), never wrapped */
+const CHAT_SEED_RULE: ParamRule = { ...PARAM_RULES.seed, min: 0, max: SEED_MAX };
 
 export interface ChatIO {
   input: Readable;
@@ -78,7 +82,7 @@ const SETTINGS: Record<string, Setting> = {
   repetition_penalty: { key: 'repetitionPenalty', help: '1 = off; >1 discourages repeats', parse: optional(byRule(PARAM_RULES.repetitionPenalty)) },
   presence_penalty: { key: 'presencePenalty', help: '-2 to 2: lowers tokens already said once', parse: optional(byRule(PARAM_RULES.presencePenalty)) },
   frequency_penalty: { key: 'frequencyPenalty', help: '-2 to 2: lowers tokens by how often said', parse: optional(byRule(PARAM_RULES.frequencyPenalty)) },
-  seed: { key: 'seed', help: 'integer for reproducible replies; none = random', parse: optional(byRule(PARAM_RULES.seed)) },
+  seed: { key: 'seed', help: `integer 0 to ${SEED_MAX} for reproducible replies; none = random`, parse: optional(byRule(CHAT_SEED_RULE)) },
   stop: { key: 'stop', help: 'stop string, or a JSON array of up to 4; none = off', parse: parseStop },
 };
 // aliases people type

@@ -1,7 +1,7 @@
 // gptlab classify train|predict: fine-tune BERT for sentence classification (CSV or JSONL of text,label; the
 // built-in topic task without --data) and predict with the result. Also holds the option table and flag
 // handling gptlab tag shares.
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { FINETUNE_DEFAULTS } from '../train/finetune-job.node.js';
 import { runClassifyPredict, runClassifyTrain } from '../train/classify-job.node.js';
@@ -35,7 +35,7 @@ export const FINETUNE_OPTS: OptTable = {
   weightDecay: { type: 'number', default: D.weightDecay, min: 0, help: 'AdamW weight decay' },
   evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev scores and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
-  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   ...BACKEND_OPTS,
 };
 

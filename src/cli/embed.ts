@@ -6,7 +6,7 @@
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { checkOutputFile, maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
@@ -16,8 +16,10 @@ import { trainWord2Vec } from '../embeddings/word2vec.js';
 import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
 import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
 import { evaluateAnalogies, parseAnalogyQuestions, type AnalogyScore } from '../embeddings/analogy-eval.js';
-import { loadVectors, saveVectors } from '../embeddings/vectors-file.node.js';
+import { formatFromName, loadVectors, saveVectors } from '../embeddings/vectors-file.node.js';
 import type { WordVectors } from '../embeddings/vectors.js';
+import { constants as bufferConstants } from 'node:buffer';
+import os from 'node:os';
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
@@ -33,7 +35,7 @@ const TRAIN_OPTS: OptTable = {
   eigenPower: { type: 'number', default: 0.5, min: 0, max: 1, help: 'vectors = U·Σ^p (ppmi-svd; Levy et al. 2015 use 0, 0.5 or 1)' },
   weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
   sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus (without --data; refused with it on the command line)' },
-  seed: { type: 'int', default: 1, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line or words/s report' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },
@@ -89,6 +91,8 @@ async function trainSub(argv: string[]): Promise<number> {
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
+  const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
+  if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
   const t0 = performance.now();
   const vectors = outOfMemoryNamed(vocab.size, dim, () => method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method));
   const secs = (performance.now() - t0) / 1000;
@@ -96,6 +100,52 @@ async function trainSub(argv: string[]): Promise<number> {
   process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
   if (builtin) reportBuiltin(vectors);
   return 0;
+}
+
+/** what a JavaScript process can hold: one typed array's length, one string's length, and the machine's memory */
+export interface MemoryLimits {
+  /** the most elements of one typed array (Node's buffer.constants.MAX_LENGTH) */
+  arrayLength: number;
+  /** the most characters of one string (buffer.constants.MAX_STRING_LENGTH) */
+  stringLength: number;
+  /** bytes of memory (os.totalmem()) */
+  memory: number;
+}
+
+/** this process's limits */
+export function memoryLimits(): MemoryLimits {
+  return { arrayLength: bufferConstants.MAX_LENGTH, stringLength: bufferConstants.MAX_STRING_LENGTH, memory: os.totalmem() };
+}
+
+const gib = (bytes: number): string => (bytes < 2 ** 30 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
+const count = (n: number): string => n.toLocaleString('en');
+
+/**
+ * Why embed train cannot hold the vectors of `words` words × `dim` dimensions, as one line naming --dim and the
+ * estimate; null when they fit. Estimated before any training, from what each method allocates:
+ * - sgns, cbow: 2 float32 matrices of words × dim (the input vectors and the output weights, word2vec's syn0 and
+ *   syn1neg);
+ * - ppmi-svd: 6 float64 matrices of words × (dim + 10) (the randomized SVD's projection, bases and factors) and
+ *   the float32 vectors;
+ * and the vector file, built whole before it is written: `out` in binary (.bin: 4 bytes a value) or in text (at
+ * least 9 characters a value, "%lf "). Refused when one matrix or the file is longer than a JavaScript typed
+ * array or string can be, or all of it is more than the machine's memory.
+ */
+export function embedMemoryProblem(o: { words: number; wordChars: number; dim: number; method: string; out: string }, limits: MemoryLimits = memoryLimits()): string | null {
+  const { words: V, dim: D } = o;
+  const ppmi = o.method === 'ppmi-svd', width = ppmi ? Math.min(V, D + 10) : D;
+  const matrices = ppmi ? 6 : 2, bytesPer = ppmi ? 8 : 4;
+  const one = V * width * bytesPer, vectors = matrices * one + (ppmi ? V * D * 4 : 0);
+  const what = `${matrices} ${ppmi ? 'float64' : 'float32'} matrices of ${count(V)} × ${width}, ${gib(one)} each${ppmi ? ', and the float32 vectors' : ''}`;
+  const head = `--dim ${D} for a vocabulary of ${count(V)} words needs about ${gib(vectors)} (${o.method}: ${what})`;
+  const lower = 'lower --dim, or raise --min-count to keep fewer words';
+  if (V * width > limits.arrayLength) return `${head}, more than a JavaScript typed array holds (${count(limits.arrayLength)} values); ${lower}`;
+  const binary = (formatFromName(o.out) ?? 'text') === 'binary';
+  const file = binary ? V * (4 * D + 2) + o.wordChars : V * (9 * D + 2) + o.wordChars;
+  if (binary && file > limits.arrayLength) return `--out ${o.out}: the binary file for ${count(V)} words × --dim ${D} would be about ${gib(file)}, more than a JavaScript typed array holds (${gib(limits.arrayLength)}); ${lower}`;
+  if (!binary && file > limits.stringLength) return `--out ${o.out}: the text file for ${count(V)} words × --dim ${D} would be about ${gib(file)}, more than a JavaScript string holds (${gib(limits.stringLength)}); write the binary format (an --out name ending in .bin), or ${lower}`;
+  if (vectors + file > limits.memory) return `${head} and ${gib(file)} for the ${binary ? 'binary' : 'text'} file, more than this machine's memory (${gib(limits.memory)}); ${lower}`;
+  return null;
 }
 
 /**

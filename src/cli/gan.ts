@@ -1,7 +1,7 @@
 // gptlab gan train|sample: a GAN (MLP or DCGAN-style) on the built-in digit glyphs or an 8-Gaussian ring,
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
@@ -23,7 +23,7 @@ const TRAIN_OPTS: OptTable = {
   judgeSteps: { type: 'int', default: 600, min: 0, help: 'glyphs: training steps of the CNN that scores samples (0 = no scores)' },
   lr: { type: 'number', default: 2e-4, above: 0, help: 'Adam learning rate of G and D' },
   beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'Adam β1' },
-  seed: { type: 'int', default: 1, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
   ...BACKEND_OPTS,
 };
 
@@ -32,7 +32,7 @@ const SAMPLE_OPTS: OptTable = {
   n: { type: 'int', alias: 'n', default: 64, min: 1, max: 4096, help: 'samples' },
   out: { type: 'string', help: 'output file: .png (images) or .svg (points)' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },
-  seed: { type: 'int', default: 1, help: 'noise seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'noise seed' },
   ...BACKEND_OPTS,
 };
 

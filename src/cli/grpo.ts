@@ -1,7 +1,7 @@
 // gptlab grpo: reinforcement learning of a chat policy from a verifiable reward — GRPO (group-relative
 // advantages, clipped ratio, optional KL to the starting policy) or REINFORCE (--algo reinforce), with
 // rollouts on the batched, KV-cached generation core. Reports held-out exact match per kind before/after.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '../align/grpo-trainer.js';
@@ -32,7 +32,7 @@ const OPTS: OptTable = {
   evalPrompts: { type: 'int', default: 100, min: 1, help: 'held-out prompts' },
   coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
   maxMinutes: { type: 'number', above: 0, max: 10_000, help: 'wall-clock budget for the whole run in minutes (cold start, evaluations, steps): no step starts that would not leave time for the final held-out evaluation (default: none, --steps bounds it)' },
-  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   ...ADAPT_OPTS,

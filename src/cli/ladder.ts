@@ -2,7 +2,7 @@
 // same budget each (src/train/ladder.ts); prints the table and writes ladder.json, ladder.md and ladder.svg.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, setupBackend } from './common.js';
 import { outputDirProblem } from './output.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -32,7 +32,7 @@ export const LADDER_OPTS: OptTable = {
   only: { type: 'string', help: `comma-separated rungs to run (of ${ALL_RUNGS.map((r) => r.name).join(', ')}; ngram or trigram name the n-gram rung; GPT-2 is the transformer with nanoGPT's GPT-2 blocks, not run by default)` },
   preset: { type: 'string', help: "one preset for every model instead of each rung's own (e.g. tiny)" },
   evalTokens: { type: 'int', default: 0, min: 0, help: 'score at most N dev tokens (0 = the whole dev part)' },
-  seed: { type: 'int', default: 1337, help: 'random seed of every model and its batches' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed of every model and its batches' },
   out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg (a new or empty one, unless --force)' },
   force: { type: 'bool', help: 'write into an --out folder that already has files (replacing an earlier ladder\'s results)' },
   ...BACKEND_OPTS,

@@ -1,7 +1,7 @@
 // gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
-import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { maybeHelp } from './common.js';
 import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -65,7 +65,7 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
     gradClip: { type: 'number', default: d.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
     evalInterval: { type: 'int', default: d.evalInterval, ...trainRange('evalInterval'), help: 'evaluation and checkpoint every N steps' },
     patience: { type: 'int', default: d.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
-    seed: { type: 'int', default: d.seed, help: 'random seed' },
+    seed: { type: 'int', ...SEED_RANGE, default: d.seed, help: 'random seed' },
   };
 }
 

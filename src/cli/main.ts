@@ -2,8 +2,9 @@
 // The `gptlab` command. Each subcommand lives in its own module; this file only dispatches and turns errors
 // into one clear line and a non-zero exit code (a stack trace only with GPTLAB_DEBUG=1): 2 for a UsageError
 // (src/usage-error.ts: a flag or --config setting out of range or at odds with another, wherever it is
-// checked, the option table or the library), 1 for every other error (a file, run, checkpoint or data the
-// settings cannot work with, including a flag that contradicts what a run or checkpoint holds).
+// checked, the option table or the library, or at odds with the run it resumes or the folder it names: a
+// changed model, optimizer or --base on --resume, another command's run, an --out inside a run), 1 for every
+// other error (a file, run, checkpoint or data the settings cannot work with: missing, damaged, unreadable).
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {

@@ -1,7 +1,7 @@
 // gptlab ppo: RLHF with PPO — rollouts from the chat policy, a reward model (or the rule-based reward, or a
 // user's FILE.mjs), a per-token KL penalty to the starting policy (fixed β or adaptive to --target-kl), a value
 // head, GAE, clipped surrogate and value losses over several epochs of minibatches.
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { givenOrOwn, rlConfig } from './grpo.js';
@@ -34,7 +34,7 @@ const OPTS: OptTable = {
   gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
   evalPrompts: { type: 'int', default: 100, min: 1, help: 'held-out prompts' },
-  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   ...ADAPT_OPTS,

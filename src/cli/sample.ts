@@ -4,7 +4,7 @@
 // deterministic), nor --no-cache (it always uses the KV cache); --num-beams is at most 64;
 // --length-penalty and --early-stopping only to it (as Hugging Face's generate);
 // --stop and the chat end-of-turn token end a sample and a beam hypothesis alike.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
 import { generateText } from '../generate/generate.js';
@@ -27,7 +27,7 @@ const OPTS: OptTable = {
   presencePenalty: { type: 'number', default: 0, help: 'OpenAI presence penalty in [-2, 2] over the generated tokens' },
   frequencyPenalty: { type: 'number', default: 0, help: 'OpenAI frequency penalty in [-2, 2] over the generated tokens' },
   stop: { type: 'string', help: 'stop before this string (may repeat the flag: last one wins; use JSON list in --config)' },
-  seed: { type: 'int', default: 1337, help: 'random seed (sampling; refused with beam search, which is deterministic)' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed (sampling; refused with beam search, which is deterministic)' },
   samples: { type: 'int', default: 1, min: 1, help: 'number of samples (beam search: sequences returned, at most --num-beams)' },
   noCache: { type: 'bool', help: 'recompute the whole context each step instead of using the KV cache (sampling; beam search always uses it)' },
   numBeams: { type: 'int', default: 1, min: 1, max: MAX_BEAMS, help: 'beam search with this many beams (> 1; deterministic: the sampler flags and --seed are refused)' },

@@ -4,7 +4,7 @@
 //   gptlab seq2seq train --attention dot --cell lstm --out runs/zh-en
 //   gptlab seq2seq translate runs/zh-en "我爱中国" --beam 4 --attention-svg attn.svg     → I love China
 import fs from 'node:fs';
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_DEV_FRACTION, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob, type Seq2seqModelOptions } from '../train/seq2seq-job.node.js';
 import { beamDecode, greedyDecode, type Translation } from '../models/seq2seq-decode.js';
@@ -37,7 +37,7 @@ const TRAIN_OPTS: OptTable = {
   warmupIters: { type: 'int', default: T.warmupIters, min: 0, help: 'warmup steps' },
   evalInterval: { type: 'int', default: T.evalInterval, min: 1, help: 'dev loss, BLEU and checkpoint every N steps' },
   patience: { type: 'int', default: 0, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
-  seed: { type: 'int', default: 1337, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed' },
   quiet: { type: 'bool', help: 'no progress bar' },
   ...BACKEND_OPTS,
 };

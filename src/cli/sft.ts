@@ -1,7 +1,7 @@
 // gptlab sft: continue a pretrained checkpoint on chat data (or the built-in Q&A set), loss on assistant
 // tokens only; reports held-out accuracy before and after on the built-in set. Resumable with --resume.
 // --lora-r trains LoRA adapters (and the new chat tokens' rows) instead of all weights; --freeze freezes by glob.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, MAX_FINETUNE_BATCH, minLrProblem, TRAIN_KEYS, trainRange } from './lora.js';
@@ -25,7 +25,7 @@ const OPTS: OptTable = {
   gradClip: { type: 'number', default: D.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, ...trainRange('evalInterval'), help: 'dev loss and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
-  seed: { type: 'int', default: D.seed, help: 'random seed' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
   loraTargets: { ...ADAPT_OPTS.loraTargets, default: SFT_LORA.targets.join(','), help: 'comma-separated module names to adapt (PEFT target_modules); all-linear: every Linear layer of the blocks' },

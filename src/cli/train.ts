@@ -1,7 +1,7 @@
 // gptlab train: pretraining from a text file, or the built-in demo corpus, for every registered model type
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
@@ -80,7 +80,7 @@ export const TRAIN_OPTS: OptTable = {
   sampleTokens: { type: 'int', default: D.sampleTokens, ...trainRange('sampleTokens'), help: 'tokens per sample' },
   prompt: { type: 'string', default: D.samplePrompt, help: 'prompt of the samples' },
   temperature: { type: 'number', default: D.sampleTemperature, ...trainRange('sampleTemperature'), help: 'temperature of the samples' },
-  seed: { type: 'int', default: D.seed, help: 'random seed (weights, batches, dropout)' },
+  seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed (weights, batches, dropout)' },
   ...BACKEND_OPTS,
 };
 
@@ -223,7 +223,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     // the demo's own defaults, where the user did not choose: about two minutes on two cores
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
-  const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo) : await runTrainJob({
+  const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo, corpusSeed) : await runTrainJob({
     text, source, out, resume: !!o.resume, force: !!o.force, save: true, ...(corpusSeed !== undefined ? { corpusSeed } : {}), split: o.resume && !o._given.has('split') ? undefined : (o.split as string),
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
@@ -244,13 +244,18 @@ function demoCorpusSeed(o: ParsedArgs, out: string): number {
   return o._given.has('seed') ? TRAIN_DEFAULTS.seed : (o.seed as number);
 }
 
-/** --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction */
-async function runBertPretraining(o: ParsedArgs, text: string, source: string, out: string, demo: boolean): Promise<{ outcome: string; exitCode?: number }> {
+/**
+ * --arch bert: masked-language-model pretraining (src/train/mlm-job.node.ts), not next-token prediction. A
+ * resumed run keeps its split, masking, model and training settings: only the flags given now go to the job.
+ */
+async function runBertPretraining(o: ParsedArgs, text: string, source: string, out: string, demo: boolean, corpusSeed: number | undefined): Promise<{ outcome: string; exitCode?: number }> {
   const { runMlmJob } = await import('../train/mlm-job.node.js');
   const { arch: _arch, preset, ...overrides } = modelOptions(o, demo);
+  const given = (k: string): boolean => !o.resume || o._given.has(k);
   return runMlmJob({
-    text, source, out, preset: preset ?? 'tiny', overrides: overrides as never, vocabSize: o.vocabSize as number,
-    tokenizerFile: o.tokenizer as string | undefined, devFraction: parseSplit(o.split as string).dev, wholeWord: !!o.wholeWord,
-    maskProb: o.maskProb as number, train: trainOptions(o), resume: !!o.resume, force: !!o.force,
+    text, source, out, ...(preset !== undefined && given('preset') ? { preset } : o.resume ? {} : { preset: 'tiny' }), overrides: overrides as never, vocabSize: o.vocabSize as number,
+    tokenizerFile: o.tokenizer as string | undefined, ...(given('split') ? { split: o.split as string } : {}),
+    ...(given('wholeWord') ? { wholeWord: !!o.wholeWord } : {}), ...(given('maskProb') ? { maskProb: o.maskProb as number } : {}),
+    ...(corpusSeed !== undefined ? { corpusSeed } : {}), train: trainOptions(o), resume: !!o.resume, force: !!o.force,
   });
 }

@@ -3,7 +3,7 @@
 // confusion.svg and misclassified.png; predict scores a checkpoint on a labelled CSV.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
 import { isRunFolder } from '../train/model-folder.node.js';
@@ -38,7 +38,7 @@ const TRAIN_OPTS: OptTable = {
   weightDecay: { type: 'number', default: 1e-4, min: 0, help: 'weight decay of the weight matrices' },
   optimizer: { type: 'string', default: 'adamw', choices: ['adamw', 'adam', 'sgd', 'rmsprop', 'adagrad'], help: 'optimizer' },
   evalInterval: { type: 'int', default: 250, min: 1, help: 'test scores and checkpoint every N steps' },
-  seed: { type: 'int', default: 1, help: 'random seed (data, split, initialisation, batches)' },
+  seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed (data, split, initialisation, batches)' },
   ...CSV_OPTS,
   ...BACKEND_OPTS,
 };

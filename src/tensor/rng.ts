@@ -2,6 +2,12 @@
 // resumed run continues the exact same trajectory. xorshift128+ over 32-bit halves (xoroshiro-style mixing
 // is unnecessary here: we need reproducibility, not cryptographic quality).
 
+/**
+ * The largest seed: a seed is taken as a 32-bit unsigned integer (`seed >>> 0`), so 0 … 2^32 − 1 are the seeds
+ * the generator tells apart; every --seed flag is refused outside them rather than wrapped silently.
+ */
+export const SEED_MAX = 2 ** 32 - 1;
+
 export interface RngState {
   s: [number, number, number, number];
   /** a cached second Box–Muller normal, or null */

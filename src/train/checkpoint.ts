@@ -197,7 +197,9 @@ export function validateTrainState(raw: unknown, where: string): TrainState {
   };
   if (!raw || typeof raw !== 'object') fail('(root)', 'must be a JSON object');
   const st = raw as Record<string, unknown>;
-  if (!Number.isInteger(st.step) || (st.step as number) < 0) fail('step', `must be a whole number ≥ 0, got ${JSON.stringify(st.step)}`);
+  // a step beyond 2^53 is no count a run reaches: refused here, naming the file, rather than reported later as a
+  // --max-iters below the run's step
+  if (!Number.isSafeInteger(st.step) || (st.step as number) < 0) fail('step', `must be a whole number in [0, ${Number.MAX_SAFE_INTEGER}], got ${st.step === undefined ? 'nothing (the field is missing)' : JSON.stringify(st.step)}`);
   for (const k of ['rng', 'modelRng']) {
     const r = st[k] as { s?: unknown; spare?: unknown } | undefined;
     const ok = r && Array.isArray(r.s) && r.s.length === 4 && r.s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) &&
@@ -207,7 +209,7 @@ export function validateTrainState(raw: unknown, where: string): TrainState {
   if (st.bestDevLoss !== null && typeof st.bestDevLoss !== 'number') fail('bestDevLoss', 'must be a number or null');
   if (!Number.isInteger(st.evalsWithoutImprovement) || (st.evalsWithoutImprovement as number) < 0) fail('evalsWithoutImprovement', 'must be a whole number ≥ 0');
   if (!Array.isArray(st.history)) fail('history', 'must be a list');
-  if (typeof st.tokensSeen !== 'number' || (st.tokensSeen as number) < 0) fail('tokensSeen', 'must be a number ≥ 0');
+  if (typeof st.tokensSeen !== 'number' || !Number.isFinite(st.tokensSeen) || (st.tokensSeen as number) < 0) fail('tokensSeen', 'must be a number ≥ 0');
   return st as unknown as TrainState;
 }
 

@@ -14,6 +14,7 @@ import { Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import type { Objective } from './objective.js';
 import { loadCheckpoint } from './checkpoint.node.js';
 import { recordedPath, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
+import { resumableCheckpoint } from './resume.node.js';
 
 export type BertTask = 'bert-seq-cls' | 'bert-token-cls';
 
@@ -94,8 +95,8 @@ export interface FinetuneStart {
 export function finetuneStart(job: FinetuneJob, folder: RunFolder, labels: string[], text: string, log: (l: string) => void): FinetuneStart {
   if (job.resume) {
     registerBertTypes(registerModelType);
-    const ck = loadCheckpoint(folder.checkpointDir, true);
-    if (!ck.trainerState || !ck.moments) throw new Error(`${folder.checkpointDir}: has no optimizer/trainer state, so it cannot resume`);
+    // another command's run is refused (exit 2), naming the command that resumes it
+    const ck = resumableCheckpoint(folder, job.task === 'bert-seq-cls' ? 'classify train' : 'tag train', job.train.maxIters);
     if (ck.model.type !== job.task || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${folder.checkpointDir}: holds a ${ck.model.type} model, not ${job.task}`);
     const have = (ck.model.config as BertClassifierConfig).labels;
     if (have.join('\u0001') !== labels.join('\u0001')) throw new Error(`${folder.checkpointDir}: trained on labels ${have.join(', ')}, the data has ${labels.join(', ')}`);

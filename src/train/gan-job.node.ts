@@ -26,6 +26,8 @@ import { loadModuleSafetensors, moduleToSafetensors } from './module-files.js';
 import { VISION_FORMAT } from './vision-job.node.js';
 import { readJSONFile } from './checkpoint.node.js';
 import { refuseModelFolder } from './run-folder.node.js';
+import { clearRunContents } from './model-folder.node.js';
+import { UsageError } from '../usage-error.js';
 import { folderCreationProblem } from '../formats/atomic.node.js';
 
 export const GAN_FORMAT = 'gptlab-gan';
@@ -151,39 +153,29 @@ export function heldRun(dir: string): string | null {
   return 'a run';
 }
 
-/**
- * Removes the run in `dir` that `gan train --force` replaces, whatever command wrote it: a run folder's files
- * (checkpoint/, best/, log.jsonl, loss.svg, as RunFolder clears them) and an earlier GAN run's report.json and
- * sample files; other files are kept.
- */
-function clearRun(dir: string): void {
-  const gan = /^(samples-epoch-\d+\.png|scatter-epoch-\d+\.svg)$/;
-  for (const f of fs.readdirSync(dir)) {
-    if (['checkpoint', 'best', 'log.jsonl', 'loss.svg', 'report.json'].includes(f) || gan.test(f)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
-  }
-}
 
-/** the checks of a job that need no data: --model dcgan needs images whose side is a multiple of 4 */
+/** the checks of a job that need no data: --model dcgan needs images whose side is a multiple of 4 (flags at odds: exit 2) */
 function checkGanJob(job: GanJob): void {
-  if (job.arch === 'dcgan' && job.data === 'ring8') throw new Error('--model dcgan needs image data (--data glyphs); ring8 is 2-D points (use --model mlp)');
-  if (job.arch === 'dcgan' && job.glyphSize % 4) throw new Error(`--model dcgan needs --glyph-size a multiple of 4, got ${job.glyphSize}`);
+  if (job.arch === 'dcgan' && job.data === 'ring8') throw new UsageError('--model dcgan needs image data (--data glyphs); ring8 is 2-D points (use --model mlp)');
+  if (job.arch === 'dcgan' && job.glyphSize % 4) throw new UsageError(`--model dcgan needs --glyph-size a multiple of 4, got ${job.glyphSize}`);
 }
 
 /** Trains per `job`; writes and returns the report (the measures at each sample epoch). */
 export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): GanReport {
   checkGanJob(job);
-  if (path.resolve(job.out) === process.cwd()) throw new Error(`--out ${job.out}: is the current folder; give a new folder for the run`);
-  if (fs.existsSync(job.out) && !fs.statSync(job.out).isDirectory()) throw new Error(`${job.out}: exists and is not a folder (--out names the run folder)`);
+  // --out at odds with the folder it names: exit 2, as RunFolder's refusals
+  if (path.resolve(job.out) === process.cwd()) throw new UsageError(`--out ${job.out}: is the current folder; give a new folder for the run`);
+  if (fs.existsSync(job.out) && !fs.statSync(job.out).isDirectory()) throw new UsageError(`${job.out}: exists and is not a folder (--out names the run folder)`);
   refuseModelFolder(job.out); // a checkpoint (RUN/best), or a folder inside a run or checkpoint (RUN/gan), as every training command refuses
   const why = fs.existsSync(job.out) ? null : folderCreationProblem(job.out);
-  if (why) throw new Error(`--out ${job.out}: cannot make this folder (${why})`);
+  if (why) throw new UsageError(`--out ${job.out}: cannot make this folder (${why})`);
   const held = heldRun(job.out);
-  if (held && !job.force) throw new Error(`${job.out} already holds ${held}: choose another --out, or overwrite it with --force`);
+  if (held && !job.force) throw new UsageError(`${job.out} already holds ${held}: choose another --out, or overwrite it with --force`);
   const seed = job.train.seed ?? 1, real = ganData(job, seed);
   const shape = real.sampleShape;
   const cfg = ganConfig({ arch: job.arch, sampleShape: shape, ...(job.latent ? { latent: job.latent } : {}), ...(job.hidden ? { hidden: job.hidden } : {}), ...(job.base ? { base: job.base } : {}) });
   const t = new GanTrainer(cfg, real, job.train);
-  if (held) clearRun(job.out); // --force: the old run goes whole (as with train --force), never leaving a mixed folder
+  if (held) clearRunContents(job.out); // --force: the old run goes whole (as with train --force), never leaving a mixed folder
   fs.mkdirSync(job.out, { recursive: true });
   fs.rmSync(path.join(job.out, 'log.jsonl'), { force: true });
   log(`data: ${job.data === 'ring8' ? `ring of 8 Gaussians (radius 2, σ 0.05), ${real.n} points` : `built-in glyphs ${shape[1]}×${shape[2]}, ${real.n} images`}; ${cfg.arch} GAN, G ${t.G.numParameters().toLocaleString('en')} / D ${t.D.numParameters().toLocaleString('en')} parameters`);

@@ -56,6 +56,31 @@ export function isModelFolder(dir: string, opts: ModelFolderOptions = {}): boole
   return isRunFolder(dir, above) || isCheckpointFolder(dir, above);
 }
 
+/**
+ * What the training commands write into a run folder, every kind together: RunFolder's checkpoint/, best/,
+ * log.jsonl and loss.svg; LoRA runs' adapter/ and merged/; grpo's cold-start start/; RL runs' reward.svg; classify's
+ * and vision's confusion.svg and misclassified.png, and vision predict's default predict/; gan's report.json and
+ * sample images. `--force` clears these (clearRunContents), so that a new run never shares its folder with files
+ * of an earlier run of another kind; anything else in the folder is the user's and stays.
+ */
+export const RUN_CONTENTS: readonly (string | RegExp)[] = [
+  'checkpoint', 'best', 'log.jsonl', 'loss.svg', 'adapter', 'merged', 'start', 'reward.svg', 'confusion.svg', 'misclassified.png',
+  'predict', 'report.json', /^samples-epoch-\d+\.png$/, /^scatter-epoch-\d+\.svg$/,
+  // a checkpoint swap's leftovers (src/formats/atomic.node.ts): checkpoint.tmp-PID-HEX, best.old-PID-HEX
+  /^(checkpoint|best|adapter|merged|start)\.(tmp|old)-\d+-[0-9a-f]+$/,
+];
+
+/**
+ * Removes from run folder `dir` what an earlier run wrote there (RUN_CONTENTS), nothing else, and only when `dir`
+ * is a run folder (isRunFolder): a folder that holds no run is never cleared. Returns the names removed.
+ */
+export function clearRunContents(dir: string): string[] {
+  if (!isRunFolder(dir)) return [];
+  const gone = fs.readdirSync(dir).filter((n) => RUN_CONTENTS.some((c) => (typeof c === 'string' ? c === n : c.test(n))));
+  for (const n of gone) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+  return gone;
+}
+
 /** the nearest of `p` and the folders above it that is a model folder (isModelFolder with `above`), or null */
 export function enclosingModelFolder(p: string): string | null {
   for (let d = path.resolve(p); ; d = path.dirname(d)) {

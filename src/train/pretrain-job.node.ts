@@ -22,6 +22,7 @@ import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
 import { evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
 import { resumableCheckpoint } from './resume.node.js';
+import { UsageError } from '../usage-error.js';
 
 /** train/dev/test percentages when --split is not given */
 export const DEFAULT_SPLIT = '90/5/5';
@@ -62,18 +63,18 @@ interface Restored {
 
 /**
  * A resumed run keeps its model: model flags given now (job.model holds only those) must describe it, else one
- * line naming the first that does not, e.g. `train --resume: the run has n-hidden 256; --n-hidden 64 cannot change it`.
+ * line (a UsageError, exit 2) naming the first that does not, e.g. `train --resume: the run has n-hidden 256; --n-hidden 64 cannot change it`.
  * Repeating the run's own flags is fine.
  */
-function checkResumedModel(given: TrainJob['model'], type: string, saved: Record<string, unknown>, vocabSize: number): void {
+export function checkResumedModel(given: TrainJob['model'], type: string, saved: Record<string, unknown>, vocabSize: number): void {
   const { arch, preset, ...overrides } = given;
-  if (arch !== undefined && arch !== type) throw new Error(`train --resume: the run is --arch ${type}; --arch ${arch} cannot change it (train a new run into another --out)`);
+  if (arch !== undefined && arch !== type) throw new UsageError(`train --resume: the run is --arch ${type}; --arch ${arch} cannot change it (train a new run into another --out)`);
   const want: Record<string, unknown> = preset !== undefined ? presetConfig(type, preset, vocabSize, overrides) as unknown as Record<string, unknown> : overrides;
   for (const [k, v] of Object.entries(want)) {
     if (k === 'vocabSize' || JSON.stringify(v) === JSON.stringify(saved[k])) continue;
-    if (!(k in saved)) throw new Error(`train --resume: --${kebab(k)} does not apply to the run's --arch ${type}`);
+    if (!(k in saved)) throw new UsageError(`train --resume: --${kebab(k)} does not apply to the run's --arch ${type}`);
     const flag = k in overrides ? `--${kebab(k)} ${String(v)}` : `--preset ${preset!} (${kebab(k)} ${String(v)})`;
-    throw new Error(`train --resume: the run has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (train a new run into another --out)`);
+    throw new UsageError(`train --resume: the run has ${kebab(k)} ${String(saved[k])}; ${flag} cannot change it (train a new run into another --out)`);
   }
 }
 
@@ -84,16 +85,16 @@ const flagText = (k: string, v: unknown): string => (v === true ? `--${kebab(k)}
  * A resumed run keeps its optimizer (its moments are that optimizer's): --optimizer and optimizer options given
  * with --resume must repeat the run's own, and are then dropped. Throws one line naming the flag otherwise.
  */
-function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): JobTrainConfig {
+export function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): JobTrainConfig {
   const { optimizer, optimizerOptions, ...rest } = given;
   const name = saved.optimizer ?? 'adamw';
-  if (optimizer !== undefined && optimizer !== name) throw new Error(`train --resume: the run trains with --optimizer ${name}; --optimizer ${optimizer} cannot change it (its moments are ${name}'s)`);
+  if (optimizer !== undefined && optimizer !== name) throw new UsageError(`train --resume: the run trains with --optimizer ${name}; --optimizer ${optimizer} cannot change it (its moments are ${name}'s)`);
   for (const [k, v] of Object.entries(optimizerOptions ?? {})) {
     // an option the run never set trains at the optimizer's default, which may be repeated
     const was = saved.optimizerOptions?.[k] ?? (isOptimizerName(name) ? (OPTIMIZER_DEFAULTS[name] as Record<string, unknown>)[k] : undefined);
     if (was === v) continue;
     const had = was === undefined ? `no ${kebab(k)} setting` : flagText(k, was);
-    throw new Error(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
+    throw new UsageError(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
   }
   return rest;
 }
@@ -202,14 +203,14 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
 }
 
 /** the source a run records: a data file's absolute path (recordedPath), else the label as given ('built-in demo corpus') */
-function recordedSource(source: string): string {
+export function recordedSource(source: string): string {
   return fs.existsSync(source) && fs.statSync(source).isFile() ? recordedPath(source) : source;
 }
 
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
 export async function runTrainJob(job: TrainJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TrainJobResult> {
   if (!job.resume) validateJobTrainConfig(job.train); // before any work: a bad setting must not cost a tokenization
-  const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force, command: 'train' });
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);
   usableSamplePrompt(job, r.tokenizer, tokens[0], log);

@@ -14,33 +14,44 @@ import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats
 import { ProgressBar } from './progress.node.js';
 import { UsageError } from '../usage-error.js';
 import { checkpointFiles } from './checkpoint.js';
-import { enclosingModelFolder, isCheckpointFolder, isRunFolder, shownLike } from './model-folder.node.js';
+import { clearRunContents, enclosingModelFolder, isCheckpointFolder, isRunFolder, shownLike } from './model-folder.node.js';
 import { recoverCheckpoints, resolveCheckpointDir, saveCheckpoint } from './checkpoint.node.js';
 import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type TrainOutcome } from './trainer.js';
 
 export class RunFolder {
   /**
    * `dir` is the run folder; with `save` false nothing is written (tests). Refuses a folder that already
-   * holds a run unless resuming it or `force`, which clears the old run's files at the first write: a job
+   * holds a run unless resuming it or `force`, which clears the old run's files at the first write (all that
+   * any kind of run writes there, RUN_CONTENTS, so that no file of the old run stays beside the new one): a job
    * that fails its checks before training starts (a missing base, bad data, a bad flag) leaves the old run as
-   * it was. Also refuses the current folder, and (unless resuming) a folder that is or holds one of `inputs`,
-   * the models the job reads (--base, --policy, --reward, --teacher), which --force would otherwise destroy.
+   * it was. Also refuses the current folder, a folder with no run to resume, and (unless resuming) a folder
+   * that is or holds one of `inputs`, the models the job reads (--base, --policy, --reward, --teacher), which
+   * --force would otherwise destroy. Each refusal is a UsageError (exit 2): --out, --resume or --force is at
+   * odds with the folder --out names.
    */
-  constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean; inputs?: (string | undefined)[] } = {}) {
+  constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean; inputs?: (string | undefined)[]; command?: string } = {}) {
     if (!save) return;
     if (opts.resume && opts.force) throw new UsageError(`${dir}: --resume continues the run there and --force overwrites it; give one of them`);
     const abs = path.resolve(dir);
-    if (abs === process.cwd()) throw new Error(`--out ${dir}: is the current folder; give a new folder for the run`);
+    if (abs === process.cwd()) throw new UsageError(`--out ${dir}: is the current folder; give a new folder for the run`);
     const input = opts.resume ? undefined : opts.inputs?.find((i) => i !== undefined && fs.existsSync(i) && within(path.resolve(i), abs));
-    if (input !== undefined) throw new Error(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
-    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: exists and is not a folder (--out names the run folder)`);
+    if (input !== undefined) throw new UsageError(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: exists and is not a folder (--out names the run folder)`);
     refuseModelFolder(dir);
     const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
-    if (why) throw new Error(`--out ${dir}: cannot make this folder (${why})`);
+    if (why) throw new UsageError(`--out ${dir}: cannot make this folder (${why})`);
     recoverCheckpoints(dir);
+    if (opts.resume && !fs.existsSync(path.join(dir, 'checkpoint'))) {
+      throw new UsageError(`--resume: ${dir} holds no run to resume (no checkpoint/ there); drop --resume to start a run, or give the run's folder with --out`);
+    }
+    if (opts.resume && opts.command) {
+      // before the loader, which would call another command's checkpoint (a seq2seq or vision run's) unreadable
+      const kind = resumedRunKind(dir);
+      if (kind !== null) checkKind(dir, kind, opts.command);
+    }
     const holdsRun = isRunFolder(dir);
     if (holdsRun && !opts.resume && !opts.force) {
-      throw new Error(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
+      throw new UsageError(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
     }
     this.replacing = holdsRun && !!opts.force && !opts.resume;
   }
@@ -52,7 +63,7 @@ export class RunFolder {
   private ensure(): boolean {
     if (!this.save) return false;
     if (this.replacing) {
-      for (const f of ['checkpoint', 'best', 'log.jsonl', 'loss.svg']) fs.rmSync(path.join(this.dir, f), { recursive: true, force: true });
+      clearRunContents(this.dir);
       this.replacing = false;
     }
     makeDirs(this.dir);
@@ -147,10 +158,38 @@ export function runKind(modelType: string, meta: Record<string, unknown>): strin
   return 'sft';
 }
 
-/** Refuses to resume, with `command`, a run another command trained (its optimizer state and files are that command's). */
+/** the command that trained each checkpoint format other than gptlab-checkpoint (whose runs runKind tells apart) */
+const FORMAT_COMMANDS: Record<string, string> = { 'gptlab-seq2seq': 'seq2seq train', 'gptlab-vision': 'vision train', 'gptlab-gan': 'gan train' };
+
+/**
+ * Which command trained the run in run folder `dir`, from its checkpoint/config.json (its format, else runKind);
+ * null when that file cannot be read as JSON (the loader then names the problem, a damaged run: exit 1).
+ */
+export function resumedRunKind(dir: string): string | null {
+  let cfg: { format?: unknown; model_type?: unknown; meta?: unknown } | null;
+  try {
+    cfg = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8')) as typeof cfg;
+  } catch {
+    return null;
+  }
+  if (!cfg || typeof cfg !== 'object') return null;
+  if (typeof cfg.format === 'string' && Object.hasOwn(FORMAT_COMMANDS, cfg.format)) return FORMAT_COMMANDS[cfg.format];
+  const meta = cfg.meta && typeof cfg.meta === 'object' && !Array.isArray(cfg.meta) ? (cfg.meta as Record<string, unknown>) : {};
+  return runKind(typeof cfg.model_type === 'string' ? cfg.model_type : 'gpt', meta);
+}
+
+/**
+ * Refuses to resume, with `command`, a run another command trained (its optimizer state and files are that
+ * command's): a UsageError (exit 2), as every flag at odds with the run it resumes.
+ */
 export function checkRunKind(dir: string, modelType: string, meta: Record<string, unknown>, command: string): void {
-  const kind = runKind(modelType, meta);
-  if (kind !== command) throw new Error(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; resume it with gptlab ${kind} --resume`);
+  checkKind(dir, runKind(modelType, meta), command);
+}
+
+function checkKind(dir: string, kind: string, command: string): void {
+  if (kind === command) return;
+  const how = kind === 'gan train' ? 'a GAN run does not resume: train a new one into another --out' : `resume it with gptlab ${kind} --resume`;
+  throw new UsageError(`${command} --resume: ${dir} holds a run of gptlab ${kind}, whose state ${command} cannot continue; ${how}`);
 }
 
 /**
@@ -185,11 +224,11 @@ export function sameCheckpoint(a: string, b: string): boolean {
 /**
  * Refuses, on `command --resume`, an input model flag (`flag`: --base, --teacher) naming another checkpoint than
  * the one the run started from (`recorded`, from its meta): the run's reference, teacher or starting point is
- * that one. Repeating it (or its run folder) is fine.
+ * that one. Repeating it (or its run folder) is fine. A UsageError (exit 2): the flag is at odds with the run.
  */
 export function checkSameInput(command: string, flag: string, given: string | undefined, recorded: unknown): void {
   if (given === undefined || typeof recorded !== 'string' || sameCheckpoint(given, recorded)) return;
-  throw new Error(`${command} --resume: the run started from ${flag} ${recordedInput(recorded)!}; ${flag} ${given} cannot change it (leave ${flag} out, or start a new run)`);
+  throw new UsageError(`${command} --resume: the run started from ${flag} ${recordedInput(recorded)!}; ${flag} ${given} cannot change it (leave ${flag} out, or start a new run)`);
 }
 
 /**
@@ -233,14 +272,15 @@ export function namingData<T>(command: string, file: string | undefined, given: 
  * Throws when run folder `dir` is a checkpoint (RUN/best, RUN/checkpoint, a model such as --base's), lies
  * inside a run or checkpoint (insideModelFolder: nothing writes there but its own command, and a run in
  * RUN/checkpoint would be deleted by that run's next checkpoint swap), or holds some other config.json, which
- * `gptlab sample DIR` would load instead of the run (resolveCheckpointDir reads DIR/config.json first).
+ * `gptlab sample DIR` would load instead of the run (resolveCheckpointDir reads DIR/config.json first). A
+ * UsageError (exit 2): --out is at odds with the folder it names.
  */
 export function refuseModelFolder(dir: string): void {
   const abs = path.resolve(dir), home = enclosingModelFolder(path.dirname(abs));
   const where = home ? ` inside ${isRunFolder(home, true) ? 'a run' : 'a checkpoint'} (${shownLike(home, dir)})` : '';
-  if (isCheckpointFolder(abs, true)) throw new Error(`--out ${dir}: is a model folder${where}; a run goes in a folder of its own, choose another --out`);
-  if (home) throw new Error(`--out ${dir}: lies${where}, a gptlab model folder that no other command writes into; choose another --out`);
-  if (fs.existsSync(path.join(abs, 'config.json'))) throw new Error(`--out ${dir}: holds a config.json, which gptlab would read in place of the run's best/; choose another --out`);
+  if (isCheckpointFolder(abs, true)) throw new UsageError(`--out ${dir}: is a model folder${where}; a run goes in a folder of its own, choose another --out`);
+  if (home) throw new UsageError(`--out ${dir}: lies${where}, a gptlab model folder that no other command writes into; choose another --out`);
+  if (fs.existsSync(path.join(abs, 'config.json'))) throw new UsageError(`--out ${dir}: holds a config.json, which gptlab would read in place of the run's best/; choose another --out`);
 }
 
 /** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */

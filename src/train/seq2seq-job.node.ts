@@ -20,6 +20,7 @@ import { readJSONFile } from './checkpoint.node.js';
 import { RunFolder, evalLine, recordedInput, recordedPath, resumeDataNote } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
+import { UsageError } from '../usage-error.js';
 
 export const SEQ2SEQ_FORMAT = 'gptlab-seq2seq';
 
@@ -162,10 +163,10 @@ function checkResumedShape(job: Seq2seqJob, ck: Seq2seqCheckpoint): void {
   const saved = ck.model.config as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(job.model) as [keyof Seq2seqModelOptions, unknown][]) {
     if (k === 'seed' || v === saved[k]) continue;
-    throw new Error(`seq2seq train --resume: the run has ${shapeFlag(k, saved[k])}; ${shapeFlag(k, v)} cannot change it (train a new run into another --out)`);
+    throw new UsageError(`seq2seq train --resume: the run has ${shapeFlag(k, saved[k])}; ${shapeFlag(k, v)} cannot change it (train a new run into another --out)`);
   }
   for (const [side, level, vocab] of [['src', job.srcLevel, ck.src], ['tgt', job.tgtLevel, ck.tgt]] as const) {
-    if (level !== 'auto' && level !== vocab.level) throw new Error(`seq2seq train --resume: the run's ${side === 'src' ? 'source' : 'target'} vocabulary is by ${vocab.level}; --${side}-level ${level} cannot change it (train a new run into another --out)`);
+    if (level !== 'auto' && level !== vocab.level) throw new UsageError(`seq2seq train --resume: the run's ${side === 'src' ? 'source' : 'target'} vocabulary is by ${vocab.level}; --${side}-level ${level} cannot change it (train a new run into another --out)`);
   }
 }
 
@@ -245,7 +246,7 @@ export interface Seq2seqJobResult {
 
 /** Trains (see Seq2seqJob) into the run folder, saving checkpoint/ and best/ at each evaluation. */
 export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Seq2seqJobResult> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, command: 'seq2seq train' });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   if (resumed) job = { ...resumed.job, dataGiven: job.data !== undefined };
   const d = loadPairs(job, log);

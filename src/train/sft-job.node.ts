@@ -175,7 +175,7 @@ function adaptFresh(job: SftJob, model: LanguageModel, addedIds: number[], log: 
 /** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
 export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base] });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'sft' });
   const start = startingPoint(job, folder, log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
   checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');

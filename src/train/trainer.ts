@@ -9,7 +9,7 @@ import { loraPlusGroups, weightDecayGroups, type Optimizer, type ParamGroup } fr
 import { muonGroups } from '../optim/muon.js';
 import { createOptimizer } from '../optim/registry.js';
 import { cosineLr } from '../optim/schedule.js';
-import { Rng, type RngState } from '../tensor/rng.js';
+import { Rng, SEED_MAX, type RngState } from '../tensor/rng.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { generateText, tick } from '../generate/generate.js';
@@ -73,7 +73,7 @@ export const TRAIN_RANGES: Partial<Record<keyof TrainConfig, Range>> = {
   warmupIters: { min: 0, integer: true }, lrDecayIters: { min: 0, integer: true }, weightDecay: { min: 0 },
   beta1: { min: 0, below: 1 }, beta2: { min: 0, below: 1 }, gradClip: { min: 0 }, evalInterval: { min: 1, integer: true },
   evalIters: { min: 1, max: 10000, integer: true }, patience: { min: 0, integer: true }, sampleAt: { min: 0, integer: true },
-  sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { integer: true }, loraplusLrRatio: { above: 0 },
+  sampleTokens: { min: 1, max: 1e6, integer: true }, sampleTemperature: { min: 0 }, seed: { min: 0, max: SEED_MAX, integer: true }, loraplusLrRatio: { above: 0 },
 };
 
 /** a config key as its flag name: nHidden → n-hidden */

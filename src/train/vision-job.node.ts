@@ -102,7 +102,7 @@ export function reportVision(model: ImageClassifier, set: ImageSet, dir: string,
 
 /** Trains per `job` into its run folder and reports the best model on the test set. */
 export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<VisionReport & { outcome: TrainOutcome; seconds: number }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, command: 'vision train' });
   const data = loadVisionData(job);
   log(`data: ${data.source}`);
   let model: ImageClassifier, state: { s: TrainState; m: Map<string, Float32Array> } | null = null;
