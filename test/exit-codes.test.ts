@@ -167,6 +167,22 @@ test('train --arch bert --resume keeps the run\'s split and absolute data path, 
   refused(run('train', '--resume', '--out', 'bert', '--data', text, '--max-iters', '5'), 2, /holds a run of gptlab train --arch bert, whose state train cannot continue; resume it with gptlab train --arch bert --resume/);
 });
 
+test('train --resume without --data goes on with the text the run recorded, from any folder; a vanished file is named', () => {
+  const own = write('own.txt', 'a bird in the hand. '.repeat(40));
+  ok(run('train', ...tinyTrain.map((a) => (a === text ? own : a)), '--max-iters', '2', '--out', 'own'), 'train');
+  const away = path.join(tmp, 'away2');
+  fs.mkdirSync(away);
+  const r = runIn(away, 'train', '--resume', '--out', '../own', '--max-iters', '3');
+  ok(r, 'resumed without --data');
+  assert.match(r.out, /data: \S*own\.txt — /);
+  assert.doesNotMatch(r.out, /note: resuming with --data/);
+  ok(run('train', '--demo', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', ...quick, '--max-iters', '2', '--out', 'demo1'), 'demo');
+  assert.match(run('train', '--resume', '--out', 'demo1', '--max-iters', '3').out, /data: built-in demo corpus/);
+  fs.renameSync(path.join(tmp, own), path.join(tmp, 'moved.txt'));
+  refused(run('train', '--resume', '--out', 'own', '--max-iters', '4'), 1, /^gptlab: error: train --resume: the run in own trained on .*own\.txt, which is gone; give --data/);
+  refused(run('train', '--resume', '--max-iters', '4'), 2, /^gptlab: train --resume: give --out/);
+});
+
 test('embed train: vectors too large for a typed array, a string or the machine are refused up front with the estimate (exit 2)', () => {
   const limits = { arrayLength: 2 ** 32, stringLength: 2 ** 29 - 24, memory: 8 * 2 ** 30 };
   const at = (words: number, dim: number, method = 'sgns', out = 'v.bin'): string | null => embedMemoryProblem({ words, wordChars: words * 6, dim, method, out }, limits);

@@ -1,6 +1,7 @@
 // gptlab train: pretraining from a text file, or the built-in demo corpus, for every registered model type
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
+import fs from 'node:fs';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
@@ -9,6 +10,7 @@ import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, t
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { readJSONFile } from '../train/checkpoint.node.js';
+import { recordedInput } from '../train/run-folder.node.js';
 import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
@@ -208,6 +210,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
   checkTrainFlags(o);
   checkSplitFlag(o.split as string, 'train');
   const notes = checkModelFlags(o);
+  if (o.resume && !o.data && !o.demo) {
+    if (o.out === undefined) throw new UsageError('train --resume: give --out, the folder of the run to continue');
+    const recorded = resumedTrainData(o.out as string);
+    if (recorded === 'demo') o.demo = true;
+    else if (recorded !== null) o.data = recorded;
+  }
   const demo = !!o.demo;
   const source = demo ? 'built-in demo corpus' : (o.data as string | undefined) ?? '';
   const out = (o.out as string | undefined) ?? path.join('runs', demo ? 'demo' : path.basename(source || 'run').replace(/\.[^.]*$/, ''));
@@ -215,7 +223,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const corpusSeed = demo ? demoCorpusSeed(o, out) : undefined;
   if (demo) text = demoCorpus(corpusSeed!);
   else if (o.data) text = readTextFile(o.data as string);
-  else throw new UsageError('train --resume: give --data (the same text the run was trained on) or --demo');
+  else throw new UsageError(`train --resume: ${out as string} records no data file to continue on; give --data (the text the run was trained on) or --demo`);
   const backendName = await setupBackend(o);
   process.stdout.write(`backend: ${backendName}\n`);
   for (const n of notes) process.stdout.write(n + '\n');
@@ -228,6 +236,24 @@ export async function trainCommand(argv: string[]): Promise<number> {
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
+}
+
+/**
+ * The text a run in `out` trained on, for `train --resume` without --data or --demo: 'demo' for the built-in
+ * corpus, else the data file its meta records (an absolute path; refused when it is gone, naming it), or null
+ * when the folder holds no readable run (the job then says what is wrong with it).
+ */
+function resumedTrainData(out: string): string | 'demo' | null {
+  let source: unknown;
+  try {
+    source = (readJSONFile(path.join(out, 'checkpoint', 'config.json')) as { meta?: { source?: unknown } }).meta?.source;
+  } catch {
+    return null;
+  }
+  if (source === 'built-in demo corpus') return 'demo';
+  if (typeof source !== 'string' || !path.isAbsolute(source)) return null;
+  if (!fs.existsSync(source)) throw new Error(`train --resume: the run in ${out} trained on ${source}, which is gone; give --data (the same text) to continue it`);
+  return recordedInput(source)!;
 }
 
 /**
