@@ -39,13 +39,12 @@ export interface GRPOJob {
   resume: boolean;
   force?: boolean;
   config: Partial<GRPOConfig>;
-  reward: RewardFn;
-  rewardName: string;
   /**
-   * whether --reward was given now (resume): a resumed run keeps its recorded reward unless given, and another
-   * one given is refused; absent: given
+   * the reward function and its name (the --reward spec, recorded in the run); absent only when resuming: the
+   * run's own. A resumed run given another one refuses it.
    */
-  rewardGiven?: boolean;
+  reward?: RewardFn;
+  rewardName?: string;
   evalInterval: number;
   /** held-out prompts for the accuracy report (built-in set: 100); a resumed run's own when absent */
   evalPrompts?: number;
@@ -164,12 +163,12 @@ export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number
  * A resumed grpo run keeps the reward it was trained with (meta.reward: the --reward spec): another one given
  * now is refused in one line, as ppo does; none given resolves the run's own. Returns the job with its reward.
  */
-async function resumedReward(job: GRPOJob, meta: Record<string, unknown>): Promise<GRPOJob> {
+async function resumedReward(job: GRPOJob, meta: Record<string, unknown>, log: (l: string) => void): Promise<GRPOJob> {
   const recorded = meta.reward;
-  if (typeof recorded !== 'string') return job;
-  if (sameReward(job.rewardName, recorded)) return job;
-  if (job.rewardGiven !== false) throw new UsageError(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
+  if (typeof recorded !== 'string' || (job.rewardName !== undefined && sameReward(job.rewardName, recorded))) return job;
+  if (job.rewardName !== undefined) throw new UsageError(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
   const fn = recorded === 'rule' ? (): number => 0 : (await resolveReward(recorded)).fn;
+  log(`reward: ${recorded} (the run's own)`);
   return { ...job, reward: fn, rewardName: recorded };
 }
 
@@ -195,23 +194,24 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy], command: 'grpo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
-  if (pol.resume) job = await resumedReward(job, pol.resume.meta);
+  if (pol.resume) job = await resumedReward(job, pol.resume.meta, log);
+  if (!job.reward || job.rewardName === undefined) throw new UsageError('grpo: give a reward (--reward exact, last-number, format, rule or FILE.mjs)');
+  const { rewardName, reward: given } = job;
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
   const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
   job = { ...job, evalPrompts };
-  if (pol.resume && job.rewardGiven === false) log(`reward: ${job.rewardName} (the run's own)`);
   const recorded = pol.resume?.meta.data;
-  const rule = job.rewardName === 'rule';
+  const rule = rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const dataFile = rule ? undefined : job.data ?? (typeof recorded === 'string' && recorded !== 'built-in' ? recordedInput(recorded) : undefined);
   const dataNote = pol.resume ? resumeDataNote(recorded, job.data) : null;
   if (dataNote) log(dataNote);
   const all = rule ? ruleQuestions(evalPrompts, log) : loadPrompts(dataFile, evalPrompts, log);
-  const reward = rule ? all.reward! : job.reward;
+  const reward = rule ? all.reward! : given;
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
   let base = job.policy;
-  if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, log);
+  if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, rewardName, log);
   const room = Math.min(config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('grpo', dataFile, job.data !== undefined, () => [fit(all.train), fit(all.dev)]);
@@ -222,14 +222,14 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   let last: { step: number; e: RewardEval } | undefined;
   const evalNow = (step: number): RewardEval => {
-    if (last?.step !== step) last = { step, e: evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, EVAL_BATCH, job.rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE) };
+    if (last?.step !== step) last = { step, e: evaluatePolicy(pol.model, pol.tokenizer, data.dev, reward, maxNew, EVAL_BATCH, rewardName, rule ? RULE_WEIGHTS.correct : Number.MIN_VALUE) };
     return last.e;
   };
   const te = performance.now();
   const before = pol.resume || !data.dev.length ? undefined : evalNow(0);
   const evalSeconds = (performance.now() - te) / 1000;
   if (before) report('before', before, log);
-  const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, job.rewardName);
+  const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, rewardName);
   if (pol.resume) {
     trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
     trainer.step = pol.resume.step;
@@ -240,7 +240,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const policy = pol.resume ? pol.resume.meta.policy : job.policy !== undefined ? recordedPath(job.policy) : undefined;
   const meta = {
     base: pol.resume?.meta.base ?? (base !== undefined ? recordedPath(base) : undefined), ...(typeof policy === 'string' ? { policy } : {}),
-    data: job.data !== undefined ? recordedPath(job.data) : pol.resume?.meta.data ?? 'built-in', reward: job.rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
+    data: job.data !== undefined ? recordedPath(job.data) : pol.resume?.meta.data ?? 'built-in', reward: rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
   const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
@@ -268,9 +268,9 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
  * The cold start on the built-in arithmetic: SFT on worked solutions, held-out accuracy before and after it,
  * the result saved as <out>/start (the reference and --resume's base). Returns that folder.
  */
-async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: string, maxNew: number, reward: RewardFn, log: (l: string) => void): Promise<string> {
+async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: string, maxNew: number, reward: RewardFn, rewardName: string, log: (l: string) => void): Promise<string> {
   if (!all.coldStart) throw new Error('grpo: --cold-start trains on the built-in arithmetic\'s worked solutions; with --data or --reward rule give --cold-start 0');
-  const given = evaluatePolicy(pol.model, pol.tokenizer, all.dev, reward, maxNew, 32, job.rewardName);
+  const given = evaluatePolicy(pol.model, pol.tokenizer, all.dev, reward, maxNew, 32, rewardName);
   const t0 = performance.now();
   const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed });
   Object.assign(pol, { model: cs.model, tokenizer: cs.tokenizer });

@@ -48,9 +48,8 @@ export interface PreferenceJob {
   out: string;
   resume: boolean;
   force?: boolean;
-  devFraction: number;
-  /** whether devFraction was given now (a resumed run otherwise keeps its own) */
-  devFractionGiven?: boolean;
+  /** share of --data pairs held out; absent: a resumed run's own, else PREFERENCE_DEV_FRACTION */
+  devFraction?: number;
   /** DPO's β */
   beta?: number;
   /** the reward model's readout (default RM_READOUT) */
@@ -92,6 +91,9 @@ interface Start {
 }
 
 /** the objective's own setting a run records and a resume keeps: DPO's β, the reward model's lmCoef */
+/** the share of a --data file's pairs rm train and dpo hold out where a new run is given none */
+export const PREFERENCE_DEV_FRACTION = 0.1;
+
 function objectiveKey(job: PreferenceJob): 'beta' | 'lmCoef' {
   return job.kind === 'dpo' ? 'beta' : 'lmCoef';
 }
@@ -102,9 +104,9 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     const ck = resumableCheckpoint(folder, job.kind === 'rm' ? 'rm train' : 'dpo', job.train.maxIters, { flag: '--base', given: job.base, key: 'base' });
     // the held-out share of --data is the run's own unless given now (as sft's)
     const savedMeta = ck.config.meta ?? {};
-    const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : job.devFraction };
-    const notes = resumeChangeNotes({ ...(ck.config.train ?? {}), ...split }, { ...job.train, devFraction: job.devFractionGiven ? job.devFraction : undefined });
-    if (job.devFractionGiven !== true) job.devFraction = split.devFraction;
+    const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : PREFERENCE_DEV_FRACTION };
+    const notes = resumeChangeNotes({ ...(ck.config.train ?? {}), ...split }, { ...job.train, devFraction: job.devFraction });
+    job.devFraction ??= split.devFraction;
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     const had = ck.model instanceof RewardModel ? ck.model.readout : undefined;
     if (job.readout && had && job.readout !== had) throw new UsageError(`${folder.checkpointDir}: the run reads its score with '${had}', not '${job.readout}'; resume without --readout, or start a new run`);
@@ -151,7 +153,7 @@ function dpoReference(start: Start, text: () => string, log: (l: string) => void
 export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: job.kind === 'rm' ? 'rm train' : 'dpo' });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
-  const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction, log));
+  const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction ?? PREFERENCE_DEV_FRACTION, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt);
   checkMemoryBounds({ ...start.model.config }, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
@@ -170,7 +172,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   // inputs recorded absolute, so the run resumes from any folder (an older run's relative base, when the reference
   // has not read it from here, stays as it was)
   const base = start.base === undefined ? undefined : job.kind === 'dpo' || !start.state ? recordedPath(start.base) : start.recordedBase;
-  const meta = { base, data: start.data !== undefined ? recordedPath(start.data) : 'built-in', devFraction: job.devFraction, ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
+  const meta = { base, data: start.data !== undefined ? recordedPath(start.data) : 'built-in', devFraction: job.devFraction ?? PREFERENCE_DEV_FRACTION, ...(job.kind === 'dpo' ? { beta: job.beta ?? 0.1 } : { lmCoef: job.lmCoef ?? 0 }), ...(lora ? { lora } : {}) };
   const first = trainer.evaluate();
   if (!start.state) log(`before training: ${Object.entries({ loss: first.dev ?? first.train!, ...first.metrics }).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
   const res = await runTrainer(trainer, folder, {

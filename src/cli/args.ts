@@ -118,6 +118,14 @@ export type ParsedArgs = Parsed & {
   _constantLr?: boolean;
 };
 
+/**
+ * An option's value when it was given (a flag or the config file), else undefined: for the settings a job takes
+ * as "absent = not given" (a resumed run keeps its own, a new run takes the job's default).
+ */
+export function givenNumber(o: ParsedArgs, name: string): number | undefined {
+  return o._given.has(name) ? (o[name] as number) : undefined;
+}
+
 /** parseArgs options: `rest` lets positionals beyond the table's (texts to classify, words) stay in `_` */
 export interface ParseOptions { rest?: boolean }
 

@@ -1,9 +1,9 @@
 // gptlab dpo: Direct Preference Optimization of a chat model on preference pairs against a frozen copy of
 // itself (sigmoid loss, β); reports the implicit reward accuracy and margin on held-out pairs.
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { givenNumber, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
-import { PREFERENCE_DEFAULTS, runPreferenceJob } from '../align/preference-job.node.js';
+import { PREFERENCE_DEFAULTS, PREFERENCE_DEV_FRACTION, runPreferenceJob } from '../align/preference-job.node.js';
 
 const OPTS: OptTable = {
   base: { type: 'string', help: 'the chat (SFT) checkpoint or run folder: the starting policy and the frozen reference' },
@@ -12,7 +12,7 @@ const OPTS: OptTable = {
   beta: { type: 'number', default: 0.1, help: 'β: how strongly the policy is held to the reference' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out' },
+  devFraction: { type: 'number', default: PREFERENCE_DEV_FRACTION, min: 0, below: 1, help: 'share of --data pairs held out' },
   ...trainOpts(PREFERENCE_DEFAULTS),
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
@@ -29,7 +29,7 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'dpo', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, devFractionGiven: o._given.has('devFraction'), beta: o.resume && !o._given.has('beta') ? undefined : (o.beta as number), train, adapt,
+    force: !!o.force, devFraction: givenNumber(o, 'devFraction'), beta: o.resume ? givenNumber(o, 'beta') : (o.beta as number), train, adapt,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} implicit reward accuracy ${(100 * res.metrics['reward accuracy']).toFixed(1)}%, margin ${res.metrics['reward margin'].toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

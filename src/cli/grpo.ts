@@ -67,13 +67,13 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   // a resumed run keeps its own reward unless one is given now (the job resolves it)
-  const rewardGiven = !o.resume || o._given.has('reward');
-  if (rewardGiven) process.stdout.write(`reward: ${reward.name}\n`);
+  const given = !o.resume || o._given.has('reward');
+  if (given) process.stdout.write(`reward: ${reward.name}\n`);
   const ignored = o.data ? '--data' : spec === 'rule' ? '--reward rule' : o.resume ? '--resume' : null;
   if (o._given.has('coldStart') && (o.coldStart as number) > 0 && ignored) process.stdout.write(`note: --cold-start trains on the built-in arithmetic before RL; with ${ignored} it is skipped\n`);
   const res = await runGRPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, reward: reward.fn, rewardName: reward.name, rewardGiven,
+    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, ...(given ? { reward: reward.fn, rewardName: reward.name } : {}),
     evalInterval: o.evalInterval as number, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
     coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
     ...(o.maxMinutes !== undefined ? { maxMinutes: o.maxMinutes as number } : {}),

@@ -1,11 +1,11 @@
 // gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
 // pairs; held-out pairwise accuracy), and scoring responses with one.
-import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { givenNumber, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { noGrad } from '../tensor/tensor.js';
-import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
+import { PREFERENCE_DEV_FRACTION, RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../align/preference-job.node.js';
 import { promptOf } from '../data/preference.js';
 import type { ChatMessage } from '../data/chat.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -22,7 +22,7 @@ const TRAIN_OPTS: OptTable = {
   out: { type: 'string', default: 'runs/rm', help: 'run folder' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  devFraction: { type: 'number', default: 0.1, min: 0, below: 1, help: 'share of --data pairs held out for pairwise accuracy (the built-in set holds out its own questions)' },
+  devFraction: { type: 'number', default: PREFERENCE_DEV_FRACTION, min: 0, below: 1, help: 'share of --data pairs held out for pairwise accuracy (the built-in set holds out its own questions)' },
   readout: { type: 'string', choices: REWARD_READOUTS, help: `how the score is read: last (TRL's last-token head) or last+loglik (plus gated response log-likelihoods); default ${RM_READOUT}, a resumed run keeps its own` },
   lmCoef: { type: 'number', min: 0, max: 100, help: 'weight of a language-model loss on each ranking\'s preferred response, added to the pairwise loss to keep what the backbone knows (Yang et al. 2024, GRM\'s SFT regulariser); default 0 (off), a resumed run keeps its own unless given' },
   ...trainOpts(RM_DEFAULTS),
@@ -48,7 +48,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: o.devFraction as number, devFractionGiven: o._given.has('devFraction'), train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
+    force: !!o.force, devFraction: givenNumber(o, 'devFraction'), train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

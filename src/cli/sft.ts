@@ -1,9 +1,9 @@
 // gptlab sft: continue a pretrained checkpoint on chat data (or the built-in Q&A set), loss on assistant
 // tokens only; reports held-out accuracy before and after on the built-in set. Resumable with --resume.
 // --lora-r trains LoRA adapters (and the new chat tokens' rows) instead of all weights; --freeze freezes by glob.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { givenNumber, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
-import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS } from '../train/sft-job.node.js';
+import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS, SFT_SPLIT } from '../train/sft-job.node.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, MAX_FINETUNE_BATCH, minLrProblem, TRAIN_KEYS, trainRange } from './lora.js';
 import type { TrainConfig } from '../train/trainer.js';
 
@@ -14,8 +14,8 @@ const OPTS: OptTable = {
   out: { type: 'string', default: 'runs/chat', help: 'run folder for the fine-tuned model' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint (same trajectory)' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  devFraction: { type: 'number', default: 0.05, min: 0, below: 1, help: 'share of --data conversations held out for dev loss' },
-  evalExamples: { type: 'int', default: 100, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
+  devFraction: { type: 'number', default: SFT_SPLIT.devFraction, min: 0, below: 1, help: 'share of --data conversations held out for dev loss' },
+  evalExamples: { type: 'int', default: SFT_SPLIT.evalExamples, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
   maxIters: { type: 'int', default: D.maxIters, ...trainRange('maxIters'), help: 'training steps' },
   batchSize: { type: 'int', default: D.batchSize, ...trainRange('batchSize'), max: MAX_FINETUNE_BATCH, help: 'conversations per step' },
   lr: { type: 'number', default: D.lr, ...trainRange('lr'), help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
@@ -54,8 +54,8 @@ export async function sftCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    devFraction: o.devFraction as number, evalExamples: o.evalExamples as number, train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
-    evalExamplesGiven: o._given.has('evalExamples'), devFractionGiven: o._given.has('devFraction'),
+    // absent unless given: a resumed run keeps its own split, a new one takes SFT_SPLIT (these flags' defaults)
+    devFraction: givenNumber(o, 'devFraction'), evalExamples: givenNumber(o, 'evalExamples'), train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
 }

@@ -28,6 +28,9 @@ export const SFT_DEFAULTS: Partial<TrainConfig> = {
   evalInterval: 250, patience: 0, seed: 1337, sampleAt: [],
 };
 
+/** sft's held-out split where a new run is given none: 5 % of a data file's conversations, 100 built-in questions */
+export const SFT_SPLIT = { devFraction: 0.05, evalExamples: 100 };
+
 /**
  * What changes with LoRA: adapters start at zero and move only through a low-rank product, so they need a
  * learning rate about ten times full fine-tuning's (measured on the built-in set, bench/lora-sft.ts), and
@@ -46,13 +49,10 @@ export interface SftJob {
   out: string;
   resume: boolean;
   force?: boolean;
-  /** share of the file's conversations held out for the dev loss */
-  devFraction: number;
-  /** held-out questions of the built-in set for the accuracy check */
-  evalExamples: number;
-  /** whether evalExamples / devFraction were given now (a resumed run otherwise keeps its own) */
-  evalExamplesGiven?: boolean;
-  devFractionGiven?: boolean;
+  /** share of the file's conversations held out for the dev loss; absent: a resumed run's own, else SFT_SPLIT's */
+  devFraction?: number;
+  /** held-out questions of the built-in set for the accuracy check; absent: a resumed run's own, else SFT_SPLIT's */
+  evalExamples?: number;
   train: Partial<TrainConfig>;
   /** LoRA and/or freezing (a resumed run keeps its own) */
   adapt?: AdaptOptions;
@@ -74,7 +74,7 @@ interface ChatSplits {
   heldOut: SftExample[];
 }
 
-function loadChatData(file: string | undefined, job: SftJob, log: (l: string) => void): ChatSplits {
+function loadChatData(file: string | undefined, job: SftJob & typeof SFT_SPLIT, log: (l: string) => void): ChatSplits {
   const builtin = defaultSftData({ seed: 1 });
   if (!file) {
     const heldOut = builtin.heldOut.slice(0, job.evalExamples);
@@ -122,8 +122,8 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   const notes = resumeNotes(job, meta, { ...sftDefaults(adapt), ...(ck.config.train ?? {}) });
   job.train = { ...(ck.config.train ?? {}), ...job.train };
   validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
-  if (job.evalExamplesGiven !== true && typeof meta.evalExamples === 'number') job.evalExamples = meta.evalExamples;
-  if (job.devFractionGiven !== true && typeof meta.devFraction === 'number') job.devFraction = meta.devFraction;
+  if (typeof meta.evalExamples === 'number') job.evalExamples ??= meta.evalExamples;
+  if (typeof meta.devFraction === 'number') job.devFraction ??= meta.devFraction;
   log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
   for (const note of notes) log(note);
   const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
@@ -134,10 +134,9 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
 /** the notes of a resumed run: settings (training, held-out split) given now that differ from the run's, and another --data */
 function resumeNotes(job: SftJob, meta: Record<string, unknown>, savedTrain: Partial<TrainConfig>): string[] {
   // the held-out split is the run's own unless given now
-  const split = { evalExamples: meta.evalExamples ?? job.evalExamples, devFraction: meta.devFraction ?? job.devFraction };
-  const givenSplit = { evalExamples: job.evalExamplesGiven ? job.evalExamples : undefined, devFraction: job.devFractionGiven ? job.devFraction : undefined };
+  const split = { evalExamples: meta.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: meta.devFraction ?? SFT_SPLIT.devFraction };
   const dataNote = resumeDataNote(meta.data, job.data);
-  return [...resumeChangeNotes({ ...savedTrain, ...split }, { ...job.train, ...givenSplit }), ...(dataNote ? [dataNote] : [])];
+  return [...resumeChangeNotes({ ...savedTrain, ...split }, { ...job.train, evalExamples: job.evalExamples, devFraction: job.devFraction }), ...(dataNote ? [dataNote] : [])];
 }
 
 /** the model to fine-tune: the run's own checkpoint when resuming, else the base with the chat vocabulary */
@@ -179,7 +178,8 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const start = startingPoint(job, folder, log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
   checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
-  const data = loadChatData(start.data, job, log);
+  const split = { evalExamples: job.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: job.devFraction ?? SFT_SPLIT.devFraction };
+  const data = loadChatData(start.data, { ...job, ...split }, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
   const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
   if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
@@ -192,7 +192,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...sftDefaults(adapt), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   const meta = {
-    base: start.base ?? (job.base !== undefined ? recordedPath(job.base) : undefined), data: start.data !== undefined ? recordedPath(start.data) : 'built-in', evalExamples: job.evalExamples, devFraction: job.devFraction,
+    base: start.base ?? (job.base !== undefined ? recordedPath(job.base) : undefined), data: start.data !== undefined ? recordedPath(start.data) : 'built-in', ...split,
     ...(adapt?.lora ? { lora: adapt.lora } : {}), ...(adapt?.freeze?.length ? { freeze: adapt.freeze } : {}),
   };
   const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });
