@@ -119,11 +119,12 @@ export type ParsedArgs = Parsed & {
 };
 
 /**
- * An option's value when it was given (a flag or the config file), else undefined: for the settings a job takes
- * as "absent = not given" (a resumed run keeps its own, a new run takes the job's default).
+ * An option's value, or undefined when resuming and it was not given now (a flag or the config file): for the
+ * settings a job takes as "absent = not given", so that a resumed run keeps its own (a new run gets the table's
+ * default, which is the job's).
  */
-export function givenNumber(o: ParsedArgs, name: string): number | undefined {
-  return o._given.has(name) ? (o[name] as number) : undefined;
+export function givenOrOwn(o: ParsedArgs, name: string): unknown {
+  return o.resume && !o._given.has(name) ? undefined : o[name];
 }
 
 /** parseArgs options: `rest` lets positionals beyond the table's (texts to classify, words) stay in `_` */

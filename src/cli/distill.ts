@@ -1,6 +1,6 @@
 // gptlab distill: train a small student from a teacher checkpoint (Hinton et al. 2015: KL to the teacher's
 // softened distribution × τ², mixed with cross-entropy on the text); --alpha 0 trains without the teacher.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { modelType, modelTypes } from '../models/registry.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainOpts, trainOptions } from './lora.js';
@@ -42,13 +42,13 @@ export async function distillCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   // a resumed run keeps its student, τ and α: only the flags given now are passed on (and checked or noted there)
-  const given = (k: string): unknown => (o.resume && !o._given.has(k) ? undefined : o[k]);
+  const given = (k: string): unknown => givenOrOwn(o, k);
   const distill: DistillOptions = {};
   for (const k of ['temperature', 'alpha'] as const) if (given(k) !== undefined) distill[k] = o[k] as number;
   const res = await runDistillJob({
     teacher: o.teacher as string | undefined, studentArch: given('studentArch') as string | undefined, studentPreset: given('studentPreset') as string | undefined,
     studentOverrides: o.studentBlockSize !== undefined ? { blockSize: o.studentBlockSize } : undefined,
-    data: o.data as string | undefined, split: o.resume && !o._given.has('split') ? undefined : (o.split as string), out: o.out as string, resume: !!o.resume, force: !!o.force,
+    data: o.data as string | undefined, split: givenOrOwn(o, 'split') as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     distill, train,
   });
   return res.outcome === 'interrupted' ? 130 : 0;

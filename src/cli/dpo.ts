@@ -1,6 +1,6 @@
 // gptlab dpo: Direct Preference Optimization of a chat model on preference pairs against a frozen copy of
 // itself (sigmoid loss, β); reports the implicit reward accuracy and margin on held-out pairs.
-import { givenNumber, helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
 import { PREFERENCE_DEFAULTS, PREFERENCE_DEV_FRACTION, runPreferenceJob } from '../align/preference-job.node.js';
@@ -29,7 +29,7 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'dpo', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: givenNumber(o, 'devFraction'), beta: o.resume ? givenNumber(o, 'beta') : (o.beta as number), train, adapt,
+    force: !!o.force, devFraction: givenOrOwn(o, 'devFraction') as number | undefined, beta: givenOrOwn(o, 'beta') as number | undefined, train, adapt,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} implicit reward accuracy ${(100 * res.metrics['reward accuracy']).toFixed(1)}%, margin ${res.metrics['reward margin'].toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

@@ -1,7 +1,7 @@
 // gptlab grpo: reinforcement learning of a chat policy from a verifiable reward — GRPO (group-relative
 // advantages, clipped ratio, optional KL to the starting policy) or REINFORCE (--algo reinforce), with
 // rollouts on the batched, KV-cached generation core. Reports held-out exact match per kind before/after.
-import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '../align/grpo-trainer.js';
@@ -46,11 +46,6 @@ export function rlConfig<K extends string>(o: ParsedArgs, keys: readonly K[]): R
   const c: Record<string, unknown> = {};
   for (const k of keys) if (!o.resume || o._given.has(k)) c[k] = o[k];
   return c as Record<K, unknown>;
-}
-
-/** a flag's value, except on --resume where a flag not given leaves the run's own (undefined) */
-export function givenOrOwn(o: ParsedArgs, key: string): unknown {
-  return o.resume && !o._given.has(key) ? undefined : o[key];
 }
 
 export async function grpoCommand(argv: string[]): Promise<number> {

@@ -1,10 +1,10 @@
 // gptlab ppo: RLHF with PPO — rollouts from the chat policy, a reward model (or the rule-based reward, or a
 // user's FILE.mjs), a per-token KL penalty to the starting policy (fixed β or adaptive to --target-kl), a value
 // head, GAE, clipped surrogate and value losses over several epochs of minibatches.
-import { helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
-import { givenOrOwn, rlConfig } from './grpo.js';
+import { rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { runPPOJob } from '../align/ppo-job.node.js';
@@ -48,7 +48,7 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR'))) return 0;
   if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   // a resumed run keeps its own reward unless one is given now
-  const reward = (o.rewardFn as string | undefined) ?? (o.resume && !o._given.has('reward') ? undefined : (o.reward as string));
+  const reward = (o.rewardFn as string | undefined) ?? (givenOrOwn(o, 'reward') as string | undefined);
   const adapt = adaptOptions(o, 'ppo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();

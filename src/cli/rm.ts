@@ -1,6 +1,6 @@
 // gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
 // pairs; held-out pairwise accuracy), and scoring responses with one.
-import { givenNumber, helpText, parseArgs, UsageError, type OptTable } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -48,7 +48,7 @@ async function trainRm(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({
     kind: 'rm', base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume,
-    force: !!o.force, devFraction: givenNumber(o, 'devFraction'), train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
+    force: !!o.force, devFraction: givenOrOwn(o, 'devFraction') as number | undefined, train, adapt, readout: o.readout as RewardReadout | undefined, lmCoef: o.lmCoef as number | undefined,
   });
   if (res.metrics) process.stdout.write(`${res.heldOut ? 'held-out' : 'training-set (no held-out pairs)'} pairwise accuracy ${(100 * res.metrics.accuracy).toFixed(1)}%, mean margin ${res.metrics.margin.toFixed(3)}\n`);
   return res.outcome === 'interrupted' ? 130 : 0;

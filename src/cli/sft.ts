@@ -1,7 +1,7 @@
 // gptlab sft: continue a pretrained checkpoint on chat data (or the built-in Q&A set), loss on assistant
 // tokens only; reports held-out accuracy before and after on the built-in set. Resumable with --resume.
 // --lora-r trains LoRA adapters (and the new chat tokens' rows) instead of all weights; --freeze freezes by glob.
-import { givenNumber, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS, SFT_SPLIT } from '../train/sft-job.node.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, MAX_FINETUNE_BATCH, minLrProblem, TRAIN_KEYS, trainRange } from './lora.js';
@@ -54,8 +54,8 @@ export async function sftCommand(argv: string[]): Promise<number> {
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    // absent unless given: a resumed run keeps its own split, a new one takes SFT_SPLIT (these flags' defaults)
-    devFraction: givenNumber(o, 'devFraction'), evalExamples: givenNumber(o, 'evalExamples'), train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
+    // a resumed run keeps its own split unless given now
+    devFraction: givenOrOwn(o, 'devFraction') as number | undefined, evalExamples: givenOrOwn(o, 'evalExamples') as number | undefined, train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
 }

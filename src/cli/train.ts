@@ -2,7 +2,7 @@
 // (--arch gpt|llama|mlp|rnn|lstm|gru|ngram …) and optimizer (--optimizer adamw|sgd|rmsprop|adam|adagrad).
 import path from 'node:path';
 import fs from 'node:fs';
-import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { givenOrOwn, helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
@@ -232,7 +232,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     for (const [k, v] of Object.entries(DEMO_DEFAULTS)) if (!o._given.has(k)) o[k] = v;
   }
   const res = o.arch === 'bert' ? await runBertPretraining(o, text, source, out, demo, corpusSeed) : await runTrainJob({
-    text, source, out, resume: !!o.resume, force: !!o.force, save: true, ...(corpusSeed !== undefined ? { corpusSeed } : {}), split: o.resume && !o._given.has('split') ? undefined : (o.split as string),
+    text, source, out, resume: !!o.resume, force: !!o.force, save: true, ...(corpusSeed !== undefined ? { corpusSeed } : {}), split: givenOrOwn(o, 'split') as string | undefined,
     tokenizerFile: o.tokenizer as string | undefined, model: modelOptions(o, demo), train: trainOptions(o),
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
