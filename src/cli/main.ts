@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: str
   lora: { summary: 'lora merge RUN --out DIR: fold a LoRA adapter into its base', load: async () => (await import('./lora.js')).loraCommand },
   export: { summary: 'write a model as GGUF (llama.cpp, f32 … q4_k_m) or a Hugging Face folder', load: async () => (await import('./export.js')).exportCommand },
   ladder: { summary: 'train bigram → n-gram → MLP → RNN → LSTM → GRU → GPT under one budget and compare dev losses', load: async () => (await import('./ladder.js')).ladderCommand },
+  ngram: { summary: 'word n-gram models as KenLM: ngram train (ARPA files, Kneser–Ney), query (perplexity), sample', load: async () => (await import('./ngram.js')).ngramCommand },
   seq2seq: { summary: 'translation with an RNN encoder–decoder and attention (train|translate)', load: async () => (await import('./seq2seq.js')).seq2seqCommand },
   vision: { summary: 'image classification: MLP or LeNet-style CNN on built-in digit glyphs or a pixel CSV (train|predict)', load: async () => (await import('./vision.js')).visionCommand },
   boundary: { summary: 'decision regions of an MLP on 2-D toy sets (moons, circles, spirals, xor, blobs) as PNGs', load: async () => (await import('./boundary.js')).boundaryCommand },

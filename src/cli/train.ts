@@ -14,6 +14,7 @@ import { recordedInput } from '../train/run-folder.node.js';
 import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
+import { MAX_NGRAM_ORDER } from '../lm/ngram.js';
 
 const D = TRAIN_DEFAULTS;
 
@@ -46,7 +47,7 @@ export const TRAIN_OPTS: OptTable = {
   nEmbd: { type: 'int', help: 'embedding width' },
   nHidden: { type: 'int', help: 'hidden units (mlp, rnn, lstm, gru)' },
   context: { type: 'int', help: 'mlp: how many previous tokens predict the next' },
-  order: { type: 'int', help: 'ngram: the order n (each token predicted from the n − 1 before it)' },
+  order: { type: 'int', min: 1, max: MAX_NGRAM_ORDER, help: 'ngram: the order n (each token predicted from the n − 1 before it)' },
   blockSize: { type: 'int', help: 'context length T (the training window; BPTT length for recurrent models)' },
   dropout: { type: 'number', help: 'dropout probability' },
   bias: { type: 'bool', help: 'biases in Linear layers and LayerNorms' },

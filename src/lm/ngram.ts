@@ -14,6 +14,14 @@ import { kneserNey, type Discounts, type KneserNeyOptions } from './kneser-ney.j
 import { Vocabulary } from './vocab.js';
 import type { Rng } from '../tensor/rng.js';
 
+/**
+ * The largest order the command line accepts (gptlab ngram train, train --arch ngram, ladder --ngram-orders).
+ * KenLM's query and build_binary load orders up to KENLM_MAX_ORDER, 6 by default; counting keeps one key of up
+ * to n ids for every order at every token (memory ∝ n² · tokens), and beyond ~10 nearly every top-order n-gram
+ * of a corpus is seen once, so higher orders add memory and nothing the back-off to lower orders does not give.
+ */
+export const MAX_NGRAM_ORDER = 10;
+
 export type Smoothing =
   /** relative frequency c(h w) / c(h), h the longest suffix of the context seen in training (p = 0 for unseen h w) */
   | { kind: 'mle' }
