@@ -195,8 +195,8 @@ async function querySub(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('ngram query', 'score a text with an ARPA file and print what KenLM\'s query prints', QUERY_OPTS, 'gptlab ngram query MODEL.arpa --data FILE [--per-sentence]'))) return 0;
   if (o.model === undefined) throw new UsageError('ngram query: which model? give an ARPA file: gptlab ngram query MODEL.arpa --data FILE');
   if (o.data === undefined) throw new UsageError('ngram query: --data FILE is required (the text to score, one sentence per line)');
-  const lm = readModel(o.model as string, true);
   const sentences = readSentences(o.data as string);
+  const lm = readModel(o.model as string, true);
   const r = lm.perplexity(sentences);
   const lines = o.perSentence ? sentences.map((s) => { const x = lm.scoreSentence(s); return `Total: ${num(x.log10Prob)} OOV: ${x.oovs}`; }) : [];
   lines.push(
