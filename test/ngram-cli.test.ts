@@ -119,6 +119,11 @@ test('ngram: bad flags exit 2 and bad files exit 1, one line naming the flag or 
   const arpa = '\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-1\t<s>\t-0.5\n-0.5\ta\t0\n-0.5\tb\n-0.5\t</s>\n\n\\2-grams:\n-0.2\t<s> a\n-0.3\ta b\n\n\\end\\\n';
   write('good.arpa', arpa);
   ok(run('ngram', 'query', 'good.arpa', '--data', small), 'a good small ARPA');
+  // no <unk> in the file: OOVs get KenLM's −100; a literal <unk> in the text is an OOV, as query counts it
+  const unk = run('ngram', 'query', 'good.arpa', '--data', write('unk-text.txt', 'a <unk> zz b\n'), '--per-sentence');
+  ok(unk, 'OOVs');
+  assert.match(unk.out, /^Total: -201\.2 OOV: 2$/m);
+  assert.match(unk.err, /^note: good\.arpa has no <unk>: OOVs get log10 probability -100/);
   const flags: [string[], RegExp][] = [
     [['train', '--data', small, '--order', '11'], /^gptlab: ngram train: --order must be in \[1, 10\], got 11$/],
     [['train', '--data', small, '--order', '0'], /--order must be in \[1, 10\], got 0$/],

@@ -34,7 +34,7 @@ export interface SentenceScore {
   log10Prob: number;
   /** predictions: words + 1 */
   tokens: number;
-  /** words not in the vocabulary (scored as `<unk>`) */
+  /** words scored as `<unk>`: those not in the vocabulary, and `<unk>` itself (KenLM's query counts it too) */
   oovs: number;
 }
 
@@ -148,7 +148,7 @@ export class NgramLM {
     const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
     let log10Prob = 0;
     for (let i = 1; i < ids.length; i++) log10Prob += this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
-    return { log10Prob, tokens: ids.length - 1, oovs: words.filter((w) => v.get(w) < 0).length };
+    return { log10Prob, tokens: ids.length - 1, oovs: ids.slice(1, -1).filter((id) => id === v.unk).length };
   }
 
   /** perplexity over sentences (module comment); OOVs counted as `<unk>`, and separately left out */
@@ -210,7 +210,7 @@ export class NgramLM {
     const v = this.vocab;
     const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
     let s = 0;
-    for (let i = 1; i < ids.length - 1; i++) if (v.get(words[i - 1]) < 0) s += this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
+    for (let i = 1; i < ids.length - 1; i++) if (ids[i] === v.unk) s += this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
     return s;
   }
 
