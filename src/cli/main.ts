@@ -101,11 +101,42 @@ export function errorLine(e: unknown): string {
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;
 }
 
+/** the exit status of a command whose reader closed its output (128 + SIGPIPE), as shells report `yes | head` */
+export const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * Makes a closed stdout or stderr (`gptlab sample RUN | head -c 10`, whose reader has gone) end the command
+ * quietly instead of failing with JavaScript's "write EPIPE": the closed stream drops what is written after,
+ * and the command stops as on Ctrl-C — a training run finishes its step and saves its checkpoint, output in
+ * the making is removed — through its SIGINT handler, told 'SIGPIPE'; a command with none stops at once. Once
+ * per process; `onClosed` is told the stream's name. The exit status is then CLOSED_PIPE_EXIT.
+ */
+export function endQuietlyOnClosedPipe(onClosed: (stream: 'stdout' | 'stderr') => void = () => {}): void {
+  let closed = false;
+  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') {
+        if (name === 'stdout') process.stderr.write(`gptlab: error: cannot write the output: ${e.message}\n`);
+        process.exit(1);
+      }
+      stream.write = (() => true) as typeof stream.write; // nothing more reaches a closed pipe
+      if (closed) return;
+      closed = true;
+      onClosed(name);
+      process.exitCode = CLOSED_PIPE_EXIT;
+      if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGPIPE');
+      else process.exit(CLOSED_PIPE_EXIT);
+    });
+  }
+}
+
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (isMain) {
+  let pipeClosed = false;
+  endQuietlyOnClosedPipe(() => (pipeClosed = true));
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = pipeClosed ? CLOSED_PIPE_EXIT : code;
     },
     (e: unknown) => {
       const err = e as Error;
