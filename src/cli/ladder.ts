@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable, SEED_RANGE } from './args.js';
-import { BACKEND_OPTS, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkSplitFlag, setupBackend } from './common.js';
+import { modelType } from '../models/registry.js';
 import { outputDirProblem } from './output.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
@@ -108,6 +109,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
   if (steps !== undefined && o._given.has('budget')) throw new UsageError('ladder: give --budget or --steps, not both (--steps trains every model exactly that many steps)');
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
+  checkSplitFlag(o.split as string, 'ladder');
   const split = parseSplit(o.split as string);
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
   // without --only, --rung-steps naming an optional rung (GPT-2) adds it, so a printed --rung-steps line reruns as it is
@@ -116,6 +118,14 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (o._given.has('ngramOrders') && !rungs.some((r) => r.name === 'n-gram')) throw new UsageError('ladder: --ngram-orders sets the n-gram rung, which --only leaves out; add n-gram to --only, or drop --ngram-orders');
   for (const name of Object.keys(rungSteps ?? {})) {
     if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out; add it to --only`);
+  }
+  if (o.preset !== undefined) {
+    // every gradient rung's model type must have the preset (the n-gram rung takes none)
+    const lacking = rungs.filter((r) => !r.orders && !Object.hasOwn(modelType(r.arch).presets, o.preset as string));
+    if (lacking.length) {
+      const common = Object.keys(modelType(rungs.find((r) => !r.orders)?.arch ?? 'gpt').presets).filter((p) => rungs.every((r) => r.orders || Object.hasOwn(modelType(r.arch).presets, p)));
+      throw new UsageError(`ladder: --preset ${o.preset as string} is not a preset of ${lacking.map((r) => r.name).join(', ')} (every rung has: ${common.join(', ') || 'none'})`);
+    }
   }
   const out = o.out as string;
   const problem = outputDirProblem(out, '--out', 'ladder', { force: !!o.force, ...(o.data ? { input: o.data as string } : {}) });

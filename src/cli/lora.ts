@@ -146,8 +146,9 @@ export async function loraCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'merge') {
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
-      return sub === undefined ? 1 : 0;
+      if (sub === undefined) process.stderr.write('gptlab lora: give a subcommand: merge (gptlab lora merge RUN --out DIR)\n');
+      else process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
+      return sub === undefined ? 2 : 0;
     }
     throw new UsageError(`lora: unknown subcommand "${sub}" (gptlab lora merge RUN --out DIR)`);
   }
