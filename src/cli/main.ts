@@ -88,15 +88,23 @@ export async function loadPlugins(list: string | undefined): Promise<void> {
   }
 }
 
+/** the size flags each command has, which an out-of-memory line names (a command not here gets no flag named) */
+const OOM_FLAGS: Record<string, string> = {
+  train: '--batch-size/--block-size', sft: '--batch-size', dpo: '--batch-size', rm: '--batch-size', ppo: '--batch-size',
+  distill: '--batch-size/--student-block-size', seq2seq: '--batch-size/--hidden', classify: '--batch-size', tag: '--batch-size',
+  vision: '--batch-size', gan: '--batch-size', embed: '--dim',
+};
+
 /**
- * The one line a failed command prints: the error's message, except JavaScript's allocation failures
+ * The one line a failed command prints (`command`: the command typed, for the flags an out-of-memory line names): the error's message, except JavaScript's allocation failures
  * (RangeError "Invalid typed array length", "Array buffer allocation failed"), which become "out of memory: …".
  */
-export function errorLine(e: unknown): string {
+export function errorLine(e: unknown, command?: string): string {
   const err = e as Error;
   const msg = err?.message ?? String(e);
   if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
-    return `gptlab: error: out of memory: ${msg} (lower --batch-size/--block-size)`;
+    const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
+    return `gptlab: error: out of memory: ${msg} (${flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory'})`;
   }
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;
 }
@@ -141,7 +149,7 @@ if (isMain) {
     (e: unknown) => {
       const err = e as Error;
       if (process.env.GPTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.stderr.write(errorLine(e) + '\n');
+      process.stderr.write(errorLine(e, process.argv[2]) + '\n');
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );

@@ -365,7 +365,7 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
   folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSec = (trainer.state.tokensSeen - startTokens) / seconds;
-  log(summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
+  log(trainer.state.step === startStep && startStep >= trainer.config.maxIters ? nothingLeftLine(trainer.state.step, bestText(trainer)) : summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
   return { outcome, exitCode: outcome === 'interrupted' ? stop.exitCode : undefined, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
 }
 
@@ -374,10 +374,19 @@ function hadDev(trainer: Trainer): boolean {
   return trainer.state.history.some((p) => p.lr === undefined && p.dev !== undefined);
 }
 
+function bestText(trainer: Trainer): string {
+  return Number.isFinite(trainer.state.bestDevLoss) ? `best ${hadDev(trainer) ? 'held-out' : 'training (no dev data)'} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
+}
+
+/** the line of a resumed run already at its --max-iters: nothing was trained (`best`: its best score, in words) */
+export function nothingLeftLine(step: number, best: string): string {
+  return `nothing left to train: the run is at step ${step}, its --max-iters; give a larger --max-iters to train on (${best})`;
+}
+
 function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
   const what = outcome === 'early-stopped' ? `early-stopped (no improvement in ${trainer.config.patience} evaluations)` : outcome;
   return (
     `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
-    (Number.isFinite(trainer.state.bestDevLoss) ? `best ${hadDev(trainer) ? 'held-out' : 'training (no dev data)'} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet') + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
+    bestText(trainer) + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
   );
 }
