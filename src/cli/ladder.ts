@@ -152,11 +152,20 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
     writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
   };
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: write })
+  // Ctrl-C (or a closed output, main.ts): the files hold the rungs finished so far (rewritten after each), so stop at once saying so
+  let finished = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const bar of bars.values()) bar.done();
+    process.stderr.write(`ladder interrupted: ${finished ? `kept the ${finished} finished rung${finished > 1 ? 's' : ''} in ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg` : 'no rung finished, nothing written'}\n`);
+    process.exit(signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130);
+  };
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: (r) => (write(r), (finished = r.length)) })
     .catch((e: Error) => {
       // too little data for a dev part: name the file and the split that made it so
       throw /dev part has fewer than/.test(e.message) ? new Error(`${source} with --split ${o.split as string}: ${e.message}`) : e;
-    });
+    })
+    .finally(() => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)));
   const reproduce = rungStepsString(rows);
   say('\n' + ladderTable(rows));
   const preset = (o.preset ? ` --preset ${o.preset as string}` : '') + (o._given.has('ngramOrders') ? ` --ngram-orders ${o.ngramOrders as string}` : '');
