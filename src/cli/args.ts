@@ -99,7 +99,7 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
     }
     case 'number': {
       const n = decimal(raw);
-      if (!Number.isFinite(n)) fail('must be a decimal number (e.g. 0.001 or 1e-3)');
+      if (!Number.isFinite(n)) fail('must be a number (decimal, e.g. 0.001 or 1e-3)');
       return n;
     }
     case 'ints': {
