@@ -62,7 +62,7 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['--max-iters below the step', ['train', '--resume', '--out', 'pt', '--data', text, '--max-iters', '1'], 2, /^gptlab: --max-iters 1 is below the run's step 2/],
     ['another readout', ['rm', 'train', '--resume', '--out', 'rm', '--readout', 'last', '--max-iters', '3'], 2, /reads its score with 'last\+loglik', not 'last'; resume without --readout/],
     ['another --base', ['rm', 'train', '--resume', '--out', 'rm', '--base', 'pt', '--max-iters', '3'], 2, /^gptlab: rm train --resume: the run started from --base chat; --base pt cannot change it/],
-    ['LoRA on resume', ['rm', 'train', '--resume', '--out', 'rm', '--lora-r', '2', '--max-iters', '3'], 2, /--lora-r cannot change on --resume/],
+    ['LoRA on resume', ['rm', 'train', '--resume', '--out', 'rm', '--lora-r', '2', '--max-iters', '3'], 2, /rm train --resume: the run trains without LoRA; --lora-r 2 cannot change that/],
     ['another command\'s run', ['sft', '--resume', '--out', 'pt', '--max-iters', '3'], 2, /^gptlab: sft --resume: pt holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/],
     ['a seq2seq resume of a train run', ['seq2seq', 'train', '--resume', '--out', 'pt', '--max-iters', '3'], 2, /^gptlab: seq2seq train --resume: pt holds a run of gptlab train, whose state seq2seq train cannot continue/],
     ['a train resume of a GAN run', ['train', '--resume', '--out', 'gan', '--data', text, '--max-iters', '3'], 2, /^gptlab: train --resume: gan holds a run of gptlab gan train, .*a GAN run does not resume/],

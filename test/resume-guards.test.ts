@@ -115,9 +115,9 @@ test('sizes are checked up front: --batch-size, --lora-r, rollouts per step', ()
   refused(run('rm', 'train', '--base', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /rm train: --batch-size must be in \[1, 1024\]/);
   refused(run('ppo', '--policy', 'chat', '--batch-size', '5000', '--out', 'big'), 2, /ppo: --batch-size must be in \[1, 1024\]/);
   refused(run('grpo', '--policy', 'chat', '--group-size', '64', '--prompts-per-step', '64', '--out', 'big'), 2, /grpo: --prompts-per-step 64 × --group-size 64 = 4096 completions per step, more than 1024; lower one of them/);
-  refused(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '100000', '--out', 'big'), 1, /--lora-r 100000: at most 16 for this model, the smaller side of transformer\.h\.0\.\w+\.\w+ \(\d+×\d+\)/);
-  refused(run('dpo', '--base', 'chat', '--data', pairs, '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16 for this model/);
-  refused(run('grpo', '--policy', 'chat', '--lora-r', '17', '--out', 'big'), 1, /--lora-r 17: at most 16/);
+  refused(run('sft', '--base', 'chat', '--data', chats, '--lora-r', '100000', '--out', 'big'), 2, /--lora-r 100000: at most 16 for this model, the smaller side of transformer\.h\.0\.\w+\.\w+ \(\d+×\d+\)/);
+  refused(run('dpo', '--base', 'chat', '--data', pairs, '--lora-r', '17', '--out', 'big'), 2, /--lora-r 17: at most 16 for this model/);
+  refused(run('grpo', '--policy', 'chat', '--lora-r', '17', '--out', 'big'), 2, /--lora-r 17: at most 16/);
   assert.ok(!fs.existsSync(path.join(tmp, 'big')), 'nothing written');
 });
 

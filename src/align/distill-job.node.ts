@@ -118,6 +118,11 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   if (tck.model.type === 'reward') throw new Error(`distill: --teacher ${teacherPath} is a reward model (gptlab rm train), not a language model; give a pretrained or chat model (e.g. runs/demo)`);
   const teacher = hasLora(tck.model) ? mergedCopy(tck.model) : tck.model;
   const tok = tck.tokenizer;
+  const asked = job.studentOverrides?.blockSize;
+  if (!resumed && typeof asked === 'number' && asked > teacher.contextLength) {
+    // the teacher scores the student's windows: one longer than its context it cannot see (and a huge one exhausts memory)
+    throw new UsageError(`distill: --student-block-size ${asked} is above the teacher's context (${teacher.contextLength} tokens), which scores the student's windows; give at most ${teacher.contextLength}`);
+  }
   if (resumed && teacher.config.vocabSize !== resumed.model.config.vocabSize) throw new Error(`${teacherPath}: its vocabulary differs from the run's student; give the run's own --teacher`);
   const dataFile = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
   const splits = tokenSplits(tok, dataFile, job, log);

@@ -70,6 +70,13 @@ function convert(name: string, spec: OptSpec, raw: unknown, where: string): stri
   return v;
 }
 
+/** a decimal number written as a flag's value or a JSON number: 16, -0.5, 1e3 (not 0x10, 0b1, 0o7, Infinity or ""), else NaN */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+function decimal(raw: unknown): number {
+  if (typeof raw === 'number') return raw;
+  return typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
+}
+
 function convertType(name: string, spec: OptSpec, raw: unknown, where: string): string | number | boolean | number[] {
   const fail = (what: string): never => {
     throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(raw)}`);
@@ -85,20 +92,22 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
       if (raw === 'false' || raw === '0') return false;
       return fail('must be true or false');
     case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isInteger(n)) fail('must be a whole number');
+      const n = decimal(raw);
+      if (!Number.isInteger(n)) fail('must be a whole number (decimal digits, e.g. 16 or 1e3)');
+      if (!Number.isSafeInteger(n)) fail(`is too large to count exactly (at most ${Number.MAX_SAFE_INTEGER})`);
       return n;
     }
     case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) fail('must be a number');
+      const n = decimal(raw);
+      if (!Number.isFinite(n)) fail('must be a number (decimal, e.g. 0.001 or 1e-3)');
       return n;
     }
     case 'ints': {
       const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? (raw.trim() === '' ? [] : raw.split(',')) : fail('must be a comma-separated list of whole numbers');
       if ((parts as unknown[]).some((p) => typeof p === 'string' && p.trim() === '')) fail('has an empty item: give whole numbers separated by single commas');
-      const ns = (parts as unknown[]).map(Number);
+      const ns = (parts as unknown[]).map(decimal);
       if (ns.some((n) => !Number.isInteger(n))) fail('must be a comma-separated list of whole numbers');
+      if (ns.some((n) => !Number.isSafeInteger(n))) fail(`has a number too large to count exactly (at most ${Number.MAX_SAFE_INTEGER})`);
       return ns;
     }
   }
@@ -171,7 +180,9 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
       }
       if (value === undefined) {
         value = argv[++i];
-        if (value === undefined) throw new UsageError(`${command}: --${kebab(name)} needs a value`);
+        if (value === undefined || isKnownFlag(value, table, byAlias)) {
+          throw new UsageError(`${command}: --${kebab(name)} needs a value${value === undefined ? '' : ` (${value.split('=')[0]} is a flag)`}`);
+        }
       }
       fromFlags[name] = convert(name, spec, value, command);
     } else out._.push(a);
@@ -201,13 +212,32 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
 }
 
 /**
+ * Whether `token`, met where a flag's value belongs (`--base --max-iters 1`), is itself a flag of the table
+ * (--max-iters, --no-lora-new-tokens, --config, --help, -n): the value was forgotten. A negative number (-1) or
+ * any other text is a value.
+ */
+function isKnownFlag(token: string, table: OptTable, byAlias: Map<string, string>): boolean {
+  if (token === '-h' || token === '--help' || token === '--config' || token.startsWith('--config=')) return true;
+  if (/^-[^-]/.test(token)) return byAlias.has(token.slice(1).split('=')[0]);
+  if (!token.startsWith('--') || token.length === 2) return false;
+  const key = token.slice(2).split('=')[0], name = camel(key);
+  if (Object.hasOwn(table, name)) return true;
+  return key.startsWith('no-') && Object.hasOwn(table, camel(key.slice(3))) && table[camel(key.slice(3))].type === 'bool';
+}
+
+/**
  * A command whose table names its positionals (gptlab export MODEL) takes no more than those: extra ones
- * would be dropped silently. Throws "export: one model expected, got 2: A B". Tables without positionals
- * leave `_` to the command (train, ladder name the likely mistake themselves).
+ * would be dropped silently. Throws "export: one model expected, got 2: A B". A table without positionals takes
+ * none: "sft: unexpected argument "stray"". (parseArgs's `rest` leaves extra positionals to the command.)
  */
 function refuseExtraPositionals(table: OptTable, command: string, out: ParsedArgs, fromFlags: Parsed): void {
   const names = Object.entries(table).filter(([, s]) => s.positional).map(([n]) => n);
-  if (!names.length || !out._.length) return;
+  if (!out._.length) return;
+  if (!names.length) {
+    // a command of flags only (train, sft, dpo, …): a word among them was meant as something, never dropped silently
+    const hint = Object.hasOwn(table, 'data') ? ` (did you mean --data ${out._[0]}?)` : ' (this command takes flags only)';
+    throw new UsageError(`${command}: unexpected argument "${out._[0]}"${hint}`);
+  }
   if (names.length > 1) throw new UsageError(`${command}: unexpected argument${out._.length > 1 ? 's' : ''} ${out._.map((a) => JSON.stringify(a)).join(' ')} (it takes ${names.map((n) => n.toUpperCase()).join(' ')})`);
   const name = names[0], fromFlag = fromFlags[name] !== undefined, what = name === 'checkpoint' || name === 'ckpt' ? 'model' : kebab(name);
   if (fromFlag) throw new UsageError(`${command}: unexpected argument${out._.length > 1 ? 's' : ''} ${out._.join(' ')} (the ${what} is given with --${kebab(name)})`);

@@ -12,7 +12,7 @@ const OPTS: OptTable = {
   teacher: { type: 'string', help: 'the teacher checkpoint or run folder' },
   studentArch: { type: 'string', default: 'gpt', help: 'the student\'s model type (a resumed run keeps its own)' },
   studentPreset: { type: 'string', default: 'tiny', help: 'the student\'s preset shape (a resumed run keeps its own)' },
-  studentBlockSize: { type: 'int', help: 'the student\'s context (default: the teacher\'s, at most 64)' },
+  studentBlockSize: { type: 'int', min: 1, help: 'the student\'s context (default: the teacher\'s, at most 64)' },
   data: { type: 'string', help: 'text file to distill on (default: the built-in demo corpus)' },
   split: { type: 'string', default: '90/10', help: 'train/dev split of the text' },
   temperature: { type: 'number', default: 2, above: 0, help: 'τ: softening of both distributions (a resumed run keeps its own unless given)' },

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable, SEED_RANGE } from './args.js';
-import { BACKEND_OPTS, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkSplitFlag, setupBackend } from './common.js';
+import { modelType } from '../models/registry.js';
 import { outputDirProblem } from './output.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
@@ -108,6 +109,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (steps !== undefined && steps < 1) throw new UsageError(`ladder: --steps must be at least 1, got ${steps}`);
   if (steps !== undefined && o._given.has('budget')) throw new UsageError('ladder: give --budget or --steps, not both (--steps trains every model exactly that many steps)');
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
+  checkSplitFlag(o.split as string, 'ladder');
   const split = parseSplit(o.split as string);
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
   // without --only, --rung-steps naming an optional rung (GPT-2) adds it, so a printed --rung-steps line reruns as it is
@@ -116,6 +118,14 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   if (o._given.has('ngramOrders') && !rungs.some((r) => r.name === 'n-gram')) throw new UsageError('ladder: --ngram-orders sets the n-gram rung, which --only leaves out; add n-gram to --only, or drop --ngram-orders');
   for (const name of Object.keys(rungSteps ?? {})) {
     if (!rungs.some((r) => r.name === name)) throw new UsageError(`ladder: --rung-steps gives steps for ${name}, which --only leaves out; add it to --only`);
+  }
+  if (o.preset !== undefined) {
+    // every gradient rung's model type must have the preset (the n-gram rung takes none)
+    const lacking = rungs.filter((r) => !r.orders && !Object.hasOwn(modelType(r.arch).presets, o.preset as string));
+    if (lacking.length) {
+      const common = Object.keys(modelType(rungs.find((r) => !r.orders)?.arch ?? 'gpt').presets).filter((p) => rungs.every((r) => r.orders || Object.hasOwn(modelType(r.arch).presets, p)));
+      throw new UsageError(`ladder: --preset ${o.preset as string} is not a preset of ${lacking.map((r) => r.name).join(', ')} (every rung has: ${common.join(', ') || 'none'})`);
+    }
   }
   const out = o.out as string;
   const problem = outputDirProblem(out, '--out', 'ladder', { force: !!o.force, ...(o.data ? { input: o.data as string } : {}) });
@@ -142,11 +152,20 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
     writeFileAtomicSync(path.join(out, 'ladder.svg'), ladderSVG(rows));
   };
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: write })
+  // Ctrl-C (or a closed output, main.ts): the files hold the rungs finished so far (rewritten after each), so stop at once saying so
+  let finished = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const bar of bars.values()) bar.done();
+    process.stderr.write(`ladder interrupted: ${finished ? `kept the ${finished} finished rung${finished > 1 ? 's' : ''} in ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg` : 'no rung finished, nothing written'}\n`);
+    process.exit(signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130);
+  };
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: (r) => (write(r), (finished = r.length)) })
     .catch((e: Error) => {
       // too little data for a dev part: name the file and the split that made it so
       throw /dev part has fewer than/.test(e.message) ? new Error(`${source} with --split ${o.split as string}: ${e.message}`) : e;
-    });
+    })
+    .finally(() => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)));
   const reproduce = rungStepsString(rows);
   say('\n' + ladderTable(rows));
   const preset = (o.preset ? ` --preset ${o.preset as string}` : '') + (o._given.has('ngramOrders') ? ` --ngram-orders ${o.ngramOrders as string}` : '');

@@ -1,6 +1,8 @@
 // gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
+import fs from 'node:fs';
+import path from 'node:path';
 import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { maybeHelp } from './common.js';
 import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
@@ -26,8 +28,7 @@ export const LORAPLUS_OPTS: OptTable = {
 /** the LoRA / freeze settings from parsed flags; undefined when neither is asked for */
 export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | undefined {
   if (o.resume) {
-    const fixed = ['loraR', 'loraTargets', 'loraAlpha', 'loraDropout', 'freeze'].find((k) => o._given.has(k));
-    if (fixed) throw new UsageError(`${command}: --${kebab(fixed)} cannot change on --resume: a resumed run keeps the LoRA and freezing it started with`);
+    checkResumedAdapt(o, command);
     return undefined;
   }
   const r = o.loraR as number | undefined;
@@ -39,6 +40,51 @@ export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | und
   const targets = (o.loraTargets as string).split(',').map((s) => s.trim()).filter(Boolean);
   if (r !== undefined && !targets.length) throw new UsageError(`${command}: --lora-targets names no module`);
   return { ...(r !== undefined ? { lora: { r, alpha, dropout, targets } } : {}), ...(freeze?.length ? { freeze } : {}) };
+}
+
+/** the LoRA and freezing of the run in `out` (its checkpoint/config.json meta), or null when that file cannot be read (the loader then names the problem) */
+function resumedAdapt(out: unknown): { lora?: Record<string, unknown>; freeze?: unknown } | null {
+  if (typeof out !== 'string') return null;
+  try {
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'config.json'), 'utf8')) as { meta?: Record<string, unknown> };
+    const meta = cfg && typeof cfg === 'object' && cfg.meta && typeof cfg.meta === 'object' ? cfg.meta : {};
+    const lora = meta.lora && typeof meta.lora === 'object' ? (meta.lora as Record<string, unknown>) : undefined;
+    return { ...(lora ? { lora } : {}), ...(meta.freeze !== undefined ? { freeze: meta.freeze } : {}) };
+  } catch {
+    return null;
+  }
+}
+
+const listOf = (v: unknown): string[] => (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v.map(String) : []).map((s) => s.trim()).filter(Boolean);
+
+/**
+ * A resumed run keeps the LoRA and freezing it started with: --lora-r, --lora-alpha, --lora-dropout,
+ * --lora-targets, --freeze (and sft's --lora-new-tokens) given now must repeat the run's own, which is fine;
+ * another value, or LoRA settings for a run without LoRA, is refused (a UsageError, exit 2).
+ */
+function checkResumedAdapt(o: ParsedArgs, command: string): void {
+  const given = ['loraR', 'loraAlpha', 'loraDropout', 'loraTargets', 'freeze', 'loraNewTokens'].filter((k) => o._given.has(k));
+  if (!given.length) return;
+  const run = resumedAdapt(o.out);
+  if (run === null) return; // no readable run: resuming it fails with its own message
+  const lora = run.lora;
+  const tokens = Array.isArray(lora?.trainableTokens) && lora.trainableTokens.length > 0;
+  const own: Record<string, { same: boolean; shown: string } | undefined> = {
+    loraR: lora && { same: o.loraR === lora.r, shown: `--lora-r ${String(lora.r)}` },
+    loraAlpha: lora && { same: o.loraAlpha === lora.alpha, shown: `--lora-alpha ${String(lora.alpha)}` },
+    loraDropout: lora && { same: o.loraDropout === (lora.dropout ?? 0), shown: `--lora-dropout ${String(lora.dropout ?? 0)}` },
+    loraTargets: lora && { same: listOf(o.loraTargets).join(',') === listOf(lora.targets).join(','), shown: `--lora-targets ${listOf(lora.targets).join(',')}` },
+    freeze: { same: listOf(o.freeze).join(',') === listOf(run.freeze).join(','), shown: listOf(run.freeze).length ? `--freeze ${listOf(run.freeze).join(',')}` : 'no --freeze' },
+    loraNewTokens: lora && { same: o.loraNewTokens === tokens, shown: tokens ? 'the new tokens\' rows trained (--lora-new-tokens)' : 'no new token rows trained (--no-lora-new-tokens)' },
+  };
+  for (const k of given) {
+    // only sft records --freeze in its runs: elsewhere the run's own cannot be told, so none is taken
+    if (k === 'freeze' && command !== 'sft') throw new UsageError(`${command}: --freeze cannot change on --resume: a resumed run keeps the LoRA and freezing it started with`);
+    const mine = own[k];
+    const flag = k === 'loraNewTokens' ? (o.loraNewTokens ? '--lora-new-tokens' : '--no-lora-new-tokens') : `--${kebab(k)} ${String(o[k])}`;
+    if (!mine) throw new UsageError(`${command} --resume: the run trains without LoRA; ${flag} cannot change that (a resumed run keeps the LoRA and freezing it started with)`);
+    if (!mine.same) throw new UsageError(`${command} --resume: the run has ${mine.shown}; ${flag} cannot change it (a resumed run keeps the LoRA and freezing it started with; leave it out or repeat the run's own)`);
+  }
 }
 
 /** the range the Trainer allows for setting `key` (TRAIN_RANGES), as option-table fields: the flag is refused as the Trainer would refuse it */
@@ -100,8 +146,9 @@ export async function loraCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'merge') {
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
-      return sub === undefined ? 1 : 0;
+      if (sub === undefined) process.stderr.write('gptlab lora: give a subcommand: merge (gptlab lora merge RUN --out DIR)\n');
+      else process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
+      return sub === undefined ? 2 : 0;
     }
     throw new UsageError(`lora: unknown subcommand "${sub}" (gptlab lora merge RUN --out DIR)`);
   }

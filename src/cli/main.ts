@@ -89,29 +89,68 @@ export async function loadPlugins(list: string | undefined): Promise<void> {
   }
 }
 
+/** the size flags each command has, which an out-of-memory line names (a command not here gets no flag named) */
+const OOM_FLAGS: Record<string, string> = {
+  train: '--batch-size/--block-size', sft: '--batch-size', dpo: '--batch-size', rm: '--batch-size', ppo: '--batch-size',
+  distill: '--batch-size/--student-block-size', seq2seq: '--batch-size/--hidden', classify: '--batch-size', tag: '--batch-size',
+  vision: '--batch-size', gan: '--batch-size', embed: '--dim',
+};
+
 /**
- * The one line a failed command prints: the error's message, except JavaScript's allocation failures
+ * The one line a failed command prints (`command`: the command typed, for the flags an out-of-memory line names): the error's message, except JavaScript's allocation failures
  * (RangeError "Invalid typed array length", "Array buffer allocation failed"), which become "out of memory: …".
  */
-export function errorLine(e: unknown): string {
+export function errorLine(e: unknown, command?: string): string {
   const err = e as Error;
   const msg = err?.message ?? String(e);
   if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
-    return `gptlab: error: out of memory: ${msg} (lower --batch-size/--block-size)`;
+    const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
+    return `gptlab: error: out of memory: ${msg} (${flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory'})`;
   }
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;
 }
 
+/** the exit status of a command whose reader closed its output (128 + SIGPIPE), as shells report `yes | head` */
+export const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * Makes a closed stdout or stderr (`gptlab sample RUN | head -c 10`, whose reader has gone) end the command
+ * quietly instead of failing with JavaScript's "write EPIPE": the closed stream drops what is written after,
+ * and the command stops as on Ctrl-C — a training run finishes its step and saves its checkpoint, output in
+ * the making is removed — through its SIGINT handler, told 'SIGPIPE'; a command with none stops at once. Once
+ * per process; `onClosed` is told the stream's name. The exit status is then CLOSED_PIPE_EXIT.
+ */
+export function endQuietlyOnClosedPipe(onClosed: (stream: 'stdout' | 'stderr') => void = () => {}): void {
+  let closed = false;
+  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') {
+        if (name === 'stdout') process.stderr.write(`gptlab: error: cannot write the output: ${e.message}\n`);
+        process.exit(1);
+      }
+      stream.write = (() => true) as typeof stream.write; // nothing more reaches a closed pipe
+      if (closed) return;
+      closed = true;
+      onClosed(name);
+      process.exitCode = CLOSED_PIPE_EXIT;
+      if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGPIPE');
+      else process.exit(CLOSED_PIPE_EXIT);
+    });
+  }
+}
+
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (isMain) {
+  let pipeClosed = false;
+  endQuietlyOnClosedPipe(() => (pipeClosed = true));
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = pipeClosed ? CLOSED_PIPE_EXIT : code;
     },
     (e: unknown) => {
       const err = e as Error;
       if (process.env.GPTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.stderr.write(errorLine(e) + '\n');
+      process.stderr.write(errorLine(e, process.argv[2]) + '\n');
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );

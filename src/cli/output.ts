@@ -103,7 +103,7 @@ export async function removeTempsOnStop<T>(command: string, targets: () => strin
   const onSignal = (signal: NodeJS.Signals): void => {
     clean();
     process.stderr.write(`${command} interrupted: nothing written\n`);
-    process.exit(signal === 'SIGTERM' ? 143 : 130);
+    process.exit(signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130); // SIGPIPE: a closed output (src/cli/main.ts)
   };
   process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
   try {

@@ -74,19 +74,19 @@ function fileItems(file: string): ScoreItem[] {
     try {
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw new UsageError(`${where}: invalid JSON: ${(e as Error).message}`);
+      throw new Error(`${where}: invalid JSON: ${(e as Error).message}`);
     }
-    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new UsageError(`${where}: must be a JSON object {prompt|messages, response}`);
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: must be a JSON object {prompt|messages, response}`);
     const prompt = promptOf(rec, (f, m) => {
-      throw new UsageError(`${where}: ${f ? `${f}: ` : ''}${m}`);
+      throw new Error(`${where}: ${f ? `${f}: ` : ''}${m}`);
     })!;
     const pair = !('response' in rec) && ('chosen' in rec || 'rejected' in rec);
-    if (!pair && !('response' in rec)) throw new UsageError(`${where}: response: missing (give "response", or "chosen" and "rejected")`);
+    if (!pair && !('response' in rec)) throw new Error(`${where}: response: missing (give "response", or "chosen" and "rejected")`);
     const rs = pair ? { chosen: rec.chosen, rejected: rec.rejected } : { response: rec.response };
     const promptSrc = `${where}: ${'messages' in rec ? 'messages' : 'prompt'}`;
     return Object.entries(rs).map(([k, r]): ScoreItem => {
-      if (r === undefined) throw new UsageError(`${where}: ${k}: missing`);
-      if (typeof r !== 'string' || !r.trim()) throw new UsageError(`${where}: ${k}: must be a non-empty string${typeof r === 'string' ? '' : `, got ${Array.isArray(r) ? 'a list' : r === null ? 'null' : typeof r}`}`);
+      if (r === undefined) throw new Error(`${where}: ${k}: missing`);
+      if (typeof r !== 'string' || !r.trim()) throw new Error(`${where}: ${k}: must be a non-empty string${typeof r === 'string' ? '' : `, got ${Array.isArray(r) ? 'a list' : r === null ? 'null' : typeof r}`}`);
       return { prompt, response: r, label: `${i + 1}${k === 'response' ? '' : ` ${k}`}`, src: { prompt: promptSrc, response: `${where}: ${k}`, item: `${where}: ${k}` } };
     });
   });
@@ -113,14 +113,16 @@ function encodeItem(it: ScoreItem, tok: Tokenizer, end: number, context: number)
     try {
       return f();
     } catch (e) {
-      throw new UsageError(`${src}: ${(e as Error).message}`);
+      throw problem(`${src}: ${(e as Error).message}`);
     }
   };
+  // a line of --file is data (exit 1); --prompt/--response text a flag's value (exit 2)
+  const problem = (msg: string): Error => (it.src.item.startsWith('rm score: --') ? new UsageError(msg) : new Error(msg));
   const prompt = encode(it.src.prompt, () => encodePrompt(it.prompt, tok));
   // the prompt alone leaves no room for a response token and the end of turn: name the prompt, not the response
-  if (prompt.length + 2 > context) throw new UsageError(`${it.src.prompt}: ${prompt.length} tokens with the chat template, leaving no room for a response in the model's context (${context})`);
+  if (prompt.length + 2 > context) throw problem(`${it.src.prompt}: ${prompt.length} tokens with the chat template, leaving no room for a response in the model's context (${context})`);
   const ids = [...prompt, ...encode(it.src.response, () => tok.encode(it.response)), end];
-  if (ids.length > context) throw new UsageError(`${it.src.item}: ${ids.length} tokens with the chat template, more than the model's context (${context})`);
+  if (ids.length > context) throw problem(`${it.src.item}: ${ids.length} tokens with the chat template, more than the model's context (${context})`);
   return { ids, promptLength: prompt.length };
 }
 
@@ -148,8 +150,8 @@ export async function rmCommand(argv: string[]): Promise<number> {
   if (sub === 'train') return trainRm(rest);
   if (sub === 'score') return scoreRm(rest);
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write('gptlab rm — reward models\n\n  gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR\n  gptlab rm score CKPT --prompt TEXT --response TEXT | --file FILE.jsonl\n');
-    return sub === undefined ? 1 : 0;
+    (sub === undefined ? process.stderr : process.stdout).write(`${sub === undefined ? 'gptlab rm: give a subcommand, train or score\n' : ''}gptlab rm — reward models\n\n  gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR\n  gptlab rm score CKPT --prompt TEXT --response TEXT | --file FILE.jsonl\n`);
+    return sub === undefined ? 2 : 0;
   }
   throw new UsageError(`rm: unknown subcommand "${sub}" (train or score)`);
 }

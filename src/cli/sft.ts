@@ -51,6 +51,11 @@ export async function sftCommand(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('sft', 'supervised fine-tuning on chat data', OPTS, 'gptlab sft --base CKPT [--data FILE] --out DIR | gptlab sft --out DIR --resume'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
   const adapt = adaptOptions(o, 'sft');
+  // the lr a new run starts from when --lr is not given: SFT's default, or LoRA's
+  const lrNow = o._given.has('lr') ? (o.lr as number) : o.resume ? undefined : adapt?.lora ? SFT_LORA_DEFAULTS.lr : D.lr;
+  if (o._given.has('minLr') && lrNow !== undefined && (o.minLr as number) > lrNow) {
+    throw new UsageError(`sft: --min-lr ${o.minLr as number} is above --lr ${lrNow}; the schedule decays from --lr down to --min-lr`);
+  }
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,

@@ -211,6 +211,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   checkTrainFlags(o);
   checkSplitFlag(o.split as string, 'train');
   const notes = checkModelFlags(o);
+  // the schedule decays from --lr down to --min-lr: a given --min-lr above the lr that applies (given, the demo's or the default) is a mistake
+  const lrNow = o._given.has('lr') ? (o.lr as number) : o.resume ? undefined : o.demo ? DEMO_DEFAULTS.lr : (o.lr as number);
+  if (o._given.has('minLr') && lrNow !== undefined && (o.minLr as number) > lrNow) {
+    throw new UsageError(`train: --min-lr ${o.minLr as number} is above --lr ${lrNow}; the schedule decays from --lr down to --min-lr`);
+  }
+  if (o.resume && o._given.has('tokenizer')) {
+    throw new UsageError(`train --resume: the run keeps the tokenizer in its checkpoint; --tokenizer ${o.tokenizer as string} cannot change it (leave --tokenizer out)`);
+  }
   if (o.resume && !o.data && !o.demo) {
     if (o.out === undefined) throw new UsageError('train --resume: give --out, the folder of the run to continue');
     const recorded = resumedTrainData(o.out as string);

@@ -18,7 +18,11 @@ function readHeader(bytes: Uint8Array, name: string): [number, number, number] {
   const line = String.fromCharCode(...bytes.subarray(0, nl));
   const m = /^\s*(\d+)[ \t]+(\d+)\s*$/.exec(line);
   if (!m || Number(m[2]) < 1) throw new Error(`${name}: byte 0: the header must be "WORDS DIMENSIONS" (two whole numbers), got ${JSON.stringify(line)}`);
-  return [Number(m[1]), Number(m[2]), nl + 1];
+  const V = Number(m[1]), D = Number(m[2]);
+  // each word takes its D floats (4 bytes each) and a space at least: a header far larger than the file is the
+  // file's mistake, not memory's, said before the V×D floats are allocated (small ones: word by word below)
+  if (V * D > 2 ** 24 && V * (4 * D + 2) > bytes.length - nl - 1) throw new Error(`${name}: byte 0: the header announces ${V} words × ${D} dimensions (at least ${(V * (4 * D + 2)).toLocaleString('en')} bytes), the file has ${(bytes.length - nl - 1).toLocaleString('en')} bytes after it`);
+  return [V, D, nl + 1];
 }
 
 /**

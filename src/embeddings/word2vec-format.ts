@@ -36,6 +36,8 @@ export function readWord2VecText(text: string, name = 'vectors'): WordVectors {
   const [V, D] = header;
   let last = lines.length;
   while (last > 1 && lines[last - 1].trim() === '') last--;
+  // a header far larger than the file is the file's mistake, not memory's: said before the V×D floats are allocated (small ones: line by line below)
+  if (V * D > 2 ** 24 && last - 1 < V) throw new Error(`${name}:1: the header announces ${V} words × ${D} dimensions, the file has ${last - 1} lines of words`);
   const words: string[] = [];
   const seen = new Map<string, number>();
   const data = new Float32Array(V * D);

@@ -10,7 +10,8 @@ import { Module } from '../nn/module.js';
 import { Embedding, Linear } from '../nn/layers.js';
 import { applyLora, loraLayers, matchesTarget, mergeLora, namedModules, unmergeLora } from '../nn/lora.js';
 import { applyTrainableTokens, trainableTokenLayers, TRAINABLE_TOKENS_NAME } from '../nn/trainable-tokens.js';
-import { countParameters, freezeParameters } from '../nn/freeze.js';
+import { countParameters, freezeParameters, globToRegExp } from '../nn/freeze.js';
+import { UsageError } from '../usage-error.js';
 import { Rng } from '../tensor/rng.js';
 
 export interface LoraOptions {
@@ -83,14 +84,29 @@ export function adaptModel(lm: LanguageModel, o: AdaptOptions, keep: string[] = 
 }
 
 /**
- * Checks LoRA options against a model before any work (adaptModel applies them later): a rank above what the
- * adapted layers allow is refused here, in one line naming --lora-r, rather than after data loading or a cold start.
+ * Checks LoRA and --freeze options against a model before any work (adaptModel applies them later): targets that
+ * match no Linear layer, a rank above what the adapted layers allow, a --freeze glob that matches no parameter
+ * are refused here, in one line naming the flag (a UsageError, exit 2), rather than after data loading, an
+ * evaluation or a cold start.
  */
 export function checkAdaptOptions(lm: LanguageModel, o: AdaptOptions | undefined): void {
   const model = adaptable(lm);
-  if (!o?.lora || !(model instanceof Module)) return;
+  if (!(o?.lora || o?.freeze?.length) || !(model instanceof Module)) return;
   const tree = model as LanguageModel & Module;
-  checkLoraRank(tree, resolveTargets(tree, o.lora.targets), o.lora.r);
+  if (o.lora) {
+    const targets = resolveTargets(tree, o.lora.targets);
+    if (!namedModules(tree).some(([p, m]) => m instanceof Linear && matchesTarget(p, targets))) {
+      throw new UsageError(`--lora-targets ${o.lora.targets.join(',')}: matches no Linear module of this model (its Linear modules: ${resolveTargets(tree, [ALL_LINEAR]).join(', ')})`);
+    }
+    checkLoraRank(tree, targets, o.lora.r);
+  }
+  // patterns are checked against the model's own parameters (LoRA's lora_A/lora_B come later, so those are left to adaptModel)
+  const names = tree.namedParameters().map(([n]) => n);
+  for (const glob of o.freeze ?? []) {
+    if (/lora_|trainable_tokens/.test(glob)) continue;
+    const re = globToRegExp(glob);
+    if (!names.some((n) => re.test(n))) throw new UsageError(`--freeze: pattern "${glob}" matches no parameter of this model (its names look like ${names.slice(0, 3).join(', ')}, …)`);
+  }
 }
 
 /**
@@ -106,7 +122,7 @@ function checkLoraRank(tree: LanguageModel & Module, targets: string[], r: numbe
     if (!small || Math.min(out, inF) < Math.min(small.out, small.in)) small = { path: p, out, in: inF };
   }
   const limit = small ? Math.min(small.out, small.in) : Infinity;
-  if (r > limit) throw new Error(`--lora-r ${r}: at most ${limit} for this model, the smaller side of ${small!.path} (${small!.out}×${small!.in}); a larger rank adds parameters, not expressiveness`);
+  if (r > limit) throw new UsageError(`--lora-r ${r}: at most ${limit} for this model, the smaller side of ${small!.path} (${small!.out}×${small!.in}); a larger rank adds parameters, not expressiveness`);
 }
 
 /** runs `f`, naming `flag` instead of the library function in its one-line error (`applyLora: targets …` → `--lora-targets: targets …`), plus `hint` */

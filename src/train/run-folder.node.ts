@@ -54,10 +54,16 @@ export class RunFolder {
       throw new UsageError(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
     }
     this.replacing = holdsRun && !!opts.force && !opts.resume;
+    this.fresh = !opts.resume;
   }
 
   /** an old run that --force replaces, not cleared yet */
   private replacing = false;
+  /** a new run that has not written yet: the log and plot an aborted earlier run left (no checkpoint) are not its own */
+  private fresh = false;
+
+  /** the files of a run that stopped before its first checkpoint, which a new run in its folder starts afresh */
+  static readonly LEFTOVERS = ['log.jsonl', 'loss.svg', 'reward.svg'] as const;
 
   /** the folder is made (and an old run cleared) at the first write, so a run that fails its checks leaves nothing behind */
   private ensure(): boolean {
@@ -65,6 +71,10 @@ export class RunFolder {
     if (this.replacing) {
       clearRunContents(this.dir);
       this.replacing = false;
+    }
+    if (this.fresh) {
+      for (const n of RunFolder.LEFTOVERS) fs.rmSync(path.join(this.dir, n), { force: true });
+      this.fresh = false;
     }
     makeDirs(this.dir);
     return true;
@@ -291,8 +301,8 @@ class StopSignal {
   private readonly handler = (signal: NodeJS.Signals): void => {
     if (this.requested) process.exit(this.exitCode);
     this.requested = true;
-    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
-    this.say('interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    this.exitCode = signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130; // SIGPIPE: a closed output (src/cli/main.ts)
+    this.say(signal === 'SIGPIPE' ? 'output closed: finishing this step and saving a checkpoint' : 'interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
   };
   constructor(private readonly say: (line: string) => void) {
     process.on('SIGINT', this.handler);
@@ -355,7 +365,7 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
   folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSec = (trainer.state.tokensSeen - startTokens) / seconds;
-  log(summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
+  log(trainer.state.step === startStep && startStep >= trainer.config.maxIters ? nothingLeftLine(trainer.state.step, bestText(trainer)) : summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
   return { outcome, exitCode: outcome === 'interrupted' ? stop.exitCode : undefined, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
 }
 
@@ -364,10 +374,19 @@ function hadDev(trainer: Trainer): boolean {
   return trainer.state.history.some((p) => p.lr === undefined && p.dev !== undefined);
 }
 
+function bestText(trainer: Trainer): string {
+  return Number.isFinite(trainer.state.bestDevLoss) ? `best ${hadDev(trainer) ? 'held-out' : 'training (no dev data)'} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
+}
+
+/** the line of a resumed run already at its --max-iters: nothing was trained (`best`: its best score, in words) */
+export function nothingLeftLine(step: number, best: string): string {
+  return `nothing left to train: the run is at step ${step}, its --max-iters; give a larger --max-iters to train on (${best})`;
+}
+
 function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
   const what = outcome === 'early-stopped' ? `early-stopped (no improvement in ${trainer.config.patience} evaluations)` : outcome;
   return (
     `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
-    (Number.isFinite(trainer.state.bestDevLoss) ? `best ${hadDev(trainer) ? 'held-out' : 'training (no dev data)'} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet') + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
+    bestText(trainer) + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
   );
 }

@@ -17,7 +17,7 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { checkStepLimit, kebab, resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from './trainer.js';
 import { modelToSafetensors, trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { readJSONFile } from './checkpoint.node.js';
-import { RunFolder, evalLine, recordedInput, recordedPath, resumeDataNote } from './run-folder.node.js';
+import { RunFolder, evalLine, nothingLeftLine, recordedInput, recordedPath, resumeDataNote } from './run-folder.node.js';
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
 import { UsageError } from '../usage-error.js';
@@ -281,6 +281,8 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
   folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
   if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
   const seconds = (performance.now() - t0) / 1000;
-  log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; best dev loss ${trainer.state.bestDevLoss.toFixed(4)}, last BLEU ${bleu.toFixed(2)}; saved ${job.out}/{checkpoint,best,loss.svg}`);
+  const best = Number.isFinite(trainer.state.bestDevLoss) ? `best dev loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
+  if (trainer.state.step === step0 && step0 >= trainer.config.maxIters) log(nothingLeftLine(step0, best));
+  else log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; ${best}${Number.isFinite(bleu) ? `, last BLEU ${bleu.toFixed(2)}` : ''}; saved ${job.out}/{checkpoint,best,loss.svg}`);
   return { outcome, steps: trainer.state.step - step0, bestDevLoss: trainer.state.bestDevLoss, bleu, seconds, out: job.out };
 }
