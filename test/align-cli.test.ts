@@ -100,6 +100,33 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   assert.ok(!fs.existsSync(path.join(dir, 'ppo2', 'checkpoint')), 'nothing written half-way');
 });
 
+test('reward functions: async or Promise-returning ones are refused in one line; --reward with --reward-fn is exit 2; grpo takes --reward-fn; --help shows the signature', async () => {
+  const good = path.join(dir, 'good-fn.mjs'), asyncFn = path.join(dir, 'async.mjs'), promise = path.join(dir, 'promise.mjs');
+  fs.writeFileSync(good, 'export default (completion, { answer }) => (completion.trim() === answer ? 1 : -1);\n');
+  fs.writeFileSync(asyncFn, 'export default async function reward(completion) { return completion.length; }\n');
+  fs.writeFileSync(promise, 'export function reward() { return Promise.resolve(1); }\n');
+  const args = ['--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--max-new-tokens', '2', ...common];
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward-fn', asyncFn, '--out', path.join(dir, 'ppo-async'), ...args]),
+    (e: Error) => /async\.mjs: the reward function is async; it must return a number synchronously \(a Promise is not supported\)/.test(e.message) && !(e instanceof UsageError));
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward-fn', promise, '--out', path.join(dir, 'ppo-promise'), ...args]),
+    /promise\.mjs returned a Promise for completion .*; a reward function must return a finite number synchronously \(async functions are not supported\)/);
+  for (const d of ['ppo-async', 'ppo-promise']) assert.ok(!fs.existsSync(path.join(dir, d, 'checkpoint')), d);
+  await assert.rejects(ppoCommand(['--policy', ck, '--reward', 'rule', '--reward-fn', good, '--out', path.join(dir, 'ppo-both')]),
+    (e: Error) => e instanceof UsageError && /ppo: --reward rule and --reward-fn .*good-fn\.mjs both name the reward; give one of them/.test(e.message));
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'exact', '--reward-fn', good]), (e: Error) => e instanceof UsageError && /grpo: --reward exact and --reward-fn/.test(e.message));
+  await assert.rejects(ppoCommand(['--policy', ck, '--reward-fn', 'exact']), (e: Error) => e instanceof UsageError && /--reward-fn takes a JavaScript module/.test(e.message));
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward-fn', asyncFn]), /the reward function is async/);
+  const g = await run(grpoCommand, ['--policy', ck, '--data', prompts, '--out', path.join(dir, 'grpo-fn'), '--steps', '1', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '2', '--reward-fn', good, ...common]);
+  assert.equal(g.code, 0);
+  assert.match(g.out, /reward: .*good-fn\.mjs/);
+  for (const cmd of [ppoCommand, grpoCommand]) {
+    const h = await run(cmd, ['--help']);
+    assert.match(h.out, /reward\(completion, \{ prompt, answer, kind \}\)/);
+    assert.match(h.out, /export default function reward\(completion, \{ answer \}\)/);
+    assert.match(h.out, /--reward-fn <string>/);
+  }
+});
+
 test('distill a student from the checkpoint', async () => {
   const text = path.join(dir, 'text.txt');
   fs.writeFileSync(text, 'the cat sat on the mat. '.repeat(40));
