@@ -286,3 +286,38 @@ test('ppo --resume keeps the run reward and data unless given, and refuses anoth
   assert.match(r.out, /reward: .*good\.mjs/);
   await assert.rejects(run(ppoCommand, ['--out', out, '--resume', '--steps', '3', '--reward', 'rule', ...args]), /ppo --resume: the run was trained with --reward .*good\.mjs; --reward rule cannot change it/);
 });
+
+test('an n-gram run is refused up front as sft/dpo/rm --base and ppo/grpo --policy, naming the model type; nothing is written', async () => {
+  const { NgramModel } = await import('../src/models/ngram-model.js');
+  const { sftCommand } = await import('../src/cli/sft.js');
+  const tok = new CharTokenizer(chars);
+  const ng = path.join(dir, 'ngram');
+  saveCheckpoint(ng, checkpointFiles(new NgramModel({ vocabSize: chars.length, order: 2 }).fit(tok.encode('the cat sat on the mat. '.repeat(4))), tok));
+  const cases: [(a: string[]) => Promise<number>, string[], string][] = [
+    [sftCommand, ['--base', ng, '--max-iters', '1'], 'sft: --base'], [dpoCommand, ['--base', ng, '--data', pairs, '--max-iters', '1'], 'dpo: --base'],
+    [rmCommand, ['train', '--base', ng, '--data', pairs, '--max-iters', '1'], 'rm train: --base'],
+    [ppoCommand, ['--policy', ng, '--data', prompts, '--reward', 'exact', '--steps', '1'], 'ppo: --policy'], [grpoCommand, ['--policy', ng, '--data', prompts, '--steps', '1'], 'grpo: --policy'],
+  ];
+  for (const [fn, args, head] of cases) {
+    const out = path.join(dir, `ng-${head.split(':')[0].replace(' ', '-')}`);
+    await assert.rejects(run(fn, [...args, '--out', out, ...common]), (e: Error) => e.message.startsWith(`${head} ${ng} is an n-gram model (gptlab train --arch ngram)`) && !/fit\(ids\)/.test(e.message) && !(e instanceof UsageError), head);
+    assert.ok(!fs.existsSync(path.join(out, 'checkpoint')), out);
+  }
+});
+
+test('ppo/grpo on the built-in prompts with a policy whose vocabulary cannot spell them say so; the dropped-prompts note counts the held-out ones', async () => {
+  const { droppedPromptsNote } = await import('../src/align/rl-eval.js');
+  const noW = path.join(dir, 'chat-no-W');
+  {
+    const base = new GPT({ vocabSize: chars.length - 1, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 1);
+    const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(chars.filter((c) => c !== 'W')), '');
+    saveCheckpoint(noW, checkpointFiles(model, tokenizer));
+  }
+  await assert.rejects(run(grpoCommand, ['--policy', noW, '--out', path.join(dir, 'grpo-noW'), '--steps', '1', '--cold-start', '0', ...common]),
+    /grpo: the built-in prompts \(the arithmetic questions\) cannot be encoded with the vocabulary of --policy .*chat-no-W: character "W" .*; give a chat model trained by gptlab sft/);
+  await assert.rejects(run(ppoCommand, ['--policy', noW, '--out', path.join(dir, 'ppo-noW'), '--steps', '1', ...common]),
+    /ppo: the built-in prompts \(the SFT-world questions\) cannot be encoded .*give a chat model trained by gptlab sft/);
+  assert.equal(droppedPromptsNote({ dropped: 30 }, { dropped: 1, kept: new Array(9) }, 16, 128),
+    'note: 31 prompts leave fewer than 16 tokens of room in the context (128) and were left out (1 of the 10 held out: 9 held-out prompts are scored)');
+  assert.equal(droppedPromptsNote({ dropped: 0 }, { dropped: 0, kept: [] }, 16, 128), null);
+});
