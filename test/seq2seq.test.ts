@@ -74,6 +74,9 @@ test('pair files: TSV and JSONL, errors name FILE:LINE', () => {
   assert.throws(() => parseParallelPairs('{"src": "a"}\n', 'p.jsonl'), /p\.jsonl:1: missing text field "tgt"/);
   assert.throws(() => parseParallelPairs('{"src": "a", "tgt": "b"}\n{oops\n', 'p.jsonl'), /p\.jsonl:2: not valid JSON/);
   assert.throws(() => parseParallelPairs('{"src": "", "tgt": "b"}\n', 'p.jsonl'), /p\.jsonl:1: empty source side/);
+  assert.throws(() => parseParallelPairs('{"src": "a", "tgt": 5}\n', 'p.jsonl'), /^Error: p\.jsonl:1: field tgt: expected a string, got a number$/);
+  assert.throws(() => parseParallelPairs('{"source": ["a"], "tgt": "b"}\n', 'p.jsonl'), /p\.jsonl:1: field source: expected a string, got an array/);
+  assert.throws(() => parseParallelPairs('{"src": NaN, "tgt": "b"}\n', 'p.jsonl'), /^Error: p\.jsonl:1: not valid JSON \(NaN is not a JSON value\)$/);
 });
 
 test('attention rows sum to 1 and ignore padding; a padded batch equals its sentences alone', () => {
