@@ -128,8 +128,9 @@ export async function seq2seqCommand(argv: string[]): Promise<number> {
     if (!o.checkpoint) throw new UsageError('seq2seq translate: give a checkpoint (e.g. runs/seq2seq from gptlab seq2seq train)');
     if (o._.length !== 1) throw new UsageError(`seq2seq translate: give one sentence to translate (in quotes), got ${o._.length}`);
     if (o.attentionSvg !== undefined) {
-      checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate', { regularOnly: true, refuseExisting: !o.force });
+      checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate', { regularOnly: true });
       if (!/\.svg$/i.test(o.attentionSvg as string)) throw new UsageError(`seq2seq translate: --attention-svg ${o.attentionSvg as string}: give a file name ending in .svg`);
+      if (!o.force) checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate', { regularOnly: true, refuseExisting: true }); // an existing .svg: only with --force
     }
     await setupBackend(o);
     translateCommand(o.checkpoint as string, o._[0], o.beam as number, o.attentionSvg as string | undefined, (l) => process.stdout.write(l + '\n'));
