@@ -89,12 +89,14 @@ async function trainSub(argv: string[]): Promise<number> {
   const ids = vocab.encode(tokens);
   const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
   const unsegmented = builtin ? null : unsegmentedTextNote(tokens, source);
-  if (unsegmented) process.stderr.write(unsegmented + '\n');
+  const noteUnsegmented = (): void => void (unsegmented && process.stderr.write(unsegmented + '\n'));
+  if (vocab.size < 2) noteUnsegmented();
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
   const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
   if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
+  noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
   const t0 = performance.now();
   const vectors = outOfMemoryNamed(vocab.size, dim, () => method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method));
   const secs = (performance.now() - t0) / 1000;
