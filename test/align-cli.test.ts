@@ -100,6 +100,33 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   assert.ok(!fs.existsSync(path.join(dir, 'ppo2', 'checkpoint')), 'nothing written half-way');
 });
 
+test('reward functions: async or Promise-returning ones are refused in one line; --reward with --reward-fn is exit 2; grpo takes --reward-fn; --help shows the signature', async () => {
+  const good = path.join(dir, 'good-fn.mjs'), asyncFn = path.join(dir, 'async.mjs'), promise = path.join(dir, 'promise.mjs');
+  fs.writeFileSync(good, 'export default (completion, { answer }) => (completion.trim() === answer ? 1 : -1);\n');
+  fs.writeFileSync(asyncFn, 'export default async function reward(completion) { return completion.length; }\n');
+  fs.writeFileSync(promise, 'export function reward() { return Promise.resolve(1); }\n');
+  const args = ['--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--max-new-tokens', '2', ...common];
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward-fn', asyncFn, '--out', path.join(dir, 'ppo-async'), ...args]),
+    (e: Error) => /async\.mjs: the reward function is async; it must return a number synchronously \(a Promise is not supported\)/.test(e.message) && !(e instanceof UsageError));
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward-fn', promise, '--out', path.join(dir, 'ppo-promise'), ...args]),
+    /promise\.mjs returned a Promise for completion .*; a reward function must return a finite number synchronously \(async functions are not supported\)/);
+  for (const d of ['ppo-async', 'ppo-promise']) assert.ok(!fs.existsSync(path.join(dir, d, 'checkpoint')), d);
+  await assert.rejects(ppoCommand(['--policy', ck, '--reward', 'rule', '--reward-fn', good, '--out', path.join(dir, 'ppo-both')]),
+    (e: Error) => e instanceof UsageError && /ppo: --reward rule and --reward-fn .*good-fn\.mjs both name the reward; give one of them/.test(e.message));
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'exact', '--reward-fn', good]), (e: Error) => e instanceof UsageError && /grpo: --reward exact and --reward-fn/.test(e.message));
+  await assert.rejects(ppoCommand(['--policy', ck, '--reward-fn', 'exact']), (e: Error) => e instanceof UsageError && /--reward-fn takes a JavaScript module/.test(e.message));
+  await assert.rejects(grpoCommand(['--policy', ck, '--reward-fn', asyncFn]), /the reward function is async/);
+  const g = await run(grpoCommand, ['--policy', ck, '--data', prompts, '--out', path.join(dir, 'grpo-fn'), '--steps', '1', '--group-size', '2', '--prompts-per-step', '2', '--max-new-tokens', '2', '--reward-fn', good, ...common]);
+  assert.equal(g.code, 0);
+  assert.match(g.out, /reward: .*good-fn\.mjs/);
+  for (const cmd of [ppoCommand, grpoCommand]) {
+    const h = await run(cmd, ['--help']);
+    assert.match(h.out, /reward\(completion, \{ prompt, answer, kind \}\)/);
+    assert.match(h.out, /export default function reward\(completion, \{ answer \}\)/);
+    assert.match(h.out, /--reward-fn <string>/);
+  }
+});
+
 test('distill a student from the checkpoint', async () => {
   const text = path.join(dir, 'text.txt');
   fs.writeFileSync(text, 'the cat sat on the mat. '.repeat(40));
@@ -258,4 +285,39 @@ test('ppo --resume keeps the run reward and data unless given, and refuses anoth
   assert.equal(r.code, 0);
   assert.match(r.out, /reward: .*good\.mjs/);
   await assert.rejects(run(ppoCommand, ['--out', out, '--resume', '--steps', '3', '--reward', 'rule', ...args]), /ppo --resume: the run was trained with --reward .*good\.mjs; --reward rule cannot change it/);
+});
+
+test('an n-gram run is refused up front as sft/dpo/rm --base and ppo/grpo --policy, naming the model type; nothing is written', async () => {
+  const { NgramModel } = await import('../src/models/ngram-model.js');
+  const { sftCommand } = await import('../src/cli/sft.js');
+  const tok = new CharTokenizer(chars);
+  const ng = path.join(dir, 'ngram');
+  saveCheckpoint(ng, checkpointFiles(new NgramModel({ vocabSize: chars.length, order: 2 }).fit(tok.encode('the cat sat on the mat. '.repeat(4))), tok));
+  const cases: [(a: string[]) => Promise<number>, string[], string][] = [
+    [sftCommand, ['--base', ng, '--max-iters', '1'], 'sft: --base'], [dpoCommand, ['--base', ng, '--data', pairs, '--max-iters', '1'], 'dpo: --base'],
+    [rmCommand, ['train', '--base', ng, '--data', pairs, '--max-iters', '1'], 'rm train: --base'],
+    [ppoCommand, ['--policy', ng, '--data', prompts, '--reward', 'exact', '--steps', '1'], 'ppo: --policy'], [grpoCommand, ['--policy', ng, '--data', prompts, '--steps', '1'], 'grpo: --policy'],
+  ];
+  for (const [fn, args, head] of cases) {
+    const out = path.join(dir, `ng-${head.split(':')[0].replace(' ', '-')}`);
+    await assert.rejects(run(fn, [...args, '--out', out, ...common]), (e: Error) => e.message.startsWith(`${head} ${ng} is an n-gram model (gptlab train --arch ngram)`) && !/fit\(ids\)/.test(e.message) && !(e instanceof UsageError), head);
+    assert.ok(!fs.existsSync(path.join(out, 'checkpoint')), out);
+  }
+});
+
+test('ppo/grpo on the built-in prompts with a policy whose vocabulary cannot spell them say so; the dropped-prompts note counts the held-out ones', async () => {
+  const { droppedPromptsNote } = await import('../src/align/rl-eval.js');
+  const noW = path.join(dir, 'chat-no-W');
+  {
+    const base = new GPT({ vocabSize: chars.length - 1, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 1);
+    const { model, tokenizer } = withChatVocabulary(base, new CharTokenizer(chars.filter((c) => c !== 'W')), '');
+    saveCheckpoint(noW, checkpointFiles(model, tokenizer));
+  }
+  await assert.rejects(run(grpoCommand, ['--policy', noW, '--out', path.join(dir, 'grpo-noW'), '--steps', '1', '--cold-start', '0', ...common]),
+    /grpo: the built-in prompts \(the arithmetic questions\) cannot be encoded with the vocabulary of --policy .*chat-no-W: character "W" .*; give a chat model trained by gptlab sft/);
+  await assert.rejects(run(ppoCommand, ['--policy', noW, '--out', path.join(dir, 'ppo-noW'), '--steps', '1', ...common]),
+    /ppo: the built-in prompts \(the SFT-world questions\) cannot be encoded .*give a chat model trained by gptlab sft/);
+  assert.equal(droppedPromptsNote({ dropped: 30 }, { dropped: 1, kept: new Array(9) }, 16, 128),
+    'note: 31 prompts leave fewer than 16 tokens of room in the context (128) and were left out (1 of the 10 held out: 9 held-out prompts are scored)');
+  assert.equal(droppedPromptsNote({ dropped: 0 }, { dropped: 0, kept: [] }, 16, 128), null);
 });

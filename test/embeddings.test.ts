@@ -9,13 +9,14 @@ import {
   CsrMatrix, DenseMatrix, Word2VecVocabulary, WordVectors, analogy, builtinAnalogies, cooccurrenceMatrix, corpusTokens, cosine, dot,
   embeddingCorpus, evaluateAnalogies, formatLf, keepProbabilities, nearestWords, parseAnalogyQuestions, ppmiMatrix,
   readWord2VecBinary, readWord2VecText, trainPpmiSvd, trainWord2Vec, truncatedSvd, unigramTable, writeWord2VecBinary,
-  writeWord2VecText,
+  writeWord2VecText, unsegmentedTextNote,
 } from '../src/embeddings/index.js';
 import { jacobiSvd, thinQr } from '../src/embeddings/dense.js';
 import { matmul } from '../src/embeddings/sparse.js';
 import { loadVectors, saveVectors } from '../src/embeddings/vectors-file.node.js';
 import { embedCommand } from '../src/cli/embed.js';
 import { Rng } from '../src/tensor/rng.js';
+import { UsageError } from '../src/cli/args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIX = path.join(here, '../../test/fixtures/word2vec');
@@ -460,4 +461,22 @@ test('CLI: embed analogy --restrict N: only the first N words are answers (gensi
   assert.match((await run(['analogy', file, 'a', 'b', 'c', '--restrict', '99'])).out, /^d\s/);
   await assert.rejects(run(['analogy', file, 'a', 'b', 'c', '--restrict', '0']), /^Error: embed analogy: --restrict must be at least 1, got 0$/);
   await assert.rejects(run(['analogy', file, 'a', 'b', 'x', '--restrict', '2']), /--restrict 2 leaves no candidate answer besides a, b and x/);
+});
+
+test('CLI: a 3-word vocabulary names the vocabulary, not --restrict; a value beyond float32 is refused; unsegmented text gets a note', async () => {
+  const three = path.join(tmp, 'three.txt');
+  writeFileSync(three, '3 2\na 1 0\nb 0 1\nc 1 1\n');
+  await assert.rejects(run(['analogy', three, 'a', 'b', 'c']), (e: Error) => /embed analogy: .*three\.txt: its vocabulary \(3 words\) has no word other than a, b and c to answer with$/.test(e.message) && !/--restrict/.test(e.message) && !(e instanceof UsageError));
+  await assert.rejects(run(['analogy', three, 'a', 'b', 'c', '--restrict', '2']), /its vocabulary \(3 words\) has no word other than a, b and c/);
+  const huge = path.join(tmp, 'huge.txt');
+  writeFileSync(huge, '2 2\na 1 0\nb 1e39 1\n');
+  assert.throws(() => loadVectors(huge), /huge\.txt:3: value 1 of word "b" is 1e39, beyond the range of a 32-bit float \(±3\.4e38\)/);
+  await assert.rejects(run(['neighbors', huge, 'a']), /huge\.txt:3: value 1 of word "b" is 1e39/);
+  // text without spaces: each line is one "word"
+  const zh = path.join(tmp, 'zh.txt');
+  writeFileSync(zh, Array.from({ length: 30 }, (_, i) => `我们今天去北京看电影了第${i}次`).join('\n') + '\n');
+  const r = await run(['train', '--data', zh, '--out', path.join(tmp, 'zh-vectors.txt'), '--min-count', '1', '--dim', '4', '--epochs', '1']);
+  assert.match(r.err, /note: .*zh\.txt: the median "word" is 1\d characters long; .*give pre-segmented text, with words separated by spaces/);
+  assert.equal(unsegmentedTextNote(corpusTokens('the cat sat on the mat\nthe dog sat on the log\n'.repeat(5)), 'en'), null);
+  assert.match(unsegmentedTextNote(corpusTokens(Array.from({ length: 25 }, (_, i) => `w${i}`).join(' ')), 'x') ?? '', /25 of its 25 "words" are distinct/);
 });

@@ -322,3 +322,27 @@ test('LanguageModel adapter: a character model through the project evaluation (d
   assert.ok(r.loss > 0.3 && r.loss < 3, `char 4-gram dev loss ${r.loss}`); // the generated corpus is more regular than prose
   near(r.perplexity, Math.exp(r.loss), 1e-6 * r.perplexity);
 });
+
+test('train --arch ngram names the gradient-training flags it ignores in one note; none without them', async () => {
+  const os = await import('node:os'), path = await import('node:path');
+  const { trainCommand } = await import('../src/cli/train.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-ngram-flags-'));
+  const data = path.join(dir, 'text.txt');
+  fs.writeFileSync(data, 'the cat sat on the mat. the dog sat on the log. '.repeat(40));
+  const run = async (args: string[]): Promise<string> => {
+    const write = process.stdout.write.bind(process.stdout);
+    let out = '';
+    process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
+    try {
+      assert.equal(await trainCommand(args), 0);
+    } finally {
+      process.stdout.write = write;
+    }
+    return out;
+  };
+  const noted = await run(['--data', data, '--arch', 'ngram', '--out', path.join(dir, 'a'), '--max-iters', '50', '--lr', '0.1', '--optimizer', 'sgd', '--backend', 'js']);
+  assert.match(noted, /note: --max-iters, --lr, --optimizer are ignored for --arch ngram: an n-gram model is counted from the training split in one pass, not trained by gradient steps/);
+  assert.equal(noted.split('\n').filter((l) => l.includes('ignored for --arch ngram')).length, 1);
+  assert.doesNotMatch(await run(['--data', data, '--arch', 'ngram', '--out', path.join(dir, 'b'), '--backend', 'js']), /ignored for --arch ngram/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

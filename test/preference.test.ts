@@ -38,7 +38,7 @@ test('bad records are skipped with file:line: field: problem', () => {
   const r = parsePreferenceData(lines.join('\n'), 'p.jsonl');
   assert.deepEqual(r.summary, { kept: 1, skipped: 7, pairs: 1 });
   const msgs = r.errors.map(formatChatDataError);
-  assert.match(msgs[0], /^p\.jsonl:1: invalid JSON/);
+  assert.match(msgs[0], /^p\.jsonl:1: not valid JSON \(/);
   assert.match(msgs[1], /^p\.jsonl:2: missing "prompt"/);
   assert.match(msgs[2], /^p\.jsonl:3: rejected: missing/);
   assert.match(msgs[3], /^p\.jsonl:4: rejected: repeats/);
@@ -154,4 +154,24 @@ test('built-in arithmetic prompts have exact integer answers', () => {
     assert.ok(Number.isInteger(v) && v >= 0);
   }
   assert.deepEqual(new Set(ps.map((p) => p.kind)), new Set(['add', 'sub', 'mul', 'div']));
+});
+
+test('a JSONL syntax error is one clean clause after FILE:LINE, without V8\'s raw excerpt of the line', async () => {
+  const { notValidJson } = await import('../src/data/jsonl.js');
+  const why = (t: string): string => {
+    try {
+      JSON.parse(t);
+    } catch (e) {
+      return notValidJson(e, t);
+    }
+    throw new Error(`${t} parsed`);
+  };
+  assert.equal(why('{"chosen": NaN, "rejected": "b"}'), 'not valid JSON (NaN is not a JSON value)');
+  assert.equal(why('{"a": Infinity}'), 'not valid JSON (Infinity is not a JSON value)');
+  assert.equal(why('{"a": 1'), "not valid JSON (expected ',' or '}' after property value at column 8)");
+  assert.equal(why("{'a': 1}"), 'not valid JSON (strings and field names take double quotes, not single ones; column 2)');
+  assert.equal(why('{"a": "x'), 'not valid JSON (it ends before the value is complete: a missing quote, bracket or brace?)');
+  assert.equal(why('{"a": x}'), "not valid JSON (unexpected character 'x')");
+  const r = parsePreferenceData('{"prompt": "q", "chosen": NaN, "rejected": "b"}\n', 'p.jsonl');
+  assert.equal(formatChatDataError(r.errors[0]), 'p.jsonl:1: not valid JSON (NaN is not a JSON value)');
 });

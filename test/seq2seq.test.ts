@@ -13,7 +13,8 @@ import { builtinParallelCorpus, grammarPairs, guessLevel, parseParallelPairs } f
 import { encodePairs, meanLoss, Seq2seqObjective } from '../src/train/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
 import { loadSeq2seq, runSeq2seqTrain, type Seq2seqJob } from '../src/train/seq2seq-job.node.js';
-import { seq2seqCommand } from '../src/cli/seq2seq.js';
+import { checkSourceText, seq2seqCommand } from '../src/cli/seq2seq.js';
+import { UsageError } from '../src/cli/args.js';
 import { heatmapSVG } from '../src/eval/heatmap-svg.js';
 import { noGrad } from '../src/tensor/tensor.js';
 
@@ -73,6 +74,9 @@ test('pair files: TSV and JSONL, errors name FILE:LINE', () => {
   assert.throws(() => parseParallelPairs('{"src": "a"}\n', 'p.jsonl'), /p\.jsonl:1: missing text field "tgt"/);
   assert.throws(() => parseParallelPairs('{"src": "a", "tgt": "b"}\n{oops\n', 'p.jsonl'), /p\.jsonl:2: not valid JSON/);
   assert.throws(() => parseParallelPairs('{"src": "", "tgt": "b"}\n', 'p.jsonl'), /p\.jsonl:1: empty source side/);
+  assert.throws(() => parseParallelPairs('{"src": "a", "tgt": 5}\n', 'p.jsonl'), /^Error: p\.jsonl:1: field tgt: expected a string, got a number$/);
+  assert.throws(() => parseParallelPairs('{"source": ["a"], "tgt": "b"}\n', 'p.jsonl'), /p\.jsonl:1: field source: expected a string, got an array/);
+  assert.throws(() => parseParallelPairs('{"src": NaN, "tgt": "b"}\n', 'p.jsonl'), /^Error: p\.jsonl:1: not valid JSON \(NaN is not a JSON value\)$/);
 });
 
 test('attention rows sum to 1 and ignore padding; a padded batch equals its sentences alone', () => {
@@ -188,6 +192,22 @@ test('run folder: checkpoint files, resume continues the same trajectory, transl
   assert.match(text, /^<svg/);
   assert.match(text, />我</);
   assert.match(lines.join(''), /wrote .*attn\.svg \(attention: \d+ target × 4 source tokens\)/);
+  // an existing --attention-svg is kept unless --force; text the source vocabulary lacks is refused, not read as <unk>
+  const before = fs.readFileSync(svg, 'utf8');
+  fs.writeFileSync(svg, 'mine');
+  await assert.rejects(seq2seqCommand(['translate', a, '我爱中国', '--attention-svg', svg, '--backend', 'js']),
+    (e: Error) => e instanceof UsageError && /seq2seq translate: --attention-svg .*attn\.svg: exists; choose another name, or overwrite it with --force/.test(e.message));
+  assert.equal(fs.readFileSync(svg, 'utf8'), 'mine');
+  assert.equal(await seq2seqOut(['translate', a, '我爱中国', '--beam', '2', '--attention-svg', svg, '--force', '--backend', 'js']).then(() => fs.readFileSync(svg, 'utf8')), before);
+  await assert.rejects(seq2seqCommand(['translate', a, '我爱日本', '--backend', 'js']),
+    (e: Error) => e instanceof UsageError && /the model's source vocabulary \(\d+ characters of its training pairs\) lacks the characters "日", "本"; give text spelt in it/.test(e.message));
+  const words = Seq2seqVocab.build(['hello world'], 'word');
+  assert.throws(() => checkSourceText('Hello there', words), /lacks the words "Hello", "there" \(its words are case-sensitive: try lower case\)/);
+  assert.deepEqual(checkSourceText('hello world', words), words.encode('hello world'));
+  // pairs past --max-len are named by that flag
+  const notes: string[] = [];
+  await runSeq2seqTrain(job(path.join(d, 'short'), data, { model: { hidden: 8, embDim: 6, attnDim: 6, blockSize: 4, attention: 'dot', cell: 'gru' }, train: { maxIters: 1, batchSize: 2, evalInterval: 1, lr: 1e-2 } }), (l) => notes.push(l));
+  assert.ok(notes.some((l) => /note: \d+ training pairs longer than --max-len 4 \(source tokens, or target tokens with <eos>\) left out/.test(l)), notes.join('\n'));
   fs.writeFileSync(path.join(d, 'bad.tsv'), 'a\tb\nc\n');
   await assert.rejects(runSeq2seqTrain(job(path.join(d, 'c'), path.join(d, 'bad.tsv')), quiet), /bad\.tsv:2: expected 2 tab-separated columns/);
   await assert.rejects(seq2seqCommand(['translate', path.join(d, 'nope'), 'x']), /no such checkpoint folder/);

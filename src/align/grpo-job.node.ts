@@ -4,6 +4,7 @@
 // accuracy per kind of question before and after. On the built-in arithmetic the policy first gets a short
 // cold-start SFT on worked solutions of the training questions (src/align/cold-start.ts), saved as
 // <out>/start: "before" is measured on that model, the one RL starts from.
+import { refuseCountedModel } from '../train/model-kinds.js';
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -23,7 +24,7 @@ import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, 
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, gainLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, NO_HELD_OUT_NOTE, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -130,6 +131,7 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
   }
   if (!p) throw new Error(`${command}: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(p);
+  refuseCountedModel(ck.model.type, command, '--policy', p, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
   if (ck.model.type === 'reward') throw new Error(`${command}: --policy ${p} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
   const { model, tokenizer } = withChatVocabulary(plain, ck.tokenizer, '');
@@ -209,13 +211,15 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   if (dataNote) log(dataNote);
   const all = rule ? ruleQuestions(evalPrompts, log) : loadPrompts(dataFile, evalPrompts, log);
   const reward = rule ? all.reward! : given;
+  if (dataFile === undefined) checkBuiltinPrompts('grpo', rule ? 'the SFT-world questions' : 'the arithmetic questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
   let base = job.policy;
   if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, rewardName, log);
   const room = Math.min(config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('grpo', dataFile, job.data !== undefined, () => [fit(all.train), fit(all.dev)]);
-  if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
+  const dropped = droppedPromptsNote(tr, dv, room, pol.model.contextLength);
+  if (dropped) log(dropped);
   const data = { train: tr.kept, dev: dv.kept };
   if (!data.dev.length) log(NO_HELD_OUT_NOTE);
   const reference = (config.beta ?? GRPO_DEFAULTS.beta) > 0 ? referenceFor(pol, log) : null;

@@ -15,7 +15,7 @@ import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } fr
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -102,10 +102,12 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedInput(recordedData) };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
   const all = await promptsAndReward({ ...job, evalPrompts }, pol.tokenizer, log);
+  if (job.data === undefined) checkBuiltinPrompts('ppo', 'the SFT-world questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
   const room = Math.min(config.maxNewTokens ?? 24, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('ppo', job.data, dataGiven, () => [fit(all.train), fit(all.dev)]);
-  if (tr.dropped + dv.dropped) log(`note: ${tr.dropped + dv.dropped} prompts leave fewer than ${room} tokens of room in the context (${pol.model.contextLength}) and were left out`);
+  const dropped = droppedPromptsNote(tr, dv, room, pol.model.contextLength);
+  if (dropped) log(dropped);
   const { reward, name } = all, train = tr.kept, dev = dv.kept;
   if (!dev.length) log(NO_HELD_OUT_NOTE);
   log(`reward: ${name}`);

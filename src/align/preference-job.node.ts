@@ -3,6 +3,7 @@
 // on the one Trainer in a run folder (checkpoints, best/, loss.svg, log.jsonl, Ctrl-C saves, --resume).
 // The reward model's checkpoint has model type 'reward' (its head saved with the backbone); DPO's is a
 // plain language model, usable by sample, chat and serve.
+import { refuseCountedModel } from '../train/model-kinds.js';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
@@ -126,6 +127,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   }
   if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(job.base);
+  refuseCountedModel(ck.model.type, job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
   if (job.kind === 'dpo' && ck.model.type === 'reward') throw new Error(`dpo: --base ${job.base} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
   const backbone = plain instanceof RewardModel ? plain.backbone : plain;

@@ -1,6 +1,7 @@
 // A user's reward function from a JavaScript module (`--reward-fn FILE.mjs` / `--reward FILE.mjs`): its
 // default export (or an export named `reward`) is called as reward(completion, { prompt, answer, kind })
-// and must return a finite number; a throw or NaN stops the run with one line naming the file
+// and must return a finite number synchronously (an async function is refused when loaded, a Promise
+// returned when called); a throw or NaN stops the run with one line naming the file
 // (src/align/rewards.ts checkedReward).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ export async function loadRewardModule(file: string): Promise<RewardFn> {
   }
   const fn = typeof mod.default === 'function' ? mod.default : mod.reward;
   if (typeof fn !== 'function') throw new Error(`${file}: export a function (export default function (completion, { prompt, answer, kind }) { … } or export function reward)`);
+  if (fn.constructor?.name === 'AsyncFunction' || fn.constructor?.name === 'AsyncGeneratorFunction') throw new Error(`${file}: the reward function is async; it must return a number synchronously (a Promise is not supported): drop "async" and compute the reward directly`);
   return fn as RewardFn;
 }
 

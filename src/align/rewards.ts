@@ -121,6 +121,10 @@ export function checkedReward(fn: RewardFn, completion: string, item: Verifiable
   } catch (e) {
     throw new Error(`${who} threw on completion ${JSON.stringify(completion.slice(0, 60))}: ${(e as Error)?.message ?? String(e)}`);
   }
+  if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as { then?: unknown }).then === 'function') {
+    (r as Promise<unknown>).then(undefined, () => {}); // its result is not awaited: nor is a rejection left unhandled
+    throw new Error(`${who} returned a Promise for completion ${JSON.stringify(completion.slice(0, 60))}; a reward function must return a finite number synchronously (async functions are not supported)`);
+  }
   if (typeof r !== 'number' || !Number.isFinite(r)) {
     throw new Error(`${who} returned ${typeof r === 'number' ? r : JSON.stringify(r) ?? String(r)} for completion ${JSON.stringify(completion.slice(0, 60))}; a reward must be a finite number`);
   }

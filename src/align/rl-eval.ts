@@ -55,3 +55,25 @@ export function gainLine(before: RewardEval, after: RewardEval): string {
 
 /** the note of a run without held-out prompts (a --data file of fewer than 5 prompts holds none out) */
 export const NO_HELD_OUT_NOTE = 'note: no held-out prompts (a fifth of a --data file is held out, so it takes 5 prompts or more): held-out evaluation is skipped, and best/ is the latest policy';
+
+/** the note of prompts left out for want of room in the context: how many, and how many held-out ones remain scored; null when none */
+export function droppedPromptsNote(train: { dropped: number }, dev: { dropped: number; kept: readonly unknown[] }, room: number, context: number): string | null {
+  const n = train.dropped + dev.dropped;
+  if (!n) return null;
+  const held = dev.dropped ? ` (${dev.dropped} of the ${dev.dropped + dev.kept.length} held out: ${dev.kept.length} held-out prompts are scored)` : '';
+  return `note: ${n} prompts leave fewer than ${room} tokens of room in the context (${context}) and were left out${held}`;
+}
+
+/**
+ * Checks that the policy's tokenizer spells the built-in prompts (`what`: which ones) before any work; one line
+ * saying that it is the built-in prompts it cannot encode, and what to give instead.
+ */
+export function checkBuiltinPrompts(command: string, what: string, items: readonly VerifiablePrompt[], tok: Tokenizer, policy: string | undefined): void {
+  for (const it of items) {
+    try {
+      encodePrompt(it.prompt, tok);
+    } catch (e) {
+      throw new Error(`${command}: the built-in prompts (${what}) cannot be encoded with the vocabulary of ${policy === undefined ? 'the policy' : `--policy ${policy}`}: ${(e as Error).message.replace(/; leave the character out or replace it$/, '')}; give a chat model trained by gptlab sft (e.g. runs/chat, whose vocabulary spells them), or prompts of your own with --data`);
+    }
+  }
+}

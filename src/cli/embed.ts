@@ -11,7 +11,7 @@ import { checkOutputFile, maybeHelp } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
-import { corpusTokens, Word2VecVocabulary } from '../embeddings/vocab.js';
+import { corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from '../embeddings/vocab.js';
 import { trainWord2Vec } from '../embeddings/word2vec.js';
 import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
 import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
@@ -88,11 +88,15 @@ async function trainSub(argv: string[]): Promise<number> {
   const vocab = Word2VecVocabulary.fromTokens(tokens, o.minCount as number);
   const ids = vocab.encode(tokens);
   const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
+  const unsegmented = builtin ? null : unsegmentedTextNote(tokens, source);
+  const noteUnsegmented = (): void => void (unsegmented && process.stderr.write(unsegmented + '\n'));
+  if (vocab.size < 2) noteUnsegmented();
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
   const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
   if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
+  noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
   const t0 = performance.now();
   const vectors = outOfMemoryNamed(vocab.size, dim, () => method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method));
   const secs = (performance.now() - t0) / 1000;
@@ -283,7 +287,11 @@ async function analogySub(argv: string[]): Promise<number> {
   const [a, b, c] = o._;
   const limit = Math.min((o.restrict as number | undefined) ?? v.size, v.size);
   const answers = analogy(v, a, b, c, o.k as number, method, limit);
-  if (!answers.length) throw new UsageError(`embed analogy: --restrict ${limit} leaves no candidate answer besides ${a}, ${b} and ${c}; give a larger N`);
+  if (!answers.length) {
+    const others = v.size - new Set([a, b, c].filter((w) => v.has(w))).size;
+    if (o.restrict === undefined || others === 0) throw new Error(`embed analogy: ${o.vectors as string}: its vocabulary (${v.size} word${v.size === 1 ? '' : 's'}) has no word other than ${a}, ${b} and ${c} to answer with`);
+    throw new UsageError(`embed analogy: --restrict ${limit} leaves no candidate answer besides ${a}, ${b} and ${c}; give a larger N`);
+  }
   printNeighbours(answers);
   return 0;
 }

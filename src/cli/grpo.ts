@@ -15,7 +15,8 @@ const OPTS: OptTable = {
   data: { type: 'string', help: 'prompts JSONL: {"prompt"|"messages", "answer", "kind"?} (default: built-in arithmetic)' },
   out: { type: 'string', default: 'runs/grpo', help: 'run folder' },
   algo: { type: 'string', default: D.algo, choices: ['grpo', 'reinforce'], help: 'grpo (group-normalised advantages, clipped ratio) or reinforce (group-mean baseline)' },
-  reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, rule (the rule-based reward on the built-in SFT-world questions), or FILE.mjs exporting a function (default: last-number on the built-in set, exact with --data)' },
+  reward: { type: 'string', help: 'exact (±1 on the final answer), last-number (1/0), format, exact+format, rule (the rule-based reward on the built-in SFT-world questions), or FILE.mjs exporting a reward function (see below) (default: last-number on the built-in set, exact with --data)' },
+  rewardFn: { type: 'string', help: 'a reward function FILE.mjs, the same as --reward FILE.mjs (as in ppo)' },
   groupSize: { type: 'int', default: D.groupSize, min: 2, max: MAX_ROLLOUTS, help: 'completions per prompt, G' },
   promptsPerStep: { type: 'int', default: D.promptsPerStep, min: 1, max: MAX_ROLLOUTS, help: 'prompts per step' },
   steps: { type: 'int', default: D.steps, min: 1, help: 'training steps' },
@@ -39,6 +40,28 @@ const OPTS: OptTable = {
   ...BACKEND_OPTS,
 };
 
+/** the reward-function file's contract, shown by grpo --help and ppo --help */
+export const REWARD_FN_HELP = [
+  'reward function (FILE.mjs through --reward or --reward-fn): its default export (or an export named reward) is called',
+  'once per completion as reward(completion, { prompt, answer, kind }) and must return a finite number synchronously',
+  '(an async function or a Promise is refused); prompt: the chat messages [{ role, content }, …]; answer, kind: the',
+  'prompt record\'s fields (--data JSONL, or the built-in questions). A throw or NaN stops the run. For example:',
+  '',
+  '  // my-reward.mjs',
+  '  export default function reward(completion, { answer }) {',
+  '    return completion.trim() === answer ? 1 : -1;',
+  '  }',
+].join('\n');
+
+/** --reward-fn FILE.mjs: a module file, and not together with a --reward given too (exit 2) */
+export function rewardFnSpec(o: ParsedArgs, command: string): string | undefined {
+  const fn = o.rewardFn as string | undefined;
+  if (fn === undefined) return undefined;
+  if (o._given.has('reward')) throw new UsageError(`${command}: --reward ${String(o.reward)} and --reward-fn ${fn} both name the reward; give one of them`);
+  if (!/\.(m?js|cjs)$/.test(fn)) throw new UsageError(`${command}: --reward-fn takes a JavaScript module (FILE.mjs, .js or .cjs), got "${fn}"; a reward by name or a reward model goes through --reward`);
+  return fn;
+}
+
 const CONFIG_KEYS = ['algo', 'groupSize', 'promptsPerStep', 'steps', 'maxNewTokens', 'temperature', 'lr', 'warmupSteps', 'beta', 'epsilon', 'iterations', 'lossType', 'gradClip', 'seed'] as const;
 
 /** the loop's settings given (all of them for a new run; those set now for a resumed one) */
@@ -50,19 +73,20 @@ export function rlConfig<K extends string>(o: ParsedArgs, keys: readonly K[]): R
 
 export async function grpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'grpo');
-  if (maybeHelp(o, () => helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] --group-size 8 --out DIR'))) return 0;
+  if (maybeHelp(o, () => `${helpText('grpo', 'GRPO / REINFORCE from a verifiable reward', OPTS, 'gptlab grpo --policy CKPT [--data prompts.jsonl] [--reward NAME|FILE.mjs] --group-size 8 --out DIR')}\n\n${REWARD_FN_HELP}`)) return 0;
   if (!o.policy && !o.resume) throw new UsageError('grpo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   if (!o.resume) checkGRPOConfig({ ...GRPO_DEFAULTS, ...rlConfig(o, CONFIG_KEYS) } as GRPOConfig); // a resumed run's are checked with its own
-  const spec = (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
+  const fnSpec = rewardFnSpec(o, 'grpo');
+  const spec = fnSpec ?? (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
   if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {
-    throw new UsageError(`grpo: --reward: ${e.message}`);
+    throw new UsageError(`grpo: ${fnSpec ? '--reward-fn' : '--reward'}: ${e.message}`);
   });
   const adapt = adaptOptions(o, 'grpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   // a resumed run keeps its own reward unless one is given now (the job resolves it)
-  const given = !o.resume || o._given.has('reward');
+  const given = !o.resume || o._given.has('reward') || fnSpec !== undefined;
   if (given) process.stdout.write(`reward: ${reward.name}\n`);
   const ignored = o.data ? '--data' : spec === 'rule' ? '--reward rule' : o.resume ? '--resume' : null;
   if (o._given.has('coldStart') && (o.coldStart as number) > 0 && ignored) process.stdout.write(`note: --cold-start trains on the built-in arithmetic before RL; with ${ignored} it is skipped\n`);

@@ -4,7 +4,7 @@
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
-import { rlConfig } from './grpo.js';
+import { REWARD_FN_HELP, rewardFnSpec, rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { runPPOJob } from '../align/ppo-job.node.js';
@@ -13,8 +13,8 @@ import { registerRewardModelType } from '../align/reward-type.js';
 const D = PPO_DEFAULTS;
 const OPTS: OptTable = {
   policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
-  reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, or FILE.mjs exporting a function' },
-  rewardFn: { type: 'string', help: 'same as --reward FILE.mjs' },
+  reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, or FILE.mjs exporting a reward function (see below)' },
+  rewardFn: { type: 'string', help: 'a reward function FILE.mjs, the same as --reward FILE.mjs (not both)' },
   data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…}; "answer" may be left out with a reward model or --reward format (default: built-in SFT-world questions)' },
   out: { type: 'string', default: 'runs/ppo', help: 'run folder' },
   steps: { type: 'int', default: D.steps, min: 1, help: 'PPO steps (each one rollout batch)' },
@@ -45,10 +45,10 @@ const KEYS = ['steps', 'batchSize', 'miniBatchSize', 'epochs', 'maxNewTokens', '
 
 export async function ppoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'ppo');
-  if (maybeHelp(o, () => helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR'))) return 0;
+  if (maybeHelp(o, () => `${helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR')}\n\n${REWARD_FN_HELP}`)) return 0;
   if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
   // a resumed run keeps its own reward unless one is given now
-  const reward = (o.rewardFn as string | undefined) ?? (givenOrOwn(o, 'reward') as string | undefined);
+  const reward = rewardFnSpec(o, 'ppo') ?? (givenOrOwn(o, 'reward') as string | undefined);
   const adapt = adaptOptions(o, 'ppo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();

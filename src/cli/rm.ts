@@ -1,5 +1,6 @@
 // gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
 // pairs; held-out pairwise accuracy), and scoring responses with one.
+import { notValidJson } from '../data/jsonl.js';
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
@@ -74,7 +75,7 @@ function fileItems(file: string): ScoreItem[] {
     try {
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${where}: invalid JSON: ${(e as Error).message}`);
+      throw new Error(`${where}: ${notValidJson(e, line)}`);
     }
     if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: must be a JSON object {prompt|messages, response}`);
     const prompt = promptOf(rec, (f, m) => {

@@ -3,7 +3,8 @@
 // or beam search, printing the translation and optionally writing the attention heatmap as SVG.
 //   gptlab seq2seq train --attention dot --cell lstm --out runs/zh-en
 //   gptlab seq2seq translate runs/zh-en "我爱中国" --beam 4 --attention-svg attn.svg     → I love China
-import fs from 'node:fs';
+import { writeFileAtomicSync } from '../formats/atomic.node.js';
+import { UNK, type Seq2seqVocab } from '../models/seq2seq-vocab.js';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_DEV_FRACTION, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob, type Seq2seqModelOptions } from '../train/seq2seq-job.node.js';
@@ -45,7 +46,8 @@ const TRAIN_OPTS: OptTable = {
 const TRANSLATE_OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'seq2seq checkpoint or run folder (uses best/)' },
   beam: { type: 'int', default: 1, min: 1, max: 64, help: 'beam width (1 = greedy)' },
-  attentionSvg: { type: 'string', help: 'write the attention heatmap (rows target tokens, columns source tokens) here' },
+  attentionSvg: { type: 'string', help: 'write the attention heatmap (rows target tokens, columns source tokens) here (a new file, unless --force)' },
+  force: { type: 'bool', help: 'overwrite an existing --attention-svg file' },
   ...BACKEND_OPTS,
 };
 
@@ -78,10 +80,24 @@ function trainJob(o: ParsedArgs): Seq2seqJob {
   };
 }
 
+/**
+ * Refuses text with pieces the model's source vocabulary lacks (they would be read as <unk>, silently changing
+ * the sentence): one line naming the first few of them, as sample refuses characters its tokenizer lacks.
+ */
+export function checkSourceText(text: string, src: Seq2seqVocab): number[] {
+  const ids = src.encode(text), pieces = src.pieces(text);
+  const unknown = [...new Set(pieces.filter((p, i) => ids[i] === UNK && p !== '<unk>'))];
+  if (!unknown.length) return ids;
+  const what = src.level === 'word' ? 'word' : 'character';
+  const shown = unknown.slice(0, 5).map((p) => JSON.stringify(p)).join(', ') + (unknown.length > 5 ? `, … (${unknown.length} in all)` : '');
+  const lower = src.level === 'word' && unknown.some((p) => p !== p.toLowerCase() && src.encode(p.toLowerCase())[0] !== UNK) ? ' (its words are case-sensitive: try lower case)' : '';
+  throw new UsageError(`seq2seq translate: the model's source vocabulary (${src.size - 4} ${what}s of its training pairs) lacks the ${what}${unknown.length > 1 ? 's' : ''} ${shown}${lower}; give text spelt in it`);
+}
+
 /** Translates `text` with a checkpoint; prints the translation, writes the heatmap when asked. */
 export function translateCommand(ckpt: string, text: string, beam: number, svg: string | undefined, log: (l: string) => void): Translation {
   const ck = loadSeq2seq(ckpt);
-  const ids = ck.src.encode(text);
+  const ids = checkSourceText(text, ck.src);
   if (!ids.length) throw new UsageError('seq2seq translate: the text to translate is empty');
   ck.model.eval();
   const t = beam > 1 ? beamDecode(ck.model, ids, beam) : greedyDecode(ck.model, [ids])[0];
@@ -89,7 +105,7 @@ export function translateCommand(ckpt: string, text: string, beam: number, svg: 
   log(out);
   if (svg) {
     const rows = [...t.ids.map((i) => ck.tgt.token(i)), '<eos>'].slice(0, t.attention.length);
-    fs.writeFileSync(svg, heatmapSVG(t.attention, {
+    writeFileAtomicSync(svg, heatmapSVG(t.attention, {
       rowLabels: rows, colLabels: ck.src.pieces(text), title: `${text} → ${out}`, rowAxis: 'target', colAxis: 'source',
     }));
     log(`wrote ${svg} (attention: ${t.attention.length} target × ${ids.length} source tokens)`);
@@ -114,6 +130,7 @@ export async function seq2seqCommand(argv: string[]): Promise<number> {
     if (o.attentionSvg !== undefined) {
       checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate', { regularOnly: true });
       if (!/\.svg$/i.test(o.attentionSvg as string)) throw new UsageError(`seq2seq translate: --attention-svg ${o.attentionSvg as string}: give a file name ending in .svg`);
+      if (!o.force) checkOutputFile(o.attentionSvg as string, '--attention-svg', 'seq2seq translate', { regularOnly: true, refuseExisting: true }); // an existing .svg: only with --force
     }
     await setupBackend(o);
     translateCommand(o.checkpoint as string, o._[0], o.beam as number, o.attentionSvg as string | undefined, (l) => process.stdout.write(l + '\n'));

@@ -2,6 +2,7 @@
 // validating them record by record, and the chat template that turns a conversation into one token
 // sequence with a loss mask, so that SFT learns to produce the assistant's turns and nothing else.
 // Browser-safe: callers pass file text in, nothing here touches the file system.
+import { notValidJson } from './jsonl.js';
 /** one turn of a conversation */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -314,7 +315,7 @@ function splitJsonl(text: string, file: string): Records {
     try {
       items.push({ line: i + 1, value: JSON.parse(line) });
     } catch (e) {
-      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
+      errors.push({ file, line: i + 1, field: '', message: notValidJson(e, line) });
     }
   });
   return { items, errors };
@@ -331,7 +332,7 @@ function splitJson(text: string, file: string): Records {
       const value = JSON.parse(text);
       return { items: [{ line: lineAt(text, start), value }], errors: [] };
     } catch (e) {
-      return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: `invalid JSON: ${(e as Error).message}` }] };
+      return { items: [], errors: [{ file, line: lineAt(text, start), field: '', message: notValidJson(e, text) }] };
     }
   }
   const { spans, closed } = scanArray(text, start);
@@ -396,7 +397,7 @@ function parseSpans(text: string, spans: { from: number; to: number }[], file: s
     try {
       values.push({ line, value: JSON.parse(src) });
     } catch (e) {
-      errors.push({ file, line, field: '', message: `invalid JSON: ${(e as Error).message}` });
+      errors.push({ file, line, field: '', message: notValidJson(e, src) });
     }
   }
   return values;

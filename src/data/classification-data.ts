@@ -2,6 +2,7 @@
 // ([CLS] text [SEP], right-padded batches with an attention mask), and a built-in task the project generates
 // (short sentences about four topics) so that `gptlab classify` runs with no user data. Errors name
 // file:line and the field. Browser-safe (files are read by the caller).
+import { notValidJson } from './jsonl.js';
 import { Rng } from '../tensor/rng.js';
 import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 
@@ -37,7 +38,7 @@ function jsonlRecord(line: string, where: string): { text: unknown; label: unkno
   try {
     rec = JSON.parse(line);
   } catch (e) {
-    throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${where}: ${notValidJson(e, line)}`);
   }
   if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: a record must be an object {"text": …, "label": …}`);
   return rec as { text: unknown; label: unknown };

@@ -9,6 +9,31 @@ export interface JsonlRecords<T> {
   skipped: number;
 }
 
+/** JavaScript literals JSON lacks, by the character JSON.parse stops at */
+const NOT_JSON: [RegExp, string][] = [
+  [/(^|[^\w"])NaN\b/, 'NaN is not a JSON value'], [/(^|[^\w"])-?Infinity\b/, 'Infinity is not a JSON value'],
+  [/(^|[^\w"])undefined\b/, 'undefined is not a JSON value'],
+];
+
+/**
+ * JSON.parse's complaint about `text` as one clean clause, without V8's raw excerpt of the text:
+ * `not valid JSON (NaN is not a JSON value)`, `not valid JSON (unexpected character 'x' at column 9)`,
+ * `not valid JSON (it ends before the value is complete)`. Columns (from 1) are given for a one-line `text` only.
+ */
+export function notValidJson(e: unknown, text: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const pos = /at position (\d+)/.exec(msg);
+  const at = pos ? Number(pos[1]) : undefined;
+  const col = at !== undefined && !text.includes('\n') ? at + 1 : undefined; // a column means something on one line only
+  const token = /^Unexpected token '(.)'/.exec(msg)?.[1] ?? (at !== undefined ? text[at] : undefined);
+  for (const [re, why] of NOT_JSON) if (token !== undefined && 'NIu-'.includes(token) && re.test(text)) return `not valid JSON (${why})`;
+  if (/Unexpected end of JSON input|Unterminated string/.test(msg)) return 'not valid JSON (it ends before the value is complete: a missing quote, bracket or brace?)';
+  if (token === "'") return `not valid JSON (strings and field names take double quotes, not single ones${col !== undefined ? `; column ${col}` : ''})`;
+  const detail = msg.replace(/,?\s*"[\s\S]*" is not valid JSON$/, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '').replace(/^Unexpected token '(.)'$/, "unexpected character '$1'");
+  const clause = detail.charAt(0).toLowerCase() + detail.slice(1);
+  return `not valid JSON (${clause}${col !== undefined ? ` at column ${col}` : ''})`;
+}
+
 /**
  * Parses `text` line by line. `validate(value, report)` returns the record (or null) and calls
  * `report(field, message)` for each problem; a record with any problem is skipped.
@@ -26,7 +51,7 @@ export function parseJsonlRecords<T>(
     try {
       value = JSON.parse(line);
     } catch (e) {
-      errors.push({ file, line: i + 1, field: '', message: `invalid JSON: ${(e as Error).message}` });
+      errors.push({ file, line: i + 1, field: '', message: notValidJson(e, line) });
       skipped++;
       return;
     }

@@ -6,6 +6,7 @@
 // The grammar: subject (+ 也/经常/每天, or 不) + verb + object, with English verb agreement (I love / he loves,
 // I do not like / she does not like), adverb placement (he often reads books, I drink tea every day) and
 // verb-specific objects (去 → go to Beijing, 看 → watch movies).
+import { notValidJson } from './jsonl.js';
 
 export interface ParallelPair {
   src: string;
@@ -124,19 +125,28 @@ function tsvPair(line: string, where: string): [string, string] {
   return [cols[0], cols[1]];
 }
 
+/** a JSON value's kind as a message names it: a number, an array, null… */
+function jsonTypeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
 function jsonPair(line: string, where: string): [string, string] {
   let o: unknown;
   try {
     o = JSON.parse(line);
   } catch (e) {
-    throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${where}: ${notValidJson(e, line)}`);
   }
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${where}: expected an object {"src": …, "tgt": …}`);
   const r = o as Record<string, unknown>;
   const src = r.src ?? r.source, tgt = r.tgt ?? r.target;
-  if (typeof src !== 'string') throw new Error(`${where}: missing text field "src" (or "source")`);
-  if (typeof tgt !== 'string') throw new Error(`${where}: missing text field "tgt" (or "target")`);
-  return [src, tgt];
+  const check = (v: unknown, name: string, alt: string): void => {
+    if (v === undefined) throw new Error(`${where}: missing text field "${name}" (or "${alt}")`);
+    if (typeof v !== 'string') throw new Error(`${where}: field ${r[name] !== undefined ? name : alt}: expected a string, got ${jsonTypeName(v)}`);
+  };
+  check(src, 'src', 'source');
+  check(tgt, 'tgt', 'target');
+  return [src as string, tgt as string];
 }
 
 /** 'char' when most non-space characters of the texts are CJK ideographs (Chinese is read by character), else 'word' */

@@ -3,6 +3,7 @@
 // [SEP], as transformers' token-classification examples align labels), and a built-in character-tagging task
 // the project generates, like the notes' 中国的首都是北京: every character tagged B (begins a place name), I
 // (inside one), E (ends it) or O (other). Errors name file:line and the field. Browser-safe.
+import { notValidJson } from './jsonl.js';
 import { Rng } from '../tensor/rng.js';
 import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import { MLM_IGNORE } from './mlm-masking.js';
@@ -49,7 +50,7 @@ export function parseTaggingData(content: string, file: string, requireTags = tr
     try {
       rec = JSON.parse(raw);
     } catch (e) {
-      throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+      throw new Error(`${where}: ${notValidJson(e, raw)}`);
     }
     if (!rec || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: a record must be an object {"tokens": [...], "tags": [...]}`);
     const tokens = stringArray(rec.tokens, 'tokens', where);

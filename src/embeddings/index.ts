@@ -1,7 +1,7 @@
 // Word vectors before the Transformer: count-based (co-occurrence → PPMI → truncated SVD) and predictive
 // (word2vec SGNS and CBOW), similarity and analogies, and the original tool's file formats. Browser-safe;
 // file I/O is in vectors-file.node.ts.
-export { SENTENCE_END, corpusTokens, Word2VecVocabulary } from './vocab.js';
+export { SENTENCE_END, corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from './vocab.js';
 export { CsrMatrix, DenseMatrix, type MatrixOperator } from './sparse.js';
 export { cooccurrenceMatrix, windowWeight, type CooccurrenceOptions, type WindowWeighting } from './cooccurrence.js';
 export { ppmiMatrix, type PpmiOptions } from './ppmi.js';

@@ -55,6 +55,7 @@ export function readWord2VecText(text: string, name = 'vectors'): WordVectors {
       const s = parts[j + 1];
       const v = Number(s);
       if (!NUMBER.test(s) || !Number.isFinite(v)) throw new Error(`${where}: value ${j + 1} of word ${JSON.stringify(word)} is not a finite number: ${JSON.stringify(s.slice(0, 30))}`);
+      if (!Number.isFinite(Math.fround(v))) throw new Error(`${where}: value ${j + 1} of word ${JSON.stringify(word)} is ${s.slice(0, 30)}, beyond the range of a 32-bit float (±3.4e38) the vectors are kept in`);
       data[i * D + j] = v;
     }
   }

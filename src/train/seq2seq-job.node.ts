@@ -227,7 +227,7 @@ function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log:
   const max = model.config.blockSize, enc = (ps: ParallelPair[], f: string) => encodePairs(ps, src, tgt, max, f);
   const objective = new Seq2seqObjective(enc(d.train, d.trainName), enc(d.dev, d.devName), tgt, job.bleuSample);
   const dropped = d.train.length - objective.train.length;
-  if (dropped) log(`note: ${dropped} training pairs longer than the block size ${max} left out`);
+  if (dropped) log(`note: ${dropped} training pairs longer than --max-len ${max} (source tokens, or target tokens with <eos>) left out`);
   const trainer = new Trainer(model, objective, { ...SEQ2SEQ_TRAIN_DEFAULTS, ...(ck?.train ?? {}), ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
   log(`model: ${model.describe()}; vocabularies: source ${src.size} (${src.level}), target ${tgt.size} (${tgt.level})`);

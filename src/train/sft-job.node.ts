@@ -4,6 +4,7 @@
 // reports held-out accuracy before and after. With LoRA (src/train/adapt.ts) only the adapters train, plus
 // the rows of the tokens the chat vocabulary added (PEFT's trainable_token_indices: frozen, those rows would
 // stay random); the run also leaves `adapter/` (PEFT layout) and `merged/` (a plain checkpoint).
+import { refuseCountedModel } from './model-kinds.js';
 import fs from 'node:fs';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -159,6 +160,7 @@ function loadSftBase(p: string): { model: LanguageModel; tokenizer: Tokenizer } 
   }
   const { model, tokenizer } = loadModelFile(p);
   if (model.type === 'reward') throw new Error(`sft: --base ${p} is a reward model (gptlab rm train), not a language model; give a pretrained or chat model (e.g. runs/demo)`);
+  refuseCountedModel(model.type, 'sft', '--base', p);
   return { model, tokenizer };
 }
 
