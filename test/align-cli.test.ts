@@ -153,7 +153,7 @@ test('bad input: one line naming the problem', async () => {
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', 'rule', '--data', prompts]), /--reward rule scores the built-in SFT-world questions/);
   await assert.rejects(dpoCommand(['--base', ck, '--lora-r', '0']), /--lora-r must be at least 1/);
   await assert.rejects(run(dpoCommand, ['--base', ck, '--data', pairs, '--out', path.join(dir, 'dpo-frozen'), '--freeze', '**', ...common]), /^Error: --freeze \*\*: leaves no trainable parameter; freeze fewer \(the model's names look like transformer\.wte\.weight/);
-  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', pairs, '--out', path.join(dir, 'dpo-frozen'), '--lora-r', '2', '--lora-targets', 'nope', ...common]), /^Error: --lora-targets: targets \[nope\] match no Linear module \(this model's Linear modules: c_attn, c_proj, c_fc\)$/);
+  await assert.rejects(run(dpoCommand, ['--base', ck, '--data', pairs, '--out', path.join(dir, 'dpo-frozen'), '--lora-r', '2', '--lora-targets', 'nope', ...common]), /^(Usage)?Error: --lora-targets nope: matches no Linear module of this model \(its Linear modules: c_attn, c_proj, c_fc\)$/);
   assert.ok(!fs.existsSync(path.join(dir, 'dpo-frozen')));
   const bad = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(bad, '{"prompt": "q"}\n');

@@ -118,7 +118,7 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'ladder.json'), 'utf8')).rows.map((r: LadderRow) => r.devLoss), j.rows.map((r: LadderRow) => r.devLoss), '--force reruns into the folder; the printed --rung-steps reproduce the run');
   // checked before any rung trains: a preset a model type lacks, a text too short for a block
   let early = '';
-  await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out, '--force'], (l) => (early += l + '\n')), /ladder: MLP: .*huge/);
+  await assert.rejects(ladderCommand(['--data', data, '--preset', 'huge', '--steps', '1', '--out', out, '--force'], (l) => (early += l + '\n')), /ladder: --preset huge is not a preset of MLP, RNN, LSTM, GRU, GPT \(every rung has: tiny, cpu\)/);
   fs.writeFileSync(path.join(dir, 'short.txt'), 'to be or not to be');
   await assert.rejects(ladderCommand(['--data', path.join(dir, 'short.txt'), '--steps', '1', '--out', out, '--force', '--split', '50/50'], (l) => (early += l + '\n')), /ladder: MLP: the train part has 9 tokens, too few for its block size 64; use more text, or --preset tiny/);
   // with --preset tiny given, the advice is only more text

@@ -105,7 +105,7 @@ test('checks before work, with the right exit code; out-of-memory lines name the
   refused(l, 2, /ladder: --preset huge is not a preset/);
   assert.equal(l.out, '');
   write('bad.jsonl', '{"prompt": 1\n');
-  refused(run('rm', 'score', 'chat', '--file', 'bad.jsonl'), 1, /^gptlab: error: bad\.jsonl:1: invalid JSON/);
+  refused(run('rm', 'score', 'chat', '--file', 'bad.jsonl'), 1, /^gptlab: error: bad\.jsonl:1: not valid JSON/);
   refused(run('distill', '--teacher', 'chat', '--student-block-size', '100000', '--out', 'X'), 2, /--student-block-size 100000 is above the teacher's context/);
   write('huge.txt', '99999999999 99999999\nthe 1 2\n');
   refused(run('embed', 'neighbors', 'huge.txt', 'the'), 1, /^gptlab: error: huge\.txt:1: the header announces 99999999999 words/);

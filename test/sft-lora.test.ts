@@ -173,7 +173,7 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   assert.deepEqual(Array.from(frozenBlock()), Array.from(block0), 'a resumed --freeze run keeps its frozen tensors frozen');
   assert.notDeepEqual(Array.from(tensors(path.join(dir, 'cli-freeze', 'checkpoint', 'model.safetensors')).get('transformer.ln_f.weight')!), Array.from(loadCheckpoint(base).model.stateDict().get('transformer.ln_f.weight')!.data), 'the rest trains');
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'x'), '--lora-r', '0']), /--lora-r must be at least 1/);
-  await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /match no Linear module/);
+  await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'y'), '--lora-r', '2', '--lora-targets', 'nope']), /matches no Linear module/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--lora-targets', 'foo']), /--lora-targets needs --lora-r/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--loraplus-lr-ratio', '4']), /--loraplus-lr-ratio needs --lora-r/);
   await assert.rejects(sftCommand([...common, '--out', path.join(dir, 'z'), '--lora-r', '2', '--loraplus-lr-ratio', '0']), /--loraplus-lr-ratio/);
@@ -183,7 +183,7 @@ test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the
   const again = await run(sftCommand, ['--out', path.join(dir, 'cli-plus'), '--resume', '--max-iters', '3', '--loraplus-lr-ratio', '2', '--backend', 'js']);
   assert.equal(again.code, 0, 'a resumed LoRA run takes a new ratio without --lora-r');
   assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'cli-plus', 'checkpoint', 'config.json'), 'utf8')).train.loraplusLrRatio, 2);
-  await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-plus'), '--resume', '--lora-r', '4']), /--lora-r cannot change on --resume/);
+  await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-plus'), '--resume', '--lora-r', '4']), /sft --resume: the run has --lora-r 2; --lora-r 4 cannot change it/);
   assert.match((await run(infoCommand, [path.join(dir, 'cli-plus', 'checkpoint')])).out, /lora +r 2, alpha 16, LoRA\+ ratio 2, targets/, 'info shows the LoRA+ ratio');
   await assert.rejects(sftCommand(['--out', path.join(dir, 'cli-freeze'), '--resume', '--max-iters', '6', '--loraplus-lr-ratio', '4', '--backend', 'js']), /--loraplus-lr-ratio\) 4 needs LoRA adapters/);
 });
