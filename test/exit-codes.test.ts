@@ -17,6 +17,7 @@ import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { embedMemoryProblem } from '../src/cli/embed.js';
 import { clearRunContents } from '../src/train/model-folder.node.js';
+import { ok, refused } from './helpers/cli-result.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-exit-codes-'));
@@ -27,14 +28,6 @@ const runIn = (cwd: string, ...args: string[]): { code: number; out: string; err
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
 const run = (...args: string[]): { code: number; out: string; err: string } => runIn(tmp, ...args);
-/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
-const refused = (r: { code: number; err: string }, code: number, re: RegExp, what = ''): void => {
-  assert.equal(r.code, code, `${what}: ${r.err}`);
-  assert.equal(r.err.trim().split('\n').length, 1, `${what}: ${r.err}`);
-  assert.match(r.err.trim(), re, what);
-  assert.doesNotMatch(r.err, /\n\s+at /, what);
-};
-const ok = (r: { code: number; err: string }, what = ''): void => assert.equal(r.code, 0, `${what}: ${r.err}`);
 const write = (name: string, text: string): string => (fs.writeFileSync(path.join(tmp, name), text), name);
 const text = write('text.txt', 'the cat sat on the mat. '.repeat(40));
 const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })).join('\n') + '\n');

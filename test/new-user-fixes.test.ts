@@ -16,6 +16,7 @@ import { CharTokenizer } from '../src/tokenizers/char.js';
 import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
+import { ok, refused } from './helpers/cli-result.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-new-user-'));
@@ -25,14 +26,6 @@ const run = (...args: string[]): Result => {
   const r = spawnSync(process.execPath, [main, ...args, ...(args[0] === 'embed' ? [] : threads)], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
-/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
-const refused = (r: Result, code: number, re: RegExp, what = ''): void => {
-  assert.equal(r.code, code, `${what}: ${r.err}`);
-  assert.equal(r.err.trim().split('\n').length, 1, `${what}: ${r.err}`);
-  assert.match(r.err.trim(), re, what);
-  assert.doesNotMatch(r.err, /\n\s+at |EPIPE/, what);
-};
-const ok = (r: Result, what = ''): void => assert.equal(r.code, 0, `${what}: ${r.err}`);
 const write = (name: string, text: string): string => (fs.writeFileSync(path.join(tmp, name), text), name);
 const text = write('text.txt', 'the cat sat on the mat.\n'.repeat(40));
 const tiny = ['--data', text, '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--eval-iters', '1', '--batch-size', '2', '--seed', '1', '--sample-at', ''];

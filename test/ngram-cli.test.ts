@@ -11,6 +11,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { NgramLM, readArpa, sentencesFromText } from '../src/lm/index.js';
+import { ok, refused } from './helpers/cli-result.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../test/fixtures/ngram/', import.meta.url));
@@ -20,14 +21,6 @@ const run = (...args: string[]): { code: number; out: string; err: string } => {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', cwd: tmp, timeout: 60_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
-/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
-const refused = (r: { code: number; err: string }, code: number, re: RegExp, what = ''): void => {
-  assert.equal(r.code, code, `${what}: ${r.err}`);
-  assert.equal(r.err.trim().split('\n').length, 1, `${what}: ${r.err}`);
-  assert.match(r.err.trim(), re, what);
-  assert.doesNotMatch(r.err, /\n\s+at /, what);
-};
-const ok = (r: { code: number; err: string }, what = ''): void => assert.equal(r.code, 0, `${what}: ${r.err}`);
 const write = (name: string, text: string | Uint8Array): string => (fs.writeFileSync(path.join(tmp, name), text), name);
 const near = (a: number, b: number, rel: number, what = ''): void => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${what}: ${a} vs ${b}`);
 /** the summary lines query prints (KenLM's four and ours) */

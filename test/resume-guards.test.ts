@@ -17,6 +17,7 @@ import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { validateTrainConfig } from '../src/train/trainer.js';
 import { UsageError } from '../src/cli/args.js';
+import { ok, refused } from './helpers/cli-result.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-resume-guards-'));
@@ -30,12 +31,6 @@ const runIn = (cwd: string, ...args: string[]): { code: number; out: string; err
 };
 /** `tmp` as the commands see it (process.cwd()), for the absolute paths runs record */
 const real = fs.realpathSync(tmp);
-/** a refusal: exit `code`, one line on stderr matching `re`, no stack trace */
-const refused = (r: { code: number; err: string }, code: number, re: RegExp): void => {
-  assert.equal(r.code, code, r.err);
-  assert.equal(r.err.trim().split('\n').length, 1, r.err);
-  assert.match(r.err.trim(), re);
-};
 const meta = (dir: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(tmp, dir, 'checkpoint', 'config.json'), 'utf8')).meta;
 
 const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!+-*/=\n'.split('');
