@@ -157,7 +157,18 @@ test('train --arch bert --resume keeps the run\'s split and absolute data path, 
   assert.match(s.out, /note: resuming with --split 80\/20\/0 → 90\/10\/0 \(given now\): the held-out part changes with it/);
   assert.equal(meta().split, '90/10/0');
   refused(run('train', '--arch', 'bert', '--resume', '--out', 'bert', '--data', text, '--max-iters', '5', '--n-layer', '2'), 2, /^gptlab: train --resume: the run has n-layer 1; --n-layer 2 cannot change it/);
-  refused(run('train', '--resume', '--out', 'bert', '--data', text, '--max-iters', '5'), 2, /holds a run of gptlab train --arch bert, whose state train cannot continue; resume it with gptlab train --arch bert --resume/);
+  // without --arch bert a resumed BERT run is still masked-LM pretraining (as a resumed LLaMA run keeps its model)
+  const noArch = run('train', '--resume', '--out', 'bert', '--data', text, '--max-iters', '5', '--mask-prob', '0.3');
+  ok(noArch, 'resumed without --arch bert');
+  assert.doesNotMatch(noArch.out, /applies to --arch bert only/);
+  assert.equal(meta().maskProb, 0.3);
+  refused(run('train', '--resume', '--out', 'bert', '--data', text, '--max-iters', '6', '--arch', 'gpt'), 2, /holds a run of gptlab train --arch bert, whose state train cannot continue; resume it with gptlab train --arch bert --resume/);
+  // a resume with nothing left to train writes nothing: the split given with it does not become the run's
+  const before = fs.readFileSync(path.join(tmp, 'bert', 'checkpoint', 'config.json'), 'utf8');
+  const idle = run('train', '--resume', '--out', 'bert', '--data', text, '--split', '70/30/0');
+  ok(idle, 'idle resume');
+  assert.match(idle.out, /nothing left to train: the run is at step 5, its --max-iters; .*nothing written, the run keeps its settings/);
+  assert.equal(fs.readFileSync(path.join(tmp, 'bert', 'checkpoint', 'config.json'), 'utf8'), before);
 });
 
 test('train --resume without --data goes on with the text the run recorded, from any folder; a vanished file is named', () => {
@@ -174,6 +185,13 @@ test('train --resume without --data goes on with the text the run recorded, from
   fs.renameSync(path.join(tmp, own), path.join(tmp, 'moved.txt'));
   refused(run('train', '--resume', '--out', 'own', '--max-iters', '4'), 1, /^gptlab: error: train --resume: the run in own trained on .*own\.txt, which is gone; give --data/);
   refused(run('train', '--resume', '--max-iters', '4'), 2, /^gptlab: train --resume: give --out/);
+});
+
+test('a --config file that is not valid JSON is named with its line and the reason, without V8\'s excerpt', () => {
+  write('broken.json', '{\n  "lr": 0.1,\n  "max_iters": 5x\n}\n');
+  refused(run('train', '--data', text, '--config', 'broken.json'), 2, /^gptlab: broken\.json:3: not valid JSON \(expected ',' or '\}' after property value at column 17\)$/);
+  write('cut.json', '{"lr": ');
+  refused(run('train', '--data', text, '--config', 'cut.json'), 2, /^gptlab: cut\.json: not valid JSON \(it ends before the value is complete/);
 });
 
 test('embed train: vectors too large for a typed array, a string or the machine are refused up front with the estimate (exit 2)', () => {

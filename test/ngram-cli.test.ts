@@ -107,6 +107,23 @@ test('ngram train: add-k and mle report counts and dev perplexity but are not wr
   ok(run('ngram', 'train', '--data', small, '--order', '2', '--smoothing', 'mle', '--dev', dev), 'mle');
 });
 
+test('ngram train: --out never overwrites --data or --dev; a missing --dev writes nothing; mle perplexity without OOVs stays finite', () => {
+  const data = write('mine.txt', fs.readFileSync(trainTxt, 'utf8'));
+  refused(run('ngram', 'train', '--data', data, '--out', data, '--force'), 2, /^gptlab: ngram train: --out mine\.txt is the --data file, which the model would overwrite/);
+  assert.equal(fs.readFileSync(path.join(tmp, data), 'utf8'), fs.readFileSync(trainTxt, 'utf8'), 'the text is intact');
+  const dev = write('mydev.txt', 'a b c\n');
+  refused(run('ngram', 'train', '--data', data, '--dev', dev, '--out', dev, '--force'), 2, /is the --dev file/);
+  refused(run('ngram', 'train', '--data', data, '--dev', 'nope.txt', '--out', 'n.arpa'), 1, /nope\.txt/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'n.arpa')), 'nothing written when --dev cannot be read');
+  write('uni.txt', 'w1 w2 w1\nw2 w1\n');
+  write('dq.txt', 'w1 zz\n');
+  const m = run('ngram', 'train', '--data', 'uni.txt', '--order', '1', '--smoothing', 'mle', '--dev', 'dq.txt');
+  ok(m, 'mle');
+  const line = /perplexity (\S+) including OOVs, (\S+) excluding OOVs/.exec(m.out)!;
+  assert.equal(line[1], 'inf', m.out);
+  assert.ok(Number(line[2]) > 1 && Number.isFinite(Number(line[2])), m.out);
+});
+
 test('ngram: bad flags exit 2 and bad files exit 1, one line naming the flag or the file (and line)', () => {
   const small = write('small2.txt', 'a b c\nb a\n');
   const arpa = '\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-1\t<s>\t-0.5\n-0.5\ta\t0\n-0.5\tb\n-0.5\t</s>\n\n\\2-grams:\n-0.2\t<s> a\n-0.3\ta b\n\n\\end\\\n';

@@ -24,7 +24,7 @@ import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, 
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, gainLine, NO_HELD_OUT_NOTE, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, noHeldOutNote, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -221,7 +221,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const dropped = droppedPromptsNote(tr, dv, room, pol.model.contextLength);
   if (dropped) log(dropped);
   const data = { train: tr.kept, dev: dv.kept };
-  if (!data.dev.length) log(NO_HELD_OUT_NOTE);
+  if (!data.dev.length) log(noHeldOutNote(dv));
   const reference = (config.beta ?? GRPO_DEFAULTS.beta) > 0 ? referenceFor(pol, log) : null;
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   let last: { step: number; e: RewardEval } | undefined;

@@ -15,7 +15,7 @@ import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } fr
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, NO_HELD_OUT_NOTE, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -109,7 +109,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   const dropped = droppedPromptsNote(tr, dv, room, pol.model.contextLength);
   if (dropped) log(dropped);
   const { reward, name } = all, train = tr.kept, dev = dv.kept;
-  if (!dev.length) log(NO_HELD_OUT_NOTE);
+  if (!dev.length) log(noHeldOutNote(dv));
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));

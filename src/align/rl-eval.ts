@@ -53,8 +53,14 @@ export function gainLine(before: RewardEval, after: RewardEval): string {
   return `${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}% (${d >= 0 ? '+' : ''}${d.toFixed(1)} points; ${per.join(', ')})`;
 }
 
-/** the note of a run without held-out prompts (a --data file of fewer than 5 prompts holds none out) */
-export const NO_HELD_OUT_NOTE = 'note: no held-out prompts (a fifth of a --data file is held out, so it takes 5 prompts or more): held-out evaluation is skipped, and best/ is the latest policy';
+/**
+ * The note of a run without held-out prompts: every held-out prompt was left out for want of room in the context
+ * (`dev.dropped`), or there were none (a --data file of fewer than 5 prompts holds none out).
+ */
+export function noHeldOutNote(dev: { dropped: number }): string {
+  const why = dev.dropped ? `all ${dev.dropped} held out leave too little room in the context, as noted above` : 'a fifth of a --data file is held out, so it takes 5 prompts or more';
+  return `note: no held-out prompts (${why}): held-out evaluation is skipped, and best/ is the latest policy`;
+}
 
 /** the note of prompts left out for want of room in the context: how many, and how many held-out ones remain scored; null when none */
 export function droppedPromptsNote(train: { dropped: number }, dev: { dropped: number; kept: readonly unknown[] }, room: number, context: number): string | null {

@@ -32,6 +32,7 @@ export type Parsed = Record<string, string | number | boolean | number[] | strin
 
 import { UsageError } from '../usage-error.js';
 import { SEED_MAX } from '../tensor/rng.js';
+import { notValidJson } from '../data/jsonl.js';
 export { UsageError };
 
 /** the range of every --seed flag: the seeds the generator tells apart (src/tensor/rng.ts), never wrapped */
@@ -258,13 +259,19 @@ const NANOGPT_IGNORED = new Set([
 ]);
 
 function readConfigJson(configFile: string): Record<string, unknown> {
-  let json: unknown;
+  let json: unknown, text = '';
   try {
-    json = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    text = fs.readFileSync(configFile, 'utf8');
+    json = JSON.parse(text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such config file' : err.code === 'EISDIR' ? 'is a folder, not a config file' : `not valid JSON (${err.message})`;
-    throw new UsageError(`${configFile}: ${why}`);
+    if (err.code === 'ENOENT' || err.code === 'EISDIR') throw new UsageError(`${configFile}: ${err.code === 'ENOENT' ? 'no such config file' : 'is a folder, not a config file'}`);
+    // file:line of the problem, and the reason without V8's excerpt of the text (src/data/jsonl.ts)
+    const at = /at position (\d+)/.exec(err.message);
+    if (!at) throw new UsageError(`${configFile}: ${notValidJson(err, text)}`);
+    const before = text.slice(0, Number(at[1])), line = before.split('\n').length;
+    const inLine = new Error(err.message.replace(/at position \d+/, `at position ${before.length - before.lastIndexOf('\n') - 1}`));
+    throw new UsageError(`${configFile}:${line}: ${notValidJson(inLine, text.split('\n')[line - 1])}`);
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`${configFile}: a config file must hold a JSON object`);
   return json as Record<string, unknown>;

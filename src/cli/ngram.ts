@@ -9,6 +9,7 @@
 // Only a model with a back-off table can be an ARPA file: Kneser–Ney (ours, lmplz's) or any file read. add-k
 // gives every unseen n-gram (c(h) · k)-dependent mass that no back-off weight reproduces, and mle gives unseen
 // n-grams of a seen context probability 0: neither is written; train reports their counts and --dev perplexity.
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { helpText, kebab, parseArgs, UsageError, SEED_RANGE, type OptTable, type ParsedArgs } from './args.js';
 import { checkOutputFile, maybeHelp } from './common.js';
@@ -86,9 +87,15 @@ async function trainSub(argv: string[]): Promise<number> {
       throw new UsageError(`ngram train: --smoothing ${smoothing.kind} cannot be written as ARPA (${smoothing.kind === 'add-k' ? 'add-k gives each unseen n-gram k / (c(h) + k|V|), which no back-off weight reproduces' : 'mle gives unseen n-grams of a seen context probability 0'}); drop --out to report its counts and --dev perplexity, or use --smoothing kneser-ney`);
     }
     checkOutputFile(out, '--out', 'ngram train', { refuseExisting: !o.force, regularOnly: true });
+    for (const [flag, input] of [['--data', o.data], ['--dev', o.dev]] as const) {
+      if (typeof input === 'string' && fs.existsSync(input) && fs.existsSync(out) && fs.realpathSync(input) === fs.realpathSync(out)) {
+        throw new UsageError(`ngram train: --out ${out} is the ${flag} file, which the model would overwrite; give another --out`);
+      }
+    }
   }
   const file = o.data as string;
   const sentences = readSentences(file, true);
+  const dev = o.dev !== undefined ? readSentences(o.dev as string) : undefined; // before anything is written
   const order = o.order as number;
   checkTrainingText(file, sentences, order);
   const lm = fitNamed(file, sentences, order, smoothing);
@@ -106,7 +113,7 @@ async function trainSub(argv: string[]): Promise<number> {
     writeFileAtomicSync(out, writeArpa(lm));
     log(`wrote ${out} (ARPA, ${fmt(lm.size)} n-grams; read it with gptlab ngram query or KenLM's query and build_binary)`);
   } else if (smoothing.kind === 'kneser-ney') log('no --out: nothing written');
-  if (o.dev !== undefined) reportDev(lm, o.dev as string, log);
+  if (dev !== undefined) reportDev(lm, o.dev as string, dev, log);
   return 0;
 }
 
@@ -162,8 +169,7 @@ function fitNamed(file: string, sentences: string[][], order: number, smoothing:
 }
 
 /** scores a held-out text and prints the totals and both perplexities with how they are counted */
-function reportDev(lm: NgramLM, file: string, log: (line: string) => void): void {
-  const dev = readSentences(file);
+function reportDev(lm: NgramLM, file: string, dev: string[][], log: (line: string) => void): void {
   const r = lm.perplexity(dev);
   log(`dev ${file}: ${fmt(dev.length)} sentences, ${fmt(r.tokens)} tokens (each sentence's words and </s>; <s> is context only and not counted, as KenLM's query), ${fmt(r.oovs)} OOVs (words not in the training text, scored as <unk>)`);
   log(`  log10 probability ${num(r.log10Prob)}, perplexity ${num(r.perplexity)} including OOVs, ${num(r.perplexityWithoutOovs)} excluding OOVs`);

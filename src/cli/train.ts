@@ -216,6 +216,8 @@ function checkModelFlags(o: ParsedArgs): string[] {
 export async function trainCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'train');
   if (maybeHelp(o, () => helpText('train', 'train a language model on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
+  // a resumed BERT run is masked-LM pretraining whether or not --arch bert is repeated (other types' jobs read the run's model)
+  if (o.resume && !o._given.has('arch') && typeof o.out === 'string' && isMlmRun(resumedRunConfig(o.out))) o.arch = 'bert';
   checkTrainFlags(o);
   checkSplitFlag(o.split as string, 'train');
   const notes = checkModelFlags(o);
@@ -255,18 +257,30 @@ export async function trainCommand(argv: string[]): Promise<number> {
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
 }
 
+/** what train --resume reads of a run's checkpoint/config.json before the job loads it */
+interface RunConfig { model_type?: unknown; meta?: { source?: unknown; kind?: unknown; objective?: unknown } }
+
+/** whether a run's config is a BERT model pretrained by masked language modelling (not a classify or tag run) */
+function isMlmRun(cfg: ReturnType<typeof resumedRunConfig>): boolean {
+  return cfg?.model_type === 'bert' && (cfg.meta?.kind === 'mlm' || cfg.meta?.objective === 'mlm');
+}
+
+/** the checkpoint/config.json of the run in `out`, or null when there is none or it cannot be read (the job names the problem) */
+function resumedRunConfig(out: string): RunConfig | null {
+  try {
+    return readJSONFile(path.join(out, 'checkpoint', 'config.json')) as RunConfig;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The text a run in `out` trained on, for `train --resume` without --data or --demo: 'demo' for the built-in
  * corpus, else the data file its meta records (an absolute path; refused when it is gone, naming it), or null
  * when the folder holds no readable run (the job then says what is wrong with it).
  */
 function resumedTrainData(out: string): string | 'demo' | null {
-  let source: unknown;
-  try {
-    source = (readJSONFile(path.join(out, 'checkpoint', 'config.json')) as { meta?: { source?: unknown } }).meta?.source;
-  } catch {
-    return null;
-  }
+  const source = resumedRunConfig(out)?.meta?.source;
   if (source === 'built-in demo corpus') return 'demo';
   if (typeof source !== 'string' || !path.isAbsolute(source)) return null;
   if (!fs.existsSync(source)) throw new Error(`train --resume: the run in ${out} trained on ${source}, which is gone; give --data (the same text) to continue it`);

@@ -143,30 +143,42 @@ export class NgramLM {
 
   /** KenLM-style score of one sentence of words: "<s> words </s>", `</s>` predicted */
   scoreSentence(words: readonly string[]): SentenceScore {
-    const v = this.vocab;
-    if (v.bos < 0 || v.eos < 0) throw new Error('scoreSentence: the model has no <s> and </s> (a token-id model); use log10ProbId');
-    const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
-    let log10Prob = 0;
-    for (let i = 1; i < ids.length; i++) log10Prob += this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
-    return { log10Prob, tokens: ids.length - 1, oovs: ids.slice(1, -1).filter((id) => id === v.unk).length };
+    const { oovLog10, knownLog10, tokens, oovs } = this.sentenceParts(words);
+    return { log10Prob: oovLog10 + knownLog10, tokens, oovs };
   }
 
   /** perplexity over sentences (module comment); OOVs counted as `<unk>`, and separately left out */
   perplexity(sentences: readonly (readonly string[])[]): PerplexityResult {
-    let log10Prob = 0, tokens = 0, oovs = 0, oovLog10 = 0;
+    let oovLog10 = 0, knownLog10 = 0, tokens = 0, oovs = 0;
     for (const s of sentences) {
-      const r = this.scoreSentence(s);
-      log10Prob += r.log10Prob;
+      const r = this.sentenceParts(s);
+      oovLog10 += r.oovLog10;
+      knownLog10 += r.knownLog10;
       tokens += r.tokens;
       oovs += r.oovs;
-      if (r.oovs > 0) oovLog10 += this.oovLog10(s);
     }
     if (tokens === 0) throw new Error('perplexity: no sentences');
+    const log10Prob = oovLog10 + knownLog10;
     return {
       log10Prob, tokens, oovs,
       perplexity: 10 ** (-log10Prob / tokens),
-      perplexityWithoutOovs: 10 ** (-(log10Prob - oovLog10) / (tokens - oovs)),
+      // the OOVs' terms left out of the sum and the count (KenLM's query): never −∞ − −∞ when mle gives them 0
+      perplexityWithoutOovs: 10 ** (-knownLog10 / (tokens - oovs)),
     };
+  }
+
+  /** a sentence's log10 probability in two parts, the OOVs' (scored as <unk>) and the other tokens' (</s> included) */
+  private sentenceParts(words: readonly string[]): { oovLog10: number; knownLog10: number; tokens: number; oovs: number } {
+    const v = this.vocab;
+    if (v.bos < 0 || v.eos < 0) throw new Error('scoreSentence: the model has no <s> and </s> (a token-id model); use log10ProbId');
+    const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
+    let oovLog10 = 0, knownLog10 = 0, oovs = 0;
+    for (let i = 1; i < ids.length; i++) {
+      const lp = this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
+      if (ids[i] === v.unk && i < ids.length - 1) (oovLog10 += lp), oovs++;
+      else knownLog10 += lp;
+    }
+    return { oovLog10, knownLog10, tokens: ids.length - 1, oovs };
   }
 
   /**
@@ -203,15 +215,6 @@ export class NgramLM {
   /** number of stored n-grams over all orders */
   get size(): number {
     return this.table ? this.table.counts().reduce((a, b) => a + b, 0) : this.counts!.size;
-  }
-
-  /** log10 p of the OOV predictions of one sentence (to report perplexity without them) */
-  private oovLog10(words: readonly string[]): number {
-    const v = this.vocab;
-    const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
-    let s = 0;
-    for (let i = 1; i < ids.length - 1; i++) if (ids[i] === v.unk) s += this.log10ProbId(ids[i], ids.slice(Math.max(0, i - this.order + 1), i));
-    return s;
   }
 
   /** mle / add-k probability of word after h (h at most order − 1 long) */

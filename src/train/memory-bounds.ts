@@ -1,5 +1,8 @@
 // Upper bounds on what a training run would allocate, checked before the model or a batch exists, so that a
-// huge --batch-size/--block-size/--n-embd is one clear line instead of JavaScript's "Invalid typed array length".
+// huge --batch-size/--block-size/--n-embd is one clear line instead of JavaScript's "Invalid typed array length"
+// (a UsageError: the flags ask for more than a run can hold, exit 2).
+
+import { UsageError } from '../usage-error.js';
 
 /** the most bytes one tensor family of a run may need: 8 GiB */
 export const MAX_RUN_BYTES = 8 * 2 ** 30;
@@ -17,7 +20,7 @@ export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: numbe
   const n = (k: string): number => (typeof cfg[k] === 'number' ? (cfg[k] as number) : 0);
   const B = batchSize, T = n('blockSize'), V = n('vocabSize'), E = n('nEmbd'), L = n('nLayer'), H = n('nHead');
   const fail = (what: string, bytes: number, flags: string): never => {
-    throw new Error(`out of memory: ${what} would need ${gib(bytes)} (more than ${gib(limit)}); lower ${flags}`);
+    throw new UsageError(`out of memory: ${what} would need ${gib(bytes)} (more than ${gib(limit)}); lower ${flags}`);
   };
   const logits = B * T * V * 4;
   if (logits > limit) fail(`the logits of a batch (${B}×${T}×${V} float32)`, logits, batchFlags);

@@ -360,12 +360,17 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
     stop.release();
     bar?.done();
   }
-  folder.saveCheckpoint(files(true));
-  if (!folder.hasBest()) folder.saveBest(files(false));
-  folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+  // a resumed run already at its --max-iters trains nothing, and writes nothing: settings given now (another
+  // --split, --data, --lr) would otherwise become the run's own without a step trained on them
+  const idle = trainer.state.step === startStep && startStep >= trainer.config.maxIters;
+  if (!idle) {
+    folder.saveCheckpoint(files(true));
+    if (!folder.hasBest()) folder.saveBest(files(false));
+    folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
+  }
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSec = (trainer.state.tokensSeen - startTokens) / seconds;
-  log(trainer.state.step === startStep && startStep >= trainer.config.maxIters ? nothingLeftLine(trainer.state.step, bestText(trainer)) : summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
+  log(idle ? nothingLeftLine(trainer.state.step, bestText(trainer)) : summaryLine(trainer, outcome, seconds, tokensPerSec, folder));
   return { outcome, exitCode: outcome === 'interrupted' ? stop.exitCode : undefined, steps: trainer.state.step - startStep, bestDevLoss: trainer.state.bestDevLoss, lastDevLoss: lastDev, seconds, tokensPerSec, out: folder.dir };
 }
 
@@ -380,7 +385,7 @@ function bestText(trainer: Trainer): string {
 
 /** the line of a resumed run already at its --max-iters: nothing was trained (`best`: its best score, in words) */
 export function nothingLeftLine(step: number, best: string): string {
-  return `nothing left to train: the run is at step ${step}, its --max-iters; give a larger --max-iters to train on (${best})`;
+  return `nothing left to train: the run is at step ${step}, its --max-iters; give a larger --max-iters to train on (${best}); nothing written, the run keeps its settings`;
 }
 
 function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, tokensPerSec: number, folder: RunFolder): string {
