@@ -284,7 +284,7 @@ test('ppo --resume keeps the run reward and data unless given, and refuses anoth
   const r = await run(ppoCommand, ['--out', out, '--resume', '--steps', '2', ...args]);
   assert.equal(r.code, 0);
   assert.match(r.out, /reward: .*good\.mjs/);
-  await assert.rejects(run(ppoCommand, ['--out', out, '--resume', '--steps', '3', '--reward', 'rule', ...args]), /ppo --resume: the run was trained with --reward .*good\.mjs; --reward rule cannot change it/);
+  await assert.rejects(run(ppoCommand, ['--out', out, '--resume', '--steps', '3', '--reward', 'rule', ...args]), /ppo --resume: the run was trained with the reward .*good\.mjs; rule \(--reward or --reward-fn\) cannot change it/);
 });
 
 test('an n-gram run is refused up front as sft/dpo/rm --base and ppo/grpo --policy, naming the model type; nothing is written', async () => {

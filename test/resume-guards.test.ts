@@ -176,7 +176,7 @@ test('grpo --resume keeps its --reward and --eval-prompts, refuses another rewar
   assert.doesNotMatch(r.out, /eval-prompts/);
   assert.equal(meta('gr').reward, 'last-number');
   assert.equal(meta('gr').evalPrompts, 1, 'kept');
-  refused(run('grpo', '--resume', '--steps', '3', '--reward', 'exact', ...args), 2, /^gptlab: grpo --resume: the run was trained with --reward last-number; --reward exact cannot change it \(start a new run\)$/);
+  refused(run('grpo', '--resume', '--steps', '3', '--reward', 'exact', ...args), 2, /^gptlab: grpo --resume: the run was trained with the reward last-number; exact \(--reward or --reward-fn\) cannot change it \(start a new run\)$/);
   const low = run('grpo', '--resume', '--steps', '1', '--lr', '0.5', ...args);
   refused(low, 2, /^gptlab: --steps 1 is below the run's step 2; give more to train on, or leave it out to keep the run's own$/);
   assert.doesNotMatch(low.out, /note:/);
@@ -354,7 +354,7 @@ test('runs record absolute input paths and resume from another folder; ppo --rew
   const moved = runIn(away, 'ppo', '--resume', '--out', '../pra', '--steps', '3');
   assert.equal(moved.code, 0, moved.err);
   assert.equal(runIn(away, 'ppo', '--resume', '--out', '../pra', '--reward', '../rm1/best', '--steps', '4').code, 0, 'the run folder or its best/');
-  refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 2, /ppo --resume: the run was trained with --reward rm1; --reward exact cannot change it/);
+  refused(run('ppo', '--resume', '--out', 'pra', '--reward', 'exact', '--steps', '5'), 2, /ppo --resume: the run was trained with the reward rm1; exact \(--reward or --reward-fn\) cannot change it/);
   assert.equal(meta('pra').rewardSpec, path.join(real, 'rm1'), 'kept as recorded');
 });
 

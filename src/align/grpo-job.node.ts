@@ -168,7 +168,7 @@ export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number
 async function resumedReward(job: GRPOJob, meta: Record<string, unknown>, log: (l: string) => void): Promise<GRPOJob> {
   const recorded = meta.reward;
   if (typeof recorded !== 'string' || (job.rewardName !== undefined && sameReward(job.rewardName, recorded))) return job;
-  if (job.rewardName !== undefined) throw new UsageError(`grpo --resume: the run was trained with --reward ${recorded}; --reward ${job.rewardName} cannot change it (start a new run)`);
+  if (job.rewardName !== undefined) throw new UsageError(`grpo --resume: the run was trained with the reward ${recorded}; ${job.rewardName} (--reward or --reward-fn) cannot change it (start a new run)`);
   const fn = recorded === 'rule' ? (): number => 0 : (await resolveReward(recorded)).fn;
   log(`reward: ${recorded} (the run's own)`);
   return { ...job, reward: fn, rewardName: recorded };

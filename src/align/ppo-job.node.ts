@@ -92,7 +92,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
   const recorded = rewardPath(pol.resume?.meta.rewardSpec);
   if (recorded !== undefined && job.reward !== undefined && !sameReward(job.reward, recorded)) {
-    throw new UsageError(`ppo --resume: the run was trained with --reward ${recorded}; --reward ${job.reward} cannot change it (start a new run)`);
+    throw new UsageError(`ppo --resume: the run was trained with the reward ${recorded}; ${job.reward} (--reward or --reward-fn) cannot change it (start a new run)`);
   }
   job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
   const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;

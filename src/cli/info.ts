@@ -8,6 +8,7 @@ import { loadAnyCheckpoint } from '../train/lora-checkpoint.node.js';
 import { hfConfigProblem, HF_MODEL_TYPES } from '../train/checkpoint.js';
 import { isLoraTensor, type LoraOptions } from '../train/adapt.js';
 import type { LanguageModel } from '../models/model.js';
+import { isGGUFFile } from '../train/model-file.node.js';
 import { ggufInfoJson, hfFolderInfo, hfFolderText } from './info-formats.js';
 import { readSafetensors } from '../formats/safetensors.js';
 
@@ -23,6 +24,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const target = o.checkpoint as string;
   if (!fs.existsSync(target)) throw new Error(`no such file or folder: ${target}`);
   if (fs.statSync(target).isFile()) {
+    if (!isGGUFFile(target)) throw new Error(`${target}: not a model file; info reads a checkpoint folder, a run folder or a .gguf file`);
     if (o.json) {
       process.stdout.write(JSON.stringify(ggufInfoJson(target), null, 2) + '\n');
       return 0;

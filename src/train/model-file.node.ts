@@ -43,7 +43,8 @@ function readBytes(file: string): Uint8Array {
   }
 }
 
-function isGGUFFile(p: string): boolean {
+/** whether file `p` is a GGUF model: a .gguf name or GGUF's magic in its first 4 bytes */
+export function isGGUFFile(p: string): boolean {
   if (p.toLowerCase().endsWith('.gguf')) return true;
   const fd = fs.openSync(p, 'r');
   try {
