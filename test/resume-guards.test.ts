@@ -101,6 +101,9 @@ test('sft --resume refuses another --base, notes another --data, and names a --d
   assert.match(r.out, /note: resuming with --max-iters 3 → 4, --dev-fraction 0\.05 → 0\.25 \(given now\)/);
   assert.match(r.out, /note: resuming with --data chats\.jsonl → chats2\.jsonl \(given now\): .*held-out split changes/);
   assert.equal(meta('sft').data, path.join(real, chats2), 'recorded absolute');
+  const gone = run('sft', '--resume', '--data', 'missing.jsonl', '--max-iters', '5', ...args);
+  refused(gone, 1, /^gptlab: error: missing\.jsonl: no such chat data file$/);
+  assert.doesNotMatch(gone.out, /note: resuming with --data/, 'no note about a file that is not there');
   refused(run('sft', '--resume', '--data', oddChats, '--max-iters', '5', ...args), 1, /^gptlab: error: sft: --data odd-chats\.jsonl: character "✓"/);
 });
 

@@ -120,6 +120,8 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   const freeze = Array.isArray(meta.freeze) ? (meta.freeze as string[]) : undefined;
   if (freeze?.length) freezeParameters(ck.model, freeze);
   const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
+  // a --data file that is not there is the one line, before any note about using it
+  if (job.data !== undefined && !fs.existsSync(job.data)) throw new Error(`${job.data}: no such chat data file`);
   const notes = resumeNotes(job, meta, { ...sftDefaults(adapt), ...(ck.config.train ?? {}) });
   job.train = { ...(ck.config.train ?? {}), ...job.train };
   validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
