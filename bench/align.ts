@@ -3,7 +3,7 @@
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
 //   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
 //   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
-//   lora     SFT with LoRA r = 8 vs full SFT from a 256-wide base it pretrains once, same steps: trainable share, dev loss, wall time
+//   lora     SFT with LoRA r = 8 (LoRA+) vs full SFT from a 256-wide base it pretrains once (2000 steps), same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
 // Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1] [--threads N] [--rm-readout last]
 // Every part is one short run; numbers come out as lines and as <out>/report.json.
