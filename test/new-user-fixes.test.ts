@@ -122,8 +122,11 @@ test('ladder on Ctrl-C says what it kept; a finished seq2seq run resumed has not
   assert.match(err, /ladder interrupted: kept the 1 finished rung in lad[\\/]ladder\.json/);
   const small = ['--max-iters', '2', '--eval-interval', '2', '--bleu-sample', '2', '--hidden', '8', '--emb-dim', '8', '--attn-dim', '8'];
   ok(run('seq2seq', 'train', '--out', 's2s', ...small));
+  const state = (): string => fs.readFileSync(path.join(tmp, 's2s', 'checkpoint', 'trainer_state.json'), 'utf8');
+  const before = state();
   const r = run('seq2seq', 'train', '--resume', '--out', 's2s');
   ok(r);
-  assert.match(r.out, /nothing left to train: the run is at step 2/);
+  assert.match(r.out, /nothing left to train: the run is at step 2.*nothing written/);
+  assert.equal(state(), before, 'an idle resume writes nothing');
   assert.doesNotMatch(r.out, /NaN/);
 });

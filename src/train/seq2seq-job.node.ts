@@ -278,11 +278,15 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
     process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal);
     bar?.done();
   }
-  folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
-  if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
+  // a resumed run already at its --max-iters trains and writes nothing, as runTrainer (run-folder.node.ts)
+  const idle = trainer.state.step === step0 && step0 >= trainer.config.maxIters;
+  if (!idle) {
+    folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
+    if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
+  }
   const seconds = (performance.now() - t0) / 1000;
   const best = Number.isFinite(trainer.state.bestDevLoss) ? `best dev loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
-  if (trainer.state.step === step0 && step0 >= trainer.config.maxIters) log(nothingLeftLine(step0, best));
+  if (idle) log(nothingLeftLine(step0, best));
   else log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; ${best}${Number.isFinite(bleu) ? `, last BLEU ${bleu.toFixed(2)}` : ''}; saved ${job.out}/{checkpoint,best,loss.svg}`);
   return { outcome, steps: trainer.state.step - step0, bestDevLoss: trainer.state.bestDevLoss, bleu, seconds, out: job.out };
 }
