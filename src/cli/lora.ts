@@ -1,10 +1,9 @@
 // gptlab lora merge RUN --out DIR: a LoRA run's best model with its adapter merged into the weights, as a
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
-import fs from 'node:fs';
-import path from 'node:path';
 import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { maybeHelp } from './common.js';
+import { runConfig } from '../train/run-folder.node.js';
 import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { checkOutputDir, dirTargets, removeTempsOnStop, writeOutputDir } from './output.js';
@@ -44,15 +43,11 @@ export function adaptOptions(o: ParsedArgs, command: string): AdaptOptions | und
 
 /** the LoRA and freezing of the run in `out` (its checkpoint/config.json meta), or null when that file cannot be read (the loader then names the problem) */
 function resumedAdapt(out: unknown): { lora?: Record<string, unknown>; freeze?: unknown } | null {
-  if (typeof out !== 'string') return null;
-  try {
-    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'config.json'), 'utf8')) as { meta?: Record<string, unknown> };
-    const meta = cfg && typeof cfg === 'object' && cfg.meta && typeof cfg.meta === 'object' ? cfg.meta : {};
-    const lora = meta.lora && typeof meta.lora === 'object' ? (meta.lora as Record<string, unknown>) : undefined;
-    return { ...(lora ? { lora } : {}), ...(meta.freeze !== undefined ? { freeze: meta.freeze } : {}) };
-  } catch {
-    return null;
-  }
+  const cfg = typeof out === 'string' ? runConfig(out) : null;
+  if (!cfg) return null;
+  const meta = cfg.meta && typeof cfg.meta === 'object' ? (cfg.meta as Record<string, unknown>) : {};
+  const lora = meta.lora && typeof meta.lora === 'object' ? (meta.lora as Record<string, unknown>) : undefined;
+  return { ...(lora ? { lora } : {}), ...(meta.freeze !== undefined ? { freeze: meta.freeze } : {}) };
 }
 
 const listOf = (v: unknown): string[] => (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v.map(String) : []).map((s) => s.trim()).filter(Boolean);

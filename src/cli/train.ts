@@ -9,8 +9,7 @@ import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretra
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
-import { readJSONFile } from '../train/checkpoint.node.js';
-import { recordedInput } from '../train/run-folder.node.js';
+import { recordedInput, runConfig } from '../train/run-folder.node.js';
 import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
@@ -217,7 +216,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'train');
   if (maybeHelp(o, () => helpText('train', 'train a language model on text', TRAIN_OPTS, 'gptlab train (--data FILE | --demo) [options]'))) return 0;
   // a resumed BERT run is masked-LM pretraining whether or not --arch bert is repeated (other types' jobs read the run's model)
-  if (o.resume && !o._given.has('arch') && typeof o.out === 'string' && isMlmRun(resumedRunConfig(o.out))) o.arch = 'bert';
+  const run = o.resume && typeof o.out === 'string' ? (runConfig(o.out) as RunConfig | null) : null;
+  if (o.resume && !o._given.has('arch') && isMlmRun(run)) o.arch = 'bert';
   checkTrainFlags(o);
   checkSplitFlag(o.split as string, 'train');
   const notes = checkModelFlags(o);
@@ -231,7 +231,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   if (o.resume && !o.data && !o.demo) {
     if (o.out === undefined) throw new UsageError('train --resume: give --out, the folder of the run to continue');
-    const recorded = resumedTrainData(o.out as string);
+    const recorded = resumedTrainData(o.out as string, run);
     if (recorded === 'demo') o.demo = true;
     else if (recorded !== null) o.data = recorded;
   }
@@ -261,26 +261,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
 interface RunConfig { model_type?: unknown; meta?: { source?: unknown; kind?: unknown; objective?: unknown } }
 
 /** whether a run's config is a BERT model pretrained by masked language modelling (not a classify or tag run) */
-function isMlmRun(cfg: ReturnType<typeof resumedRunConfig>): boolean {
+function isMlmRun(cfg: RunConfig | null): boolean {
   return cfg?.model_type === 'bert' && (cfg.meta?.kind === 'mlm' || cfg.meta?.objective === 'mlm');
 }
 
-/** the checkpoint/config.json of the run in `out`, or null when there is none or it cannot be read (the job names the problem) */
-function resumedRunConfig(out: string): RunConfig | null {
-  try {
-    return readJSONFile(path.join(out, 'checkpoint', 'config.json')) as RunConfig;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The text a run in `out` trained on, for `train --resume` without --data or --demo: 'demo' for the built-in
- * corpus, else the data file its meta records (an absolute path; refused when it is gone, naming it), or null
- * when the folder holds no readable run (the job then says what is wrong with it).
+ * The text the run in `out` (its config `run`, runConfig) trained on, for `train --resume` without --data or
+ * --demo: 'demo' for the built-in corpus, else the data file its meta records (an absolute path; refused when it
+ * is gone, naming it), or null when the folder holds no readable run (the job then says what is wrong with it).
  */
-function resumedTrainData(out: string): string | 'demo' | null {
-  const source = resumedRunConfig(out)?.meta?.source;
+function resumedTrainData(out: string, run: RunConfig | null): string | 'demo' | null {
+  const source = run?.meta?.source;
   if (source === 'built-in demo corpus') return 'demo';
   if (typeof source !== 'string' || !path.isAbsolute(source)) return null;
   if (!fs.existsSync(source)) throw new Error(`train --resume: the run in ${out} trained on ${source}, which is gone; give --data (the same text) to continue it`);
@@ -293,11 +284,9 @@ function resumedTrainData(out: string): string | 'demo' | null {
  */
 function demoCorpusSeed(o: ParsedArgs, out: string): number {
   if (!o.resume) return o.seed as number;
-  try {
-    const cfg = readJSONFile(path.join(out, 'checkpoint', 'config.json')) as { train?: { seed?: unknown }; meta?: { corpusSeed?: unknown } };
-    if (typeof cfg.meta?.corpusSeed === 'number') return cfg.meta.corpusSeed;
-    if (typeof cfg.train?.seed === 'number') return cfg.train.seed; // a run from before corpusSeed was recorded
-  } catch { /* no run there: the job says so */ }
+  const cfg = runConfig(out) as { train?: { seed?: unknown }; meta?: { corpusSeed?: unknown } } | null; // null: no run there, the job says so
+  if (typeof cfg?.meta?.corpusSeed === 'number') return cfg.meta.corpusSeed;
+  if (typeof cfg?.train?.seed === 'number') return cfg.train.seed; // a run from before corpusSeed was recorded
   return o._given.has('seed') ? TRAIN_DEFAULTS.seed : (o.seed as number);
 }
 

@@ -172,17 +172,26 @@ export function runKind(modelType: string, meta: Record<string, unknown>): strin
 const FORMAT_COMMANDS: Record<string, string> = { 'gptlab-seq2seq': 'seq2seq train', 'gptlab-vision': 'vision train', 'gptlab-gan': 'gan train' };
 
 /**
+ * The checkpoint/config.json of the run in run folder `dir` as a JSON object, read before any loader (what a
+ * resumed run keeps: its kind, model type, recorded inputs, LoRA); null when it is missing or not a JSON object
+ * (the loader then names the problem).
+ */
+export function runConfig(dir: string): Record<string, unknown> | null {
+  try {
+    const cfg: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8'));
+    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Which command trained the run in run folder `dir`, from its checkpoint/config.json (its format, else runKind);
  * null when that file cannot be read as JSON (the loader then names the problem, a damaged run: exit 1).
  */
 export function resumedRunKind(dir: string): string | null {
-  let cfg: { format?: unknown; model_type?: unknown; meta?: unknown } | null;
-  try {
-    cfg = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint', 'config.json'), 'utf8')) as typeof cfg;
-  } catch {
-    return null;
-  }
-  if (!cfg || typeof cfg !== 'object') return null;
+  const cfg = runConfig(dir);
+  if (!cfg) return null;
   if (typeof cfg.format === 'string' && Object.hasOwn(FORMAT_COMMANDS, cfg.format)) return FORMAT_COMMANDS[cfg.format];
   const meta = cfg.meta && typeof cfg.meta === 'object' && !Array.isArray(cfg.meta) ? (cfg.meta as Record<string, unknown>) : {};
   return runKind(typeof cfg.model_type === 'string' ? cfg.model_type : 'gpt', meta);
