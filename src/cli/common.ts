@@ -23,6 +23,21 @@ export async function setupBackend(o: Parsed): Promise<string> {
   return `${b.name}${b.threads > 1 ? ` × ${b.threads} threads` : ''}`;
 }
 
+/**
+ * A command made of subcommands (`gptlab embed train …`): runs the one `argv[0]` names on the rest. None, or
+ * --help/-h, prints `usage` to stdout and returns 2 (none given) or 0 (help asked); an unknown one is a
+ * UsageError naming `command` and the subcommands (`names`, as the message lists them).
+ */
+export async function runSubcommand(command: string, argv: string[], usage: string, subs: Record<string, (argv: string[]) => Promise<number>>, names: string): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(usage + '\n');
+    return sub === undefined ? 2 : 0;
+  }
+  if (Object.hasOwn(subs, sub)) return subs[sub](rest);
+  throw new UsageError(`${command}: unknown subcommand "${sub}" (${names})`);
+}
+
 /** prints help and returns true when asked */
 export function maybeHelp(o: { help?: boolean }, text: () => string): boolean {
   if (o.help) process.stdout.write(text() + '\n');

@@ -7,7 +7,7 @@
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { checkOutputFile, maybeHelp } from './common.js';
+import { checkOutputFile, maybeHelp, runSubcommand } from './common.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
@@ -64,15 +64,8 @@ const USAGE = `usage: gptlab embed train [--data FILE] [--method sgns|cbow|ppmi-
 (gptlab embed SUBCOMMAND --help for its options)`;
 
 export async function embedCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'train') return trainSub(rest);
-  if (sub === 'neighbors' || sub === 'neighbours') return neighborsSub(rest);
-  if (sub === 'analogy') return analogySub(rest);
-  throw new UsageError(`embed: unknown subcommand "${sub}" (train, neighbors or analogy)`);
+  const subs = { train: trainSub, neighbors: neighborsSub, neighbours: neighborsSub, analogy: analogySub };
+  return runSubcommand('embed', argv, USAGE, subs, 'train, neighbors or analogy');
 }
 
 async function trainSub(argv: string[]): Promise<number> {

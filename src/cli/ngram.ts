@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { helpText, kebab, parseArgs, UsageError, SEED_RANGE, type OptTable, type ParsedArgs } from './args.js';
-import { checkOutputFile, maybeHelp } from './common.js';
+import { checkOutputFile, maybeHelp, runSubcommand } from './common.js';
 import { readFileBytes, readTextFile } from '../formats/text-file.node.js';
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { decodeUtf8Strict } from '../tokenizers/utf8.js';
@@ -60,15 +60,7 @@ not; OOVs are scored as <unk>. Only kneser-ney models are written (ARPA); add-k 
 (gptlab ngram SUBCOMMAND --help for its options)`;
 
 export async function ngramCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'train') return trainSub(rest);
-  if (sub === 'query') return querySub(rest);
-  if (sub === 'sample') return sampleSub(rest);
-  throw new UsageError(`ngram: unknown subcommand "${sub}" (train, query or sample)`);
+  return runSubcommand('ngram', argv, USAGE, { train: trainSub, query: querySub, sample: sampleSub }, 'train, query or sample');
 }
 
 const fmt = (n: number): string => n.toLocaleString('en');
