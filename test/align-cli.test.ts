@@ -18,6 +18,7 @@ import { ppoCommand } from '../src/cli/ppo.js';
 import { UsageError } from '../src/cli/args.js';
 import { loraCommand } from '../src/cli/lora.js';
 import { distillCommand } from '../src/cli/distill.js';
+import { capturingStdout } from './helpers/cli-result.js';
 
 ensureBackend();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-align-cli-'));
@@ -36,14 +37,8 @@ const common = ['--backend', 'js', '--seed', '1'];
 
 /** runs a command with its text output captured (the test runner's own events, written as bytes, pass through) */
 async function run(fn: (a: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
-  try {
-    return { code: await fn(args), out };
-  } finally {
-    process.stdout.write = write;
-  }
+  const r = await capturingStdout(() => fn(args));
+  return { code: r.result, out: r.out };
 }
 
 test('rm train then rm score', async () => {
@@ -222,14 +217,7 @@ test('rm score: text the tokenizer cannot encode, or too long, names the flag or
   ];
   for (const [line, re] of cases) {
     fs.writeFileSync(file, `{"prompt":"q1","response":"Yes 1."}\n${line}\n`);
-    let out = '';
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
-    try {
-      await assert.rejects(score('--file', file), re, line);
-    } finally {
-      process.stdout.write = write;
-    }
+    const { out } = await capturingStdout(() => assert.rejects(score('--file', file), re, line));
     assert.equal(out, '', 'line 1 is not scored before line 2 is refused');
   }
 });

@@ -14,6 +14,7 @@ import { generateIds } from '../src/generate/generate.js';
 import { generateBatch } from '../src/generate/batch.js';
 import { evaluateText } from '../src/eval/evaluate.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
+import { capturingStdout } from './helpers/cli-result.js';
 
 const fixture = (name: string): string => {
   const buf = fs.readFileSync(new URL(`../../test/fixtures/ngram/${name}`, import.meta.url));
@@ -330,15 +331,9 @@ test('train --arch ngram names the gradient-training flags it ignores in one not
   const data = path.join(dir, 'text.txt');
   fs.writeFileSync(data, 'the cat sat on the mat. the dog sat on the log. '.repeat(40));
   const run = async (args: string[]): Promise<string> => {
-    const write = process.stdout.write.bind(process.stdout);
-    let out = '';
-    process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
-    try {
-      assert.equal(await trainCommand(args), 0);
-    } finally {
-      process.stdout.write = write;
-    }
-    return out;
+    const r = await capturingStdout(() => trainCommand(args));
+    assert.equal(r.result, 0);
+    return r.out;
   };
   const noted = await run(['--data', data, '--arch', 'ngram', '--out', path.join(dir, 'a'), '--max-iters', '50', '--lr', '0.1', '--optimizer', 'sgd', '--backend', 'js']);
   assert.match(noted, /note: --max-iters, --lr, --optimizer are ignored for --arch ngram: an n-gram model is counted from the training split in one pass, not trained by gradient steps/);

@@ -17,6 +17,7 @@ import { checkSourceText, seq2seqCommand } from '../src/cli/seq2seq.js';
 import { UsageError } from '../src/cli/args.js';
 import { heatmapSVG } from '../src/eval/heatmap-svg.js';
 import { noGrad } from '../src/tensor/tensor.js';
+import { capturingStdout } from './helpers/cli-result.js';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-s2s-'));
 
@@ -216,15 +217,9 @@ test('run folder: checkpoint files, resume continues the same trajectory, transl
 
 /** stdout of a seq2seq command that prints text (the test runner's own byte writes pass through) */
 async function seq2seqOut(argv: string[]): Promise<string> {
-  const write = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
-  try {
-    assert.equal(await seq2seqCommand(argv), 0);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
+  const r = await capturingStdout(() => seq2seqCommand(argv));
+  assert.equal(r.result, 0);
+  return r.out;
 }
 
 test('seq2seq train --help and translate --help each show their own usage and flags', async () => {

@@ -32,6 +32,7 @@ import { sftCommand } from '../src/cli/sft.js';
 import { loraCommand } from '../src/cli/lora.js';
 import { gradcheck } from './helpers/gradcheck.js';
 import { Rng } from '../src/tensor/rng.js';
+import { capturingStdout } from './helpers/cli-result.js';
 
 setBackend(new JsBackend());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-sft-lora-'));
@@ -141,14 +142,8 @@ test('a LoRA SFT run stopped and resumed ends with the weights of an unbroken ru
 
 /** runs a command with its text output captured */
 async function run(fn: (a: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
-  try {
-    return { code: await fn(args), out };
-  } finally {
-    process.stdout.write = write;
-  }
+  const r = await capturingStdout(() => fn(args));
+  return { code: r.result, out: r.out };
 }
 
 test('gptlab sft --lora-r, --no-lora-new-tokens, --freeze, and lora merge on the result', async () => {

@@ -22,3 +22,19 @@ export function refused(r: CliResult, code: number, re: RegExp, what = ''): void
 export function ok(r: CliResult, what = ''): void {
   assert.equal(r.code, 0, `${what}: ${r.err}`);
 }
+
+/**
+ * Runs `fn` (a command called in-process) with the text it writes to stdout captured; byte writes (the test
+ * runner's own) pass through. Returns its result and that text; stdout is restored even when `fn` throws.
+ */
+export async function capturingStdout<T>(fn: () => Promise<T>): Promise<{ result: T; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? ((out += s), true) : write(s, ...rest))) as typeof process.stdout.write;
+  try {
+    const result = await fn();
+    return { result, out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
