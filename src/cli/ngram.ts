@@ -195,8 +195,9 @@ async function querySub(argv: string[]): Promise<number> {
   if (o.data === undefined) throw new UsageError('ngram query: --data FILE is required (the text to score, one sentence per line)');
   const sentences = readSentences(o.data as string);
   const lm = readModel(o.model as string, true);
-  const r = lm.perplexity(sentences);
-  const lines = o.perSentence ? sentences.map((s) => { const x = lm.scoreSentence(s); return `Total: ${num(x.log10Prob)} OOV: ${x.oovs}`; }) : [];
+  const scores = sentences.map((s) => lm.scoreSentence(s)); // each sentence scored once, for its line and the totals
+  const r = NgramLM.perplexityOf(scores);
+  const lines = o.perSentence ? scores.map((x) => `Total: ${num(x.log10Prob)} OOV: ${x.oovs}`) : [];
   lines.push(
     `Sentences:\t${sentences.length}`,
     `Total log10 probability:\t${num(r.log10Prob)}`,

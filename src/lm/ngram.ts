@@ -36,6 +36,8 @@ export interface SentenceScore {
   tokens: number;
   /** words scored as `<unk>`: those not in the vocabulary, and `<unk>` itself (KenLM's query counts it too) */
   oovs: number;
+  /** the part of log10Prob from every prediction but the OOVs' (what the perplexity without OOVs counts) */
+  knownLog10: number;
 }
 
 export interface PerplexityResult extends SentenceScore {
@@ -143,32 +145,6 @@ export class NgramLM {
 
   /** KenLM-style score of one sentence of words: "<s> words </s>", `</s>` predicted */
   scoreSentence(words: readonly string[]): SentenceScore {
-    const { oovLog10, knownLog10, tokens, oovs } = this.sentenceParts(words);
-    return { log10Prob: oovLog10 + knownLog10, tokens, oovs };
-  }
-
-  /** perplexity over sentences (module comment); OOVs counted as `<unk>`, and separately left out */
-  perplexity(sentences: readonly (readonly string[])[]): PerplexityResult {
-    let oovLog10 = 0, knownLog10 = 0, tokens = 0, oovs = 0;
-    for (const s of sentences) {
-      const r = this.sentenceParts(s);
-      oovLog10 += r.oovLog10;
-      knownLog10 += r.knownLog10;
-      tokens += r.tokens;
-      oovs += r.oovs;
-    }
-    if (tokens === 0) throw new Error('perplexity: no sentences');
-    const log10Prob = oovLog10 + knownLog10;
-    return {
-      log10Prob, tokens, oovs,
-      perplexity: 10 ** (-log10Prob / tokens),
-      // the OOVs' terms left out of the sum and the count (KenLM's query): never −∞ − −∞ when mle gives them 0
-      perplexityWithoutOovs: 10 ** (-knownLog10 / (tokens - oovs)),
-    };
-  }
-
-  /** a sentence's log10 probability in two parts, the OOVs' (scored as <unk>) and the other tokens' (</s> included) */
-  private sentenceParts(words: readonly string[]): { oovLog10: number; knownLog10: number; tokens: number; oovs: number } {
     const v = this.vocab;
     if (v.bos < 0 || v.eos < 0) throw new Error('scoreSentence: the model has no <s> and </s> (a token-id model); use log10ProbId');
     const ids = [v.bos, ...words.map((w) => v.lookup(w)), v.eos];
@@ -178,7 +154,25 @@ export class NgramLM {
       if (ids[i] === v.unk && i < ids.length - 1) (oovLog10 += lp), oovs++;
       else knownLog10 += lp;
     }
-    return { oovLog10, knownLog10, tokens: ids.length - 1, oovs };
+    // the two parts summed apart: never −∞ − −∞ when mle gives an OOV probability 0 (KenLM's query leaves OOVs out)
+    return { log10Prob: oovLog10 + knownLog10, tokens: ids.length - 1, oovs, knownLog10 };
+  }
+
+  /** perplexity over sentences (module comment); OOVs counted as `<unk>`, and separately left out */
+  perplexity(sentences: readonly (readonly string[])[]): PerplexityResult {
+    return NgramLM.perplexityOf(sentences.map((s) => this.scoreSentence(s)));
+  }
+
+  /** the perplexities of sentences already scored (scoreSentence): for a caller that also reports each sentence */
+  static perplexityOf(scores: readonly SentenceScore[]): PerplexityResult {
+    let log10Prob = 0, knownLog10 = 0, tokens = 0, oovs = 0;
+    for (const r of scores) (log10Prob += r.log10Prob), (knownLog10 += r.knownLog10), (tokens += r.tokens), (oovs += r.oovs);
+    if (tokens === 0) throw new Error('perplexity: no sentences');
+    return {
+      log10Prob, tokens, oovs, knownLog10,
+      perplexity: 10 ** (-log10Prob / tokens),
+      perplexityWithoutOovs: 10 ** (-knownLog10 / (tokens - oovs)),
+    };
   }
 
   /**
