@@ -16,6 +16,7 @@ import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
 import { embedMemoryProblem } from '../src/cli/embed.js';
+import { errorLine } from '../src/cli/main.js';
 import { clearRunContents } from '../src/train/model-folder.node.js';
 import { ok, refused } from './helpers/cli-result.js';
 
@@ -211,3 +212,10 @@ test('embed train: vectors too large for a typed array, a string or the machine 
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('every kind of V8 allocation failure becomes one out-of-memory line naming the command\'s size flags', () => {
+  for (const msg of ['Invalid typed array length: 1e12', 'Array buffer allocation failed', 'Invalid array length', 'Invalid string length']) {
+    assert.match(errorLine(new RangeError(msg), 'embed'), /^gptlab: error: out of memory: .*\(lower --dim\)$/, msg);
+  }
+  assert.equal(errorLine(new RangeError('Maximum call stack size exceeded'), 'embed'), 'gptlab: error: Maximum call stack size exceeded');
+});

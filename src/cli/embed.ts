@@ -8,6 +8,7 @@
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { checkOutputFile, maybeHelp, runSubcommand } from './common.js';
+import { isAllocationFailure } from './allocation-failure.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
@@ -146,15 +147,15 @@ export function embedMemoryProblem(o: { words: number; wordChars: number; dim: n
 }
 
 /**
- * Runs `work`, turning JavaScript's allocation failures (a RangeError: "Invalid typed array length", "Array
- * buffer allocation failed") into one line naming embed train's own size flags.
+ * Runs `work`, turning JavaScript's allocation failures (isAllocationFailure) into one line naming embed
+ * train's own size flags.
  */
 function outOfMemoryNamed<T>(words: number, dim: number, work: () => T): T {
   try {
     return work();
   } catch (e) {
-    if (e instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length|Invalid string length/.test(e.message)) {
-      throw new Error(`embed train: out of memory for ${words.toLocaleString('en')} words × --dim ${dim} (${e.message}); lower --dim, or raise --min-count to keep fewer words`);
+    if (isAllocationFailure(e)) {
+      throw new Error(`embed train: out of memory for ${words.toLocaleString('en')} words × --dim ${dim} (${(e as RangeError).message}); lower --dim, or raise --min-count to keep fewer words`);
     }
     throw e;
   }

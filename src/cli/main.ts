@@ -6,6 +6,7 @@
 // changed model, optimizer or --base on --resume, another command's run, an --out inside a run), 1 for every
 // other error (a file, run, checkpoint or data the settings cannot work with: missing, damaged, unreadable).
 import { UsageError } from './args.js';
+import { isAllocationFailure } from './allocation-failure.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
   train: { summary: 'train a language model (--arch gpt|llama|ngram|…) on a text file or the built-in demo corpus', load: async () => (await import('./train.js')).trainCommand },
@@ -98,12 +99,12 @@ const OOM_FLAGS: Record<string, string> = {
 
 /**
  * The one line a failed command prints (`command`: the command typed, for the flags an out-of-memory line names): the error's message, except JavaScript's allocation failures
- * (RangeError "Invalid typed array length", "Array buffer allocation failed"), which become "out of memory: …".
+ * (isAllocationFailure), which become "out of memory: …".
  */
 export function errorLine(e: unknown, command?: string): string {
   const err = e as Error;
   const msg = err?.message ?? String(e);
-  if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
+  if (isAllocationFailure(err)) {
     const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
     return `gptlab: error: out of memory: ${msg} (${flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory'})`;
   }
