@@ -70,6 +70,8 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['--out holding the input', ['rm', 'train', '--base', 'rm/best', '--out', 'rm', '--force'], 2, /^gptlab: --out rm: holds the input rm\/best/],
     ['--out the current folder', ['train', '--out', '.', ...tinyTrain], 2, /^gptlab: --out \.: is the current folder/],
     ['gan --out holding a run', ['gan', 'train', '--data', 'ring8', '--epochs', '1', '--out', 'pt'], 2, /^gptlab: pt already holds a gpt run: choose another --out, or overwrite it with --force$/],
+    ['an unknown gan subcommand', ['gan', 'frob'], 2, /^gptlab: gan: unknown subcommand "frob" \(train or sample\)$/],
+    ['an unknown vision subcommand', ['vision', 'frob'], 2, /^gptlab: vision: unknown subcommand "frob" \(train or predict\)$/],
     ['export --out inside a run', ['export', 'chat', '--out', 'pt/m.gguf'], 2, /export: --out pt\/m\.gguf: lies in the gptlab run or checkpoint folder pt/],
     // a damaged run
     ['a damaged config.json', ['train', '--resume', '--out', 'broken', '--data', text, '--max-iters', '3'], 1, /^gptlab: error: broken\/checkpoint\/config\.json: not valid JSON/],

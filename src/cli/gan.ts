@@ -2,7 +2,7 @@
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
 const TRAIN_OPTS: OptTable = {
@@ -53,44 +53,43 @@ function ignoredGanFlags(o: ParsedArgs, data: string, arch: string): string {
 
 /** `gptlab gan …`; returns the exit code */
 export async function ganCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'train') {
-    const o = parseArgs(rest, TRAIN_OPTS, 'gan train');
-    if (maybeHelp(o, () => helpText('gan train', 'train a GAN on built-in glyphs or an 8-Gaussian ring', TRAIN_OPTS, USAGE))) return 0;
-    const epochs = o.epochs as number, data = o.data as 'glyphs' | 'ring8';
-    const sampleAt = (o.sampleAt as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
-    const late = sampleAt.find((e) => e > epochs);
-    if (late !== undefined) throw new UsageError(`gan train: --sample-at ${late} is after the last epoch (--epochs ${epochs})`);
-    const arch = (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan');
-    const notes = ignoredGanFlags(o, data, arch);
-    await setupBackend(o);
-    if (notes) process.stdout.write(notes + '\n');
-    runGanTrain({
-      data, arch, epochs, sampleAt,
-      glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, glyphNoise: o.glyphNoise as number, ringPoints: o.points as number,
-      latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined, judgeSteps: o.judgeSteps as number,
-      train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },
-      out: o.out as string, force: !!o.force,
-    });
-    return 0;
-  }
-  if (sub === 'sample') {
-    const o = parseArgs(rest, SAMPLE_OPTS, 'gan sample');
-    if (maybeHelp(o, () => helpText('gan sample', 'draw samples from a trained GAN', SAMPLE_OPTS, USAGE))) return 0;
-    if (!o.checkpoint) throw new UsageError('gan sample: give a checkpoint (e.g. runs/gan from gptlab gan train)');
-    if (!o.out) throw new UsageError('gan sample: give --out FILE.png (images) or FILE.svg (points)');
-    const out = o.out as string;
-    checkOutputFile(out, '--out', 'gan sample', { refuseExisting: !o.force });
-    await setupBackend(o);
-    const r = ganSampleFile(o.checkpoint as string, o.n as number, o.seed as number);
-    if (!out.toLowerCase().endsWith('.' + r.kind)) throw new UsageError(`gan sample: this GAN makes ${r.kind === 'png' ? 'images' : 'points'}; --out must end in .${r.kind}`);
-    fs.writeFileSync(out, r.bytes);
-    process.stdout.write(`wrote ${o.n} samples to ${out}\n`);
-    return 0;
-  }
-  if (sub === '--help' || sub === '-h' || sub === undefined) {
-    process.stdout.write(`gptlab gan — generative adversarial networks\n\nusage: ${USAGE}\n`);
-    return sub === undefined ? 2 : 0;
-  }
-  throw new UsageError(`gan: give a subcommand, train or sample (got ${JSON.stringify(sub)})`);
+  return runSubcommand('gan', argv, `gptlab gan — generative adversarial networks\n\nusage: ${USAGE}`, { train: trainSub, sample: sampleSub }, 'train or sample');
+}
+
+/** `gptlab gan train …` */
+async function trainSub(rest: string[]): Promise<number> {
+  const o = parseArgs(rest, TRAIN_OPTS, 'gan train');
+  if (maybeHelp(o, () => helpText('gan train', 'train a GAN on built-in glyphs or an 8-Gaussian ring', TRAIN_OPTS, USAGE))) return 0;
+  const epochs = o.epochs as number, data = o.data as 'glyphs' | 'ring8';
+  const sampleAt = (o.sampleAt as number[] | undefined) ?? [...new Set([0, Math.round(epochs / 4), Math.round(epochs / 2), epochs])];
+  const late = sampleAt.find((e) => e > epochs);
+  if (late !== undefined) throw new UsageError(`gan train: --sample-at ${late} is after the last epoch (--epochs ${epochs})`);
+  const arch = (o.model as 'mlp' | 'dcgan' | undefined) ?? (data === 'ring8' ? 'mlp' : 'dcgan');
+  const notes = ignoredGanFlags(o, data, arch);
+  await setupBackend(o);
+  if (notes) process.stdout.write(notes + '\n');
+  runGanTrain({
+    data, arch, epochs, sampleAt,
+    glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, glyphNoise: o.glyphNoise as number, ringPoints: o.points as number,
+    latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined, judgeSteps: o.judgeSteps as number,
+    train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },
+    out: o.out as string, force: !!o.force,
+  });
+  return 0;
+}
+
+/** `gptlab gan sample …` */
+async function sampleSub(rest: string[]): Promise<number> {
+  const o = parseArgs(rest, SAMPLE_OPTS, 'gan sample');
+  if (maybeHelp(o, () => helpText('gan sample', 'draw samples from a trained GAN', SAMPLE_OPTS, USAGE))) return 0;
+  if (!o.checkpoint) throw new UsageError('gan sample: give a checkpoint (e.g. runs/gan from gptlab gan train)');
+  if (!o.out) throw new UsageError('gan sample: give --out FILE.png (images) or FILE.svg (points)');
+  const out = o.out as string;
+  checkOutputFile(out, '--out', 'gan sample', { refuseExisting: !o.force });
+  await setupBackend(o);
+  const r = ganSampleFile(o.checkpoint as string, o.n as number, o.seed as number);
+  if (!out.toLowerCase().endsWith('.' + r.kind)) throw new UsageError(`gan sample: this GAN makes ${r.kind === 'png' ? 'images' : 'points'}; --out must end in .${r.kind}`);
+  fs.writeFileSync(out, r.bytes);
+  process.stdout.write(`wrote ${o.n} samples to ${out}\n`);
+  return 0;
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
+import { BACKEND_OPTS, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
 import { isRunFolder } from '../train/model-folder.node.js';
 import type { PixelsCSVOptions } from '../data/pixels-csv.js';
@@ -99,26 +99,25 @@ function checkPredictOut(out: string): void {
 
 /** `gptlab vision …`; returns the exit code */
 export async function visionCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'train') {
-    const o = parseArgs(rest, TRAIN_OPTS, 'vision train');
-    if (maybeHelp(o, () => helpText('vision train', 'train an image classifier (built-in digit glyphs without --data)', TRAIN_OPTS, USAGE))) return 0;
-    return train(o);
-  }
-  if (sub === 'predict') {
-    const o = parseArgs(rest, PREDICT_OPTS, 'vision predict');
-    if (maybeHelp(o, () => helpText('vision predict', 'score an image classifier on a labelled pixel CSV', PREDICT_OPTS, USAGE))) return 0;
-    if (!o.checkpoint) throw new UsageError('vision predict: give a checkpoint (e.g. runs/vision from gptlab vision train)');
-    if (!o.data) throw new UsageError('vision predict: give --data pixels.csv');
-    const out = o.out as string | undefined;
-    if (out !== undefined) checkPredictOut(out);
-    await setupBackend(o);
-    runVisionPredict(o.checkpoint as string, o.data as string, csvOptions(o), undefined, out);
-    return 0;
-  }
-  if (sub === '--help' || sub === '-h' || sub === undefined) {
-    process.stdout.write(`gptlab vision — image classification (MLP, LeNet-style CNN)\n\nusage: ${USAGE}\n`);
-    return sub === undefined ? 2 : 0;
-  }
-  throw new UsageError(`vision: give a subcommand, train or predict (got ${JSON.stringify(sub)})`);
+  return runSubcommand('vision', argv, `gptlab vision — image classification (MLP, LeNet-style CNN)\n\nusage: ${USAGE}`, { train: trainSub, predict: predictSub }, 'train or predict');
+}
+
+/** `gptlab vision train …` */
+async function trainSub(rest: string[]): Promise<number> {
+  const o = parseArgs(rest, TRAIN_OPTS, 'vision train');
+  if (maybeHelp(o, () => helpText('vision train', 'train an image classifier (built-in digit glyphs without --data)', TRAIN_OPTS, USAGE))) return 0;
+  return train(o);
+}
+
+/** `gptlab vision predict …` */
+async function predictSub(rest: string[]): Promise<number> {
+  const o = parseArgs(rest, PREDICT_OPTS, 'vision predict');
+  if (maybeHelp(o, () => helpText('vision predict', 'score an image classifier on a labelled pixel CSV', PREDICT_OPTS, USAGE))) return 0;
+  if (!o.checkpoint) throw new UsageError('vision predict: give a checkpoint (e.g. runs/vision from gptlab vision train)');
+  if (!o.data) throw new UsageError('vision predict: give --data pixels.csv');
+  const out = o.out as string | undefined;
+  if (out !== undefined) checkPredictOut(out);
+  await setupBackend(o);
+  runVisionPredict(o.checkpoint as string, o.data as string, csvOptions(o), undefined, out);
+  return 0;
 }
