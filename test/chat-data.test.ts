@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatTemplate, chatTemplate, formatChatDataError, parseChatData, SPECIAL_TOKENS } from '../src/data/chat.js';
-import { defaultSftData, heldOutAccuracy, promptMessages, scoreAnswer, toJsonl } from '../src/data/sft-default.js';
+import { defaultSftData, heldOutAccuracy, promptMessages, scoreAnswer, toJsonl, withBareAnswers } from '../src/data/sft-default.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 
 test('JSONL: good records kept, every bad one reported with file, line and field', () => {
@@ -127,4 +127,24 @@ test('default SFT data: deterministic, plain ASCII, parseable, held-out split an
   // perfect answers score 1, and the prompt stops before the answer
   assert.equal(heldOutAccuracy(a.heldOut, a.heldOut.map((e) => e.messages[e.messages.length - 1].content)), 1);
   assert.equal(promptMessages(a.heldOut[0]).at(-1)!.role, 'user');
+});
+
+test('bare-answer twins: a share of the conversations again, answered with the bare value, right after their originals', () => {
+  const { train } = defaultSftData({ seed: 1, trainSize: 400, heldOutSize: 10 });
+  assert.deepEqual(withBareAnswers(train, 0), train);
+  const all = withBareAnswers(train, 1);
+  assert.equal(all.length, 2 * train.length);
+  for (let i = 0; i < train.length; i++) {
+    const [orig, twin] = [all[2 * i], all[2 * i + 1]];
+    assert.deepEqual(orig, train[i]);
+    assert.deepEqual(twin.messages.slice(0, -1), orig.messages.slice(0, -1));
+    assert.equal(twin.messages.at(-1)!.content, orig.expected);
+    assert.ok(scoreAnswer(twin, twin.messages.at(-1)!.content), 'the bare value is a right answer');
+  }
+  assert.match(all.find((e, i) => i % 2 === 1 && e.kind === 'add')!.messages.at(-1)!.content, /^\d+$/, '"47", not "12+35=47."');
+  const some = withBareAnswers(train, 0.3);
+  assert.deepEqual(some, withBareAnswers(train, 0.3), 'deterministic');
+  assert.deepEqual(some.filter((e) => train.includes(e)), train, 'every original kept, in order');
+  assert.ok(some.length > train.length * 1.2 && some.length < train.length * 1.4, `${some.length - train.length} twins`);
+  for (const bad of [-0.1, 1.5, NaN]) assert.throws(() => withBareAnswers(train, bad), /share must be in \[0, 1\]/);
 });

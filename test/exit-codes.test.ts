@@ -31,6 +31,7 @@ const runIn = (cwd: string, ...args: string[]): { code: number; out: string; err
 const run = (...args: string[]): { code: number; out: string; err: string } => runIn(tmp, ...args);
 const write = (name: string, text: string): string => (fs.writeFileSync(path.join(tmp, name), text), name);
 const text = write('text.txt', 'the cat sat on the mat. '.repeat(40));
+const chatFile = write('chat.jsonl', JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello.' }] }) + '\n');
 const pairs = write('pairs.jsonl', Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `q${i}`, chosen: `Yes ${i}.`, rejected: 'no' })).join('\n') + '\n');
 const quick = ['--eval-interval', '2', '--eval-iters', '1', '--batch-size', '2', '--seed', '1', '--sample-at', ''];
 const tinyTrain = ['--data', text, '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', ...quick];
@@ -46,6 +47,7 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
   ok(run('train', '--out', 'pt', '--max-iters', '2', ...tinyTrain), 'train');
   ok(run('rm', 'train', '--base', 'chat', '--data', pairs, '--out', 'rm', '--max-iters', '1', '--eval-interval', '1', '--batch-size', '2'), 'rm train');
   ok(run('gan', 'train', '--data', 'ring8', '--epochs', '1', '--points', '64', '--out', 'gan'), 'gan train');
+  ok(run('sft', '--base', 'chat', '--out', 'sftb', '--bare-answers', '0.3', '--max-iters', '1', '--eval-interval', '1', '--batch-size', '2', '--eval-examples', '0'), 'sft --bare-answers');
   fs.cpSync(path.join(tmp, 'pt'), path.join(tmp, 'broken'), { recursive: true });
   fs.writeFileSync(path.join(tmp, 'broken', 'checkpoint', 'config.json'), '{\n');
   const cases: [string, string[], number, RegExp][] = [
@@ -55,6 +57,8 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['another arch', ['train', '--resume', '--out', 'pt', '--data', text, '--max-iters', '3', '--arch', 'llama'], 2, /the run is --arch gpt; --arch llama cannot change it/],
     ['--max-iters below the step', ['train', '--resume', '--out', 'pt', '--data', text, '--max-iters', '1'], 2, /^gptlab: --max-iters 1 is below the run's step 2/],
     ['another readout', ['rm', 'train', '--resume', '--out', 'rm', '--readout', 'last', '--max-iters', '3'], 2, /reads its score with 'last\+loglik', not 'last'; resume without --readout/],
+    ['another --bare-answers', ['sft', '--resume', '--out', 'sftb', '--bare-answers', '0.5', '--max-iters', '3'], 2, /^gptlab: sft --resume: --bare-answers 0\.5 differs from the run's 0\.3; the run goes on with its own training set/],
+    ['--bare-answers with a data file', ['sft', '--base', 'chat', '--data', chatFile, '--bare-answers', '0.3', '--out', 'sftd'], 2, /^gptlab: sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file \(chat\.jsonl\) is trained as it is$/],
     ['another --base', ['rm', 'train', '--resume', '--out', 'rm', '--base', 'pt', '--max-iters', '3'], 2, /^gptlab: rm train --resume: the run started from --base chat; --base pt cannot change it/],
     ['LoRA on resume', ['rm', 'train', '--resume', '--out', 'rm', '--lora-r', '2', '--max-iters', '3'], 2, /rm train --resume: the run trains without LoRA; --lora-r 2 cannot change that/],
     ['another command\'s run', ['sft', '--resume', '--out', 'pt', '--max-iters', '3'], 2, /^gptlab: sft --resume: pt holds a run of gptlab train, whose state sft cannot continue; resume it with gptlab train --resume$/],
@@ -78,7 +82,7 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
   ];
   for (const [what, args, code, re] of cases) refused(run(...args), code, re, what);
   assert.ok(fs.existsSync(path.join(tmp, 'pt', 'checkpoint', 'config.json')) && fs.existsSync(path.join(tmp, 'rm', 'best')), 'the runs are left as they were');
-  assert.ok(!fs.existsSync(path.join(tmp, 'nowhere')) && !fs.existsSync(path.join(tmp, 'pt', 'more')), 'nothing written');
+  assert.ok(!fs.existsSync(path.join(tmp, 'nowhere')) && !fs.existsSync(path.join(tmp, 'pt', 'more')) && !fs.existsSync(path.join(tmp, 'sftd')), 'nothing written');
 });
 
 test('a damaged trainer_state.json is a file problem naming the file and the field, not a --max-iters problem', () => {

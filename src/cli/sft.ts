@@ -16,6 +16,7 @@ const OPTS: OptTable = {
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: SFT_SPLIT.devFraction, min: 0, below: 1, help: 'share of --data conversations held out for dev loss' },
   evalExamples: { type: 'int', default: SFT_SPLIT.evalExamples, min: 0, help: 'held-out questions for the accuracy check (built-in set)' },
+  bareAnswers: { type: 'number', default: 0, min: 0, max: 1, help: 'built-in set: share of its conversations that also appear with the bare answer ("47" for "12+35=47."), so the chat model writes and reads both forms; a reward model trained from it judges bare answers (0.3 with 5000 steps: see README)' },
   maxIters: { type: 'int', default: D.maxIters, ...trainRange('maxIters'), help: 'training steps' },
   batchSize: { type: 'int', default: D.batchSize, ...trainRange('batchSize'), max: MAX_FINETUNE_BATCH, help: 'conversations per step' },
   lr: { type: 'number', default: D.lr, ...trainRange('lr'), help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
@@ -50,6 +51,7 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sft');
   if (maybeHelp(o, () => helpText('sft', 'supervised fine-tuning on chat data', OPTS, 'gptlab sft --base CKPT [--data FILE] --out DIR | gptlab sft --out DIR --resume'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
+  if ((o.bareAnswers as number) > 0 && o.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${o.data as string}) is trained as it is`);
   const adapt = adaptOptions(o, 'sft');
   // the lr a new run starts from when --lr is not given: SFT's default, or LoRA's
   const lrNow = o._given.has('lr') ? (o.lr as number) : o.resume ? undefined : adapt?.lora ? SFT_LORA_DEFAULTS.lr : D.lr;
@@ -60,7 +62,8 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const res = await runSftJob({
     base: o.base as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     // a resumed run keeps its own split unless given now
-    devFraction: givenOrOwn(o, 'devFraction') as number | undefined, evalExamples: givenOrOwn(o, 'evalExamples') as number | undefined, train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
+    devFraction: givenOrOwn(o, 'devFraction') as number | undefined, evalExamples: givenOrOwn(o, 'evalExamples') as number | undefined,
+    bareAnswers: givenOrOwn(o, 'bareAnswers') as number | undefined, train: trainOptions(o, !!adapt?.lora), adapt, trainNewTokens: o.loraNewTokens !== false,
   });
   return res.outcome === 'interrupted' ? res.exitCode ?? 130 : 0;
 }

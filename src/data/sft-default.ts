@@ -157,6 +157,25 @@ export function defaultSftData(opts: SftOptions = {}): SftDataset {
   return { world, train, heldOut };
 }
 
+/**
+ * Bare-answer twins: `train` with, after a `share` of its conversations, the same conversation again with its
+ * final answer cut to the bare value the question asks for (`47` for `12+35=47.`, `red` for `A blick is
+ * red.`), so that a chat model trained on it writes and reads answers in both forms. The rule-based reward
+ * (src/data/rule-reward.ts) ranks such a fragment as a right answer below the sentence; a reward model
+ * fine-tuned from a chat model that only ever wrote the sentence cannot tell a right bare value from a wrong
+ * one (issue #10: 88.5 % held-out pairwise accuracy from 5000 SFT steps without twins, 91.6 % with twins of
+ * 30 %). Which conversations get a twin is drawn from its own generator (`seed`), so the rest of the set is
+ * the same as without. Throws unless share is in [0, 1].
+ */
+export function withBareAnswers(train: readonly SftExample[], share: number, seed = 1): SftExample[] {
+  if (!(share >= 0 && share <= 1)) throw new Error(`bare-answer share must be in [0, 1], got ${share}`);
+  const rng = new Rng(seed * 7919 + 99);
+  return train.flatMap((ex) => {
+    if (!(rng.random() < share)) return [ex];
+    return [ex, { ...ex, messages: [...ex.messages.slice(0, -1), { role: 'assistant' as const, content: ex.expected }] }];
+  });
+}
+
 /** The prompt to give a model for a held-out example: everything before the final assistant turn. */
 export function promptMessages(example: SftExample): ChatMessage[] {
   return example.messages.slice(0, -1);

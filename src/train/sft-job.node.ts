@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError, parseChatData, type Conversation } from '../data/chat.js';
-import { defaultSftData, type SftExample } from '../data/sft-default.js';
+import { defaultSftData, withBareAnswers, type SftExample } from '../data/sft-default.js';
+import { UsageError } from '../usage-error.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { heldOutAccuracy } from '../eval/chat-accuracy.js';
 import { resumeChangeNotes, Trainer, validateTrainConfig, type TrainConfig, type TrainState } from './trainer.js';
@@ -54,6 +55,11 @@ export interface SftJob {
   devFraction?: number;
   /** held-out questions of the built-in set for the accuracy check; absent: a resumed run's own, else SFT_SPLIT's */
   evalExamples?: number;
+  /**
+   * built-in set only: the share of its conversations that also appear with the bare answer (withBareAnswers);
+   * absent: a resumed run's own, else 0. A data file, or a resumed run's other share, is refused (UsageError).
+   */
+  bareAnswers?: number;
   train: Partial<TrainConfig>;
   /** LoRA and/or freezing (a resumed run keeps its own) */
   adapt?: AdaptOptions;
@@ -75,13 +81,14 @@ interface ChatSplits {
   heldOut: SftExample[];
 }
 
-function loadChatData(file: string | undefined, job: SftJob & typeof SFT_SPLIT, log: (l: string) => void): ChatSplits {
+function loadChatData(file: string | undefined, job: SftJob & typeof SFT_SPLIT & { bareAnswers: number }, log: (l: string) => void): ChatSplits {
   const builtin = defaultSftData({ seed: 1 });
   if (!file) {
     const heldOut = builtin.heldOut.slice(0, job.evalExamples);
-    const train = builtin.train.map((e) => ({ messages: e.messages }));
+    const train = withBareAnswers(builtin.train, job.bareAnswers).map((e) => ({ messages: e.messages }));
     const dev = builtin.heldOut.slice(job.evalExamples).map((e) => ({ messages: e.messages }));
-    log(`data: built-in Q&A (sums, differences and facts of an invented world): ${train.length} train, ${dev.length} dev, ${heldOut.length} held-out questions`);
+    const twins = train.length - builtin.train.length;
+    log(`data: built-in Q&A (sums, differences and facts of an invented world): ${train.length} train${twins ? ` (${twins} of them with the bare answer)` : ''}, ${dev.length} dev, ${heldOut.length} held-out questions`);
     return { train, dev, heldOut };
   }
   const parsed = parseChatData(readTextFile(file, 'chat data file'), file);
@@ -127,6 +134,9 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   validateTrainConfig({ ...sftDefaults(adapt), ...job.train });
   if (typeof meta.evalExamples === 'number') job.evalExamples ??= meta.evalExamples;
   if (typeof meta.devFraction === 'number') job.devFraction ??= meta.devFraction;
+  const own = typeof meta.bareAnswers === 'number' ? meta.bareAnswers : 0;
+  if (job.bareAnswers !== undefined && job.bareAnswers !== own) throw new UsageError(`sft --resume: --bare-answers ${job.bareAnswers} differs from the run's ${own}; the run goes on with its own training set (drop --bare-answers)`);
+  job.bareAnswers = own;
   log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
   for (const note of notes) log(note);
   const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
@@ -183,7 +193,9 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
   checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const split = { evalExamples: job.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: job.devFraction ?? SFT_SPLIT.devFraction };
-  const data = loadChatData(start.data, { ...job, ...split }, log);
+  const bareAnswers = job.bareAnswers ?? 0;
+  if (bareAnswers > 0 && start.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${start.data}) is trained as it is`);
+  const data = loadChatData(start.data, { ...job, ...split, bareAnswers }, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
   const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
   if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
@@ -196,7 +208,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const trainer = new Trainer(model, new SupervisedFineTuning(tr.examples, dv.examples), { ...sftDefaults(adapt), ...job.train }, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   const meta = {
-    base: start.base ?? (job.base !== undefined ? recordedPath(job.base) : undefined), data: start.data !== undefined ? recordedPath(start.data) : 'built-in', ...split,
+    base: start.base ?? (job.base !== undefined ? recordedPath(job.base) : undefined), data: start.data !== undefined ? recordedPath(start.data) : 'built-in', ...split, ...(bareAnswers > 0 ? { bareAnswers } : {}),
     ...(adapt?.lora ? { lora: adapt.lora } : {}), ...(adapt?.freeze?.length ? { freeze: adapt.freeze } : {}),
   };
   const res = await runTrainer(trainer, folder, { model, tokenizer, meta, quiet: job.quiet, log, label: 'sft' });
