@@ -64,6 +64,8 @@ export async function ngramCommand(argv: string[]): Promise<number> {
 }
 
 const fmt = (n: number): string => n.toLocaleString('en');
+/** "1 sentence", "2,000 sentences" */
+const count = (n: number, noun: string): string => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 /** a log10 probability or a perplexity, as query prints them (shortest form of 8 significant digits) */
 const num = (x: number, digits = 8): string => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : x > 0 ? 'inf' : '-inf');
 
@@ -93,7 +95,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const lm = fitNamed(file, sentences, order, smoothing);
   const words = sentences.reduce((n, s) => n + s.length, 0);
   const log = (line: string): boolean => process.stdout.write(line + '\n');
-  log(`${file}: ${fmt(sentences.length)} sentences, ${fmt(words)} words, vocabulary ${fmt(lm.vocab.size)} (the words, <unk>, <s>, </s>)`);
+  log(`${file}: ${count(sentences.length, 'sentence')}, ${count(words, 'word')}, vocabulary ${fmt(lm.vocab.size)} (the words, <unk>, <s>, </s>)`);
   const what = smoothing.kind === 'kneser-ney' ? 'interpolated modified Kneser–Ney, as lmplz' : smoothing.kind === 'add-k' ? `add-k, k = ${smoothing.k}` : 'maximum likelihood';
   log(`order ${order}, ${what}; n-grams of each order${smoothing.kind === 'kneser-ney' ? ' (as the ARPA file lists them) and discounts' : ' (distinct, counted)'}:`);
   const counts = lm.table ? lm.table.counts() : lm.counts!.orders.map((t) => t.size);
@@ -163,7 +165,7 @@ function fitNamed(file: string, sentences: string[][], order: number, smoothing:
 /** scores a held-out text and prints the totals and both perplexities with how they are counted */
 function reportDev(lm: NgramLM, file: string, dev: string[][], log: (line: string) => void): void {
   const r = lm.perplexity(dev);
-  log(`dev ${file}: ${fmt(dev.length)} sentences, ${fmt(r.tokens)} tokens (each sentence's words and </s>; <s> is context only and not counted, as KenLM's query), ${fmt(r.oovs)} OOVs (words not in the training text, scored as <unk>)`);
+  log(`dev ${file}: ${count(dev.length, 'sentence')}, ${count(r.tokens, 'token')} (each sentence's words and </s>; <s> is context only and not counted, as KenLM's query), ${count(r.oovs, 'OOV')} (words not in the training text, scored as <unk>)`);
   log(`  log10 probability ${num(r.log10Prob)}, perplexity ${num(r.perplexity)} including OOVs, ${num(r.perplexityWithoutOovs)} excluding OOVs`);
   if (!Number.isFinite(r.perplexity) && lm.smoothing.kind === 'mle') log('  (mle gives an n-gram or word the training text lacks probability 0: use kneser-ney or add-k for a finite perplexity)');
 }
@@ -207,7 +209,7 @@ async function querySub(argv: string[]): Promise<number> {
     `Tokens:\t${r.tokens}`,
   );
   process.stdout.write(lines.join('\n') + '\n');
-  process.stderr.write(`${o.model}: order ${lm.order}, ${fmt(lm.vocab.size)} words; scored as KenLM's query: each line <s> … </s>, </s> counted and <s> not (Tokens = words + sentences), OOVs as <unk> (left out of "excluding OOVs")\n`);
+  process.stderr.write(`${o.model}: order ${lm.order}, vocabulary ${fmt(lm.vocab.size)} (${['<s>', '</s>', '<unk>'].filter((m) => lm.vocab.get(m) >= 0).join(', ')} among them); scored as KenLM's query: each line <s> … </s>, </s> counted and <s> not (Tokens = words + sentences), OOVs as <unk> (left out of "excluding OOVs")\n`);
   return 0;
 }
 
