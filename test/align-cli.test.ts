@@ -247,6 +247,18 @@ test('ppo --data: prompt-only records are taken with a reward model, refused in 
   await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', 'exact', '--out', path.join(dir, 'ppo-bare-exact'), ...args]),
     /^Error: .*bare-prompts\.jsonl:1: answer: missing; --reward exact compares each completion with its record's answer \(prompt-only records need a reward model: --reward RM\)$/);
   assert.ok(!fs.existsSync(path.join(dir, 'ppo-bare-exact', 'checkpoint')));
+  // a reward model whose tokenizer has the policy's size but other ids (two characters swapped) is refused
+  const swapped = path.join(dir, 'rm-swapped');
+  fs.cpSync(rm, swapped, { recursive: true });
+  for (const sub of ['checkpoint', 'best']) {
+    const f = path.join(swapped, sub, 'tokenizer.json');
+    const t = JSON.parse(fs.readFileSync(f, 'utf8')) as { chars: string[] };
+    [t.chars[1], t.chars[2]] = [t.chars[2], t.chars[1]];
+    fs.writeFileSync(f, JSON.stringify(t));
+  }
+  await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', swapped, '--out', path.join(dir, 'ppo-swapped'), ...args]),
+    /rm-swapped: the reward model's tokenizer differs from the policy's \(same size, other tokens or ids\)/);
+  assert.ok(!fs.existsSync(path.join(dir, 'ppo-swapped', 'checkpoint')));
   // grpo's rewards always read answers: a file of prompt-only records says so
   await assert.rejects(run(grpoCommand, ['--policy', ck, '--data', bare, '--out', path.join(dir, 'grpo-bare'), '--steps', '1', ...common]),
     /bare-prompts\.jsonl: no valid prompts to train on \(no record has an "answer", which the verifiable rewards compare completions with\)$/);

@@ -77,12 +77,14 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['an unknown gan subcommand', ['gan', 'frob'], 2, /^gptlab: gan: unknown subcommand "frob" \(train or sample\)$/],
     ['an unknown vision subcommand', ['vision', 'frob'], 2, /^gptlab: vision: unknown subcommand "frob" \(train or predict\)$/],
     ['export --out inside a run', ['export', 'chat', '--out', 'pt/m.gguf'], 2, /export: --out pt\/m\.gguf: lies in the gptlab run or checkpoint folder pt/],
+    // a run the command cannot take
+    ['a reward model as rm train\'s --base', ['rm', 'train', '--base', 'rm', '--out', 'rm2', '--max-iters', '1'], 1, /^gptlab: error: rm train: --base rm is a reward model already; give the chat \(SFT\) model a new one starts from \(.*chat\), or continue that run with --resume --out$/],
     // a damaged run
     ['a damaged config.json', ['train', '--resume', '--out', 'broken', '--data', text, '--max-iters', '3'], 1, /^gptlab: error: broken\/checkpoint\/config\.json: not valid JSON/],
   ];
   for (const [what, args, code, re] of cases) refused(run(...args), code, re, what);
   assert.ok(fs.existsSync(path.join(tmp, 'pt', 'checkpoint', 'config.json')) && fs.existsSync(path.join(tmp, 'rm', 'best')), 'the runs are left as they were');
-  assert.ok(!fs.existsSync(path.join(tmp, 'nowhere')) && !fs.existsSync(path.join(tmp, 'pt', 'more')) && !fs.existsSync(path.join(tmp, 'sftd')), 'nothing written');
+  assert.ok(!fs.existsSync(path.join(tmp, 'nowhere')) && !fs.existsSync(path.join(tmp, 'pt', 'more')) && !fs.existsSync(path.join(tmp, 'sftd')) && !fs.existsSync(path.join(tmp, 'rm2')), 'nothing written');
 });
 
 test('a damaged trainer_state.json is a file problem naming the file and the field, not a --max-iters problem', () => {

@@ -18,6 +18,7 @@ import { runRLLoop, type RLRunResult } from './rl-job.node.js';
 import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
+import { sameTokenizer } from '../tokenizers/tokenizer.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { EVAL_PROMPTS_DEFAULT, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
@@ -62,6 +63,7 @@ async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Toke
     const ck = loadAnyCheckpoint(spec);
     if (!(ck.model instanceof RewardModel)) throw new Error(`${spec}: a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
     if (ck.tokenizer.vocabSize !== tok.vocabSize) throw new Error(`${spec}: the reward model's vocabulary (${ck.tokenizer.vocabSize}) differs from the policy's (${tok.vocabSize})`);
+    if (!sameTokenizer(ck.tokenizer, tok)) throw new Error(`${spec}: the reward model's tokenizer differs from the policy's (same size, other tokens or ids), so it would read the policy's ids as other text; train it from the policy's chat model (gptlab rm train --base …)`);
     reward = rewardModelFn(ck.model, tok);
     name = `reward model ${resolveCheckpointDir(spec)}`;
   } else ({ fn: reward, name } = await resolveReward(spec, 'a reward-model folder, rule, exact, last-number, format, exact+format or FILE.mjs'));

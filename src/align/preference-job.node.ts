@@ -99,6 +99,13 @@ function objectiveKey(job: PreferenceJob): 'beta' | 'lmCoef' {
   return job.kind === 'dpo' ? 'beta' : 'lmCoef';
 }
 
+/** the line refusing a reward model as --base: DPO needs a chat policy; a new reward model starts from the chat model, not another's backbone */
+function rewardBaseRefusal(job: PreferenceJob, itsBase: unknown): string {
+  if (job.kind === 'dpo') return `dpo: --base ${job.base} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`;
+  const from = typeof itsBase === 'string' ? ` (${itsBase})` : '';
+  return `rm train: --base ${job.base} is a reward model already; give the chat (SFT) model a new one starts from${from}, or continue that run with --resume --out`;
+}
+
 function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string, log: (l: string) => void): Start {
   registerRewardModelType();
   if (job.resume) {
@@ -128,10 +135,9 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(job.base);
   refuseCountedModel(ck.model.type, job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
-  if (job.kind === 'dpo' && ck.model.type === 'reward') throw new Error(`dpo: --base ${job.base} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
+  if (ck.model.type === 'reward') throw new Error(rewardBaseRefusal(job, ck.config.meta?.base));
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
-  const backbone = plain instanceof RewardModel ? plain.backbone : plain;
-  const grown = withChatVocabulary(backbone, ck.tokenizer, text());
+  const grown = withChatVocabulary(plain, ck.tokenizer, text());
   if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
   const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337, job.readout ?? RM_READOUT) : grown.model;
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };

@@ -30,3 +30,11 @@ export interface Tokenizer {
   /** a JSON-serialisable description that `tokenizerFromJSON` (src/tokenizers/index.ts) restores */
   toJSON(): unknown;
 }
+
+/**
+ * Whether two tokenizers give the same ids for the same text: the same family and the same description
+ * (toJSON: vocabulary, merges, special tokens). A model fed another tokenizer's ids reads other text.
+ */
+export function sameTokenizer(a: Tokenizer, b: Tokenizer): boolean {
+  return a === b || (a.type === b.type && a.vocabSize === b.vocabSize && JSON.stringify(a.toJSON()) === JSON.stringify(b.toJSON()));
+}
