@@ -58,6 +58,7 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['--max-iters below the step', ['train', '--resume', '--out', 'pt', '--data', text, '--max-iters', '1'], 2, /^gptlab: --max-iters 1 is below the run's step 2/],
     ['another readout', ['rm', 'train', '--resume', '--out', 'rm', '--readout', 'last', '--max-iters', '3'], 2, /reads its score with 'last\+loglik', not 'last'; resume without --readout/],
     ['another --bare-answers', ['sft', '--resume', '--out', 'sftb', '--bare-answers', '0.5', '--max-iters', '3'], 2, /^gptlab: sft --resume: --bare-answers 0\.5 differs from the run's 0\.3; the run goes on with its own training set/],
+    ['--data on a bare-answers run', ['sft', '--resume', '--out', 'sftb', '--data', chatFile, '--max-iters', '3'], 2, /^gptlab: sft --resume: the run trains on the built-in Q&A set with --bare-answers 0\.3; --data chat\.jsonl cannot replace it/],
     ['--bare-answers with a data file', ['sft', '--base', 'chat', '--data', chatFile, '--bare-answers', '0.3', '--out', 'sftd'], 2, /^gptlab: sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file \(chat\.jsonl\) is trained as it is$/],
     ['another --base', ['rm', 'train', '--resume', '--out', 'rm', '--base', 'pt', '--max-iters', '3'], 2, /^gptlab: rm train --resume: the run started from --base chat; --base pt cannot change it/],
     ['LoRA on resume', ['rm', 'train', '--resume', '--out', 'rm', '--lora-r', '2', '--max-iters', '3'], 2, /rm train --resume: the run trains without LoRA; --lora-r 2 cannot change that/],
@@ -83,6 +84,9 @@ test('a flag at odds with the run it resumes or the folder it names exits 2; a d
     ['a damaged config.json', ['train', '--resume', '--out', 'broken', '--data', text, '--max-iters', '3'], 1, /^gptlab: error: broken\/checkpoint\/config\.json: not valid JSON/],
   ];
   for (const [what, args, code, re] of cases) refused(run(...args), code, re, what);
+  const moved = run('sft', '--resume', '--out', 'sftb', '--eval-examples', '5', '--max-iters', '2', '--eval-interval', '1');
+  ok(moved, 'sft --resume --eval-examples');
+  assert.match(moved.out, /note: --eval-examples also sets the dev set .*, so dev losses and best\/ from before this resume were measured on other examples/);
   assert.ok(fs.existsSync(path.join(tmp, 'pt', 'checkpoint', 'config.json')) && fs.existsSync(path.join(tmp, 'rm', 'best')), 'the runs are left as they were');
   assert.ok(!fs.existsSync(path.join(tmp, 'nowhere')) && !fs.existsSync(path.join(tmp, 'pt', 'more')) && !fs.existsSync(path.join(tmp, 'sftd')) && !fs.existsSync(path.join(tmp, 'rm2')), 'nothing written');
 });

@@ -135,6 +135,7 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   if (typeof meta.evalExamples === 'number') job.evalExamples ??= meta.evalExamples;
   if (typeof meta.devFraction === 'number') job.devFraction ??= meta.devFraction;
   const own = typeof meta.bareAnswers === 'number' ? meta.bareAnswers : 0;
+  if (own > 0 && job.data !== undefined) throw new UsageError(`sft --resume: the run trains on the built-in Q&A set with --bare-answers ${own}; --data ${job.data} cannot replace it (start a new run for the file)`);
   if (job.bareAnswers !== undefined && job.bareAnswers !== own) throw new UsageError(`sft --resume: --bare-answers ${job.bareAnswers} differs from the run's ${own}; the run goes on with its own training set (drop --bare-answers)`);
   job.bareAnswers = own;
   log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
@@ -149,7 +150,13 @@ function resumeNotes(job: SftJob, meta: Record<string, unknown>, savedTrain: Par
   // the held-out split is the run's own unless given now
   const split = { evalExamples: meta.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: meta.devFraction ?? SFT_SPLIT.devFraction };
   const dataNote = resumeDataNote(meta.data, job.data);
-  return [...resumeChangeNotes({ ...savedTrain, ...split }, { ...job.train, evalExamples: job.evalExamples, devFraction: job.devFraction }), ...(dataNote ? [dataNote] : [])];
+  const builtIn = (job.data ?? meta.data ?? 'built-in') === 'built-in';
+  // the split's flag that moves examples in or out of the dev set: built-in, --eval-examples; a file, --dev-fraction
+  const [flag, was, now] = builtIn ? ['--eval-examples', split.evalExamples, job.evalExamples] : ['--dev-fraction', split.devFraction, job.devFraction];
+  const devNote = now !== undefined && now !== was
+    ? [`note: ${flag} also sets the dev set (${builtIn ? 'the held-out questions the accuracy check leaves' : 'the first conversations of the file'}), so dev losses and best/ from before this resume were measured on other examples`]
+    : [];
+  return [...resumeChangeNotes({ ...savedTrain, ...split }, { ...job.train, evalExamples: job.evalExamples, devFraction: job.devFraction }), ...(dataNote ? [dataNote] : []), ...devNote];
 }
 
 /** the model to fine-tune: the run's own checkpoint when resuming, else the base with the chat vocabulary */
