@@ -190,3 +190,16 @@ test('--warmup-steps ramps the learning rate linearly; --max-minutes bounds the 
   await assert.rejects(grpoCommand(['--policy', path.join(dir, 'policy'), '--warmup-steps', '-2']), /--warmup-steps/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('coldStart: shouldStop ends it between steps and says so (grpo then saves nothing and exits 130)', async () => {
+  await ensureBackend();
+  const { coldStart } = await import('../src/align/cold-start.js');
+  const chats = [{ messages: [{ role: 'user' as const, content: 'ab' }, { role: 'assistant' as const, content: 'ba' }] }];
+  const base = new GPT({ vocabSize: 4, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 3);
+  let polls = 0;
+  const stopped = await coldStart(base, new CharTokenizer(['a', 'b', 'c', '\n']), chats, { steps: 50, batchSize: 2, shouldStop: () => ++polls > 3 });
+  assert.equal(stopped.interrupted, true);
+  assert.ok(stopped.step > 0 && stopped.step < 50, `stopped at step ${stopped.step}`);
+  const done = await coldStart(new GPT({ vocabSize: 4, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 3), new CharTokenizer(['a', 'b', 'c', '\n']), chats, { steps: 3, batchSize: 2 });
+  assert.deepEqual([done.interrupted, done.step], [false, 3]);
+});

@@ -18,14 +18,17 @@ export interface ColdStartOptions {
   /** peak learning rate, cosine to lr/10 after 10 warmup steps (default 1e-3, the SFT default) */
   lr?: number;
   seed?: number;
+  /** polled between steps: true stops the cold start there (a signal), and the result says interrupted */
+  shouldStop?: () => boolean;
 }
 
 /**
  * SFT of `model` on `chats` (loss on the assistant's tokens) for o.steps steps; the model is trained in place
  * unless the chats need characters its vocabulary lacks (then a grown copy is returned). Returns the model,
- * its tokenizer and the last training loss. Throws when no conversation fits the context.
+ * its tokenizer, the last training loss, the steps taken and whether o.shouldStop ended it early. Throws when
+ * no conversation fits the context.
  */
-export async function coldStart(model: LanguageModel, tok: Tokenizer, chats: readonly { messages: ChatMessage[] }[], o: ColdStartOptions): Promise<{ model: LanguageModel; tokenizer: Tokenizer; loss: number }> {
+export async function coldStart(model: LanguageModel, tok: Tokenizer, chats: readonly { messages: ChatMessage[] }[], o: ColdStartOptions): Promise<{ model: LanguageModel; tokenizer: Tokenizer; loss: number; step: number; interrupted: boolean }> {
   if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`cold start: steps must be a positive integer, got ${o.steps}`);
   const text = chats.flatMap((c) => c.messages.map((m) => m.content)).join('');
   const grown = withChatVocabulary(model, tok, text);
@@ -36,7 +39,7 @@ export async function coldStart(model: LanguageModel, tok: Tokenizer, chats: rea
     maxIters: o.steps, batchSize: o.batchSize ?? 16, lr, minLr: lr / 10, warmupIters: Math.min(10, o.steps - 1), evalInterval: o.steps, sampleAt: [], seed: o.seed ?? 1,
   });
   let loss = NaN;
-  await trainer.run({ onStep: (s) => void (loss = s.loss) });
+  const outcome = await trainer.run({ onStep: (s) => void (loss = s.loss), shouldStop: o.shouldStop });
   grown.model.eval();
-  return { model: grown.model, tokenizer: grown.tokenizer, loss };
+  return { model: grown.model, tokenizer: grown.tokenizer, loss, step: trainer.state.step, interrupted: outcome === 'interrupted' };
 }

@@ -214,7 +214,11 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   if (dataFile === undefined) checkBuiltinPrompts('grpo', rule ? 'the SFT-world questions' : 'the arithmetic questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
   let base = job.policy;
-  if (job.coldStart && !pol.resume) base = await runColdStart(pol, all, job, folder.dir, maxNew, reward, rewardName, log);
+  if (job.coldStart && !pol.resume) {
+    const start = await runColdStart(pol, all, job, folder.dir, maxNew, reward, rewardName, log);
+    if (start === null) return { outcome: 'interrupted', steps: 0, seconds: (performance.now() - t0) / 1000, history: [], evals: [], cpuSeconds: 0 };
+    base = start;
+  }
   const room = Math.min(config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('grpo', dataFile, job.data !== undefined, () => [fit(all.train), fit(all.dev)]);
@@ -270,13 +274,26 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
 
 /**
  * The cold start on the built-in arithmetic: SFT on worked solutions, held-out accuracy before and after it,
- * the result saved as <out>/start (the reference and --resume's base). Returns that folder.
+ * the result saved as <out>/start (the reference and --resume's base). Returns that folder, or null when a
+ * signal (Ctrl-C, SIGTERM) stopped it: nothing is saved then, as no run exists before RL begins.
  */
-async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: string, maxNew: number, reward: RewardFn, rewardName: string, log: (l: string) => void): Promise<string> {
+async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: string, maxNew: number, reward: RewardFn, rewardName: string, log: (l: string) => void): Promise<string | null> {
   if (!all.coldStart) throw new Error('grpo: --cold-start trains on the built-in arithmetic\'s worked solutions; with --data or --reward rule give --cold-start 0');
   const given = evaluatePolicy(pol.model, pol.tokenizer, all.dev, reward, maxNew, 32, rewardName);
   const t0 = performance.now();
-  const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed });
+  let stop = false;
+  const onSignal = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    log('interrupt: stopping the cold start at this step (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed, shouldStop: () => stop })
+    .finally(() => void (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)));
+  if (cs.interrupted) {
+    log(`grpo: interrupted during the cold start at step ${cs.step} of ${job.coldStart}; nothing saved (RL had not begun): run the command again to start over`);
+    return null;
+  }
   Object.assign(pol, { model: cs.model, tokenizer: cs.tokenizer });
   const dir = path.join(out, 'start');
   saveCheckpoint(dir, checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'sft', base: job.policy !== undefined ? recordedPath(job.policy) : undefined, coldStartSteps: job.coldStart } }));
