@@ -259,6 +259,12 @@ test('ppo --data: prompt-only records are taken with a reward model, refused in 
   await assert.rejects(run(ppoCommand, ['--policy', ck, '--data', bare, '--reward', swapped, '--out', path.join(dir, 'ppo-swapped'), ...args]),
     /rm-swapped: the reward model's tokenizer differs from the policy's \(same size, other tokens or ids\)/);
   assert.ok(!fs.existsSync(path.join(dir, 'ppo-swapped', 'checkpoint')));
+  // sizes: minibatches larger than a step's rollouts are refused; completions longer than the context are noted
+  const sized = (mini: string, maxNew: string): string[] => ['--policy', ck, '--data', bare, '--reward', rm, '--steps', '1', '--batch-size', '2', '--mini-batch-size', mini, '--epochs', '1', '--max-new-tokens', maxNew, '--eval-interval', '1', ...common];
+  await assert.rejects(run(ppoCommand, [...sized('4', '3'), '--out', path.join(dir, 'ppo-mini')]), /ppo: --mini-batch-size 4 is above --batch-size 2: a step's rollouts are split/);
+  assert.ok(!fs.existsSync(path.join(dir, 'ppo-mini', 'checkpoint')));
+  const long = await run(ppoCommand, [...sized('2', '100000'), '--out', path.join(dir, 'ppo-long')]);
+  assert.match(long.out, /note: --max-new-tokens 100000 is not below the policy's context \(\d+ tokens, the prompt's included\): completions end where the context fills/);
   // grpo's rewards always read answers: a file of prompt-only records says so
   await assert.rejects(run(grpoCommand, ['--policy', ck, '--data', bare, '--out', path.join(dir, 'grpo-bare'), '--steps', '1', ...common]),
     /bare-prompts\.jsonl: no valid prompts to train on \(no record has an "answer", which the verifiable rewards compare completions with\)$/);

@@ -24,7 +24,7 @@ import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, 
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, gainLine, noHeldOutNote, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, gainLine, noHeldOutNote, droppedPromptsNote, longCompletionNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { hasLora, mergedCopy, adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
@@ -213,6 +213,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const reward = rule ? all.reward! : given;
   if (dataFile === undefined) checkBuiltinPrompts('grpo', rule ? 'the SFT-world questions' : 'the arithmetic questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
   const maxNew = config.maxNewTokens ?? GRPO_DEFAULTS.maxNewTokens;
+  const long = longCompletionNote(maxNew, pol.model.contextLength);
+  if (long) log(long);
   let base = job.policy;
   if (job.coldStart && !pol.resume) {
     const start = await runColdStart(pol, all, job, folder.dir, maxNew, reward, rewardName, log);

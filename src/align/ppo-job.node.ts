@@ -15,7 +15,7 @@ import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } fr
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, longCompletionNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { sameTokenizer } from '../tokenizers/tokenizer.js';
@@ -103,6 +103,8 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   if (dataNote) log(dataNote);
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedInput(recordedData) };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
+  const long = longCompletionNote(config.maxNewTokens ?? PPO_DEFAULTS.maxNewTokens, pol.model.contextLength);
+  if (long) log(long);
   const all = await promptsAndReward({ ...job, evalPrompts }, pol.tokenizer, log);
   if (job.data === undefined) checkBuiltinPrompts('ppo', 'the SFT-world questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
   const room = Math.min(config.maxNewTokens ?? 24, 16);

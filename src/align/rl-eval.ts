@@ -62,6 +62,16 @@ export function noHeldOutNote(dev: { dropped: number }): string {
   return `note: no held-out prompts (${why}): held-out evaluation is skipped, and best/ is the latest policy`;
 }
 
+/**
+ * The note of a completion length the context cannot hold: with maxNewTokens at or above the policy's context
+ * (tokens), every completion ends where the context fills (prompt + completion), so the flag's value is never
+ * reached; null when it fits.
+ */
+export function longCompletionNote(maxNewTokens: number, context: number): string | null {
+  if (maxNewTokens < context) return null;
+  return `note: --max-new-tokens ${maxNewTokens} is not below the policy's context (${context} tokens, the prompt's included): completions end where the context fills`;
+}
+
 /** the note of prompts left out for want of room in the context: how many, and how many held-out ones remain scored; null when none */
 export function droppedPromptsNote(train: { dropped: number }, dev: { dropped: number; kept: readonly unknown[] }, room: number, context: number): string | null {
   const n = train.dropped + dev.dropped;

@@ -47,6 +47,9 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'ppo');
   if (maybeHelp(o, () => `${helpText('ppo', 'PPO from a reward model, the rule-based reward or a reward function', OPTS, 'gptlab ppo --policy CKPT --reward RM|rule|FILE.mjs --out DIR')}\n\n${REWARD_FN_HELP}`)) return 0;
   if (!o.policy && !o.resume) throw new UsageError('ppo: give --policy CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
+  if (o._given.has('miniBatchSize') && !o.resume && (o.miniBatchSize as number) > (o.batchSize as number)) {
+    throw new UsageError(`ppo: --mini-batch-size ${o.miniBatchSize as number} is above --batch-size ${o.batchSize as number}: a step's rollouts are split into minibatches of at most that many`);
+  }
   // a resumed run keeps its own reward unless one is given now
   const reward = rewardFnSpec(o, 'ppo') ?? (givenOrOwn(o, 'reward') as string | undefined);
   const adapt = adaptOptions(o, 'ppo');
