@@ -69,6 +69,8 @@ export function parseChatData(text: string, file = '<input>', opts: ParseChatOpt
       errors.push(...errs);
     }
   }
+  // JSON errors and field errors come from two passes: report them in file order
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { conversations, errors, summary: { kept: conversations.length, skipped } };
 }
 
