@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT } from '../src/models/gpt.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
+import { trainBPE } from '../src/tokenizers/bpe-train.js';
 import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
@@ -221,6 +222,37 @@ test('embed train: vectors too large for a typed array, a string or the machine 
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /^sgns on many\.txt: .*\ngptlab: embed train: --dim 10000 for a vocabulary of 450,001 words needs about 33\.5 GiB \(sgns: 2 float32 matrices/);
   assert.ok(!fs.existsSync(path.join(tmp, 'many.bin')));
+});
+
+test('alignment: a reward-flag clash exits 2; a run, model or reward module the command cannot take exits 1, naming it (and the line)', () => {
+  const prompts = write('prompts.jsonl', [['2 + 2', '4'], ['5 * 3', '15']].map(([q, a]) => JSON.stringify({ prompt: `What is ${q}?`, answer: a })).join('\n') + '\n');
+  const syntax = write('syn.mjs', 'export default function (c) {\n  const x = ;\n  return x;\n}\n');
+  const atImport = write('thr.mjs', 'const a = 1;\nthrow new Error("boom at import");\nexport default () => a;\n');
+  const atCall = write('typeerr.mjs', 'export default function reward(c) {\n  const o = undefined;\n  if (c !== null) {\n    return o.length;\n  }\n}\n');
+  // a LoRA run's PEFT adapter folder (what sample finds there is enough: no config.json)
+  fs.mkdirSync(path.join(tmp, 'lora-run', 'adapter'), { recursive: true });
+  fs.cpSync(path.join(tmp, 'chat'), path.join(tmp, 'lora-run', 'best'), { recursive: true });
+  for (const f of ['adapter_config.json', 'adapter_model.safetensors']) fs.writeFileSync(path.join(tmp, 'lora-run', 'adapter', f), '{}');
+  // a checkpoint whose byte-level BPE has no chat special tokens
+  const bpe = trainBPE('the cat sat on the mat. '.repeat(20), { vocabSize: 260 });
+  saveCheckpoint(path.join(tmp, 'bpe'), checkpointFiles(new GPT({ vocabSize: bpe.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, 1), bpe));
+  const rl = ['--steps', '1', '--max-new-tokens', '2', '--seed', '1'];
+  const cases: [string, string[], number, RegExp][] = [
+    ['ppo --reward rule with --data', ['ppo', '--policy', 'chat', '--reward', 'rule', '--data', prompts, '--out', 'p1'], 2, /^gptlab: ppo: --reward rule scores the built-in SFT-world questions; with --data give a reward model, exact, last-number, format or FILE\.mjs$/],
+    ['ppo\'s default rule with --data', ['ppo', '--policy', 'chat', '--data', prompts, '--out', 'p1'], 2, /^gptlab: ppo: --reward rule \(the default\) scores the built-in SFT-world questions/],
+    ['grpo --reward rule with --data', ['grpo', '--policy', 'chat', '--reward', 'rule', '--data', prompts, '--out', 'g1'], 2, /^gptlab: grpo: --reward rule scores the built-in SFT-world questions/],
+    ['an unknown reward name', ['ppo', '--policy', 'chat', '--reward', 'fuzzy', '--data', prompts, '--out', 'p1'], 2, /^gptlab: unknown reward "fuzzy"/],
+    ['lora merge of a run without LoRA', ['lora', 'merge', 'chat', '--out', 'm1'], 1, /^gptlab: error: lora merge: chat has no LoRA adapter/],
+    ['rm score of a gpt model', ['rm', 'score', 'chat', '--prompt', 'a', '--response', 'b'], 1, /^gptlab: error: rm score: chat is a gpt model, not a reward model/],
+    ['a reward module with a syntax error', ['grpo', '--policy', 'chat', '--reward', syntax, '--out', 'g1'], 1, /^gptlab: error: grpo: --reward: syn\.mjs:2(:\d+)?: could not load the module: SyntaxError: Unexpected token ';'$/],
+    ['a reward module that throws at import', ['ppo', '--policy', 'chat', '--reward-fn', atImport, '--data', prompts, '--out', 'p1'], 1, /^gptlab: error: thr\.mjs:2:7: could not load the module: boom at import$/],
+    ['a reward function that throws', ['grpo', '--policy', 'chat', '--reward', atCall, '--data', prompts, '--out', 'g2', '--group-size', '2', '--prompts-per-step', '2', ...rl], 1, /^gptlab: error: typeerr\.mjs:4:14 threw on completion ".*": Cannot read properties of undefined \(reading 'length'\)$/],
+    ['a reward function that throws (ppo)', ['ppo', '--policy', 'chat', '--reward-fn', atCall, '--data', prompts, '--out', 'p2', '--batch-size', '2', '--mini-batch-size', '2', ...rl], 1, /^gptlab: error: typeerr\.mjs:4:14 threw on completion/],
+    ['a LoRA adapter folder', ['sample', 'lora-run/adapter', '-n', '4'], 1, /^gptlab: error: lora-run\/adapter: not a checkpoint .*; it is a LoRA adapter \(PEFT\): give the run folder \(lora-run\), or merge it onto its base with gptlab lora merge lora-run --out DIR$/],
+    ['a BPE base without chat tokens', ['rm', 'train', '--base', 'bpe', '--data', pairs, '--out', 'rmb'], 1, /^gptlab: error: rm train: --base bpe: the checkpoint's bpe tokenizer lacks the chat special tokens /],
+  ];
+  for (const [what, args, code, re] of cases) refused(run(...args), code, re, what);
+  for (const d of ['p1', 'p2', 'g1', 'g2', 'm1', 'rmb']) assert.ok(!fs.existsSync(path.join(tmp, d, 'checkpoint')), `nothing written in ${d}`);
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

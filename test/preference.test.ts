@@ -142,6 +142,24 @@ test('verifiable prompts parse, and bad ones name line and field', () => {
   assert.match(msgs[0], /^v\.jsonl:3: answer: missing/);
   assert.match(msgs[1], /^v\.jsonl:4: prompt: is empty/);
   assert.match(msgs[2], /^v\.jsonl:5: messages: must end with a user message/);
+  // 1e400 parses to Infinity: the answer must be a finite number
+  const big = parseVerifiableData('{"prompt": "q", "answer": 1e400}\n{"prompt": "q", "answer": -1e999}\n', 'b.jsonl');
+  assert.deepEqual(big.errors.map(formatChatDataError), [
+    'b.jsonl:1: answer: must be a finite number, got Infinity (beyond ±1.8e308, the largest double)',
+    'b.jsonl:2: answer: must be a finite number, got -Infinity (beyond ±1.8e308, the largest double)',
+  ]);
+});
+
+test('a preference or prompt file holding one JSON array is told to be JSONL, on line 1 only', () => {
+  const hint = ' (the file must be JSONL: one JSON object per line, not one JSON array)';
+  const one = parsePreferenceData('[{"prompt": "q", "chosen": "a", "rejected": "b"}]\n', 'arr.json');
+  assert.deepEqual(one.errors.map(formatChatDataError), [`arr.json:1: a record must be a JSON object${hint}`]);
+  const v = parseVerifiableData('[{"prompt": "q", "answer": "1"}]', 'arr.json');
+  assert.deepEqual(v.errors.map(formatChatDataError), [`arr.json:1: a record must be a JSON object${hint}`]);
+  const pretty = parsePreferenceData('[\n  {"prompt": "q", "chosen": "a", "rejected": "b"},\n  [1]\n]\n', 'arr.json');
+  assert.match(formatChatDataError(pretty.errors[0]), /^arr\.json:1: not valid JSON \(it ends before .*\) \(the file must be JSONL: one JSON object per line/);
+  assert.ok(pretty.errors.slice(1).every((e) => !formatChatDataError(e).includes('must be JSONL')), 'other lines: no hint');
+  assert.ok(!parsePreferenceData('{"prompt": "q"}\n', 'p.jsonl').errors.some((e) => e.message.includes('JSONL')), 'a JSONL file: no hint');
 });
 
 test('built-in arithmetic prompts have exact integer answers', () => {

@@ -134,7 +134,7 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
   refuseCountedModel(ck.model.type, command, '--policy', p, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
   if (ck.model.type === 'reward') throw new Error(`${command}: --policy ${p} is a reward model (gptlab rm train), not a chat policy; give an SFT model (e.g. runs/chat)`);
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
-  const { model, tokenizer } = withChatVocabulary(plain, ck.tokenizer, '');
+  const { model, tokenizer } = withChatVocabulary(plain, ck.tokenizer, '', `${command}: --policy ${p}`);
   return { model, tokenizer };
 }
 

@@ -44,6 +44,11 @@ export interface PPOJob {
   quiet?: boolean;
 }
 
+/** the refusal of the rule-based reward with --data (a flag clash, exit 2); `which` says where the rule came from */
+export function ruleWithData(which = ''): string {
+  return `ppo: --reward rule${which} scores the built-in SFT-world questions; with --data give a reward model, exact, last-number, format or FILE.mjs`;
+}
+
 /** prompts and the reward function for a job */
 async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Tokenizer, log: (l: string) => void): Promise<{ train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn; name: string }> {
   const builtin = (): { train: VerifiablePrompt[]; dev: VerifiablePrompt[]; reward: RewardFn } => {
@@ -54,7 +59,7 @@ async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Toke
   };
   const spec = job.reward ?? 'rule';
   if (spec === 'rule') {
-    if (job.data) throw new Error('ppo: --reward rule scores the built-in questions; with --data give a reward model, exact, last-number or FILE.mjs');
+    if (job.data) throw new UsageError(ruleWithData(job.resume ? ' (the run\'s reward)' : ''));
     return { ...builtin(), name: 'rule-based reward' };
   }
   const isCheckpoint = !/\.(m?js|cjs)$/.test(spec) && fs.existsSync(spec);

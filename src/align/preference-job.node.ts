@@ -137,7 +137,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
   refuseCountedModel(ck.model.type, job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
   if (ck.model.type === 'reward') throw new Error(rewardBaseRefusal(job, ck.config.meta?.base));
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
-  const grown = withChatVocabulary(plain, ck.tokenizer, text());
+  const grown = withChatVocabulary(plain, ck.tokenizer, text(), `${job.kind === 'rm' ? 'rm train' : 'dpo'}: --base ${job.base}`);
   if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
   const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337, job.readout ?? RM_READOUT) : grown.model;
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
@@ -151,7 +151,7 @@ function dpoReference(start: Start, text: () => string, log: (l: string) => void
   if (!start.state) return cloneModel(start.model);
   if (!start.base) throw new Error('dpo --resume: the run does not record its --base, which the reference policy is');
   const ck = loadAnyCheckpoint(start.base);
-  const ref = withChatVocabulary(hasLora(ck.model) ? mergedCopy(ck.model) : ck.model, ck.tokenizer, text()).model;
+  const ref = withChatVocabulary(hasLora(ck.model) ? mergedCopy(ck.model) : ck.model, ck.tokenizer, text(), `dpo --resume: --base ${start.base}`).model;
   if (ref.config.vocabSize !== start.model.config.vocabSize) throw new Error(`${start.base}: its vocabulary differs from the run's; give the same --base`);
   log(`reference policy: ${start.base}`);
   return ref;

@@ -10,6 +10,30 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 /** a completion's reward given its prompt record; must return a finite number */
 export type RewardFn = (completion: string, item: VerifiablePrompt) => number;
 
+/** a reward function from a module file; `moduleUrl` (its file URL) lets a throw be named with its line */
+export type ModuleRewardFn = RewardFn & { moduleUrl?: string };
+
+/**
+ * "LINE:COLUMN" of the innermost frame of `e`'s stack that lies in the module at `url` (a file URL), as V8
+ * writes frames (`at f (file:///x/r.mjs:4:12)` or `at file:///x/r.mjs:4:12`); null when none does.
+ */
+export function throwSite(e: unknown, url: string): string | null {
+  let stack: unknown;
+  try {
+    stack = (e as { stack?: unknown } | null)?.stack;
+  } catch {
+    return null; // a throwing getter tells nothing
+  }
+  if (typeof stack !== 'string') return null;
+  const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = new RegExp(`^\\s*at (?:.*\\()?${escaped}:(\\d+):(\\d+)\\)?\\s*$`);
+  for (const line of stack.split('\n')) {
+    const m = frame.exec(line);
+    if (m) return `${m[1]}:${m[2]}`;
+  }
+  return null;
+}
+
 /**
  * A number written as an integer, decimal, exponent, fraction `a/b`, with thousands commas, a leading + or
  * − (also U+2212), a trailing '.' or '%' (÷100); null for anything else or a zero denominator.
@@ -113,13 +137,17 @@ export function namedReward(name: string): RewardFn {
   }
 }
 
-/** Calls fn and checks its result: a throw or a non-finite value becomes one error naming the completion. */
+/**
+ * Calls fn and checks its result: a throw or a non-finite value becomes one error naming the completion (and,
+ * for a module's function, the line:column in the module where it threw).
+ */
 export function checkedReward(fn: RewardFn, completion: string, item: VerifiablePrompt, who = 'reward function'): number {
   let r: unknown;
   try {
     r = fn(completion, item);
   } catch (e) {
-    throw new Error(`${who} threw on completion ${JSON.stringify(completion.slice(0, 60))}: ${(e as Error)?.message ?? String(e)}`);
+    const url = (fn as ModuleRewardFn).moduleUrl, site = url ? throwSite(e, url) : null;
+    throw new Error(`${who}${site ? `:${site}` : ''} threw on completion ${JSON.stringify(completion.slice(0, 60))}: ${(e as Error)?.message ?? String(e)}`);
   }
   if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as { then?: unknown }).then === 'function') {
     (r as Promise<unknown>).then(undefined, () => {}); // its result is not awaited: nor is a rejection left unhandled

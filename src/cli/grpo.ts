@@ -80,7 +80,8 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const spec = fnSpec ?? (o.reward as string | undefined) ?? (o.data ? 'exact' : 'last-number');
   if (spec === 'rule' && o.data) throw new UsageError('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
   const reward = spec === 'rule' ? { fn: () => 0, name: 'rule' } : await resolveReward(spec).catch((e: Error) => {
-    throw new UsageError(`grpo: ${fnSpec ? '--reward-fn' : '--reward'}: ${e.message}`);
+    const line = `grpo: ${fnSpec ? '--reward-fn' : '--reward'}: ${e.message}`;
+    throw e instanceof UsageError ? new UsageError(line) : new Error(line); // an unknown name is a flag problem; a module that fails, a file problem
   });
   const adapt = adaptOptions(o, 'grpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);

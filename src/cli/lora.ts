@@ -154,7 +154,7 @@ export async function loraCommand(argv: string[]): Promise<number> {
   checkOutputDir(out, '--out', 'lora merge', { force: !!o.force, input: o.ckpt as string });
   registerRewardModelType();
   const ck = loadAnyCheckpoint(o.ckpt as string);
-  if (!hasLora(ck.model)) throw new UsageError(`lora merge: ${o.ckpt as string} has no LoRA adapter (its config.json meta has no "lora")`);
+  if (!hasLora(ck.model)) throw new Error(`lora merge: ${o.ckpt as string} has no LoRA adapter (its config.json meta has no "lora")`);
   const { lora: _l, ...meta } = ck.config.meta ?? {};
   const files = checkpointFiles(mergedCopy(ck.model), ck.tokenizer, { meta: { ...meta, mergedFrom: o.ckpt } });
   await removeTempsOnStop('lora merge', () => dirTargets(out, Object.keys(files)), async () => {

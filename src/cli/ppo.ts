@@ -7,7 +7,7 @@ import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { REWARD_FN_HELP, rewardFnSpec, rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
-import { runPPOJob } from '../align/ppo-job.node.js';
+import { ruleWithData, runPPOJob } from '../align/ppo-job.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
 
 const D = PPO_DEFAULTS;
@@ -52,6 +52,7 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   }
   // a resumed run keeps its own reward unless one is given now
   const reward = rewardFnSpec(o, 'ppo') ?? (givenOrOwn(o, 'reward') as string | undefined);
+  if (reward === 'rule' && o.data) throw new UsageError(ruleWithData(o._given.has('reward') ? '' : ' (the default)'));
   const adapt = adaptOptions(o, 'ppo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();

@@ -1,6 +1,6 @@
 // gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
 // pairs; held-out pairwise accuracy), and scoring responses with one.
-import { notValidJson } from '../data/jsonl.js';
+import { JSONL_HINT, notValidJson } from '../data/jsonl.js';
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
@@ -70,14 +70,14 @@ function fileItems(file: string): ScoreItem[] {
   const lines = text.split('\n');
   return lines.flatMap((line, i) => {
     if (!line.trim()) return [];
-    const where = `${file}:${i + 1}`;
+    const where = `${file}:${i + 1}`, hint = i === 0 && line.trimStart().startsWith('[') ? JSONL_HINT : '';
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`${where}: ${notValidJson(e, line)}`);
+      throw new Error(`${where}: ${notValidJson(e, line)}${hint}`);
     }
-    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: must be a JSON object {prompt|messages, response}`);
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new Error(`${where}: must be a JSON object {prompt|messages, response}${hint}`);
     const prompt = promptOf(rec, (f, m) => {
       throw new Error(`${where}: ${f ? `${f}: ` : ''}${m}`);
     })!;
@@ -135,7 +135,7 @@ async function scoreRm(argv: string[]): Promise<number> {
   await setupBackend(o);
   registerRewardModelType();
   const ck = loadAnyCheckpoint(o.ckpt as string);
-  if (!(ck.model instanceof RewardModel)) throw new UsageError(`rm score: ${o.ckpt as string} is a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
+  if (!(ck.model instanceof RewardModel)) throw new Error(`rm score: ${o.ckpt as string} is a ${ck.model.type} model, not a reward model (train one with gptlab rm train)`);
   const rm = ck.model, end = endOfTurnId(ck.tokenizer);
   // every item is encoded before the first score is printed: a bad line stops the command with no output
   const encoded = items.map((it) => encodeItem(it, ck.tokenizer, end, rm.contextLength));

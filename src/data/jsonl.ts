@@ -34,8 +34,11 @@ export function notValidJson(e: unknown, text: string): string {
   return `not valid JSON (${clause}${col !== undefined ? ` at column ${col}` : ''})`;
 }
 
+/** added to the problems of a first line that opens a JSON array: the whole file is one array, not JSONL */
+export const JSONL_HINT = ' (the file must be JSONL: one JSON object per line, not one JSON array)';
+
 /**
- * Parses `text` line by line. `validate(value, report)` returns the record (or null) and calls
+ * Parses `text` line by line; the problems of a first line starting with `[` add JSONL_HINT. `validate(value, report)` returns the record (or null) and calls
  * `report(field, message)` for each problem; a record with any problem is skipped.
  */
 export function parseJsonlRecords<T>(
@@ -47,16 +50,17 @@ export function parseJsonlRecords<T>(
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
+    const hint = i === 0 && line.trimStart().startsWith('[') ? JSONL_HINT : '';
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
-      errors.push({ file, line: i + 1, field: '', message: notValidJson(e, line) });
+      errors.push({ file, line: i + 1, field: '', message: notValidJson(e, line) + hint });
       skipped++;
       return;
     }
     const errs: ChatDataError[] = [];
-    const got = validate(value, (field, message) => errs.push({ file, line: i + 1, field, message }));
+    const got = validate(value, (field, message) => errs.push({ file, line: i + 1, field, message: message + hint }));
     if (got !== null && !errs.length) items.push(got);
     else (skipped++, errors.push(...errs));
   });

@@ -53,6 +53,7 @@ export function validateVerifiableRecord(value: unknown, report: (field: string,
   const a = value.answer;
   if (a === undefined) opts.answerOptional ? (answer = '') : report('answer', 'missing');
   else if (typeof a === 'number' && Number.isFinite(a)) answer = String(a);
+  else if (typeof a === 'number') report('answer', `must be a finite number, got ${a} (beyond ±1.8e308, the largest double)`);
   else if (typeof a !== 'string' || a.trim() === '') report('answer', 'must be a non-empty string or a number');
   else answer = a.trim();
   if (value.kind !== undefined && typeof value.kind !== 'string') report('kind', 'must be a string');

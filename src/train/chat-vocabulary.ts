@@ -13,15 +13,16 @@ import { SPECIAL_TOKENS } from '../data/chat.js';
  * character of `text`), growing the model's token-indexed parameters to match. Existing tokens keep their
  * learned rows; new rows start as N(0, 0.02) like a fresh embedding. `addedIds` are the new tokens' ids (the rows
  * LoRA fine-tuning must train, see src/nn/trainable-tokens.ts). Throws for a non-character tokenizer
- * that lacks the special tokens (its merges cannot be extended here).
+ * that lacks the special tokens (its merges cannot be extended here), naming the checkpoint by `source`
+ * (`--base runs/x`) when given.
  */
-export function withChatVocabulary(model: LanguageModel, tok: Tokenizer, text: string): { model: LanguageModel; tokenizer: Tokenizer; added: string[]; addedIds: number[] } {
+export function withChatVocabulary(model: LanguageModel, tok: Tokenizer, text: string, source?: string): { model: LanguageModel; tokenizer: Tokenizer; added: string[]; addedIds: number[] } {
   const missingSpecial = SPECIAL_TOKENS.filter((s) => !tok.specialTokens.has(s));
   const missingChars = tok instanceof CharTokenizer ? [...new Set(text)].filter((c) => !tok.chars.includes(c)).sort() : [];
   if (!missingSpecial.length && !missingChars.length) return { model, tokenizer: tok, added: [], addedIds: [] };
   if (!(tok instanceof CharTokenizer)) {
     throw new Error(
-      `the checkpoint's ${tok.type} tokenizer lacks the chat special tokens ${missingSpecial.join(' ')}; ` +
+      `${source ? `${source}: ` : ''}the checkpoint's ${tok.type} tokenizer lacks the chat special tokens ${missingSpecial.join(' ')}; ` +
         'train its tokenizer with them (gptlab tokenizer train … ) or start from a character-level checkpoint',
     );
   }

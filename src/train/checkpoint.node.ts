@@ -27,7 +27,17 @@ export function resolveCheckpointDir(p: string, resumable = false): string {
   if (fs.existsSync(path.join(p, 'config.json'))) return p;
   const order = resumable ? ['checkpoint'] : ['best', 'checkpoint'];
   for (const sub of order) if (fs.existsSync(path.join(p, sub, 'config.json'))) return path.join(p, sub);
-  throw new Error(`${p}: not a checkpoint (no config.json here, nor in ${order.map((s) => s + '/').join(' or ')})`);
+  throw new Error(`${p}: not a checkpoint (no config.json here, nor in ${order.map((s) => s + '/').join(' or ')})${adapterHint(p)}`);
+}
+
+/** for a PEFT adapter folder (a LoRA run's adapter/: adapter_config.json), what to give instead; '' for any other folder */
+function adapterHint(p: string): string {
+  if (!fs.existsSync(path.join(p, 'adapter_config.json'))) return '';
+  const run = path.dirname(p);
+  if (!['best', 'checkpoint'].some((s) => fs.existsSync(path.join(run, s, 'config.json')))) {
+    return '; it is a LoRA adapter (PEFT): give the LoRA run folder it came from, or merge it onto its base with gptlab lora merge RUN --out DIR';
+  }
+  return `; it is a LoRA adapter (PEFT): give the run folder (${run}), or merge it onto its base with gptlab lora merge ${run} --out DIR`;
 }
 
 /**

@@ -204,7 +204,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (bareAnswers > 0 && start.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${start.data}) is trained as it is`);
   const data = loadChatData(start.data, { ...job, ...split, bareAnswers }, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
-  const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText);
+  const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText, job.base && `sft: --base ${job.base}`);
   if (added.length) log(`vocabulary: added ${added.join(' ')} (${tokenizer.vocabSize} tokens now)`);
   const T = model.config.blockSize;
   const [tr, dv] = namingData('sft', start.data, job.data !== undefined, () => [encodeChats(data.train, tokenizer, T), encodeChats(data.dev, tokenizer, T)]);
