@@ -48,7 +48,7 @@ test('JSON array: line numbers are where each record starts; a syntax error lose
   const r = parseChatData(text, 'chats.json');
   assert.deepEqual(r.summary, { kept: 2, skipped: 2 });
   assert.equal(r.conversations[1].messages[1].content, 'g " ]');
-  assert.deepEqual(r.errors.map((e) => [e.line, e.field]), [[6, ''], [4, 'messages[1].content']]);
+  assert.deepEqual(r.errors.map((e) => [e.line, e.field]), [[4, 'messages[1].content'], [6, '']], 'in file order');
 });
 
 test('JSON: a single conversation object, or a bare array of messages, is one conversation', () => {
