@@ -2,7 +2,7 @@
 //   rm       reward model on the built-in preferences (rm train's defaults): held-out pairwise accuracy before/after;
 //            the 90 % target: --chat from `sft --bare-answers 0.3 --max-iters 5000`, --parts rm --scale 2 (600 steps)
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
-//   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL (ppo-kl.svg)
+//   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL against PPO_KL_TARGET (ppo-kl.svg)
 //   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
 //   lora     SFT with LoRA r = 8 (LoRA+) vs full SFT from a 256-wide base it pretrains once (2000 steps), same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
@@ -60,6 +60,9 @@ async function benchDpo(o: AlignBenchOptions): Promise<Report> {
   return { before: r.before, after: r.metrics, steps: r.steps, seconds: s };
 }
 
+/** the KL budget of the PPO report (nats per sequence, TRL's sampled estimate): β > 0 must keep the final KL under it */
+export const PPO_KL_TARGET = 5;
+
 async function benchPpo(o: AlignBenchOptions): Promise<Report> {
   const out: Report = {};
   const series = [];
@@ -68,7 +71,7 @@ async function benchPpo(o: AlignBenchOptions): Promise<Report> {
       config: { steps: steps(40, o), batchSize: 16, miniBatchSize: 8, epochs: 2, maxNewTokens: 40, lr: 1e-4, klCoef: beta, seed: 7 } }, quietLog));
     const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
     const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
-    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq; held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
+    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
     out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, seconds: s };
     series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
   }
