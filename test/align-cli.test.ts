@@ -96,6 +96,16 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   assert.ok(!fs.existsSync(path.join(dir, 'ppo2', 'checkpoint')), 'nothing written half-way');
 });
 
+test('a reward function that throws after the first step leaves the run saved as it stood, resumable', async () => {
+  const late = path.join(dir, 'late.mjs'), out = path.join(dir, 'grpo-late');
+  fs.writeFileSync(late, 'let n = 0;\nexport default () => {\n  if (++n > 2) throw new Error("late failure");\n  return 1;\n};\n');
+  const args = ['--policy', ck, '--data', prompts, '--steps', '3', '--group-size', '2', '--prompts-per-step', '1', '--max-new-tokens', '3', '--eval-interval', '5', '--reward', late, ...common];
+  await assert.rejects(run(grpoCommand, [...args, '--out', out]), /late\.mjs:3:\d+ threw on completion .*: late failure; the run is saved as it stood before that step \(step 1\): fix the cause and continue with --resume$/);
+  assert.ok(fs.existsSync(path.join(out, 'best')));
+  // resumable from there (this process keeps the imported module, so the resume itself runs in a new gptlab)
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8')).step, 1);
+});
+
 test('reward functions: async or Promise-returning ones are refused in one line; --reward with --reward-fn is exit 2; grpo takes --reward-fn; --help shows the signature', async () => {
   const good = path.join(dir, 'good-fn.mjs'), asyncFn = path.join(dir, 'async.mjs'), promise = path.join(dir, 'promise.mjs');
   fs.writeFileSync(good, 'export default (completion, { answer }) => (completion.trim() === answer ? 1 : -1);\n');
@@ -140,7 +150,7 @@ test('bad input: one line naming the problem', async () => {
   for (const [flag, value, re] of [
     ['--epsilon', '-0.2', /grpo: --epsilon must be in \(0, 1\), got -0\.2/], ['--loss-type', 'foo', /--loss-type must be one of grpo, bnpo, dr_grpo, dapo/],
     ['--group-size', '1', /--group-size must be in \[2, 1024\], got 1/], ['--temperature', '0', /--temperature must be greater than 0/],
-    ['--eval-prompts', '0', /--eval-prompts must be at least 1/], ['--iterations', '0', /--iterations must be at least 1/],
+    ['--eval-prompts', '0', /--eval-prompts must be in \[1, 10000\], got 0/], ['--iterations', '0', /--iterations must be at least 1/],
   ] as [string, string, RegExp][]) await assert.rejects(grpoCommand(['--policy', path.join(dir, 'missing'), flag, value]), re);
   await assert.rejects(ppoCommand(['--policy', path.join(dir, 'missing'), '--gamma', '2']), /ppo: --gamma must be in \[0, 1\], got 2/);
   await assert.rejects(grpoCommand(['--policy', ck, '--reward', path.join(dir, 'missing.mjs')]), /no such reward module/);

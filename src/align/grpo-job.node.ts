@@ -10,7 +10,7 @@ import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { formatChatDataError } from '../data/chat.js';
 import { parseVerifiableData, type VerifiablePrompt } from '../data/verifiable.js';
-import { arithmeticPrompt, splitArithmetic, workedSolutionChats } from '../data/arithmetic.js';
+import { allArithmeticQuestions, arithmeticPrompt, splitArithmetic, workedSolutionChats } from '../data/arithmetic.js';
 import type { ChatMessage } from '../data/chat.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -83,6 +83,8 @@ export interface PromptAnswers {
  */
 export function loadPrompts(file: string | undefined, nEval: number, log: (l: string) => void, answers: PromptAnswers = {}): PromptSets {
   if (!file) {
+    const total = allArithmeticQuestions().length;
+    if (nEval >= total) throw new UsageError(`--eval-prompts ${nEval}: the built-in arithmetic has ${total} questions; hold out fewer (at most ${total - 1}), so some are left to train on`);
     const s = splitArithmetic({ seed: 1, heldOut: nEval });
     log(`data: built-in arithmetic (sums and differences of 0..20): ${s.train.length} training questions, ${s.dev.length} held out (none of them trained on)`);
     return { train: s.train.map(arithmeticPrompt), dev: s.dev.map(arithmeticPrompt), coldStart: workedSolutionChats(s.train) };
@@ -174,8 +176,16 @@ async function resumedReward(job: GRPOJob, meta: Record<string, unknown>, log: (
   return { ...job, reward: fn, rewardName: recorded };
 }
 
-function report(label: string, e: RewardEval, log: (l: string) => void): void {
-  log(`held-out exact match ${label}: ${(100 * e.accuracy).toFixed(1)}% (${byKindLine(e)}), mean reward ${e.meanReward.toFixed(3)}`);
+/**
+ * What the share of held-out completions with a positive reward measures: the right answer for the rewards that
+ * score it (exact, last-number, exact+format; the rule reward counts its correctness part), else only that share.
+ */
+export function heldOutMetric(rewardName: string): string {
+  return ['exact', 'last-number', 'exact+format', 'rule'].includes(rewardName) ? 'exact match' : 'share with reward > 0';
+}
+
+function report(label: string, e: RewardEval, metric: string, log: (l: string) => void): void {
+  log(`held-out ${metric} ${label}: ${(100 * e.accuracy).toFixed(1)}% (${byKindLine(e)}), mean reward ${e.meanReward.toFixed(3)}`);
 }
 
 /** the built-in SFT-world questions with the rule-based reward (right answer +1, format +0.5, sentence +0.25) */
@@ -238,7 +248,8 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const te = performance.now();
   const before = pol.resume || !data.dev.length ? undefined : evalNow(0);
   const evalSeconds = (performance.now() - te) / 1000;
-  if (before) report('before', before, log);
+  const metric = heldOutMetric(rewardName);
+  if (before) report('before', before, metric, log);
   const trainer = new GRPOTrainer(pol.model, pol.tokenizer, data.train, reward, config, reference, rewardName);
   if (pol.resume) {
     trainer.optimizer.loadStateTensors(pol.resume.moments, trainer.nameOf, pol.resume.step);
@@ -256,21 +267,21 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(), modelFiles: (m) => checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: trainer.config.algo, ...m } }),
   }, folder, {
-    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log,
+    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log, keepOnFailure: base !== job.policy,
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     // kept free: the final evaluation, twice the first one's time on a shared machine, and the saves
     ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 2 * evalSeconds + 2 } : {}),
     evaluate: (): Record<string, number> => {
       if (!data.dev.length) return {};
       const e = evalNow(trainer.step);
-      return { score: e.accuracy, 'exact match': e.accuracy, 'mean reward': e.meanReward };
+      return { score: e.accuracy, [metric]: e.accuracy, 'mean reward': e.meanReward };
     },
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const after = data.dev.length ? evalNow(trainer.step) : undefined;
   if (lora) saveLora(folder, log);
-  if (after) report('after', after, log);
-  if (before && after) log(`${trainer.config.algo}: held-out exact match ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  if (after) report('after', after, metric, log);
+  if (before && after) log(`${trainer.config.algo}: held-out ${metric} ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return { ...res, before, after, cpuSeconds };
 }
 
@@ -299,7 +310,7 @@ async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: str
   Object.assign(pol, { model: cs.model, tokenizer: cs.tokenizer });
   const dir = path.join(out, 'start');
   saveCheckpoint(dir, checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'sft', base: job.policy !== undefined ? recordedPath(job.policy) : undefined, coldStartSteps: job.coldStart } }));
-  log(`cold start: ${job.coldStart} SFT steps on worked solutions of the training questions (loss ${cs.loss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s); held-out exact match of ${job.policy} as given: ${(100 * given.accuracy).toFixed(1)}% (${byKindLine(given)}); saved ${dir}`);
+  log(`cold start: ${job.coldStart} SFT steps on worked solutions of the training questions (loss ${cs.loss.toFixed(3)}, ${((performance.now() - t0) / 1000).toFixed(0)} s); held-out ${heldOutMetric(rewardName)} of ${job.policy} as given: ${(100 * given.accuracy).toFixed(1)}% (${byKindLine(given)}); saved ${dir}`);
   return dir;
 }
 

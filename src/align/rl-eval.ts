@@ -62,6 +62,9 @@ export function noHeldOutNote(dev: { dropped: number }): string {
   return `note: no held-out prompts (${why}): held-out evaluation is skipped, and best/ is the latest policy`;
 }
 
+/** the most held-out prompts (--eval-prompts) a run scores: each is a greedy completion at every evaluation */
+export const MAX_EVAL_PROMPTS = 10_000;
+
 /**
  * The note of a completion length the context cannot hold: with maxNewTokens at or above the policy's context
  * (tokens), every completion ends where the context fills (prompt + completion), so the flag's value is never

@@ -44,6 +44,8 @@ export interface RLRunOptions {
   deadline?: number;
   /** seconds kept free before the deadline for what follows the loop (a final evaluation); default 0 */
   reserveSeconds?: number;
+  /** save the run when a step fails even before the first step ends (its folder already holds work: a cold start) */
+  keepOnFailure?: boolean;
 }
 
 export interface RLRunResult {
@@ -116,6 +118,16 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
       }
       await tick();
     }
+  } catch (e) {
+    // a step that failed: a reward that throws fails in the rollout, before any update, and a loss gone NaN before
+    // its own (a PPO step's earlier minibatches may have moved the weights): keep the run as it stands, once it
+    // holds work (a step, or o.keepOnFailure: a cold start); a run that failed at its first step leaves nothing
+    if (folder.save && e instanceof Error && (loop.step > 0 || o.keepOnFailure)) {
+      save();
+      if (!folder.hasBest()) folder.saveBest(loop.modelFiles(o.meta));
+      e.message += `; the run is saved as it stood before that step (step ${loop.step}): fix the cause and continue with --resume`;
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -8,6 +8,7 @@ import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '.
 import { runGRPOJob } from '../align/grpo-job.node.js';
 import { resolveReward } from '../align/reward-module.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
+import { MAX_EVAL_PROMPTS } from '../align/rl-eval.js';
 
 const D = GRPO_DEFAULTS;
 const OPTS: OptTable = {
@@ -30,7 +31,7 @@ const OPTS: OptTable = {
   lossType: { type: 'string', default: D.lossType, choices: ['grpo', 'bnpo', 'dr_grpo', 'dapo'], help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
   gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
-  evalPrompts: { type: 'int', default: 100, min: 1, help: 'held-out prompts' },
+  evalPrompts: { type: 'int', default: 100, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
   coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
   maxMinutes: { type: 'number', above: 0, max: 10_000, help: 'wall-clock budget for the whole run in minutes (cold start, evaluations, steps): no step starts that would not leave time for the final held-out evaluation (default: none, --steps bounds it)' },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },

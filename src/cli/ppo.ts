@@ -9,6 +9,7 @@ import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { ruleWithData, runPPOJob } from '../align/ppo-job.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
+import { MAX_EVAL_PROMPTS } from '../align/rl-eval.js';
 
 const D = PPO_DEFAULTS;
 const OPTS: OptTable = {
@@ -33,7 +34,7 @@ const OPTS: OptTable = {
   lam: { type: 'number', default: D.lam, min: 0, max: 1, help: 'GAE λ' },
   gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
   evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
-  evalPrompts: { type: 'int', default: 100, min: 1, help: 'held-out prompts' },
+  evalPrompts: { type: 'int', default: 100, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
