@@ -40,6 +40,8 @@ test('\\boxed{} and the solution block give the final answer', () => {
 test('a reward function that throws or returns NaN is one clear error', () => {
   const item = { prompt: [{ role: 'user' as const, content: 'q' }], answer: '1' };
   assert.throws(() => checkedReward(() => NaN, 'abc', item, 'r.mjs'), /r\.mjs returned NaN for completion "abc"; a reward must be a finite number/);
+  assert.throws(() => checkedReward(() => 1e300, 'abc', item, 'r.mjs'), /r\.mjs returned 1e\+300 for completion "abc"; a reward must lie within ±1000000000000000 /);
+  assert.equal(checkedReward(() => -1e15, 'abc', item, 'r.mjs'), -1e15);
   assert.throws(() => checkedReward(() => { throw new Error('boom'); }, 'abc', item, 'r.mjs'), /r\.mjs threw on completion "abc": boom/);
   assert.throws(() => checkedReward((() => '1') as never, 'abc', item), /returned "1"/);
 });

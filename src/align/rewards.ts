@@ -138,7 +138,7 @@ export function namedReward(name: string): RewardFn {
 }
 
 /**
- * Calls fn and checks its result: a throw or a non-finite value becomes one error naming the completion (and,
+ * Calls fn and checks its result: a throw, a non-finite value or one beyond ±MAX_REWARD becomes one error naming the completion (and,
  * for a module's function, the line:column in the module where it threw).
  */
 export function checkedReward(fn: RewardFn, completion: string, item: VerifiablePrompt, who = 'reward function'): number {
@@ -156,5 +156,11 @@ export function checkedReward(fn: RewardFn, completion: string, item: Verifiable
   if (typeof r !== 'number' || !Number.isFinite(r)) {
     throw new Error(`${who} returned ${typeof r === 'number' ? r : JSON.stringify(r) ?? String(r)} for completion ${JSON.stringify(completion.slice(0, 60))}; a reward must be a finite number`);
   }
+  if (Math.abs(r) > MAX_REWARD) {
+    throw new Error(`${who} returned ${r} for completion ${JSON.stringify(completion.slice(0, 60))}; a reward must lie within ±${MAX_REWARD} (the advantages' variance squares it, which float32 cannot hold beyond ~1e19): scale it down`);
+  }
   return r;
 }
+
+/** the largest reward magnitude taken (checkedReward): squared in the advantages' statistics, it stays finite in float32 */
+export const MAX_REWARD = 1e15;
