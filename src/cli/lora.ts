@@ -2,7 +2,7 @@
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
 import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { maybeHelp } from './common.js';
+import { maybeHelp, runSubcommand } from './common.js';
 import { runConfig } from '../train/run-folder.node.js';
 import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -137,16 +137,21 @@ const MERGE_OPTS: OptTable = {
   force: { type: 'bool', help: 'write the checkpoint\'s files into an existing non-empty folder (other files are kept)' },
 };
 
+/** `gptlab lora`'s own help: what LoRA runs are and the one subcommand */
+const LORA_USAGE = `gptlab lora — LoRA adapters
+
+usage: gptlab lora merge RUN --out DIR     merge a LoRA run's adapter into its weights (gptlab lora merge --help)
+
+A LoRA run is trained by sft, rm train, dpo, ppo or grpo with --lora-r (and --lora-alpha, --lora-dropout,
+--lora-targets); it leaves adapter/ (PEFT's layout: adapter_config.json, adapter_model.safetensors) and merged/.
+sample, chat and serve load a LoRA run folder directly.`;
+
 export async function loraCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'merge') {
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      if (sub === undefined) process.stderr.write('gptlab lora: give a subcommand: merge (gptlab lora merge RUN --out DIR)\n');
-      else process.stdout.write(helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR') + '\n');
-      return sub === undefined ? 2 : 0;
-    }
-    throw new UsageError(`lora: unknown subcommand "${sub}" (gptlab lora merge RUN --out DIR)`);
-  }
+  return runSubcommand('lora', argv, LORA_USAGE, { merge: mergeSub }, 'merge');
+}
+
+/** `gptlab lora merge RUN --out DIR` */
+async function mergeSub(rest: string[]): Promise<number> {
   const o = parseArgs(rest, MERGE_OPTS, 'lora merge');
   if (maybeHelp(o, () => helpText('lora merge', 'merge a LoRA run\'s adapter into its weights', MERGE_OPTS, 'gptlab lora merge RUN --out DIR'))) return 0;
   if (!o.ckpt || !o.out) throw new UsageError('lora merge: give a LoRA run (or checkpoint) and --out DIR');

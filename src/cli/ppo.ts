@@ -14,7 +14,7 @@ import { MAX_EVAL_PROMPTS } from '../align/rl-eval.js';
 const D = PPO_DEFAULTS;
 const OPTS: OptTable = {
   policy: { type: 'string', help: 'the chat (SFT) checkpoint or run folder to train' },
-  reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, or FILE.mjs exporting a reward function (see below)' },
+  reward: { type: 'string', default: 'rule', help: 'a reward-model checkpoint/run folder (gptlab rm train), rule (the built-in rule-based reward), exact, last-number, format, exact+format, or FILE.mjs exporting a reward function (see below)' },
   rewardFn: { type: 'string', help: 'a reward function FILE.mjs, the same as --reward FILE.mjs (not both)' },
   data: { type: 'string', help: 'prompts JSONL {"prompt"|"messages", "answer"?…}; "answer" may be left out with a reward model or --reward format (default: built-in SFT-world questions)' },
   out: { type: 'string', default: 'runs/ppo', help: 'run folder' },
