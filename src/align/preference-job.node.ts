@@ -186,6 +186,9 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const res = await runTrainer(trainer, folder, {
     model, tokenizer, meta, quiet: job.quiet, log, label: job.kind,
   });
+  const before = start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics };
+  // a stopped run ends at once (its checkpoint is saved): the held-out report is for finished runs
+  if (res.outcome === 'interrupted') return { ...res, heldOut: dv.pairs.length > 0, before };
   metrics = trainer.evaluate().metrics;
   const breakdown = objective instanceof RewardModelObjective && dv.pairs.some((p) => p.comparison || p.kind) ? objective.breakdown(model, trainer.config.batchSize) : undefined;
   if (breakdown) {
@@ -197,7 +200,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
     saveLoraOutputs(folder.dir, best.model, best.tokenizer, meta);
     log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged model in ${folder.dir}/merged`);
   }
-  return { ...res, metrics, heldOut: dv.pairs.length > 0, ...breakdown, before: start.state ? undefined : { loss: first.dev ?? first.train!, ...first.metrics } };
+  return { ...res, metrics, heldOut: dv.pairs.length > 0, ...breakdown, before };
 }
 
 function allText(d: { train: PreferencePair[]; dev: PreferencePair[] }): string {
