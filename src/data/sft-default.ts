@@ -163,7 +163,7 @@ export function defaultSftData(opts: SftOptions = {}): SftDataset {
  * red.`), so that a chat model trained on it writes and reads answers in both forms. The rule-based reward
  * (src/data/rule-reward.ts) ranks such a fragment as a right answer below the sentence; a reward model
  * fine-tuned from a chat model that only ever wrote the sentence cannot tell a right bare value from a wrong
- * one (issue #10: 88.5 % held-out pairwise accuracy from 5000 SFT steps without twins, 91.6 % with twins of
+ * one (issue #10: 88.5 % held-out pairwise accuracy from 5000 SFT steps without twins, 90.1–91.6 % with twins of
  * 30 %). Which conversations get a twin is drawn from its own generator (`seed`), so the rest of the set is
  * the same as without. Throws unless share is in [0, 1].
  */
