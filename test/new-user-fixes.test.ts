@@ -82,6 +82,7 @@ test('stray arguments and a flag missing its value are refused; numbers are deci
   refused(run('train', '--data', text, '--lr', '-1', '--out', 'X'), 2, /--lr must be greater than 0, got -1/);
   refused(run('train', '--data', text, '--batch-size', '0x10', '--out', 'X'), 2, /--batch-size must be a whole number/);
   refused(run('train', '--data', text, '--max-iters', '99999999999999999999', '--out', 'X'), 2, /--max-iters is too large to count exactly/);
+  refused(run('train', '--data', text, '--lr', '1e999', '--out', 'X'), 2, /--lr is beyond the largest number JavaScript holds \(±1\.8e308\), got "1e999"/);
   refused(run('train', '--data', text, '--min-lr', '1', '--out', 'X'), 2, /--min-lr 1 is above --lr/);
   refused(run('sft', '--base', 'chat', '--min-lr', '1', '--out', 'X'), 2, /--min-lr 1 is above --lr/);
 });

@@ -100,6 +100,7 @@ function convertType(name: string, spec: OptSpec, raw: unknown, where: string): 
     }
     case 'number': {
       const n = decimal(raw);
+      if (n === Infinity || n === -Infinity) fail('is beyond the largest number JavaScript holds (±1.8e308)');
       if (!Number.isFinite(n)) fail('must be a number (decimal, e.g. 0.001 or 1e-3)');
       return n;
     }
