@@ -20,7 +20,7 @@ import { checkStepLimit, resumeChangeNotes } from '../train/trainer.js';
 import { UsageError } from '../usage-error.js';
 import { resolveReward, sameReward } from './reward-module.node.js';
 import { withChatVocabulary } from '../train/chat-vocabulary.js';
-import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } from '../train/run-folder.node.js';
+import { checkRunKind, checkSameInput, namingData, recordedInput, recordedPath, resumeDataNote, RunFolder, StopSignal } from '../train/run-folder.node.js';
 import { fitPrompts } from './rollout.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, GRPOTrainer, type GRPOConfig, type RLStepLog } from './grpo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
@@ -294,15 +294,9 @@ async function runColdStart(pol: Policy, all: PromptSets, job: GRPOJob, out: str
   if (!all.coldStart) throw new Error('grpo: --cold-start trains on the built-in arithmetic\'s worked solutions; with --data or --reward rule give --cold-start 0');
   const given = evaluatePolicy(pol.model, pol.tokenizer, all.dev, reward, maxNew, 32, rewardName);
   const t0 = performance.now();
-  let stop = false;
-  const onSignal = (): void => {
-    if (stop) process.exit(130);
-    stop = true;
-    log('interrupt: stopping the cold start at this step (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
-  const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed, shouldStop: () => stop })
-    .finally(() => void (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)));
+  const stop = new StopSignal(log, 'stopping the cold start at this step');
+  const cs = await coldStart(pol.model, pol.tokenizer, all.coldStart, { steps: job.coldStart!, seed: job.config.seed, shouldStop: () => stop.requested })
+    .finally(() => stop.release());
   if (cs.interrupted) {
     log(`grpo: interrupted during the cold start at step ${cs.step} of ${job.coldStart}; nothing saved (RL had not begun): run the command again to start over`);
     return null;

@@ -16,6 +16,7 @@ import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { LADDER_OPTIONAL_RUNGS, LADDER_RUNGS, runLadder, rungStepsString, type LadderRow } from '../train/ladder.js';
 import { ladderMarkdown, ladderSVG, ladderTable } from '../train/ladder-report.js';
+import { signalExitCode } from '../train/run-folder.node.js';
 
 /** every rung --only and --rung-steps can name: the ladder's, then the optional ones */
 const ALL_RUNGS = [...LADDER_RUNGS, ...LADDER_OPTIONAL_RUNGS];
@@ -157,7 +158,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   const onSignal = (signal: NodeJS.Signals): void => {
     for (const bar of bars.values()) bar.done();
     process.stderr.write(`ladder interrupted: ${finished ? `kept the ${finished} finished rung${finished > 1 ? 's' : ''} in ${path.join(out, 'ladder.json')}, ladder.md, ladder.svg` : 'no rung finished, nothing written'}\n`);
-    process.exit(signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130);
+    process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
   const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: (r) => (write(r), (finished = r.length)) })

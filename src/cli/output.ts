@@ -8,7 +8,7 @@ import { UsageError } from './args.js';
 import { nearestExisting, statOrNull } from './common.js';
 import { folderCreationProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { enclosingModelFolder, isModelFolder, isRunFolder, shownLike } from '../train/model-folder.node.js';
-import { within } from '../train/run-folder.node.js';
+import { signalExitCode, within } from '../train/run-folder.node.js';
 
 export interface OutputDirOptions {
   /** --force: write the command's files into an existing non-empty folder (others are kept) */
@@ -103,7 +103,7 @@ export async function removeTempsOnStop<T>(command: string, targets: () => strin
   const onSignal = (signal: NodeJS.Signals): void => {
     clean();
     process.stderr.write(`${command} interrupted: nothing written\n`);
-    process.exit(signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130); // SIGPIPE: a closed output (src/cli/main.ts)
+    process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
   try {

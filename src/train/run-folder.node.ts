@@ -302,18 +302,27 @@ export function refuseModelFolder(dir: string): void {
   if (fs.existsSync(path.join(abs, 'config.json'))) throw new UsageError(`--out ${dir}: holds a config.json, which gptlab would read in place of the run's best/; choose another --out`);
 }
 
-/** Stops the run at the next step on SIGINT or SIGTERM; a second signal exits at once (130). */
-class StopSignal {
+/** the exit status after `signal`, as shells report it (128 + its number): SIGTERM 143, SIGPIPE 141 (a closed output, src/cli/main.ts), SIGINT 130 */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130;
+}
+
+/**
+ * Stops the run at the next step on SIGINT or SIGTERM (`requested`); a second signal exits at once (130). The
+ * line said on the first names what happens now (`doing`, default: the step ends and a checkpoint is saved).
+ * release() removes the handlers.
+ */
+export class StopSignal {
   requested = false;
   /** 128 + the signal's number, as shells report it: 130 for SIGINT, 143 for SIGTERM */
   exitCode = 130;
   private readonly handler = (signal: NodeJS.Signals): void => {
     if (this.requested) process.exit(this.exitCode);
     this.requested = true;
-    this.exitCode = signal === 'SIGTERM' ? 143 : signal === 'SIGPIPE' ? 141 : 130; // SIGPIPE: a closed output (src/cli/main.ts)
-    this.say(signal === 'SIGPIPE' ? 'output closed: finishing this step and saving a checkpoint' : 'interrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    this.exitCode = signalExitCode(signal);
+    this.say(signal === 'SIGPIPE' ? `output closed: ${this.doing}` : `interrupt: ${this.doing} (Ctrl-C again to quit at once)`);
   };
-  constructor(private readonly say: (line: string) => void) {
+  constructor(private readonly say: (line: string) => void, private readonly doing = 'finishing this step and saving a checkpoint') {
     process.on('SIGINT', this.handler);
     process.on('SIGTERM', this.handler);
   }
