@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { namedReward, throwSite, type ModuleRewardFn, type RewardFn } from './rewards.js';
+import { namedReward, stackOf, throwSite, type ModuleRewardFn, type RewardFn } from './rewards.js';
 import { sameCheckpoint } from '../train/run-folder.node.js';
 import { UsageError } from '../usage-error.js';
 
@@ -50,13 +50,8 @@ function importFailure(file: string, abs: string, url: string, e: unknown): stri
  * then the source line and a caret line under the error (its column). null without such a header.
  */
 export function stackHeader(e: unknown): { file: string; site: string } | null {
-  let stack: unknown;
-  try {
-    stack = (e as { stack?: unknown } | null)?.stack;
-  } catch {
-    return null;
-  }
-  return typeof stack === 'string' ? locationHeader(stack) : null;
+  const stack = stackOf(e);
+  return stack === null ? null : locationHeader(stack);
 }
 
 /** the file and LINE[:COL] of a `FILE:LINE` first line, its caret line giving the column; null without one */

@@ -13,18 +13,23 @@ export type RewardFn = (completion: string, item: VerifiablePrompt) => number;
 /** a reward function from a module file; `moduleUrl` (its file URL) lets a throw be named with its line */
 export type ModuleRewardFn = RewardFn & { moduleUrl?: string };
 
+/** the stack text of a thrown value; null when it has none (a thrown string) or its getter throws */
+export function stackOf(e: unknown): string | null {
+  try {
+    const stack = (e as { stack?: unknown } | null)?.stack;
+    return typeof stack === 'string' ? stack : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * "LINE:COLUMN" of the innermost frame of `e`'s stack that lies in the module at `url` (a file URL), as V8
  * writes frames (`at f (file:///x/r.mjs:4:12)` or `at file:///x/r.mjs:4:12`); null when none does.
  */
 export function throwSite(e: unknown, url: string): string | null {
-  let stack: unknown;
-  try {
-    stack = (e as { stack?: unknown } | null)?.stack;
-  } catch {
-    return null; // a throwing getter tells nothing
-  }
-  if (typeof stack !== 'string') return null;
+  const stack = stackOf(e);
+  if (stack === null) return null;
   const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`^\\s*at (?:.*\\()?${escaped}:(\\d+):(\\d+)\\)?\\s*$`);
   for (const line of stack.split('\n')) {
