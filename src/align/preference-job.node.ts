@@ -95,6 +95,11 @@ interface Start {
 /** the share of a --data file's pairs rm train and dpo hold out where a new run is given none */
 export const PREFERENCE_DEV_FRACTION = 0.1;
 
+/** the command a job is, as its lines and refusals name it: 'rm train' or 'dpo' */
+function commandOf(job: PreferenceJob): 'rm train' | 'dpo' {
+  return job.kind === 'rm' ? 'rm train' : 'dpo';
+}
+
 function objectiveKey(job: PreferenceJob): 'beta' | 'lmCoef' {
   return job.kind === 'dpo' ? 'beta' : 'lmCoef';
 }
@@ -109,7 +114,7 @@ function rewardBaseRefusal(job: PreferenceJob, itsBase: unknown): string {
 function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string, log: (l: string) => void): Start {
   registerRewardModelType();
   if (job.resume) {
-    const ck = resumableCheckpoint(folder, job.kind === 'rm' ? 'rm train' : 'dpo', job.train.maxIters, { flag: '--base', given: job.base, key: 'base' });
+    const ck = resumableCheckpoint(folder, commandOf(job), job.train.maxIters, { flag: '--base', given: job.base, key: 'base' });
     // the held-out share of --data is the run's own unless given now (as sft's)
     const savedMeta = ck.config.meta ?? {};
     const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : PREFERENCE_DEV_FRACTION };
@@ -132,12 +137,12 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     const data = job.data ?? (typeof meta.data === 'string' && meta.data !== 'built-in' ? recordedInput(meta.data) : undefined);
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, data, base: recordedInput(meta.base), recordedBase: meta.base, lora: ck.lora };
   }
-  if (!job.base) throw new Error(`${job.kind === 'rm' ? 'rm train' : 'dpo'}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
+  if (!job.base) throw new Error(`${commandOf(job)}: give --base CHECKPOINT (an SFT model, e.g. runs/chat from gptlab sft)`);
   const ck = loadAnyCheckpoint(job.base);
-  refuseCountedModel(ck.model.type, job.kind === 'rm' ? 'rm train' : 'dpo', '--base', job.base, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
+  refuseCountedModel(ck.model.type, commandOf(job), '--base', job.base, 'a chat (SFT) model, e.g. runs/chat from gptlab sft');
   if (ck.model.type === 'reward') throw new Error(rewardBaseRefusal(job, ck.config.meta?.base));
   const plain = hasLora(ck.model) ? mergedCopy(ck.model) : ck.model;
-  const grown = withChatVocabulary(plain, ck.tokenizer, text(), `${job.kind === 'rm' ? 'rm train' : 'dpo'}: --base ${job.base}`);
+  const grown = withChatVocabulary(plain, ck.tokenizer, text(), `${commandOf(job)}: --base ${job.base}`);
   if (grown.added.length) log(`vocabulary: added ${grown.added.join(' ')} (${grown.tokenizer.vocabSize} tokens now)`);
   const model = job.kind === 'rm' ? new RewardModel(grown.model, job.train.seed ?? 1337, job.readout ?? RM_READOUT) : grown.model;
   return { model, tokenizer: grown.tokenizer, data: job.data, base: job.base };
@@ -159,7 +164,7 @@ function dpoReference(start: Start, text: () => string, log: (l: string) => void
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
 export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: job.kind === 'rm' ? 'rm train' : 'dpo' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: commandOf(job) });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction ?? PREFERENCE_DEV_FRACTION, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
@@ -171,7 +176,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   if (job.adapt && !start.state) log(adaptModel(model, job.adapt, model instanceof RewardModel ? model.headParameterNames() : []));
   const lora = start.state ? start.lora : job.adapt?.lora;
   const T = model.config.blockSize;
-  const [tr, dv] = namingData(job.kind === 'rm' ? 'rm train' : 'dpo', start.data, job.data !== undefined, () => [encodePairs(data.train, tokenizer, T), encodePairs(data.dev, tokenizer, T)]);
+  const [tr, dv] = namingData(commandOf(job), start.data, job.data !== undefined, () => [encodePairs(data.train, tokenizer, T), encodePairs(data.dev, tokenizer, T)]);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out${dv.tooLong ? ` (${dv.tooLong} of them held out: ${dv.pairs.length} held-out pairs are scored)` : ''}`);
   const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs, { lmCoefficient: job.lmCoef ?? 0 }) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
   const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
