@@ -1,6 +1,6 @@
 // gptlab rm train | rm score: a reward model (scalar head on a chat model, Bradley–Terry loss on preference
 // pairs; held-out pairwise accuracy), and scoring responses with one.
-import { JSONL_HINT, notValidJson } from '../data/jsonl.js';
+import { jsonArrayHint, notValidJson } from '../data/jsonl.js';
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, trainOpts, trainOptions } from './lora.js';
@@ -70,7 +70,7 @@ function fileItems(file: string): ScoreItem[] {
   const lines = text.split('\n');
   return lines.flatMap((line, i) => {
     if (!line.trim()) return [];
-    const where = `${file}:${i + 1}`, hint = i === 0 && line.trimStart().startsWith('[') ? JSONL_HINT : '';
+    const where = `${file}:${i + 1}`, hint = jsonArrayHint(i, line);
     let rec: Record<string, unknown>;
     try {
       rec = JSON.parse(line) as Record<string, unknown>;

@@ -37,8 +37,13 @@ export function notValidJson(e: unknown, text: string): string {
 /** added to the problems of a first line that opens a JSON array: the whole file is one array, not JSONL */
 export const JSONL_HINT = ' (the file must be JSONL: one JSON object per line, not one JSON array)';
 
+/** JSONL_HINT for the problems of line `index` (from 0) when it is the first and opens a JSON array, else '' */
+export function jsonArrayHint(index: number, line: string): string {
+  return index === 0 && line.trimStart().startsWith('[') ? JSONL_HINT : '';
+}
+
 /**
- * Parses `text` line by line; the problems of a first line starting with `[` add JSONL_HINT. `validate(value, report)` returns the record (or null) and calls
+ * Parses `text` line by line; the problems of a first line starting with `[` add JSONL_HINT (jsonArrayHint). `validate(value, report)` returns the record (or null) and calls
  * `report(field, message)` for each problem; a record with any problem is skipped.
  */
 export function parseJsonlRecords<T>(
@@ -50,7 +55,7 @@ export function parseJsonlRecords<T>(
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
-    const hint = i === 0 && line.trimStart().startsWith('[') ? JSONL_HINT : '';
+    const hint = jsonArrayHint(i, line);
     let value: unknown;
     try {
       value = JSON.parse(line);
