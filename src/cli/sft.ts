@@ -51,7 +51,6 @@ export async function sftCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'sft');
   if (maybeHelp(o, () => helpText('sft', 'supervised fine-tuning on chat data', OPTS, 'gptlab sft --base CKPT [--data FILE] --out DIR | gptlab sft --out DIR --resume'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('sft: give --base CHECKPOINT (a pretrained model, e.g. runs/demo from gptlab train --demo)');
-  if ((o.bareAnswers as number) > 0 && o.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${o.data as string}) is trained as it is`);
   const adapt = adaptOptions(o, 'sft');
   // the lr a new run starts from when --lr is not given: SFT's default, or LoRA's
   const lrNow = o._given.has('lr') ? (o.lr as number) : o.resume ? undefined : adapt?.lora ? SFT_LORA_DEFAULTS.lr : D.lr;

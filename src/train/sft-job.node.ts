@@ -195,13 +195,14 @@ function adaptFresh(job: SftJob, model: LanguageModel, addedIds: number[], log: 
 /** Runs an SFT job (see SftJob); returns the run's result with held-out accuracies on the built-in set. */
 export async function runSftJob(job: SftJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<SftJobResult> {
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
+  // a resumed run's own share is checked against --data by resumeStart
+  if (!job.resume && (job.bareAnswers ?? 0) > 0 && job.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${job.data}) is trained as it is`);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'sft' });
   const start = startingPoint(job, folder, log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
   checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
   const split = { evalExamples: job.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: job.devFraction ?? SFT_SPLIT.devFraction };
   const bareAnswers = job.bareAnswers ?? 0;
-  if (bareAnswers > 0 && start.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${start.data}) is trained as it is`);
   const data = loadChatData(start.data, { ...job, ...split, bareAnswers }, log);
   const allText = [...data.train, ...data.dev, ...data.heldOut].flatMap((c) => c.messages.map((m) => m.content)).join('') + '\n';
   const { model, tokenizer, added, addedIds } = start.state ? { ...start, added: [], addedIds: [] } : withChatVocabulary(start.model, start.tokenizer, allText, job.base && `sft: --base ${job.base}`);
