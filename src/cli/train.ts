@@ -177,14 +177,14 @@ function checkTrainFlags(o: ParsedArgs): void {
   }
 }
 
-/**
- * Checks the model's shape before any data is read: an unknown --preset for --arch, and a width --n-head does not
- * divide, are refused naming the flags. Returns notes for flags that do not apply (--whole-word without bert).
- */
 /** the gradient-training flags a count-based model (--arch ngram) has no use for */
 const COUNTED_IGNORES = ['maxIters', 'lr', 'minLr', 'warmupIters', 'lrDecayIters', 'optimizer', 'momentum', 'dampening', 'nesterov', 'nsSteps', 'adjustLrFn',
   'adamEps', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'weightDecay', 'decayEmbeddings', 'gradClip', 'evalInterval', 'patience'];
 
+/**
+ * Checks the model's shape before any data is read: an unknown --preset for --arch, and a width --n-head does not
+ * divide, are refused naming the flags. Returns notes for flags that do not apply (--whole-word without bert).
+ */
 function checkModelFlags(o: ParsedArgs): string[] {
   const notes: string[] = [];
   if (o.arch !== 'bert') for (const k of ['wholeWord', 'maskProb', 'vocabSize']) if (o._given.has(k)) notes.push(`note: --${kebab(k)} applies to --arch bert only; ignored for --arch ${o.arch as string}`);
