@@ -2,11 +2,13 @@
 //   rm       reward model on the built-in preferences (rm train's defaults): held-out pairwise accuracy before/after;
 //            the 90 % target: --chat from `sft --bare-answers 0.3 --max-iters 5000`, --parts rm --scale 2 (600 steps)
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
-//   ppo      PPO with the rule-based reward at β = 0 and β > 0: reward rise and KL against PPO_KL_TARGET (ppo-kl.svg)
+//   ppo      PPO with the rule-based reward at β = 0 and β > 0 (200 steps): held-out reward rise and KL against
+//            PPO_KL_TARGET (ppo-kl.svg); from --ppo-chat (default --chat): a chat model with something left to learn,
+//            `sft --bare-answers 1` (answers bare half the time, which the rule reward scores 0.75 below the sentence)
 //   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
 //   lora     SFT with LoRA r = 8 (LoRA+) vs full SFT from a 256-wide base it pretrains once (2000 steps), same steps: trainable share, dev loss, wall time
 //   distill  a tiny student from the demo model with the teacher (α 0.5, τ 2) and without (α 0): dev loss
-// Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--out runs/align-bench] [--parts rm,ppo] [--scale 1] [--threads N] [--rm-readout last]
+// Run: node dist/bench/align.js --base runs/demo --chat runs/chat [--ppo-chat DIR] [--out runs/align-bench] [--parts rm,ppo] [--scale 1] [--threads N] [--rm-readout last]
 // Every part is one short run; numbers come out as lines and as <out>/report.json.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,8 @@ import { gainLine } from '../src/align/rl-eval.js';
 export interface AlignBenchOptions {
   base: string;
   chat: string;
+  /** PPO's policy (default chat) */
+  ppoChat?: string;
   out: string;
   parts: string[];
   /** multiplies every run's steps */
@@ -67,11 +71,11 @@ async function benchPpo(o: AlignBenchOptions): Promise<Report> {
   const out: Report = {};
   const series = [];
   for (const beta of [0, 0.1]) {
-    const [r, s] = await timed(() => runPPOJob({ policy: o.chat, reward: 'rule', out: path.join(o.out, `ppo-beta${beta}`), resume: false, force: true, evalInterval: steps(40, o), evalPrompts: 60, quiet: true,
-      config: { steps: steps(40, o), batchSize: 16, miniBatchSize: 8, epochs: 2, maxNewTokens: 40, lr: 1e-4, klCoef: beta, seed: 7 } }, quietLog));
+    const [r, s] = await timed(() => runPPOJob({ policy: o.ppoChat ?? o.chat, reward: 'rule', out: path.join(o.out, `ppo-beta${beta}`), resume: false, force: true, evalInterval: steps(50, o), evalPrompts: 100, evalSamples: 4, quiet: true,
+      config: { steps: steps(200, o), batchSize: 16, miniBatchSize: 8, epochs: 4, maxNewTokens: 40, lr: 1e-5, klCoef: beta, seed: 7 } }, quietLog));
     const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
     const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
-    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out greedy reward ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
+    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out reward (4 samples per prompt) ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
     out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, seconds: s };
     series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
   }
@@ -144,7 +148,7 @@ if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench',
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
   log(`backend ${b.name}`);
   await benchAlign({
-    base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, out: arg('out', 'runs/align-bench')!,
+    base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, ppoChat: arg('ppo-chat'), out: arg('out', 'runs/align-bench')!,
     parts: arg('parts', Object.keys(PARTS).join(','))!.split(','), scale: Number(arg('scale', '1')), log, rmReadout: arg('rm-readout') as RewardReadout | undefined,
   });
 }

@@ -19,6 +19,9 @@ import { RewardModel } from '../src/align/reward-model.js';
 import { encodePrompt, endOfTurnId } from '../src/align/pairs.js';
 import { inEvalMode } from '../src/generate/decoder.js';
 import { noGrad } from '../src/tensor/tensor.js';
+import { evaluatePolicy } from '../src/align/rl-eval.js';
+import { ppoCommand } from '../src/cli/ppo.js';
+import { UsageError } from '../src/usage-error.js';
 
 ensureBackend();
 const QA: [string, string][] = [['2 + 2', '4'], ['5 * 3', '15'], ['10 / 2', '5']];
@@ -53,6 +56,42 @@ test('PPO raises the reward; KL, entropy and value loss are logged; the referenc
   assert.ok(logs.every((l) => Number.isFinite(l.kl) && l.entropy > 0 && l.valueLoss >= 0 && l.clipRatio >= 0 && l.clipRatio <= 1));
   assert.ok(logs[logs.length - 1].kl > 0.1, `KL ${logs[logs.length - 1].kl}`);
   ref.parameters().forEach((p, i) => assert.deepEqual(p.data, frozen[i]));
+});
+
+test("a fresh value head starts at the first rollout's mean score and learns at vfLrScale × lr; a loaded head is kept", async () => {
+  const { model, tokenizer } = await warmModel(5);
+  const cfg = { steps: 1, batchSize: 6, miniBatchSize: 6, epochs: 1, maxNewTokens: 3, lr: 1e-9, seed: 5 };
+  const t = new PPOTrainer(model, tokenizer, prompts, exact, cloneModel(model), cfg);
+  assert.equal(t.config.vfLrScale, 30);
+  const groups = t.optimizer.groups;
+  const headGroup = groups.find((g) => g.params.includes(t.valueHead.v_head.weight));
+  assert.equal(headGroup?.lrScale, 30);
+  assert.ok(!groups.some((g) => g !== headGroup && g.params.includes(t.valueHead.v_head.weight)));
+  const mean = [...t.rollout(0).rewards].reduce((a, b) => a + b, 0) / cfg.batchSize;
+  t.trainStep();
+  assert.ok(Math.abs(t.valueHead.v_head.bias!.data[0] - mean) < 1e-3, `bias ${t.valueHead.v_head.bias!.data[0]} vs the first rollout's mean score ${mean}`);
+  t.valueHead.setBias(-7);
+  const again = new PPOTrainer(model, tokenizer, prompts, exact, cloneModel(model), cfg, 'reward', t.valueHead);
+  again.trainStep();
+  assert.ok(Math.abs(again.valueHead.v_head.bias!.data[0] + 7) < 1e-3, 'a loaded head keeps its bias');
+  assert.throws(() => new PPOTrainer(model, tokenizer, prompts, exact, cloneModel(model), { vfLrScale: 0 }), /vfLrScale > 0/);
+});
+
+test('held-out evaluation: greedy, or K samples per prompt at a temperature, repeatable from its seed', async () => {
+  const { model, tokenizer } = await warmModel(5);
+  const greedy = evaluatePolicy(model, tokenizer, prompts, exact, 4);
+  assert.equal(greedy.completions.length, 3);
+  assert.deepEqual(evaluatePolicy(model, tokenizer, prompts, exact, 4, 32, 'r', undefined, { samples: 0, temperature: 1 }).completions, greedy.completions);
+  const sampling = { samples: 5, temperature: 1.5, seed: 9 };
+  const a = evaluatePolicy(model, tokenizer, prompts, exact, 4, 4, 'r', undefined, sampling);
+  assert.equal(a.completions.length, 15);
+  assert.equal(Object.values(a.byKind).reduce((n, k) => n + k.total, 0), 15);
+  assert.deepEqual(evaluatePolicy(model, tokenizer, prompts, exact, 4, 4, 'r', undefined, sampling).completions, a.completions);
+  const mean = a.completions.reduce((s, c, i) => s + exact(c, prompts[Math.floor(i / 5)]), 0) / 15;
+  assert.ok(Math.abs(a.meanReward - mean) < 1e-12);
+  assert.ok(new Set(a.completions).size > 3, 'samples at temperature 1.5 differ');
+  await assert.rejects(ppoCommand(['--policy', 'nowhere', '--eval-samples', '64', '--eval-prompts', '200']),
+    (e: Error) => e instanceof UsageError && /--eval-samples 64 × --eval-prompts 200 is 12800 completions at every evaluation, above 10000/.test(e.message));
 });
 
 test('the adaptive KL controller raises β above the target KL and lowers it below (TRL AdaptiveKLController)', () => {

@@ -30,7 +30,6 @@ import { UsageError } from '../usage-error.js';
 export interface PPOJob {
   policy?: string;
   data?: string;
-  /** a reward-model checkpoint or run folder, 'rule', exact / last-number / format, or FILE.mjs */
   /** a reward-model folder, rule, exact, last-number or FILE.mjs; a resumed run's own when absent (new runs: rule) */
   reward?: string;
   out: string;
@@ -40,6 +39,8 @@ export interface PPOJob {
   evalInterval: number;
   /** held-out prompts; a resumed run's own when absent (new runs: 100) */
   evalPrompts?: number;
+  /** held-out completions per prompt: 0 = one greedy, K = K sampled at the rollouts' temperature; a resumed run's own when absent (new runs: 0) */
+  evalSamples?: number;
   adapt?: AdaptOptions;
   quiet?: boolean;
 }
@@ -77,6 +78,9 @@ async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Toke
   const data = job.data ? loadPrompts(job.data, job.evalPrompts, log, answers) : builtin();
   return { train: data.train, dev: data.dev, reward, name };
 }
+
+/** the held-out sampled evaluation's seed: the same draws before, during and after training */
+const EVAL_SEED = 20_240_901;
 
 /** value_head.safetensors beside the policy's checkpoint files */
 function valueHeadFile(h: ValueHead): Uint8Array {
@@ -122,9 +126,12 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
-  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name);
+  const evalSamples = job.evalSamples ?? (typeof pol.resume?.meta.evalSamples === 'number' ? pol.resume.meta.evalSamples : 0);
+  const sampling = { samples: evalSamples, temperature: config.temperature ?? PPO_DEFAULTS.temperature, seed: EVAL_SEED };
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name, undefined, sampling);
+  const how = evalSamples ? ` (${evalSamples} samples per prompt at temperature ${sampling.temperature})` : '';
   const before = pol.resume || !dev.length ? undefined : evalNow();
-  if (before) log(`held-out before: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
+  if (before) log(`held-out before${how}: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);
   const head = pol.resume ? loadValueHead(folder.checkpointDir, pol.model.config.vocabSize) : undefined;
   const trainer = new PPOTrainer(pol.model, pol.tokenizer, train, reward, reference, config, name, head);
   if (pol.resume) {
@@ -137,7 +144,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   // inputs recorded absolute, so the run resumes from any folder
   const meta = {
     base: pol.resume ? pol.resume.meta.base : job.policy !== undefined ? recordedPath(job.policy) : undefined, data: job.data !== undefined ? recordedPath(job.data) : 'built-in',
-    reward: name, rewardSpec: isRewardPath(job.reward) ? recordedPath(job.reward) : job.reward, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
+    reward: name, rewardSpec: isRewardPath(job.reward) ? recordedPath(job.reward) : job.reward, evalPrompts, evalSamples, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),
@@ -152,7 +159,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   });
   const after = dev.length ? evalNow() : undefined;
   if (lora) saveLora(folder, log);
-  if (after) log(`held-out after: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
+  if (after) log(`held-out after${how}: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
   return { ...res, before, after };
 }
 

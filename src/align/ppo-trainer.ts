@@ -5,7 +5,14 @@
 // advantages with GAE from a value head and whitens them, then runs several epochs of minibatches of the
 // clipped surrogate plus the clipped value loss (src/align/ppo.ts). β is fixed, or adaptive towards a target
 // KL (Ziegler et al.'s proportional controller, TRL's AdaptiveKLController). The value head is a Linear(V, 1)
-// on the policy's logits at every position (the backbone is shared, as TRL's ValueHead model). Browser-safe.
+// on the policy's logits at every position (the backbone is shared, as TRL's ValueHead model). Two choices
+// differ from TRL's defaults, both for a fresh head, which TRL's current PPOTrainer avoids by starting its
+// value model from the reward model: the head learns at vfLrScale × lr (a separate critic learning rate, as
+// OpenRLHF's critic_learning_rate), and its bias starts at the first rollout's mean score. With a head that
+// starts at 0 while scores sit near 1 and learns at the policy's 1e-5, GAE (λ < 1) credits the early tokens of
+// a long completion with λ^k of its score and a short one's with all of it, so whitened advantages favoured
+// short answers: measured on the built-in set, the held-out rule reward fell (1.054 → 0.920 in 100 steps);
+// with these two it rises (1.054 → 1.161, 200 steps 1.201). Browser-safe.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { AdamW } from '../optim/adamw.js';
@@ -47,12 +54,14 @@ export interface PPOConfig {
   vfCoef: number;
   gamma: number;
   lam: number;
+  /** the value head's learning rate over lr (1 = TRL's single rate) */
+  vfLrScale: number;
   seed: number;
 }
 
 export const PPO_DEFAULTS: PPOConfig = {
   steps: 100, batchSize: 16, miniBatchSize: 8, epochs: 4, maxNewTokens: 24, temperature: 1, lr: 1e-5, gradClip: 1,
-  klCoef: 0.05, targetKl: 0, horizon: 10000, cliprange: 0.2, cliprangeValue: 0.2, vfCoef: 0.1, gamma: 1, lam: 0.95, seed: 1337,
+  klCoef: 0.05, targetKl: 0, horizon: 10000, cliprange: 0.2, cliprangeValue: 0.2, vfCoef: 0.1, gamma: 1, lam: 0.95, vfLrScale: 30, seed: 1337,
 };
 
 /** the value head: V(s_t) = w·logits_t + b, named `v_head.weight` / `v_head.bias` */
@@ -61,6 +70,10 @@ export class ValueHead extends Module {
   constructor(V: number, seed = 7) {
     super();
     this.v_head = this.child('v_head', new Linear(V, 1, true, new Rng(seed), 0.001));
+  }
+  /** sets the bias to `v` and keeps the weights: V(s) ≈ v everywhere, as the head's weights start near 0 */
+  setBias(v: number): void {
+    this.v_head.bias!.data[0] = v;
   }
   /** logits (B, T, V) → values (B, T) */
   values(logits: Tensor): Tensor {
@@ -89,6 +102,8 @@ export class PPOTrainer {
   readonly valueHead: ValueHead;
   step = 0;
   klCoef: number;
+  /** true until the head has seen a rollout: a fresh head's bias is set to the first rollout's mean score */
+  private freshHead: boolean;
   private readonly names: Map<object, string>;
   private readonly trainable: Tensor[];
 
@@ -97,16 +112,18 @@ export class PPOTrainer {
     this.config = { ...PPO_DEFAULTS, ...config };
     const c = this.config;
     for (const f of ['steps', 'batchSize', 'miniBatchSize', 'epochs', 'maxNewTokens'] as const) if (!(Number.isInteger(c[f]) && c[f] >= 1)) throw new Error(`ppo: ${f} must be a positive integer, got ${c[f]}`);
-    if (!(c.klCoef >= 0) || !(c.targetKl >= 0) || !(c.temperature > 0) || !(c.lr > 0)) throw new Error('ppo: klCoef and targetKl must be ≥ 0, temperature and lr > 0');
+    if (!(c.klCoef >= 0) || !(c.targetKl >= 0) || !(c.temperature > 0) || !(c.lr > 0) || !(c.vfLrScale > 0)) throw new Error('ppo: klCoef and targetKl must be ≥ 0, temperature, lr and vfLrScale > 0');
     if (!prompts.length) throw new Error('ppo: no prompts to train on');
     this.klCoef = c.klCoef;
     for (const p of reference.parameters()) p.requiresGrad = false;
+    this.freshHead = !valueHead;
     this.valueHead = valueHead ?? new ValueHead(policy.config.vocabSize);
     policy.toStorage();
-    const named = [...policy.namedParameters(), ...this.valueHead.namedParameters()].filter(([, p]) => p.requiresGrad);
-    this.names = new Map(named.map(([n, p]) => [p, n]));
-    this.trainable = named.map(([, p]) => p);
-    this.optimizer = new AdamW(weightDecayGroups(named, new Set(), 0), { lr: c.lr, beta1: 0.9, beta2: 0.95 });
+    const named = [...policy.namedParameters()].filter(([, p]) => p.requiresGrad), head = this.valueHead.namedParameters();
+    this.names = new Map([...named, ...head].map(([n, p]) => [p, n]));
+    this.trainable = [...named, ...head].map(([, p]) => p);
+    const groups = [...weightDecayGroups(named, new Set(), 0), { params: head.map(([, p]) => p), weightDecay: 0, lrScale: c.vfLrScale }];
+    this.optimizer = new AdamW(groups, { lr: c.lr, beta1: 0.9, beta2: 0.95 });
   }
 
   nameOf = (p: object): string => this.names.get(p) ?? '?';
@@ -132,6 +149,8 @@ export class PPOTrainer {
     const oldLogp = rolloutLogProbsData(this.policy, r, c.temperature), refLogp = rolloutLogProbsData(this.reference, r, c.temperature);
     const was = this.policy.training;
     this.policy.eval();
+    if (this.freshHead) this.valueHead.setBias(r.rewards.reduce((s, v) => s + v, 0) / r.B);
+    this.freshHead = false;
     const oldValues = this.valuesData(r);
     this.policy.train(was);
     const rewards = klPenaltyRewards(oldLogp, refLogp, r.rewards, r.mask, r.B, r.T, { klCoef: this.klCoef });

@@ -1,6 +1,7 @@
 // Held-out evaluation of a policy on prompts with verifiable answers: greedy completions (batched on the
-// generation core, KV cache), scored by the reward function; accuracy is the share with a positive reward,
-// overall and per kind of question.
+// generation core, KV cache), or K sampled ones per prompt at the training temperature (as TRL's PPOTrainer
+// samples its evaluation completions), scored by the reward function; accuracy is the share with a positive
+// reward, overall and per kind of question.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { VerifiablePrompt } from '../data/verifiable.js';
@@ -8,33 +9,47 @@ import { generateBatch } from '../generate/batch.js';
 import { encodePrompt, endOfTurnId } from './pairs.js';
 import { checkedReward, type RewardFn } from './rewards.js';
 
+/** how completions are drawn: samples = 0 is one greedy completion per prompt, K > 0 is K samples at temperature */
+export interface EvalSampling {
+  samples: number;
+  temperature: number;
+  /** the first row's Rng seed (row i: seed + i), so an evaluation repeats exactly */
+  seed?: number;
+}
+
 export interface RewardEval {
-  /** share of prompts whose greedy completion is right (reward ≥ rightAt; default positive) */
+  /** share of completions that are right (reward ≥ rightAt; default positive); greedy: one per prompt */
   accuracy: number;
   meanReward: number;
   byKind: Record<string, { right: number; total: number }>;
+  /** one per prompt and sample, prompt-major (prompt i's samples at i·K … i·K + K − 1) */
   completions: string[];
 }
 
-/** Greedy completions of `items` (in batches of `batch`), scored; a completion is right when its reward ≥ rightAt (default: > 0). */
-export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32, rewardName = 'reward function', rightAt = Number.MIN_VALUE): RewardEval {
+/**
+ * Completions of `items` (in batches of `batch`; greedy, or `sampling.samples` per prompt), scored; a completion
+ * is right when its reward ≥ rightAt (default: > 0). byKind counts completions.
+ */
+export function evaluatePolicy(model: LanguageModel, tok: Tokenizer, items: readonly VerifiablePrompt[], reward: RewardFn, maxNewTokens: number, batch = 32, rewardName = 'reward function', rightAt = Number.MIN_VALUE, sampling?: EvalSampling): RewardEval {
   const end = endOfTurnId(tok);
+  const K = sampling?.samples ? sampling.samples : 1, temperature = sampling?.samples ? sampling.temperature : 0;
+  const rows = items.flatMap((it) => Array.from({ length: K }, () => it));
   const completions: string[] = [];
-  for (let i = 0; i < items.length; i += batch) {
-    const group = items.slice(i, i + batch).map((it) => encodePrompt(it.prompt, tok));
-    const out = generateBatch(model, group, { maxNewTokens, temperature: 0, stopTokens: [end] });
+  for (let i = 0; i < rows.length; i += batch) {
+    const group = rows.slice(i, i + batch).map((it) => encodePrompt(it.prompt, tok));
+    const out = generateBatch(model, group, { maxNewTokens, temperature, stopTokens: [end], seed: (sampling?.seed ?? 1337) + i });
     completions.push(...out.map((r) => tok.decode(r.ids.filter((id) => id !== end))));
   }
   const byKind: RewardEval['byKind'] = {};
   let right = 0, sum = 0;
-  items.forEach((it, i) => {
+  rows.forEach((it, i) => {
     const r = checkedReward(reward, completions[i], it, rewardName);
     const k = (byKind[it.kind ?? 'all'] ??= { right: 0, total: 0 });
     k.total++;
     sum += r;
     if (r >= rightAt) right++, k.right++;
   });
-  return { accuracy: items.length ? right / items.length : 0, meanReward: items.length ? sum / items.length : 0, byKind, completions };
+  return { accuracy: rows.length ? right / rows.length : 0, meanReward: rows.length ? sum / rows.length : 0, byKind, completions };
 }
 
 /** `add 12/20, sub 9/20` */

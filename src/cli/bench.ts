@@ -21,6 +21,7 @@ const OPTS: OptTable = {
   json: { type: 'string', help: 'also write the results as JSON to this file' },
   alignBase: { type: 'string', default: 'runs/demo', help: 'align: the pretrained model (gptlab train --demo --out runs/demo)' },
   alignChat: { type: 'string', default: 'runs/chat', help: 'align: its SFT chat model (gptlab sft --base runs/demo --out runs/chat)' },
+  alignPpoChat: { type: 'string', help: "align: PPO's policy (default --align-chat; one with room to learn: gptlab sft --bare-answers 1)" },
   alignParts: { type: 'string', default: 'rm,dpo,ppo,grpo,lora,distill', help: 'align: the parts to run' },
   alignScale: { type: 'number', default: 1, above: 0, help: "align: multiplies every part's steps" },
 };
@@ -236,7 +237,8 @@ async function benchConvSection(c: BenchContext): Promise<unknown> {
 async function benchAlignSection(c: BenchContext): Promise<unknown> {
   c.out('\n== alignment: reward model, DPO, PPO, GRPO, LoRA SFT, distillation (issue #10 targets) ==');
   const base = c.o.alignBase as string, chat = c.o.alignChat as string;
-  const missing = [base, chat].filter((d) => !fs.existsSync(d));
+  const ppoChat = c.o.alignPpoChat as string | undefined;
+  const missing = [base, chat, ...(ppoChat ? [ppoChat] : [])].filter((d) => !fs.existsSync(d));
   if (missing.length) {
     c.out(`  skipped: ${missing.join(' and ')} not found (gptlab train --demo --out ${base}; gptlab sft --base ${base} --out ${chat}; or --align-base/--align-chat)`);
     return undefined;
@@ -245,7 +247,7 @@ async function benchAlignSection(c: BenchContext): Promise<unknown> {
   const { initBackend } = await import('../backend/index.node.js');
   const be = await initBackend({ backend: 'auto', threads: c.threads });
   c.out(`  backend ${be.name}×${be.threads}; models ${base} and ${chat}; numbers also in runs/align-bench/report.json`);
-  return benchAlign({ base, chat, out: 'runs/align-bench', parts: (c.o.alignParts as string).split(',').map((p) => p.trim()).filter(Boolean), scale: c.o.alignScale as number, log: (l) => c.out(`  ${l}`) });
+  return benchAlign({ base, chat, ppoChat, out: 'runs/align-bench', parts: (c.o.alignParts as string).split(',').map((p) => p.trim()).filter(Boolean), scale: c.o.alignScale as number, log: (l) => c.out(`  ${l}`) });
 }
 
 async function benchQuantSection(c: BenchContext): Promise<unknown> {
