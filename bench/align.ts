@@ -2,7 +2,7 @@
 //   rm       reward model on the built-in preferences (rm train's defaults): held-out pairwise accuracy before/after;
 //            the 90 % target: --chat from `sft --bare-answers 0.3 --max-iters 5000`, --parts rm --scale 2 (600 steps)
 //   dpo      DPO on the same pairs: held-out implicit reward accuracy and margin
-//   ppo      PPO with the rule-based reward at β = 0 and β > 0 (200 steps): held-out reward rise and KL against
+//   ppo      PPO with the rule-based reward at β = 0 and β > 0 (400 steps): held-out reward rise and KL against
 //            PPO_KL_TARGET (ppo-kl.svg); from --ppo-chat (default --chat): a chat model with something left to learn,
 //            `sft --bare-answers 1` (answers bare half the time, which the rule reward scores 0.75 below the sentence)
 //   grpo     GRPO on built-in arithmetic after a cold start: held-out exact match per kind before/after, wall and CPU time
@@ -67,16 +67,22 @@ async function benchDpo(o: AlignBenchOptions): Promise<Report> {
 /** the KL budget of the PPO report (nats per sequence, TRL's sampled estimate): β > 0 must keep the final KL under it */
 export const PPO_KL_TARGET = 5;
 
+/** PPO's bench settings: 400 steps of 16 rollouts, held-out reward from 4 samples per prompt every 50 steps */
+export const PPO_BENCH = { steps: 400, batchSize: 16, miniBatchSize: 8, epochs: 4, maxNewTokens: 40, lr: 1e-5, seed: 7, evalInterval: 50, evalPrompts: 100, evalSamples: 4 };
+
 async function benchPpo(o: AlignBenchOptions): Promise<Report> {
   const out: Report = {};
   const series = [];
+  const P = PPO_BENCH;
   for (const beta of [0, 0.1]) {
-    const [r, s] = await timed(() => runPPOJob({ policy: o.ppoChat ?? o.chat, reward: 'rule', out: path.join(o.out, `ppo-beta${beta}`), resume: false, force: true, evalInterval: steps(50, o), evalPrompts: 100, evalSamples: 4, quiet: true,
-      config: { steps: steps(200, o), batchSize: 16, miniBatchSize: 8, epochs: 4, maxNewTokens: 40, lr: 1e-5, klCoef: beta, seed: 7 } }, quietLog));
+    const [r, s] = await timed(() => runPPOJob({ policy: o.ppoChat ?? o.chat, reward: 'rule', out: path.join(o.out, `ppo-beta${beta}`), resume: false, force: true,
+      evalInterval: steps(P.evalInterval, o), evalPrompts: P.evalPrompts, evalSamples: P.evalSamples, quiet: true,
+      config: { steps: steps(P.steps, o), batchSize: P.batchSize, miniBatchSize: P.miniBatchSize, epochs: P.epochs, maxNewTokens: P.maxNewTokens, lr: P.lr, klCoef: beta, seed: P.seed } }, quietLog));
     const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
     const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
-    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out reward (4 samples per prompt) ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)}; ${s.toFixed(0)} s`);
-    out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, seconds: s };
+    const evals = r.evals.map((e) => e['mean reward']).filter((v) => v !== undefined);
+    o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out reward (${P.evalSamples} samples per prompt) ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)} (every ${steps(P.evalInterval, o)} steps: ${evals.map((v) => v.toFixed(3)).join(', ')}); ${s.toFixed(0)} s`);
+    out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, heldOutEvals: evals, seconds: s };
     series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
   }
   fs.writeFileSync(path.join(o.out, 'ppo-kl.svg'), lossCurveSVG(series, { title: 'PPO, rule-based reward: β = 0 vs β = 0.1', xLabel: 'step', yLabel: 'reward / KL (nats per sequence)' }));
@@ -128,27 +134,58 @@ const PARTS: Record<string, (o: AlignBenchOptions) => Promise<Report>> = { rm: b
 /** Runs the chosen parts in order; returns their numbers (also written to <out>/report.json). */
 export async function benchAlign(o: AlignBenchOptions): Promise<Record<string, Report>> {
   registerRewardModelType();
+  const bad = o.parts.find((p) => !PARTS[p]);
+  if (bad !== undefined) throw new Error(`bench align: unknown part "${bad}" (choose from ${Object.keys(PARTS).join(', ')})`);
   fs.mkdirSync(o.out, { recursive: true });
   const report: Record<string, Report> = {};
   for (const p of o.parts) {
-    if (!PARTS[p]) throw new Error(`bench align: unknown part "${p}" (choose from ${Object.keys(PARTS).join(', ')})`);
     report[p] = await PARTS[p](o);
     fs.writeFileSync(path.join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   }
   return report;
 }
 
+const FLAGS = ['base', 'chat', 'ppo-chat', 'out', 'parts', 'scale', 'threads', 'backend', 'rm-readout'];
+const USAGE = 'usage: node dist/bench/align.js --base runs/demo --chat runs/chat [--ppo-chat DIR] [--out runs/align-bench] [--parts rm,dpo,ppo,grpo,lora,distill] [--scale 1] [--threads N] [--backend auto] [--rm-readout last]';
+
+/** `--name VALUE` from the command line, or dflt; a flag without a value or an unknown flag is an error */
 function arg(name: string, dflt?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
+  if (i < 0) return dflt;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+  return v;
+}
+
+/** the options of a command-line run, checked before any work: flags, parts, model folders */
+function cliOptions(log: (l: string) => void): AlignBenchOptions {
+  const unknown = process.argv.slice(2).filter((a) => a.startsWith('--') && !FLAGS.includes(a.slice(2)));
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]} (${USAGE.slice(7)})`);
+  const parts = arg('parts', Object.keys(PARTS).join(','))!.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = parts.find((p) => !PARTS[p]);
+  if (bad !== undefined) throw new Error(`unknown part "${bad}" (choose from ${Object.keys(PARTS).join(', ')})`);
+  const scale = Number(arg('scale', '1'));
+  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${arg('scale')}`);
+  const o: AlignBenchOptions = { base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, ppoChat: arg('ppo-chat'), out: arg('out', 'runs/align-bench')!, parts, scale, log, rmReadout: arg('rm-readout') as RewardReadout | undefined };
+  const needs: [string, string | undefined][] = [['--base', o.base], ['--chat', o.chat], ['--ppo-chat', o.ppoChat]];
+  for (const [flag, dir] of needs) if (dir !== undefined && !fs.existsSync(dir)) throw new Error(`${flag} ${dir}: no such folder (see the header of bench/align.ts for how to make it)`);
+  return o;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'align.js'))) {
-  const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: arg('threads') ? Number(arg('threads')) : undefined });
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\nThe alignment report (issue #10's targets); each part and the models it needs are described at the top of bench/align.ts.\n`);
+    process.exit(0);
+  }
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
-  log(`backend ${b.name}`);
-  await benchAlign({
-    base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, ppoChat: arg('ppo-chat'), out: arg('out', 'runs/align-bench')!,
-    parts: arg('parts', Object.keys(PARTS).join(','))!.split(','), scale: Number(arg('scale', '1')), log, rmReadout: arg('rm-readout') as RewardReadout | undefined,
-  });
+  try {
+    const o = cliOptions(log);
+    const threads = arg('threads');
+    const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: threads ? Number(threads) : undefined });
+    log(`backend ${b.name}`);
+    await benchAlign(o);
+  } catch (e) {
+    process.stderr.write(`bench align: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -33,6 +33,10 @@ const runIn = (cwd: string, ...args: string[]): { code: number; out: string; err
 const real = fs.realpathSync(tmp);
 const meta = (dir: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(tmp, dir, 'checkpoint', 'config.json'), 'utf8')).meta;
 
+/** the steps of the held-out evaluations in a run's log.jsonl */
+const evalSteps = (dir: string): number[] =>
+  fs.readFileSync(path.join(tmp, dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.eval).map((e) => e.step);
+
 const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,?!+-*/=\n'.split('');
 for (const [name, seed] of [['chat', 1], ['other', 2]] as const) {
   const base = new GPT({ vocabSize: chars.length, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false }, seed);
@@ -206,6 +210,34 @@ test('ppo --resume says where it resumes, notes changed settings and --eval-prom
   assert.match(c.out, /note: resuming with --eval-prompts 1 → 3 \(given now\)/);
   assert.equal(meta('pr').evalPrompts, 3);
   assert.equal((meta('pr').rl as { lr: number }).lr, 0.5, 'the changed lr is kept');
+});
+
+test('ppo and grpo --resume keep --eval-interval and --eval-samples unless given, note a change, and cap samples × prompts with the run\'s own', () => {
+  const args = ['--data', five, '--reward', 'exact', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--seed', '1', '--eval-prompts', '1'];
+  const first = run('ppo', '--policy', 'chat', '--out', 'pe', '--steps', '2', '--eval-interval', '2', '--eval-samples', '2', ...args);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.out, /held-out before \(2 samples per prompt at temperature 1\)/);
+  const r = run('ppo', '--resume', '--out', 'pe', '--steps', '5', ...args.slice(0, -2));
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(evalSteps('pe'), [2, 4, 5], 'the run\'s own --eval-interval 2 (and the last step)');
+  assert.match(r.out, /held-out after \(2 samples per prompt/);
+  assert.doesNotMatch(r.out, /note: resuming with --eval/);
+  const c = run('ppo', '--resume', '--out', 'pe', '--steps', '6', '--eval-samples', '0', '--eval-interval', '1', ...args.slice(0, -2));
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /note: resuming with --eval-interval 2 → 1 \(given now\)\n/);
+  assert.match(c.out, /note: resuming with --eval-samples 2 → 0 \(given now\): the held-out completions are drawn another way, so held-out scores from here on \(and best\/\) do not compare with earlier ones/);
+  assert.deepEqual([meta('pe').evalInterval, meta('pe').evalSamples], [1, 0]);
+  const cfg = path.join(tmp, 'pe', 'checkpoint', 'config.json'), j = JSON.parse(fs.readFileSync(cfg, 'utf8'));
+  j.meta.evalPrompts = 200;
+  fs.writeFileSync(cfg, JSON.stringify(j));
+  refused(run('ppo', '--resume', '--out', 'pe', '--steps', '7', '--eval-samples', '64', ...args.slice(0, -2)), 2,
+    /^gptlab: ppo: --eval-samples 64 × --eval-prompts 200 is 12800 completions at every evaluation, above 10000: give fewer of either$/);
+  const g = ['--data', five, '--reward', 'exact', '--prompts-per-step', '1', '--group-size', '2', '--max-new-tokens', '3', '--eval-prompts', '1'];
+  assert.equal(run('grpo', '--policy', 'chat', '--out', 'ge', '--steps', '2', '--eval-interval', '2', ...g).code, 0);
+  const gr = run('grpo', '--resume', '--out', 'ge', '--steps', '5', ...g);
+  assert.equal(gr.code, 0, gr.err);
+  assert.deepEqual(evalSteps('ge'), [2, 4, 5]);
+  assert.equal(meta('ge').evalInterval, 2);
 });
 
 test('train and distill --resume keep the run\'s --split unless given, note a change and record it', () => {

@@ -46,7 +46,8 @@ export interface GRPOJob {
    */
   reward?: RewardFn;
   rewardName?: string;
-  evalInterval: number;
+  /** held-out evaluation and checkpoint every N steps; a resumed run's own when absent (new runs: 10) */
+  evalInterval?: number;
   /** held-out prompts for the accuracy report (built-in set: 100); a resumed run's own when absent */
   evalPrompts?: number;
   /** cold-start SFT steps on the built-in arithmetic's worked solutions before RL (0 or absent: none) */
@@ -142,6 +143,22 @@ export function loadPolicy(p: string | undefined, folder: RunFolder, resume: boo
 
 /** held-out prompts when neither the flag nor the run says (the option's default) */
 export const EVAL_PROMPTS_DEFAULT = 100;
+/** held-out evaluation (and checkpoint) every this many steps, when not given */
+export const EVAL_INTERVAL_DEFAULT = 10;
+
+/** a run's held-out evaluation: prompts, interval (steps) and completions per prompt (0: one greedy; grpo always 0) */
+export interface EvalSettings {
+  evalPrompts: number;
+  evalInterval: number;
+  evalSamples: number;
+}
+/** the evaluation settings given now; absent ones are the run's own on resume, else the defaults */
+export type EvalSettingsGiven = Partial<EvalSettings>;
+
+/** new runs: the given settings or the defaults */
+export function evalSettings(given: EvalSettingsGiven): EvalSettings {
+  return { evalPrompts: given.evalPrompts ?? EVAL_PROMPTS_DEFAULT, evalInterval: given.evalInterval ?? EVAL_INTERVAL_DEFAULT, evalSamples: given.evalSamples ?? 0 };
+}
 
 /**
  * What a resumed RL run (grpo, ppo) says and checks before its data: a --steps below the run's step is refused
@@ -149,18 +166,25 @@ export const EVAL_PROMPTS_DEFAULT = 100;
  * (the loop's config, --eval-prompts, whose change moves prompts between the held-out and training sets).
  * Returns the held-out prompt count: the one given, else the run's recorded one, else the default.
  */
-export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number }, defaults: { steps: number }, evalPrompts: number | undefined, log: (l: string) => void): number {
+export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number }, defaults: { steps: number }, evals: EvalSettingsGiven, log: (l: string) => void): EvalSettings {
   const r = pol.resume!;
   const saved = (r.meta.rl as { steps?: number } | undefined) ?? {};
   const steps = given.steps ?? saved.steps ?? defaults.steps;
   checkStepLimit('--steps', steps, r.step);
   log(`resuming ${folder.checkpointDir} at step ${r.step}`);
   for (const note of resumeChangeNotes(saved, given, defaults)) log(note);
-  const had = typeof r.meta.evalPrompts === 'number' ? r.meta.evalPrompts : EVAL_PROMPTS_DEFAULT;
-  if (evalPrompts !== undefined && evalPrompts !== had) {
-    log(`note: resuming with --eval-prompts ${had} → ${evalPrompts} (given now): the held-out prompts change, and prompts move between them and the training set, so held-out scores from here on (and best/) do not compare with earlier ones`);
-  }
-  return evalPrompts ?? had;
+  const own = (key: keyof EvalSettings, dflt: number): number => (typeof r.meta[key] === 'number' ? (r.meta[key] as number) : dflt);
+  const setting = (key: keyof EvalSettings, flag: string, dflt: number, effect: string): number => {
+    const had = own(key, dflt), now = evals[key];
+    if (now !== undefined && now !== had) log(`note: resuming with ${flag} ${had} → ${now} (given now)${effect}`);
+    return now ?? had;
+  };
+  const incomparable = ', so held-out scores from here on (and best/) do not compare with earlier ones';
+  return {
+    evalPrompts: setting('evalPrompts', '--eval-prompts', EVAL_PROMPTS_DEFAULT, `: the held-out prompts change, and prompts move between them and the training set${incomparable}`),
+    evalInterval: setting('evalInterval', '--eval-interval', EVAL_INTERVAL_DEFAULT, ''),
+    evalSamples: setting('evalSamples', '--eval-samples', 0, `: the held-out completions are drawn another way${incomparable}`),
+  };
 }
 
 /**
@@ -211,8 +235,9 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const { rewardName, reward: given } = job;
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
-  const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
-  job = { ...job, evalPrompts };
+  const evalsGiven = { evalPrompts: job.evalPrompts, evalInterval: job.evalInterval };
+  const { evalPrompts, evalInterval } = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, evalsGiven, log) : evalSettings(evalsGiven);
+  job = { ...job, evalPrompts, evalInterval };
   const recorded = pol.resume?.meta.data;
   const rule = rewardName === 'rule';
   if (rule && (job.data || (typeof recorded === 'string' && recorded !== 'built-in'))) throw new Error('grpo: --reward rule scores the built-in SFT-world questions; with --data give exact, last-number, format or FILE.mjs');
@@ -261,13 +286,13 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const policy = pol.resume ? pol.resume.meta.policy : job.policy !== undefined ? recordedPath(job.policy) : undefined;
   const meta = {
     base: pol.resume?.meta.base ?? (base !== undefined ? recordedPath(base) : undefined), ...(typeof policy === 'string' ? { policy } : {}),
-    data: job.data !== undefined ? recordedPath(job.data) : pol.resume?.meta.data ?? 'built-in', reward: rewardName, evalPrompts, rl: trainer.config, ...(lora ? { lora } : {}) };
+    data: job.data !== undefined ? recordedPath(job.data) : pol.resume?.meta.data ?? 'built-in', reward: rewardName, evalPrompts, evalInterval, rl: trainer.config, ...(lora ? { lora } : {}) };
   const cpu0 = process.cpuUsage();
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(), modelFiles: (m) => checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: trainer.config.algo, ...m } }),
   }, folder, {
-    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log, keepOnFailure: base !== job.policy,
+    steps: trainer.config.steps, evalInterval, meta, label: trainer.config.algo, quiet: job.quiet, log, keepOnFailure: base !== job.policy,
     history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     // kept free: the final evaluation, twice the first one's time on a shared machine, and the saves
     ...(job.maxMinutes !== undefined ? { deadline: t0 + job.maxMinutes * 60_000, reserveSeconds: 2 * evalSeconds + 2 } : {}),

@@ -15,12 +15,12 @@ import { namingData, recordedInput, recordedPath, resumeDataNote, RunFolder } fr
 import { fitPrompts } from './rollout.js';
 import { PPO_DEFAULTS, PPOTrainer, ValueHead, type PPOConfig } from './ppo-trainer.js';
 import { runRLLoop, type RLRunResult } from './rl-job.node.js';
-import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, longCompletionNote, checkBuiltinPrompts, type RewardEval } from './rl-eval.js';
+import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, longCompletionNote, checkBuiltinPrompts, MAX_EVAL_PROMPTS, type RewardEval } from './rl-eval.js';
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { sameTokenizer } from '../tokenizers/tokenizer.js';
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
-import { EVAL_PROMPTS_DEFAULT, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
+import { evalSettings, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
 import { isRewardPath, resolveReward, sameReward } from './reward-module.node.js';
@@ -36,7 +36,8 @@ export interface PPOJob {
   resume: boolean;
   force?: boolean;
   config: Partial<PPOConfig>;
-  evalInterval: number;
+  /** held-out evaluation and checkpoint every N steps; a resumed run's own when absent (new runs: 10) */
+  evalInterval?: number;
   /** held-out prompts; a resumed run's own when absent (new runs: 100) */
   evalPrompts?: number;
   /** held-out completions per prompt: 0 = one greedy, K = K sampled at the rollouts' temperature; a resumed run's own when absent (new runs: 0) */
@@ -79,6 +80,12 @@ async function promptsAndReward(job: PPOJob & { evalPrompts: number }, tok: Toke
   return { train: data.train, dev: data.dev, reward, name };
 }
 
+/** refuses more than MAX_EVAL_PROMPTS held-out completions per evaluation (a flag clash: UsageError) */
+function checkEvalDraws(s: { evalPrompts: number; evalSamples: number }): void {
+  const draws = s.evalSamples * s.evalPrompts;
+  if (draws > MAX_EVAL_PROMPTS) throw new UsageError(`ppo: --eval-samples ${s.evalSamples} × --eval-prompts ${s.evalPrompts} is ${draws} completions at every evaluation, above ${MAX_EVAL_PROMPTS}: give fewer of either`);
+}
+
 /** the held-out sampled evaluation's seed: the same draws before, during and after training */
 const EVAL_SEED = 20_240_901;
 
@@ -98,6 +105,7 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
+  if (!job.resume) checkEvalDraws(evalSettings(job));
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward], command: 'ppo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
@@ -106,7 +114,9 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     throw new UsageError(`ppo --resume: the run was trained with the reward ${recorded}; ${job.reward} (--reward or --reward-fn) cannot change it (start a new run)`);
   }
   job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
-  const evalPrompts = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job.evalPrompts, log) : job.evalPrompts ?? EVAL_PROMPTS_DEFAULT;
+  const given = { evalPrompts: job.evalPrompts, evalInterval: job.evalInterval, evalSamples: job.evalSamples };
+  const { evalPrompts, evalInterval, evalSamples } = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, given, log) : evalSettings(given);
+  checkEvalDraws({ evalPrompts, evalSamples });
   const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
   const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
   if (dataNote) log(dataNote);
@@ -126,7 +136,6 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   log(`reward: ${name}`);
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
-  const evalSamples = job.evalSamples ?? (typeof pol.resume?.meta.evalSamples === 'number' ? pol.resume.meta.evalSamples : 0);
   const sampling = { samples: evalSamples, temperature: config.temperature ?? PPO_DEFAULTS.temperature, seed: EVAL_SEED };
   const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name, undefined, sampling);
   const how = evalSamples ? ` (${evalSamples} samples per prompt at temperature ${sampling.temperature})` : '';
@@ -144,13 +153,13 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   // inputs recorded absolute, so the run resumes from any folder
   const meta = {
     base: pol.resume ? pol.resume.meta.base : job.policy !== undefined ? recordedPath(job.policy) : undefined, data: job.data !== undefined ? recordedPath(job.data) : 'built-in',
-    reward: name, rewardSpec: isRewardPath(job.reward) ? recordedPath(job.reward) : job.reward, evalPrompts, evalSamples, rl: trainer.config, ...(lora ? { lora } : {}) };
+    reward: name, rewardSpec: isRewardPath(job.reward) ? recordedPath(job.reward) : job.reward, evalPrompts, evalInterval, evalSamples, rl: trainer.config, ...(lora ? { lora } : {}) };
   const res = await runRLLoop({
     get step() { return trainer.step; }, set step(v) { trainer.step = v; }, optimizer: trainer.optimizer, nameOf: trainer.nameOf, rng: pol.model.rng,
     trainStep: () => trainer.trainStep(),
     modelFiles: (m) => ({ ...checkpointFiles(pol.model, pol.tokenizer, { meta: { kind: 'ppo', ...m } }), 'value_head.safetensors': valueHeadFile(trainer.valueHead) }),
   }, folder, {
-    steps: trainer.config.steps, evalInterval: job.evalInterval, meta, label: 'ppo', quiet: job.quiet, log, history: pol.resume?.history, bestScore: pol.resume?.bestScore,
+    steps: trainer.config.steps, evalInterval, meta, label: 'ppo', quiet: job.quiet, log, history: pol.resume?.history, bestScore: pol.resume?.bestScore,
     evaluate: (): Record<string, number> => {
       if (!dev.length) return {};
       const e = evalNow();

@@ -238,9 +238,13 @@ async function benchAlignSection(c: BenchContext): Promise<unknown> {
   c.out('\n== alignment: reward model, DPO, PPO, GRPO, LoRA SFT, distillation (issue #10 targets) ==');
   const base = c.o.alignBase as string, chat = c.o.alignChat as string;
   const ppoChat = c.o.alignPpoChat as string | undefined;
-  const missing = [base, chat, ...(ppoChat ? [ppoChat] : [])].filter((d) => !fs.existsSync(d));
+  const missing = [base, chat].filter((d) => !fs.existsSync(d));
   if (missing.length) {
     c.out(`  skipped: ${missing.join(' and ')} not found (gptlab train --demo --out ${base}; gptlab sft --base ${base} --out ${chat}; or --align-base/--align-chat)`);
+    return undefined;
+  }
+  if (ppoChat && !fs.existsSync(ppoChat)) {
+    c.out(`  skipped: --align-ppo-chat ${ppoChat} not found (gptlab sft --base ${base} --bare-answers 1 --out ${ppoChat}, or leave it out to use --align-chat)`);
     return undefined;
   }
   const { benchAlign } = await import('../../bench/align.js');

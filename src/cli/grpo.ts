@@ -95,7 +95,7 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const res = await runGRPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
     config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, ...(given ? { reward: reward.fn, rewardName: reward.name } : {}),
-    evalInterval: o.evalInterval as number, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
+    evalInterval: givenOrOwn(o, 'evalInterval') as number | undefined, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
     coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
     ...(o.maxMinutes !== undefined ? { maxMinutes: o.maxMinutes as number } : {}),
   });
