@@ -80,10 +80,11 @@ async function benchPpo(o: AlignBenchOptions): Promise<Report> {
       config: { steps: steps(P.steps, o), batchSize: P.batchSize, miniBatchSize: P.miniBatchSize, epochs: P.epochs, maxNewTokens: P.maxNewTokens, lr: P.lr, klCoef: beta, seed: P.seed } }, quietLog));
     const h = r.history, k = Math.max(1, Math.floor(h.length / 5));
     const first = h.slice(0, k).reduce((a, x) => a + x.reward, 0) / k, last = h.slice(-k).reduce((a, x) => a + x.reward, 0) / k;
-    const evals = r.evals.map((e) => e['mean reward']).filter((v) => v !== undefined);
+    const held = r.evals.filter((e) => e['mean reward'] !== undefined), evals = held.map((e) => e['mean reward']);
     o.log(`ppo β=${beta}: mean rollout reward ${first.toFixed(3)} (first ${k} steps) → ${last.toFixed(3)} (last ${k}), final KL ${h[h.length - 1].kl.toFixed(3)} nats/seq (${h[h.length - 1].kl <= PPO_KL_TARGET ? 'under' : 'over'} the target ${PPO_KL_TARGET}); held-out reward (${P.evalSamples} samples per prompt) ${r.before!.meanReward.toFixed(3)} → ${r.after!.meanReward.toFixed(3)} (every ${steps(P.evalInterval, o)} steps: ${evals.map((v) => v.toFixed(3)).join(', ')}); ${s.toFixed(0)} s`);
     out[`beta${beta}`] = { rewardFirst: first, rewardLast: last, klLast: h[h.length - 1].kl, heldOutBefore: r.before!.meanReward, heldOutAfter: r.after!.meanReward, heldOutEvals: evals, seconds: s };
-    series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) });
+    series.push({ name: `reward β=${beta}`, points: h.map((x) => [x.step, x.reward] as [number, number]) }, { name: `KL β=${beta}`, points: h.map((x) => [x.step, x.kl] as [number, number]) },
+      { name: `held-out reward β=${beta}`, points: [[0, r.before!.meanReward] as [number, number], ...held.map((e) => [e.step, e['mean reward']] as [number, number])] });
   }
   fs.writeFileSync(path.join(o.out, 'ppo-kl.svg'), lossCurveSVG(series, { title: 'PPO, rule-based reward: β = 0 vs β = 0.1', xLabel: 'step', yLabel: 'reward / KL (nats per sequence)' }));
   return out;

@@ -144,7 +144,7 @@ test('distill a student from the checkpoint', async () => {
 test('bad input: one line naming the problem', async () => {
   await assert.rejects(rmCommand(['train']), /rm train: give --base CHECKPOINT/);
   await assert.rejects(rmCommand(['train', '--base', ck, '--readout', 'mean']), /--readout must be one of last, last\+loglik/);
-  await assert.rejects(dpoCommand(['--base', ck, '--beta', '0']), /dpo: --beta must be > 0/);
+  await assert.rejects(dpoCommand(['--base', ck, '--beta', '0']), /dpo: --beta must be greater than 0, got 0/);
   await assert.rejects(grpoCommand(['--policy', ck, '--algo', 'ppo']), /--algo must be one of grpo, reinforce, got "ppo"/);
   // the loop's settings are checked with the flags, before any model loads
   for (const [flag, value, re] of [

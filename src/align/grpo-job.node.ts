@@ -4,6 +4,7 @@
 // accuracy per kind of question before and after. On the built-in arithmetic the policy first gets a short
 // cold-start SFT on worked solutions of the training questions (src/align/cold-start.ts), saved as
 // <out>/start: "before" is measured on that model, the one RL starts from.
+import { counted } from '../data/jsonl.js';
 import { refuseCountedModel } from '../train/model-kinds.js';
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
@@ -95,7 +96,7 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   if (noAnswer) throw new Error(`${noAnswer.file}:${noAnswer.line}: answer: missing; ${answers.neededBy} (prompt-only records need a reward model: --reward RM)`);
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
   if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
-  log(`data: ${file}: kept ${parsed.summary.kept} prompts, skipped ${parsed.summary.skipped}`);
+  log(`data: ${file}: kept ${counted(parsed.summary.kept, 'prompt')}, skipped ${parsed.summary.skipped}`);
   if (!parsed.prompts.length) {
     const allNoAnswer = parsed.errors.length > 0 && parsed.errors.every((e) => e.field === 'answer' && e.message === 'missing');
     throw new Error(`${file}: no valid prompts to train on${allNoAnswer ? ' (no record has an "answer", which the verifiable rewards compare completions with)' : ''}`);

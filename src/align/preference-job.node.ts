@@ -3,6 +3,7 @@
 // on the one Trainer in a run folder (checkpoints, best/, loss.svg, log.jsonl, Ctrl-C saves, --resume).
 // The reward model's checkpoint has model type 'reward' (its head saved with the backbone); DPO's is a
 // plain language model, usable by sample, chat and serve.
+import { counted } from '../data/jsonl.js';
 import { refuseCountedModel } from '../train/model-kinds.js';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -72,7 +73,7 @@ export function loadPreferencePairs(file: string | undefined, devFraction: numbe
   const parsed = parsePreferenceData(readTextFile(file, 'preference data file'), file);
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
   if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
-  log(`data: ${file}: kept ${parsed.summary.kept} records (${parsed.summary.pairs} pairs), skipped ${parsed.summary.skipped}`);
+  log(`data: ${file}: kept ${counted(parsed.summary.kept, 'record')} (${counted(parsed.summary.pairs, 'pair')}), skipped ${parsed.summary.skipped}`);
   if (!parsed.pairs.length) throw new Error(`${file}: no valid preference pairs to train on`);
   const nDev = Math.floor(parsed.pairs.length * devFraction);
   return { dev: parsed.pairs.slice(0, nDev), train: parsed.pairs.slice(nDev) };

@@ -93,6 +93,7 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const t0 = performance.now(), start = loop.step;
+  if (start >= o.steps) log(`note: the run is already at step ${start} of ${o.steps}: nothing to train (give a larger --steps to continue it)`);
   // the next step (as long as the last one) and the reserve would not end before the deadline
   const outOfTime = (): boolean => o.deadline !== undefined && performance.now() + 1000 * ((history[history.length - 1]?.seconds ?? 0) + (o.reserveSeconds ?? 0)) > o.deadline;
   let timeUp = outOfTime();

@@ -9,7 +9,7 @@ const OPTS: OptTable = {
   base: { type: 'string', help: 'the chat (SFT) checkpoint or run folder: the starting policy and the frozen reference' },
   data: { type: 'string', help: 'preference JSONL: {prompt|messages, chosen, rejected} or ranked {…, responses} (default: built-in)' },
   out: { type: 'string', default: 'runs/dpo', help: 'run folder' },
-  beta: { type: 'number', default: 0.1, help: 'β: how strongly the policy is held to the reference' },
+  beta: { type: 'number', default: 0.1, above: 0, help: 'β: how strongly the policy is held to the reference' },
   resume: { type: 'bool', help: 'continue the run in --out from its last checkpoint' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   devFraction: { type: 'number', default: PREFERENCE_DEV_FRACTION, min: 0, below: 1, help: 'share of --data pairs held out' },
@@ -23,7 +23,6 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'dpo');
   if (maybeHelp(o, () => helpText('dpo', 'Direct Preference Optimization on preference pairs', OPTS, 'gptlab dpo --base CKPT [--data pairs.jsonl] --beta 0.1 --out DIR'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('dpo: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  if (!((o.beta as number) > 0)) throw new UsageError('dpo: --beta must be > 0');
   const train = trainOptions(o);
   const adapt = adaptOptions(o, 'dpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);

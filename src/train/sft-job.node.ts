@@ -4,6 +4,7 @@
 // reports held-out accuracy before and after. With LoRA (src/train/adapt.ts) only the adapters train, plus
 // the rows of the tokens the chat vocabulary added (PEFT's trainable_token_indices: frozen, those rows would
 // stay random); the run also leaves `adapter/` (PEFT layout) and `merged/` (a plain checkpoint).
+import { counted } from '../data/jsonl.js';
 import { refuseCountedModel } from './model-kinds.js';
 import fs from 'node:fs';
 import type { LanguageModel } from '../models/model.js';
@@ -94,7 +95,7 @@ function loadChatData(file: string | undefined, job: SftJob & typeof SFT_SPLIT &
   const parsed = parseChatData(readTextFile(file, 'chat data file'), file);
   for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
   if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more malformed records\n`);
-  log(`data: ${file}: kept ${parsed.summary.kept} conversations, skipped ${parsed.summary.skipped}`);
+  log(`data: ${file}: kept ${counted(parsed.summary.kept, 'conversation')}, skipped ${parsed.summary.skipped}`);
   if (!parsed.conversations.length) throw new Error(`${file}: no valid conversations to train on`);
   const nDev = Math.floor(parsed.conversations.length * job.devFraction);
   if (nDev === 0) log('note: no conversations held out for dev loss (--dev-fraction): evaluations report training loss, and best/ follows it');
