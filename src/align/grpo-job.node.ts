@@ -164,8 +164,9 @@ export function evalSettings(given: EvalSettingsGiven): EvalSettings {
 /**
  * What a resumed RL run (grpo, ppo) says and checks before its data: a --steps below the run's step is refused
  * (exit 2), then `resuming <checkpoint> at step N` and a note for each setting given now that changes the run's
- * (the loop's config, --eval-prompts, whose change moves prompts between the held-out and training sets).
- * Returns the held-out prompt count: the one given, else the run's recorded one, else the default.
+ * (the loop's config; --eval-prompts, whose change moves prompts between the held-out and training sets;
+ * --eval-interval; ppo's --eval-samples). Returns the evaluation settings: each the one given, else the run's
+ * recorded one, else the default (older runs recorded only --eval-prompts).
  */
 export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number }, defaults: { steps: number }, evals: EvalSettingsGiven, log: (l: string) => void): EvalSettings {
   const r = pol.resume!;
