@@ -34,12 +34,12 @@ export function notValidJson(e: unknown, text: string): string {
   return `not valid JSON (${clause}${col !== undefined ? ` at column ${col}` : ''})`;
 }
 
-/** added to the problems of a first line that opens a JSON array: the whole file is one array, not JSONL */
 /** `1 prompt`, `3 prompts`: a count with its noun (plural by adding s) */
 export function counted(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** added to the problems of a first line that opens a JSON array: the whole file is one array, not JSONL */
 export const JSONL_HINT = ' (the file must be JSONL: one JSON object per line, not one JSON array)';
 
 /** JSONL_HINT for the problems of line `index` (from 0) when it is the first and opens a JSON array, else '' */
