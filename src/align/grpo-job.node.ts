@@ -175,9 +175,8 @@ export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number
   checkStepLimit('--steps', steps, r.step);
   log(`resuming ${folder.checkpointDir} at step ${r.step}`);
   for (const note of resumeChangeNotes(saved, given, defaults)) log(note);
-  const own = (key: keyof EvalSettings, dflt: number): number => (typeof r.meta[key] === 'number' ? (r.meta[key] as number) : dflt);
   const setting = (key: keyof EvalSettings, flag: string, dflt: number, effect: string): number => {
-    const had = own(key, dflt), now = evals[key];
+    const had = typeof r.meta[key] === 'number' ? (r.meta[key] as number) : dflt, now = evals[key];
     if (now !== undefined && now !== had) log(`note: resuming with ${flag} ${had} → ${now} (given now)${effect}`);
     return now ?? had;
   };
@@ -237,8 +236,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   const { rewardName, reward: given } = job;
   const config = { ...(pol.resume?.meta.rl as Partial<GRPOConfig> | undefined), ...job.config };
   checkGRPOConfig({ ...GRPO_DEFAULTS, ...config }); // before the data, the cold start and the first evaluation
-  const evalsGiven = { evalPrompts: job.evalPrompts, evalInterval: job.evalInterval };
-  const { evalPrompts, evalInterval } = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, evalsGiven, log) : evalSettings(evalsGiven);
+  const { evalPrompts, evalInterval } = pol.resume ? resumeRL(folder, pol, job.config, GRPO_DEFAULTS, job, log) : evalSettings(job);
   job = { ...job, evalPrompts, evalInterval };
   const recorded = pol.resume?.meta.data;
   const rule = rewardName === 'rule';

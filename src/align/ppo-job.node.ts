@@ -105,7 +105,8 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 
 /** Runs a PPO job; returns the loop's result and the held-out reward before and after. */
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
-  if (!job.resume) checkEvalDraws(evalSettings(job));
+  const fresh = job.resume ? undefined : evalSettings(job); // a new run's, checked before anything loads
+  if (fresh) checkEvalDraws(fresh);
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward], command: 'ppo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
@@ -114,19 +115,20 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     throw new UsageError(`ppo --resume: the run was trained with the reward ${recorded}; ${job.reward} (--reward or --reward-fn) cannot change it (start a new run)`);
   }
   job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
-  const given = { evalPrompts: job.evalPrompts, evalInterval: job.evalInterval, evalSamples: job.evalSamples };
-  const { evalPrompts, evalInterval, evalSamples } = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, given, log) : evalSettings(given);
-  checkEvalDraws({ evalPrompts, evalSamples });
+  const own = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job, log) : undefined;
+  if (own) checkEvalDraws(own);
+  const { evalPrompts, evalInterval, evalSamples } = own ?? fresh!;
   const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;
   const dataNote = pol.resume ? resumeDataNote(recordedData, job.data) : null;
   if (dataNote) log(dataNote);
   if (job.data === undefined && typeof recordedData === 'string' && recordedData !== 'built-in') job = { ...job, data: recordedInput(recordedData) };
   const config = { ...(pol.resume?.meta.rl as Partial<PPOConfig> | undefined), ...job.config };
-  const long = longCompletionNote(config.maxNewTokens ?? PPO_DEFAULTS.maxNewTokens, pol.model.contextLength);
+  const maxNew = config.maxNewTokens ?? PPO_DEFAULTS.maxNewTokens;
+  const long = longCompletionNote(maxNew, pol.model.contextLength);
   if (long) log(long);
   const all = await promptsAndReward({ ...job, evalPrompts }, pol.tokenizer, log);
   if (job.data === undefined) checkBuiltinPrompts('ppo', 'the SFT-world questions', [...all.train, ...all.dev], pol.tokenizer, job.policy);
-  const room = Math.min(config.maxNewTokens ?? 24, 16);
+  const room = Math.min(maxNew, 16);
   const fit = (ps: VerifiablePrompt[]): ReturnType<typeof fitPrompts> => fitPrompts(ps, pol.tokenizer, pol.model.contextLength, room);
   const [tr, dv] = namingData('ppo', job.data, dataGiven, () => [fit(all.train), fit(all.dev)]);
   const dropped = droppedPromptsNote(tr, dv, room, pol.model.contextLength);
@@ -137,7 +139,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
   const reference = pol.resume ? referenceFrom(pol.resume.meta.base, log) : cloneModel(pol.model);
   if (job.adapt && !pol.resume) log(adaptModel(pol.model, job.adapt));
   const sampling = { samples: evalSamples, temperature: config.temperature ?? PPO_DEFAULTS.temperature, seed: EVAL_SEED };
-  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, config.maxNewTokens ?? 24, 32, name, undefined, sampling);
+  const evalNow = (): RewardEval => evaluatePolicy(pol.model, pol.tokenizer, dev, reward, maxNew, 32, name, undefined, sampling);
   const how = evalSamples ? ` (${evalSamples} samples per prompt at temperature ${sampling.temperature})` : '';
   const before = pol.resume || !dev.length ? undefined : evalNow();
   if (before) log(`held-out before${how}: mean reward ${before.meanReward.toFixed(3)}, positive ${(100 * before.accuracy).toFixed(1)}% (${byKindLine(before)})`);

@@ -5,7 +5,7 @@ import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type Parsed
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '../align/grpo-trainer.js';
-import { runGRPOJob } from '../align/grpo-job.node.js';
+import { EVAL_INTERVAL_DEFAULT, EVAL_PROMPTS_DEFAULT, runGRPOJob } from '../align/grpo-job.node.js';
 import { resolveReward } from '../align/reward-module.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
 import { MAX_EVAL_PROMPTS } from '../align/rl-eval.js';
@@ -30,8 +30,8 @@ const OPTS: OptTable = {
   iterations: { type: 'int', default: D.iterations, min: 1, help: 'optimizer steps per rollout (μ)' },
   lossType: { type: 'string', default: D.lossType, choices: ['grpo', 'bnpo', 'dr_grpo', 'dapo'], help: 'grpo, bnpo, dr_grpo or dapo (TRL\'s loss_type)' },
   gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
-  evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
-  evalPrompts: { type: 'int', default: 100, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
+  evalInterval: { type: 'int', default: EVAL_INTERVAL_DEFAULT, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
+  evalPrompts: { type: 'int', default: EVAL_PROMPTS_DEFAULT, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
   coldStart: { type: 'int', default: 200, min: 0, help: 'cold start on the built-in arithmetic: SFT steps on worked solutions of the training questions before RL (0: none; ignored with --data, --reward rule and --resume)' },
   maxMinutes: { type: 'number', above: 0, max: 10_000, help: 'wall-clock budget for the whole run in minutes (cold start, evaluations, steps): no step starts that would not leave time for the final held-out evaluation (default: none, --steps bounds it)' },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },

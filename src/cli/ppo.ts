@@ -8,6 +8,7 @@ import { REWARD_FN_HELP, rewardFnSpec, rlConfig } from './grpo.js';
 import { PPO_DEFAULTS, type PPOConfig } from '../align/ppo-trainer.js';
 import { MAX_ROLLOUTS } from '../align/grpo-trainer.js';
 import { ruleWithData, runPPOJob } from '../align/ppo-job.node.js';
+import { EVAL_INTERVAL_DEFAULT, EVAL_PROMPTS_DEFAULT } from '../align/grpo-job.node.js';
 import { registerRewardModelType } from '../align/reward-type.js';
 import { MAX_EVAL_PROMPTS } from '../align/rl-eval.js';
 
@@ -34,9 +35,9 @@ const OPTS: OptTable = {
   gamma: { type: 'number', default: D.gamma, min: 0, max: 1, help: 'discount' },
   lam: { type: 'number', default: D.lam, min: 0, max: 1, help: 'GAE λ' },
   gradClip: { type: 'number', default: D.gradClip, min: 0, help: 'gradient norm clip' },
-  evalInterval: { type: 'int', default: 10, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
-  evalPrompts: { type: 'int', default: 100, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
-  evalSamples: { type: 'int', default: 0, min: 0, max: 64, help: 'held-out completions per prompt: 0 = one greedy, K = K sampled at --temperature (as TRL samples its evaluation); K × --eval-prompts at most 10000' },
+  evalInterval: { type: 'int', default: EVAL_INTERVAL_DEFAULT, min: 1, help: 'held-out evaluation and checkpoint every N steps' },
+  evalPrompts: { type: 'int', default: EVAL_PROMPTS_DEFAULT, min: 1, max: MAX_EVAL_PROMPTS, help: 'held-out prompts' },
+  evalSamples: { type: 'int', default: 0, min: 0, max: 64, help: `held-out completions per prompt: 0 = one greedy, K = K sampled at --temperature (as TRL samples its evaluation); K × --eval-prompts at most ${MAX_EVAL_PROMPTS}` },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
