@@ -12,12 +12,13 @@
 // Every part is one short run; numbers come out as lines and as <out>/report.json.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.node.js';
 import { lossCurveSVG } from '../src/eval/plot.js';
 import { loadCheckpoint } from '../src/train/checkpoint.node.js';
 import { RM_DEFAULTS, RM_READOUT, runPreferenceJob } from '../src/align/preference-job.node.js';
 import { accuracyLine } from '../src/align/reward-objective.js';
-import type { RewardReadout } from '../src/align/reward-readout.js';
+import { REWARD_READOUTS, type RewardReadout } from '../src/align/reward-readout.js';
 import { runPPOJob } from '../src/align/ppo-job.node.js';
 import { runGRPOJob } from '../src/align/grpo-job.node.js';
 import { runDistillJob } from '../src/align/distill-job.node.js';
@@ -146,43 +147,52 @@ export async function benchAlign(o: AlignBenchOptions): Promise<Record<string, R
   return report;
 }
 
-const FLAGS = ['base', 'chat', 'ppo-chat', 'out', 'parts', 'scale', 'threads', 'backend', 'rm-readout'];
 const USAGE = 'usage: node dist/bench/align.js --base runs/demo --chat runs/chat [--ppo-chat DIR] [--out runs/align-bench] [--parts rm,dpo,ppo,grpo,lora,distill] [--scale 1] [--threads N] [--backend auto] [--rm-readout last]';
+const FLAGS = ['base', 'chat', 'ppo-chat', 'out', 'parts', 'scale', 'threads', 'backend', 'rm-readout', 'help'] as const;
 
-/** `--name VALUE` from the command line, or dflt; a flag without a value or an unknown flag is an error */
-function arg(name: string, dflt?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-  return v;
+/** the model folders each part reads: distill the pretrained --base, the others the chat model (ppo: --ppo-chat when given) */
+function foldersOf(o: AlignBenchOptions): [string, string][] {
+  const needs: [string, string][] = [];
+  if (o.parts.includes('distill')) needs.push(['--base', o.base]);
+  if (o.parts.some((p) => ['rm', 'dpo', 'grpo'].includes(p)) || (o.parts.includes('ppo') && !o.ppoChat)) needs.push(['--chat', o.chat]);
+  if (o.parts.includes('ppo') && o.ppoChat) needs.push(['--ppo-chat', o.ppoChat]);
+  return needs;
 }
 
-/** the options of a command-line run, checked before any work: flags, parts, model folders */
-function cliOptions(log: (l: string) => void): AlignBenchOptions {
-  const unknown = process.argv.slice(2).filter((a) => a.startsWith('--') && !FLAGS.includes(a.slice(2)));
-  if (unknown.length) throw new Error(`unknown option ${unknown[0]} (${USAGE.slice(7)})`);
-  const parts = arg('parts', Object.keys(PARTS).join(','))!.split(',').map((p) => p.trim()).filter(Boolean);
+/** the options of a command-line run (node:util parseArgs: no stray words, no unknown flag, each flag once), checked before any work */
+function cliOptions(argv: string[], log: (l: string) => void): AlignBenchOptions & { threads?: number; backend: string; help: boolean } {
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: Object.fromEntries(FLAGS.map((f) => [f, f === 'help' ? { type: 'boolean', short: 'h', multiple: true } : { type: 'string', multiple: true }])) });
+  const one = (f: (typeof FLAGS)[number], dflt?: string): string | undefined => {
+    const v = values[f] as string[] | undefined;
+    if (v && v.length > 1) throw new Error(`--${f} is given ${v.length} times; give it once`);
+    return v?.[0] ?? dflt;
+  };
+  const help = (values.help as boolean[] | undefined)?.length ? true : false;
+  const parts = one('parts', Object.keys(PARTS).join(','))!.split(',').map((p) => p.trim());
+  if (!parts.some(Boolean)) throw new Error(`--parts is empty (choose from ${Object.keys(PARTS).join(', ')})`);
   const bad = parts.find((p) => !PARTS[p]);
-  if (bad !== undefined) throw new Error(`unknown part "${bad}" (choose from ${Object.keys(PARTS).join(', ')})`);
-  const scale = Number(arg('scale', '1'));
-  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${arg('scale')}`);
-  const o: AlignBenchOptions = { base: arg('base', 'runs/demo')!, chat: arg('chat', 'runs/chat')!, ppoChat: arg('ppo-chat'), out: arg('out', 'runs/align-bench')!, parts, scale, log, rmReadout: arg('rm-readout') as RewardReadout | undefined };
-  const needs: [string, string | undefined][] = [['--base', o.base], ['--chat', o.chat], ['--ppo-chat', o.ppoChat]];
-  for (const [flag, dir] of needs) if (dir !== undefined && !fs.existsSync(dir)) throw new Error(`${flag} ${dir}: no such folder (see the header of bench/align.ts for how to make it)`);
+  if (bad !== undefined) throw new Error(`unknown part "${bad}" in --parts (choose from ${Object.keys(PARTS).join(', ')})`);
+  const scale = Number(one('scale', '1'));
+  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`--scale must be a positive number, got ${one('scale')}`);
+  const threads = one('threads') === undefined ? undefined : Number(one('threads'));
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, got ${one('threads')}`);
+  const readout = one('rm-readout');
+  if (readout !== undefined && !(REWARD_READOUTS as readonly string[]).includes(readout)) throw new Error(`--rm-readout must be one of ${REWARD_READOUTS.join(', ')}, got "${readout}"`);
+  const o = { base: one('base', 'runs/demo')!, chat: one('chat', 'runs/chat')!, ppoChat: one('ppo-chat'), out: one('out', 'runs/align-bench')!, parts, scale, log,
+    rmReadout: readout as RewardReadout | undefined, threads, backend: one('backend', 'auto')!, help };
+  if (!help) for (const [flag, dir] of foldersOf(o)) if (!fs.existsSync(dir)) throw new Error(`${flag} ${dir}: no such folder (see the header of bench/align.ts for how to make it)`);
   return o;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join('bench', 'align.js'))) {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\nThe alignment report (issue #10's targets); each part and the models it needs are described at the top of bench/align.ts.\n`);
-    process.exit(0);
-  }
   const log = (l: string): void => void process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
   try {
-    const o = cliOptions(log);
-    const threads = arg('threads');
-    const b = await initBackend({ backend: arg('backend', 'auto') as 'auto', threads: threads ? Number(threads) : undefined });
+    const o = cliOptions(process.argv.slice(2), log);
+    if (o.help) {
+      process.stdout.write(`${USAGE}\nThe alignment report (issue #10's targets); each part and the models it needs are described at the top of bench/align.ts.\n`);
+      process.exit(0);
+    }
+    const b = await initBackend({ backend: o.backend as 'auto', threads: o.threads });
     log(`backend ${b.name}`);
     await benchAlign(o);
   } catch (e) {
