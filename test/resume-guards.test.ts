@@ -238,9 +238,11 @@ test('ppo and grpo --resume keep --eval-interval and --eval-samples unless given
   assert.equal(gr.code, 0, gr.err);
   assert.deepEqual(evalSteps('ge'), [2, 4, 5]);
   assert.equal(meta('ge').evalInterval, 2);
-  const done = run('grpo', '--resume', '--out', 'ge', ...g);
+  const cfgBefore = fs.readFileSync(path.join(tmp, 'ge', 'checkpoint', 'config.json'), 'utf8');
+  const done = run('grpo', '--resume', '--out', 'ge', '--eval-interval', '3', ...g);
   assert.equal(done.code, 0, done.err);
-  assert.match(done.out, /note: the run is already at step 5 of 5: nothing to train \(give a larger --steps to continue it\)/);
+  assert.match(done.out, /note: the run is already at step 5 of 5: nothing to train, nothing saved \(give a larger --steps to continue it\)/);
+  assert.equal(fs.readFileSync(path.join(tmp, 'ge', 'checkpoint', 'config.json'), 'utf8'), cfgBefore, 'a resume with nothing to train writes nothing');
 });
 
 test('train and distill --resume keep the run\'s --split unless given, note a change and record it', () => {

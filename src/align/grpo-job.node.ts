@@ -304,7 +304,7 @@ export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l)
   });
   const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const after = data.dev.length ? evalNow(trainer.step) : undefined;
-  if (lora) saveLora(folder, log);
+  if (lora && res.steps > 0) saveLora(folder, log); // a resume with nothing to train writes nothing
   if (after) report('after', after, metric, log);
   if (before && after) log(`${trainer.config.algo}: held-out ${metric} ${gainLine(before, after)}; ${res.steps} steps in ${res.seconds.toFixed(0)} s (${cpuSeconds.toFixed(0)} CPU s, ${(res.steps / Math.max(cpuSeconds, 1e-9)).toFixed(2)} steps per CPU s); whole job ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return { ...res, before, after, cpuSeconds };
@@ -342,8 +342,8 @@ function referenceFor(pol: Policy, log: (l: string) => void): LanguageModel {
   return loadPolicy(base, null as unknown as RunFolder, false, 'grpo').model;
 }
 
-/** a LoRA run's best policy as a PEFT adapter and a merged plain checkpoint in the run folder */
-function saveLora(folder: RunFolder, log: (l: string) => void): void {
+/** a LoRA run's best policy as a PEFT adapter and a merged plain checkpoint in the run folder (grpo, ppo) */
+export function saveLora(folder: RunFolder, log: (l: string) => void): void {
   if (!folder.save) return;
   const best = loadAnyCheckpoint(folder.bestDir);
   saveLoraOutputs(folder.dir, best.model, best.tokenizer, best.config.meta ?? {});

@@ -19,8 +19,8 @@ import { evaluatePolicy, byKindLine, noHeldOutNote, droppedPromptsNote, longComp
 import { cloneModel } from './clone.js';
 import { adaptModel, checkAdaptOptions, type AdaptOptions } from './adapt.js';
 import { sameTokenizer } from '../tokenizers/tokenizer.js';
-import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
-import { evalSettings, loadPolicy, loadPrompts, resumeRL } from './grpo-job.node.js';
+import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
+import { evalSettings, loadPolicy, loadPrompts, resumeRL, saveLora } from './grpo-job.node.js';
 import { ruleRewardPrompts, rewardModelFn } from './reward-sources.js';
 import { RewardModel } from './reward-model.js';
 import { isRewardPath, resolveReward, sameReward } from './reward-module.node.js';
@@ -169,7 +169,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     },
   });
   const after = dev.length ? evalNow() : undefined;
-  if (lora) saveLora(folder, log);
+  if (lora && res.steps > 0) saveLora(folder, log); // a resume with nothing to train writes nothing
   if (after) log(`held-out after${how}: mean reward ${after.meanReward.toFixed(3)}, positive ${(100 * after.accuracy).toFixed(1)}% (${byKindLine(after)})`);
   return { ...res, before, after };
 }
@@ -186,10 +186,3 @@ function referenceFrom(base: unknown, log: (l: string) => void): LanguageModel {
   return loadPolicy(base, null as unknown as RunFolder, false, 'ppo').model;
 }
 
-/** a LoRA run's best policy as a PEFT adapter and a merged plain checkpoint in the run folder */
-function saveLora(folder: RunFolder, log: (l: string) => void): void {
-  if (!folder.save) return;
-  const best = loadAnyCheckpoint(folder.bestDir);
-  saveLoraOutputs(folder.dir, best.model, best.tokenizer, best.config.meta ?? {});
-  log(`LoRA: adapter in ${folder.dir}/adapter (PEFT layout), merged policy in ${folder.dir}/merged`);
-}

@@ -81,6 +81,10 @@ export function writeRewardPlot(file: string, history: readonly RLStepLog[], tit
 /** Runs `loop` to `steps` in `folder`, evaluating every evalInterval steps and at the end. */
 export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions): Promise<RLRunResult> {
   const log = o.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  if (loop.step >= o.steps) { // a resumed run at its end: settings given now are not saved, as no step uses them
+    log(`note: the run is already at step ${loop.step} of ${o.steps}: nothing to train, nothing saved (give a larger --steps to continue it)`);
+    return { outcome: 'done', steps: 0, seconds: 0, history: (o.history ?? []).slice(), evals: [] };
+  }
   const bar = o.quiet ? null : new ProgressBar({ label: o.label });
   const say = (l: string): void => (bar ? (bar.pause(), bar.log(l)) : log(l));
   const history = (o.history ?? []).slice(), evals: Record<string, number>[] = [];
@@ -93,7 +97,6 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const t0 = performance.now(), start = loop.step;
-  if (start >= o.steps) log(`note: the run is already at step ${start} of ${o.steps}: nothing to train (give a larger --steps to continue it)`);
   // the next step (as long as the last one) and the reserve would not end before the deadline
   const outOfTime = (): boolean => o.deadline !== undefined && performance.now() + 1000 * ((history[history.length - 1]?.seconds ?? 0) + (o.reserveSeconds ?? 0)) > o.deadline;
   let timeUp = outOfTime();
