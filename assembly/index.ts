@@ -8,3 +8,4 @@ export { attnForward, attnBackward, attnScratchBytes } from './attention';
 export { im2colUnits, col2imUnits } from './conv';
 export { rnnAct, rnnActBackward, lstmGates, lstmGatesBackward, gruGates, gruGatesBackward } from './rnn';
 export { dequantizeBlocks, quantizeBlocks } from './quantize';
+export { word2vecTrain, word2vecScratchBytes } from './word2vec';

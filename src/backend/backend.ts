@@ -245,6 +245,47 @@ export interface Backend {
   dequantizeBytes?(type: number, bytes: Uint8Array, n: number): Float32Array | null;
   /** Optional fast path of src/quant's quantize: x as ggml blocks of `type`, byte for byte the reference's; null when not provided. */
   quantizeFloats?(type: number, x: Float32Array): Uint8Array | null;
+  /**
+   * Optional fast path of src/embeddings/word2vec.ts's training loop (the reference): trains `job.syn0` and
+   * `job.syn1` in place over `job.epochs` passes of `job.ids`. On one thread it draws the reference's random
+   * numbers in the reference's order, so the vectors agree with it to float rounding; on more, each thread trains
+   * on its own part of the text, all updating the same vectors without locks (Hogwild), as the original tool's
+   * threads. Returns false, having changed nothing, when it cannot run (the caller then runs the reference).
+   */
+  word2vecTrain?(job: Word2VecKernelJob): boolean;
+}
+
+/** One word2vec training run for Backend.word2vecTrain (src/embeddings/word2vec.ts describes the method). */
+export interface Word2VecKernelJob {
+  /** 0 = skip-gram with negative sampling, 1 = CBOW */
+  method: 0 | 1;
+  /** input vectors W and output vectors C, [V, dim] each, trained in place */
+  syn0: Float32Array;
+  syn1: Float32Array;
+  /** the unigram^0.75 noise table (word ids) */
+  table: Int32Array;
+  /** each word's probability of being kept by subsampling */
+  keep: Float64Array;
+  /** the text as word ids, 0 ending a sentence */
+  ids: Int32Array;
+  /** σ at 1000 points over [−6, 6] */
+  sigmoid: Float32Array;
+  dim: number;
+  window: number;
+  negative: number;
+  /** starting learning rate; it decays linearly with the tokens read, as the reference's */
+  alpha: number;
+  epochs: number;
+  /** the reference's generator state after initialisation (xoshiro128**, 4 words): thread 0 continues it */
+  rngState: Uint32Array;
+  /** seeds the other threads' generators */
+  seed: number;
+  /** threads to train on (at most the backend's; 1 = reproducible) */
+  threads: number;
+  /** tokens between two onProgress calls */
+  progressEvery: number;
+  /** tokens read so far (all threads, all epochs) and the epoch */
+  onProgress?: (done: number, epoch: number) => void;
 }
 
 let active: Backend | null = null;

@@ -15,10 +15,11 @@
 //   SCRATCH_BYTE       per-thread GEMM packing scratch, `threads × gemmScratchBytes()`
 //   then               on a shared memory, the WasmHeap (tensor storage and the staging area); on a plain
 //                      memory, the staging area alone, grown on demand
-import type { MatmulArgs, QuantMatVecArgs } from './backend.js';
+import type { MatmulArgs, QuantMatVecArgs, Word2VecKernelJob } from './backend.js';
 import { JsBackend } from './js.js';
 import type { ConvGeometry } from './backend.js';
 import { WasmHeap } from './wasm-heap.js';
+import { OP_WORD2VEC, WORD2VEC_RESULT, trainWord2VecKernel } from './word2vec-kernel.js';
 import type { StorageProvider } from './storage.js';
 import { KERNELS_PLAIN, KERNELS_SHARED } from './wasm/kernels.generated.js';
 
@@ -58,6 +59,8 @@ export interface Kernels {
   interleaveQ8_0Rows(src: number, dst: number, rows: number, nb: number): void;
   dequantizeBlocks(type: number, src: number, n: number, dst: number): number;
   quantizeBlocks(type: number, x: number, n: number, out: number, scratch: number): number;
+  word2vecTrain(...args: number[]): number;
+  word2vecScratchBytes(dim: number): number;
   initConstants(): void;
   constantsBytes(): number;
   softmax(x: number, y: number, cols: number, r0: number, r1: number): void;
@@ -305,6 +308,10 @@ function runKernel(k: Kernels, j: Float64Array, o: number): void {
     case OP_COL2IM:
       (j[o] === OP_IM2COL ? k.im2colUnits : k.col2imUnits)(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7],
         j[o + 8], j[o + 9], j[o + 10], j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18], j[o + 19]);
+      break;
+    case OP_WORD2VEC:
+      j[o + WORD2VEC_RESULT] = k.word2vecTrain(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9],
+        j[o + 10], j[o + 11], j[o + 12], j[o + 13], j[o + 14], j[o + 15], j[o + 16], j[o + 17], j[o + 18], j[o + 19]);
       break;
     case OP_ADAMW:
       k.adamw(j[o + 1], j[o + 2], j[o + 3], j[o + 4], j[o + 5], j[o + 6], j[o + 7], j[o + 8], j[o + 9], j[o + 10],
@@ -1287,6 +1294,14 @@ export class WasmBackend extends JsBackend {
       out.set(new Uint8Array(this.memory.buffer, base + 4 * m, outBytes), (i / block) * bytes);
     }
     return out;
+  }
+
+  /** see Backend.word2vecTrain: assembly/word2vec.ts, laid out and run by word2vec-kernel.ts */
+  word2vecTrain(job: Word2VecKernelJob): boolean {
+    return trainWord2VecKernel(job, {
+      kernels: this.kernels, threads: this.threads, buffer: () => this.memory.buffer,
+      ensure: (bytes) => this.ensure(bytes), runTeamJobs: (n, write, own) => this.runTeamJobs(n, write, own),
+    });
   }
 
   /** see Backend.im2col: assembly/conv.ts, the chunk's (image, channel) units split across the threads */

@@ -7,7 +7,7 @@
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { checkOutputFile, maybeHelp, runSubcommand } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { isAllocationFailure } from './allocation-failure.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
@@ -40,6 +40,8 @@ const TRAIN_OPTS: OptTable = {
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line or words/s report' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },
+  backend: BACKEND_OPTS.backend,
+  threads: { type: 'int', default: 1, min: 1, max: 16, help: 'training threads (sgns, cbow): 1 (default) is reproducible from --seed; more train lock-free (Hogwild), as the original tool\'s -threads: faster on a large vocabulary, not reproducible' },
 };
 
 const NEIGHBOR_OPTS: OptTable = {
@@ -87,7 +89,8 @@ async function trainSub(argv: string[]): Promise<number> {
   if (vocab.size < 2) noteUnsegmented();
   if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
-  process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})\n`);
+  const kernels = method === 'ppmi-svd' ? '' : `, ${await setupBackend(o)}`;
+  process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})${kernels}\n`);
   const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
   if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
   noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
@@ -162,7 +165,7 @@ function outOfMemoryNamed<T>(words: number, dim: number, work: () => T): T {
 }
 
 /** the options only word2vec (sgns, cbow) reads, and those only ppmi-svd reads */
-const PREDICTIVE_KEYS = ['negative', 'epochs', 'sample', 'alpha'];
+const PREDICTIVE_KEYS = ['negative', 'epochs', 'sample', 'alpha', 'threads'];
 const COUNT_KEYS = ['cds', 'eigenPower', 'weighting'];
 
 /** "--a does" or "--a, --b do", of the keys given on the command line; null when none */
@@ -198,6 +201,7 @@ function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Arr
   const model = trainWord2Vec(vocab, ids, {
     method, dim: o.dim as number, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number,
     sample: o.sample as number, seed: o.seed as number, ...(o.alpha !== undefined ? { alpha: o.alpha as number } : {}),
+    threads: o.threads as number,
     onProgress: (p) => bar?.update({ step: p.words, total: p.totalWords, extra: { 'words/s': Math.round(p.wordsPerSecond).toLocaleString('en'), lr: p.alpha } }),
   });
   bar?.done();

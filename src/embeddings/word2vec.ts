@@ -30,6 +30,7 @@
 // Worked example: trainWord2Vec(vocab, ids, { method: 'sgns', dim: 50, window: 5, negative: 5, epochs: 5 })
 // on the built-in corpus (corpus.ts) puts `paris` nearest `france`'s capital-mates and answers
 // france : paris :: italy : rome.
+import { backend } from '../backend/backend.js';
 import { Rng } from '../tensor/rng.js';
 import { defaultTableSize, unigramTable } from './noise.js';
 import { keepProbabilities } from './subsample.js';
@@ -57,6 +58,14 @@ export interface Word2VecOptions {
   seed?: number;
   /** noise table slots (default noise.ts defaultTableSize) */
   tableSize?: number;
+  /**
+   * Threads of the backend's fast path (default 1). One thread draws the reference's random numbers in its
+   * order, so a seed fixes the result; more train lock-free (Hogwild) as the original tool's -threads: faster,
+   * not reproducible. Without a fast path (the js backend) the reference loop runs, on one thread.
+   */
+  threads?: number;
+  /** run the plain TypeScript loop even where the backend has a fast path (tests hold the two together) */
+  reference?: boolean;
   /** called about every `progressEvery` tokens (default 10,000) and at the end */
   onProgress?: (p: Word2VecProgress) => void;
   progressEvery?: number;
@@ -120,17 +129,38 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
     table: unigramTable(vocab.counts, o.tableSize), dim: o.dim, window: o.window, negative: o.negative, rng, alpha: o.alpha,
   };
   const keep = keepProbabilities(vocab.counts, vocab.totalCount, o.sample);
+  const total = o.epochs * ids.length;
+  const t0 = now();
+  let done = 0, reported = -1;
+  const report = (epoch: number): void => {
+    if (done === reported) return;
+    reported = done;
+    const seconds = (now() - t0) / 1000;
+    st.alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
+    o.onProgress?.({ words: done, totalWords: total, epoch, alpha: st.alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
+  };
+  const be = backend();
+  const fast = !o.reference && be.word2vecTrain?.({
+    method: o.method === 'cbow' ? 1 : 0, syn0, syn1: st.syn1, table: st.table, keep, ids, sigmoid: SIGMOID, dim: o.dim,
+    window: o.window, negative: o.negative, alpha: o.alpha, epochs: o.epochs, rngState: Uint32Array.from(rng.getState().s),
+    seed: o.seed, threads: o.threads, progressEvery: o.progressEvery, onProgress: (d, epoch) => ((done = d), report(epoch)),
+  });
+  if (!fast) done = trainReference(st, o, ids, keep, (d, epoch) => ((done = d), report(epoch)));
+  report(o.epochs - 1);
+  const seconds = (now() - t0) / 1000;
+  return { vectors: new WordVectors(vocab.words.slice(), o.dim, syn0), contexts: st.syn1, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 };
+}
+
+/**
+ * The reference loop: every epoch reads the text sentence by sentence; `progress(done, epoch)` every
+ * progressEvery tokens. Returns the tokens read.
+ */
+function trainReference(st: State, o: Checked, ids: Int32Array, keep: Float64Array, progress: (done: number, epoch: number) => void): number {
   const step = o.method === 'cbow' ? cbowStep : sgnsStep;
   const sen = new Int32Array(MAX_SENTENCE);
   const total = o.epochs * ids.length;
-  const t0 = now();
   let done = 0;
   let lastReport = 0;
-  const report = (epoch: number): void => {
-    const seconds = (now() - t0) / 1000;
-    o.onProgress?.({ words: done, totalWords: total, epoch, alpha: st.alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
-    lastReport = done;
-  };
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     let pos = 0;
     while (pos < ids.length) {
@@ -140,16 +170,17 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
         const w = ids[pos++];
         done++;
         if (w === 0) break;
-        if (keep[w] < 1 && keep[w] < rng.random()) continue;
+        if (keep[w] < 1 && keep[w] < st.rng.random()) continue;
         sen[len++] = w;
       }
       for (let p = 0; p < len; p++) step(st, sen, len, p);
-      if (done - lastReport >= o.progressEvery) report(epoch);
+      if (done - lastReport >= o.progressEvery) {
+        progress(done, epoch);
+        lastReport = done;
+      }
     }
   }
-  report(o.epochs - 1);
-  const seconds = (now() - t0) / 1000;
-  return { vectors: new WordVectors(vocab.words.slice(), o.dim, syn0), contexts: st.syn1, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 };
+  return done;
 }
 
 function now(): number {
@@ -250,9 +281,10 @@ function checkOptions(opts: Word2VecOptions, vocab: Word2VecVocabulary, ids: Int
   const o: Checked = {
     method, dim: opts.dim ?? 100, window: opts.window ?? 5, negative: opts.negative ?? 5, sample: opts.sample ?? 1e-3,
     alpha: opts.alpha ?? (method === 'cbow' ? 0.05 : 0.025), epochs: opts.epochs ?? 5, seed: opts.seed ?? 1,
-    tableSize: opts.tableSize ?? defaultTableSize(vocab.size), progressEvery: opts.progressEvery ?? 10_000, onProgress: opts.onProgress,
+    tableSize: opts.tableSize ?? defaultTableSize(vocab.size), progressEvery: opts.progressEvery ?? 10_000,
+    threads: opts.threads ?? 1, reference: opts.reference ?? false, onProgress: opts.onProgress,
   };
-  for (const k of ['dim', 'window', 'negative', 'epochs', 'tableSize', 'progressEvery'] as const) {
+  for (const k of ['dim', 'window', 'negative', 'epochs', 'tableSize', 'progressEvery', 'threads'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`word2vec: ${k} must be a whole number ≥ 1, got ${o[k]}`);
   }
   if (!(o.alpha > 0)) throw new Error(`word2vec: alpha must be positive, got ${o.alpha}`);
