@@ -3,11 +3,10 @@
 // equal for quantize, bits equal for dequantize (any NaN matches any NaN), on a plain memory, a shared one and
 // a 2-thread team, across the staging chunk boundary, on random blocks and on edge cases (the K-quants' quantizers
 // in assembly/quantize-k.ts on 256-value super-blocks of their own).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmBackend } from '../src/backend/wasm.js';
-import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
-import { backend, setBackend, type Backend } from '../src/backend/backend.js';
+import { backend, setBackend } from '../src/backend/backend.js';
+import { useWasmBackends } from './helpers/wasm-backends.js';
 import { GGMLType, dequantize, dequantizeReference, ggmlByteSize, quantize, quantizeReference } from '../src/quant/index.js';
 import { Rng } from '../src/tensor/rng.js';
 
@@ -18,17 +17,8 @@ const DEQUANT_TYPES: [string, number][] = [
 const QUANT_TYPES = DEQUANT_TYPES.slice(0, 5);
 const K_TYPES = DEQUANT_TYPES.slice(5);
 
-let saved: Backend;
-const backends: [string, WasmBackend][] = [];
-before(async () => {
-  saved = backend();
-  backends.push(['plain', await WasmBackend.create()], ['shared', await WasmBackend.create({ shared: true })]);
-  backends.push(['2 threads', await createThreadedWasmBackend(2)]);
-});
-after(() => {
-  setBackend(saved);
-  for (const [, b] of backends) b.dispose();
-});
+const saved = backend();
+const backends = useWasmBackends();
 
 function sameBits(a: Float32Array, b: Float32Array, what: string): void {
   assert.equal(a.length, b.length, what);

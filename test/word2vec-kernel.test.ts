@@ -4,28 +4,17 @@
 // products sum in another order); vector sizes that are and are not multiples of 4 lanes, skip-gram and CBOW, a
 // plain memory, a shared one and a 2-thread team. On 2 threads (Hogwild, not reproducible) the vectors still
 // answer the built-in corpus's analogies. The js backend has no fast path: the reference runs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmBackend } from '../src/backend/wasm.js';
-import { createThreadedWasmBackend } from '../src/backend/threads.node.js';
 import { JsBackend } from '../src/backend/js.js';
-import { backend, setBackend, type Backend } from '../src/backend/backend.js';
+import { setBackend } from '../src/backend/backend.js';
+import { useWasmBackends } from './helpers/wasm-backends.js';
 import { builtinAnalogies, embeddingCorpus } from '../src/embeddings/corpus.js';
 import { corpusTokens, Word2VecVocabulary } from '../src/embeddings/vocab.js';
 import { trainWord2Vec, type Word2VecOptions } from '../src/embeddings/word2vec.js';
 import { evaluateAnalogies } from '../src/embeddings/analogy-eval.js';
 
-let saved: Backend;
-const backends: [string, WasmBackend][] = [];
-before(async () => {
-  saved = backend();
-  backends.push(['plain', await WasmBackend.create()], ['shared', await WasmBackend.create({ shared: true })]);
-  backends.push(['2 threads', await createThreadedWasmBackend(2)]);
-});
-after(() => {
-  setBackend(saved);
-  for (const [, b] of backends) b.dispose();
-});
+const backends = useWasmBackends();
 
 const tokens = corpusTokens(embeddingCorpus({ sentences: 2000, seed: 3 }));
 const vocab = Word2VecVocabulary.fromTokens(tokens, 2);

@@ -31,7 +31,9 @@ export interface Word2VecKernelHost {
 /** Backend.word2vecTrain on `host`; false (nothing changed) when the memory cannot hold the job. */
 export function trainWord2VecKernel(job: Word2VecKernelJob, host: Word2VecKernelHost): boolean {
   const T = Math.max(1, Math.min(job.threads, host.threads, Math.floor(job.ids.length / 1000) || 1));
-  const need = host.kernels.word2vecScratchBytes(job.dim), scratch = align16(need);
+  // each thread's scratch on cache lines of its own, with a line between: the generator state at its end is
+  // written at every draw, and sharing a line with the next thread's sentence buffer cost more than a second thread gave
+  const need = host.kernels.word2vecScratchBytes(job.dim), scratch = Math.ceil((need + CACHE_LINE) / CACHE_LINE) * CACHE_LINE;
   const arrays = [job.syn0, job.syn1, job.table, job.keep, job.ids, job.sigmoid];
   const offs: number[] = [];
   let total = 0;
@@ -39,8 +41,8 @@ export function trainWord2VecKernel(job: Word2VecKernelJob, host: Word2VecKernel
     offs.push(total);
     total += align16(a.byteLength);
   }
-  offs.push(total); // the threads' scratch
-  total += scratch * T;
+  offs.push(total); // the threads' scratch, from the next cache line
+  total += scratch * T + CACHE_LINE;
   let base: number;
   try {
     base = host.ensure(total);
@@ -50,6 +52,7 @@ export function trainWord2VecKernel(job: Word2VecKernelJob, host: Word2VecKernel
   const buf = host.buffer();
   arrays.forEach((a, i) => new Uint8Array(buf, base + offs[i], a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
   const at = offs.map((o) => base + o);
+  at[6] = Math.ceil(at[6] / CACHE_LINE) * CACHE_LINE; // byte offsets pass 2 GiB in a big memory: no bit operations
   for (let t = 0; t < T; t++) {
     const state = t === 0 ? job.rngState : Uint32Array.from(new Rng((job.seed + 0x9e3779b9 * t) >>> 0).getState().s);
     new Uint32Array(buf, at[6] + t * scratch + need - 16, 4).set(state); // the kernel's generator state ends its scratch
@@ -95,6 +98,9 @@ function runSlices(job: Word2VecKernelJob, host: Word2VecKernelHost, T: number, 
     }
   }
 }
+
+/** bytes of a cache line (x86-64, ARM64) */
+const CACHE_LINE = 64;
 
 function align16(n: number): number {
   return (n + 15) & ~15;

@@ -12,7 +12,7 @@ import { Trainer } from '../train/trainer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 
 const OPTS: OptTable = {
-  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, elementwise, tokenizers, decode, serve, lstm, gguf, conv, align, quant' },
+  only: { type: 'string', default: 'all', help: 'what to run: all, matmul, train, elementwise, tokenizers, decode, serve, lstm, gguf, conv, align, quant, word2vec' },
   quick: { type: 'bool', help: 'shorter decode and server runs' },
   iters: { type: 'int', default: 50, help: 'timed training iterations on the CPU config (after 10 untimed ones, as torch_nanogpt.py does by default)' },
   bigIters: { type: 'int', default: 3, help: 'timed iterations of shakespeare_char (B=64, T=256: slow)' },
@@ -24,6 +24,8 @@ const OPTS: OptTable = {
   alignPpoChat: { type: 'string', help: "align: PPO's policy (default --align-chat; one with room to learn: gptlab sft --bare-answers 1)" },
   alignParts: { type: 'string', default: 'rm,dpo,ppo,grpo,lora,distill', help: 'align: the parts to run' },
   alignScale: { type: 'number', default: 1, above: 0, help: "align: multiplies every part's steps" },
+  word2vec: { type: 'string', help: 'word2vec: the original C tool\'s binary (default $GPTLAB_WORD2VEC, else /work/w2v/src/word2vec; skipped when none runs)' },
+  word2vecData: { type: 'string', help: 'word2vec: the text to train on (default: the built-in corpus, 50,000 sentences)' },
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -260,9 +262,17 @@ async function benchQuantSection(c: BenchContext): Promise<unknown> {
   return benchQuant({ quick: !!c.o.quick, out: c.out });
 }
 
+async function benchWord2VecSection(c: BenchContext): Promise<unknown> {
+  c.out('\n== word2vec training (sgns, cbow; D 100, window 5, 5 negatives, one pass) beside the original C tool, words/s ==');
+  const data = c.o.word2vecData as string | undefined;
+  if (data !== undefined && !fs.existsSync(data)) throw new UsageError(`bench: --word2vec-data ${data}: no such file`);
+  const { benchWord2Vec } = await import('../../bench/word2vec.js');
+  return benchWord2Vec({ data, threads: c.threads, tool: c.o.word2vec as string | undefined, out: c.out });
+}
+
 /** the sections `--only` chooses from, in the order `all` runs them */
 const SECTIONS: Record<string, (c: BenchContext) => Promise<unknown>> = {
-  matmul: benchMatmulSection, train: benchTrainSection, elementwise: benchElementwiseSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection, quant: benchQuantSection,
+  matmul: benchMatmulSection, train: benchTrainSection, elementwise: benchElementwiseSection, tokenizers: benchTokenizersSection, decode: benchDecodeSection, serve: benchServeSection, lstm: benchLstmSection, gguf: benchGgufSection, conv: benchConvSection, align: benchAlignSection, quant: benchQuantSection, word2vec: benchWord2VecSection,
 };
 
 /** OpenBLAS reads its kernel choice once, when loaded: set it before anything loads it */

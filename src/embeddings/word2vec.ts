@@ -18,12 +18,9 @@
 // Everything random (init, subsampling, window shrinking, negatives) comes from one seeded Rng, so a seed
 // fixes the result. The hot loops are flat Float32Array code over rows of D floats.
 //
-// Speed, one thread, D = 100, window 5, 5 negatives, sample 1e-3, one epoch of the built-in corpus (795k
-// tokens), CPU seconds: SGNS 2.97 s here (268k words/s) against 2.75–3.23 s for the original built with
-// gcc -O3 -march=native (246k–289k); CBOW 1.44 s (551k) against 1.29–1.39 s. The inner loops are dot products
-// and axpys over rows chosen at random, bound by memory latency and the dependency chain of each update more
-// than by arithmetic (the C tool's auto-vectorized AVX-512 code is barely faster), so a WebAssembly SIMD
-// kernel would gain little at this D; the original's other speed-up, lock-free threads (Hogwild), would.
+// This loop is the reference; the wasm and blas backends run the same loop in f32x4 (assembly/word2vec.ts through
+// Backend.word2vecTrain), one thread drawing this generator's numbers in this order, or several lock-free
+// (Hogwild) as the original's -threads. `gptlab bench --only word2vec` times both beside the C tool.
 // (Compare with -iter 1: that revision of the C tool never resets its end-of-file flag, so a thread that
 // reaches the end of the text stops after one pass, and -threads 1 -iter 5 trains a single epoch.)
 //
@@ -115,8 +112,10 @@ interface State {
 }
 
 /**
- * Trains word vectors on `ids` (Word2VecVocabulary.encode of the text; id 0 ends a sentence).
- * Throws on options out of range, an id outside the vocabulary, or a vocabulary with no word but `</s>`.
+ * Trains word vectors on `ids` (Word2VecVocabulary.encode of the text; id 0 ends a sentence): W, C [V, dim].
+ * Runs on the active backend's fast path when it has one (wasm, blas; `threads` of them) unless `reference`,
+ * else the TypeScript loop below. Throws on options out of range, an id outside the vocabulary, or a vocabulary
+ * with no word but `</s>`.
  */
 export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: Word2VecOptions = {}): Word2VecModel {
   const o = checkOptions(opts, vocab, ids);
