@@ -135,8 +135,8 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
     if (done === reported) return;
     reported = done;
     const seconds = (now() - t0) / 1000;
-    st.alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
-    o.onProgress?.({ words: done, totalWords: total, epoch, alpha: st.alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
+    const alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
+    o.onProgress?.({ words: done, totalWords: total, epoch, alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
   };
   const be = backend();
   const fast = !o.reference && be.word2vecTrain?.({
