@@ -379,6 +379,21 @@ function gptlabEmbedTrain(...argv: string[]): { code: number | null; out: string
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+test('CLI: embed train refuses to write over its --data file (even with --force), and a diverged run writes nothing', () => {
+  const data = path.join(tmp, 'own-input.txt');
+  const text = 'the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n';
+  writeFileSync(data, text);
+  const r = gptlabEmbedTrain('--data', data, '--min-count', '1', '--out', data, '--force');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /^gptlab: embed train: --out .*own-input\.txt is the --data file, which the output would overwrite; give another --out\n$/);
+  assert.equal(readFileSync(data, 'utf8'), text);
+  const out = path.join(tmp, 'diverged.txt');
+  const d = gptlabEmbedTrain('--data', data, '--min-count', '1', '--alpha', '1e30', '--out', out, '--quiet');
+  assert.equal(d.code, 1);
+  assert.match(d.err, /^gptlab: error: embed train: training diverged: the vector of "[^"]+" became (NaN|-?Infinity) at --alpha 1e\+30; nothing written, try a lower --alpha$/m);
+  assert.equal(existsSync(out), false);
+});
+
 test('CLI: embed train refuses, before any work, a command-line flag of the other method, and --sentences with --data; --config keys are not refused', () => {
   const missing = path.join(tmp, 'no-such-corpus.txt'), never = path.join(tmp, 'never-written.txt');
   for (const [argv, line] of [

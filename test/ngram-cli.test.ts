@@ -109,7 +109,7 @@ test('ngram train: add-k and mle report counts and dev perplexity but are not wr
 
 test('ngram train: --out never overwrites --data or --dev; a missing --dev writes nothing; mle perplexity without OOVs stays finite', () => {
   const data = write('mine.txt', fs.readFileSync(trainTxt, 'utf8'));
-  refused(run('ngram', 'train', '--data', data, '--out', data, '--force'), 2, /^gptlab: ngram train: --out mine\.txt is the --data file, which the model would overwrite/);
+  refused(run('ngram', 'train', '--data', data, '--out', data, '--force'), 2, /^gptlab: ngram train: --out mine\.txt is the --data file, which the output would overwrite/);
   assert.equal(fs.readFileSync(path.join(tmp, data), 'utf8'), fs.readFileSync(trainTxt, 'utf8'), 'the text is intact');
   const dev = write('mydev.txt', 'a b c\n');
   refused(run('ngram', 'train', '--data', data, '--dev', dev, '--out', dev, '--force'), 2, /is the --dev file/);

@@ -51,6 +51,8 @@ export interface OutputFileOptions {
   parentMayBeMissing?: boolean;
   /** refuse an existing path that is not a regular file (a device, fifo or socket), even with --force: an atomic write would replace it */
   regularOnly?: boolean;
+  /** the command's input files ([flag, path]): the output may not be one of them, even with --force */
+  inputs?: [string, unknown][];
 }
 
 /** the nearest existing folder above `file` (or a file standing where a folder should be) */
@@ -83,6 +85,11 @@ export function outputFileProblem(file: string, flag: string, command: string, o
   const st = statOrNull(file);
   if (st?.isDirectory()) return `${where}: is a folder; give a file name`;
   if (st && opts.regularOnly && !st.isFile()) return `${where}: is not a regular file (a device, fifo or socket); give a file name`;
+  for (const [inFlag, input] of opts.inputs ?? []) {
+    if (st && typeof input === 'string' && fs.existsSync(input) && fs.realpathSync(input) === fs.realpathSync(file)) {
+      return `${where} is the ${inFlag} file, which the output would overwrite; give another ${flag}`;
+    }
+  }
   const home = enclosingModelFolder(path.dirname(path.resolve(file)));
   if (home && st) return `${where}: is a file of a gptlab checkpoint or run, which is never overwritten; give another path`;
   if (home) return `${where}: lies in the gptlab run or checkpoint folder ${shownLike(home, file)}, which is never written to by another command; give a path outside it`;

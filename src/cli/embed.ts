@@ -76,7 +76,7 @@ async function trainSub(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
   checkMethodFlags(o);
-  checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true });
+  checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true, inputs: [['--data', o.data]] });
   const method = o.method as 'sgns' | 'cbow' | 'ppmi-svd';
   const builtin = o.data === undefined;
   const text = builtin ? embeddingCorpus({ sentences: o.sentences as number, seed: o.seed as number }) : readTextFile(o.data as string);
@@ -206,6 +206,11 @@ function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Arr
   });
   bar?.done();
   if (!o.quiet) process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
+  const bad = model.vectors.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const alpha = o.alpha ?? (method === 'cbow' ? 0.05 : 0.025);
+    throw new Error(`embed train: training diverged: the vector of "${model.vectors.words[Math.floor(bad / model.vectors.dim)]}" became ${model.vectors.data[bad]} at --alpha ${alpha}; nothing written, try a lower --alpha`);
+  }
   return model.vectors;
 }
 

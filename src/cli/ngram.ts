@@ -80,12 +80,7 @@ async function trainSub(argv: string[]): Promise<number> {
     if (smoothing.kind !== 'kneser-ney') {
       throw new UsageError(`ngram train: --smoothing ${smoothing.kind} cannot be written as ARPA (${smoothing.kind === 'add-k' ? 'add-k gives each unseen n-gram k / (c(h) + k|V|), which no back-off weight reproduces' : 'mle gives unseen n-grams of a seen context probability 0'}); drop --out to report its counts and --dev perplexity, or use --smoothing kneser-ney`);
     }
-    checkOutputFile(out, '--out', 'ngram train', { refuseExisting: !o.force, regularOnly: true });
-    for (const [flag, input] of [['--data', o.data], ['--dev', o.dev]] as const) {
-      if (typeof input === 'string' && fs.existsSync(input) && fs.existsSync(out) && fs.realpathSync(input) === fs.realpathSync(out)) {
-        throw new UsageError(`ngram train: --out ${out} is the ${flag} file, which the model would overwrite; give another --out`);
-      }
-    }
+    checkOutputFile(out, '--out', 'ngram train', { refuseExisting: !o.force, regularOnly: true, inputs: [['--data', o.data], ['--dev', o.dev]] });
   }
   const file = o.data as string;
   const sentences = readSentences(file, true);
