@@ -6,6 +6,7 @@
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, END_OF_TURN } from '../data/chat.js';
 import type { PreferencePair } from '../data/preference.js';
+import { maxOf } from '../data/max-of.js';
 
 export interface EncodedPair {
   prompt: Int32Array;
@@ -64,7 +65,7 @@ export interface PairBatch {
 export function pairBatch(pairs: readonly EncodedPair[]): PairBatch {
   const seqs = [...pairs.map((p) => [p.prompt, p.chosen] as const), ...pairs.map((p) => [p.prompt, p.rejected] as const)];
   const rows = seqs.length;
-  const T = Math.max(...seqs.map(([p, r]) => p.length + r.length));
+  const T = maxOf(seqs.map(([p, r]) => p.length + r.length));
   const x = new Int32Array(rows * T), y = new Int32Array(rows * T).fill(-1), mask = new Float32Array(rows * T), last = new Int32Array(rows);
   seqs.forEach(([p, r], b) => {
     const n = p.length + r.length;
@@ -111,7 +112,7 @@ export function rankingBatch(pairs: readonly EncodedPair[]): RankingBatch {
   };
   const chosen = Int32Array.from(pairs, (p) => row(p.prompt, p.chosen));
   const rejected = Int32Array.from(pairs, (p) => row(p.prompt, p.rejected));
-  const rows = seqs.length, T = Math.max(...seqs.map(([p, r]) => p.length + r.length));
+  const rows = seqs.length, T = maxOf(seqs.map(([p, r]) => p.length + r.length));
   const x = new Int32Array(rows * T), last = new Int32Array(rows), first = new Int32Array(rows);
   seqs.forEach(([p, r], b) => {
     x.set(p, b * T);

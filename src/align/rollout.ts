@@ -15,6 +15,7 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { completionMask } from './logprobs.js';
 import { encodePrompt, endOfTurnId } from './pairs.js';
 import { checkedReward, type RewardFn } from './rewards.js';
+import { maxOf } from '../data/max-of.js';
 
 export interface SampleOptions {
   /** completions per prompt, G */
@@ -85,7 +86,7 @@ export function selectRows(r: Rollout, rows: readonly number[]): Rollout {
 export function layout(prompts: readonly (readonly number[])[], completions: readonly BatchRowResult[]): { x: Int32Array; y: Int32Array; mask: Float32Array; B: number; T: number; lengths: number[] } {
   const B = prompts.length;
   const seqs = prompts.map((p, b) => [...p, ...completions[b].ids]);
-  const T = Math.max(...seqs.map((s) => s.length)) - 1;
+  const T = maxOf(seqs.map((s) => s.length)) - 1;
   const x = new Int32Array(B * T), y = new Int32Array(B * T).fill(-1);
   seqs.forEach((s, b) => {
     for (let t = 0; t < s.length - 1; t++) {

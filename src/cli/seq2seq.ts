@@ -32,7 +32,7 @@ const TRAIN_OPTS: OptTable = {
   maxLen: { type: 'int', default: M.blockSize, min: 2, help: 'longest sentence in tokens (longer pairs are left out; decoding stops there)' },
   bleuSample: { type: 'int', default: 200, min: 0, help: 'dev pairs translated for BLEU at each evaluation' },
   maxIters: { type: 'int', default: T.maxIters, min: 1, help: 'training steps' },
-  batchSize: { type: 'int', default: T.batchSize, min: 1, help: 'pairs per step' },
+  batchSize: { type: 'int', default: T.batchSize, min: 1, max: 65536, help: 'pairs per step (drawn with replacement), at most 65,536' },
   lr: { type: 'number', default: T.lr, above: 0, help: 'peak learning rate' },
   minLr: { type: 'number', default: T.minLr, min: 0, help: 'final learning rate' },
   warmupIters: { type: 'int', default: T.warmupIters, min: 0, help: 'warmup steps' },

@@ -5,6 +5,7 @@
 import { notValidJson } from './jsonl.js';
 import { Rng } from '../tensor/rng.js';
 import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
+import { maxOf } from './max-of.js';
 
 export interface LabeledText {
   text: string;
@@ -147,7 +148,7 @@ export function encodeTexts(examples: readonly LabeledText[], labels: Int32Array
 
 /** right-padded (B, T) ids and attention mask of rows of different lengths */
 export function padBatch(rows: readonly (readonly number[])[], padId: number): { ids: Int32Array; mask: Uint8Array; B: number; T: number } {
-  const B = rows.length, T = Math.max(...rows.map((r) => r.length));
+  const B = rows.length, T = maxOf(rows.map((r) => r.length));
   const ids = new Int32Array(B * T).fill(padId), mask = new Uint8Array(B * T);
   rows.forEach((r, b) => r.forEach((id, t) => ((ids[b * T + t] = id), (mask[b * T + t] = 1))));
   return { ids, mask, B, T };

@@ -4,6 +4,7 @@
 // Pixel values are scaled to [0, 1] by the largest value in the file (16 for the UCI digits, 255 for MNIST)
 // unless `maxValue` is given. Every error is one line naming file:line. Browser-safe.
 import type { ImageSet } from './image-set.js';
+import { maxOf } from './max-of.js';
 
 export interface PixelsCSVOptions {
   /** square image side; default inferred from the row width */
@@ -63,7 +64,7 @@ export function parsePixelsCSV(text: string, file: string, o: PixelsCSVOptions =
   });
   const scale = o.maxValue ?? (top > 1 ? top : 1);
   for (let i = 0; i < images.length; i++) images[i] = Math.min(1, images[i] / scale);
-  const nClasses = o.classes ? o.classes.length : Math.max(...labels) + 1;
+  const nClasses = o.classes ? o.classes.length : maxOf(labels) + 1;
   const classes = o.classes ? o.classes.slice() : Array.from({ length: nClasses }, (_, k) => String(k));
   return { images, labels, height: side, width: side, classes };
 }

@@ -16,6 +16,7 @@ import type { LanguageModel, ModelState } from '../models/model.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
 import { isJoinableState, joinStates } from './join-state.js';
+import { maxOf } from '../data/max-of.js';
 
 export class DecodeBatch {
   private state: ModelState;
@@ -38,7 +39,7 @@ export class DecodeBatch {
     this.prompts = prompts.slice();
     this.size = prompts.length;
     this.state = model.createState(prompts.length);
-    const T = Math.max(...prompts.map((p) => p.length));
+    const T = maxOf(prompts.map((p) => p.length));
     this.padding = Int32Array.from(prompts, (p) => T - p.length);
   }
 
@@ -93,7 +94,7 @@ export class DecodeBatch {
   /** Runs the left-padded prompts; returns (B, V) logits of each row's last position. Once only. */
   prefill(): Float32Array {
     if (!this.prompts) throw new Error('DecodeBatch: prefill runs once');
-    const T = Math.max(...this.prompts.map((p) => p.length));
+    const T = maxOf(this.prompts.map((p) => p.length));
     const feed = new Int32Array(this.size * T).fill(this.padId); // (B, T)
     this.prompts.forEach((p, b) => feed.set(p, b * T + this.padding[b]));
     this.prompts = null;

@@ -23,6 +23,7 @@ import { GRU, LSTM } from '../nn/recurrent.js';
 import type { LanguageModel, ModelConfig, ModelOutput, ModelState } from './model.js';
 import { MASKED, Seq2seqAttention, type AttentionKind } from './seq2seq-attention.js';
 import { BOS, EOS, PAD } from './seq2seq-vocab.js';
+import { maxOf } from '../data/max-of.js';
 
 export type CellKind = 'gru' | 'lstm';
 
@@ -121,9 +122,13 @@ export class Seq2seq extends Module implements LanguageModel {
     src.forEach((s, i) => {
       if (s.length === 0) throw new Error(`seq2seq: source ${i} is empty`);
     });
-    const lengths = src.map((s) => s.length), S = Math.max(...lengths);
+    const lengths = src.map((s) => s.length), S = maxOf(lengths);
     const groups = new Map<number, number[]>();
-    lengths.forEach((L, i) => groups.set(L, [...(groups.get(L) ?? []), i]));
+    lengths.forEach((L, i) => {
+      const g = groups.get(L);
+      if (g) g.push(i);
+      else groups.set(L, [i]);
+    });
     const mems: Tensor[] = [], finals: Tensor[] = [], order: number[] = [];
     for (const [L, rows] of groups) {
       const ids = rows.flatMap((r) => src[r] as number[]);
@@ -164,7 +169,7 @@ export class Seq2seq extends Module implements LanguageModel {
   loss(src: readonly (readonly number[])[], tgt: readonly (readonly number[])[]): { loss: Tensor; tokens: number } {
     if (src.length !== tgt.length) throw new Error(`seq2seq: ${src.length} sources but ${tgt.length} targets`);
     const enc = this.encode(src);
-    const B = src.length, T = Math.max(...tgt.map((t) => t.length)) + 1;
+    const B = src.length, T = maxOf(tgt.map((t) => t.length)) + 1;
     const targets = new Int32Array(B * T).fill(-1);
     tgt.forEach((t, b) => [...t, EOS].forEach((id, i) => (targets[b * T + i] = id)));
     let state = enc.state;

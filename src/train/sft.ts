@@ -9,6 +9,7 @@ import { stepScope } from '../backend/storage.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, type Conversation } from '../data/chat.js';
 import type { Evaluation, Objective, ObjectiveSettings } from './objective.js';
+import { maxOf } from '../data/max-of.js';
 
 export interface EncodedChat {
   ids: Int32Array;
@@ -39,7 +40,7 @@ export function encodeChats(convs: readonly Conversation[], tok: Tokenizer, bloc
 /** B conversations as one padded batch: x = ids[0:T], y = ids[1:T+1] (−1 where padded), weights = mask[1:T+1] */
 export function chatBatch(examples: readonly EncodedChat[]): { x: Int32Array; y: Int32Array; w: Float32Array; B: number; T: number } {
   const B = examples.length;
-  const T = Math.max(...examples.map((e) => e.ids.length - 1));
+  const T = maxOf(examples.map((e) => e.ids.length - 1));
   const x = new Int32Array(B * T), y = new Int32Array(B * T).fill(-1), w = new Float32Array(B * T);
   examples.forEach((e, b) => {
     for (let t = 0; t < e.ids.length - 1; t++) {
