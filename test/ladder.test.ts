@@ -129,4 +129,6 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.equal(parseDuration('2m'), 120);
   assert.equal(parseDuration('90'), 90);
   assert.equal(parseDuration('1.5h'), 5400);
+  assert.equal(parseDuration('168h'), 7 * 24 * 3600);
+  assert.throws(() => parseDuration('99999999999999h'), /ladder: --budget 99999999999999h is more than a week per model \(604800 s\), the most it takes/);
 });

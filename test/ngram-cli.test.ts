@@ -178,3 +178,15 @@ test('ngram: bad flags exit 2 and bad files exit 1, one line naming the flag or 
   // with lmplz's fallback discounts the same small text trains
   ok(run('ngram', 'train', '--data', small, '--order', '2', '--discount-fallback', '--out', 'small.arpa'), '--discount-fallback');
 });
+
+test('ngram query: the summary lists the special words the file holds (not the <unk> substituted for scoring); a long word in an error is shortened', () => {
+  const arpa = '\\data\\\nngram 1=4\n\n\\1-grams:\n-0.5\t<s>\n-0.5\t</s>\n-0.5\ta\n-0.5\tb\n\n\\end\\\n';
+  write('nounk.arpa', arpa);
+  write('q.txt', 'a b\n');
+  const r = run('ngram', 'query', 'nounk.arpa', '--data', 'q.txt');
+  ok(r, 'query');
+  assert.match(r.err, /note: nounk\.arpa has no <unk>/);
+  assert.match(r.err, /nounk\.arpa: order 1, vocabulary 4 \(<s>, <\/s> among them\)/);
+  write('long.txt', 'x'.repeat(5000) + '\n');
+  refused(run('ngram', 'train', '--data', 'long.txt'), 1, /every word is "x{40}… \(5000 characters\)": an n-gram model needs/);
+});

@@ -137,7 +137,7 @@ function checkTrainingText(file: string, sentences: string[][], order: number): 
   if (maxWords === 0) throw new Error(`${file}: no words: its ${fmt(sentences.length)} line${sentences.length > 1 ? 's are' : ' is'} empty`);
   const distinct = new Set<string>();
   for (const s of sentences) for (const w of s) if (distinct.add(w).size > 1) break;
-  if (distinct.size < 2) throw new Error(`${file}: every word is ${JSON.stringify([...distinct][0])}: an n-gram model needs a vocabulary of at least two words`);
+  if (distinct.size < 2) throw new Error(`${file}: every word is ${JSON.stringify(shortened([...distinct][0]))}: an n-gram model needs a vocabulary of at least two words`);
   if (order > maxWords + 2) {
     // the text is fine and the flag at odds with it: a settings problem (exit 2), as a flag at odds with a run
     throw new UsageError(`ngram train: --order ${order} is longer than any n-gram of ${file}: its longest sentence (line ${longest + 1}) has ${maxWords} word${maxWords > 1 ? 's' : ''}, ${maxWords + 2} tokens with <s> and </s>; use --order ${maxWords + 2} or less`);
@@ -165,8 +165,11 @@ function reportDev(lm: NgramLM, file: string, dev: string[][], log: (line: strin
   if (!Number.isFinite(r.perplexity) && lm.smoothing.kind === 'mle') log('  (mle gives an n-gram or word the training text lacks probability 0: use kneser-ney or add-k for a finite perplexity)');
 }
 
-/** reads an ARPA file (gzip too); for scoring, a file without <unk> gets one with KenLM's log10 p −100 and a note */
-function readModel(file: string, scoring: boolean): NgramLM {
+/**
+ * Reads an ARPA file (gzip too); for scoring, a file without <unk> gets one with KenLM's log10 p −100 and a note.
+ * `specials`: the special words the file itself holds.
+ */
+function readModel(file: string, scoring: boolean): { lm: NgramLM; specials: string[] } {
   let bytes = readFileBytes(file, 'model file');
   if (bytes.length === 0) throw new Error(`${file}: the model file is empty`);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -178,11 +181,12 @@ function readModel(file: string, scoring: boolean): NgramLM {
   }
   const lm = readArpa(decodeUtf8Strict(bytes, file), file);
   if (lm.vocab.bos < 0 || lm.vocab.eos < 0) throw new Error(`${file}: the model has no ${lm.vocab.bos < 0 ? '<s>' : '</s>'} 1-gram: it does not model sentences, which query and sample need`);
+  const specials = ['<s>', '</s>', UNK].filter((m) => lm.vocab.get(m) >= 0);
   if (scoring && lm.vocab.unk < 0) {
     lm.table!.set([lm.vocab.add(UNK)], MISSING_UNK_LOG10);
     process.stderr.write(`note: ${file} has no <unk>: OOVs get log10 probability ${MISSING_UNK_LOG10}, as KenLM's query substitutes\n`);
   }
-  return lm;
+  return { lm, specials };
 }
 
 async function querySub(argv: string[]): Promise<number> {
@@ -191,7 +195,7 @@ async function querySub(argv: string[]): Promise<number> {
   if (o.model === undefined) throw new UsageError('ngram query: which model? give an ARPA file: gptlab ngram query MODEL.arpa --data FILE');
   if (o.data === undefined) throw new UsageError('ngram query: --data FILE is required (the text to score, one sentence per line)');
   const sentences = readSentences(o.data as string);
-  const lm = readModel(o.model as string, true);
+  const { lm, specials } = readModel(o.model as string, true);
   const scores = sentences.map((s) => lm.scoreSentence(s)); // each sentence scored once, for its line and the totals
   const r = NgramLM.perplexityOf(scores);
   const lines = o.perSentence ? scores.map((x) => `Total: ${num(x.log10Prob)} OOV: ${x.oovs}`) : [];
@@ -204,7 +208,7 @@ async function querySub(argv: string[]): Promise<number> {
     `Tokens:\t${r.tokens}`,
   );
   process.stdout.write(lines.join('\n') + '\n');
-  process.stderr.write(`${o.model}: order ${lm.order}, vocabulary ${fmt(lm.vocab.size)} (${['<s>', '</s>', '<unk>'].filter((m) => lm.vocab.get(m) >= 0).join(', ')} among them); scored as KenLM's query: each line <s> … </s>, </s> counted and <s> not (Tokens = words + sentences), OOVs as <unk> (left out of "excluding OOVs")\n`);
+  process.stderr.write(`${o.model}: order ${lm.order}, vocabulary ${fmt(lm.vocab.size - (specials.includes(UNK) ? 0 : 1))} (${specials.join(', ')} among them); scored as KenLM's query: each line <s> … </s>, </s> counted and <s> not (Tokens = words + sentences), OOVs as <unk> (left out of "excluding OOVs")\n`);
   return 0;
 }
 
@@ -212,7 +216,7 @@ async function sampleSub(argv: string[]): Promise<number> {
   const o = parseArgs(argv, SAMPLE_OPTS, 'ngram sample');
   if (maybeHelp(o, () => helpText('ngram sample', 'draw sentences from an ARPA model: <s>, then words from p(w | the n − 1 before) until </s>', SAMPLE_OPTS, 'gptlab ngram sample MODEL.arpa [-n 5] [--seed S] [--max-words 50]'))) return 0;
   if (o.model === undefined) throw new UsageError('ngram sample: which model? give an ARPA file: gptlab ngram sample MODEL.arpa');
-  const lm = readModel(o.model as string, false);
+  const { lm } = readModel(o.model as string, false);
   const rng = new Rng(o.seed as number);
   const maxWords = o.maxWords as number;
   const lines: string[] = [];
@@ -222,4 +226,10 @@ async function sampleSub(argv: string[]): Promise<number> {
   }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/** a word as an error line shows it: at most 40 characters, the rest counted */
+function shortened(word: string): string {
+  const chars = Array.from(word);
+  return chars.length <= 40 ? word : `${chars.slice(0, 40).join('')}… (${chars.length} characters)`;
 }
