@@ -13,6 +13,7 @@ import { LADDER_RUNGS, runLadder, rungStepsString, type LadderRow } from '../src
 import { ladderMarkdown, ladderSVG, ladderTable } from '../src/train/ladder-report.js';
 import { barChartSVG } from '../src/eval/bar-chart.js';
 import { ladderCommand, parseDuration, parseOrders, parseRungSteps } from '../src/cli/ladder.js';
+import { UsageError } from '../src/cli/args.js';
 
 ensureBackend();
 const text = demoCorpus(1).slice(0, 12_000);
@@ -130,5 +131,6 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   assert.equal(parseDuration('90'), 90);
   assert.equal(parseDuration('1.5h'), 5400);
   assert.equal(parseDuration('168h'), 7 * 24 * 3600);
+  await assert.rejects(ladderCommand(['--data', data, '--split', '100/0', '--steps', '1', '--out', out, '--force']), (e: Error) => e instanceof UsageError && /--split 100\/0 leaves no dev part/.test(e.message));
   assert.throws(() => parseDuration('99999999999999h'), /ladder: --budget 99999999999999h is more than a week per model \(604800 s\), the most it takes/);
 });

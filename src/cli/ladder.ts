@@ -116,6 +116,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   const budgetSeconds = steps === undefined ? parseDuration(o.budget as string) : undefined;
   checkSplitFlag(o.split as string, 'ladder');
   const split = parseSplit(o.split as string);
+  if (split.dev === 0) throw new UsageError(`ladder: --split ${o.split} leaves no dev part, and the ladder compares the models on it; give one, e.g. 90/10`);
   const rungSteps = o.rungSteps !== undefined ? parseRungSteps(o.rungSteps as string) : undefined;
   // without --only, --rung-steps naming an optional rung (GPT-2) adds it, so a printed --rung-steps line reruns as it is
   const named = o.only === undefined ? LADDER_OPTIONAL_RUNGS.filter((r) => rungSteps?.[r.name] !== undefined) : [];
