@@ -6,7 +6,7 @@
 // changed model, optimizer or --base on --resume, another command's run, an --out inside a run), 1 for every
 // other error (a file, run, checkpoint or data the settings cannot work with: missing, damaged, unreadable).
 import { UsageError } from './args.js';
-import { isAllocationFailure } from './allocation-failure.js';
+import { givenSizeFlags, isAllocationFailure } from './allocation-failure.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> }> = {
   train: { summary: 'train a language model (--arch gpt|llama|ngram|…) on a text file or the built-in demo corpus', load: async () => (await import('./train.js')).trainCommand },
@@ -101,12 +101,14 @@ const OOM_FLAGS: Record<string, string> = {
  * The one line a failed command prints (`command`: the command typed, for the flags an out-of-memory line names): the error's message, except JavaScript's allocation failures
  * (isAllocationFailure), which become "out of memory: …".
  */
-export function errorLine(e: unknown, command?: string): string {
+export function errorLine(e: unknown, command?: string, argv: readonly string[] = []): string {
   const err = e as Error;
   const msg = err?.message ?? String(e);
   if (isAllocationFailure(err)) {
+    const given = givenSizeFlags(argv);
     const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
-    return `gptlab: error: out of memory: ${msg} (${flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory'})`;
+    const hint = given.length ? `the sizes given: ${given.join(', ')}; lower ${given.length > 1 ? 'them' : 'it'}${flags ? ` or ${flags}` : ''}` : flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory';
+    return `gptlab: error: out of memory: ${msg} (${hint})`;
   }
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;
 }
@@ -151,8 +153,9 @@ if (isMain) {
     (e: unknown) => {
       const err = e as Error;
       if (process.env.GPTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.stderr.write(errorLine(e, process.argv[2]) + '\n');
-      process.exitCode = err instanceof UsageError ? 2 : 1;
+      process.stderr.write(errorLine(e, process.argv[2], process.argv.slice(3)) + '\n');
+      // sizes too large for memory are a flag problem, as the estimates before allocating report them
+      process.exitCode = err instanceof UsageError || isAllocationFailure(err) ? 2 : 1;
     },
   );
 }
