@@ -443,3 +443,10 @@ test('a damaged config.json is named by every command that loads the checkpoint'
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('train --resume of a folder with no run says so, with or without --data', () => {
+  fs.writeFileSync(path.join(tmp, 'some-text.txt'), 'hello world\n'.repeat(50));
+  for (const extra of [[], ['--data', 'some-text.txt']]) {
+    refused(run('train', '--out', 'no-such-run', '--resume', ...extra), 2, /^gptlab: --resume: no-such-run holds no run to resume \(no checkpoint\/ there\)/, extra.join(' '));
+  }
+});

@@ -9,7 +9,7 @@ import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretra
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
-import { recordedInput, runConfig } from '../train/run-folder.node.js';
+import { recordedInput, refuseNoRun, runConfig } from '../train/run-folder.node.js';
 import { parseSplit } from '../data/dataset.js';
 import { modelType, modelTypes, presetConfig } from '../models/registry.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../train/trainer.js';
@@ -231,6 +231,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   if (o.resume && !o.data && !o.demo) {
     if (o.out === undefined) throw new UsageError('train --resume: give --out, the folder of the run to continue');
+    refuseNoRun(o.out as string);
     const recorded = resumedTrainData(o.out as string, run);
     if (recorded === 'demo') o.demo = true;
     else if (recorded !== null) o.data = recorded;

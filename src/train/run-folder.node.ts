@@ -41,9 +41,7 @@ export class RunFolder {
     const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
     if (why) throw new UsageError(`--out ${dir}: cannot make this folder (${why})`);
     recoverCheckpoints(dir);
-    if (opts.resume && !fs.existsSync(path.join(dir, 'checkpoint'))) {
-      throw new UsageError(`--resume: ${dir} holds no run to resume (no checkpoint/ there); drop --resume to start a run, or give the run's folder with --out`);
-    }
+    if (opts.resume) refuseNoRun(dir);
     if (opts.resume && opts.command) {
       // before the loader, which would call another command's checkpoint (a seq2seq or vision run's) unreadable
       const kind = resumedRunKind(dir);
@@ -412,4 +410,11 @@ function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, t
     `${what} at step ${trainer.state.step} in ${seconds.toFixed(1)} s (${Math.round(tokensPerSec).toLocaleString('en')} tokens/s); ` +
     bestText(trainer) + (folder.save ? `; saved ${folder.dir}/{checkpoint,best,loss.svg}` : '')
   );
+}
+
+/** Throws, for --resume, when `dir` holds no run (no checkpoint/): one line naming the folder. */
+export function refuseNoRun(dir: string): void {
+  if (!fs.existsSync(path.join(dir, 'checkpoint'))) {
+    throw new UsageError(`--resume: ${dir} holds no run to resume (no checkpoint/ there); drop --resume to start a run, or give the run's folder with --out`);
+  }
 }
