@@ -285,7 +285,8 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
     if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
   }
   const seconds = (performance.now() - t0) / 1000;
-  const best = Number.isFinite(trainer.state.bestDevLoss) ? `best dev loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
+  const which = (trainer.objective as Seq2seqObjective).dev.length ? 'dev' : 'training (no dev pairs)';
+  const best = Number.isFinite(trainer.state.bestDevLoss) ? `best ${which} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
   if (idle) log(nothingLeftLine(step0, best));
   else log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; ${best}${Number.isFinite(bleu) ? `, last BLEU ${bleu.toFixed(2)}` : ''}; saved ${job.out}/{checkpoint,best,loss.svg}`);
   return { outcome, steps: trainer.state.step - step0, bestDevLoss: trainer.state.bestDevLoss, bleu, seconds, out: job.out };

@@ -59,12 +59,16 @@ export class Seq2seqObjective implements Objective {
     return (model as Seq2seq).loss(picks.map((p) => p.src), picks.map((p) => p.tgt));
   }
 
-  /** dev loss (token-weighted, over all dev pairs) and BLEU of greedy translations of the dev sample */
+  /**
+   * Dev loss (token-weighted, over all dev pairs) and BLEU of greedy translations of the dev sample; without dev
+   * pairs, the loss and BLEU ('train BLEU') of the first 256 training pairs; no BLEU when bleuSample is 0.
+   */
   evaluate(model: LanguageModel, _rng: Rng, s: ObjectiveSettings): Evaluation {
     const m = model as Seq2seq, set = this.dev.length ? this.dev : this.train.slice(0, 256);
     const loss = meanLoss(m, set, s.batchSize);
-    const bleu = translationBleu(m, set.slice(0, this.bleuSample), this.tgtVocab, s.batchSize);
-    return this.dev.length ? { dev: loss, metrics: { BLEU: bleu } } : { train: loss, metrics: { BLEU: bleu } };
+    const sample = set.slice(0, this.bleuSample);
+    const metrics = sample.length ? { [this.dev.length ? 'BLEU' : 'train BLEU']: translationBleu(m, sample, this.tgtVocab, s.batchSize) } : undefined;
+    return this.dev.length ? { dev: loss, metrics } : { train: loss, metrics };
   }
 }
 
