@@ -230,7 +230,8 @@ function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log:
   if (dropped) log(`note: ${dropped} training pairs longer than --max-len ${max} (source tokens, or target tokens with <eos>) left out`);
   const trainer = new Trainer(model, objective, { ...SEQ2SEQ_TRAIN_DEFAULTS, ...(ck?.train ?? {}), ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
-  log(`model: ${model.describe()}; vocabularies: source ${src.size} (${src.level}), target ${tgt.size} (${tgt.level})`);
+  const pieces = (v: Seq2seqVocab): string => `${v.size - 4} ${v.level === 'char' ? 'characters' : 'words'} + 4 special tokens`;
+  log(`model: ${model.describe()}; vocabularies: source ${pieces(src)}, target ${pieces(tgt)}`);
   return { model, src, tgt, trainer, objective };
 }
 
