@@ -232,6 +232,7 @@ function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, 
     dim, window: o.window as number, weighting: o.weighting as 'uniform' | 'harmonic' | 'linear', alpha: o.cds as number, eigenPower: o.eigenPower as number, seed: o.seed as number,
   });
   process.stderr.write(`PPMI matrix ${vocab.size}×${vocab.size} with ${m.nnz.toLocaleString('en')} non-zeros; top singular values ${Array.from(m.singularValues.slice(0, 3), (s) => s.toFixed(2)).join(', ')}\n`);
+  if (m.nnz === 0) process.stderr.write('note: no word pair co-occurs more often than chance (the PPMI matrix is all zeros), so every vector is zero: give more text or a larger --window\n');
   return m.vectors;
 }
 
@@ -281,6 +282,7 @@ async function analogySub(argv: string[]): Promise<number> {
   if (o.questions !== undefined) {
     if (o._.length) throw new UsageError('embed analogy: give either three words or --questions FILE, not both');
     const qs = parseAnalogyQuestions(readTextFile(o.questions as string, 'question file'), o.questions as string, !!o.lowercase);
+    if (qs.length === 0) throw new Error(`${o.questions as string}: no questions (lines of four words a b c d after ": section" headers)`);
     const v = loadVectors(o.vectors as string);
     process.stdout.write(formatScore(evaluateAnalogies(v, qs, { method, ...(o.restrict !== undefined ? { restrict: o.restrict as number } : {}) })));
     return 0;
