@@ -6,7 +6,7 @@
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, END_OF_TURN } from '../data/chat.js';
 import type { PreferencePair } from '../data/preference.js';
-import { maxOf } from '../data/max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export interface EncodedPair {
   prompt: Int32Array;

@@ -15,7 +15,7 @@ import type { VerifiablePrompt } from '../data/verifiable.js';
 import { completionMask } from './logprobs.js';
 import { encodePrompt, endOfTurnId } from './pairs.js';
 import { checkedReward, type RewardFn } from './rewards.js';
-import { maxOf } from '../data/max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export interface SampleOptions {
   /** completions per prompt, G */

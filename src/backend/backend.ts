@@ -276,10 +276,11 @@ export interface Word2VecKernelJob {
   /** starting learning rate; it decays linearly with the tokens read, as the reference's */
   alpha: number;
   epochs: number;
-  /** the reference's generator state after initialisation (xoshiro128**, 4 words): thread 0 continues it */
-  rngState: Uint32Array;
-  /** seeds the other threads' generators */
-  seed: number;
+  /**
+   * Thread t's generator state (xoshiro128**, 4 words): for thread 0 the reference's after initialisation, so
+   * that one thread continues its stream; the others' own streams
+   */
+  rngState: (thread: number) => Uint32Array;
   /** threads to train on (at most the backend's; 1 = reproducible) */
   threads: number;
   /** tokens between two onProgress calls */

@@ -6,7 +6,6 @@
 // Between two slices the learning rate's clock (tokens read) is shared; inside one each thread estimates it
 // as the clock plus T times its own progress.
 import type { Word2VecKernelJob } from './backend.js';
-import { Rng } from '../tensor/rng.js';
 
 /** the job code of a word2vec slice in a thread's job slot (wasm.ts runKernel) */
 export const OP_WORD2VEC = 30;
@@ -54,8 +53,7 @@ export function trainWord2VecKernel(job: Word2VecKernelJob, host: Word2VecKernel
   const at = offs.map((o) => base + o);
   at[6] = Math.ceil(at[6] / CACHE_LINE) * CACHE_LINE; // byte offsets pass 2 GiB in a big memory: no bit operations
   for (let t = 0; t < T; t++) {
-    const state = t === 0 ? job.rngState : Uint32Array.from(new Rng((job.seed + 0x9e3779b9 * t) >>> 0).getState().s);
-    new Uint32Array(buf, at[6] + t * scratch + need - 16, 4).set(state); // the kernel's generator state ends its scratch
+    new Uint32Array(buf, at[6] + t * scratch + need - 16, 4).set(job.rngState(t)); // the kernel's generator state ends its scratch
   }
   runSlices(job, host, T, at, scratch);
   const out = host.buffer();

@@ -5,7 +5,7 @@
 import { notValidJson } from './jsonl.js';
 import { Rng } from '../tensor/rng.js';
 import type { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
-import { maxOf } from './max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export interface LabeledText {
   text: string;

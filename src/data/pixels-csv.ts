@@ -4,7 +4,7 @@
 // Pixel values are scaled to [0, 1] by the largest value in the file (16 for the UCI digits, 255 for MNIST)
 // unless `maxValue` is given. Every error is one line naming file:line. Browser-safe.
 import type { ImageSet } from './image-set.js';
-import { maxOf } from './max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export interface PixelsCSVOptions {
   /** square image side; default inferred from the row width */

@@ -141,8 +141,8 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
   const be = backend();
   const fast = !o.reference && be.word2vecTrain?.({
     method: o.method === 'cbow' ? 1 : 0, syn0, syn1: st.syn1, table: st.table, keep, ids, sigmoid: SIGMOID, dim: o.dim,
-    window: o.window, negative: o.negative, alpha: o.alpha, epochs: o.epochs, rngState: Uint32Array.from(rng.getState().s),
-    seed: o.seed, threads: o.threads, progressEvery: o.progressEvery, onProgress: (d, epoch) => ((done = d), report(epoch)),
+    window: o.window, negative: o.negative, alpha: o.alpha, epochs: o.epochs, threads: o.threads,
+    rngState: (t) => Uint32Array.from((t === 0 ? rng : new Rng((o.seed + 0x9e3779b9 * t) >>> 0)).getState().s), progressEvery: o.progressEvery, onProgress: (d, epoch) => ((done = d), report(epoch)),
   });
   if (!fast) done = trainReference(st, o, ids, keep, (d, epoch) => ((done = d), report(epoch)));
   report(o.epochs - 1);

@@ -16,7 +16,7 @@ import type { LanguageModel, ModelState } from '../models/model.js';
 import { noGrad } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
 import { isJoinableState, joinStates } from './join-state.js';
-import { maxOf } from '../data/max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export class DecodeBatch {
   private state: ModelState;

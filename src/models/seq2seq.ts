@@ -23,7 +23,7 @@ import { GRU, LSTM } from '../nn/recurrent.js';
 import type { LanguageModel, ModelConfig, ModelOutput, ModelState } from './model.js';
 import { MASKED, Seq2seqAttention, type AttentionKind } from './seq2seq-attention.js';
 import { BOS, EOS, PAD } from './seq2seq-vocab.js';
-import { maxOf } from '../data/max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export type CellKind = 'gru' | 'lstm';
 

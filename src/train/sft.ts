@@ -9,7 +9,7 @@ import { stepScope } from '../backend/storage.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { chatTemplate, type Conversation } from '../data/chat.js';
 import type { Evaluation, Objective, ObjectiveSettings } from './objective.js';
-import { maxOf } from '../data/max-of.js';
+import { maxOf } from '../tensor/max-of.js';
 
 export interface EncodedChat {
   ids: Int32Array;
