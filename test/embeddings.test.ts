@@ -12,6 +12,7 @@ import {
   writeWord2VecText, unsegmentedTextNote,
 } from '../src/embeddings/index.js';
 import { jacobiSvd, thinQr } from '../src/embeddings/dense.js';
+import { capturingOutput } from './helpers/cli-result.js';
 import { matmul } from '../src/embeddings/sparse.js';
 import { loadVectors, saveVectors } from '../src/embeddings/vectors-file.node.js';
 import { embedCommand } from '../src/cli/embed.js';
@@ -305,18 +306,10 @@ test('malformed binary files: one line naming file and byte offset', () => {
   assert.throws(() => loadVectors(path.join(tmp, 'empty.txt')), /empty\.txt: the vector file is empty/);
 });
 
+/** embedCommand in this process: its exit code and what it wrote (capturingOutput keeps the test report apart) */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const write = process.stdout.write;
-  const werr = process.stderr.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await embedCommand(argv), out, err };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = werr;
-  }
+  const { result, out, err } = await capturingOutput(() => embedCommand(argv));
+  return { code: result, out, err };
 }
 
 test('CLI: embed train (built-in corpus), neighbors, analogy, questions, bad input', async () => {
