@@ -47,10 +47,3 @@ test('a flag and its --no- form together are refused; either one repeated is fin
   assert.throws(() => parseArgs(['--nesterov', '--no-nesterov'], TRAIN_OPTS, 'train'), /train: --nesterov and --no-nesterov contradict each other; give one$/);
   assert.equal(parseArgs(['--no-nesterov', '--no-nesterov'], TRAIN_OPTS, 'train').nesterov, false);
 });
-
-test('a flag given twice with two values is refused (the same value twice is fine); --stop may repeat, the last winning', async () => {
-  assert.throws(() => parseArgs(['--max-iters', '20', '--max-iters=5'], TRAIN_OPTS, 'train'), /train: --max-iters is given twice \(20, then 5\); give it once$/);
-  assert.equal(parseArgs(['--lr', '0.01', '--lr', '1e-2'], TRAIN_OPTS, 'train').lr, 0.01);
-  const { SAMPLE_OPTS } = await import('../src/cli/sample.js');
-  assert.equal(parseArgs(['--stop', 'a', '--stop', 'b'], SAMPLE_OPTS, 'sample').stop, 'b');
-});

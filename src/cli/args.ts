@@ -141,9 +141,6 @@ export function givenOrOwn(o: ParsedArgs, name: string): unknown {
 /** parseArgs options: `rest` lets positionals beyond the table's (texts to classify, words) stay in `_` */
 export interface ParseOptions { rest?: boolean }
 
-/** flags that may be given several times, the last one winning (their help says so) */
-const REPEATABLE = new Set(['stop']);
-
 export function parseArgs(argv: string[], table: OptTable, command: string, opts: ParseOptions = {}): ParsedArgs {
   const out: ParsedArgs = { _: [], _given: new Set(), _flags: new Set() };
   const byAlias = new Map(Object.entries(table).filter(([, s]) => s.alias).map(([n, s]) => [s.alias!, n]));
@@ -189,11 +186,7 @@ export function parseArgs(argv: string[], table: OptTable, command: string, opts
           throw new UsageError(`${command}: --${kebab(name)} needs a value${value === undefined ? '' : ` (${value.split('=')[0]} is a flag)`}`);
         }
       }
-      const v = convert(name, spec, value, command);
-      if (Object.hasOwn(fromFlags, name) && fromFlags[name] !== v && !REPEATABLE.has(name)) {
-        throw new UsageError(`${command}: --${kebab(name)} is given twice (${String(fromFlags[name])}, then ${String(v)}); give it once`);
-      }
-      fromFlags[name] = v;
+      fromFlags[name] = convert(name, spec, value, command);
     } else out._.push(a);
   }
   for (const [name, spec] of Object.entries(table)) if (spec.default !== undefined) out[name] = spec.default;

@@ -15,7 +15,7 @@ import { chatTemplate } from '../data/chat.js';
 /** the most beams --num-beams takes: each beam holds its own KV cache (Hugging Face users rarely go past ~32) */
 const MAX_BEAMS = 64;
 
-export const SAMPLE_OPTS: OptTable = {
+const OPTS: OptTable = {
   checkpoint: { type: 'string', positional: true, help: 'checkpoint folder or run folder (uses best/ when present)' },
   dequantize: { type: 'bool', help: 'GGUF files: dequantize the weights to float32 at load (faster decoding, more memory)' },
   prompt: { type: 'string', default: '\n', help: 'text to continue' },
@@ -88,8 +88,8 @@ function checkDecodingPath(o: ParsedArgs): void {
 }
 
 export async function sampleCommand(argv: string[]): Promise<number> {
-  const o = parseArgs(argv, SAMPLE_OPTS, 'sample');
-  if (maybeHelp(o, () => helpText('sample', 'generate text from a checkpoint', SAMPLE_OPTS, 'gptlab sample CHECKPOINT [options]'))) return 0;
+  const o = parseArgs(argv, OPTS, 'sample');
+  if (maybeHelp(o, () => helpText('sample', 'generate text from a checkpoint', OPTS, 'gptlab sample CHECKPOINT [options]'))) return 0;
   if (!o.checkpoint) throw new UsageError('sample: give a checkpoint folder (e.g. runs/demo)');
   if ((o.maxTokens as number) < 0) throw new UsageError(`sample: --max-tokens must be ≥ 0, got ${o.maxTokens}`);
   const sampling = samplingFromFlags(o);
