@@ -20,6 +20,7 @@ import { trainWord2Vec, type Word2VecMethod } from '../src/embeddings/word2vec.j
 import { evaluateAnalogies } from '../src/embeddings/analogy-eval.js';
 import { loadVectors } from '../src/embeddings/vectors-file.node.js';
 import type { WordVectors } from '../src/embeddings/vectors.js';
+import { counted } from '../src/data/jsonl.js';
 
 export interface Word2VecBenchOptions {
   /** a text file; default: the built-in corpus of `sentences` sentences */
@@ -54,10 +55,11 @@ export async function benchWord2Vec(o: Word2VecBenchOptions = {}): Promise<{ row
     const tokens = corpusTokens(fs.readFileSync(file, 'utf8'));
     const vocab = Word2VecVocabulary.fromTokens(tokens, SETTINGS.minCount);
     const ids = vocab.encode(tokens);
+    if (vocab.size < 2) throw new Error(`${file}: no word occurs ${SETTINGS.minCount} times (the bench's min count): give a longer text`);
     const threads = o.threads ?? Math.max(1, Math.min(4, os.availableParallelism()));
     const be = await initBackend({ backend: 'auto', threads });
     const tool = toolPath(o.tool);
-    out(`text: ${builtin ? `the built-in corpus, ${o.sentences ?? 50_000} sentences` : file}: ${ids.length.toLocaleString('en')} tokens kept, vocabulary ${vocab.size.toLocaleString('en')}; ours on ${be.name}`);
+    out(`text: ${builtin ? `the built-in corpus, ${o.sentences ?? 50_000} sentences` : file}: ${counted(ids.length, 'token')} kept, vocabulary ${vocab.size.toLocaleString('en')}; ours on ${be.name}`);
     const questions = builtin ? builtinAnalogies() : null;
     const accuracy = (v: WordVectors): number | null => {
       if (!questions) return null;
@@ -68,7 +70,14 @@ export async function benchWord2Vec(o: Word2VecBenchOptions = {}): Promise<{ row
     for (const method of ['sgns', 'cbow'] as const) {
       for (const t of [...new Set([1, be.threads])]) {
         const m = trainWord2Vec(vocab, ids, { method, ...SETTINGS, epochs: 1, seed: 1, threads: t });
-        const c = tool.path ? runTool(tool.path, file, dir, method, t) : null;
+        let c: { wordsPerSecond: number; vectors: WordVectors } | null = null;
+        if (tool.path) {
+          try {
+            c = runTool(tool.path, file, dir, method, t);
+          } catch (e) {
+            out(`  ${method}, ${t} thread${t > 1 ? 's' : ''}: the C tool: skipped: ${(e as Error).message}`);
+          }
+        }
         const row: Word2VecBenchRow = {
           method, threads: t, ours: { wordsPerSecond: m.wordsPerSecond, seconds: m.seconds, analogies: accuracy(m.vectors) },
           tool: c ? { wordsPerSecond: c.wordsPerSecond, analogies: accuracy(c.vectors) } : null,
@@ -98,10 +107,17 @@ function runTool(tool: string, file: string, dir: string, method: Word2VecMethod
   const args = ['-train', file, '-output', vec, '-size', s.dim, '-window', s.window, '-negative', s.negative, '-hs', 0, '-sample', s.sample,
     '-min-count', s.minCount, '-iter', 1, '-cbow', method === 'cbow' ? 1 : 0, '-threads', threads, '-binary', 1, '-debug', 2].map(String);
   const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`word2vec bench: ${tool} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   const rates = [...r.stdout.matchAll(/Words\/thread\/sec: ([\d.]+)k/g)].map((m) => Number(m[1]) * 1000);
-  if (rates.length === 0) throw new Error(`word2vec bench: ${tool} printed no "Words/thread/sec" line (too short a text?)`);
+  if (rates.length === 0) throw new Error('it printed no "Words/thread/sec" line: the text is too short for its progress report (it reports every 10,000 words)');
   return { wordsPerSecond: rates[rates.length - 1] * threads, vectors: loadVectors(vec) };
+}
+
+/** why `file` cannot be the bench's text ("FILE: no such file", "FILE: is a folder, not a file"), or null */
+export function dataFileProblem(file: string): string | null {
+  if (!fs.existsSync(file)) return `${file}: no such file`;
+  if (!fs.statSync(file).isFile()) return `${file}: is a folder, not a file`;
+  return null;
 }
 
 /** one line: ours, the tool's, the ratio */
@@ -118,15 +134,20 @@ const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split
 if (isMain) {
   const { parseArgs } = await import('node:util');
   try {
-    const { values } = parseArgs({ options: { data: { type: 'string' }, sentences: { type: 'string' }, threads: { type: 'string' }, word2vec: { type: 'string' } }, strict: true, allowPositionals: false });
-    const num = (k: 'sentences' | 'threads'): number | undefined => {
-      if (values[k] === undefined) return undefined;
-      const n = Number(values[k]);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} must be a whole number ≥ 1, got ${values[k]}`);
-      return n;
-    };
-    if (values.data !== undefined && !fs.existsSync(values.data)) throw new Error(`--data ${values.data}: no such file`);
-    await benchWord2Vec({ data: values.data, sentences: num('sentences'), threads: num('threads'), tool: values.word2vec });
+    const { values } = parseArgs({ options: { data: { type: 'string' }, sentences: { type: 'string' }, threads: { type: 'string' }, word2vec: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    if (values.help) {
+      console.log('usage: node dist/bench/word2vec.js [--data FILE | --sentences N (default 50000)] [--threads N (1–16)] [--word2vec PATH (the C tool)]');
+    } else {
+      const num = (k: 'sentences' | 'threads', max: number): number | undefined => {
+        if (values[k] === undefined) return undefined;
+        const n = Number(values[k]);
+        if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${k} must be a whole number from 1 to ${max}, got ${values[k]}`);
+        return n;
+      };
+      const problem = values.data === undefined ? null : dataFileProblem(values.data);
+      if (problem) throw new Error(`--data ${problem}`);
+      await benchWord2Vec({ data: values.data, sentences: num('sentences', 10_000_000), threads: num('threads', 16), tool: values.word2vec });
+    }
   } catch (e) {
     console.error(`bench word2vec: ${(e as Error).message}`);
     process.exitCode = 2;

@@ -265,5 +265,5 @@ test('every kind of V8 allocation failure becomes one out-of-memory line naming 
   assert.equal(errorLine(new RangeError('Invalid typed array length: 4000000000000'), 'train', ['--data', 'a.txt', '--arch', 'lstm', '--n-hidden', '1000000']),
     'gptlab: error: out of memory: Invalid typed array length: 4000000000000 (the sizes given: --n-hidden 1000000; lower it or --batch-size/--block-size)');
   assert.match(errorLine(new Error('wasm heap: 2457600000 more bytes do not fit in a 4 GiB wasm memory (1 bytes in use)'), 'train', ['--context=100000', '--batch-size', '64']),
-    /^gptlab: error: out of memory: wasm heap: .*\(the sizes given: --context 100000, --batch-size 64; lower them or --batch-size\/--block-size\)$/);
+    /^gptlab: error: out of memory: wasm heap: .*\(the sizes given: --context 100000, --batch-size 64; lower them or --block-size\)$/);
 });

@@ -69,3 +69,10 @@ test('word2vec on 2 threads (Hogwild) trains vectors that answer the built-in an
 test('word2vec threads is checked', () => {
   assert.throws(() => trainWord2Vec(vocab, ids, { threads: 0 }), /threads must be a whole number ≥ 1, got 0/);
 });
+
+test('bench word2vec: its --data / --word2vec-data is a file that exists', async () => {
+  const { dataFileProblem } = await import('../bench/word2vec.js');
+  const { tmpdir } = await import('node:os');
+  assert.equal(dataFileProblem('/no/such/text.txt'), '/no/such/text.txt: no such file');
+  assert.equal(dataFileProblem(tmpdir()), `${tmpdir()}: is a folder, not a file`);
+});

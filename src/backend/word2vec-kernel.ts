@@ -29,7 +29,7 @@ export interface Word2VecKernelHost {
 
 /** Backend.word2vecTrain on `host`; false (nothing changed) when the memory cannot hold the job. */
 export function trainWord2VecKernel(job: Word2VecKernelJob, host: Word2VecKernelHost): boolean {
-  const T = Math.max(1, Math.min(job.threads, host.threads, Math.floor(job.ids.length / 1000) || 1));
+  const T = Math.max(1, Math.min(job.threads, host.threads));
   // each thread's scratch on cache lines of its own, with a line between: the generator state at its end is
   // written at every draw, and sharing a line with the next thread's sentence buffer cost more than a second thread gave
   const need = host.kernels.word2vecScratchBytes(job.dim), scratch = Math.ceil((need + CACHE_LINE) / CACHE_LINE) * CACHE_LINE;

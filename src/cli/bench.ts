@@ -265,8 +265,9 @@ async function benchQuantSection(c: BenchContext): Promise<unknown> {
 async function benchWord2VecSection(c: BenchContext): Promise<unknown> {
   c.out('\n== word2vec training (sgns, cbow; D 100, window 5, 5 negatives, one pass) beside the original C tool, words/s ==');
   const data = c.o.word2vecData as string | undefined;
-  if (data !== undefined && !fs.existsSync(data)) throw new UsageError(`bench: --word2vec-data ${data}: no such file`);
-  const { benchWord2Vec } = await import('../../bench/word2vec.js');
+  const { benchWord2Vec, dataFileProblem } = await import('../../bench/word2vec.js');
+  const problem = data === undefined ? null : dataFileProblem(data);
+  if (problem) throw new UsageError(`bench: --word2vec-data ${problem}`);
   return benchWord2Vec({ data, threads: c.threads, tool: c.o.word2vec as string | undefined, out: c.out });
 }
 

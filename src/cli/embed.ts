@@ -91,6 +91,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   const kernels = method === 'ppmi-svd' ? '' : `, ${await setupBackend(o)}`;
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})${kernels}\n`);
+  if (kernels === ', js' && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
   const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
   if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
   noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
