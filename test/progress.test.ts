@@ -24,6 +24,16 @@ test('non-TTY: a plain line every N steps, the final line with the total time', 
   assert.ok(!s.out.includes('\r'));
 });
 
+test("'took' counts from the bar's start, the first step included (a one-step run of 45 s took 45s)", () => {
+  let now = 0;
+  const s = fakeStream(false);
+  const bar = new ProgressBar({ stream: s, label: 'seq2seq', now: () => now });
+  now += 45_000;
+  bar.update({ step: 1, total: 1 });
+  bar.done();
+  assert.match(s.out, /1\/1\s+100%.*took 45s/);
+});
+
 test('ETA follows the step rate and ignores pauses', () => {
   let now = 0;
   const bar = new ProgressBar({ stream: fakeStream(false), now: () => now });

@@ -50,7 +50,8 @@ export class ProgressBar {
   private lineShown = false;
   private lastLine = '';
   private lastUpdate: ProgressUpdate | null = null;
-  private startTime: number | null = null;
+  /** when the bar was made (the work starts then: a first step's time counts in 'took') */
+  private readonly startTime: number;
   // smoothed seconds per step, for the ETA
   private rateStep: number | null = null;
   private rateTime = 0;
@@ -64,11 +65,11 @@ export class ProgressBar {
     this.everySteps = opts.everySteps ?? Infinity;
     this.redrawMs = opts.redrawMs ?? 100;
     this.now = opts.now ?? (() => performance.now());
+    this.startTime = this.now();
   }
 
   update(u: ProgressUpdate): void {
     const t = this.now();
-    if (this.startTime === null) this.startTime = t;
     this.trackRate(u.step, t);
     this.lastUpdate = u;
     const final = u.step >= u.total;
@@ -132,7 +133,7 @@ export class ProgressBar {
     // the ETA field is always there on a TTY (as '--' until a rate is known) so the line keeps its length
     if (eta !== null) parts.push(`ETA ${fmtDuration(eta)}`);
     else if (width > 0 && u.step < u.total) parts.push('ETA --');
-    else if (u.step >= u.total && this.startTime !== null) parts.push(`took ${fmtDuration((this.now() - this.startTime) / 1000)}`);
+    else if (u.step >= u.total) parts.push(`took ${fmtDuration((this.now() - this.startTime) / 1000)}`);
     let text = (this.label ? this.label + ' ' : '') + parts.join('  ');
     if (width <= 0) return text;
     // a fixed-width bar (30% of the terminal, at most 30 columns) so it does not jump as the text changes length;
