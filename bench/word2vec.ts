@@ -75,7 +75,7 @@ export async function benchWord2Vec(o: Word2VecBenchOptions = {}): Promise<{ row
           try {
             c = runTool(tool.path, file, dir, method, t);
           } catch (e) {
-            out(`  ${method}, ${t} thread${t > 1 ? 's' : ''}: the C tool: skipped: ${(e as Error).message}`);
+            out(`  ${method}, ${counted(t, 'thread')}: the C tool: skipped: ${(e as Error).message}`);
           }
         }
         const row: Word2VecBenchRow = {
@@ -124,7 +124,7 @@ export function dataFileProblem(file: string): string | null {
 export function reportRow(r: Word2VecBenchRow): string {
   const pct = (a: number | null): string => (a === null ? '' : `, analogies ${(100 * a).toFixed(1)} %`);
   const ours = `${Math.round(r.ours.wordsPerSecond).toLocaleString('en')} words/s${pct(r.ours.analogies)}`;
-  const head = `  ${r.method}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: gptlab ${ours}`;
+  const head = `  ${r.method}, ${counted(r.threads, 'thread')}: gptlab ${ours}`;
   if (!r.tool) return head;
   const tool = `${Math.round(r.tool.wordsPerSecond).toLocaleString('en')} words/s${pct(r.tool.analogies)}`;
   return `${head}; C word2vec ${tool} → ${(r.ours.wordsPerSecond / r.tool.wordsPerSecond).toFixed(2)}×`;

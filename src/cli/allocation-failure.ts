@@ -17,12 +17,12 @@ export const SIZE_FLAGS = [
   '--attn-dim', '--dim', '--intermediate-size', '--student-block-size', '--mini-batch-size', '--max-new-tokens', '--channels',
 ];
 
-/** the size flags given in `argv` with their values: ["--n-hidden 1000000", …] */
-export function givenSizeFlags(argv: readonly string[]): string[] {
-  const out: string[] = [];
+/** the size flags given in `argv` with their values: [["--n-hidden", "1000000"], …] */
+export function givenSizeFlags(argv: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
   argv.forEach((a, i) => {
     const [flag, inline] = a.split('=', 2);
-    if (SIZE_FLAGS.includes(flag)) out.push(`${flag} ${inline ?? argv[i + 1] ?? ''}`.trim());
+    if (SIZE_FLAGS.includes(flag)) out.push([flag, inline ?? argv[i + 1] ?? '']);
   });
   return out;
 }

@@ -13,7 +13,8 @@ import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
 import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
 import { corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from '../embeddings/vocab.js';
-import { trainWord2Vec } from '../embeddings/word2vec.js';
+import { defaultAlpha, trainWord2Vec } from '../embeddings/word2vec.js';
+import { backend } from '../backend/backend.js';
 import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
 import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
 import { evaluateAnalogies, parseAnalogyQuestions, type AnalogyScore } from '../embeddings/analogy-eval.js';
@@ -91,7 +92,7 @@ async function trainSub(argv: string[]): Promise<number> {
   const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
   const kernels = method === 'ppmi-svd' ? '' : `, ${await setupBackend(o)}`;
   process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})${kernels}\n`);
-  if (kernels === ', js' && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
+  if (kernels && !backend().word2vecTrain && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
   const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
   if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
   noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
@@ -209,7 +210,7 @@ function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Arr
   if (!o.quiet) process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
   const bad = model.vectors.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    const alpha = o.alpha ?? (method === 'cbow' ? 0.05 : 0.025);
+    const alpha = o.alpha ?? defaultAlpha(method);
     throw new Error(`embed train: training diverged: the vector of "${model.vectors.words[Math.floor(bad / model.vectors.dim)]}" became ${model.vectors.data[bad]} at --alpha ${alpha}; nothing written, try a lower --alpha`);
   }
   return model.vectors;

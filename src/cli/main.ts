@@ -107,8 +107,8 @@ export function errorLine(e: unknown, command?: string, argv: readonly string[] 
   if (isAllocationFailure(err)) {
     const given = givenSizeFlags(argv);
     const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
-    const others = flags?.split('/').filter((f) => !given.some((g) => g.split(' ')[0] === f)).join('/');
-    const hint = given.length ? `the sizes given: ${given.join(', ')}; lower ${given.length > 1 ? 'them' : 'it'}${others ? ` or ${others}` : ''}` : flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory';
+    const others = flags?.split('/').filter((f) => !given.some(([g]) => g === f)).join('/');
+    const hint = given.length ? `the sizes given: ${given.map((g) => g.join(' ').trim()).join(', ')}; lower ${given.length > 1 ? 'them' : 'it'}${others ? ` or ${others}` : ''}` : flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory';
     return `gptlab: error: out of memory: ${msg} (${hint})`;
   }
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;

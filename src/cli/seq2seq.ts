@@ -91,7 +91,7 @@ export function checkSourceText(text: string, src: Seq2seqVocab): number[] {
   const what = src.level === 'word' ? 'word' : 'character';
   const shown = unknown.slice(0, 5).map((p) => JSON.stringify(p)).join(', ') + (unknown.length > 5 ? `, … (${unknown.length} in all)` : '');
   const lower = src.level === 'word' && unknown.some((p) => p !== p.toLowerCase() && src.encode(p.toLowerCase())[0] !== UNK) ? ' (its words are case-sensitive: try lower case)' : '';
-  throw new UsageError(`seq2seq translate: the model's source vocabulary (${src.size - 4} ${what}s of its training pairs) lacks the ${what}${unknown.length > 1 ? 's' : ''} ${shown}${lower}; give text spelt in it`);
+  throw new UsageError(`seq2seq translate: the model's source vocabulary (${src.pieceCount} ${what}s of its training pairs) lacks the ${what}${unknown.length > 1 ? 's' : ''} ${shown}${lower}; give text spelt in it`);
 }
 
 /** Translates `text` with a checkpoint; prints the translation, writes the heatmap when asked. */

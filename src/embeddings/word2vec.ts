@@ -138,13 +138,14 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
     const alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
     o.onProgress?.({ words: done, totalWords: total, epoch, alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
   };
+  const progress = (d: number, epoch: number): void => ((done = d), report(epoch));
   const be = backend();
   const fast = !o.reference && be.word2vecTrain?.({
     method: o.method === 'cbow' ? 1 : 0, syn0, syn1: st.syn1, table: st.table, keep, ids, sigmoid: SIGMOID, dim: o.dim,
     window: o.window, negative: o.negative, alpha: o.alpha, epochs: o.epochs, threads: o.threads,
-    rngState: (t) => Uint32Array.from((t === 0 ? rng : new Rng((o.seed + 0x9e3779b9 * t) >>> 0)).getState().s), progressEvery: o.progressEvery, onProgress: (d, epoch) => ((done = d), report(epoch)),
+    rngState: (t) => Uint32Array.from((t === 0 ? rng : new Rng((o.seed + 0x9e3779b9 * t) >>> 0)).getState().s), progressEvery: o.progressEvery, onProgress: progress,
   });
-  if (!fast) done = trainReference(st, o, ids, keep, (d, epoch) => ((done = d), report(epoch)));
+  if (!fast) done = trainReference(st, o, ids, keep, progress);
   report(o.epochs - 1);
   const seconds = (now() - t0) / 1000;
   return { vectors: new WordVectors(vocab.words.slice(), o.dim, syn0), contexts: st.syn1, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 };
@@ -272,6 +273,11 @@ function dotRows(x: Float32Array, xo: number, y: Float32Array, yo: number, n: nu
   return s0 + s1 + (s2 + s3);
 }
 
+/** the starting learning rate when none is given: the original tool's, 0.025 for skip-gram and 0.05 for CBOW */
+export function defaultAlpha(method: Word2VecMethod): number {
+  return method === 'cbow' ? 0.05 : 0.025;
+}
+
 type Checked = Required<Omit<Word2VecOptions, 'onProgress'>> & Pick<Word2VecOptions, 'onProgress'>;
 
 function checkOptions(opts: Word2VecOptions, vocab: Word2VecVocabulary, ids: Int32Array): Checked {
@@ -279,7 +285,7 @@ function checkOptions(opts: Word2VecOptions, vocab: Word2VecVocabulary, ids: Int
   if (method !== 'sgns' && method !== 'cbow') throw new Error(`word2vec: method must be sgns or cbow, got ${JSON.stringify(method)}`);
   const o: Checked = {
     method, dim: opts.dim ?? 100, window: opts.window ?? 5, negative: opts.negative ?? 5, sample: opts.sample ?? 1e-3,
-    alpha: opts.alpha ?? (method === 'cbow' ? 0.05 : 0.025), epochs: opts.epochs ?? 5, seed: opts.seed ?? 1,
+    alpha: opts.alpha ?? defaultAlpha(method), epochs: opts.epochs ?? 5, seed: opts.seed ?? 1,
     tableSize: opts.tableSize ?? defaultTableSize(vocab.size), progressEvery: opts.progressEvery ?? 10_000,
     threads: opts.threads ?? 1, reference: opts.reference ?? false, onProgress: opts.onProgress,
   };

@@ -9,6 +9,8 @@ export type VocabLevel = 'char' | 'word';
 
 export const PAD = 0, BOS = 1, EOS = 2, UNK = 3;
 const SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>'];
+/** the special tokens every vocabulary starts with */
+export const SPECIAL_COUNT = SPECIALS.length;
 /** a word (letters, digits, apostrophes, hyphens) or one other non-space character */
 const WORD_RE = /[\p{L}\p{N}\p{M}'’_-]+|[^\s\p{L}\p{N}\p{M}]/gu;
 
@@ -32,6 +34,11 @@ export class Seq2seqVocab {
 
   get size(): number {
     return this.tokens.length;
+  }
+
+  /** the pieces (characters or words) of the training pairs: every token but the SPECIAL_COUNT specials */
+  get pieceCount(): number {
+    return this.tokens.length - SPECIAL_COUNT;
   }
 
   /** a vocabulary of every piece of `texts` (in order of first appearance) after the specials */

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Seq2seq, validateSeq2seqConfig, type Seq2seqConfig } from '../models/seq2seq.js';
-import { Seq2seqVocab, UNK, type VocabLevel } from '../models/seq2seq-vocab.js';
+import { SPECIAL_COUNT, Seq2seqVocab, UNK, type VocabLevel } from '../models/seq2seq-vocab.js';
 import { builtinParallelCorpus, guessLevel, parseParallelPairs, type ParallelPair } from '../data/parallel-corpus.js';
 import { readSafetensors, toFloat32 } from '../formats/safetensors.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -230,7 +230,7 @@ function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log:
   if (dropped) log(`note: ${dropped} training pairs longer than --max-len ${max} (source tokens, or target tokens with <eos>) left out`);
   const trainer = new Trainer(model, objective, { ...SEQ2SEQ_TRAIN_DEFAULTS, ...(ck?.train ?? {}), ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
-  const pieces = (v: Seq2seqVocab): string => `${v.size - 4} ${v.level === 'char' ? 'characters' : 'words'} + 4 special tokens`;
+  const pieces = (v: Seq2seqVocab): string => `${v.pieceCount} ${v.level === 'char' ? 'characters' : 'words'} + ${SPECIAL_COUNT} special tokens`;
   log(`model: ${model.describe()}; vocabularies: source ${pieces(src)}, target ${pieces(tgt)}`);
   return { model, src, tgt, trainer, objective };
 }
@@ -251,7 +251,7 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   if (resumed) job = { ...resumed.job, dataGiven: job.data !== undefined };
   const d = loadPairs(job, log);
-  const { model, src, tgt, trainer } = startRun(job, resumed?.ck ?? null, d, log);
+  const { model, src, tgt, trainer, objective } = startRun(job, resumed?.ck ?? null, d, log);
   const recorded = (name: string): string => (name === 'built-in' && !job.data ? name : recordedPath(name));
   const meta = { kind: 'seq2seq', data: recorded(d.trainName), dev: recorded(d.devName), devFraction: job.devFraction ?? SEQ2SEQ_DEV_FRACTION };
   const bar = job.quiet ? null : new ProgressBar({ label: 'seq2seq' });
@@ -286,7 +286,7 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
     if (!folder.hasBest()) folder.saveBest(seq2seqFiles(model, src, tgt, meta));
   }
   const seconds = (performance.now() - t0) / 1000;
-  const which = (trainer.objective as Seq2seqObjective).dev.length ? 'dev' : 'training (no dev pairs)';
+  const which = objective.dev.length ? 'dev' : 'training (no dev pairs)';
   const best = Number.isFinite(trainer.state.bestDevLoss) ? `best ${which} loss ${trainer.state.bestDevLoss.toFixed(4)}` : 'no evaluation yet';
   if (idle) log(nothingLeftLine(step0, best));
   else log(`${outcome} at step ${trainer.state.step} in ${seconds.toFixed(1)} s; ${best}${Number.isFinite(bleu) ? `, last BLEU ${bleu.toFixed(2)}` : ''}; saved ${job.out}/{checkpoint,best,loss.svg}`);
