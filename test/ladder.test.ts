@@ -74,6 +74,11 @@ test('the report: aligned table, Markdown, bar chart', () => {
   assert.match(odd, /x &amp; y/);
   assert.match(odd, />n\/a</);
   assert.throws(() => barChartSVG([], { width: 50 }), /too small/);
+  // all bars at zero: an axis from 0 to 1, not gridlines all labelled 0
+  const zeros = barChartSVG([{ label: 'a', value: 0 }, { label: 'b', value: 0 }]);
+  const ticks = [...zeros.matchAll(/fill="#555">([^<]+)</g)].map((m) => m[1]);
+  assert.equal(new Set(ticks).size, ticks.length, `distinct ticks: ${ticks.join(' ')}`);
+  assert.ok(ticks.includes('0') && ticks.includes('1'));
 });
 
 test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get one line', async () => {

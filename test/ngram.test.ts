@@ -226,6 +226,11 @@ test('sampling: seeded, follows the probabilities', () => {
   const kn = NgramLM.fit(train, 3);
   const s = kn.sampleSentence(new Rng(1), 30);
   assert.ok(s.length <= 30 && s.every((w) => w !== '<s>' && w !== '</s>'));
+  // <unk> keeps probability under Kneser–Ney and add-k, but a sampled sentence never shows it
+  const tiny = NgramLM.fit([['a', 'b'], ['b', 'a']], 2, { kind: 'add-k', k: 5 });
+  assert.ok(tiny.log10Prob('<unk>', ['a']) > -1);
+  const words = Array.from({ length: 200 }, (_, i) => tiny.sampleSentence(new Rng(i), 10)).flat();
+  assert.ok(words.length > 100 && !words.includes('<unk>'), 'no <unk> sampled');
   assert.throws(() => lm.sampleNextId(ctx, new Rng(1), 0), /temperature must be positive/);
 });
 

@@ -9,7 +9,7 @@ import { refuseCountedModel } from '../train/model-kinds.js';
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { formatChatDataError } from '../data/chat.js';
+import { skippedLines } from '../data/chat.js';
 import { parseVerifiableData, type VerifiablePrompt } from '../data/verifiable.js';
 import { allArithmeticQuestions, arithmeticPrompt, splitArithmetic, workedSolutionChats } from '../data/arithmetic.js';
 import type { ChatMessage } from '../data/chat.js';
@@ -94,8 +94,7 @@ export function loadPrompts(file: string | undefined, nEval: number, log: (l: st
   const parsed = parseVerifiableData(readTextFile(file, 'prompt file'), file, { answerOptional: answers.optional });
   const noAnswer = answers.neededBy ? parsed.errors.find((e) => e.field === 'answer' && e.message === 'missing') : undefined;
   if (noAnswer) throw new Error(`${noAnswer.file}:${noAnswer.line}: answer: missing; ${answers.neededBy} (prompt-only records need a reward model: --reward RM)`);
-  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
-  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
+  for (const l of skippedLines(parsed.errors)) process.stderr.write(`${l}\n`);
   log(`data: ${file}: kept ${counted(parsed.summary.kept, 'prompt')}, skipped ${parsed.summary.skipped}`);
   if (!parsed.prompts.length) {
     const allNoAnswer = parsed.errors.length > 0 && parsed.errors.every((e) => e.field === 'answer' && e.message === 'missing');

@@ -7,7 +7,7 @@ import { counted } from '../data/jsonl.js';
 import { refuseCountedModel } from '../train/model-kinds.js';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { formatChatDataError } from '../data/chat.js';
+import { skippedLines } from '../data/chat.js';
 import { defaultPreferenceData, parsePreferenceData, type PreferencePair } from '../data/preference.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { resumeChangeNotes, Trainer, type TrainConfig, type TrainState } from '../train/trainer.js';
@@ -71,8 +71,7 @@ export function loadPreferencePairs(file: string | undefined, devFraction: numbe
     return d;
   }
   const parsed = parsePreferenceData(readTextFile(file, 'preference data file'), file);
-  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
-  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more problems\n`);
+  for (const l of skippedLines(parsed.errors)) process.stderr.write(`${l}\n`);
   log(`data: ${file}: kept ${counted(parsed.summary.kept, 'record')} (${counted(parsed.summary.pairs, 'pair')}), skipped ${parsed.summary.skipped}`);
   if (!parsed.pairs.length) throw new Error(`${file}: no valid preference pairs to train on`);
   const nDev = Math.floor(parsed.pairs.length * devFraction);

@@ -91,10 +91,10 @@ export async function loadPlugins(list: string | undefined): Promise<void> {
 }
 
 /** the size flags each command has, which an out-of-memory line names (a command not here gets no flag named) */
-const OOM_FLAGS: Record<string, string> = {
-  train: '--batch-size/--block-size', sft: '--batch-size', dpo: '--batch-size', rm: '--batch-size', ppo: '--batch-size',
-  distill: '--batch-size/--student-block-size', seq2seq: '--batch-size/--hidden', classify: '--batch-size', tag: '--batch-size',
-  vision: '--batch-size', gan: '--batch-size', embed: '--dim',
+const OOM_FLAGS: Record<string, readonly string[]> = {
+  train: ['--batch-size', '--block-size'], sft: ['--batch-size'], dpo: ['--batch-size'], rm: ['--batch-size'], ppo: ['--batch-size'],
+  distill: ['--batch-size', '--student-block-size'], seq2seq: ['--batch-size', '--hidden'], classify: ['--batch-size'], tag: ['--batch-size'],
+  vision: ['--batch-size'], gan: ['--batch-size'], embed: ['--dim'],
 };
 
 /**
@@ -107,8 +107,8 @@ export function errorLine(e: unknown, command?: string, argv: readonly string[] 
   if (isAllocationFailure(err)) {
     const given = givenSizeFlags(argv);
     const flags = command !== undefined && Object.hasOwn(OOM_FLAGS, command) ? OOM_FLAGS[command] : undefined;
-    const others = flags?.split('/').filter((f) => !given.some(([g]) => g === f)).join('/');
-    const hint = given.length ? `the sizes given: ${given.map((g) => g.join(' ').trim()).join(', ')}; lower ${given.length > 1 ? 'them' : 'it'}${others ? ` or ${others}` : ''}` : flags ? `lower ${flags}` : 'the sizes asked for do not fit in memory';
+    const others = flags?.filter((f) => !given.some(([g]) => g === f)).join('/');
+    const hint = given.length ? `the sizes given: ${given.map((g) => g.join(' ').trim()).join(', ')}; lower ${given.length > 1 ? 'them' : 'it'}${others ? ` or ${others}` : ''}` : flags ? `lower ${flags.join('/')}` : 'the sizes asked for do not fit in memory';
     return `gptlab: error: out of memory: ${msg} (${hint})`;
   }
   return `gptlab: ${err instanceof UsageError ? '' : 'error: '}${msg}`;

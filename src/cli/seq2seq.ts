@@ -103,6 +103,7 @@ export function translateCommand(ckpt: string, text: string, beam: number, svg: 
   const t = beam > 1 ? beamDecode(ck.model, ids, beam) : greedyDecode(ck.model, [ids])[0];
   const out = ck.tgt.decode(t.ids);
   log(out);
+  if (!t.ids.length) process.stderr.write(`note: the model ended the translation at once (<eos> first): an empty line; ${ckpt} may need more training\n`);
   if (svg) {
     const rows = [...t.ids.map((i) => ck.tgt.token(i)), '<eos>'].slice(0, t.attention.length);
     writeFileAtomicSync(svg, heatmapSVG(t.attention, {

@@ -209,6 +209,11 @@ function checkModelFlags(o: ParsedArgs): string[] {
     const named = (e as Error).message.replace(/\b[a-z]+[A-Z]\w*\b/g, (w) => (w in TRAIN_OPTS ? `--${kebab(w)}` : w));
     throw new UsageError(`train: ${named}`);
   }
+  // an MLP's context slots beyond the training window only ever see the start slot, then real tokens when sampling
+  const { context, blockSize } = cfg as { context?: number; blockSize?: number };
+  if (arch === 'mlp' && typeof context === 'number' && typeof blockSize === 'number' && context >= blockSize) {
+    throw new UsageError(`train: --context ${context} must be less than --block-size ${blockSize}: a training window gives at most ${blockSize - 1} previous tokens, so the farther context slots would never be trained`);
+  }
   return notes;
 }
 

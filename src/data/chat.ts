@@ -48,6 +48,16 @@ export function formatChatDataError(e: ChatDataError): string {
 }
 
 /**
+ * The first `shown` (20) problems of a data file, one "skipped: FILE:LINE: …" line each, then "… and N more
+ * `what`" — the lines a loader writes (to stderr, through `write`) before it trains on the records it kept.
+ */
+export function skippedLines(errors: ChatDataError[], what = 'problems', shown = 20): string[] {
+  const lines = errors.slice(0, shown).map((e) => `skipped: ${formatChatDataError(e)}`);
+  if (errors.length > shown) lines.push(`… and ${errors.length - shown} more ${what}`);
+  return lines;
+}
+
+/**
  * Parses conversations from JSONL (one conversation per line) or JSON (an array of conversations, or a
  * single conversation). A conversation is `{ "messages": [...] }` or a bare array of messages. Malformed
  * records are skipped and every problem is reported with file, line and field.

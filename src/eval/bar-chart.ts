@@ -4,6 +4,8 @@
 //
 //   barChartSVG([{ label: 'bigram', value: 2.45 }, { label: 'GPT', value: 1.71 }], { title: 'dev loss', yLabel: 'nats/token' })
 
+import { maxOf } from '../tensor/max-of.js';
+
 export interface Bar {
   label: string;
   /** non-finite values get no bar and "n/a" */
@@ -44,7 +46,8 @@ export function barChartSVG(bars: readonly Bar[], opts: BarChartOptions = {}): s
   const pw = width - m.left - m.right, ph = height - m.top - m.bottom;
   const floor = opts.floor ?? 0;
   const finite = bars.map((b) => b.value).filter(Number.isFinite);
-  const top = Math.max(floor + 1e-9, ...finite);
+  const highest = maxOf(finite);
+  const top = highest > floor ? highest : floor + 1; // all bars at the floor (all-zero losses): an axis of one unit
   const step = niceStep(top - floor, Math.max(2, Math.round(ph / 60)));
   const ymax = floor + Math.ceil((top - floor) / step - 1e-9) * step;
   const y = (v: number): number => m.top + ph - ((Math.min(Math.max(v, floor), ymax) - floor) / (ymax - floor)) * ph;
@@ -57,7 +60,7 @@ export function barChartSVG(bars: readonly Bar[], opts: BarChartOptions = {}): s
   for (let v = floor; v <= ymax + step / 2; v += step) {
     const yy = y(v).toFixed(1);
     out.push(`<line x1="${m.left}" y1="${yy}" x2="${width - m.right}" y2="${yy}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${m.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#555">${+v.toFixed(6)}</text>`);
+    out.push(`<text x="${m.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#555">${+v.toPrecision(12)}</text>`);
   }
   if (opts.yLabel) out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(opts.yLabel)}</text>`);
   const slot = pw / Math.max(1, bars.length), bw = slot * 0.7;

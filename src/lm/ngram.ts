@@ -177,11 +177,13 @@ export class NgramLM {
 
   /**
    * Draws the next id after `context` (ids) from p(· | context) with `rng.random()`; temperature τ > 0 scales
-   * log-probabilities by 1/τ. Throws when no word has positive probability (mle after an unseen word).
+   * log-probabilities by 1/τ; ids in `exclude` are never drawn (the rest renormalised). Throws when no word has
+   * positive probability (mle after an unseen word).
    */
-  sampleNextId(context: readonly number[], rng: Rng, temperature = 1): number {
+  sampleNextId(context: readonly number[], rng: Rng, temperature = 1, exclude: readonly number[] = []): number {
     if (!(temperature > 0)) throw new Error(`sampleNext: temperature must be positive, got ${temperature}`);
     const d = this.log10Distribution(context);
+    for (const id of exclude) if (id >= 0 && id < d.length) d[id] = -Infinity;
     let max = -Infinity;
     for (const x of d) if (x > max) max = x;
     if (max === -Infinity) throw new Error('sampleNext: no word has positive probability after this context');
@@ -193,13 +195,16 @@ export class NgramLM {
     return 0;
   }
 
-  /** samples words after `<s>` until `</s>` or maxWords; e.g. ['人工智能', '让'] */
+  /**
+   * Samples words after `<s>` until `</s>` or maxWords; e.g. ['人工智能', '让']. `<unk>` (the mass smoothing
+   * keeps for unseen words) is not a word to print: it is never drawn, the others renormalised.
+   */
   sampleSentence(rng: Rng, maxWords = 100, temperature = 1): string[] {
     const v = this.vocab;
     if (v.bos < 0 || v.eos < 0) throw new Error('sampleSentence: the model has no <s> and </s>');
     const ids = [v.bos];
     while (ids.length <= maxWords) {
-      const next = this.sampleNextId(ids.slice(-(this.order - 1) || ids.length), rng, temperature);
+      const next = this.sampleNextId(ids.slice(-(this.order - 1) || ids.length), rng, temperature, [v.unk]);
       if (next === v.eos) break;
       ids.push(next);
     }

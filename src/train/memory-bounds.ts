@@ -13,7 +13,10 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
  * Throws one line naming the flags when a run of model config `cfg` (fields blockSize, vocabSize, nEmbd,
  * nLayer, nHead where the model has them) at `batchSize` sequences per step would need more than `limit` bytes
  * for the batch's logits (B×T×vocab float32), one layer's attention weights (B×heads×T×T float32) or the
- * parameters with their gradients and two Adam moments (≈ 4 × (12·layers·width² + (vocab + T)·width) float32).
+ * parameters with their gradients and two Adam moments (≈ 4 × (12·layers·width² + (vocab + T)·width) float32
+ * for a transformer; for a model with nHidden, in place of 12·layers·width², at most four gates' matrices per
+ * recurrent layer, or an MLP's context projection, and the output projection), or a recurrent model's gate
+ * activations kept for the backward pass (B×T×layers×4·nHidden float32).
  * `batchFlags` names what lowers the batch's share (fine-tuning fixes the block size: '--batch-size').
  */
 export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: number, limit = MAX_RUN_BYTES, batchFlags = '--batch-size/--block-size'): void {
@@ -26,6 +29,11 @@ export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: numbe
   if (logits > limit) fail(`the logits of a batch (${B}×${T}×${V} float32)`, logits, batchFlags);
   const attention = B * Math.max(H, 1) * T * T * 4;
   if (H > 0 && attention > limit) fail(`the attention weights of a batch (${B}×${H}×${T}×${T} float32)`, attention, batchFlags);
-  const params = 16 * (12 * L * E * E + (V + T) * E);
-  if (params > limit) fail(`the parameters with their gradients and Adam moments`, params, '--n-embd/--n-layer/--block-size');
+  const hidden = n('nHidden'), C = n('context');
+  const gates = C > 0 ? 0 : 4 * Math.max(L, 1) * hidden * (Math.max(E, hidden) + hidden), mixing = C * E * hidden + hidden * V;
+  const params = 16 * ((hidden > 0 ? gates + mixing : 12 * L * E * E) + (V + T) * E);
+  const sizeFlags = hidden > 0 ? `--n-hidden/--n-embd${C > 0 ? '/--context' : '/--n-layer'}` : '--n-embd/--n-layer/--block-size';
+  if (params > limit) fail(`the parameters with their gradients and Adam moments`, params, sizeFlags);
+  const activations = C > 0 ? 0 : B * T * Math.max(L, 1) * 4 * hidden * 4;
+  if (activations > limit) fail(`the gate activations of a batch (${B}×${T}×${Math.max(L, 1)}×${4 * hidden} float32)`, activations, `${batchFlags}/--n-hidden`);
 }

@@ -9,7 +9,7 @@ import { refuseCountedModel } from './model-kinds.js';
 import fs from 'node:fs';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { formatChatDataError, parseChatData, type Conversation } from '../data/chat.js';
+import { skippedLines, parseChatData, type Conversation } from '../data/chat.js';
 import { defaultSftData, withBareAnswers, type SftExample } from '../data/sft-default.js';
 import { UsageError } from '../usage-error.js';
 import { readTextFile } from '../formats/text-file.node.js';
@@ -93,8 +93,7 @@ function loadChatData(file: string | undefined, job: SftJob & typeof SFT_SPLIT &
     return { train, dev, heldOut };
   }
   const parsed = parseChatData(readTextFile(file, 'chat data file'), file);
-  for (const e of parsed.errors.slice(0, 20)) process.stderr.write(`skipped: ${formatChatDataError(e)}\n`);
-  if (parsed.errors.length > 20) process.stderr.write(`… and ${parsed.errors.length - 20} more malformed records\n`);
+  for (const l of skippedLines(parsed.errors, 'malformed records')) process.stderr.write(`${l}\n`);
   log(`data: ${file}: kept ${counted(parsed.summary.kept, 'conversation')}, skipped ${parsed.summary.skipped}`);
   if (!parsed.conversations.length) throw new Error(`${file}: no valid conversations to train on`);
   const nDev = Math.floor(parsed.conversations.length * job.devFraction);
