@@ -4,6 +4,7 @@
 //     can precede them); otherwise the number of distinct words seen just before g (continuation count).
 //  2. three discounts per order from the count-of-counts t1 … t4 of the adjusted counts:
 //     Y = t1 / (t1 + 2 t2),  D_j = j − (j + 1) Y t_{j+1} / t_j  (j = 1, 2, 3; D3 serves counts ≥ 3).
+//     As lmplz, one n-gram of each lower order enters t with its raw count (lmplzLastSuffixes).
 //  3. per context h: u(w | h) = (a(h w) − D(a(h w))) / Σ_w a(h w) and the left-over mass
 //     γ(h) = (D1 N1(h ·) + D2 N2(h ·) + D3 N3+(h ·)) / Σ_w a(h w).
 //  4. interpolation, lowest order first: p(w) = u(w) + γ(ε) / |V| (|V| counts `<unk>` and `</s>`, not `<s>`;
@@ -14,7 +15,7 @@
 //   u(让 | 人工智能) = (4 − 1.2)/5 = 0.56, u(是 | 人工智能) = (1 − 0.5)/5 = 0.1, γ = (0.5 + 1.2)/5 = 0.34, and
 //   p(让 | 人工智能) = 0.56 + 0.34 p(让) — the 0.8 of maximum likelihood, shaded towards the unigram.
 import { BackoffTable } from './backoff-table.js';
-import { groupByContext, type NgramCounts } from './counts.js';
+import { groupByContext, keyIds, ngramKey, type NgramCounts } from './counts.js';
 import type { Vocabulary } from './vocab.js';
 
 /** D1, D2, D3+ of one order */
@@ -40,7 +41,8 @@ export function kneserNey(counts: NgramCounts, vocab: Vocabulary, opts: KneserNe
   if (vocab.bos < 0) throw new Error('Kneser–Ney needs a vocabulary with <s>');
   const n = counts.order;
   const adjusted = adjustCounts(counts, vocab.bos);
-  const discounts = adjusted.map((a, i) => opts.discounts?.[i] ?? estimateDiscounts(a, i + 1, opts.discountFallback));
+  const last = lmplzLastSuffixes(counts, vocab.bos);
+  const discounts = adjusted.map((a, i) => opts.discounts?.[i] ?? estimateDiscounts(a, i + 1, opts.discountFallback, last[i]));
   const table = new BackoffTable(n);
   const gammas: Map<string, number>[] = [];
   let lower = new Map<string, number>(); // interpolated p of the previous order, by key
@@ -90,10 +92,58 @@ export function adjustCounts(counts: NgramCounts, bos: number): Map<string, numb
   return out;
 }
 
-/** D1, D2, D3+ of one order from its adjusted counts (step 2, Chen & Goodman eq. 26). Throws (or falls back) on degenerate data. */
-export function estimateDiscounts(adjusted: ReadonlyMap<string, number>, order: number, fallback?: Discounts): Discounts {
+/**
+ * lmplz's count-of-counts take one n-gram of each lower order m < n with its raw count instead of its adjusted
+ * one: adjust_counts.cc walks the highest-order n-grams (padded on the left with `<s>`) in suffix order — last
+ * word first, word ids in order of first appearance — and the m-grams still open when the walk ends, the
+ * m-word suffixes of the last n-gram, are flushed with their raw counts (`actual_counts`), where every other
+ * m-gram is counted with its adjusted count. The two differ only when that suffix does not start with `<s>`
+ * and occurs more often than it has distinct left neighbours — e.g. when the word that appears last for the
+ * first time is repeated (a text whose lines repeat): "a b c / b c a / a c b / c a b / x y" twice gives the
+ * unigram y raw count 2, adjusted count 1, and lmplz -o 2's D1 0.2, D2 1.4, D3+ 2.6. Returns, per order
+ * 1 … n, the n-gram (key) to count raw with its raw count, or undefined.
+ */
+export function lmplzLastSuffixes(counts: NgramCounts, bos: number): ({ key: string; raw: number } | undefined)[] {
+  const n = counts.order;
+  const out: ({ key: string; raw: number } | undefined)[] = new Array(n).fill(undefined);
+  let best: number[] | null = null; // the last n-gram in suffix order, padded to n words with <s>
+  const consider = (key: string): void => {
+    const ids = keyIds(key);
+    while (ids.length < n) ids.unshift(bos);
+    if (best && best[n - 1] > ids[n - 1]) return; // most keys lose on the last word
+    if (!best || suffixAfter(ids, best)) best = ids;
+  };
+  for (const key of counts.orders[n - 1].keys()) consider(key);
+  const bosKey = String(bos);
+  for (let m = 1; m < n; m++) for (const key of counts.orders[m - 1].keys()) if (key.startsWith(bosKey + ' ')) consider(key);
+  if (!best) return out;
+  for (let m = 1; m < n; m++) {
+    const suffix = (best as number[]).slice(n - m);
+    if (suffix[0] === bos) continue; // starts with <s>: its adjusted count is its raw count
+    const key = ngramKey(suffix);
+    out[m - 1] = { key, raw: counts.orders[m - 1].get(key) ?? 0 };
+  }
+  return out;
+}
+
+/** whether n-gram a comes after b in KenLM's SuffixOrder (compare the last words, then the ones before) */
+function suffixAfter(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return a[i] > b[i];
+  return false;
+}
+
+/**
+ * D1, D2, D3+ of one order from its adjusted counts (step 2, Chen & Goodman eq. 26), `raw` the one n-gram lmplz
+ * counts raw (lmplzLastSuffixes). Throws (or falls back) on degenerate data.
+ */
+export function estimateDiscounts(adjusted: ReadonlyMap<string, number>, order: number, fallback?: Discounts, raw?: { key: string; raw: number }): Discounts {
   const t = [0, 0, 0, 0, 0];
   for (const a of adjusted.values()) if (a >= 1 && a <= 4) t[a]++;
+  const swapped = raw && adjusted.get(raw.key);
+  if (raw && swapped !== undefined) {
+    if (swapped >= 1 && swapped <= 4) t[swapped]--;
+    if (raw.raw >= 1 && raw.raw <= 4) t[raw.raw]++;
+  }
   const fail = (why: string): Discounts => {
     if (fallback) return [...fallback];
     throw new Error(`Kneser–Ney: cannot estimate the discounts of ${order}-grams: ${why} (small or artificial data?); pass discountFallback, e.g. [0.5, 1, 1.5]`);
