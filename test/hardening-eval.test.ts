@@ -70,7 +70,7 @@ test('evaluateText: byte fallback (Chinese tokenizer) counts raw bytes too', () 
 test('evaluateText: a one-token vocabulary is exact (loss 0, bits per byte 0, accuracy 1)', () => {
   const tok = new CharTokenizer(['a']);
   const r = evaluateText(stubModel(1, 3), tok, 'aaaaaaa');
-  assert.deepEqual({ ...r }, { tokens: 6, loss: 0, perplexity: 1, bitsPerByte: 0, top1: 1, top5: 1 });
+  assert.deepEqual({ ...r }, { tokens: 6, loss: 0, perplexity: 1, bitsPerByte: 0, bitsPerChar: 0, top1: 1, top5: 1 });
 });
 
 test('evaluateText: a confident correct model and a confident wrong one', () => {

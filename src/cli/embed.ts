@@ -5,7 +5,7 @@
 //   gptlab embed analogy VECTORS --questions FILE    (accuracy over questions-words.txt-style quadruples)
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
-// with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format (.bin = binary).
+// with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format: read by content, written by extension (.bin = binary).
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { isAllocationFailure } from './allocation-failure.js';
@@ -271,8 +271,15 @@ async function neighborsSub(argv: string[]): Promise<number> {
   const sim = o.similarity as string;
   if (sim !== 'cosine' && sim !== 'dot') throw new UsageError(`embed neighbors: --similarity must be cosine or dot, got "${sim}"`);
   const v = loadVectors(o.vectors as string);
-  printNeighbours(nearestWords(v, o.word as string, o.k as number, sim));
+  const list = nearestWords(v, o.word as string, o.k as number, sim);
+  if (!list.length) throw noOtherWord('embed neighbors', o.vectors as string, v, o.word as string, 'list as a neighbour');
+  printNeighbours(list);
   return 0;
+}
+
+/** the refusal when a vector file's vocabulary holds nothing but the query's words: `CMD: FILE: its vocabulary (N words) has no word other than …` */
+function noOtherWord(cmd: string, file: string, v: WordVectors, words: string, purpose: string): Error {
+  return new Error(`${cmd}: ${file}: its vocabulary (${v.size} word${v.size === 1 ? '' : 's'}) has no word other than ${words} to ${purpose}`);
 }
 
 async function analogySub(argv: string[]): Promise<number> {
@@ -296,7 +303,7 @@ async function analogySub(argv: string[]): Promise<number> {
   const answers = analogy(v, a, b, c, o.k as number, method, limit);
   if (!answers.length) {
     const others = v.size - new Set([a, b, c].filter((w) => v.has(w))).size;
-    if (o.restrict === undefined || others === 0) throw new Error(`embed analogy: ${o.vectors as string}: its vocabulary (${v.size} word${v.size === 1 ? '' : 's'}) has no word other than ${a}, ${b} and ${c} to answer with`);
+    if (o.restrict === undefined || others === 0) throw noOtherWord('embed analogy', o.vectors as string, v, `${a}, ${b} and ${c}`, 'answer with');
     throw new UsageError(`embed analogy: --restrict ${limit} leaves no candidate answer besides ${a}, ${b} and ${c}; give a larger N`);
   }
   printNeighbours(answers);

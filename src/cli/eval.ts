@@ -1,5 +1,5 @@
 // gptlab eval: how well a checkpoint predicts a text — mean loss over every full window, perplexity, bits per
-// byte (comparable across tokenizers), and top-1/top-5 next-token accuracy.
+// byte and bits per character (both comparable across tokenizers), and top-1/top-5 next-token accuracy.
 import { helpText, parseArgs, UsageError, type OptTable } from './args.js';
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, refuseRewardModel, setupBackend } from './common.js';
 import { loadModelFile } from '../train/model-file.node.js';
@@ -43,7 +43,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `${o.data}${part === 'all' ? '' : ` (${part} part of ${o.split})`}: ${r.tokens.toLocaleString('en')} tokens scored\n` +
         `  mean loss   ${r.loss.toFixed(4)} nats/token\n  perplexity  ${r.perplexity.toFixed(3)}\n` +
-        `  bits/byte   ${r.bitsPerByte.toFixed(4)}\n  top-1 acc   ${(100 * r.top1).toFixed(2)}%\n  top-5 acc   ${(100 * r.top5).toFixed(2)}%\n`,
+        `  bits/byte   ${r.bitsPerByte.toFixed(4)}\n  bits/char   ${r.bitsPerChar.toFixed(4)}\n  top-1 acc   ${(100 * r.top1).toFixed(2)}%\n  top-5 acc   ${(100 * r.top5).toFixed(2)}%\n`,
     );
   }
   return 0;

@@ -99,8 +99,9 @@ export function builtinParallelCorpus(devFraction = 0.1, max?: number): Parallel
 
 /**
  * Pairs of a TSV (source<TAB>target per line) or JSONL ({"src", "tgt"} — also "source"/"target") text;
- * JSONL when `file` ends in .jsonl or the first non-blank line starts with '{'. Blank lines are skipped.
- * Throws `FILE:LINE: problem` for a wrong column count, an empty side, bad JSON or a missing field.
+ * JSONL when `file` ends in .jsonl or the first non-blank line starts with '{'. Blank lines are skipped (in TSV,
+ * a blank line with a tab is a pair with both sides empty). Throws `FILE:LINE: problem` for a wrong column count,
+ * an empty side (or both), bad JSON or a missing field.
  */
 export function parseParallelPairs(text: string, file: string): ParallelPair[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -108,15 +109,22 @@ export function parseParallelPairs(text: string, file: string): ParallelPair[] {
   const jsonl = /\.jsonl$/i.test(file) || first.trimStart().startsWith('{');
   const out: ParallelPair[] = [];
   lines.forEach((raw, i) => {
-    if (raw.trim() === '') return;
+    if (raw.trim() === '' && (jsonl || !raw.includes('\t'))) return;
     const where = `${file}:${i + 1}`;
     const [src, tgt] = jsonl ? jsonPair(raw, where) : tsvPair(raw, where);
-    if (src.trim() === '') throw new Error(`${where}: empty source side`);
-    if (tgt.trim() === '') throw new Error(`${where}: empty target side`);
+    checkSides(src, tgt, where);
     out.push({ src: src.trim(), tgt: tgt.trim(), line: i + 1 });
   });
   if (!out.length) throw new Error(`${file}: no sentence pairs (expected source<TAB>target lines, or JSONL {"src": …, "tgt": …})`);
   return out;
+}
+
+/** throws `WHERE: empty … side(s)` when the source, the target or both are blank */
+function checkSides(src: string, tgt: string, where: string): void {
+  const noSrc = src.trim() === '', noTgt = tgt.trim() === '';
+  if (noSrc && noTgt) throw new Error(`${where}: empty source and target sides`);
+  if (noSrc) throw new Error(`${where}: empty source side`);
+  if (noTgt) throw new Error(`${where}: empty target side`);
 }
 
 function tsvPair(line: string, where: string): [string, string] {

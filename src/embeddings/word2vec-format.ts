@@ -14,7 +14,8 @@
 // Assumes a little-endian host (every browser and Node platform in practice).
 import { WordVectors } from './vectors.js';
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** a value of the text format: a decimal number such as 0.001000, -2 or 1.5e-05 */
+export const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** the header "V D" as two positive integers, or null */
 function parseHeader(line: string): [number, number] | null {

@@ -1,11 +1,13 @@
 // Scores a text with a model: slides non-overlapping windows of the block size over the tokens so every
-// token (but the first) is predicted exactly once, and reports mean loss, perplexity, bits per byte and
-// top-k accuracy.
+// token (but the first) is predicted exactly once, and reports mean loss, perplexity, bits per byte, bits per
+// character and top-k accuracy.
 //
 // Bits per byte counts the bytes the scored tokens contribute to the text: the byte length of
 // decodeBytes(ids[0..n)) − decodeBytes(ids[0..1)) on raw token bytes, so a first token that ends inside a
 // UTF-8 character (a byte-level BPE on "，明明") neither adds nor loses bytes; decoding ids[1:] on its own
 // would turn the orphaned continuation bytes into U+FFFD (3 bytes each) and understate bits per byte.
+// Bits per character counts the Unicode characters (code points) that end in those bytes, so the character
+// the first token leaves unfinished counts as scored; for a char tokenizer it is loss / ln 2.
 // Top-k accuracy counts tied logits as fractional hits (metrics.ts topKHit): uniform logits score k/V.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -19,6 +21,8 @@ export interface EvalResult {
   loss: number;
   perplexity: number;
   bitsPerByte: number;
+  /** bits per Unicode character (code point) of the scored text */
+  bitsPerChar: number;
   top1: number;
   top5: number;
 }
@@ -52,11 +56,14 @@ export function evaluateText(model: LanguageModel, tokenizer: Tokenizer, text: s
   noGrad(() => {
     for (const g of windowGroups(ids.length, model.config.blockSize, opts.batchSize ?? 8)) scoreGroup(model, ids, g, totals, where);
   });
-  const bytes = scoredBytes(tokenizer, ids);
+  const { bytes, chars } = scoredSpan(tokenizer, ids);
   if (bytes === 0) throw new Error(`${where}: the ${ids.length - 1} scored tokens decode to no bytes, so bits per byte is undefined`);
   const { nats, n } = totals;
   const loss = nats / n;
-  return { tokens: n, loss, perplexity: perplexity(loss), bitsPerByte: bitsPerByte(nats, bytes), top1: totals.top1 / n, top5: totals.top5 / n };
+  return {
+    tokens: n, loss, perplexity: perplexity(loss), bitsPerByte: bitsPerByte(nats, bytes), bitsPerChar: nats / (chars * Math.LN2),
+    top1: totals.top1 / n, top5: totals.top5 / n,
+  };
 }
 
 /** the token ids to score: encoded, cut to the part and to maxTokens + 1; at least 2 */
@@ -135,8 +142,20 @@ function scoreGroup(model: LanguageModel, ids: number[], g: number[], totals: To
  * tokens are whole characters and have no decodeBytes.
  */
 export function scoredBytes(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
+  return scoredSpan(tokenizer, ids).bytes;
+}
+
+/**
+ * What the scored tokens ids[1..] add to the text: its bytes (scoredBytes) and the characters (code points)
+ * that end in them — every UTF-8 lead byte there, plus the character the first token leaves unfinished.
+ * Example: a first token holding 1 of the 3 bytes of "，" before "明明" → 8 bytes, 3 characters.
+ */
+export function scoredSpan(tokenizer: Tokenizer, ids: ArrayLike<number>): { bytes: number; chars: number } {
   const all = Array.from(ids);
-  const len = (part: number[]): number =>
-    tokenizer.decodeBytes ? tokenizer.decodeBytes(part).length : new TextEncoder().encode(tokenizer.decode(part)).length;
-  return len(all) - len(all.slice(0, 1));
+  const raw = (part: number[]): Uint8Array => (tokenizer.decodeBytes ? tokenizer.decodeBytes(part) : new TextEncoder().encode(tokenizer.decode(part)));
+  const bytes = raw(all), cut = raw(all.slice(0, 1)).length;
+  const continuation = (b: number): boolean => (b & 0xc0) === 0x80;
+  let chars = cut < bytes.length && continuation(bytes[cut]) ? 1 : 0;
+  for (let i = cut; i < bytes.length; i++) if (!continuation(bytes[i])) chars++;
+  return { bytes: bytes.length - cut, chars };
 }
