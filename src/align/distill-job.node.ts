@@ -15,6 +15,7 @@ import { hasLora, mergedCopy } from './adapt.js';
 import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
 import { UsageError } from '../usage-error.js';
+import { checkResumedOptimizer } from '../train/resumed-optimizer.js';
 
 /** train/dev percentages of the text when --split is not given */
 export const DISTILL_SPLIT = '90/10';
@@ -59,6 +60,7 @@ function resumeRun(job: DistillJob, folder: RunFolder, log: (l: string) => void)
   const ck = resumableCheckpoint(folder, 'distill', job.train.maxIters, { flag: '--teacher', given: job.teacher, key: 'teacher' });
   const meta = ck.config.meta ?? {};
   checkResumedStudent(job, ck.model);
+  job.train = checkResumedOptimizer(job.train, ck.config.train ?? {}, 'distill');
   const saved: DistillOptions = {};
   for (const k of ['temperature', 'alpha'] as const) if (typeof meta[k] === 'number') saved[k] = meta[k];
   const notes = resumeChangeNotes({ ...DISTILL_DEFAULTS, ...ck.config.train, ...DISTILL_OPTION_DEFAULTS, ...saved }, { ...job.train, ...job.distill });

@@ -33,6 +33,7 @@ import { ruleRewardPrompts } from './reward-sources.js';
 import { defaultSftData } from '../data/sft-default.js';
 import { RULE_WEIGHTS } from '../data/rule-reward.js';
 import type { RewardFn } from './rewards.js';
+import { checkResumedOptimizer, type OptimizerConfig } from '../train/resumed-optimizer.js';
 
 export interface GRPOJob {
   policy?: string;
@@ -167,13 +168,14 @@ export function evalSettings(given: EvalSettingsGiven): EvalSettings {
  * --eval-interval; ppo's --eval-samples). Returns the evaluation settings: each the one given, else the run's
  * recorded one, else the default (older runs recorded only --eval-prompts).
  */
-export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number }, defaults: { steps: number }, evals: EvalSettingsGiven, log: (l: string) => void): EvalSettings {
+export function resumeRL(folder: RunFolder, pol: Policy, given: { steps?: number } & OptimizerConfig, defaults: { steps: number }, evals: EvalSettingsGiven, log: (l: string) => void, command = 'grpo'): EvalSettings {
   const r = pol.resume!;
-  const saved = (r.meta.rl as { steps?: number } | undefined) ?? {};
+  const saved = (r.meta.rl as { steps?: number } & OptimizerConfig | undefined) ?? {};
   const steps = given.steps ?? saved.steps ?? defaults.steps;
   checkStepLimit('--steps', steps, r.step);
+  const changed = checkResumedOptimizer(given, saved, command); // the run's own optimizer, or a refusal
   log(`resuming ${folder.checkpointDir} at step ${r.step}`);
-  for (const note of resumeChangeNotes(saved, given, defaults)) log(note);
+  for (const note of resumeChangeNotes(saved, changed, defaults)) log(note);
   const setting = (key: keyof EvalSettings, flag: string, dflt: number, effect: string): number => {
     const had = typeof r.meta[key] === 'number' ? (r.meta[key] as number) : dflt, now = evals[key];
     if (now !== undefined && now !== had) log(`note: resuming with ${flag} ${had} → ${now} (given now)${effect}`);

@@ -10,7 +10,7 @@
 // step k continues exactly as the uninterrupted one. Browser-safe; files are src/align/rl-job.node.ts.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { AdamW } from '../optim/adamw.js';
+import { configuredOptimizer, optimizerGroups } from '../train/trainer.js';
 import { weightDecayGroups, type Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../tensor/rng.js';
 import { optimizationStep } from '../train/step.js';
@@ -43,6 +43,9 @@ export interface GRPOConfig {
   iterations: number;
   lossType: GRPOLossType;
   seed: number;
+  /** the optimizer (src/optim/registry.ts; default AdamW, β 0.9/0.99) and its own options, as TrainConfig's */
+  optimizer?: string;
+  optimizerOptions?: Record<string, number | boolean | string>;
 }
 
 export const GRPO_DEFAULTS: GRPOConfig = {
@@ -107,7 +110,8 @@ export class GRPOTrainer {
     const named = policy.namedParameters().filter(([, p]) => p.requiresGrad);
     this.names = new Map(named.map(([n, p]) => [p, n]));
     this.trainable = named.map(([, p]) => p);
-    this.optimizer = new AdamW(weightDecayGroups(named, policy.decayedParameterNames(), this.config.weightDecay), { lr: this.config.lr, beta1: 0.9, beta2: 0.99 });
+    const groups = optimizerGroups(weightDecayGroups(named, policy.decayedParameterNames(), this.config.weightDecay), named, policy, this.config.optimizer);
+    this.optimizer = configuredOptimizer(groups, { ...this.config, beta1: 0.9, beta2: 0.99 });
   }
 
   nameOf = (p: object): string => this.names.get(p) ?? '?';

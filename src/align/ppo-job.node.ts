@@ -115,7 +115,7 @@ export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) =
     throw new UsageError(`ppo --resume: the run was trained with the reward ${recorded}; ${job.reward} (--reward or --reward-fn) cannot change it (start a new run)`);
   }
   job = { ...job, reward: recorded ?? job.reward ?? 'rule' }; // a resumed run's own (one given now names it too)
-  const own = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job, log) : undefined;
+  const own = pol.resume ? resumeRL(folder, pol, job.config, PPO_DEFAULTS, job, log, 'ppo') : undefined;
   if (own) checkEvalDraws(own);
   const { evalPrompts, evalInterval, evalSamples } = own ?? fresh!;
   const recordedData = pol.resume?.meta.data, dataGiven = job.data !== undefined;

@@ -15,7 +15,7 @@
 // with these two it rises (1.161; README "PPO raises the held-out reward" for the bench). Browser-safe.
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { AdamW } from '../optim/adamw.js';
+import { configuredOptimizer, optimizerGroups } from '../train/trainer.js';
 import { weightDecayGroups, type Optimizer } from '../optim/optimizer.js';
 import { Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
@@ -57,6 +57,9 @@ export interface PPOConfig {
   /** the value head's learning rate over lr (1 = TRL's single rate) */
   vfLrScale: number;
   seed: number;
+  /** the optimizer (src/optim/registry.ts; default AdamW, β 0.9/0.95, TRL's) and its own options, as TrainConfig's */
+  optimizer?: string;
+  optimizerOptions?: Record<string, number | boolean | string>;
 }
 
 export const PPO_DEFAULTS: PPOConfig = {
@@ -123,7 +126,7 @@ export class PPOTrainer {
     this.names = new Map([...named, ...head].map(([n, p]) => [p, n]));
     this.trainable = [...named, ...head].map(([, p]) => p);
     const groups = [...weightDecayGroups(named, new Set(), 0), { params: head.map(([, p]) => p), weightDecay: 0, lrScale: c.vfLrScale }];
-    this.optimizer = new AdamW(groups, { lr: c.lr, beta1: 0.9, beta2: 0.95 });
+    this.optimizer = configuredOptimizer(optimizerGroups(groups, named, policy, c.optimizer), { ...c, beta1: 0.9, beta2: 0.95 });
   }
 
   nameOf = (p: object): string => this.names.get(p) ?? '?';

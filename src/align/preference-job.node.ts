@@ -26,6 +26,7 @@ import { adaptModel, checkAdaptOptions, hasLora, mergedCopy, type AdaptOptions, 
 import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
 import { UsageError } from '../usage-error.js';
+import { checkResumedOptimizer } from '../train/resumed-optimizer.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 300, batchSize: 16, lr: 1e-4, minLr: 1e-5, warmupIters: 20, weightDecay: 0, gradClip: 1.0,
@@ -118,6 +119,7 @@ function startingPoint(job: PreferenceJob, folder: RunFolder, text: () => string
     // the held-out share of --data is the run's own unless given now (as sft's)
     const savedMeta = ck.config.meta ?? {};
     const split = { devFraction: typeof savedMeta.devFraction === 'number' ? savedMeta.devFraction : PREFERENCE_DEV_FRACTION };
+    job.train = checkResumedOptimizer(job.train, ck.config.train ?? {}, commandOf(job));
     const notes = resumeChangeNotes({ ...(ck.config.train ?? {}), ...split }, { ...job.train, devFraction: job.devFraction });
     job.devFraction ??= split.devFraction;
     job.train = { ...(ck.config.train ?? {}), ...job.train };

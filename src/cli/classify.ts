@@ -2,6 +2,7 @@
 // built-in topic task without --data) and predict with the result. Also holds the option table and flag
 // handling gptlab tag shares.
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { FINETUNE_DEFAULTS } from '../train/finetune-job.node.js';
 import { runClassifyPredict, runClassifyTrain } from '../train/classify-job.node.js';
@@ -32,10 +33,11 @@ export const FINETUNE_OPTS: OptTable = {
   lr: { type: 'number', default: D.lr, above: 0, help: 'peak learning rate' },
   minLr: { type: 'number', default: D.minLr, min: 0, help: 'final learning rate' },
   warmupIters: { type: 'int', default: D.warmupIters, min: 0, help: 'warmup steps' },
-  weightDecay: { type: 'number', default: D.weightDecay, min: 0, help: 'AdamW weight decay' },
+  weightDecay: { type: 'number', default: D.weightDecay, min: 0, help: 'weight decay: decoupled for adamw and muon, L2 for the other optimizers (whose default is 0)' },
   evalInterval: { type: 'int', default: D.evalInterval, min: 1, help: 'dev scores and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
+  ...OPTIMIZER_OPTS,
   ...BACKEND_OPTS,
 };
 
@@ -72,7 +74,7 @@ export function finetuneFields(o: ParsedArgs, command: string, defaultOut: strin
   return {
     data: o.data as string | undefined, dev: o.dev as string | undefined, devFraction: o.devFraction as number, out: (o.out as string | undefined) ?? defaultOut,
     base: o.base as string | undefined, resume: !!o.resume, force: !!o.force, preset: o.preset as string, overrides: overrides as Partial<BertConfig>,
-    vocabSize: o.vocabSize as number, maxLen: o.maxLen as number, train: train as Partial<TrainConfig>,
+    vocabSize: o.vocabSize as number, maxLen: o.maxLen as number, train: { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, command) },
   };
 }
 

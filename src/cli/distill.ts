@@ -38,7 +38,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   if (!o.teacher && !o.resume) throw new UsageError('distill: give --teacher CHECKPOINT');
   if (!o.resume) checkStudentFlags(o);
   checkSplitFlag(o.split as string, 'distill');
-  const train = trainOptions(o);
+  const train = trainOptions(o, 'distill');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   // a resumed run keeps its student, τ and α: only the flags given now are passed on (and checked or noted there)

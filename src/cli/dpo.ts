@@ -23,7 +23,7 @@ export async function dpoCommand(argv: string[]): Promise<number> {
   const o = parseArgs(argv, OPTS, 'dpo');
   if (maybeHelp(o, () => helpText('dpo', 'Direct Preference Optimization on preference pairs', OPTS, 'gptlab dpo --base CKPT [--data pairs.jsonl] --beta 0.1 --out DIR'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('dpo: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  const train = trainOptions(o);
+  const train = trainOptions(o, 'dpo');
   const adapt = adaptOptions(o, 'dpo');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({

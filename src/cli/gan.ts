@@ -2,8 +2,12 @@
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
+
+/** the optimizers a GAN trains with (Muon's groups follow a language model's hidden matrices) */
+const GAN_OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'];
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', default: 'glyphs', choices: ['glyphs', 'ring8'], help: 'built-in digit glyphs or a ring of 8 Gaussians' },
@@ -21,9 +25,11 @@ const TRAIN_OPTS: OptTable = {
   base: { type: 'int', min: 1, help: 'dcgan: base channel count (default 32)' },
   batchSize: { type: 'int', default: 64, min: 1, help: 'samples per step' },
   judgeSteps: { type: 'int', default: 600, min: 0, help: 'glyphs: training steps of the CNN that scores samples (0 = no scores)' },
-  lr: { type: 'number', default: 2e-4, above: 0, help: 'Adam learning rate of G and D' },
-  beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'Adam β1' },
+  lr: { type: 'number', default: 2e-4, above: 0, help: 'learning rate of G and D' },
+  beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'adam, adamw: β1' },
   seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
+  ...OPTIMIZER_OPTS,
+  optimizer: { ...OPTIMIZER_OPTS.optimizer, default: 'adam', help: `optimizer of G and D: ${GAN_OPTIMIZERS.join(', ')} (Adam as DCGAN)` },
   ...BACKEND_OPTS,
 };
 
@@ -72,10 +78,17 @@ async function trainSub(rest: string[]): Promise<number> {
     data, arch, epochs, sampleAt,
     glyphPerClass: o.perClass as number, glyphSize: o.glyphSize as number, glyphNoise: o.glyphNoise as number, ringPoints: o.points as number,
     latent: o.latent as number | undefined, hidden: o.hidden as number[] | undefined, base: o.base as number | undefined, judgeSteps: o.judgeSteps as number,
-    train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number },
+    train: { batchSize: o.batchSize as number, lr: o.lr as number, beta1: o.beta1 as number, seed: o.seed as number, ...ganOptimizer(o) },
     out: o.out as string, force: !!o.force,
   });
   return 0;
+}
+
+/** --optimizer and its options for G and D (Muon, whose groups follow a language model's hidden matrices, is not offered) */
+function ganOptimizer(o: ParsedArgs): { optimizer?: string; optimizerOptions?: Record<string, number | boolean | string> } {
+  if (!GAN_OPTIMIZERS.includes(o.optimizer as string)) throw new UsageError(`gan train: --optimizer must be one of ${GAN_OPTIMIZERS.join(', ')}, got "${o.optimizer as string}"`);
+  const chosen = optimizerOptions(o, 'gan train');
+  return { optimizer: chosen.optimizer ?? (o.optimizer as string), ...(chosen.optimizerOptions ? { optimizerOptions: chosen.optimizerOptions } : {}) };
 }
 
 /** `gptlab gan sample …` */

@@ -2,6 +2,7 @@
 // advantages, clipped ratio, optional KL to the starting policy) or REINFORCE (--algo reinforce), with
 // rollouts on the batched, KV-cached generation core. Reports held-out exact match per kind before/after.
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { checkGRPOConfig, GRPO_DEFAULTS, MAX_ROLLOUTS, type GRPOConfig } from '../align/grpo-trainer.js';
@@ -38,6 +39,7 @@ const OPTS: OptTable = {
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   ...ADAPT_OPTS,
+  ...OPTIMIZER_OPTS,
   ...BACKEND_OPTS,
 };
 
@@ -94,7 +96,7 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   if (o._given.has('coldStart') && (o.coldStart as number) > 0 && ignored) process.stdout.write(`note: --cold-start trains on the built-in arithmetic before RL; with ${ignored} it is skipped\n`);
   const res = await runGRPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    config: rlConfig(o, CONFIG_KEYS) as Partial<GRPOConfig>, ...(given ? { reward: reward.fn, rewardName: reward.name } : {}),
+    config: { ...rlConfig(o, CONFIG_KEYS), ...optimizerOptions(o, 'grpo') } as Partial<GRPOConfig>, ...(given ? { reward: reward.fn, rewardName: reward.name } : {}),
     evalInterval: givenOrOwn(o, 'evalInterval') as number | undefined, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined, adapt,
     coldStart: o.data || spec === 'rule' ? 0 : (o.coldStart as number),
     ...(o.maxMinutes !== undefined ? { maxMinutes: o.maxMinutes as number } : {}),

@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type ParsedArgs, type OptTable, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
+import type { TrainConfig } from '../train/trainer.js';
 import { BACKEND_OPTS, checkSplitFlag, setupBackend } from './common.js';
 import { modelType } from '../models/registry.js';
 import { outputDirProblem } from './output.js';
@@ -37,6 +39,8 @@ export const LADDER_OPTS: OptTable = {
   seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed of every model and its batches' },
   out: { type: 'string', default: 'runs/ladder', help: 'folder for ladder.json, ladder.md, ladder.svg (a new or empty one, unless --force)' },
   force: { type: 'bool', help: 'write into an --out folder that already has files (replacing an earlier ladder\'s results)' },
+  ...OPTIMIZER_OPTS,
+  optimizer: { ...OPTIMIZER_OPTS.optimizer, default: 'muon', help: 'optimizer of every gradient rung, at the rung\'s own lr (default muon, which the rungs were tuned with)' },
   ...BACKEND_OPTS,
 };
 
@@ -134,6 +138,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     }
   }
   const out = o.out as string;
+  const optimizer: Partial<TrainConfig> = { optimizer: o.optimizer as string, ...optimizerOptions(o, 'ladder') }; // flags checked before any work
   const problem = outputDirProblem(out, '--out', 'ladder', { force: !!o.force, ...(o.data ? { input: o.data as string } : {}) });
   if (problem) throw new UsageError(problem);
   const source = (o.data as string | undefined) ?? 'built-in demo corpus';
@@ -152,7 +157,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
   };
   // the files are rewritten after every rung, so a run stopped with Ctrl-C keeps the rungs it finished
   const write = (rows: LadderRow[]): void => {
-    const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: rungStepsString(rows) || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined };
+    const settings = { data: source, tokenizer: o.tokenizer, vocab: tokenizer.vocabSize, split: o.split, budgetSeconds, steps, rungSteps: rungStepsString(rows) || undefined, ngramOrders: o.ngramOrders, seed: o.seed, backend, preset: o.preset, evalTokens: o.evalTokens || undefined, optimizer: optimizer.optimizer, ...(Object.keys(optimizer.optimizerOptions ?? {}).length ? { optimizerOptions: optimizer.optimizerOptions } : {}) };
     makeDirs(out);
     writeFileAtomicSync(path.join(out, 'ladder.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
     writeFileAtomicSync(path.join(out, 'ladder.md'), ladderMarkdown(rows, settings));
@@ -166,7 +171,7 @@ export async function ladderCommand(argv: string[], print: (line: string) => voi
     process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
-  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: (r) => (write(r), (finished = r.length)) })
+  const rows = await runLadder({ text, tokenizer, split, budgetSeconds, steps, rungSteps, seed: o.seed as number, rungs, train: optimizer, preset: o.preset as string | undefined, evalTokens: o.evalTokens as number, log: say, onStep, onRow: (r) => (write(r), (finished = r.length)) })
     .catch((e: Error) => {
       // too little data for a dev part: name the file and the split that made it so
       throw /dev part has fewer than/.test(e.message) ? new Error(`${source} with --split ${o.split as string}: ${e.message}`) : e;

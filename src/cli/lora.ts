@@ -2,6 +2,7 @@
 // plain checkpoint every command loads (PEFT's merge_and_unload); also the LoRA and --freeze options the
 // alignment commands share, and their training options.
 import { helpText, kebab, parseArgs, UsageError, type OptSpec, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { maybeHelp, runSubcommand } from './common.js';
 import { runConfig } from '../train/run-folder.node.js';
 import { TRAIN_RANGES, type TrainConfig } from '../train/trainer.js';
@@ -102,11 +103,12 @@ export function trainOpts(d: Partial<TrainConfig>): OptTable {
     lr: { type: 'number', default: d.lr, ...trainRange('lr'), help: 'peak learning rate' },
     minLr: { type: 'number', default: d.minLr, ...trainRange('minLr'), help: 'final learning rate (at most --lr)' },
     warmupIters: { type: 'int', default: d.warmupIters, ...trainRange('warmupIters'), help: 'warmup steps' },
-    weightDecay: { type: 'number', default: d.weightDecay, ...trainRange('weightDecay'), help: 'AdamW weight decay' },
+    weightDecay: { type: 'number', default: d.weightDecay, ...trainRange('weightDecay'), help: 'weight decay: decoupled for adamw and muon, L2 for the other optimizers (whose default is 0)' },
     gradClip: { type: 'number', default: d.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
     evalInterval: { type: 'int', default: d.evalInterval, ...trainRange('evalInterval'), help: 'evaluation and checkpoint every N steps' },
     patience: { type: 'int', default: d.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
     seed: { type: 'int', ...SEED_RANGE, default: d.seed, help: 'random seed' },
+    ...OPTIMIZER_OPTS,
   };
 }
 
@@ -122,13 +124,16 @@ export function minLrProblem(o: ParsedArgs, lrKnown: boolean): string | null {
   return `--min-lr ${o.minLr as number} is above --lr ${o.lr as number}; the schedule decays from --lr down to --min-lr`;
 }
 
-/** the training options given; a resumed run keeps its own and takes only those set now (ranges: the table) */
-export function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
+/**
+ * The training options given, --optimizer and its options included (`command`: the command typed, for the
+ * messages); a resumed run keeps its own and takes only those set now (ranges: the table).
+ */
+export function trainOptions(o: ParsedArgs, command: string): Partial<TrainConfig> {
   const minLr = minLrProblem(o, !o.resume || o._given.has('lr'));
   if (minLr) throw new UsageError(minLr);
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
-  return train as Partial<TrainConfig>;
+  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, command) };
 }
 
 const MERGE_OPTS: OptTable = {

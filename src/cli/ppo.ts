@@ -2,6 +2,7 @@
 // user's FILE.mjs), a per-token KL penalty to the starting policy (fixed β or adaptive to --target-kl), a value
 // head, GAE, clipped surrogate and value losses over several epochs of minibatches.
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { ADAPT_OPTS, adaptOptions } from './lora.js';
 import { REWARD_FN_HELP, rewardFnSpec, rlConfig } from './grpo.js';
@@ -42,6 +43,7 @@ const OPTS: OptTable = {
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   ...ADAPT_OPTS,
+  ...OPTIMIZER_OPTS,
   ...BACKEND_OPTS,
 };
 
@@ -62,7 +64,7 @@ export async function ppoCommand(argv: string[]): Promise<number> {
   registerRewardModelType();
   const res = await runPPOJob({
     policy: o.policy as string | undefined, data: o.data as string | undefined, reward, out: o.out as string, resume: !!o.resume, force: !!o.force,
-    config: rlConfig(o, KEYS) as Partial<PPOConfig>, evalInterval: givenOrOwn(o, 'evalInterval') as number | undefined, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined,
+    config: { ...rlConfig(o, KEYS), ...optimizerOptions(o, 'ppo') } as Partial<PPOConfig>, evalInterval: givenOrOwn(o, 'evalInterval') as number | undefined, evalPrompts: givenOrOwn(o, 'evalPrompts') as number | undefined,
     evalSamples: givenOrOwn(o, 'evalSamples') as number | undefined, adapt,
   });
   return res.outcome === 'interrupted' ? 130 : 0;

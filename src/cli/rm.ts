@@ -44,7 +44,7 @@ async function trainRm(argv: string[]): Promise<number> {
   const o = parseArgs(argv, TRAIN_OPTS, 'rm train');
   if (maybeHelp(o, () => helpText('rm train', 'train a reward model on preference pairs', TRAIN_OPTS, 'gptlab rm train --base CKPT [--data pairs.jsonl] --out DIR'))) return 0;
   if (!o.base && !o.resume) throw new UsageError('rm train: give --base CHECKPOINT (a chat model, e.g. runs/chat from gptlab sft)');
-  const train = trainOptions(o);
+  const train = trainOptions(o, 'rm train');
   const adapt = adaptOptions(o, 'rm train');
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   const res = await runPreferenceJob({

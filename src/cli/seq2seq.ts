@@ -6,6 +6,7 @@
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { UNK, type Seq2seqVocab } from '../models/seq2seq-vocab.js';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_DEV_FRACTION, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob, type Seq2seqModelOptions } from '../train/seq2seq-job.node.js';
 import { beamDecode, greedyDecode, type Translation } from '../models/seq2seq-decode.js';
@@ -39,6 +40,7 @@ const TRAIN_OPTS: OptTable = {
   evalInterval: { type: 'int', default: T.evalInterval, min: 1, help: 'dev loss, BLEU and checkpoint every N steps' },
   patience: { type: 'int', default: 0, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed' },
+  ...OPTIMIZER_OPTS,
   quiet: { type: 'bool', help: 'no progress bar' },
   ...BACKEND_OPTS,
 };
@@ -76,7 +78,7 @@ function trainJob(o: ParsedArgs): Seq2seqJob {
     data: o.data as string | undefined, dev: o.dev as string | undefined, devFraction: kept('devFraction') ? undefined : (o.devFraction as number),
     srcLevel: (kept('srcLevel') ? 'auto' : o.srcLevel) as Seq2seqJob['srcLevel'], tgtLevel: (kept('tgtLevel') ? 'auto' : o.tgtLevel) as Seq2seqJob['tgtLevel'],
     out: (o.out as string | undefined) ?? 'runs/seq2seq', resume: !!o.resume, force: !!o.force, model: modelOptions(o),
-    train: train as Partial<TrainConfig>, bleuSample: o.bleuSample as number, quiet: !!o.quiet,
+    train: { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, 'seq2seq train') }, bleuSample: o.bleuSample as number, quiet: !!o.quiet,
   };
 }
 

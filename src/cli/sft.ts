@@ -2,6 +2,7 @@
 // tokens only; reports held-out accuracy before and after on the built-in set. Resumable with --resume.
 // --lora-r trains LoRA adapters (and the new chat tokens' rows) instead of all weights; --freeze freezes by glob.
 import { givenOrOwn, helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, maybeHelp, setupBackend } from './common.js';
 import { runSftJob, SFT_DEFAULTS, SFT_LORA, SFT_LORA_DEFAULTS, SFT_SPLIT } from '../train/sft-job.node.js';
 import { ADAPT_OPTS, adaptOptions, LORAPLUS_OPTS, MAX_FINETUNE_BATCH, minLrProblem, TRAIN_KEYS, trainRange } from './lora.js';
@@ -22,11 +23,12 @@ const OPTS: OptTable = {
   lr: { type: 'number', default: D.lr, ...trainRange('lr'), help: `peak learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.lr})` },
   minLr: { type: 'number', default: D.minLr, ...trainRange('minLr'), help: `final learning rate (with --lora-r: ${SFT_LORA_DEFAULTS.minLr})` },
   warmupIters: { type: 'int', default: D.warmupIters, ...trainRange('warmupIters'), help: 'warmup steps' },
-  weightDecay: { type: 'number', default: D.weightDecay, ...trainRange('weightDecay'), help: `AdamW weight decay (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
+  weightDecay: { type: 'number', default: D.weightDecay, ...trainRange('weightDecay'), help: `weight decay, decoupled for adamw and muon, L2 for the others (with --lora-r: ${SFT_LORA_DEFAULTS.weightDecay})` },
   gradClip: { type: 'number', default: D.gradClip, ...trainRange('gradClip'), help: 'gradient norm clip (0 = off)' },
   evalInterval: { type: 'int', default: D.evalInterval, ...trainRange('evalInterval'), help: 'dev loss and checkpoint every N steps' },
   patience: { type: 'int', default: D.patience, ...trainRange('patience'), help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', ...SEED_RANGE, default: D.seed, help: 'random seed' },
+  ...OPTIMIZER_OPTS,
   ...ADAPT_OPTS,
   ...LORAPLUS_OPTS,
   loraTargets: { ...ADAPT_OPTS.loraTargets, default: SFT_LORA.targets.join(','), help: 'comma-separated module names to adapt (PEFT target_modules); all-linear: every Linear layer of the blocks' },
@@ -44,7 +46,7 @@ function trainOptions(o: ParsedArgs, lora: boolean): Partial<TrainConfig> {
     if (!o._given.has(k) && (o.resume || (lora && k in SFT_LORA_DEFAULTS))) continue;
     if (o[k] !== undefined) train[k] = o[k];
   }
-  return train as Partial<TrainConfig>;
+  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, 'sft') };
 }
 
 export async function sftCommand(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { givenOrOwn, helpText, kebab, parseArgs, UsageError, type OptTable, type
 import { BACKEND_OPTS, checkSplitFlag, maybeHelp, setupBackend } from './common.js';
 import { trainRange } from './lora.js';
 import { runTrainJob, type JobTrainConfig, type TrainJob } from '../train/pretrain-job.node.js';
-import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
+import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { demoCorpus } from '../data/corpus.js';
 import { recordedInput, refuseNoRun, runConfig } from '../train/run-folder.node.js';
@@ -36,7 +36,7 @@ export const TRAIN_OPTS: OptTable = {
   arch: { type: 'string', default: 'gpt', help: `model type: ${pretrainTypes().join(', ')}` },
   tokenizer: { type: 'string', help: 'tokenizer JSON file (default: a character vocabulary built from the data)' },
   preset: { type: 'string', help: `model size: ${pretrainTypes().map((t) => `${t}: ${Object.keys(modelType(t).presets).join('|')}`).join('; ')} (default: cpu, trigram for ngram; demo with --demo)` },
-  nLayer: { type: 'int', help: 'transformer blocks, or recurrent layers (overrides the preset)' },
+  nLayer: { type: 'int', min: 1, max: 1000, help: 'transformer blocks, or recurrent layers (overrides the preset)' },
   nHead: { type: 'int', help: 'attention heads' },
   nKvHead: { type: 'int', help: 'llama: key/value heads (grouped-query attention; must divide --n-head)' },
   intermediateSize: { type: 'int', help: 'llama: SwiGLU hidden width' },
@@ -56,19 +56,7 @@ export const TRAIN_OPTS: OptTable = {
   minLr: { type: 'number', default: D.minLr, ...trainRange('minLr'), help: 'learning rate at the end of the cosine decay' },
   warmupIters: { type: 'int', default: D.warmupIters, ...trainRange('warmupIters'), help: 'linear warmup steps' },
   lrDecayIters: { type: 'int', ...trainRange('lrDecayIters'), help: 'cosine decay length (default, or 0: max-iters)' },
-  optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
-  momentum: { type: 'number', min: 0, help: 'sgd, rmsprop: momentum (default 0); muon: μ, below 1 (default 0.95)' },
-  dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
-  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum (muon: on unless --no-nesterov)' },
-  nsSteps: { type: 'int', min: 1, max: 99, help: 'muon: Newton–Schulz iterations (default 5)' },
-  adjustLrFn: { type: 'string', choices: ['match_rms_adamw', 'original'], help: "muon: lr per matrix shape: match_rms_adamw (default; AdamW's lr and weight decay carry over) or original (Keller Jordan's)" },
-  adamEps: { type: 'number', min: 0, help: "muon: eps of its AdamW part (default 1e-8)" },
-  alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
-  centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
-  amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
-  eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm, above 0 (default 1e-7)' },
-  lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
-  initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
+  ...OPTIMIZER_OPTS,
   weightDecay: { type: 'number', default: D.weightDecay, ...trainRange('weightDecay'), help: 'weight decay (Linear weights only): decoupled for adamw and muon; L2 for the others, whose default is 0' },
   decayEmbeddings: { type: 'bool', help: "also decay the embeddings (nanoGPT's rule: every ≥2-D parameter)" },
   beta1: { type: 'number', default: D.beta1, ...trainRange('beta1'), help: "adamw, adam, muon's AdamW part: β1" },
@@ -101,51 +89,7 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
     if (o[name] !== undefined) train[k] = o[name];
   }
   if (!o.resume) train.decayEmbeddings = !!o.decayEmbeddings;
-  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o) };
-}
-
-/** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
-const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'nsSteps', 'adjustLrFn', 'adamEps', 'beta1', 'beta2'];
-
-
-/**
- * --optimizer and its options as the train config stores them. Flags the chosen optimizer does not take are
- * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's), so
- * with --resume they may only repeat the run's own settings (the job checks them against the checkpoint).
- * Optimizers other than AdamW and Muon get weight decay 0 unless --weight-decay is given (PyTorch's default).
- */
-function optimizerOptions(o: ParsedArgs): Pick<JobTrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'> {
-  const given = OPTIMIZER_FLAGS.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
-  if (o.resume) {
-    // passed on as given: the job accepts them only when they equal the run's own (checkResumedOptimizer)
-    const options = Object.fromEntries(given.map((k) => [k, o[k] as number | boolean | string]));
-    return { ...(o._given.has('optimizer') ? { optimizer: o.optimizer as string } : {}), ...(given.length ? { optimizerOptions: options } : {}) };
-  }
-  const name = o.optimizer as string;
-  if (!isOptimizerName(name)) throw new UsageError(`train: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);
-  const takes = OPTIMIZER_OPTIONS[name];
-  for (const k of OPTIMIZER_FLAGS) {
-    if (o._given.has(k) && !(k in takes)) throw new UsageError(`train: --${o[k] === false ? 'no-' : ''}${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
-  }
-  if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
-  const options: Record<string, number | boolean | string> = {};
-  for (const k of given) options[k] = o[k] as number | boolean | string;
-  checkOptimizerFlags(name, options);
-  const decoupled = name === 'adamw' || name === 'muon';
-  return { optimizer: name, optimizerOptions: options, ...(!decoupled && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
-}
-
-/**
- * The optimizer's own range checks on the flags given, before any work: its one-line error comes back naming
- * the flag ("train: --ns-steps (muon) must be an integer in 1–99, got 0") as a usage error.
- */
-function checkOptimizerFlags(name: OptimizerName, options: Record<string, number | boolean | string>): void {
-  try {
-    createOptimizer(name, [], options);
-  } catch (e) {
-    const msg = (e as Error).message.replace(/^(\w+): (\w+)/, (_m, opt: string, key: string) => (key in OPTIMIZER_OPTIONS[name] ? `--${kebab(key)} (${opt})` : `${opt}: ${key}`));
-    throw new UsageError(`train: ${msg}`);
-  }
+  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, 'train') };
 }
 
 /** --arch, --preset and the config overrides the chosen model type allows */

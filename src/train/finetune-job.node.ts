@@ -15,6 +15,7 @@ import type { Objective } from './objective.js';
 import { loadCheckpoint } from './checkpoint.node.js';
 import { recordedPath, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import { resumableCheckpoint } from './resume.node.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 
 export type BertTask = 'bert-seq-cls' | 'bert-token-cls';
 
@@ -100,7 +101,7 @@ export function finetuneStart(job: FinetuneJob, folder: RunFolder, labels: strin
     if (ck.model.type !== job.task || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${folder.checkpointDir}: holds a ${ck.model.type} model, not ${job.task}`);
     const have = (ck.model.config as BertClassifierConfig).labels;
     if (have.join('\u0001') !== labels.join('\u0001')) throw new Error(`${folder.checkpointDir}: trained on labels ${have.join(', ')}, the data has ${labels.join(', ')}`);
-    job.train = { ...(ck.config.train ?? {}), ...job.train };
+    job.train = { ...(ck.config.train ?? {}), ...checkResumedOptimizer(job.train, ck.config.train ?? {}, job.task === 'bert-seq-cls' ? 'classify train' : 'tag train') };
     log(`resuming ${folder.checkpointDir} at step ${ck.trainerState.step}`);
     return { model: ck.model as BertTaskModel, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments } };
   }

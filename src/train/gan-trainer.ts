@@ -24,6 +24,9 @@ export interface GanTrainConfig {
   beta1: number;
   beta2: number;
   seed: number;
+  /** the optimizer of G and D (src/optim/registry.ts; default Adam, as DCGAN) and its own options; β1/β2 serve Adam and AdamW */
+  optimizer?: string;
+  optimizerOptions?: Record<string, number | boolean | string>;
 }
 
 export const GAN_TRAIN_DEFAULTS: GanTrainConfig = { batchSize: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1 };
@@ -53,7 +56,9 @@ export class GanTrainer {
     this.rng = new Rng(this.config.seed);
     this.G = new Generator(gan, this.rng);
     this.D = new Discriminator(gan, this.rng);
-    const opt = (params: Tensor[]): Optimizer => createOptimizer('adam', [{ params, weightDecay: 0 }], { lr: this.config.lr, beta1: this.config.beta1, beta2: this.config.beta2 });
+    const name = this.config.optimizer ?? 'adam', c = this.config;
+    const betas = name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {};
+    const opt = (params: Tensor[]): Optimizer => createOptimizer(name, [{ params, weightDecay: 0 }], { lr: c.lr, ...betas, ...c.optimizerOptions });
     this.optG = opt(this.G.parameters());
     this.optD = opt(this.D.parameters());
   }

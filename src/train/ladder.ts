@@ -83,6 +83,8 @@ export interface LadderOptions {
   /** exact steps of named rungs (overrides `steps` and the budget for those rungs): what a budget run reports */
   rungSteps?: Record<string, number>;
   seed?: number;
+  /** settings over every gradient rung's own (e.g. { optimizer: 'sgd', optimizerOptions: { momentum: 0.9 } }) */
+  train?: Partial<TrainConfig>;
   /** rungs to run (default LADDER_RUNGS) */
   rungs?: LadderRung[];
   /** overrides every rung's preset (tests: 'tiny') */
@@ -208,6 +210,7 @@ function rungConfig(o: LadderOptions, rung: LadderRung, steps: number): Partial<
     maxIters: steps, lrDecayIters: steps, batchSize: rung.batchSize ?? 12, lr, minLr: lr / 10, warmupIters: Math.min(rung.warmup ?? 20, steps),
     evalInterval: Number.MAX_SAFE_INTEGER, evalIters: 1, sampleAt: [], seed: o.seed ?? 1337, gradClip: 1,
     ...rung.train,
+    ...o.train,
   };
 }
 

@@ -17,8 +17,9 @@ import { MaskedLanguageModeling, packSequences, wordPieceMasking } from './mlm.j
 import { resumableCheckpoint, type ResumableCheckpoint } from './resume.node.js';
 import { resumeDataNote, resumedSplit, RunFolder, runTrainer, type RunResult } from './run-folder.node.js';
 import {
-  checkResumedModel, checkResumedOptimizer, DEFAULT_SPLIT, recordedSource, validateJobTrainConfig, type JobTrainConfig,
+  checkResumedModel, DEFAULT_SPLIT, recordedSource, validateJobTrainConfig, type JobTrainConfig,
 } from './pretrain-job.node.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 
 /** MLM pretraining's defaults where they differ from TRAIN_DEFAULTS (BERT: AdamW, lr 1e-4 at scale; higher for tiny models) */
 export const MLM_DEFAULTS: Partial<TrainConfig> = {
@@ -84,7 +85,7 @@ function resumeStart(job: MlmJob, folder: RunFolder): MlmStart {
   if (!(ck.model instanceof BertForMaskedLM) || !(ck.tokenizer instanceof WordPieceTokenizer)) throw new Error(`${folder.checkpointDir}: not a BERT MLM run`);
   checkResumedModel({ ...(job.preset !== undefined ? { preset: job.preset } : {}), ...(job.overrides ?? {}) }, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
   const saved = ck.config.train ?? {};
-  job.train = checkResumedOptimizer(job.train, saved);
+  job.train = checkResumedOptimizer(job.train, saved, 'train');
   const meta = ck.config.meta ?? {};
   const recordedSplit = typeof meta.split === 'string' ? meta.split : undefined;
   const recordedDev = typeof meta.devFraction === 'number' ? meta.devFraction : recordedSplit !== undefined ? devShare(recordedSplit) : devShare(DEFAULT_SPLIT);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import { createModel, presetConfig } from '../models/registry.js';
-import { isOptimizerName, OPTIMIZER_DEFAULTS } from '../optim/registry.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -78,33 +78,13 @@ export function checkResumedModel(given: TrainJob['model'], type: string, saved:
   }
 }
 
-/** a flag as typed: --nesterov, --no-nesterov, --momentum 0.9 */
-const flagText = (k: string, v: unknown): string => (v === true ? `--${kebab(k)}` : v === false ? `--no-${kebab(k)}` : `--${kebab(k)} ${String(v)}`);
-
-/**
- * A resumed run keeps its optimizer (its moments are that optimizer's): --optimizer and optimizer options given
- * with --resume must repeat the run's own, and are then dropped. Throws one line naming the flag otherwise.
- */
-export function checkResumedOptimizer(given: JobTrainConfig, saved: JobTrainConfig): JobTrainConfig {
-  const { optimizer, optimizerOptions, ...rest } = given;
-  const name = saved.optimizer ?? 'adamw';
-  if (optimizer !== undefined && optimizer !== name) throw new UsageError(`train --resume: the run trains with --optimizer ${name}; --optimizer ${optimizer} cannot change it (its moments are ${name}'s)`);
-  for (const [k, v] of Object.entries(optimizerOptions ?? {})) {
-    // an option the run never set trains at the optimizer's default, which may be repeated
-    const was = saved.optimizerOptions?.[k] ?? (isOptimizerName(name) ? (OPTIMIZER_DEFAULTS[name] as Record<string, unknown>)[k] : undefined);
-    if (was === v) continue;
-    const had = was === undefined ? `no ${kebab(k)} setting` : flagText(k, was);
-    throw new UsageError(`train --resume: the run keeps its optimizer (${name}, ${had}); ${flagText(k, v)} cannot change it`);
-  }
-  return rest;
-}
 
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {
     const ck = resumableCheckpoint(folder, 'train', job.train.maxIters); // a LoRA run's too, to be refused by its kind
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
-    job.train = checkResumedOptimizer(job.train, ck.config.train ?? {});
+    job.train = checkResumedOptimizer(job.train, ck.config.train ?? {}, 'train');
     const dataNote = resumeDataNote(ck.config.meta?.source, job.source);
     const { split, note: splitNote } = resumedSplit(ck.config.meta?.split, job.split, DEFAULT_SPLIT);
     job.split = split;

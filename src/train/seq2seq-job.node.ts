@@ -21,6 +21,7 @@ import { RunFolder, evalLine, nothingLeftLine, recordedInput, recordedPath, resu
 import { ProgressBar } from './progress.node.js';
 import { encodePairs, Seq2seqObjective } from './seq2seq.js';
 import { UsageError } from '../usage-error.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 
 export const SEQ2SEQ_FORMAT = 'gptlab-seq2seq';
 
@@ -178,6 +179,7 @@ function resumeRun(job: Seq2seqJob, folder: RunFolder, log: (l: string) => void)
   const ck = loadSeq2seq(folder.dir, true);
   checkResumedShape(job, ck);
   checkStepLimit('--max-iters', job.train.maxIters, ck.trainerState!.step); // before any note, as every resuming command
+  job.train = checkResumedOptimizer(job.train, ck.train ?? {}, 'seq2seq train');
   const meta = ck.meta, devFraction = typeof meta.devFraction === 'number' ? meta.devFraction : SEQ2SEQ_DEV_FRACTION;
   const notes = resumeChangeNotes({ ...SEQ2SEQ_TRAIN_DEFAULTS, ...ck.train, devFraction }, { ...job.train, devFraction: job.devFraction });
   log(`resuming ${ck.dir} at step ${ck.trainerState!.step}`);

@@ -24,6 +24,7 @@ import { loadModelFile } from './model-file.node.js';
 import { freezeParameters } from '../nn/freeze.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
 import { resumableCheckpoint } from './resume.node.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
@@ -129,6 +130,7 @@ function resumeStart(job: SftJob, folder: RunFolder, log: (l: string) => void): 
   const adapt: AdaptOptions | undefined = ck.lora || freeze?.length ? { ...(ck.lora ? { lora: ck.lora } : {}), ...(freeze?.length ? { freeze } : {}) } : undefined;
   // a --data file that is not there is the one line, before any note about using it
   if (job.data !== undefined && !fs.existsSync(job.data)) throw new Error(`${job.data}: no such chat data file`);
+  job.train = checkResumedOptimizer(job.train, ck.config.train ?? {}, 'sft');
   const notes = resumeNotes(job, meta, { ...sftDefaults(adapt), ...(ck.config.train ?? {}) });
   job.train = { ...(ck.config.train ?? {}), ...job.train };
   validateTrainConfig({ ...sftDefaults(adapt), ...job.train });

@@ -136,12 +136,23 @@ export function resumeChangeNotes(saved: object, given: object, defaults: object
   return [`note: resuming with ${changed.map(([k, v]) => `--${kebab(k)} ${show(was[k])} → ${show(v)}`).join(', ')} (given now)`];
 }
 
+/** what configuredOptimizer reads of a loop's config */
+export type OptimizerChoice = Pick<TrainConfig, 'lr' | 'beta1' | 'beta2'> & Partial<Pick<TrainConfig, 'optimizer' | 'optimizerOptions'>>;
+
+/**
+ * `groups` as the optimizer `name` takes them: for Muon, the hidden matrices of `model` (hiddenMatrixNames) in
+ * Muon's own groups, the rest left to its AdamW part; unchanged for the others (and for a model with none).
+ */
+export function optimizerGroups(groups: ParamGroup[], named: readonly [string, Tensor][], model: LanguageModel, name: string | undefined): ParamGroup[] {
+  return name === 'muon' && named.length ? muonGroups(groups, named, hiddenMatrixNames(model)) : groups;
+}
+
 /**
  * The optimizer the config names (`optimizer`, `optimizerOptions`: src/optim/registry.ts) over `groups`;
  * AdamW with the config's betas when it names none. Adam, AdamW and Muon (for its AdamW part) take β1 and β2
  * from the config. Throws one line naming the optimizer or option at fault.
  */
-export function configuredOptimizer(groups: ParamGroup[], c: TrainConfig): Optimizer {
+export function configuredOptimizer(groups: ParamGroup[], c: OptimizerChoice): Optimizer {
   const name = c.optimizer ?? 'adamw';
   const betas = name === 'adam' || name === 'adamw' || name === 'muon' ? { beta1: c.beta1, beta2: c.beta2 } : {};
   return createOptimizer(name, groups, { lr: c.lr, ...betas, ...c.optimizerOptions });
@@ -245,7 +256,7 @@ export class Trainer {
     this.trainable = named.map(([, p]) => p);
     let groups = loraPlusGroups(weightDecayGroups(named, model.decayedParameterNames(), this.config.weightDecay, this.config.decayEmbeddings), named, this.config.loraplusLrRatio);
     // Muon for the hidden matrices (a count-based model such as the n-gram has no parameters to give it)
-    if (this.config.optimizer === 'muon' && named.length) groups = muonGroups(groups, named, hiddenMatrixNames(model));
+    groups = optimizerGroups(groups, named, model, this.config.optimizer);
     const make = opts.optimizer ?? configuredOptimizer;
     this.optimizer = make(groups, this.config);
     this.rng = new Rng(objective.dataSeed(this.config.seed));

@@ -1,0 +1,48 @@
+// --optimizer on every command that trains by gradient steps (src/cli/optimizer-flags.ts): the same choices and
+// option checks before any work, the optimizer saved with the run and kept by --resume (a change is refused).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ok, refused } from './helpers/cli-result.js';
+
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-optimizer-flags-'));
+const run = (...args: string[]): { code: number; out: string; err: string } => {
+  const r = spawnSync(process.execPath, [main, ...args, '--threads', '1'], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+};
+
+test('every gradient-training command takes --optimizer and refuses options the optimizer lacks, before any work', () => {
+  fs.writeFileSync(path.join(tmp, 'text.txt'), 'the cat sat on the mat. '.repeat(40));
+  const commands: [string, string[]][] = [
+    ['train', ['train', '--data', 'text.txt']], ['sft', ['sft', '--base', 'nowhere']], ['dpo', ['dpo', '--base', 'nowhere']],
+    ['rm train', ['rm', 'train', '--base', 'nowhere']], ['distill', ['distill', '--teacher', 'nowhere']], ['ppo', ['ppo', '--policy', 'nowhere']],
+    ['grpo', ['grpo', '--policy', 'nowhere']], ['seq2seq train', ['seq2seq', 'train']], ['classify train', ['classify', 'train']],
+    ['tag train', ['tag', 'train']], ['gan train', ['gan', 'train', '--data', 'ring8']], ['ladder', ['ladder']],
+  ];
+  commands.forEach(([name, args], i) => {
+    const out = ['--out', `o${i}`];
+    refused(run(...args, ...out, '--optimizer', 'adagrad', '--momentum', '0.9'), 2, new RegExp(`^gptlab: ${name}: --momentum does not apply to --optimizer adagrad \\(it takes lr-decay, initial-accumulator-value, eps\\)$`), name);
+    refused(run(...args, ...out, '--optimizer', 'lion'), 2, new RegExp(`^gptlab: ${name}: --optimizer must be one of (adamw, sgd, rmsprop, adam, adagrad, muon|adam, adamw, sgd, rmsprop, adagrad), got "lion"$`), name);
+    assert.ok(!fs.existsSync(path.join(tmp, `o${i}`)), `${name}: nothing written`);
+  });
+  refused(run('gan', 'train', '--data', 'ring8', '--optimizer', 'muon'), 2, /^gptlab: gan train: --optimizer must be one of adam, adamw, sgd, rmsprop, adagrad, got "muon"$/);
+  refused(run('gan', 'train', '--data', 'ring8', '--optimizer', 'sgd', '--beta1', '0.9'), 2, /--beta1 does not apply to --optimizer sgd/);
+});
+
+test('seq2seq train with --optimizer sgd saves it; --resume keeps it and refuses another', () => {
+  ok(run('seq2seq', 'train', '--optimizer', 'sgd', '--momentum', '0.9', '--max-iters', '2', '--eval-interval', '2', '--bleu-sample', '0', '--out', 's2s', '--quiet'));
+  const train = JSON.parse(fs.readFileSync(path.join(tmp, 's2s', 'checkpoint', 'config.json'), 'utf8')).train;
+  assert.equal(train.optimizer, 'sgd');
+  assert.deepEqual(train.optimizerOptions, { momentum: 0.9 });
+  assert.equal(train.weightDecay, 0, 'L2 weight decay off unless given, as torch.optim.SGD');
+  refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--optimizer', 'adamw', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run trains with --optimizer sgd; --optimizer adamw cannot change it \(its moments are sgd's\)$/);
+  refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--momentum', '0.5', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run keeps its optimizer \(sgd, --momentum 0\.9\); --momentum 0\.5 cannot change it$/);
+  ok(run('seq2seq', 'train', '--resume', '--out', 's2s', '--max-iters', '3', '--bleu-sample', '0', '--quiet'));
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
