@@ -43,6 +43,11 @@ test('seq2seq train with --optimizer sgd saves it; --resume keeps it and refuses
   refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--optimizer', 'adamw', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run trains with --optimizer sgd; --optimizer adamw cannot change it \(its moments are sgd's\)$/);
   refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--momentum', '0.5', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run keeps its optimizer \(sgd, --momentum 0\.9\); --momentum 0\.5 cannot change it$/);
   ok(run('seq2seq', 'train', '--resume', '--out', 's2s', '--max-iters', '3', '--bleu-sample', '0', '--quiet'));
+  // train --resume of another command's run names it, with or without --data
+  refused(run('train', '--resume', '--out', 's2s'), 2, /^gptlab: train --resume: s2s holds a run of gptlab seq2seq train, whose state train cannot continue; resume it with gptlab seq2seq train --resume$/);
+  // a seq2seq model too large for memory is refused before anything is read or written
+  refused(run('seq2seq', 'train', '--hidden', '100000000', '--out', 'huge'), 2, /^gptlab: out of memory: the parameters .* would need .* GiB .*; lower --hidden\/--emb-dim\/--attn-dim$/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'huge')));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

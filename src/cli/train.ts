@@ -180,7 +180,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   if (o.resume && !o.data && !o.demo) {
     if (o.out === undefined) throw new UsageError('train --resume: give --out, the folder of the run to continue');
-    refuseNoRun(o.out as string);
+    refuseNoRun(o.out as string, 'train');
     const recorded = resumedTrainData(o.out as string, run);
     if (recorded === 'demo') o.demo = true;
     else if (recorded !== null) o.data = recorded;

@@ -412,9 +412,11 @@ function summaryLine(trainer: Trainer, outcome: TrainOutcome, seconds: number, t
   );
 }
 
-/** Throws, for --resume, when `dir` holds no run (no checkpoint/): one line naming the folder. */
-export function refuseNoRun(dir: string): void {
+/** Throws, for --resume, when `dir` holds no run (no checkpoint/), or (given `command`) another command's run: one line naming the folder. */
+export function refuseNoRun(dir: string, command?: string): void {
   if (!fs.existsSync(path.join(dir, 'checkpoint'))) {
     throw new UsageError(`--resume: ${dir} holds no run to resume (no checkpoint/ there); drop --resume to start a run, or give the run's folder with --out`);
   }
+  const kind = command === undefined ? null : resumedRunKind(dir);
+  if (kind !== null) checkKind(dir, kind, command!);
 }
