@@ -16,11 +16,12 @@ const OPTS: OptTable = {
   data: { type: 'string', help: 'text file to distill on (default: the built-in demo corpus)' },
   split: { type: 'string', default: '90/10', help: 'train/dev split of the text' },
   temperature: { type: 'number', default: 2, above: 0, help: 'τ: softening of both distributions (a resumed run keeps its own unless given)' },
-  alpha: { type: 'number', default: 0.5, min: 0, max: 1, help: 'weight of the KD term (0 = no teacher, 1 = KD only; a resumed run keeps its own unless given)' },
   out: { type: 'string', default: 'runs/distill', help: 'run folder' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
   ...trainOpts(DISTILL_DEFAULTS),
+  // distillation's α (after trainOpts: RMSProp's --alpha, its smoothing constant, is not offered here)
+  alpha: { type: 'number', default: 0.5, min: 0, max: 1, help: 'weight of the KD term (0 = no teacher, 1 = KD only; a resumed run keeps its own unless given)' },
   ...BACKEND_OPTS,
 };
 
@@ -38,7 +39,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
   if (!o.teacher && !o.resume) throw new UsageError('distill: give --teacher CHECKPOINT');
   if (!o.resume) checkStudentFlags(o);
   checkSplitFlag(o.split as string, 'distill');
-  const train = trainOptions(o, 'distill');
+  const train = trainOptions(o, 'distill', ['alpha']);
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   registerRewardModelType();
   // a resumed run keeps its student, τ and α: only the flags given now are passed on (and checked or noted there)

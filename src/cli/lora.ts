@@ -126,14 +126,15 @@ export function minLrProblem(o: ParsedArgs, lrKnown: boolean): string | null {
 
 /**
  * The training options given, --optimizer and its options included (`command`: the command typed, for the
- * messages); a resumed run keeps its own and takes only those set now (ranges: the table).
+ * messages; `own`: flags of the command named as an optimizer option, distill's --alpha); a resumed run keeps
+ * its own and takes only those set now (ranges: the table).
  */
-export function trainOptions(o: ParsedArgs, command: string): Partial<TrainConfig> {
+export function trainOptions(o: ParsedArgs, command: string, own: readonly string[] = []): Partial<TrainConfig> {
   const minLr = minLrProblem(o, !o.resume || o._given.has('lr'));
   if (minLr) throw new UsageError(minLr);
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) if ((!o.resume || o._given.has(k)) && o[k] !== undefined) train[k] = o[k];
-  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, command) };
+  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, command, own) };
 }
 
 const MERGE_OPTS: OptTable = {

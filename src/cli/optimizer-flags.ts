@@ -30,9 +30,11 @@ const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered
  * refused, naming it; a resumed run keeps the optimizer it was trained with (its moments are that one's), so
  * with --resume they may only repeat the run's own settings (the job checks them against the checkpoint).
  * Optimizers other than AdamW and Muon get weight decay 0 unless --weight-decay is given (PyTorch's default).
+ * `own`: flags the command uses for something else (distill's --alpha), left out.
  */
-export function optimizerOptions(o: ParsedArgs, command: string): Partial<Pick<TrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'>> {
-  const given = OPTIMIZER_FLAGS.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
+export function optimizerOptions(o: ParsedArgs, command: string, own: readonly string[] = []): Partial<Pick<TrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'>> {
+  const flags = OPTIMIZER_FLAGS.filter((k) => !own.includes(k));
+  const given = flags.filter((k) => o._given.has(k) && k !== 'beta1' && k !== 'beta2');
   if (o.resume) {
     // passed on as given: the job accepts them only when they equal the run's own (checkResumedOptimizer)
     const options = Object.fromEntries(given.map((k) => [k, o[k] as number | boolean | string]));
@@ -41,7 +43,7 @@ export function optimizerOptions(o: ParsedArgs, command: string): Partial<Pick<T
   const name = o.optimizer as string;
   if (!isOptimizerName(name)) throw new UsageError(`${command}: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);
   const takes = OPTIMIZER_OPTIONS[name];
-  for (const k of OPTIMIZER_FLAGS) {
+  for (const k of flags) {
     if (o._given.has(k) && !(k in takes)) throw new UsageError(`${command}: --${o[k] === false ? 'no-' : ''}${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
   }
   if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
