@@ -1,6 +1,6 @@
 // --optimizer and its options, the flags of every command that trains by gradient steps (train, sft, dpo, rm,
-// distill, ppo, grpo, seq2seq, classify, tag, vision, gan, ladder): the optimizers of src/optim/registry.ts with
-// PyTorch's update rules, e.g. `--optimizer sgd --momentum 0.9 --nesterov`, `--optimizer rmsprop --centered`.
+// distill, ppo, grpo, seq2seq, classify, tag, gan, ladder; vision keeps its own --optimizer list): the
+// optimizers of src/optim/registry.ts with PyTorch's update rules, e.g. `--optimizer sgd --momentum 0.9 --nesterov`, `--optimizer rmsprop --centered`.
 import { kebab, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
 import type { TrainConfig } from '../train/trainer.js';
