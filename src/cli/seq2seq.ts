@@ -6,7 +6,7 @@
 import { writeFileAtomicSync } from '../formats/atomic.node.js';
 import { UNK, type Seq2seqVocab } from '../models/seq2seq-vocab.js';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { MAX_RUN_BYTES } from '../train/memory-bounds.js';
+import { checkBytes } from '../train/memory-bounds.js';
 import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, setupBackend } from './common.js';
 import { loadSeq2seq, runSeq2seqTrain, SEQ2SEQ_DEV_FRACTION, SEQ2SEQ_MODEL_DEFAULTS, SEQ2SEQ_TRAIN_DEFAULTS, type Seq2seqJob, type Seq2seqModelOptions } from '../train/seq2seq-job.node.js';
@@ -72,16 +72,13 @@ function modelOptions(o: ParsedArgs): Partial<Seq2seqModelOptions> {
 
 /**
  * Refuses model sizes whose parameters, with their gradients and two optimizer moments, would need more than
- * MAX_RUN_BYTES before any data is read: encoder and decoder gate matrices (LSTM's four gates, both encoder
+ * MAX_RUN_BYTES (checkBytes) before any data is read: encoder and decoder gate matrices (LSTM's four gates, both encoder
  * directions) and the additive attention's projections (the vocabularies' rows, unknown yet, left out).
  */
 function checkSeq2seqSize(o: ParsedArgs): void {
   const h = o.hidden as number, e = o.embDim as number, a = o.attnDim as number, dirs = o.unidirectional ? 1 : 2;
   const params = 4 * h * (e + h) * dirs + 4 * h * (e + h * (dirs + 1)) + a * h * (dirs + 1);
-  const bytes = 16 * params;
-  if (bytes > MAX_RUN_BYTES) {
-    throw new UsageError(`out of memory: the parameters with their gradients and optimizer moments would need ${(bytes / 2 ** 30).toFixed(1)} GiB (more than ${MAX_RUN_BYTES / 2 ** 30} GiB); lower --hidden/--emb-dim/--attn-dim`);
-  }
+  checkBytes('the parameters with their gradients and optimizer moments', 16 * params, '--hidden/--emb-dim/--attn-dim');
 }
 
 /** the job of `seq2seq train`; a resumed run keeps its model, dev share and training settings unless given now */

@@ -49,7 +49,7 @@ export function formatChatDataError(e: ChatDataError): string {
 
 /**
  * The first `shown` (20) problems of a data file, one "skipped: FILE:LINE: …" line each, then "… and N more
- * `what`" — the lines a loader writes (to stderr, through `write`) before it trains on the records it kept.
+ * `what`" — the lines a loader writes to stderr before it trains on the records it kept.
  */
 export function skippedLines(errors: ChatDataError[], what = 'problems', shown = 20): string[] {
   const lines = errors.slice(0, shown).map((e) => `skipped: ${formatChatDataError(e)}`);

@@ -135,7 +135,7 @@ export function trainWord2Vec(vocab: Word2VecVocabulary, ids: Int32Array, opts: 
     if (done === reported) return;
     reported = done;
     const seconds = (now() - t0) / 1000;
-    const alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
+    const alpha = decayedAlpha(o.alpha, done, total);
     o.onProgress?.({ words: done, totalWords: total, epoch, alpha, seconds, wordsPerSecond: seconds > 0 ? done / seconds : 0 });
   };
   const progress = (d: number, epoch: number): void => ((done = d), report(epoch));
@@ -164,7 +164,7 @@ function trainReference(st: State, o: Checked, ids: Int32Array, keep: Float64Arr
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     let pos = 0;
     while (pos < ids.length) {
-      st.alpha = o.alpha * Math.max(1e-4, 1 - done / (total + 1));
+      st.alpha = decayedAlpha(o.alpha, done, total);
       let len = 0;
       while (pos < ids.length && len < MAX_SENTENCE) {
         const w = ids[pos++];
@@ -181,6 +181,11 @@ function trainReference(st: State, o: Checked, ids: Int32Array, keep: Float64Arr
     }
   }
   return done;
+}
+
+/** the learning rate after `done` of `total` tokens: linear decay from `alpha`, floored at alpha·1e-4 (word2vec.c) */
+function decayedAlpha(alpha: number, done: number, total: number): number {
+  return alpha * Math.max(1e-4, 1 - done / (total + 1));
 }
 
 function now(): number {

@@ -108,9 +108,9 @@ export function lmplzLastSuffixes(counts: NgramCounts, bos: number): ({ key: str
   const out: ({ key: string; raw: number } | undefined)[] = new Array(n).fill(undefined);
   let best: number[] | null = null; // the last n-gram in suffix order, padded to n words with <s>
   const consider = (key: string): void => {
+    if (best && best[n - 1] > Number(key.slice(key.lastIndexOf(' ') + 1))) return; // most keys lose on the last word, unparsed
     const ids = keyIds(key);
     while (ids.length < n) ids.unshift(bos);
-    if (best && best[n - 1] > ids[n - 1]) return; // most keys lose on the last word
     if (!best || suffixAfter(ids, best)) best = ids;
   };
   for (const key of counts.orders[n - 1].keys()) consider(key);

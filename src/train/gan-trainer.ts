@@ -3,7 +3,7 @@
 // through the (fixed) discriminator. Adam with β1 = 0.5 for both, as DCGAN (Radford et al. 2016). An epoch is
 // one pass over a fresh shuffle of the data. Browser-safe.
 import { Discriminator, discriminatorLoss, Generator, generatorLoss, sampleNoise, type GanConfig } from '../models/gan.js';
-import { createOptimizer } from '../optim/registry.js';
+import { configuredOptimizer } from './trainer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../tensor/rng.js';
 import { noGrad, Tensor } from '../tensor/tensor.js';
@@ -56,9 +56,8 @@ export class GanTrainer {
     this.rng = new Rng(this.config.seed);
     this.G = new Generator(gan, this.rng);
     this.D = new Discriminator(gan, this.rng);
-    const name = this.config.optimizer ?? 'adam', c = this.config;
-    const betas = name === 'adam' || name === 'adamw' ? { beta1: c.beta1, beta2: c.beta2 } : {};
-    const opt = (params: Tensor[]): Optimizer => createOptimizer(name, [{ params, weightDecay: 0 }], { lr: c.lr, ...betas, ...c.optimizerOptions });
+    const chosen = { ...this.config, optimizer: this.config.optimizer ?? 'adam' };
+    const opt = (params: Tensor[]): Optimizer => configuredOptimizer([{ params, weightDecay: 0 }], chosen);
     this.optG = opt(this.G.parameters());
     this.optD = opt(this.D.parameters());
   }

@@ -10,6 +10,14 @@ export const MAX_RUN_BYTES = 8 * 2 ** 30;
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 /**
+ * Throws the one out-of-memory line when `bytes` exceed `limit`: "out of memory: WHAT would need X GiB (more
+ * than Y GiB); lower FLAGS" (a UsageError: the flags ask for more than a run can hold, exit 2).
+ */
+export function checkBytes(what: string, bytes: number, flags: string, limit = MAX_RUN_BYTES): void {
+  if (bytes > limit) throw new UsageError(`out of memory: ${what} would need ${gib(bytes)} (more than ${gib(limit)}); lower ${flags}`);
+}
+
+/**
  * Throws one line naming the flags when a run of model config `cfg` (fields blockSize, vocabSize, nEmbd,
  * nLayer, nHead where the model has them) at `batchSize` sequences per step would need more than `limit` bytes
  * for the batch's logits (B×T×vocab float32), one layer's attention weights (B×heads×T×T float32) or the
@@ -22,18 +30,12 @@ const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 export function checkMemoryBounds(cfg: Record<string, unknown>, batchSize: number, limit = MAX_RUN_BYTES, batchFlags = '--batch-size/--block-size'): void {
   const n = (k: string): number => (typeof cfg[k] === 'number' ? (cfg[k] as number) : 0);
   const B = batchSize, T = n('blockSize'), V = n('vocabSize'), E = n('nEmbd'), L = n('nLayer'), H = n('nHead');
-  const fail = (what: string, bytes: number, flags: string): never => {
-    throw new UsageError(`out of memory: ${what} would need ${gib(bytes)} (more than ${gib(limit)}); lower ${flags}`);
-  };
-  const logits = B * T * V * 4;
-  if (logits > limit) fail(`the logits of a batch (${B}×${T}×${V} float32)`, logits, batchFlags);
-  const attention = B * Math.max(H, 1) * T * T * 4;
-  if (H > 0 && attention > limit) fail(`the attention weights of a batch (${B}×${H}×${T}×${T} float32)`, attention, batchFlags);
-  const hidden = n('nHidden'), C = n('context');
-  const gates = C > 0 ? 0 : 4 * Math.max(L, 1) * hidden * (Math.max(E, hidden) + hidden), mixing = C * E * hidden + hidden * V;
+  checkBytes(`the logits of a batch (${B}×${T}×${V} float32)`, B * T * V * 4, batchFlags, limit);
+  if (H > 0) checkBytes(`the attention weights of a batch (${B}×${H}×${T}×${T} float32)`, B * H * T * T * 4, batchFlags, limit);
+  const hidden = n('nHidden'), C = n('context'), layers = Math.max(L, 1);
+  const gates = C > 0 ? 0 : 4 * layers * hidden * (Math.max(E, hidden) + hidden), mixing = C * E * hidden + hidden * V;
   const params = 16 * ((hidden > 0 ? gates + mixing : 12 * L * E * E) + (V + T) * E);
   const sizeFlags = hidden > 0 ? `--n-hidden/--n-embd${C > 0 ? '/--context' : '/--n-layer'}` : '--n-embd/--n-layer/--block-size';
-  if (params > limit) fail(`the parameters with their gradients and Adam moments`, params, sizeFlags);
-  const activations = C > 0 ? 0 : B * T * Math.max(L, 1) * 4 * hidden * 4;
-  if (activations > limit) fail(`the gate activations of a batch (${B}×${T}×${Math.max(L, 1)}×${4 * hidden} float32)`, activations, `${batchFlags}/--n-hidden`);
+  checkBytes('the parameters with their gradients and Adam moments', params, sizeFlags, limit);
+  if (C === 0) checkBytes(`the gate activations of a batch (${B}×${T}×${layers}×${4 * hidden} float32)`, B * T * layers * 4 * hidden * 4, `${batchFlags}/--n-hidden`, limit);
 }

@@ -78,7 +78,6 @@ export function checkResumedModel(given: TrainJob['model'], type: string, saved:
   }
 }
 
-
 /** the model and tokenizer of a run: from its checkpoint when resuming (its settings under the flags given now), else new */
 function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
   if (job.resume) {

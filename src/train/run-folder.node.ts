@@ -41,12 +41,8 @@ export class RunFolder {
     const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
     if (why) throw new UsageError(`--out ${dir}: cannot make this folder (${why})`);
     recoverCheckpoints(dir);
-    if (opts.resume) refuseNoRun(dir);
-    if (opts.resume && opts.command) {
-      // before the loader, which would call another command's checkpoint (a seq2seq or vision run's) unreadable
-      const kind = resumedRunKind(dir);
-      if (kind !== null) checkKind(dir, kind, opts.command);
-    }
+    // the run's kind before the loader, which would call another command's checkpoint (a seq2seq or vision run's) unreadable
+    if (opts.resume) refuseNoRun(dir, opts.command);
     const holdsRun = isRunFolder(dir);
     if (holdsRun && !opts.resume && !opts.force) {
       throw new UsageError(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
