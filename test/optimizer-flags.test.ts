@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ok, refused } from './helpers/cli-result.js';
+import { optimizerStateCount } from '../src/optim/registry.js';
+import { checkMemoryBounds } from '../src/train/memory-bounds.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-optimizer-flags-'));
@@ -48,6 +50,22 @@ test('seq2seq train with --optimizer sgd saves it; --resume keeps it and refuses
   // a seq2seq model too large for memory is refused before anything is read or written
   refused(run('seq2seq', 'train', '--hidden', '100000000', '--out', 'huge'), 2, /^gptlab: out of memory: the parameters .* would need .* GiB .*; lower --hidden\/--emb-dim\/--attn-dim$/);
   assert.ok(!fs.existsSync(path.join(tmp, 'huge')));
+});
+
+test('train --resume refuses --beta1/--beta2 for a run whose optimizer has none', () => {
+  const tiny = ['--data', 'text.txt', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4', '--eval-iters', '2', '--eval-interval', '2'];
+  ok(run('train', ...tiny, '--optimizer', 'rmsprop', '--max-iters', '2', '--out', 'rms'));
+  refused(run('train', ...tiny, '--resume', '--max-iters', '3', '--out', 'rms', '--beta1', '0.5'), 2, /^gptlab: train --resume: --beta1 does not apply to the run's --optimizer rmsprop$/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'rms', 'checkpoint', 'config.json'), 'utf8')).train.beta1, 0.9, 'the run is untouched');
+});
+
+test('the memory bound counts the optimizer\'s own buffers: none for plain SGD, three for centered RMSProp with momentum', () => {
+  assert.deepEqual([optimizerStateCount('sgd'), optimizerStateCount('sgd', { momentum: 0.9 }), optimizerStateCount('rmsprop', { centered: true, momentum: 0.9 }),
+    optimizerStateCount('adam', { amsgrad: true }), optimizerStateCount('adagrad'), optimizerStateCount(undefined), optimizerStateCount('muon')], [0, 1, 3, 3, 1, 2, 2]);
+  // an MLP of 2.5M hidden units over 8 × 24 context inputs: ~0.5 G parameters, 9.4 GiB with Adam's moments, 4.7 GiB with SGD's none
+  const mlp = { vocabSize: 60, blockSize: 64, context: 8, nEmbd: 24, nHidden: 2_500_000 };
+  assert.throws(() => checkMemoryBounds(mlp, 12), /the parameters with their gradients and 2 optimizer buffers would need 9\.4 GiB/);
+  assert.doesNotThrow(() => checkMemoryBounds(mlp, 12, undefined, undefined, 0));
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -16,6 +16,7 @@ import { loadAnyCheckpoint } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
 import { UsageError } from '../usage-error.js';
 import { checkResumedOptimizer } from '../train/resumed-optimizer.js';
+import { optimizerStateCount } from '../optim/registry.js';
 
 /** train/dev percentages of the text when --split is not given */
 export const DISTILL_SPLIT = '90/10';
@@ -130,7 +131,8 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   const splits = tokenSplits(tok, dataFile, job, log);
   const student = resumed?.model ?? newStudent(job, teacher);
   log(`teacher: ${teacher.describe()} (${teacher.numParameters().toLocaleString('en')} params); student: ${student.describe()} (${student.numParameters().toLocaleString('en')} params)`);
-  checkMemoryBounds({ ...student.config }, { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
+  const tc = { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train };
+  checkMemoryBounds({ ...student.config }, tc.batchSize!, MAX_RUN_BYTES, '--batch-size', optimizerStateCount(tc.optimizer, tc.optimizerOptions));
   const trainer = new Trainer(student, new DistillationObjective(teacher, splits, job.distill), { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train }, { tokenizer: tok });
   if (resumed) trainer.restore(resumed.trainerState, resumed.moments);
   const d = { ...DISTILL_OPTION_DEFAULTS, ...job.distill };

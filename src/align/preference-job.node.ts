@@ -27,6 +27,7 @@ import { loadAnyCheckpoint, saveLoraOutputs } from './lora-checkpoint.node.js';
 import { resumableCheckpoint } from '../train/resume.node.js';
 import { UsageError } from '../usage-error.js';
 import { checkResumedOptimizer } from '../train/resumed-optimizer.js';
+import { optimizerStateCount } from '../optim/registry.js';
 
 export const PREFERENCE_DEFAULTS: Partial<TrainConfig> = {
   maxIters: 300, batchSize: 16, lr: 1e-4, minLr: 1e-5, warmupIters: 20, weightDecay: 0, gradClip: 1.0,
@@ -171,7 +172,8 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction ?? PREFERENCE_DEV_FRACTION, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt);
-  checkMemoryBounds({ ...start.model.config }, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
+  const tc = { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train };
+  checkMemoryBounds({ ...start.model.config }, tc.batchSize!, MAX_RUN_BYTES, '--batch-size', optimizerStateCount(tc.optimizer, tc.optimizerOptions));
   const data = loadPairs(start.data);
   const { model, tokenizer } = start;
   const reference = job.kind === 'dpo' ? dpoReference(start, () => allText(data), log) : null; // before LoRA: the reference has none

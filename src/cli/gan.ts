@@ -8,6 +8,8 @@ import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
 
 /** the optimizers a GAN trains with (Muon's groups follow a language model's hidden matrices) */
 const GAN_OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'];
+/** OPTIMIZER_OPTS without Muon's own options */
+const GAN_OPTIMIZER_OPTS: OptTable = Object.fromEntries(Object.entries(OPTIMIZER_OPTS).filter(([k]) => !['nsSteps', 'adjustLrFn', 'adamEps'].includes(k)));
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', default: 'glyphs', choices: ['glyphs', 'ring8'], help: 'built-in digit glyphs or a ring of 8 Gaussians' },
@@ -28,7 +30,7 @@ const TRAIN_OPTS: OptTable = {
   lr: { type: 'number', default: 2e-4, above: 0, help: 'learning rate of G and D' },
   beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'adam, adamw: β1' },
   seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
-  ...OPTIMIZER_OPTS,
+  ...GAN_OPTIMIZER_OPTS,
   optimizer: { ...OPTIMIZER_OPTS.optimizer, default: 'adam', help: `optimizer of G and D: ${GAN_OPTIMIZERS.join(', ')} (Adam as DCGAN)` },
   ...BACKEND_OPTS,
 };

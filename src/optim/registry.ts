@@ -32,6 +32,23 @@ export const OPTIMIZER_DEFAULTS: Readonly<Record<OptimizerName, object>> = {
 
 export const OPTIMIZER_NAMES = Object.keys(OPTIMIZER_OPTIONS) as OptimizerName[];
 
+/**
+ * The most buffers of its own, each the size of the parameters, the optimizer `name` keeps with `options` (an
+ * unknown name: AdamW's 2): SGD a momentum buffer if any; RMSProp the square average, plus the momentum buffer
+ * and the centered mean; Adam and AdamW two moments, plus AMSGrad's maximum; Adagrad the sum; Muon a momentum
+ * buffer for its matrices and AdamW's two moments for the rest (2 at most). For memory estimates.
+ */
+export function optimizerStateCount(name: string | undefined, options: Readonly<Record<string, unknown>> = {}): number {
+  const on = (k: string): number => (options[k] ? 1 : 0);
+  switch (name) {
+    case 'sgd': return on('momentum');
+    case 'rmsprop': return 1 + on('momentum') + on('centered');
+    case 'adam': return 2 + on('amsgrad');
+    case 'adagrad': return 1;
+    default: return 2;
+  }
+}
+
 export function isOptimizerName(s: string): s is OptimizerName {
   return Object.prototype.hasOwnProperty.call(OPTIMIZER_OPTIONS, s);
 }

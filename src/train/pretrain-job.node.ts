@@ -13,7 +13,8 @@ import { parseTokenizerFile } from '../tokenizers/file.node.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { parseSplit, splitTokens, type TokenSplits } from '../data/dataset.js';
 import { readTextFile } from '../formats/text-file.node.js';
-import { checkMemoryBounds } from './memory-bounds.js';
+import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
+import { optimizerStateCount } from '../optim/registry.js';
 import {
   configuredOptimizer, kebab, resumeChangeNotes, Trainer, TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig, type TrainState,
 } from './trainer.js';
@@ -90,7 +91,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     const notes = [...resumeChangeNotes(ck.config.train ?? {}, job.train), ...(dataNote ? [dataNote] : []), ...(splitNote ? [splitNote] : [])];
     job.train = { ...(ck.config.train ?? {}), ...job.train };
     validateTrainConfig(job.train);
-    checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
+    checkMemoryBounds({ ...ck.model.config }, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize, MAX_RUN_BYTES, undefined, optimizerStateCount(job.train.optimizer, job.train.optimizerOptions));
     return { model: ck.model, tokenizer: ck.tokenizer, state: { trainer: ck.trainerState, moments: ck.moments }, notes };
   }
   const tokenizer = job.tokenizerFile
@@ -98,7 +99,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     : CharTokenizer.fromText(job.text);
   const { arch = 'gpt', preset, ...overrides } = job.model;
   const cfg = presetConfig(arch, preset, tokenizer.vocabSize, overrides);
-  checkMemoryBounds(cfg as Record<string, unknown>, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize);
+  checkMemoryBounds(cfg as Record<string, unknown>, job.train.batchSize ?? TRAIN_DEFAULTS.batchSize, MAX_RUN_BYTES, undefined, optimizerStateCount(job.train.optimizer, job.train.optimizerOptions));
   return { model: createModel(arch, cfg, job.train.seed ?? 1337), tokenizer };
 }
 

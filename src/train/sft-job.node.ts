@@ -25,6 +25,7 @@ import { freezeParameters } from '../nn/freeze.js';
 import { checkMemoryBounds, MAX_RUN_BYTES } from './memory-bounds.js';
 import { resumableCheckpoint } from './resume.node.js';
 import { checkResumedOptimizer } from './resumed-optimizer.js';
+import { optimizerStateCount } from '../optim/registry.js';
 
 /** SFT's defaults where they differ from pretraining's (src/train/trainer.ts TRAIN_DEFAULTS) */
 export const SFT_DEFAULTS: Partial<TrainConfig> = {
@@ -202,7 +203,8 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'sft' });
   const start = startingPoint(job, folder, log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
-  checkMemoryBounds({ ...start.model.config }, { ...sftDefaults(job.adapt ?? start.adapt), ...job.train }.batchSize!, MAX_RUN_BYTES, '--batch-size');
+  const tc = { ...sftDefaults(job.adapt ?? start.adapt), ...job.train };
+  checkMemoryBounds({ ...start.model.config }, tc.batchSize!, MAX_RUN_BYTES, '--batch-size', optimizerStateCount(tc.optimizer, tc.optimizerOptions));
   const split = { evalExamples: job.evalExamples ?? SFT_SPLIT.evalExamples, devFraction: job.devFraction ?? SFT_SPLIT.devFraction };
   const bareAnswers = job.bareAnswers ?? 0;
   const data = loadChatData(start.data, { ...job, ...split, bareAnswers }, log);
