@@ -145,3 +145,21 @@ test('gan train --out: refuses a checkpoint or a folder inside a run; --force ov
   assert.deepEqual(fs.readdirSync(dpo).sort(), ['checkpoint', 'log.jsonl', 'notes.txt', 'report.json', 'scatter-epoch-0.svg'], 'an earlier GAN run\'s samples go too');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('ganSizes counts the parameters G and D are built with; gan train refuses a GAN past the memory bound before writing anything', async () => {
+  const fs = await import('node:fs'), os = await import('node:os'), path = await import('node:path');
+  const { ganSizes, Generator, Discriminator } = await import('../src/models/gan.js');
+  const { Rng } = await import('../src/tensor/rng.js');
+  const { runGanTrain } = await import('../src/train/gan-job.node.js');
+  for (const cfg of [ganConfig({ arch: 'mlp', sampleShape: [2], hidden: [16, 8] }), ganConfig({ arch: 'mlp', sampleShape: [1, 8, 8], latent: 5 }), ganConfig({ arch: 'dcgan', sampleShape: [1, 12, 8], base: 5 })]) {
+    const built = new Generator(cfg, new Rng(1)).numParameters() + new Discriminator(cfg, new Rng(1)).numParameters();
+    assert.equal(ganSizes(cfg).parameters, built, `${cfg.arch} ${cfg.sampleShape}`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gptlab-gan-size-'));
+  const job = (over: object) => ({ data: 'ring8' as const, arch: 'mlp' as const, epochs: 1, sampleAt: [1], glyphPerClass: 1, glyphSize: 16, ringPoints: 64, train: { batchSize: 32, seed: 1 }, out: path.join(dir, 'g'), ...over });
+  assert.throws(() => runGanTrain(job({ hidden: [100_000, 100_000] }), () => {}), /^Error: out of memory: the parameters of G and D \(20,001,100,003\) with their gradients and 2 optimizer buffers would need 298\.0 GiB \(more than 8\.0 GiB\); lower --hidden or --latent$/);
+  assert.throws(() => runGanTrain(job({ data: 'glyphs', arch: 'dcgan', base: 100_000 }), () => {}), /lower --base or --latent$/);
+  assert.throws(() => runGanTrain(job({ train: { batchSize: 100_000_000, optimizer: 'sgd' } }), () => {}), /the layer outputs of a batch \(100000000 × 517 float32, forward and backward\) .*; lower --batch-size or --hidden$/);
+  assert.ok(!fs.existsSync(path.join(dir, 'g')), 'nothing written');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

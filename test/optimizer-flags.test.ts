@@ -17,6 +17,12 @@ const run = (...args: string[]): { code: number; out: string; err: string } => {
   const r = spawnSync(process.execPath, [main, ...args, '--threads', '1'], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
+/** `gptlab info DIR`'s output (info takes no --threads) */
+const infoOf = (dir: string): string => {
+  const r = spawnSync(process.execPath, [main, 'info', dir], { encoding: 'utf8', cwd: tmp });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+};
 
 test('every gradient-training command takes --optimizer and refuses options the optimizer lacks, before any work', () => {
   fs.writeFileSync(path.join(tmp, 'text.txt'), 'the cat sat on the mat. '.repeat(40));
@@ -24,15 +30,15 @@ test('every gradient-training command takes --optimizer and refuses options the 
     ['train', ['train', '--data', 'text.txt']], ['sft', ['sft', '--base', 'nowhere']], ['dpo', ['dpo', '--base', 'nowhere']],
     ['rm train', ['rm', 'train', '--base', 'nowhere']], ['distill', ['distill', '--teacher', 'nowhere']], ['ppo', ['ppo', '--policy', 'nowhere']],
     ['grpo', ['grpo', '--policy', 'nowhere']], ['seq2seq train', ['seq2seq', 'train']], ['classify train', ['classify', 'train']],
-    ['tag train', ['tag', 'train']], ['gan train', ['gan', 'train', '--data', 'ring8']], ['ladder', ['ladder']],
+    ['tag train', ['tag', 'train']], ['gan train', ['gan', 'train', '--data', 'ring8']], ['vision train', ['vision', 'train']], ['ladder', ['ladder']],
   ];
   commands.forEach(([name, args], i) => {
     const out = ['--out', `o${i}`];
     refused(run(...args, ...out, '--optimizer', 'adagrad', '--momentum', '0.9'), 2, new RegExp(`^gptlab: ${name}: --momentum does not apply to --optimizer adagrad \\(it takes lr-decay, initial-accumulator-value, eps\\)$`), name);
-    refused(run(...args, ...out, '--optimizer', 'lion'), 2, new RegExp(`^gptlab: ${name}: --optimizer must be one of (adamw, sgd, rmsprop, adam, adagrad, muon|adam, adamw, sgd, rmsprop, adagrad), got "lion"$`), name);
+    refused(run(...args, ...out, '--optimizer', 'lion'), 2, new RegExp(`^gptlab: ${name}: --optimizer must be one of (adamw, sgd, rmsprop, adam, adagrad, muon|adamw, adam, sgd, rmsprop, adagrad), got "lion"$`), name);
     assert.ok(!fs.existsSync(path.join(tmp, `o${i}`)), `${name}: nothing written`);
   });
-  refused(run('gan', 'train', '--data', 'ring8', '--optimizer', 'muon'), 2, /^gptlab: gan train: --optimizer must be one of adam, adamw, sgd, rmsprop, adagrad, got "muon"$/);
+  refused(run('gan', 'train', '--data', 'ring8', '--optimizer', 'muon'), 2, /^gptlab: gan train: --optimizer must be one of adamw, adam, sgd, rmsprop, adagrad, got "muon"$/);
   refused(run('gan', 'train', '--data', 'ring8', '--optimizer', 'sgd', '--beta1', '0.9'), 2, /--beta1 does not apply to --optimizer sgd/);
 });
 
@@ -45,11 +51,31 @@ test('seq2seq train with --optimizer sgd saves it; --resume keeps it and refuses
   refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--optimizer', 'adamw', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run trains with --optimizer sgd; --optimizer adamw cannot change it \(its moments are sgd's\)$/);
   refused(run('seq2seq', 'train', '--resume', '--out', 's2s', '--momentum', '0.5', '--max-iters', '3'), 2, /^gptlab: seq2seq train --resume: the run keeps its optimizer \(sgd, --momentum 0\.9\); --momentum 0\.5 cannot change it$/);
   ok(run('seq2seq', 'train', '--resume', '--out', 's2s', '--max-iters', '3', '--bleu-sample', '0', '--quiet'));
+  assert.match(infoOf('s2s/checkpoint'), /^ {2}optimizer {2}sgd, lr 0\.003, momentum 0\.9 \(unlisted options at their defaults\)$/m);
+  // an n-gram model is counted: optimizer flags are ignored with a note, neither recorded nor shown
+  fs.writeFileSync(path.join(tmp, 'long.txt'), 'the cat sat on the mat. '.repeat(400));
+  const ng = run('train', '--arch', 'ngram', '--data', 'long.txt', '--optimizer', 'sgd', '--momentum', '0.9', '--out', 'ng');
+  ok(ng);
+  assert.match(ng.out, /note: --optimizer, --momentum are ignored for --arch ngram/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(tmp, 'ng', 'checkpoint', 'config.json'), 'utf8')).train.optimizer, undefined);
+  assert.doesNotMatch(infoOf('ng/checkpoint'), /^ {2}optimizer /m);
   // train --resume of another command's run names it, with or without --data
   refused(run('train', '--resume', '--out', 's2s'), 2, /^gptlab: train --resume: s2s holds a run of gptlab seq2seq train, whose state train cannot continue; resume it with gptlab seq2seq train --resume$/);
   // a seq2seq model too large for memory is refused before anything is read or written
   refused(run('seq2seq', 'train', '--hidden', '100000000', '--out', 'huge'), 2, /^gptlab: out of memory: the parameters .* would need .* GiB .*; lower --hidden\/--emb-dim\/--attn-dim$/);
   assert.ok(!fs.existsSync(path.join(tmp, 'huge')));
+});
+
+test('vision train --resume keeps the run\'s optimizer, its settings and its data (it resumed with AdamW and the default glyphs)', () => {
+  const small = ['--train-per-class', '4', '--test-per-class', '2', '--glyph-size', '12', '--model', 'mlp', '--hidden', '8', '--eval-interval', '2', '--out', 'vis'];
+  ok(run('vision', 'train', ...small, '--optimizer', 'sgd', '--momentum', '0.9', '--lr', '0.05', '--max-iters', '2'));
+  refused(run('vision', 'train', '--resume', '--out', 'vis', '--optimizer', 'adam', '--max-iters', '4'), 2, /^gptlab: vision train --resume: the run trains with --optimizer sgd; --optimizer adam cannot change it \(its moments are sgd's\)$/);
+  const r = run('vision', 'train', '--resume', '--out', 'vis', '--max-iters', '4');
+  ok(r);
+  assert.match(r.out, /data: built-in glyphs 12×12: 40 train, 20 test images/);
+  const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'vis', 'checkpoint', 'config.json'), 'utf8'));
+  assert.deepEqual([cfg.train.optimizer, cfg.train.optimizerOptions, cfg.train.lr, cfg.train.maxIters], ['sgd', { momentum: 0.9 }, 0.05, 4]);
+  assert.match(infoOf('vis/checkpoint'), /^ {2}optimizer {2}sgd, lr 0\.05, momentum 0\.9 \(unlisted options at their defaults\)$/m);
 });
 
 test('train --resume refuses --beta1/--beta2 for a run whose optimizer has none', () => {

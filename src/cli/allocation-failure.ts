@@ -15,6 +15,7 @@ export function isAllocationFailure(e: unknown): boolean {
 export const SIZE_FLAGS = [
   '--batch-size', '--block-size', '--n-embd', '--n-hidden', '--n-layer', '--n-head', '--context', '--hidden', '--emb-dim',
   '--attn-dim', '--dim', '--intermediate-size', '--student-block-size', '--mini-batch-size', '--max-new-tokens', '--channels',
+  '--latent', '--fc', '--glyph-size',
 ];
 
 /** the size flags given in `argv` with their values: [["--n-hidden", "1000000"], …] */

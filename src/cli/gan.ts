@@ -2,14 +2,9 @@
 // with samples written at chosen epochs (and the ring's mode coverage), and sampling from a checkpoint.
 import fs from 'node:fs';
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { OPTIMIZER_OPTS, optimizerOptions } from './optimizer-flags.js';
+import { nonMuonOptimizerOpts, nonMuonOptimizerOptions } from './optimizer-flags.js';
 import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
 import { ganSampleFile, runGanTrain } from '../train/gan-job.node.js';
-
-/** the optimizers a GAN trains with (Muon's groups follow a language model's hidden matrices) */
-const GAN_OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'];
-/** OPTIMIZER_OPTS without Muon's own options */
-const GAN_OPTIMIZER_OPTS: OptTable = Object.fromEntries(Object.entries(OPTIMIZER_OPTS).filter(([k]) => !['nsSteps', 'adjustLrFn', 'adamEps'].includes(k)));
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', default: 'glyphs', choices: ['glyphs', 'ring8'], help: 'built-in digit glyphs or a ring of 8 Gaussians' },
@@ -30,8 +25,7 @@ const TRAIN_OPTS: OptTable = {
   lr: { type: 'number', default: 2e-4, above: 0, help: 'learning rate of G and D' },
   beta1: { type: 'number', default: 0.5, min: 0, below: 1, help: 'adam, adamw: β1' },
   seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
-  ...GAN_OPTIMIZER_OPTS,
-  optimizer: { ...OPTIMIZER_OPTS.optimizer, default: 'adam', help: `optimizer of G and D: ${GAN_OPTIMIZERS.join(', ')} (Adam as DCGAN)` },
+  ...nonMuonOptimizerOpts('adam', 'G and D (Adam as DCGAN)'),
   ...BACKEND_OPTS,
 };
 
@@ -88,9 +82,8 @@ async function trainSub(rest: string[]): Promise<number> {
 
 /** --optimizer and its options for G and D (Muon, whose groups follow a language model's hidden matrices, is not offered) */
 function ganOptimizer(o: ParsedArgs): { optimizer?: string; optimizerOptions?: Record<string, number | boolean | string> } {
-  if (!GAN_OPTIMIZERS.includes(o.optimizer as string)) throw new UsageError(`gan train: --optimizer must be one of ${GAN_OPTIMIZERS.join(', ')}, got "${o.optimizer as string}"`);
-  const chosen = optimizerOptions(o, 'gan train');
-  return { optimizer: chosen.optimizer ?? (o.optimizer as string), ...(chosen.optimizerOptions ? { optimizerOptions: chosen.optimizerOptions } : {}) };
+  const { optimizer, optimizerOptions } = nonMuonOptimizerOptions(o, 'gan train');
+  return { optimizer, ...(optimizerOptions ? { optimizerOptions } : {}) };
 }
 
 /** `gptlab gan sample …` */

@@ -48,10 +48,9 @@ export async function infoCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const ck = loadAnyCheckpoint(dir);
-  const train = (ck.config as { train?: { loraplusLrRatio?: number; optimizer?: string; optimizerOptions?: Record<string, unknown>; lr?: number } }).train;
-  const plus = train?.loraplusLrRatio;
-  // a run's optimizer as trained (AdamW unless the train config names another) and the options given to it
-  const optimizer = train ? { name: train.optimizer ?? 'adamw', lr: train.lr, options: train.optimizerOptions ?? {} } : null;
+  const plus = (ck.config as { train?: { loraplusLrRatio?: number } }).train?.loraplusLrRatio;
+  // an n-gram model is counted, not trained by an optimizer
+  const optimizer = ck.model.type === 'ngram' ? null : optimizerOf(ck.config as unknown as Record<string, unknown>);
   const lora = ck.lora ? { ...loraSummary(ck.model, ck.lora), ...(plus !== undefined && plus !== 1 ? { loraplusLrRatio: plus } : {}) } : null;
   const c = ck.model.config;
   const files = fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
@@ -75,11 +74,34 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ...(labels ? [`  ${ck.model.type === 'bert-token-cls' ? 'tags  ' : 'labels'}     ${labels.length}: ${labels.join(' ')}`] : []),
     `  tokenizer  ${ck.tokenizer.type}, ${ck.tokenizer.vocabSize} tokens${ck.tokenizer.specialTokens.size ? `, special ${[...ck.tokenizer.specialTokens.keys()].join(' ')}` : ''}`,
     `  training   ${info.step !== null ? `step ${info.step}, ` : ''}best dev loss ${info.bestDevLoss?.toFixed?.(4) ?? 'n/a'}, ${info.resumable ? 'resumable' : 'weights only'}`,
-    ...(optimizer ? [`  optimizer  ${optimizer.name}${optimizer.lr !== undefined ? `, lr ${optimizer.lr}` : ''}${Object.entries(optimizer.options).map(([k, v]) => `, ${k} ${String(v)}`).join('')} (unlisted options at their defaults)`] : []),
+    ...(optimizer ? [optimizerLine(optimizer)] : []),
     `  files      ${files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+interface OptimizerSummary {
+  name: string;
+  lr?: number;
+  options: Record<string, unknown>;
+}
+
+/**
+ * The optimizer a run was trained with and the options given to it: its config's `train` (language models,
+ * seq2seq, GAN) or the RL loop's settings in `meta.rl` (ppo, grpo); the optimizer's name defaults to the
+ * command's own (`dflt`: AdamW, Adam for a GAN) when the run predates --optimizer; null when neither is recorded.
+ */
+function optimizerOf(cfg: Record<string, unknown>, dflt = 'adamw'): OptimizerSummary | null {
+  const meta = cfg.meta as { rl?: unknown } | undefined;
+  const train = (cfg.train ?? meta?.rl) as { optimizer?: string; optimizerOptions?: Record<string, unknown>; lr?: number } | undefined;
+  if (!train || typeof train !== 'object') return null;
+  return { name: train.optimizer ?? dflt, ...(typeof train.lr === 'number' ? { lr: train.lr } : {}), options: train.optimizerOptions ?? {} };
+}
+
+/** `  optimizer  sgd, lr 0.01, momentum 0.9 (unlisted options at their defaults)` */
+function optimizerLine(o: OptimizerSummary): string {
+  return `  optimizer  ${o.name}${o.lr !== undefined ? `, lr ${o.lr}` : ''}${Object.entries(o.options).map(([k, v]) => `, ${k} ${String(v)}`).join('')} (unlisted options at their defaults)`;
 }
 
 /** a LoRA checkpoint's adapter: its options and how many parameters are adapter (trainable) and base */
@@ -109,6 +131,7 @@ interface OtherRunInfo {
   epoch: number | null;
   resumable: boolean;
   meta: Record<string, unknown>;
+  optimizer: OptimizerSummary | null;
   files: { file: string; bytes: number }[];
 }
 
@@ -142,7 +165,7 @@ function otherRunInfo(dir: string): OtherRunInfo | null {
   return {
     folder: dir, format, madeBy: `gptlab ${OTHER_FORMATS[format]}`, model: applicableFields((cfg.model ?? cfg.gan ?? null) as Record<string, unknown> | null), parameters, buffers,
     step: state?.step ?? (typeof cfg.step === 'number' ? cfg.step : typeof meta.step === 'number' ? meta.step : null), epoch: typeof cfg.epoch === 'number' ? cfg.epoch : null,
-    resumable: !!state, meta,
+    resumable: !!state, meta, optimizer: optimizerOf(cfg, format === 'gptlab-gan' ? 'adam' : 'adamw'),
     files: fs.readdirSync(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size })),
   };
 }
@@ -176,6 +199,7 @@ function otherRunText(i: OtherRunInfo): string {
     ...(i.buffers ? [`  buffers    ${i.buffers.toLocaleString('en')} (BatchNorm running statistics; not parameters)`] : []),
     `  training   ${i.step !== null ? `step ${i.step}` : ''}${i.epoch !== null ? `${i.step !== null ? ', ' : ''}epoch ${i.epoch}` : ''}${i.step === null && i.epoch === null ? 'n/a' : ''}, ${i.resumable ? 'resumable' : 'weights only'}`,
     ...(scores.length ? [`  scores     ${scores.join(', ')}`] : []),
+    ...(i.optimizer ? [optimizerLine(i.optimizer)] : []),
     `  files      ${i.files.map((f) => `${f.file} (${(f.bytes / 1024).toFixed(1)} KiB)`).join(', ')}`,
   ].join('\n');
 }

@@ -94,7 +94,7 @@ export async function loadPlugins(list: string | undefined): Promise<void> {
 const OOM_FLAGS: Record<string, readonly string[]> = {
   train: ['--batch-size', '--block-size'], sft: ['--batch-size'], dpo: ['--batch-size'], rm: ['--batch-size'], ppo: ['--batch-size'],
   distill: ['--batch-size', '--student-block-size'], seq2seq: ['--batch-size', '--hidden'], classify: ['--batch-size'], tag: ['--batch-size'],
-  vision: ['--batch-size'], gan: ['--batch-size'], embed: ['--dim'],
+  vision: ['--batch-size'], gan: ['--batch-size', '--base', '--hidden'], embed: ['--dim'],
 };
 
 /**

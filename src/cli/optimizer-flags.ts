@@ -1,5 +1,5 @@
 // --optimizer and its options, the flags of every command that trains by gradient steps (train, sft, dpo, rm,
-// distill, ppo, grpo, seq2seq, classify, tag, gan, ladder; vision keeps its own --optimizer list): the
+// distill, ppo, grpo, seq2seq, classify, tag, gan, vision, ladder; gan and vision without Muon): the
 // optimizers of src/optim/registry.ts with PyTorch's update rules, e.g. `--optimizer sgd --momentum 0.9 --nesterov`, `--optimizer rmsprop --centered`.
 import { kebab, UsageError, type OptTable, type ParsedArgs } from './args.js';
 import { createOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, isOptimizerName, type OptimizerName } from '../optim/registry.js';
@@ -21,6 +21,36 @@ export const OPTIMIZER_OPTS: OptTable = {
   lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
   initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
 };
+
+/** the optimizers of models that are not language models (GANs, image classifiers): Muon's groups follow a language model's hidden matrices */
+export const NON_MUON_OPTIMIZERS: readonly OptimizerName[] = ['adamw', 'adam', 'sgd', 'rmsprop', 'adagrad'];
+
+/**
+ * OPTIMIZER_OPTS for a command that does not offer Muon (gan train, vision train): Muon's own options and
+ * mentions left out, --optimizer with the command's default (`dflt`) and `what` it optimizes.
+ */
+export function nonMuonOptimizerOpts(dflt: OptimizerName, what: string): OptTable {
+  return {
+    ...Object.fromEntries(Object.entries(OPTIMIZER_OPTS).filter(([k]) => !['nsSteps', 'adjustLrFn', 'adamEps'].includes(k))),
+    optimizer: { ...OPTIMIZER_OPTS.optimizer, default: dflt, help: `optimizer of ${what}: ${NON_MUON_OPTIMIZERS.join(', ')}` },
+    momentum: { ...OPTIMIZER_OPTS.momentum, help: 'sgd, rmsprop: momentum (default 0)' },
+    nesterov: { ...OPTIMIZER_OPTS.nesterov, help: 'sgd: Nesterov momentum' },
+    eps: { ...OPTIMIZER_OPTS.eps, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator' },
+  };
+}
+
+/**
+ * optimizerOptions for a command that does not offer Muon: the optimizer named even when it is AdamW (the
+ * command's default may be another), and --optimizer muon refused naming the command.
+ */
+export function nonMuonOptimizerOptions(o: ParsedArgs, command: string): Partial<Pick<TrainConfig, 'optimizer' | 'optimizerOptions' | 'weightDecay'>> {
+  const name = o.optimizer as string;
+  if ((!o.resume || o._given.has('optimizer')) && !(NON_MUON_OPTIMIZERS as readonly string[]).includes(name)) {
+    throw new UsageError(`${command}: --optimizer must be one of ${NON_MUON_OPTIMIZERS.join(', ')}, got "${name}"`);
+  }
+  const chosen = optimizerOptions(o, command);
+  return o.resume ? chosen : { ...chosen, optimizer: chosen.optimizer ?? name };
+}
 
 /** optimizer flags and the optimizers that take them (beta1/beta2 are train-config fields Adam and AdamW read) */
 const OPTIMIZER_FLAGS = ['momentum', 'dampening', 'nesterov', 'alpha', 'centered', 'amsgrad', 'eps', 'lrDecay', 'initialAccumulatorValue', 'nsSteps', 'adjustLrFn', 'adamEps', 'beta1', 'beta2'];

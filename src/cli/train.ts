@@ -89,7 +89,8 @@ function trainOptions(o: ParsedArgs): Partial<TrainConfig> {
     if (o[name] !== undefined) train[k] = o[name];
   }
   if (!o.resume) train.decayEmbeddings = !!o.decayEmbeddings;
-  return { ...(train as Partial<TrainConfig>), ...optimizerOptions(o, 'train') };
+  // an n-gram run is counted: its optimizer flags are ignored with a note (checkModelFlags), not recorded
+  return { ...(train as Partial<TrainConfig>), ...(o.arch === 'ngram' ? {} : optimizerOptions(o, 'train')) };
 }
 
 /** --arch, --preset and the config overrides the chosen model type allows */

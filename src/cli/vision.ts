@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
 import { BACKEND_OPTS, maybeHelp, runSubcommand, setupBackend } from './common.js';
-import { runVisionPredict, runVisionTrain } from '../train/vision-job.node.js';
+import { nonMuonOptimizerOpts, nonMuonOptimizerOptions } from './optimizer-flags.js';
+import { runVisionPredict, runVisionTrain, VISION_DATA_DEFAULTS } from '../train/vision-job.node.js';
 import { isRunFolder } from '../train/model-folder.node.js';
 import type { PixelsCSVOptions } from '../data/pixels-csv.js';
 import type { TrainConfig } from '../train/trainer.js';
@@ -22,10 +23,10 @@ const TRAIN_OPTS: OptTable = {
   out: { type: 'string', default: 'runs/vision', help: 'run folder' },
   resume: { type: 'bool', help: 'continue the run in --out' },
   force: { type: 'bool', help: 'overwrite a run already in --out' },
-  testFraction: { type: 'number', default: 0.2, min: 0, below: 1, help: 'share of --data held out as the test set' },
-  glyphSize: { type: 'int', default: 16, min: 8, max: 64, help: 'built-in glyphs: image side' },
-  trainPerClass: { type: 'int', default: 200, min: 1, help: 'built-in glyphs: training images per digit' },
-  testPerClass: { type: 'int', default: 50, min: 1, help: 'built-in glyphs: test images per digit' },
+  testFraction: { type: 'number', default: VISION_DATA_DEFAULTS.testFraction, min: 0, below: 1, help: 'share of --data held out as the test set' },
+  glyphSize: { type: 'int', default: VISION_DATA_DEFAULTS.glyphSize, min: 8, max: 64, help: 'built-in glyphs: image side' },
+  trainPerClass: { type: 'int', default: VISION_DATA_DEFAULTS.glyphTrainPerClass, min: 1, help: 'built-in glyphs: training images per digit' },
+  testPerClass: { type: 'int', default: VISION_DATA_DEFAULTS.glyphTestPerClass, min: 1, help: 'built-in glyphs: test images per digit' },
   hidden: { type: 'ints', default: [128], min: 1, help: 'MLP hidden widths, e.g. 256,128' },
   channels: { type: 'ints', default: [8, 16], min: 1, help: 'CNN channels of the two convolutions' },
   fc: { type: 'int', default: 64, min: 1, help: 'CNN fully connected width' },
@@ -35,8 +36,8 @@ const TRAIN_OPTS: OptTable = {
   lr: { type: 'number', default: 3e-3, above: 0, help: 'peak learning rate' },
   minLr: { type: 'number', default: 1e-4, min: 0, help: 'final learning rate' },
   warmupIters: { type: 'int', default: 50, min: 0, help: 'warmup steps' },
-  weightDecay: { type: 'number', default: 1e-4, min: 0, help: 'weight decay of the weight matrices' },
-  optimizer: { type: 'string', default: 'adamw', choices: ['adamw', 'adam', 'sgd', 'rmsprop', 'adagrad'], help: 'optimizer' },
+  weightDecay: { type: 'number', default: 1e-4, min: 0, help: 'weight decay of the weight matrices (optimizers other than AdamW: 0 unless given, as PyTorch)' },
+  ...nonMuonOptimizerOpts('adamw', 'the classifier'),
   evalInterval: { type: 'int', default: 250, min: 1, help: 'test scores and checkpoint every N steps' },
   seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed (data, split, initialisation, batches)' },
   ...CSV_OPTS,
@@ -78,13 +79,16 @@ async function train(o: ParsedArgs): Promise<number> {
   const trainKeys = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'evalInterval', 'seed'] as const;
   const tc: Partial<TrainConfig> = { gradClip: 1, beta1: 0.9, beta2: 0.999 };
   for (const k of trainKeys) if (!o.resume || o._given.has(k)) (tc as Record<string, unknown>)[k] = o[k];
+  Object.assign(tc, nonMuonOptimizerOptions(o, 'vision train'));
+  const now = (k: string): number | undefined => (o.resume && !o._given.has(k) ? undefined : (o[k] as number));
   process.stdout.write(`backend: ${await setupBackend(o)}\n`);
   for (const n of notes) process.stdout.write(n + '\n');
   const res = await runVisionTrain({
-    data: o.data as string | undefined, csv: csvOptions(o), testFraction: o.testFraction as number,
-    glyphSize: o.glyphSize as number, glyphTrainPerClass: o.trainPerClass as number, glyphTestPerClass: o.testPerClass as number,
+    // a resumed run keeps its own data settings for those not given now
+    data: o.data as string | undefined, csv: !o.resume || ['imageSize', 'labelColumn', 'maxValue'].some((k) => o._given.has(k)) ? csvOptions(o) : undefined,
+    testFraction: now('testFraction'), glyphSize: now('glyphSize'), glyphTrainPerClass: now('trainPerClass'), glyphTestPerClass: now('testPerClass'),
     model: { arch: o.model as 'mlp' | 'cnn', hidden: o.hidden as number[], channels: [channels[0], channels[1]], fc: o.fc as number, ...(o.kernel ? { kernel: o.kernel as number } : {}) },
-    train: tc, optimizer: o.optimizer as string, out: o.out as string, resume: !!o.resume, force: !!o.force,
+    train: tc, out: o.out as string, resume: !!o.resume, force: !!o.force,
   });
   return res.outcome === 'interrupted' ? 130 : 0;
 }

@@ -51,6 +51,27 @@ const isImage = (c: GanConfig): boolean => c.sampleShape.length === 3;
 const half = (b: number): number => Math.ceil(b / 2);
 const sampleSize = (c: GanConfig): number => c.sampleShape.reduce((a, b) => a * b, 1);
 
+/**
+ * Sizes of a GAN before it is built, in float32 elements: `parameters` of G and D together (BatchNorm's scale
+ * and shift included), and `activations`, the layer outputs of one sample through G and then D (each kept for
+ * the backward pass). A run of batch N holds about (2 + optimizer buffers) × parameters + a few × N ×
+ * activations; gan train refuses sizes past its memory bound from these before allocating anything.
+ */
+export function ganSizes(c: GanConfig): { parameters: number; activations: number } {
+  const S = sampleSize(c);
+  if (c.arch === 'mlp') {
+    const linear = (ws: number[]): number => ws.slice(1).reduce((sum, w, i) => sum + ws[i] * w + w, 0);
+    const hidden = c.hidden.reduce((a, b) => a + b, 0);
+    return { parameters: linear([c.latent, ...c.hidden, S]) + linear([S, ...c.hidden, 1]), activations: 2 * hidden + 2 * S + 1 };
+  }
+  const [C, H, W] = c.sampleShape, b = c.base, h = half(b), q = (H / 4) * (W / 4);
+  const gen = c.latent * 2 * b * q + 2 * 2 * b + 9 * 2 * b * b + 2 * b + 9 * b * h + 2 * h + 9 * h * C + C; // fc, bn0, conv1, bn1, conv2, bn2, conv3
+  const disc = 16 * C * b + b + 16 * b * 2 * b + 2 * 2 * b + 2 * b * q + 1; // conv1, conv2, bn2, fc
+  // G: fc (2b·q), upsampled (2b·4q), conv1 (b·4q), upsampled (b·H·W), conv2 (h·H·W), image; D: conv1 (b·4q), conv2 (2b·q)
+  const activations = 2 * b * q + 8 * b * q + 4 * b * q + b * H * W + h * H * W + S + 4 * b * q + 2 * b * q + 1;
+  return { parameters: gen + disc, activations };
+}
+
 /** DCGAN's initialisation (Radford et al. 2016, §4): weights of convolutions and linear layers ~ N(0, 0.02) */
 function dcganWeights<T extends Conv2d | Linear>(layer: T, rng: Rng): T {
   const w = layer.weight.data;

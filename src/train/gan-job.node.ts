@@ -12,7 +12,9 @@
 //                         for ring8 the modes covered; and the time taken
 import fs from 'node:fs';
 import path from 'node:path';
-import { ganConfig, Generator, type GanConfig } from '../models/gan.js';
+import { ganConfig, ganSizes, Generator, type GanConfig } from '../models/gan.js';
+import { optimizerStateCount } from '../optim/registry.js';
+import { checkBytes } from './memory-bounds.js';
 import { Rng } from '../tensor/rng.js';
 import { glyphImages } from '../data/glyphs.js';
 import { gaussianRing, ringCentres } from '../data/toy2d.js';
@@ -160,6 +162,20 @@ function checkGanJob(job: GanJob): void {
   if (job.arch === 'dcgan' && job.glyphSize % 4) throw new UsageError(`--model dcgan needs --glyph-size a multiple of 4, got ${job.glyphSize}`);
 }
 
+/**
+ * Refuses, before anything is allocated, a GAN whose parameters (with their gradients and the optimizer's
+ * buffers) or whose batch of layer outputs (forward and backward, ~4 copies) would pass the run's memory bound:
+ * one out-of-memory line naming the flags that set the size (a UsageError, exit 2).
+ */
+function checkGanSize(cfg: GanConfig, train: Partial<GanTrainConfig>): void {
+  const { parameters, activations } = ganSizes(cfg);
+  const size = cfg.arch === 'mlp' ? '--hidden' : '--base';
+  const states = optimizerStateCount(train.optimizer ?? 'adam', train.optimizerOptions);
+  checkBytes(`the parameters of G and D (${parameters.toLocaleString('en')}) with their gradients and ${states} optimizer buffers`, (2 + states) * parameters * 4, `${size} or --latent`);
+  const N = train.batchSize ?? 64;
+  checkBytes(`the layer outputs of a batch (${N} × ${activations.toLocaleString('en')} float32, forward and backward)`, 4 * N * activations * 4, `--batch-size or ${size}`);
+}
+
 /** Trains per `job`; writes and returns the report (the measures at each sample epoch). */
 export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): GanReport {
   checkGanJob(job);
@@ -174,6 +190,7 @@ export function runGanTrain(job: GanJob, log: (l: string) => void = (l) => proce
   const seed = job.train.seed ?? 1, real = ganData(job, seed);
   const shape = real.sampleShape;
   const cfg = ganConfig({ arch: job.arch, sampleShape: shape, ...(job.latent ? { latent: job.latent } : {}), ...(job.hidden ? { hidden: job.hidden } : {}), ...(job.base ? { base: job.base } : {}) });
+  checkGanSize(cfg, job.train);
   const t = new GanTrainer(cfg, real, job.train);
   if (held) clearRunContents(job.out); // --force: the old run goes whole (as with train --force), never leaving a mixed folder
   fs.mkdirSync(job.out, { recursive: true });

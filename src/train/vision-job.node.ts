@@ -9,7 +9,6 @@ import path from 'node:path';
 import { noGrad } from '../tensor/tensor.js';
 import { Rng } from '../tensor/rng.js';
 import { ImageClassifier, imageClassifierConfig, type ImageClassifierConfig } from '../models/image-classifier.js';
-import { createOptimizer } from '../optim/registry.js';
 import { glyphDataset } from '../data/glyphs.js';
 import { checkClassesPresent, parsePixelsCSV, type PixelsCSVOptions } from '../data/pixels-csv.js';
 import { imageCount, splitImages, subsetImages, type ImageSet } from '../data/image-set.js';
@@ -23,10 +22,12 @@ import { RunFolder, evalLine, recordedPath } from './run-folder.node.js';
 import { readJSONFile, resolveCheckpointDir } from './checkpoint.node.js';
 import { trainerStateFiles, validateTrainState } from './checkpoint.js';
 import { Trainer, type TrainConfig, type TrainOutcome, type TrainState } from './trainer.js';
+import { checkResumedOptimizer } from './resumed-optimizer.js';
 
 export const VISION_FORMAT = 'gptlab-vision';
 
-export interface VisionTrainJob {
+/** where a run's images come from; a resumed run keeps its own for those not given again */
+export interface VisionDataSettings {
   /** pixel CSV; default the built-in glyphs */
   data?: string;
   csv: PixelsCSVOptions;
@@ -36,16 +37,22 @@ export interface VisionTrainJob {
   glyphSize: number;
   glyphTrainPerClass: number;
   glyphTestPerClass: number;
+}
+
+/** the data settings of a run given no flags */
+export const VISION_DATA_DEFAULTS: VisionDataSettings = { csv: { labelColumn: 'first' }, testFraction: 0.2, glyphSize: 16, glyphTrainPerClass: 200, glyphTestPerClass: 50 };
+
+export interface VisionTrainJob extends Partial<VisionDataSettings> {
   model: Partial<ImageClassifierConfig> & { arch: 'mlp' | 'cnn' };
+  /** training settings, --optimizer and its options among them (AdamW without them) */
   train: Partial<TrainConfig>;
-  optimizer: string;
   out: string;
   resume?: boolean;
   force?: boolean;
 }
 
 /** train and test sets with a line saying where they came from */
-export function loadVisionData(job: VisionTrainJob): { train: ImageSet; test: ImageSet; source: string } {
+export function loadVisionData(job: VisionDataSettings & { train: Partial<TrainConfig> }): { train: ImageSet; test: ImageSet; source: string } {
   if (!job.data) {
     const g = glyphDataset({ size: job.glyphSize, trainPerClass: job.glyphTrainPerClass, testPerClass: job.glyphTestPerClass, seed: job.train.seed ?? 1 });
     return { ...g, source: `built-in glyphs ${job.glyphSize}×${job.glyphSize}: ${imageCount(g.train)} train, ${imageCount(g.test)} test images` };
@@ -100,24 +107,44 @@ export function reportVision(model: ImageClassifier, set: ImageSet, dir: string,
   return { metrics, wrong: wrongRows.length };
 }
 
+/** the fields of `o` that are not undefined */
+const definedFields = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * What a resumed run trains with: its saved settings (data, images, training, and the optimizer it was trained
+ * with, whose moments it restores) under those given now; --optimizer and its options given now must repeat the
+ * run's own (checkResumedOptimizer throws one line otherwise). β1/β2 are the command's own, never given. Runs
+ * from before data settings were recorded fall back to the defaults.
+ */
+function resumedSettings(job: VisionTrainJob, config: Record<string, unknown>): VisionDataSettings & { train: Partial<TrainConfig> } {
+  const { beta1: _b1, beta2: _b2, ...given } = job.train;
+  const savedTrain = (config.train ?? {}) as Partial<TrainConfig>;
+  const kept = checkResumedOptimizer(given, savedTrain, 'vision train');
+  const meta = (config.meta ?? {}) as { data?: string; dataSettings?: Partial<VisionDataSettings> };
+  const data = meta.data && meta.data !== 'glyphs' ? meta.data : undefined;
+  return { ...VISION_DATA_DEFAULTS, data, ...definedFields(meta.dataSettings ?? {}), ...definedFields(job), train: { ...savedTrain, ...kept } };
+}
+
 /** Trains per `job` into its run folder and reports the best model on the test set. */
 export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<VisionReport & { outcome: TrainOutcome; seconds: number }> {
   const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, command: 'vision train' });
-  const data = loadVisionData(job);
+  const saved = job.resume && fs.existsSync(folder.checkpointDir) ? loadVisionModel(folder.checkpointDir) : null;
+  const settings = saved ? resumedSettings(job, saved.config) : { ...VISION_DATA_DEFAULTS, ...definedFields(job), train: job.train };
+  const data = loadVisionData(settings);
   log(`data: ${data.source}`);
   let model: ImageClassifier, state: { s: TrainState; m: Map<string, Float32Array> } | null = null;
-  if (job.resume && fs.existsSync(folder.checkpointDir)) {
-    model = loadVisionModel(folder.checkpointDir).model;
+  if (saved) {
+    model = saved.model;
     const s = validateTrainState(readJSONFile(path.join(folder.checkpointDir, 'trainer_state.json')), folder.checkpointDir);
     const opt = path.join(folder.checkpointDir, 'optimizer.safetensors');
     const f = readSafetensors(new Uint8Array(fs.readFileSync(opt)), opt);
     state = { s, m: new Map([...f.tensors].map(([k, e]) => [k, e.data as Float32Array])) };
   } else model = new ImageClassifier(imageClassifierConfig({ ...job.model, height: data.train.height, width: data.train.width, classes: data.train.classes }), job.train.seed ?? 1337);
   log(`model: ${model.describe()}`);
-  const trainer = new Trainer(model, new ImageClassification(data.train, data.test), { sampleAt: [], ...job.train, optimizer: job.optimizer },
-    { optimizer: (g, c) => createOptimizer(job.optimizer, g, { lr: c.lr, ...(job.optimizer.startsWith('adam') ? { beta1: c.beta1, beta2: c.beta2 } : {}) }) });
+  const trainer = new Trainer(model, new ImageClassification(data.train, data.test), { sampleAt: [], ...settings.train });
   if (state) trainer.restore(state.s, state.m);
-  const meta = { data: job.data ? recordedPath(job.data) : 'glyphs' }, t0 = performance.now();
+  const { csv, testFraction, glyphSize, glyphTrainPerClass, glyphTestPerClass } = settings;
+  const meta = { data: settings.data ? recordedPath(settings.data) : 'glyphs', dataSettings: { csv, testFraction, glyphSize, glyphTrainPerClass, glyphTestPerClass } }, t0 = performance.now();
   const outcome = await trainer.run({
     onEval: (e) => {
       folder.saveCheckpoint(visionFiles(model, trainer, meta));
