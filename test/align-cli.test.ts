@@ -18,6 +18,7 @@ import { ppoCommand } from '../src/cli/ppo.js';
 import { UsageError } from '../src/cli/args.js';
 import { loraCommand } from '../src/cli/lora.js';
 import { distillCommand } from '../src/cli/distill.js';
+import { infoCommand } from '../src/cli/info.js';
 import { capturingStdout } from './helpers/cli-result.js';
 
 ensureBackend();
@@ -92,6 +93,8 @@ test('grpo and ppo with a reward module; a module returning NaN is one clear err
   const p = await run(ppoCommand, ['--policy', ck, '--data', prompts, '--reward', good, '--out', path.join(dir, 'ppo'), '--steps', '1', '--batch-size', '2', '--mini-batch-size', '2', '--epochs', '1', '--max-new-tokens', '3', '--eval-interval', '1', ...common]);
   assert.equal(p.code, 0);
   assert.ok(fs.existsSync(path.join(dir, 'ppo', 'best', 'value_head.safetensors')));
+  // the RL loop's optimizer (recorded in meta.rl) is the one info names
+  for (const algo of ['grpo', 'ppo']) assert.match((await run(infoCommand, [path.join(dir, algo, 'checkpoint')])).out, /^ {2}optimizer {2}adamw, lr [0-9.e-]+ \(unlisted options at their defaults\)$/m, algo);
   await assert.rejects(ppoCommand(['--policy', ck, '--data', prompts, '--reward-fn', bad, '--out', path.join(dir, 'ppo2'), '--steps', '1', '--batch-size', '2', '--max-new-tokens', '2', ...common]), /bad\.mjs returned NaN for completion .*; a reward must be a finite number/);
   assert.ok(!fs.existsSync(path.join(dir, 'ppo2', 'checkpoint')), 'nothing written half-way');
 });
