@@ -56,8 +56,11 @@ test('a folder that holds a run is refused unless resuming it or --force', () =>
   assert.equal(fs.existsSync(path.join(run, 'best')), true, '--force keeps the old run until the new one writes');
   assert.equal(f.hasBest(), false, "the old run's best/ is not this run's");
   f.appendLog({ step: 0 });
-  assert.equal(fs.existsSync(path.join(run, 'best')), false, '--force clears the old run at the first write');
-  assert.deepEqual(fs.readdirSync(run), ['log.jsonl']);
+  assert.equal(fs.existsSync(path.join(run, 'best')), true, 'a log line waits for the first checkpoint');
+  f.saveCheckpoint(checkpointFiles(model(5), tok));
+  assert.equal(fs.existsSync(path.join(run, 'best')), false, '--force clears the old run at the first checkpoint');
+  assert.deepEqual(fs.readdirSync(run).sort(), ['checkpoint', 'log.jsonl']);
+  assert.equal(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8'), '{"step":0}\n');
 });
 
 test('--force with a bad input leaves the old run as it was (the job fails before its first write)', async () => {
@@ -69,6 +72,40 @@ test('--force with a bad input leaves the old run as it was (the job fails befor
     model: { preset: 'tiny', nLayer: 0 }, train: { maxIters: 2, sampleAt: [] },
   }, () => {}), /nLayer must be a positive integer/);
   assert.equal(loadCheckpoint(run).model.type, 'gpt');
+});
+
+test('a new run that fails before its first checkpoint (loss NaN at step 1, after its step-0 sample) leaves the old run under --force, and no folder', async () => {
+  const { runTrainJob } = await import('../src/train/pretrain-job.node.js');
+  const run = path.join(tmp, 'run-nan');
+  const job = (out: string, force: boolean, lr: number) => ({
+    text: 'abcab cabca '.repeat(100), source: 'text', out, split: '90/10', resume: false, force, save: true, quiet: true,
+    model: { preset: 'tiny' }, train: { maxIters: 6, evalInterval: 3, evalIters: 1, batchSize: 2, lr, sampleAt: [0], sampleTokens: 4 },
+  });
+  await runTrainJob(job(run, false, 1e-3), () => {});
+  const before = Object.fromEntries(fs.readdirSync(run).sort().map((f) => [f, fs.statSync(path.join(run, f)).mtimeMs]));
+  const log = fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8');
+  await assert.rejects(runTrainJob(job(run, true, 1e12), () => {}), /loss became (NaN|Infinity)/);
+  assert.deepEqual(Object.fromEntries(fs.readdirSync(run).sort().map((f) => [f, fs.statSync(path.join(run, f)).mtimeMs])), before, 'the old run untouched');
+  assert.equal(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8'), log);
+  await assert.rejects(runTrainJob(job(path.join(tmp, 'run-nan-new'), false, 1e12), () => {}), /loss became/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'run-nan-new')), 'a new run that never reached a checkpoint leaves no folder');
+});
+
+test('a resumed run drops log lines past its checkpoint (a kill between the line and the checkpoint), so no step is missing or twice', () => {
+  const run = path.join(tmp, 'run-trim');
+  saveCheckpoint(path.join(run, 'checkpoint'), checkpointFiles(model(1), tok));
+  fs.writeFileSync(path.join(run, 'checkpoint', 'trainer_state.json'), JSON.stringify({ step: 10 }));
+  fs.writeFileSync(path.join(run, 'log.jsonl'), ['{"step":0,"sample":"ab"}', '{"step":5,"dev":1}', '{"step":10,"dev":0.9}', '{"step":15,"dev":0.8}', '{"step":15,"sam'].join('\n'));
+  new RunFolder(run, true, { resume: true });
+  assert.equal(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8'), '{"step":0,"sample":"ab"}\n{"step":5,"dev":1}\n{"step":10,"dev":0.9}\n');
+});
+
+test('a run folder may not hold the job\'s data file', () => {
+  const d = path.join(tmp, 'with-data');
+  makeDirs(d);
+  fs.writeFileSync(path.join(d, 'text.txt'), 'abc');
+  assert.throws(() => new RunFolder(d, true, { inputs: [path.join(d, 'text.txt')] }), /^Error: --out .*with-data: holds the input .*text\.txt; give a new folder/);
+  assert.doesNotThrow(() => new RunFolder(path.join(d, 'run'), true, { inputs: [path.join(d, 'text.txt')] }));
 });
 
 test('without a dev part, evaluations say so and best/ follows the training loss (never labelled dev loss)', async () => {
@@ -90,7 +127,7 @@ test('a run folder may not be the current folder, nor hold a model the job reads
   saveCheckpoint(path.join(input, 'best'), checkpointFiles(model(5), tok));
   saveCheckpoint(path.join(input, 'checkpoint'), checkpointFiles(model(5), tok));
   for (const out of [input, tmp]) {
-    assert.throws(() => new RunFolder(out, true, { force: true, inputs: [path.join(input, 'best')] }), /holds the input .*base-run.*best, which this run would overwrite; give a new folder/);
+    assert.throws(() => new RunFolder(out, true, { force: true, inputs: [path.join(input, 'best')] }), /holds the input .*base-run.*best; give a new folder/);
   }
   assert.throws(() => new RunFolder(input, true, { force: true, inputs: [input] }), /^Error: --out .*base-run: holds the input/);
   // resuming reads the run's own checkpoint; inputs that do not exist (a reward name such as 'rule') never match

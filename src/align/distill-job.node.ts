@@ -112,7 +112,7 @@ function newStudent(job: DistillJob, teacher: LanguageModel): LanguageModel {
 
 /** Runs a distillation job; returns the run's result (best dev loss = the student's plain cross-entropy). */
 export async function runDistillJob(job: DistillJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher], command: 'distill' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.teacher, job.data], command: 'distill' });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   const meta = resumed?.meta ?? {};
   const teacherPath = job.teacher ?? recordedInput(meta.teacher);

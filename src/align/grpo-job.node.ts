@@ -229,7 +229,7 @@ export type GRPOJobResult = RLRunResult & { before?: RewardEval; after?: RewardE
 /** Runs a GRPO / REINFORCE job; returns the loop's result and the held-out accuracy before and after. */
 export async function runGRPOJob(job: GRPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<GRPOJobResult> {
   const t0 = performance.now();
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy], command: 'grpo' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.data], command: 'grpo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'grpo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt); // before the cold start
   if (pol.resume) job = await resumedReward(job, pol.resume.meta, log);

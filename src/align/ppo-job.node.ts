@@ -107,7 +107,7 @@ function loadValueHead(dir: string, V: number): ValueHead | undefined {
 export async function runPPOJob(job: PPOJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RLRunResult & { before?: RewardEval; after?: RewardEval }> {
   const fresh = job.resume ? undefined : evalSettings(job); // a new run's, checked before anything loads
   if (fresh) checkEvalDraws(fresh);
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward], command: 'ppo' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.policy, job.reward, job.data], command: 'ppo' });
   const pol = loadPolicy(job.policy, folder, job.resume, 'ppo');
   if (!pol.resume) checkAdaptOptions(pol.model, job.adapt);
   const recorded = rewardPath(pol.resume?.meta.rewardSpec);

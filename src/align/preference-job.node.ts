@@ -167,7 +167,7 @@ function dpoReference(start: Start, text: () => string, log: (l: string) => void
 
 /** Runs a reward-model or DPO job; returns the run's result with the last held-out metrics. */
 export async function runPreferenceJob(job: PreferenceJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunResult & { metrics?: Record<string, number>; heldOut: boolean; before?: Record<string, number>; byKind?: AccuracyByLabel; byComparison?: AccuracyByLabel }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: commandOf(job) });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base, job.data], command: commandOf(job) });
   let pairs: { train: PreferencePair[]; dev: PreferencePair[] } | undefined;
   const loadPairs = (file: string | undefined): { train: PreferencePair[]; dev: PreferencePair[] } => (pairs ??= loadPreferencePairs(file, job.devFraction ?? PREFERENCE_DEV_FRACTION, log));
   const start = startingPoint(job, folder, () => allText(loadPairs(job.data)), log);

@@ -113,10 +113,10 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
         evals.push({ step: s.step, ...ev });
         const improved = scored && ev.score > best;
         if (improved) best = ev.score;
+        if (scored) folder.appendLog({ step: s.step, eval: ev }); // before the checkpoint (RunFolder.appendLog)
         if (improved || !scored) folder.saveBest(loop.modelFiles({ ...o.meta, step: s.step, ...ev }));
         save();
-        if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
-        if (scored) folder.appendLog({ step: s.step, eval: ev });
+        if (folder.started) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
         const parts = [`reward ${s.reward.toFixed(3)}`, `KL ${s.kl.toFixed(4)}`, `clip ${s.clipRatio.toFixed(3)}`, ...Object.entries(ev).map(([k, v]) => `${k} ${v.toFixed(3)}`)];
         say(`step ${s.step}: ${parts.join(', ')}${improved ? ' (best)' : ''}`);
       }
@@ -139,7 +139,7 @@ export async function runRLLoop(loop: RLLoop, folder: RunFolder, o: RLRunOptions
   }
   save();
   if (folder.save && !folder.hasBest()) folder.saveBest(loop.modelFiles(o.meta));
-  if (folder.save) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
+  if (folder.started) writeRewardPlot(path.join(folder.dir, 'reward.svg'), history, `gptlab ${o.label} — ${path.basename(path.resolve(folder.dir))}`);
   const seconds = (performance.now() - t0) / 1000;
   const outcome = stop ? 'interrupted' : timeUp && loop.step < o.steps ? 'budget' : 'done';
   log(`${outcome === 'budget' ? 'time budget reached: stopped' : outcome} at step ${loop.step} in ${seconds.toFixed(1)} s${folder.save ? `; saved ${folder.dir}/{checkpoint,best,reward.svg,log.jsonl}` : ''}`);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args.js';
 import { nearestExisting, statOrNull } from './common.js';
-import { folderCreationProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
+import { folderCreationProblem, folderWriteProblem, systemReason, writeDirAtomic, writeFileAtomic } from '../formats/atomic.node.js';
 import { enclosingModelFolder, isModelFolder, isRunFolder, shownLike } from '../train/model-folder.node.js';
 import { signalExitCode, within } from '../train/run-folder.node.js';
 
@@ -50,6 +50,8 @@ export function outputDirProblem(dir: string, flag: string, command: string, opt
     return why ? `${where}: cannot make this folder (${why})` : null;
   }
   if (isModelFolder(abs)) return `${where}: is a gptlab run or checkpoint folder; give a new folder (it is never overwritten)`;
+  const unwritable = folderWriteProblem(abs);
+  if (unwritable) return `${where}: cannot write into this folder (${unwritable}); give a folder you can write to`;
   if (fs.readdirSync(abs).length && !opts.force) return `${where}: exists and is not empty; give a new folder, or add --force to write this command's files into it (other files are kept)`;
   return null;
 }

@@ -316,3 +316,18 @@ export function folderCreationProblem(dir: string): string | null {
     for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
   }
 }
+
+/**
+ * Why nothing can be written into the existing folder `dir` (read-only, immutable, on a read-only mount), as the
+ * system's short reason: an empty probe file is made and removed. null when it can be written.
+ */
+export function folderWriteProblem(dir: string): string | null {
+  const probe = path.join(dir, `.gptlab-write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+    return null;
+  } catch (e) {
+    return systemReason(e);
+  }
+}

@@ -58,7 +58,7 @@ export interface ClassifyTrainResult extends RunResult {
 /** Fine-tunes a classifier (see ClassifyTrainJob); reports the best checkpoint's dev scores. */
 export async function runClassifyTrain(job: ClassifyTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<ClassifyTrainResult> {
   registerBertTypes(registerModelType);
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'classify train' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base, job.data, job.dev], command: 'classify train' });
   const d = loadSplits(job, log);
   const fj: FinetuneJob = { ...job, task: 'bert-seq-cls', meta: job.data ? { data: recordedPath(d.trainName), dev: recordedPath(d.devName) } : { data: d.trainName, dev: d.devName } };
   const start = finetuneStart(fj, folder, d.labels, d.train.map((e) => e.text).join('\n'), log);

@@ -190,7 +190,7 @@ export function recordedSource(source: string): string {
 /** Runs a pretraining job to its end (or early stop, or interrupt); see TrainJob. */
 export async function runTrainJob(job: TrainJob, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TrainJobResult> {
   if (!job.resume) validateJobTrainConfig(job.train); // before any work: a bad setting must not cost a tokenization
-  const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force, command: 'train' });
+  const folder = new RunFolder(job.out, job.save, { resume: job.resume, force: job.force, inputs: [job.source], command: 'train' });
   const r = buildOrRestore(job, folder);
   const { tokens, splits } = tokenSplits(job, r.tokenizer, r.model.config.blockSize);
   usableSamplePrompt(job, r.tokenizer, tokens[0], log);

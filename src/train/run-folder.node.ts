@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LanguageModel } from '../models/model.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { lossCurveSVG } from '../eval/plot.js';
-import { folderCreationProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
+import { folderCreationProblem, folderWriteProblem, makeDirs, writeFileAtomicSync } from '../formats/atomic.node.js';
 import { ProgressBar } from './progress.node.js';
 import { UsageError } from '../usage-error.js';
 import { checkpointFiles } from './checkpoint.js';
@@ -21,13 +21,16 @@ import { trainConfigNotes, type EvalInfo, type HistoryPoint, type Trainer, type 
 export class RunFolder {
   /**
    * `dir` is the run folder; with `save` false nothing is written (tests). Refuses a folder that already
-   * holds a run unless resuming it or `force`, which clears the old run's files at the first write (all that
-   * any kind of run writes there, RUN_CONTENTS, so that no file of the old run stays beside the new one): a job
-   * that fails its checks before training starts (a missing base, bad data, a bad flag) leaves the old run as
-   * it was. Also refuses the current folder, a folder with no run to resume, and (unless resuming) a folder
-   * that is or holds one of `inputs`, the models the job reads (--base, --policy, --reward, --teacher), which
-   * --force would otherwise destroy. Each refusal is a UsageError (exit 2): --out, --resume or --force is at
-   * odds with the folder --out names.
+   * holds a run unless resuming it or `force`, which clears the old run's files at the new run's first
+   * checkpoint (all that any kind of run writes there, RUN_CONTENTS, so that no file of the old run stays beside
+   * the new one): until then a new run's log lines wait in memory and its plot is not drawn, so a job that fails
+   * before its first checkpoint (a missing base, bad data, a bad flag, a loss that turns NaN at step 1) leaves
+   * the old run as it was, and a new folder empty. A resumed run's log.jsonl loses the lines past its
+   * checkpoint's step (written by a run killed between its log line and its checkpoint), which it trains again.
+   * Also refuses the current folder, a folder with no run to resume, a folder that is not writable, and (unless
+   * resuming) one that is or holds one of `inputs`: the models the job reads (--base, --policy, --reward,
+   * --teacher), which --force would otherwise destroy, and its data files (a run's folder holds the run alone).
+   * Each refusal is a UsageError (exit 2): --out, --resume or --force is at odds with the folder --out names.
    */
   constructor(readonly dir: string, readonly save = true, opts: { resume?: boolean; force?: boolean; inputs?: (string | undefined)[]; command?: string } = {}) {
     if (!save) return;
@@ -35,7 +38,7 @@ export class RunFolder {
     const abs = path.resolve(dir);
     if (abs === process.cwd()) throw new UsageError(`--out ${dir}: is the current folder; give a new folder for the run`);
     const input = opts.resume ? undefined : opts.inputs?.find((i) => i !== undefined && fs.existsSync(i) && within(path.resolve(i), abs));
-    if (input !== undefined) throw new UsageError(`--out ${dir}: holds the input ${input}, which this run would overwrite; give a new folder`);
+    if (input !== undefined) throw new UsageError(`--out ${dir}: holds the input ${input}; give a new folder (a run's folder holds the run alone)`);
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: exists and is not a folder (--out names the run folder)`);
     refuseModelFolder(dir);
     const why = fs.existsSync(dir) ? null : folderCreationProblem(dir);
@@ -47,19 +50,33 @@ export class RunFolder {
     if (holdsRun && !opts.resume && !opts.force) {
       throw new UsageError(`${dir} already holds a run: continue it with --resume, choose another --out, or overwrite it with --force`);
     }
+    const unwritable = fs.existsSync(dir) ? folderWriteProblem(dir) : null;
+    if (unwritable) throw new UsageError(`--out ${dir}: cannot write into this folder (${unwritable}); give a folder you can write to`);
     this.replacing = holdsRun && !!opts.force && !opts.resume;
     this.fresh = !opts.resume;
+    if (opts.resume) trimLogPastCheckpoint(dir);
   }
 
   /** an old run that --force replaces, not cleared yet */
   private replacing = false;
-  /** a new run that has not written yet: the log and plot an aborted earlier run left (no checkpoint) are not its own */
+  /** a new run that has not written a checkpoint yet: the log and plot an aborted earlier run left (no checkpoint) are not its own */
   private fresh = false;
+  /** a new run's log lines before its first checkpoint */
+  private pendingLog: string[] = [];
 
   /** the files of a run that stopped before its first checkpoint, which a new run in its folder starts afresh */
   static readonly LEFTOVERS = ['log.jsonl', 'loss.svg', 'reward.svg'] as const;
 
-  /** the folder is made (and an old run cleared) at the first write, so a run that fails its checks leaves nothing behind */
+  /**
+   * Whether the run has files of its own here: after its first checkpoint, or at once when resuming. Only
+   * then are the plot and other files drawn in the folder (they would replace the old run's, or leave a folder
+   * with no checkpoint).
+   */
+  get started(): boolean {
+    return this.save && !this.fresh;
+  }
+
+  /** at the first checkpoint the folder is made, an old run cleared and the waiting log lines written */
   private ensure(): boolean {
     if (!this.save) return false;
     if (this.replacing) {
@@ -69,6 +86,9 @@ export class RunFolder {
     if (this.fresh) {
       for (const n of RunFolder.LEFTOVERS) fs.rmSync(path.join(this.dir, n), { force: true });
       this.fresh = false;
+      makeDirs(this.dir);
+      if (this.pendingLog.length) fs.appendFileSync(path.join(this.dir, 'log.jsonl'), this.pendingLog.join(''));
+      this.pendingLog = [];
     }
     makeDirs(this.dir);
     return true;
@@ -91,16 +111,24 @@ export class RunFolder {
   }
 
   hasBest(): boolean {
-    return !this.replacing && fs.existsSync(this.bestDir);
+    return !this.replacing && !this.fresh && fs.existsSync(this.bestDir);
   }
 
+  /**
+   * One line of log.jsonl; a new run's wait in memory until its first checkpoint. Callers append an
+   * evaluation's line before saving its checkpoint, so that a kill between the two loses no line (the resumed
+   * run drops the line past its checkpoint and writes it again).
+   */
   appendLog(record: object): void {
-    if (this.ensure()) fs.appendFileSync(path.join(this.dir, 'log.jsonl'), JSON.stringify(record) + '\n');
+    if (!this.save) return;
+    const line = JSON.stringify(record) + '\n';
+    if (this.fresh) this.pendingLog.push(line);
+    else fs.appendFileSync(path.join(this.dir, 'log.jsonl'), line);
   }
 
-  /** loss.svg: training loss per batch, and the evaluations' train and dev losses */
+  /** loss.svg: training loss per batch, and the evaluations' train and dev losses (drawn once the run has started) */
   writePlot(history: readonly HistoryPoint[], yLabel: string): void {
-    if (!this.ensure()) return;
+    if (!this.started) return;
     const pts = (f: (p: HistoryPoint) => number | undefined, keep: (p: HistoryPoint) => boolean): [number, number][] =>
       history.filter((p) => keep(p) && f(p) !== undefined).map((p) => [p.step, f(p)!]);
     const isEval = (p: HistoryPoint): boolean => p.lr === undefined;
@@ -114,6 +142,32 @@ export class RunFolder {
     );
     writeFileAtomicSync(path.join(this.dir, 'loss.svg'), svg);
   }
+}
+
+/**
+ * Drops the lines of `dir`/log.jsonl whose step is past the step of `dir`/checkpoint (a run killed after
+ * logging an evaluation but before its checkpoint was saved), which the resumed run trains and logs again.
+ */
+function trimLogPastCheckpoint(dir: string): void {
+  const logFile = path.join(dir, 'log.jsonl'), stateFile = path.join(dir, 'checkpoint', 'trainer_state.json');
+  if (!fs.existsSync(logFile) || !fs.existsSync(stateFile)) return;
+  let step: unknown;
+  try {
+    step = (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { step?: unknown }).step;
+  } catch {
+    return; // the loader reports an unreadable state with its file
+  }
+  if (typeof step !== 'number') return;
+  const lines = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim());
+  const kept = lines.filter((l) => {
+    try {
+      const s = (JSON.parse(l) as { step?: unknown }).step;
+      return typeof s !== 'number' || s <= step;
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  if (kept.length !== lines.length) writeFileAtomicSync(logFile, kept.map((l) => l + '\n').join(''));
 }
 
 export interface RunOptions {
@@ -353,11 +407,11 @@ export async function runTrainer(trainer: Trainer, folder: RunFolder, o: RunOpti
       onStep: (s) => bar?.update({ step: s.step, total: trainer.config.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec, extra: { lr: s.lr.toExponential(1) } }),
       onEval: (e) => {
         lastDev = e.selected;
-        // saved before the line is printed: whoever sees `step N:` can count on checkpoint/ holding step N
+        // logged, then saved, before the line is printed: whoever sees `step N:` can count on checkpoint/ holding step N
+        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
         folder.saveCheckpoint(files(true));
         if (e.improved) folder.saveBest(files(false, { ...o.meta, step: e.step, devLoss: e.dev, trainLoss: e.train }));
         folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
-        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
         bar?.pause();
         say(evalLine(e));
       },

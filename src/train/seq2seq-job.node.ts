@@ -249,7 +249,7 @@ export interface Seq2seqJobResult {
 
 /** Trains (see Seq2seqJob) into the run folder, saving checkpoint/ and best/ at each evaluation. */
 export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<Seq2seqJobResult> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, command: 'seq2seq train' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.data, job.dev], command: 'seq2seq train' });
   const resumed = job.resume ? resumeRun(job, folder, log) : null;
   if (resumed) job = { ...resumed.job, dataGiven: job.data !== undefined };
   const d = loadPairs(job, log);
@@ -268,10 +268,10 @@ export async function runSeq2seqTrain(job: Seq2seqJob, log: (l: string) => void 
       onStep: (s) => bar?.update({ step: s.step, total: trainer.config.maxIters, loss: s.loss, devLoss: lastDev, tokensPerSec: s.tokensPerSec }),
       onEval: (e) => {
         (lastDev = e.selected), (bleu = e.metrics?.BLEU ?? NaN);
+        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 }); // before the checkpoint (RunFolder.appendLog)
         folder.saveCheckpoint(seq2seqFiles(model, src, tgt, meta, trainer));
         if (e.improved) folder.saveBest(seq2seqFiles(model, src, tgt, { ...meta, step: e.step, devLoss: e.dev, BLEU: bleu }));
         folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
-        folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
         bar?.pause();
         say(evalLine(e));
       },

@@ -200,7 +200,7 @@ export async function runSftJob(job: SftJob, log: (line: string) => void = (l) =
   if (!job.resume) validateTrainConfig({ ...sftDefaults(job.adapt), ...job.train }); // before loading anything
   // a resumed run's own share is checked against --data by resumeStart
   if (!job.resume && (job.bareAnswers ?? 0) > 0 && job.data !== undefined) throw new UsageError(`sft: --bare-answers adds bare-answer twins to the built-in Q&A set; a --data file (${job.data}) is trained as it is`);
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'sft' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base, job.data], command: 'sft' });
   const start = startingPoint(job, folder, log);
   if (!start.state) checkAdaptOptions(start.model, job.adapt); // before the data and the accuracy check
   const tc = { ...sftDefaults(job.adapt ?? start.adapt), ...job.train };

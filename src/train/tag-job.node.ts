@@ -49,7 +49,7 @@ export interface TagTrainResult extends RunResult {
 /** Fine-tunes a tagger (see TagTrainJob); reports the best checkpoint's entity scores on the dev set. */
 export async function runTagTrain(job: TagTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<TagTrainResult> {
   registerBertTypes(registerModelType);
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base], command: 'tag train' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.base, job.data, job.dev], command: 'tag train' });
   const d = loadSplits(job, log);
   const fj: FinetuneJob = { ...job, task: 'bert-token-cls', meta: job.data ? { data: recordedPath(d.trainName), dev: recordedPath(d.devName) } : { data: d.trainName, dev: d.devName } };
   const start = finetuneStart(fj, folder, d.tags, d.train.map((s) => s.tokens.join(' ')).join('\n'), log);

@@ -127,7 +127,7 @@ function resumedSettings(job: VisionTrainJob, config: Record<string, unknown>): 
 
 /** Trains per `job` into its run folder and reports the best model on the test set. */
 export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<VisionReport & { outcome: TrainOutcome; seconds: number }> {
-  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, command: 'vision train' });
+  const folder = new RunFolder(job.out, true, { resume: job.resume, force: job.force, inputs: [job.data], command: 'vision train' });
   const saved = job.resume && fs.existsSync(folder.checkpointDir) ? loadVisionModel(folder.checkpointDir) : null;
   const settings = saved ? resumedSettings(job, saved.config) : { ...VISION_DATA_DEFAULTS, ...definedFields(job), train: job.train };
   const data = loadVisionData(settings);
@@ -147,10 +147,10 @@ export async function runVisionTrain(job: VisionTrainJob, log: (l: string) => vo
   const meta = { data: settings.data ? recordedPath(settings.data) : 'glyphs', dataSettings: { csv, testFraction, glyphSize, glyphTrainPerClass, glyphTestPerClass } }, t0 = performance.now();
   const outcome = await trainer.run({
     onEval: (e) => {
+      folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 }); // before the checkpoint (RunFolder.appendLog)
       folder.saveCheckpoint(visionFiles(model, trainer, meta));
       if (e.improved) folder.saveBest(visionFiles(model, null, { ...meta, step: e.step, testLoss: e.dev, ...e.metrics }));
       folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
-      folder.appendLog({ step: e.step, train: e.train, dev: e.dev, ...e.metrics, time: (performance.now() - t0) / 1000 });
       log(evalLine(e));
     },
   });
