@@ -10,7 +10,7 @@ import { createModel } from '../src/models/registry.js';
 import { CharTokenizer } from '../src/tokenizers/char.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.node.js';
-import { checkRunKind, recordedInput, recordedPath, RunFolder, runKind } from '../src/train/run-folder.node.js';
+import { changedTextNote, checkRunKind, recordedInput, recordedPath, RunFolder, runKind, textFingerprint } from '../src/train/run-folder.node.js';
 import { makeDirs } from '../src/formats/atomic.node.js';
 import { outputDirProblem, protectedFileProblem } from '../src/cli/output.js';
 import { outputFileProblem } from '../src/cli/common.js';
@@ -98,6 +98,20 @@ test('a resumed run drops log lines past its checkpoint (a kill between the line
   fs.writeFileSync(path.join(run, 'log.jsonl'), ['{"step":0,"sample":"ab"}', '{"step":5,"dev":1}', '{"step":10,"dev":0.9}', '{"step":15,"dev":0.8}', '{"step":15,"sam'].join('\n'));
   new RunFolder(run, true, { resume: true });
   assert.equal(fs.readFileSync(path.join(run, 'log.jsonl'), 'utf8'), '{"step":0,"sample":"ab"}\n{"step":5,"dev":1}\n{"step":10,"dev":0.9}\n');
+});
+
+test('a resumed run notes that its data file changed since it last saved (same path, other text)', async () => {
+  const meta = { source: '/d/x.txt', ...textFingerprint('abc') };
+  assert.deepEqual(textFingerprint(''), { dataChars: 0, dataHash: '811c9dc5' });
+  assert.equal(changedTextNote(meta, 'abc', 'x.txt'), null);
+  assert.equal(changedTextNote({ source: '/d/x.txt' }, 'abcd', 'x.txt'), null, 'a run from before fingerprints says nothing');
+  assert.match(changedTextNote(meta, 'abd', 'x.txt')!, /^note: x\.txt changed since the run last saved \(3 → 3 characters\): training continues on it as it is now, and the held-out split moves with it/);
+  const { runTrainJob } = await import('../src/train/pretrain-job.node.js');
+  const out = path.join(tmp, 'run-changed'), lines: string[] = [];
+  const job = (text: string, resume: boolean) => ({ text, source: 'x.txt', out, split: '90/10', resume, force: false, save: true, quiet: true, model: { preset: 'tiny' }, train: { maxIters: resume ? 4 : 2, evalIters: 1, batchSize: 2, sampleAt: [] } });
+  await runTrainJob(job('abcab cabca '.repeat(100), false), () => {});
+  await runTrainJob(job('abcab cabca '.repeat(120), true), (l) => lines.push(l));
+  assert.ok(lines.some((l) => /^note: x\.txt changed since the run last saved \(1,200 → 1,440 characters\)/.test(l)), lines.join('\n'));
 });
 
 test('a run folder may not hold the job\'s data file', () => {

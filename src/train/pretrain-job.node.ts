@@ -21,7 +21,7 @@ import {
 import { Pretraining } from './pretraining.js';
 import { checkpointFiles } from './checkpoint.js';
 import { isFittable, type Fittable } from './fittable.js';
-import { evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit } from './run-folder.node.js';
+import { evalLine, recordedPath, RunFolder, runTrainer, type RunResult, resumeDataNote, resumedSplit, changedTextNote, textFingerprint } from './run-folder.node.js';
 import { resumableCheckpoint } from './resume.node.js';
 import { UsageError } from '../usage-error.js';
 
@@ -85,7 +85,7 @@ function buildOrRestore(job: TrainJob, folder: RunFolder): Restored {
     const ck = resumableCheckpoint(folder, 'train', job.train.maxIters); // a LoRA run's too, to be refused by its kind
     checkResumedModel(job.model, ck.model.type, ck.model.config as unknown as Record<string, unknown>, ck.tokenizer.vocabSize);
     job.train = checkResumedOptimizer(job.train, ck.config.train ?? {}, 'train');
-    const dataNote = resumeDataNote(ck.config.meta?.source, job.source);
+    const dataNote = resumeDataNote(ck.config.meta?.source, job.source) ?? changedTextNote(ck.config.meta, job.text, job.source);
     const { split, note: splitNote } = resumedSplit(ck.config.meta?.split, job.split, DEFAULT_SPLIT);
     job.split = split;
     const notes = [...resumeChangeNotes(ck.config.train ?? {}, job.train), ...(dataNote ? [dataNote] : []), ...(splitNote ? [splitNote] : [])];
@@ -170,7 +170,7 @@ async function runFitJob(job: TrainJob, r: Restored, trainer: Trainer, folder: R
   const ev = trainer.evaluate();
   const selected = (ev.dev ?? ev.train)!;
   trainer.state = { ...trainer.state, bestDevLoss: selected, evalsWithoutImprovement: 0, history: [{ step: 0, train: ev.train, dev: ev.dev }] };
-  const meta = { kind: trainer.objective.name, source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT };
+  const meta = { kind: trainer.objective.name, source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT, ...textFingerprint(job.text) };
   folder.saveCheckpoint(checkpointFiles(r.model, r.tokenizer, { trainer, meta }));
   folder.saveBest(checkpointFiles(r.model, r.tokenizer, { meta: { ...meta, step: 0, devLoss: ev.dev, trainLoss: ev.train } }));
   folder.writePlot(trainer.state.history, trainer.objective.lossLabel);
@@ -199,6 +199,6 @@ export async function runTrainJob(job: TrainJob, log: (line: string) => void = (
   if (isFittable(r.model)) return runFitJob(job, r, trainer, folder, log);
   if (r.state) trainer.restore(r.state.trainer, r.state.moments);
   return runTrainer(trainer, folder, {
-    model: r.model, tokenizer: r.tokenizer, meta: { source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT, ...(job.corpusSeed !== undefined ? { corpusSeed: job.corpusSeed } : {}) }, quiet: job.quiet, log, label: 'train',
+    model: r.model, tokenizer: r.tokenizer, meta: { source: recordedSource(job.source), split: job.split ?? DEFAULT_SPLIT, ...textFingerprint(job.text), ...(job.corpusSeed !== undefined ? { corpusSeed: job.corpusSeed } : {}) }, quiet: job.quiet, log, label: 'train',
   });
 }

@@ -311,6 +311,28 @@ export function resumeDataNote(recorded: unknown, given: string | undefined): st
 }
 
 /**
+ * What a run records of its training text to notice later that the file changed: its length in characters and
+ * a 32-bit FNV-1a hash of its UTF-16 code units (hex). Not a security hash; a changed file is caught at once.
+ */
+export function textFingerprint(text: string): { dataChars: number; dataHash: string } {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return { dataChars: text.length, dataHash: h.toString(16).padStart(8, '0') };
+}
+
+/**
+ * The note for a resumed run whose data file (the same path) no longer holds the text it trained on (`meta`:
+ * the run's, with textFingerprint's fields; runs from before they were recorded get none): training goes on
+ * with the text as it is now, and the held-out split moves with it. Null when the text is the same.
+ */
+export function changedTextNote(meta: Record<string, unknown> | undefined, text: string, source: string): string | null {
+  if (typeof meta?.dataHash !== 'string' || typeof meta.dataChars !== 'number') return null;
+  const now = textFingerprint(text);
+  if (now.dataHash === meta.dataHash && now.dataChars === meta.dataChars) return null;
+  return `note: ${source} changed since the run last saved (${meta.dataChars.toLocaleString('en')} → ${now.dataChars.toLocaleString('en')} characters): training continues on it as it is now, and the held-out split moves with it, so dev scores from here on (and best/) do not compare with earlier ones`;
+}
+
+/**
  * The --split a resumed run trains on: the one given now, else its recorded one (`recorded`: meta.split), else
  * `fallback` (the command's default, for a run from before the split was recorded). A change is noted: the
  * held-out part moves with it, so dev losses (and best/) no longer compare with earlier ones.
