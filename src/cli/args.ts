@@ -321,7 +321,9 @@ export function helpText(command: string, summary: string, table: OptTable, usag
   const lines = [`gptlab ${command} — ${summary}`, '', `usage: ${usage ?? `gptlab ${command} [options]`}`, '', 'options:'];
   const rows = Object.entries(table).map(([n, s]) => {
     const flag = `${s.alias ? `-${s.alias}, ` : ''}--${kebab(n)}${s.type === 'bool' ? '' : ` <${s.type === 'ints' ? 'n,n,…' : s.type}>`}`;
-    const def = s.default !== undefined && s.default !== '' ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : s.default})` : '';
+    // a string default as it would be typed: JSON's escapes for a newline or tab ("\n"), quoted then
+    const shown = (v: unknown): string => (typeof v === 'string' && /[\n\r\t]/.test(v) ? JSON.stringify(v) : String(v));
+    const def = s.default !== undefined && s.default !== '' ? ` (default: ${Array.isArray(s.default) ? s.default.join(',') : shown(s.default)})` : '';
     const hasRange = s.min !== undefined || s.above !== undefined || s.max !== undefined || s.below !== undefined;
     const range = hasRange ? `; ${rangeText(s)}` : s.choices ? `; one of ${s.choices.join(', ')}` : '';
     return [flag, s.help + def + range];

@@ -10,14 +10,14 @@ export const OPTIMIZER_OPTS: OptTable = {
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
   momentum: { type: 'number', min: 0, help: 'sgd, rmsprop: momentum (default 0); muon: μ, below 1 (default 0.95)' },
   dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
-  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum (muon: on unless --no-nesterov)' },
+  nesterov: { type: 'bool', help: 'sgd: Nesterov momentum; muon: on unless --no-nesterov' },
   nsSteps: { type: 'int', min: 1, max: 99, help: 'muon: Newton–Schulz iterations (default 5)' },
   adjustLrFn: { type: 'string', choices: ['match_rms_adamw', 'original'], help: "muon: lr per matrix shape: match_rms_adamw (default; AdamW's lr and weight decay carry over) or original (Keller Jordan's)" },
   adamEps: { type: 'number', min: 0, help: "muon: eps of its AdamW part (default 1e-8)" },
   alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
   centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
   amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
-  eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator; muon: floor of the norm, above 0 (default 1e-7)' },
+  eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop: term added to the denominator (default 1e-8; adagrad 1e-10); muon: floor of the gradient norm, above 0 (default 1e-7)' },
   lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
   initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
 };
@@ -35,7 +35,7 @@ export function nonMuonOptimizerOpts(dflt: OptimizerName, what: string): OptTabl
     optimizer: { ...OPTIMIZER_OPTS.optimizer, default: dflt, help: `optimizer of ${what}: ${NON_MUON_OPTIMIZERS.join(', ')}` },
     momentum: { ...OPTIMIZER_OPTS.momentum, help: 'sgd, rmsprop: momentum (default 0)' },
     nesterov: { ...OPTIMIZER_OPTS.nesterov, help: 'sgd: Nesterov momentum' },
-    eps: { ...OPTIMIZER_OPTS.eps, help: 'adamw, adam, rmsprop, adagrad: term added to the denominator' },
+    eps: { ...OPTIMIZER_OPTS.eps, help: 'adamw, adam, rmsprop: term added to the denominator (default 1e-8; adagrad 1e-10)' },
   };
 }
 
@@ -74,7 +74,7 @@ export function optimizerOptions(o: ParsedArgs, command: string, own: readonly s
   if (!isOptimizerName(name)) throw new UsageError(`${command}: --optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got "${name}"`);
   const takes = OPTIMIZER_OPTIONS[name];
   for (const k of flags) {
-    if (o._given.has(k) && !(k in takes)) throw new UsageError(`${command}: --${o[k] === false ? 'no-' : ''}${kebab(k)} does not apply to --optimizer ${name} (it takes ${Object.keys(takes).filter((t) => t !== 'lr').map(kebab).join(', ')})`);
+    if (o._given.has(k) && !(k in takes)) throw new UsageError(`${command}: --${o[k] === false ? 'no-' : ''}${kebab(k)} does not apply to --optimizer ${name} (${takenFlags(o, takes)})`);
   }
   if (name === 'adamw' && !given.length) return {}; // the trainer's own AdamW, as before
   const options: Record<string, number | boolean | string> = {};
@@ -82,6 +82,15 @@ export function optimizerOptions(o: ParsedArgs, command: string, own: readonly s
   checkOptimizerFlags(name, options, command);
   const decoupled = name === 'adamw' || name === 'muon';
   return { optimizer: name, optimizerOptions: options, ...(!decoupled && !o._given.has('weightDecay') ? { weightDecay: 0 } : {}) };
+}
+
+/**
+ * "it takes --eps, --amsgrad": the optimizer's options that this command has flags for (β1/β2 only where the
+ * command has --beta1/--beta2; the learning rate is the command's --lr), or "it takes no options here".
+ */
+function takenFlags(o: ParsedArgs, takes: Record<string, string>): string {
+  const flags = Object.keys(takes).filter((t) => t !== 'lr' && (OPTIMIZER_FLAGS.includes(t) && !['beta1', 'beta2'].includes(t) ? true : t in o)).map(kebab);
+  return flags.length ? `it takes ${flags.join(', ')}` : 'it takes no options here';
 }
 
 /**
