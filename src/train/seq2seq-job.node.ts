@@ -234,6 +234,7 @@ function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log:
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
   const pieces = (v: Seq2seqVocab): string => `${v.pieceCount} ${v.level === 'char' ? 'characters' : 'words'} + ${SPECIAL_COUNT} special tokens`;
   log(`model: ${model.describe()}; vocabularies: source ${pieces(src)}, target ${pieces(tgt)}`);
+  if (objective.bleuTokenize !== '13a') log(`BLEU (sacreBLEU tokenize ${objective.bleuTokenize}): its references contain Chinese characters, so each Chinese character is a token (as sacrebleu --tokenize zh; 13a would take an unsegmented sentence for one word)`);
   return { model, src, tgt, trainer, objective };
 }
 

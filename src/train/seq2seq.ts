@@ -1,7 +1,7 @@
 // Translation on the one Trainer: batches of random (source, target) pairs, the teacher-forced cross-entropy
 // over real target tokens (padding masked out, src/models/seq2seq.ts), and an evaluation that gives the dev
-// loss (over the whole dev set) and the sacreBLEU score (src/eval/bleu.ts) of greedy translations of a fixed
-// dev sample. Browser-safe.
+// loss (over the whole dev set) and the sacreBLEU score (src/eval/bleu.ts; its 'zh' tokenizer when the
+// references are Chinese, else '13a') of greedy translations of a fixed dev sample. Browser-safe.
 //   const obj = new Seq2seqObjective(encodePairs(corpus.train, sv, tv), encodePairs(corpus.dev, sv, tv), tv);
 //   new Trainer(model, obj, { maxIters: 2000, batchSize: 32 }).run();
 import type { LanguageModel } from '../models/model.js';
@@ -12,7 +12,7 @@ import type { ParallelPair } from '../data/parallel-corpus.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { stepScope } from '../backend/storage.js';
-import { corpusBleu } from '../eval/bleu.js';
+import { autoBleuTokenize, corpusBleu, type BleuTokenize } from '../eval/bleu.js';
 import type { Evaluation, Objective, ObjectiveSettings } from './objective.js';
 
 /** a pair as ids (no specials), with its reference text for BLEU */
@@ -41,8 +41,21 @@ export class Seq2seqObjective implements Objective {
   readonly name = 'seq2seq';
   readonly lossLabel = 'cross-entropy (nats/target token)';
 
+  /**
+   * sacreBLEU's tokenizer for this objective's BLEU: 'zh' when the references it scores (the dev sample, else
+   * the training pairs') contain Han characters, else '13a' (autoBleuTokenize)
+   */
+  readonly bleuTokenize: BleuTokenize;
+
   /** bleuSample: how many dev pairs (the first ones) are translated for BLEU at each evaluation */
-  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly tgtVocab: Seq2seqVocab, readonly bleuSample = 200) {}
+  constructor(readonly train: readonly EncodedPair[], readonly dev: readonly EncodedPair[], readonly tgtVocab: Seq2seqVocab, readonly bleuSample = 200) {
+    this.bleuTokenize = autoBleuTokenize(this.bleuPairs().map((p) => p.ref));
+  }
+
+  /** the pairs translated for BLEU: the first bleuSample dev pairs, or of the first 256 training pairs without dev */
+  private bleuPairs(): readonly EncodedPair[] {
+    return (this.dev.length ? this.dev : this.train.slice(0, 256)).slice(0, this.bleuSample);
+  }
 
   dataSeed(seed: number): number {
     return seed ^ 0x5e9253e0;
@@ -66,8 +79,8 @@ export class Seq2seqObjective implements Objective {
   evaluate(model: LanguageModel, _rng: Rng, s: ObjectiveSettings): Evaluation {
     const m = model as Seq2seq, set = this.dev.length ? this.dev : this.train.slice(0, 256);
     const loss = meanLoss(m, set, s.batchSize);
-    const sample = set.slice(0, this.bleuSample);
-    const metrics = sample.length ? { [this.dev.length ? 'BLEU' : 'train BLEU']: translationBleu(m, sample, this.tgtVocab, s.batchSize) } : undefined;
+    const sample = this.bleuPairs();
+    const metrics = sample.length ? { [this.dev.length ? 'BLEU' : 'train BLEU']: translationBleu(m, sample, this.tgtVocab, s.batchSize, this.bleuTokenize) } : undefined;
     return this.dev.length ? { dev: loss, metrics } : { train: loss, metrics };
   }
 }
@@ -86,13 +99,16 @@ export function meanLoss(model: Seq2seq, pairs: readonly EncodedPair[], batchSiz
   return tokens ? total / tokens : NaN;
 }
 
-/** sacreBLEU corpus score [0, 100] of greedy translations of pairs against their reference texts */
-export function translationBleu(model: Seq2seq, pairs: readonly EncodedPair[], tgt: Seq2seqVocab, batchSize: number): number {
+/**
+ * sacreBLEU corpus score [0, 100] of greedy translations of pairs against their reference texts, tokenized by
+ * `tokenize` (default autoBleuTokenize of the references: 'zh' when they hold Han characters, else '13a')
+ */
+export function translationBleu(model: Seq2seq, pairs: readonly EncodedPair[], tgt: Seq2seqVocab, batchSize: number, tokenize: BleuTokenize = autoBleuTokenize(pairs.map((p) => p.ref))): number {
   if (!pairs.length) return 0;
   const hyps: string[] = [];
   for (let i = 0; i < pairs.length; i += batchSize) {
     const b = pairs.slice(i, i + batchSize);
     stepScope(() => greedyDecode(model, b.map((p) => p.src)).forEach((t) => hyps.push(tgt.decode(t.ids))));
   }
-  return corpusBleu(hyps, [pairs.map((p) => p.ref)]).score;
+  return corpusBleu(hyps, [pairs.map((p) => p.ref)], { tokenize }).score;
 }
