@@ -38,6 +38,8 @@ const TRAIN_OPTS: OptTable = {
   lr: { type: 'number', default: T.lr, above: 0, help: 'peak learning rate' },
   minLr: { type: 'number', default: T.minLr, min: 0, help: 'final learning rate' },
   warmupIters: { type: 'int', default: T.warmupIters, min: 0, help: 'warmup steps' },
+  weightDecay: { type: 'number', default: T.weightDecay, min: 0, help: 'weight decay: decoupled for adamw and muon, L2 for the other optimizers' },
+  gradClip: { type: 'number', default: T.gradClip, min: 0, help: 'gradient norm clip (0 = off)' },
   evalInterval: { type: 'int', default: T.evalInterval, min: 1, help: 'dev loss, BLEU and checkpoint every N steps' },
   patience: { type: 'int', default: 0, min: 0, help: 'early stopping patience in evaluations (0 = off)' },
   seed: { type: 'int', ...SEED_RANGE, default: 1337, help: 'random seed' },
@@ -58,7 +60,7 @@ const TRAIN_USAGE = 'gptlab seq2seq train [--data pairs.tsv] [--attention additi
 const TRANSLATE_USAGE = 'gptlab seq2seq translate CKPT "TEXT" [--beam 4] [--attention-svg FILE]   (e.g. CKPT "我爱中国")';
 const USAGE = `${TRAIN_USAGE}\n       ${TRANSLATE_USAGE}`;
 
-const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'evalInterval', 'patience', 'seed'] as const;
+const TRAIN_KEYS = ['maxIters', 'batchSize', 'lr', 'minLr', 'warmupIters', 'weightDecay', 'gradClip', 'evalInterval', 'patience', 'seed'] as const;
 
 /** the model's shape from the flags: each setting and the flag that sets it */
 function modelOptions(o: ParsedArgs): Partial<Seq2seqModelOptions> {
