@@ -43,6 +43,9 @@ test('ngram train → ARPA → ngram query: the library\'s perplexity, and KenLM
   const lib = NgramLM.fit(train, 3).perplexity(heldOut);
   assert.match(r.out, new RegExp(`perplexity ${String(Number(lib.perplexity.toPrecision(8))).replace('.', '\\.')} including OOVs`));
   assert.deepEqual(readArpa(fs.readFileSync(path.join(tmp, 'o3.arpa'), 'utf8')).table!.counts(), [430, 2288, 3981]);
+  // a name ending in .gz is written gzipped (as lmplz's .gz output), the same text inside
+  ok(run('ngram', 'train', '--data', trainTxt, '--order', '3', '--out', 'o3.arpa.gz'), 'train .gz');
+  assert.equal(zlib.gunzipSync(fs.readFileSync(path.join(tmp, 'o3.arpa.gz'))).toString('utf8'), fs.readFileSync(path.join(tmp, 'o3.arpa'), 'utf8'));
 
   const q = run('ngram', 'query', 'o3.arpa', '--data', testTxt);
   ok(q, 'query');

@@ -35,7 +35,7 @@ const TRAIN_OPTS: OptTable = {
   k: { type: 'number', default: 0.5, above: 0, help: 'add-k: the pseudo-count added to every n-gram (1 = Laplace)' },
   discountFallback: { type: 'bool', help: `kneser-ney: discounts ${FALLBACK.join(' ')} for an order whose counts cannot give them (lmplz --discount_fallback)` },
   dev: { type: 'string', nonEmpty: true, help: 'held-out text to report perplexity on, scored as KenLM query scores it' },
-  out: { type: 'string', help: 'where to write the ARPA file (kneser-ney only; written atomically); without it nothing is written' },
+  out: { type: 'string', help: 'where to write the ARPA file (kneser-ney only; written atomically; gzipped when the name ends in .gz); without it nothing is written' },
   force: { type: 'bool', help: 'overwrite an existing --out file' },
 };
 
@@ -99,8 +99,10 @@ async function trainSub(argv: string[]): Promise<number> {
     log(`  ngram ${m + 1}=${c}${d ? `\tD1=${num(d[0], 6)} D2=${num(d[1], 6)} D3+=${num(d[2], 6)}` : ''}`);
   });
   if (out !== undefined) {
-    writeFileAtomicSync(out, writeArpa(lm));
-    log(`wrote ${out} (ARPA, ${fmt(lm.size)} n-grams; read it with gptlab ngram query or KenLM's query and build_binary)`);
+    // a name ending in .gz gets gzip's format, as lmplz's own .gz output (KenLM's query and build_binary read it)
+    const gz = /\.gz$/i.test(out);
+    writeFileAtomicSync(out, gz ? zlib.gzipSync(writeArpa(lm)) : writeArpa(lm));
+    log(`wrote ${out} (ARPA${gz ? ', gzip' : ''}, ${fmt(lm.size)} n-grams; read it with gptlab ngram query or KenLM's query and build_binary)`);
   } else if (smoothing.kind === 'kneser-ney') log('no --out: nothing written');
   if (dev !== undefined) reportDev(lm, o.dev as string, dev, log);
   return 0;
