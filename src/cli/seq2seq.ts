@@ -131,13 +131,23 @@ export function translateCommand(ckpt: string, text: string, beam: number, svg: 
   return t;
 }
 
+/** a note for each flag given that the other settings leave unused (--attn-dim with dot attention, --dev-fraction with --dev) */
+function ignoredSeq2seqFlags(o: ParsedArgs): string[] {
+  const notes: string[] = [];
+  if (o._given.has('attnDim') && o.attention === 'dot') notes.push('note: --attn-dim sizes additive attention only; ignored with --attention dot (dot attention has no weights of its own)');
+  if (o._given.has('devFraction') && o.dev !== undefined) notes.push(`note: --dev-fraction is ignored with --dev ${o.dev as string}: the dev pairs are that file's, and every pair of --data trains`);
+  return notes;
+}
+
 export async function seq2seqCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'train') {
     const o = parseArgs(rest, TRAIN_OPTS, 'seq2seq train');
     if (maybeHelp(o, () => helpText('seq2seq train', 'train an RNN encoder–decoder with attention on sentence pairs', TRAIN_OPTS, TRAIN_USAGE))) return 0;
+    const job = trainJob(o);
     process.stdout.write(`backend: ${await setupBackend(o)}\n`);
-    const res = await runSeq2seqTrain(trainJob(o));
+    for (const note of ignoredSeq2seqFlags(o)) process.stdout.write(note + '\n');
+    const res = await runSeq2seqTrain(job);
     return res.outcome === 'interrupted' ? 130 : 0;
   }
   if (sub === 'translate') {

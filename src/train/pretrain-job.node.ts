@@ -139,7 +139,7 @@ function usableSamplePrompt(job: TrainJob, tokenizer: Tokenizer, firstToken: num
 function describeRun(job: TrainJob, r: Restored, tokens: Int32Array, splits: TokenSplits, trainer: Trainer, log: (l: string) => void): void {
   const n = (x: number): string => x.toLocaleString('en');
   const c = trainer.config;
-  const size = isFittable(r.model) ? 'fitted by counting' : `${(r.model.numParams() / 1e6).toFixed(2)}M parameters`;
+  const size = isFittable(r.model) ? 'fitted by counting' : `${r.model.numParams() >= 1e5 ? `${(r.model.numParams() / 1e6).toFixed(2)}M` : r.model.numParams().toLocaleString('en')} parameters`;
   log(`model: ${r.model.describe()} (${r.tokenizer.type} tokenizer) — ${size}`);
   log(`data: ${job.source} — ${n(tokens.length)} tokens (train ${n(splits.train.length)}, dev ${n(splits.dev.length)}, test ${n(splits.test.length)})`);
   if (splits.dev.length <= r.model.config.blockSize) log(`note: the dev part has fewer than ${r.model.config.blockSize + 1} tokens: evaluations report training loss only, and best/ and early stopping follow it`);

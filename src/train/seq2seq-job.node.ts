@@ -90,7 +90,8 @@ export function seq2seqFiles(model: Seq2seq, src: Seq2seqVocab, tgt: Seq2seqVoca
 
 /** a checkpoint folder itself, or a run folder's best/ (checkpoint/ when `resumable`, or when there is no best/) */
 export function resolveSeq2seqDir(p: string, resumable = false): string {
-  if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) throw new Error(`${p}: no such checkpoint folder`);
+  if (!fs.existsSync(p)) throw new Error(`${p}: no such checkpoint folder`);
+  if (!fs.statSync(p).isDirectory()) throw new Error(`${p}: is a file, not a seq2seq checkpoint (a folder made by gptlab seq2seq train, or its run folder)`);
   if (!resumable && fs.existsSync(path.join(p, 'config.json'))) return p;
   for (const sub of resumable ? ['checkpoint'] : ['best', 'checkpoint']) if (fs.existsSync(path.join(p, sub, 'config.json'))) return path.join(p, sub);
   throw new Error(`${p}: not a seq2seq checkpoint (no config.json here, nor in best/ or checkpoint/)`);
@@ -229,6 +230,7 @@ function startRun(job: Seq2seqJob, ck: Seq2seqCheckpoint | null, d: Splits, log:
   const max = model.config.blockSize, enc = (ps: ParallelPair[], f: string) => encodePairs(ps, src, tgt, max, f);
   const objective = new Seq2seqObjective(enc(d.train, d.trainName), enc(d.dev, d.devName), tgt, job.bleuSample);
   const dropped = d.train.length - objective.train.length;
+  if (d.train.length && !objective.train.length) throw new UsageError(`seq2seq train: all ${d.train.length} training pairs are longer than --max-len ${max} (source tokens, or target tokens with <eos>); raise --max-len`);
   if (dropped) log(`note: ${dropped} training pairs longer than --max-len ${max} (source tokens, or target tokens with <eos>) left out`);
   const trainer = new Trainer(model, objective, { ...SEQ2SEQ_TRAIN_DEFAULTS, ...(ck?.train ?? {}), ...job.train });
   if (ck) trainer.restore(ck.trainerState!, ck.moments!);
