@@ -450,3 +450,14 @@ test('train --resume of a folder with no run says so, with or without --data', (
     refused(run('train', '--out', 'no-such-run', '--resume', ...extra), 2, /^gptlab: --resume: no-such-run holds no run to resume \(no checkpoint\/ there\)/, extra.join(' '));
   }
 });
+
+test('a resumed run given neither --backend nor --threads goes on with the backend and threads it trained on', () => {
+  fs.writeFileSync(path.join(tmp, 'threads-text.txt'), 'the cat sat on the mat. '.repeat(60));
+  const tiny = ['--data', 'threads-text.txt', '--arch', 'gru', '--preset', 'tiny', '--block-size', '16', '--batch-size', '4', '--eval-iters', '1', '--eval-interval', '2', '--sample-at', '', '--out', 'threads-run'];
+  ok(run('train', ...tiny, '--max-iters', '2'));
+  const state = JSON.parse(fs.readFileSync(path.join(tmp, 'threads-run', 'checkpoint', 'trainer_state.json'), 'utf8'));
+  assert.equal(state.backend.threads, 1);
+  const r = spawnSync(process.execPath, [main, 'train', '--resume', '--out', 'threads-run', '--max-iters', '4'], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^backend: \w+ \(as the run trained; --backend\/--threads to change\)$/m);
+});

@@ -14,13 +14,32 @@ export const BACKEND_OPTS: OptTable = {
 };
 
 export async function setupBackend(o: Parsed): Promise<string> {
-  const name = o.backend as string;
+  // a resumed run given neither flag goes on with the backend and threads it trained on, so that its numbers are
+  // those of an uninterrupted run (sums over other threads differ in their last bits)
+  const given = o._given instanceof Set ? o._given : new Set<string>();
+  const own = o.resume === true && typeof o.out === 'string' && !given.has('backend') && !given.has('threads') ? recordedBackend(o.out) : null;
+  const name = own ? (own.name === 'blas' ? 'auto' : own.name) : (o.backend as string);
   if (name !== 'auto' && name !== 'wasm' && name !== 'js' && name !== 'blas') throw new UsageError(`--backend must be auto, wasm, js or blas, got "${name}"`);
-  const threads = o.threads as number | undefined;
+  const threads = own ? own.threads : (o.threads as number | undefined);
   if (threads !== undefined && (threads < 1 || threads > 16)) throw new UsageError(`--threads must be between 1 and 16, got ${threads}`);
   const { initBackend } = await import('../backend/index.node.js');
   const b = await initBackend({ backend: name, threads });
-  return `${b.name}${b.threads > 1 ? ` × ${b.threads} threads` : ''}`;
+  const label = `${b.name}${b.threads > 1 ? ` × ${b.threads} threads` : ''}`;
+  return own ? `${label} (as the run trained; --backend/--threads to change)` : label;
+}
+
+/**
+ * The backend and threads a run in `out` trained on (its checkpoint's trainer_state.json records them); null
+ * when there is none, or it is unreadable (the job then reports the checkpoint itself).
+ */
+function recordedBackend(out: string): { name: string; threads: number } | null {
+  try {
+    const b = (JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'trainer_state.json'), 'utf8')) as { backend?: { name?: unknown; threads?: unknown } }).backend;
+    const ok = b && ['js', 'wasm', 'blas'].includes(b.name as string) && Number.isInteger(b.threads) && (b.threads as number) >= 1 && (b.threads as number) <= 16;
+    return ok ? { name: b.name as string, threads: b.threads as number } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

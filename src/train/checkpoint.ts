@@ -13,6 +13,7 @@ import { tokenizerFromJSON } from '../tokenizers/index.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { Trainer, TrainConfig, TrainState } from './trainer.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export const CHECKPOINT_FORMAT = 'gptlab-checkpoint';
@@ -78,7 +79,9 @@ export function optimizerStateBytes(optimizer: Optimizer, nameOf: (p: Tensor) =>
  */
 export function trainerStateFiles(t: Trainer): Record<string, Uint8Array | string> {
   t.syncRngState();
-  return { 'optimizer.safetensors': optimizerStateBytes(t.optimizer, t.nameOf), 'trainer_state.json': JSON.stringify(t.state) + '\n' };
+  // the backend and threads it trains on, which a resume given neither flag takes again (cli/common.ts)
+  const b = backend();
+  return { 'optimizer.safetensors': optimizerStateBytes(t.optimizer, t.nameOf), 'trainer_state.json': JSON.stringify({ ...t.state, backend: { name: b.name, threads: b.threads } }) + '\n' };
 }
 
 /** a JSON file of a checkpoint, with errors that name the file */
