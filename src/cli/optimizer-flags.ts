@@ -9,17 +9,17 @@ import type { TrainConfig } from '../train/trainer.js';
 export const OPTIMIZER_OPTS: OptTable = {
   optimizer: { type: 'string', default: 'adamw', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}` },
   momentum: { type: 'number', min: 0, help: 'sgd, rmsprop: momentum (default 0); muon: μ, below 1 (default 0.95)' },
-  dampening: { type: 'number', help: 'sgd: dampening of the momentum (default 0)' },
+  dampening: { type: 'number', min: 0, max: 1, help: 'sgd: dampening of the momentum (default 0)' },
   nesterov: { type: 'bool', help: 'sgd: Nesterov momentum; muon: on unless --no-nesterov' },
   nsSteps: { type: 'int', min: 1, max: 99, help: 'muon: Newton–Schulz iterations (default 5)' },
   adjustLrFn: { type: 'string', choices: ['match_rms_adamw', 'original'], help: "muon: lr per matrix shape: match_rms_adamw (default; AdamW's lr and weight decay carry over) or original (Keller Jordan's)" },
   adamEps: { type: 'number', min: 0, help: "muon: eps of its AdamW part (default 1e-8)" },
-  alpha: { type: 'number', help: 'rmsprop: smoothing constant (default 0.99)' },
+  alpha: { type: 'number', min: 0, max: 1, help: 'rmsprop: smoothing constant (default 0.99)' },
   centered: { type: 'bool', help: 'rmsprop: centered (divide by the estimated variance)' },
   amsgrad: { type: 'bool', help: 'adam: the AMSGrad variant' },
   eps: { type: 'number', min: 0, help: 'adamw, adam, rmsprop: term added to the denominator (default 1e-8; adagrad 1e-10); muon: floor of the gradient norm, above 0 (default 1e-7)' },
-  lrDecay: { type: 'number', help: 'adagrad: learning-rate decay (default 0)' },
-  initialAccumulatorValue: { type: 'number', help: 'adagrad: initial accumulator value (default 0)' },
+  lrDecay: { type: 'number', min: 0, help: 'adagrad: learning-rate decay (default 0)' },
+  initialAccumulatorValue: { type: 'number', min: 0, help: 'adagrad: initial accumulator value (default 0)' },
 };
 
 /** the optimizers of models that are not language models (GANs, image classifiers): Muon's groups follow a language model's hidden matrices */
