@@ -109,6 +109,7 @@ test('gptlab ladder writes ladder.json, ladder.md and ladder.svg; bad flags get 
   await assert.rejects(ladderCommand(['--only', 'Trigram,ngram,foo']), /--only: unknown rung "foo"/, 'ngram and trigram name the n-gram rung');
   await assert.rejects(ladderCommand(['--budget', 'soon']), /--budget must be a duration/);
   await assert.rejects(ladderCommand(['--budget', '0s']), /--budget must be a duration above 0/);
+  await assert.rejects(ladderCommand(['--budget', '0.001']), /--budget 0\.001 is less than a second per model/);
   await assert.rejects(ladderCommand(['--budget', '5s', '--steps', '3']), /give --budget or --steps, not both/);
   await assert.rejects(ladderCommand(['--only', ' , ']), /--only names no rung/);
   await assert.rejects(ladderCommand(['--rung-steps', 'MLP=3,mlp=4']), /--rung-steps gives MLP twice/);

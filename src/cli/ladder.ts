@@ -47,11 +47,12 @@ export const LADDER_OPTS: OptTable = {
 /** the longest --budget: a week per model */
 const MAX_BUDGET_SECONDS = 7 * 24 * 3600;
 
-/** "90", "90s", "2m", "1.5h" → seconds (at most a week); throws a UsageError naming --budget */
+/** "90", "90s", "2m", "1.5h" → seconds (at least 1, at most a week); throws a UsageError naming --budget */
 export function parseDuration(s: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(s);
   const v = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
   if (!(v > 0)) throw new UsageError(`ladder: --budget must be a duration above 0 like 90, 90s, 2m or 1h, got "${s}"`);
+  if (v < 1) throw new UsageError(`ladder: --budget ${s.trim()} is less than a second per model, the least it takes (for fewer steps give --steps N)`);
   if (v > MAX_BUDGET_SECONDS) throw new UsageError(`ladder: --budget ${s.trim()} is more than a week per model (${MAX_BUDGET_SECONDS} s), the most it takes`);
   return v;
 }
