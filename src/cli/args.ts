@@ -53,13 +53,13 @@ function rangeText(spec: OptSpec): string {
 
 /** checks a converted value against the spec's range or choices; throws naming the flag and the range */
 function checkRange(name: string, spec: OptSpec, v: string | number | boolean | number[], where: string): void {
-  const fail = (what: string): never => {
-    throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(v)}`);
+  const fail = (what: string, got: unknown = v): never => {
+    throw new UsageError(`${where}: --${kebab(name)} ${what}, got ${JSON.stringify(got)}`);
   };
   const nums = typeof v === 'number' ? [v] : Array.isArray(v) ? v : [];
   for (const n of nums) {
     if ((spec.min !== undefined && n < spec.min) || (spec.above !== undefined && !(n > spec.above)) ||
-      (spec.max !== undefined && n > spec.max) || (spec.below !== undefined && !(n < spec.below))) fail(`must be ${rangeText(spec)}`);
+      (spec.max !== undefined && n > spec.max) || (spec.below !== undefined && !(n < spec.below))) fail(`${Array.isArray(v) ? 'values must each be' : 'must be'} ${rangeText(spec)}`, n);
   }
   if (typeof v === 'string' && spec.choices && !spec.choices.includes(v)) fail(`must be one of ${spec.choices.join(', ')}`);
   if (typeof v === 'string' && spec.nonEmpty && v.trim() === '') fail('must not be empty');
