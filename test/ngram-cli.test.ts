@@ -96,6 +96,15 @@ test('ngram sample: -n sentences from the model, the same for the same --seed, c
   for (const l of short.out.trimEnd().split('\n')) assert.ok(l.replace(' …', '').split(' ').length <= 2, l);
 });
 
+test('ngram train notes text without spaces between words (unsegmented Chinese), as embed train does', () => {
+  const lines = ['我爱中国和中国人民', '他喜欢听古典音乐非常', '我们在北京喝茶聊天', '今天天气很好我们去公园'];
+  const zh = write('zh.txt', Array.from({ length: 24 }, (_, i) => `${lines[i % 4]}${i}`).join('\n') + '\n');
+  const r = run('ngram', 'train', '--data', zh, '--order', '2', '--discount-fallback');
+  ok(r);
+  assert.match(r.err, /^note: .*zh\.txt: the median "word" is 1[01] characters long; ngram train splits text at spaces/m);
+  assert.doesNotMatch(run('ngram', 'train', '--data', write('en.txt', 'the cat sat\nthe dog sat\na cat ran\n'), '--order', '2', '--discount-fallback').err, /note:/);
+});
+
 test('ngram train: add-k and mle report counts and dev perplexity but are not written as ARPA', () => {
   const small = write('small.txt', 'the cat sat\nthe dog sat\na cat ran\n');
   const dev = write('dev.txt', 'the cat ran\nthe bird sat\n');

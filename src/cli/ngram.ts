@@ -20,6 +20,7 @@ import { NgramLM, MAX_NGRAM_ORDER, type Smoothing } from '../lm/ngram.js';
 import { readArpa, writeArpa } from '../lm/arpa.js';
 import { sentencesFromText } from '../lm/text.js';
 import { UNK } from '../lm/vocab.js';
+import { unsegmentedTextNote } from '../embeddings/vocab.js';
 import { Rng } from '../tensor/rng.js';
 
 const SMOOTHINGS = ['kneser-ney', 'add-k', 'mle'] as const;
@@ -91,6 +92,8 @@ async function trainSub(argv: string[]): Promise<number> {
   const words = sentences.reduce((n, s) => n + s.length, 0);
   const log = (line: string): boolean => process.stdout.write(line + '\n');
   log(`${file}: ${count(sentences.length, 'sentence')}, ${count(words, 'word')}, vocabulary ${fmt(lm.vocab.size)} (the words, <unk>, <s>, </s>)`);
+  const unsegmented = unsegmentedTextNote(sentences.flat(), file, 'ngram train');
+  if (unsegmented) process.stderr.write(unsegmented + '\n');
   const what = smoothing.kind === 'kneser-ney' ? 'interpolated modified Kneser–Ney, as lmplz' : smoothing.kind === 'add-k' ? `add-k, k = ${smoothing.k}` : 'maximum likelihood';
   log(`order ${order}, ${what}; n-grams of each order${smoothing.kind === 'kneser-ney' ? ' (as the ARPA file lists them) and discounts' : ' (distinct, counted)'}:`);
   const counts = lm.table ? lm.table.counts() : lm.counts!.orders.map((t) => t.size);

@@ -29,8 +29,9 @@ export function corpusTokens(text: string): string[] {
  * A note when `tokens` (from corpusTokens) look like text whose words are not separated by spaces (Chinese,
  * Japanese, Thai…): each run between spaces became one "word", so the median "word" is longer than 10
  * characters, or (20 words or more) 90 % of them are distinct. null for ordinary space-separated text.
+ * `command`: the command the note names (embed train, ngram train), which splits text at spaces.
  */
-export function unsegmentedTextNote(tokens: readonly string[], source: string): string | null {
+export function unsegmentedTextNote(tokens: readonly string[], source: string, command = 'embed train'): string | null {
   const words = tokens.filter((t) => t !== SENTENCE_END);
   if (!words.length) return null;
   const lengths = words.map((w) => [...w].length).sort((a, b) => a - b);
@@ -39,7 +40,7 @@ export function unsegmentedTextNote(tokens: readonly string[], source: string): 
   const long = median > 10, unique = words.length >= 20 && distinct >= 0.9 * words.length;
   if (!long && !unique) return null;
   const why = long ? `the median "word" is ${median} characters long` : `${distinct.toLocaleString('en')} of its ${words.length.toLocaleString('en')} "words" are distinct`;
-  return `note: ${source}: ${why}; embed train splits text at spaces, so text written without spaces between words (Chinese, Japanese, Thai…) makes each run of it one "word": give pre-segmented text, with words separated by spaces (e.g. by a word segmenter)`;
+  return `note: ${source}: ${why}; ${command} splits text at spaces, so text written without spaces between words (Chinese, Japanese, Thai…) makes each run of it one "word": give pre-segmented text, with words separated by spaces (e.g. by a word segmenter)`;
 }
 
 export class Word2VecVocabulary {
