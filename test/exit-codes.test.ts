@@ -16,7 +16,7 @@ import { trainBPE } from '../src/tokenizers/bpe-train.js';
 import { withChatVocabulary } from '../src/train/chat-vocabulary.js';
 import { checkpointFiles } from '../src/train/checkpoint.js';
 import { saveCheckpoint } from '../src/train/checkpoint.node.js';
-import { embedMemoryProblem } from '../src/cli/embed.js';
+import { embedMemoryProblem } from '../src/cli/embed-estimates.js';
 import { errorLine } from '../src/cli/main.js';
 import { clearRunContents } from '../src/train/model-folder.node.js';
 import { ok, refused } from './helpers/cli-result.js';

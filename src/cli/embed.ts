@@ -6,37 +6,47 @@
 // Without --data, `train` uses the built-in generated corpus (src/embeddings/corpus.ts) and reports its
 // analogy accuracy. A flag only the other method reads (--cds with sgns, --epochs with ppmi-svd) or --sentences
 // with --data is refused when given on the command line; a --config file may hold keys of both methods. Vector files are the original word2vec tool's text or binary format: read by content, written by extension (.bin = binary).
+// No flag value makes a run hang: --negative and --sentences have upper bounds, a window never reaches past a
+// sentence, and a run estimated at more than an hour (embedWorkProblem) or more memory than there is
+// (embedMemoryProblem, checkCorpusMemory; embed-estimates.ts) is refused up front, naming the flags. The text is read and the
+// vectors trained on a worker thread (embed-worker.ts, driven by embed-thread.ts), so Ctrl-C stops train at any moment with one line saying
+// that nothing was written. Query words missing from a vector file are usage errors naming the file.
 import { helpText, kebab, parseArgs, UsageError, type OptTable, type ParsedArgs, SEED_RANGE } from './args.js';
-import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand, setupBackend } from './common.js';
+import { BACKEND_OPTS, checkOutputFile, maybeHelp, runSubcommand } from './common.js';
 import { isAllocationFailure } from './allocation-failure.js';
 import { readTextFile } from '../formats/text-file.node.js';
 import { ProgressBar } from '../train/progress.node.js';
-import { builtinAnalogies, embeddingCorpus } from '../embeddings/corpus.js';
-import { corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from '../embeddings/vocab.js';
-import { defaultAlpha, trainWord2Vec } from '../embeddings/word2vec.js';
-import { backend } from '../backend/backend.js';
-import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
+import { builtinAnalogies } from '../embeddings/corpus.js';
+import { defaultAlpha, WORD2VEC_MAX_WINDOW } from '../embeddings/word2vec.js';
 import { analogy, nearestWords, type Neighbour } from '../embeddings/similarity.js';
 import { evaluateAnalogies, parseAnalogyQuestions, type AnalogyScore } from '../embeddings/analogy-eval.js';
-import { formatFromName, loadVectors, saveVectors } from '../embeddings/vectors-file.node.js';
-import type { WordVectors } from '../embeddings/vectors.js';
-import { constants as bufferConstants } from 'node:buffer';
-import os from 'node:os';
+import { encodeVectors, loadVectors } from '../embeddings/vectors-file.node.js';
+import { WordVectors } from '../embeddings/vectors.js';
+import { removeTemps, writeOutputFile } from './output.js';
+import { signalExitCode } from '../train/run-folder.node.js';
+import { EmbedThread, embedJob, type Reply } from './embed-thread.js';
+import { checkCorpusMemory, duration, embedMemoryProblem, embedWork, embedWorkProblem, subsampledShare, type TextShape } from './embed-estimates.js';
+import fs from 'node:fs';
+
+/** the most noise words per positive pair: word2vec's authors use 5–20, and each costs as much as the pair */
+export const MAX_NEGATIVE = 100;
+/** the most sentences of the built-in corpus: ~16M words (text8's size), ~1 GB of JavaScript heap as text, words and ids */
+export const MAX_SENTENCES = 2_000_000;
 
 const TRAIN_OPTS: OptTable = {
   data: { type: 'string', help: 'training text (UTF-8; words split at whitespace, a newline ends a sentence); default: the built-in corpus' },
   method: { type: 'string', default: 'sgns', choices: ['sgns', 'cbow', 'ppmi-svd'], help: 'sgns (skip-gram, negative sampling), cbow, or ppmi-svd (counts → PPMI → truncated SVD); the other method\'s flags are refused on the command line, ignored in --config' },
-  dim: { type: 'int', default: 100, min: 1, max: 10000, help: 'vector size (word2vec uses a few hundred; ppmi-svd: at most the vocabulary size)' },
-  window: { type: 'int', default: 5, min: 1, help: 'largest distance to a context word' },
-  negative: { type: 'int', default: 5, min: 1, help: 'noise words per positive pair (sgns, cbow)' },
+  dim: { type: 'int', default: 100, min: 1, max: 10000, help: 'vector size (word2vec uses a few hundred; ppmi-svd: at most the vocabulary size); a run estimated at more than an hour is refused up front, naming the flags that make it so' },
+  window: { type: 'int', default: 5, min: 1, help: `largest distance to a context word; no window reaches past a sentence: sgns and cbow read sentences of at most ${WORD2VEC_MAX_WINDOW} words, so a larger window trains as ${WORD2VEC_MAX_WINDOW}, and ppmi-svd counts the same pairs for any window from the longest sentence on` },
+  negative: { type: 'int', default: 5, min: 1, max: MAX_NEGATIVE, help: 'noise words per positive pair (sgns, cbow); each costs as much as the pair itself, and word2vec\'s authors use 5–20' },
   minCount: { type: 'int', default: 5, min: 1, help: 'drop words seen fewer times' },
-  epochs: { type: 'int', default: 5, min: 1, help: 'passes over the text (sgns, cbow)' },
+  epochs: { type: 'int', default: 5, min: 1, help: 'passes over the text (sgns, cbow); the work of all of them counts towards the hour a run may take (see --dim)' },
   sample: { type: 'number', default: 1e-3, min: 0, help: 'subsampling threshold of frequent words, 0 = off (sgns, cbow)' },
   alpha: { type: 'number', above: 0, help: 'starting learning rate (sgns, cbow; default 0.025 for sgns, 0.05 for cbow)' },
   cds: { type: 'number', default: 0.75, above: 0, max: 1, help: 'context-distribution smoothing exponent of the PPMI (ppmi-svd)' },
   eigenPower: { type: 'number', default: 0.5, min: 0, max: 1, help: 'vectors = U·Σ^p (ppmi-svd; Levy et al. 2015 use 0, 0.5 or 1)' },
   weighting: { type: 'string', default: 'harmonic', choices: ['uniform', 'harmonic', 'linear'], help: 'window weighting of the counts: uniform, harmonic (1/d) or linear (ppmi-svd)' },
-  sentences: { type: 'int', default: 4000, min: 1, help: 'sentences of the built-in corpus (without --data; refused with it on the command line)' },
+  sentences: { type: 'int', default: 4000, min: 1, max: MAX_SENTENCES, help: `sentences of the built-in corpus (without --data; refused with it on the command line); ${MAX_SENTENCES.toLocaleString('en')} make about 16 million words, the size of text8` },
   seed: { type: 'int', ...SEED_RANGE, default: 1, help: 'random seed' },
   out: { type: 'string', default: 'vectors.txt', help: 'where to write the vectors: word2vec text format, or binary for a .bin name' },
   quiet: { type: 'bool', help: 'no progress line or words/s report' },
@@ -54,7 +64,7 @@ const NEIGHBOR_OPTS: OptTable = {
 
 const ANALOGY_OPTS: OptTable = {
   vectors: { type: 'string', positional: true, help: 'a word2vec vector file (text or .bin)' },
-  k: { type: 'int', alias: 'k', default: 5, min: 1, help: 'how many answers' },
+  k: { type: 'int', alias: 'k', default: 5, min: 1, help: 'how many answers (A B C; with --questions only the best one counts, and -k is ignored with a note)' },
   method: { type: 'string', default: '3cosadd', help: '3cosadd (b − a + c) or 3cosmul (Levy & Goldberg 2014)' },
   questions: { type: 'string', help: 'evaluate a questions-words.txt-style file instead (": section" lines, then "a b c d")' },
   lowercase: { type: 'bool', help: 'lower-case the questions (the original file is capitalized)' },
@@ -77,90 +87,97 @@ async function trainSub(argv: string[]): Promise<number> {
   if (maybeHelp(o, () => helpText('embed train', 'train word vectors (word2vec SGNS/CBOW or PPMI + SVD)', TRAIN_OPTS, 'gptlab embed train [--data FILE] [options]'))) return 0;
   if (o._.length) throw new UsageError(`embed train: unexpected argument "${o._[0]}" (the text comes with --data FILE)`);
   checkMethodFlags(o);
-  checkOutputFile(o.out as string, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true, inputs: [['--data', o.data]] });
+  const out = o.out as string;
+  checkOutputFile(out, '--out', 'embed train', { refuseExisting: !o.force, regularOnly: true, inputs: [['--data', o.data]] });
   const method = o.method as 'sgns' | 'cbow' | 'ppmi-svd';
   const builtin = o.data === undefined;
-  const text = builtin ? embeddingCorpus({ sentences: o.sentences as number, seed: o.seed as number }) : readTextFile(o.data as string);
-  const tokens = corpusTokens(text);
-  const vocab = Word2VecVocabulary.fromTokens(tokens, o.minCount as number);
-  const ids = vocab.encode(tokens);
-  const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
-  const unsegmented = builtin ? null : unsegmentedTextNote(tokens, source);
-  const noteUnsegmented = (): void => void (unsegmented && process.stderr.write(unsegmented + '\n'));
-  if (vocab.size < 2) noteUnsegmented();
-  if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
-  const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
-  const kernels = method === 'ppmi-svd' ? '' : `, ${await setupBackend(o)}`;
-  process.stderr.write(`${method} on ${source}: ${tokens.length.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})${kernels}\n`);
-  if (kernels && !backend().word2vecTrain && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
-  const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out: o.out as string });
-  if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
-  noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
-  const t0 = performance.now();
-  const vectors = outOfMemoryNamed(vocab.size, dim, () => method === 'ppmi-svd' ? trainCounts(o, vocab, ids, dim) : trainPredictive(o, vocab, ids, method));
-  const secs = (performance.now() - t0) / 1000;
-  outOfMemoryNamed(vocab.size, dim, () => saveVectors(o.out as string, vectors));
-  process.stderr.write(`wrote ${o.out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
+  if (builtin) checkCorpusMemory(o.sentences as number);
+  const existed = fs.existsSync(out);
+  let bar: ProgressBar | null = null;
+  // Ctrl-C (SIGINT) or SIGTERM: the work runs on a worker thread (embed-worker.ts), so this thread can say what
+  // happened at any moment; the vectors are written last, atomically, so an interrupted run leaves --out as it was
+  const onSignal = (signal: NodeJS.Signals): void => {
+    bar?.done();
+    removeTemps(out);
+    process.stderr.write(`embed train interrupted: nothing written${existed ? ` (${out} kept as it was)` : ''}\n`);
+    process.exit(signalExitCode(signal));
+  };
+  process.on('SIGINT', onSignal), process.on('SIGTERM', onSignal);
+  const work = new EmbedThread(embedJob(o, method));
+  let vectors: WordVectors, secs: number;
+  try {
+    const text = await work.prepared;
+    const vocab = { size: text.words.length, words: text.words };
+    const source = builtin ? `the built-in corpus (${o.sentences} sentences)` : (o.data as string);
+    const noteUnsegmented = (): void => void (text.note && process.stderr.write(text.note + '\n'));
+    if (vocab.size < 2) noteUnsegmented();
+    if (vocab.size < 2) throw new Error(`${source}: no word occurs --min-count ${o.minCount} times`);
+    const dim = method === 'ppmi-svd' ? ppmiDim(o, vocab.size, source) : (o.dim as number);
+    const { kernels, fast } = await work.setup(dim);
+    process.stderr.write(`${method} on ${source}: ${text.tokens.toLocaleString('en')} tokens, vocabulary ${vocab.size.toLocaleString('en')} (min count ${o.minCount})${kernels ? `, ${kernels}` : ''}\n`);
+    if (kernels && !fast && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
+    const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out });
+    if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
+    const shape: TextShape = { lengths: new Map(text.lengths), words: text.idWords, tokens: text.idTokens };
+    const kept = method === 'ppmi-svd' ? 1 : subsampledShare(text.counts, text.counts.reduce((a, b) => a + b, 0), o.sample as number);
+    const tooLong = embedWorkProblem(shape, { method, words: vocab.size, dim, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number, fast, threads: fast ? (o.threads as number) : 1, kept }, o._given);
+    if (tooLong) throw new UsageError(`embed train: ${tooLong}`);
+    noteUnsegmented(); // after the size checks: a refusal stays the line after the summary
+    if (method === 'ppmi-svd' && !o.quiet) {
+      // ppmi-svd has no progress bar: a long run says so up front
+      const parts = embedWork(shape, { method, words: vocab.size, dim, window: o.window as number, negative: 0, epochs: 1, fast: false, threads: 1 });
+      const seconds = parts.reduce((t, p) => t + p.seconds, 0);
+      if (seconds > 60) process.stderr.write(`note: ppmi-svd has no progress bar; this run is estimated at about ${duration(seconds)} (${parts.map((p) => `${p.what} ${duration(p.seconds)}`).join(', ')})\n`);
+    }
+    if (method !== 'ppmi-svd' && !o.quiet) bar = new ProgressBar({ label: method, everySeconds: 5 });
+    const t0 = performance.now();
+    const done = await work.run((p) => bar?.update({ step: p.words, total: p.totalWords, extra: { 'words/s': Math.round(p.wordsPerSecond).toLocaleString('en'), lr: p.alpha } }))
+      .catch((e: unknown) => outOfMemoryNamed(vocab.size, dim, method, () => { throw e; }));
+    secs = (performance.now() - t0) / 1000;
+    vectors = new WordVectors(vocab.words.slice(), dim, done.data);
+    if (method === 'ppmi-svd') reportCounts(vocab.size, done);
+    else checkTrained(o, method, vectors, done.wordsPerSecond, bar);
+    const bytes = outOfMemoryNamed(vocab.size, dim, method, () => encodeVectors(out, vectors));
+    await writeOutputFile(out, bytes, '--out', 'embed train');
+  } finally {
+    work.stop();
+    process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal);
+  }
+  process.stderr.write(`wrote ${out}: ${vectors.size} words × ${vectors.dim} dimensions, trained in ${secs.toFixed(2)} s\n`);
   if (builtin) reportBuiltin(vectors);
   return 0;
 }
 
-/** what a JavaScript process can hold: one typed array's length, one string's length, and the machine's memory */
-export interface MemoryLimits {
-  /** the most elements of one typed array (Node's buffer.constants.MAX_LENGTH) */
-  arrayLength: number;
-  /** the most characters of one string (buffer.constants.MAX_STRING_LENGTH) */
-  stringLength: number;
-  /** bytes of memory (os.totalmem()) */
-  memory: number;
+
+/** the divergence check and the words/s line of sgns and cbow: a non-finite value means training diverged, and nothing is written */
+function checkTrained(o: ParsedArgs, method: 'sgns' | 'cbow', v: WordVectors, wordsPerSecond: number, bar: ProgressBar | null): void {
+  bar?.done();
+  if (!o.quiet) process.stderr.write(`${Math.round(wordsPerSecond).toLocaleString('en')} words/s\n`);
+  const bad = v.data.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const alpha = o.alpha ?? defaultAlpha(method);
+    throw new Error(`embed train: training diverged: the vector of "${v.words[Math.floor(bad / v.dim)]}" became ${v.data[bad]} at --alpha ${alpha}; nothing written, try a lower --alpha`);
+  }
 }
 
-/** this process's limits */
-export function memoryLimits(): MemoryLimits {
-  return { arrayLength: bufferConstants.MAX_LENGTH, stringLength: bufferConstants.MAX_STRING_LENGTH, memory: os.totalmem() };
+/** what ppmi-svd found: the PPMI matrix's size and top singular values, and a note when it is all zeros */
+function reportCounts(words: number, m: Reply<'done'>): void {
+  process.stderr.write(`PPMI matrix ${words}×${words} with ${m.nnz.toLocaleString('en')} non-zeros; top singular values ${m.singularValues.slice(0, 3).map((x) => x.toFixed(2)).join(', ')}\n`);
+  if (m.nnz === 0) process.stderr.write('note: no word pair co-occurs more often than chance (the PPMI matrix is all zeros), so every vector is zero: give more text or a larger --window\n');
 }
 
-const gib = (bytes: number): string => (bytes < 2 ** 30 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
-const count = (n: number): string => n.toLocaleString('en');
-
-/**
- * Why embed train cannot hold the vectors of `words` words × `dim` dimensions, as one line naming --dim and the
- * estimate; null when they fit. Estimated before any training, from what each method allocates:
- * - sgns, cbow: 2 float32 matrices of words × dim (the input vectors and the output weights, word2vec's syn0 and
- *   syn1neg);
- * - ppmi-svd: 6 float64 matrices of words × (dim + 10) (the randomized SVD's projection, bases and factors) and
- *   the float32 vectors;
- * and the vector file, built whole before it is written: `out` in binary (.bin: 4 bytes a value) or in text (at
- * least 9 characters a value, "%lf "). Refused when one matrix or the file is longer than a JavaScript typed
- * array or string can be, or all of it is more than the machine's memory.
- */
-export function embedMemoryProblem(o: { words: number; wordChars: number; dim: number; method: string; out: string }, limits: MemoryLimits = memoryLimits()): string | null {
-  const { words: V, dim: D } = o;
-  const ppmi = o.method === 'ppmi-svd', width = ppmi ? Math.min(V, D + 10) : D;
-  const matrices = ppmi ? 6 : 2, bytesPer = ppmi ? 8 : 4;
-  const one = V * width * bytesPer, vectors = matrices * one + (ppmi ? V * D * 4 : 0);
-  const what = `${matrices} ${ppmi ? 'float64' : 'float32'} matrices of ${count(V)} × ${width}, ${gib(one)} each${ppmi ? ', and the float32 vectors' : ''}`;
-  const head = `--dim ${D} for a vocabulary of ${count(V)} words needs about ${gib(vectors)} (${o.method}: ${what})`;
-  const lower = 'lower --dim, or raise --min-count to keep fewer words';
-  if (V * width > limits.arrayLength) return `${head}, more than a JavaScript typed array holds (${count(limits.arrayLength)} values); ${lower}`;
-  const binary = (formatFromName(o.out) ?? 'text') === 'binary';
-  const file = binary ? V * (4 * D + 2) + o.wordChars : V * (9 * D + 2) + o.wordChars;
-  if (binary && file > limits.arrayLength) return `--out ${o.out}: the binary file for ${count(V)} words × --dim ${D} would be about ${gib(file)}, more than a JavaScript typed array holds (${gib(limits.arrayLength)}); ${lower}`;
-  if (!binary && file > limits.stringLength) return `--out ${o.out}: the text file for ${count(V)} words × --dim ${D} would be about ${gib(file)}, more than a JavaScript string holds (${gib(limits.stringLength)}); write the binary format (an --out name ending in .bin), or ${lower}`;
-  if (vectors + file > limits.memory) return `${head} and ${gib(file)} for the ${binary ? 'binary' : 'text'} file, more than this machine's memory (${gib(limits.memory)}); ${lower}`;
-  return null;
-}
 
 /**
  * Runs `work`, turning JavaScript's allocation failures (isAllocationFailure) into one line naming embed
- * train's own size flags.
+ * train's own size flags (ppmi-svd's counts grow with --window as well).
  */
-function outOfMemoryNamed<T>(words: number, dim: number, work: () => T): T {
+function outOfMemoryNamed<T>(words: number, dim: number, method: string, work: () => T): T {
   try {
     return work();
   } catch (e) {
     if (isAllocationFailure(e)) {
-      throw new Error(`embed train: out of memory for ${words.toLocaleString('en')} words × --dim ${dim} (${(e as RangeError).message}); lower --dim, or raise --min-count to keep fewer words`);
+      const lower = method === 'ppmi-svd' ? 'lower --dim or --window, or raise --min-count to keep fewer words' : 'lower --dim, or raise --min-count to keep fewer words';
+      throw new Error(`embed train: out of memory for ${words.toLocaleString('en')} words × --dim ${dim} (${(e as RangeError).message}); ${lower}`);
     }
     throw e;
   }
@@ -198,24 +215,6 @@ function checkMethodFlags(o: ParsedArgs): void {
   }
 }
 
-function trainPredictive(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, method: 'sgns' | 'cbow'): WordVectors {
-  const bar = o.quiet ? null : new ProgressBar({ label: method, everySeconds: 5 });
-  const model = trainWord2Vec(vocab, ids, {
-    method, dim: o.dim as number, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number,
-    sample: o.sample as number, seed: o.seed as number, ...(o.alpha !== undefined ? { alpha: o.alpha as number } : {}),
-    threads: o.threads as number,
-    onProgress: (p) => bar?.update({ step: p.words, total: p.totalWords, extra: { 'words/s': Math.round(p.wordsPerSecond).toLocaleString('en'), lr: p.alpha } }),
-  });
-  bar?.done();
-  if (!o.quiet) process.stderr.write(`${Math.round(model.wordsPerSecond).toLocaleString('en')} words/s\n`);
-  const bad = model.vectors.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    const alpha = o.alpha ?? defaultAlpha(method);
-    throw new Error(`embed train: training diverged: the vector of "${model.vectors.words[Math.floor(bad / model.vectors.dim)]}" became ${model.vectors.data[bad]} at --alpha ${alpha}; nothing written, try a lower --alpha`);
-  }
-  return model.vectors;
-}
-
 /**
  * The vector size of ppmi-svd: the SVD of a V×V matrix gives at most V dimensions. A --dim above that is
  * refused, naming the most the data allows; the default (100) is lowered to V with a note.
@@ -227,15 +226,6 @@ function ppmiDim(o: ParsedArgs, vocabSize: number, source: string): number {
   if (o._given.has('dim')) throw new UsageError(`embed train: --dim ${dim} is too large: ${why}; use --dim ${vocabSize} or less`);
   process.stderr.write(`note: the default --dim ${dim} is lowered to ${vocabSize}: ${why}\n`);
   return vocabSize;
-}
-
-function trainCounts(o: ParsedArgs, vocab: Word2VecVocabulary, ids: Int32Array, dim: number): WordVectors {
-  const m = trainPpmiSvd(vocab, ids, {
-    dim, window: o.window as number, weighting: o.weighting as 'uniform' | 'harmonic' | 'linear', alpha: o.cds as number, eigenPower: o.eigenPower as number, seed: o.seed as number,
-  });
-  process.stderr.write(`PPMI matrix ${vocab.size}×${vocab.size} with ${m.nnz.toLocaleString('en')} non-zeros; top singular values ${Array.from(m.singularValues.slice(0, 3), (s) => s.toFixed(2)).join(', ')}\n`);
-  if (m.nnz === 0) process.stderr.write('note: no word pair co-occurs more often than chance (the PPMI matrix is all zeros), so every vector is zero: give more text or a larger --window\n');
-  return m.vectors;
 }
 
 /** the analogy score on the built-in questions, then a demo query; the query is skipped when a small corpus lacks its words */
@@ -271,10 +261,24 @@ async function neighborsSub(argv: string[]): Promise<number> {
   const sim = o.similarity as string;
   if (sim !== 'cosine' && sim !== 'dot') throw new UsageError(`embed neighbors: --similarity must be cosine or dot, got "${sim}"`);
   const v = loadVectors(o.vectors as string);
+  checkInVocabulary('embed neighbors', o.vectors as string, v, [o.word as string]);
   const list = nearestWords(v, o.word as string, o.k as number, sim);
   if (!list.length) throw noOtherWord('embed neighbors', o.vectors as string, v, o.word as string, 'list as a neighbour');
   printNeighbours(list);
   return 0;
+}
+
+/**
+ * Refuses query words (from the command line) that the vector file lacks, as a usage error naming the file:
+ * `CMD: "x" is not in the vocabulary of FILE (N words)`, with the lower-case spelling when the file has that.
+ */
+function checkInVocabulary(cmd: string, file: string, v: WordVectors, words: string[]): void {
+  const missing = [...new Set(words.filter((w) => !v.has(w)))];
+  if (!missing.length) return;
+  const list = missing.map((w) => `"${w}"`).join(', ').replace(/, ([^,]*)$/, ' and $1');
+  const lower = missing.filter((w) => w.toLowerCase() !== w && v.has(w.toLowerCase())).map((w) => `"${w.toLowerCase()}"`);
+  const hint = lower.length ? `; it has ${lower.join(', ').replace(/, ([^,]*)$/, ' and $1')}` : '';
+  throw new UsageError(`${cmd}: ${list} ${missing.length > 1 ? 'are' : 'is'} not in the vocabulary of ${file} (${v.size} words)${hint}`);
 }
 
 /** the refusal when a vector file's vocabulary holds nothing but the query's words: `CMD: FILE: its vocabulary (N words) has no word other than …` */
@@ -293,12 +297,14 @@ async function analogySub(argv: string[]): Promise<number> {
     const qs = parseAnalogyQuestions(readTextFile(o.questions as string, 'question file'), o.questions as string, !!o.lowercase);
     if (qs.length === 0) throw new Error(`${o.questions as string}: no questions (lines of four words a b c d after ": section" headers)`);
     const v = loadVectors(o.vectors as string);
+    if (o._given.has('k')) process.stderr.write(`note: -k ${o.k} is ignored with --questions: each question counts as answered when its best answer (the top 1) is d, as compute-accuracy scores it\n`);
     process.stdout.write(formatScore(evaluateAnalogies(v, qs, { method, ...(o.restrict !== undefined ? { restrict: o.restrict as number } : {}) })));
     return 0;
   }
   if (o._.length !== 3) throw new UsageError(`embed analogy: give three words A B C (A is to B as C is to ?), got ${o._.length}`);
   const v = loadVectors(o.vectors as string);
   const [a, b, c] = o._;
+  checkInVocabulary('embed analogy', o.vectors as string, v, [a, b, c]);
   const limit = Math.min((o.restrict as number | undefined) ?? v.size, v.size);
   const answers = analogy(v, a, b, c, o.k as number, method, limit);
   if (!answers.length) {

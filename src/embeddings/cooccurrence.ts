@@ -11,7 +11,8 @@
 //
 // Worked example: ids [1, 2, 3] (one sentence), window 1, uniform → (1,2), (2,1), (2,3), (3,2) each 1.
 // With window 2, harmonic, (1,3) and (3,1) get 1/2 as well.
-// Sentence ends (id 0, `</s>`) separate sentences and take part in no pair.
+// Sentence ends (id 0, `</s>`) separate sentences and take part in no pair; a window longer than the longest
+// sentence counts the same pairs as one that long.
 import { CsrMatrix } from './sparse.js';
 
 export type WindowWeighting = 'uniform' | 'harmonic' | 'linear';
@@ -32,6 +33,9 @@ export function windowWeight(d: number, window: number, weighting: WindowWeighti
 
 /**
  * The symmetric [V, V] co-occurrence matrix of `ids` (from Word2VecVocabulary.encode; id 0 ends a sentence).
+ * A window longer than the longest sentence counts the same pairs as one of that length (with the weights of
+ * the window given), so only distances up to the longest sentence are visited. Counts are kept row by row
+ * (a JavaScript Map holds at most 2^24 entries: one map for all V² pairs would overflow on a large vocabulary).
  * Throws on a window below 1, an unknown weighting or an id outside 0..V-1.
  */
 export function cooccurrenceMatrix(ids: Int32Array, vocabSize: number, opts: CooccurrenceOptions = {}): CsrMatrix {
@@ -39,21 +43,62 @@ export function cooccurrenceMatrix(ids: Int32Array, vocabSize: number, opts: Coo
   const weighting = opts.weighting ?? 'uniform';
   if (!Number.isInteger(window) || window < 1) throw new Error(`cooccurrence: window must be a whole number ≥ 1, got ${window}`);
   if (weighting !== 'uniform' && weighting !== 'harmonic' && weighting !== 'linear') throw new Error(`cooccurrence: unknown weighting ${JSON.stringify(weighting)}`);
-  const weights = Array.from({ length: window + 1 }, (_, d) => (d === 0 ? 0 : windowWeight(d, window, weighting)));
-  const counts = new Map<number, number>();
-  const add = (key: number, w: number): void => {
-    counts.set(key, (counts.get(key) ?? 0) + w);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= vocabSize) throw new Error(`cooccurrence: id ${ids[i]} at position ${i} is outside the vocabulary of ${vocabSize}`);
+  }
+  const reach = Math.min(window, Math.max(0, longestSentence(ids) - 1)); // no two words of a sentence lie farther apart
+  const weights = Array.from({ length: reach + 1 }, (_, d) => (d === 0 ? 0 : windowWeight(d, window, weighting)));
+  const rows: (Map<number, number> | undefined)[] = new Array(vocabSize);
+  const add = (a: number, b: number, w: number): void => {
+    const row = (rows[a] ??= new Map());
+    row.set(b, (row.get(b) ?? 0) + w);
   };
   for (let i = 0; i < ids.length; i++) {
     const a = ids[i];
-    if (a < 0 || a >= vocabSize) throw new Error(`cooccurrence: id ${a} at position ${i} is outside the vocabulary of ${vocabSize}`);
     if (a === 0) continue;
-    for (let d = 1; d <= window && i + d < ids.length; d++) {
+    for (let d = 1; d <= reach && i + d < ids.length; d++) {
       const b = ids[i + d];
       if (b === 0) break;
-      add(a * vocabSize + b, weights[d]);
-      add(b * vocabSize + a, weights[d]);
+      add(a, b, weights[d]);
+      add(b, a, weights[d]);
     }
   }
-  return CsrMatrix.fromEntries(vocabSize, vocabSize, counts);
+  return CsrMatrix.fromRows(vocabSize, vocabSize, rows);
+}
+
+/** how many sentences of `ids` (words between two sentence ends, id 0) have each length: length → count */
+export function sentenceLengths(ids: Int32Array): Map<number, number> {
+  const lengths = new Map<number, number>();
+  let n = 0;
+  for (let i = 0; i <= ids.length; i++) {
+    if (i < ids.length && ids[i] !== 0) n++;
+    else if (n > 0) (lengths.set(n, (lengths.get(n) ?? 0) + 1), (n = 0));
+  }
+  return lengths;
+}
+
+/** the most words between two sentence ends (id 0) of `ids` */
+export function longestSentence(ids: Int32Array): number {
+  let longest = 0, run = 0;
+  for (let i = 0; i < ids.length; i++) {
+    run = ids[i] === 0 ? 0 : run + 1;
+    if (run > longest) longest = run;
+  }
+  return longest;
+}
+
+/** the word pairs (each counted in both directions) of a sentence of `n` words within `window`: Σᵢ min(window, n − 1 − i) */
+export function pairsInSentence(n: number, window: number): number {
+  const w = Math.min(window, Math.max(0, n - 1));
+  return w * n - (w * (w + 1)) / 2;
+}
+
+/** the word pairs cooccurrenceMatrix visits for `ids` and `window`: the work of counting, known before counting */
+export function cooccurrencePairs(ids: Int32Array, window: number): number {
+  let pairs = 0, n = 0;
+  for (let i = 0; i <= ids.length; i++) {
+    if (i < ids.length && ids[i] !== 0) n++;
+    else (pairs += pairsInSentence(n, window)), (n = 0);
+  }
+  return pairs;
 }

@@ -3,13 +3,13 @@
 // file I/O is in vectors-file.node.ts.
 export { SENTENCE_END, corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from './vocab.js';
 export { CsrMatrix, DenseMatrix, type MatrixOperator } from './sparse.js';
-export { cooccurrenceMatrix, windowWeight, type CooccurrenceOptions, type WindowWeighting } from './cooccurrence.js';
+export { cooccurrenceMatrix, cooccurrencePairs, longestSentence, pairsInSentence, sentenceLengths, windowWeight, type CooccurrenceOptions, type WindowWeighting } from './cooccurrence.js';
 export { ppmiMatrix, type PpmiOptions } from './ppmi.js';
 export { truncatedSvd, type SvdOptions, type TruncatedSvd } from './svd.js';
 export { trainPpmiSvd, type PpmiSvdOptions } from './ppmi-svd.js';
 export { unigramTable } from './noise.js';
 export { keepProbabilities } from './subsample.js';
-export { trainWord2Vec, type Word2VecMethod, type Word2VecModel, type Word2VecOptions, type Word2VecProgress } from './word2vec.js';
+export { WORD2VEC_MAX_WINDOW, trainWord2Vec, type Word2VecMethod, type Word2VecModel, type Word2VecOptions, type Word2VecProgress } from './word2vec.js';
 export { WordVectors } from './vectors.js';
 export { analogy, cosine, dot, nearestWords, scoreAll, topK, type AnalogyMethod, type Neighbour, type Similarity } from './similarity.js';
 export { evaluateAnalogies, parseAnalogyQuestions, type AnalogyQuestion, type AnalogyScore, type EvaluateAnalogyOptions } from './analogy-eval.js';

@@ -49,8 +49,22 @@ export function scoreAll(vectors: WordVectors, query: ArrayLike<number>, similar
   return out;
 }
 
-/** the k best-scoring words, best first (ties: lower row first), skipping the rows in `exclude` */
+/**
+ * The k best-scoring words, best first (ties: lower row first), skipping the rows in `exclude`. A k above the
+ * number of candidates gives them all; a large k sorts them once instead of keeping a sorted list of k, so
+ * k = the whole vocabulary costs V·log V, not V².
+ */
 export function topK(vectors: WordVectors, scores: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): Neighbour[] {
+  let candidates = scores.length;
+  for (const i of exclude) if (i >= 0 && i < scores.length) candidates--;
+  k = Math.min(k, candidates);
+  if (k > SORT_ABOVE && !Array.prototype.some.call(scores, Number.isNaN)) {
+    const order: number[] = [];
+    for (let i = 0; i < scores.length; i++) if (!exclude.has(i)) order.push(i);
+    // the order the list below keeps: score descending, then row ascending
+    order.sort((x, y) => scores[y] - scores[x] || x - y);
+    return order.slice(0, k).map((i) => ({ word: vectors.words[i], score: scores[i] }));
+  }
   const best: number[] = [];
   for (let i = 0; i < scores.length; i++) {
     if (exclude.has(i)) continue;
@@ -62,6 +76,9 @@ export function topK(vectors: WordVectors, scores: ArrayLike<number>, k: number,
   }
   return best.map((i) => ({ word: vectors.words[i], score: scores[i] }));
 }
+
+/** from this k on, topK sorts all candidates (V·log V) instead of inserting into a sorted list of k (V·k) */
+const SORT_ABOVE = 64;
 
 /** the k nearest words to a word (itself excluded), by cosine unless told otherwise */
 export function nearestWords(vectors: WordVectors, word: string, k = 10, similarity: Similarity = 'cosine'): Neighbour[] {

@@ -48,6 +48,29 @@ export class CsrMatrix implements MatrixOperator {
     return new CsrMatrix(rows, cols, rowPtr, col, value);
   }
 
+  /**
+   * builds from one map per row (column → value; undefined: an empty row); zero values are dropped, columns
+   * sorted within each row
+   */
+  static fromRows(rows: number, cols: number, entries: readonly (ReadonlyMap<number, number> | undefined)[]): CsrMatrix {
+    const rowPtr = new Int32Array(rows + 1);
+    let nnz = 0;
+    for (let r = 0; r < rows; r++) {
+      for (const v of entries[r]?.values() ?? []) if (v !== 0) nnz++;
+      rowPtr[r + 1] = nnz;
+    }
+    const col = new Int32Array(nnz);
+    const value = new Float64Array(nnz);
+    for (let r = 0; r < rows; r++) {
+      const row = entries[r];
+      if (!row) continue;
+      const cs = Int32Array.from([...row.keys()].filter((c) => row.get(c) !== 0)).sort();
+      col.set(cs, rowPtr[r]);
+      cs.forEach((c, n) => (value[rowPtr[r] + n] = row.get(c)!));
+    }
+    return new CsrMatrix(rows, cols, rowPtr, col, value);
+  }
+
   get nnz(): number {
     return this.value.length;
   }

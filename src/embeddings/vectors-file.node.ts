@@ -70,8 +70,13 @@ export function loadVectors(file: string, format?: VectorFormat): WordVectors {
   }
 }
 
+/** The bytes (binary) or text saveVectors writes to `file`: in the given format, else by extension (text unless .bin). */
+export function encodeVectors(file: string, vectors: WordVectors, format?: VectorFormat): Uint8Array | string {
+  const f = format ?? formatFromName(file) ?? 'text';
+  return f === 'binary' ? writeWord2VecBinary(vectors) : writeWord2VecText(vectors);
+}
+
 /** Writes vectors atomically in the given format (default: by extension, text unless .bin). */
 export function saveVectors(file: string, vectors: WordVectors, format?: VectorFormat): void {
-  const f = format ?? formatFromName(file) ?? 'text';
-  writeFileAtomicSync(file, f === 'binary' ? writeWord2VecBinary(vectors) : writeWord2VecText(vectors));
+  writeFileAtomicSync(file, encodeVectors(file, vectors, format));
 }

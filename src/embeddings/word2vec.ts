@@ -6,7 +6,9 @@
 // - input vectors W [V, D] start uniform in (−0.5/D, 0.5/D), output ("context") vectors C [V, D] at zero;
 // - the text is read sentence by sentence (a newline, `</s>`, ends one; at most 1000 words each), frequent
 //   words dropped by subsampling (subsample.ts) as each sentence is read;
-// - for each position a random b in 0..window−1 shrinks the window to window − b on both sides;
+// - for each position a random b in 0..window−1 shrinks the window to window − b on both sides; a sentence
+//   holds at most 1000 words, so a window above 1000 (WORD2VEC_MAX_WINDOW) trains as 1000, and the loop over
+//   a window visits only the positions inside the sentence;
 // - SGNS: for each context word u of the centre w, with input vector W[u]: the pair (u, w) gets label 1 and
 //   `negative` words drawn from the unigram^0.75 table (noise.ts) label 0 (a draw equal to w is skipped);
 //   for each target t:  g = (label − σ(W[u]·C[t]))·α,  e += g·C[t],  C[t] += g·W[u];  then W[u] += e;
@@ -41,7 +43,7 @@ export interface Word2VecOptions {
   method?: Word2VecMethod;
   /** vector size D (default 100) */
   dim?: number;
-  /** largest distance to a context word (default 5) */
+  /** largest distance to a context word (default 5); above WORD2VEC_MAX_WINDOW (1000, the longest sentence) it trains as WORD2VEC_MAX_WINDOW */
   window?: number;
   /** noise words per positive pair (default 5) */
   negative?: number;
@@ -97,6 +99,12 @@ const SIGMOID = Float32Array.from({ length: EXP_TABLE_SIZE }, (_, i) => {
   return e / (e + 1);
 });
 const MAX_SENTENCE = 1000;
+/**
+ * The largest window that trains as given: no two words of one sentence (at most 1000 words) lie further
+ * apart, so a larger window is clipped to this one (the same results for every window up to it; above it, a
+ * window of 1000 instead of the shrinking of a larger one).
+ */
+export const WORD2VEC_MAX_WINDOW = MAX_SENTENCE;
 
 interface State {
   syn0: Float32Array;
@@ -197,10 +205,12 @@ function sgnsStep(st: State, sen: Int32Array, len: number, pos: number): void {
   const { syn0, neu1e, dim, window } = st;
   const word = sen[pos];
   const b = (st.rng.random() * window) | 0;
-  for (let a = b; a < window * 2 + 1 - b; a++) {
-    if (a === window) continue;
-    const c = pos - window + a;
-    if (c < 0 || c >= len) continue;
+  // the context positions pos − (window − b) .. pos + (window − b) that lie inside the sentence, in order (the
+  // original walks a = b .. 2·window − b and skips those outside: the same positions, without the empty steps)
+  const lo = Math.max(0, pos - window + b);
+  const hi = Math.min(len - 1, pos + window - b);
+  for (let c = lo; c <= hi; c++) {
+    if (c === pos) continue;
     const l1 = sen[c] * dim;
     neu1e.fill(0);
     negativeSampling(st, syn0, l1, word);
@@ -297,6 +307,7 @@ function checkOptions(opts: Word2VecOptions, vocab: Word2VecVocabulary, ids: Int
   for (const k of ['dim', 'window', 'negative', 'epochs', 'tableSize', 'progressEvery', 'threads'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`word2vec: ${k} must be a whole number ≥ 1, got ${o[k]}`);
   }
+  o.window = Math.min(o.window, WORD2VEC_MAX_WINDOW); // no sentence is longer: see WORD2VEC_MAX_WINDOW
   if (!(o.alpha > 0)) throw new Error(`word2vec: alpha must be positive, got ${o.alpha}`);
   if (!(o.sample >= 0)) throw new Error(`word2vec: sample must be ≥ 0, got ${o.sample}`);
   if (vocab.size < 2) throw new Error('word2vec: the vocabulary has no words (is min-count higher than every count?)');
