@@ -133,7 +133,7 @@ export async function runDistillJob(job: DistillJob, log: (line: string) => void
   log(`teacher: ${teacher.describe()} (${teacher.numParameters().toLocaleString('en')} params); student: ${student.describe()} (${student.numParameters().toLocaleString('en')} params)`);
   const tc = { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train };
   checkMemoryBounds({ ...student.config }, tc.batchSize!, MAX_RUN_BYTES, '--batch-size', optimizerStateCount(tc.optimizer, tc.optimizerOptions));
-  const trainer = new Trainer(student, new DistillationObjective(teacher, splits, job.distill), { ...DISTILL_DEFAULTS, ...resumed?.train, ...job.train }, { tokenizer: tok });
+  const trainer = new Trainer(student, new DistillationObjective(teacher, splits, job.distill), tc, { tokenizer: tok });
   if (resumed) trainer.restore(resumed.trainerState, resumed.moments);
   const d = { ...DISTILL_OPTION_DEFAULTS, ...job.distill };
   const preset = job.studentPreset ?? (typeof meta.studentPreset === 'string' ? meta.studentPreset : undefined);

@@ -183,7 +183,7 @@ export async function runPreferenceJob(job: PreferenceJob, log: (line: string) =
   const [tr, dv] = namingData(commandOf(job), start.data, job.data !== undefined, () => [encodePairs(data.train, tokenizer, T), encodePairs(data.dev, tokenizer, T)]);
   if (tr.tooLong + dv.tooLong) log(`note: ${tr.tooLong + dv.tooLong} pairs are longer than the context (${T} tokens) and were left out${dv.tooLong ? ` (${dv.tooLong} of them held out: ${dv.pairs.length} held-out pairs are scored)` : ''}`);
   const objective: Objective = job.kind === 'rm' ? new RewardModelObjective(tr.pairs, dv.pairs, { lmCoefficient: job.lmCoef ?? 0 }) : new DPOObjective(reference!, tr.pairs, dv.pairs, { beta: job.beta ?? 0.1 });
-  const trainer = new Trainer(model, objective, { ...(job.kind === 'rm' ? RM_DEFAULTS : PREFERENCE_DEFAULTS), ...job.train }, { tokenizer });
+  const trainer = new Trainer(model, objective, tc, { tokenizer });
   if (start.state) trainer.restore(start.state.trainer, start.state.moments);
   let metrics: Record<string, number> | undefined;
   // inputs recorded absolute, so the run resumes from any folder (an older run's relative base, when the reference

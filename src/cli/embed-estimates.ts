@@ -8,7 +8,7 @@ import { kebab } from './args.js';
 import { checkBytes } from '../train/memory-bounds.js';
 import { formatFromName } from '../embeddings/vectors-file.node.js';
 import { keepProbabilities } from '../embeddings/subsample.js';
-import { pairsInSentence, sentenceLengths } from '../embeddings/cooccurrence.js';
+import { pairsInText, sentenceLengths } from '../embeddings/cooccurrence.js';
 import { WORD2VEC_MAX_WINDOW } from '../embeddings/word2vec.js';
 
 /**
@@ -211,12 +211,7 @@ function word2vecWork(shape: TextShape, s: WorkSettings): WorkPart[] {
 }
 
 function ppmiWork(shape: TextShape, s: WorkSettings): WorkPart[] {
-  const pairsAt = (w: number): number => {
-    let p = 0;
-    for (const [n, times] of shape.lengths) p += times * pairsInSentence(n, w);
-    return p;
-  };
-  const pairs = pairsAt(s.window), base = pairsAt(DEFAULT_WORK.window);
+  const pairs = pairsInText(shape.lengths, s.window), base = pairsInText(shape.lengths, DEFAULT_WORK.window);
   const longest = Math.max(0, ...shape.lengths.keys());
   const V = s.words, l = Math.min(V, s.dim + 10), nnz = Math.min(V * V, 2 * pairs);
   const dense = 22 * V * l * l + 30 * l ** 3, sparse = 10 * nnz * l + 100 * nnz; // + building the PPMI matrix

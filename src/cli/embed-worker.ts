@@ -21,7 +21,8 @@ import { embeddingCorpus } from '../embeddings/corpus.js';
 import { corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from '../embeddings/vocab.js';
 import { trainWord2Vec, type Word2VecProgress } from '../embeddings/word2vec.js';
 import { trainPpmiSvd } from '../embeddings/ppmi-svd.js';
-import { sentenceLengths, type WindowWeighting } from '../embeddings/cooccurrence.js';
+import type { WindowWeighting } from '../embeddings/cooccurrence.js';
+import { textShape, type TextShape } from './embed-estimates.js';
 
 export interface EmbedJob {
   method: 'sgns' | 'cbow' | 'ppmi-svd';
@@ -44,17 +45,14 @@ export interface EmbedJob {
   eigenPower: number;
 }
 
-/** what the text turned out to be: its tokens (`</s>` included), its vocabulary, its sentences' lengths */
+/** what the text turned out to be: its tokens (`</s>` included), its vocabulary, its sentences */
 export interface Prepared {
   type: 'prepared';
   tokens: number;
   words: string[];
   counts: Float64Array;
-  /** sentence length → how many sentences that long (words between two `</s>` in the encoded text) */
-  lengths: [number, number][];
-  /** tokens of the encoded text, `</s>` included, and words (`</s>` not) */
-  idTokens: number;
-  idWords: number;
+  /** the encoded text's sentences (textShape; a Map survives postMessage) */
+  shape: TextShape;
   /** unsegmentedTextNote's line for --data, or null */
   note: string | null;
 }
@@ -79,13 +77,10 @@ async function run(port: MessagePort, job: EmbedJob): Promise<void> {
   const tokens = corpusTokens(text);
   const vocab = Word2VecVocabulary.fromTokens(tokens, job.minCount);
   const ids = vocab.encode(tokens);
-  const lengths = sentenceLengths(ids);
-  let words = 0;
-  for (const [n, times] of lengths) words += n * times;
   const note = job.data === undefined ? null : unsegmentedTextNote(tokens, job.data);
   const tokenCount = tokens.length;
   tokens.length = 0; // the text's words are no longer needed: let them go before training
-  post({ type: 'prepared', tokens: tokenCount, words: vocab.words, counts: vocab.counts, lengths: [...lengths], idTokens: ids.length, idWords: words, note });
+  post({ type: 'prepared', tokens: tokenCount, words: vocab.words, counts: vocab.counts, shape: textShape(ids), note });
   const setup = await next();
   if (setup.type !== 'setup') return;
   const predictive = job.method !== 'ppmi-svd';

@@ -25,7 +25,7 @@ import { WordVectors } from '../embeddings/vectors.js';
 import { removeTemps, writeOutputFile } from './output.js';
 import { signalExitCode } from '../train/run-folder.node.js';
 import { EmbedThread, embedJob, type Reply } from './embed-thread.js';
-import { checkCorpusMemory, duration, embedMemoryProblem, embedWork, embedWorkProblem, subsampledShare, type TextShape } from './embed-estimates.js';
+import { checkCorpusMemory, duration, embedMemoryProblem, embedWork, embedWorkProblem, subsampledShare } from './embed-estimates.js';
 import fs from 'node:fs';
 
 /** the most noise words per positive pair: word2vec's authors use 5–20, and each costs as much as the pair */
@@ -118,7 +118,7 @@ async function trainSub(argv: string[]): Promise<number> {
     if (kernels && !fast && (o.threads as number) > 1) process.stderr.write(`note: --threads ${o.threads} applies to the wasm and blas backends; --backend js trains with the TypeScript reference, on one thread\n`);
     const tooLarge = embedMemoryProblem({ words: vocab.size, wordChars: vocab.words.reduce((n, w) => n + w.length, 0), dim, method, out });
     if (tooLarge) throw new UsageError(`embed train: ${tooLarge}`);
-    const shape: TextShape = { lengths: new Map(text.lengths), words: text.idWords, tokens: text.idTokens };
+    const shape = text.shape;
     const kept = method === 'ppmi-svd' ? 1 : subsampledShare(text.counts, text.counts.reduce((a, b) => a + b, 0), o.sample as number);
     const tooLong = embedWorkProblem(shape, { method, words: vocab.size, dim, window: o.window as number, negative: o.negative as number, epochs: o.epochs as number, fast, threads: fast ? (o.threads as number) : 1, kept }, o._given);
     if (tooLong) throw new UsageError(`embed train: ${tooLong}`);
@@ -275,10 +275,11 @@ async function neighborsSub(argv: string[]): Promise<number> {
 function checkInVocabulary(cmd: string, file: string, v: WordVectors, words: string[]): void {
   const missing = [...new Set(words.filter((w) => !v.has(w)))];
   if (!missing.length) return;
-  const list = missing.map((w) => `"${w}"`).join(', ').replace(/, ([^,]*)$/, ' and $1');
-  const lower = missing.filter((w) => w.toLowerCase() !== w && v.has(w.toLowerCase())).map((w) => `"${w.toLowerCase()}"`);
-  const hint = lower.length ? `; it has ${lower.join(', ').replace(/, ([^,]*)$/, ' and $1')}` : '';
-  throw new UsageError(`${cmd}: ${list} ${missing.length > 1 ? 'are' : 'is'} not in the vocabulary of ${file} (${v.size} words)${hint}`);
+  // "a", "b" and "c"
+  const quoted = (ws: string[]): string => ws.map((w) => `"${w}"`).join(', ').replace(/, ([^,]*)$/, ' and $1');
+  const lower = missing.filter((w) => w.toLowerCase() !== w && v.has(w.toLowerCase())).map((w) => w.toLowerCase());
+  const hint = lower.length ? `; it has ${quoted(lower)}` : '';
+  throw new UsageError(`${cmd}: ${quoted(missing)} ${missing.length > 1 ? 'are' : 'is'} not in the vocabulary of ${file} (${v.size} words)${hint}`);
 }
 
 /** the refusal when a vector file's vocabulary holds nothing but the query's words: `CMD: FILE: its vocabulary (N words) has no word other than …` */

@@ -89,7 +89,7 @@ export function optimizerOptions(o: ParsedArgs, command: string, own: readonly s
  * command has --beta1/--beta2; the learning rate is the command's --lr), or "it takes no options here".
  */
 function takenFlags(o: ParsedArgs, takes: Record<string, string>): string {
-  const flags = Object.keys(takes).filter((t) => t !== 'lr' && (OPTIMIZER_FLAGS.includes(t) && !['beta1', 'beta2'].includes(t) ? true : t in o)).map(kebab);
+  const flags = Object.keys(takes).filter((t) => t !== 'lr' && (t === 'beta1' || t === 'beta2' ? t in o : true)).map(kebab);
   return flags.length ? `it takes ${flags.join(', ')}` : 'it takes no options here';
 }
 

@@ -93,12 +93,14 @@ export function pairsInSentence(n: number, window: number): number {
   return w * n - (w * (w + 1)) / 2;
 }
 
+/** the word pairs within `window` of a text whose sentences have `lengths` (sentenceLengths: length → count) */
+export function pairsInText(lengths: ReadonlyMap<number, number>, window: number): number {
+  let pairs = 0;
+  for (const [n, times] of lengths) pairs += times * pairsInSentence(n, window);
+  return pairs;
+}
+
 /** the word pairs cooccurrenceMatrix visits for `ids` and `window`: the work of counting, known before counting */
 export function cooccurrencePairs(ids: Int32Array, window: number): number {
-  let pairs = 0, n = 0;
-  for (let i = 0; i <= ids.length; i++) {
-    if (i < ids.length && ids[i] !== 0) n++;
-    else (pairs += pairsInSentence(n, window)), (n = 0);
-  }
-  return pairs;
+  return pairsInText(sentenceLengths(ids), window);
 }

@@ -3,7 +3,7 @@
 // file I/O is in vectors-file.node.ts.
 export { SENTENCE_END, corpusTokens, unsegmentedTextNote, Word2VecVocabulary } from './vocab.js';
 export { CsrMatrix, DenseMatrix, type MatrixOperator } from './sparse.js';
-export { cooccurrenceMatrix, cooccurrencePairs, longestSentence, pairsInSentence, sentenceLengths, windowWeight, type CooccurrenceOptions, type WindowWeighting } from './cooccurrence.js';
+export { cooccurrenceMatrix, cooccurrencePairs, longestSentence, pairsInSentence, pairsInText, sentenceLengths, windowWeight, type CooccurrenceOptions, type WindowWeighting } from './cooccurrence.js';
 export { ppmiMatrix, type PpmiOptions } from './ppmi.js';
 export { truncatedSvd, type SvdOptions, type TruncatedSvd } from './svd.js';
 export { trainPpmiSvd, type PpmiSvdOptions } from './ppmi-svd.js';

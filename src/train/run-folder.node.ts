@@ -83,14 +83,13 @@ export class RunFolder {
       clearRunContents(this.dir);
       this.replacing = false;
     }
+    makeDirs(this.dir);
     if (this.fresh) {
       for (const n of RunFolder.LEFTOVERS) fs.rmSync(path.join(this.dir, n), { force: true });
       this.fresh = false;
-      makeDirs(this.dir);
       if (this.pendingLog.length) fs.appendFileSync(path.join(this.dir, 'log.jsonl'), this.pendingLog.join(''));
       this.pendingLog = [];
     }
-    makeDirs(this.dir);
     return true;
   }
 
@@ -110,8 +109,9 @@ export class RunFolder {
     if (this.ensure()) saveCheckpoint(this.bestDir, files);
   }
 
+  /** whether this run has a best/: none before its first checkpoint (the best/ of an old run that --force replaces is not its own) */
   hasBest(): boolean {
-    return !this.replacing && !this.fresh && fs.existsSync(this.bestDir);
+    return !this.fresh && fs.existsSync(this.bestDir);
   }
 
   /**

@@ -52,9 +52,14 @@ export class Seq2seqObjective implements Objective {
     this.bleuTokenize = autoBleuTokenize(this.bleuPairs().map((p) => p.ref));
   }
 
-  /** the pairs translated for BLEU: the first bleuSample dev pairs, or of the first 256 training pairs without dev */
+  /** the pairs an evaluation scores: the dev pairs, or the first 256 training pairs without dev */
+  private evalPairs(): readonly EncodedPair[] {
+    return this.dev.length ? this.dev : this.train.slice(0, 256);
+  }
+
+  /** the pairs translated for BLEU: the first bleuSample of evalPairs */
   private bleuPairs(): readonly EncodedPair[] {
-    return (this.dev.length ? this.dev : this.train.slice(0, 256)).slice(0, this.bleuSample);
+    return this.evalPairs().slice(0, this.bleuSample);
   }
 
   dataSeed(seed: number): number {
@@ -77,8 +82,7 @@ export class Seq2seqObjective implements Objective {
    * pairs, the loss and BLEU ('train BLEU') of the first 256 training pairs; no BLEU when bleuSample is 0.
    */
   evaluate(model: LanguageModel, _rng: Rng, s: ObjectiveSettings): Evaluation {
-    const m = model as Seq2seq, set = this.dev.length ? this.dev : this.train.slice(0, 256);
-    const loss = meanLoss(m, set, s.batchSize);
+    const m = model as Seq2seq, loss = meanLoss(m, this.evalPairs(), s.batchSize);
     const sample = this.bleuPairs();
     const metrics = sample.length ? { [this.dev.length ? 'BLEU' : 'train BLEU']: translationBleu(m, sample, this.tgtVocab, s.batchSize, this.bleuTokenize) } : undefined;
     return this.dev.length ? { dev: loss, metrics } : { train: loss, metrics };
